@@ -1,0 +1,51 @@
+"""The ``loadwatch`` command: a thin face over ``ingest`` and ``metrics``.
+
+Each group of sub-commands lives in its own module with a ``register(subparsers)`` function that adds its
+parsers and sets ``func`` (called with the parsed args, returning the exit code).  Domain errors
+(``IngestError``, ``ValueError`` from validation) become a one-line message and exit code 1; usage errors
+exit 2 (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dashboard import cmd_app, cmd_ingest, cmd_pain, cmd_report
+
+COMMAND_MODULES = (cmd_ingest, cmd_report, cmd_pain, cmd_app)
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """Every command takes ``--db PATH`` (default: $LOADWATCH_DB, else the user data directory)."""
+    parser.add_argument("--db", metavar="PATH", default=None,
+                        help="the loadwatch store to use (default: $LOADWATCH_DB or your user data folder)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="loadwatch",
+        description="Training load and back-pain tracker for runners. Local-first: your data stays on this machine.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in COMMAND_MODULES:
+        module.register(sub, add_db_option)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, KeyError) as exc:  # IngestError is a ValueError
+        print(f"loadwatch: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

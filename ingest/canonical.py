@@ -1,0 +1,231 @@
+"""The one canonical activity shape every reader returns.
+
+An :class:`Activity` is a :class:`Summary` (one row in the store) plus ``samples``: a DataFrame indexed by
+a tz-aware UTC :class:`pandas.DatetimeIndex` named ``time_utc``, sorted, without duplicate timestamps,
+with exactly the columns of :data:`SAMPLE_COLUMNS` (float64).  A channel the file does not carry is an
+all-NaN column, never zeros.  Unit conversions (FIT semicircles, scales, strides -> steps) happen once, in
+the reader, before this shape is built.
+
+Units live in the names: metres, seconds, beats per minute, steps per minute, degrees, millimetres.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: Sample channels, in order.  Cadence is in *steps* per minute (FIT running cadence is strides/min:
+#: steps = 2 * (cadence + fractional_cadence / 128), SCIENCE.md section 9).
+SAMPLE_COLUMNS: tuple[str, ...] = (
+    "distance_m",
+    "speed_m_s",
+    "elevation_m",
+    "heart_rate_bpm",
+    "cadence_spm",
+    "lat_deg",
+    "lon_deg",
+    "vertical_oscillation_mm",
+    "stance_time_ms",
+    "step_length_mm",
+)
+
+#: Gaps between samples longer than this are pauses: they add to elapsed time only, never to moving
+#: time, heart-rate time or TRIMP.  Watches in "smart recording" mode write every 1-8 s.
+MAX_SAMPLE_GAP_S: float = 10.0
+
+#: Below this speed a sample interval is not "moving" (a slow walk is about 1 m/s).
+MOVING_SPEED_M_S: float = 0.3
+
+#: Heart-rate histogram size: seconds spent at each whole bpm from 0 to 255.
+HR_BINS: int = 256
+
+#: Canonical sport names.  Readers map their format's names onto these; anything else is "other".
+SPORTS: tuple[str, ...] = (
+    "running",
+    "cycling",
+    "swimming",
+    "walking",
+    "hiking",
+    "elliptical",
+    "rowing",
+    "other",
+)
+
+
+@dataclass
+class Summary:
+    """One activity's summary: the row the store keeps.
+
+    ``id`` is the sha256 (hex) of the original file's bytes.  ``utc_offset_s`` is the local-time offset
+    the device recorded (FIT ``activity.local_timestamp - timestamp``); ``None`` for GPX/TCX, whose local
+    day then comes from the runner's configured time zone.
+    """
+
+    id: str
+    source: str
+    format: str  # "fit" | "gpx" | "tcx"
+    sport: str  # one of SPORTS
+    sub_sport: str | None  # FIT sub_sport name ("street", "trail", "treadmill"...), None when unknown
+    start_utc: pd.Timestamp  # tz-aware UTC
+    utc_offset_s: float | None
+    elapsed_s: float
+    moving_s: float
+    distance_m: float
+    ascent_m: float = float("nan")
+    avg_hr_bpm: float = float("nan")
+    max_hr_bpm: float = float("nan")
+    avg_cadence_spm: float = float("nan")
+    avg_vertical_oscillation_mm: float = float("nan")
+    avg_stance_time_ms: float = float("nan")
+    avg_step_length_mm: float = float("nan")
+    device: str | None = None
+    #: True when the reader salvaged only the readable part of a damaged file.
+    partial: bool = False
+    #: True when the sport was inferred (e.g. from speed) because the file did not say.
+    sport_inferred: bool = False
+    #: Seconds spent at each whole bpm (length HR_BINS); None when the file has no heart rate.
+    hr_seconds_by_bpm: np.ndarray | None = field(default=None, repr=False)
+
+    def as_row(self) -> dict:
+        """A plain dict of every field (the histogram stays a numpy array)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclass
+class Activity:
+    summary: Summary
+    samples: pd.DataFrame
+
+
+def empty_samples() -> pd.DataFrame:
+    return make_samples(pd.DatetimeIndex([], tz="UTC"), {})
+
+
+def make_samples(time_utc, channels: Mapping[str, object]) -> pd.DataFrame:
+    """Build the canonical samples frame.
+
+    ``time_utc``: anything :func:`pandas.to_datetime` turns into instants (naive values are taken as
+    UTC).  ``channels``: column name -> array-like aligned with ``time_utc``; names must be in
+    :data:`SAMPLE_COLUMNS`, missing ones become all-NaN.  Rows are sorted by time and duplicate
+    timestamps keep their first row.
+    """
+    unknown = set(channels) - set(SAMPLE_COLUMNS)
+    if unknown:
+        raise KeyError(f"not canonical sample columns: {sorted(unknown)}")
+    index = pd.DatetimeIndex(pd.to_datetime(time_utc, utc=True), name="time_utc")
+    n = len(index)
+    data = {}
+    for col in SAMPLE_COLUMNS:
+        if col in channels and channels[col] is not None:
+            values = np.asarray(channels[col], dtype="float64")
+            if values.shape != (n,):
+                raise ValueError(f"column {col} has {values.shape} values for {n} timestamps")
+            data[col] = values
+        else:
+            data[col] = np.full(n, np.nan)
+    frame = pd.DataFrame(data, index=index)
+    if not frame.index.is_monotonic_increasing:
+        frame = frame.sort_index(kind="stable")
+    if frame.index.has_duplicates:
+        frame = frame[~frame.index.duplicated(keep="first")]
+    return frame
+
+
+def sample_intervals_s(samples: pd.DataFrame) -> np.ndarray:
+    """Seconds each sample stands for: the time to the next sample, 0 for the last one, and 0 where the
+    gap exceeds :data:`MAX_SAMPLE_GAP_S` (a pause)."""
+    t = samples.index.asi8.astype("float64") / 1e9
+    if len(t) == 0:
+        return np.zeros(0)
+    dt = np.diff(t, append=t[-1])
+    dt[(dt < 0) | (dt > MAX_SAMPLE_GAP_S)] = 0.0
+    return dt
+
+
+def hr_histogram(samples: pd.DataFrame) -> np.ndarray | None:
+    """Seconds spent at each whole bpm (index = bpm, 0..255), or None without heart rate.
+
+    TRIMP and zone minutes are sums over samples of f(HR) * dt, so they can be recomputed exactly from
+    this histogram for any HR_max / HR_rest the runner sets later (SCIENCE.md sections 6-7).
+    """
+    hr = samples["heart_rate_bpm"].to_numpy()
+    ok = np.isfinite(hr) & (hr > 0)
+    if not ok.any():
+        return None
+    dt = sample_intervals_s(samples)
+    bpm = np.clip(np.rint(hr[ok]), 0, HR_BINS - 1).astype(np.int64)
+    return np.bincount(bpm, weights=dt[ok], minlength=HR_BINS).astype("float64")
+
+
+def _nanmean(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
+def _nanmax(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else float("nan")
+
+
+def _distance_covered_m(distance_m: np.ndarray) -> float:
+    """Cumulative distance at the end minus at the start [m]; NaN without a distance channel."""
+    finite = distance_m[np.isfinite(distance_m)]
+    return float(finite.max() - finite[0]) if finite.size else float("nan")
+
+
+def positive_ascent_m(elevation_m: np.ndarray, min_step_m: float = 1.0) -> float:
+    """Total climb [m] with a small hysteresis so GPS/barometer noise is not counted as climbing."""
+    e = elevation_m[np.isfinite(elevation_m)]
+    if e.size < 2:
+        return float("nan")
+    total = 0.0
+    ref = e[0]
+    for v in e[1:]:
+        if v - ref >= min_step_m:
+            total += v - ref
+            ref = v
+        elif v < ref:
+            ref = v
+    return total
+
+
+def summarize_samples(samples: pd.DataFrame) -> dict:
+    """Summary figures derived from samples alone (used when a file carries no totals of its own).
+
+    Returns keys ``start_utc``, ``elapsed_s``, ``moving_s``, ``distance_m``, ``ascent_m``,
+    ``avg_hr_bpm``, ``max_hr_bpm``, ``avg_cadence_spm``, the running-dynamics averages and
+    ``hr_seconds_by_bpm``.  Averages are over moving samples; a missing channel gives NaN.
+    """
+    if samples.empty:
+        raise ValueError("no samples")
+    t = samples.index
+    dt = sample_intervals_s(samples)
+    speed = samples["speed_m_s"].to_numpy()
+    dist = samples["distance_m"].to_numpy()
+    if np.isfinite(speed).any():
+        moving = np.where(np.isfinite(speed), speed >= MOVING_SPEED_M_S, True)
+    elif np.isfinite(dist).any():
+        step = np.diff(dist, append=np.nan)
+        moving = ~(np.isfinite(step) & (step / np.where(dt > 0, dt, np.nan) < MOVING_SPEED_M_S))
+    else:
+        moving = np.ones(len(samples), dtype=bool)
+    moving_s = float(dt[moving].sum())
+    out = {
+        "start_utc": t[0],
+        "elapsed_s": float((t[-1] - t[0]).total_seconds()),
+        "moving_s": moving_s,
+        "distance_m": _distance_covered_m(dist),
+        "ascent_m": positive_ascent_m(samples["elevation_m"].to_numpy()),
+        "avg_hr_bpm": _nanmean(samples["heart_rate_bpm"].to_numpy()[moving]),
+        "max_hr_bpm": _nanmax(samples["heart_rate_bpm"].to_numpy()),
+        "avg_cadence_spm": _nanmean(samples["cadence_spm"].to_numpy()[moving]),
+        "avg_vertical_oscillation_mm": _nanmean(samples["vertical_oscillation_mm"].to_numpy()[moving]),
+        "avg_stance_time_ms": _nanmean(samples["stance_time_ms"].to_numpy()[moving]),
+        "avg_step_length_mm": _nanmean(samples["step_length_mm"].to_numpy()[moving]),
+        "hr_seconds_by_bpm": hr_histogram(samples),
+    }
+    return out

@@ -1,0 +1,127 @@
+"""The runner's settings: the keys, their allowed values and defaults.
+
+Setting keys are a public contract (``loadwatch settings set KEY VALUE``): never rename one.  The store
+keeps them as text; :func:`parse_setting` validates and converts, :class:`Settings` is the typed view the
+faces pass on to ``metrics``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+UNITS = ("km", "mi")
+SEXES = ("female", "male", "unspecified")
+WEEK_STARTS = ("monday", "sunday")
+
+
+def system_timezone() -> str:
+    """The machine's IANA time zone name (TZ, /etc/timezone, /etc/localtime), else "UTC"."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    except OSError:
+        pass
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        if name and _valid_zone(name):
+            return name
+    return "UTC"
+
+
+def _valid_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings.  ``hr_max`` / ``hr_rest`` are None when the runner has not given them (metrics
+    then estimates them from the data and says so)."""
+
+    units: str = "km"
+    hr_max: float | None = None
+    hr_rest: float | None = None
+    sex: str = "unspecified"
+    timezone: str = "UTC"
+    week_start: str = "monday"
+
+    @classmethod
+    def from_strings(cls, raw: dict[str, str]) -> Settings:
+        """Build from the store's text values; unknown keys are ignored, bad values raise ValueError."""
+        values = {k: parse_setting(k, v) for k, v in raw.items() if k in SETTING_KEYS and v is not None}
+        if "timezone" not in values:
+            values["timezone"] = system_timezone()
+        return cls(**values)
+
+    def as_strings(self) -> dict[str, str]:
+        return {f.name: format_setting(getattr(self, f.name)) for f in fields(self)}
+
+
+SETTING_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Settings))
+
+
+def format_setting(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def parse_setting(key: str, value: str):
+    """Validate one setting given as text; returns the typed value or raises ValueError with a message
+    a runner understands.  An empty string clears an optional number (hr_max, hr_rest)."""
+    text = str(value).strip()
+    if key == "units":
+        low = text.lower()
+        low = {"kilometres": "km", "kilometers": "km", "miles": "mi", "mile": "mi"}.get(low, low)
+        if low not in UNITS:
+            raise ValueError(f"units must be one of {', '.join(UNITS)} (got {text!r})")
+        return low
+    if key in ("hr_max", "hr_rest"):
+        if text == "" or text.lower() in ("none", "auto"):
+            return None
+        try:
+            bpm = float(text)
+        except ValueError:
+            raise ValueError(f"{key} must be a heart rate in beats per minute (got {text!r})") from None
+        low, high = (100, 240) if key == "hr_max" else (25, 120)
+        if not low <= bpm <= high:
+            raise ValueError(f"{key} must be between {low} and {high} bpm (got {text})")
+        return bpm
+    if key == "sex":
+        low = text.lower()
+        if low not in SEXES:
+            raise ValueError(f"sex must be one of {', '.join(SEXES)} (got {text!r})")
+        return low
+    if key == "timezone":
+        if not _valid_zone(text) or text not in _zones():
+            raise ValueError(f"timezone must be an IANA name such as Europe/London (got {text!r})")
+        return text
+    if key == "week_start":
+        low = text.lower()
+        if low not in WEEK_STARTS:
+            raise ValueError(f"week_start must be one of {', '.join(WEEK_STARTS)} (got {text!r})")
+        return low
+    raise KeyError(f"unknown setting {key!r}; valid keys: {', '.join(SETTING_KEYS)}")
+
+
+_ZONES: set[str] | None = None
+
+
+def _zones() -> set[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = available_timezones() | {"UTC"}
+    return _ZONES

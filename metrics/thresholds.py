@@ -1,0 +1,175 @@
+"""Every clinical number loadwatch uses, in one documented place, each with its source.
+
+The numbers are copied from ``../shared/SCIENCE.md`` (section numbers in brackets).  Code never writes
+them inline: it imports the constant or takes it as a keyword argument whose default is the constant, so a
+runner (or a physio) can change it.  Evidence strength labels follow SCIENCE.md: strong, moderate, weak,
+consensus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How strong the evidence is behind a rule, and where it comes from (one line for the UI)."""
+
+    strength: str  # "strong" | "moderate" | "weak" | "consensus"
+    source: str
+
+    def line(self) -> str:
+        return f"{self.strength} evidence: {self.source}"
+
+
+# --- Sources ---------------------------------------------------------------------------------------
+FRANDSEN_2025 = Evidence(
+    "strong",
+    "Frandsen et al., Br J Sports Med 2025;59:1203-1210 (5,205 runners, 588,071 sessions): a run more "
+    "than 10% longer than the longest of the previous 30 days raises injury risk",
+)
+WEEKLY_CHANGE_EVIDENCE = Evidence(
+    "weak",
+    "Buist et al., Am J Sports Med 2008 (10% rule: no fewer injuries); Nielsen et al., JOSPT 2014 (>30% "
+    "weekly increase, HR 1.59, not significant)",
+)
+ACWR_EVIDENCE = Evidence(
+    "weak",
+    "Williams et al., BJSM 2017 (EWMA form); Gabbett, BJSM 2016 (bands from team sports); criticised by "
+    "Lolli et al., BJSM 2019 and Impellizzeri et al., Sports Med 2021; in runners (Frandsen 2025) it did "
+    "not predict injury",
+)
+MONOTONY_EVIDENCE = Evidence(
+    "moderate", "Foster, Med Sci Sports Exerc 1998;30:1164 (team/endurance sports); the 2.0 flag is practice"
+)
+PAIN_MONITORING_EVIDENCE = Evidence(
+    "moderate",
+    "Silbernagel et al., Am J Sports Med 2007 pain-monitoring model (randomised, Achilles; consensus for "
+    "the back): 0-3 green, 4-5 acceptable, above 5 too much; pain should settle by next morning and not "
+    "rise week on week",
+)
+RED_FLAG_EVIDENCE = Evidence("consensus", "NICE NG59 and NICE CKS low back pain red flags")
+PERSISTENT_PAIN_EVIDENCE = Evidence(
+    "consensus",
+    "back pain lasting more than 2-3 weeks or not responding to self-care should be seen by a professional "
+    "(NICE NG59/CKS; NICE calls pain persistent after 6 weeks)",
+)
+CUTBACK_EVIDENCE = Evidence(
+    "consensus",
+    "cutback amounts are clinical defaults, not proven; Bosquet et al., MSSE 2007 (41-60% less volume for "
+    "~2 weeks keeps fitness); Bushman et al., MSSE 1997 (cross-training kept 5-km performance)",
+)
+PERSONAL_RULE_EVIDENCE = Evidence(
+    "personal", "your own rule, or a pattern in your own pain log (an association, not proof of cause)"
+)
+
+# --- [1] Days and history ---------------------------------------------------------------------------
+DEFAULT_WEEK_START = "monday"
+
+# --- [2] Single-session spike (strong) --------------------------------------------------------------
+SPIKE_WINDOW_DAYS = 30
+#: A run longer than (1 + this) x the 30-day longest is a spike; also the forward-looking safe cap.
+MAX_SPIKE_FRAC = 0.10
+
+
+@dataclass(frozen=True)
+class SpikeCategory:
+    name: str
+    lower_pct: float  # exclusive lower bound of spike_pct
+    upper_pct: float  # inclusive upper bound
+    hazard_ratio: float
+    ci_low: float
+    ci_high: float
+
+
+#: Frandsen 2025 categories: spike_pct = (distance / longest_30d - 1) * 100.
+SPIKE_CATEGORIES: tuple[SpikeCategory, ...] = (
+    SpikeCategory("none", float("-inf"), 10.0, 1.0, 1.0, 1.0),
+    SpikeCategory("small", 10.0, 30.0, 1.64, 1.31, 2.05),
+    SpikeCategory("moderate", 30.0, 100.0, 1.52, 1.16, 2.00),
+    SpikeCategory("large", 100.0, float("inf"), 2.28, 1.50, 3.48),
+)
+
+# --- [3] Weekly change (weak: shown, not alarmed by default) ----------------------------------------
+WEEKLY_CHANGE_INFO_PCT = 30.0  # Nielsen 2014 compared >30% with <10%
+
+# --- [4] ACWR (weak: shown with its caveat) ----------------------------------------------------------
+ACWR_ACUTE_DAYS = 7  # lambda = 2/(N+1) = 0.25
+ACWR_CHRONIC_DAYS = 28  # lambda ~ 0.069
+ACWR_SWEET_SPOT = (0.8, 1.3)  # Gabbett 2016, team sports
+ACWR_DANGER = 1.5  # Gabbett 2016, team sports
+ACWR_CAVEAT = (
+    "The acute:chronic ratio comes from team sports and is disputed (Lolli 2019, Impellizzeri 2021); in "
+    "runners it did not predict injury (Frandsen 2025). Shown for information only."
+)
+
+# --- [5] Monotony and strain (moderate) --------------------------------------------------------------
+MONOTONY_CAP = 10.0  # SD = 0 with load > 0
+MONOTONY_INFO = 2.0  # from practice, not from Foster's paper
+
+# --- [6] Load units ---------------------------------------------------------------------------------
+#: Banister TRIMP weighting (Morton, Fitz-Clarke & Banister, J Appl Physiol 1990;69:1171).
+TRIMP_COEFFICIENTS = {"male": (0.64, 1.92), "female": (0.86, 1.67)}
+#: With sex "unspecified" loadwatch uses the mean of the two curves' coefficients (a loadwatch choice,
+#: stated in the UI; it lies between the published ones).
+TRIMP_COEFFICIENTS["unspecified"] = (
+    (TRIMP_COEFFICIENTS["male"][0] + TRIMP_COEFFICIENTS["female"][0]) / 2,
+    (TRIMP_COEFFICIENTS["male"][1] + TRIMP_COEFFICIENTS["female"][1]) / 2,
+)
+CTL_DAYS = 42  # fitness (Banister impulse-response, as in GoldenCheetah / TrainingPeaks)
+ATL_DAYS = 7  # fatigue
+
+# --- [7] Intensity ------------------------------------------------------------------------------------
+#: Edwards heart-rate zones as fractions of HR_max: (name, lower inclusive, upper exclusive).
+HR_ZONES = (("Z1", 0.50, 0.60), ("Z2", 0.60, 0.70), ("Z3", 0.70, 0.80), ("Z4", 0.80, 0.90), ("Z5", 0.90, 10.0))
+INTENSITY_GROUPS = {"very_easy": (), "easy": ("Z1", "Z2"), "moderate": ("Z3",), "hard": ("Z4", "Z5")}
+#: HR_max estimate when the runner gives none: this percentile of all recorded heart rate (robust to
+#: spikes from a loose strap).
+HR_MAX_ESTIMATE_PERCENTILE = 99.5
+#: HR_rest estimate when none is given (only TRIMP needs it): a population default, labelled as such.
+HR_REST_DEFAULT_BPM = 60.0
+
+# --- [8] Surface ----------------------------------------------------------------------------------------
+SURFACES = ("road", "trail", "track", "treadmill", "unknown")
+SUB_SPORT_SURFACE = {"street": "road", "road": "road", "trail": "trail", "track": "track",
+                     "treadmill": "treadmill", "indoor_running": "treadmill"}
+SOFT_SURFACES = ("trail", "track", "treadmill")
+
+# --- [10] Pain monitoring (moderate) ----------------------------------------------------------------
+PAIN_GREEN_MAX = 3  # 0-3 green
+PAIN_AMBER_MAX = 5  # 4-5 amber (acceptable); > 5 red
+#: Next-morning pain counts as "not settled" when above the runner's usual level by more than this.
+PAIN_SETTLE_MARGIN = 1
+#: The runner's usual (baseline) level: median next-morning score over this many days; 0 without data.
+PAIN_BASELINE_DAYS = 28
+#: Pain rising: this week's mean score exceeds last week's by more than this.
+PAIN_RISING_MARGIN = 1.0
+
+# --- [11] Red flags (consensus; NICE NG59 / CKS) -----------------------------------------------------
+EMERGENCY_SYMPTOMS = ("both_legs", "saddle_numbness", "bladder_bowel")
+URGENT_SYMPTOMS = ("radiating_below_knee", "numbness_one_leg", "weakness_leg", "fever_unwell", "night_pain",
+                   "trauma", "weight_loss")
+#: Persistent pain: pain (score > 0) on more than this fraction of days ...
+PERSISTENT_PAIN_DAY_FRAC = 0.5
+#: ... over more than this many days (seed: "longer than two to three weeks").
+PERSISTENT_PAIN_DAYS = 21
+
+# --- [12] Cutbacks (consensus) -----------------------------------------------------------------------
+CUTBACK_RED_FRAC = 0.5  # Bosquet 2007: 41-60% less volume; "about half"
+AVERAGE_WEEK_WEEKS = 4  # hold volume at or below the 4-week average week
+RETURN_PAIN_MAX = 3  # progress only while pain stays <= 3 and settles overnight
+
+NOT_MEDICAL_ADVICE = (
+    "loadwatch gives training information, not a diagnosis or medical advice. If pain persists, worsens or "
+    "worries you, see a physiotherapist or doctor."
+)
+
+
+def spike_category(spike_pct: float) -> SpikeCategory | None:
+    """The Frandsen 2025 category for ``spike_pct`` [%]; None for NaN (not enough history)."""
+    if spike_pct != spike_pct:  # NaN
+        return None
+    for cat in SPIKE_CATEGORIES:
+        if cat.lower_pct < spike_pct <= cat.upper_pct:
+            return cat
+    raise AssertionError("categories cover the real line")
