@@ -1,0 +1,826 @@
+"""The local store: one SQLite file holding files, originals, activities, pain, settings and rules.
+
+Health data: the file is created ``0600`` inside a ``0700`` folder and never leaves the machine.  The
+store is safe to open from several processes at once (two dashboard tabs, a CLI import running beside
+the dashboard): WAL journal, a 10 s busy timeout, and every write is one ``BEGIN IMMEDIATE`` transaction,
+so a process killed mid-write leaves each change all-or-nothing.
+
+``PRAGMA user_version`` is the schema version.  :data:`MIGRATIONS` are applied in order, each in its own
+transaction; version 1 is the full first schema.  A store written by a newer loadwatch is refused with a
+clear message rather than misread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ingest.canonical import HR_BINS, SAMPLE_COLUMNS, Activity, Summary
+from ingest.painlog import PainEntry, validate
+from ingest.settings import Settings, format_setting, parse_setting
+
+#: Seconds a writer waits for another process's transaction before giving up.
+BUSY_TIMEOUT_S: float = 10.0
+
+#: zlib level for the kept original files.  Measured on generated 1-h 1 Hz files: FIT 87 kB -> 55 kB at
+#: any level (1.3 ms at 1, 3.6 ms at 6); GPX 839 kB -> 69 kB at 1 (2 ms), 51 kB at 6 (5 ms); TCX 1.35 MB
+#: -> 92 kB at 1 (3 ms), 73 kB at 6 (8 ms).  Level 6 saves a quarter of the XML formats' space for a few
+#: ms per file, small beside decoding.
+ORIGINAL_COMPRESSLEVEL: int = 6
+
+#: Two activities of the same sport family are the same run when their time spans overlap by at least
+#: this fraction of the shorter one (the same run exported twice, e.g. FIT from the watch and GPX from
+#: Strava).
+SAME_RUN_OVERLAP_FRAC: float = 0.5
+
+#: On equal richness the kept file is the one whose format ranks higher.
+FORMAT_RANK: dict[str, int] = {"fit": 3, "tcx": 2, "gpx": 1}
+
+SURFACES: tuple[str, ...] = ("road", "trail", "track", "treadmill", "unknown")
+
+#: Columns of :meth:`Store.activities`, with their dtypes.
+ACTIVITY_DTYPES: dict[str, str] = {
+    "id": "object",
+    "source": "object",
+    "format": "object",
+    "sport": "object",
+    "sub_sport": "object",
+    "start_utc": "datetime64[ns, UTC]",
+    "utc_offset_s": "float64",
+    "elapsed_s": "float64",
+    "moving_s": "float64",
+    "distance_m": "float64",
+    "ascent_m": "float64",
+    "avg_hr_bpm": "float64",
+    "max_hr_bpm": "float64",
+    "avg_cadence_spm": "float64",
+    "avg_vertical_oscillation_mm": "float64",
+    "avg_stance_time_ms": "float64",
+    "avg_step_length_mm": "float64",
+    "device": "object",
+    "partial": "bool",
+    "sport_inferred": "bool",
+    "surface_override": "object",
+    "rpe": "float64",
+    "imported_at": "datetime64[ns, UTC]",
+}
+ACTIVITY_COLUMNS: tuple[str, ...] = tuple(ACTIVITY_DTYPES)
+
+PAIN_COLUMNS: tuple[str, ...] = (
+    "id", "at_local", "score", "timing", "location", "activity_id", "symptoms", "note", "deleted",
+)
+
+RULE_OPS: tuple[str, ...] = (">", ">=", "<", "<=")
+RULE_SCOPES: tuple[str, ...] = ("week", "run")
+RULE_ORIGINS: tuple[str, ...] = ("user", "suggested")
+
+_FLOAT_SUMMARY = (
+    "utc_offset_s", "elapsed_s", "moving_s", "distance_m", "ascent_m", "avg_hr_bpm", "max_hr_bpm",
+    "avg_cadence_spm", "avg_vertical_oscillation_mm", "avg_stance_time_ms", "avg_step_length_mm",
+)
+# Summary figures that exist only when the file carried the matching channel: a proxy for richness when
+# the samples are not at hand (rows written before schema v2).
+_CHANNEL_PROXIES = (
+    "distance_m", "ascent_m", "avg_hr_bpm", "avg_cadence_spm", "avg_vertical_oscillation_mm",
+    "avg_stance_time_ms", "avg_step_length_mm",
+)
+# Sports that are the same outing when their times overlap.
+_SPORT_FAMILY = {"running": "foot", "walking": "foot", "hiking": "foot"}
+
+
+class StoreVersionError(ValueError):
+    """The store was written by a newer loadwatch than this one."""
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    """What :meth:`Store.add_activity` did.
+
+    ``outcome``: ``imported`` (new activity), ``duplicate`` (nothing new: ``activity_id`` is the activity
+    the file belongs to) or ``replaced`` (the file is a richer copy of ``duplicate_of``, which it
+    replaced).  ``reason`` is a sentence for the runner.
+    """
+
+    outcome: str
+    activity_id: str
+    duplicate_of: str | None = None
+    reason: str = ""
+
+
+@dataclass
+class Rule:
+    """A personal alert rule.  ``threshold`` is in the metric's units (km, min, %); valid ``metric``
+    names are ``metrics.rules.RULE_METRICS`` (checked by the faces: ingest does not import metrics)."""
+
+    id: int | None
+    metric: str
+    threshold: float
+    op: str = ">"
+    scope: str = "week"
+    enabled: bool = True
+    label: str = ""
+    origin: str = "user"
+
+    def __post_init__(self):
+        if not isinstance(self.metric, str) or not self.metric:
+            raise ValueError("a rule needs a metric name")
+        try:
+            self.threshold = float(self.threshold)
+        except (TypeError, ValueError):
+            raise ValueError(f"rule threshold must be a number (got {self.threshold!r})") from None
+        if not math.isfinite(self.threshold):
+            raise ValueError(f"rule threshold must be a number (got {self.threshold!r})")
+        if self.op not in RULE_OPS:
+            raise ValueError(f"rule op must be one of {' '.join(RULE_OPS)} (got {self.op!r})")
+        if self.scope not in RULE_SCOPES:
+            raise ValueError(f"rule scope must be one of {', '.join(RULE_SCOPES)} (got {self.scope!r})")
+        if self.origin not in RULE_ORIGINS:
+            raise ValueError(f"rule origin must be one of {', '.join(RULE_ORIGINS)} (got {self.origin!r})")
+        self.enabled = bool(self.enabled)
+        self.label = str(self.label or "")
+
+
+# --- paths -----------------------------------------------------------------------------------------------
+
+def _data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("loadwatch"))
+
+
+def default_db_path() -> Path:
+    """``$LOADWATCH_DB``, else ``<user data dir>/loadwatch.sqlite3``."""
+    env = os.environ.get("LOADWATCH_DB")
+    return Path(env).expanduser() if env else _data_dir() / "loadwatch.sqlite3"
+
+
+def demo_db_path() -> Path:
+    """The demo store, kept apart from the runner's own: ``demo.sqlite3`` beside the default store."""
+    return default_db_path().parent / "demo.sqlite3"
+
+
+# --- schema ----------------------------------------------------------------------------------------------
+
+def _migrate_v1(conn: sqlite3.Connection) -> None:
+    """The first schema: everything."""
+    # executescript() would COMMIT the migration transaction: run the statements one by one instead
+    for stmt in _V1_SCHEMA.split(";"):
+        if stmt.strip():
+            conn.execute(stmt)
+
+
+_V1_SCHEMA = """
+CREATE TABLE files (
+    content_hash TEXT PRIMARY KEY,
+    file_name TEXT NOT NULL,
+    format TEXT,
+    outcome TEXT NOT NULL CHECK (outcome IN ('imported', 'duplicate', 'skipped')),
+    activity_id TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    imported_at TEXT NOT NULL
+);
+CREATE TABLE originals (
+    content_hash TEXT PRIMARY KEY REFERENCES files(content_hash),
+    file_name TEXT NOT NULL,
+    data BLOB NOT NULL,
+    size_bytes INTEGER NOT NULL
+);
+CREATE TABLE activities (
+    id TEXT PRIMARY KEY,
+    file_hash TEXT NOT NULL REFERENCES files(content_hash),
+    source TEXT,
+    format TEXT,
+    sport TEXT NOT NULL,
+    sub_sport TEXT,
+    start_utc TEXT NOT NULL,
+    start_ts REAL NOT NULL,
+    utc_offset_s REAL,
+    elapsed_s REAL,
+    moving_s REAL,
+    distance_m REAL,
+    ascent_m REAL,
+    avg_hr_bpm REAL,
+    max_hr_bpm REAL,
+    avg_cadence_spm REAL,
+    avg_vertical_oscillation_mm REAL,
+    avg_stance_time_ms REAL,
+    avg_step_length_mm REAL,
+    device TEXT,
+    partial INTEGER NOT NULL DEFAULT 0,
+    sport_inferred INTEGER NOT NULL DEFAULT 0,
+    surface_override TEXT,
+    rpe REAL,
+    hr_hist BLOB,
+    n_samples INTEGER,
+    imported_at TEXT NOT NULL
+);
+CREATE TABLE pain (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_local TEXT NOT NULL,
+    score INTEGER NOT NULL,
+    timing TEXT NOT NULL,
+    location TEXT NOT NULL,
+    activity_id TEXT REFERENCES activities(id) ON DELETE SET NULL,
+    symptoms TEXT NOT NULL DEFAULT '[]',
+    note TEXT NOT NULL DEFAULT '',
+    deleted INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE pain_history (
+    history_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    pain_id INTEGER NOT NULL REFERENCES pain(id),
+    changed_at TEXT NOT NULL,
+    change TEXT NOT NULL,
+    at_local TEXT NOT NULL,
+    score INTEGER NOT NULL,
+    timing TEXT NOT NULL,
+    location TEXT NOT NULL,
+    activity_id TEXT,
+    symptoms TEXT NOT NULL,
+    note TEXT NOT NULL,
+    deleted INTEGER NOT NULL
+);
+CREATE INDEX pain_history_pain ON pain_history(pain_id);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE rules (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    metric TEXT NOT NULL,
+    op TEXT NOT NULL,
+    threshold REAL NOT NULL,
+    scope TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    label TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL DEFAULT 'user',
+    created_at TEXT NOT NULL
+)
+"""
+
+
+def _migrate_v2(conn: sqlite3.Connection) -> None:
+    """v2: ``activities.richness`` (channels the file carried, used to keep the richer of two copies of
+    one run) and an index on start time for the overlap search and range queries.  Rows from v1 get a
+    richness estimated from which summary figures they have."""
+    conn.execute("ALTER TABLE activities ADD COLUMN richness INTEGER")
+    cols = ", ".join(_CHANNEL_PROXIES)
+    rows = conn.execute(f"SELECT id, {cols} FROM activities").fetchall()
+    for row in rows:
+        richness = sum(1 for v in row[1:] if v is not None)
+        conn.execute("UPDATE activities SET richness = ? WHERE id = ?", (richness, row[0]))
+    conn.execute("CREATE INDEX activities_start ON activities(start_ts)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2]
+SCHEMA_VERSION: int = len(MIGRATIONS)
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _float_or_none(value) -> float | None:
+    if value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def compress_original(data: bytes) -> bytes:
+    """gzip container (``gzip.decompress`` reads it) at :data:`ORIGINAL_COMPRESSLEVEL`."""
+    c = zlib.compressobj(ORIGINAL_COMPRESSLEVEL, zlib.DEFLATED, 31)
+    return c.compress(data) + c.flush()
+
+
+def decompress_original(blob: bytes) -> bytes:
+    return zlib.decompress(blob, 47)  # 32 + 15: gzip or zlib header
+
+
+def samples_richness(samples: pd.DataFrame) -> int:
+    """Number of canonical sample channels that hold at least one value."""
+    if samples is None or samples.empty:
+        return 0
+    return int(sum(1 for c in SAMPLE_COLUMNS if c in samples and samples[c].notna().any()))
+
+
+def summary_richness(summary: Summary) -> int:
+    """Richness estimated from the summary alone (which channel-derived figures are present)."""
+    return int(sum(1 for c in _CHANNEL_PROXIES if _float_or_none(getattr(summary, c)) is not None))
+
+
+def _family(sport: str | None) -> str:
+    return _SPORT_FAMILY.get(sport or "other", sport or "other")
+
+
+def _hist_blob(hist) -> bytes | None:
+    if hist is None:
+        return None
+    arr = np.asarray(hist, dtype="<f8").reshape(-1)
+    if arr.size != HR_BINS:
+        raise ValueError(f"heart-rate histogram must have {HR_BINS} bins (got {arr.size})")
+    return arr.tobytes()
+
+
+def _pain_to_row(entry: PainEntry) -> dict:
+    return {
+        "at_local": entry.at_local.replace(microsecond=0).isoformat(),
+        "score": int(entry.score),
+        "timing": entry.timing,
+        "location": entry.location,
+        "activity_id": entry.activity_id,
+        "symptoms": json.dumps(list(entry.symptoms)),
+        "note": str(entry.note or ""),
+    }
+
+
+_PAIN_FIELDS = ("at_local", "score", "timing", "location", "activity_id", "symptoms", "note")
+
+
+class Store:
+    """The loadwatch store (one SQLite connection; a context manager).
+
+    ``path``: the SQLite file; ``None`` = :func:`default_db_path`.  Opening creates the file (``0600``)
+    and applies pending migrations.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path).expanduser() if path is not None else default_db_path()
+        self._lock = threading.RLock()
+        self._prepare_file()
+        self._conn = sqlite3.connect(
+            str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self.schema_version = self._migrate()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+    def _prepare_file(self) -> None:
+        parent = self.path.parent
+        if not parent.exists():
+            os.makedirs(parent, mode=0o700, exist_ok=True)
+        if not self.path.exists():
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+            os.close(fd)
+            os.chmod(self.path, 0o600)
+
+    def _migrate(self) -> int:
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"{self.path} was written by a newer loadwatch (store version {version}; this loadwatch "
+                f"knows up to {SCHEMA_VERSION}). Upgrade loadwatch to open it; the file was not changed."
+            )
+        while version < SCHEMA_VERSION:
+            with self._tx() as conn:
+                # another process may have migrated while we waited for the write lock
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version >= SCHEMA_VERSION:
+                    break
+                MIGRATIONS[version](conn)
+                version += 1
+                conn.execute(f"PRAGMA user_version = {version}")
+        return version
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: ``BEGIN IMMEDIATE`` (takes the write lock up front, so two writers
+        queue on the busy timeout instead of failing mid-way), commit, or roll back on any exception."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise ValueError("the store is closed")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        with self._lock:
+            if self._conn is None:
+                raise ValueError("the store is closed")
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+    # --- files and activities --------------------------------------------------------------------------
+    def file_outcome(self, content_hash: str) -> dict | None:
+        """What happened to the file with this sha256 before: ``{"outcome", "activity_id", "reason",
+        "file_name"}``, or None for a file never seen (failed files are not remembered)."""
+        rows = self._query(
+            "SELECT outcome, activity_id, reason, file_name FROM files WHERE content_hash = ?", (content_hash,)
+        )
+        if not rows:
+            return None
+        outcome, activity_id, reason, file_name = rows[0]
+        return {"outcome": outcome, "activity_id": activity_id, "reason": reason, "file_name": file_name}
+
+    def record_skipped(self, content_hash: str, file_name: str, reason: str) -> None:
+        """Remember a file that is not an activity so a re-import recognises it without reading it."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO files (content_hash, file_name, format, outcome, activity_id, reason,"
+                " imported_at) VALUES (?, ?, NULL, 'skipped', NULL, ?, ?)",
+                (content_hash, str(file_name), str(reason), _now_iso()),
+            )
+
+    def add_activity(
+        self,
+        activity: Activity,
+        original: bytes,
+        file_name: str,
+        *,
+        richness: int | None = None,
+        n_samples: int | None = None,
+    ) -> StoreResult:
+        """Add one imported file and its activity, in one transaction.
+
+        ``original``: the file's bytes (kept gzip-compressed, for the detail view and so nothing the
+        runner gave is lost).  ``richness``: how many sample channels the file carried (default: counted
+        from ``activity.samples``, else estimated from the summary).
+
+        Dedup: a file whose sha256 is known is a ``duplicate``.  Otherwise an activity of the same sport
+        family whose time span overlaps this one by >= :data:`SAME_RUN_OVERLAP_FRAC` of the shorter is
+        the same run: the richer file is kept (more channels, then FIT > TCX > GPX; the one already kept
+        on a full tie).  When the new file wins it ``replaced`` the old activity: pain links, surface
+        override and RPE move to the new id, and the old file stays recorded (and kept) as a duplicate.
+        """
+        s = activity.summary
+        original = bytes(original)
+        content_hash = hashlib.sha256(original).hexdigest()
+        if richness is None:
+            richness = samples_richness(activity.samples) if activity.samples is not None and len(
+                activity.samples) else summary_richness(s)
+        if n_samples is None and activity.samples is not None and len(activity.samples):
+            n_samples = len(activity.samples)
+        start = pd.Timestamp(s.start_utc)
+        start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+        start_ts = start.value / 1e9
+        elapsed = _float_or_none(s.elapsed_s) or 0.0
+        end_ts = start_ts + elapsed
+        activity_id = str(s.id or content_hash)
+        now = _now_iso()
+        name = str(file_name)
+
+        with self._tx() as conn:
+            known = conn.execute(
+                "SELECT outcome, activity_id, file_name FROM files WHERE content_hash = ?", (content_hash,)
+            ).fetchone()
+            if known is not None:
+                return StoreResult("duplicate", known[1], known[1], f"already imported as {known[2]}")
+            same_id = conn.execute("SELECT id FROM activities WHERE id = ?", (activity_id,)).fetchone()
+            match = same_id and (activity_id, 1.0)
+            if not match:
+                match = self._overlapping(conn, s.sport, start_ts, end_ts, s.sport_inferred)
+
+            def add_file_rows(outcome: str, points_to: str, reason: str) -> None:
+                conn.execute(
+                    "INSERT INTO files (content_hash, file_name, format, outcome, activity_id, reason, imported_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (content_hash, name, s.format, outcome, points_to, reason, now),
+                )
+                conn.execute(
+                    "INSERT INTO originals (content_hash, file_name, data, size_bytes) VALUES (?, ?, ?, ?)",
+                    (content_hash, name, compress_original(original), len(original)),
+                )
+
+            if match:
+                old_id = match[0]
+                old = conn.execute(
+                    "SELECT a.richness, a.format, a.surface_override, a.rpe, f.file_name FROM activities a"
+                    " JOIN files f ON f.content_hash = a.file_hash WHERE a.id = ?", (old_id,)
+                ).fetchone()
+                old_richness, old_format, old_surface, old_rpe, old_name = old
+                new_key = (richness, FORMAT_RANK.get(s.format, 0))
+                old_key = (old_richness or 0, FORMAT_RANK.get(old_format, 0))
+                if activity_id == old_id or new_key <= old_key:
+                    reason = f"same run as {old_name}, which is kept"
+                    add_file_rows("duplicate", old_id, reason)
+                    return StoreResult("duplicate", old_id, old_id, reason)
+                add_file_rows("imported", activity_id, f"replaced {old_name} (this file has more data)")
+                self._insert_activity(conn, activity_id, content_hash, s, start, start_ts, richness, n_samples,
+                                      now, surface_override=old_surface, rpe=old_rpe)
+                self._relink_pain(conn, old_id, activity_id, now)
+                conn.execute("UPDATE files SET activity_id = ? WHERE activity_id = ?", (activity_id, old_id))
+                conn.execute(
+                    "UPDATE files SET outcome = 'duplicate', reason = ? WHERE activity_id = ? AND content_hash"
+                    " != ? AND outcome = 'imported'",
+                    (f"same run as {name}, which has more data and replaced it", activity_id, content_hash),
+                )
+                conn.execute("DELETE FROM activities WHERE id = ?", (old_id,))
+                return StoreResult("replaced", activity_id, old_id, f"replaced {old_name} (this file has more data)")
+
+            add_file_rows("imported", activity_id, "")
+            self._insert_activity(conn, activity_id, content_hash, s, start, start_ts, richness, n_samples, now)
+            return StoreResult("imported", activity_id, None, "")
+
+    def _overlapping(self, conn, sport, start_ts: float, end_ts: float, inferred: bool):
+        """(id, overlap fraction) of the best same-run candidate, or None."""
+        rows = conn.execute(
+            "SELECT id, sport, sport_inferred, start_ts, start_ts + COALESCE(elapsed_s, 0) FROM activities"
+            " WHERE start_ts <= ? AND start_ts + COALESCE(elapsed_s, 0) >= ?",
+            (end_ts, start_ts),
+        ).fetchall()
+        best = None
+        for aid, other_sport, other_inferred, o_start, o_end in rows:
+            # an inferred sport is a guess: overlapping time is stronger evidence of the same outing
+            if not (inferred or other_inferred) and _family(other_sport) != _family(sport):
+                continue
+            overlap = min(end_ts, o_end) - max(start_ts, o_start)
+            shorter = min(end_ts - start_ts, o_end - o_start)
+            frac = overlap / shorter if shorter > 0 else (1.0 if overlap >= 0 else 0.0)
+            if frac >= SAME_RUN_OVERLAP_FRAC and (best is None or frac > best[1]):
+                best = (aid, frac)
+        return best
+
+    def _insert_activity(self, conn, activity_id, content_hash, s: Summary, start, start_ts, richness,
+                         n_samples, now, surface_override=None, rpe=None) -> None:
+        values = {
+            "id": activity_id,
+            "file_hash": content_hash,
+            "source": s.source,
+            "format": s.format,
+            "sport": s.sport or "other",
+            "sub_sport": s.sub_sport,
+            "start_utc": start.isoformat(),
+            "start_ts": start_ts,
+            **{c: _float_or_none(getattr(s, c)) for c in _FLOAT_SUMMARY},
+            "device": s.device,
+            "partial": int(bool(s.partial)),
+            "sport_inferred": int(bool(s.sport_inferred)),
+            "surface_override": surface_override,
+            "rpe": rpe,
+            "hr_hist": _hist_blob(s.hr_seconds_by_bpm),
+            "n_samples": n_samples,
+            "imported_at": now,
+            "richness": int(richness),
+        }
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        conn.execute(f"INSERT INTO activities ({cols}) VALUES ({marks})", tuple(values.values()))
+
+    def _relink_pain(self, conn, old_id: str, new_id: str, now: str) -> None:
+        ids = [r[0] for r in conn.execute("SELECT id FROM pain WHERE activity_id = ?", (old_id,))]
+        for pid in ids:
+            self._copy_to_history(conn, pid, "relink", now)
+        conn.execute("UPDATE pain SET activity_id = ?, updated_at = ? WHERE activity_id = ?", (new_id, now, old_id))
+
+    def activities(self) -> pd.DataFrame:
+        """Every activity, sorted by start time: :data:`ACTIVITY_COLUMNS` with :data:`ACTIVITY_DTYPES`
+        (NaN for a missing figure; an empty store gives an empty frame with the columns)."""
+        cols = [c for c in ACTIVITY_COLUMNS]
+        rows = self._query(f"SELECT {', '.join(cols)} FROM activities ORDER BY start_ts, id")
+        frame = pd.DataFrame.from_records(rows, columns=cols)
+        for col, dtype in ACTIVITY_DTYPES.items():
+            if dtype.startswith("datetime"):
+                frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601").astype(dtype)
+            elif dtype == "float64":
+                frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+            elif dtype == "bool":
+                frame[col] = frame[col].fillna(0).astype(bool)
+            else:
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        return frame.reset_index(drop=True)
+
+    def hr_histograms(self, ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """Seconds at each whole bpm: index activity id, columns 0..255 (activities without heart rate
+        are left out)."""
+        if ids is None:
+            rows = self._query("SELECT id, hr_hist FROM activities WHERE hr_hist IS NOT NULL ORDER BY start_ts")
+        else:
+            ids = list(ids)
+            rows = []
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                rows += self._query(
+                    f"SELECT id, hr_hist FROM activities WHERE hr_hist IS NOT NULL AND id IN"
+                    f" ({', '.join('?' for _ in chunk)}) ORDER BY start_ts", chunk)
+        data = np.vstack([np.frombuffer(b, dtype="<f8") for _, b in rows]) if rows else np.zeros((0, HR_BINS))
+        return pd.DataFrame(data, index=pd.Index([r[0] for r in rows], name="id", dtype=object),
+                            columns=pd.RangeIndex(HR_BINS))
+
+    def original(self, activity_id: str) -> tuple[str, bytes]:
+        """(file name, original bytes) of the file an activity was read from."""
+        rows = self._query(
+            "SELECT o.file_name, o.data FROM activities a JOIN originals o ON o.content_hash = a.file_hash"
+            " WHERE a.id = ?", (activity_id,))
+        if not rows:
+            raise KeyError(f"no activity with id {activity_id}")
+        return rows[0][0], decompress_original(rows[0][1])
+
+    def set_surface_override(self, activity_id: str, surface: str | None) -> None:
+        if surface is not None and surface not in SURFACES:
+            raise ValueError(f"surface must be one of {', '.join(SURFACES)} (got {surface!r})")
+        self._update_activity(activity_id, "surface_override", surface)
+
+    def set_rpe(self, activity_id: str, rpe: float | None) -> None:
+        """Session RPE on the CR-10 scale (0-10), or None to clear it."""
+        if rpe is not None:
+            value = _float_or_none(rpe)
+            if value is None or not 0 <= value <= 10:
+                raise ValueError(f"RPE must be a number from 0 to 10 (got {rpe!r})")
+            rpe = value
+        self._update_activity(activity_id, "rpe", rpe)
+
+    def _update_activity(self, activity_id: str, column: str, value) -> None:
+        with self._tx() as conn:
+            cur = conn.execute(f"UPDATE activities SET {column} = ? WHERE id = ?", (value, activity_id))
+            if cur.rowcount == 0:
+                raise KeyError(f"no activity with id {activity_id}")
+
+    def counts(self) -> dict[str, int]:
+        """Rows per file outcome plus ``activities`` (for summaries and tests)."""
+        out = {"imported": 0, "duplicate": 0, "skipped": 0}
+        out.update({k: v for k, v in self._query("SELECT outcome, COUNT(*) FROM files GROUP BY outcome")})
+        out["activities"] = self._query("SELECT COUNT(*) FROM activities")[0][0]
+        return out
+
+    # --- pain ------------------------------------------------------------------------------------------
+    def _check_activity(self, conn, activity_id) -> None:
+        if activity_id is not None and conn.execute(
+                "SELECT 1 FROM activities WHERE id = ?", (activity_id,)).fetchone() is None:
+            raise ValueError(f"no activity with id {activity_id}")
+
+    def add_pain(self, entry: PainEntry) -> int:
+        """Add a pain entry; returns its id."""
+        validate(entry)
+        row = _pain_to_row(entry)
+        now = _now_iso()
+        with self._tx() as conn:
+            self._check_activity(conn, entry.activity_id)
+            cur = conn.execute(
+                f"INSERT INTO pain ({', '.join(row)}, deleted, created_at, updated_at)"
+                f" VALUES ({', '.join('?' for _ in row)}, 0, ?, ?)", (*row.values(), now, now))
+            return int(cur.lastrowid)
+
+    def _copy_to_history(self, conn, pain_id: int, change: str, now: str) -> None:
+        cols = ", ".join((*_PAIN_FIELDS, "deleted"))
+        conn.execute(
+            f"INSERT INTO pain_history (pain_id, changed_at, change, {cols}) SELECT id, ?, ?, {cols} FROM pain"
+            " WHERE id = ?", (now, change, pain_id))
+
+    def _pain_entry(self, conn, pain_id: int) -> tuple[PainEntry, bool]:
+        row = conn.execute(
+            f"SELECT {', '.join(_PAIN_FIELDS)}, deleted FROM pain WHERE id = ?", (int(pain_id),)).fetchone()
+        if row is None:
+            raise KeyError(f"no pain entry with id {pain_id}")
+        values = dict(zip(_PAIN_FIELDS, row[:-1], strict=True))
+        values["at_local"] = datetime.fromisoformat(values["at_local"])
+        values["symptoms"] = tuple(json.loads(values["symptoms"]))
+        return PainEntry(**values), bool(row[-1])
+
+    def update_pain(self, pain_id: int, **changes) -> None:
+        """Change fields of a pain entry (``at_local, score, timing, location, activity_id, symptoms,
+        note``); the previous version is kept in the history."""
+        unknown = set(changes) - set(_PAIN_FIELDS)
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))}; fields: {', '.join(_PAIN_FIELDS)}")
+        with self._tx() as conn:
+            entry, deleted = self._pain_entry(conn, pain_id)
+            if deleted:
+                raise ValueError(f"pain entry {pain_id} was deleted")
+            new = replace(entry, **changes)  # __post_init__ validates
+            validate(new)
+            self._check_activity(conn, new.activity_id)
+            row = _pain_to_row(new)
+            now = _now_iso()
+            self._copy_to_history(conn, pain_id, "update", now)
+            conn.execute(
+                f"UPDATE pain SET {', '.join(f'{k} = ?' for k in row)}, updated_at = ? WHERE id = ?",
+                (*row.values(), now, int(pain_id)))
+
+    def delete_pain(self, pain_id: int) -> None:
+        """Soft delete: the entry is hidden from :meth:`pain` but kept, with its history."""
+        with self._tx() as conn:
+            _entry, deleted = self._pain_entry(conn, pain_id)
+            if deleted:
+                return
+            now = _now_iso()
+            self._copy_to_history(conn, pain_id, "delete", now)
+            conn.execute("UPDATE pain SET deleted = 1, updated_at = ? WHERE id = ?", (now, int(pain_id)))
+
+    @staticmethod
+    def _pain_frame(rows: list[tuple], extra: tuple[str, ...] = ()) -> pd.DataFrame:
+        cols = (*extra, *PAIN_COLUMNS)
+        frame = pd.DataFrame.from_records(rows, columns=list(cols))
+        frame["id"] = frame["id"].astype("int64")
+        frame["at_local"] = pd.to_datetime(frame["at_local"], format="ISO8601").astype("datetime64[ns]")
+        frame["score"] = frame["score"].astype("int64")
+        frame["activity_id"] = frame["activity_id"].astype(object).where(frame["activity_id"].notna(), None)
+        frame["symptoms"] = pd.Series([tuple(json.loads(s)) for s in frame["symptoms"]], index=frame.index,
+                                      dtype=object)
+        frame["note"] = frame["note"].fillna("").astype(object)
+        frame["deleted"] = frame["deleted"].astype(bool)
+        return frame
+
+    def pain(self, include_deleted: bool = False) -> pd.DataFrame:
+        """Pain entries sorted by local time: :data:`PAIN_COLUMNS`."""
+        where = "" if include_deleted else "WHERE deleted = 0"
+        rows = self._query(f"SELECT {', '.join(PAIN_COLUMNS)} FROM pain {where} ORDER BY at_local, id")
+        return self._pain_frame(rows)
+
+    def pain_history(self, pain_id: int) -> pd.DataFrame:
+        """Previous versions of one entry, oldest first: ``history_id, changed_at, change`` (update,
+        delete, relink) and the entry's columns as they were before that change."""
+        cols = ", ".join(c if c != "id" else "pain_id" for c in PAIN_COLUMNS)
+        rows = self._query(
+            f"SELECT history_id, changed_at, change, {cols} FROM pain_history WHERE pain_id = ?"
+            " ORDER BY history_id", (int(pain_id),))
+        frame = self._pain_frame(rows, extra=("history_id", "changed_at", "change"))
+        frame["changed_at"] = pd.to_datetime(frame["changed_at"], utc=True, format="ISO8601")
+        return frame
+
+    # --- settings --------------------------------------------------------------------------------------
+    def settings(self) -> Settings:
+        """The runner's settings (defaults for anything not set; time zone defaults to the system's)."""
+        raw = dict(self._query("SELECT key, value FROM settings"))
+        return Settings.from_strings(raw)
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Validate and save one setting (``KeyError`` for an unknown key, ``ValueError`` for a bad
+        value).  An empty value clears an optional setting."""
+        parsed = parse_setting(key, value)
+        with self._tx() as conn:
+            if parsed is None:
+                conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET"
+                             " value = excluded.value", (key, format_setting(parsed)))
+
+    # --- rules -----------------------------------------------------------------------------------------
+    _RULE_COLS = ("id", "metric", "threshold", "op", "scope", "enabled", "label", "origin")
+
+    def rules(self) -> list[Rule]:
+        rows = self._query(f"SELECT {', '.join(self._RULE_COLS)} FROM rules ORDER BY id")
+        return [Rule(**dict(zip(self._RULE_COLS, r, strict=True))) for r in rows]
+
+    def add_rule(self, rule: Rule) -> int:
+        rule = replace(rule)  # re-validate
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO rules (metric, threshold, op, scope, enabled, label, origin, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (rule.metric, rule.threshold, rule.op, rule.scope, int(rule.enabled), rule.label, rule.origin,
+                 _now_iso()))
+            return int(cur.lastrowid)
+
+    def update_rule(self, rule_id: int, **changes) -> None:
+        allowed = {f.name for f in fields(Rule)} - {"id"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))}; fields: {', '.join(sorted(allowed))}")
+        with self._tx() as conn:
+            row = conn.execute(f"SELECT {', '.join(self._RULE_COLS)} FROM rules WHERE id = ?",
+                               (int(rule_id),)).fetchone()
+            if row is None:
+                raise KeyError(f"no rule with id {rule_id}")
+            rule = replace(Rule(**dict(zip(self._RULE_COLS, row, strict=True))), **changes)
+            conn.execute(
+                "UPDATE rules SET metric = ?, threshold = ?, op = ?, scope = ?, enabled = ?, label = ?,"
+                " origin = ? WHERE id = ?",
+                (rule.metric, rule.threshold, rule.op, rule.scope, int(rule.enabled), rule.label, rule.origin,
+                 int(rule_id)))
+
+    def remove_rule(self, rule_id: int) -> None:
+        with self._tx() as conn:
+            if conn.execute("DELETE FROM rules WHERE id = ?", (int(rule_id),)).rowcount == 0:
+                raise KeyError(f"no rule with id {rule_id}")
