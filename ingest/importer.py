@@ -1,0 +1,344 @@
+"""Import watch files into the store: many files, both cores, flat memory, one transaction per file.
+
+The flow for each candidate file that :func:`ingest.sources.iter_sources` yields:
+
+1. sha256 of its bytes; a file the store has seen (imported, duplicate or skipped) is reported as a
+   duplicate straight away, without decoding it - so re-importing a whole export is quick.
+2. Otherwise it goes to a worker process, which decodes it and sends back only the summary and the
+   heart-rate histogram (the samples stay in the worker: the store keeps the original bytes and the
+   detail view decodes them again).  At most ``2 x workers`` files are in flight, so memory stays flat
+   however big the export.
+3. The main process writes the result with :meth:`ingest.store.Store.add_activity` - one transaction
+   per file, so an import killed half-way leaves every file all-or-nothing and a second import finishes
+   the job.
+
+A worker that takes longer than ``timeout_s`` on one file is killed and replaced; the file is reported
+as failed and the batch goes on.  So does any unexpected error in a reader ("internal error").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import wait as wait_connections
+from pathlib import Path
+
+from ingest.canonical import Activity, empty_samples
+from ingest.errors import IngestError, NotAnActivity
+from ingest.store import Store, samples_richness
+
+STATUSES: tuple[str, ...] = ("imported", "duplicate", "skipped", "failed")
+
+#: Files in flight (queued for or inside a worker) per worker: enough to keep both cores busy while the
+#: main process reads the next file and writes the last result.
+IN_FLIGHT_PER_WORKER: int = 2
+
+#: How worker processes start.  "spawn" is safe in a threaded host (Streamlit serves each session in a
+#: thread; forking a threaded process can deadlock) and costs ~0.5 s per worker, paid once per batch.
+START_METHOD: str = "spawn"
+
+Progress = Callable[[int, "int | None", str], None]
+Reader = Callable[[bytes, str], Activity]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one file: ``status`` is imported, duplicate, skipped or failed; ``reason`` says
+    why in words for the runner (empty for a plain import)."""
+
+    name: str
+    status: str
+    reason: str = ""
+    activity_id: str | None = None
+
+
+def _default_reader(data: bytes, name: str) -> Activity:
+    from ingest.sources import read_activity
+
+    return read_activity(data, name)
+
+
+def _timeout_message(timeout_s: float) -> str:
+    return f"took longer than {timeout_s:g} s to read; the file may be damaged"
+
+
+# --- decoding (runs in a worker, or in-process with workers <= 1) -------------------------------------------
+
+def _decode(reader: Reader | None, name: str, data: bytes) -> tuple:
+    """Read one file; returns a small picklable tuple (never raises):
+    ``("ok", summary, richness, n_samples)``, ``("skipped", reason)`` or ``("failed", reason)``."""
+    try:
+        activity = (reader or _default_reader)(data, name)
+        return ("ok", activity.summary, samples_richness(activity.samples), int(len(activity.samples)))
+    except NotAnActivity as exc:
+        return ("skipped", exc.reason)
+    except IngestError as exc:
+        return ("failed", exc.problem)
+    except Exception as exc:  # a reader bug must not stop the batch; the runner sees what happened
+        return ("failed", f"could not be read (internal error: {type(exc).__name__}: {exc})")
+
+
+def _worker_main(conn, reader: Reader | None) -> None:
+    """Worker loop: receive ``(name, data)``, send back :func:`_decode`'s tuple; exit on ``None`` or when
+    the parent goes away (its end of the pipe closes)."""
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        name, data = msg
+        result = _decode(reader, name, data)
+        try:
+            conn.send(result)
+        except (BrokenPipeError, EOFError, OSError):
+            return
+        except Exception as exc:  # e.g. a result that cannot be pickled
+            conn.send(("failed", f"could not be read (internal error: {type(exc).__name__}: {exc})"))
+
+
+class _Worker:
+    def __init__(self, ctx, reader: Reader | None):
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, reader), daemon=True,
+                                name="loadwatch-import-worker")
+        self.proc.start()
+        child.close()
+        self.task: tuple[str, str, bytes] | None = None  # (name, hash, data)
+        self.started = 0.0
+
+    def give(self, task: tuple[str, str, bytes]) -> None:
+        self.task = task
+        self.started = time.monotonic()
+        self.conn.send((task[0], task[2]))
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.join(5)
+        finally:
+            self.conn.close()
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.proc.join(2)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(2)
+        self.conn.close()
+
+
+# --- the batch -----------------------------------------------------------------------------------------------
+
+class _Batch:
+    def __init__(self, store: Store, progress: Progress | None, total: int | None, reader: Reader | None):
+        self.store = store
+        self.progress = progress
+        self.total = total
+        self.reader = reader
+        self.outcomes: list[Outcome] = []
+
+    def report(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        if self.progress is not None:
+            done = len(self.outcomes)
+            if self.total is not None and done > self.total:
+                self.total = done
+            self.progress(done, self.total, outcome.name)
+
+    def triage(self, item) -> tuple[str, str, bytes] | None:
+        """Handle what needs no decoding; return ``(name, hash, data)`` for a file to decode."""
+        from ingest.sources import Skipped, SourceFile
+
+        if isinstance(item, IngestError):
+            self.report(Outcome(item.file_name, "failed", item.problem))
+            return None
+        if isinstance(item, Skipped):
+            self.report(Outcome(item.name, "skipped", item.reason))
+            return None
+        if isinstance(item, SourceFile):
+            data = bytes(item.data)
+            digest = hashlib.sha256(data).hexdigest()
+            known = self.store.file_outcome(digest)
+            if known is not None:
+                if known["outcome"] == "skipped":
+                    self.report(Outcome(item.name, "skipped", known["reason"]))
+                else:
+                    self.report(Outcome(item.name, "duplicate", f"already imported ({known['file_name']})",
+                                        known["activity_id"]))
+                return None
+            return (item.name, digest, data)
+        raise TypeError(f"unexpected source item {item!r}")
+
+    def finish(self, task: tuple[str, str, bytes], result: tuple) -> None:
+        """Write one decoded file to the store (its own transaction)."""
+        name, digest, data = task
+        kind = result[0]
+        if kind == "skipped":
+            self.store.record_skipped(digest, name, result[1])
+            self.report(Outcome(name, "skipped", result[1]))
+            return
+        if kind == "failed":
+            self.report(Outcome(name, "failed", result[1]))
+            return
+        _, summary, richness, n_samples = result
+        try:
+            res = self.store.add_activity(Activity(summary, empty_samples()), data, name,
+                                          richness=richness, n_samples=n_samples)
+        except Exception as exc:  # noqa: BLE001 - reported per file, the batch goes on
+            self.report(Outcome(name, "failed", f"could not be saved ({type(exc).__name__}: {exc})"))
+            return
+        status = "duplicate" if res.outcome == "duplicate" else "imported"
+        self.report(Outcome(name, status, res.reason, res.activity_id))
+
+
+def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int | None, workers: int,
+         timeout_s: float, reader: Reader | None) -> list[Outcome]:
+    batch = _Batch(store, progress, total, reader)
+    if workers <= 1:
+        # in-process (tests, debugging): no time limit can be enforced here
+        for item in items:
+            task = batch.triage(item)
+            if task is not None:
+                batch.finish(task, _decode(reader, task[0], task[2]))
+        return batch.outcomes
+
+    ctx = multiprocessing.get_context(START_METHOD)
+    max_in_flight = IN_FLIGHT_PER_WORKER * workers
+    source = iter(items)
+    exhausted = False
+    pending: deque[tuple[str, str, bytes]] = deque()
+    idle: list[_Worker] = []
+    busy: list[_Worker] = []
+    try:
+        while True:
+            while not exhausted and len(pending) + len(busy) < max_in_flight:
+                try:
+                    item = next(source)
+                except StopIteration:
+                    exhausted = True
+                    break
+                task = batch.triage(item)
+                if task is not None:
+                    pending.append(task)
+            while pending and (idle or len(busy) < workers):
+                worker = idle.pop() if idle else _Worker(ctx, reader)  # started lazily: a re-import spawns none
+                worker.give(pending.popleft())
+                busy.append(worker)
+            if not busy:
+                if exhausted and not pending:
+                    break
+                continue
+            now = time.monotonic()
+            wait_s = max(0.0, min(w.started + timeout_s for w in busy) - now)
+            ready = wait_connections([w.conn for w in busy], timeout=wait_s)
+            now = time.monotonic()
+            for worker in list(busy):
+                task = worker.task
+                if worker.conn in ready:
+                    try:
+                        result = worker.conn.recv()
+                    except (EOFError, OSError):
+                        code = worker.proc.exitcode
+                        busy.remove(worker)
+                        worker.kill()
+                        batch.finish(task, ("failed", f"could not be read (internal error: the reader "
+                                                      f"process stopped, exit code {code})"))
+                        continue
+                    busy.remove(worker)
+                    worker.task = None
+                    idle.append(worker)
+                    batch.finish(task, result)
+                elif now - worker.started >= timeout_s:
+                    busy.remove(worker)
+                    worker.kill()  # the only way to stop a stuck decoder; a fresh worker takes its place
+                    batch.finish(task, ("failed", _timeout_message(timeout_s)))
+    finally:
+        for worker in busy:
+            worker.kill()
+        for worker in idle:
+            worker.stop()
+    return batch.outcomes
+
+
+# --- public entry points -------------------------------------------------------------------------------------
+
+def _estimate_total(paths: list[Path]) -> int | None:
+    """Number of files under ``paths`` for the progress bar; None when archives make it unknowable."""
+    count = 0
+    for p in paths:
+        if p.is_dir():
+            for _dirpath, dirnames, filenames in os.walk(p):
+                dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "__MACOSX"]
+                for f in filenames:
+                    if f.startswith("."):
+                        continue
+                    if f.lower().endswith(".zip"):
+                        return None
+                    count += 1
+        else:
+            if p.name.lower().endswith(".zip"):
+                return None
+            count += 1
+    return count
+
+
+def import_paths(store: Store, paths: Iterable[str | os.PathLike], *, progress: Progress | None = None,
+                 workers: int = 2, timeout_s: float = 60.0, reader: Reader | None = None) -> list[Outcome]:
+    """Import files, folders (recursively) and archives.
+
+    ``progress(done, total, name)`` is called after each file (``total`` is None when it cannot be known
+    in advance, e.g. inside zips).  ``workers``: decoding processes (0 or 1: in-process, no time limit).
+    ``timeout_s``: per-file decoding limit [s].  ``reader(data, name) -> Activity`` replaces
+    :func:`ingest.sources.read_activity` (a module-level function, so worker processes can import it).
+    Returns one :class:`Outcome` per file, in the order they finished.
+    """
+    from ingest.sources import iter_sources
+
+    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
+    total = _estimate_total(paths) if progress is not None else None
+    return _run(store, iter_sources(paths), progress=progress, total=total, workers=workers,
+                timeout_s=timeout_s, reader=reader)
+
+
+def _iter_uploads(files: Iterable[tuple[str, object]]) -> Iterator:
+    from ingest import sources
+
+    expand = getattr(sources, "iter_bytes", None)
+    for name, obj in files:
+        try:
+            data, shown = sources.source_bytes(obj, name)
+        except IngestError as exc:
+            yield exc
+            continue
+        if expand is not None:
+            yield from expand(data, shown)
+        else:  # the same walk iter_sources does for a file on disk: zips expanded, .gz unpacked
+            yield from sources._from_bytes(data, shown, sources.DEFAULT_LIMITS, depth=0, budget=None)
+
+
+def import_files(store: Store, files: Iterable[tuple[str, object]], *, progress: Progress | None = None,
+                 workers: int = 2, timeout_s: float = 60.0, reader: Reader | None = None) -> list[Outcome]:
+    """Import uploaded files: ``(name, bytes or binary file object)`` pairs (e.g. Streamlit
+    ``UploadedFile``); zips among them are expanded.  Otherwise as :func:`import_paths`."""
+    files = list(files)
+    total = None if any(str(n).lower().endswith(".zip") for n, _ in files) else len(files)
+    return _run(store, _iter_uploads(files), progress=progress, total=total, workers=workers,
+                timeout_s=timeout_s, reader=reader)
+
+
+def summarize(outcomes: Iterable[Outcome]) -> dict[str, int]:
+    """Counts per status (every status present, 0 when none)."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    return counts
