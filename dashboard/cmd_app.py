@@ -1,7 +1,112 @@
-"""Sub-commands (placeholder: filled in by its owner)."""
+"""``loadwatch dashboard`` and ``loadwatch demo``.
+
+``dashboard`` starts Streamlit on ``dashboard/app.py``, bound to 127.0.0.1 unless ``--host`` says
+otherwise.  Streamlit reads ``.streamlit/config.toml`` only from the working directory, so the settings
+of ``dashboard/.streamlit/config.toml`` are passed here as command-line flags as well (keep the two in
+step).  The store reaches the app through ``$LOADWATCH_DB``; ``--demo`` uses the separate demo store
+and writes the demo history into it when it is empty.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dashboard.ui import MAX_UPLOAD_MB
+
+APP_PATH = Path(__file__).resolve().parent / "app.py"
+REPO_ROOT = APP_PATH.parent.parent
+DEFAULT_PORT = 8501
+DEFAULT_HOST = "127.0.0.1"
+
 
 def register(sub, add_db_option) -> None:
-    return None
+    p = sub.add_parser("dashboard", help="open the dashboard in your browser (http://127.0.0.1:8501)")
+    add_db_option(p)
+    p.add_argument("--demo", action="store_true",
+                   help="show the demo history (a separate store; your own data is not touched)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--host", default=DEFAULT_HOST,
+                   help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
+    p.set_defaults(func=run_dashboard)
+
+    d = sub.add_parser("demo", help="write the demo history into the demo store (or --db)")
+    add_db_option(d)
+    d.set_defaults(func=run_demo)
+
+
+def streamlit_command(port: int, host: str = DEFAULT_HOST) -> list[str]:
+    """The ``streamlit run`` command line (flags mirror dashboard/.streamlit/config.toml)."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+        "--server.address", host,
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--server.maxUploadSize", str(MAX_UPLOAD_MB),
+        "--global.developmentMode", "false",
+        "--client.toolbarMode", "minimal",
+        "--theme.base", "light",
+        "--theme.primaryColor", "#1f6f8b",
+    ]
+
+
+def _write_demo(path: Path) -> tuple[int, int, bool]:
+    """Write the demo history into ``path`` unless it already holds activities.
+    Returns (activities, pain entries, written now)."""
+    from ingest.demo import write_demo
+
+    from ingest.store import Store
+
+    with Store(path) as store:
+        written = False
+        if store.activities().empty:
+            write_demo(store)
+            written = True
+        return len(store.activities()), len(store.pain()), written
+
+
+def _demo_path(args) -> Path:
+    from ingest.store import demo_db_path
+
+    return Path(args.db) if args.db else Path(demo_db_path())
+
+
+def run_demo(args) -> int:
+    path = _demo_path(args)
+    n_act, n_pain, written = _write_demo(path)
+    verb = "wrote" if written else "already holds"
+    print(f"{path}: {verb} a demo history of {n_act} activities and {n_pain} pain entries")
+    print("show it with: loadwatch dashboard --demo" + (f" --db {path}" if args.db else ""))
+    return 0
+
+
+def run_dashboard(args) -> int:
+    from ingest.store import default_db_path
+
+    env = dict(os.environ)
+    if args.demo:
+        path = _demo_path(args)
+        n_act, _, written = _write_demo(path)
+        if written:
+            print(f"wrote the demo history ({n_act} activities) into {path}")
+        env["LOADWATCH_DEMO"] = "1"
+    else:
+        path = Path(args.db) if args.db else Path(default_db_path())
+        env.pop("LOADWATCH_DEMO", None)
+    env["LOADWATCH_DB"] = str(Path(path).resolve())
+    # a plain checkout (not pip-installed) still imports `dashboard`, `ingest` and `metrics`
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
+    print(f"loadwatch dashboard on http://{args.host}:{args.port} (store: {env['LOADWATCH_DB']}); Ctrl+C stops it")
+    proc = subprocess.Popen(streamlit_command(args.port, args.host), env=env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        return 130

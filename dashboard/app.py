@@ -1,0 +1,34 @@
+"""The loadwatch dashboard: ``streamlit run dashboard/app.py`` (or ``loadwatch dashboard``).
+
+A multipage app: each page in ``dashboard/pages/`` is a short script that reads the store through
+``dashboard.ui``, calls ``metrics`` and draws.  The store comes from ``$LOADWATCH_DB`` (``loadwatch
+dashboard --db``); ``$LOADWATCH_DEMO=1`` shows the demo store.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run` puts this folder, not the repository, on sys.path; make `import dashboard...` work
+# from a plain checkout too (an installed package needs nothing).
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="loadwatch", page_icon=":material/directions_run:", layout="wide")
+
+PAGES = [
+    st.Page("pages/this_week.py", title="This week", icon=":material/traffic:", default=True),
+    st.Page("pages/import_files.py", title="Import", icon=":material/upload_file:", url_path="import"),
+    st.Page("pages/load.py", title="Load", icon=":material/bar_chart:", url_path="load"),
+    st.Page("pages/pain_log.py", title="Pain log", icon=":material/healing:", url_path="pain"),
+    st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
+    st.Page("pages/activities.py", title="Activities", icon=":material/directions_run:",
+            url_path="activities"),
+    st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
+]
+
+st.navigation(PAGES).run()

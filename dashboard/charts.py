@@ -1,0 +1,151 @@
+"""Altair chart builders for the dashboard pages (drawing only: every number comes from ``metrics``).
+
+All charts share one time axis (``time_domain``) so pain scores line up with load, and every chart has
+tooltips.  Nothing here fetches anything from the network (no map tiles: routes are lon/lat lines).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import altair as alt
+import pandas as pd
+
+from dashboard import ui
+
+PAIN_COLOR = "#c0392b"
+SURFACE_COLORS = {"road": "#5d6d7e", "trail": "#27ae60", "track": "#e67e22", "treadmill": "#8e44ad",
+                  "unknown": "#bdc3c7"}
+INTENSITY_COLORS = {"very_easy": "#aed6f1", "easy": "#5dade2", "moderate": "#f5b041", "hard": "#cb4335",
+                    "unknown": "#d5d8dc"}
+
+
+def time_domain(start: dt.date, end: dt.date) -> list[str]:
+    return [pd.Timestamp(start).isoformat(), (pd.Timestamp(end) + pd.Timedelta(days=1)).isoformat()]
+
+
+def _x(domain, field="week_start", title="week"):
+    return alt.X(f"{field}:T", title=title, scale=alt.Scale(domain=domain))
+
+
+def melt(weeks: pd.DataFrame, columns: list[str], name: str, prefix: str, suffix: str) -> pd.DataFrame:
+    """Weekly columns ``<prefix><x><suffix>`` into long rows (week_start, <name>, value)."""
+    cols = [c for c in columns if c in weeks.columns]
+    long = weeks[cols].reset_index().melt(id_vars="week_start", var_name=name, value_name="value")
+    long[name] = long[name].str.removeprefix(prefix).str.removesuffix(suffix)
+    return long
+
+
+def stacked_bars(long: pd.DataFrame, y_title: str, domain, color_field: str) -> alt.Chart:
+    colors = SURFACE_COLORS if color_field == "surface" else INTENSITY_COLORS
+    names = [n for n in colors if n in set(long[color_field])]
+    return alt.Chart(long).mark_bar().encode(
+        x=_x(domain),
+        y=alt.Y("sum(value):Q", title=y_title),
+        color=alt.Color(f"{color_field}:N", scale=alt.Scale(domain=names, range=[colors[n] for n in names])),
+        tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip(f"{color_field}:N"),
+                 alt.Tooltip("value:Q", title=y_title, format=".1f")],
+    ).properties(height=260)
+
+
+def pain_layer(pain: pd.DataFrame, start, end, domain) -> alt.Chart | None:
+    if pain is None or pain.empty:
+        return None
+    p = pain[~pain["deleted"].astype(bool)] if "deleted" in pain.columns else pain
+    p = p[(p["at_local"] >= pd.Timestamp(start)) & (p["at_local"] < pd.Timestamp(end) + pd.Timedelta(days=1))]
+    if p.empty:
+        return None
+    p = p.assign(timing=p["timing"].astype(str))[["at_local", "score", "timing"]]
+    return alt.Chart(p).mark_circle(color=PAIN_COLOR, size=45, opacity=0.8).encode(
+        x=alt.X("at_local:T", scale=alt.Scale(domain=domain)),
+        y=alt.Y("score:Q", title="pain (0-10)", scale=alt.Scale(domain=[0, 10]),
+                axis=alt.Axis(titleColor=PAIN_COLOR, orient="right")),
+        tooltip=[alt.Tooltip("at_local:T", title="pain logged", format="%Y-%m-%d %H:%M"),
+                 alt.Tooltip("score:Q", title="pain score"), alt.Tooltip("timing:N")],
+    )
+
+
+def with_pain(chart: alt.Chart, pain: alt.Chart | None) -> alt.Chart:
+    if pain is None:
+        return chart
+    return alt.layer(chart, pain).resolve_scale(y="independent")
+
+
+def spike_chart(runs: pd.DataFrame, units: str, domain) -> alt.Chart:
+    u = ui.unit_label(units)
+    d = pd.DataFrame({
+        "date": pd.to_datetime(runs["date"]),
+        "distance": ui.to_units(runs["distance_km"].astype(float), units),
+        "cap": ui.to_units(runs["safe_longest_km"].astype(float), units),
+        "spike_pct": runs["spike_pct"].astype(float),
+        "category": runs["spike_category"].fillna("not enough history").astype(str),
+    })
+    x = alt.X("date:T", title="date", scale=alt.Scale(domain=domain))
+    tip = [alt.Tooltip("date:T", title="run"), alt.Tooltip("distance:Q", title=f"distance ({u})", format=".1f"),
+           alt.Tooltip("cap:Q", title=f"safe longest ({u})", format=".1f"),
+           alt.Tooltip("spike_pct:Q", title="longer than 30-day longest (%)", format=".0f"),
+           alt.Tooltip("category:N", title="spike")]
+    cap = alt.Chart(d).mark_line(interpolate="step-after", color="#7f8c8d", strokeDash=[4, 3]).encode(
+        x=x, y=alt.Y("cap:Q", title=u), tooltip=tip)
+    cats = ["none", "small", "moderate", "large", "not enough history"]
+    dots = alt.Chart(d).mark_circle(size=50).encode(
+        x=x, y=alt.Y("distance:Q", title=f"run distance ({u})"),
+        color=alt.Color("category:N", title="spike", scale=alt.Scale(
+            domain=cats, range=["#5dade2", "#f5b041", "#e67e22", "#c0392b", "#bdc3c7"])),
+        tooltip=tip)
+    return alt.layer(cap, dots).properties(height=260)
+
+
+def load_acwr(weeks: pd.DataFrame, domain) -> alt.Chart:
+    d = weeks.reset_index()[["week_start", "load", "acwr"]]
+    bars = alt.Chart(d).mark_bar(color="#85c1e9").encode(
+        x=_x(domain), y=alt.Y("load:Q", title="weekly load"),
+        tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip("load:Q", format=".1f"),
+                 alt.Tooltip("acwr:Q", title="ACWR", format=".2f")])
+    line = alt.Chart(d).mark_line(color="#34495e", point=True).encode(
+        x=_x(domain), y=alt.Y("acwr:Q", title="ACWR (info only)", axis=alt.Axis(orient="right")),
+        tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip("acwr:Q", title="ACWR", format=".2f")])
+    return alt.layer(bars, line).resolve_scale(y="independent").properties(height=240)
+
+
+DYNAMICS_TITLES = {"cadence_spm": "cadence (steps/min)", "vertical_oscillation_mm": "vertical oscillation (mm)",
+                   "stance_time_ms": "ground contact (ms)", "step_length_mm": "step length (mm)"}
+
+
+def dynamics(weeks: pd.DataFrame, columns: list[str], domain) -> alt.Chart:
+    long = weeks.reset_index()[["week_start", *columns]].melt(id_vars="week_start", var_name="measure")
+    long["measure"] = long["measure"].map(DYNAMICS_TITLES)
+    return alt.Chart(long.dropna()).mark_line(point=True).encode(
+        x=_x(domain), y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        tooltip=[alt.Tooltip("week_start:T", title="week of"), "measure:N",
+                 alt.Tooltip("value:Q", format=".1f")],
+    ).properties(height=110).facet(row=alt.Row("measure:N", title=None)).resolve_scale(y="independent")
+
+
+def pain_history(pain: pd.DataFrame) -> alt.Chart:
+    from ingest.painlog import TIMING_LABELS
+
+    p = pain.assign(when=pain["timing"].map(TIMING_LABELS).fillna(pain["timing"]))
+    return alt.Chart(p[["at_local", "score", "when"]]).mark_line(point=True).encode(
+        x=alt.X("at_local:T", title="date"),
+        y=alt.Y("score:Q", title="pain (0-10)", scale=alt.Scale(domain=[0, 10])),
+        color=alt.Color("when:N", title="when"),
+        tooltip=[alt.Tooltip("at_local:T", title="logged", format="%Y-%m-%d %H:%M"), "score:Q", "when:N"],
+    ).properties(height=240)
+
+
+def route(samples: pd.DataFrame) -> alt.Chart:
+    """The route as a lon/lat line (no map tiles: nothing is fetched from the network)."""
+    d = samples[["lon_deg", "lat_deg"]].dropna().reset_index(drop=True).reset_index(names="order")
+    return alt.Chart(d).mark_line(color="#1f6f8b").encode(
+        x=alt.X("lon_deg:Q", title="longitude", scale=alt.Scale(zero=False)),
+        y=alt.Y("lat_deg:Q", title="latitude", scale=alt.Scale(zero=False)),
+        order="order:Q",
+    ).properties(height=360)
+
+
+def trace(d: pd.DataFrame, y: str, title: str) -> alt.Chart:
+    return alt.Chart(d).mark_line().encode(
+        x=alt.X("minutes:Q", title="minutes"), y=alt.Y(f"{y}:Q", title=title, scale=alt.Scale(zero=False)),
+        tooltip=[alt.Tooltip("minutes:Q", format=".1f"), alt.Tooltip(f"{y}:Q", title=title, format=".1f")],
+    ).properties(height=180)

@@ -1,0 +1,128 @@
+"""Pain log: a quick entry form, red-flag answers escalated at once, the history and a CSV export."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, ui
+from ingest.painlog import (
+    LOCATION_LABELS,
+    LOCATIONS,
+    SYMPTOM_LABELS,
+    SYMPTOMS,
+    TIMING_LABELS,
+    TIMINGS,
+    PainEntry,
+)
+
+ui.page_start("Pain log")
+units = ui.settings().units
+nonce = st.session_state.setdefault("pain_nonce", 0)
+
+
+def k(name: str) -> str:
+    return f"pain_{name}_{nonce}"
+
+
+saved = st.session_state.pop("pain_saved", None)
+if saved:
+    st.success(saved, icon=":material/check:")
+
+st.subheader("How is your back?")
+left, right = st.columns(2)
+with left:
+    day = st.date_input("Date", value=dt.date.today(), max_value=dt.date.today(), key=k("date"),
+                        format="YYYY-MM-DD")
+    at = st.time_input("Time", value=dt.datetime.now().time().replace(second=0, microsecond=0), key=k("time"))
+    score = st.slider("Pain score (0 = none, 10 = worst imaginable)", 0, 10, 0, key=k("score"))
+    timing = st.radio("When", TIMINGS, format_func=TIMING_LABELS.get, horizontal=True, key=k("timing"),
+                      index=TIMINGS.index("after"))
+    location = st.selectbox("Where", LOCATIONS, format_func=LOCATION_LABELS.get, key=k("location"))
+with right:
+    st.markdown("**Do you have any of these?** Tick all that apply.")
+    symptoms = tuple(s for s in SYMPTOMS if st.checkbox(SYMPTOM_LABELS[s], key=k(f"sym_{s}")))
+    runs = ui.run_table()
+    recent = runs.sort_values("start_local", ascending=False).head(30) if not runs.empty else runs
+    options = [None, *recent.index.tolist()]
+    labels = {None: "Not linked to a run"} | {
+        rid: f"{pd.Timestamp(row.start_local):%a %d %b %H:%M} · {ui.fmt_dist(row.distance_km, units)}"
+        for rid, row in recent.iterrows()}
+    activity_id = st.selectbox("Which run (optional)", options, format_func=labels.get, key=k("run"))
+    note = st.text_area("Note (optional)", key=k("note"), height=80)
+
+# Red-flag answers are escalated as soon as they are ticked, before anything is saved.
+for level, message in ui.red_flag_messages(symptoms):
+    (st.error if level == "emergency" else st.warning)(message, icon=":material/emergency:")
+
+if st.button("Save pain entry", type="primary", key=k("save")):
+    try:
+        entry = PainEntry(at_local=dt.datetime.combine(day, at), score=int(score), timing=timing,
+                          location=location, activity_id=activity_id, symptoms=symptoms, note=note.strip())
+    except ValueError as exc:
+        st.error(str(exc))
+    else:
+        with ui.open_store() as store:
+            store.add_pain(entry)
+        st.session_state["pain_saved"] = (f"Saved: pain {score}/10, {TIMING_LABELS[timing].lower()}, "
+                                          f"{LOCATION_LABELS[location].lower()}.")
+        st.session_state["pain_nonce"] = nonce + 1
+        ui.changed()
+        st.rerun()
+
+st.divider()
+st.subheader("History")
+pain = ui.pain()
+live = pain[~pain["deleted"].astype(bool)] if not pain.empty else pain
+if live.empty:
+    st.caption("No pain entries yet.")
+else:
+    st.altair_chart(charts.pain_history(live), width="stretch")
+    table = live[["id", "at_local", "score", "timing", "location", "note"]].copy()
+    table["symptoms"] = live["symptoms"].map(lambda s: ", ".join(s) if s else "")
+    table["delete"] = False
+    table = table.sort_values("at_local", ascending=False).reset_index(drop=True)
+    edited = st.data_editor(
+        table, hide_index=True, width="stretch", key=f"pain_editor_{nonce}",
+        disabled=["id", "symptoms"],
+        column_config={
+            "id": None,
+            "at_local": st.column_config.DatetimeColumn("when (local)", format="YYYY-MM-DD HH:mm"),
+            "score": st.column_config.NumberColumn("score", min_value=0, max_value=10, step=1),
+            "timing": st.column_config.SelectboxColumn("timing", options=list(TIMINGS), required=True),
+            "location": st.column_config.SelectboxColumn("location", options=list(LOCATIONS), required=True),
+            "delete": st.column_config.CheckboxColumn("delete?"),
+        })
+    if st.button("Save changes to the table", key=k("save_table")):
+        n_changed = n_deleted = 0
+        try:
+            with ui.open_store() as store:
+                for before, after in zip(table.itertuples(), edited.itertuples(), strict=True):
+                    if after.delete:
+                        store.delete_pain(int(before.id))
+                        n_deleted += 1
+                        continue
+                    changes = {f: getattr(after, f) for f in ("at_local", "score", "timing", "location", "note")
+                               if getattr(after, f) != getattr(before, f)}
+                    if changes:
+                        if "at_local" in changes:
+                            changes["at_local"] = pd.Timestamp(changes["at_local"]).to_pydatetime()
+                        if "score" in changes:
+                            changes["score"] = int(changes["score"])
+                        store.update_pain(int(before.id), **changes)
+                        n_changed += 1
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["pain_saved"] = f"Updated {n_changed} and deleted {n_deleted} entries."
+            st.session_state["pain_nonce"] = nonce + 1
+            ui.changed()
+            st.rerun()
+    st.caption("Deleting keeps a record in the store's history (health data is never silently lost).")
+    export = live.assign(symptoms=live["symptoms"].map(lambda s: ";".join(s) if s else ""))
+    st.download_button("Download the pain log (CSV)", export.drop(columns=["deleted"]).to_csv(index=False),
+                       file_name="loadwatch-pain-log.csv", mime="text/csv")
+
+ui.disclaimer()

@@ -1,0 +1,429 @@
+"""Helpers shared by the dashboard's pages: which store to open, cached reads keyed on the store's
+version, the demo banner, the disclaimer, and distance formatting in the runner's units.
+
+Pages stay thin: they read through these helpers, call ``metrics`` and draw.  No clinical logic lives here
+either; every number shown comes from ``metrics`` (the report, the weekly table, the run table).
+
+Caching: ``@st.cache_data`` functions take ``(db_path, version)``; ``version`` changes whenever the store
+changes (see :func:`store_version`), so a cached report is never stale and a landing page over years of
+data is a dictionary look-up after the first render.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from metrics import units as units_mod
+from metrics.thresholds import NOT_MEDICAL_ADVICE
+
+#: Largest upload the Import page accepts [MB]; ``cmd_app`` passes it to Streamlit as
+#: ``--server.maxUploadSize`` (a Garmin "export your data" zip of several years is a few hundred MB).
+MAX_UPLOAD_MB = 1024
+
+KM_PER_MILE = units_mod.KM_PER_MI
+
+
+# --- which store -------------------------------------------------------------------------------------
+
+
+def _module(name: str):
+    """The module ``name``, or None while a colleague has not landed it yet."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def require(*modules: str) -> list:
+    """Import ``modules`` or show a plain "not available yet" note and stop the page."""
+    found = [_module(m) for m in modules]
+    missing = [m for m, mod in zip(modules, found, strict=True) if mod is None]
+    if missing:
+        st.info(f"This part of loadwatch is not available yet (waiting for: {', '.join(missing)}).")
+        st.stop()
+    return found
+
+
+def _store_module():
+    return require("ingest.store")[0]
+
+
+def demo_requested() -> bool:
+    return os.environ.get("LOADWATCH_DEMO") == "1" or bool(st.session_state.get("use_demo"))
+
+
+def db_path() -> Path:
+    """The store this session shows: the demo store after "Load demo data", else ``$LOADWATCH_DB`` /
+    the default (``loadwatch dashboard --demo`` points ``$LOADWATCH_DB`` at the demo store)."""
+    store_mod = _store_module()
+    if st.session_state.get("use_demo"):
+        return Path(store_mod.demo_db_path())
+    return Path(store_mod.default_db_path())
+
+
+def is_demo(path: Path | None = None) -> bool:
+    path = path or db_path()
+    if demo_requested():
+        return True
+    try:
+        return Path(path).resolve() == Path(_store_module().demo_db_path()).resolve()
+    except OSError:
+        return False
+
+
+def open_store(path: Path | None = None):
+    """A fresh :class:`ingest.store.Store` (SQLite connections are per thread; a page run is cheap)."""
+    return _store_module().Store(path or db_path())
+
+
+def store_version(path: Path | None = None) -> tuple:
+    """A cheap key that changes whenever the store changes: the size and modification time of the
+    SQLite file and its write-ahead log (every commit in WAL mode appends to the log; a checkpoint
+    rewrites the main file), plus a counter the dashboard bumps after its own writes."""
+    path = Path(path or db_path())
+    key: list = [str(path)]
+    for p in (path, path.with_name(path.name + "-wal")):
+        try:
+            s = p.stat()
+            key += [s.st_size, s.st_mtime_ns]
+        except FileNotFoundError:
+            key += [0, 0]
+    key.append(_write_counter())
+    return tuple(key)
+
+
+def _write_counter() -> int:
+    return int(st.session_state.get("_lw_writes", 0))
+
+
+def changed() -> None:
+    """Call after the dashboard wrote to the store: drops cached reads so every page sees the change."""
+    st.session_state["_lw_writes"] = _write_counter() + 1
+    st.cache_data.clear()
+
+
+# --- cached reads ------------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _activities(path: str, version: tuple) -> pd.DataFrame:
+    with open_store(Path(path)) as store:
+        return store.activities()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _hr_histograms(path: str, version: tuple) -> pd.DataFrame:
+    with open_store(Path(path)) as store:
+        return store.hr_histograms()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _pain(path: str, version: tuple) -> pd.DataFrame:
+    with open_store(Path(path)) as store:
+        return store.pain()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _settings(path: str, version: tuple):
+    with open_store(Path(path)) as store:
+        return store.settings()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _rules(path: str, version: tuple) -> list:
+    with open_store(Path(path)) as store:
+        return store.rules()
+
+
+@st.cache_data(show_spinner="Working out your load...", max_entries=16)
+def _report(path: str, version: tuple, as_of: str | None, weeks: int) -> dict:
+    report_mod = require("metrics.report")[0]
+    with open_store(Path(path)) as store:
+        return report_mod.build_report(
+            store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
+            as_of=dt.date.fromisoformat(as_of) if as_of else None, weeks=weeks)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _daily(path: str, version: tuple) -> pd.DataFrame:
+    daily_mod = require("metrics.daily")[0]
+    return daily_mod.daily_series(_activities(path, version), _hr_histograms(path, version),
+                                  _settings(path, version))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _weekly(path: str, version: tuple) -> pd.DataFrame:
+    weekly_mod = require("metrics.weekly")[0]
+    return weekly_mod.weekly_table(_daily(path, version), week_start=_settings(path, version).week_start)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _run_table(path: str, version: tuple) -> pd.DataFrame:
+    spike_mod = require("metrics.spike")[0]
+    settings = _settings(path, version)
+    return spike_mod.run_table(_activities(path, version), settings.timezone,
+                               hr_hist=_hr_histograms(path, version), settings=settings)
+
+
+def _key() -> tuple[str, tuple]:
+    path = db_path()
+    return str(path), store_version(path)
+
+
+def activities() -> pd.DataFrame:
+    return _activities(*_key())
+
+
+def hr_histograms() -> pd.DataFrame:
+    return _hr_histograms(*_key())
+
+
+def pain() -> pd.DataFrame:
+    return _pain(*_key())
+
+
+def settings():
+    return _settings(*_key())
+
+
+def rules() -> list:
+    return _rules(*_key())
+
+
+def report(as_of: dt.date | None = None, weeks: int = 12) -> dict:
+    return _report(*_key(), as_of.isoformat() if as_of else None, weeks)
+
+
+def daily() -> pd.DataFrame:
+    return _daily(*_key())
+
+
+def weekly() -> pd.DataFrame:
+    return _weekly(*_key())
+
+
+def run_table() -> pd.DataFrame:
+    return _run_table(*_key())
+
+
+# --- page furniture ----------------------------------------------------------------------------------
+
+
+def page_start(title: str) -> None:
+    """Title, plus the demo banner when this session shows the demo store."""
+    if is_demo():
+        st.warning(
+            "**Demo data.** You are looking at a generated example history, not your own runs. "
+            "Nothing you do here touches your own store.", icon=":material/science:")
+        if st.session_state.get("use_demo") and os.environ.get("LOADWATCH_DEMO") != "1":
+            if st.button("Leave the demo and show my own data", key="leave_demo"):
+                st.session_state["use_demo"] = False
+                st.rerun()
+    st.title(title)
+
+
+def disclaimer() -> None:
+    st.caption(NOT_MEDICAL_ADVICE)
+
+
+# --- units -------------------------------------------------------------------------------------------
+
+
+def unit_label(units: str) -> str:
+    return "mi" if units == "mi" else "km"
+
+
+def to_units(km, units: str):
+    """Kilometres to the runner's units (a number or a Series); NaN stays NaN."""
+    return units_mod.to_units(km, units)
+
+
+def fmt_dist(km, units: str, digits: int = 1) -> str:
+    """``12.3 km`` / ``7.6 mi``; "-" for a missing value."""
+    return units_mod.format_distance(km, units, decimals=digits)
+
+
+def fmt_pace(moving_s: float, km: float, units: str) -> str:
+    """Average pace as ``m:ss /km`` or ``/mi``."""
+    return units_mod.format_pace(units_mod.pace_s_per_km(km, moving_s / 60.0), units)
+
+
+def fmt_duration(seconds: float) -> str:
+    """``h:mm:ss`` / ``m:ss``; "-" for a missing value."""
+    if seconds is None or not math.isfinite(float(seconds)):
+        return "-"
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def fmt_pct(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:+.0f}%"
+
+
+# --- demo --------------------------------------------------------------------------------------------
+
+
+def load_demo() -> None:
+    """Switch this session to the demo store, writing the demo history into it first if it is empty."""
+    store_mod = _store_module()
+    demo_mod = require("ingest.demo")[0]
+    path = Path(store_mod.demo_db_path())
+    with store_mod.Store(path) as store:
+        if store.activities().empty:
+            with st.spinner("Writing a demo history..."):
+                demo_mod.write_demo(store)
+    st.session_state["use_demo"] = True
+    changed()
+
+
+# --- showing the report ------------------------------------------------------------------------------
+
+#: Severities the detector gives red flags (escalate to care, never coach).
+RED_FLAG_SEVERITIES = ("emergency", "see_clinician")
+
+_LIGHTS = {
+    "green": ("Green: carry on", "success", ":material/check_circle:"),
+    "amber": ("Amber: hold your load", "warning", ":material/warning:"),
+    "red": ("Red: cut back", "error", ":material/block:"),
+}
+
+
+def is_red_flag(alert: dict) -> bool:
+    return alert.get("severity") in RED_FLAG_SEVERITIES
+
+
+def _value_text(key: str, value, units: str) -> str:
+    if isinstance(value, float) and math.isnan(value) or value is None:
+        shown = "–"
+    elif key.endswith("_km"):
+        return f"{key[:-3].replace('_', ' ')}: {fmt_dist(value, units)}"
+    elif key.endswith("_pct"):
+        shown = f"{value:.0f}%"
+    elif isinstance(value, float):
+        shown = f"{value:.2f}".rstrip("0").rstrip(".")
+    else:
+        shown = str(value)
+    return f"{key.replace('_', ' ')}: {shown}"
+
+
+def alert_details(alert: dict, units: str) -> None:
+    """The numbers that tripped the alert and the evidence behind the rule."""
+    values = alert.get("values") or {}
+    if values:
+        st.markdown("Numbers: " + "; ".join(_value_text(k, v, units) for k, v in values.items()))
+    bits = []
+    if alert.get("rule"):
+        bits.append(f"rule `{alert['rule']}`")
+    if alert.get("date"):
+        bits.append(str(alert["date"]))
+    if alert.get("evidence"):
+        bits.append(str(alert["evidence"]))
+    if bits:
+        st.caption(" · ".join(bits))
+
+
+def alert_box(alert: dict, units: str) -> None:
+    kind = {"emergency": st.error, "see_clinician": st.error, "red": st.error,
+            "amber": st.warning}.get(str(alert.get("severity")), st.info)
+    with st.container(border=True):
+        kind(alert.get("message", ""))
+        alert_details(alert, units)
+
+
+def traffic_light(plan: dict) -> None:
+    status = str(plan.get("status") or "unknown")
+    title, kind, icon = _LIGHTS.get(status, (status.replace("_", " ").capitalize(), "info",
+                                              ":material/info:"))
+    getattr(st, kind)(f"### {title}", icon=icon)
+
+
+def plan_box(plan: dict, units: str) -> None:
+    """The concrete plan for the next 7 days, in the runner's units."""
+    if not plan:
+        st.info("No plan yet: it needs at least one run in the last 30 days.")
+        return
+    lines = []
+    if plan.get("max_week_km") is not None:
+        lines.append(f"Next 7 days: at most **{fmt_dist(plan['max_week_km'], units)}** in total")
+    if plan.get("max_run_km") is not None:
+        lines.append(f"Longest run: at most **{fmt_dist(plan['max_run_km'], units)}**")
+    for key in ("items", "actions", "sessions", "advice"):
+        for item in plan.get(key) or []:
+            lines.append(str(item))
+    if lines:
+        st.markdown("\n".join(f"- {line}" for line in lines))
+    reasons = plan.get("reasons") or []
+    if reasons:
+        st.caption("Why: " + " ".join(str(r) for r in reasons))
+
+
+def red_flag_messages(symptoms) -> list[tuple[str, str]]:
+    """(severity, message) for red-flag symptoms ticked in the pain form, before the entry is saved:
+    the detector's own red-flag rule run over just these answers (SCIENCE.md section 11)."""
+    if not symptoms:
+        return []
+    detector = require("metrics.detector")[0]
+    now = dt.datetime.now().replace(microsecond=0)
+    one = pd.DataFrame({"id": [0], "at_local": [now], "score": [0], "timing": ["after"],
+                        "location": ["lower_back"], "activity_id": [None], "symptoms": [tuple(symptoms)],
+                        "note": [""], "deleted": [False]})
+    return [(a.severity, a.message) for a in detector.red_flags(one, now.date())]
+
+
+# --- rules -------------------------------------------------------------------------------------------
+
+
+def metric_label(metric: str) -> str:
+    rules_mod = _module("metrics.rules")
+    meta = getattr(rules_mod, "RULE_METRICS", {}).get(metric) if rules_mod else None
+    for attr in ("label", "name", "title"):
+        if meta is not None and getattr(meta, attr, None):
+            return str(getattr(meta, attr))
+        if isinstance(meta, dict) and meta.get(attr):
+            return str(meta[attr])
+    if isinstance(meta, str):
+        return meta
+    return metric.replace("_", " ")
+
+
+def rule_text(rule: dict) -> str:
+    scope = rule.get("scope", "week")
+    return (f"{metric_label(rule['metric'])} {rule.get('op', '>')} {float(rule['threshold']):g}"
+            f" (per {scope})")
+
+
+def suggestion_counts(sug: dict) -> str:
+    """The counts behind a suggested rule, in words."""
+    skip = {"metric", "threshold", "op", "scope", "label", "message", "evidence"}
+    parts = [f"{k.replace('_', ' ')}: {v:g}" if isinstance(v, float) else f"{k.replace('_', ' ')}: {v}"
+             for k, v in sug.items() if k not in skip and not isinstance(v, dict | list)]
+    text = sug.get("message") or ""
+    return (text + " " if text else "") + "; ".join(parts)
+
+
+@st.cache_data(show_spinner="Reading the original file...", max_entries=8)
+def _samples(path: str, version: tuple, activity_id: str) -> pd.DataFrame | None:
+    sources = require("ingest.sources")[0]
+    errors = importlib.import_module("ingest.errors")
+    with open_store(Path(path)) as store:
+        name, data = store.original(activity_id)
+    try:
+        return sources.read_activity(data, name).samples
+    except (errors.IngestError, errors.NotAnActivity):
+        return None
+
+
+def samples(activity_id: str) -> pd.DataFrame | None:
+    """The samples of one activity, re-decoded from its stored original file."""
+    return _samples(*_key(), activity_id)
