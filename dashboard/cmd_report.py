@@ -1,7 +1,183 @@
-"""Sub-commands (placeholder: filled in by its owner)."""
+"""``loadwatch settings show|set`` and ``loadwatch report``: thin faces over the store and
+:func:`metrics.report.build_report`.
+
+The human report is in the runner's units (km or mi); ``--json`` is always metric (the contract in
+docs/ARCHITECTURE.md).
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+
+from ingest.settings import SETTING_KEYS, parse_setting
+from metrics import units as u
+
+SETTING_HELP = {
+    "units": "km or mi (display only; JSON stays metric)",
+    "hr_max": "maximum heart rate in bpm (empty or 'auto': estimate from your runs)",
+    "hr_rest": "resting heart rate in bpm (empty or 'auto': a population default)",
+    "sex": "female, male or unspecified (chooses the TRIMP weighting)",
+    "timezone": "IANA time zone, e.g. Europe/London (for files without a local time)",
+    "week_start": "monday or sunday",
+}
+
 
 def register(sub, add_db_option) -> None:
-    return None
+    settings = sub.add_parser("settings", help="show or change your settings",
+                              description="Show or change your settings.")
+    add_db_option(settings)
+    ssub = settings.add_subparsers(dest="settings_command", metavar="ACTION")
+    ssub.required = True
+    show = ssub.add_parser("show", help="print every setting")
+    add_db_option(show)
+    show.set_defaults(func=settings_show)
+    keys_help = "; ".join(f"{k}: {v}" for k, v in SETTING_HELP.items())
+    setp = ssub.add_parser("set", help="change one setting", description=f"Change one setting. {keys_help}")
+    setp.add_argument("key", metavar="KEY", help=", ".join(SETTING_KEYS))
+    setp.add_argument("value", metavar="VALUE")
+    add_db_option(setp)
+    setp.set_defaults(func=settings_set)
+
+    report = sub.add_parser("report", help="weekly load, alerts and plan",
+                            description="Weekly load, surface and intensity, alerts and next week's plan.")
+    add_db_option(report)
+    report.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
+                        help="report as of this day (default: today); later activities are ignored")
+    report.add_argument("--weeks", metavar="N", type=_positive_int, default=12,
+                        help="how many weeks to list (default 12)")
+    report.add_argument("--json", action="store_true", help="print the JSON report (always metric)")
+    report.set_defaults(func=report_cmd)
+
+
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD (got {text!r})") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of weeks, 1 or more (got {text!r})")
+    return value
+
+
+def _open_store(args):
+    from ingest.store import Store  # lazily: the store pulls in sqlite and migrations
+
+    return Store(getattr(args, "db", None))
+
+
+def settings_show(args) -> int:
+    with _open_store(args) as store:
+        values = store.settings().as_strings()
+    width = max(len(k) for k in SETTING_KEYS)
+    for key in SETTING_KEYS:
+        shown = values.get(key) or "(not set: estimated from your data)"
+        print(f"{key:<{width}}  {shown}")
+    return 0
+
+
+def settings_set(args) -> int:
+    if args.key not in SETTING_KEYS:
+        print(f"loadwatch: unknown setting {args.key!r}; valid keys: {', '.join(SETTING_KEYS)}", file=sys.stderr)
+        return 2
+    try:
+        parsed = parse_setting(args.key, args.value)
+    except ValueError as exc:
+        print(f"loadwatch: {exc}", file=sys.stderr)
+        return 1
+    with _open_store(args) as store:
+        store.set_setting(args.key, args.value)
+    shown = "(cleared: estimated from your data)" if parsed is None else parsed
+    if isinstance(shown, float) and shown.is_integer():
+        shown = int(shown)
+    print(f"{args.key} = {shown}")
+    return 0
+
+
+def report_cmd(args) -> int:
+    from metrics.report import build_report
+
+    with _open_store(args) as store:
+        settings = store.settings()
+        report = build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(), settings,
+                              as_of=args.as_of, weeks=args.weeks)
+    if args.json:
+        print(json.dumps(report, indent=2, allow_nan=False))
+    else:
+        print(format_report(report))
+    return 0
+
+
+def _num(value, fmt: str = "{:.2f}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def _dist(km, units: str) -> str:
+    if km is None:
+        return "-"
+    return u._number(u.to_units(km, units), 1)
+
+
+def format_report(report: dict) -> str:
+    """The human report: a weekly table in the runner's units, the latest run's spike check, alerts and
+    plan, then the not-medical-advice line."""
+    units = report.get("units", "km")
+    lines = [f"loadwatch report as of {report['as_of']} (distances in {units})", ""]
+    header = (f"{'week':<10}  {'dist':>6}  {'time':>9}  {'runs':>4}  {'long':>5}  {'soft':>5}  "
+              f"{'change':>7}  {'ACWR':>5}  {'monot.':>6}")
+    lines += [header, "-" * len(header)]
+    for w in report.get("weeks", []):
+        soft = sum(w["surface_km"].get(s) or 0 for s in ("trail", "track", "treadmill"))
+        change = "-" if w.get("change_pct") is None else f"{w['change_pct']:+.0f}%"
+        label = w["week_start"] + ("*" if w.get("partial_week") else "")
+        lines.append(
+            f"{label:<10}  {_dist(w['distance_km'], units):>6}  {u.format_duration(w['duration_min']):>9}  "
+            f"{w['runs']:>4}  {_dist(w['long_run_km'], units):>5}  {_dist(soft, units):>5}  {change:>7}  "
+            f"{_num(w.get('acwr')):>5}  {_num(w.get('monotony')):>6}")
+    if not report.get("weeks"):
+        lines.append("(no activities yet: import your watch files with `loadwatch import PATH`)")
+    else:
+        lines.append("* week not over yet.  soft = trail + track + treadmill.  ACWR is shown for information "
+                     "only (disputed; it did not predict injury in runners).")
+    latest = report.get("latest_run")
+    if latest:
+        lines.append("")
+        run = f"Latest run {latest['date']}: {u.format_distance(latest['distance_km'], units)}"
+        if latest.get("spike_category") is None:
+            lines.append(f"{run} - spike check: not enough history (no run in the previous 30 days).")
+        else:
+            lines.append(
+                f"{run}, {latest['spike_pct']:+.0f}% vs your longest of the previous 30 days "
+                f"({u.format_distance(latest['longest_30d_km'], units)}): {latest['spike_category']}. "
+                f"Safe longest run: {u.format_distance(latest['safe_longest_km'], units, cap=True)}.")
+    alerts = report.get("alerts") or []
+    if alerts:
+        lines += ["", "Alerts:"]
+        for a in alerts:
+            sev = a.get("severity", "")
+            lines.append(f"  [{sev}] {a.get('message', '')}")
+            if a.get("evidence"):
+                lines.append(f"      ({a['evidence']})")
+    plan = report.get("plan") or {}
+    if plan:
+        lines += ["", "Plan for the next 7 days:"]
+        if plan.get("status"):
+            lines.append(f"  status: {plan['status']}")
+        if plan.get("max_week_km") is not None:
+            lines.append(f"  week total <= {u.format_distance(plan['max_week_km'], units, cap=True)}")
+        if plan.get("max_run_km") is not None:
+            lines.append(f"  longest run <= {u.format_distance(plan['max_run_km'], units, cap=True)}")
+        for reason in plan.get("reasons") or []:
+            lines.append(f"  - {reason}")
+    lines += ["", report.get("disclaimer", "")]
+    return "\n".join(lines)

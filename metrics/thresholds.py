@@ -106,6 +106,7 @@ ACWR_CAVEAT = (
 # --- [5] Monotony and strain (moderate) --------------------------------------------------------------
 MONOTONY_CAP = 10.0  # SD = 0 with load > 0
 MONOTONY_INFO = 2.0  # from practice, not from Foster's paper
+MONOTONY_WINDOW_DAYS = 7  # Foster 1998: monotony and strain are computed over a week of daily loads
 
 # --- [6] Load units ---------------------------------------------------------------------------------
 #: Banister TRIMP weighting (Morton, Fitz-Clarke & Banister, J Appl Physiol 1990;69:1171).
@@ -116,6 +117,9 @@ TRIMP_COEFFICIENTS["unspecified"] = (
     (TRIMP_COEFFICIENTS["male"][0] + TRIMP_COEFFICIENTS["female"][0]) / 2,
     (TRIMP_COEFFICIENTS["male"][1] + TRIMP_COEFFICIENTS["female"][1]) / 2,
 )
+#: Default daily load (distance, as in Frandsen 2025) and the alternatives a caller may choose.
+DEFAULT_LOAD_UNIT = "km"
+LOAD_UNITS = ("km", "min", "trimp")
 CTL_DAYS = 42  # fitness (Banister impulse-response, as in GoldenCheetah / TrainingPeaks)
 ATL_DAYS = 7  # fatigue
 
@@ -173,3 +177,38 @@ def spike_category(spike_pct: float) -> SpikeCategory | None:
         if cat.lower_pct < spike_pct <= cat.upper_pct:
             return cat
     raise AssertionError("categories cover the real line")
+
+
+# --- Alerts, plan and suggested rules (issue 5) ----------------------------------------------------
+#: Alerts look back this many days from ``as_of`` (runs, pain entries, weeks that end in the window).
+#: A loadwatch heuristic: two weeks keeps a spike or a pain episode in view while its cutback applies.
+ALERT_LOOKBACK_DAYS = 14
+#: Red-flag symptoms logged in this many days before ``as_of`` stop all training advice (loadwatch
+#: heuristic: long enough that an entry is not missed, short enough that an old entry does not block
+#: advice for ever; NICE NG59 / CKS give no window).
+RED_FLAG_LOOKBACK_DAYS = 14
+#: Persistent pain [11]: days with pain belong to one episode while the gaps between them are at most
+#: this many pain-free days (loadwatch heuristic: a pain-free week ends an episode).
+PERSISTENT_EPISODE_GAP_DAYS = 7
+#: Plan, green status: the week may grow to (1 + this) x the biggest of the last 4 complete weeks.
+#: A default ceiling only; the 10% rule itself is weak evidence [3] and loadwatch never alarms on it.
+GREEN_WEEK_GROWTH_FRAC = 0.10
+#: Plan, red status: the number of runs in the week is at most this (a rest day between runs, [12]).
+RED_MAX_RUNS_PER_WEEK = 3
+#: A pain flare-up (for suggested rules): a week whose highest score is at least this (amber or red,
+#: [10]), or that holds a morning when pain had not settled.
+FLARE_UP_MIN_SCORE = PAIN_GREEN_MAX + 1
+#: Suggested rules (loadwatch heuristic): only offered when the runner's own history has at least this
+#: many flare-ups ...
+SUGGEST_MIN_FLARE_UPS = 3
+#: ... and at least this many pain-free weeks to compare with ...
+SUGGEST_MIN_PAIN_FREE_WEEKS = 6
+#: ... and the threshold separates them well: Youden's J = sensitivity + specificity - 1 at least this.
+SUGGEST_MIN_YOUDEN_J = 0.5
+#: At most this many suggestions are shown at once (the strongest first).
+SUGGEST_MAX = 3
+SUGGEST_EVIDENCE = Evidence(
+    "personal",
+    "a pattern in your own training and pain log (loadwatch heuristic: at least 3 flare-ups, 6 pain-free "
+    "weeks, Youden's J >= 0.5); an association, not proof of cause",
+)

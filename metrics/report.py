@@ -1,0 +1,217 @@
+"""The report: everything ``loadwatch report --json`` prints, as one JSON-ready dict.
+
+Keys are a public contract (docs/ARCHITECTURE.md): never renamed, new keys may be added.  Numbers are
+always metric (km, min, m); ``units`` says what the runner reads them in.  NaN becomes ``null``.
+Only activities that started on or before ``as_of`` (local day) count, so ``--as-of`` reproduces the past.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from ingest.settings import Settings
+from metrics import advice as _advice
+from metrics.daily import daily_series, local_starts
+from metrics.intensity import INTENSITY_COLUMNS
+from metrics.spike import run_table
+from metrics.thresholds import (
+    ACWR_CAVEAT,
+    ACWR_DANGER,
+    ACWR_EVIDENCE,
+    ACWR_SWEET_SPOT,
+    DEFAULT_LOAD_UNIT,
+    FRANDSEN_2025,
+    MONOTONY_INFO,
+    NOT_MEDICAL_ADVICE,
+    SURFACES,
+)
+from metrics.weekly import weekly_table
+
+DEFAULT_WEEKS = 12
+#: Decimals kept in the JSON (plenty for km, minutes and ratios; keeps the output readable).
+JSON_DECIMALS = 3
+DYNAMICS_KEYS = ("cadence_spm", "vertical_oscillation_mm", "stance_time_ms", "step_length_mm")
+
+
+def to_jsonable(value, decimals: int | None = None):
+    """``value`` turned into plain JSON types, recursively: NaN/NaT/inf/pd.NA -> None, numpy scalars ->
+    Python numbers, a midnight Timestamp/date -> ``"YYYY-MM-DD"`` (other times ISO 8601), dataclasses
+    and Series -> dicts, tuples/arrays -> lists.  Floats are rounded to ``decimals`` when given."""
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        if not math.isfinite(f):
+            return None
+        return round(f, decimals) if decimals is not None else f
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        ts = pd.Timestamp(value)
+        if ts.tzinfo is None and ts == ts.normalize():
+            return ts.strftime("%Y-%m-%d")
+        return ts.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name), decimals) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(to_jsonable(k)): to_jsonable(v, decimals) for k, v in value.items()}
+    if isinstance(value, pd.Series):
+        return {str(to_jsonable(k)): to_jsonable(v, decimals) for k, v in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return [to_jsonable(row, decimals) for _i, row in value.reset_index().iterrows()]
+    if isinstance(value, list | tuple | set | np.ndarray | pd.Index):
+        return [to_jsonable(v, decimals) for v in value]
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def today_local(timezone: str | None) -> pd.Timestamp:
+    """Today's date in the runner's time zone (naive midnight)."""
+    now = dt.datetime.now(ZoneInfo(timezone or "UTC"))
+    return pd.Timestamp(now.date())
+
+
+def _as_of_day(as_of, settings: Settings) -> pd.Timestamp:
+    if as_of is None:
+        return today_local(settings.timezone)
+    ts = pd.Timestamp(as_of)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(settings.timezone).tz_localize(None)
+    return ts.normalize()
+
+
+def _until(frame: pd.DataFrame | None, column: str, as_of: pd.Timestamp) -> pd.DataFrame | None:
+    """Rows of ``frame`` whose ``column`` (naive local datetime) falls on or before ``as_of``'s day."""
+    if frame is None or len(frame) == 0 or column not in frame:
+        return frame
+    when = pd.to_datetime(frame[column])
+    keep = when < as_of + pd.Timedelta(days=1)
+    if "deleted" in frame:
+        keep &= ~frame["deleted"].fillna(False).astype(bool)
+    return frame[keep.to_numpy()]
+
+
+def week_entry(week_start: pd.Timestamp, row: pd.Series, load_unit: str = DEFAULT_LOAD_UNIT) -> dict:
+    """One row of the weekly table in the JSON contract's shape."""
+    entry = {
+        "week_start": week_start,
+        "distance_km": row["distance_km"],
+        "duration_min": row["duration_min"],
+        "runs": int(row["runs"]),
+        "long_run_km": row["long_run_km"],
+        "ascent_m": row["ascent_m"],
+        "surface_km": {s: row[f"surface_{s}_km"] for s in SURFACES},
+        "intensity_min": {g: row[f"intensity_{g}_min"] for g in INTENSITY_COLUMNS},
+        "load": row["load"],
+        "load_unit": load_unit,
+        "trimp": row["trimp"],
+        "srpe_au": row["srpe_au"],
+        "acwr": row["acwr"],
+        "monotony": row["monotony"],
+        "strain": row["strain"],
+        "change_pct": row["change_pct"],
+        "ctl": row["ctl"],
+        "atl": row["atl"],
+        "tsb": row["tsb"],
+        "cross_training_min": row["cross_training_min"],
+        "partial_week": bool(row["partial_week"]),
+        "days": int(row["days"]),
+    }
+    for key in DYNAMICS_KEYS:
+        entry[key] = row[key]
+    return to_jsonable(entry, JSON_DECIMALS)
+
+
+def _latest_run(runs: pd.DataFrame) -> dict | None:
+    if runs.empty:
+        return None
+    rid = runs.index[-1]
+    row = runs.iloc[-1]
+    return to_jsonable({
+        "id": rid, "date": row["date"], "distance_km": row["distance_km"],
+        "duration_min": row["duration_min"], "surface": row["surface"],
+        "longest_30d_km": row["longest_30d_km"], "spike_pct": row["spike_pct"],
+        "spike_category": row["spike_category"], "spike_hazard_ratio": row["spike_hazard_ratio"],
+        "safe_longest_km": row["safe_longest_km"],
+        "spike_note": None if row["spike_category"] is not None else "not enough history (no run in the "
+                                                                     "previous 30 days)",
+    }, JSON_DECIMALS)
+
+
+def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: pd.DataFrame | None, rules,
+                 settings: Settings | None, *, as_of=None, weeks: int = DEFAULT_WEEKS) -> dict:
+    """The JSON contract of ``loadwatch report --json`` (docs/ARCHITECTURE.md).
+
+    ``activities``: the store's activities frame; ``hr_hist``: heart-rate histograms indexed by
+    activity id; ``pain``: the pain frame (deleted entries ignored); ``rules``: personal rules;
+    ``as_of``: the report's day (default: today in the runner's time zone) - activities and pain after it
+    are ignored; ``weeks``: how many weeks to list (oldest first, ending with ``as_of``'s week; weeks
+    before the first activity are not listed).
+
+    Top-level keys: ``as_of``, ``units``, ``settings``, ``load_unit``, ``hr_max_bpm``,
+    ``hr_max_estimated``, ``hr_rest_bpm``, ``hr_rest_estimated``, ``acwr_caveat``, ``acwr_bands``,
+    ``evidence``, ``latest_run``, ``weeks`` (see :func:`week_entry`), ``alerts``, ``plan``,
+    ``suggested_rules`` (from :func:`metrics.advice.advise`), ``disclaimer``.
+    """
+    if weeks < 1:
+        raise ValueError(f"weeks must be at least 1 (got {weeks})")
+    settings = settings if settings is not None else Settings()
+    day = _as_of_day(as_of, settings)
+    acts = activities
+    if acts is not None and len(acts):
+        local = local_starts(acts, settings.timezone)
+        acts = acts[(local < day + pd.Timedelta(days=1)).to_numpy()]
+    hist = hr_hist
+    if hist is not None and len(hist) and acts is not None:
+        ids = acts["id"] if "id" in acts else acts.index
+        hist = hist[hist.index.isin(pd.Index(ids))]
+    pain = _until(pain, "at_local", day)
+
+    daily = daily_series(acts, hist, settings, end=day)
+    weekly = weekly_table(daily, settings.week_start, as_of=day)
+    runs = run_table(acts, settings.timezone, hist, settings)
+    advice = _advice.advise(runs=runs, weekly=weekly, daily=daily, pain=pain, rules=rules, settings=settings,
+                            as_of=day) or {}
+
+    first_week = day - pd.Timedelta(days=7 * weeks - 1)
+    shown = weekly[weekly.index + pd.Timedelta(days=6) >= first_week]
+    load_unit = daily.attrs.get("load_unit", DEFAULT_LOAD_UNIT)
+    report = {
+        "as_of": day,
+        "units": settings.units,
+        "settings": dataclasses.asdict(settings),
+        "load_unit": load_unit,
+        "hr_max_bpm": daily.attrs.get("hr_max_bpm"),
+        "hr_max_estimated": bool(daily.attrs.get("hr_max_estimated", True)),
+        "hr_rest_bpm": daily.attrs.get("hr_rest_bpm"),
+        "hr_rest_estimated": bool(daily.attrs.get("hr_rest_estimated", True)),
+        "acwr_caveat": ACWR_CAVEAT,
+        "acwr_bands": {"sweet_spot": list(ACWR_SWEET_SPOT), "danger": ACWR_DANGER},
+        "monotony_info": MONOTONY_INFO,
+        "evidence": {"spike": FRANDSEN_2025.line(), "acwr": ACWR_EVIDENCE.line()},
+        "latest_run": _latest_run(runs),
+        "weeks": [week_entry(ws, row, load_unit) for ws, row in shown.iterrows()],
+        "alerts": advice.get("alerts", []),
+        "plan": advice.get("plan", {}),
+        "suggested_rules": advice.get("suggested_rules", []),
+        "disclaimer": NOT_MEDICAL_ADVICE,
+    }
+    for key, value in advice.items():
+        report.setdefault(key, value)
+    return to_jsonable(report)

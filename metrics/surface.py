@@ -1,0 +1,60 @@
+"""Running surface per activity and kilometres per surface (SCIENCE.md section 8).
+
+FIT ``sub_sport`` tells the surface: street -> road, trail -> trail, track -> track, treadmill and
+indoor_running -> treadmill; generic, virtual_activity, ultra or nothing -> unknown.  A runner's
+per-activity override wins.  Surface is shown and suggested, never alarmed on by itself: no study links
+surface to back pain.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from metrics.thresholds import SUB_SPORT_SURFACE, SURFACES
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
+
+
+def activity_surface(sub_sport: str | None, override: str | None = None) -> str:
+    """The surface of one run: ``override`` when it is one of :data:`SURFACES`, else the mapping of
+    ``sub_sport`` (FIT name, any case), else ``"unknown"``."""
+    if not _missing(override):
+        text = str(override).strip().lower()
+        if text in SURFACES:
+            return text
+    if _missing(sub_sport):
+        return "unknown"
+    return SUB_SPORT_SURFACE.get(str(sub_sport).strip().lower(), "unknown")
+
+
+def surfaces(activities: pd.DataFrame) -> pd.Series:
+    """Surface of every row of an activities frame (columns ``sub_sport`` and, optionally,
+    ``surface_override``), vectorised; same index as ``activities``."""
+    n = len(activities)
+    sub = activities["sub_sport"] if "sub_sport" in activities else pd.Series([None] * n, index=activities.index)
+    mapped = sub.astype("object").map(
+        lambda s: "unknown" if _missing(s) else SUB_SPORT_SURFACE.get(str(s).strip().lower(), "unknown"))
+    if "surface_override" in activities:
+        over = activities["surface_override"].astype("object").map(
+            lambda s: None if _missing(s) else str(s).strip().lower())
+        valid = over.isin(SURFACES)
+        mapped = mapped.where(~valid, over)
+    return mapped.astype("object").rename("surface")
+
+
+def surface_km(distance_km: pd.Series, surface: pd.Series) -> pd.DataFrame:
+    """One column ``surface_<s>_km`` per surface in :data:`SURFACES`: the run's distance in its own
+    surface's column and 0 in the others (NaN distance counts as 0 km: it adds no known distance)."""
+    dist = distance_km.fillna(0.0).to_numpy(dtype="float64")
+    surf = surface.to_numpy(dtype="object")
+    data = {f"surface_{s}_km": np.where(surf == s, dist, 0.0) for s in SURFACES}
+    return pd.DataFrame(data, index=distance_km.index)
+
+
+def daily_surface_km(dates: pd.Series, distance_km: pd.Series, surface: pd.Series) -> pd.DataFrame:
+    """Kilometres per surface per local day (only days with runs; the daily series fills the rest)."""
+    per_run = surface_km(distance_km, surface)
+    return per_run.groupby(dates.to_numpy()).sum()

@@ -1,0 +1,109 @@
+"""Kilometres and miles, and numbers rounded for humans.
+
+Everything inside loadwatch (frames, JSON) is metric: kilometres, minutes, metres.  Miles exist only at
+the edge, when a number is shown to a runner who chose ``units = mi``.
+
+Rounding for humans (SCIENCE.md section 12: "numbers in the runner's units, rounded for humans"):
+
+* a *cap* (the most a runner should do: "longest run <= 11 km") is rounded **down** to a step of
+  0.5 km or 0.5 mi, so the rounded advice is never above the computed limit;
+* any other distance is shown with one decimal.
+"""
+
+from __future__ import annotations
+
+import math
+
+#: Exact, by definition of the international mile.
+KM_PER_MI = 1.609344
+UNITS = ("km", "mi")
+#: Caps are rounded down to this step, in the runner's unit [km or mi].
+CAP_STEP = 0.5
+
+
+def _check_units(units: str) -> str:
+    if units not in UNITS:
+        raise ValueError(f"units must be one of {', '.join(UNITS)} (got {units!r})")
+    return units
+
+
+def km_to_mi(km: float) -> float:
+    """Kilometres -> miles."""
+    return km / KM_PER_MI
+
+
+def mi_to_km(mi: float) -> float:
+    """Miles -> kilometres."""
+    return mi * KM_PER_MI
+
+
+def to_units(km: float, units: str = "km") -> float:
+    """A distance given in kilometres, expressed in ``units`` ("km" or "mi"); NaN stays NaN."""
+    return km if _check_units(units) == "km" else km_to_mi(km)
+
+
+def from_units(value: float, units: str = "km") -> float:
+    """A distance given in ``units`` ("km" or "mi"), expressed in kilometres."""
+    return value if _check_units(units) == "km" else mi_to_km(value)
+
+
+def _finite(x) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def round_down(value: float, step: float = CAP_STEP) -> float:
+    """``value`` rounded down to a multiple of ``step`` (NaN stays NaN).  A tiny tolerance keeps
+    11.0 from becoming 10.5 through float error."""
+    if not _finite(value):
+        return float("nan")
+    return math.floor(value / step + 1e-9) * step
+
+
+def cap_in_units(km: float, units: str = "km", step: float = CAP_STEP) -> float:
+    """A cap given in km, in the runner's units, rounded *down* to ``step`` (0.5 km or 0.5 mi)."""
+    return round_down(to_units(km, units), step)
+
+
+def _number(value: float, decimals: int) -> str:
+    text = f"{value:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def format_distance(km: float, units: str = "km", *, cap: bool = False, decimals: int = 1) -> str:
+    """``12.3 km`` / ``7.6 mi``; with ``cap=True`` rounded down to 0.5 of the unit (``11.5 km``).
+    NaN/None gives ``"-"``."""
+    if not _finite(km):
+        return "-"
+    value = cap_in_units(float(km), units) if cap else to_units(float(km), units)
+    return f"{_number(value, decimals)} {units}"
+
+
+def pace_s_per_km(distance_km: float, duration_min: float) -> float:
+    """Average pace [s/km]; NaN without a positive distance and duration."""
+    if not (_finite(distance_km) and _finite(duration_min)) or distance_km <= 0 or duration_min <= 0:
+        return float("nan")
+    return duration_min * 60.0 / distance_km
+
+
+def format_pace(s_per_km: float, units: str = "km") -> str:
+    """``5:30 /km`` or ``8:51 /mi`` from a pace in seconds per km; NaN gives ``"-"``."""
+    if not _finite(s_per_km) or s_per_km <= 0:
+        return "-"
+    seconds = s_per_km * (KM_PER_MI if _check_units(units) == "mi" else 1.0)
+    total = int(round(seconds))
+    return f"{total // 60}:{total % 60:02d} /{units}"
+
+
+def format_duration(minutes: float) -> str:
+    """``45 min`` or ``1 h 05 min``; NaN gives ``"-"``."""
+    if not _finite(minutes):
+        return "-"
+    total = int(round(minutes))
+    if total < 60:
+        return f"{total} min"
+    return f"{total // 60} h {total % 60:02d} min"
