@@ -25,12 +25,13 @@ files = st.file_uploader("Watch files or export archives", type=["fit", "gpx", "
 if files and st.button(f"Import {len(files)} file{'s' if len(files) != 1 else ''}", type="primary"):
     bar = st.progress(0.0, text="Importing...")
 
-    def on_progress(done, total=None, *rest):
-        if isinstance(done, int | float) and total:
-            bar.progress(min(float(done) / float(total), 1.0), text=f"Imported {done} of {total}")
+    def on_progress(done: int, total: int | None, name: str) -> None:
+        # total is None when a zip's content cannot be counted up front
+        frac = min(done / total, 1.0) if total else min(done / (done + 10), 0.95)
+        bar.progress(frac, text=f"Read {done}{f' of {total}' if total else ''} files: {name}")
 
     with ui.open_store() as store:
-        outcomes = importer.import_files(store, [(f.name, f.getvalue()) for f in files], progress=on_progress)
+        outcomes = importer.import_files(store, [(f.name, f) for f in files], progress=on_progress)
     bar.progress(1.0, text="Done")
     st.session_state["import_outcomes"] = [
         {"file": o.name, "result": o.status, "why": o.reason or "", "activity": o.activity_id or ""}
