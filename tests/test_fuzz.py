@@ -29,14 +29,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingest import fit_fast, sources
 from ingest.errors import IngestError, NotAnActivity
+from ingest.fit_common import FitDecoded
+from ingest.sources import read_activity
 from tests import fuzzlib as fz
 
-sources = pytest.importorskip("ingest.sources")
-for _reader in ("ingest.fit_reader", "ingest.gpx_reader", "ingest.tcx_reader"):
-    pytest.importorskip(_reader)
 
-read_activity = sources.read_activity
+def _readers_present() -> bool:  # TEMPORARY until the readers land
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) for m in ("ingest.fit_reader", "ingest.gpx_reader", "ingest.tcx_reader"))
+
+
+pytestmark_readers = pytest.mark.skipif(not _readers_present(), reason="readers have not landed")
 
 SCALE = max(1, int(os.environ.get("LOADWATCH_FUZZ_SCALE", "1")))
 
@@ -78,6 +84,7 @@ def run_case(seed_bytes: bytes, muts: list[tuple], name: str, *, fix_crc: bool =
 # ------------------------------------------------------------------------------------------ seeds
 
 
+@pytestmark_readers
 def test_seeds_are_readable():
     """The unmutated generated seeds read as activities (else the fuzzing would only test the errors)."""
     seeds = fz.synth_seeds()
@@ -89,6 +96,7 @@ def test_seeds_are_readable():
         read_activity(seeds["synth-settings.fit"], "synth-settings.fit")
 
 
+@pytestmark_readers
 def test_corpus_seeds_meet_the_contract():
     """Every small corpus seed, unmutated, meets the contract too (the big ones are in the corpus report)."""
     seeds = fz.corpus_seeds()
@@ -101,6 +109,7 @@ def test_corpus_seeds_meet_the_contract():
 # --------------------------------------------------------------------------------------- FIT
 
 
+@pytestmark_readers
 @fuzz_settings(120)
 @given(seed=st.sampled_from(sorted(FIT_SEEDS)), muts=mutations(fz.BYTE_OPS),
        fix_crc=st.booleans(), style=st.sampled_from(NAME_STYLES))
@@ -108,6 +117,7 @@ def test_fit_byte_mutations(seed, muts, fix_crc, style):
     run_case(FIT_SEEDS[seed], muts, case_name(seed, style), fix_crc=fix_crc)
 
 
+@pytestmark_readers
 @fuzz_settings(150)
 @given(seed=st.sampled_from(sorted(FIT_SEEDS)), muts=mutations(fz.FIT_OPS + ("flip", "truncate")),
        fix_crc=st.sampled_from([True, True, True, False]))
@@ -116,6 +126,7 @@ def test_fit_header_and_definition_lies(seed, muts, fix_crc):
     run_case(FIT_SEEDS[seed], muts, case_name(seed, "true"), fix_crc=fix_crc)
 
 
+@pytestmark_readers
 def test_fit_truncated_at_every_offset():
     """A whole small FIT file cut at every byte offset, with the file CRC as found and recomputed."""
     seed = fz.synth_seeds()["synth-nohr-nogps.fit"]
@@ -127,6 +138,7 @@ def test_fit_truncated_at_every_offset():
     assert outcomes["ingest_error"] > 0, outcomes
 
 
+@pytestmark_readers
 def test_fit_every_definition_field_size():
     """Every field-size byte of every definition message set to 0, 1 and 255 (CRC recomputed)."""
     seed = fz.synth_seeds()["synth-le.fit"]
@@ -138,6 +150,7 @@ def test_fit_every_definition_field_size():
                 run_case(seed, [("def_field_size", d_i, f_i, size_choice)], "defsize.fit", fix_crc=True)
 
 
+@pytestmark_readers
 @fuzz_settings(40)
 @given(body=st.binary(max_size=2048), header_size=st.sampled_from([12, 14]),
        data_size=st.one_of(st.just(None), st.integers(0, 2**32 - 1)))
@@ -154,18 +167,21 @@ def test_fit_header_with_random_body(body, header_size, data_size):
 # --------------------------------------------------------------------------------------- GPX / TCX
 
 
+@pytestmark_readers
 @fuzz_settings(150)
 @given(seed=st.sampled_from(sorted(XML_SEEDS)), muts=mutations(fz.XML_OPS), style=st.sampled_from(NAME_STYLES))
 def test_xml_mutations(seed, muts, style):
     run_case(XML_SEEDS[seed], muts, case_name(seed, style))
 
 
+@pytestmark_readers
 @fuzz_settings(80)
 @given(seed=st.sampled_from(sorted(XML_SEEDS)), muts=mutations(fz.BYTE_OPS + fz.XML_OPS))
 def test_xml_byte_mutations(seed, muts):
     run_case(XML_SEEDS[seed], muts, case_name(seed, "true"))
 
 
+@pytestmark_readers
 @pytest.mark.parametrize("seed", ["synth.gpx", "synth.tcx"])
 def test_xml_truncated_at_many_offsets(seed):
     data = fz.synth_seeds()[seed]
@@ -177,6 +193,7 @@ def test_xml_truncated_at_many_offsets(seed):
 # --------------------------------------------------------------------------------------- gzip
 
 
+@pytestmark_readers
 @fuzz_settings(50)
 @given(seed=st.sampled_from(sorted(GZ_SEEDS)),
        muts=mutations(fz.BYTE_OPS + ("gz_inner",), max_size=2))
@@ -186,12 +203,14 @@ def test_gzip_mutations(seed, muts):
     run_case(GZ_SEEDS[seed], muts, "fuzz-" + seed)
 
 
+@pytestmark_readers
 @fuzz_settings(30)
 @given(data=st.binary(max_size=512), name=st.sampled_from(["x.fit", "x.gpx", "x.tcx", "x.gz", "x", "x.zip"]))
 def test_arbitrary_bytes(data, name):
     fz.check_read(read_activity, data, name)
 
 
+@pytestmark_readers
 @pytest.mark.parametrize("data", [b"", b"\x1f\x8b", b"PK\x03\x04", b"<", b"<?xml", b"<gpx", b"\xef\xbb\xbf",
                                   b"<TrainingCenterDatabase/>", b"<gpx/>", b"\x0e\x10\x00\x00\x00\x00\x00\x00.FIT"])
 def test_tiny_inputs(data):
@@ -242,6 +261,7 @@ def check_archive(data: bytes) -> Counter:
     return outcomes
 
 
+@pytestmark_readers
 @fuzz_settings(80)
 @given(case=zip_cases())
 def test_zip_mutations(case):
@@ -252,6 +272,7 @@ def test_zip_mutations(case):
     check_archive(data)
 
 
+@pytestmark_readers
 def test_zip_member_names_never_escape():
     synth = fz.synth_seeds()
     data = fz.make_zip([("../escape.fit", synth["synth-le.fit"]), ("/abs.fit", synth["synth-le.fit"]),
@@ -263,24 +284,11 @@ def test_zip_member_names_never_escape():
 # --------------------------------------------------------------------------------------- fast path
 
 
-def _fit_fast():
-    try:
-        from ingest import fit_fast
-    except ImportError:
-        return None
-    return fit_fast
-
-
-@fuzz_settings(120)
+@fuzz_settings(400)
 @given(seed=st.sampled_from(sorted(FIT_SEEDS)), muts=mutations(fz.FIT_OPS + fz.BYTE_OPS),
-       fix_crc=st.booleans())
+       fix_crc=st.sampled_from([True, True, True, False]))
 def test_fit_fast_decode(seed, muts, fix_crc):
     """The vectorised decoder alone: it returns a FitDecoded or declines (FastPathDeclined/IngestError)."""
-    fit_fast = _fit_fast()
-    if fit_fast is None:
-        pytest.skip("ingest.fit_fast has not landed")
-    from ingest.fit_common import FitDecoded
-
     data = fz.apply_recipe(FIT_SEEDS[seed], muts, fix_crc=fix_crc)
     try:
         decoded, _, _ = fz.bounded_call(lambda: fit_fast.decode(data, "fast.fit"))
@@ -289,3 +297,14 @@ def test_fit_fast_decode(seed, muts, fix_crc):
     assert isinstance(decoded, FitDecoded)
     n = {len(v) for v in decoded.records.values()}
     assert len(n) <= 1, f"record columns of different lengths: {n}"
+
+
+def test_fit_fast_declines_a_definition_that_overruns_the_file():
+    """Found by fuzzing: a definition message claiming more field definitions than the file holds made
+    ``fit_fast._walk`` raise ``ValueError`` (``zip(..., strict=True)`` over a short slice) instead of
+    declining.  255 fields declared, one present, two stray bytes; CRCs valid."""
+    body = bytes([0x40, 0, 0, 0, 0, 255]) + bytes([3, 1, 0x02]) + b"\x00\x00"
+    header = struct.pack("<BBHI4s", 14, 0x20, 2132, len(body), b".FIT") + b"\0\0"
+    data = fz.fix_fit_crcs(header + body + b"\0\0")
+    with pytest.raises(fit_fast.FastPathDeclined):
+        fit_fast.decode(data, "overrun.fit")
