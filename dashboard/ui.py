@@ -293,9 +293,11 @@ def load_demo() -> None:
 RED_FLAG_SEVERITIES = ("emergency", "see_clinician")
 
 _LIGHTS = {
-    "green": ("Green: carry on", "success", ":material/check_circle:"),
-    "amber": ("Amber: hold your load", "warning", ":material/warning:"),
-    "red": ("Red: cut back", "error", ":material/block:"),
+    "green": ("Green: carry on, within the caps below", "success", ":material/check_circle:"),
+    "amber": ("Amber: hold your load this week", "warning", ":material/warning:"),
+    "red": ("Red: cut back this week", "error", ":material/block:"),
+    "see_clinician": ("See a clinician: no training plan until you have", "error", ":material/medical_services:"),
+    "emergency": ("Get medical help now", "error", ":material/emergency:"),
 }
 
 
@@ -319,7 +321,7 @@ def _value_text(key: str, value, units: str) -> str:
 
 def alert_details(alert: dict, units: str) -> None:
     """The numbers that tripped the alert and the evidence behind the rule."""
-    values = alert.get("values") or {}
+    values = {k: v for k, v in (alert.get("values") or {}).items() if not k.endswith("_ids")}
     if values:
         st.markdown("Numbers: " + "; ".join(_value_text(k, v, units) for k, v in values.items()))
     bits = []
@@ -342,30 +344,40 @@ def alert_box(alert: dict, units: str) -> None:
 
 
 def traffic_light(plan: dict) -> None:
-    status = str(plan.get("status") or "unknown")
-    title, kind, icon = _LIGHTS.get(status, (status.replace("_", " ").capitalize(), "info",
-                                              ":material/info:"))
-    getattr(st, kind)(f"### {title}", icon=icon)
+    status = str(plan.get("status") or "green")
+    title, kind, icon = _LIGHTS.get(status, (status.replace("_", " ").capitalize(), "info", ":material/info:"))
+    getattr(st, kind)(f"**{title}**", icon=icon)
 
 
 def plan_box(plan: dict, units: str) -> None:
-    """The concrete plan for the next 7 days, in the runner's units."""
+    """The concrete plan for the next 7 days, in the runner's units (every number from metrics.plan)."""
     if not plan:
-        st.info("No plan yet: it needs at least one run in the last 30 days.")
+        st.info("No plan yet.")
         return
+    if plan.get("status") in RED_FLAG_SEVERITIES:
+        st.markdown(f"**No training plan.** {plan.get('care_message') or plan.get('message', '')}")
+        return
+    if plan.get("message"):
+        st.markdown(f"#### {plan['message']}")
     lines = []
     if plan.get("max_week_km") is not None:
-        lines.append(f"Next 7 days: at most **{fmt_dist(plan['max_week_km'], units)}** in total")
+        lines.append(f"Total for the next 7 days: at most **{fmt_dist(plan['max_week_km'], units)}**")
     if plan.get("max_run_km") is not None:
-        lines.append(f"Longest run: at most **{fmt_dist(plan['max_run_km'], units)}**")
-    for key in ("items", "actions", "sessions", "advice"):
-        for item in plan.get(key) or []:
-            lines.append(str(item))
+        lines.append(f"Longest single run: at most **{fmt_dist(plan['max_run_km'], units)}**")
+    if plan.get("runs"):
+        lines.append(f"Runs: about **{plan['runs']}**")
+    if plan.get("intensity"):
+        lines.append(f"Intensity: {plan['intensity']}")
+    if plan.get("surface"):
+        lines.append(f"Surface: {plan['surface']}")
+    if plan.get("cross_training"):
+        lines.append("Cross-training instead of running: " + ", ".join(plan["cross_training"]))
     if lines:
         st.markdown("\n".join(f"- {line}" for line in lines))
     reasons = plan.get("reasons") or []
     if reasons:
-        st.caption("Why: " + " ".join(str(r) for r in reasons))
+        with st.expander("Why this plan"):
+            st.markdown("\n".join(f"- {r}" for r in reasons))
 
 
 def red_flag_messages(symptoms) -> list[tuple[str, str]]:
@@ -405,11 +417,15 @@ def rule_text(rule: dict) -> str:
 
 def suggestion_counts(sug: dict) -> str:
     """The counts behind a suggested rule, in words."""
-    skip = {"metric", "threshold", "op", "scope", "label", "message", "evidence"}
-    parts = [f"{k.replace('_', ' ')}: {v:g}" if isinstance(v, float) else f"{k.replace('_', ' ')}: {v}"
-             for k, v in sug.items() if k not in skip and not isinstance(v, dict | list)]
-    text = sug.get("message") or ""
-    return (text + " " if text else "") + "; ".join(parts)
+    if "flare_ups_total" in sug:
+        return (f"In your own log: {sug['flare_ups_above']} of {sug['flare_ups_total']} weeks before a flare-up "
+                f"were above this, against {sug['pain_free_above']} of {sug['pain_free_total']} pain-free weeks. "
+                f"{sug.get('evidence', '')}")
+    skip = {"metric", "threshold", "op", "scope", "label", "text", "evidence"}
+    return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sug.items() if k not in skip)
+
+
+# --- one activity's samples --------------------------------------------------------------------------
 
 
 @st.cache_data(show_spinner="Reading the original file...", max_entries=8)

@@ -33,7 +33,7 @@ if not suggested:
 existing = {(r.metric, r.op, float(r.threshold), r.scope) for r in ui.rules()}
 for i, sug in enumerate(suggested):
     with st.container(border=True):
-        st.markdown(f"**{ui.rule_text(sug)}**")
+        st.markdown(f"**{sug.get('text') or ui.rule_text(sug)}**")
         st.caption(ui.suggestion_counts(sug))
         key = (sug["metric"], sug.get("op", ">"), float(sug["threshold"]), sug.get("scope", "week"))
         if key in existing:

@@ -41,8 +41,8 @@ u = ui.unit_label(units)
 st.subheader(f"Weekly distance by surface ({u})")
 surf = charts.melt(weeks, [f"surface_{s}_km" for s in SURFACES], "surface", prefix="surface_", suffix="_km")
 surf["value"] = ui.to_units(surf["value"], units)
-st.altair_chart(charts.stacked_bars(surf, f"distance ({u})", domain, "surface").pipe(charts.with_pain,
-                                                                                    pain_layer),
+st.altair_chart(charts.with_pain(charts.stacked_bars(surf, f"distance ({u})", domain, "surface"),
+                                pain_layer),
                 width="stretch")
 st.caption("Red dots: your pain scores (0–10, right axis) on the same days.")
 
