@@ -19,12 +19,14 @@ as failed and the batch goes on.  So does any unexpected error in a reader ("int
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
+import subprocess
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_connections
 from pathlib import Path
 
@@ -38,11 +40,14 @@ STATUSES: tuple[str, ...] = ("imported", "duplicate", "skipped", "failed")
 #: main process reads the next file and writes the last result.
 IN_FLIGHT_PER_WORKER: int = 2
 
-#: How worker processes start.  "spawn" is safe in a threaded host (Streamlit serves each session in a
-#: thread; forking a threaded process can deadlock) and costs ~0.5 s per worker, paid once per batch.
-START_METHOD: str = "spawn"
+#: Workers are fresh interpreters (``python -c``, talking over their stdin/stdout pipes), not forks:
+#: forking a threaded host (Streamlit serves each session in a thread) can deadlock, and
+#: ``multiprocessing``'s spawn would re-import the host's ``__main__`` (the CLI with every dashboard
+#: module, or Streamlit) in every worker.  A worker imports only ``ingest``: ~0.4 s, once per batch.
+_WORKER_CODE = "import sys; sys.path[:0] = {path!r}; from ingest.importer import _worker_stdio_main; _worker_stdio_main()"
 
 Progress = Callable[[int, "int | None", str], None]
+OnOutcome = Callable[["Outcome"], None]
 Reader = Callable[[bytes, str], Activity]
 
 
@@ -83,12 +88,22 @@ def _decode(reader: Reader | None, name: str, data: bytes) -> tuple:
         return ("failed", f"could not be read (internal error: {type(exc).__name__}: {exc})")
 
 
-def _worker_main(conn, reader: Reader | None) -> None:
-    """Worker loop: receive ``(name, data)``, send back :func:`_decode`'s tuple; exit on ``None`` or when
-    the parent goes away (its end of the pipe closes)."""
+def _worker_main(recv, send) -> None:
+    """Worker loop: receive the reader, then ``(name, data)`` messages; send back :func:`_decode`'s
+    tuple.  Exits on ``None`` or when the parent goes away (its end of the pipe closes)."""
+    try:
+        reader = recv.recv()
+    except (EOFError, OSError):
+        return
+    if reader is None:  # import the readers now, while the parent reads the first files
+        try:
+            import ingest.fit_reader  # noqa: F401
+            import ingest.sources  # noqa: F401
+        except ImportError:
+            pass
     while True:
         try:
-            msg = conn.recv()
+            msg = recv.recv()
         except (EOFError, OSError):
             return
         if msg is None:
@@ -96,59 +111,84 @@ def _worker_main(conn, reader: Reader | None) -> None:
         name, data = msg
         result = _decode(reader, name, data)
         try:
-            conn.send(result)
+            send.send(result)
         except (BrokenPipeError, EOFError, OSError):
             return
         except Exception as exc:  # e.g. a result that cannot be pickled
-            conn.send(("failed", f"could not be read (internal error: {type(exc).__name__}: {exc})"))
+            send.send(("failed", f"could not be read (internal error: {type(exc).__name__}: {exc})"))
+
+
+def _worker_stdio_main() -> None:
+    """Entry point of a worker process: messages on stdin/stdout; anything a library prints goes to
+    stderr so it cannot corrupt the channel."""
+    channel_out = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    _worker_main(Connection(0, writable=False), Connection(channel_out, readable=False))
 
 
 class _Worker:
-    def __init__(self, ctx, reader: Reader | None):
-        self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, reader), daemon=True,
-                                name="loadwatch-import-worker")
-        self.proc.start()
-        child.close()
+    """One decoding process."""
+
+    def __init__(self, reader: Reader | None):
+        code = _WORKER_CODE.format(path=[p for p in sys.path if p])
+        self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     close_fds=True)
+        self._send = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
+        self.conn = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+        self._send.send(reader)
         self.task: tuple[str, str, bytes] | None = None  # (name, hash, data)
         self.started = 0.0
+
+    @property
+    def exitcode(self) -> int | None:
+        return self.proc.poll()
 
     def give(self, task: tuple[str, str, bytes]) -> None:
         self.task = task
         self.started = time.monotonic()
-        self.conn.send((task[0], task[2]))
+        self._send.send((task[0], task[2]))
 
     def kill(self) -> None:
         try:
             self.proc.kill()
-            self.proc.join(5)
+            self.proc.wait(5)
         finally:
+            self._send.close()
             self.conn.close()
 
     def stop(self) -> None:
         try:
-            self.conn.send(None)
+            self._send.send(None)
         except OSError:
             pass
-        self.proc.join(2)
-        if self.proc.is_alive():
+        try:
+            self.proc.wait(2)
+        except subprocess.TimeoutExpired:
             self.proc.kill()
-            self.proc.join(2)
+            self.proc.wait(2)
+        self._send.close()
         self.conn.close()
 
 
 # --- the batch -----------------------------------------------------------------------------------------------
 
 class _Batch:
-    def __init__(self, store: Store, progress: Progress | None, total: int | None, reader: Reader | None):
+    def __init__(self, store: Store, progress: Progress | None, total: int | None, reader: Reader | None,
+                 on_outcome: OnOutcome | None = None):
         self.store = store
         self.progress = progress
+        self.on_outcome = on_outcome
         self.total = total
         self.reader = reader
         self.outcomes: list[Outcome] = []
 
     def report(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
         if self.progress is not None:
             done = len(self.outcomes)
             if self.total is not None and done > self.total:
@@ -202,8 +242,8 @@ class _Batch:
 
 
 def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int | None, workers: int,
-         timeout_s: float, reader: Reader | None) -> list[Outcome]:
-    batch = _Batch(store, progress, total, reader)
+         timeout_s: float, reader: Reader | None, on_outcome: OnOutcome | None) -> list[Outcome]:
+    batch = _Batch(store, progress, total, reader, on_outcome)
     if workers <= 1:
         # in-process (tests, debugging): no time limit can be enforced here
         for item in items:
@@ -212,7 +252,6 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
                 batch.finish(task, _decode(reader, task[0], task[2]))
         return batch.outcomes
 
-    ctx = multiprocessing.get_context(START_METHOD)
     max_in_flight = IN_FLIGHT_PER_WORKER * workers
     source = iter(items)
     exhausted = False
@@ -231,7 +270,7 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
                 if task is not None:
                     pending.append(task)
             while pending and (idle or len(busy) < workers):
-                worker = idle.pop() if idle else _Worker(ctx, reader)  # started lazily: a re-import spawns none
+                worker = idle.pop() if idle else _Worker(reader)  # started lazily: a re-import spawns none
                 worker.give(pending.popleft())
                 busy.append(worker)
             if not busy:
@@ -248,7 +287,7 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
                     try:
                         result = worker.conn.recv()
                     except (EOFError, OSError):
-                        code = worker.proc.exitcode
+                        code = worker.exitcode
                         busy.remove(worker)
                         worker.kill()
                         batch.finish(task, ("failed", f"could not be read (internal error: the reader "
@@ -293,13 +332,15 @@ def _estimate_total(paths: list[Path]) -> int | None:
 
 
 def import_paths(store: Store, paths: Iterable[str | os.PathLike], *, progress: Progress | None = None,
-                 workers: int = 2, timeout_s: float = 60.0, reader: Reader | None = None) -> list[Outcome]:
+                 workers: int = 2, timeout_s: float = 60.0, reader: Reader | None = None,
+                 on_outcome: OnOutcome | None = None) -> list[Outcome]:
     """Import files, folders (recursively) and archives.
 
     ``progress(done, total, name)`` is called after each file (``total`` is None when it cannot be known
     in advance, e.g. inside zips).  ``workers``: decoding processes (0 or 1: in-process, no time limit).
     ``timeout_s``: per-file decoding limit [s].  ``reader(data, name) -> Activity`` replaces
     :func:`ingest.sources.read_activity` (a module-level function, so worker processes can import it).
+    ``on_outcome(outcome)`` is called as each file's :class:`Outcome` is known (before ``progress``).
     Returns one :class:`Outcome` per file, in the order they finished.
     """
     from ingest.sources import iter_sources
@@ -307,7 +348,7 @@ def import_paths(store: Store, paths: Iterable[str | os.PathLike], *, progress: 
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
     total = _estimate_total(paths) if progress is not None else None
     return _run(store, iter_sources(paths), progress=progress, total=total, workers=workers,
-                timeout_s=timeout_s, reader=reader)
+                timeout_s=timeout_s, reader=reader, on_outcome=on_outcome)
 
 
 def _iter_uploads(files: Iterable[tuple[str, object]]) -> Iterator:
@@ -327,13 +368,14 @@ def _iter_uploads(files: Iterable[tuple[str, object]]) -> Iterator:
 
 
 def import_files(store: Store, files: Iterable[tuple[str, object]], *, progress: Progress | None = None,
-                 workers: int = 2, timeout_s: float = 60.0, reader: Reader | None = None) -> list[Outcome]:
+                 workers: int = 2, timeout_s: float = 60.0, reader: Reader | None = None,
+                 on_outcome: OnOutcome | None = None) -> list[Outcome]:
     """Import uploaded files: ``(name, bytes or binary file object)`` pairs (e.g. Streamlit
     ``UploadedFile``); zips among them are expanded.  Otherwise as :func:`import_paths`."""
     files = list(files)
     total = None if any(str(n).lower().endswith(".zip") for n, _ in files) else len(files)
     return _run(store, _iter_uploads(files), progress=progress, total=total, workers=workers,
-                timeout_s=timeout_s, reader=reader)
+                timeout_s=timeout_s, reader=reader, on_outcome=on_outcome)
 
 
 def summarize(outcomes: Iterable[Outcome]) -> dict[str, int]:
