@@ -1,7 +1,42 @@
-"""Alerts, plan and suggested rules bundled for the report (placeholder until the detector lands)."""
+"""Alerts, the plan and suggested rules, bundled for the report and the faces.
+
+:func:`advise` is what ``metrics.report.build_report`` calls.  It accepts empty frames (a new runner):
+then there are no alerts, the plan is green with a "not enough history" reason, and no suggestions.
+"""
 
 from __future__ import annotations
 
+import pandas as pd
 
-def advise(**kwargs) -> dict:
-    return {"alerts": [], "plan": {}, "suggested_rules": []}
+from metrics import thresholds as th
+from metrics.detector import as_date, evaluate
+from metrics.plan import make_plan
+from metrics.suggest import suggest
+
+
+def _frame(df) -> pd.DataFrame:
+    return df if isinstance(df, pd.DataFrame) else pd.DataFrame()
+
+
+def advise(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=None, as_of=None) -> dict:
+    """``{"alerts": [alert dicts], "plan": plan dict, "suggested_rules": [suggestion dicts],
+    "disclaimer": ...}`` for ``as_of`` (a date; default today).
+
+    ``runs``: ``metrics.spike.run_table``; ``weekly``: ``metrics.weekly.weekly_table``; ``daily``:
+    ``metrics.daily.daily_series``; ``pain``: ``Store.pain()``; ``rules``: ``Store.rules()``;
+    ``settings``: ``ingest.settings.Settings``.
+    """
+    as_of = as_date(as_of)
+    runs, weekly, daily, pain = _frame(runs), _frame(weekly), _frame(daily), _frame(pain)
+    rules = list(rules or ())
+    alerts = evaluate(runs=runs, weekly=weekly, daily=daily, pain=pain, rules=rules, settings=settings,
+                      as_of=as_of)
+    plan = make_plan(alerts, weekly, runs, pain, settings, as_of, rules=rules)
+    care = plan.status in ("emergency", "see_clinician")
+    suggestions = [] if care else suggest(weekly, pain, settings, as_of, rules=rules)
+    return {
+        "alerts": [a.to_dict() for a in alerts],
+        "plan": plan.to_dict(),
+        "suggested_rules": [s.to_dict() for s in suggestions],
+        "disclaimer": th.NOT_MEDICAL_ADVICE,
+    }

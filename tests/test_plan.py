@@ -1,0 +1,155 @@
+"""The plan (SCIENCE.md section 12) on hand-built frames; numbers worked out by hand."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from ingest.settings import Settings
+from metrics import thresholds
+from metrics.advice import advise
+from metrics.detector import evaluate
+from metrics.plan import make_plan, round_cap_km
+from tests.test_detector import AS_OF, FakeRule, make_pain, make_runs, make_weekly
+
+KM = Settings(units="km")
+MI = Settings(units="mi")
+
+
+def history(as_of: date = AS_OF, week_km=(26.0, 28.0, 30.0, 28.0), long_km: float = 12.0, surface="road",
+            extra_runs=()):
+    """Four complete weeks before ``as_of``'s week (``as_of`` is a Sunday: its week is complete too, so
+    the four weeks end on ``as_of``), three runs each, long run ``long_km`` on Sundays."""
+    weeks, runs = [], []
+    last_start = as_of - timedelta(days=6)
+    for i, km in enumerate(week_km):
+        start = last_start - timedelta(days=7 * (len(week_km) - 1 - i))
+        weeks.append({"week_start": start, "distance_km": km, "long_run_km": long_km, "runs": 3})
+        easy = (km - long_km) / 2
+        runs += [(f"w{i}a", start + timedelta(days=1), easy, long_km, surface),
+                 (f"w{i}b", start + timedelta(days=3), easy, long_km, surface),
+                 (f"w{i}c", start + timedelta(days=6), long_km, long_km, surface)]
+    return make_weekly(weeks), make_runs(runs + list(extra_runs))
+
+
+def plan_for(weekly, runs, pain=None, settings=KM, rules=(), as_of=AS_OF):
+    alerts = evaluate(runs=runs, weekly=weekly, daily=None, pain=pain, rules=rules, settings=settings,
+                      as_of=as_of)
+    return make_plan(alerts, weekly, runs, pain, settings, as_of, rules=rules)
+
+
+def test_round_cap_km_rounds_down_for_humans():
+    assert round_cap_km(13.2) == 13.0
+    assert round_cap_km(13.0) == 13.0
+    assert round_cap_km(28.9, week=True) == 28.0
+    assert round_cap_km(9.9, week=True) == 9.5
+    assert round_cap_km(13.2, "mi") == pytest.approx(8.0 * 1.609344, abs=1e-3)  # 8.2 mi -> 8 mi
+    assert round_cap_km(None) is None and round_cap_km(float("nan")) is None and round_cap_km(0.2) is None
+
+
+def test_green_gives_safe_longest_run_and_a_week_cap():
+    weekly, runs = history()
+    plan = plan_for(weekly, runs)
+    assert plan.status == "green"
+    assert plan.max_run_km == 13.0  # 1.10 x 12 = 13.2 -> 13
+    assert plan.max_week_km == 33.0  # 1.10 x 30 = 33
+    assert plan.runs == 3
+    assert plan.message == "Next week ≤ 33 km, longest run ≤ 13 km."
+    assert plan.disclaimer == thresholds.NOT_MEDICAL_ADVICE
+    assert any(r.startswith("green") for r in plan.reasons)
+
+
+def test_spike_without_pain_caps_runs_at_110pct_of_the_pre_spike_longest():
+    weekly, runs = history(extra_runs=[("spike", AS_OF, 19.2, 12.0, "road")])
+    plan = plan_for(weekly, runs)
+    assert plan.status == "amber"
+    assert plan.max_run_km == 13.0  # 1.10 x 12, not 1.10 x 19.2
+    assert plan.max_week_km == 28.0  # 4-week average (26 + 28 + 30 + 28) / 4
+    assert plan.reasons[0].startswith("session_spike (amber)")
+
+
+def test_amber_pain_holds_volume_and_moves_to_soft_ground():
+    weekly, runs = history(extra_runs=[("t", AS_OF - timedelta(days=20), 5.0, 12.0, "trail")])
+    pain = make_pain([(datetime(2025, 3, 16, 9), 4, "after")])
+    plan = plan_for(weekly, runs, pain)
+    assert plan.status == "amber"
+    assert plan.max_week_km == 28.0 and plan.max_run_km == 13.0
+    assert "no intervals" in plan.intensity
+    assert "trail" in plan.surface and "treadmill" not in plan.surface
+    assert plan.message == "Next week ≤ 28 km, longest run ≤ 13 km, two runs on soft ground, no intervals."
+    assert plan.reasons[0].startswith("pain_during_run (amber)")
+
+
+def test_red_pain_during_run_halves_the_week_and_stops_running_first():
+    weekly, runs = history()
+    pain = make_pain([(datetime(2025, 3, 16, 9), 6, "during")])
+    plan = plan_for(weekly, runs, pain)
+    assert plan.status == "red"
+    assert plan.max_week_km == 14.0  # half of 28
+    assert plan.max_run_km == 6.0  # half the average long run (12), below the spike cap
+    assert plan.intensity == "easy only" and plan.runs == 3
+    assert plan.stop_running and "cycling" in plan.cross_training
+    assert plan.message.startswith("Stop running until walking is pain-free")
+    assert "walk-run" in plan.message and "14 km" in plan.message
+
+
+def test_pain_not_settled_is_red_without_stopping():
+    weekly, runs = history()
+    pain = make_pain([(datetime(2025, 3, 16, 7), 4, "next_morning")])
+    plan = plan_for(weekly, runs, pain)
+    assert plan.status == "red" and not plan.stop_running and plan.max_week_km == 14.0
+
+
+def test_emergency_and_clinician_plans_have_no_numbers():
+    weekly, runs = history(extra_runs=[("spike", AS_OF, 19.2, 12.0, "road")])
+    pain = make_pain([(datetime(2025, 3, 15, 9), 2, "after", ("saddle_numbness",))])
+    plan = plan_for(weekly, runs, pain)
+    assert plan.status == "emergency"
+    assert plan.max_week_km is None and plan.max_run_km is None and plan.runs is None
+    assert "seek urgent medical care now (a&e / emergency services)" in plan.care_message.lower()
+    assert plan.message == plan.care_message
+    pain = make_pain([(datetime(2025, 3, 15, 9), 2, "after", ("weakness_leg",))])
+    plan = plan_for(weekly, runs, pain)
+    assert plan.status == "see_clinician" and plan.max_week_km is None
+    assert "within days" in plan.care_message
+    pain = make_pain([(datetime(2025, 2, 18, 9) + timedelta(days=k), 3) for k in range(27)])
+    plan = plan_for(weekly, runs, pain)
+    assert plan.status == "see_clinician" and "book a physiotherapist or doctor" in plan.care_message
+
+
+def test_miles_runner_gets_miles_rounded_down():
+    weekly, runs = history()
+    d = plan_for(weekly, runs, settings=MI).to_dict()
+    # 1.10 x 30 km = 33 km = 20.5 mi -> 20 mi; 13.2 km = 8.2 mi -> 8 mi
+    assert d["units"] == "mi" and d["max_week_display"] == 20.0 and d["max_run_display"] == 8.0
+    assert d["max_week_km"] == pytest.approx(32.187, abs=1e-3)
+    assert "20 mi" in d["message"] and "8 mi" in d["message"]
+
+
+def test_personal_rule_caps_the_plan():
+    weekly, runs = history()
+    rules = [FakeRule(7, "distance_km", 25.0), FakeRule(8, "run_distance_km", 11.0, scope="run")]
+    plan = plan_for(weekly, runs, rules=rules)
+    assert plan.max_week_km == 25.0 and plan.max_run_km == 11.0
+    assert any(r.startswith("personal:7") for r in plan.reasons)
+
+
+def test_advise_for_a_new_runner_is_green_with_not_enough_history():
+    out = advise(runs=pd.DataFrame(), weekly=pd.DataFrame(), daily=pd.DataFrame(), pain=pd.DataFrame(),
+                 rules=[], settings=KM, as_of=AS_OF)
+    assert out["alerts"] == [] and out["suggested_rules"] == []
+    assert out["plan"]["status"] == "green" and out["plan"]["max_week_km"] is None
+    assert "not enough history" in out["plan"]["reasons"][0]
+    json.dumps(out)
+
+
+def test_advise_bundles_alerts_plan_and_disclaimer():
+    weekly, runs = history(extra_runs=[("spike", AS_OF, 19.2, 12.0, "road")])
+    out = advise(runs=runs, weekly=weekly, daily=None, pain=None, rules=[], settings=KM, as_of=AS_OF)
+    assert [a["rule"] for a in out["alerts"]] == ["session_spike"]
+    assert out["plan"]["max_run_km"] == 13.0
+    assert {"status", "max_week_km", "max_run_km", "reasons", "disclaimer", "message"} <= set(out["plan"])
+    json.dumps(out)
