@@ -45,7 +45,9 @@ def spike_columns(distance_km: pd.Series, longest_30d_km: pd.Series, *,
     pct = (distance_km / longest - 1.0) * 100.0
     edges = [SPIKE_CATEGORIES[0].lower_pct] + [c.upper_pct for c in SPIKE_CATEGORIES]
     # categories are (lower, upper]: exactly +10 % is still "none"
-    codes = np.searchsorted(np.asarray(edges[1:-1]), pct.to_numpy(dtype="float64"), side="left")
+    # rounded first so that float error (11 / 10 - 1 = 0.10000000000000009) cannot cross a boundary
+    rounded = np.round(pct.to_numpy(dtype="float64"), 9)
+    codes = np.searchsorted(np.asarray(edges[1:-1]), rounded, side="left")
     known = pct.notna().to_numpy()
     cats = np.array(SPIKE_CATEGORIES, dtype=object)[np.clip(codes, 0, len(SPIKE_CATEGORIES) - 1)]
     out = pd.DataFrame(index=distance_km.index)

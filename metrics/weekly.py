@@ -31,7 +31,7 @@ def week_starts(dates: pd.DatetimeIndex | pd.Series, week_start: str = DEFAULT_W
     if week_start not in WEEK_STARTS:
         raise ValueError(f"week_start must be one of {', '.join(WEEK_STARTS)} (got {week_start!r})")
     idx = pd.DatetimeIndex(dates).normalize()
-    shift = (idx.dayofweek - WEEK_STARTS[week_start]) % 7
+    shift = (idx.day_of_week - WEEK_STARTS[week_start]) % 7
     out = idx - pd.to_timedelta(np.asarray(shift), unit="D")
     return out if isinstance(dates, pd.DatetimeIndex) else pd.Series(out, index=dates.index)
 
