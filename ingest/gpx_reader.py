@@ -1,0 +1,341 @@
+"""GPX files -> :class:`~ingest.canonical.Activity`.
+
+Parsing is safe by construction: the document is first checked by :mod:`defusedxml` with DTDs, entity
+declarations and external references all forbidden, so no entity is ever expanded and nothing outside the
+file is ever read; only then does :mod:`gpxpy` see it.  Files that use a namespace prefix without
+declaring it (``<gpxdata:cadence>`` in some Strava exports) get a placeholder declaration added, so they
+still read.
+
+What a runner gets:
+
+* **Channels.**  Positions, elevation, and from extensions heart rate (Garmin ``TrackPointExtension``
+  ``hr``, ``heartrate``, ``gpxdata:hr``...), cadence (``cad``, ``cadence``, ``RunCadence``) and speed.
+  GPX exports (Garmin, Strava, Suunto, Amazfit) write running cadence per foot (strides/min), so for
+  running, walking and hiking it is doubled to steps/min; other sports keep the file's value.
+* **Distance** is the cumulative great-circle (haversine) distance between successive points within a
+  track segment (the jump between segments is a pause, not distance).  **Speed** is the file's speed
+  where given, else distance / time between points.
+* **Sport** from the track's ``<type>`` (names like ``Run``/``running`` or Strava's numbers); otherwise it
+  is inferred from the median moving speed (see :func:`infer_sport`) and ``sport_inferred`` is True.
+* **Not activities**: waypoints only, routes, empty files, and tracks without times (courses) raise
+  :class:`~ingest.errors.NotAnActivity`.
+* ``utc_offset_s`` is None: GPX times are UTC and carry no local offset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from datetime import UTC
+
+import defusedxml
+import defusedxml.ElementTree as DET
+import gpxpy
+import gpxpy.gpx
+import numpy as np
+import pandas as pd
+
+from ingest.canonical import MOVING_SPEED_M_S, Activity, Summary, make_samples, summarize_samples
+from ingest.errors import GpxError, NotAnActivity
+from ingest.sources import source_bytes
+
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius [m] (IUGG)
+
+#: Median moving speed [m/s] below which an untyped track is taken as a walk (6.5 km/h).
+WALK_MAX_SPEED_M_S = 1.8
+#: Median moving speed [m/s] above which an untyped track is taken as a ride (19.8 km/h, 3:02 min/km:
+#: faster than almost any runner's median pace).
+RUN_MAX_SPEED_M_S = 5.5
+
+#: Times before this (1990-01-01) are not real recording times (no GPS sports watch existed).
+MIN_PLAUSIBLE_UNIX_S = 631152000.0
+#: Longest interval between two points that can still count as moving time [s]; longer gaps are pauses
+#: (lost signal, watch stopped) whatever the distance between the points.
+MAX_MOVING_INTERVAL_S = 120.0
+
+#: Strava's numeric activity types as they appear in ``<type>`` of its GPX export.
+_STRAVA_TYPES = {"1": "cycling", "4": "hiking", "9": "running", "10": "walking"}
+_STRIDE_SPORTS = ("running", "walking", "hiking")
+
+_HR_TAGS = ("hr", "heartrate", "heart_rate", "heartratebpm")
+_CAD_TAGS = ("cad", "cadence", "runcadence")
+_SPEED_TAGS = ("speed",)
+
+
+def sport_from_type(text: str | None) -> str | None:
+    """Canonical sport from a GPX ``<type>`` text, or None when it says nothing usable."""
+    if not text:
+        return None
+    t = text.strip().lower()
+    if t in _STRAVA_TYPES:
+        return _STRAVA_TYPES[t]
+    for key, sport in (("run", "running"), ("jog", "running"), ("ride", "cycling"), ("cycl", "cycling"),
+                       ("bik", "cycling"), ("swim", "swimming"), ("walk", "walking"), ("hik", "hiking"),
+                       ("ellip", "elliptical"), ("row", "rowing")):
+        if key in t:
+            return sport
+    return None
+
+
+def infer_sport(speed_m_s: np.ndarray) -> str:
+    """Sport from the median of moving speeds [m/s]: below :data:`WALK_MAX_SPEED_M_S` walking, up to
+    :data:`RUN_MAX_SPEED_M_S` running, above cycling; "other" without speeds."""
+    s = speed_m_s[np.isfinite(speed_m_s) & (speed_m_s >= MOVING_SPEED_M_S)]
+    if s.size == 0:
+        return "other"
+    med = float(np.median(s))
+    if med < WALK_MAX_SPEED_M_S:
+        return "walking"
+    if med <= RUN_MAX_SPEED_M_S:
+        return "running"
+    return "cycling"
+
+
+def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance [m] between points given in degrees (arrays broadcast)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def cumulative_distance_m(lat_deg: np.ndarray, lon_deg: np.ndarray, segment: np.ndarray) -> np.ndarray:
+    """Cumulative haversine distance [m] along the points; points without a position carry the last
+    distance on, and nothing is added across a change of ``segment`` (a pause)."""
+    n = len(lat_deg)
+    step = np.zeros(n)
+    pos = np.flatnonzero(np.isfinite(lat_deg) & np.isfinite(lon_deg))
+    if len(pos) > 1:
+        a, b = pos[:-1], pos[1:]
+        d = haversine_m(lat_deg[a], lon_deg[a], lat_deg[b], lon_deg[b])
+        step[b] = np.where(segment[a] == segment[b], d, 0.0)
+    return np.cumsum(step)
+
+
+def moving_time_s(samples: pd.DataFrame, *, max_interval_s: float = MAX_MOVING_INTERVAL_S) -> float:
+    """Moving time [s]: the sum of intervals between points whose average speed (distance / time) is at
+    least :data:`~ingest.canonical.MOVING_SPEED_M_S` and that last at most ``max_interval_s``.
+
+    Unlike a fixed 10 s pause rule this keeps the 10-30 s gaps of "smart recording" GPX exports when the
+    runner was moving; a stop at a crossing still shows as a slow interval.  NaN without distances."""
+    d = samples["distance_m"].to_numpy()
+    if not np.isfinite(d).any() or len(d) < 2:
+        return math.nan
+    t = samples.index.asi8.astype("float64") / 1e9
+    dt = np.diff(t)
+    dd = np.diff(d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.where(dt > 0, dd / dt, np.nan)
+    moving = np.isfinite(v) & (v >= MOVING_SPEED_M_S) & (dt <= max_interval_s)
+    return float(dt[moving].sum())
+
+
+# ------------------------------------------------------------------------------------- safe XML
+
+_PREFIX_USE = re.compile(r"</?([A-Za-z_][\w.-]*):[A-Za-z_]")
+_PREFIX_DECL = re.compile(r"xmlns:([A-Za-z_][\w.-]*)\s*=")
+_ENCODING = re.compile(rb"""^[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", "replace")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16")
+    m = _ENCODING.match(data[:200])
+    enc = m.group(1).decode("ascii") if m else "utf-8"
+    try:
+        return data.decode(enc)
+    except (LookupError, UnicodeDecodeError):
+        return data.decode("utf-8", "replace")
+
+
+def _declare_missing_prefixes(text: str) -> str:
+    """Add a placeholder ``xmlns:p`` on the root element for every prefix used but never declared."""
+    used = set(_PREFIX_USE.findall(text)) - {"xml", "xmlns"}
+    missing = used - set(_PREFIX_DECL.findall(text))
+    if not missing:
+        return text
+    m = re.search(r"<(?![?!])[A-Za-z_][\w.:-]*", text)
+    if not m:
+        return text
+    decl = "".join(f' xmlns:{p}="urn:loadwatch:undeclared:{p}"' for p in sorted(missing))
+    return text[:m.end()] + decl + text[m.end():]
+
+
+def safe_xml_text(data: bytes, name: str, error=GpxError) -> str:
+    """The document as text, after checking it with defusedxml (no DTD, no entities, no external
+    references; undeclared prefixes get placeholder declarations).  Raises ``error`` in plain words."""
+    text = _decode(data, name).lstrip("\ufeff \t\r\n")
+    if not text:
+        raise error(name, "the file is empty")
+    for attempt in range(2):
+        try:
+            DET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+            return text
+        except defusedxml.DefusedXmlException as exc:
+            raise error(name, "the file contains XML declarations (DTD or entities) that watch files never "
+                              "use; refused for safety") from exc
+        except DET.ParseError as exc:
+            if attempt == 0 and "unbound prefix" in str(exc):
+                text = _declare_missing_prefixes(text)
+                continue
+            raise error(name, f"the file is not valid XML (damaged or cut short: {exc})") from exc
+    raise error(name, "the file is not valid XML")  # pragma: no cover
+
+
+# ------------------------------------------------------------------------------------------ reader
+
+
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower() if isinstance(tag, str) else ""
+
+
+def _ext_values(point) -> tuple[float, float, float]:
+    """(heart rate, cadence, speed) from a point's extensions; NaN where absent."""
+    hr = cad = speed = math.nan
+    for ext in point.extensions or ():
+        for el in ext.iter():
+            tag = _local(el.tag)
+            if tag not in _HR_TAGS and tag not in _CAD_TAGS and tag not in _SPEED_TAGS:
+                continue
+            try:
+                v = float((el.text or "").strip())
+            except ValueError:
+                continue
+            if not math.isfinite(v):
+                continue
+            if tag in _HR_TAGS and math.isnan(hr):
+                hr = v
+            elif tag in _CAD_TAGS and math.isnan(cad):
+                cad = v
+            elif tag in _SPEED_TAGS and math.isnan(speed):
+                speed = v
+    return hr, cad, speed
+
+
+def _unix(t) -> float:
+    if t is None:
+        return math.nan
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)  # GPX times are UTC; a missing "Z" does not make them local
+    return t.timestamp()
+
+
+def read_gpx(src, name: str | None = None) -> Activity:
+    """Read a GPX track (path, bytes or binary file object) into an :class:`Activity`.
+
+    Raises :class:`GpxError` for invalid or unsafe XML and :class:`NotAnActivity` for waypoints-only,
+    route-only, empty files and tracks without times.  ``Summary.id`` is the sha256 hex of the bytes.
+    """
+    data, name = source_bytes(src, name)
+    content_hash = hashlib.sha256(data).hexdigest()
+    text = safe_xml_text(data, name, GpxError)
+    try:
+        gpx = gpxpy.parse(text)
+    except gpxpy.gpx.GPXException as exc:
+        raise GpxError(name, f"the file is not valid GPX ({exc})") from exc
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+        raise GpxError(name, f"the file is not valid GPX ({exc})") from exc
+
+    if not any(seg.points for trk in gpx.tracks for seg in trk.segments):
+        if gpx.routes and any(r.points for r in gpx.routes):
+            raise NotAnActivity(name, "a route (a planned course), not a recorded activity")
+        if gpx.waypoints:
+            raise NotAnActivity(name, "only waypoints (marked places), not a recorded activity")
+        raise NotAnActivity(name, "an empty GPX file (no track points)")
+
+    # one running segment id across tracks so distance never jumps between segments
+    lat, lon, ele, t, hr, cad, spd, seg_id = [], [], [], [], [], [], [], []
+    seg_counter = -1
+    for trk in gpx.tracks:
+        for seg in trk.segments:
+            seg_counter += 1
+            for p in seg.points:
+                lat.append(p.latitude if p.latitude is not None else math.nan)
+                lon.append(p.longitude if p.longitude is not None else math.nan)
+                ele.append(p.elevation if p.elevation is not None else math.nan)
+                t.append(_unix(p.time))
+                h, c, s = _ext_values(p)
+                if math.isnan(s) and p.speed is not None:
+                    s = float(p.speed)
+                hr.append(h)
+                cad.append(c)
+                spd.append(s)
+                seg_id.append(seg_counter)
+    lat_a, lon_a, t_a = np.asarray(lat, float), np.asarray(lon, float), np.asarray(t, float)
+    seg_a = np.asarray(seg_id)
+    t_a[t_a < MIN_PLAUSIBLE_UNIX_S] = np.nan  # e.g. 1901 dates written by broken converters
+    timed = np.isfinite(t_a)
+    if timed.sum() < 2:
+        raise NotAnActivity(name, "a route without times (a course), not a recorded activity")
+
+    # Distance follows the file's order of points (the path), untimed points included.  Points whose
+    # time does not advance past every earlier point (duplicates, interleaved merged recordings) are
+    # dropped, so time and distance both only grow.
+    dist = cumulative_distance_m(lat_a, lon_a, seg_a)
+    tt = np.where(timed, t_a, -np.inf)
+    prev_max = np.maximum.accumulate(np.concatenate([[-np.inf], tt[:-1]]))
+    keep = np.flatnonzero(timed & (tt > prev_max))
+    tk, dk = t_a[keep], dist[keep]
+    dt = np.diff(tk)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        computed = np.concatenate([[np.nan], np.where(dt > 0, np.diff(dk) / dt, np.nan)])
+    if len(computed) > 1 and not np.isfinite(computed[0]):
+        computed[0] = computed[1]
+    file_speed = np.asarray(spd, float)[keep]
+    speed = np.where(np.isfinite(file_speed), file_speed, computed)
+    has_position = np.isfinite(lat_a[keep]).any()
+    if not has_position:
+        dk = np.full(len(keep), np.nan)
+        speed = file_speed
+
+    track_type = next((trk.type for trk in gpx.tracks if trk.type), None)
+    sport = sport_from_type(track_type)
+    inferred = sport is None
+    if inferred:
+        sport = infer_sport(speed)
+
+    cad_a = np.asarray(cad, float)[keep]
+    if sport in _STRIDE_SPORTS:
+        cad_a = cad_a * 2.0
+    hr_a = np.asarray(hr, float)[keep]
+    hr_a[hr_a <= 0] = np.nan
+
+    samples = make_samples(
+        pd.to_datetime((tk * 1e9).astype("int64"), utc=True),
+        {
+            "distance_m": dk - dk[0] if has_position else dk,
+            "speed_m_s": speed,
+            "elevation_m": np.asarray(ele, float)[keep],
+            "heart_rate_bpm": hr_a,
+            "cadence_spm": cad_a,
+            "lat_deg": lat_a[keep],
+            "lon_deg": lon_a[keep],
+        },
+    )
+    s = summarize_samples(samples)
+    moving = moving_time_s(samples)
+    summary = Summary(
+        id=content_hash,
+        source=name,
+        format="gpx",
+        sport=sport,
+        sub_sport=None,
+        start_utc=s["start_utc"],
+        utc_offset_s=None,
+        elapsed_s=s["elapsed_s"],
+        moving_s=moving if math.isfinite(moving) else s["moving_s"],
+        distance_m=s["distance_m"],
+        ascent_m=s["ascent_m"],
+        avg_hr_bpm=s["avg_hr_bpm"],
+        max_hr_bpm=s["max_hr_bpm"],
+        avg_cadence_spm=s["avg_cadence_spm"],
+        device=(gpx.creator or None),
+        partial=False,
+        sport_inferred=inferred,
+        hr_seconds_by_bpm=s["hr_seconds_by_bpm"],
+    )
+    return Activity(summary=summary, samples=samples)

@@ -1,0 +1,241 @@
+"""TCX (Garmin Training Center) files -> :class:`~ingest.canonical.Activity`.
+
+Parsed with :mod:`defusedxml` (no DTD, no entities, no external references), tolerant of a leading BOM
+or whitespace, and matching elements by local name so any namespace prefix works.
+
+What a runner gets:
+
+* **Channels** per ``Trackpoint``: ``Time``, ``Position``, ``AltitudeMeters``, ``DistanceMeters``,
+  ``HeartRateBpm/Value``, ``Cadence`` and the ``TPX`` extension's ``Speed`` and ``RunCadence``.  TCX
+  running cadence (``RunCadence``, and the plain ``Cadence`` Polar writes for runs) counts strides, so for
+  running it is doubled to steps/min; cycling keeps rpm.
+* **Totals** come from the laps: distance is the sum of the laps' ``DistanceMeters``, moving time the sum
+  of their ``TotalTimeSeconds``, as the watch computed them; samples fill in what laps lack.  When the
+  trackpoints cover clearly more distance than the laps (:data:`INCOMPLETE_LAPS_FRAC`), the laps are
+  incomplete and the trackpoints' totals are used.
+* **Laps without trackpoints** (a treadmill or manual run exported as totals only) are still a run:
+  the activity keeps its totals with an empty samples frame.
+* **Sport** from ``Activity Sport="Running|Biking|Other"``; ``utc_offset_s`` is None (TCX times are UTC).
+* Courses and workouts are :class:`~ingest.errors.NotAnActivity`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import defusedxml.ElementTree as DET
+import numpy as np
+import pandas as pd
+
+from ingest.canonical import Activity, Summary, empty_samples, make_samples, summarize_samples
+from ingest.errors import NotAnActivity, TcxError
+from ingest.gpx_reader import MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m, safe_xml_text
+from ingest.sources import source_bytes
+
+_SPORTS = {"running": "running", "biking": "cycling"}
+
+#: When the trackpoints cover more than this fraction more distance than the laps' totals, the laps are
+#: incomplete and the trackpoints' totals are used instead.
+INCOMPLETE_LAPS_FRAC = 0.02
+
+
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _children(el, name: str):
+    return [c for c in el if _local(c.tag) == name]
+
+
+def _child(el, name: str):
+    for c in el:
+        if _local(c.tag) == name:
+            return c
+    return None
+
+
+def _float(el) -> float:
+    if el is None or el.text is None:
+        return math.nan
+    try:
+        v = float(el.text.strip())
+    except ValueError:
+        return math.nan
+    return v if math.isfinite(v) else math.nan
+
+
+def _path_float(el, *names: str) -> float:
+    for n in names:
+        if el is None:
+            return math.nan
+        el = _child(el, n)
+    return _float(el)
+
+
+def _ext_value(tp, name: str) -> float:
+    ext = _child(tp, "Extensions")
+    if ext is None:
+        return math.nan
+    for el in ext.iter():
+        if _local(el.tag) == name:
+            return _float(el)
+    return math.nan
+
+
+def _times(texts: list[str | None]) -> np.ndarray:
+    """ISO times -> Unix seconds (NaN for missing, unreadable or implausible (< 1990) times)."""
+    if not texts:
+        return np.zeros(0)
+    parsed = pd.to_datetime(pd.Series(texts, dtype="object"), utc=True, errors="coerce", format="ISO8601")
+    out = np.array((parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds(), dtype=float)
+    out[out < MIN_PLAUSIBLE_UNIX_S] = np.nan
+    return out
+
+
+def _sum_finite(values: list[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return float(sum(finite)) if finite else math.nan
+
+
+def read_tcx(src, name: str | None = None) -> Activity:
+    """Read a TCX activity (path, bytes or binary file object) into an :class:`Activity`.
+
+    Raises :class:`TcxError` for invalid or unsafe XML or a TCX without any activity data, and
+    :class:`NotAnActivity` for courses and workouts.  ``Summary.id`` is the sha256 hex of the bytes.
+    """
+    data, name = source_bytes(src, name)
+    content_hash = hashlib.sha256(data).hexdigest()
+    text = safe_xml_text(data, name, TcxError)
+    try:
+        root = DET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DET.ParseError as exc:  # pragma: no cover - safe_xml_text already parsed it
+        raise TcxError(name, f"the file is not valid XML ({exc})") from exc
+    if _local(root.tag) != "TrainingCenterDatabase":
+        raise TcxError(name, "not a TCX file (no TrainingCenterDatabase element)")
+
+    activities = [a for acts in _children(root, "Activities") for a in _children(acts, "Activity")]
+    # multisport sessions nest their activities one level deeper
+    for acts in _children(root, "Activities"):
+        for ms in _children(acts, "MultiSportSession"):
+            for part in ms.iter():
+                if _local(part.tag) == "Activity":
+                    activities.append(part)
+    if not activities:
+        if _children(root, "Courses"):
+            raise NotAnActivity(name, "a course (a planned route), not a recorded activity")
+        if _children(root, "Workouts"):
+            raise NotAnActivity(name, "a planned workout, not a recorded activity")
+        raise NotAnActivity(name, "a TCX file without any recorded activity")
+
+    def size(act) -> int:
+        return sum(1 for el in act.iter() if _local(el.tag) == "Trackpoint")
+
+    runs = [a for a in activities if (a.get("Sport") or "").strip().lower() == "running"]
+    activity = max(runs or activities, key=size)
+    sport = _SPORTS.get((activity.get("Sport") or "").strip().lower(), "other")
+
+    laps = _children(activity, "Lap")
+    lap_distance = _sum_finite([_path_float(lap, "DistanceMeters") for lap in laps])
+    lap_time = _sum_finite([_path_float(lap, "TotalTimeSeconds") for lap in laps])
+    lap_max_hr = max((v for v in (_path_float(lap, "MaximumHeartRateBpm", "Value") for lap in laps)
+                      if math.isfinite(v)), default=math.nan)
+    lap_starts = _times([lap.get("StartTime") for lap in laps])
+
+    tps = [tp for el in activity.iter() if _local(el.tag) == "Track" for tp in _children(el, "Trackpoint")]
+    t = _times([(_child(tp, "Time").text if _child(tp, "Time") is not None else None) for tp in tps])
+    lat = np.array([_path_float(tp, "Position", "LatitudeDegrees") for tp in tps], dtype=float)
+    lon = np.array([_path_float(tp, "Position", "LongitudeDegrees") for tp in tps], dtype=float)
+    ele = np.array([_path_float(tp, "AltitudeMeters") for tp in tps], dtype=float)
+    dist = np.array([_path_float(tp, "DistanceMeters") for tp in tps], dtype=float)
+    hr = np.array([_path_float(tp, "HeartRateBpm", "Value") for tp in tps], dtype=float)
+    cad = np.array([_path_float(tp, "Cadence") for tp in tps], dtype=float)
+    run_cad = np.array([_ext_value(tp, "RunCadence") for tp in tps], dtype=float)
+    speed = np.array([_ext_value(tp, "Speed") for tp in tps], dtype=float)
+
+    keep = np.isfinite(t)
+    if keep.any():
+        if not np.isfinite(dist[keep]).any() and np.isfinite(lat[keep]).any():
+            dist = cumulative_distance_m(lat, lon, np.zeros(len(lat), dtype=int))
+        cadence = np.where(np.isfinite(run_cad), run_cad, cad)
+        if sport == "running":
+            cadence = cadence * 2.0  # strides -> steps
+        hr[hr <= 0] = np.nan
+        samples = make_samples(
+            pd.to_datetime((t[keep] * 1e9).astype("int64"), utc=True),
+            {
+                "distance_m": dist[keep],
+                "speed_m_s": speed[keep],
+                "elevation_m": ele[keep],
+                "heart_rate_bpm": hr[keep],
+                "cadence_spm": cadence[keep],
+                "lat_deg": lat[keep],
+                "lon_deg": lon[keep],
+            },
+        )
+    else:
+        samples = empty_samples()
+
+    from_samples = summarize_samples(samples) if not samples.empty else {}
+    sample_distance = float(from_samples.get("distance_m", math.nan))
+    if math.isfinite(lap_distance) and math.isfinite(sample_distance) and \
+            sample_distance > lap_distance * (1 + INCOMPLETE_LAPS_FRAC):
+        # the laps do not cover the whole recording (seen in Movescount exports): trust the trackpoints
+        lap_distance = lap_time = math.nan
+    if not from_samples and not (math.isfinite(lap_time) or math.isfinite(lap_distance)):
+        raise TcxError(name, "the activity has neither trackpoints with times nor lap totals")
+
+    id_time = _times([(_child(activity, "Id").text if _child(activity, "Id") is not None else None)])
+    candidates = [v for v in (*lap_starts, *id_time) if math.isfinite(v)]
+    if from_samples:
+        start_utc = from_samples["start_utc"]
+        if lap_starts.size and math.isfinite(lap_starts[0]):
+            start_utc = min(start_utc, pd.Timestamp(int(lap_starts[0] * 1e9), unit="ns", tz="UTC"))
+    elif candidates:
+        start_utc = pd.Timestamp(int(min(candidates) * 1e9), unit="ns", tz="UTC")
+    else:
+        raise TcxError(name, "the activity has no start time")
+
+    elapsed = float(from_samples.get("elapsed_s", math.nan))
+    if not math.isfinite(elapsed) or not from_samples:
+        ends = [s + _path_float(lap, "TotalTimeSeconds") for s, lap in zip(lap_starts, laps, strict=True)]
+        ends = [e for e in ends if math.isfinite(e)]
+        elapsed = (max(ends) - start_utc.timestamp()) if ends else lap_time
+
+    avg_hr = float(from_samples.get("avg_hr_bpm", math.nan))
+    if not math.isfinite(avg_hr):
+        weights = [(_path_float(lap, "AverageHeartRateBpm", "Value"), _path_float(lap, "TotalTimeSeconds"))
+                   for lap in laps]
+        weights = [(h, w) for h, w in weights if math.isfinite(h) and math.isfinite(w) and w > 0]
+        if weights:
+            avg_hr = sum(h * w for h, w in weights) / sum(w for _, w in weights)
+    max_hr = float(from_samples.get("max_hr_bpm", math.nan))
+    if math.isfinite(lap_max_hr):
+        max_hr = lap_max_hr if not math.isfinite(max_hr) else max(max_hr, lap_max_hr)
+
+    creator = _child(activity, "Creator")
+    device = None
+    if creator is not None and _child(creator, "Name") is not None:
+        device = (_child(creator, "Name").text or "").strip() or None
+
+    summary = Summary(
+        id=content_hash,
+        source=name,
+        format="tcx",
+        sport=sport,
+        sub_sport=None,
+        start_utc=start_utc,
+        utc_offset_s=None,
+        elapsed_s=float(elapsed),
+        moving_s=lap_time if math.isfinite(lap_time) else float(from_samples.get("moving_s", math.nan)),
+        distance_m=lap_distance if math.isfinite(lap_distance) else float(from_samples.get("distance_m", math.nan)),
+        ascent_m=float(from_samples.get("ascent_m", math.nan)),
+        avg_hr_bpm=avg_hr,
+        max_hr_bpm=max_hr,
+        avg_cadence_spm=float(from_samples.get("avg_cadence_spm", math.nan)),
+        device=device,
+        partial=False,
+        sport_inferred=False,
+        hr_seconds_by_bpm=from_samples.get("hr_seconds_by_bpm"),
+    )
+    return Activity(summary=summary, samples=samples)
