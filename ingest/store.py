@@ -92,7 +92,7 @@ _FLOAT_SUMMARY = (
     "avg_cadence_spm", "avg_vertical_oscillation_mm", "avg_stance_time_ms", "avg_step_length_mm",
 )
 # Summary figures that exist only when the file carried the matching channel: a proxy for richness when
-# the samples are not at hand (rows written before schema v2).
+# the samples are not at hand (rows written before schema v2; see estimated_richness).
 _CHANNEL_PROXIES = (
     "distance_m", "ascent_m", "avg_hr_bpm", "avg_cadence_spm", "avg_vertical_oscillation_mm",
     "avg_stance_time_ms", "avg_step_length_mm",
@@ -279,9 +279,9 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
     richness estimated from which summary figures they have."""
     conn.execute("ALTER TABLE activities ADD COLUMN richness INTEGER")
     cols = ", ".join(_CHANNEL_PROXIES)
-    rows = conn.execute(f"SELECT id, {cols} FROM activities").fetchall()
+    rows = conn.execute(f"SELECT id, format, {cols} FROM activities").fetchall()
     for row in rows:
-        richness = sum(1 for v in row[1:] if v is not None)
+        richness = estimated_richness(dict(zip(_CHANNEL_PROXIES, row[2:], strict=True)), row[1])
         conn.execute("UPDATE activities SET richness = ? WHERE id = ?", (richness, row[0]))
     conn.execute("CREATE INDEX activities_start ON activities(start_ts)")
 
@@ -323,9 +323,28 @@ def samples_richness(samples: pd.DataFrame) -> int:
     return int(sum(1 for c in SAMPLE_COLUMNS if c in samples and samples[c].notna().any()))
 
 
+def estimated_richness(figures: dict, fmt: str | None) -> int:
+    """Channel count estimated from summary figures, on the same scale as :func:`samples_richness`
+    (used when the samples are not at hand, e.g. rows written before schema v2): a distance implies
+    distance and speed, an ascent elevation, an average HR / cadence / dynamics figure that channel, and
+    GPS (lat + lon) is assumed for GPX and for any file with a distance."""
+
+    def has(key: str) -> bool:
+        return _float_or_none(figures.get(key)) is not None
+
+    n = 0
+    if has("distance_m"):
+        n += 2
+    n += sum(1 for k in ("ascent_m", "avg_hr_bpm", "avg_cadence_spm", "avg_vertical_oscillation_mm",
+                         "avg_stance_time_ms", "avg_step_length_mm") if has(k))
+    if fmt == "gpx" or has("distance_m"):
+        n += 2
+    return n
+
+
 def summary_richness(summary: Summary) -> int:
-    """Richness estimated from the summary alone (which channel-derived figures are present)."""
-    return int(sum(1 for c in _CHANNEL_PROXIES if _float_or_none(getattr(summary, c)) is not None))
+    """:func:`estimated_richness` of a :class:`Summary`."""
+    return estimated_richness({c: getattr(summary, c) for c in _CHANNEL_PROXIES}, summary.format)
 
 
 def _family(sport: str | None) -> str:
@@ -382,9 +401,13 @@ class Store:
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def _prepare_file(self) -> None:
-        parent = self.path.parent
-        if not parent.exists():
-            os.makedirs(parent, mode=0o700, exist_ok=True)
+        # every folder we create is 0700 (os.makedirs' mode applies only to the last one)
+        missing = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()]
+        for folder in reversed(missing):
+            try:
+                os.mkdir(folder, 0o700)
+            except FileExistsError:
+                pass
         if not self.path.exists():
             fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
             os.close(fd)
