@@ -29,9 +29,8 @@ from ingest.fit_common import RECORD_FIELDS, FitDecoded
 __all__ = ["FastPathDeclined", "decode", "fit_crc16"]
 
 FIT_EPOCH_S = 631065600  # 1989-12-31T00:00:00Z in Unix seconds
-#: ``date_time`` values below this are seconds since device power-on, not instants (FIT SDK; fitdecode
-#: leaves them as plain integers, so the canonical builder sees no time for them).
-FIT_DATETIME_MIN = 0x10000000
+#: ``local_date_time`` raw value fitdecode renders as the string "min" (its profile enum), i.e. no time.
+FIT_LOCAL_DATETIME_MIN = 0x10000000
 SEMICIRCLE_DEG = 180.0 / 2**31
 
 
@@ -276,6 +275,8 @@ def _walk(data: bytes, start: int, end: int) -> list[_Layout]:
             global_num = int.from_bytes(data[pos + 3:pos + 5], "big" if arch else "little")
             nf = data[pos + 5]
             p = pos + 6 + 3 * nf
+            if p > end:
+                raise FastPathDeclined(f"definition message overruns the data at byte {pos}")
             raw = data[pos + 6:p]
             fields = tuple(zip(raw[0::3], raw[1::3], raw[2::3], strict=True))
             dev_size = 0
@@ -377,6 +378,8 @@ def _layout_dtype(layout: _Layout, specs: tuple[_Spec, ...]) -> tuple[np.dtype, 
             if bt is None or bt[1] != size:
                 raise FastPathDeclined(
                     f"field {num} of message {layout.global_num}: base type 0x{base:02x} size {size}")
+            if spec.kind in ("enum", "raw") and bt[2] is None:
+                raise FastPathDeclined(f"field {num} of message {layout.global_num}: float enum/integer")
             if spec.exact_base is not None and base != spec.exact_base:
                 raise FastPathDeclined(
                     f"field {num} of message {layout.global_num}: base type 0x{base:02x}, profile differs")
@@ -395,9 +398,11 @@ def _convert(col: np.ndarray, spec: _Spec, invalid: int | None) -> np.ndarray:
     values = col.astype(np.float64)
     bad = np.isnan(values) if invalid is None else (col == invalid)
     if spec.kind == "time":
-        bad |= col < FIT_DATETIME_MIN
+        # Times below 0x10000000 are device-relative (seconds since power-on); like the fitdecode path
+        # they are passed on as (1990) Unix seconds and the builder drops them as not real dates.
         values += FIT_EPOCH_S
     elif spec.kind == "local_time":
+        bad |= col == FIT_LOCAL_DATETIME_MIN
         values += FIT_EPOCH_S
     elif spec.kind == "semicircle":
         values *= SEMICIRCLE_DEG
@@ -540,7 +545,9 @@ def _decode(data: bytes) -> FitDecoded:
     if file_ids:
         fid = file_ids[0]
         manufacturer = _as_int(fid["manufacturer"])
-        out.file_type = fid["file_type"]
+        types = [f["file_type"] for f in file_ids if f["file_type"] is not None]
+        # as fit_reader does for chained files: any "activity" file_id makes it an activity
+        out.file_type = "activity" if "activity" in types else (types[0] if types else None)
         if manufacturer is not None:
             out.manufacturer = str(_MANUFACTURERS.get(manufacturer, manufacturer))
         out.product = _product_name(manufacturer, _as_int(fid["product"]))
@@ -552,7 +559,5 @@ def _decode(data: bytes) -> FitDecoded:
     out.sports = _messages(data, layouts, MESG_SPORT)
     activities = _messages(data, layouts, MESG_ACTIVITY)
     if activities:
-        act = activities[0]
-        act["num_sessions"] = _as_int(act["num_sessions"])
-        out.activity = act
+        out.activity = activities[0]
     return out
