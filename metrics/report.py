@@ -189,8 +189,7 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
     advice = _advice.advise(runs=runs, weekly=weekly, daily=daily, pain=pain, rules=rules, settings=settings,
                             as_of=day) or {}
 
-    first_week = day - pd.Timedelta(days=7 * weeks - 1)
-    shown = weekly[weekly.index + pd.Timedelta(days=6) >= first_week]
+    shown = weekly.iloc[-weeks:]  # calendar-complete, so the last rows are the last weeks up to as_of's
     load_unit = daily.attrs.get("load_unit", DEFAULT_LOAD_UNIT)
     report = {
         "as_of": day,
