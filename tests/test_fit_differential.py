@@ -158,6 +158,14 @@ def test_generated_non_activity_equal(file_type):
     assert check_file(fit_bytes(run, file_type=file_type), f"{file_type}.fit")
 
 
+@pytest.mark.parametrize("make", ["developer_field_file", "relative_time_file", "several_layouts_file"])
+def test_hand_built_file_equal(make):
+    from tests import test_fit_fast
+
+    data = getattr(test_fit_fast, make)()
+    assert check_file(data[0] if isinstance(data, tuple) else data, f"{make}.fit")
+
+
 def test_read_fit_same_activity_both_ways():
     data = fit_bytes(SynthRun(START, duration_s=600, distance_m=1800, with_dynamics=True))
     fast = fit_reader.read_fit(data, "run.fit", fast=True)
