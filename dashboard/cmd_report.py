@@ -171,12 +171,23 @@ def format_report(report: dict) -> str:
     plan = report.get("plan") or {}
     if plan:
         lines += ["", "Plan for the next 7 days:"]
+        if plan.get("care_message"):
+            lines.append(f"  !! {plan['care_message']}")
         if plan.get("status"):
             lines.append(f"  status: {plan['status']}")
-        if plan.get("max_week_km") is not None:
+        if plan.get("message"):
+            lines.append(f"  {plan['message']}")
+        if plan.get("stop_running"):
+            lines.append("  no running for now")
+        if plan.get("max_week_km") is not None and not plan.get("message"):
             lines.append(f"  week total <= {u.format_distance(plan['max_week_km'], units, cap=True)}")
-        if plan.get("max_run_km") is not None:
+        if plan.get("max_run_km") is not None and not plan.get("message"):
             lines.append(f"  longest run <= {u.format_distance(plan['max_run_km'], units, cap=True)}")
+        for key, label in (("runs", "runs"), ("intensity", "intensity"), ("surface", "surface")):
+            if plan.get(key) not in (None, "", []):
+                lines.append(f"  {label}: {plan[key]}")
+        if plan.get("cross_training"):
+            lines.append(f"  cross-training: {', '.join(map(str, plan['cross_training']))}")
         for reason in plan.get("reasons") or []:
             lines.append(f"  - {reason}")
     lines += ["", report.get("disclaimer", "")]

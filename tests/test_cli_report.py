@@ -1,0 +1,106 @@
+"""``loadwatch settings`` and ``loadwatch report`` through ``dashboard.cli.main`` on a temporary store."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.cli import main
+from ingest.canonical import Activity, Summary, empty_samples
+
+store_mod = pytest.importorskip("ingest.store")
+
+
+def _add_runs(db, kms, start="2024-02-01 07:00", every_days=2, with_hr=True):
+    hist = np.zeros(256)
+    hist[150] = 1800.0
+    with store_mod.Store(db) as store:
+        for i, km in enumerate(kms):
+            t0 = pd.Timestamp(start, tz="UTC") + pd.Timedelta(days=every_days * i)
+            s = Summary(id=f"run{i:03d}", source="test", format="fit", sport="running", sub_sport="street",
+                        start_utc=t0, utc_offset_s=0.0, elapsed_s=km * 360.0, moving_s=km * 360.0,
+                        distance_m=km * 1000.0, hr_seconds_by_bpm=hist.copy() if with_hr else None)
+            store.add_activity(Activity(s, empty_samples()), f"file {i}".encode(), f"run{i}.fit")
+
+
+@pytest.fixture
+def db(tmp_path):
+    return str(tmp_path / "store.sqlite3")
+
+
+def test_settings_show_and_set(db, capsys):
+    assert main(["settings", "set", "units", "mi", "--db", db]) == 0
+    assert "units = mi" in capsys.readouterr().out
+    assert main(["settings", "set", "hr_max", "188", "--db", db]) == 0
+    assert main(["settings", "set", "timezone", "Europe/London", "--db", db]) == 0
+    assert main(["settings", "set", "week_start", "sunday", "--db", db]) == 0
+    assert main(["settings", "set", "sex", "female", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["settings", "show", "--db", db]) == 0
+    out = capsys.readouterr().out
+    for text in ("units", "mi", "188", "Europe/London", "sunday", "female"):
+        assert text in out
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("units", "parsecs", "units must be one of km, mi"),
+    ("hr_max", "fast", "hr_max must be a heart rate"),
+    ("hr_max", "400", "between"),
+    ("sex", "x", "sex must be one of"),
+    ("timezone", "Mars/Olympus", "IANA"),
+    ("week_start", "friday", "week_start must be one of"),
+    ("colour", "blue", "unknown setting"),
+])
+def test_bad_setting_values_are_clear(db, capsys, key, value, message):
+    assert main(["settings", "set", key, value, "--db", db]) in (1, 2)
+    assert message in capsys.readouterr().err
+
+
+def test_report_json_is_metric_and_matches_contract(db, capsys):
+    _add_runs(db, [8, 8, 8, 8, 10, 12])
+    assert main(["settings", "set", "units", "mi", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["report", "--db", db, "--as-of", "2024-02-12", "--weeks", "3", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["as_of"] == "2024-02-12" and report["units"] == "mi"
+    assert [w["week_start"] for w in report["weeks"]] == ["2024-01-29", "2024-02-05", "2024-02-12"]
+    assert [w["distance_km"] for w in report["weeks"]] == [16, 38, 0]  # km, even for a runner in miles
+    assert report["latest_run"]["spike_category"] == "small"  # 12 km after a 30-day longest of 10
+    for key in ("alerts", "plan", "suggested_rules", "disclaimer"):
+        assert key in report
+
+
+def test_report_as_of_ignores_later_runs(db, capsys):
+    _add_runs(db, [8, 8, 20])
+    assert main(["report", "--db", db, "--as-of", "2024-02-03", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sum(w["distance_km"] for w in report["weeks"]) == 16
+
+
+def test_report_human_in_miles(db, capsys):
+    _add_runs(db, [8, 8, 8, 8, 10, 12])
+    main(["settings", "set", "units", "mi", "--db", db])
+    capsys.readouterr()
+    assert main(["report", "--db", db, "--as-of", "2024-02-12"]) == 0
+    out = capsys.readouterr().out
+    assert "distances in mi" in out
+    assert "23.6" in out  # 38 km = 23.61 mi for the week of 5 February
+    assert "not a diagnosis or medical advice" in out
+    assert "Latest run 2024-02-11: 7.5 mi" in out  # 12 km
+
+
+def test_report_empty_store(db, capsys):
+    assert main(["report", "--db", db, "--as-of", "2024-02-12"]) == 0
+    out = capsys.readouterr().out
+    assert "no activities" in out or "2024-02-12" in out
+    assert "medical advice" in out
+
+
+def test_report_bad_arguments(db, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--db", db, "--as-of", "12/02/2024"])
+    assert exc.value.code == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["report", "--db", db, "--weeks", "0"])
