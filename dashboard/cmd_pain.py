@@ -1,7 +1,487 @@
-"""Sub-commands (placeholder: filled in by its owner)."""
+"""``loadwatch pain ...`` and ``loadwatch alerts ...``: the pain log and personal alert rules.
+
+Thin faces over :class:`ingest.store.Store` and ``metrics`` (detector, rules, suggestions).
+
+Thresholds of personal rules are stored in the metric's own unit (km, min, %, m).  On the command line
+``--above X`` / ``--below X`` is in that unit too; a distance metric also accepts a unit suffix, so a
+runner who thinks in miles writes ``--above 20mi`` (stored as 32.19 km).  Human output is in the
+runner's units; ``--json`` is always metric.
+"""
 
 from __future__ import annotations
 
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import re
+import sys
+
+from ingest.painlog import LOCATIONS, SYMPTOMS, TIMINGS
+from metrics import thresholds as th
+from metrics.rules import DISTANCE_UNITS, RULE_METRICS, rule_metric, validate_rule
+from metrics.units import format_distance, from_units
+
+#: Time of day used when ``pain add`` gets no ``--time`` (by timing).
+DEFAULT_TIMES = {"next_morning": "07:00", "during": "12:00", "after": "12:00", "rest_of_day": "20:00"}
+PAIN_EXPORT_COLUMNS = ("id", "at_local", "score", "timing", "location", "activity_id", "symptoms", "note")
+
+
+# --- argument types ----------------------------------------------------------------------------------
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD (got {text!r})") from None
+
+
+def _time(text: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a time as HH:MM (got {text!r})") from None
+
+
+def _score(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"pain score must be a whole number from 0 to 10 (got {text!r})")
+    return value
+
+
+def _choice(valid: tuple[str, ...], what: str):
+    def parse(text: str) -> str:
+        value = text.strip().lower().replace("-", "_")
+        if value not in valid:
+            raise argparse.ArgumentTypeError(f"{what} must be one of {', '.join(valid)} (got {text!r})")
+        return value
+    return parse
+
+
+def parse_threshold(text: str, metric: str) -> float:
+    """``--above`` / ``--below`` value -> the metric's unit.  Distance metrics accept ``km`` / ``mi``
+    suffixes ("20mi", "32 km"); a bare number is always the metric's unit."""
+    info = rule_metric(metric)
+    m = re.fullmatch(r"\s*([-+]?\d+(?:\.\d+)?)\s*([a-zA-Z%]*)\s*", str(text))
+    if not m:
+        raise ValueError(f"threshold must be a number, e.g. 32 or 20mi (got {text!r})")
+    value, suffix = float(m.group(1)), m.group(2).lower()
+    if not suffix or suffix == info.unit.lower():
+        return value
+    if info.unit in DISTANCE_UNITS and suffix in ("km", "mi", "miles", "mile"):
+        return from_units(value, "mi" if suffix.startswith("mi") else "km")
+    raise ValueError(f"{metric} is measured in {info.unit}; give the threshold in {info.unit}"
+                     + (" or with a mi suffix (e.g. 20mi)" if info.unit in DISTANCE_UNITS else "")
+                     + f" (got {text!r})")
+
+
+# --- wiring --------------------------------------------------------------------------------------------
 
 def register(sub, add_db_option) -> None:
-    return None
+    _register_pain(sub, add_db_option)
+    _register_alerts(sub, add_db_option)
+
+
+def _entry_options(p, *, required: bool) -> None:
+    p.add_argument("--date", type=_date, required=required, metavar="YYYY-MM-DD", help="the day (local)")
+    p.add_argument("--score", type=_score, required=required, metavar="N", help="pain 0-10")
+    p.add_argument("--time", type=_time, metavar="HH:MM",
+                   help="local time (default by timing: next_morning 07:00, rest_of_day 20:00, else 12:00)")
+    p.add_argument("--timing", type=_choice(TIMINGS, "timing"), metavar="T",
+                   help=f"when it hurt: {', '.join(TIMINGS)}" + (" (default after)" if required else ""))
+    p.add_argument("--location", type=_choice(LOCATIONS, "location"), metavar="L",
+                   help=f"where: {', '.join(LOCATIONS)}" + (" (default lower_back)" if required else ""))
+    p.add_argument("--symptom", type=_choice(SYMPTOMS, "symptom"), action="append", metavar="S",
+                   help="a symptom (repeat for several): " + ", ".join(SYMPTOMS))
+    p.add_argument("--note", metavar="TEXT", help="free text")
+    p.add_argument("--run", metavar="ACTIVITY_ID", help="link to a run (its id, or a unique start of it)")
+
+
+def _register_pain(sub, add_db_option) -> None:
+    pain = sub.add_parser("pain", help="log back pain and see your pain log",
+                          description="Log back pain (0-10), when it hurt and any warning symptoms.")
+    psub = pain.add_subparsers(dest="pain_command", metavar="ACTION")
+    psub.required = True
+
+    add = psub.add_parser("add", help="log a pain entry",
+                          description="Log a pain entry. A warning symptom prints what to do straight away.")
+    _entry_options(add, required=True)
+    add_db_option(add)
+    add.set_defaults(func=pain_add)
+
+    ls = psub.add_parser("list", help="print the pain log")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    ls.add_argument("--deleted", action="store_true", help="include deleted entries")
+    add_db_option(ls)
+    ls.set_defaults(func=pain_list)
+
+    edit = psub.add_parser("edit", help="change a pain entry (earlier versions are kept)")
+    edit.add_argument("id", type=int, metavar="ID")
+    _entry_options(edit, required=False)
+    edit.add_argument("--clear-symptoms", action="store_true", help="remove all symptoms")
+    edit.add_argument("--unlink", action="store_true", help="remove the link to a run")
+    add_db_option(edit)
+    edit.set_defaults(func=pain_edit)
+
+    delete = psub.add_parser("delete", help="delete a pain entry (kept in its history)")
+    delete.add_argument("id", type=int, metavar="ID")
+    add_db_option(delete)
+    delete.set_defaults(func=pain_delete)
+
+    export = psub.add_parser("export", help="export the pain log as CSV")
+    export.add_argument("--csv", metavar="PATH", default="-", help="file to write (default: standard output)")
+    add_db_option(export)
+    export.set_defaults(func=pain_export)
+
+
+def _register_alerts(sub, add_db_option) -> None:
+    alerts = sub.add_parser("alerts", help="current alerts, your personal alert rules and suggested ones",
+                            description="Current alerts, your own alert rules, and rules suggested from your "
+                                        "pain log.")
+    asub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION")
+    asub.required = True
+
+    check = asub.add_parser("check", help="the alerts and next week's plan now")
+    _as_of_json(check)
+    add_db_option(check)
+    check.set_defaults(func=alerts_check)
+
+    ls = asub.add_parser("list", help="your personal alert rules")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    add_db_option(ls)
+    ls.set_defaults(func=alerts_list)
+
+    metrics_list = "; ".join(f"{name} ({m.unit}, per {m.scope})" for name, m in RULE_METRICS.items())
+    add = asub.add_parser(
+        "add", help="add a personal alert rule",
+        description="Add a personal alert rule, e.g. `loadwatch alerts add --metric distance_km --above 32`. "
+                    "The threshold is in the metric's unit; distances also take a mi suffix (--above 20mi). "
+                    f"Metrics: {metrics_list}.")
+    add.add_argument("--metric", required=True, metavar="M", help="what to watch (see the list above)")
+    which = add.add_mutually_exclusive_group(required=True)
+    which.add_argument("--above", metavar="X", help="alert when the value is above X")
+    which.add_argument("--below", metavar="X", help="alert when the value is below X")
+    add.add_argument("--scope", choices=("week", "run"), default=None,
+                     help="week or run (default: the metric's own scope)")
+    add.add_argument("--label", default="", metavar="TEXT", help="a name for the rule")
+    add_db_option(add)
+    add.set_defaults(func=alerts_add)
+
+    remove = asub.add_parser("remove", help="remove a personal alert rule")
+    remove.add_argument("id", type=int, metavar="ID")
+    add_db_option(remove)
+    remove.set_defaults(func=alerts_remove)
+
+    for name, enabled in (("enable", True), ("disable", False)):
+        p = asub.add_parser(name, help=f"{name} a personal alert rule")
+        p.add_argument("id", type=int, metavar="ID")
+        add_db_option(p)
+        p.set_defaults(func=alerts_enable, enabled=enabled)
+
+    suggest = asub.add_parser("suggest", help="rules suggested by your own pain log",
+                              description="Rules suggested by patterns in your own training and pain log "
+                                          "(an association, not proof of cause). --accept N adds one.")
+    _as_of_json(suggest)
+    suggest.add_argument("--accept", type=int, metavar="N", help="add suggestion number N as a rule")
+    add_db_option(suggest)
+    suggest.set_defaults(func=alerts_suggest)
+
+
+def _as_of_json(p) -> None:
+    p.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD", help="as of this day (default today)")
+    p.add_argument("--json", action="store_true", help="print JSON (always metric)")
+
+
+def _open_store(args):
+    from ingest.store import Store
+
+    return Store(getattr(args, "db", None))
+
+
+# --- pain ------------------------------------------------------------------------------------------------
+
+def _resolve_run(store, text: str | None) -> str | None:
+    if not text:
+        return None
+    ids = [str(i) for i in store.activities()["id"]]
+    if text in ids:
+        return text
+    matches = [i for i in ids if i.startswith(text.lower())]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ValueError(f"no activity with id {text!r} (see `loadwatch activities`)")
+    raise ValueError(f"{len(matches)} activities start with {text!r}; give more of the id")
+
+
+def care_messages(symptoms, day: dt.date) -> list[tuple[str, str]]:
+    """(severity, message) for red-flag symptoms, from the detector's own red-flag rule."""
+    if not symptoms:
+        return []
+    import pandas as pd
+
+    from metrics.detector import red_flags
+
+    one = pd.DataFrame({"id": [0], "at_local": [pd.Timestamp(day)], "score": [0], "timing": ["after"],
+                        "location": ["lower_back"], "activity_id": [None], "symptoms": [tuple(symptoms)],
+                        "note": [""], "deleted": [False]})
+    return [(a.severity, a.message) for a in red_flags(one, day)]
+
+
+def _print_care(symptoms, day) -> None:
+    for severity, message in care_messages(symptoms, day):
+        head = "GET MEDICAL HELP NOW" if severity == "emergency" else "SEE A CLINICIAN"
+        print(f"\n!! {head}: {message}\n")
+
+
+def pain_add(args) -> int:
+    from ingest.painlog import PainEntry
+
+    timing = args.timing or "after"
+    when = args.time or dt.time.fromisoformat(DEFAULT_TIMES[timing])
+    symptoms = tuple(args.symptom or ())
+    with _open_store(args) as store:
+        entry = PainEntry(at_local=dt.datetime.combine(args.date, when), score=args.score, timing=timing,
+                          location=args.location or "lower_back", activity_id=_resolve_run(store, args.run),
+                          symptoms=symptoms, note=args.note or "")
+        pain_id = store.add_pain(entry)
+    print(f"logged pain entry {pain_id}: {args.score}/10 {timing.replace('_', ' ')} on "
+          f"{entry.at_local:%Y-%m-%d %H:%M}")
+    if not symptoms and timing in ("during", "after", "rest_of_day"):
+        if args.score > th.PAIN_AMBER_MAX:
+            print("Above 5/10 is too much: stop running until walking is pain-free and cross-train instead "
+                  "(see `loadwatch alerts check`).")
+        elif args.score > th.PAIN_GREEN_MAX:
+            print("4-5/10 is acceptable if it settles by tomorrow morning: log how it feels then "
+                  "(--timing next_morning).")
+    _print_care(symptoms, args.date)
+    return 0
+
+
+def _pain_records(frame) -> list[dict]:
+    out = []
+    for _, row in frame.iterrows():
+        rec = {
+            "id": int(row["id"]), "at_local": row["at_local"].isoformat(timespec="minutes"),
+            "score": int(row["score"]), "timing": row["timing"], "location": row["location"],
+            "activity_id": row["activity_id"], "symptoms": list(row["symptoms"] or ()), "note": row["note"] or "",
+        }
+        if "deleted" in row:
+            rec["deleted"] = bool(row["deleted"])
+        out.append(rec)
+    return out
+
+
+def pain_list(args) -> int:
+    with _open_store(args) as store:
+        records = _pain_records(store.pain(include_deleted=args.deleted))
+    if args.json:
+        print(json.dumps(records, indent=2))
+        return 0
+    if not records:
+        print("no pain entries yet: log one with `loadwatch pain add --date YYYY-MM-DD --score N`")
+        return 0
+    print(f"{'id':>4}  {'when':<16}  {'score':>5}  {'timing':<12}  {'where':<11}  {'run':<8}  note")
+    for r in records:
+        flags = f" [{', '.join(r['symptoms'])}]" if r["symptoms"] else ""
+        gone = " (deleted)" if r.get("deleted") else ""
+        print(f"{r['id']:>4}  {r['at_local'].replace('T', ' '):<16}  {r['score']:>3}/10  {r['timing']:<12}  "
+              f"{r['location']:<11}  {(r['activity_id'] or '-')[:8]:<8}  {r['note']}{flags}{gone}")
+    return 0
+
+
+def pain_edit(args) -> int:
+    changes: dict = {}
+    with _open_store(args) as store:
+        current = store.pain(include_deleted=True)
+        row = current[current["id"] == args.id]
+        if row.empty:
+            raise KeyError(f"no pain entry with id {args.id}")
+        old_at = row["at_local"].iloc[0].to_pydatetime()
+        if args.date or args.time:
+            changes["at_local"] = dt.datetime.combine(args.date or old_at.date(), args.time or old_at.time())
+        for key in ("score", "timing", "location", "note"):
+            value = getattr(args, key)
+            if value is not None:
+                changes[key] = value
+        if args.clear_symptoms:
+            changes["symptoms"] = ()
+        if args.symptom:
+            changes["symptoms"] = tuple(args.symptom)
+        if args.unlink:
+            changes["activity_id"] = None
+        elif args.run:
+            changes["activity_id"] = _resolve_run(store, args.run)
+        if not changes:
+            print("nothing to change (give --score, --date, --timing, ...)", file=sys.stderr)
+            return 2
+        store.update_pain(args.id, **changes)
+    print(f"updated pain entry {args.id}: {', '.join(changes)}")
+    if changes.get("symptoms"):
+        _print_care(changes["symptoms"], (changes.get("at_local") or old_at).date())
+    return 0
+
+
+def pain_delete(args) -> int:
+    with _open_store(args) as store:
+        store.delete_pain(args.id)
+    print(f"deleted pain entry {args.id} (its history is kept)")
+    return 0
+
+
+def pain_export(args) -> int:
+    with _open_store(args) as store:
+        records = _pain_records(store.pain())
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=PAIN_EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for r in records:
+        writer.writerow({**r, "symptoms": ";".join(r["symptoms"]), "activity_id": r["activity_id"] or ""})
+    if args.csv == "-":
+        sys.stdout.write(buf.getvalue())
+    else:
+        with open(args.csv, "w", encoding="utf-8", newline="") as fh:
+            fh.write(buf.getvalue())
+        print(f"wrote {len(records)} pain entries to {args.csv}")
+    return 0
+
+
+# --- alerts ----------------------------------------------------------------------------------------------
+
+def _threshold_text(metric: str, threshold: float, units: str) -> str:
+    info = RULE_METRICS.get(metric)
+    if info is None:
+        return f"{threshold:g}"
+    if info.unit in DISTANCE_UNITS:
+        text = format_distance(threshold, units)
+        return text if units == "km" else f"{text} ({threshold:g} km)"
+    return f"{threshold:g}" + ("%" if info.unit == "%" else f" {info.unit}")
+
+
+def _rule_dict(rule) -> dict:
+    return {"id": rule.id, "metric": rule.metric, "threshold": rule.threshold, "op": rule.op, "scope": rule.scope,
+            "enabled": bool(rule.enabled), "label": rule.label, "origin": rule.origin}
+
+
+def alerts_list(args) -> int:
+    with _open_store(args) as store:
+        rules = store.rules()
+        units = store.settings().units
+    if args.json:
+        print(json.dumps([_rule_dict(r) for r in rules], indent=2))
+        return 0
+    if not rules:
+        print("no personal alert rules yet: add one with `loadwatch alerts add --metric distance_km --above 32`"
+              " or see `loadwatch alerts suggest`")
+        return 0
+    for r in rules:
+        info = RULE_METRICS.get(r.metric)
+        label = info.label if info else r.metric
+        state = "" if r.enabled else "  (disabled)"
+        name = f"  '{r.label}'" if r.label else ""
+        print(f"{r.id:>3}  {label} {r.op} {_threshold_text(r.metric, r.threshold, units)}  "
+              f"[{r.metric}, per {r.scope}, {r.origin}]{name}{state}")
+    return 0
+
+
+def alerts_add(args) -> int:
+    from ingest.store import Rule
+
+    info = rule_metric(args.metric)
+    op, raw = (">", args.above) if args.above is not None else ("<", args.below)
+    threshold = parse_threshold(raw, args.metric)
+    scope = args.scope or info.scope
+    validate_rule(args.metric, threshold, op, scope)
+    with _open_store(args) as store:
+        rule_id = store.add_rule(Rule(None, args.metric, threshold, op=op, scope=scope, label=args.label,
+                                      origin="user"))
+        units = store.settings().units
+    print(f"added rule {rule_id}: {info.label} {op} {_threshold_text(args.metric, threshold, units)}")
+    return 0
+
+
+def alerts_remove(args) -> int:
+    with _open_store(args) as store:
+        store.remove_rule(args.id)
+    print(f"removed rule {args.id}")
+    return 0
+
+
+def alerts_enable(args) -> int:
+    with _open_store(args) as store:
+        store.update_rule(args.id, enabled=args.enabled)
+    print(f"rule {args.id} {'enabled' if args.enabled else 'disabled'}")
+    return 0
+
+
+def _report(store, as_of) -> dict:
+    from metrics.report import build_report
+
+    return build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
+                        as_of=as_of, weeks=1)
+
+
+def alerts_check(args) -> int:
+    with _open_store(args) as store:
+        report = _report(store, args.as_of)
+    if args.json:
+        print(json.dumps({k: report.get(k) for k in ("as_of", "units", "alerts", "plan", "disclaimer")}, indent=2))
+        return 0
+    print(format_alerts(report))
+    return 0
+
+
+def format_alerts(report: dict) -> str:
+    """The alerts and the plan in words (red flags first, never next to training numbers)."""
+    plan = report.get("plan") or {}
+    lines = [f"as of {report.get('as_of')}: status {str(plan.get('status', 'green')).upper().replace('_', ' ')}"]
+    if plan.get("care_message"):
+        lines.append(f"!! {plan['care_message']}")
+    alerts = report.get("alerts") or []
+    if not alerts:
+        lines.append("no alerts")
+    for a in alerts:
+        tag = a["severity"] if a.get("alarm", True) else "info"
+        lines.append(f"- [{tag}] {a['message']}")
+        lines.append(f"    rule {a['rule']}; {a['evidence']}")
+    if plan and plan.get("status") not in ("emergency", "see_clinician"):
+        lines.append(f"plan: {plan.get('message', '')}")
+        for r in plan.get("reasons") or []:
+            lines.append(f"    because {r}")
+    lines.append(report.get("disclaimer") or th.NOT_MEDICAL_ADVICE)
+    return "\n".join(lines)
+
+
+def alerts_suggest(args) -> int:
+    from ingest.store import Rule
+
+    with _open_store(args) as store:
+        report = _report(store, args.as_of)
+        suggestions = report.get("suggested_rules") or []
+        if args.accept is not None:
+            if not 1 <= args.accept <= len(suggestions):
+                raise ValueError(f"there is no suggestion number {args.accept} (there are {len(suggestions)})")
+            s = suggestions[args.accept - 1]
+            rule_id = store.add_rule(Rule(None, s["metric"], s["threshold"], op=s["op"], scope=s["scope"],
+                                          label=s.get("label", ""), origin="suggested"))
+            print(f"added rule {rule_id}: {s.get('label') or s['metric']}")
+            return 0
+    if args.json:
+        print(json.dumps(suggestions, indent=2))
+        return 0
+    if not suggestions:
+        print(f"no suggestions: loadwatch needs at least {th.SUGGEST_MIN_FLARE_UPS} flare-ups (pain of "
+              f"{th.FLARE_UP_MIN_SCORE}/10 or more) and {th.SUGGEST_MIN_PAIN_FREE_WEEKS} pain-free weeks in your log, "
+              "with a clear pattern between them")
+        return 0
+    for i, s in enumerate(suggestions, start=1):
+        print(f"{i}. {s['text']}")
+        print(f"   accept with: loadwatch alerts suggest --accept {i}")
+    print("These are patterns in your own log (an association, not proof of cause).")
+    return 0
+

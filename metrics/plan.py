@@ -197,15 +197,13 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     h = history(weekly, runs, as_of)
     reasons: list[str] = []
     if not h.has_runs:
-        return Plan(status="green", units=units,
-                    reasons=["not enough history: import a few weeks of runs to get a plan with numbers"],
-                    message="Not enough history yet: import a few weeks of runs to get a plan.")
-    if h.avg_week_km is None:
+        reasons.append("not enough history: import a few weeks of runs to get a plan with numbers")
+    elif h.avg_week_km is None:
         reasons.append("not enough history for a 4-week average week: import more weeks of runs")
     elif h.weeks_used < th.AVERAGE_WEEK_WEEKS:
         reasons.append(f"average week from {h.weeks_used} complete week(s) only (4 wanted)")
     spike_cap = None if h.longest_30d_km is None else (1 + th.MAX_SPIKE_FRAC) * h.longest_30d_km
-    if spike_cap is None:
+    if spike_cap is None and h.has_runs:
         reasons.append("no run in the last 30 days, so no safe-longest-run figure: start back with walk-run")
 
     red_pain = [a for a in alarms if a.rule in ("pain_not_settled", "pain_rising")
@@ -214,8 +212,10 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     spikes = by_rule.get("session_spike", [])
     personal = [a for a in alarms if a.rule.startswith("personal")]
     if spikes:
-        # the cap comes from the 30-day longest *before* the spike, not the spike itself
-        pre_spike = min(float(a.values["longest_30d_km"]) for a in spikes)
+        # the cap comes from the 30-day longest *before* the latest spike, not the spike itself (an
+        # older spike's history is superseded by the runs since)
+        latest = max(spikes, key=lambda a: a.date)
+        pre_spike = float(latest.values["longest_30d_km"])
         spike_cap = (1 + th.MAX_SPIKE_FRAC) * pre_spike if spike_cap is None else min(
             spike_cap, (1 + th.MAX_SPIKE_FRAC) * pre_spike)
 
@@ -306,5 +306,9 @@ def headline(plan: Plan) -> str:
                  "return with walk-run")
         return f"{first}: {body}." if body else f"{first}."
     if not body:
-        return "Keep going as you are; import more runs for numbers."
+        return {"green": "Not enough history yet: import a few weeks of runs to get a plan with numbers.",
+                "amber": "Hold your training steady, keep runs easy and on softer ground; import your runs for "
+                         "numbers.",
+                "red": "Cut your running to about half, easy only; import your runs for numbers."}.get(
+                    plan.status, "Import your runs to get a plan with numbers.")
     return body[0].upper() + body[1:] + "."

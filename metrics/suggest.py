@@ -161,14 +161,22 @@ def suggest(weekly: pd.DataFrame | None, pain: pd.DataFrame | None, settings=Non
             continue
         t = human_threshold(found[0], found[1], info.unit, units)
         fa, pa = int(np.sum(b > t)), int(np.sum(p > t))
+        flagged = (tuple(b > t), tuple(p > t))
         j = fa / len(b) + (len(p) - pa) / len(p) - 1
         shown = _value_text(t, info.unit, units)
         text = (f"{fa} of your {len(b)} flare-ups followed weeks with {info.label} above {shown}; "
                 f"{pa} of {len(p)} pain-free weeks were above it.")
-        out.append(Suggestion(metric=metric, threshold=t, op=">", scope=info.scope, flare_ups_above=fa,
+        out.append((flagged, Suggestion(metric=metric, threshold=t, op=">", scope=info.scope, flare_ups_above=fa,
                               flare_ups_total=len(b), pain_free_above=pa, pain_free_total=len(p),
                               youden_j=round(j, 3), text=text,
-                              label=f"suggested: {info.label} above {shown}"))
-    out.sort(key=lambda s: (-s.youden_j, CANDIDATE_METRICS.index(s.metric) if s.metric in CANDIDATE_METRICS
-                            else 99))
-    return out[:max_suggestions]
+                              label=f"suggested: {info.label} above {shown}")))
+    out.sort(key=lambda fs: (-fs[1].youden_j, CANDIDATE_METRICS.index(fs[1].metric)
+                             if fs[1].metric in CANDIDATE_METRICS else 99))
+    # a suggestion that flags exactly the same weeks as a stronger one adds nothing (weekly distance,
+    # road distance and ascent often move together)
+    kept, seen = [], set()
+    for flagged, sug in out:
+        if flagged not in seen:
+            seen.add(flagged)
+            kept.append(sug)
+    return kept[:max_suggestions]

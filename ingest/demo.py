@@ -1,0 +1,214 @@
+"""A demo history: a few months of one runner with back pain, written through the real import path.
+
+:func:`write_demo` generates FIT files (and a few GPX files, as a Strava export gives them) with
+:mod:`ingest.synth`, imports them with :func:`ingest.importer.import_files` - the same code a runner's own
+files go through - and logs pain entries with :meth:`ingest.store.Store.add_pain`.
+
+The story (16 weeks by default, ending in the week of ``today``): mostly road running, some trail and
+treadmill, tempo runs with heart rate; two small flare-ups (pain 4) after the two biggest weeks; then a
+long-run spike (19.2 km after a 30-day longest of 12 km) -> next-morning pain 6, pain 6 during a run,
+a cutback with cycling as cross-training, a walk-run return, and last Sunday a slightly-too-long run
+(14 km after 12 km) so the spike rule shows in the current week.
+
+Where the demo lives: the faces pass the separate demo store (``ingest.store.demo_db_path()``); that
+file *is* the marker - a store is the demo when its path is the demo path.  Every pain note starts with
+``[demo]`` as well.
+
+Idempotent for the same ``today``: the files are byte-identical, so a second call reports duplicates,
+and pain entries already present (same time, score and timing) are not added again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from ingest.painlog import PainEntry
+from ingest.synth import SynthRun, fit_bytes, gpx_bytes
+
+DEMO_NOTE_PREFIX = "[demo]"
+#: Demo runner's heart-rate settings (set only when the store has none).
+DEMO_HR_MAX_BPM = 188
+DEMO_HR_REST_BPM = 52
+
+#: Pace [min/km] and heart rate [bpm] per kind of session.
+KINDS = {
+    "easy": (6.0, 128.0),
+    "long": (6.25, 133.0),
+    "tempo": (5.2, 166.0),
+    "walkrun": (8.0, 112.0),
+    "trail": (6.8, 130.0),
+    "treadmill": (6.0, 127.0),
+    "cycling": (60 / 25.0, 118.0),  # 25 km/h
+}
+SUB_SPORT = {"road": "street", "trail": "trail", "treadmill": "treadmill", "bike": "generic"}
+
+
+@dataclass(frozen=True)
+class Session:
+    week: int  # 0 = the oldest week
+    weekday: int  # 0 = Monday
+    kind: str
+    km: float
+    surface: str = "road"  # road | trail | treadmill | bike
+    gpx: bool = False  # exported as GPX (no surface information) instead of FIT
+
+
+@dataclass(frozen=True)
+class Pain:
+    week: int
+    weekday: int
+    hour: int
+    score: int
+    timing: str
+    note: str
+    link_run: bool = False  # link to the run of that day
+
+
+def _story() -> tuple[list[Session], list[Pain]]:
+    S, P = Session, Pain
+    sessions = [
+        # weeks 0-2: steady build
+        S(0, 1, "easy", 7), S(0, 3, "easy", 7, gpx=True), S(0, 6, "long", 10),
+        S(1, 1, "easy", 7), S(1, 3, "tempo", 8), S(1, 6, "long", 11),
+        S(2, 1, "easy", 8), S(2, 3, "tempo", 8), S(2, 6, "long", 12, gpx=True),
+        # week 3: the biggest week so far (34 km) -> a small flare-up in week 4
+        S(3, 1, "easy", 8), S(3, 2, "trail", 6, "trail"), S(3, 3, "tempo", 8), S(3, 6, "long", 12),
+        S(4, 1, "easy", 6), S(4, 3, "easy", 7), S(4, 6, "long", 12),
+        S(5, 1, "easy", 8, gpx=True), S(5, 3, "tempo", 8), S(5, 6, "long", 12),
+        # week 6: 35 km -> another small flare-up in week 7
+        S(6, 1, "easy", 8), S(6, 2, "trail", 6, "trail"), S(6, 3, "tempo", 9), S(6, 6, "long", 12),
+        S(7, 1, "easy", 7), S(7, 3, "easy", 7), S(7, 6, "long", 12, gpx=True),
+        # week 8: the long-run spike, 19.2 km after a 30-day longest of 12 km (+60%)
+        S(8, 1, "easy", 8), S(8, 2, "treadmill", 5, "treadmill"), S(8, 3, "tempo", 8), S(8, 6, "long", 19.2),
+        # week 9: pain; one short run hurts (6/10), then cross-training
+        S(9, 2, "easy", 5), S(9, 4, "cycling", 18, "bike"), S(9, 6, "cycling", 25, "bike"),
+        # week 10: walk-run return on soft ground
+        S(10, 1, "walkrun", 4, "treadmill"), S(10, 2, "cycling", 20, "bike"), S(10, 3, "walkrun", 4, "trail"),
+        S(10, 5, "trail", 5, "trail"),
+        # weeks 11-13: back to normal, more trail
+        S(11, 1, "trail", 6, "trail"), S(11, 3, "easy", 6), S(11, 6, "long", 8),
+        S(12, 1, "easy", 7, gpx=True), S(12, 3, "trail", 7, "trail"), S(12, 6, "long", 11),
+        S(13, 1, "easy", 7), S(13, 3, "easy", 7), S(13, 6, "long", 12),
+        # week 14: a long run of 14 km after a 30-day longest of 12 km (+17%: a small spike)
+        S(14, 1, "easy", 7), S(14, 3, "trail", 6, "trail"), S(14, 6, "long", 14),
+        # week 15: the current week (only the days up to today are written)
+        S(15, 1, "easy", 6), S(15, 3, "easy", 6, "treadmill"),
+    ]
+    pain = [
+        P(0, 1, 19, 1, "after", "a little stiff after the run", True),
+        P(2, 6, 18, 1, "after", "fine", True),
+        P(4, 1, 19, 4, "after", "lower back sore after the easy run", True),
+        P(4, 2, 7, 2, "next_morning", "better this morning"),
+        P(5, 6, 18, 1, "after", "ok", True),
+        P(7, 1, 8, 4, "during", "back ached from 5 km in", True),
+        P(7, 2, 7, 1, "next_morning", "settled"),
+        P(8, 6, 18, 3, "after", "long run felt heavy at the end", True),
+        P(9, 0, 7, 6, "next_morning", "stiff and sore getting out of bed"),
+        P(9, 0, 20, 5, "rest_of_day", "built up during the working day"),
+        P(9, 2, 8, 6, "during", "had to stop and walk home", True),
+        P(9, 3, 7, 4, "next_morning", "easing"),
+        P(9, 5, 7, 3, "next_morning", "better; cycled yesterday without pain"),
+        P(10, 1, 19, 2, "after", "walk-run fine", True),
+        P(10, 5, 18, 1, "after", "trail felt good", True),
+        P(11, 3, 19, 1, "after", "", True),
+        P(13, 6, 18, 1, "after", "", True),
+        P(14, 6, 18, 2, "after", "a bit tired at the end of the long run", True),
+    ]
+    return sessions, pain
+
+
+def _local_tz(store) -> ZoneInfo:
+    try:
+        return ZoneInfo(store.settings().timezone)
+    except Exception:  # noqa: BLE001 - an odd zone must not stop the demo
+        return ZoneInfo("UTC")
+
+
+def _synth(session: Session, day: date, tz: ZoneInfo, seed: int) -> tuple[str, bytes]:
+    pace_min_km, hr = KINDS[session.kind]
+    local = datetime(day.year, day.month, day.day, 7 if session.weekday < 5 else 8, 30, tzinfo=tz)
+    start_utc = local.astimezone(ZoneInfo("UTC"))
+    offset_s = int(local.utcoffset().total_seconds())
+    cycling = session.surface == "bike"
+    run = SynthRun(
+        start_utc=start_utc, duration_s=int(round(session.km * pace_min_km * 60)), distance_m=session.km * 1000,
+        sport="cycling" if cycling else "running", sub_sport=SUB_SPORT[session.surface], utc_offset_s=offset_s,
+        heart_rate_bpm=hr, cadence_spm=None if cycling else 168.0, seed=seed,
+        with_dynamics=not cycling and not session.gpx,
+    )
+    stem = f"demo-{day.isoformat()}-{'ride' if cycling else session.kind}"
+    if session.gpx:
+        return f"{stem}.gpx", gpx_bytes(run)
+    return f"{stem}.fit", fit_bytes(run)
+
+
+def write_demo(store, *, today: date | None = None, weeks: int = 16, workers: int = 2) -> dict:
+    """Write the demo history into ``store`` (the demo store) for the ``weeks`` weeks ending in the week
+    of ``today`` (default: today); sessions after ``today`` are left out.  ``weeks`` must be at least 16
+    to hold the whole story (fewer keeps its most recent weeks).
+
+    Returns ``{"files", "imported", "duplicates", "failed", "pain_added", "first_day", "last_day",
+    "seconds"}``.
+    """
+    from ingest.importer import import_files
+
+    t0 = time.perf_counter()
+    today = today or date.today()
+    sessions, pains = _story()
+    story_weeks = 16
+    shift = max(0, story_weeks - weeks)
+    this_monday = today - timedelta(days=today.weekday())
+    first_monday = this_monday - timedelta(days=7 * (story_weeks - 1))
+
+    def day_of(week: int, weekday: int) -> date:
+        return first_monday + timedelta(days=7 * week + weekday)
+
+    tz = _local_tz(store)
+    settings = store.settings()
+    if settings.hr_max is None:
+        store.set_setting("hr_max", str(DEMO_HR_MAX_BPM))
+    if settings.hr_rest is None:
+        store.set_setting("hr_rest", str(DEMO_HR_REST_BPM))
+
+    files, day_of_file = [], {}
+    for i, s in enumerate(sessions):
+        day = day_of(s.week, s.weekday)
+        if s.week < shift or day > today:
+            continue
+        name, data = _synth(s, day, tz, seed=1000 + i)
+        files.append((name, data))
+        if s.surface != "bike":
+            day_of_file[name] = day
+    outcomes = import_files(store, files, workers=workers)
+    run_on_day: dict[date, str] = {}
+    for o in outcomes:
+        if o.activity_id and o.name in day_of_file:
+            run_on_day[day_of_file[o.name]] = o.activity_id
+    counts = {"imported": 0, "duplicate": 0, "failed": 0, "skipped": 0}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+
+    existing = store.pain()
+    seen = {(pd_ts.to_pydatetime(), int(score), timing)
+            for pd_ts, score, timing in zip(existing["at_local"], existing["score"], existing["timing"],
+                                            strict=True)}
+    added = 0
+    for p in pains:
+        day = day_of(p.week, p.weekday)
+        at = datetime(day.year, day.month, day.day, p.hour, 0)
+        if p.week < shift or at > datetime.combine(today, datetime.max.time()) or (at, p.score, p.timing) in seen:
+            continue
+        store.add_pain(PainEntry(at_local=at, score=p.score, timing=p.timing, location="lower_back",
+                                 activity_id=run_on_day.get(day) if p.link_run else None,
+                                 note=f"{DEMO_NOTE_PREFIX} {p.note}".strip()))
+        added += 1
+    days = [day_of(s.week, s.weekday) for s in sessions if s.week >= shift and day_of(s.week, s.weekday) <= today]
+    return {
+        "files": len(files), "imported": counts["imported"], "duplicates": counts["duplicate"],
+        "failed": counts["failed"] + counts["skipped"], "pain_added": added,
+        "first_day": min(days).isoformat() if days else None, "last_day": max(days).isoformat() if days else None,
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
