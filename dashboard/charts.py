@@ -36,11 +36,16 @@ def melt(weeks: pd.DataFrame, columns: list[str], name: str, prefix: str, suffix
     return long
 
 
+def _week_end(frame: pd.DataFrame) -> pd.DataFrame:
+    """Bars span their week (week_start to just before the next), so they line up with daily marks."""
+    return frame.assign(week_end=pd.to_datetime(frame["week_start"]) + pd.Timedelta(days=6, hours=12))
+
+
 def stacked_bars(long: pd.DataFrame, y_title: str, domain, color_field: str) -> alt.Chart:
     colors = SURFACE_COLORS if color_field == "surface" else INTENSITY_COLORS
     names = [n for n in colors if n in set(long[color_field])]
-    return alt.Chart(long).mark_bar().encode(
-        x=_x(domain),
+    return alt.Chart(_week_end(long)).mark_bar().encode(
+        x=_x(domain), x2="week_end:T",
         y=alt.Y("sum(value):Q", title=y_title),
         color=alt.Color(f"{color_field}:N", scale=alt.Scale(domain=names, range=[colors[n] for n in names])),
         tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip(f"{color_field}:N"),
@@ -97,12 +102,13 @@ def spike_chart(runs: pd.DataFrame, units: str, domain) -> alt.Chart:
 
 
 def load_acwr(weeks: pd.DataFrame, domain) -> alt.Chart:
-    d = weeks.reset_index()[["week_start", "load", "acwr"]]
+    d = _week_end(weeks.reset_index()[["week_start", "load", "acwr"]])
     bars = alt.Chart(d).mark_bar(color="#85c1e9").encode(
-        x=_x(domain), y=alt.Y("load:Q", title="weekly load"),
+        x=_x(domain), x2="week_end:T", y=alt.Y("load:Q", title="weekly load"),
         tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip("load:Q", format=".1f"),
                  alt.Tooltip("acwr:Q", title="ACWR", format=".2f")])
-    line = alt.Chart(d).mark_line(color="#34495e", point=True).encode(
+    line = alt.Chart(d.assign(week_start=d["week_start"] + pd.Timedelta(days=3, hours=12))).mark_line(
+        color="#34495e", point=True).encode(
         x=_x(domain), y=alt.Y("acwr:Q", title="ACWR (info only)", axis=alt.Axis(orient="right")),
         tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip("acwr:Q", title="ACWR", format=".2f")])
     return alt.layer(bars, line).resolve_scale(y="independent").properties(height=240)

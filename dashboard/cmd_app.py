@@ -14,12 +14,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dashboard.ui import MAX_UPLOAD_MB
-
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 REPO_ROOT = APP_PATH.parent.parent
 DEFAULT_PORT = 8501
 DEFAULT_HOST = "127.0.0.1"
+#: Largest upload the Import page accepts [MB] (``--server.maxUploadSize``): a Garmin "export your data"
+#: zip of several years is a few hundred MB.
+MAX_UPLOAD_MB = 1024
 
 
 def register(sub, add_db_option) -> None:

@@ -20,12 +20,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dashboard.cmd_app import MAX_UPLOAD_MB  # noqa: F401  (shown on the Import page)
 from metrics import units as units_mod
 from metrics.thresholds import NOT_MEDICAL_ADVICE
-
-#: Largest upload the Import page accepts [MB]; ``cmd_app`` passes it to Streamlit as
-#: ``--server.maxUploadSize`` (a Garmin "export your data" zip of several years is a few hundred MB).
-MAX_UPLOAD_MB = 1024
 
 KM_PER_MILE = units_mod.KM_PER_MI
 
@@ -265,6 +262,15 @@ def fmt_duration(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def spike_text(run: dict) -> str | None:
+    """"+25% on your 30-day longest (small spike)" for a run row of the report; None without history."""
+    pct = run.get("spike_pct")
+    if pct is None or (isinstance(pct, float) and math.isnan(pct)):
+        return run.get("spike_note") or None
+    return f"{pct:+.0f}% on your 30-day longest ({run.get('spike_category')} spike)" if pct > 0 else \
+        f"{pct:+.0f}% on your 30-day longest"
+
+
 def fmt_pct(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -321,7 +327,7 @@ def _value_text(key: str, value, units: str) -> str:
 
 def alert_details(alert: dict, units: str) -> None:
     """The numbers that tripped the alert and the evidence behind the rule."""
-    values = {k: v for k, v in (alert.get("values") or {}).items() if not k.endswith("_ids")}
+    values = {k: v for k, v in (alert.get("values") or {}).items() if not k.endswith(("_id", "_ids"))}
     if values:
         st.markdown("Numbers: " + "; ".join(_value_text(k, v, units) for k, v in values.items()))
     bits = []
@@ -371,7 +377,8 @@ def plan_box(plan: dict, units: str) -> None:
     if plan.get("surface"):
         lines.append(f"Surface: {plan['surface']}")
     if plan.get("cross_training"):
-        lines.append("Cross-training instead of running: " + ", ".join(plan["cross_training"]))
+        lines.append(("Instead of running" if plan.get("stop_running") else "Cross-training that keeps your fitness")
+                     + ": " + ", ".join(plan["cross_training"]))
     if lines:
         st.markdown("\n".join(f"- {line}" for line in lines))
     reasons = plan.get("reasons") or []
@@ -396,33 +403,36 @@ def red_flag_messages(symptoms) -> list[tuple[str, str]]:
 # --- rules -------------------------------------------------------------------------------------------
 
 
-def metric_label(metric: str) -> str:
+def _rule_metric(metric: str):
     rules_mod = _module("metrics.rules")
-    meta = getattr(rules_mod, "RULE_METRICS", {}).get(metric) if rules_mod else None
-    for attr in ("label", "name", "title"):
-        if meta is not None and getattr(meta, attr, None):
-            return str(getattr(meta, attr))
-        if isinstance(meta, dict) and meta.get(attr):
-            return str(meta[attr])
-    if isinstance(meta, str):
-        return meta
-    return metric.replace("_", " ")
+    return getattr(rules_mod, "RULE_METRICS", {}).get(metric) if rules_mod else None
 
 
-def rule_text(rule: dict) -> str:
-    scope = rule.get("scope", "week")
-    return (f"{metric_label(rule['metric'])} {rule.get('op', '>')} {float(rule['threshold']):g}"
-            f" (per {scope})")
+def metric_label(metric: str) -> str:
+    meta = _rule_metric(metric)
+    return meta.label if meta is not None else metric.replace("_", " ")
 
 
-def suggestion_counts(sug: dict) -> str:
-    """The counts behind a suggested rule, in words."""
-    if "flare_ups_total" in sug:
-        return (f"In your own log: {sug['flare_ups_above']} of {sug['flare_ups_total']} weeks before a flare-up "
-                f"were above this, against {sug['pain_free_above']} of {sug['pain_free_total']} pain-free weeks. "
-                f"{sug.get('evidence', '')}")
-    skip = {"metric", "threshold", "op", "scope", "label", "text", "evidence"}
-    return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sug.items() if k not in skip)
+def is_distance_metric(metric: str) -> bool:
+    meta = _rule_metric(metric)
+    return meta is not None and meta.unit == "km"
+
+
+def threshold_text(metric: str, threshold: float, units: str) -> str:
+    """A rule threshold (kept in the metric's own unit) as the runner reads it."""
+    meta = _rule_metric(metric)
+    unit = meta.unit if meta is not None else ""
+    if unit == "km":
+        return fmt_dist(threshold, units)
+    if unit == "%":
+        return f"{threshold:g}%"
+    return f"{threshold:g} {unit}".strip()
+
+
+def rule_text(rule: dict, units: str = "km") -> str:
+    """"weekly distance > 30 km" / "distance of a single run > 12 mi"."""
+    return (f"{metric_label(rule['metric'])} {rule.get('op', '>')} "
+            f"{threshold_text(rule['metric'], float(rule['threshold']), units)}")
 
 
 # --- one activity's samples --------------------------------------------------------------------------

@@ -1,11 +1,24 @@
-"""Helpers for the dashboard's AppTest tests (not a test module)."""
+"""Helpers for the dashboard's AppTest and browser tests (not a test module).
+
+:func:`build_history` writes a realistic store through the real import path (generated FIT files ->
+``ingest.importer.import_files``) plus pain entries, relative to today so the landing page has something
+to say: 16 complete weeks in 4-week cycles (a 40 km week, a week with a back-pain flare-up, two 20 km
+weeks) - enough for a suggested rule on weekly distance - and, yesterday, an 18 km run: a spike over the
+30-day longest (12 km).
+"""
 
 from __future__ import annotations
 
+import shutil
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "pages"
 APP_PATH = PAGES_DIR.parent / "app.py"
+
+NORMAL_WEEK_KM = (6.0, 6.0, 8.0)  # Mon, Wed, Sat
+BIG_WEEK_KM = (8.0, 10.0, 10.0, 12.0)  # Mon, Wed, Fri, Sat
+SPIKE_KM = 18.0
 
 
 def no_exceptions(at) -> None:
@@ -13,9 +26,86 @@ def no_exceptions(at) -> None:
 
 
 def texts(at) -> str:
-    """Every text the page shows (markdown, captions, alerts, titles), joined, for substring checks."""
+    """Every text the page shows (markdown, captions, alerts, titles, metric labels), for substring checks."""
     parts = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning",
                  "error", "text"):
         parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [f"{m.label}: {m.value}" for m in at.metric]
     return "\n".join(parts)
+
+
+def charts(at) -> list:
+    """The Altair/Vega-Lite charts on the page."""
+    return [e for e in at.get("vega_lite_chart")]
+
+
+def history_files(today: date | None = None) -> list[tuple[str, bytes]]:
+    from ingest.synth import SynthRun, fit_bytes
+
+    today = today or date.today()
+    this_monday = today - timedelta(days=today.weekday())
+    files = []
+    for w in range(16, 0, -1):
+        monday = this_monday - timedelta(weeks=w)
+        big = w % 4 == 0
+        days = (0, 2, 4, 5) if big else (0, 2, 5)
+        for d, km in zip(days, BIG_WEEK_KM if big else NORMAL_WEEK_KM, strict=True):
+            day = monday + timedelta(days=d)
+            if day >= today - timedelta(days=1):
+                continue
+            run = SynthRun(start_utc=datetime(day.year, day.month, day.day, 7, 0, tzinfo=UTC),
+                           duration_s=int(km * 330), distance_m=km * 1000, seed=w * 10 + d,
+                           sub_sport="trail" if d == 2 else "street", with_dynamics=True)
+            files.append((f"run-{day.isoformat()}.fit", fit_bytes(run)))
+    spike_day = today - timedelta(days=1)
+    spike = SynthRun(start_utc=datetime(spike_day.year, spike_day.month, spike_day.day, 7, 0, tzinfo=UTC),
+                     duration_s=int(SPIKE_KM * 330), distance_m=SPIKE_KM * 1000, seed=999, sub_sport="street")
+    files.append((f"run-{spike_day.isoformat()}-long.fit", fit_bytes(spike)))
+    return files
+
+
+def pain_entries(today: date | None = None) -> list:
+    from ingest.painlog import PainEntry
+
+    today = today or date.today()
+    this_monday = today - timedelta(days=today.weekday())
+    out = []
+    for w in range(16, 0, -1):
+        wed = this_monday - timedelta(weeks=w) + timedelta(days=2)
+        flare = w % 4 == 3  # the week after each 40 km week
+        out.append(PainEntry(at_local=datetime(wed.year, wed.month, wed.day, 19, 0),
+                             score=6 if flare else 1, timing="after", location="lower_back"))
+    return out
+
+
+def build_history(path: Path) -> None:
+    from ingest.importer import import_files
+    from ingest.store import Store
+
+    with Store(path) as store:
+        outcomes = import_files(store, history_files())
+        assert {o.status for o in outcomes} == {"imported"}, [(o.name, o.reason) for o in outcomes]
+        for entry in pain_entries():
+            store.add_pain(entry)
+
+
+_TEMPLATE: dict[str, Path] = {}
+
+
+def copy_history(dest: Path, cache_dir: Path) -> Path:
+    """Copy a once-built history store to ``dest`` (building it into ``cache_dir`` the first time)."""
+    if "path" not in _TEMPLATE:
+        template = cache_dir / "history-template.sqlite3"
+        build_history(template)
+        from ingest.store import Store
+
+        with Store(template) as store:  # fold the WAL into the main file before copying it
+            store.close()
+        _TEMPLATE["path"] = template
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_TEMPLATE["path"], dest)
+    wal = _TEMPLATE["path"].with_name(_TEMPLATE["path"].name + "-wal")
+    if wal.exists():
+        shutil.copyfile(wal, dest.with_name(dest.name + "-wal"))
+    return dest

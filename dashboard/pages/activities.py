@@ -32,9 +32,9 @@ table = pd.DataFrame({
     "pace": [ui.fmt_pace(s, km, units) for s, km in zip(a.loc[runs.index, "moving_s"], runs["distance_km"],
                                                         strict=True)],
     "surface": runs["surface"],
-    "spike": [("–" if not np.isfinite(p) else f"{p:+.0f}% ({c})")
+    "spike": [("not enough history" if not np.isfinite(p) else "no spike" if c == "none" else f"{p:+.0f}% ({c})")
               for p, c in zip(runs["spike_pct"].astype(float), runs["spike_category"], strict=True)],
-    "pain": [worst.get(i, np.nan) for i in runs.index],
+    "pain": pd.Series([worst.get(i, np.nan) for i in runs.index], index=runs.index, dtype="float64"),
 }, index=runs.index).sort_values("date", ascending=False)
 
 others = acts[acts["sport"] != "running"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import ui
+from metrics import units as units_mod
 
 ui.page_start("Alerts")
 store_mod, rules_mod = ui.require("ingest.store", "metrics.rules")
@@ -33,8 +34,9 @@ if not suggested:
 existing = {(r.metric, r.op, float(r.threshold), r.scope) for r in ui.rules()}
 for i, sug in enumerate(suggested):
     with st.container(border=True):
-        st.markdown(f"**{sug.get('text') or ui.rule_text(sug)}**")
-        st.caption(ui.suggestion_counts(sug))
+        st.markdown(f"**{ui.rule_text(sug, units)}**")
+        st.markdown(sug.get("text", ""))  # the counts behind it, from metrics.suggest
+        st.caption(sug.get("evidence", ""))
         key = (sug["metric"], sug.get("op", ">"), float(sug["threshold"]), sug.get("scope", "week"))
         if key in existing:
             st.caption("Already one of your rules.")
@@ -42,7 +44,7 @@ for i, sug in enumerate(suggested):
             with ui.open_store() as store:
                 store.add_rule(Rule(id=None, metric=key[0], threshold=key[2], op=key[1], scope=key[3],
                                     enabled=True, label=sug.get("label", ""), origin="suggested"))
-            st.session_state["alerts_flash"] = f"Added: {ui.rule_text(sug)}"
+            st.session_state["alerts_flash"] = f"Added your rule: {ui.rule_text(sug, units)}"
             ui.changed()
             st.rerun()
 
@@ -53,7 +55,7 @@ if not rules:
 for rule in rules:
     with st.container(border=True):
         c1, c2, c3 = st.columns([5, 2, 1])
-        c1.markdown(("" if rule.enabled else "~~") + ui.rule_text(rule.__dict__)
+        c1.markdown(("" if rule.enabled else "~~") + ui.rule_text(rule.__dict__, units)
                     + ("" if rule.enabled else "~~ (off)"))
         c1.caption(f"{'suggested from your history' if rule.origin == 'suggested' else 'your rule'}"
                    + (f" · {rule.label}" if rule.label else ""))
@@ -71,11 +73,15 @@ for rule in rules:
             st.rerun()
         with st.expander("Edit"):
             with st.form(f"edit_rule_{rule.id}"):
-                thr = st.number_input("Threshold", value=float(rule.threshold), key=f"rule_thr_{rule.id}")
+                unit = ui.unit_label(units) if ui.is_distance_metric(rule.metric) else None
+                shown = float(ui.to_units(rule.threshold, units)) if unit else float(rule.threshold)
+                thr = st.number_input(f"Threshold{f' ({unit})' if unit else ''}", value=round(shown, 2),
+                                      key=f"rule_thr_{rule.id}")
+                thr_metric = units_mod.from_units(thr, units) if unit else thr
                 label = st.text_input("Label", value=rule.label, key=f"rule_label_{rule.id}")
                 if st.form_submit_button("Save"):
                     with ui.open_store() as store:
-                        store.update_rule(rule.id, threshold=float(thr), label=label)
+                        store.update_rule(rule.id, threshold=float(thr_metric), label=label)
                     st.session_state["alerts_flash"] = "Rule saved."
                     ui.changed()
                     st.rerun()
@@ -84,13 +90,14 @@ with st.expander("Add a rule of your own", expanded=not rules):
     with st.form("add_rule"):
         metric = st.selectbox("Alert me when", METRICS, format_func=ui.metric_label)
         op = st.selectbox("is", [">", ">=", "<", "<="])
-        threshold = st.number_input("Threshold (in the metric's units: km, min or %)", value=0.0)
-        scope = st.radio("Checked per", ["week", "run"], horizontal=True)
+        threshold = st.number_input(f"Threshold (distances in {ui.unit_label(units)}; times in minutes; "
+                                    "changes in %)", value=0.0)
         label = st.text_input("Label (optional)")
         if st.form_submit_button("Add rule"):
             try:
                 with ui.open_store() as store:
-                    store.add_rule(Rule(id=None, metric=metric, threshold=float(threshold), op=op, scope=scope,
+                    value = units_mod.from_units(threshold, units) if ui.is_distance_metric(metric) else threshold
+                    store.add_rule(Rule(id=None, metric=metric, threshold=float(value), op=op, scope=rules_mod.RULE_METRICS[metric].scope,
                                         enabled=True, label=label, origin="user"))
             except ValueError as exc:
                 st.error(str(exc))
@@ -98,6 +105,5 @@ with st.expander("Add a rule of your own", expanded=not rules):
                 st.session_state["alerts_flash"] = "Rule added."
                 ui.changed()
                 st.rerun()
-    st.caption("Thresholds are in kilometres for distances, whatever units you display.")
 
 ui.disclaimer()

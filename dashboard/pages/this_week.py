@@ -39,13 +39,15 @@ plan = report.get("plan") or {}
 ui.traffic_light(plan)
 
 latest = (report.get("weeks") or [{}])[-1]
+so_far = " so far" if latest.get("partial_week") else ""
+last_run = report.get("latest_run") or {}
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Distance this week", ui.fmt_dist(latest.get("distance_km"), units))
-c2.metric("Runs this week", f"{latest.get('runs', 0):.0f}" if latest else "–")
+c1.metric(f"Distance this week{so_far}", ui.fmt_dist(latest.get("distance_km"), units))
+c2.metric(f"Runs this week{so_far}", f"{latest.get('runs', 0):.0f}")
 c3.metric("Longest run this week", ui.fmt_dist(latest.get("long_run_km"), units))
-c4.metric("Week-on-week change", ui.fmt_pct(latest.get("change_pct")),
-          help="Shown for information: a weekly percentage rule did not prevent injuries in runners "
-               "(Buist 2008, Nielsen 2014).")
+c4.metric(f"Last run ({last_run.get('date', '-')})", ui.fmt_dist(last_run.get("distance_km"), units),
+          delta=ui.spike_text(last_run), delta_color="off",
+          help="Compared with your longest run of the 30 days before it (Frandsen 2025).")
 
 st.subheader("Your next 7 days")
 ui.plan_box(plan, units)
