@@ -34,6 +34,9 @@ from ingest.canonical import Activity, empty_samples
 from ingest.errors import IngestError, NotAnActivity
 from ingest.store import Store, samples_richness
 
+#: Seconds a new worker may take to start and import the readers (a loaded laptop: a few s).
+WORKER_START_TIMEOUT_S: float = 120.0
+
 STATUSES: tuple[str, ...] = ("imported", "duplicate", "skipped", "failed")
 
 #: Files in flight (queued for or inside a worker) per worker: enough to keep both cores busy while the
@@ -95,12 +98,18 @@ def _worker_main(recv, send) -> None:
         reader = recv.recv()
     except (EOFError, OSError):
         return
-    if reader is None:  # import the readers now, while the parent reads the first files
-        try:
-            import ingest.fit_reader  # noqa: F401
-            import ingest.sources  # noqa: F401
-        except ImportError:
-            pass
+    # import the readers before saying "ready": the per-file clock must not count interpreter start-up
+    try:
+        import ingest.fit_reader  # noqa: F401
+        import ingest.gpx_reader  # noqa: F401
+        import ingest.sources  # noqa: F401
+        import ingest.tcx_reader  # noqa: F401
+    except ImportError:
+        pass
+    try:
+        send.send(("ready",))
+    except OSError:
+        return
     while True:
         try:
             msg = recv.recv()
@@ -139,6 +148,7 @@ class _Worker:
         self.proc.stdin.close()
         self.proc.stdout.close()
         self._send.send(reader)
+        self.born = time.monotonic()
         self.task: tuple[str, str, bytes] | None = None  # (name, hash, data)
         self.started = 0.0
 
@@ -256,6 +266,7 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
     source = iter(items)
     exhausted = False
     pending: deque[tuple[str, str, bytes]] = deque()
+    starting: list[_Worker] = []  # started, not yet ready (importing)
     idle: list[_Worker] = []
     busy: list[_Worker] = []
     try:
@@ -269,29 +280,48 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
                 task = batch.triage(item)
                 if task is not None:
                     pending.append(task)
-            while pending and (idle or len(busy) < workers):
-                worker = idle.pop() if idle else _Worker(reader)  # started lazily: a re-import spawns none
+            while pending and idle:
+                worker = idle.pop()
                 worker.give(pending.popleft())
                 busy.append(worker)
-            if not busy:
+            # workers start lazily (a re-import of known files starts none), one per waiting file
+            while len(pending) > len(starting) and len(starting) + len(idle) + len(busy) < workers:
+                starting.append(_Worker(reader))
+            if not busy and not starting:
                 if exhausted and not pending:
                     break
                 continue
             now = time.monotonic()
-            wait_s = max(0.0, min(w.started + timeout_s for w in busy) - now)
-            ready = wait_connections([w.conn for w in busy], timeout=wait_s)
+            deadlines = [w.started + timeout_s for w in busy] + [w.born + WORKER_START_TIMEOUT_S for w in starting]
+            ready = wait_connections([w.conn for w in busy + starting], timeout=max(0.0, min(deadlines) - now))
             now = time.monotonic()
+            for worker in list(starting):
+                if worker.conn in ready:
+                    try:
+                        hello = worker.conn.recv()
+                    except (EOFError, OSError):
+                        hello = None
+                    starting.remove(worker)
+                    if hello != ("ready",):
+                        code = worker.exitcode
+                        worker.kill()
+                        raise RuntimeError(f"an import worker process could not start (exit code {code}); "
+                                           "see the messages above")
+                    idle.append(worker)
+                elif now - worker.born >= WORKER_START_TIMEOUT_S:
+                    starting.remove(worker)
+                    worker.kill()
+                    raise RuntimeError(f"an import worker process did not start within {WORKER_START_TIMEOUT_S:g} s")
             for worker in list(busy):
                 task = worker.task
                 if worker.conn in ready:
                     try:
                         result = worker.conn.recv()
                     except (EOFError, OSError):
-                        code = worker.exitcode
                         busy.remove(worker)
                         worker.kill()
                         batch.finish(task, ("failed", f"could not be read (internal error: the reader "
-                                                      f"process stopped, exit code {code})"))
+                                                      f"process stopped, exit code {worker.exitcode})"))
                         continue
                     busy.remove(worker)
                     worker.task = None
@@ -302,7 +332,7 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
                     worker.kill()  # the only way to stop a stuck decoder; a fresh worker takes its place
                     batch.finish(task, ("failed", _timeout_message(timeout_s)))
     finally:
-        for worker in busy:
+        for worker in busy + starting:
             worker.kill()
         for worker in idle:
             worker.stop()

@@ -1,0 +1,226 @@
+"""The importer over generated files: dedup without decoding, the same run from two routes kept once,
+broken and stuck files reported while the rest import, bounded work in flight."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ingest import importer, synth
+from ingest.importer import Outcome, import_files, import_paths, summarize
+from ingest.store import Store
+
+T0 = datetime(2024, 3, 4, 6, 30, tzinfo=UTC)
+
+
+def make_run(i: int, duration_s: int = 900, **kw) -> synth.SynthRun:
+    return synth.SynthRun(T0 + timedelta(days=i), duration_s, duration_s * 2.8, seed=i, **kw)
+
+
+def write_runs(folder: Path, n: int, fmt: str = "fit", **kw) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    writer = {"fit": synth.fit_bytes, "gpx": synth.gpx_bytes, "tcx": synth.tcx_bytes}[fmt]
+    paths = []
+    for i in range(n):
+        p = folder / f"run{i:03d}.{fmt}"
+        p.write_bytes(writer(make_run(i, **kw)))
+        paths.append(p)
+    return paths
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "store.sqlite3") as s:
+        yield s
+
+
+def by_name(outcomes: list[Outcome]) -> dict[str, Outcome]:
+    return {Path(o.name).name: o for o in outcomes}
+
+
+# Readers for worker processes must be importable by name: module-level functions here.
+
+def slow_reader(data: bytes, name: str):
+    """Hangs on files whose name starts with "slow" (a stuck decoder); reads the rest normally."""
+    if Path(name).name.startswith("slow"):
+        time.sleep(600)
+    from ingest.sources import read_activity
+
+    return read_activity(data, name)
+
+
+def buggy_reader(data: bytes, name: str):
+    if Path(name).name.startswith("bug"):
+        raise ZeroDivisionError("reader bug")
+    from ingest.sources import read_activity
+
+    return read_activity(data, name)
+
+
+def crashing_reader(data: bytes, name: str):
+    if Path(name).name.startswith("crash"):
+        import os
+
+        os._exit(3)  # the reader process dies (segfault, out of memory...)
+    from ingest.sources import read_activity
+
+    return read_activity(data, name)
+
+
+def refusing_reader(data: bytes, name: str):
+    raise AssertionError(f"{name} was decoded")
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_folder_imports_and_reimport_is_all_duplicates(tmp_path, store, workers):
+    write_runs(tmp_path / "export", 6)
+    seen = []
+    out = import_paths(store, [tmp_path / "export"], workers=workers, progress=lambda d, t, n: seen.append((d, t)))
+    assert summarize(out) == {"imported": 6, "duplicate": 0, "skipped": 0, "failed": 0}
+    assert seen == [(i, 6) for i in range(1, 7)]
+    acts = store.activities()
+    assert len(acts) == 6 and set(acts.format) == {"fit"}
+    assert acts.start_utc.iloc[0] == T0
+    # the second time nothing is decoded (a reader that refuses proves it) and nothing is new
+    again = import_paths(store, [tmp_path / "export"], workers=workers, reader=refusing_reader)
+    assert summarize(again) == {"imported": 0, "duplicate": 6, "skipped": 0, "failed": 0}
+    assert len(store.activities()) == 6
+
+
+def test_hash_dedup_never_calls_the_decoder(tmp_path, store, monkeypatch):
+    paths = write_runs(tmp_path / "a", 3)
+    import_paths(store, paths, workers=0)
+    calls = []
+    monkeypatch.setattr(importer, "_default_reader", lambda data, name: calls.append(name))
+    out = import_paths(store, paths, workers=0)
+    assert [o.status for o in out] == ["duplicate"] * 3 and calls == []
+
+
+@pytest.mark.parametrize("fit_first", [True, False])
+def test_fit_and_gpx_of_the_same_run_become_one_fit_activity(tmp_path, store, fit_first):
+    run = make_run(0, duration_s=1800)
+    (tmp_path / "watch").mkdir()
+    (tmp_path / "strava").mkdir()
+    (tmp_path / "watch" / "morning.fit").write_bytes(synth.fit_bytes(run))
+    (tmp_path / "strava" / "Morning_Run.gpx").write_bytes(synth.gpx_bytes(run))
+    order = [tmp_path / "watch", tmp_path / "strava"]
+    if not fit_first:
+        order.reverse()
+    for folder in order:
+        import_paths(store, [folder], workers=0)
+    acts = store.activities()
+    assert len(acts) == 1 and acts.format.iloc[0] == "fit"
+    assert store.original(acts.id.iloc[0])[0] == "watch/morning.fit"
+    # a re-import of both routes adds nothing
+    out = import_paths(store, order, workers=0, reader=refusing_reader)
+    assert [o.status for o in out] == ["duplicate", "duplicate"]
+
+
+def test_pain_link_follows_the_richer_file(tmp_path, store):
+    from ingest.painlog import PainEntry
+
+    run = make_run(0)
+    gpx = tmp_path / "r.gpx"
+    gpx.write_bytes(synth.gpx_bytes(run))
+    fit = tmp_path / "r.fit"
+    fit.write_bytes(synth.fit_bytes(run))
+    [first] = import_paths(store, [gpx], workers=0)
+    pid = store.add_pain(PainEntry(datetime(2024, 3, 4, 9), 4, activity_id=first.activity_id))
+    [second] = import_paths(store, [fit], workers=0)
+    assert second.status == "imported" and "replaced" in second.reason
+    assert store.pain().set_index("id").loc[pid, "activity_id"] == second.activity_id
+
+
+def test_broken_file_among_good_ones(tmp_path, store):
+    folder = tmp_path / "mixed"
+    write_runs(folder, 3)
+    (folder / "broken.fit").write_bytes(b"this is not a FIT file " * 20)
+    (folder / "notes.txt").write_text("hello")
+    (folder / "settings.fit").write_bytes(synth.fit_bytes(make_run(8), file_type="settings"))
+    out = by_name(import_paths(store, [folder], workers=2))
+    assert {n: o.status for n, o in out.items()} == {
+        "run000.fit": "imported", "run001.fit": "imported", "run002.fit": "imported",
+        "broken.fit": "failed", "notes.txt": "skipped", "settings.fit": "skipped"}
+    assert out["broken.fit"].reason and "broken.fit" not in out["broken.fit"].reason
+    assert "settings" in out["settings.fit"].reason
+    # the settings file is remembered by hash; the broken one is tried again next time
+    again = by_name(import_paths(store, [folder], workers=0, reader=buggy_reader))
+    assert again["settings.fit"].status == "skipped"
+    assert again["broken.fit"].status == "failed"
+
+
+def test_stuck_reader_is_killed_and_the_batch_goes_on(tmp_path, store):
+    folder = tmp_path / "stuck"
+    write_runs(folder, 4)
+    (folder / "slow1.fit").write_bytes(synth.fit_bytes(make_run(20)))
+    (folder / "slow2.fit").write_bytes(synth.fit_bytes(make_run(21)))
+    start = time.monotonic()
+    out = by_name(import_paths(store, [folder], workers=2, timeout_s=3, reader=slow_reader))
+    took = time.monotonic() - start
+    assert out["slow1.fit"].status == "failed" and out["slow2.fit"].status == "failed"
+    assert out["slow1.fit"].reason == "took longer than 3 s to read; the file may be damaged"
+    assert [out[f"run{i:03d}.fit"].status for i in range(4)] == ["imported"] * 4
+    assert took < 30
+    # no worker is left behind
+    import psutil
+
+    assert not [c for c in psutil.Process().children(recursive=True) if c.is_running()
+                and c.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_reader_bug_and_crash_are_failures_not_aborts(tmp_path, store):
+    folder = tmp_path / "bugs"
+    write_runs(folder, 2)
+    (folder / "bug.fit").write_bytes(synth.fit_bytes(make_run(5)))
+    out = by_name(import_paths(store, [folder], workers=0, reader=buggy_reader))
+    assert out["bug.fit"].status == "failed"
+    assert out["bug.fit"].reason.startswith("could not be read (internal error: ZeroDivisionError")
+    (folder / "crash.fit").write_bytes(synth.fit_bytes(make_run(6)))
+    out = by_name(import_paths(store, [folder], workers=2, reader=crashing_reader))
+    assert out["crash.fit"].status == "failed" and "internal error" in out["crash.fit"].reason
+    assert out["run000.fit"].status == "duplicate"
+
+
+def test_import_files_takes_bytes_file_objects_and_zips(store):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("export/a.fit", synth.fit_bytes(make_run(1)))
+        zf.writestr("export/b.gpx", synth.gpx_bytes(make_run(2)))
+        zf.writestr("export/activities.csv", "id,name\n")
+    upload = io.BytesIO(synth.tcx_bytes(make_run(3)))
+    upload.name = "c.tcx"
+    out = import_files(store, [("export.zip", buf.getvalue()), ("c.tcx", upload),
+                               ("d.fit", synth.fit_bytes(make_run(4)))], workers=0)
+    assert {Path(o.name).name: o.status for o in out} == {
+        "a.fit": "imported", "b.gpx": "imported", "activities.csv": "skipped", "c.tcx": "imported",
+        "d.fit": "imported"}
+    assert len(store.activities()) == 4
+
+
+def test_in_flight_files_are_bounded(store):
+    """The importer pulls a new file from the source only when fewer than 2 x workers are in flight."""
+    from ingest.sources import SourceFile
+
+    pulled = []
+    done = []
+
+    def files():
+        for i in range(12):
+            pulled.append(i)
+            assert len(pulled) - len(done) <= 2 * 2 + 1, "source read too far ahead"
+            yield SourceFile(f"run{i}.fit", synth.fit_bytes(make_run(i, duration_s=300)))
+
+    out = importer._run(store, files(), progress=lambda d, t, n: done.append(d), total=None, workers=2,
+                        timeout_s=60, reader=None, on_outcome=None)
+    assert summarize(out)["imported"] == 12
+
+
+def test_archive_errors_from_sources_are_failures(tmp_path, store):
+    (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
+    out = import_paths(store, [tmp_path / "bad.zip"], workers=0)
+    assert [o.status for o in out] == ["failed"]
