@@ -137,6 +137,7 @@ def _synth(session: Session, day: date, tz: ZoneInfo, seed: int) -> tuple[str, b
         start_utc=start_utc, duration_s=int(round(session.km * pace_min_km * 60)), distance_m=session.km * 1000,
         sport="cycling" if cycling else "running", sub_sport=SUB_SPORT[session.surface], utc_offset_s=offset_s,
         heart_rate_bpm=hr, cadence_spm=None if cycling else 168.0, seed=seed,
+        with_gps=session.surface != "treadmill",  # a treadmill run has no GPS track
         with_dynamics=not cycling and not session.gpx,
     )
     stem = f"demo-{day.isoformat()}-{'ride' if cycling else session.kind}"
@@ -145,10 +146,12 @@ def _synth(session: Session, day: date, tz: ZoneInfo, seed: int) -> tuple[str, b
     return f"{stem}.fit", fit_bytes(run)
 
 
-def write_demo(store, *, today: date | None = None, weeks: int = 16, workers: int = 2) -> dict:
+def write_demo(store, *, today: date | None = None, weeks: int = 16, workers: int = 0) -> dict:
     """Write the demo history into ``store`` (the demo store) for the ``weeks`` weeks ending in the week
     of ``today`` (default: today); sessions after ``today`` are left out.  ``weeks`` must be at least 16
-    to hold the whole story (fewer keeps its most recent weeks).
+    to hold the whole story (fewer keeps its most recent weeks).  ``workers``: decoding processes for
+    the importer (0: in this process - the files are our own, and spawning workers costs more than it
+    saves for 50 small files).
 
     Returns ``{"files", "imported", "duplicates", "failed", "pain_added", "first_day", "last_day",
     "seconds"}``.
