@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingest.settings import Settings
 from metrics import detector, thresholds
@@ -290,3 +292,24 @@ def test_new_runner_with_empty_frames_has_no_alerts():
 def test_alert_rejects_unknown_severity():
     with pytest.raises(ValueError):
         Alert("x", "orange", "2025-01-01", None, "m", "e")
+
+
+# --- invariants -------------------------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(longest=st.floats(1.0, 40.0), distance=st.floats(0.5, 80.0), extra=st.floats(0.0, 30.0))
+def test_adding_distance_to_the_latest_run_never_clears_a_spike_alert(longest, distance, extra):
+    before = detector.session_spike(make_runs([("r", date(2025, 3, 15), distance, longest)]), AS_OF)
+    after = detector.session_spike(make_runs([("r", date(2025, 3, 15), distance + extra, longest)]), AS_OF)
+    assert len(after) >= len(before)
+    if before:
+        assert after[0].values["spike_pct"] >= before[0].values["spike_pct"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(scores=st.lists(st.integers(0, 10), min_size=1, max_size=8))
+def test_pain_alert_severity_follows_the_traffic_light(scores):
+    pain = make_pain([(datetime(2025, 3, 10 + i % 6, 8 + i), s, "during") for i, s in enumerate(scores)])
+    alerts = detector.pain_during_run(pain, AS_OF)
+    assert sorted(a.values["score"] for a in alerts) == sorted(s for s in scores if s > 3)
+    assert all((a.severity == "red") == (a.values["score"] > 5) for a in alerts)

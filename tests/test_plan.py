@@ -153,3 +153,19 @@ def test_advise_bundles_alerts_plan_and_disclaimer():
     assert out["plan"]["max_run_km"] == 13.0
     assert {"status", "max_week_km", "max_run_km", "reasons", "disclaimer", "message"} <= set(out["plan"])
     json.dumps(out)
+
+
+def test_two_spikes_cap_from_the_latest_one():
+    # 12 km after a 10 km longest, then 14 km after 12 km: the cap follows the latest (1.10 x 12)
+    weekly, runs = history(long_km=10.0, extra_runs=[("s1", AS_OF - timedelta(days=7), 12.0, 10.0, "road"),
+                                                     ("s2", AS_OF, 14.0, 12.0, "road")])
+    plan = plan_for(weekly, runs)
+    assert plan.status == "amber" and plan.max_run_km == 13.0
+
+
+def test_pain_without_any_runs_keeps_its_status():
+    pain = make_pain([(datetime(2025, 3, 16, 9), 6, "during")])
+    plan = plan_for(None, None, pain)
+    assert plan.status == "red" and plan.max_week_km is None and plan.stop_running
+    assert plan.message.startswith("Stop running until walking is pain-free")
+    assert any("not enough history" in r for r in plan.reasons)

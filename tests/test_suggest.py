@@ -101,3 +101,11 @@ def test_existing_rule_on_the_metric_is_not_suggested_again():
     weekly, pain = weekly_and_pain()
     out = suggest(weekly, pain, Settings(), AS_OF, rules=[FakeRule(1, "distance_km", 40.0)])
     assert "distance_km" not in [s.metric for s in out]
+
+
+def test_metrics_that_flag_the_same_weeks_are_suggested_once():
+    weekly, pain = weekly_and_pain()
+    weekly["surface_road_km"] = weekly["distance_km"]  # all on the road: the same weeks above any cut
+    out = suggest(weekly, pain, Settings(), AS_OF)
+    assert [s.metric for s in out].count("distance_km") == 1
+    assert "surface_road_km" not in [s.metric for s in out]
