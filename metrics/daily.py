@@ -14,7 +14,7 @@ import pandas as pd
 from ingest.settings import Settings
 from metrics import intensity as _intensity
 from metrics.load import acwr, fitness_fatigue, monotony, strain
-from metrics.surface import surface_km, surfaces
+from metrics.surface import surfaces
 from metrics.thresholds import DEFAULT_LOAD_UNIT, LOAD_UNITS, SURFACES
 
 #: Running-dynamics channels: daily/weekly column <- activities column (per-run average).
@@ -62,33 +62,36 @@ def local_starts(activities: pd.DataFrame, timezone: str | None = "UTC") -> pd.S
     return out.astype("datetime64[ns]").rename("start_local")
 
 
-def _duration_min(acts: pd.DataFrame) -> pd.Series:
-    """Moving time [min] when known and positive, else elapsed time."""
-    moving = pd.to_numeric(acts.get("moving_s", np.nan), errors="coerce")
-    elapsed = pd.to_numeric(acts.get("elapsed_s", np.nan), errors="coerce")
-    moving = pd.Series(moving, index=acts.index, dtype="float64")
-    elapsed = pd.Series(elapsed, index=acts.index, dtype="float64")
-    return moving.where(moving > 0, elapsed) / 60.0
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A numeric column as float64 (NaN where missing or not a number; all NaN when absent)."""
+    if name not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def prepare_activities(activities: pd.DataFrame, timezone: str | None = "UTC") -> pd.DataFrame:
     """The store's activities frame indexed by activity id, sorted by start, with added columns
-    ``start_local`` (naive), ``date`` (local midnight), ``is_run``, ``distance_km``, ``duration_min``,
-    ``surface``."""
+    ``start_local`` (naive), ``date`` (local midnight), ``is_run``, ``distance_km``, ``duration_min``
+    (moving time when known and positive, else elapsed time), ``surface``."""
     acts = activities
     if "id" in acts.columns:
         acts = acts.set_index("id", drop=False)
-    acts = acts.copy()
-    acts.index.name = "id"
-    if len(acts):
+    if len(acts) and not acts["start_utc"].is_monotonic_increasing:
         acts = acts.sort_values("start_utc", kind="stable")
-    acts["start_local"] = local_starts(acts, timezone)
-    acts["date"] = acts["start_local"].dt.normalize()
-    acts["is_run"] = acts["sport"].astype("object").eq(RUNNING) if "sport" in acts else False
-    dist_m = pd.to_numeric(acts.get("distance_m", np.nan), errors="coerce")
-    acts["distance_km"] = pd.Series(dist_m, index=acts.index, dtype="float64") / 1000.0
-    acts["duration_min"] = _duration_min(acts)
-    acts["surface"] = surfaces(acts) if len(acts) else pd.Series([], dtype="object")
+    start_local = local_starts(acts, timezone)
+    moving = _column(acts, "moving_s")
+    elapsed = _column(acts, "elapsed_s")
+    sport = acts["sport"].to_numpy(dtype=object) if "sport" in acts else np.full(len(acts), None, dtype=object)
+    added = pd.DataFrame({
+        "start_local": start_local.to_numpy(),
+        "date": start_local.dt.normalize().to_numpy(),
+        "is_run": sport == RUNNING,
+        "distance_km": _column(acts, "distance_m") / 1000.0,
+        "duration_min": np.where(moving > 0, moving, elapsed) / 60.0,
+        "surface": surfaces(acts).to_numpy(dtype=object),
+    }, index=acts.index)
+    acts = pd.concat([acts.drop(columns=[c for c in added.columns if c in acts.columns]), added], axis=1)
+    acts.index.name = "id"
     return acts
 
 
@@ -152,46 +155,66 @@ def daily_series(activities: pd.DataFrame, hr_hist: pd.DataFrame | None = None, 
         frame.attrs.update(attrs)
         return frame
     days = pd.date_range(start, end, freq="D", name="date", unit="ns")
+    n_days = len(days)
 
-    per_run = pd.DataFrame(index=runs.index)
-    per_run["date"] = runs["date"].to_numpy()
-    per_run["distance_km"] = runs["distance_km"]
-    per_run["duration_min"] = runs["duration_min"]
-    per_run["runs"] = 1
-    per_run["ascent_m"] = pd.to_numeric(runs.get("ascent_m", np.nan), errors="coerce")
-    per_run["trimp"] = _intensity.trimp(hr_hist, hr.hr_max_bpm, hr.hr_rest_bpm, settings.sex, ids=runs.index)
-    rpe = pd.to_numeric(runs["rpe"], errors="coerce") if "rpe" in runs else np.nan
-    per_run["srpe_au"] = rpe * runs["duration_min"]
-    per_run = per_run.join(surface_km(runs["distance_km"], runs["surface"]))
-    per_run = per_run.join(_intensity.run_intensity(runs["duration_min"], hr_hist, hr.hr_max_bpm))
-    for name, source in DYNAMICS.items():
-        value = pd.to_numeric(runs[source], errors="coerce") if source in runs else pd.Series(np.nan, runs.index)
-        weight = runs["duration_min"].where(value.notna() & (runs["duration_min"] > 0), 0.0).fillna(0.0)
-        per_run[f"{name}_x_min"] = (value * weight).fillna(0.0)
-        per_run[f"{name}_weight_min"] = weight
+    def day_of(frame: pd.DataFrame) -> np.ndarray:
+        offset = frame["date"].to_numpy(dtype="datetime64[ns]") - days[0].to_datetime64()
+        return (offset // np.timedelta64(1, "D")).astype(np.int64)
 
-    grouped = per_run.groupby("date")
-    sum_cols = [c for c in per_run.columns if c not in ("date", "trimp", "srpe_au", "ascent_m")]
-    daily = grouped[sum_cols].sum().reindex(days, fill_value=0.0)
-    daily["long_run_km"] = grouped["distance_km"].max().reindex(days).fillna(0.0)
-    daily["ascent_m"] = grouped["ascent_m"].sum(min_count=1).reindex(days).fillna(0.0)
-    for col in ("trimp", "srpe_au"):
-        # NaN on days whose runs all lack the input; rest days are a true 0
-        daily[col] = grouped[col].sum(min_count=1).reindex(days)
-        daily[col] = daily[col].where(daily["runs"] > 0, 0.0)
+    # numpy bincount per column: a groupby per column would dominate the report's time on 5 years
+    run_day = day_of(runs)
+
+    def day_sum(values) -> np.ndarray:
+        values = np.asarray(values, dtype="float64")
+        return np.bincount(run_day, weights=np.nan_to_num(values, nan=0.0), minlength=n_days)
+
+    def day_sum_nan(values) -> np.ndarray:
+        """Sum of the known values; NaN on a day whose runs all lack the value; 0 on rest days."""
+        values = np.asarray(values, dtype="float64")
+        known = np.bincount(run_day, weights=np.isfinite(values).astype("float64"), minlength=n_days)
+        total = day_sum(values)
+        return np.where((known == 0) & (n_runs > 0), np.nan, total)
+
+    distance = runs["distance_km"].to_numpy(dtype="float64")
+    duration = runs["duration_min"].to_numpy(dtype="float64")
+    n_runs = np.bincount(run_day, minlength=n_days)
+    # columns are gathered as numpy arrays and framed once: inserting ~40 columns one by one into a
+    # DataFrame costs more than all the arithmetic
+    cols: dict[str, np.ndarray] = {}
+    cols["distance_km"] = day_sum(distance)
+    cols["duration_min"] = day_sum(duration)
+    cols["runs"] = n_runs.astype("int64")
+    long_run = np.zeros(n_days)
+    np.maximum.at(long_run, run_day, np.nan_to_num(distance, nan=0.0))
+    cols["long_run_km"] = long_run
+    cols["ascent_m"] = day_sum(_column(runs, "ascent_m"))
+    run_trimp = _intensity.trimp(hr_hist, hr.hr_max_bpm, hr.hr_rest_bpm, settings.sex, ids=runs.index)
+    cols["trimp"] = day_sum_nan(run_trimp.to_numpy())
+    cols["srpe_au"] = day_sum_nan(_column(runs, "rpe") * duration)
+    cols["load"] = {"km": cols["distance_km"], "min": cols["duration_min"], "trimp": cols["trimp"]}[load_unit]
     others = acts[~acts["is_run"]]
-    daily["cross_training_min"] = (others.groupby("date")["duration_min"].sum()
-                                   .reindex(days).fillna(0.0))
-    for name in DYNAMICS:
-        weight = daily[f"{name}_weight_min"]
-        daily[name] = daily.pop(f"{name}_x_min") / weight.where(weight > 0)
-    daily["runs"] = daily["runs"].astype("int64")
-    daily["load"] = {"km": daily["distance_km"], "min": daily["duration_min"], "trimp": daily["trimp"]}[load_unit]
-    daily["acwr"] = acwr(daily["load"])
-    daily["monotony"] = monotony(daily["load"])
-    daily["strain"] = strain(daily["load"])
-    daily = daily.join(fitness_fatigue(daily["load"]))
-    daily = daily[daily_columns()]
+    cols["cross_training_min"] = np.bincount(day_of(others), weights=np.nan_to_num(
+        others["duration_min"].to_numpy(dtype="float64"), nan=0.0), minlength=n_days)
+    surf = runs["surface"].to_numpy(dtype=object)
+    for name in SURFACES:
+        cols[f"surface_{name}_km"] = day_sum(np.where(surf == name, distance, 0.0))
+    for col, values in _intensity.run_intensity(runs["duration_min"], hr_hist, hr.hr_max_bpm).items():
+        cols[col] = day_sum(values.to_numpy())
+    for name, source in DYNAMICS.items():
+        value = _column(runs, source)
+        weight = np.where(np.isfinite(value) & (duration > 0), duration, 0.0)
+        weight_sum = day_sum(weight)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols[name] = np.where(weight_sum > 0, day_sum(value * weight) / weight_sum, np.nan)
+        cols[f"{name}_weight_min"] = weight_sum
+    load = pd.Series(cols["load"], index=days)
+    cols["acwr"] = acwr(load).to_numpy()
+    cols["monotony"] = monotony(load).to_numpy()
+    cols["strain"] = strain(load).to_numpy()
+    ff = fitness_fatigue(load)
+    for name in ("ctl", "atl", "tsb"):
+        cols[name] = ff[name].to_numpy()
+    daily = pd.DataFrame({c: cols[c] for c in daily_columns()}, index=days)
     daily.index.name = "date"
     daily.index.freq = "D"
     daily.attrs.update(attrs)

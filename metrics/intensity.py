@@ -40,17 +40,65 @@ class HeartRateParams:
     hr_rest_estimated: bool
 
 
-def _as_matrix(hr_hist: pd.DataFrame | None, ids=None) -> pd.DataFrame:
-    """The histogram as a float frame with integer columns 0..255, rows restricted to ``ids``."""
-    if hr_hist is None or len(hr_hist) == 0:
-        frame = pd.DataFrame(np.zeros((0, HR_BINS)), columns=range(HR_BINS))
-    else:
-        frame = hr_hist.copy()
-        frame.columns = [int(c) for c in frame.columns]
-        frame = frame.reindex(columns=range(HR_BINS), fill_value=0.0).astype("float64").fillna(0.0)
-    if ids is not None:
-        frame = frame[frame.index.isin(pd.Index(ids))]
-    return frame
+def _values(hr_hist: pd.DataFrame) -> np.ndarray:
+    """The histogram's seconds as a float array with exactly 256 columns (bpm 0..255), NaN -> 0."""
+    if not hr_hist.columns.equals(pd.RangeIndex(HR_BINS)):
+        hr_hist = hr_hist.copy()
+        hr_hist.columns = [int(c) for c in hr_hist.columns]
+        hr_hist = hr_hist.reindex(columns=range(HR_BINS), fill_value=0.0)
+    values = hr_hist.to_numpy(dtype="float64")
+    return np.nan_to_num(values, nan=0.0) if np.isnan(values).any() else values
+
+
+class _Lookup:
+    """The histogram rows of the activities ``ids`` without copying them: ``apply(f)`` evaluates
+    ``f(values)`` once over the histogram's rows and picks each activity's result (NaN where an activity
+    has no heart rate); ``seconds()`` sums the selected activities' seconds at each bpm."""
+
+    def __init__(self, hr_hist: pd.DataFrame | None, ids):
+        self.ids = pd.Index(ids)
+        n = len(self.ids)
+        if hr_hist is None or len(hr_hist) == 0 or n == 0:
+            self.values = np.zeros((0, HR_BINS))
+            self.pos = np.full(n, -1)
+        else:
+            if not hr_hist.index.is_unique:
+                hr_hist = hr_hist[~hr_hist.index.duplicated(keep="first")]
+            self.values = _values(hr_hist)
+            self.pos = hr_hist.index.get_indexer(self.ids)
+        totals = self.values.sum(axis=1)
+        self.has = (self.pos >= 0) & (totals[np.maximum(self.pos, 0)] > 0 if len(totals) else False)
+
+    def apply(self, rows: np.ndarray) -> np.ndarray:
+        """``rows``: one result (or row of results) per histogram row -> one per id, NaN without HR."""
+        out = np.full((len(self.ids),) + rows.shape[1:], np.nan)
+        out[self.has] = rows[self.pos[self.has]]
+        return out
+
+    def seconds(self) -> np.ndarray:
+        select = np.zeros(len(self.values))
+        np.add.at(select, self.pos[self.has], 1.0)
+        return np.einsum("i,ij->j", select, self.values) if len(self.values) else np.zeros(HR_BINS)
+
+
+def hist_matrix(hr_hist: pd.DataFrame | None, ids) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds at each bpm for the activities ``ids``, in that order: an ``(len(ids), 256)`` array (zeros
+    for an activity without a histogram) and a bool array "has heart rate"."""
+    lookup = _Lookup(hr_hist, ids)
+    return np.nan_to_num(lookup.apply(lookup.values), nan=0.0), lookup.has
+
+
+def _all_ids(hr_hist: pd.DataFrame | None) -> pd.Index:
+    return pd.Index([]) if hr_hist is None else hr_hist.index
+
+
+def percentile_bpm(seconds_by_bpm: np.ndarray, percentile: float = HR_MAX_ESTIMATE_PERCENTILE) -> float:
+    """The bpm below which ``percentile`` % of the recorded seconds lie (NaN without any)."""
+    total = float(seconds_by_bpm.sum())
+    if total <= 0:
+        return float("nan")
+    cum = np.cumsum(seconds_by_bpm) / total
+    return float(min(int(np.searchsorted(cum, percentile / 100.0 - 1e-12)), HR_BINS - 1))
 
 
 def estimate_hr_max(hr_hist: pd.DataFrame | None, runs=None, *, hr_max_bpm: float | None = None,
@@ -65,16 +113,11 @@ def estimate_hr_max(hr_hist: pd.DataFrame | None, runs=None, *, hr_max_bpm: floa
     """
     if hr_max_bpm is not None and hr_max_bpm == hr_max_bpm:
         return float(hr_max_bpm), False
-    ids = None
-    if runs is not None:
+    if runs is None:
+        ids = _all_ids(hr_hist)
+    else:
         ids = runs.index if isinstance(runs, pd.DataFrame | pd.Series) else runs
-    seconds = _as_matrix(hr_hist, ids).to_numpy().sum(axis=0)
-    total = seconds.sum()
-    if total <= 0:
-        return float("nan"), True
-    cum = np.cumsum(seconds) / total
-    bpm = int(np.searchsorted(cum, percentile / 100.0 - 1e-12))
-    return float(min(bpm, HR_BINS - 1)), True
+    return percentile_bpm(_Lookup(hr_hist, ids).seconds(), percentile), True
 
 
 def heart_rate_params(hr_hist: pd.DataFrame | None, settings=None, runs=None) -> HeartRateParams:
@@ -101,16 +144,23 @@ def zone_weights(hr_max_bpm: float) -> pd.DataFrame:
     return pd.DataFrame(data, index=range(HR_BINS))
 
 
-def zone_minutes(hr_hist: pd.DataFrame | None, hr_max_bpm: float) -> pd.DataFrame:
-    """Minutes per intensity group for each activity in ``hr_hist``: columns ``intensity_<g>_min`` for
-    very_easy/easy/moderate/hard.  Activities whose histogram is empty are left out (unknown)."""
-    matrix = _as_matrix(hr_hist)
-    matrix = matrix[matrix.sum(axis=1) > 0]
+def zone_minutes(hr_hist: pd.DataFrame | None, hr_max_bpm: float, ids=None) -> pd.DataFrame:
+    """Minutes per intensity group for each activity: columns ``intensity_<g>_min`` for
+    very_easy/easy/moderate/hard.  Indexed by ``ids`` when given (NaN rows for activities without heart
+    rate), else by the histogram's activities that have heart rate."""
+    ids = _all_ids(hr_hist) if ids is None else pd.Index(ids)
+    lookup = _Lookup(hr_hist, ids)
     cols = [f"intensity_{g}_min" for g in INTENSITY_GROUPS]
-    if matrix.empty or not np.isfinite(hr_max_bpm) or hr_max_bpm <= 0:
-        return pd.DataFrame(columns=cols, index=matrix.index[:0], dtype="float64")
-    minutes = matrix.to_numpy() @ zone_weights(hr_max_bpm).to_numpy() / 60.0
-    return pd.DataFrame(minutes, index=matrix.index, columns=cols)
+    if np.isfinite(hr_max_bpm) and hr_max_bpm > 0:
+        # summing contiguous bpm ranges (no BLAS matmul: its threads stall on a busy machine)
+        group_of = zone_weights(hr_max_bpm).to_numpy().argmax(axis=1)
+        covered = zone_weights(hr_max_bpm).to_numpy().sum(axis=1) > 0
+        per_group = np.stack([lookup.values[:, (group_of == g) & covered].sum(axis=1)
+                              for g in range(len(cols))], axis=1)
+        minutes = lookup.apply(per_group / 60.0)
+    else:
+        minutes = np.full((len(ids), len(cols)), np.nan)
+    return pd.DataFrame(minutes, index=ids, columns=cols)
 
 
 def trimp_weights(hr_max_bpm: float, hr_rest_bpm: float, sex: str = "unspecified") -> np.ndarray:
@@ -128,26 +178,23 @@ def trimp(hr_hist: pd.DataFrame | None, hr_max_bpm: float, hr_rest_bpm: float, s
           ids=None) -> pd.Series:
     """Banister TRIMP [AU] per activity: ``sum over bpm of seconds/60 * HRr * a * exp(b * HRr)``
     (SCIENCE.md section 6), which is exactly the per-sample sum.  Indexed by ``ids`` when given (NaN for
-    activities without heart rate), else by the histogram's activities that have heart rate."""
-    matrix = _as_matrix(hr_hist)
-    matrix = matrix[matrix.sum(axis=1) > 0]
-    if (not np.isfinite(hr_max_bpm) or not np.isfinite(hr_rest_bpm) or hr_max_bpm <= hr_rest_bpm
-            or matrix.empty):
-        values = pd.Series(np.nan, index=matrix.index, dtype="float64")
+    activities without heart rate), else by the histogram's activities."""
+    weights = trimp_weights(hr_max_bpm, hr_rest_bpm, sex)  # raises for an unknown sex
+    ids = _all_ids(hr_hist) if ids is None else pd.Index(ids)
+    lookup = _Lookup(hr_hist, ids)
+    if not np.isfinite(hr_max_bpm) or not np.isfinite(hr_rest_bpm) or hr_max_bpm <= hr_rest_bpm:
+        values = np.full(len(ids), np.nan)
     else:
-        values = pd.Series(matrix.to_numpy() @ trimp_weights(hr_max_bpm, hr_rest_bpm, sex) / 60.0,
-                           index=matrix.index, dtype="float64")
-    if ids is not None:
-        values = values.reindex(pd.Index(ids))
-    return values.rename("trimp")
+        values = lookup.apply(np.einsum("ij,j->i", lookup.values, weights) / 60.0)
+    return pd.Series(values, index=ids, dtype="float64", name="trimp")
 
 
 def run_intensity(duration_min: pd.Series, hr_hist: pd.DataFrame | None, hr_max_bpm: float) -> pd.DataFrame:
     """Intensity minutes for each run in ``duration_min`` (indexed by activity id): zone groups from the
     histogram; a run without heart rate (or without an HR_max) puts its whole duration in
     ``intensity_unknown_min`` and 0 in the others."""
-    zones = zone_minutes(hr_hist, hr_max_bpm).reindex(duration_min.index)
-    known = zones.notna().all(axis=1)
+    zones = zone_minutes(hr_hist, hr_max_bpm, ids=duration_min.index)
+    known = zones.notna().all(axis=1).to_numpy()
     out = zones.fillna(0.0)
     out["intensity_unknown_min"] = np.where(known, 0.0, duration_min.fillna(0.0).to_numpy())
     return out

@@ -73,17 +73,21 @@ def run_table(activities: pd.DataFrame, timezone: str | None = None, hr_hist: pd
     the store.  ``timezone`` defaults to ``settings.timezone``."""
     settings = settings if settings is not None else Settings()
     acts = prepare_activities(activities, timezone or settings.timezone)
-    runs = acts[acts["is_run"]].copy()
-    table = runs[["start_local", "date", "distance_km", "duration_min", "surface"]].copy()
-    table = table.join(spike_columns(runs["distance_km"],
-                                     longest_before(runs["start_utc"], runs["distance_km"], window_days=window_days),
-                                     max_spike_frac=max_spike_frac))
+    runs = acts[acts["is_run"].to_numpy()]
+    longest = longest_before(runs["start_utc"], runs["distance_km"], window_days=window_days)
+    spikes = spike_columns(runs["distance_km"], longest, max_spike_frac=max_spike_frac)
     if hr_hist is not None and len(runs):
         hr = _intensity.heart_rate_params(hr_hist, settings, runs=runs)
-        table["trimp"] = _intensity.trimp(hr_hist, hr.hr_max_bpm, hr.hr_rest_bpm, settings.sex, ids=runs.index)
+        run_trimp = _intensity.trimp(hr_hist, hr.hr_max_bpm, hr.hr_rest_bpm, settings.sex, ids=runs.index)
     else:
-        table["trimp"] = np.nan
+        run_trimp = pd.Series(np.nan, index=runs.index)
+    data = {col: runs[col].to_numpy() for col in ("start_local", "date", "distance_km", "duration_min", "surface")}
+    data.update({col: spikes[col].to_numpy() for col in spikes.columns})
+    data["trimp"] = run_trimp.to_numpy(dtype="float64")
     for col in ("start_utc", "sub_sport", "ascent_m", "avg_hr_bpm", "rpe"):
-        table[col] = runs[col] if col in runs else np.nan
+        data[col] = runs[col].to_numpy() if col in runs else np.full(len(runs), np.nan)
+    table = pd.DataFrame({col: data[col] for col in RUN_COLUMNS}, index=runs.index)
+    if "start_utc" in runs:
+        table["start_utc"] = runs["start_utc"]
     table.index.name = "id"
-    return table[list(RUN_COLUMNS)]
+    return table

@@ -30,19 +30,19 @@ def activity_surface(sub_sport: str | None, override: str | None = None) -> str:
     return SUB_SPORT_SURFACE.get(str(sub_sport).strip().lower(), "unknown")
 
 
+def _names(values) -> list[str | None]:
+    return [None if _missing(v) else str(v).strip().lower() for v in values]
+
+
 def surfaces(activities: pd.DataFrame) -> pd.Series:
     """Surface of every row of an activities frame (columns ``sub_sport`` and, optionally,
-    ``surface_override``), vectorised; same index as ``activities``."""
+    ``surface_override``); same index as ``activities``."""
     n = len(activities)
-    sub = activities["sub_sport"] if "sub_sport" in activities else pd.Series([None] * n, index=activities.index)
-    mapped = sub.astype("object").map(
-        lambda s: "unknown" if _missing(s) else SUB_SPORT_SURFACE.get(str(s).strip().lower(), "unknown"))
-    if "surface_override" in activities:
-        over = activities["surface_override"].astype("object").map(
-            lambda s: None if _missing(s) else str(s).strip().lower())
-        valid = over.isin(SURFACES)
-        mapped = mapped.where(~valid, over)
-    return mapped.astype("object").rename("surface")
+    subs = _names(activities["sub_sport"].tolist()) if "sub_sport" in activities else [None] * n
+    overs = _names(activities["surface_override"].tolist()) if "surface_override" in activities else [None] * n
+    valid = set(SURFACES)
+    out = [o if o in valid else SUB_SPORT_SURFACE.get(s, "unknown") for s, o in zip(subs, overs, strict=True)]
+    return pd.Series(out, index=activities.index, dtype="object", name="surface")
 
 
 def surface_km(distance_km: pd.Series, surface: pd.Series) -> pd.DataFrame:
