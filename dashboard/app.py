@@ -16,9 +16,21 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
+from PIL import Image  # noqa: E402
 
-st.set_page_config(page_title="loadwatch", page_icon=":material/directions_run:", layout="wide")
+
+def _favicon() -> Image.Image:
+    """A teal dot drawn here: a material-icon or emoji favicon would be fetched from a CDN."""
+    yy, xx = np.mgrid[0:32, 0:32]
+    inside = (yy - 15.5) ** 2 + (xx - 15.5) ** 2 <= 15**2
+    img = np.zeros((32, 32, 4), dtype=np.uint8)
+    img[inside] = (31, 111, 139, 255)
+    return Image.fromarray(img, mode="RGBA")
+
+
+st.set_page_config(page_title="loadwatch", page_icon=_favicon(), layout="wide")
 
 PAGES = [
     st.Page("pages/this_week.py", title="This week", icon=":material/traffic:", default=True),

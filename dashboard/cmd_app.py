@@ -54,19 +54,16 @@ def streamlit_command(port: int, host: str = DEFAULT_HOST) -> list[str]:
     ]
 
 
-def _write_demo(path: Path) -> tuple[int, int, bool]:
-    """Write the demo history into ``path`` unless it already holds activities.
-    Returns (activities, pain entries, written now)."""
+def _write_demo(path: Path) -> dict | None:
+    """Write the demo history into ``path`` unless it already holds activities; returns
+    ``ingest.demo.write_demo``'s summary, or None when the store was not empty."""
     from ingest.demo import write_demo
-
     from ingest.store import Store
 
     with Store(path) as store:
-        written = False
-        if store.activities().empty:
-            write_demo(store)
-            written = True
-        return len(store.activities()), len(store.pain()), written
+        if not store.activities().empty:
+            return None
+        return write_demo(store)
 
 
 def _demo_path(args) -> Path:
@@ -77,9 +74,13 @@ def _demo_path(args) -> Path:
 
 def run_demo(args) -> int:
     path = _demo_path(args)
-    n_act, n_pain, written = _write_demo(path)
-    verb = "wrote" if written else "already holds"
-    print(f"{path}: {verb} a demo history of {n_act} activities and {n_pain} pain entries")
+    info = _write_demo(path)
+    if info is None:
+        print(f"{path} already holds activities; nothing written (delete the file to start the demo afresh)")
+    else:
+        print(f"wrote the demo history into {path}: {info['imported']} activities from {info['files']} "
+              f"generated files ({info['first_day']} to {info['last_day']}), {info['pain_added']} pain "
+              f"entries, in {info['seconds']:.1f} s")
     print("show it with: loadwatch dashboard --demo" + (f" --db {path}" if args.db else ""))
     return 0
 
@@ -90,9 +91,9 @@ def run_dashboard(args) -> int:
     env = dict(os.environ)
     if args.demo:
         path = _demo_path(args)
-        n_act, _, written = _write_demo(path)
-        if written:
-            print(f"wrote the demo history ({n_act} activities) into {path}")
+        info = _write_demo(path)
+        if info is not None:
+            print(f"wrote the demo history ({info['imported']} activities) into {path}")
         env["LOADWATCH_DEMO"] = "1"
     else:
         path = Path(args.db) if args.db else Path(default_db_path())
