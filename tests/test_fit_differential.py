@@ -158,7 +158,8 @@ def test_generated_non_activity_equal(file_type):
     assert check_file(fit_bytes(run, file_type=file_type), f"{file_type}.fit")
 
 
-@pytest.mark.parametrize("make", ["developer_field_file", "relative_time_file", "several_layouts_file"])
+@pytest.mark.parametrize("make", ["developer_field_file", "relative_time_file", "several_layouts_file",
+                                  "cycles_file"])
 def test_hand_built_file_equal(make):
     from tests import test_fit_fast
 

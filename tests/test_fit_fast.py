@@ -209,6 +209,35 @@ def test_runs_broken_by_other_messages(every):
     np.testing.assert_array_equal(r["heart_rate_bpm"], np.arange(700) % 200)
 
 
+def cycles_file() -> bytes:
+    """record, hrv, event cycles (as Garmin watches logging HRV write them), broken irregularly."""
+    w = FitWriter(big_endian=True)
+    w.define(1, 20, [(253, U32), (3, U8), (5, U32)])
+    w.define(2, 78, [(0, U16)])  # hrv.time
+    w.define(3, 21, [(253, U32), (0, ENUM), (1, ENUM)])
+    rng = np.random.default_rng(5)
+    for i in range(3000):
+        w.write(1, [T0 + i, 100 + i % 100, i * 250])
+        w.write(2, [800])
+        if i % 3 == 0:
+            w.write(3, [T0 + i, 0, 0])
+        if rng.random() < 0.02:
+            w.write(2, [801])
+        if rng.random() < 0.01:
+            w.write(1, [T0 + i, None, None])
+    return w.getvalue()
+
+
+def test_message_cycles_keep_every_record_in_order():
+    w_data = cycles_file()
+    r = decode(w_data).records
+    ts = r["timestamp_s"] - (T0 + FIT_EPOCH_S)
+    assert (np.diff(ts) >= 0).all() and set(ts.astype(int)) == set(range(3000))
+    valid = ~np.isnan(r["heart_rate_bpm"])
+    np.testing.assert_array_equal(r["heart_rate_bpm"][valid], 100 + ts[valid] % 100)
+    np.testing.assert_array_equal(r["distance_m"][valid], ts[valid] * 2.5)
+
+
 def test_redefined_local_type_changes_layout():
     w = FitWriter()
     w.define(1, 20, [(253, U32), (3, U8)])
