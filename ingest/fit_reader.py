@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import struct
 
 import fitdecode
 import numpy as np
@@ -255,7 +254,7 @@ def decode_with_fitdecode(data: bytes, name: str) -> FitDecoded:
     except fitdecode.FitCRCError as exc:  # pragma: no cover - READONLY never raises, kept for safety
         cause = exc
         problem = "the file is damaged (checksum failed)"
-    except (fitdecode.FitError, struct.error, ValueError, KeyError, IndexError, TypeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - untrusted input: any decoder failure (fitdecode asserts too) is damage
         cause = exc
         problem = "the file is damaged (it cannot be decoded past a broken message)"
 

@@ -205,7 +205,7 @@ def _ext_values(point) -> tuple[float, float, float]:
                 v = float((el.text or "").strip())
             except ValueError:
                 continue
-            if not math.isfinite(v):
+            if not math.isfinite(v) or abs(v) > 1000:
                 continue
             if tag in _HR_TAGS and math.isnan(hr):
                 hr = v
@@ -214,6 +214,15 @@ def _ext_values(point) -> tuple[float, float, float]:
             elif tag in _SPEED_TAGS and math.isnan(speed):
                 speed = v
     return hr, cad, speed
+
+
+def _finite_or_nan(value, max_abs: float) -> float:
+    """``value`` as float when finite and within +-max_abs, else NaN (damaged numbers never become inf)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return math.nan
+    return v if math.isfinite(v) and abs(v) <= max_abs else math.nan
 
 
 def _unix(t) -> float:
@@ -254,13 +263,13 @@ def read_gpx(src, name: str | None = None) -> Activity:
         for seg in trk.segments:
             seg_counter += 1
             for p in seg.points:
-                lat.append(p.latitude if p.latitude is not None else math.nan)
-                lon.append(p.longitude if p.longitude is not None else math.nan)
-                ele.append(p.elevation if p.elevation is not None else math.nan)
+                lat.append(_finite_or_nan(p.latitude, 90.0))
+                lon.append(_finite_or_nan(p.longitude, 180.0))
+                ele.append(_finite_or_nan(p.elevation, 20_000.0))
                 t.append(_unix(p.time))
                 h, c, s = _ext_values(p)
-                if math.isnan(s) and p.speed is not None:
-                    s = float(p.speed)
+                if math.isnan(s):
+                    s = _finite_or_nan(p.speed, 1000.0)
                 hr.append(h)
                 cad.append(c)
                 spd.append(s)

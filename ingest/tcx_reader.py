@@ -62,7 +62,7 @@ def _float(el) -> float:
         v = float(el.text.strip())
     except ValueError:
         return math.nan
-    return v if math.isfinite(v) else math.nan
+    return v if math.isfinite(v) and abs(v) < 1e9 else math.nan
 
 
 def _path_float(el, *names: str) -> float:
@@ -153,6 +153,8 @@ def read_tcx(src, name: str | None = None) -> Activity:
     run_cad = np.array([_ext_value(tp, "RunCadence") for tp in tps], dtype=float)
     speed = np.array([_ext_value(tp, "Speed") for tp in tps], dtype=float)
 
+    lat[np.abs(lat) > 90] = np.nan
+    lon[np.abs(lon) > 180] = np.nan
     keep = np.isfinite(t)
     if keep.any():
         if not np.isfinite(dist[keep]).any() and np.isfinite(lat[keep]).any():
