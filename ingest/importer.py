@@ -34,6 +34,13 @@ from ingest.canonical import Activity, empty_samples
 from ingest.errors import IngestError, NotAnActivity
 from ingest.store import Store, samples_richness
 
+#: Files a worker holds at most: the one it reads and the ones queued in its pipe behind it.
+QUEUE_DEPTH: int = 2
+
+#: Pipe buffer asked for each worker's input [bytes] (Linux allows up to 1 MiB unprivileged): files up
+#: to half of it are queued to a busy worker without blocking.
+PIPE_BYTES: int = 1024 * 1024
+
 #: Seconds a new worker may take to start and import the readers (a loaded laptop: a few s).
 WORKER_START_TIMEOUT_S: float = 120.0
 
@@ -134,10 +141,25 @@ def _worker_stdio_main() -> None:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     _worker_main(Connection(0, writable=False), Connection(channel_out, readable=False))
+    sys.stderr.flush()
+    os._exit(0)  # skip interpreter teardown (pandas & co. take ~0.5 s): nothing is left to clean up
+
+
+def _grow_pipe(fd: int, size: int) -> int:
+    """Ask Linux for a bigger pipe buffer (so a file can be queued to a busy worker without blocking);
+    returns the buffer size in bytes, 0 when unknown."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+        return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+    except (ImportError, AttributeError, OSError):
+        return 0
 
 
 class _Worker:
-    """One decoding process."""
+    """One decoding process.  It may hold a second file queued behind the one it decodes (sent ahead
+    into its pipe when the pipe can take it without blocking), so it never waits for the main process."""
 
     def __init__(self, reader: Reader | None):
         code = _WORKER_CODE.format(path=[p for p in sys.path if p])
@@ -147,19 +169,35 @@ class _Worker:
         self.conn = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
         self.proc.stdin.close()
         self.proc.stdout.close()
+        self.pipe_bytes = _grow_pipe(self._send.fileno(), PIPE_BYTES)
         self._send.send(reader)
         self.born = time.monotonic()
-        self.task: tuple[str, str, bytes] | None = None  # (name, hash, data)
-        self.started = 0.0
+        self.tasks: deque[tuple[str, str, bytes]] = deque()  # (name, hash, data); the first is being read
+        self.started = 0.0  # when the first task started
 
     @property
     def exitcode(self) -> int | None:
         return self.proc.poll()
 
+    def can_queue(self, task: tuple[str, str, bytes]) -> bool:
+        """Idle, or one file in hand and the next fits in the pipe (a blocking send would stall the
+        main process, and with it every time limit)."""
+        if not self.tasks:
+            return True
+        queued = sum(len(t[2]) + 4096 for t in list(self.tasks)[1:])
+        return len(self.tasks) < QUEUE_DEPTH and queued + len(task[2]) + 4096 <= self.pipe_bytes // 2
+
     def give(self, task: tuple[str, str, bytes]) -> None:
-        self.task = task
-        self.started = time.monotonic()
+        if not self.tasks:
+            self.started = time.monotonic()
+        self.tasks.append(task)
         self._send.send((task[0], task[2]))
+
+    def done(self) -> tuple[str, str, bytes]:
+        """The first task's result arrived: the next queued one (if any) starts now."""
+        task = self.tasks.popleft()
+        self.started = time.monotonic()
+        return task
 
     def kill(self) -> None:
         try:
@@ -169,16 +207,19 @@ class _Worker:
             self._send.close()
             self.conn.close()
 
-    def stop(self) -> None:
+    def ask_to_stop(self) -> None:
         try:
             self._send.send(None)
         except OSError:
             pass
+
+    def stop(self) -> None:
+        """After :meth:`ask_to_stop` (ask every worker first: they shut down in parallel)."""
         try:
-            self.proc.wait(2)
+            self.proc.wait(5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            self.proc.wait(2)
+            self.proc.wait(5)
         self._send.close()
         self.conn.close()
 
@@ -194,6 +235,7 @@ class _Batch:
         self.total = total
         self.reader = reader
         self.outcomes: list[Outcome] = []
+        self._no_samples = None  # the store gets summaries only; one shared empty frame
 
     def report(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
@@ -241,8 +283,10 @@ class _Batch:
             self.report(Outcome(name, "failed", result[1]))
             return
         _, summary, richness, n_samples = result
+        if self._no_samples is None:
+            self._no_samples = empty_samples()
         try:
-            res = self.store.add_activity(Activity(summary, empty_samples()), data, name,
+            res = self.store.add_activity(Activity(summary, self._no_samples), data, name,
                                           richness=richness, n_samples=n_samples)
         except Exception as exc:  # noqa: BLE001 - reported per file, the batch goes on
             self.report(Outcome(name, "failed", f"could not be saved ({type(exc).__name__}: {exc})"))
@@ -267,11 +311,22 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
     exhausted = False
     pending: deque[tuple[str, str, bytes]] = deque()
     starting: list[_Worker] = []  # started, not yet ready (importing)
-    idle: list[_Worker] = []
-    busy: list[_Worker] = []
+    ready_workers: list[_Worker] = []
+
+    def in_flight() -> int:
+        return len(pending) + sum(len(w.tasks) for w in ready_workers)
+
+    def lost(worker: _Worker, reason: str) -> None:
+        """The worker is killed: its current file fails, files queued behind it go back to the queue."""
+        ready_workers.remove(worker)
+        worker.kill()
+        task = worker.tasks.popleft()
+        pending.extendleft(reversed(worker.tasks))
+        batch.finish(task, ("failed", reason))
+
     try:
         while True:
-            while not exhausted and len(pending) + len(busy) < max_in_flight:
+            while not exhausted and in_flight() < max_in_flight:
                 try:
                     item = next(source)
                 except StopIteration:
@@ -280,13 +335,15 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
                 task = batch.triage(item)
                 if task is not None:
                     pending.append(task)
-            while pending and idle:
-                worker = idle.pop()
-                worker.give(pending.popleft())
-                busy.append(worker)
+            while pending:
+                candidates = [w for w in ready_workers if w.can_queue(pending[0])]
+                if not candidates:
+                    break
+                min(candidates, key=lambda w: len(w.tasks)).give(pending.popleft())
             # workers start lazily (a re-import of known files starts none), one per waiting file
-            while len(pending) > len(starting) and len(starting) + len(idle) + len(busy) < workers:
+            while len(pending) > len(starting) and len(starting) + len(ready_workers) < workers:
                 starting.append(_Worker(reader))
+            busy = [w for w in ready_workers if w.tasks]
             if not busy and not starting:
                 if exhausted and not pending:
                     break
@@ -294,7 +351,6 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
             now = time.monotonic()
             deadlines = [w.started + timeout_s for w in busy] + [w.born + WORKER_START_TIMEOUT_S for w in starting]
             ready = wait_connections([w.conn for w in busy + starting], timeout=max(0.0, min(deadlines) - now))
-            now = time.monotonic()
             for worker in list(starting):
                 if worker.conn in ready:
                     try:
@@ -307,33 +363,30 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
                         worker.kill()
                         raise RuntimeError(f"an import worker process could not start (exit code {code}); "
                                            "see the messages above")
-                    idle.append(worker)
-                elif now - worker.born >= WORKER_START_TIMEOUT_S:
+                    ready_workers.append(worker)
+                elif time.monotonic() - worker.born >= WORKER_START_TIMEOUT_S:
                     starting.remove(worker)
                     worker.kill()
                     raise RuntimeError(f"an import worker process did not start within {WORKER_START_TIMEOUT_S:g} s")
-            for worker in list(busy):
-                task = worker.task
+            for worker in busy:
                 if worker.conn in ready:
                     try:
                         result = worker.conn.recv()
                     except (EOFError, OSError):
-                        busy.remove(worker)
-                        worker.kill()
-                        batch.finish(task, ("failed", f"could not be read (internal error: the reader "
-                                                      f"process stopped, exit code {worker.exitcode})"))
+                        worker.proc.wait(5)
+                        lost(worker, f"could not be read (internal error: the reader process stopped, exit code "
+                                     f"{worker.exitcode})")
                         continue
-                    busy.remove(worker)
-                    worker.task = None
-                    idle.append(worker)
-                    batch.finish(task, result)
-                elif now - worker.started >= timeout_s:
-                    busy.remove(worker)
-                    worker.kill()  # the only way to stop a stuck decoder; a fresh worker takes its place
-                    batch.finish(task, ("failed", _timeout_message(timeout_s)))
+                    batch.finish(worker.done(), result)
+                elif time.monotonic() - worker.started >= timeout_s:
+                    # killing is the only way to stop a stuck decoder; a fresh worker takes its place
+                    lost(worker, _timeout_message(timeout_s))
     finally:
-        for worker in busy + starting:
+        for worker in starting + [w for w in ready_workers if w.tasks]:
             worker.kill()
+        idle = [w for w in ready_workers if not w.tasks]
+        for worker in idle:
+            worker.ask_to_stop()
         for worker in idle:
             worker.stop()
     return batch.outcomes

@@ -35,11 +35,12 @@ from ingest.settings import Settings, format_setting, parse_setting
 #: Seconds a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_S: float = 10.0
 
-#: zlib level for the kept original files.  Measured on generated 1-h 1 Hz files: FIT 87 kB -> 55 kB at
-#: any level (1.3 ms at 1, 3.6 ms at 6); GPX 839 kB -> 69 kB at 1 (2 ms), 51 kB at 6 (5 ms); TCX 1.35 MB
-#: -> 92 kB at 1 (3 ms), 73 kB at 6 (8 ms).  Level 6 saves a quarter of the XML formats' space for a few
-#: ms per file, small beside decoding.
-ORIGINAL_COMPRESSLEVEL: int = 6
+#: zlib level for the kept original files, per format.  Measured on generated 1-h 1 Hz files: FIT 87 kB
+#: -> 55 kB at any level (1.3 ms at 1, 3.6 ms at 6: binary FIT barely compresses, so level 1); GPX 839 kB
+#: -> 69 kB at 1 (2 ms), 51 kB at 6 (5 ms); TCX 1.35 MB -> 92 kB at 1 (3 ms), 73 kB at 6 (8 ms): level 6
+#: saves a quarter of the XML formats' space for a few ms per file.
+ORIGINAL_COMPRESSLEVEL: dict[str, int] = {"fit": 1, "gpx": 6, "tcx": 6}
+DEFAULT_COMPRESSLEVEL: int = 6
 
 #: Two activities of the same sport family are the same run when their time spans overlap by at least
 #: this fraction of the shorter one (the same run exported twice, e.g. FIT from the watch and GPX from
@@ -306,9 +307,9 @@ def _float_or_none(value) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def compress_original(data: bytes) -> bytes:
-    """gzip container (``gzip.decompress`` reads it) at :data:`ORIGINAL_COMPRESSLEVEL`."""
-    c = zlib.compressobj(ORIGINAL_COMPRESSLEVEL, zlib.DEFLATED, 31)
+def compress_original(data: bytes, fmt: str | None = None) -> bytes:
+    """gzip container (``gzip.decompress`` reads it) at the format's :data:`ORIGINAL_COMPRESSLEVEL`."""
+    c = zlib.compressobj(ORIGINAL_COMPRESSLEVEL.get(fmt or "", DEFAULT_COMPRESSLEVEL), zlib.DEFLATED, 31)
     return c.compress(data) + c.flush()
 
 
@@ -320,7 +321,9 @@ def samples_richness(samples: pd.DataFrame) -> int:
     """Number of canonical sample channels that hold at least one value."""
     if samples is None or samples.empty:
         return 0
-    return int(sum(1 for c in SAMPLE_COLUMNS if c in samples and samples[c].notna().any()))
+    cols = [c for c in SAMPLE_COLUMNS if c in samples.columns]
+    values = samples[cols].to_numpy(dtype="float64", na_value=np.nan)
+    return int(np.isfinite(values).any(axis=0).sum())
 
 
 def estimated_richness(figures: dict, fmt: str | None) -> int:
@@ -543,7 +546,7 @@ class Store:
                 )
                 conn.execute(
                     "INSERT INTO originals (content_hash, file_name, data, size_bytes) VALUES (?, ?, ?, ?)",
-                    (content_hash, name, compress_original(original), len(original)),
+                    (content_hash, name, compress_original(original, s.format), len(original)),
                 )
 
             if match:
