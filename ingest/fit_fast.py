@@ -243,78 +243,24 @@ _MANUFACTURERS = _profile.FIELD_TYPES["manufacturer"].enum
 
 
 class _Layout:
-    """One definition (global message, byte order, fields): where its data messages are.
+    """One definition (global message, byte order, fields): where its data messages are."""
 
-    Messages are kept as segments ``(start, count, step)``: ``count`` messages whose header bytes are at
-    ``start, start + step, ...`` (``step == stride`` for back-to-back runs, the cycle length when the
-    layout repeats inside a cycle of several message types)."""
-
-    __slots__ = ("global_num", "big_endian", "fields", "stride", "starts", "counts", "steps", "singles")
+    __slots__ = ("global_num", "big_endian", "fields", "stride", "starts", "counts")
 
     def __init__(self, global_num: int, big_endian: bool, fields: tuple, dev_size: int):
         self.global_num = global_num
         self.big_endian = big_endian
         self.fields = fields  # ((field number, size, base type), ...)
         self.stride = 1 + sum(f[1] for f in fields) + dev_size  # header byte included
-        self.starts: list[int] = []
-        self.counts: list[int] = []
-        self.steps: list[int] = []
-        self.singles: list[int] = []  # header offsets of messages outside any segment
-
-    def add(self, start: int, count: int, step: int) -> None:
-        self.starts.append(start)
-        self.counts.append(count)
-        self.steps.append(step)
-
-
-#: Longest cycle of data messages (e.g. record, hrv, record, hrv...) looked for by the header walk.
-_MAX_CYCLE = 16
-
-
-def _repeats(u8: np.ndarray, pos: int, end: int, period: int, offsets: list[int], headers: list[int]) -> int:
-    """How many whole cycles from ``pos`` have header byte ``headers[i]`` at ``offsets[i]`` (mod
-    ``period``).  Checked in growing windows so a short repetition costs little."""
-    k_max = (end - pos) // period
-    # Most repetitions are short (a few cycles between laps, events, device messages): check up to 8
-    # cycles byte by byte before paying for numpy calls.
-    k = 0
-    data = u8.data
-    while k < min(k_max, 8):
-        base = pos + k * period
-        for off, h in zip(offsets, headers, strict=True):
-            if data[base + off] != h:
-                return k
-        k += 1
-    window = 16
-    while k < k_max:
-        w = min(window, k_max - k)
-        base = pos + k * period
-        ok = np.ones(w, dtype=bool)
-        for off, h in zip(offsets, headers, strict=True):
-            ok &= u8[base + off:base + off + w * period:period] == h
-        bad = np.flatnonzero(~ok)
-        if bad.size:
-            return k + int(bad[0])
-        k += w
-        window = min(window * 4, 1 << 16)
-    return k
+        self.starts: list[int] = []  # file offsets of each run's first header byte
+        self.counts: list[int] = []  # messages in each run
 
 
 def _walk(data: bytes, start: int, end: int) -> list[_Layout]:
-    """One pass over message headers from ``start`` to ``end``; returns every layout with segments.
-
-    Equivalent to reading message by message: a header byte fixes the message's layout and so where
-    the next message starts.  Two shortcuts keep the Python loop off the long streams: a run of one
-    local type is confirmed with one numpy comparison of every ``stride``-th byte; and once the same
-    sequence of data messages has been seen twice in a row (no definition between), its continuation
-    is confirmed the same way, one comparison per message of the cycle.
-    """
+    """One pass over message headers from ``start`` to ``end``; returns every layout with offsets."""
     u8 = np.frombuffer(data, dtype=np.uint8)
     layouts: dict[tuple, _Layout] = {}
     local: list[_Layout | None] = [None] * 16
-    hist_pos: list[int] = []  # data messages since the last definition (or shortcut)
-    hist_h: list[int] = []
-    last_at: dict[int, int] = {}  # header byte -> its latest index in hist_*
     pos = start
     while pos < end:
         h = data[pos]
@@ -348,7 +294,6 @@ def _walk(data: bytes, start: int, end: int) -> list[_Layout]:
             if layout is None:
                 layout = layouts[key] = _Layout(global_num, bool(arch), fields, dev_size)
             local[h & 0x0F] = layout
-            hist_pos, hist_h, last_at = [], [], {}
             pos = p
             continue
         if h & 0x30:
@@ -361,36 +306,28 @@ def _walk(data: bytes, start: int, end: int) -> list[_Layout]:
         if nxt > end:
             raise FastPathDeclined(f"data message overruns the data at byte {pos}")
         if nxt < end and data[nxt] == h:
-            # a run of one local type
-            count = _repeats(u8, pos, end, stride, [0], [h])
-            layout.add(pos, count, stride)
+            # A run of the same local type: find where it ends with numpy, in growing windows.
+            count = 0
+            window = 64
+            last = end - stride  # the last byte offset at which a whole message can start
+            while True:
+                q = pos + count * stride
+                hdr = u8[q:min(last, q + window * stride) + 1:stride]
+                miss = np.flatnonzero(hdr != h)
+                if miss.size:
+                    count += int(miss[0])
+                    break
+                count += hdr.size
+                if hdr.size < window:
+                    break
+                window = min(window * 4, 1 << 16)
+            layout.starts.append(pos)
+            layout.counts.append(count)
             pos += count * stride
-            hist_pos, hist_h, last_at = [], [], {}
-            continue
-        j = last_at.get(h)
-        if j is not None:
-            m = len(hist_h) - j
-            if 2 <= m <= _MAX_CYCLE and j >= m and hist_h[j - m:j] == hist_h[j:]:
-                # the cycle hist[j:] has just repeated: look for more of it
-                period = pos - hist_pos[j]
-                offsets = [q - hist_pos[j] for q in hist_pos[j:]]
-                cycles = _repeats(u8, pos, end, period, offsets, hist_h[j:])
-                if cycles:
-                    for off, hh in zip(offsets, hist_h[j:], strict=True):
-                        local[hh].add(pos + off, cycles, period)
-                    pos += cycles * period
-                    hist_pos, hist_h, last_at = [], [], {}
-                    continue
-        last_at[h] = len(hist_h)
-        hist_pos.append(pos)
-        hist_h.append(h)
-        layout.singles.append(pos)
-        pos = nxt
-    for lay in layouts.values():
-        if lay.singles:
-            lay.starts.extend(lay.singles)
-            lay.counts.extend([1] * len(lay.singles))
-            lay.steps.extend([lay.stride] * len(lay.singles))
+        else:
+            layout.starts.append(pos)
+            layout.counts.append(1)
+            pos = nxt
     return [lay for lay in layouts.values() if lay.starts]
 
 
@@ -400,25 +337,22 @@ def _walk(data: bytes, start: int, end: int) -> list[_Layout]:
 
 def _gather(data: bytes, layout: _Layout, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     """All messages of ``layout`` as a structured array, and their file offsets (file order)."""
+    stride = layout.stride
     if len(layout.starts) == 1:
-        start, count, step = layout.starts[0], layout.counts[0], layout.steps[0]
-        rec = np.ndarray((count,), dtype=dtype, buffer=data, offset=start, strides=(step,))
-        return rec, start + step * np.arange(count)
+        start, count = layout.starts[0], layout.counts[0]
+        rec = np.frombuffer(data, dtype=dtype, count=count, offset=start)
+        return rec, start + stride * np.arange(count)
     starts = np.asarray(layout.starts, dtype=np.intp)
     counts = np.asarray(layout.counts, dtype=np.intp)
-    steps = np.asarray(layout.steps, dtype=np.intp)
     total = int(counts.sum())
     first = np.cumsum(counts) - counts
-    offsets = np.repeat(starts, counts) + (np.arange(total) - np.repeat(first, counts)) * np.repeat(steps, counts)
+    offsets = np.repeat(starts, counts) + (np.arange(total) - np.repeat(first, counts)) * stride
     if len(starts) <= 16:
-        rec = np.concatenate([np.ndarray((c,), dtype=dtype, buffer=data, offset=s, strides=(st,))
-                              for s, c, st in zip(layout.starts, layout.counts, layout.steps, strict=True)])
+        rec = np.concatenate([np.frombuffer(data, dtype=dtype, count=int(c), offset=int(s))
+                              for s, c in zip(layout.starts, layout.counts, strict=True)])
     else:
         u8 = np.frombuffer(data, dtype=np.uint8)
-        rec = u8[offsets[:, None] + np.arange(layout.stride)].view(dtype).ravel()
-    if (np.diff(offsets) < 0).any():  # segments interleave (cycles, single messages): file order
-        order = np.argsort(offsets, kind="stable")
-        rec, offsets = rec[order], offsets[order]
+        rec = u8[offsets[:, None] + np.arange(stride)].view(dtype).ravel()
     return rec, offsets
 
 
@@ -630,7 +564,8 @@ def _decode(data: bytes) -> FitDecoded:
 
 
 def _benchmark(duration_s: int = 3600, repeat: int = 50) -> None:
-    """Print throughput on a generated 1-hour 1 Hz run: ``python -m ingest.fit_fast``."""
+    """Print throughput on a generated 1-hour 1 Hz run against fitdecode and fitparse:
+    ``python -m ingest.fit_fast`` (``python -m ingest.fit_fast FILE_OR_DIR...`` times real files)."""
     import time
     import warnings
     from datetime import UTC, datetime
@@ -675,5 +610,39 @@ def _benchmark(duration_s: int = 3600, repeat: int = 50) -> None:
               f"{n_records / seconds:12,.0f} records/s  x{seconds / fast_s:7.1f}")
 
 
+def _benchmark_files(paths: list[str], repeat: int = 5) -> None:
+    """Print the fast path's throughput (or decline reason) per file and over all decoded files."""
+    import time
+    from pathlib import Path
+
+    files = [p for arg in paths for p in (sorted(Path(arg).rglob("*.fit")) if Path(arg).is_dir() else [Path(arg)])]
+    total_b = total_r = 0
+    total_s = 0.0
+    declined = 0
+    for path in files:
+        data = path.read_bytes()
+        try:
+            n = len(decode(data).records["timestamp_s"])
+        except FastPathDeclined as exc:
+            declined += 1
+            print(f"{path.name:50s} declined: {exc.reason}")
+            continue
+        best = math.inf
+        for _ in range(repeat):
+            t = time.perf_counter()
+            decode(data)
+            best = min(best, time.perf_counter() - t)
+        total_b, total_r, total_s = total_b + len(data), total_r + n, total_s + best
+        print(f"{path.name:50s} {len(data):9d} B {n:7d} rec {len(data) / best / 1e6:8.1f} MB/s")
+    if total_s:
+        print(f"decoded {len(files) - declined} of {len(files)} files: {total_b / total_s / 1e6:.1f} MB/s, "
+              f"{total_r / total_s:,.0f} records/s")
+
+
 if __name__ == "__main__":
-    _benchmark()
+    import sys
+
+    if sys.argv[1:]:
+        _benchmark_files(sys.argv[1:])
+    else:
+        _benchmark()
