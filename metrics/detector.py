@@ -230,9 +230,15 @@ def morning_baseline(pain: pd.DataFrame | None, day: date, *, days: int = th.PAI
     """The runner's usual next-morning score before ``day``: the median, over the ``days`` days before
     it, of each morning's score, where a morning without a logged score counts as 0 (nothing logged =
     nothing to report).  0 without any history."""
-    df = pain_frame(pain)
+    return _baseline(_morning_scores(pain_frame(pain)), day, days)
+
+
+def _morning_scores(df: pd.DataFrame) -> dict:
     mornings = df[df["timing"] == "next_morning"]
-    per_day = mornings.groupby("day")["score"].max()
+    return mornings.groupby("day")["score"].max().to_dict()
+
+
+def _baseline(per_day: dict, day: date, days: int) -> float:
     scores = [float(per_day.get(day - timedelta(days=k), 0)) for k in range(1, days + 1)]
     return float(np.median(scores)) if scores else 0.0
 
@@ -245,10 +251,11 @@ def pain_not_settled(pain: pd.DataFrame | None, as_of, *, lookback_days: int = t
     df = pain_frame(pain)
     lo, hi = window(as_of, lookback_days)
     alerts = []
+    per_day = _morning_scores(df)
     for _, row in df[df["timing"] == "next_morning"].iterrows():
         if not lo <= row["day"] <= hi:
             continue
-        baseline = morning_baseline(df, row["day"])
+        baseline = _baseline(per_day, row["day"], th.PAIN_BASELINE_DAYS)
         score = int(row["score"])
         if score <= baseline + margin:
             continue
@@ -467,6 +474,27 @@ def personal_alerts(hits: list[RuleHit], *, units: str = "km") -> list[Alert]:
     return alerts
 
 
+def personal_rule_alerts(rules, weekly, runs, as_of, *, lookback_days: int = th.ALERT_LOOKBACK_DAYS,
+                         units: str = "km") -> list[Alert]:
+    """Alerts for the runner's rules.  A stored rule that cannot be checked (an unknown metric, a bad
+    operator) gives an information alert saying so instead of breaking every other alert."""
+    alerts = []
+    for rule in rules or ():
+        try:
+            hits = evaluate_rules([rule], weekly, runs, as_of, lookback_days=lookback_days)
+        except ValueError as exc:
+            rid = getattr(rule, "id", None)
+            alerts.append(Alert(
+                rule=f"personal:{rid}" if rid is not None else "personal", severity="info",
+                date=as_date(as_of).isoformat(), activity_id=None,
+                message=f"Your rule {rid if rid is not None else ''} cannot be checked: {exc}. Edit or remove it.",
+                evidence=th.PERSONAL_RULE_EVIDENCE.line(), values={"metric": getattr(rule, "metric", None)},
+                alarm=False))
+            continue
+        alerts += personal_alerts(hits, units=units)
+    return alerts
+
+
 # --- all together ----------------------------------------------------------------------------------
 
 def evaluate(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=None, as_of=None,
@@ -484,8 +512,7 @@ def evaluate(*, runs=None, weekly=None, daily=None, pain=None, rules=(), setting
     alerts += pain_not_settled(pain, as_of, lookback_days=lookback_days)
     alerts += pain_rising(pain, as_of)
     alerts += session_spike(runs, as_of, lookback_days=lookback_days, units=units)
-    alerts += personal_alerts(evaluate_rules(rules, weekly, runs, as_of, lookback_days=lookback_days),
-                              units=units)
+    alerts += personal_rule_alerts(rules, weekly, runs, as_of, lookback_days=lookback_days, units=units)
     alerts += acwr_info(daily, as_of, lookback_days=lookback_days)
     alerts += monotony_info(weekly, as_of, lookback_days=lookback_days)
     alerts += weekly_change_info(weekly, as_of, lookback_days=lookback_days, units=units)

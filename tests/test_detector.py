@@ -313,3 +313,10 @@ def test_pain_alert_severity_follows_the_traffic_light(scores):
     alerts = detector.pain_during_run(pain, AS_OF)
     assert sorted(a.values["score"] for a in alerts) == sorted(s for s in scores if s > 3)
     assert all((a.severity == "red") == (a.values["score"] > 5) for a in alerts)
+
+
+def test_a_stored_rule_on_an_unknown_metric_does_not_break_the_other_alerts():
+    runs = make_runs([("b", date(2025, 3, 15), 19.2, 12.0)])
+    alerts = evaluate(runs=runs, rules=[FakeRule(4, "weekly_km", 30.0)], as_of=AS_OF)
+    assert [a.rule for a in alerts] == ["session_spike", "personal:4"]
+    assert not alerts[1].alarm and "unknown rule metric 'weekly_km'" in alerts[1].message
