@@ -224,3 +224,19 @@ def test_archive_errors_from_sources_are_failures(tmp_path, store):
     (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
     out = import_paths(store, [tmp_path / "bad.zip"], workers=0)
     assert [o.status for o in out] == ["failed"]
+
+
+def test_files_queued_behind_a_stuck_one_are_not_lost(tmp_path, store):
+    """Each worker may hold a second file in its pipe; when the worker is killed that file goes back to
+    the queue and is read by the next worker (and gets its own full time limit)."""
+    folder = tmp_path / "queue"
+    folder.mkdir()
+    for i in range(4):
+        (folder / f"slow{i}.fit").write_bytes(synth.fit_bytes(make_run(30 + i, duration_s=120)))
+    for i in range(4):
+        (folder / f"t_run{i}.fit").write_bytes(synth.fit_bytes(make_run(40 + i, duration_s=120)))
+    out = by_name(import_paths(store, [folder], workers=2, timeout_s=2, reader=slow_reader))
+    assert len(out) == 8
+    assert {n: o.status for n, o in out.items() if n.startswith("slow")} == {f"slow{i}.fit": "failed" for i in range(4)}
+    assert all(out[f"t_run{i}.fit"].status == "imported" for i in range(4))
+    assert len(store.activities()) == 4
