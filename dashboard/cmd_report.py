@@ -31,13 +31,13 @@ def register(sub, add_db_option) -> None:
     ssub = settings.add_subparsers(dest="settings_command", metavar="ACTION")
     ssub.required = True
     show = ssub.add_parser("show", help="print every setting")
-    add_db_option(show)
+    _add_child_db_option(show)
     show.set_defaults(func=settings_show)
     keys_help = "; ".join(f"{k}: {v}" for k, v in SETTING_HELP.items())
     setp = ssub.add_parser("set", help="change one setting", description=f"Change one setting. {keys_help}")
     setp.add_argument("key", metavar="KEY", help=", ".join(SETTING_KEYS))
     setp.add_argument("value", metavar="VALUE")
-    add_db_option(setp)
+    _add_child_db_option(setp)
     setp.set_defaults(func=settings_set)
 
     report = sub.add_parser("report", help="weekly load, alerts and plan",
@@ -49,6 +49,13 @@ def register(sub, add_db_option) -> None:
                         help="how many weeks to list (default 12)")
     report.add_argument("--json", action="store_true", help="print the JSON report (always metric)")
     report.set_defaults(func=report_cmd)
+
+
+def _add_child_db_option(parser) -> None:
+    """``--db`` after the action too (``settings show --db X``).  Not via ``add_db_option``: its default
+    (None) would overwrite a ``--db`` given before the action (``settings --db X show``)."""
+    parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                        help="the loadwatch store to use (default: $LOADWATCH_DB or your user data folder)")
 
 
 def _date(text: str):

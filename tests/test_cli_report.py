@@ -104,3 +104,12 @@ def test_report_bad_arguments(db, capsys):
     assert "YYYY-MM-DD" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["report", "--db", db, "--weeks", "0"])
+
+
+def test_db_option_before_or_after_the_action(db, capsys):
+    assert main(["settings", "--db", db, "set", "units", "mi"]) == 0
+    capsys.readouterr()
+    assert main(["settings", "show", "--db", db]) == 0
+    assert "mi" in capsys.readouterr().out
+    assert main(["settings", "--db", db, "show"]) == 0
+    assert "mi" in capsys.readouterr().out
