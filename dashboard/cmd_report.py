@@ -145,7 +145,9 @@ def format_report(report: dict) -> str:
     lines += [header, "-" * len(header)]
     for w in report.get("weeks", []):
         soft = sum(w["surface_km"].get(s) or 0 for s in ("trail", "track", "treadmill"))
-        change = "-" if w.get("change_pct") is None else f"{w['change_pct']:+.0f}%"
+        # a week in progress compared with a whole week reads as a fall: show change for whole weeks
+        change = ("-" if w.get("change_pct") is None or w.get("partial_week")
+                  else f"{w['change_pct']:+.0f}%")
         label = w["week_start"] + ("*" if w.get("partial_week") else "")
         lines.append(
             f"{label:<10}  {_dist(w['distance_km'], units):>6}  {u.format_duration(w['duration_min']):>9}  "
@@ -154,7 +156,7 @@ def format_report(report: dict) -> str:
     if not report.get("weeks"):
         lines.append("(no activities yet: import your watch files with `loadwatch import PATH`)")
     else:
-        lines.append("* week not over yet.  soft = trail + track + treadmill.  ACWR is shown for information "
+        lines.append("* week not over yet (no change shown).  soft = trail + track + treadmill.  ACWR is shown for information "
                      "only (disputed; it did not predict injury in runners).")
     latest = report.get("latest_run")
     if latest:

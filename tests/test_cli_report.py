@@ -113,3 +113,35 @@ def test_db_option_before_or_after_the_action(db, capsys):
     assert "mi" in capsys.readouterr().out
     assert main(["settings", "--db", db, "show"]) == 0
     assert "mi" in capsys.readouterr().out
+
+
+def test_report_end_to_end_through_real_import(tmp_path, capsys):
+    """FIT (device offset) and GPX (no offset: the runner's zone) files through ``loadwatch import``."""
+    from datetime import UTC, datetime
+
+    from ingest.synth import SynthRun, fit_bytes, gpx_bytes
+
+    folder = tmp_path / "watch"
+    folder.mkdir()
+    db = str(tmp_path / "e2e.sqlite3")
+    # Sunday 31 March 2024, first day of BST: the FIT run starts 22:30 UTC and its device says +1 h (23:30
+    # Sunday); the GPX run starts 23:15 UTC with no offset, so the zone makes it 00:15 BST on Monday
+    runs = [(datetime(2024, 3, 31, 22, 30, tzinfo=UTC), 8000, 3600, fit_bytes, "a.fit"),
+            (datetime(2024, 3, 31, 23, 15, tzinfo=UTC), 10000, None, gpx_bytes, "b.gpx")]
+    for start, metres, offset, writer, name in runs:
+        run = SynthRun(start_utc=start, duration_s=int(metres * 0.33), distance_m=metres, utc_offset_s=offset,
+                       seed=len(name))
+        (folder / name).write_bytes(writer(run))
+    assert main(["import", str(folder), "--db", db]) == 0
+    assert main(["settings", "set", "timezone", "Europe/London", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["report", "--db", db, "--as-of", "2024-04-02", "--weeks", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    weeks = {w["week_start"]: w for w in report["weeks"]}
+    assert weeks["2024-03-25"]["runs"] == 1  # 23:30 Sunday stays on Sunday
+    assert weeks["2024-03-25"]["distance_km"] == pytest.approx(8.0, abs=0.1)
+    assert weeks["2024-04-01"]["runs"] == 1  # 00:15 BST Monday (23:15 UTC Sunday) is next week
+    assert weeks["2024-04-01"]["distance_km"] == pytest.approx(10.0, abs=0.1)
+    assert report["latest_run"]["spike_category"] == "small"  # 10 km after 8 km: +25 %
+    assert weeks["2024-03-25"]["trimp"] > 0 and report["hr_max_estimated"] is True
+    assert report["latest_run"]["date"] == "2024-04-01"
