@@ -183,3 +183,22 @@ def test_weekly_trimp_nan_when_no_run_has_heart_rate():
     weekly = weekly_table(daily_series(acts, hh, Settings(timezone="UTC", hr_max=190, hr_rest=50)))
     assert weekly["trimp"].iloc[0] > 0
     assert np.isnan(weekly["trimp"].iloc[1])
+
+
+def test_load_unit_choice():
+    acts = activities([{"start_utc": "2024-01-01 08:00", "km": 5, "minutes": 30}])
+    hh = hist({"a00000": {150: 1800}})
+    s = Settings(timezone="UTC", hr_max=190, hr_rest=50)
+    assert daily_series(acts, hh, s, load_unit="min")["load"].iloc[0] == 30
+    by_trimp = daily_series(acts, hh, s, load_unit="trimp")
+    assert by_trimp["load"].iloc[0] == by_trimp["trimp"].iloc[0] > 0
+    assert by_trimp.attrs["load_unit"] == "trimp"
+    with pytest.raises(ValueError, match="load_unit"):
+        daily_series(acts, hh, s, load_unit="furlongs")
+
+
+def test_weekly_metric_metadata_covers_columns():
+    from metrics.weekly import WEEKLY_METRICS
+
+    columns = set(weekly_columns())
+    assert all(m.column in columns for m in WEEKLY_METRICS)
