@@ -87,12 +87,21 @@ def week_sets(weekly: pd.DataFrame, pain: pd.DataFrame | None, as_of, *,
     return before, pain_free, sorted(onsets)
 
 
-def best_threshold(before: np.ndarray, pain_free: np.ndarray) -> tuple[float, float, float] | None:
+#: Values closer than this (in the metric's unit) are not split apart: 11.99 km from a GPS track and
+#: 12.0 km from a watch are the same long run.
+MIN_SPLIT_GAP = {"km": 0.5, "min": 5.0, "m": 10.0, "%": 5.0}
+
+
+def best_threshold(before: np.ndarray, pain_free: np.ndarray, *, min_gap: float = 0.0
+                   ) -> tuple[float, float, float] | None:
     """(t, next value above t, J) maximising Youden's J for the rule "value > t" over the observed
-    values; ties keep the highest threshold (fewest pain-free weeks flagged).  None without a split."""
+    values; ties keep the highest threshold (fewest pain-free weeks flagged).  Splits between values
+    less than ``min_gap`` apart are not considered.  None without a split."""
     values = np.unique(np.concatenate([before, pain_free]))
     best = None
     for i, t in enumerate(values[:-1]):
+        if values[i + 1] - t < min_gap:
+            continue
         sens = float(np.mean(before > t))
         spec = float(np.mean(pain_free <= t))
         j = sens + spec - 1
@@ -156,7 +165,7 @@ def suggest(weekly: pd.DataFrame | None, pain: pd.DataFrame | None, settings=Non
         b, p = b[np.isfinite(b)], p[np.isfinite(p)]
         if len(b) < min_flare_ups or len(p) < min_pain_free:
             continue
-        found = best_threshold(b, p)
+        found = best_threshold(b, p, min_gap=MIN_SPLIT_GAP.get(info.unit, 0.0))
         if found is None or found[2] < min_j:
             continue
         t = human_threshold(found[0], found[1], info.unit, units)

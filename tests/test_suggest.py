@@ -109,3 +109,10 @@ def test_metrics_that_flag_the_same_weeks_are_suggested_once():
     out = suggest(weekly, pain, Settings(), AS_OF)
     assert [s.metric for s in out].count("distance_km") == 1
     assert "surface_road_km" not in [s.metric for s in out]
+
+
+def test_values_closer_than_the_gap_are_not_split():
+    # 11.99 km (a GPS track) and 12.0 km (a watch) are the same long run
+    assert best_threshold(np.array([12.0, 12.0, 19.2]), np.array([11.99, 10.0]), min_gap=0.5) == (
+        10.0, 11.99, pytest.approx(0.5))
+    assert best_threshold(np.array([12.0]), np.array([11.99]), min_gap=0.5) is None
