@@ -143,13 +143,14 @@ def _utc_index(time_utc) -> pd.DatetimeIndex:
         return pd.DatetimeIndex(values, name="time_utc").tz_localize("UTC")
     if arr is not None and arr.dtype.kind == "M":
         return pd.DatetimeIndex(arr.astype("datetime64[ns]"), name="time_utc").tz_localize("UTC")
-    return pd.DatetimeIndex(pd.to_datetime(time_utc, utc=True), name="time_utc")
+    return pd.DatetimeIndex(pd.to_datetime(time_utc, utc=True), name="time_utc").as_unit("ns")
 
 
 def sample_intervals_s(samples: pd.DataFrame) -> np.ndarray:
     """Seconds each sample stands for: the time to the next sample, 0 for the last one, and 0 where the
     gap exceeds :data:`MAX_SAMPLE_GAP_S` (a pause)."""
-    t = samples.index.asi8.astype("float64") / 1e9
+    # as_unit: pandas 3 may hold microseconds; asi8 is in the index's own unit
+    t = samples.index.as_unit("ns").asi8.astype("float64") / 1e9
     if len(t) == 0:
         return np.zeros(0)
     dt = np.diff(t, append=t[-1])
