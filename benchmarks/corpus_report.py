@@ -1,0 +1,267 @@
+"""Every real file of ``../shared/corpus`` through the real import path, with the outcome of each.
+
+Run: ``.venv/bin/python benchmarks/corpus_report.py`` (writes ``benchmarks/corpus_report.md``).
+
+Two passes over the 138 files of the corpus (public test files of python-fitparse, fitdecode, Garmin's
+FIT SDK, gpxpy and sports-lib, including their deliberately broken ones):
+
+1. **Import**: the corpus is mirrored as symlinks into a temporary folder and imported as one folder by
+   :func:`ingest.importer.import_paths` into a temporary store, with worker processes and a per-file time
+   limit, exactly as ``loadwatch import`` does.  Each file's outcome: imported, duplicate (same content
+   or the same run as another file), skipped (not an activity) or failed (with the runner-facing reason).
+2. **Read**: each file's bytes through :func:`ingest.sources.read_activity` in-process, timed, under an
+   alarm; FIT files are also offered to the fast decoder (``ingest.fit_fast``) to say which decoder reads
+   them (``fast``, or ``fitdecode`` with the reason the fast path declined).
+
+Counts: imported, duplicate, skipped, failed with a clear error, **crashes** (an exception other than
+``IngestError``/``NotAnActivity``, an importer "internal error", or a worker process dying) and **hangs**
+(over the time limit).  The last two must be zero; :func:`main` exits 1 otherwise.  The corpus files are
+never copied into the repository; when the folder is absent the script says so and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+CORPUS_DIR = REPO.parent / "shared" / "corpus"
+REPORT_PATH = Path(__file__).resolve().parent / "corpus_report.md"
+
+#: Per-file time limits [s].  The biggest corpus file (3.5 MB FIT) reads in about a second.
+IMPORT_TIMEOUT_S: float = 60.0
+READ_TIMEOUT_S: float = 30.0
+
+
+@dataclass
+class FileResult:
+    path: str  # corpus path (as in MANIFEST.tsv)
+    kind: str = ""
+    category: str = ""
+    size_b: int = 0
+    outcome: str = ""  # imported | duplicate | skipped | failed | missing
+    reason: str = ""
+    read: str = ""  # activity | not_an_activity | ingest_error | crash | hang
+    read_detail: str = ""
+    seconds: float = float("nan")
+    decoder: str = ""
+    crash: bool = False
+    hang: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def manifest_rows(corpus: Path) -> list[dict]:
+    with (corpus / "MANIFEST.tsv").open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def _mirror(corpus: Path, rows: list[dict], into: Path) -> Path:
+    """Symlink every manifest file into ``into/corpus/<path>`` (so names shown by the importer are
+    ``corpus/<manifest path>``, unique, and nothing is copied)."""
+    root = into / "corpus"
+    for row in rows:
+        target = corpus / row["path"]
+        link = root / row["path"]
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_file():
+            link.symlink_to(target)
+    return root
+
+
+class _Alarm(BaseException):  # noqa: N818  BaseException: a reader's ``except Exception`` cannot hide it
+    pass
+
+
+def _read_one(data: bytes, name: str, timeout_s: float) -> tuple[str, str, float]:
+    """(read outcome, detail, seconds) for one file through read_activity, in-process."""
+    from ingest.errors import IngestError, NotAnActivity
+    from ingest.sources import read_activity
+
+    def alarm(signum, frame):
+        raise _Alarm
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout_s)
+    t0 = time.perf_counter()
+    try:
+        act = read_activity(data, name)
+        s = act.summary
+        detail = f"{s.sport}, {s.distance_m / 1000:.2f} km, {len(act.samples)} samples" + (
+            ", partial" if s.partial else "")
+        return "activity", detail, time.perf_counter() - t0
+    except _Alarm:
+        return "hang", f"over {timeout_s:g} s", time.perf_counter() - t0
+    except NotAnActivity as exc:
+        return "not_an_activity", exc.reason, time.perf_counter() - t0
+    except IngestError as exc:
+        return "ingest_error", exc.problem, time.perf_counter() - t0
+    except Exception as exc:  # noqa: BLE001 - that is what this report is for
+        return "crash", f"{type(exc).__name__}: {exc}", time.perf_counter() - t0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _decoder(data: bytes, name: str) -> str:
+    """Which decoder reads a FIT file: the fast path, or fitdecode (and why the fast path declined)."""
+    from ingest import fit_fast
+    from ingest.sources import gunzip
+
+    if data[:2] == b"\x1f\x8b":
+        data = gunzip(data, name)
+    if len(data) < 12 or data[8:12] != b".FIT":
+        return ""
+    try:
+        fit_fast.decode(data)
+    except fit_fast.FastPathDeclined as exc:
+        return f"fitdecode ({exc.reason})"
+    except Exception as exc:  # noqa: BLE001 - a fast-path bug: read_fit falls back, but report it
+        return f"fitdecode (fast path crashed: {type(exc).__name__}: {exc})"
+    return "fast"
+
+
+def run(corpus: Path = CORPUS_DIR, *, workers: int = 2, import_timeout_s: float = IMPORT_TIMEOUT_S,
+        read_timeout_s: float = READ_TIMEOUT_S) -> list[FileResult]:
+    """Both passes over the corpus; one :class:`FileResult` per manifest row."""
+    from ingest.importer import _timeout_message, import_paths
+    from ingest.store import Store
+
+    rows = manifest_rows(corpus)
+    results = {r["path"]: FileResult(r["path"], r["kind"], r["category"], int(r["bytes"] or 0)) for r in rows}
+    with tempfile.TemporaryDirectory(prefix="loadwatch-corpus-") as tmp:
+        root = _mirror(corpus, rows, Path(tmp))
+        with Store(Path(tmp) / "corpus.sqlite3") as store:
+            outcomes = import_paths(store, [root], workers=workers, timeout_s=import_timeout_s)
+    timeout_reason = _timeout_message(import_timeout_s)
+    for o in outcomes:
+        path = o.name.removeprefix("corpus/")
+        res = results.get(path)
+        if res is None:  # a member of an archive, or a name the importer changed: keep it visible
+            res = results.setdefault(path, FileResult(path, category="(not in manifest)"))
+        res.outcome, res.reason = o.status, o.reason
+        if o.status == "failed" and o.reason == timeout_reason:
+            res.hang = True
+        if o.status == "failed" and "internal error" in o.reason:
+            res.crash = True
+    for res in results.values():
+        path = corpus / res.path
+        if not res.outcome:
+            res.outcome = "missing" if not path.is_file() else "not reported"
+            res.crash = res.crash or path.is_file()  # a file the importer silently dropped is a bug
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        name = Path(res.path).name
+        res.read, res.read_detail, res.seconds = _read_one(data, name, read_timeout_s)
+        res.crash = res.crash or res.read == "crash"
+        res.hang = res.hang or res.read == "hang"
+        if res.kind == "fit":
+            res.decoder = _decoder(data, name)
+    return sorted(results.values(), key=lambda r: r.path)
+
+
+def counts(results: list[FileResult]) -> dict[str, int]:
+    c = Counter(r.outcome for r in results)
+    return {
+        "files": len(results),
+        "imported": c["imported"],
+        "duplicate": c["duplicate"],
+        "skipped": c["skipped"],
+        "failed_clear_error": sum(1 for r in results if r.outcome == "failed" and not (r.crash or r.hang)),
+        "crashes": sum(1 for r in results if r.crash),
+        "hangs": sum(1 for r in results if r.hang),
+        "fit_fast": sum(1 for r in results if r.decoder == "fast"),
+        "fit_fitdecode": sum(1 for r in results if r.decoder.startswith("fitdecode")),
+    }
+
+
+def _cell(text: str, limit: int = 110) -> str:
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render(results: list[FileResult], totals: dict[str, int], *, elapsed_s: float) -> str:
+    lines = [
+        "# Corpus report",
+        "",
+        "Generated by `benchmarks/corpus_report.py` (re-run it to refresh this file). Every file of",
+        "`../shared/corpus` (public test files of python-fitparse, fitdecode, Garmin's FIT SDK, gpxpy and",
+        "sports-lib, deliberately broken ones included) imported as one folder by",
+        f"`ingest.importer.import_paths` (2 worker processes, {IMPORT_TIMEOUT_S:g} s per-file limit) into a",
+        f"temporary store, then read again in-process by `read_activity` under a {READ_TIMEOUT_S:g} s alarm",
+        "(the *seconds* column). *Decoder*: which FIT decoder reads the file (the fast path declines what it",
+        "cannot reproduce exactly and fitdecode reads it).",
+        "",
+        "**Outcome** is the importer's: *imported*; *duplicate* (the same bytes, or the same run already",
+        "imported from another file: the corpus holds copies); *skipped* (a valid file that is not an",
+        "activity: settings, workouts, routes...); *failed* with the reason the runner sees.",
+        "",
+        "## Counts",
+        "",
+        "| | files |",
+        "|---|---:|",
+        f"| files | {totals['files']} |",
+        f"| imported | {totals['imported']} |",
+        f"| duplicate | {totals['duplicate']} |",
+        f"| skipped (not an activity) | {totals['skipped']} |",
+        f"| failed with a clear error | {totals['failed_clear_error']} |",
+        f"| **crashes** (uncaught exception, internal error, worker died) | **{totals['crashes']}** |",
+        f"| **hangs** (over the time limit) | **{totals['hangs']}** |",
+        f"| FIT read by the fast decoder / by fitdecode | {totals['fit_fast']} / {totals['fit_fitdecode']} |",
+        "",
+        f"Whole run: {elapsed_s:.0f} s.",
+        "",
+        "## Files",
+        "",
+        "| file | kind | category | outcome | reason | read | seconds | decoder |",
+        "|---|---|---|---|---|---|---:|---|",
+    ]
+    for r in results:
+        flag = " **CRASH**" if r.crash else (" **HANG**" if r.hang else "")
+        read = r.read + (f": {r.read_detail}" if r.read_detail and r.read != "activity" else "")
+        if r.read == "activity":
+            read = f"activity ({r.read_detail})"
+        secs = "" if r.seconds != r.seconds else f"{r.seconds:.2f}"
+        lines.append(f"| `{_cell(r.path, 90)}` | {r.kind} | {_cell(r.category, 40)} | {r.outcome}{flag} | "
+                     f"{_cell(r.reason)} | {_cell(read, 90)} | {secs} | {_cell(r.decoder, 80)} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS_DIR)
+    parser.add_argument("--out", type=Path, default=REPORT_PATH)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    if not (args.corpus / "MANIFEST.tsv").is_file():
+        print(f"corpus report: {args.corpus} is absent; nothing to do")
+        return 0
+    logging.basicConfig(level=logging.ERROR)
+    os.environ.setdefault("LOADWATCH_DB", os.devnull)  # never the runner's own store
+    t0 = time.perf_counter()
+    results = run(args.corpus, workers=args.workers)
+    totals = counts(results)
+    args.out.write_text(render(results, totals, elapsed_s=time.perf_counter() - t0), encoding="utf-8")
+    print(" ".join(f"{k}={v}" for k, v in totals.items()))
+    print(f"wrote {args.out}")
+    for r in results:
+        if r.crash or r.hang:
+            print(f"{'CRASH' if r.crash else 'HANG'} {r.path}: {r.reason or r.read_detail}", file=sys.stderr)
+    return 1 if totals["crashes"] or totals["hangs"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

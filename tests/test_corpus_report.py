@@ -1,0 +1,42 @@
+"""Every real file of ../shared/corpus through the real import path: no crash, no hang.
+
+The same function that writes ``benchmarks/corpus_report.md`` (``benchmarks/corpus_report.py``): the
+folder imported by ``import_paths`` with worker processes and a per-file time limit, then each file read
+again in-process by ``read_activity`` under an alarm.  Skips cleanly when the corpus is absent.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+def _corpus_report():
+    spec = importlib.util.spec_from_file_location("corpus_report", REPO_ROOT / "benchmarks" / "corpus_report.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_corpus_imports_without_crash_or_hang(corpus_dir):
+    report = _corpus_report()
+    results = report.run(corpus_dir, workers=2)
+    totals = report.counts(results)
+    bad = [(r.path, r.reason or r.read_detail) for r in results if r.crash or r.hang]
+    assert totals["crashes"] == 0 and totals["hangs"] == 0, bad
+    # every manifest file got an outcome from the importer, and the readable ones were read
+    assert all(r.outcome in {"imported", "duplicate", "skipped", "failed"} for r in results), \
+        [(r.path, r.outcome) for r in results if r.outcome not in {"imported", "duplicate", "skipped", "failed"}]
+    assert totals["files"] == len(report.manifest_rows(corpus_dir))
+    assert totals["imported"] > totals["files"] // 2, totals
+    # a failure is a clear error the runner can read, naming what is wrong
+    for r in results:
+        if r.outcome == "failed":
+            assert r.reason and "internal error" not in r.reason, (r.path, r.reason)
