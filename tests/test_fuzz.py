@@ -103,14 +103,14 @@ def test_corpus_seeds_meet_the_contract():
 # --------------------------------------------------------------------------------------- FIT
 
 
-@fuzz_settings(120)
+@fuzz_settings(300)
 @given(seed=st.sampled_from(sorted(FIT_SEEDS)), muts=mutations(fz.BYTE_OPS),
        fix_crc=st.booleans(), style=st.sampled_from(NAME_STYLES))
 def test_fit_byte_mutations(seed, muts, fix_crc, style):
     run_case(FIT_SEEDS[seed], muts, case_name(seed, style), fix_crc=fix_crc)
 
 
-@fuzz_settings(150)
+@fuzz_settings(400)
 @given(seed=st.sampled_from(sorted(FIT_SEEDS)), muts=mutations(fz.FIT_OPS + ("flip", "truncate")),
        fix_crc=st.sampled_from([True, True, True, False]))
 def test_fit_header_and_definition_lies(seed, muts, fix_crc):
@@ -141,7 +141,7 @@ def test_fit_every_definition_field_size():
                 run_case(seed, [("def_field_size", d_i, f_i, size_choice)], "defsize.fit", fix_crc=True)
 
 
-@fuzz_settings(40)
+@fuzz_settings(100)
 @given(body=st.binary(max_size=2048), header_size=st.sampled_from([12, 14]),
        data_size=st.one_of(st.just(None), st.integers(0, 2**32 - 1)))
 def test_fit_header_with_random_body(body, header_size, data_size):
@@ -157,13 +157,13 @@ def test_fit_header_with_random_body(body, header_size, data_size):
 # --------------------------------------------------------------------------------------- GPX / TCX
 
 
-@fuzz_settings(150)
+@fuzz_settings(400)
 @given(seed=st.sampled_from(sorted(XML_SEEDS)), muts=mutations(fz.XML_OPS), style=st.sampled_from(NAME_STYLES))
 def test_xml_mutations(seed, muts, style):
     run_case(XML_SEEDS[seed], muts, case_name(seed, style))
 
 
-@fuzz_settings(80)
+@fuzz_settings(200)
 @given(seed=st.sampled_from(sorted(XML_SEEDS)), muts=mutations(fz.BYTE_OPS + fz.XML_OPS))
 def test_xml_byte_mutations(seed, muts):
     run_case(XML_SEEDS[seed], muts, case_name(seed, "true"))
@@ -180,7 +180,7 @@ def test_xml_truncated_at_many_offsets(seed):
 # --------------------------------------------------------------------------------------- gzip
 
 
-@fuzz_settings(50)
+@fuzz_settings(100)
 @given(seed=st.sampled_from(sorted(GZ_SEEDS)),
        muts=mutations(fz.BYTE_OPS + ("gz_inner",), max_size=2))
 def test_gzip_mutations(seed, muts):
@@ -189,7 +189,7 @@ def test_gzip_mutations(seed, muts):
     run_case(GZ_SEEDS[seed], muts, "fuzz-" + seed)
 
 
-@fuzz_settings(30)
+@fuzz_settings(100)
 @given(data=st.binary(max_size=512), name=st.sampled_from(["x.fit", "x.gpx", "x.tcx", "x.gz", "x", "x.zip"]))
 def test_arbitrary_bytes(data, name):
     fz.check_read(read_activity, data, name)
@@ -246,7 +246,7 @@ def check_archive(data: bytes) -> Counter:
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")
-@fuzz_settings(80)
+@fuzz_settings(200)
 @given(case=zip_cases())
 def test_zip_mutations(case):
     members, compression, muts = case
@@ -297,7 +297,7 @@ def test_zip_member_names_never_escape():
 # --------------------------------------------------------------------------------------- fast path
 
 
-@fuzz_settings(400)
+@fuzz_settings(800)
 @given(seed=st.sampled_from(sorted(FIT_SEEDS)), muts=mutations(fz.FIT_OPS + fz.BYTE_OPS),
        fix_crc=st.sampled_from([True, True, True, False]))
 def test_fit_fast_decode(seed, muts, fix_crc):
