@@ -41,6 +41,8 @@ FIT_EPOCH_S = 631065600
 FIT_DATETIME_MIN = 0x10000000
 #: The smallest Unix time accepted as a real date.
 MIN_VALID_UNIX_S = FIT_EPOCH_S + FIT_DATETIME_MIN
+#: Times from 2100-01-01 on are damage, not recordings.
+MAX_VALID_UNIX_S = 4102444800
 #: Largest plausible UTC offset [s] (UTC+14 is the furthest zone).
 MAX_UTC_OFFSET_S = 14 * 3600
 
@@ -329,7 +331,7 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
         raise NotAnActivity(name, "an activity file without any recorded data")
 
     ts = rec["timestamp_s"]
-    valid_t = np.isfinite(ts) & (ts >= MIN_VALID_UNIX_S)
+    valid_t = np.isfinite(ts) & (ts >= MIN_VALID_UNIX_S) & (ts < MAX_VALID_UNIX_S)
 
     session = _choose_session(decoded.sessions)
     if session is not None and len(decoded.sessions) > 1:
@@ -385,7 +387,7 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
 
     start_utc = None
     if session is not None and _finite(session.get("start_time_s")) and \
-            session["start_time_s"] >= MIN_VALID_UNIX_S:
+            MIN_VALID_UNIX_S <= session["start_time_s"] < MAX_VALID_UNIX_S:
         start_utc = _ts(session["start_time_s"])
     elif from_samples:
         start_utc = from_samples["start_utc"]

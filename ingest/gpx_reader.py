@@ -50,6 +50,8 @@ RUN_MAX_SPEED_M_S = 5.5
 
 #: Times before this (1990-01-01) are not real recording times (no GPS sports watch existed).
 MIN_PLAUSIBLE_UNIX_S = 631152000.0
+#: Times from this (2100-01-01) on are damage, not recordings (and beyond what nanosecond times hold).
+MAX_PLAUSIBLE_UNIX_S = 4102444800.0
 #: Longest interval between two points that can still count as moving time [s]; longer gaps are pauses
 #: (lost signal, watch stopped) whatever the distance between the points.
 MAX_MOVING_INTERVAL_S = 120.0
@@ -230,7 +232,10 @@ def _unix(t) -> float:
         return math.nan
     if t.tzinfo is None:
         t = t.replace(tzinfo=UTC)  # GPX times are UTC; a missing "Z" does not make them local
-    return t.timestamp()
+    try:
+        return t.timestamp()
+    except (OverflowError, ValueError, OSError):
+        return math.nan
 
 
 def read_gpx(src, name: str | None = None) -> Activity:
@@ -276,7 +281,8 @@ def read_gpx(src, name: str | None = None) -> Activity:
                 seg_id.append(seg_counter)
     lat_a, lon_a, t_a = np.asarray(lat, float), np.asarray(lon, float), np.asarray(t, float)
     seg_a = np.asarray(seg_id)
-    t_a[t_a < MIN_PLAUSIBLE_UNIX_S] = np.nan  # e.g. 1901 dates written by broken converters
+    # e.g. 1901 dates written by broken converters
+    t_a[(t_a < MIN_PLAUSIBLE_UNIX_S) | (t_a >= MAX_PLAUSIBLE_UNIX_S)] = np.nan
     timed = np.isfinite(t_a)
     if timed.sum() < 2:
         raise NotAnActivity(name, "a route without times (a course), not a recorded activity")

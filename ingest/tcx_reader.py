@@ -30,7 +30,7 @@ import pandas as pd
 
 from ingest.canonical import Activity, Summary, empty_samples, make_samples, summarize_samples
 from ingest.errors import NotAnActivity, TcxError
-from ingest.gpx_reader import MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m, safe_xml_text
+from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m, safe_xml_text
 from ingest.sources import source_bytes
 
 _SPORTS = {"running": "running", "biking": "cycling"}
@@ -84,12 +84,15 @@ def _ext_value(tp, name: str) -> float:
 
 
 def _times(texts: list[str | None]) -> np.ndarray:
-    """ISO times -> Unix seconds (NaN for missing, unreadable or implausible (< 1990) times)."""
+    """ISO times -> Unix seconds (NaN for missing, unreadable or implausible (before 1990, from 2100)
+    times)."""
     if not texts:
         return np.zeros(0)
     parsed = pd.to_datetime(pd.Series(texts, dtype="object"), utc=True, errors="coerce", format="ISO8601")
-    out = np.array((parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds(), dtype=float)
-    out[out < MIN_PLAUSIBLE_UNIX_S] = np.nan
+    # microseconds hold years 1600 and 9999 too; nanoseconds (pandas' default) would overflow
+    micros = parsed.dt.tz_localize(None).to_numpy().astype("datetime64[us]").astype("int64")
+    out = np.where(parsed.isna().to_numpy(), np.nan, micros / 1e6)
+    out[(out < MIN_PLAUSIBLE_UNIX_S) | (out >= MAX_PLAUSIBLE_UNIX_S)] = np.nan
     return out
 
 
