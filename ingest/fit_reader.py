@@ -359,6 +359,8 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
         frac = np.nan_to_num(rec["fractional_cadence_rpm"], nan=0.0)
         cadence = 2.0 * (cadence + frac)
 
+    heart_rate = rec["heart_rate_bpm"].copy()
+    heart_rate[heart_rate <= 0] = np.nan  # 0 bpm is "no strap", as in GPX/TCX
     keep = valid_t
     if keep.any():
         samples = make_samples(
@@ -367,7 +369,7 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
                 "distance_m": rec["distance_m"][keep],
                 "speed_m_s": rec["speed_m_s"][keep],
                 "elevation_m": rec["altitude_m"][keep],
-                "heart_rate_bpm": rec["heart_rate_bpm"][keep],
+                "heart_rate_bpm": heart_rate[keep],
                 "cadence_spm": cadence[keep],
                 "lat_deg": rec["lat_deg"][keep],
                 "lon_deg": rec["lon_deg"][keep],
@@ -381,7 +383,10 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
     from_samples = summarize_samples(samples) if not samples.empty else {}
 
     def pick(session_key: str, sample_key: str) -> float:
-        if session is not None and _finite(session.get(session_key)):
+        value = session.get(session_key) if session is not None else None
+        if session_key.endswith("heart_rate_bpm") and _finite(value) and value <= 0:
+            value = None  # a session average of 0 bpm means no heart rate was recorded
+        if _finite(value):
             return float(session[session_key])
         return float(from_samples.get(sample_key, math.nan))
 

@@ -414,3 +414,26 @@ def test_gpx_and_tcx_agree_with_fit(r, fit_act, gpx_act, tcx_act):
         np.testing.assert_allclose(gpx_act.samples[col], fit_act.samples[col])
         np.testing.assert_allclose(tcx_act.samples[col], fit_act.samples[col])
     np.testing.assert_allclose(gpx_act.samples["lat_deg"], fit_act.samples["lat_deg"], atol=1e-6)
+
+
+def test_fit_zero_heart_rate_is_missing():
+    r0 = run(duration_s=30, heart_rate_bpm=0.0)
+    decoded = decode_with_fitdecode(fit_bytes(r0), "x.fit")
+    decoded.records["heart_rate_bpm"][:] = 0.0
+    for s in decoded.sessions:
+        s["avg_heart_rate_bpm"] = 0.0
+        s["max_heart_rate_bpm"] = 0.0
+    a = build_activity(decoded, "h", "zero-hr.fit")
+    assert a.samples["heart_rate_bpm"].isna().all()
+    assert math.isnan(a.summary.avg_hr_bpm) and math.isnan(a.summary.max_hr_bpm)
+    assert a.summary.hr_seconds_by_bpm is None
+
+
+@pytest.mark.parametrize("bad", ["9999-12-31T23:59:59Z", "1600-01-01T00:00:00Z", "1901-12-13T20:45:52Z"])
+def test_implausible_times_are_dropped(bad):
+    g = gpx_bytes(run(duration_s=30)).replace(b"2024-05-01T07:00:05Z", bad.encode())
+    a = read_gpx(g, "g.gpx")
+    assert len(a.samples) == 29 and a.samples.index.max() < pd.Timestamp("2100-01-01", tz="UTC")
+    t = tcx_bytes(run(duration_s=30)).replace(b"2024-05-01T07:00:05Z", bad.encode())
+    b = read_tcx(t, "t.tcx")
+    assert len(b.samples) == 29 and b.samples.index.max() < pd.Timestamp("2100-01-01", tz="UTC")
