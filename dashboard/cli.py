@@ -9,6 +9,7 @@ exit 2 (argparse).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from dashboard import cmd_app, cmd_ingest, cmd_pain, cmd_report
@@ -42,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `loadwatch activities | head`: the reader left; stop quietly, as Unix tools do.
+        try:
+            sys.stdout = open(os.devnull, "w")  # the interpreter's final flush stays silent
+        except OSError:
+            pass
+        return 0
     except (ValueError, KeyError) as exc:  # IngestError is a ValueError
         print(f"loadwatch: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
