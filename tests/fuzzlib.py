@@ -448,6 +448,12 @@ def make_zip(members: list[tuple[str, bytes]], *, compression: int = zipfile.ZIP
     return buf.getvalue()
 
 
+def _pack_into(fmt: str, buf: bytearray, at: int, *values) -> None:
+    """struct.pack_into that ignores a field past the end (a signature found near the end of damaged data)."""
+    if 0 <= at and at + struct.calcsize(fmt) <= len(buf):
+        struct.pack_into(fmt, buf, at, *values)
+
+
 def mutate_zip(data: bytes, mutation: tuple) -> bytes:
     """Archive-structure mutations: size fields that lie, names that escape, methods that do not exist."""
     op, *args = mutation
@@ -460,29 +466,29 @@ def mutate_zip(data: bytes, mutation: tuple) -> bytes:
         if table:
             at = table[args[1] % len(table)]
             off = (20, 24) if table is centrals else (18, 22)
-            struct.pack_into("<I", buf, at + off[args[2] % 2], INTERESTING_U32[args[3] % len(INTERESTING_U32)])
+            _pack_into("<I", buf, at + off[args[2] % 2], INTERESTING_U32[args[3] % len(INTERESTING_U32)])
     elif op == "zip_method":  # compression method field
         table = centrals if args[0] % 2 else locals_
         if table:
             at = table[args[1] % len(table)]
             off = 10 if table is centrals else 8
-            struct.pack_into("<H", buf, at + off, (0, 8, 9, 12, 14, 99, 0xFFFF)[args[2] % 7])
+            _pack_into("<H", buf, at + off, (0, 8, 9, 12, 14, 99, 0xFFFF)[args[2] % 7])
     elif op == "zip_crc":
         if centrals:
             at = centrals[args[0] % len(centrals)]
-            struct.pack_into("<I", buf, at + 16, args[1] % 2**32)
+            _pack_into("<I", buf, at + 16, args[1] % 2**32)
     elif op == "zip_count":  # member count in the end-of-central-directory record
         if eocd >= 0:
-            struct.pack_into("<HH", buf, eocd + 8, *(args[0] % 65536,) * 2)
+            _pack_into("<HH", buf, eocd + 8, *(args[0] % 65536,) * 2)
     elif op == "zip_cd_offset":
         if eocd >= 0:
-            struct.pack_into("<I", buf, eocd + 16, INTERESTING_U32[args[0] % len(INTERESTING_U32)])
+            _pack_into("<I", buf, eocd + 16, INTERESTING_U32[args[0] % len(INTERESTING_U32)])
     elif op == "zip_flags":  # general purpose flags: encrypted, data descriptor, utf-8...
         table = centrals if args[0] % 2 else locals_
         if table:
             at = table[args[1] % len(table)]
             off = 8 if table is centrals else 6
-            struct.pack_into("<H", buf, at + off, (1, 8, 0x800, 0x41, 0xFFFF)[args[2] % 5])
+            _pack_into("<H", buf, at + off, (1, 8, 0x800, 0x41, 0xFFFF)[args[2] % 5])
     else:
         return mutate_bytes(data, mutation)
     return bytes(buf)

@@ -286,6 +286,16 @@ def test_out_of_range_xml_values(fmt, old, new):
     fz.check_read(read_activity, text.replace(old, new, 1).encode(), f"odd.{fmt}")
 
 
+def test_zip_with_an_empty_member_name():
+    """Found by fuzzing (a central-directory name length overwritten with 0): ``ZipInfo.is_dir()`` raised
+    ``IndexError`` on the empty name inside ``sources._iter_zip``, escaping ``iter_sources`` (which
+    promises never to raise for one bad input) and stopping the whole import."""
+    synth = fz.synth_seeds()
+    data = fz.make_zip([("", synth["synth-le.fit"]), ("ok/run.gpx", synth["synth.gpx"])])
+    outcomes = check_archive(data)
+    assert outcomes["activity"] == 1, outcomes
+
+
 def test_zip_member_names_never_escape():
     synth = fz.synth_seeds()
     data = fz.make_zip([("../escape.fit", synth["synth-le.fit"]), ("/abs.fit", synth["synth-le.fit"]),
