@@ -518,12 +518,15 @@ def time_limit(seconds: float):
         raise CaseTimeout(f"case took longer than {seconds} s")
 
     old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    t0 = time.monotonic()
+    prev_delay, prev_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        if prev_delay > 0:  # give back an outer alarm (pytest-timeout's) with the time it has left
+            signal.setitimer(signal.ITIMER_REAL, max(prev_delay - (time.monotonic() - t0), 0.001), prev_interval)
 
 
 @dataclass

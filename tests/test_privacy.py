@@ -460,7 +460,8 @@ def test_dashboard_session_makes_no_connection_and_listens_on_loopback_only(tmp_
 
         # every listening socket of the dashboard (the CLI and its Streamlit child) is on loopback
         family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
-        listening = [c for p in family for c in p.net_connections(kind="inet")
+        listening = [c for p in family
+                     for c in getattr(p, "net_connections", getattr(p, "connections", None))(kind="inet")
                      if c.status == psutil.CONN_LISTEN]
         assert any(c.laddr.port == port for c in listening), listening
         assert all(c.laddr.ip in ("127.0.0.1", "::1") for c in listening), listening
