@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from dataclasses import dataclass, field
 from datetime import UTC
 
 import defusedxml
@@ -170,13 +171,18 @@ def _declare_missing_prefixes(text: str) -> str:
 def safe_xml_text(data: bytes, name: str, error=GpxError) -> str:
     """The document as text, after checking it with defusedxml (no DTD, no entities, no external
     references; undeclared prefixes get placeholder declarations).  Raises ``error`` in plain words."""
+    return safe_xml_root(data, name, error)[0]
+
+
+def safe_xml_root(data: bytes, name: str, error=GpxError):
+    """Like :func:`safe_xml_text`, and also the root element of that one safe parse."""
     text = _decode(data, name).lstrip("\ufeff \t\r\n")
     if not text:
         raise error(name, "the file is empty")
     for attempt in range(2):
         try:
-            DET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-            return text
+            root = DET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+            return text, root
         except defusedxml.DefusedXmlException as exc:
             raise error(name, "the file contains XML declarations (DTD or entities) that watch files never "
                               "use; refused for safety") from exc
@@ -196,9 +202,14 @@ def _local(tag) -> str:
 
 
 def _ext_values(point) -> tuple[float, float, float]:
-    """(heart rate, cadence, speed) from a point's extensions; NaN where absent."""
+    """(heart rate, cadence, speed) from a gpxpy point's extensions; NaN where absent."""
+    return _ext_values_of(point.extensions or ())
+
+
+def _ext_values_of(extensions) -> tuple[float, float, float]:
+    """(heart rate, cadence, speed) from extension elements (searched recursively); NaN where absent."""
     hr = cad = speed = math.nan
-    for ext in point.extensions or ():
+    for ext in extensions:
         for el in ext.iter():
             tag = _local(el.tag)
             if tag not in _HR_TAGS and tag not in _CAD_TAGS and tag not in _SPEED_TAGS:
@@ -238,47 +249,158 @@ def _unix(t) -> float:
         return math.nan
 
 
-def read_gpx(src, name: str | None = None) -> Activity:
-    """Read a GPX track (path, bytes or binary file object) into an :class:`Activity`.
+@dataclass
+class _Points:
+    """Track points in file order, as plain lists (NaN where a value is absent)."""
 
-    Raises :class:`GpxError` for invalid or unsafe XML and :class:`NotAnActivity` for waypoints-only,
-    route-only, empty files and tracks without times.  ``Summary.id`` is the sha256 hex of the bytes.
-    """
-    data, name = source_bytes(src, name)
-    content_hash = hashlib.sha256(data).hexdigest()
-    text = safe_xml_text(data, name, GpxError)
+    lat: list = field(default_factory=list)
+    lon: list = field(default_factory=list)
+    ele: list = field(default_factory=list)
+    t: list = field(default_factory=list)
+    hr: list = field(default_factory=list)
+    cad: list = field(default_factory=list)
+    spd: list = field(default_factory=list)
+    seg_id: list = field(default_factory=list)
+    track_type: str | None = None
+    creator: str | None = None
+    has_routes: bool = False
+    has_waypoints: bool = False
+
+
+class _Declined(Exception):
+    """The fast path does not handle this document; gpxpy reads it."""
+
+
+_GPX_NAMESPACES = ("http://www.topografix.com/GPX/1/1", "http://www.topografix.com/GPX/1/0")
+
+
+def _points_fast(root) -> _Points:
+    """Track points straight from the (already defused) ElementTree of a GPX 1.0/1.1 document.
+
+    Several times faster than building gpxpy's object tree, which matters for years of Strava GPX.  It
+    declines (:class:`_Declined`) anything not plainly standard, so gpxpy stays the reference; the
+    differential test checks both give the same activity."""
+    tag = root.tag if isinstance(root.tag, str) else ""
+    ns = tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+    if _local(tag) != "gpx" or ns not in _GPX_NAMESPACES:
+        raise _Declined("not a GPX 1.0/1.1 document")
+    q = "{" + ns + "}"
+    pts = _Points(creator=root.get("creator") or None)
+    pts.has_routes = any(len(r.findall(q + "rtept")) for r in root.findall(q + "rte"))
+    pts.has_waypoints = root.find(q + "wpt") is not None
+    times: list[str | None] = []
+    seg_counter = -1
+    for trk in root.findall(q + "trk"):
+        if pts.track_type is None:
+            type_el = trk.find(q + "type")
+            if type_el is not None and (type_el.text or "").strip():
+                pts.track_type = type_el.text.strip()
+        for seg in trk.findall(q + "trkseg"):
+            seg_counter += 1
+            for p in seg.findall(q + "trkpt"):
+                try:
+                    lat, lon = float(p.attrib["lat"]), float(p.attrib["lon"])
+                except (KeyError, ValueError) as exc:
+                    raise _Declined("a point without a readable position") from exc
+                pts.lat.append(_finite_or_nan(lat, 90.0))
+                pts.lon.append(_finite_or_nan(lon, 180.0))
+                ele = p.find(q + "ele")
+                pts.ele.append(_finite_or_nan(ele.text, 20_000.0) if ele is not None else math.nan)
+                t_el = p.find(q + "time")
+                times.append((t_el.text or "").strip() or None if t_el is not None else None)
+                ext = p.find(q + "extensions")
+                h, c, sp = _ext_values_of(ext) if ext is not None else (math.nan, math.nan, math.nan)
+                if math.isnan(sp):
+                    speed_el = p.find(q + "speed")  # GPX 1.0
+                    if speed_el is not None:
+                        sp = _finite_or_nan(speed_el.text, 1000.0)
+                pts.hr.append(h)
+                pts.cad.append(c)
+                pts.spd.append(sp)
+                pts.seg_id.append(seg_counter)
+    pts.t = _parse_times(times)
+    return pts
+
+
+def _parse_times(times: list[str | None]) -> list[float]:
+    """ISO 8601 texts -> Unix seconds (naive = UTC, as GPX times are); declines on any other format."""
+    present = [x for x in times if x is not None]
+    if not present:
+        return [math.nan] * len(times)
+    try:
+        parsed = pd.to_datetime(pd.Series(present, dtype=object), utc=True, format="ISO8601")
+        # seconds since the epoch in the parse's own resolution (year 9999 does not fit in nanoseconds)
+        epoch = pd.Timestamp(0, tz="UTC").as_unit(parsed.dt.unit)
+        seconds = (parsed - epoch).dt.total_seconds().tolist()
+    except (ValueError, TypeError, OverflowError) as exc:  # OutOfBoundsDatetime is a ValueError
+        raise _Declined("times not in plain ISO 8601") from exc
+    out, it = [], iter(seconds)
+    for x in times:
+        out.append(next(it) if x is not None else math.nan)
+    return out
+
+
+def _points_gpxpy(text: str, name: str) -> _Points:
+    """Track points through gpxpy (the reference reader; handles every GPX variant it knows)."""
     try:
         gpx = gpxpy.parse(text)
     except gpxpy.gpx.GPXException as exc:
         raise GpxError(name, f"the file is not valid GPX ({exc})") from exc
     except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
         raise GpxError(name, f"the file is not valid GPX ({exc})") from exc
-
-    if not any(seg.points for trk in gpx.tracks for seg in trk.segments):
-        if gpx.routes and any(r.points for r in gpx.routes):
-            raise NotAnActivity(name, "a route (a planned course), not a recorded activity")
-        if gpx.waypoints:
-            raise NotAnActivity(name, "only waypoints (marked places), not a recorded activity")
-        raise NotAnActivity(name, "an empty GPX file (no track points)")
-
+    pts = _Points(
+        creator=gpx.creator or None,
+        track_type=next((trk.type for trk in gpx.tracks if trk.type), None),
+        has_routes=bool(gpx.routes and any(r.points for r in gpx.routes)),
+        has_waypoints=bool(gpx.waypoints),
+    )
     # one running segment id across tracks so distance never jumps between segments
-    lat, lon, ele, t, hr, cad, spd, seg_id = [], [], [], [], [], [], [], []
     seg_counter = -1
     for trk in gpx.tracks:
         for seg in trk.segments:
             seg_counter += 1
             for p in seg.points:
-                lat.append(_finite_or_nan(p.latitude, 90.0))
-                lon.append(_finite_or_nan(p.longitude, 180.0))
-                ele.append(_finite_or_nan(p.elevation, 20_000.0))
-                t.append(_unix(p.time))
-                h, c, s = _ext_values(p)
-                if math.isnan(s):
-                    s = _finite_or_nan(p.speed, 1000.0)
-                hr.append(h)
-                cad.append(c)
-                spd.append(s)
-                seg_id.append(seg_counter)
+                pts.lat.append(_finite_or_nan(p.latitude, 90.0))
+                pts.lon.append(_finite_or_nan(p.longitude, 180.0))
+                pts.ele.append(_finite_or_nan(p.elevation, 20_000.0))
+                pts.t.append(_unix(p.time))
+                h, c, sp = _ext_values(p)
+                if math.isnan(sp):
+                    sp = _finite_or_nan(p.speed, 1000.0)
+                pts.hr.append(h)
+                pts.cad.append(c)
+                pts.spd.append(sp)
+                pts.seg_id.append(seg_counter)
+    return pts
+
+
+def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
+    """Read a GPX track (path, bytes or binary file object) into an :class:`Activity`.
+
+    Raises :class:`GpxError` for invalid or unsafe XML and :class:`NotAnActivity` for waypoints-only,
+    route-only, empty files and tracks without times.  ``Summary.id`` is the sha256 hex of the bytes.
+    ``fast=False`` forces gpxpy (the fast ElementTree path declines anything unusual by itself).
+    """
+    data, name = source_bytes(src, name)
+    content_hash = hashlib.sha256(data).hexdigest()
+    text, root = safe_xml_root(data, name, GpxError)
+    pts = None
+    if fast:
+        try:
+            pts = _points_fast(root)
+        except _Declined:
+            pts = None
+    if pts is None:
+        pts = _points_gpxpy(text, name)
+
+    if not pts.lat:
+        if pts.has_routes:
+            raise NotAnActivity(name, "a route (a planned course), not a recorded activity")
+        if pts.has_waypoints:
+            raise NotAnActivity(name, "only waypoints (marked places), not a recorded activity")
+        raise NotAnActivity(name, "an empty GPX file (no track points)")
+
+    lat, lon, ele, t, hr, cad, spd, seg_id = pts.lat, pts.lon, pts.ele, pts.t, pts.hr, pts.cad, pts.spd, pts.seg_id
     lat_a, lon_a, t_a = np.asarray(lat, float), np.asarray(lon, float), np.asarray(t, float)
     seg_a = np.asarray(seg_id)
     # e.g. 1901 dates written by broken converters
@@ -307,8 +429,7 @@ def read_gpx(src, name: str | None = None) -> Activity:
         dk = np.full(len(keep), np.nan)
         speed = file_speed
 
-    track_type = next((trk.type for trk in gpx.tracks if trk.type), None)
-    sport = sport_from_type(track_type)
+    sport = sport_from_type(pts.track_type)
     inferred = sport is None
     if inferred:
         sport = infer_sport(speed)
@@ -348,7 +469,7 @@ def read_gpx(src, name: str | None = None) -> Activity:
         avg_hr_bpm=s["avg_hr_bpm"],
         max_hr_bpm=s["max_hr_bpm"],
         avg_cadence_spm=s["avg_cadence_spm"],
-        device=(gpx.creator or None),
+        device=pts.creator,
         partial=False,
         sport_inferred=inferred,
         hr_seconds_by_bpm=s["hr_seconds_by_bpm"],
