@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import xml.etree.ElementTree as ET  # only for documents without a DTD: see safe_xml_root
 from dataclasses import dataclass, field
 from datetime import UTC
 
@@ -139,6 +140,7 @@ def moving_time_s(samples: pd.DataFrame, *, max_interval_s: float = MAX_MOVING_I
 
 _PREFIX_USE = re.compile(r"</?([A-Za-z_][\w.-]*):[A-Za-z_]")
 _PREFIX_DECL = re.compile(r"xmlns:([A-Za-z_][\w.-]*)\s*=")
+_DTD_MARK = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _ENCODING = re.compile(rb"""^[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
@@ -179,14 +181,21 @@ def safe_xml_root(data: bytes, name: str, error=GpxError):
     text = _decode(data, name).lstrip("\ufeff \t\r\n")
     if not text:
         raise error(name, "the file is empty")
+    # Entities (billion laughs, external files or URLs) can only be declared in a DTD.  A document with
+    # no DTD at all is parsed with the C parser (ten times faster); anything with one goes to defusedxml,
+    # which refuses it.
+    has_dtd = _DTD_MARK.search(text) is not None
     for attempt in range(2):
         try:
-            root = DET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+            if has_dtd:
+                root = DET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+            else:
+                root = ET.fromstring(text)
             return text, root
         except defusedxml.DefusedXmlException as exc:
             raise error(name, "the file contains XML declarations (DTD or entities) that watch files never "
                               "use; refused for safety") from exc
-        except DET.ParseError as exc:
+        except (DET.ParseError, ET.ParseError) as exc:
             if attempt == 0 and "unbound prefix" in str(exc):
                 text = _declare_missing_prefixes(text)
                 continue
@@ -206,13 +215,26 @@ def _ext_values(point) -> tuple[float, float, float]:
     return _ext_values_of(point.extensions or ())
 
 
+_TAG_KIND: dict[str, int] = {}  # element tag -> 0 heart rate, 1 cadence, 2 speed, -1 other (tags repeat)
+
+
+def _tag_kind(tag) -> int:
+    kind = _TAG_KIND.get(tag)
+    if kind is None:
+        local = _local(tag)
+        kind = 0 if local in _HR_TAGS else 1 if local in _CAD_TAGS else 2 if local in _SPEED_TAGS else -1
+        if isinstance(tag, str) and len(_TAG_KIND) < 10_000:
+            _TAG_KIND[tag] = kind
+    return kind
+
+
 def _ext_values_of(extensions) -> tuple[float, float, float]:
     """(heart rate, cadence, speed) from extension elements (searched recursively); NaN where absent."""
-    hr = cad = speed = math.nan
+    found = [math.nan, math.nan, math.nan]
     for ext in extensions:
         for el in ext.iter():
-            tag = _local(el.tag)
-            if tag not in _HR_TAGS and tag not in _CAD_TAGS and tag not in _SPEED_TAGS:
+            kind = _tag_kind(el.tag)
+            if kind < 0 or found[kind] == found[kind]:  # other tag, or already set: the first value wins
                 continue
             try:
                 v = float((el.text or "").strip())
@@ -220,13 +242,8 @@ def _ext_values_of(extensions) -> tuple[float, float, float]:
                 continue
             if not math.isfinite(v) or abs(v) > 1000:
                 continue
-            if tag in _HR_TAGS and math.isnan(hr):
-                hr = v
-            elif tag in _CAD_TAGS and math.isnan(cad):
-                cad = v
-            elif tag in _SPEED_TAGS and math.isnan(speed):
-                speed = v
-    return hr, cad, speed
+            found[kind] = v
+    return found[0], found[1], found[2]
 
 
 def _finite_or_nan(value, max_abs: float) -> float:
@@ -289,6 +306,8 @@ def _points_fast(root) -> _Points:
     pts.has_routes = any(len(r.findall(q + "rtept")) for r in root.findall(q + "rte"))
     pts.has_waypoints = root.find(q + "wpt") is not None
     times: list[str | None] = []
+    t_ele, t_time, t_ext, t_speed, t_trkpt = q + "ele", q + "time", q + "extensions", q + "speed", q + "trkpt"
+    nan = math.nan
     seg_counter = -1
     for trk in root.findall(q + "trk"):
         if pts.track_type is None:
@@ -297,23 +316,29 @@ def _points_fast(root) -> _Points:
                 pts.track_type = type_el.text.strip()
         for seg in trk.findall(q + "trkseg"):
             seg_counter += 1
-            for p in seg.findall(q + "trkpt"):
+            for p in seg.findall(t_trkpt):
                 try:
                     lat, lon = float(p.attrib["lat"]), float(p.attrib["lon"])
                 except (KeyError, ValueError) as exc:
                     raise _Declined("a point without a readable position") from exc
-                pts.lat.append(_finite_or_nan(lat, 90.0))
-                pts.lon.append(_finite_or_nan(lon, 180.0))
-                ele = p.find(q + "ele")
-                pts.ele.append(_finite_or_nan(ele.text, 20_000.0) if ele is not None else math.nan)
-                t_el = p.find(q + "time")
-                times.append((t_el.text or "").strip() or None if t_el is not None else None)
-                ext = p.find(q + "extensions")
-                h, c, sp = _ext_values_of(ext) if ext is not None else (math.nan, math.nan, math.nan)
-                if math.isnan(sp):
-                    speed_el = p.find(q + "speed")  # GPX 1.0
-                    if speed_el is not None:
-                        sp = _finite_or_nan(speed_el.text, 1000.0)
+                ele = time_text = ext = speed = None
+                for child in p:  # one pass over the point's children instead of a find() each
+                    tag = child.tag
+                    if tag == t_ele:
+                        ele = child.text
+                    elif tag == t_time:
+                        time_text = child.text
+                    elif tag == t_ext:
+                        ext = child
+                    elif tag == t_speed:
+                        speed = child.text
+                pts.lat.append(lat if -90.0 <= lat <= 90.0 else nan)  # also NaN for nan/inf
+                pts.lon.append(lon if -180.0 <= lon <= 180.0 else nan)
+                pts.ele.append(_finite_or_nan(ele, 20_000.0) if ele is not None else nan)
+                times.append((time_text or "").strip() or None)
+                h, c, sp = _ext_values_of(ext) if ext is not None else (nan, nan, nan)
+                if sp != sp and speed is not None:  # NaN: GPX 1.0's <speed>
+                    sp = _finite_or_nan(speed, 1000.0)
                 pts.hr.append(h)
                 pts.cad.append(c)
                 pts.spd.append(sp)
