@@ -306,6 +306,9 @@ def _points_fast(root) -> _Points:
     pts.has_routes = any(len(r.findall(q + "rtept")) for r in root.findall(q + "rte"))
     pts.has_waypoints = root.find(q + "wpt") is not None
     times: list[str | None] = []
+    ele_texts: list = []
+    ext_texts: list[list] = [[], [], []]  # heart rate, cadence, speed: first text of each per point
+    speed_texts: list = []  # GPX 1.0's <speed>
     t_ele, t_time, t_ext, t_speed, t_trkpt = q + "ele", q + "time", q + "extensions", q + "speed", q + "trkpt"
     nan = math.nan
     seg_counter = -1
@@ -321,7 +324,8 @@ def _points_fast(root) -> _Points:
                     lat, lon = float(p.attrib["lat"]), float(p.attrib["lon"])
                 except (KeyError, ValueError) as exc:
                     raise _Declined("a point without a readable position") from exc
-                ele = time_text = ext = speed = None
+                ele = time_text = speed = None
+                found = [None, None, None]
                 for child in p:  # one pass over the point's children instead of a find() each
                     tag = child.tag
                     if tag == t_ele:
@@ -329,22 +333,44 @@ def _points_fast(root) -> _Points:
                     elif tag == t_time:
                         time_text = child.text
                     elif tag == t_ext:
-                        ext = child
+                        for el in child.iter():
+                            kind = _tag_kind(el.tag)
+                            if kind >= 0:
+                                if found[kind] is not None:
+                                    # several values of one kind: gpxpy's path picks the first valid one
+                                    raise _Declined("repeated extension values")
+                                found[kind] = el.text
                     elif tag == t_speed:
                         speed = child.text
                 pts.lat.append(lat if -90.0 <= lat <= 90.0 else nan)  # also NaN for nan/inf
                 pts.lon.append(lon if -180.0 <= lon <= 180.0 else nan)
-                pts.ele.append(_finite_or_nan(ele, 20_000.0) if ele is not None else nan)
+                ele_texts.append(ele)
                 times.append((time_text or "").strip() or None)
-                h, c, sp = _ext_values_of(ext) if ext is not None else (nan, nan, nan)
-                if sp != sp and speed is not None:  # NaN: GPX 1.0's <speed>
-                    sp = _finite_or_nan(speed, 1000.0)
-                pts.hr.append(h)
-                pts.cad.append(c)
-                pts.spd.append(sp)
+                ext_texts[0].append(found[0])
+                ext_texts[1].append(found[1])
+                ext_texts[2].append(found[2])
+                speed_texts.append(speed)
                 pts.seg_id.append(seg_counter)
+    pts.ele = _floats(ele_texts, 20_000.0)
+    pts.hr = _floats(ext_texts[0], 1000.0)
+    pts.cad = _floats(ext_texts[1], 1000.0)
+    ext_speed = _floats(ext_texts[2], 1000.0)
+    file_speed = _floats(speed_texts, 1000.0)
+    pts.spd = np.where(np.isnan(ext_speed), file_speed, ext_speed).tolist()
     pts.t = _parse_times(times)
     return pts
+
+
+def _floats(texts: list, max_abs: float) -> np.ndarray:
+    """Texts (or None) -> float64, NaN where absent, unreadable, infinite or beyond +-max_abs (as
+    :func:`_finite_or_nan`, but vectorised when every text is a plain number)."""
+    try:
+        values = np.array(["nan" if t is None else t for t in texts], dtype="float64")
+    except (ValueError, TypeError, OverflowError):
+        values = np.array([_finite_or_nan(t, max_abs) for t in texts], dtype="float64")
+    with np.errstate(invalid="ignore"):
+        values[~(np.abs(values) <= max_abs)] = np.nan
+    return values
 
 
 def _parse_times(times: list[str | None]) -> list[float]:
