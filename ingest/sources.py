@@ -411,7 +411,7 @@ def _iter_zip(data: bytes, shown: str, limits: Limits, depth: int, budget: _Budg
         for info in sorted(infos, key=lambda i: i.filename):
             if budget.exhausted:
                 return
-            if info.is_dir():
+            if info.filename.endswith("/"):  # a folder (ZipInfo.is_dir() fails on an empty name)
                 continue
             inner = _safe_member_name(info.filename)
             member_shown = f"{shown}/{info.filename}"
