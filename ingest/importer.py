@@ -32,7 +32,7 @@ from pathlib import Path
 
 from ingest.canonical import Activity, empty_samples
 from ingest.errors import IngestError, NotAnActivity
-from ingest.store import Store, samples_richness
+from ingest.store import Store, compress_original, samples_richness
 
 #: Files a worker holds at most: the one it reads and the ones queued in its pipe behind it.
 QUEUE_DEPTH: int = 2
@@ -86,10 +86,13 @@ def _timeout_message(timeout_s: float) -> str:
 
 def _decode(reader: Reader | None, name: str, data: bytes) -> tuple:
     """Read one file; returns a small picklable tuple (never raises):
-    ``("ok", summary, richness, n_samples)``, ``("skipped", reason)`` or ``("failed", reason)``."""
+    ``("ok", summary, richness, n_samples, compressed_original)``, ``("skipped", reason)`` or
+    ``("failed", reason)``.  The original is compressed here, in the worker, so the single writer stays
+    light."""
     try:
         activity = (reader or _default_reader)(data, name)
-        return ("ok", activity.summary, samples_richness(activity.samples), int(len(activity.samples)))
+        return ("ok", activity.summary, samples_richness(activity.samples), int(len(activity.samples)),
+                compress_original(data, activity.summary.format))
     except NotAnActivity as exc:
         return ("skipped", exc.reason)
     except IngestError as exc:
@@ -282,12 +285,13 @@ class _Batch:
         if kind == "failed":
             self.report(Outcome(name, "failed", result[1]))
             return
-        _, summary, richness, n_samples = result
+        _, summary, richness, n_samples, compressed = result
         if self._no_samples is None:
             self._no_samples = empty_samples()
         try:
             res = self.store.add_activity(Activity(summary, self._no_samples), data, name,
-                                          richness=richness, n_samples=n_samples)
+                                          richness=richness, n_samples=n_samples, compressed=compressed,
+                                          content_hash=digest)
         except Exception as exc:  # noqa: BLE001 - reported per file, the batch goes on
             self.report(Outcome(name, "failed", f"could not be saved ({type(exc).__name__}: {exc})"))
             return

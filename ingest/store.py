@@ -497,12 +497,16 @@ class Store:
         *,
         richness: int | None = None,
         n_samples: int | None = None,
+        compressed: bytes | None = None,
+        content_hash: str | None = None,
     ) -> StoreResult:
         """Add one imported file and its activity, in one transaction.
 
         ``original``: the file's bytes (kept gzip-compressed, for the detail view and so nothing the
         runner gave is lost).  ``richness``: how many sample channels the file carried (default: counted
-        from ``activity.samples``, else estimated from the summary).
+        from ``activity.samples``, else estimated from the summary).  ``compressed``: the original already
+        made by :func:`compress_original` and ``content_hash`` its sha256 hex, when the caller has them
+        (the importer's workers compress in parallel, keeping this single writer light).
 
         Dedup: a file whose sha256 is known is a ``duplicate``.  Otherwise an activity of the same sport
         family whose time span overlaps this one by >= :data:`SAME_RUN_OVERLAP_FRAC` of the shorter is
@@ -512,7 +516,7 @@ class Store:
         """
         s = activity.summary
         original = bytes(original)
-        content_hash = hashlib.sha256(original).hexdigest()
+        content_hash = content_hash or hashlib.sha256(original).hexdigest()
         if richness is None:
             richness = samples_richness(activity.samples) if activity.samples is not None and len(
                 activity.samples) else summary_richness(s)
@@ -546,7 +550,8 @@ class Store:
                 )
                 conn.execute(
                     "INSERT INTO originals (content_hash, file_name, data, size_bytes) VALUES (?, ?, ?, ?)",
-                    (content_hash, name, compress_original(original, s.format), len(original)),
+                    (content_hash, name, compressed if compressed is not None else compress_original(original, s.format),
+                     len(original)),
                 )
 
             if match:
