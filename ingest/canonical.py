@@ -208,12 +208,13 @@ def positive_ascent_m(elevation_m: np.ndarray, min_step_m: float = 1.0) -> float
     return total
 
 
-def summarize_samples(samples: pd.DataFrame) -> dict:
+def summarize_samples(samples: pd.DataFrame, *, with_ascent: bool = True) -> dict:
     """Summary figures derived from samples alone (used when a file carries no totals of its own).
 
     Returns keys ``start_utc``, ``elapsed_s``, ``moving_s``, ``distance_m``, ``ascent_m``,
     ``avg_hr_bpm``, ``max_hr_bpm``, ``avg_cadence_spm``, the running-dynamics averages and
     ``hr_seconds_by_bpm``.  Averages are over moving samples; a missing channel gives NaN.
+    ``with_ascent=False`` skips the (sequential, slowest) climb sum when the file carries its own total.
     """
     if samples.empty:
         raise ValueError("no samples")
@@ -235,7 +236,7 @@ def summarize_samples(samples: pd.DataFrame) -> dict:
         "elapsed_s": float((t[-1] - t[0]).total_seconds()),
         "moving_s": float(dt[moving].sum()),
         "distance_m": _distance_covered_m(dist),
-        "ascent_m": positive_ascent_m(col["elevation_m"]),
+        "ascent_m": positive_ascent_m(col["elevation_m"]) if with_ascent else float("nan"),
         "avg_hr_bpm": _nanmean(col["heart_rate_bpm"][moving]),
         "max_hr_bpm": _nanmax(col["heart_rate_bpm"]),
         "avg_cadence_spm": _nanmean(col["cadence_spm"][moving]),

@@ -380,7 +380,8 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
         )
     else:
         samples = empty_samples()
-    from_samples = summarize_samples(samples) if not samples.empty else {}
+    session_has_ascent = session is not None and _finite(session.get("total_ascent_m"))
+    from_samples = summarize_samples(samples, with_ascent=not session_has_ascent) if not samples.empty else {}
 
     def pick(session_key: str, sample_key: str) -> float:
         value = session.get(session_key) if session is not None else None
