@@ -36,6 +36,11 @@ CROSS_TRAINING = ("cycling", "swimming", "elliptical", "deep-water running")
 WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}
 
 
+def count_words(n: int, noun: str) -> str:
+    """"one run", "two runs" (numbers above seven as digits)."""
+    return f"{WORDS.get(n, n)} {noun}{'' if n == 1 else 's'}"
+
+
 @dataclass
 class Plan:
     """Next week's plan.  Distances in km (None: no number given, e.g. for red flags)."""
@@ -137,11 +142,11 @@ def history(weekly: pd.DataFrame | None, runs: pd.DataFrame | None, as_of,
 
 
 def _surface_advice(h: _History, n_runs: int | None) -> str:
-    k = WORDS.get(min(2, n_runs or 2), "two")
+    k = count_words(min(2, n_runs or 2), "run")
     if h.soft_surfaces:
         where = " or ".join(h.soft_surfaces)
-        return f"move {k} runs to {where} (softer surfaces lower impact at the shin; no study links surface to back pain)"
-    return (f"if you can, move {k} runs to softer ground (grass, trail, a track) or a treadmill "
+        return f"move {k} to {where} (softer surfaces lower impact at the shin; no study links surface to back pain)"
+    return (f"if you can, move {k} to softer ground (grass, trail, a track) or a treadmill "
             "(softer surfaces lower impact at the shin; no study links surface to back pain)")
 
 
@@ -295,9 +300,10 @@ def headline(plan: Plan) -> str:
     if plan.max_run_km is not None:
         parts.append(f"longest run ≤ {format_distance(plan.max_run_km, u)}")
     if plan.status == "red" and plan.runs:
-        parts.append(f"at most {WORDS.get(plan.runs, plan.runs)} runs with a rest day between")
+        parts.append("one run" if plan.runs == 1 else
+                     f"at most {count_words(plan.runs, 'run')} with a rest day between")
     if plan.surface:
-        parts.append(f"{WORDS.get(min(2, plan.runs or 2), 'two')} runs on soft ground")
+        parts.append(f"{count_words(min(2, plan.runs or 2), 'run')} on soft ground")
     if plan.intensity and plan.intensity.startswith("easy"):
         parts.append("easy only" if plan.status == "red" else "no intervals")
     body = ", ".join(parts)

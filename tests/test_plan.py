@@ -169,3 +169,11 @@ def test_pain_without_any_runs_keeps_its_status():
     assert plan.status == "red" and plan.max_week_km is None and plan.stop_running
     assert plan.message.startswith("Stop running until walking is pain-free")
     assert any("not enough history" in r for r in plan.reasons)
+
+
+def test_headline_counts_read_as_english():
+    from metrics.plan import count_words
+
+    assert count_words(1, "run") == "one run"
+    assert count_words(2, "run") == "two runs"
+    assert count_words(9, "run") == "9 runs"
