@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -113,6 +114,10 @@ class PeakMemory:
         return self.peak_bytes / 2**20
 
 
+def count_statuses(outcomes) -> dict[str, int]:
+    return dict(Counter(o.status for o in outcomes))
+
+
 def fitparse_import(paths: list[Path], db: Path, workers: int) -> tuple[float, dict]:
     """The same import with FIT decoded by fitparse: seconds and outcome counts."""
     from benchmarks.fitparse_baseline import fitparse_reader
@@ -121,10 +126,7 @@ def fitparse_import(paths: list[Path], db: Path, workers: int) -> tuple[float, d
         t0 = time.perf_counter()
         outcomes = import_paths(store, paths, workers=workers, reader=fitparse_reader, timeout_s=600)
         seconds = time.perf_counter() - t0
-    counts: dict[str, int] = {}
-    for o in outcomes:
-        counts[o.status] = counts.get(o.status, 0) + 1
-    return seconds, counts
+    return seconds, count_statuses(outcomes)
 
 
 def main(argv=None) -> int:
@@ -150,9 +152,7 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             outcomes = import_paths(store, [tmp / "history"], workers=args.workers)
             cold_s = time.perf_counter() - t0
-        counts: dict[str, int] = {}
-        for o in outcomes:
-            counts[o.status] = counts.get(o.status, 0) + 1
+        counts = count_statuses(outcomes)
         print(f"cold import:  {cold_s:6.2f} s  ({len(outcomes) / cold_s:6.1f} files/s, "
               f"{size_mb / cold_s:5.1f} MB/s)  outcomes {counts}")
         print(f"peak memory:  {mem.peak_mb:6.0f} MB (import process + workers)")
@@ -161,9 +161,7 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             again = import_paths(store, [tmp / "history"], workers=args.workers)
             re_s = time.perf_counter() - t0
-        re_counts: dict[str, int] = {}
-        for o in again:
-            re_counts[o.status] = re_counts.get(o.status, 0) + 1
+        re_counts = count_statuses(again)
         print(f"re-import:    {re_s:6.2f} s  outcomes {re_counts}")
 
         # The baseline: the same import (same importer, workers, store and builder) with FIT decoded by

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -13,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.settings import Settings
+from ingest.store import Rule
 from metrics import detector, thresholds
 from metrics.detector import Alert, evaluate
 from metrics.rules import RULE_METRICS, evaluate_rules, rule_metric
@@ -65,16 +65,7 @@ def make_pain(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(recs, columns=cols)
 
 
-@dataclass
-class FakeRule:
-    id: int | None
-    metric: str
-    threshold: float
-    op: str = ">"
-    scope: str = "week"
-    enabled: bool = True
-    label: str = ""
-    origin: str = "user"
+FakeRule = Rule  # the store's own rule type
 
 
 def steady_runs(as_of: date = AS_OF, weeks: int = 6, long_km: float = 12.0) -> list[tuple]:
