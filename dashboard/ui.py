@@ -12,44 +12,31 @@ data is a dictionary look-up after the first render.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import math
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.cmd_app import MAX_UPLOAD_MB  # noqa: F401  (shown on the Import page)
+from ingest import demo as demo_mod
+from ingest import errors, sources
+from ingest import store as store_mod
+from metrics import daily as daily_mod
+from metrics import detector
+from metrics import report as report_mod
+from metrics import rules as rules_mod
+from metrics import spike as spike_mod
 from metrics import units as units_mod
+from metrics import weekly as weekly_mod
 from metrics.thresholds import NOT_MEDICAL_ADVICE
 
 KM_PER_MILE = units_mod.KM_PER_MI
 
 
 # --- which store -------------------------------------------------------------------------------------
-
-
-def _module(name: str):
-    """The module ``name``, or None while a colleague has not landed it yet."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
-def require(*modules: str) -> list:
-    """Import ``modules`` or show a plain "not available yet" note and stop the page."""
-    found = [_module(m) for m in modules]
-    missing = [m for m, mod in zip(modules, found, strict=True) if mod is None]
-    if missing:
-        st.info(f"This part of loadwatch is not available yet (waiting for: {', '.join(missing)}).")
-        st.stop()
-    return found
-
-
-def _store_module():
-    return require("ingest.store")[0]
 
 
 def demo_requested() -> bool:
@@ -59,7 +46,6 @@ def demo_requested() -> bool:
 def db_path() -> Path:
     """The store this session shows: the demo store after "Load demo data", else ``$LOADWATCH_DB`` /
     the default (``loadwatch dashboard --demo`` points ``$LOADWATCH_DB`` at the demo store)."""
-    store_mod = _store_module()
     if st.session_state.get("use_demo"):
         return Path(store_mod.demo_db_path())
     return Path(store_mod.default_db_path())
@@ -70,14 +56,14 @@ def is_demo(path: Path | None = None) -> bool:
     if demo_requested():
         return True
     try:
-        return Path(path).resolve() == Path(_store_module().demo_db_path()).resolve()
+        return Path(path).resolve() == Path(store_mod.demo_db_path()).resolve()
     except OSError:
         return False
 
 
 def open_store(path: Path | None = None):
     """A fresh :class:`ingest.store.Store` (SQLite connections are per thread; a page run is cheap)."""
-    return _store_module().Store(path or db_path())
+    return store_mod.Store(path or db_path())
 
 
 def store_version(path: Path | None = None) -> tuple:
@@ -141,7 +127,6 @@ def _rules(path: str, version: tuple) -> list:
 
 @st.cache_data(show_spinner="Working out your load...", max_entries=16)
 def _report(path: str, version: tuple, as_of: str | None, weeks: int) -> dict:
-    report_mod = require("metrics.report")[0]
     with open_store(Path(path)) as store:
         return report_mod.build_report(
             store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
@@ -149,21 +134,28 @@ def _report(path: str, version: tuple, as_of: str | None, weeks: int) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _daily(path: str, version: tuple) -> pd.DataFrame:
-    daily_mod = require("metrics.daily")[0]
-    return daily_mod.daily_series(_activities(path, version), _hr_histograms(path, version),
-                                  _settings(path, version))
+def _daily(path: str, version: tuple, today: str) -> pd.DataFrame:
+    # to today, not to the last run: ratios and fitness/fatigue must decay through a break
+    settings = _settings(path, version)
+    acts = _activities(path, version)
+    end = max(pd.Timestamp(today), _last_local_day(acts, settings.timezone))
+    return daily_mod.daily_series(acts, _hr_histograms(path, version), settings, end=end)
+
+
+def _last_local_day(acts: pd.DataFrame, timezone: str) -> pd.Timestamp:
+    if acts.empty:
+        return pd.Timestamp.min
+    return daily_mod.local_starts(acts, timezone).max().normalize()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _weekly(path: str, version: tuple) -> pd.DataFrame:
-    weekly_mod = require("metrics.weekly")[0]
-    return weekly_mod.weekly_table(_daily(path, version), week_start=_settings(path, version).week_start)
+def _weekly(path: str, version: tuple, today: str) -> pd.DataFrame:
+    return weekly_mod.weekly_table(_daily(path, version, today), week_start=_settings(path, version).week_start,
+                                   as_of=pd.Timestamp(today))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _run_table(path: str, version: tuple) -> pd.DataFrame:
-    spike_mod = require("metrics.spike")[0]
     settings = _settings(path, version)
     return spike_mod.run_table(_activities(path, version), settings.timezone,
                                hr_hist=_hr_histograms(path, version), settings=settings)
@@ -198,12 +190,17 @@ def report(as_of: dt.date | None = None, weeks: int = 12) -> dict:
     return _report(*_key(), as_of.isoformat() if as_of else None, weeks)
 
 
+def today() -> dt.date:
+    """The runner's calendar day now, in their configured time zone."""
+    return dt.datetime.now(ZoneInfo(_settings(*_key()).timezone)).date()
+
+
 def daily() -> pd.DataFrame:
-    return _daily(*_key())
+    return _daily(*_key(), today().isoformat())
 
 
 def weekly() -> pd.DataFrame:
-    return _weekly(*_key())
+    return _weekly(*_key(), today().isoformat())
 
 
 def run_table() -> pd.DataFrame:
@@ -282,8 +279,6 @@ def fmt_pct(value) -> str:
 
 def load_demo() -> None:
     """Switch this session to the demo store, writing the demo history into it first if it is empty."""
-    store_mod = _store_module()
-    demo_mod = require("ingest.demo")[0]
     path = Path(store_mod.demo_db_path())
     with store_mod.Store(path) as store:
         if store.activities().empty:
@@ -392,7 +387,6 @@ def red_flag_messages(symptoms) -> list[tuple[str, str]]:
     the detector's own red-flag rule run over just these answers (SCIENCE.md section 11)."""
     if not symptoms:
         return []
-    detector = require("metrics.detector")[0]
     now = dt.datetime.now().replace(microsecond=0)
     one = pd.DataFrame({"id": [0], "at_local": [now], "score": [0], "timing": ["after"],
                         "location": ["lower_back"], "activity_id": [None], "symptoms": [tuple(symptoms)],
@@ -404,8 +398,7 @@ def red_flag_messages(symptoms) -> list[tuple[str, str]]:
 
 
 def _rule_metric(metric: str):
-    rules_mod = _module("metrics.rules")
-    return getattr(rules_mod, "RULE_METRICS", {}).get(metric) if rules_mod else None
+    return rules_mod.RULE_METRICS.get(metric)
 
 
 def metric_label(metric: str) -> str:
@@ -440,8 +433,6 @@ def rule_text(rule: dict, units: str = "km") -> str:
 
 @st.cache_data(show_spinner="Reading the original file...", max_entries=8)
 def _samples(path: str, version: tuple, activity_id: str) -> pd.DataFrame | None:
-    sources = require("ingest.sources")[0]
-    errors = importlib.import_module("ingest.errors")
     with open_store(Path(path)) as store:
         name, data = store.original(activity_id)
     try:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import ui
+from ingest import store as store_mod
+from metrics import rules as rules_mod
 from metrics import units as units_mod
 
 ui.page_start("Alerts")
-store_mod, rules_mod = ui.require("ingest.store", "metrics.rules")
 Rule = store_mod.Rule
 METRICS = list(rules_mod.RULE_METRICS)
 units = ui.settings().units

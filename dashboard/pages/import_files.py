@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ui
+from ingest import importer
 
 ui.page_start("Import")
-(importer,) = ui.require("ingest.importer")
 
 st.markdown(
     "Drop single `.fit`, `.gpx` or `.tcx` files (also as `.gz`), or the whole `.zip` that Garmin Connect "
