@@ -239,6 +239,10 @@ class _Batch:
         self.reader = reader
         self.outcomes: list[Outcome] = []
         self._no_samples = None  # the store gets summaries only; one shared empty frame
+        #: content hash -> name of the first file with those bytes in this batch.  Two copies of one file
+        #: in one upload must not race each other through two workers: the first is read, the copy is a
+        #: duplicate of it, as it would be in a later import.
+        self._first_with_hash: dict[str, str] = {}
 
     def report(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
@@ -271,6 +275,11 @@ class _Batch:
                     self.report(Outcome(item.name, "duplicate", f"already imported ({known['file_name']})",
                                         known["activity_id"]))
                 return None
+            first = self._first_with_hash.get(digest)
+            if first is not None:
+                self.report(Outcome(item.name, "duplicate", f"the same file as {first} in this import"))
+                return None
+            self._first_with_hash[digest] = item.name
             return (item.name, digest, data)
         raise TypeError(f"unexpected source item {item!r}")
 

@@ -240,3 +240,25 @@ def test_files_queued_behind_a_stuck_one_are_not_lost(tmp_path, store):
     assert {n: o.status for n, o in out.items() if n.startswith("slow")} == {f"slow{i}.fit": "failed" for i in range(4)}
     assert all(out[f"t_run{i}.fit"].status == "imported" for i in range(4))
     assert len(store.activities()) == 4
+
+
+def test_two_copies_in_one_batch_first_is_imported_copy_is_duplicate(tmp_path):
+    """Identical bytes twice in one upload never race through two workers: the first wins."""
+    from datetime import UTC, datetime
+
+    from ingest.importer import import_files
+    from ingest.store import Store
+    from ingest.synth import SynthRun, fit_bytes
+
+    data = fit_bytes(SynthRun(start_utc=datetime(2024, 3, 4, 7, tzinfo=UTC), duration_s=600, distance_m=2000))
+    with Store(tmp_path / "s.sqlite3") as store:
+        outcomes = import_files(store, [("monday.fit", data), ("again.fit", data), ("monday.fit", data)],
+                                workers=2)
+        by_status = sorted((o.name, o.status) for o in outcomes)
+        assert by_status == [("again.fit", "duplicate"), ("monday.fit", "duplicate"), ("monday.fit", "imported")]
+        imported = next(o for o in outcomes if o.status == "imported")
+        assert imported.name == "monday.fit"
+        # recognised in the batch, before decoding (not by the store after a race through two workers)
+        copies = [o for o in outcomes if o.status == "duplicate"]
+        assert all(o.reason == "the same file as monday.fit in this import" for o in copies)
+        assert len(store.activities()) == 1
