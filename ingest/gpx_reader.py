@@ -170,14 +170,9 @@ def _declare_missing_prefixes(text: str) -> str:
     return text[:m.end()] + decl + text[m.end():]
 
 
-def safe_xml_text(data: bytes, name: str, error=GpxError) -> str:
-    """The document as text, after checking it with defusedxml (no DTD, no entities, no external
-    references; undeclared prefixes get placeholder declarations).  Raises ``error`` in plain words."""
-    return safe_xml_root(data, name, error)[0]
-
-
 def safe_xml_root(data: bytes, name: str, error=GpxError):
-    """Like :func:`safe_xml_text`, and also the root element of that one safe parse."""
+    """The document as text and its root element, from one safe parse: no DTD, no entities, no external
+    references (undeclared prefixes get placeholder declarations).  Raises ``error`` in plain words."""
     text = _decode(data, name).lstrip("\ufeff \t\r\n")
     if not text:
         raise error(name, "the file is empty")

@@ -1,6 +1,7 @@
 """TCX (Garmin Training Center) files -> :class:`~ingest.canonical.Activity`.
 
-Parsed with :mod:`defusedxml` (no DTD, no entities, no external references), tolerant of a leading BOM
+Parsed safely by :func:`ingest.gpx_reader.safe_xml_root` (a document with a DTD is refused, so no entity
+is ever expanded and nothing outside the file is read), tolerant of a leading BOM
 or whitespace, and matching elements by local name so any namespace prefix works.
 
 What a runner gets:
@@ -24,13 +25,12 @@ from __future__ import annotations
 import hashlib
 import math
 
-import defusedxml.ElementTree as DET
 import numpy as np
 import pandas as pd
 
 from ingest.canonical import Activity, Summary, empty_samples, make_samples, summarize_samples
 from ingest.errors import NotAnActivity, TcxError
-from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m, safe_xml_text
+from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m, safe_xml_root
 from ingest.sources import source_bytes
 
 _SPORTS = {"running": "running", "biking": "cycling"}
@@ -109,11 +109,7 @@ def read_tcx(src, name: str | None = None) -> Activity:
     """
     data, name = source_bytes(src, name)
     content_hash = hashlib.sha256(data).hexdigest()
-    text = safe_xml_text(data, name, TcxError)
-    try:
-        root = DET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DET.ParseError as exc:  # pragma: no cover - safe_xml_text already parsed it
-        raise TcxError(name, f"the file is not valid XML ({exc})") from exc
+    _text, root = safe_xml_root(data, name, TcxError)  # the one safe parse (see gpx_reader)
     if _local(root.tag) != "TrainingCenterDatabase":
         raise TcxError(name, "not a TCX file (no TrainingCenterDatabase element)")
 
