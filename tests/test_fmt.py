@@ -1,0 +1,53 @@
+"""The one formatting module: every face says numbers, dates, codes and missing values the same way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+import pytest
+
+from ingest.painlog import LOCATIONS, SYMPTOMS, TIMINGS
+from metrics import fmt
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), pd.NaT, pd.NA, math.inf, ""])
+def test_missing_values_read_as_a_dash(missing):
+    for f in (fmt.day, fmt.distance, fmt.pace, fmt.duration, fmt.number, fmt.pct, fmt.score, fmt.words):
+        if isinstance(missing, str) and f not in (fmt.day, fmt.words):
+            continue
+        assert f(missing) == fmt.MISSING
+
+
+def test_dates_read_as_weekday_day_month_year():
+    assert fmt.day(dt.date(2026, 8, 17)) == "Mon 17 Aug 2026"
+    assert fmt.day("2026-08-17 00:00:00") == "Mon 17 Aug 2026"
+    assert fmt.day_time(pd.Timestamp("2026-08-17 07:05")) == "Mon 17 Aug 2026 07:05"
+    assert fmt.day_range("2026-08-03", "2026-08-16") == "Mon 3 Aug – Sun 16 Aug 2026"
+    assert fmt.day_range("2025-12-29", "2026-01-04") == "Mon 29 Dec 2025 – Sun 4 Jan 2026"
+
+
+def test_every_pain_code_has_plain_words():
+    for vocab, codes in (("timing", TIMINGS), ("location", LOCATIONS), ("symptom", SYMPTOMS)):
+        for code in codes:
+            text = fmt.words(code, vocab)
+            assert "_" not in text
+    assert fmt.words("rest_of_day") == "later in the day"
+    assert fmt.words("return_to_run", "phase") == "return to running"
+    assert fmt.words("personal:7") == "your own rule 7"
+    assert fmt.words("something_new") == "something new"
+
+
+def test_numbers_units_and_paces():
+    assert fmt.distance(10.0, "km") == "10 km"
+    assert fmt.distance(16.09344, "mi") == "10 mi"
+    assert fmt.distance(11.3, "km", cap=True) == "11 km"
+    assert fmt.pace(330, "km") == "5:30 /km"
+    assert fmt.pace(330, "mi") == "8:51 /mi"
+    assert fmt.duration(65) == "1 h 05 min"
+    assert fmt.pct(12.4) == "12%"
+    assert fmt.pct(-5, signed=True) == "−5%"
+    assert fmt.pct(7, signed=True) == "+7%"
+    assert fmt.number(1234.5, 1, "m") == "1,234.5 m"
+    assert fmt.score(4) == "4/10"
