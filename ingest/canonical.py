@@ -87,6 +87,9 @@ class Summary:
     partial: bool = False
     #: True when the sport was inferred (e.g. from speed) because the file did not say.
     sport_inferred: bool = False
+    #: Plain-words notes a runner should see about this file ("cut short after 41 min; 2,010 of about
+    #: 3,300 points kept", "a GPS jump of 1,500 km was left out of the distance").  Never internal codes.
+    warnings: tuple[str, ...] = ()
     #: Seconds spent at each whole bpm (length HR_BINS); None when the file has no heart rate.
     hr_seconds_by_bpm: np.ndarray | None = field(default=None, repr=False)
 
