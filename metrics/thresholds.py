@@ -198,17 +198,26 @@ RED_MAX_RUNS_PER_WEEK = 3
 #: A pain flare-up (for suggested rules): a week whose highest score is at least this (amber or red,
 #: [10]), or that holds a morning when pain had not settled.
 FLARE_UP_MIN_SCORE = PAIN_GREEN_MAX + 1
-#: Suggested rules (loadwatch heuristic): only offered when the runner's own history has at least this
-#: many flare-ups ...
-SUGGEST_MIN_FLARE_UPS = 3
-#: ... and at least this many pain-free weeks to compare with ...
+#: Suggested rules [14]: only offered when the runner's own history has at least this many flare-ups ...
+SUGGEST_MIN_FLARE_UPS = 4
+#: ... at least this many of them after weeks above the suggested threshold [14] ...
+SUGGEST_MIN_FLARE_UPS_ABOVE = 3
+#: ... at least this many pain-free weeks to compare with (loadwatch heuristic) ...
 SUGGEST_MIN_PAIN_FREE_WEEKS = 6
-#: ... and the threshold separates them well: Youden's J = sensitivity + specificity - 1 at least this.
-SUGGEST_MIN_YOUDEN_J = 0.5
+#: ... and a permutation test [14]: shuffle which weeks had a flare-up this many times; the statistic is
+#: the largest Youden's J over every candidate metric and threshold, so the test pays for the search ...
+SUGGEST_PERMUTATIONS = 1000
+#: ... and the pattern must be this unlikely to be chance (p < 0.05) [14].
+SUGGEST_MAX_P = 0.05
+#: Seed of the shuffles: the same history always gives the same suggestions.
+SUGGEST_SEED = 20_260_601
+#: Usual next-morning level for flare-ups [10]: at least this many logged next-morning scores.
+SUGGEST_USUAL_MIN_ENTRIES = 3
 #: At most this many suggestions are shown at once (the strongest first).
 SUGGEST_MAX = 3
 SUGGEST_EVIDENCE = Evidence(
     "personal",
-    "a pattern in your own training and pain log (loadwatch heuristic: at least 3 flare-ups, 6 pain-free "
-    "weeks, Youden's J >= 0.5); an association, not proof of cause",
+    "a pattern in your own training and pain log, unlikely to be chance (at least 4 flare-ups, 3 of them "
+    "after weeks above the threshold; a permutation test over every metric and threshold tried, p < 0.05); "
+    "an association, not proof of cause",
 )
