@@ -1,0 +1,435 @@
+"""Back pain as an episode (issue 11; SCIENCE.md §10-§13), lived day by day through the real command line.
+
+Each scenario is one runner with their own store: weeks of generated FIT files imported with
+``loadwatch import``, check-ins with ``loadwatch pain add``, clinician visits with ``loadwatch pain
+assessed``, and the plan read every evening with ``loadwatch report --json --as-of`` (and ``alerts check``),
+as the runner would read it.  Where the runner follows the plan, they run to its caps (see
+:class:`tests.scenario_helpers.Life`), and no day may then show a spike alert.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.scenario_helpers import (
+    NO_NUMBERS,
+    Life,
+    Runner,
+    longest_caps_km,
+    numbers_in,
+    segments,
+    spike_alerts,
+    weeks_of_runs,
+)
+
+MONDAY = date(2025, 1, 6)
+BASE_WEEKS = 8  # Tue 8 km, Thu 8 km, Sun 12 km: a 28 km week, a 12 km longest run
+BASE_WEEK_KM, BASE_LONG_KM = 28.0, 12.0
+DAY0 = MONDAY + timedelta(days=7 * BASE_WEEKS)  # Mon 3 Mar 2025, the day after the last base run
+RETURN_WEEK = (0.30, 0.50, 0.70, 0.90)  # SCIENCE.md §13
+RETURN_RUN = (0.35, 0.50, 0.70, 0.90)
+
+
+def days(n: int) -> timedelta:
+    return timedelta(days=n)
+
+
+@pytest.fixture
+def runner(tmp_path) -> Runner:
+    r = Runner(tmp_path / "runner")
+    r.run(weeks_of_runs(MONDAY, BASE_WEEKS, 8.0, BASE_LONG_KM))
+    return r
+
+
+def within_rounding(cap: float, limit: float) -> bool:
+    """A cap rounded down from ``limit`` (§12: never above it, steps no coarser than 5%, 0.1 for short runs)."""
+    return limit * 0.95 - 0.1 - 1e-6 <= cap <= limit + 1e-6
+
+
+def no_training_number_anywhere(r: Runner, d: date) -> None:
+    """§11: under an escalation no face shows a training number: JSON caps null, no km/mi figure in the text
+    of ``alerts check``, none in ``report`` beyond the weekly history table and the latest run's own
+    distance."""
+    for payload in (r.report(d), r.check(d)):
+        plan = payload["plan"]
+        assert plan["max_week_km"] is None and plan["max_run_km"] is None, (d, plan)
+    check_text = r.check_text(d)
+    assert numbers_in(check_text) == [], (d, check_text)
+    report_text = r.report_text(d)
+    shown = [line for line in report_text.splitlines()
+             if numbers_in(line) and not (line.startswith("Latest run") and "afe" not in line)]
+    assert shown == [], (d, shown)
+    for text in (check_text, report_text):
+        assert "None" not in text and "nan" not in text.lower().split()
+
+
+# --- red flags stay until assessed -------------------------------------------------------------------------
+
+def test_saddle_numbness_stays_an_emergency_until_assessed_then_returns_stepwise(runner):
+    r = runner
+    flag = DAY0 + days(1)
+    r.pain(flag, 3, "rest_of_day", "saddle_numbness")
+    # the runner feels better and logs it, and even runs once: still no training number
+    for k in (3, 6, 10, 20, 30):
+        r.pain(flag + days(k), 1, "next_morning")
+    for k in (0, 1, 7, 13, 14, 15, 25, 40):
+        d = flag + days(k)
+        plan = r.plan(d)
+        assert plan["phase"] == "emergency", (k, plan)
+        assert plan["phase_since"] == flag.isoformat()
+        assert plan["stop_running"] is True
+        assert plan["step"] is None and plan["steps"] is None
+        no_training_number_anywhere(r, d)
+    # the care message is on the text faces on day 15 too
+    assert "emergency" in r.check_text(flag + days(15)).lower()
+
+    seen = flag + days(41)
+    out = r.assessed(seen, note="GP: no cauda equina")
+    assert seen.isoformat() in out or "assess" in out.lower()
+    rep = r.report(seen)
+    assert rep["assessments"] == [{"id": rep["assessments"][0]["id"], "date": seen.isoformat(),
+                                   "note": "GP: no cauda equina"}]
+    plan = rep["plan"]
+    # no running since the escalation: return to running at step 1, never straight to normal
+    assert (plan["phase"], plan["step"], plan["steps"]) == ("return_to_run", 1, 4), plan
+    assert plan["phase_since"] == seen.isoformat()
+    assert within_rounding(plan["max_week_km"], RETURN_WEEK[0] * BASE_WEEK_KM), plan
+    assert within_rounding(plan["max_run_km"], RETURN_RUN[0] * BASE_LONG_KM), plan
+    assert plan["next_step"]  # plain words: what moves the phase on
+    for k in range(1, 7):  # a step lasts at least 7 days
+        assert r.plan(seen + days(k))["phase"] == "return_to_run"
+    # the history keeps the emergency as a segment of its own
+    segs = r.report(seen + days(3))["phases"]
+    emergency = [s for s in segs if s["phase"] == "emergency"]
+    assert len(emergency) == 1
+    assert emergency[0]["start"] == flag.isoformat() and emergency[0]["end"] == (seen - days(1)).isoformat()
+    assert [s["phase"] for s in segs if s["start"] >= seen.isoformat()][0] == "return_to_run"
+
+    # a new red flag after the assessment opens a new escalation
+    again = seen + days(10)
+    r.pain(again, 2, "rest_of_day", "bladder_bowel")
+    for k in (0, 16):
+        assert r.plan(again + days(k))["phase"] == "emergency"
+        no_training_number_anywhere(r, again + days(k))
+
+
+def test_after_an_assessment_the_return_starts_at_the_step_the_running_already_fits(runner):
+    r = runner
+    flag = DAY0 + days(1)
+    r.pain(flag, 4, "rest_of_day", "radiating_below_knee")
+    assert r.plan(flag + days(20))["phase"] == "see_clinician"
+    no_training_number_anywhere(r, flag + days(20))
+    # ran 5 km once while waiting for the appointment: within step 2 (week <= 14 km, run <= 6 km) not step 1
+    r.run([(flag + days(22), 5.0)])
+    assert r.plan(flag + days(23))["phase"] == "see_clinician"
+    seen = flag + days(24)
+    r.assessed(seen)
+    plan = r.plan(seen)
+    assert plan["phase"] == "return_to_run" and plan["step"] == 2, plan
+    assert within_rounding(plan["max_week_km"], RETURN_WEEK[1] * BASE_WEEK_KM)
+    assert plan["max_run_km"] <= RETURN_RUN[1] * BASE_LONG_KM + 1e-6
+
+
+# --- stop, check-ins, return to running, normal ------------------------------------------------------------
+
+def stop_then_checkins(r: Runner) -> date:
+    """Pain 7/10 during Tuesday's run, two pain-free check-ins on Saturday and Sunday; the day the return
+    to running starts (Sunday)."""
+    hurt = DAY0 + days(1)
+    r.run([(hurt, 8.0)])
+    r.pain(hurt, 7, "during")
+    return hurt
+
+
+def expected_run_cap(life: Life, d: date, frac: float) -> tuple[float, float]:
+    """(low, high) bounds of the run cap in a return step: the step's share of the pre-episode longest, or
+    1.10 x the longest run of the last 23 days if lower (§12, §13), with a one-day tolerance on the window."""
+    caps = [min(frac * BASE_LONG_KM, 1.10 * life.longest_km(d, n)) for n in (23, 24)]
+    return min(caps), max(caps)
+
+
+def test_stop_check_ins_return_steps_then_normal_following_the_plan(runner):
+    r = runner
+    hurt = stop_then_checkins(r)
+    rep = r.report(hurt)
+    plan = rep["plan"]
+    assert plan["phase"] == "stop" and plan["phase_since"] == hurt.isoformat()
+    assert plan["stop_running"] is True and plan["max_week_km"] is None and plan["max_run_km"] is None
+    assert plan["cross_training"], plan  # cross-training replaces the running time
+    no_training_number_anywhere(r, hurt)
+    for k in (1, 2, 3):  # nothing logged: still stopped, and asked how the back feels
+        d = hurt + days(k)
+        for payload in (r.report(d), r.check(d)):
+            assert payload["plan"]["phase"] == "stop"
+            assert isinstance(payload["plan"]["check_in"], str) and payload["plan"]["check_in"].strip()
+        assert r.check(d)["plan"]["check_in"] in r.check_text(d)
+    r.pain(hurt + days(4), 2, "next_morning")
+    assert r.plan(hurt + days(4))["phase"] == "stop"  # one check-in is not enough
+    r.pain(hurt + days(5), 1, "next_morning")
+    assert r.plan(hurt + days(6))["phase"] == "return_to_run"
+
+    life = Life(r, hurt + days(5))
+    caps_seen = {}
+
+    def check(rec):
+        p, d = rec["plan"], rec["day"]
+        if p["phase"] == "return_to_run":
+            k = p["step"] - 1
+            assert p["steps"] == 4
+            assert within_rounding(p["max_week_km"], RETURN_WEEK[k] * BASE_WEEK_KM), (d, p)
+            lo, hi = expected_run_cap(life, d, RETURN_RUN[k])
+            assert lo * 0.95 - 0.1 - 1e-6 <= p["max_run_km"] <= hi + 1e-6, (d, p, lo, hi)
+            caps_seen.setdefault(p["step"], p["max_week_km"])
+        elif p["phase"] == "normal":
+            own = life.longest_km(d, 23)
+            assert own - 1e-6 <= p["max_run_km"] <= 1.10 * own + 1e-6, (d, p, own)
+
+    life.live(60, morning=lambda d, lf: 1, after=lambda d, km, lf: 1, check=check,
+              until=lambda rec: rec["plan"]["phase"] == "normal" and rec["day"] > hurt + days(40))
+    assert life.days[-1]["plan"]["phase"] == "normal", segments(life.days)
+    story = history(life.last, since=hurt)
+    assert [(ph, st) for ph, st, _n in story] == [
+        ("stop", None), ("return_to_run", 1), ("return_to_run", 2), ("return_to_run", 3), ("return_to_run", 4),
+        ("normal", None)], story
+    assert all(n >= 7 for ph, _st, n in story[1:5]), story  # each step at least 7 days
+    # the pre-episode week sets every step's target, not the stopped weeks
+    assert caps_seen[4] >= 0.9 * BASE_WEEK_KM * 0.95 - 0.1
+
+
+def history(report: dict, since: date) -> list[tuple[str, int | None, int]]:
+    """(phase, step, days) of the report's ``phases`` segments from ``since`` on."""
+    out = []
+    for seg in report["phases"]:
+        if seg["end"] < since.isoformat():
+            continue
+        n = (date.fromisoformat(seg["end"]) - date.fromisoformat(seg["start"])).days + 1
+        out.append((seg["phase"], seg["step"], n))
+    return out
+
+
+def reach_step(life: Life, step: int, *, limit: int = 40) -> dict:
+    rec = life.live(limit, morning=lambda d, lf: 1, after=lambda d, km, lf: 1,
+                    until=lambda rec: rec["plan"]["phase"] == "return_to_run" and rec["plan"]["step"] == step)[-1]
+    assert rec["plan"]["step"] == step, segments(life.days)
+    return rec
+
+
+def start_return(r: Runner) -> Life:
+    hurt = stop_then_checkins(r)
+    r.pain(hurt + days(4), 2, "next_morning")
+    r.pain(hurt + days(5), 1, "next_morning")
+    return Life(r, hurt + days(5))
+
+
+def test_amber_pain_repeats_the_step(runner):
+    life = start_return(runner)
+    rec = reach_step(life, 2)
+    step2 = rec["day"]
+    amber = {"done": False}
+
+    def after(d, km, lf):
+        if not amber["done"] and d >= step2 + days(2):
+            amber["done"] = True
+            amber["day"] = d
+            return 4  # acceptable pain, but the step is repeated
+        return 1
+
+    lived = life.live(8, morning=lambda d, lf: 1, after=after)
+    assert amber["done"]
+    assert all(rec["plan"]["phase"] == "return_to_run" and rec["plan"]["step"] == 2 for rec in lived), \
+        segments(lived)  # amber within a return step repeats it: no hold, no step 3 on day 7
+    lived += life.live(10, morning=lambda d, lf: 1, after=lambda d, km, lf: 1,
+                       until=lambda rec: rec["plan"]["step"] == 3)
+    assert lived[-1]["plan"]["step"] == 3, segments(lived)
+    assert lived[-1]["day"] >= amber["day"] + days(7)  # the repeated step is a whole clean step
+    assert lived[-1]["day"] <= step2 + days(15)
+
+
+def test_relapse_goes_back_to_stop_and_stays_there_without_check_ins(runner):
+    life = start_return(runner)
+    reach_step(life, 2)
+    relapse = {}
+
+    def after(d, km, lf):
+        relapse.setdefault("day", d)
+        return 6
+
+    life.live(7, morning=lambda d, lf: None, after=after, until=lambda rec: "day" in relapse)
+    d = relapse["day"]
+    plan = runner.plan(d)
+    assert plan["phase"] == "stop" and plan["phase_since"] == d.isoformat(), plan
+    no_training_number_anywhere(runner, d)
+    lived = life.live(14)  # logs nothing for two weeks
+    assert {rec["plan"]["phase"] for rec in lived} == {"stop"}
+    assert all(rec["plan"]["check_in"] for rec in lived)
+    assert all(rec["ran_km"] is None for rec in lived)
+
+
+def test_severe_next_morning_pain_stops_and_a_silent_runner_stays_stopped(runner):
+    r = runner
+    bad = DAY0 + days(2)
+    r.pain(bad, 10, "next_morning")
+    plan = r.plan(bad)
+    assert plan["phase"] == "stop" and plan["stop_running"] is True, plan
+    no_training_number_anywhere(r, bad)
+    for k in range(1, 31):
+        d = bad + days(k)
+        p = r.check(d)["plan"]
+        assert p["phase"] == "stop", (k, p)  # no time-out to green
+        assert p["check_in"] and p["max_run_km"] is None
+    text = r.check_text(bad + days(30))
+    assert r.check(bad + days(30))["plan"]["check_in"] in text
+    assert "?" in r.check(bad + days(30))["plan"]["check_in"]
+
+
+# --- comebacks after time off ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("weeks_off, first_frac", [(5, 0.50), (10, 0.33)])
+def test_comeback_after_weeks_off_rebuilds_stepwise(runner, weeks_off, first_frac):
+    r = runner
+    back = DAY0 + days(7 * weeks_off)  # a Monday; the last run was Sunday before DAY0
+    plan = r.plan(back)
+    assert plan["phase"] == "rebuild" and plan["step"] == 1, plan
+    assert plan["steps"] in (3, 4)
+    assert within_rounding(plan["max_week_km"], first_frac * BASE_WEEK_KM), plan
+    assert within_rounding(plan["max_run_km"], first_frac * BASE_LONG_KM), plan
+    life = Life(r, back + days(1))
+    life.last = r.report(back)
+    life._plan_block(back)
+    caps = []
+
+    def check(rec):
+        p = rec["plan"]
+        if p["phase"] == "rebuild":
+            caps.append((p["step"], p["max_week_km"]))
+            assert p["max_run_km"] <= 1.10 * max(life.longest_km(rec["day"], 23), 0) + 1e-6 or \
+                life.longest_km(rec["day"], 30) == 0
+        elif p["phase"] == "normal":
+            own = life.longest_km(rec["day"], 23)
+            assert own - 1e-6 <= p["max_run_km"] <= 1.10 * own + 1e-6, (rec["day"], p)
+
+    life.live(60, morning=lambda d, lf: 1, after=lambda d, km, lf: 1, check=check,
+              until=lambda rec: rec["plan"]["phase"] == "normal")
+    assert life.days[-1]["plan"]["phase"] == "normal", segments(life.days)
+    story = history(life.last, since=back)
+    rebuild = [(st, n) for ph, st, n in story if ph == "rebuild"]
+    assert [st for st, _n in rebuild] == list(range(1, plan["steps"] + 1)), story
+    assert all(n >= 7 for _st, n in rebuild), story  # each step at least 7 days
+    week_caps = [c for _s, c in caps]
+    assert week_caps == sorted(week_caps)  # the rebuild only grows
+
+
+# --- the plan holds for its 7 days -------------------------------------------------------------------------
+
+def test_a_plan_followed_to_its_cap_never_makes_a_spike(tmp_path):
+    r = Runner(tmp_path / "r")
+    runs = weeks_of_runs(MONDAY, BASE_WEEKS, 8.0, BASE_LONG_KM)
+    long_day = MONDAY + days(7 * 3 + 6)  # Sun 2 Feb: a 20 km run among the 12s
+    runs = [(d, 20.0 if d == long_day else km, s) for d, km, s in runs]
+    r.run(runs)
+    # 28 days later the 20 km run is about to leave the 30-day window: the plan must not lean on it
+    plan = r.plan(long_day + days(28))
+    assert plan["phase"] == "normal"
+    assert plan["max_run_km"] <= 1.10 * BASE_LONG_KM + 1e-6, plan
+    life = Life(r, long_day + days(23))
+    life.live(49)  # seven weeks at the caps; the day invariants refuse any spike alert
+    ran = [rec["ran_km"] for rec in life.days if rec["ran_km"]]
+    assert len(ran) >= 18
+    for rec in life.days:
+        p = rec["plan"]
+        own = life.longest_km(rec["day"], 23)
+        assert own - 1e-6 <= p["max_run_km"] <= 1.10 * own + 1e-6, (rec["day"], p, own)
+
+
+# --- a couch-to-5K runner: the allowance survives rounding, in km and in miles ----------------------------
+
+@pytest.mark.parametrize("units", ["km", "mi"])
+def test_couch_to_5k_cap_is_never_below_their_own_longest(tmp_path, units):
+    r = Runner(tmp_path / "c25k", units=units)
+    runs = []
+    for w in range(6):
+        m = MONDAY + days(7 * w)
+        runs += [(m + days(1), 2.5), (m + days(3), 2.5), (m + days(5), 3.0 if w < 3 else 3.5)]
+    r.run(runs)
+    life = Life(r, MONDAY + days(42))
+    life.last = r.report(MONDAY + days(41))
+    life._plan_block(MONDAY + days(41))
+
+    def check(rec):
+        p, d = rec["plan"], rec["day"]
+        assert p["phase"] == "normal", (d, p)
+        own = life.longest_km(d, 23)
+        assert own - 1e-6 <= p["max_run_km"] <= 1.10 * own + 1e-6, (d, p, own)
+
+    life.live(21, check=check)
+    for d in (MONDAY + days(42), MONDAY + days(50), MONDAY + days(62)):
+        own = life.longest_km(d, 23)
+        for text in (r.report_text(d), r.check_text(d)):
+            shown = longest_caps_km(text)
+            assert shown, text
+            unit_figures = [u for u in ("km", "mi") if f" {u}" in text]
+            assert unit_figures == [units], text  # the runner's units only
+            for cap_km in shown:
+                # rounding never eats the allowance, and never goes above the spike cap
+                assert own - 0.005 <= cap_km <= 1.10 * own + 0.005, (d, shown, own, text)
+
+
+# --- reading the pain log like a clinician -----------------------------------------------------------------
+
+def test_chronic_stable_low_pain_never_alarms(tmp_path):
+    r = Runner(tmp_path / "r")
+    r.run(weeks_of_runs(MONDAY, BASE_WEEKS + 6, 8.0, BASE_LONG_KM))
+    for w in range(6):  # 2/10 stiffness, logged on Monday, Wednesday and Friday mornings only
+        for k in (0, 2, 4):
+            r.pain(DAY0 + days(7 * w + k), 2, "next_morning")
+    for k in range(0, 42):
+        d = DAY0 + days(k)
+        rep = r.report(d)
+        plan = rep["plan"]
+        rules = {a["rule"] for a in rep["alerts"]}
+        assert not rules & {"pain_not_settled", "pain_rising", "pain_during_run"}, (d, rep["alerts"])
+        if k <= 20:
+            assert plan["phase"] == "normal", (d, plan)
+        else:  # more than 3 weeks of pain at every check-in is persistent (§11), never a cutback
+            assert plan["phase"] in ("normal", "see_clinician"), (d, plan)
+            if plan["phase"] == "see_clinician":
+                assert "pain_persistent" in rules or "persist" in str(plan).lower()
+
+
+def test_the_same_after_run_pain_two_weeks_running_is_not_rising(tmp_path):
+    r = Runner(tmp_path / "r")
+    r.run(weeks_of_runs(MONDAY, BASE_WEEKS + 2, 8.0, BASE_LONG_KM))
+    for w in range(2):
+        m = DAY0 + days(7 * w)
+        for k in (1, 3, 6):  # 3/10 after every run, both weeks
+            r.pain(m + days(k), 3, "after")
+        mornings = (0, 1, 2, 4, 5) if w == 0 else (0,)  # fewer 1/10 mornings logged in week two
+        for k in mornings:
+            r.pain(m + days(k), 1, "next_morning")
+    for k in range(0, 15):
+        d = DAY0 + days(k)
+        rep = r.report(d)
+        assert "pain_rising" not in {a["rule"] for a in rep["alerts"]}, (d, rep["alerts"])
+        assert rep["plan"]["phase"] == "normal", (d, rep["plan"])
+
+
+def test_persistent_pain_is_seen_on_run_day_only_logs(tmp_path):
+    r = Runner(tmp_path / "r")
+    r.run(weeks_of_runs(MONDAY, BASE_WEEKS + 5, 8.0, BASE_LONG_KM))
+    for w in range(5):  # 2/10 after each run, nothing logged on other days
+        for k in (1, 3, 6):
+            r.pain(DAY0 + days(7 * w + k), 2, "after")
+    assert r.plan(DAY0 + days(14))["phase"] == "normal"
+    d = DAY0 + days(28)
+    rep = r.report(d)
+    assert rep["plan"]["phase"] == "see_clinician", rep["plan"]
+    assert "pain_persistent" in {a["rule"] for a in rep["alerts"]}
+    no_training_number_anywhere(r, d)
+    seen = d + days(2)
+    r.assessed(seen)
+    plan = r.plan(seen)
+    assert plan["phase"] == "return_to_run", plan  # never straight to normal
+    assert plan["phase"] not in NO_NUMBERS and plan["max_week_km"] is not None
+    assert not spike_alerts(r.report(seen))
