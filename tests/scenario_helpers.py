@@ -137,6 +137,15 @@ def numbers_in(text: str) -> list[str]:
     return DISTANCE_RE.findall(text)
 
 
+def units_in(text: str) -> set[str]:
+    """The units of the distance figures in a text face: {"km"}, {"mi"}..."""
+    out = set()
+    for m in DISTANCE_RE.finditer(text):
+        unit = m.group(0).lstrip("0123456789.,").strip().lower()
+        out.add("mi" if unit.startswith("mi") else "km")
+    return out
+
+
 def training_numbers(payload: dict) -> dict:
     """The plan's training numbers (non-null) in a report / alerts-check payload."""
     plan = payload.get("plan") or {}
