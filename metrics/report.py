@@ -154,8 +154,16 @@ def _latest_run(runs: pd.DataFrame) -> dict | None:
     }, JSON_DECIMALS)
 
 
+def _assessment_list(assessments: pd.DataFrame | None) -> list[dict]:
+    if assessments is None or len(assessments) == 0:
+        return []
+    return [{"id": int(r["id"]), "date": pd.Timestamp(r["date"]).date().isoformat(), "note": r.get("note") or ""}
+            for r in assessments.to_dict("records")]
+
+
 def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: pd.DataFrame | None, rules,
-                 settings: Settings | None, *, as_of=None, weeks: int = DEFAULT_WEEKS) -> dict:
+                 settings: Settings | None, *, as_of=None, weeks: int = DEFAULT_WEEKS,
+                 assessments: pd.DataFrame | None = None) -> dict:
     """The JSON contract of ``loadwatch report --json`` (docs/ARCHITECTURE.md).
 
     ``activities``: the store's activities frame; ``hr_hist``: heart-rate histograms indexed by
@@ -167,7 +175,10 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
     Top-level keys: ``as_of``, ``units``, ``settings``, ``load_unit``, ``hr_max_bpm``,
     ``hr_max_estimated``, ``hr_rest_bpm``, ``hr_rest_estimated``, ``acwr_caveat``, ``acwr_bands``,
     ``evidence``, ``latest_run``, ``weeks`` (see :func:`week_entry`), ``alerts``, ``plan``,
-    ``suggested_rules`` (from :func:`metrics.advice.advise`), ``disclaimer``.
+    ``suggested_rules`` (from :func:`metrics.advice.advise`), ``phases`` (the phase timeline's segments
+    over the whole history up to ``as_of``: ``start``, ``end``, ``phase``, ``step``, ``steps``,
+    ``reason``), ``assessments`` (``id``, ``date``, ``note``: clinician assessments up to ``as_of``),
+    ``disclaimer``.  ``assessments``: ``Store.assessments()``.
     """
     if weeks < 1:
         raise ValueError(f"weeks must be at least 1 (got {weeks})")
@@ -182,12 +193,13 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
         ids = acts["id"] if "id" in acts else acts.index
         hist = hist[hist.index.isin(pd.Index(ids))]
     pain = _until(pain, "at_local", day)
+    assessed = _until(assessments, "date", day)
 
     daily = daily_series(acts, hist, settings, end=day)
     weekly = weekly_table(daily, settings.week_start, as_of=day)
     runs = run_table(acts, settings.timezone, hist, settings)
     advice = _advice.advise(runs=runs, weekly=weekly, daily=daily, pain=pain, rules=rules, settings=settings,
-                            as_of=day) or {}
+                            as_of=day, assessments=assessed) or {}
 
     shown = weekly.iloc[-weeks:]  # calendar-complete, so the last rows are the last weeks up to as_of's
     load_unit = daily.attrs.get("load_unit", DEFAULT_LOAD_UNIT)
@@ -209,6 +221,8 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
         "alerts": advice.get("alerts", []),
         "plan": advice.get("plan", {}),
         "suggested_rules": advice.get("suggested_rules", []),
+        "phases": advice.get("phases", []),
+        "assessments": _assessment_list(assessed),
         "disclaimer": NOT_MEDICAL_ADVICE,
     }
     for key, value in advice.items():
