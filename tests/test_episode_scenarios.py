@@ -80,7 +80,7 @@ def no_training_number_anywhere(r: Runner, d: date) -> None:
 
 def test_saddle_numbness_stays_an_emergency_until_assessed_then_returns_stepwise(runner):
     r = runner
-    flag = DAY0 + days(1)
+    flag = DAY0  # a Monday: the 4 weeks before it are four whole base weeks
     r.pain(flag, 3, "rest_of_day", "saddle_numbness")
     # the runner feels better and logs it, and even runs once: still no training number
     for k in (3, 6, 10, 20, 30):
@@ -128,7 +128,7 @@ def test_saddle_numbness_stays_an_emergency_until_assessed_then_returns_stepwise
 
 def test_after_an_assessment_the_return_starts_at_the_step_the_running_already_fits(runner):
     r = runner
-    flag = DAY0 + days(1)
+    flag = DAY0  # a Monday: the 4 weeks before it are four whole base weeks
     r.pain(flag, 4, "rest_of_day", "radiating_below_knee")
     assert r.plan(flag + days(20))["phase"] == "see_clinician"
     no_training_number_anywhere(r, flag + days(20))
