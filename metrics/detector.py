@@ -568,6 +568,8 @@ def evaluate(*, runs=None, weekly=None, daily=None, pain=None, rules=(), setting
              and r.level != "ok" and max(lo, since or lo) <= r.day <= as_of]
     rising_latest = [r for r in shown if r.rule == "pain_rising"][-1:]
     alerts += [_pain_alert(r) for r in shown if r.rule != "pain_rising"] + [_pain_alert(r) for r in rising_latest]
+    if row["phase"] == "stop":
+        return _sorted(alerts)  # no running numbers while stopped: spike caps and load rules wait
     alerts += session_spike(runs, as_of, lookback_days=lookback_days, units=units)
     alerts += personal_rule_alerts(rules, weekly, runs, as_of, lookback_days=lookback_days, units=units)
     alerts += acwr_info(daily, as_of, lookback_days=lookback_days)

@@ -237,22 +237,27 @@ class _Runs:
 
 
 def pre_episode(runs: _Runs, start: date, *, days: int = th.PRE_EPISODE_DAYS) -> tuple[float, float]:
-    """(average week [km], 30-day longest run [km]) of the ``days`` (30) days ending on the episode's
-    first day ``start`` (the run that hurt belongs to the load that came before the pain); NaN without
-    runs then."""
-    lo30 = start - timedelta(days=th.SPIKE_WINDOW_DAYS - 1)
-    if runs.count(lo30, start) == 0:
+    """(average week [km], 30-day longest run [km]) of the ``days`` (30) days before the episode's first
+    day ``start`` ("the 4 weeks before the episode started", SCIENCE.md section 13); NaN without runs
+    then."""
+    before = start - timedelta(days=1)
+    lo30 = start - timedelta(days=th.SPIKE_WINDOW_DAYS)
+    if runs.count(lo30, before) == 0:
         return math.nan, math.nan
-    week = runs.total(start - timedelta(days=days - 1), start) / (days / 7)
-    return week, runs.longest(lo30, start)
+    week = runs.total(start - timedelta(days=days), before) / (days / 7)
+    return week, runs.longest(lo30, before)
 
 
 def frandsen_cap(runs: _Runs, d: date) -> float:
-    """1.10 x the longest run of the last 23 days up to ``d`` (section 12: what the 30-day window still
-    holds on the plan's seventh day); the 30-day longest when those 23 days hold no run; NaN without."""
+    """The run cap that holds for the 7 days after ``d`` (section 12): 1.10 x the longest run of the last
+    23 days up to ``d`` - what the 30-day window still holds on the plan's seventh day.  When those 23
+    days hold no run, the window empties during the week; until it does, the last run day's longest run
+    is the one that stays longest, so the cap is 1.10 x that (NaN without a run in the last 30 days)."""
     longest = runs.longest(d - timedelta(days=th.PLAN_LONGEST_DAYS - 1), d)
     if not math.isfinite(longest):
-        longest = runs.longest(d - timedelta(days=th.SPIKE_WINDOW_DAYS - 1), d)
+        last = runs.last_before(d + timedelta(days=1))
+        if last is not None and (d - last).days < th.SPIKE_WINDOW_DAYS:
+            longest = runs.longest(last, last)
     return (1 + th.MAX_SPIKE_FRAC) * longest if math.isfinite(longest) else math.nan
 
 
@@ -529,9 +534,10 @@ def _after_assessment(s: _State, rr: _Runs, day: date, assessment_id) -> None:
     base_week, base_run = pre_episode(rr, start)
     week_fracs, run_fracs = step_fracs("return_to_run")
     step = 1
-    if rr.count(s.esc_since, day) and math.isfinite(base_week) and math.isfinite(base_run):
-        week = rr.max_week(s.esc_since, day)
-        longest = rr.longest(s.esc_since, day)
+    after = s.esc_since + timedelta(days=1)  # the escalation day's runs belong to the load before it
+    if after <= day and rr.count(after, day) and math.isfinite(base_week) and math.isfinite(base_run):
+        week = rr.max_week(after, day)
+        longest = rr.longest(after, day)
         step = len(week_fracs)
         for k, (wf, rf) in enumerate(zip(week_fracs, run_fracs, strict=True), start=1):
             if week <= wf * base_week + 1e-9 and longest <= rf * base_run + 1e-9:
@@ -638,6 +644,8 @@ def _step_on(s: _State, rr: _Runs, day: date, ok_today: bool, worst: Reading | N
     (and mornings settled), on a check-in; a rebuild for a runner who has never logged pain advances on
     time alone (nothing to check in with)."""
     if s.phase == "rebuild" and s.comeback is None:
+        if s.last_run is not None:
+            s.break_days = (day - s.last_run).days  # the break so far decides the first step
         if rr.on(day):
             s.comeback = day
             if s.last_run is not None:

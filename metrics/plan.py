@@ -146,6 +146,7 @@ class _History:
     soft_surfaces: list[str]
     has_runs: bool
     longest_23d_km: float | None = None  # longest run the 30-day window still holds on the plan's 7th day
+    last_day_longest_km: float | None = None  # longest run of the last run day in the 30-day window
 
 
 def history(weekly: pd.DataFrame | None, runs: pd.DataFrame | None, as_of,
@@ -160,7 +161,7 @@ def history(weekly: pd.DataFrame | None, runs: pd.DataFrame | None, as_of,
         mx = float(done["distance_km"].fillna(0).max())
         avg_long = float(done["long_run_km"].fillna(0).mean()) if "long_run_km" in done.columns else None
         avg_runs = float(done["runs"].fillna(0).mean()) if "runs" in done.columns else None
-    longest = longest23 = None
+    longest = longest23 = last_longest = None
     soft: list[str] = []
     has_runs = runs is not None and len(runs) > 0
     if has_runs:
@@ -171,19 +172,23 @@ def history(weekly: pd.DataFrame | None, runs: pd.DataFrame | None, as_of,
             value = float(recent["distance_km"].max()) if len(recent) else None
             if days == th.SPIKE_WINDOW_DAYS:
                 longest = value
+                last_day = dates[(dates >= lo).to_numpy() & (dates <= as_of).to_numpy()].max() if len(recent) else None
+                last_longest = (float(runs[(dates == last_day).to_numpy()]["distance_km"].max())
+                                if last_day is not None else None)
             else:
                 longest23 = value
         if "surface" in runs.columns:
             past = runs[(dates <= as_of).to_numpy()]
             used = set(past["surface"].dropna())
             soft = [s for s in th.SOFT_SURFACES if s in used]
-    return _History(avg, mx, avg_long, avg_runs, len(done), longest, soft, has_runs, longest23)
+    return _History(avg, mx, avg_long, avg_runs, len(done), longest, soft, has_runs, longest23, last_longest)
 
 
 def frandsen_cap_km(h: _History) -> float | None:
     """1.10 x the longest run of the last 23 days (section 12: the run still in the 30-day window on the
-    plan's seventh day); the 30-day longest when those 23 days hold none; None without runs."""
-    base = h.longest_23d_km if h.longest_23d_km is not None else h.longest_30d_km
+    plan's seventh day); when those 23 days hold none, 1.10 x the last run day's longest (the run that
+    stays in the window longest: :func:`metrics.episodes.frandsen_cap`); None without a run in 30 days."""
+    base = h.longest_23d_km if h.longest_23d_km is not None else h.last_day_longest_km
     return None if base is None else (1 + th.MAX_SPIKE_FRAC) * base
 
 
@@ -221,14 +226,14 @@ def _num(x) -> float | None:
 
 
 def _pre_episode_minutes(runs: pd.DataFrame | None, start, as_of) -> float | None:
-    """Average weekly running minutes of the 4 weeks ending on the episode's first day (what
+    """Average weekly running minutes of the 4 weeks before the episode's first day (what
     cross-training replaces in ``stop``)."""
     if runs is None or len(runs) == 0 or "duration_min" not in runs.columns:
         return None
     start = as_date(start if start is not None else as_of)
     dates = run_dates(runs)
-    lo = start - timedelta(days=th.PRE_EPISODE_DAYS - 1)
-    part = runs[(dates >= lo).to_numpy() & (dates <= start).to_numpy()]
+    lo = start - timedelta(days=th.PRE_EPISODE_DAYS)
+    part = runs[(dates >= lo).to_numpy() & (dates < start).to_numpy()]
     if part.empty:
         return None
     total = float(part["duration_min"].fillna(0).sum())
@@ -440,3 +445,64 @@ def headline(plan: Plan) -> str:
     if prefix:
         return prefix + body + "."
     return body[0].upper() + body[1:] + "."
+
+
+def reason_words(reason: str) -> str:
+    """A plan reason ("session_spike (amber): ...") with its rule and severity codes in plain words."""
+    head, sep, rest = reason.partition(": ")
+    if sep and head.endswith(")") and " (" in head:
+        rule, _, severity = head[:-1].partition(" (")
+        if " " not in rule:
+            return f"{fmt.words(rule, 'rule')} ({fmt.words(severity, 'severity')}): {rest}"
+    if sep and " " not in head and (head.startswith("personal") or head in fmt.VOCABULARY["rule"]):
+        return f"{fmt.words(head, 'rule')}: {rest}"
+    return reason
+
+
+def step_sentence(plan: dict) -> str | None:
+    """"Step 2 of 4: up to 16 km this week, longest 5 km." for a stepped phase (None otherwise)."""
+    if not plan.get("step") or plan.get("phase") not in _ep.STEPPED:
+        return None
+    u = plan.get("units", "km")
+    parts = []
+    if plan.get("max_week_km") is not None:
+        parts.append(f"up to {format_distance(plan['max_week_km'], u)} this week")
+    if plan.get("max_run_km") is not None:
+        parts.append(f"longest {format_distance(plan['max_run_km'], u)}")
+    body = ", ".join(parts) if parts else "walk-run, easy only"
+    return f"Step {plan['step']} of {plan['steps']}: {body}."
+
+
+def phase_summary(plan: dict, *, care: bool = True) -> str:
+    """Today's phase in plain words, with what moves it on: the sentence the faces show beside the plan
+    ("Return to running, step 2 of 4: up to 16 km this week, longest 5 km. Next step after 7 days with pain
+    at 3 or less.").  Under a red flag it holds the care message and no training number."""
+    phase = plan.get("phase") or "normal"
+    name = fmt.words(phase, "phase")
+    name = name[0].upper() + name[1:]
+    since = plan.get("phase_since")
+    when = f" since {fmt.day(since)}" if since and phase != "normal" else ""
+    if phase in _ep.ESCALATIONS:
+        body = (plan.get("care_message") or plan.get("message") or "") if care else ""
+    elif phase in _ep.STEPPED and plan.get("step"):
+        body = step_sentence(plan) or ""
+    elif phase == "stop":
+        body = (plan.get("message") or "").replace(plan.get("next_step") or "\0", "").strip()
+    else:
+        body = plan.get("message") or ""
+    text = f"{name}{when}. {body}".strip()
+    if plan.get("next_step"):
+        text += " " + plan["next_step"]
+    return text
+
+
+def phase_lines(plan: dict, units: str = "km") -> list[str]:
+    """The phase block of the command line's ``alerts check`` and ``report``: the care message first under
+    a red flag, the phase and what moves it on, and the check-in question."""
+    lines = []
+    if plan.get("care_message"):
+        lines.append(f"!! {plan['care_message']}")
+    lines.append(phase_summary(plan, care=not plan.get("care_message")))
+    if plan.get("check_in"):
+        lines.append(f"?? {plan['check_in']}")
+    return lines

@@ -206,7 +206,8 @@ STEP_MIN_DAYS = 7
 RETURN_WEEK_FRACS = (0.30, 0.50, 0.70, 0.90)
 #: ... and longest run <= these fractions of the pre-episode 30-day longest run.
 RETURN_RUN_FRACS = (0.35, 0.50, 0.70, 0.90)
-#: "Pre-episode": the 4 weeks (28 days) before the episode started, and its 30-day longest run.
+#: "Pre-episode": the 4 weeks (28 days) before the day the episode started, and the longest run of the 30
+#: days before it.
 PRE_EPISODE_DAYS = 28
 #: rebuild after a break: no run in this many days (Frandsen cannot compute a spike) ...
 REBUILD_GAP_DAYS = SPIKE_WINDOW_DAYS

@@ -71,7 +71,7 @@ def test_stop_waits_for_two_check_ins_with_pain_at_2_or_less_then_returns_in_ste
     assert (back["phase"], back["step"], back["steps"]) == ("return_to_run", 1, 4)
     assert back["entry_kind"] == "pain" and back["entry_id"] == len(rows)
     # targets from the PRE-episode weeks, however long the stop lasted: 30 % of 22 km, 35 % of 10 km
-    pre_week = sum(r[2] for r in weeks_of_runs(8) if hurt - timedelta(days=27) <= r[1] <= hurt) / 4
+    pre_week = sum(r[2] for r in weeks_of_runs(8) if hurt - timedelta(days=28) <= r[1] < hurt) / 4
     pre_long = 10.0
     assert back["max_week_km"] == pytest.approx(0.30 * pre_week, rel=0.02)
     assert back["max_run_km"] == pytest.approx(0.35 * pre_long)

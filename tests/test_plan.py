@@ -83,12 +83,12 @@ def test_amber_pain_holds_volume_and_moves_to_soft_ground():
     pain = make_pain([(datetime(2025, 3, 16, 9), 4, "after")])
     plan = plan_for(weekly, runs, pain)
     assert plan.status == "amber"
-    # the 4 weeks before the pain: 112 km of long and easy runs plus the 5 km trail run = 29.25 km a week
-    assert plan.max_week_km == 29.0 and plan.max_run_km == 13.0
+    # the 4 weeks before the day of the pain (16 Feb - 15 Mar): 100 km of runs plus the 5 km trail run
+    assert plan.max_week_km == 26.0 and plan.max_run_km == 13.0
     assert plan.phase == "hold" and plan.phase_since == date(2025, 3, 16) and plan.step is None
     assert "no intervals" in plan.intensity
     assert "trail" in plan.surface and "treadmill" not in plan.surface
-    assert plan.message == "Next week ≤ 29 km, longest run ≤ 13 km, two runs on soft ground, no intervals."
+    assert plan.message == "Next week ≤ 26 km, longest run ≤ 13 km, two runs on soft ground, no intervals."
     assert plan.reasons[0].startswith("phase (amber)")
     assert any(r.startswith("pain_during_run (amber)") for r in plan.reasons)
     assert plan.next_step.startswith("Back to normal training after 7 days without pain above 3")
@@ -102,8 +102,8 @@ def test_red_pain_during_run_stops_running_without_any_running_number():
     assert plan.status == "red" and plan.phase == "stop"
     assert plan.max_week_km is None and plan.max_run_km is None
     assert plan.stop_running and "cycling" in plan.cross_training
-    # cross-training replaces the running time of the pre-episode week (112 km at 6 min/km over 4 weeks)
-    assert plan.cross_training_min == pytest.approx(112 * 6.0 / 4, abs=1)
+    # cross-training replaces the running time of the pre-episode week (100 km at 6 min/km over 4 weeks)
+    assert plan.cross_training_min == pytest.approx(100 * 6.0 / 4, abs=1)
     assert "strength" in plan.strength
     assert plan.message.startswith("Stop running for now")
     assert " km" not in plan.message and "≤" not in plan.message
@@ -116,7 +116,8 @@ def test_pain_not_settled_is_red_without_stopping():
     weekly, runs = history()
     pain = make_pain([(datetime(2025, 3, 16, 7), 4, "next_morning")])
     plan = plan_for(weekly, runs, pain)
-    assert plan.status == "red" and not plan.stop_running and plan.max_week_km == 14.0
+    # about half the 4 weeks before the day of the pain (16 Feb - 15 Mar: 100 km, 25 km a week)
+    assert plan.status == "red" and not plan.stop_running and plan.max_week_km == 12.5
     assert plan.phase == "reduce" and plan.max_run_km == 6.0  # half the pre-episode longest (12)
 
 
