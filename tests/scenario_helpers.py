@@ -13,6 +13,7 @@ import io
 import json
 import math
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -48,9 +49,19 @@ class Runner:
         self.db = self.folder / "loadwatch.sqlite3"
         self.run_dir = self.folder / "runs"
         self.run_dir.mkdir(exist_ok=True)
-        self.cli("settings", "set", "timezone", "UTC")
-        if self.units != "km":
-            self.cli("settings", "set", "units", self.units)
+        if not self.db.exists():
+            self.cli("settings", "set", "timezone", "UTC")
+            if self.units != "km":
+                self.cli("settings", "set", "units", self.units)
+
+    def clone(self, folder: Path) -> Runner:
+        """Another runner with a copy of this one's store (a history imported once, lived many ways)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):  # a WAL store may hold recent writes beside the main file
+            src = Path(f"{self.db}{suffix}")
+            if src.exists():
+                shutil.copyfile(src, folder / f"loadwatch.sqlite3{suffix}")
+        return Runner(folder, units=self.units, files=list(self.files), _seed=self._seed)
 
     # --- the command line ----------------------------------------------------------------------------
     def cli(self, *argv: str, expect: int = 0) -> str:

@@ -47,11 +47,17 @@ def days(n: int) -> timedelta:
     return timedelta(days=n)
 
 
-@pytest.fixture
-def runner(tmp_path) -> Runner:
-    r = Runner(tmp_path / "runner")
+@pytest.fixture(scope="module")
+def base_runner(tmp_path_factory) -> Runner:
+    """Eight steady weeks, imported once for the module."""
+    r = Runner(tmp_path_factory.mktemp("base") / "runner")
     r.run(weeks_of_runs(MONDAY, BASE_WEEKS, 8.0, BASE_LONG_KM))
     return r
+
+
+@pytest.fixture
+def runner(base_runner, tmp_path) -> Runner:
+    return base_runner.clone(tmp_path / "runner")
 
 
 def within_rounding(cap: float, limit: float) -> bool:
@@ -92,7 +98,9 @@ def test_saddle_numbness_stays_an_emergency_until_assessed_then_returns_stepwise
         assert plan["phase_since"] == flag.isoformat()
         assert plan["stop_running"] is True
         assert plan["step"] is None and plan["steps"] is None
-        no_training_number_anywhere(r, d)
+        assert plan["max_week_km"] is None and plan["max_run_km"] is None
+        if k in (0, 14, 15, 40):  # every face, on the days the issue names
+            no_training_number_anywhere(r, d)
     # the care message is on the text faces on day 15 too
     assert "emergency" in r.check_text(flag + days(15)).lower()
 
@@ -345,9 +353,9 @@ def test_a_plan_followed_to_its_cap_never_makes_a_spike(tmp_path):
     assert plan["phase"] == "normal"
     assert plan["max_run_km"] <= 1.10 * BASE_LONG_KM + 1e-6, plan
     life = Life(r, long_day + days(23))
-    life.live(49)  # seven weeks at the caps; the day invariants refuse any spike alert
+    life.live(35)  # five weeks at the caps; the day invariants refuse any spike alert
     ran = [rec["ran_km"] for rec in life.days if rec["ran_km"]]
-    assert len(ran) >= 18
+    assert len(ran) >= 13
     for rec in life.days:
         p = rec["plan"]
         own = life.longest_km(rec["day"], 23)
@@ -394,7 +402,7 @@ def test_chronic_stable_low_pain_never_alarms(tmp_path):
     for w in range(6):  # 2/10 stiffness, logged on Monday, Wednesday and Friday mornings only
         for k in (0, 2, 4):
             r.pain(DAY0 + days(7 * w + k), 2, "next_morning")
-    for k in range(0, 42):
+    for k in [*range(0, 23), *range(24, 42, 3)]:
         d = DAY0 + days(k)
         rep = r.report(d)
         plan = rep["plan"]
