@@ -142,11 +142,11 @@ def candidate_thresholds(values: np.ndarray, *, min_gap: float = 0.0) -> np.ndar
 
 
 def youden_matrix(values: np.ndarray, labels: np.ndarray, cuts: np.ndarray, *,
-                  min_above: int = 0) -> np.ndarray:
+                  min_above: int = 0, min_flare_ups: int = 1) -> np.ndarray:
     """Youden's J of "value > t" for every labelling (rows of ``labels``, bool, shape (P, n)) and every
     threshold in ``cuts`` (k,): an array (P, k).  Rows of ``values`` that are NaN are left out; a
-    labelling with no flare-up or no pain-free week among the rest, or a threshold with fewer than
-    ``min_above`` flare-ups above it, scores -inf."""
+    labelling with fewer than ``min_flare_ups`` flare-ups or no pain-free week among the rest, or a
+    threshold with fewer than ``min_above`` flare-ups above it, scores -inf."""
     keep = np.isfinite(values)
     v, lab = values[keep], labels[:, keep].astype(float)
     above = (v[:, None] > cuts[None, :]).astype(float)  # (n, k)
@@ -156,7 +156,7 @@ def youden_matrix(values: np.ndarray, labels: np.ndarray, cuts: np.ndarray, *,
     neg_above = above.sum(axis=0)[None, :] - pos_above
     with np.errstate(divide="ignore", invalid="ignore"):
         j = pos_above / n_pos - neg_above / n_neg
-    j[~np.isfinite(j) | (pos_above < min_above)] = -np.inf
+    j[~np.isfinite(j) | (pos_above < min_above) | (n_pos < min_flare_ups)] = -np.inf
     return j
 
 
@@ -272,7 +272,9 @@ def suggest(weekly: pd.DataFrame | None, pain: pd.DataFrame | None, settings=Non
         cuts = candidate_thresholds(values, min_gap=MIN_SPLIT_GAP.get(info.unit, 0.0))
         if len(cuts) == 0:
             continue
-        j = youden_matrix(values, all_labels, cuts, min_above=min_flare_ups_above)
+        # a metric unknown in some weeks (change_pct in the first one) is judged on the flare-ups it
+        # knows, and only when it knows at least ``min_flare_ups`` of them - in the shuffles too
+        j = youden_matrix(values, all_labels, cuts, min_above=min_flare_ups_above, min_flare_ups=min_flare_ups)
         perm_max = np.maximum(perm_max, j[1:].max(axis=1))
         found.append((metric, values, cuts, j[0]))
 

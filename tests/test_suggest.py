@@ -133,6 +133,24 @@ def test_youden_matrix_is_the_loop_it_replaces():
                 assert got[p, k] == pytest.approx(np.mean(pos > t) - np.mean(neg > t))
 
 
+def test_a_metric_is_judged_only_on_flare_ups_it_knows():
+    # the week before the first flare-up has no change from the previous week (it is the first week):
+    # change_pct knows three of the four flare-ups, too few to suggest a rule on it
+    week_km = list(WEEK_KM)
+    weekly, pain = weekly_and_pain(flare_after=(0, 6, 11, 17), week_km=week_km)
+    change = weekly["distance_km"].pct_change() * 100
+    weekly["change_pct"] = change.where(weekly.index != FIRST + timedelta(days=7 * 6), 80.0)
+    weekly["change_pct"] = weekly["change_pct"].where(~weekly.index.isin(
+        [FIRST + timedelta(days=7 * i) for i in (11, 17)]), 90.0)
+    assert np.isnan(weekly["change_pct"].iloc[0])
+    out = suggest(weekly, pain, Settings(), AS_OF)
+    assert "change_pct" not in [s.metric for s in out]
+    lab = np.array([[True, True, True, False, False]])
+    vals = np.array([np.nan, 5.0, 6.0, 1.0, 2.0])
+    assert youden_matrix(vals, lab, np.array([2.0]), min_flare_ups=3)[0, 0] == -np.inf
+    assert youden_matrix(vals, lab, np.array([2.0]), min_flare_ups=2)[0, 0] == 1.0
+
+
 def test_human_threshold_picks_a_round_number_in_the_gap():
     assert human_threshold(31.0, 33.5, "km") == 32.0
     assert human_threshold(30.2, 33.5, "km") == 32.0
