@@ -80,12 +80,14 @@ def week_start_of(day: date, week_start: str = "monday") -> date:
 
 def flare_days(pain: pd.DataFrame | None, as_of, *, min_score: int = th.FLARE_UP_MIN_SCORE,
                settle_margin: int = th.PAIN_SETTLE_MARGIN, usual_days: int = th.PAIN_BASELINE_DAYS,
-               usual_min_entries: int = th.SUGGEST_USUAL_MIN_ENTRIES) -> set[date]:
+               usual_min_entries: int = th.PAIN_BASELINE_MIN_ENTRIES) -> set[date]:
     """Local days up to ``as_of`` with flare-up pain: any score >= ``min_score`` (4), or a next-morning
     score at least ``settle_margin`` (2) points above the runner's usual level, the median of their logged
     next-morning scores over the previous ``usual_days`` (28) days when there are at least
     ``usual_min_entries`` (3) of them (§10; without a usual level only a score above 3 counts, which
-    ``min_score`` already covers).  Unlogged days are unknown and never enter the usual level."""
+    ``min_score`` already covers).  Unlogged days are unknown and never enter the usual level.  Unlike the
+    phase timeline, the usual level here also counts mornings inside an episode: a flare-up is judged
+    against the weeks around it, and a morning that high is counted by ``min_score`` anyway."""
     as_of = as_date(as_of)
     df = pain_frame(pain)
     df = df[df["day"] <= as_of]

@@ -266,8 +266,6 @@ SUGGEST_PERMUTATIONS = 1000
 SUGGEST_MAX_P = 0.05
 #: Seed of the shuffles: the same history always gives the same suggestions.
 SUGGEST_SEED = 20_260_601
-#: Usual next-morning level for flare-ups [10]: at least this many logged next-morning scores.
-SUGGEST_USUAL_MIN_ENTRIES = 3
 #: At most this many suggestions are shown at once (the strongest first).
 SUGGEST_MAX = 3
 SUGGEST_EVIDENCE = Evidence(
