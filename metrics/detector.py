@@ -388,15 +388,17 @@ def phase_alert(row: dict) -> Alert | None:
     phase = row["phase"]
     if phase in ("normal",) + _ep.ESCALATIONS:
         return None
-    step = f" (step {row['step']} of {row['steps']})" if row.get("step") else ""
+    step = f", step {row['step']} of {row['steps']}," if row.get("step") else ""
+    reason = row["reason"] or ""
+    why = "" if reason.startswith(fmt.words(phase, "phase")) else f": {reason}"
+    values = {"phase": phase, "since": row["since"].isoformat() if row["since"] else None}
+    if row.get("step"):
+        values.update(step=row["step"], steps=row["steps"])
+    values.update(entry_id=row.get("entry_id"), entry_kind=row.get("entry_kind"))
     return Alert(
         rule="phase", severity=PHASE_SEVERITY[phase], date=as_date(row["day"]).isoformat(), activity_id=None,
-        message=(f"Back-pain episode: {fmt.words(phase, 'phase')}{step} since {_day_label(row['since'])}, "
-                 f"because {row['reason']}."),
-        evidence=th.EPISODE_EVIDENCE.line(),
-        values={"phase": phase, "since": row["since"].isoformat() if row["since"] else None,
-                "step": row.get("step"), "steps": row.get("steps"), "entry_id": row.get("entry_id"),
-                "entry_kind": row.get("entry_kind")})
+        message=f"Back-pain episode: {fmt.words(phase, 'phase')}{step} since {_day_label(row['since'])}{why}.",
+        evidence=th.EPISODE_EVIDENCE.line(), values=values)
 
 
 # --- sections 3-5: information only (weak / practice thresholds) ----------------------------------

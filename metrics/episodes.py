@@ -633,7 +633,7 @@ def _start_rebuild(s: _State, rr: _Runs, day: date, last_run: date) -> None:
     s.break_days = (day - last_run).days
     s.episode_start = last_run + timedelta(days=1)
     s.comeback = None
-    s.move("rebuild", day, f"no run since {fday(last_run)}: rebuild after a break", None, None)
+    s.move("rebuild", day, f"no run since {fday(last_run)}, more than {th.REBUILD_GAP_DAYS} days", None, None)
     s.step, s.step_since, s.bad_day = 1, None, None
     s.last_run = last_run
 

@@ -488,6 +488,8 @@ def phase_summary(plan: dict, *, care: bool = True) -> str:
         body = step_sentence(plan) or ""
     elif phase == "stop":
         body = (plan.get("message") or "").replace(plan.get("next_step") or "\0", "").strip()
+        body = body.removeprefix("Stop running for now: ")
+        body = body[:1].upper() + body[1:]
     else:
         body = plan.get("message") or ""
     text = f"{name}{when}. {body}".strip()

@@ -321,10 +321,13 @@ def test_partial_week_only_trips_above_rules():
 
 def test_evaluate_orders_by_severity_and_is_json_able():
     runs = make_runs([("b", date(2025, 3, 15), 19.2, 12.0)])
-    pain = make_pain([(datetime(2025, 3, 16, 8), 6, "during", (), "b")])
+    pain = make_pain([(datetime(2025, 3, 16, 8), 4, "during", (), "b")])
     alerts = evaluate(runs=runs, pain=pain, settings=Settings(), as_of=AS_OF)
     assert [a.rule for a in alerts] == ["phase", "pain_during_run", "session_spike"]
-    assert alerts[0].values["phase"] == "stop" and alerts[1].activity_id == "b"
+    assert alerts[0].values["phase"] == "hold" and alerts[1].activity_id == "b"
+    # while stopped, no spike cap is offered (no running numbers in stop)
+    stop = evaluate(runs=runs, pain=make_pain([(datetime(2025, 3, 16, 8), 6, "during", (), "b")]), as_of=AS_OF)
+    assert [a.rule for a in stop] == ["phase", "pain_during_run"] and stop[0].values["phase"] == "stop"
     payload = json.dumps([a.to_dict() for a in alerts])
     back = json.loads(payload)[1]
     assert set(back) >= {"rule", "severity", "date", "activity_id", "message", "evidence", "values", "alarm"}
