@@ -451,3 +451,86 @@ def test_persistent_pain_is_seen_on_run_day_only_logs(tmp_path):
     assert plan["phase"] == "return_to_run", plan  # never straight to normal
     assert plan["phase"] not in NO_NUMBERS and plan["max_week_km"] is not None
     assert not spike_alerts(r.report(seen))
+
+
+# --- hold and reduce: amber pain, a morning that has not settled, pain rising -------------------------------
+
+def test_amber_pain_holds_the_week_then_a_week_without_it_is_normal_again(runner):
+    life = Life(runner, DAY0)
+    amber = {}
+
+    def after(d, km, lf):
+        if "day" not in amber:
+            amber["day"] = d
+            return 4
+        return 1
+
+    life.live(3, morning=PAIN_FREE_MORNING, after=after, until=lambda rec: "day" in amber)
+    hurt = amber["day"]
+    plan = runner.plan(hurt)
+    assert plan["phase"] == "hold" and plan["phase_since"] == hurt.isoformat(), plan
+    assert plan["max_week_km"] <= BASE_WEEK_KM + 1e-6  # the 4-week average week
+    assert plan["max_run_km"] <= 1.10 * BASE_LONG_KM + 1e-6
+    lived = life.live(12, morning=PAIN_FREE_MORNING, after=MILD_AFTER_RUN)
+    held = [rec["day"] for rec in lived if rec["plan"]["phase"] == "hold"]
+    assert held and max(held) < hurt + days(8), segments(lived)  # a week without amber pain ends it
+    assert lived[-1]["plan"]["phase"] == "normal", segments(lived)
+
+
+def test_a_morning_that_has_not_settled_halves_the_week(runner):
+    r = runner
+    for k in range(1, 7):  # the runner's usual mornings: 0/10
+        r.pain(DAY0 - days(k), 0, "next_morning")
+    bad = DAY0 + days(2)
+    r.run([(DAY0 + days(1), 8.0)])
+    r.pain(bad, 3, "next_morning")  # green by the number, but 3 above the usual 0: not settled
+    plan = r.plan(bad)
+    assert plan["phase"] == "reduce", plan
+    assert within_rounding(plan["max_week_km"], 0.5 * BASE_WEEK_KM), plan  # about half (Bosquet 2007)
+    assert plan["max_run_km"] <= 0.5 * BASE_LONG_KM + 1e-6
+    life = Life(r, bad + days(1))
+    life.last = r.report(bad)
+    life._plan_block(bad)
+    lived = life.live(12, morning=PAIN_FREE_MORNING, after=MILD_AFTER_RUN)
+    assert lived[-1]["plan"]["phase"] == "normal", segments(lived)
+    reduced = [rec for rec in lived if rec["plan"]["phase"] == "reduce"]
+    assert reduced and all(rec["day"] < bad + days(9) for rec in reduced), segments(lived)
+
+
+def test_after_run_pain_rising_week_on_week_is_read_against_after_run_pain(runner):
+    r = runner
+    r.run(weeks_of_runs(DAY0, 2, 8.0, BASE_LONG_KM))
+    for k in (1, 3, 6):
+        r.pain(DAY0 + days(k), 1, "after")
+    for k in (8, 10, 13):
+        r.pain(DAY0 + days(k), 3, "after")  # still green, but the weekly mean is up 2 points
+    # mornings logged only in week one: they are not compared with the after-run scores of week two
+    for k in (0, 2, 4):
+        r.pain(DAY0 + days(k), 0, "next_morning")
+    plan = r.plan(DAY0 + days(13))  # the same two weeks whether "weekly" means calendar or rolling weeks
+    assert plan["phase"] == "reduce", plan
+    assert "pain_rising" in {a["rule"] for a in r.report(DAY0 + days(13))["alerts"]}
+
+
+# --- the return in miles -----------------------------------------------------------------------------------
+
+def test_a_return_in_miles_says_its_step_and_caps_in_miles(tmp_path, base_runner):
+    r = base_runner.clone(tmp_path / "miles")
+    r.units = "mi"
+    r.cli("settings", "set", "units", "mi")
+    hurt = stop_then_checkins(r)
+    r.pain(hurt + days(4), 2, "next_morning")
+    r.pain(hurt + days(5), 1, "next_morning")
+    d = hurt + days(6)
+    payload = r.check(d)
+    plan = payload["plan"]
+    assert (plan["phase"], plan["step"], plan["steps"]) == ("return_to_run", 1, 4)
+    assert plan["next_step"]
+    text = r.check_text(d)
+    assert "step 1 of 4" in text.lower(), text
+    assert units_in(text) == {"mi"}, text
+    assert "return_to_run" not in text and "None" not in text
+    shown = longest_caps_km(text)
+    assert shown, text
+    for cap_km in shown:  # the mile figure is the km cap rounded down, not up and not eaten
+        assert plan["max_run_km"] * 0.95 - 0.17 <= cap_km <= plan["max_run_km"] + 1e-3, (shown, plan)
