@@ -154,3 +154,53 @@ def test_this_week_shows_the_phase_its_step_and_what_moves_it_on(phase, units):
     else:
         assert plan["max_run_km"] is not None
         assert f"longest run ≤ {fmt.distance(plan['max_run_km'], units)}" in shown
+
+
+def test_i_have_seen_a_clinician_on_the_pain_log_closes_the_red_flag():
+    path = Path(os.environ["LOADWATCH_DB"])
+    with Store(path) as store:
+        build("see_clinician", store)
+    at = AppTest.from_file(str(PAGES_DIR / "pain_log.py"), default_timeout=90).run()
+    no_exceptions(at)
+    assert "I have seen a clinician" in [s.value for s in at.subheader]
+    at.text_input(key="pain_seen_note_0").input("physio, no red flags")
+    at.button(key="pain_seen_save_0").click().run()
+    no_exceptions(at)
+    shown = texts(at)
+    assert f"Saved: a clinician saw you on {fmt.day(TODAY)}." in shown
+    assert f"Seen by a clinician:** {fmt.day(TODAY)} (physio, no red flags)" in shown
+    with Store(path) as store:
+        seen = store.assessments()
+    assert seen["date"].tolist() == [TODAY] and seen["note"].tolist() == ["physio, no red flags"]
+    week = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=90).run()
+    no_exceptions(week)
+    assert f"Return to running since {fmt.day(TODAY)}. Step 1 of 4: up to" in texts(week)
+
+
+def test_load_page_stacks_the_phase_band_under_the_weekly_chart():
+    path = Path(os.environ["LOADWATCH_DB"])
+    with Store(path) as store:
+        build("return_to_run", store)
+    at = AppTest.from_file(str(PAGES_DIR / "load.py"), default_timeout=90).run()
+    no_exceptions(at)
+    proto = at.get("vega_lite_chart")[0].proto
+    assert "vconcat" in proto.spec
+    data = " ".join(str(d) for d in proto.datasets) + proto.spec
+    for words in ("stop running for now", "return to running", "step 2 of 4", "normal training"):
+        assert words in data, words
+    assert "return_to_run" not in data  # phases are labelled in words
+
+
+def test_phase_band_clips_segments_to_the_range_and_names_phases_in_words():
+    from dashboard import charts
+
+    segs = [{"start": "2025-01-01", "end": "2025-02-10", "phase": "normal", "step": None, "steps": None,
+             "reason": "no pain episode open"},
+            {"start": "2025-02-11", "end": "2025-02-20", "phase": "return_to_run", "step": 1, "steps": 4,
+             "reason": "walking is pain-free again"}]
+    chart = charts.phase_band(segs, dt.date(2025, 2, 1), dt.date(2025, 2, 15))
+    data = chart.data
+    assert list(data["phase"]) == ["normal training", "return to running"]
+    assert data["from"].min() == pd.Timestamp("2025-02-01") and data["to"].max() == pd.Timestamp("2025-02-16")
+    assert list(data["step"]) == [fmt.MISSING, "step 1 of 4"]
+    assert charts.phase_band([], dt.date(2025, 2, 1), dt.date(2025, 2, 15)).data.empty
