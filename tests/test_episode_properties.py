@@ -146,3 +146,64 @@ def test_caps_never_rise_while_pain_is_above_3(runs, pain, assessed):
                     event(f"caps compared in pain ({row['phase']})")
                     assert row[key] <= prev[key] + 1e-9, (day, key, prev[key], row[key], latest)
         prev = row
+
+
+# --- the same invariants on every face: the report, the plan and the command line's text -------------------
+
+FACE_PROPERTY = settings(max_examples=20, deadline=None, derandomize=True, database=None,
+                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+red_flag_st = st.tuples(st.integers(20, SPAN_DAYS - 10), st.integers(0, 10),
+                        st.sampled_from([("saddle_numbness",), ("both_legs",), ("radiating_below_knee",),
+                                         ("weight_loss",), ("bladder_bowel", "night_pain")]))
+
+
+def report_for(runs, pain, assessed, as_of: date) -> dict:
+    from ingest.settings import Settings
+    from metrics.report import build_report
+    from tests.test_metrics_helpers import activities
+
+    acts = activities([{"start_utc": pd.Timestamp(START + timedelta(days=d)) + pd.Timedelta(hours=7), "km": km}
+                       for d, km in runs])
+    _, pain_df, assess_df = frames(runs, pain, assessed)
+    return build_report(acts, None, pain_df, [], Settings(timezone="UTC"), as_of=as_of, assessments=assess_df)
+
+
+@FACE_PROPERTY
+@given(runs_st, pain_st, red_flag_st, st.lists(st.integers(0, 12), min_size=1, max_size=3), st.data())
+def test_no_face_shows_a_training_number_between_a_red_flag_and_an_assessment(runs, pain, flag, later, data):
+    from dashboard.cmd_pain import format_alerts
+    from dashboard.cmd_report import format_report
+    from tests.scenario_helpers import numbers_in
+
+    flag_day, score, symptoms = flag
+    pain = [*pain, (flag_day, 12, score, "rest_of_day", symptoms)]
+    assess_after = data.draw(st.lists(st.integers(flag_day + 1, SPAN_DAYS + 5), max_size=2, unique=True))
+    before = data.draw(st.lists(st.integers(0, flag_day - 1), max_size=1))  # an older visit changes nothing
+    assessed = before + assess_after
+    closes = min(assess_after, default=SPAN_DAYS + 20)
+    for k in sorted(set(later)):
+        if flag_day + k >= closes:
+            continue
+        d = START + timedelta(days=flag_day + k)
+        rep = report_for(runs, pain, assessed, d)
+        plan = rep["plan"]
+        assert plan["phase"] in ESCALATIONS, (d, plan)
+        assert plan["max_week_km"] is None and plan["max_run_km"] is None, (d, plan)
+        assert numbers_in(format_alerts(rep)) == [], format_alerts(rep)
+        shown = [line for line in format_report(rep).splitlines()
+                 if numbers_in(line) and not (line.startswith("Latest run") and "afe" not in line)]
+        assert shown == [], shown
+
+
+@FACE_PROPERTY
+@given(runs_st, pain_st, assess_st, st.integers(14, SPAN_DAYS), st.integers(0, 5), st.sampled_from([4, 5, 6, 8]))
+def test_the_plans_caps_never_rise_from_one_day_to_the_next_while_pain_is_above_3(runs, pain, assessed, k, ago,
+                                                                                  score):
+    base = [(d, 8.0) for d in range(0, SPAN_DAYS, 2)]  # a runner who runs, so the plan has numbers to give
+    pain = [e for e in pain if e[0] <= k - ago - 1] + [(k - ago, 19, score, "after", ())]
+    d = START + timedelta(days=k)
+    today, yesterday = (report_for(base + runs, pain, assessed, x)["plan"] for x in (d, d - timedelta(days=1)))
+    for key in ("max_week_km", "max_run_km"):
+        if today[key] is not None and yesterday[key] is not None:
+            event(f"plan caps compared in pain ({today['phase']})")
+            assert today[key] <= yesterday[key] + 1e-9, (d, key, yesterday, today)
