@@ -362,6 +362,23 @@ def test_a_plan_followed_to_its_cap_never_makes_a_spike(tmp_path):
         assert own - 1e-6 <= p["max_run_km"] <= 1.10 * own + 1e-6, (rec["day"], p, own)
 
 
+def test_every_face_gives_the_same_run_cap_when_a_long_run_is_leaving_the_window(tmp_path):
+    """§12 and the issue: "a 20 km run 28 days ago: the plan says longest run <= 22 km; running 22 km three
+    days later is a large spike".  No line of any face may still offer 1.10 x the 20 km run."""
+    r = Runner(tmp_path / "r")
+    long_day = MONDAY + days(7 * 3 + 6)
+    r.run([(d, 20.0 if d == long_day else km, s) for d, km, s in weeks_of_runs(MONDAY, BASE_WEEKS, 8.0,
+                                                                                  BASE_LONG_KM)])
+    d = long_day + days(28)
+    rep = r.report(d)
+    assert rep["plan"]["max_run_km"] <= 1.10 * BASE_LONG_KM + 1e-6
+    safe = (rep.get("latest_run") or {}).get("safe_longest_km")
+    assert safe is None or safe <= 1.10 * BASE_LONG_KM + 1e-6, rep["latest_run"]
+    for text in (r.report_text(d), r.check_text(d)):
+        caps = longest_caps_km(text)  # "longest run ≤ ...", "Safe longest run: ..." - every face agrees
+        assert caps and max(caps) <= 1.10 * BASE_LONG_KM + 1e-6, (caps, text)
+
+
 # --- a couch-to-5K runner: the allowance survives rounding, in km and in miles ----------------------------
 
 @pytest.mark.parametrize("units", ["km", "mi"])
