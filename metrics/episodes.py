@@ -195,10 +195,12 @@ class _Runs:
             days = pd.to_datetime(runs["date"]).dt.date
         else:
             days = pd.to_datetime(runs["start_local"]).dt.date
-        order = np.argsort([d.toordinal() for d in days], kind="stable")
-        self.days = [days.iloc[i].toordinal() for i in order]
+        ordinals = np.array([d.toordinal() for d in days.tolist()], dtype=np.int64)
+        order = np.argsort(ordinals, kind="stable")
+        self.days = ordinals[order].tolist()
         self.km = runs["distance_km"].to_numpy(dtype="float64")[order]
-        self.ids = [runs.index[i] for i in order]
+        index = runs.index.tolist()
+        self.ids = [index[i] for i in order]
 
     def _slice(self, lo: date, hi: date) -> np.ndarray:
         a = bisect.bisect_left(self.days, lo.toordinal())
@@ -421,7 +423,9 @@ def walk(runs: pd.DataFrame | None, pain: pd.DataFrame | None, assessments: pd.D
         return Episode(pd.DataFrame(columns=list(TIMELINE_COLUMNS), index=pd.Index([], name="day")), [])
 
     by_day: dict[date, list[dict]] = {}
-    for rec in entries.to_dict("records"):
+    cols = ["id", "day", "score", "timing", "symptoms", "activity_id"]
+    for values in zip(*(entries[c].tolist() for c in cols), strict=True):
+        rec = dict(zip(cols, values, strict=True))
         by_day.setdefault(rec["day"], []).append(rec)
     has_log_from = min(by_day) if by_day else None
 
