@@ -21,7 +21,7 @@ from pathlib import Path
 from dashboard.cli import main
 from ingest.synth import SynthRun, fit_bytes
 
-#: The phases SCIENCE.md §13 names (metrics.episodes.PHASES when it exists).
+#: The phases SCIENCE.md §13 names, spelled out here so a renamed phase in the product fails the tests.
 PHASES = ("normal", "hold", "reduce", "stop", "return_to_run", "rebuild", "see_clinician", "emergency")
 #: Phases that must never show a training number (§11, §13).
 NO_NUMBERS = ("stop", "see_clinician", "emergency")
