@@ -266,6 +266,18 @@ def test_amber_pain_repeats_the_step(runner):
     assert lived[-1]["day"] <= step2 + days(15)
 
 
+def test_a_return_moves_on_only_on_the_runners_own_check_ins(runner):
+    """§13: progress only on check-ins - a returning runner who runs but logs nothing stays on step 1."""
+    life = start_return(runner)
+    lived = life.live(16)  # runs at the caps, no check-in at all
+    assert sum(1 for rec in lived if rec["ran_km"]) >= 5
+    assert {(rec["plan"]["phase"], rec["plan"]["step"]) for rec in lived} == {("return_to_run", 1)}, \
+        segments(lived)
+    lived = life.live(12, morning=PAIN_FREE_MORNING, after=MILD_AFTER_RUN,
+                      until=lambda rec: rec["plan"]["step"] == 2)
+    assert lived[-1]["plan"]["step"] == 2, segments(lived)  # check-ins move it on again
+
+
 def test_relapse_goes_back_to_stop_and_stays_there_without_check_ins(runner):
     life = start_return(runner)
     reach_step(life, 2)
