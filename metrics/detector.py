@@ -306,7 +306,8 @@ def _care_alert(row: dict, walked: _ep.Episode, kind: str | None = None) -> Aler
     if row["reason"].startswith("persistent pain"):
         return Alert(
             rule="pain_persistent", severity="see_clinician", date=as_date(row["day"]).isoformat(),
-            activity_id=None, message=f"Since {_day_label(since)}: {row['reason']}. {PERSISTENT_CARE_MESSAGE}",
+            activity_id=None,
+            message=f"Since {_day_label(since)}: {row['reason']}. {PERSISTENT_CARE_MESSAGE} {ASSESSED_HINT}",
             evidence=th.PERSISTENT_PAIN_EVIDENCE.line(),
             values={"since": since.isoformat(), "min_days": th.PERSISTENT_PAIN_DAYS,
                     "pain_checkin_frac_min": round(th.PERSISTENT_PAIN_DAY_FRAC, 2)})

@@ -33,7 +33,6 @@ from metrics import episodes as _ep
 from metrics import fmt
 from metrics import thresholds as th
 from metrics.detector import (
-    ASSESSED_HINT,
     EMERGENCY_CARE_MESSAGE,
     PERSISTENT_CARE_MESSAGE,
     URGENT_CARE_MESSAGE,
@@ -247,7 +246,8 @@ def next_step_words(row: dict, units: str = "km") -> str | None:
     earliest = f" (from {fmt.day(when)} at the earliest)" if when else ""
     green = th.PAIN_GREEN_MAX
     if phase in _ep.ESCALATIONS:
-        return "Your plan comes back once a clinician has seen you. " + ASSESSED_HINT
+        return ("Your training plan comes back, step by step, once you record that a clinician has seen you "
+                "(\"I have seen a clinician\" on the Pain log page, or loadwatch pain assessed --date YYYY-MM-DD).")
     if phase == "stop":
         n = row.get("stop_checkins") or 0
         return (f"Walk-run starts (return to running, step 1 of {len(th.RETURN_WEEK_FRACS)}) after "

@@ -101,8 +101,8 @@ EXPECT = {
                       "Next step after 7 days with pain at 3 or less"),
     "rebuild": (f"Rebuild after a break since {fmt.day(day(14))}. Step 1 of 3: up to",
                 "Step 1 starts with your first run back"),
-    "see_clinician": (f"See a clinician since {fmt.day(day(30))}", "once a clinician has seen you"),
-    "emergency": (f"Urgent care now since {fmt.day(day(20))}", "once a clinician has seen you"),
+    "see_clinician": (f"See a clinician since {fmt.day(day(30))}", "once you record that a clinician has seen you"),
+    "emergency": (f"Urgent care now since {fmt.day(day(20))}", "once you record that a clinician has seen you"),
 }
 ASKED = {"hold", "reduce", "stop", "return_to_run"}
 
