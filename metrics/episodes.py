@@ -442,12 +442,7 @@ def walk(runs: pd.DataFrame | None, pain: pd.DataFrame | None, assessments: pd.D
     one = timedelta(days=1)
     while day <= end_day:
         todays = by_day.get(day, [])
-        # 1. an assessment closes earlier escalations (the clinician has seen the runner that day)
-        if day in assessed:
-            last_assessed = day
-            if s.escalation is not None:
-                _after_assessment(s, rr, day, assessed[day])
-        # 2. what today's entries say
+        # 1. what today's entries say
         while mornings_outside and (day - mornings_outside[0][0]).days > th.PAIN_BASELINE_DAYS:
             mornings_outside.pop(0)
         usual = usual_morning(mornings_outside, day)
@@ -464,7 +459,7 @@ def walk(runs: pd.DataFrame | None, pain: pd.DataFrame | None, assessments: pd.D
             last_score = top
         worst = max(readings, key=lambda r: LEVEL_RANK[r.level]) if readings else None
         level = worst.level if worst else None
-        # 3. escalations: red flags, then persistent pain
+        # 2. escalations: red flags, then persistent pain
         if level in ESCALATIONS:
             if s.escalation is None or (s.escalation == "see_clinician" and level == "emergency"):
                 _escalate(s, level, day, _reading_reason(worst), worst.entry_id)
@@ -476,6 +471,12 @@ def walk(runs: pd.DataFrame | None, pain: pd.DataFrame | None, assessments: pd.D
                           f"over {found['span_days']} days since {fday(found['since'])}", worst.entry_id)
         if s.escalation is None:
             _advance(s, rr, day, readings, worst, bool(todays), has_log_from)
+        # 3. an assessment closes the escalations opened on or before its day (entries carry a time of day,
+        # assessments do not: a red flag logged the day the clinician saw the runner is closed by the visit)
+        if day in assessed:
+            last_assessed = day
+            if s.escalation is not None:
+                _after_assessment(s, rr, day, assessed[day])
         # mornings logged outside an episode make the usual level
         if s.phase in ("normal", "rebuild") and s.escalation is None:
             mornings_outside += [(day, int(e["score"])) for e in todays if e["timing"] == "next_morning"]
@@ -578,7 +579,8 @@ def _advance(s: _State, rr: _Runs, day: date, readings: list[Reading], worst: Re
         return
     if s.phase == "stop":
         if checked_in:
-            if top is not None and top <= th.STOP_CLEAR_MAX_SCORE and ok_today:
+            # "until walking is pain-free": pain at 2 or less, whatever the usual morning level
+            if top is not None and top <= th.STOP_CLEAR_MAX_SCORE:
                 s.stop_checkins += 1
             else:
                 s.stop_checkins = 0

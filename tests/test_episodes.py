@@ -281,3 +281,26 @@ def test_persistence_counts_check_ins_not_days():
     alone = [r for r in rows if r[2] == "after"]
     tl = ep.phase_timeline(runs, make_pain(alone), end=d0 + timedelta(days=34))
     assert ep.today(tl, d0 + timedelta(days=34))["phase"] == "see_clinician"
+
+
+def test_an_assessment_closes_a_red_flag_logged_the_same_day():
+    runs = make_runs(weeks_of_runs(8))
+    d = START + timedelta(days=40)
+    pain = make_pain([(at(d, 9), 3, "after", ("saddle_numbness",))])
+    seen = pd.DataFrame({"id": [1], "date": [d], "note": ["A&E"]})
+    tl = ep.phase_timeline(runs, pain, seen, end=d + timedelta(days=1))
+    assert phase_on(tl, d) == ("return_to_run", 1) and phase_on(tl, d + timedelta(days=1)) == ("return_to_run", 1)
+    again = make_pain([(at(d, 9), 3, "after", ("saddle_numbness",)),
+                       (at(d + timedelta(days=1), 9), 3, "after", ("bladder_bowel",))])
+    tl = ep.phase_timeline(runs, again, seen, end=d + timedelta(days=1))
+    assert phase_on(tl, d + timedelta(days=1)) == ("emergency", None)
+
+
+def test_stop_clears_on_low_scores_even_when_a_morning_is_above_the_usual_level():
+    runs = make_runs(weeks_of_runs(8))
+    rows = [(at(START + timedelta(days=k), 7), 0, "next_morning") for k in range(0, 30, 3)]  # usual 0
+    hurt = START + timedelta(days=35)
+    rows += [(at(hurt), 7, "during"), (at(hurt + timedelta(days=2), 7), 2, "next_morning"),
+             (at(hurt + timedelta(days=4), 7), 2, "next_morning")]
+    tl = ep.phase_timeline(runs, make_pain(rows), end=hurt + timedelta(days=4))
+    assert phase_on(tl, hurt + timedelta(days=4)) == ("return_to_run", 1)
