@@ -146,7 +146,7 @@ def _register_pain(sub, add_db_option) -> None:
     assessed = psub.add_parser(
         "assessed", help="record that a clinician has seen you",
         description="Record that a physiotherapist or doctor has assessed you. It closes the warnings that "
-                    "sent you to a clinician (red-flag symptoms, persistent pain) logged on or before that day; "
+                    "sent you to a clinician (red-flag symptoms, persistent pain) logged before that day; "
                     "your plan then returns to running step by step.")
     assessed.add_argument("--date", type=_assessment_date, required=True, metavar="YYYY-MM-DD",
                           help="the day you were seen (local; not in the future)")
@@ -313,9 +313,15 @@ def _pain_records(frame) -> list[dict]:
 def pain_list(args) -> int:
     with _open_store(args) as store:
         records = _pain_records(store.pain(include_deleted=args.deleted))
+        seen = store.assessments()
     if args.json:
         print(json.dumps(records, indent=2))
         return 0
+    if len(seen):
+        from metrics import fmt
+
+        print("seen by a clinician: " + "; ".join(
+            fmt.day(r.date) + (f" ({r.note})" if r.note else "") for r in seen.itertuples()))
     if not records:
         print("no pain entries yet: log one with `loadwatch pain add --date YYYY-MM-DD --score N`")
         return 0

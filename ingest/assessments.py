@@ -1,6 +1,6 @@
 """Clinician assessments: the runner records that a physiotherapist or doctor has seen them.
 
-An assessment closes the escalations (red flags, persistent pain) opened on or before its date
+An assessment closes the escalations (red flags, persistent pain) opened before its date
 (SCIENCE.md sections 11 and 13); a red flag logged after it opens a new one.  One table, its migration and
 its functions live here; :class:`ingest.store.Store` keeps thin methods that delegate to them.
 """

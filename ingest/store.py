@@ -804,7 +804,7 @@ class Store:
     # --- clinician assessments (ingest/assessments.py) ---------------------------------------------------
     def add_assessment(self, date, note: str = "") -> int:
         """Record that a clinician assessed the runner on ``date`` (local day; not in the future, not
-        before 1990); returns its id.  It closes the escalations opened on or before that day."""
+        before 1990); returns its id.  It closes the escalations opened before that day."""
         day = _assessments.check_date(date)
         with self._tx() as conn:
             return _assessments.add(conn, day, note or "", _now_iso())

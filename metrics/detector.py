@@ -315,7 +315,7 @@ def _care_alert(row: dict, walked: _ep.Episode, kind: str | None = None) -> Aler
     wanted = th.EMERGENCY_SYMPTOMS if emergency else th.URGENT_SYMPTOMS
     today = as_date(row["day"])
     after = walked.last_assessment(today)
-    flagged = [r for r in walked.readings if (after is None or r.day > after) and r.day <= today
+    flagged = [r for r in walked.readings if (after is None or r.day >= after) and r.day <= today
                and any(s in wanted for s in r.symptoms)]
     if not flagged:
         return None

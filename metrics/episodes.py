@@ -442,7 +442,14 @@ def walk(runs: pd.DataFrame | None, pain: pd.DataFrame | None, assessments: pd.D
     one = timedelta(days=1)
     while day <= end_day:
         todays = by_day.get(day, [])
-        # 1. what today's entries say
+        # 1. an assessment closes the escalations opened before its day ("escalations before that date
+        # close"; a red flag logged on the day itself stays open: entries carry a time, assessments do not,
+        # and the safe reading is that it came after the visit)
+        if day in assessed:
+            last_assessed = day
+            if s.escalation is not None:
+                _after_assessment(s, rr, day, assessed[day])
+        # 2. what today's entries say
         while mornings_outside and (day - mornings_outside[0][0]).days > th.PAIN_BASELINE_DAYS:
             mornings_outside.pop(0)
         usual = usual_morning(mornings_outside, day)
@@ -459,7 +466,7 @@ def walk(runs: pd.DataFrame | None, pain: pd.DataFrame | None, assessments: pd.D
             last_score = top
         worst = max(readings, key=lambda r: LEVEL_RANK[r.level]) if readings else None
         level = worst.level if worst else None
-        # 2. escalations: red flags, then persistent pain
+        # 3. escalations: red flags, then persistent pain
         if level in ESCALATIONS:
             if s.escalation is None or (s.escalation == "see_clinician" and level == "emergency"):
                 _escalate(s, level, day, _reading_reason(worst), worst.entry_id)
@@ -471,12 +478,6 @@ def walk(runs: pd.DataFrame | None, pain: pd.DataFrame | None, assessments: pd.D
                           f"over {found['span_days']} days since {fday(found['since'])}", worst.entry_id)
         if s.escalation is None:
             _advance(s, rr, day, readings, worst, bool(todays), has_log_from)
-        # 3. an assessment closes the escalations opened on or before its day (entries carry a time of day,
-        # assessments do not: a red flag logged the day the clinician saw the runner is closed by the visit)
-        if day in assessed:
-            last_assessed = day
-            if s.escalation is not None:
-                _after_assessment(s, rr, day, assessed[day])
         # mornings logged outside an episode make the usual level
         if s.phase in ("normal", "rebuild") and s.escalation is None:
             mornings_outside += [(day, int(e["score"])) for e in todays if e["timing"] == "next_morning"]

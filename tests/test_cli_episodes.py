@@ -90,3 +90,15 @@ def test_a_stopped_runner_is_asked_how_the_back_feels(capsys, history):
     run(capsys, "pain", "add", "--date", "2024-03-05", "--score", "1", "--timing", "next_morning")
     _, raw, _ = run(capsys, "alerts", "check", "--json", "--as-of", "2024-03-05")
     assert json.loads(raw)["plan"]["check_in"] is None
+
+
+def test_a_red_flag_logged_on_the_day_of_the_visit_needs_a_later_assessment(capsys, history):
+    run(capsys, "pain", "add", "--date", "2024-03-02", "--score", "2", "--symptom", "weakness_leg")
+    run(capsys, "pain", "assessed", "--date", "2024-03-02")
+    _, raw, _ = run(capsys, "alerts", "check", "--json", "--as-of", "2024-03-03")
+    out = json.loads(raw)
+    assert out["plan"]["phase"] == "see_clinician"
+    assert [a["rule"] for a in out["alerts"]] == ["red_flag_urgent"]
+    run(capsys, "pain", "assessed", "--date", "2024-03-03")
+    _, raw, _ = run(capsys, "alerts", "check", "--json", "--as-of", "2024-03-03")
+    assert json.loads(raw)["plan"]["phase"] == "return_to_run"

@@ -155,4 +155,5 @@ def test_pain_that_follows_big_weeks_gives_a_suggested_rule_near_that_distance(s
     assert s["threshold"] == 35.0  # the round number nearest the middle of that gap
     assert (s["flare_ups_above"], s["flare_ups_total"]) == (4, 4)
     assert s["pain_free_above"] == 0 and s["pain_free_total"] >= 6
-    assert "4 of your 4 flare-ups followed weeks with weekly distance above 35 km" in s["text"]
+    # the counts in words (SCIENCE.md section 14; the wording belongs to metrics.suggest)
+    assert "Four of your four flare-ups came after weeks with weekly distance above 35 km" in s["text"]

@@ -76,7 +76,7 @@ if st.button("Save pain entry", type="primary", key=k("save")):
 st.divider()
 st.subheader("I have seen a clinician")
 st.markdown("Record the day a physiotherapist or doctor assessed you. It closes the warnings that sent you "
-            "to a clinician (warning symptoms, persistent pain) up to that day, and your plan returns to "
+            "to a clinician (warning symptoms, persistent pain) logged before that day, and your plan returns to "
             "running step by step. A warning symptom logged after it opens a new one.")
 seen_left, seen_right = st.columns(2)
 with seen_left:
