@@ -384,6 +384,10 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
                            f"{1 + th.MAX_SPIKE_FRAC:.2f} x your longest of the last {th.PLAN_LONGEST_DAYS} days, so "
                            f"the cap holds all week ({th.FRANDSEN_2025.line()})")
 
+    if spikes and phase != "normal":
+        # after a spike, no run above 1.10 x the 30-day longest before it, in every phase (lower wins)
+        latest = max(spikes, key=lambda a: a.date)
+        run = _min(run, (1 + th.MAX_SPIKE_FRAC) * float(latest.values["longest_30d_km"]))
     # personal rules cap the plan in every phase with numbers
     week_caps, run_caps = _personal_caps(rules, alerts)
     for cap, name in week_caps:

@@ -195,3 +195,11 @@ def test_headline_counts_read_as_english():
     assert count_words(1, "run") == "one run"
     assert count_words(2, "run") == "two runs"
     assert count_words(9, "run") == "9 runs"
+
+
+def test_a_spike_caps_the_run_in_hold_as_well():
+    """A spike's cap (1.10 x the 30-day longest before it) holds in every phase with numbers."""
+    weekly, runs = history(extra_runs=[("spike", AS_OF - timedelta(days=1), 19.2, 12.0, "road")])
+    pain = make_pain([(datetime(2025, 3, 16, 9), 4, "after")])
+    plan = plan_for(weekly, runs, pain)
+    assert plan.phase == "hold" and plan.max_run_km == 13.0  # not 1.10 x 19.2
