@@ -200,7 +200,7 @@ class Life:
     def plan(self) -> dict:
         return (self.last or {}).get("plan") or {}
 
-    def _plan_block(self, d: date) -> None:
+    def plan_block(self, d: date) -> None:
         plan = self.plan
         self.block = (d, plan.get("phase"), plan.get("step"))
         self.schedule = {}
@@ -241,7 +241,7 @@ class Life:
             p = rep["plan"]
             if self.block is None or (p.get("phase"), p.get("step")) != self.block[1:] or (
                     d - self.block[0]).days >= 7:
-                self._plan_block(d)
+                self.plan_block(d)
             self.day = d + timedelta(days=1)
             if until is not None and until(rec):
                 break

@@ -328,7 +328,7 @@ def test_comeback_after_weeks_off_rebuilds_stepwise(runner, weeks_off, first_fra
     assert within_rounding(plan["max_run_km"], first_frac * BASE_LONG_KM), plan
     life = Life(r, back + days(1))
     life.last = r.report(back)
-    life._plan_block(back)
+    life.plan_block(back)
     caps = []
 
     def check(rec):
@@ -403,7 +403,7 @@ def test_couch_to_5k_cap_is_never_below_their_own_longest(tmp_path, units):
     r.run(runs)
     life = Life(r, MONDAY + days(42))
     life.last = r.report(MONDAY + days(41))
-    life._plan_block(MONDAY + days(41))
+    life.plan_block(MONDAY + days(41))
 
     def check(rec):
         p, d = rec["plan"], rec["day"]
@@ -519,7 +519,7 @@ def test_a_morning_that_has_not_settled_halves_the_week(runner):
     assert plan["max_run_km"] <= 0.5 * BASE_LONG_KM + 1e-6
     life = Life(r, bad + days(1))
     life.last = r.report(bad)
-    life._plan_block(bad)
+    life.plan_block(bad)
     lived = life.live(12, morning=PAIN_FREE_MORNING, after=MILD_AFTER_RUN)
     assert lived[-1]["plan"]["phase"] == "normal", segments(lived)
     reduced = [rec for rec in lived if rec["plan"]["phase"] == "reduce"]
