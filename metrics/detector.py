@@ -572,13 +572,22 @@ def evaluate(*, runs=None, weekly=None, daily=None, pain=None, rules=(), setting
     rising_latest = [r for r in shown if r.rule == "pain_rising"][-1:]
     alerts += [_pain_alert(r) for r in shown if r.rule != "pain_rising"] + [_pain_alert(r) for r in rising_latest]
     if row["phase"] == "stop":
-        return _sorted(alerts)  # no running numbers while stopped: spike caps and load rules wait
+        # no running numbers while stopped: a recent spike is told (it may explain the pain) without its cap
+        return _sorted([_without_cap(a) for a in session_spike(runs, as_of, lookback_days=lookback_days,
+                                                                 units=units)] + alerts)
     alerts += session_spike(runs, as_of, lookback_days=lookback_days, units=units)
     alerts += personal_rule_alerts(rules, weekly, runs, as_of, lookback_days=lookback_days, units=units)
     alerts += acwr_info(daily, as_of, lookback_days=lookback_days)
     alerts += monotony_info(weekly, as_of, lookback_days=lookback_days)
     alerts += weekly_change_info(weekly, as_of, lookback_days=lookback_days, units=units)
     return _sorted(alerts)
+
+
+def _without_cap(alert: Alert) -> Alert:
+    """A spike alert without its forward-looking cap (for ``stop``, which gives no running numbers)."""
+    alert.message = alert.message.split(" For now keep every run at or below")[0]
+    alert.values.pop("safe_longest_km", None)
+    return alert
 
 
 def _sorted(alerts: list[Alert]) -> list[Alert]:

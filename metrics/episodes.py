@@ -549,12 +549,12 @@ def _after_assessment(s: _State, rr: _Runs, day: date, assessment_id) -> None:
             if week <= wf * base_week + 1e-9 and longest <= rf * base_run + 1e-9:
                 step = k
                 break
+    fits = "" if step == 1 else f" (your running since {fday(s.esc_since)} already fits step {step})"
     s.escalation = s.esc_since = s.esc_entry = None
     s.esc_reason = ""
     s.episode_start = start
     s.base_week_km, s.base_run_km = base_week, base_run
-    s.move("return_to_run", day, f"a clinician assessed you on {fday(day)}: "
-           + _step_reason("return_to_run", step, len(week_fracs)), assessment_id, "assessment")
+    s.move("return_to_run", day, f"a clinician assessed you on {fday(day)}{fits}", assessment_id, "assessment")
     s.step, s.step_since, s.bad_day, s.stop_checkins, s.break_days = step, day, None, 0, None
 
 
@@ -587,8 +587,7 @@ def _advance(s: _State, rr: _Runs, day: date, readings: list[Reading], worst: Re
                 s.stop_checkins = 0
             if s.stop_checkins >= th.STOP_CLEAR_CHECKINS:
                 s.move("return_to_run", day, "walking is pain-free again (two check-ins with pain at "
-                       f"{th.STOP_CLEAR_MAX_SCORE} or less): "
-                       + _step_reason("return_to_run", 1, len(th.RETURN_WEEK_FRACS)),
+                       f"{th.STOP_CLEAR_MAX_SCORE} or less)",
                        worst.entry_id if worst else None, "pain")
                 s.step, s.step_since, s.bad_day, s.stop_checkins = 1, day, None, 0
         return
@@ -679,7 +678,8 @@ def _step_on(s: _State, rr: _Runs, day: date, ok_today: bool, worst: Reading | N
         return
     s.step += 1
     s.step_since, s.bad_day = day, None
-    s.reason = _step_reason(s.phase, s.step, steps)
+    s.reason = (f"step {s.step - 1} done: {th.STEP_MIN_DAYS} days or more with pain at {th.PAIN_GREEN_MAX} or "
+                "less" + (", checked in" if eid is not None else ""))
     s.entry_id, s.entry_kind = eid, kind
 
 

@@ -318,8 +318,8 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     if phase == "stop":
         minutes = _pre_episode_minutes(runs, row.get("episode_start"), as_of)
         reasons += [reason(a) for a in pain_alerts]
-        reasons.append("stop: no running until walking is pain-free; low-impact cross-training replaces the "
-                       f"running time ({th.CUTBACK_EVIDENCE.line()})")
+        reasons.append("stop running for now: no running until walking is pain-free; low-impact cross-training "
+                       f"replaces the running time ({th.CUTBACK_EVIDENCE.line()})")
         plan = Plan(status="red", cross_training=list(CROSS_TRAINING), reasons=reasons, stop_running=True,
                     intensity=None, cross_training_min=None if minutes is None else float(round(minutes)),
                     strength=STRENGTH_ADVICE, **common)

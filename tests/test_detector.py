@@ -325,9 +325,12 @@ def test_evaluate_orders_by_severity_and_is_json_able():
     alerts = evaluate(runs=runs, pain=pain, settings=Settings(), as_of=AS_OF)
     assert [a.rule for a in alerts] == ["phase", "pain_during_run", "session_spike"]
     assert alerts[0].values["phase"] == "hold" and alerts[1].activity_id == "b"
-    # while stopped, no spike cap is offered (no running numbers in stop)
+    # while stopped, the spike is told without its cap (no running numbers in stop)
     stop = evaluate(runs=runs, pain=make_pain([(datetime(2025, 3, 16, 8), 6, "during", (), "b")]), as_of=AS_OF)
-    assert [a.rule for a in stop] == ["phase", "pain_during_run"] and stop[0].values["phase"] == "stop"
+    assert [a.rule for a in stop] == ["phase", "pain_during_run", "session_spike"]
+    assert stop[0].values["phase"] == "stop"
+    assert "keep every run" not in stop[2].message and "safe_longest_km" not in stop[2].values
+    assert "60% longer than your longest run" in stop[2].message
     payload = json.dumps([a.to_dict() for a in alerts])
     back = json.loads(payload)[1]
     assert set(back) >= {"rule", "severity", "date", "activity_id", "message", "evidence", "values", "alarm"}
