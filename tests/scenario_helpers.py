@@ -180,7 +180,7 @@ def spike_alerts(payload: dict) -> list[dict]:
 
 class Life:
     """A runner living day by day: check-ins each morning, runs as the plan allows, the plan read each
-    evening (``report --json --as-of``), as a runner who follows it to its caps would.
+    evening (``alerts check --json --as-of``), as a runner who follows it to its caps would.
 
     The runner plans a 7-day block from the evening's plan: three runs (days 1, 3 and 6 of the block, a rest
     day between them, the long run last, when the 30-day window has dropped the most), the long run at
@@ -230,7 +230,7 @@ class Life:
                 self.r.run([(d, ran)])
                 if after is not None and (s := after(d, ran, self)) is not None:
                     self.r.pain(d, s, "after")
-            rep = self.r.report(d)
+            rep = self.r.check(d)  # `alerts check --json`: the alerts, the plan, the phases
             rec = {"day": d, "report": rep, "plan": rep["plan"], "ran_km": ran}
             assert_day_invariants(rec)
             if check is not None:

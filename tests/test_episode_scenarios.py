@@ -2,7 +2,7 @@
 
 Each scenario is one runner with their own store: weeks of generated FIT files imported with
 ``loadwatch import``, check-ins with ``loadwatch pain add``, clinician visits with ``loadwatch pain
-assessed``, and the plan read every evening with ``loadwatch report --json --as-of`` (and ``alerts check``),
+assessed``, and the plan read every evening with ``loadwatch alerts check --json --as-of`` (and ``report``),
 as the runner would read it.  Where the runner follows the plan, they run to its caps (see
 :class:`tests.scenario_helpers.Life`), and no day may then show a spike alert.
 """
@@ -305,7 +305,7 @@ def test_severe_next_morning_pain_stops_and_a_silent_runner_stays_stopped(runner
     plan = r.plan(bad)
     assert plan["phase"] == "stop" and plan["stop_running"] is True, plan
     no_training_number_anywhere(r, bad)
-    for k in range(1, 31):
+    for k in [*range(1, 16), 20, 25, 30]:
         d = bad + days(k)
         p = r.check(d)["plan"]
         assert p["phase"] == "stop", (k, p)  # no time-out to green
@@ -365,9 +365,9 @@ def test_a_plan_followed_to_its_cap_never_makes_a_spike(tmp_path):
     assert plan["phase"] == "normal"
     assert plan["max_run_km"] <= 1.10 * BASE_LONG_KM + 1e-6, plan
     life = Life(r, long_day + days(23))
-    life.live(35)  # five weeks at the caps; the day invariants refuse any spike alert
+    life.live(28)  # four weeks at the caps; the day invariants refuse any spike alert
     ran = [rec["ran_km"] for rec in life.days if rec["ran_km"]]
-    assert len(ran) >= 13
+    assert len(ran) >= 10
     for rec in life.days:
         p = rec["plan"]
         own = life.longest_km(rec["day"], 23)
@@ -411,8 +411,8 @@ def test_couch_to_5k_cap_is_never_below_their_own_longest(tmp_path, units):
         own = life.longest_km(d, 23)
         assert own - 1e-6 <= p["max_run_km"] <= 1.10 * own + 1e-6, (d, p, own)
 
-    life.live(21, check=check)
-    for d in (MONDAY + days(42), MONDAY + days(50), MONDAY + days(62)):
+    life.live(14, check=check)
+    for d in (MONDAY + days(42), MONDAY + days(48), MONDAY + days(55)):
         own = life.longest_km(d, 23)
         for text in (r.report_text(d), r.check_text(d)):
             shown = longest_caps_km(text)
@@ -433,7 +433,7 @@ def test_chronic_stable_low_pain_never_alarms(tmp_path):
             r.pain(DAY0 + days(7 * w + k), 2, "next_morning")
     for k in [*range(0, 23), *range(24, 42, 3)]:
         d = DAY0 + days(k)
-        rep = r.report(d)
+        rep = r.check(d)
         plan = rep["plan"]
         rules = {a["rule"] for a in rep["alerts"]}
         assert not rules & {"pain_not_settled", "pain_rising", "pain_during_run"}, (d, rep["alerts"])
@@ -457,7 +457,7 @@ def test_the_same_after_run_pain_two_weeks_running_is_not_rising(tmp_path):
             r.pain(m + days(k), 1, "next_morning")
     for k in range(0, 15):
         d = DAY0 + days(k)
-        rep = r.report(d)
+        rep = r.check(d)
         assert "pain_rising" not in {a["rule"] for a in rep["alerts"]}, (d, rep["alerts"])
         assert rep["plan"]["phase"] == "normal", (d, rep["plan"])
 
