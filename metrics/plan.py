@@ -239,6 +239,16 @@ def _pre_episode_minutes(runs: pd.DataFrame | None, start, as_of) -> float | Non
     return th.STOP_CROSS_TRAINING_FRAC * total / (th.PRE_EPISODE_DAYS / 7)
 
 
+def _pre_episode_runs(runs: pd.DataFrame | None, start) -> int | None:
+    """Runs a week in the 4 weeks before the episode's (or break's) first day, at least one."""
+    if runs is None or len(runs) == 0 or start is None:
+        return None
+    start = as_date(start)
+    dates = run_dates(runs)
+    n = int(((dates >= start - timedelta(days=th.PRE_EPISODE_DAYS)) & (dates < start)).sum())
+    return max(1, int(round(n / (th.PRE_EPISODE_DAYS / 7)))) if n else None
+
+
 def next_step_words(row: dict, units: str = "km") -> str | None:
     """What moves today's phase on, in plain words (None in ``normal``)."""
     phase = row["phase"]
@@ -352,6 +362,8 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     elif phase in _ep.STEPPED:
         reasons += [reason(a) for a in pain_alerts + spikes]
         week, run = week_cap, run_cap
+        before = _pre_episode_runs(runs, row.get("episode_start"))
+        runs_per_week = before if before is not None else runs_per_week  # as many runs as before, shorter
         if phase == "return_to_run":
             runs_per_week = None if runs_per_week is None else min(runs_per_week, th.RED_MAX_RUNS_PER_WEEK)
         intensity = "easy only"
