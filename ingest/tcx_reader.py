@@ -30,7 +30,9 @@ import pandas as pd
 
 from ingest.canonical import Activity, Summary, empty_samples, make_samples, summarize_samples
 from ingest.errors import NotAnActivity, TcxError
-from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m, safe_xml_root
+from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m
+from ingest.safe_xml import parse_xml
+from ingest.salvage import damage_warning
 from ingest.sources import source_bytes
 
 _SPORTS = {"running": "running", "biking": "cycling"}
@@ -101,6 +103,20 @@ def _sum_finite(values: list[float]) -> float:
     return float(sum(finite)) if finite else math.nan
 
 
+#: Lap totals are taken as covering more than a damaged file's kept trackpoints when they exceed the
+#: points' own distance or time by more than this fraction.
+DAMAGED_LAPS_FRAC = 0.02
+
+
+def _laps_cover_more(lap_distance_m: float, lap_time_s: float, from_samples: dict) -> bool:
+    """True when the laps' distance or time is clearly more than the kept trackpoints' (damage lost some
+    of the points the laps count)."""
+    d, t = float(from_samples.get("distance_m", math.nan)), float(from_samples.get("elapsed_s", math.nan))
+    more_distance = math.isfinite(lap_distance_m) and math.isfinite(d) and lap_distance_m > d * (1 + DAMAGED_LAPS_FRAC) + 1
+    more_time = math.isfinite(lap_time_s) and math.isfinite(t) and lap_time_s > t * (1 + DAMAGED_LAPS_FRAC) + 2
+    return more_distance or more_time
+
+
 def read_tcx(src, name: str | None = None) -> Activity:
     """Read a TCX activity (path, bytes or binary file object) into an :class:`Activity`.
 
@@ -109,8 +125,10 @@ def read_tcx(src, name: str | None = None) -> Activity:
     """
     data, name = source_bytes(src, name)
     content_hash = hashlib.sha256(data).hexdigest()
-    _text, root = safe_xml_root(data, name, TcxError)  # the one safe parse (see gpx_reader)
+    _text, root, damage = parse_xml(data, name, TcxError)  # the one safe parse (see ingest.safe_xml)
     if _local(root.tag) != "TrainingCenterDatabase":
+        if damage is not None:
+            raise TcxError(name, "the file is damaged and what is left of it is not a TCX activity")
         raise TcxError(name, "not a TCX file (no TrainingCenterDatabase element)")
 
     activities = [a for acts in _children(root, "Activities") for a in _children(acts, "Activity")]
@@ -121,6 +139,8 @@ def read_tcx(src, name: str | None = None) -> Activity:
                 if _local(part.tag) == "Activity":
                     activities.append(part)
     if not activities:
+        if damage is not None:
+            raise TcxError(name, "the file is damaged and no activity could be read from it")
         if _children(root, "Courses"):
             raise NotAnActivity(name, "a course (a planned route), not a recorded activity")
         if _children(root, "Workouts"):
@@ -141,7 +161,10 @@ def read_tcx(src, name: str | None = None) -> Activity:
                       if math.isfinite(v)), default=math.nan)
     lap_starts = _times([lap.get("StartTime") for lap in laps])
 
-    tps = [tp for el in activity.iter() if _local(el.tag) == "Track" for tp in _children(el, "Trackpoint")]
+    if damage is None:
+        tps = [tp for el in activity.iter() if _local(el.tag) == "Track" for tp in _children(el, "Trackpoint")]
+    else:  # damage can shift the nesting: every trackpoint wherever it landed
+        tps = [el for el in activity.iter() if _local(el.tag) == "Trackpoint"]
     t = _times([(_child(tp, "Time").text if _child(tp, "Time") is not None else None) for tp in tps])
     lat = np.array([_path_float(tp, "Position", "LatitudeDegrees") for tp in tps], dtype=float)
     lon = np.array([_path_float(tp, "Position", "LongitudeDegrees") for tp in tps], dtype=float)
@@ -179,11 +202,18 @@ def read_tcx(src, name: str | None = None) -> Activity:
 
     from_samples = summarize_samples(samples) if not samples.empty else {}
     sample_distance = float(from_samples.get("distance_m", math.nan))
+    recorded_s = lap_time
     if math.isfinite(lap_distance) and math.isfinite(sample_distance) and \
             sample_distance > lap_distance * (1 + INCOMPLETE_LAPS_FRAC):
         # the laps do not cover the whole recording (seen in Movescount exports): trust the trackpoints
         lap_distance = lap_time = math.nan
+    if damage is not None and from_samples and _laps_cover_more(lap_distance, lap_time, from_samples):
+        # the laps count what the damage lost: the totals are those of the points kept
+        lap_distance = lap_time = lap_max_hr = math.nan
     if not from_samples and not (math.isfinite(lap_time) or math.isfinite(lap_distance)):
+        if damage is not None:
+            raise TcxError(name, "the file is damaged and neither a trackpoint with a time nor a lap total "
+                                 "could be read from it")
         raise TcxError(name, "the activity has neither trackpoints with times nor lap totals")
 
     id_time = _times([(_child(activity, "Id").text if _child(activity, "Id") is not None else None)])
@@ -219,6 +249,12 @@ def read_tcx(src, name: str | None = None) -> Activity:
     if creator is not None and _child(creator, "Name") is not None:
         device = (_child(creator, "Name").text or "").strip() or None
 
+    warnings = ()
+    if damage is not None:
+        lines = np.array([tp.sourceline or 0 for tp in tps], dtype="int64")[keep] if tps else np.zeros(0)
+        t_kept = t[keep] if tps else np.zeros(0)
+        warnings = (damage_warning(damage, t_kept_s=t_kept, lines_kept=lines, recorded_s=recorded_s),)
+
     summary = Summary(
         id=content_hash,
         source=name,
@@ -235,8 +271,9 @@ def read_tcx(src, name: str | None = None) -> Activity:
         max_hr_bpm=max_hr,
         avg_cadence_spm=float(from_samples.get("avg_cadence_spm", math.nan)),
         device=device,
-        partial=False,
+        partial=damage is not None,
         sport_inferred=False,
+        warnings=warnings,
         hr_seconds_by_bpm=from_samples.get("hr_seconds_by_bpm"),
     )
     return Activity(summary=summary, samples=samples)
