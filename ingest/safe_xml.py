@@ -126,6 +126,8 @@ def _recover(text: str, name: str, error, strict_error: Exception):
     """Root and :class:`XmlDamage` from libxml2's recovery mode; raises ``error`` when nothing usable
     comes back or a safety limit was hit."""
     body = _XML_DECL.sub("", _NOT_XML_CHARS.sub("", text), count=1)
+    if _DTD_MARK.search(body):  # removing junk characters must never assemble a declaration
+        raise error(name, REFUSED_FOR_SAFETY) from strict_error
     parser = _tolerant_parser()
     try:
         root = LET.fromstring(body.encode("utf-8", "replace"), parser)
