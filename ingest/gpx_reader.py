@@ -223,8 +223,8 @@ class _Points:
     has_waypoints: bool = False
     #: (point number from 1, what is wrong) for points left out because their position is unreadable
     bad: list = field(default_factory=list)
-    #: the line each kept point starts on (tolerant reads only: places damage in the file)
-    line: list = field(default_factory=list)
+    #: the part of a damaged file each kept point was read from (tolerant reads only; 0 before the damage)
+    part: list = field(default_factory=list)
     #: track points seen, kept or not
     n_points: int = 0
 
@@ -233,6 +233,7 @@ class _Declined(Exception):
     """The fast path does not handle this document; gpxpy reads it."""
 
 
+_RESYNC = _safe_xml.Resync(point="trkpt", wrapper=b"<trk><trkseg>")
 _GPX_NAMESPACES = ("http://www.topografix.com/GPX/1/1", "http://www.topografix.com/GPX/1/0")
 
 
@@ -250,18 +251,16 @@ def _position_problem(p) -> str | None:
     return None
 
 
-def _segment_of(p, seg_tag: str, seen: dict) -> int:
-    """A running number for the ``trkseg`` holding ``p`` (its nearest one; -1 outside any), for trees
-    whose nesting damage may have shifted (lxml elements know their parent)."""
+def _segment_of(p, seg_tag: str, seen: dict, part: int) -> int:
+    """A running number for the ``trkseg`` holding ``p`` (its nearest one; one per part for points
+    outside any), for trees whose nesting damage may have shifted (lxml elements know their parent)."""
     parent = p.getparent()
     while parent is not None and parent.tag != seg_tag:
         parent = parent.getparent()
-    if parent is None:
-        return -1
-    return seen.setdefault(parent, len(seen))  # the dict keeps the proxy alive, so lxml reuses it
+    return seen.setdefault(("part", part) if parent is None else parent, len(seen))  # the dict keeps the proxy alive, so lxml reuses it
 
 
-def _points_fast(root, *, tolerant: bool = False) -> _Points:
+def _points_fast(root, *, parts: tuple | None = None) -> _Points:
     """Track points straight from the (already defused) ElementTree of a GPX 1.0/1.1 document.
 
     Several times faster than building gpxpy's object tree, which matters for years of Strava GPX.  It
@@ -269,8 +268,10 @@ def _points_fast(root, *, tolerant: bool = False) -> _Points:
     differential test checks both give the same activity.  A point without a usable position is left out
     and noted in ``bad`` (a damaged point, not a reason to lose the run).
 
-    ``tolerant`` (for the recovered tree of a damaged file, where gpxpy cannot help): any namespace, every
-    ``trkpt`` wherever the damage put it, unreadable times left out instead of declining."""
+    ``parts`` (the trees read from a damaged file, :class:`~ingest.safe_xml.XmlDamage`, where gpxpy cannot
+    help): any namespace, every ``trkpt`` of every part wherever the damage put it, unreadable times left
+    out instead of declining; ``part`` then holds each kept point's part number."""
+    tolerant = parts is not None
     tag = root.tag if isinstance(root.tag, str) else ""
     ns = tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
     if _local(tag) != "gpx" or (ns not in _GPX_NAMESPACES and not tolerant):
@@ -291,11 +292,12 @@ def _points_fast(root, *, tolerant: bool = False) -> _Points:
                 pts.track_type = type_el.text.strip()
                 break
         seen: dict = {}
-        points = ((p, _segment_of(p, q + "trkseg", seen)) for p in root.iter(t_trkpt))
+        points = ((p, _segment_of(p, q + "trkseg", seen, i), i) for i, part in enumerate(parts)
+                  for p in part.iter(t_trkpt))
     else:
         points = _points_in_order(root, q, pts)
     number = 0
-    for p, seg in points:
+    for p, seg, part in points:
         number += 1
         problem = _position_problem(p)
         if problem is not None:
@@ -332,7 +334,7 @@ def _points_fast(root, *, tolerant: bool = False) -> _Points:
         speed_texts.append(speed)
         pts.seg_id.append(seg)
         if tolerant:
-            pts.line.append(p.sourceline or 0)
+            pts.part.append(part)
     pts.n_points = number
     pts.ele = _floats(ele_texts, 20_000.0)
     pts.hr = _floats(ext_texts[0], 1000.0)
@@ -356,7 +358,7 @@ def _points_in_order(root, q: str, pts: _Points):
         for seg in trk.findall(q + "trkseg"):
             seg_counter += 1
             for p in seg.findall(q + "trkpt"):
-                yield p, seg_counter
+                yield p, seg_counter, 0
 
 
 def _floats(texts: list, max_abs: float) -> np.ndarray:
@@ -480,11 +482,11 @@ def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
     """
     data, name = source_bytes(src, name)
     content_hash = hashlib.sha256(data).hexdigest()
-    text, root, damage = _safe_xml.parse_xml(data, name, GpxError)
+    text, root, damage = _safe_xml.parse_xml(data, name, GpxError, resync=_RESYNC)
     pts = None
     if damage is not None:
         try:
-            pts = _points_fast(root, tolerant=True)
+            pts = _points_fast(root, parts=damage.parts)
         except _Declined as exc:
             raise GpxError(name, "the file is damaged and what is left of it is not a GPX track") from exc
     elif fast:
@@ -566,8 +568,8 @@ def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
     moving = moving_time_s(samples)
     warnings = []
     if damage is not None:
-        lines = np.asarray(pts.line, dtype="int64")[keep] if len(pts.line) == len(lat) else np.zeros(0)
-        warnings.append(damage_warning(damage, t_kept_s=tk, lines_kept=lines))
+        parts = np.asarray(pts.part, dtype="int64")[keep] if len(pts.part) == len(lat) else np.zeros(0)
+        warnings.append(damage_warning(damage, t_kept_s=tk, parts_kept=parts))
     if pts.bad:
         warnings.append(bad_points_warning(pts.bad))
     summary = Summary(

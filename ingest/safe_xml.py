@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET  # only for documents without a DTD (see parse_xml)
 from dataclasses import dataclass
+from xml.parsers import expat  # the same: finds where a damaged document (no DTD) first breaks
 
 import defusedxml
 import defusedxml.ElementTree as DET
@@ -38,17 +39,34 @@ REFUSED_FOR_SAFETY = "the file contains XML declarations (DTD or entities) that 
 
 
 @dataclass(frozen=True)
-class XmlDamage:
-    """Where and how a damaged document broke (from the tolerant parse).
+class Resync:
+    """How to pick a damaged document up again after the damage: at the next ``<point`` start tag (any
+    namespace prefix), inside the root's own start tag and ``wrapper`` (the elements a point sits in)."""
 
-    ``line``: 1-based line of the first error; ``cut_short``: the document stops before its root element
-    is closed (the end of the file is missing); ``size_chars``: length of the decoded text.
+    point: str  # "trkpt", "Trackpoint"
+    wrapper: bytes = b""  # b"<trk><trkseg>"
+
+
+@dataclass(frozen=True)
+class XmlDamage:
+    """How a damaged document broke, and what the tolerant parse read of it.
+
+    ``parts``: the root elements read, in file order: the part before the first damage, then one part
+    per place the reading was picked up again after damage (see :class:`Resync`).  ``head``: the first
+    part starts at the beginning of the file (False when the damage was right at the start).
+    ``cut_short``: the document stops before its root element is closed (its end is missing).
     """
 
-    line: int
+    parts: tuple
+    head: bool
     cut_short: bool
     size_chars: int
-    detail: str  # the parser's first message, kept for logs and ``__cause__``, never shown as is
+    detail: str  # the parser's first message, for logs and ``__cause__``, never shown as is
+
+    @property
+    def gaps(self) -> int:
+        """Places in the middle of the file where damage was skipped."""
+        return len(self.parts) - 1 + (0 if self.head else 1)
 
 
 def decode(data: bytes) -> str:
@@ -78,7 +96,7 @@ def declare_missing_prefixes(text: str) -> str:
     return text[:m.end()] + decl + text[m.end():]
 
 
-def parse_xml(data: bytes, name: str, error, *, tolerant: bool = True):
+def parse_xml(data: bytes, name: str, error, *, tolerant: bool = True, resync: Resync | None = None):
     """``(text, root, damage)`` from one safe parse of ``data``.
 
     ``damage`` is None for a well-formed document; otherwise the document was damaged and ``root`` comes
@@ -111,7 +129,7 @@ def parse_xml(data: bytes, name: str, error, *, tolerant: bool = True):
                 raise error(name, REFUSED_FOR_SAFETY) from exc
             if not tolerant:
                 raise error(name, "the file is not valid XML (damaged or cut short)") from exc
-            root, damage = _recover(text, name, error, exc)
+            root, damage = _recover(text, name, error, exc, resync)
             return text, root, damage
     raise error(name, "the file is not valid XML")  # pragma: no cover
 
@@ -122,37 +140,80 @@ def _tolerant_parser() -> LET.XMLParser:
                          encoding="utf-8")
 
 
-def _recover(text: str, name: str, error, strict_error: Exception):
+#: At most this many places of damage are skipped in one file; what follows the last is read as it comes.
+MAX_PARTS = 32
+_START_TAG = re.compile(rb"<(?![?!/])[^<>]*>")
+
+
+def _first_error_byte(data: bytes) -> int | None:
+    """Byte offset of the first well-formedness error in ``data`` (expat, which expands nothing: the
+    document has no DTD), or None when it is well-formed."""
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError:
+        return max(0, min(parser.ErrorByteIndex, len(data)))
+    return None
+
+
+def _recover_part(data: bytes, name: str, error, cause: Exception):
+    """One part through libxml2's recovery mode: its root (None when nothing could be built); raises
+    ``error`` when a safety limit was hit."""
+    if not data.strip():
+        return None
+    parser = _tolerant_parser()
+    try:
+        root = LET.fromstring(data, parser)
+    except LET.XMLSyntaxError:
+        root = None
+    if any(e.type_name in _LIMIT_ERRORS for e in parser.error_log):
+        raise error(name, "the file is damaged and nests elements deeper, or holds longer texts, than any "
+                          "watch file does; refused for safety") from cause
+    return root
+
+
+def _recover(text: str, name: str, error, strict_error: Exception, resync: Resync | None):
     """Root and :class:`XmlDamage` from libxml2's recovery mode; raises ``error`` when nothing usable
-    comes back or a safety limit was hit."""
+    comes back or a safety limit was hit.
+
+    The document is read up to its first error (so every point complete before the damage is kept
+    exactly), then picked up again at the next point start tag after the damage, inside the root's
+    start tag and ``resync.wrapper``; and so on for each later place of damage."""
     body = _XML_DECL.sub("", _NOT_XML_CHARS.sub("", text), count=1)
     if _DTD_MARK.search(body):  # removing junk characters must never assemble a declaration
         raise error(name, REFUSED_FOR_SAFETY) from strict_error
-    parser = _tolerant_parser()
-    try:
-        root = LET.fromstring(body.encode("utf-8", "replace"), parser)
-    except LET.XMLSyntaxError as exc:  # recovery found nothing at all to build a tree from
-        raise error(name, "the file is not valid XML (damaged or cut short) and nothing in it could be "
-                          "read") from exc
-    errors = list(parser.error_log)
-    if any(e.type_name in _LIMIT_ERRORS for e in errors):
-        raise error(name, "the file is damaged and nests elements deeper, or holds longer texts, than any "
-                          "watch file does; refused for safety") from strict_error
-    if root is None:
+    data = body.encode("utf-8", "replace")
+    start = _START_TAG.search(data)
+    prefix = b""
+    if start is not None and resync is not None:
+        prefix = re.sub(rb"[\r\n]+", b" ", start.group(0)).replace(b"/>", b">") + resync.wrapper
+    point = re.compile(rb"<(?:[\w.-]+:)?" + re.escape(resync.point.encode()) + rb"[\s>/]") if resync else None
+    parts, pos, head, lead = [], 0, True, b""
+    while True:
+        chunk = lead + data[pos:]
+        err = _first_error_byte(chunk) if resync is not None and len(parts) < MAX_PARTS - 1 else None
+        if err is not None and err < len(lead):
+            err = None  # the root's own start tag is damaged: no better place to split than none
+        cut_at = len(chunk) if err is None else err
+        root = _recover_part(chunk[:cut_at] if err is not None else chunk, name, error, strict_error)
+        if root is not None:
+            parts.append(root)
+        elif pos == 0:
+            head = False
+        if err is None:
+            break
+        nxt = point.search(data, pos + err - len(lead) + 1)
+        if nxt is None:
+            break
+        pos, lead = nxt.start(), prefix
+    if not parts:
         raise error(name, "the file is not valid XML (damaged or cut short) and nothing in it could be "
                           "read") from strict_error
-    first = errors[0] if errors else None
-    line = first.line if first is not None and first.line else _strict_line(strict_error)
-    local = root.tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1] if isinstance(root.tag, str) else ""
+    local = parts[0].tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1] if isinstance(parts[0].tag, str) else ""
     tail = body.rstrip()
     cut_short = not re.search(r"</\s*(?:[\w.-]+:)?" + re.escape(local) + r"\s*>$", tail) if local else True
-    return root, XmlDamage(line=max(1, int(line)), cut_short=cut_short, size_chars=len(text),
-                           detail=str(first.message) if first is not None else str(strict_error))
-
-
-def _strict_line(exc: Exception) -> int:
-    pos = getattr(exc, "position", None)
-    return pos[0] if pos else 1
+    return parts[0], XmlDamage(parts=tuple(parts), head=head, cut_short=cut_short, size_chars=len(text),
+                               detail=str(strict_error))
 
 
 def safe_xml_root(data: bytes, name: str, error):

@@ -60,24 +60,28 @@ def _about(n: float) -> str:
     return f"{int(round(n)):,}"
 
 
-def damage_warning(damage: XmlDamage, *, t_kept_s: np.ndarray, lines_kept: np.ndarray,
+def damage_warning(damage: XmlDamage, *, t_kept_s: np.ndarray, parts_kept: np.ndarray,
                    recorded_s: float = math.nan) -> str:
     """One plain-words line about a damaged file read in part.
 
-    ``t_kept_s``: Unix times of the points kept [s]; ``lines_kept``: the line each kept point starts on
-    (to place damage in the middle of the file); ``recorded_s``: how long the file says the recording
-    lasted (TCX lap totals), when it says.
+    ``t_kept_s``: Unix times of the points kept [s]; ``parts_kept``: the part of the file each kept point
+    was read from (0 before the first damage, see :class:`~ingest.safe_xml.XmlDamage`); ``recorded_s``:
+    how long the file says the recording lasted (TCX lap totals), when it says.
     """
     t = np.asarray(t_kept_s, dtype="float64")
-    kept = int(np.isfinite(t).sum())
-    start = float(np.nanmin(t)) if kept else math.nan
+    finite = np.isfinite(t)
+    kept = int(finite.sum())
+    start = float(t[finite].min()) if kept else math.nan
+    said = []
+    if damage.gaps:
+        parts = np.asarray(parts_kept)
+        before = t[finite & (parts == 0)] if damage.head and len(parts) == len(t) else t[:0]
+        said.append(f"damaged after {duration_words(float(before.max()) - start)}" if before.size
+                    else "damaged near its start")
     if damage.cut_short:
-        where = f"cut short after {duration_words(float(np.nanmax(t)) - start)}" if kept else "cut short"
-    else:
-        before = t[np.asarray(lines_kept) <= damage.line] if len(lines_kept) == len(t) else t[:0]
-        before = before[np.isfinite(before)]
-        where = (f"damaged after {duration_words(float(before.max()) - start)}" if before.size
-                 else "damaged near its start")
+        said.append(f"cut short after {duration_words(float(t[finite].max()) - start)}" if kept
+                    else "cut short")
+    where = " and ".join(said) or "damaged (characters no XML file may hold were left out)"
     expected = expected_points(t, recorded_s=recorded_s)
     if math.isfinite(expected) and expected >= kept * 1.01 + 1:
         return f"{where}; {kept:,} of about {_about(expected)} points kept"

@@ -31,7 +31,7 @@ import pandas as pd
 from ingest.canonical import Activity, Summary, empty_samples, make_samples, summarize_samples
 from ingest.errors import NotAnActivity, TcxError
 from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m
-from ingest.safe_xml import parse_xml
+from ingest.safe_xml import Resync, parse_xml
 from ingest.salvage import damage_warning
 from ingest.sources import source_bytes
 
@@ -103,6 +103,21 @@ def _sum_finite(values: list[float]) -> float:
     return float(sum(finite)) if finite else math.nan
 
 
+_RESYNC = Resync(point="Trackpoint", wrapper=b"<Activities><Activity><Lap><Track>")
+
+
+def _activities(root) -> list:
+    """The ``Activity`` elements of a TCX root, multisport sessions' included."""
+    activities = [a for acts in _children(root, "Activities") for a in _children(acts, "Activity")]
+    # multisport sessions nest their activities one level deeper
+    for acts in _children(root, "Activities"):
+        for ms in _children(acts, "MultiSportSession"):
+            for part in ms.iter():
+                if _local(part.tag) == "Activity":
+                    activities.append(part)
+    return activities
+
+
 #: Lap totals are taken as covering more than a damaged file's kept trackpoints when they exceed the
 #: points' own distance or time by more than this fraction.
 DAMAGED_LAPS_FRAC = 0.02
@@ -125,19 +140,20 @@ def read_tcx(src, name: str | None = None) -> Activity:
     """
     data, name = source_bytes(src, name)
     content_hash = hashlib.sha256(data).hexdigest()
-    _text, root, damage = parse_xml(data, name, TcxError)  # the one safe parse (see ingest.safe_xml)
+    # the one safe parse (see ingest.safe_xml); a damaged file comes back in parts, read again after each
+    # place of damage from the next trackpoint on
+    _text, root, damage = parse_xml(data, name, TcxError, resync=_RESYNC)
     if _local(root.tag) != "TrainingCenterDatabase":
         if damage is not None:
             raise TcxError(name, "the file is damaged and what is left of it is not a TCX activity")
         raise TcxError(name, "not a TCX file (no TrainingCenterDatabase element)")
 
-    activities = [a for acts in _children(root, "Activities") for a in _children(acts, "Activity")]
-    # multisport sessions nest their activities one level deeper
-    for acts in _children(root, "Activities"):
-        for ms in _children(acts, "MultiSportSession"):
-            for part in ms.iter():
-                if _local(part.tag) == "Activity":
-                    activities.append(part)
+    parts = damage.parts if damage is not None else (root,)
+    first = 0  # the part the activity is read from (a later one when damage took the file's start)
+    activities = _activities(root)
+    while damage is not None and not activities and first + 1 < len(parts):
+        first += 1
+        activities = _activities(parts[first])
     if not activities:
         if damage is not None:
             raise TcxError(name, "the file is damaged and no activity could be read from it")
@@ -163,8 +179,13 @@ def read_tcx(src, name: str | None = None) -> Activity:
 
     if damage is None:
         tps = [tp for el in activity.iter() if _local(el.tag) == "Track" for tp in _children(el, "Trackpoint")]
-    else:  # damage can shift the nesting: every trackpoint wherever it landed
-        tps = [el for el in activity.iter() if _local(el.tag) == "Trackpoint"]
+        tp_part = np.zeros(len(tps), dtype="int64")
+    else:  # damage can shift the nesting: every trackpoint wherever it landed, then those of later parts
+        found = [(el, first) for el in activity.iter() if _local(el.tag) == "Trackpoint"]
+        found += [(el, i) for i in range(first + 1, len(parts)) for el in parts[i].iter()
+                  if _local(el.tag) == "Trackpoint"]
+        tps = [el for el, _ in found]
+        tp_part = np.array([i for _, i in found], dtype="int64")
     t = _times([(_child(tp, "Time").text if _child(tp, "Time") is not None else None) for tp in tps])
     lat = np.array([_path_float(tp, "Position", "LatitudeDegrees") for tp in tps], dtype=float)
     lon = np.array([_path_float(tp, "Position", "LongitudeDegrees") for tp in tps], dtype=float)
@@ -255,9 +276,9 @@ def read_tcx(src, name: str | None = None) -> Activity:
 
     warnings = ()
     if damage is not None:
-        lines = np.array([tp.sourceline or 0 for tp in tps], dtype="int64")[keep] if tps else np.zeros(0)
         t_kept = t[keep] if tps else np.zeros(0)
-        warnings = (damage_warning(damage, t_kept_s=t_kept, lines_kept=lines, recorded_s=recorded_s),)
+        warnings = (damage_warning(damage, t_kept_s=t_kept, parts_kept=tp_part[keep] if tps else tp_part,
+                                   recorded_s=recorded_s),)
 
     summary = Summary(
         id=content_hash,
