@@ -82,6 +82,8 @@ def damage_warning(damage: XmlDamage, *, t_kept_s: np.ndarray, parts_kept: np.nd
         said.append(f"cut short after {duration_words(float(t[finite].max()) - start)}" if kept
                     else "cut short")
     where = " and ".join(said) or "damaged (characters no XML file may hold were left out)"
+    if kept == 0:
+        return f"{where}; no points could be read, only the lap totals"
     expected = expected_points(t, recorded_s=recorded_s)
     if math.isfinite(expected) and expected >= kept * 1.01 + 1:
         return f"{where}; {kept:,} of about {_about(expected)} points kept"

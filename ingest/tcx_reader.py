@@ -199,10 +199,10 @@ def read_tcx(src, name: str | None = None) -> Activity:
     lat[np.abs(lat) > 90] = np.nan
     lon[np.abs(lon) > 180] = np.nan
     keep = np.isfinite(t)
-    if damage is not None and keep.sum() < 2 and (tps or damage.cut_short):
-        # the recording was in the points and the damage took them: a lap total alone is not the run
-        raise TcxError(name, "the file is damaged and fewer than two trackpoints with times could be read "
-                             "from it")
+    if damage is not None and keep.sum() < 2:
+        # one point is not a recording: what the damage left are the laps' totals, if any (as a damaged
+        # FIT file keeps its sessions)
+        keep[:] = False
     if keep.any():
         if not np.isfinite(dist[keep]).any() and np.isfinite(lat[keep]).any():
             dist = cumulative_distance_m(lat, lon, np.zeros(len(lat), dtype=int))
