@@ -183,8 +183,9 @@ def run(corpus: Path = CORPUS_DIR, *, workers: int = 2, import_timeout_s: float 
     return sorted(results.values(), key=lambda r: r.path)
 
 
-def _read_damaged(data: bytes, name: str, timeout_s: float) -> tuple[str, int, bool]:
-    """(outcome, samples kept, partial) for one damaged copy; outcome as in :func:`_read_one`."""
+def _read_damaged(data: bytes, name: str, timeout_s: float) -> tuple[str, int, bool, bool]:
+    """(outcome, samples kept, partial, with warnings) for one damaged copy; outcome as in
+    :func:`_read_one`."""
     from ingest.errors import IngestError, NotAnActivity
     from ingest.sources import read_activity
 
@@ -195,15 +196,15 @@ def _read_damaged(data: bytes, name: str, timeout_s: float) -> tuple[str, int, b
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
     try:
         act = read_activity(data, name)
-        return "activity", len(act.samples), bool(act.summary.partial and act.summary.warnings)
+        return "activity", len(act.samples), bool(act.summary.partial), bool(act.summary.warnings)
     except _Alarm:
-        return "hang", 0, False
+        return "hang", 0, False, False
     except NotAnActivity:
-        return "not_an_activity", 0, False
+        return "not_an_activity", 0, False, False
     except IngestError:
-        return "ingest_error", 0, False
+        return "ingest_error", 0, False, False
     except Exception:  # noqa: BLE001 - that is what this report is for
-        return "crash", 0, False
+        return "crash", 0, False, False
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
@@ -212,7 +213,8 @@ def _read_damaged(data: bytes, name: str, timeout_s: float) -> tuple[str, int, b
 def salvage(corpus: Path, results: list[FileResult], *, copies: int = DAMAGED_COPIES,
             read_timeout_s: float = READ_TIMEOUT_S) -> dict[str, dict]:
     """Damaged copies of every corpus file that reads as an activity, by family ("FIT", "GPX/TCX"):
-    files, copies, salvaged (still an activity), marked (salvaged and partial with a warning), points
+    files, copies, salvaged (still an activity), partial and warned (of those, marked partial / with a
+    plain-words warning), points
     kept (mean share of the undamaged file's samples), crashes, hangs, and the same by damage kind."""
     from ingest.sources import read_activity
     from tests.fuzzlib import DAMAGE_KINDS, damaged_copies
@@ -225,18 +227,19 @@ def salvage(corpus: Path, results: list[FileResult], *, copies: int = DAMAGED_CO
         data = path.read_bytes()
         n_full = len(read_activity(data, res.path).samples)
         fam = out.setdefault("FIT" if res.kind == "fit" else "GPX/TCX", {
-            "files": 0, "copies": 0, "salvaged": 0, "marked": 0, "kept_share": 0.0, "crashes": 0, "hangs": 0,
+            "files": 0, "copies": 0, "salvaged": 0, "partial": 0, "warned": 0, "kept_share": 0.0, "crashes": 0, "hangs": 0,
             "by_kind": {k: [0, 0] for k in DAMAGE_KINDS}})
         fam["files"] += 1
         for kind, bad in damaged_copies(data, copies, seed=i):
-            outcome, n, marked = _read_damaged(bad, f"{kind}-{Path(res.path).name}", read_timeout_s)
+            outcome, n, partial, warned = _read_damaged(bad, f"{kind}-{Path(res.path).name}", read_timeout_s)
             fam["copies"] += 1
             fam["by_kind"][kind][1] += 1
             fam["crashes"] += outcome == "crash"
             fam["hangs"] += outcome == "hang"
             if outcome == "activity":
                 fam["salvaged"] += 1
-                fam["marked"] += marked
+                fam["partial"] += partial
+                fam["warned"] += warned
                 fam["by_kind"][kind][0] += 1
                 fam["kept_share"] += min(n / n_full, 1.0) if n_full else 0.0
     return out
@@ -258,19 +261,20 @@ def salvage_lines(stats: dict[str, dict]) -> list[str]:
         f"Every file above that reads as an activity, damaged {DAMAGED_COPIES} times the way real files get",
         "damaged (`tests/fuzzlib.damaged_copies`, the fuzz tests' recipes: cut short, or 1-200 junk bytes",
         "inserted, overwritten or deleted at 5-98% of the file; derandomised), then read again by",
-        "`read_activity`. *Salvaged*: the damaged copy still reads as an activity; *marked*: of those, how",
-        "many are `partial` with a warning (a deletion that only removed whitespace leaves a sound file);",
-        "*points kept*: mean share of the undamaged file's points, over all damaged copies.",
+        "`read_activity`. *Salvaged*: the damaged copy still reads as an activity; *partial* / *warned*: of",
+        "those, how many are marked `partial` / carry a plain-words warning (damage that only hit",
+        "whitespace leaves a sound file); *points kept*: mean share of the undamaged file's points, over all",
+        "damaged copies.",
         "",
-        "| family | files | damaged copies | salvaged | **salvage rate** | marked | points kept | "
+        "| family | files | damaged copies | salvaged | **salvage rate** | partial | warned | points kept | "
         + " | ".join(f"{k}" for k in DAMAGE_KINDS) + " | crashes | hangs |",
-        "|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(DAMAGE_KINDS) + "---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(DAMAGE_KINDS) + "---:|---:|",
     ]
     for fam in sorted(stats, key=lambda f: f != "FIT"):
         s = stats[fam]
         kinds = " | ".join(_rate(*s["by_kind"][k]) for k in DAMAGE_KINDS)
         lines.append(f"| {fam} | {s['files']} | {s['copies']} | {s['salvaged']} | "
-                     f"**{_rate(s['salvaged'], s['copies'])}** | {s['marked']} | "
+                     f"**{_rate(s['salvaged'], s['copies'])}** | {s['partial']} | {s['warned']} | "
                      f"{s['kept_share'] / s['copies']:.1%} | {kinds} | {s['crashes']} | {s['hangs']} |")
     lines.append("")
     return lines
