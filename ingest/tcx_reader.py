@@ -171,6 +171,9 @@ def read_tcx(src, name: str | None = None) -> Activity:
     sport = _SPORTS.get((activity.get("Sport") or "").strip().lower(), "other")
 
     laps = _children(activity, "Lap")
+    if damage is not None:  # laps read after the damage (the wrapper's own Lap has no StartTime)
+        laps += [lap for part in parts[first + 1:] for act in _activities(part) for lap in _children(act, "Lap")
+                 if lap.get("StartTime")]
     lap_distance = _sum_finite([_path_float(lap, "DistanceMeters") for lap in laps])
     lap_time = _sum_finite([_path_float(lap, "TotalTimeSeconds") for lap in laps])
     lap_max_hr = max((v for v in (_path_float(lap, "MaximumHeartRateBpm", "Value") for lap in laps)

@@ -25,6 +25,7 @@ from ingest.safe_xml import XmlDamage
 from ingest.salvage import damage_warning, duration_words, expected_points
 from ingest.sources import read_activity
 from ingest.synth import SynthRun, gpx_bytes, tcx_bytes
+from ingest.tcx_reader import read_tcx
 from tests import fuzzlib as fz
 
 START = datetime(2024, 5, 1, 7, 0, tzinfo=UTC)
@@ -362,3 +363,34 @@ def test_damage_warning_words():
         "damaged after 20 min and cut short after 41 min; 2,160 of about 2,500 points kept"
     assert duration_words(45) == "45 s" and duration_words(3900) == "1 h 05 min"
     assert np.isnan(expected_points(np.array([1.0])))
+
+
+def _three_lap_tcx() -> bytes:
+    text = tcx_bytes(_run(3000)).decode()
+    points = re.findall(r"<Trackpoint>.*?</Trackpoint>\n", text)
+    laps = "".join(
+        f'<Lap StartTime="{(pd.Timestamp(START) + pd.Timedelta(seconds=1000 * k)).strftime("%Y-%m-%dT%H:%M:%SZ")}">'
+        f"<TotalTimeSeconds>1000</TotalTimeSeconds><DistanceMeters>3000</DistanceMeters><Track>\n"
+        + "".join(points[1000 * k:1000 * (k + 1)]) + "</Track></Lap>\n" for k in range(3))
+    return (text[: text.index("<Lap ")] + laps + "</Activity></Activities></TrainingCenterDatabase>\n").encode()
+
+
+def test_tcx_damaged_in_its_second_lap_keeps_all_three_laps():
+    data = _three_lap_tcx()
+    at = data.index(b"<Trackpoint>", data.index(b"<Lap ", data.index(b"<Lap ") + 1) + 5000)
+    bad = data[:at] + b"\x00garbage<<>>&&" + data[at + 300:]
+    act = read_tcx(bad, "laps.tcx")
+    s = act.summary
+    assert s.partial and s.warnings[0].startswith("damaged after 1")
+    assert 2990 <= len(act.samples) < 3000  # one or two points lost to the 300 bytes
+    assert s.distance_m == 9000.0 and s.moving_s == 3000.0  # the three laps' totals, the third read after the damage
+
+
+def test_tcx_laps_covering_more_than_the_points_kept_give_way():
+    data = _three_lap_tcx()
+    cut = data.index(b"<Trackpoint>", data.index(b"<Lap ", data.index(b"<Lap ") + 1) + 5000)
+    act = read_tcx(data[:cut], "laps-cut.tcx")
+    s = act.summary
+    kept_s = (act.samples.index[-1] - act.samples.index[0]).total_seconds()
+    assert s.moving_s <= kept_s + 1 and s.distance_m < 6000  # not the 2,000 s and 6 km of laps 1-2
+    assert s.distance_m == pytest.approx(act.samples["distance_m"].max() - act.samples["distance_m"].min(), abs=1)
