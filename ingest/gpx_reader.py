@@ -569,7 +569,7 @@ def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
     warnings = []
     if damage is not None:
         parts = np.asarray(pts.part, dtype="int64")[keep] if len(pts.part) == len(lat) else np.zeros(0)
-        warnings.append(damage_warning(damage, t_kept_s=tk, parts_kept=parts))
+        warnings.append(damage_warning(damage, t_kept_s=tk, parts_kept=parts, seen=pts.n_points))
     if pts.bad:
         warnings.append(bad_points_warning(pts.bad))
     summary = Summary(

@@ -3,8 +3,9 @@
 The readers keep every well-formed point of a damaged file (see :mod:`ingest.safe_xml`) and mark the
 activity ``partial``; :func:`damage_warning` says in plain words what happened and how much was kept:
 "cut short after 41 min; 2,010 of about 3,300 points kept".  The expected count is an estimate, so it is
-said with "about", and only when the file gives something to estimate it from (the time the kept points
-span at the file's own sampling interval, or the time a TCX lap says it lasted).
+said with "about", and only when the file gives something to estimate it from (the time skipped at each
+place of damage at the file's own sampling interval, the time a TCX lap says it lasted, or points seen
+whose fields could not be read).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 
 import numpy as np
 
+from ingest.canonical import pause_gap_s
 from ingest.safe_xml import XmlDamage
 
 
@@ -37,19 +39,36 @@ def median_interval_s(t_s: np.ndarray) -> float:
     return float(np.median(dt)) if dt.size else math.nan
 
 
-def expected_points(t_s: np.ndarray, *, recorded_s: float = math.nan) -> float:
-    """About how many points the undamaged file held [count]: the longer of the span the kept times
-    cover and ``recorded_s`` (a TCX lap's total time), at the file's median sampling interval.  NaN when
-    there is nothing to go on."""
+def expected_points(t_s: np.ndarray, parts: np.ndarray | None = None, *, recorded_s: float = math.nan,
+                    seen: int = 0) -> float:
+    """About how many points the undamaged file held [count], or NaN when there is nothing to go on.
+
+    The points kept (``t_s``, Unix times [s]), plus those the damage took: the time between the last point
+    before and the first point after each place of damage (``parts``: the part of the file each point
+    was read from) at the file's median sampling interval, or, when larger, the moving time ``recorded_s``
+    (a TCX lap's total) beyond the moving time the kept points cover; at least the ``seen`` points the
+    file held, readable or not.  A file only cut short says nothing of what followed: no estimate."""
     t = np.asarray(t_s, dtype="float64")
-    t = t[np.isfinite(t)]
+    ok = np.isfinite(t)
+    order = np.argsort(t[ok], kind="stable")
+    t = t[ok][order]
     step = median_interval_s(t)
     if not math.isfinite(step) or t.size < 2:
-        return math.nan
-    span = float(t.max() - t.min())
+        return float(seen) if seen > t.size else math.nan
+    dt = np.diff(t)
+    lost_gaps = 0.0
+    if parts is not None and len(parts) == len(ok):
+        p = np.asarray(parts)[ok][order]
+        at = np.flatnonzero(p[1:] != p[:-1])
+        lost_gaps = float(np.clip(dt[at] / step - 1, 0, None).sum())
+    lost_recorded = 0.0
     if math.isfinite(recorded_s):
-        span = max(span, recorded_s)
-    return span / step + 1
+        moving = float(dt[dt <= pause_gap_s(dt)].sum())
+        lost_recorded = max(0.0, (recorded_s - moving) / step)
+    lost = max(lost_gaps, lost_recorded)
+    if lost < 1 and seen <= t.size:
+        return math.nan
+    return max(t.size + lost, float(seen))
 
 
 def _about(n: float) -> str:
@@ -61,12 +80,13 @@ def _about(n: float) -> str:
 
 
 def damage_warning(damage: XmlDamage, *, t_kept_s: np.ndarray, parts_kept: np.ndarray,
-                   recorded_s: float = math.nan) -> str:
+                   recorded_s: float = math.nan, seen: int = 0) -> str:
     """One plain-words line about a damaged file read in part.
 
     ``t_kept_s``: Unix times of the points kept [s]; ``parts_kept``: the part of the file each kept point
     was read from (0 before the first damage, see :class:`~ingest.safe_xml.XmlDamage`); ``recorded_s``:
-    how long the file says the recording lasted (TCX lap totals), when it says.
+    how long the file says the recording lasted (TCX lap totals), when it says; ``seen``: points the file
+    held, readable or not.
     """
     t = np.asarray(t_kept_s, dtype="float64")
     finite = np.isfinite(t)
@@ -84,7 +104,7 @@ def damage_warning(damage: XmlDamage, *, t_kept_s: np.ndarray, parts_kept: np.nd
     where = " and ".join(said) or "damaged (characters no XML file may hold were left out)"
     if kept == 0:
         return f"{where}; no points could be read, only the lap totals"
-    expected = expected_points(t, recorded_s=recorded_s)
+    expected = expected_points(t, parts_kept, recorded_s=recorded_s, seen=seen)
     if math.isfinite(expected) and expected >= kept * 1.01 + 1:
         return f"{where}; {kept:,} of about {_about(expected)} points kept"
     return f"{where}; {kept:,} points kept"

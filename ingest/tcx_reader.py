@@ -281,7 +281,7 @@ def read_tcx(src, name: str | None = None) -> Activity:
     if damage is not None:
         t_kept = t[keep] if tps else np.zeros(0)
         warnings = (damage_warning(damage, t_kept_s=t_kept, parts_kept=tp_part[keep] if tps else tp_part,
-                                   recorded_s=recorded_s),)
+                                   recorded_s=recorded_s, seen=len(tps)),)
 
     summary = Summary(
         id=content_hash,

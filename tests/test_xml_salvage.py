@@ -361,6 +361,12 @@ def test_damage_warning_words():
     both = XmlDamage(parts=(None, None), head=True, cut_short=True, size_chars=10, detail="")
     assert damage_warning(both, t_kept_s=gap, parts_kept=parts) == \
         "damaged after 20 min and cut short after 41 min; 2,160 of about 2,500 points kept"
+    # a stop inside the kept points is not a loss (the estimate only counts time skipped at the damage)
+    stopped = np.concatenate([t[:1000], t[1000:] + 600])
+    assert damage_warning(cut, t_kept_s=stopped, parts_kept=zeros) == "cut short after 51 min; 2,460 points kept"
+    # points seen whose fields could not be read count as expected
+    assert damage_warning(cut, t_kept_s=t, parts_kept=zeros, seen=2600) == \
+        "cut short after 41 min; 2,460 of about 2,600 points kept"
     assert duration_words(45) == "45 s" and duration_words(3900) == "1 h 05 min"
     assert np.isnan(expected_points(np.array([1.0])))
 
