@@ -233,7 +233,8 @@ class _Declined(Exception):
     """The fast path does not handle this document; gpxpy reads it."""
 
 
-_RESYNC = _safe_xml.Resync(point="trkpt", wrapper=b"<trk><trkseg>")
+_RESYNC = _safe_xml.Resync(point="trkpt", root=b'<gpx xmlns="http://www.topografix.com/GPX/1/1" version="1.1">',
+                           wrapper=b"<trk><trkseg>")
 _GPX_NAMESPACES = ("http://www.topografix.com/GPX/1/1", "http://www.topografix.com/GPX/1/0")
 
 

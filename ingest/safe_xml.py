@@ -41,10 +41,16 @@ REFUSED_FOR_SAFETY = "the file contains XML declarations (DTD or entities) that 
 @dataclass(frozen=True)
 class Resync:
     """How to pick a damaged document up again after the damage: at the next ``<point`` start tag (any
-    namespace prefix), inside the root's own start tag and ``wrapper`` (the elements a point sits in)."""
+    namespace prefix), inside the root's own start tag (``root``, when the file's own is damaged) and
+    ``wrapper`` (the elements a point sits in)."""
 
     point: str  # "trkpt", "Trackpoint"
+    root: bytes  # b'<gpx xmlns="http://www.topografix.com/GPX/1/1" version="1.1">'
     wrapper: bytes = b""  # b"<trk><trkseg>"
+
+    @property
+    def root_name(self) -> str:
+        return self.root[1:].split(None, 1)[0].rstrip(b">").decode()
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,8 @@ class XmlDamage:
     ``parts``: the root elements read, in file order: the part before the first damage, then one part
     per place the reading was picked up again after damage (see :class:`Resync`).  ``head``: the first
     part starts at the beginning of the file (False when the damage was right at the start).
-    ``cut_short``: the document stops before its root element is closed (its end is missing).
+    ``cut_short``: the document stops before its root element is closed (its end is missing).  Element
+    names in the parts carry no namespace (damage can take the declarations with it): match local names.
     """
 
     parts: tuple
@@ -156,6 +163,18 @@ def _first_error_byte(data: bytes) -> int | None:
     return None
 
 
+def _strip_namespaces(root) -> None:
+    """Element names without their namespace (``{uri}trkpt`` -> ``trkpt``; an undeclared ``p:name`` that
+    recovery kept as written -> ``name``), in place."""
+    for el in root.iter():
+        tag = el.tag
+        if isinstance(tag, str) and ("}" in tag or ":" in tag):
+            try:
+                el.tag = tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
+            except ValueError:  # nothing valid after the prefix (damage): the name stays as read
+                pass
+
+
 def _recover_part(data: bytes, name: str, error, cause: Exception):
     """One part through libxml2's recovery mode: its root (None when nothing could be built); raises
     ``error`` when a safety limit was hit."""
@@ -183,10 +202,15 @@ def _recover(text: str, name: str, error, strict_error: Exception, resync: Resyn
     if _DTD_MARK.search(body):  # removing junk characters must never assemble a declaration
         raise error(name, REFUSED_FOR_SAFETY) from strict_error
     data = body.encode("utf-8", "replace")
-    start = _START_TAG.search(data)
     prefix = b""
-    if start is not None and resync is not None:
-        prefix = re.sub(rb"[\r\n]+", b" ", start.group(0)).replace(b"/>", b">") + resync.wrapper
+    if resync is not None:
+        start = _START_TAG.search(data)
+        tag = re.sub(rb"[\r\n]+", b" ", start.group(0)).replace(b"/>", b">") if start is not None else b""
+        own_name = re.match(rb"<(?:[\w.-]+:)?([\w.-]+)", tag)
+        if own_name is None or own_name.group(1).decode() != resync.root_name or \
+                _first_error_byte(tag[:-1] + b"/>") is not None:
+            tag = resync.root  # the file's own start tag is damaged
+        prefix = tag + resync.wrapper
     point = re.compile(rb"<(?:[\w.-]+:)?" + re.escape(resync.point.encode()) + rb"[\s>/]") if resync else None
     parts, pos, head, lead = [], 0, True, b""
     while True:
@@ -197,6 +221,7 @@ def _recover(text: str, name: str, error, strict_error: Exception, resync: Resyn
         cut_at = len(chunk) if err is None else err
         root = _recover_part(chunk[:cut_at] if err is not None else chunk, name, error, strict_error)
         if root is not None:
+            _strip_namespaces(root)
             parts.append(root)
         elif pos == 0:
             head = False
@@ -209,6 +234,10 @@ def _recover(text: str, name: str, error, strict_error: Exception, resync: Resyn
     if not parts:
         raise error(name, "the file is not valid XML (damaged or cut short) and nothing in it could be "
                           "read") from strict_error
+    if resync is not None and parts[0].tag != resync.root_name:
+        # the start is beyond reading: the parts picked up after the damage are what is left
+        kept = [p for p in parts if p.tag == resync.root_name]
+        parts, head = kept or parts, head and not kept
     local = parts[0].tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1] if isinstance(parts[0].tag, str) else ""
     tail = body.rstrip()
     cut_short = not re.search(r"</\s*(?:[\w.-]+:)?" + re.escape(local) + r"\s*>$", tail) if local else True

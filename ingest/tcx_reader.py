@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -103,7 +104,10 @@ def _sum_finite(values: list[float]) -> float:
     return float(sum(finite)) if finite else math.nan
 
 
-_RESYNC = Resync(point="Trackpoint", wrapper=b"<Activities><Activity><Lap><Track>")
+_SPORT_ATTR = re.compile(r"Activity\s[^<>]*?Sport\s*=\s*[\"']([^\"']*)")
+_RESYNC = Resync(point="Trackpoint",
+                 root=b'<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2">',
+                 wrapper=b"<Activities><Activity><Lap><Track>")
 
 
 def _activities(root) -> list:
@@ -168,7 +172,11 @@ def read_tcx(src, name: str | None = None) -> Activity:
 
     runs = [a for a in activities if (a.get("Sport") or "").strip().lower() == "running"]
     activity = max(runs or activities, key=size)
-    sport = _SPORTS.get((activity.get("Sport") or "").strip().lower(), "other")
+    sport_text = activity.get("Sport")
+    if damage is not None and sport_text is None:  # the damage took the Activity start tag with it
+        m = _SPORT_ATTR.search(_text)
+        sport_text = m.group(1) if m else None
+    sport = _SPORTS.get((sport_text or "").strip().lower(), "other")
 
     laps = _children(activity, "Lap")
     if damage is not None:  # laps read after the damage (the wrapper's own Lap has no StartTime)
