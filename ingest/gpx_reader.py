@@ -1,10 +1,9 @@
 """GPX files -> :class:`~ingest.canonical.Activity`.
 
-Parsing is safe by construction: the document is first checked by :mod:`defusedxml` with DTDs, entity
-declarations and external references all forbidden, so no entity is ever expanded and nothing outside the
-file is ever read; only then does :mod:`gpxpy` see it.  Files that use a namespace prefix without
-declaring it (``<gpxdata:cadence>`` in some Strava exports) get a placeholder declaration added, so they
-still read.
+Parsing is safe by construction (:mod:`ingest.safe_xml`): a document with a DTD or entity declarations is
+refused, so no entity is ever expanded and nothing outside the file is ever read; only then does
+:mod:`gpxpy` see it.  Files that use a namespace prefix without declaring it (``<gpxdata:cadence>`` in
+some Strava exports) get a placeholder declaration added, so they still read.
 
 What a runner gets:
 
@@ -20,6 +19,11 @@ What a runner gets:
 * **Not activities**: waypoints only, routes, empty files, and tracks without times (courses) raise
   :class:`~ingest.errors.NotAnActivity`.
 * ``utc_offset_s`` is None: GPX times are UTC and carry no local offset.
+* **Damaged files** (cut short by a killed app or a dead battery, bad bytes from a failed sync) keep every
+  track point that can be read, before and after the damage; a point whose position cannot be read is
+  left out and named.  ``Summary.partial`` is True and ``Summary.warnings`` says what happened ("cut
+  short after 41 min; 2,010 points kept").  A damaged file with fewer than two timed points left is a
+  :class:`~ingest.errors.GpxError` naming the file.
 """
 
 from __future__ import annotations

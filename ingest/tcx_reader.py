@@ -1,6 +1,6 @@
 """TCX (Garmin Training Center) files -> :class:`~ingest.canonical.Activity`.
 
-Parsed safely by :func:`ingest.gpx_reader.safe_xml_root` (a document with a DTD is refused, so no entity
+Parsed safely by :func:`ingest.safe_xml.parse_xml` (a document with a DTD is refused, so no entity
 is ever expanded and nothing outside the file is read), tolerant of a leading BOM
 or whitespace, and matching elements by local name so any namespace prefix works.
 
@@ -18,6 +18,11 @@ What a runner gets:
   the activity keeps its totals with an empty samples frame.
 * **Sport** from ``Activity Sport="Running|Biking|Other"``; ``utc_offset_s`` is None (TCX times are UTC).
 * Courses and workouts are :class:`~ingest.errors.NotAnActivity`.
+* **Damaged files** keep every trackpoint and lap that can be read, before and after the damage
+  (:mod:`ingest.safe_xml`), with ``Summary.partial`` and a plain-words ``Summary.warnings`` entry ("cut
+  short after 41 min; 2,460 of about 3,300 points kept").  Totals come from the points kept when the laps
+  cover more than them (a cut file's lap announces time the points no longer hold); a damaged file that
+  kept fewer than two points keeps its laps' totals, as a damaged FIT file keeps its sessions.
 """
 
 from __future__ import annotations
