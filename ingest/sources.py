@@ -227,6 +227,12 @@ def read_activity(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS) ->
         fmt = sniff_format(data, _strip_gz(name))
         if fmt in ("gzip", "zip"):
             raise UnsupportedFileError(name, "a compressed archive inside a .gz file; unpack it first")
+    from ingest.plausible import check
+
+    return check(_read_by_format(data, name, fmt))
+
+
+def _read_by_format(data: bytes, name: str, fmt: str | None) -> Activity:
     # readers import this module (source_bytes), so they are imported here, when needed
     if fmt == "fit":
         from ingest.fit_reader import read_fit
