@@ -23,7 +23,8 @@ def register(sub, add_db_option) -> None:
         description="Import watch files into your local store. Files already imported are recognised and "
                     "skipped; the same run exported twice (e.g. FIT and GPX) is kept once, from the richer file.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="a file, folder or archive (folders are read recursively)")
-    p.add_argument("--verbose", "-v", action="store_true", help="also list files skipped as not activities")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="also list files skipped as not activities and files already in the store")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="decoding processes (default 2; 0 = in-process)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="give up on a file that takes longer than this to read (default 60)")
@@ -109,7 +110,7 @@ def cmd_import(args) -> int:
 
     def on_outcome(o: Outcome) -> None:
         # problem lines appear as they happen, above the bar
-        if o.status == "failed" or (o.status == "skipped" and args.verbose and not args.json):
+        if o.status == "failed" or (o.status in ("skipped", "duplicate") and args.verbose and not args.json):
             bar.clear()
             print(_problem_line(o), file=sys.stderr)
 
@@ -123,7 +124,7 @@ def cmd_import(args) -> int:
         print(json.dumps(outcome_records(outcomes, settings.timezone), indent=2, allow_nan=False))
         return 1 if counts["failed"] else 0
     for o in outcomes:
-        if o.status in ("imported", "replaced") or (args.verbose and o.status == "duplicate"):
+        if o.status in ("imported", "replaced"):
             for line in outcome_lines(o, settings):
                 print(line)
     replaced = f", replaced {counts['replaced']}" if counts["replaced"] else ""
