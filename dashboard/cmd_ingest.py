@@ -307,6 +307,10 @@ def cmd_activities_set(args) -> int:
             done.append(f"surface {fmt.words(value, 'surface')}")
         elif key == "confirmed":
             done.append("confirmed as right")
+        elif key == "rpe":
+            done.append(f"RPE {fmt.number(value, 1)}")
+        elif key == "name":
+            done.append(f'name "{value}"' if value else "name cleared")
         else:
             done.append(f"{key} {value}")
     print(f"Activity {activity_id[:8]}: " + (", ".join(done) or "nothing changed"))

@@ -217,6 +217,14 @@ def check(activity: Activity) -> Activity:
         v = changes.get(key, getattr(s, key))
         if math.isfinite(v) and not HR_RANGE_BPM[0] <= v <= HR_RANGE_BPM[1]:
             changes[key] = float("nan")
+    if s.sport == "other" and s.partial and samples is not None and len(samples):
+        # a file cut short before it said its sport: guess it from the speed, as for an untyped track
+        from ingest.gpx_reader import infer_sport
+
+        guess = infer_sport(samples["speed_m_s"].to_numpy(dtype="float64"))
+        if guess != "other":
+            changes.update(sport=guess, sport_inferred=True)
+            warnings.append(f"the sport ({guess}) was guessed from the speed: the file was cut before it said")
     if s.partial:
         elapsed = changes.get("elapsed_s", s.elapsed_s)
         what = f"cut short after {_minutes(elapsed)}" if math.isfinite(elapsed) and elapsed > 0 else "damaged"
@@ -243,8 +251,8 @@ def excluded_reason(s: Summary) -> str | None:
     moving = s.moving_s if math.isfinite(s.moving_s) and s.moving_s > 0 else elapsed
     if s.sport == "running" and math.isfinite(dist) and math.isfinite(moving) and moving > 0 and dist > 0:
         speed = dist / moving
-        pace = 1000.0 / speed
-        pace_txt = f"{int(pace // 60)}:{int(round(pace % 60)):02d}/km"
+        pace_s = int(round(1000.0 / speed))
+        pace_txt = f"{pace_s // 60}:{pace_s % 60:02d}/km"
         if speed > max_run_speed_m_s(dist):
             return f"{_km(dist)} at {pace_txt} is faster than the world record"
         if s.sport_inferred and speed > UNTYPED_RUN_MAX_SPEED_M_S and dist > UNTYPED_RUN_MIN_DISTANCE_M:
