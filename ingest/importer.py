@@ -253,6 +253,28 @@ class _Batch:
         #: in one upload must not race each other through two workers: the first is read, the copy is a
         #: duplicate of it, as it would be in a later import.
         self._first_with_hash: dict[str, str] = {}
+        #: (file name, entries) of the archives' metadata files seen in this batch: applied at the end.
+        self.metadata: list[tuple[str, list]] = []
+
+    def apply_metadata(self) -> None:
+        """Sport, surface and name from the batch's metadata files onto the activities they describe."""
+        if not self.metadata:
+            return
+        from ingest.archive_meta import match_file
+
+        files = [o for o in self.outcomes if o.activity_id]
+        for meta_name, entries in self.metadata:
+            root = meta_name.rsplit("/", 1)[0] + "/" if "/" in meta_name else ""
+            for entry in entries:
+                target = None
+                for o in files:
+                    if o.name.startswith(root) and match_file(entry, o.name[len(root):] if root else o.name):
+                        target = o.activity_id
+                        break
+                if target is None and entry.start_utc_s is not None:
+                    target = self.store.activity_starting_at(entry.start_utc_s)
+                if target is not None:
+                    self.store.apply_metadata(target, sport=entry.sport, surface=entry.surface, name=entry.name)
 
     def report(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
@@ -266,8 +288,19 @@ class _Batch:
 
     def triage(self, item) -> tuple[str, str, bytes] | None:
         """Handle what needs no decoding; return ``(name, hash, data)`` for a file to decode."""
+        from ingest.archive_meta import Metadata, parse
         from ingest.sources import Skipped, SourceFile
 
+        if isinstance(item, Metadata):
+            try:
+                entries = parse(item.name, item.data)
+            except ValueError as exc:
+                self.report(Outcome(item.name, "skipped", f"export metadata that could not be used: {exc}"))
+                return None
+            self.metadata.append((item.name, entries))
+            self.report(Outcome(item.name, "skipped", f"export metadata: sports and names of {len(entries)} "
+                                                      "activities, applied to their files"))
+            return None
         if isinstance(item, IngestError):
             self.report(Outcome(item.file_name, "failed", item.problem))
             return None
@@ -332,6 +365,7 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
             task = batch.triage(item)
             if task is not None:
                 batch.finish(task, _decode(reader, task[0], task[2]))
+        batch.apply_metadata()
         return batch.outcomes
 
     max_in_flight = IN_FLIGHT_PER_WORKER * workers
@@ -417,6 +451,7 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
             worker.ask_to_stop()
         for worker in idle:
             worker.stop()
+    batch.apply_metadata()
     return batch.outcomes
 
 

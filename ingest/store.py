@@ -822,6 +822,23 @@ class Store:
             raise KeyError(f"several activities have ids starting with {prefix}; give more characters")
         return rows[0][0]
 
+    def apply_metadata(self, activity_id: str, *, sport=None, surface=None, name=None) -> None:
+        """What an export archive says about an activity (:mod:`ingest.archive_meta`): its sport, surface
+        and name.  The runner's own corrections still win; a known sport ends "sport uncertain"."""
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE activities SET meta_sport = COALESCE(?, meta_sport), meta_surface = COALESCE(?, meta_surface),"
+                " name = COALESCE(?, name) WHERE id = ?", (sport, surface, name, activity_id))
+            if sport and sport != "other":
+                conn.execute("UPDATE activities SET excluded_reason = NULL WHERE id = ? AND excluded_reason LIKE"
+                             " 'sport uncertain%'", (activity_id,))
+
+    def activity_starting_at(self, start_utc_s: float, tolerance_s: float = 90.0) -> str | None:
+        """The id of the activity starting closest to ``start_utc_s`` [Unix s] within ``tolerance_s``."""
+        rows = self._query("SELECT id FROM activities WHERE start_ts BETWEEN ? AND ? ORDER BY ABS(start_ts - ?)"
+                           " LIMIT 1", (start_utc_s - tolerance_s, start_utc_s + tolerance_s, start_utc_s))
+        return rows[0][0] if rows else None
+
     def activity_ids(self) -> list[str]:
         return [r[0] for r in self._query("SELECT id FROM activities ORDER BY start_ts, id")]
 

@@ -242,3 +242,112 @@ def test_default_surface_applies_to_runs_nothing_else_describes(store, tmp_path)
     store.set_setting("default_surface", "road")
     assert surfaces(store.activities()).tolist() == ["road", "trail"]
     assert not math.isnan(store.activities()["distance_m"].sum())
+
+
+# --- 5. sport and surface from the archive's metadata -----------------------------------------------------------
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def strava_archive() -> bytes:
+    """Laid out like Strava's *Download your account*: activities.csv (Activity Type, Activity Name,
+    Filename; the CSV repeats some column names) beside activities/<id>.<ext>[.gz], in any order."""
+    import gzip
+
+    road = run(day=0)
+    trail = run(day=1, sub_sport="generic")
+    virtual = run(day=2, with_gps=False)
+    ride = run(day=3, sport="cycling", distance_m=20_000.0)
+    csv_text = (
+        "Activity ID,Activity Date,Activity Name,Activity Type,Activity Description,Elapsed Time,Distance,"
+        "Filename,Elapsed Time,Distance\n"
+        '101,"May 6, 2024, 6:30:00 AM",Morning Run,Run,,1800,5.4,activities/101.fit.gz,1800,5400\n'
+        '102,"May 7, 2024, 6:30:00 AM","Forest, muddy",Trail Run,,1800,5.4,activities/102.gpx,1800,5400\n'
+        '103,"May 8, 2024, 6:30:00 AM",Zwift run,Virtual Run,,1800,5.4,activities/103.tcx.gz,1800,5400\n'
+        '104,"May 9, 2024, 6:30:00 AM",Commute,Ride,,1800,20,activities/104.gpx.gz,1800,20000\n'
+        '105,"May 10, 2024, 6:30:00 AM",Manual entry,Run,,1800,5,,1800,5000\n')
+    return _zip({
+        "activities/101.fit.gz": gzip.compress(synth.fit_bytes(road)),
+        "activities/102.gpx": synth.gpx_bytes(trail, with_type=False),
+        "activities.csv": csv_text.encode(),
+        "activities/103.tcx.gz": gzip.compress(synth.fit_bytes(virtual)),  # Strava keeps the upload's bytes
+        "activities/104.gpx.gz": gzip.compress(synth.gpx_bytes(ride, with_type=False)),
+        "profile.csv": b"Athlete ID\n1\n",
+    })
+
+
+def garmin_archive() -> bytes:
+    """Laid out like Garmin Connect's *Export your data*: the summarized-activities JSON under
+    DI_CONNECT/DI-Connect-Fitness and the files in a zip under DI-Connect-Uploaded-Files."""
+    import json
+
+    runs = {111: run(day=0), 222: run(day=1), 333: run(day=2), 444: run(day=3, with_gps=False)}
+    kinds = {111: "trail_running", 222: {"typeKey": "track_running"}, 333: "street_running", 444: "treadmill_running"}
+    summary = [{"summarizedActivitiesExport": [
+        {"activityId": aid, "name": f"Activity {aid}", "activityType": kinds[aid],
+         "startTimeGmt": r.start_utc.timestamp() * 1000 + (0 if aid != 333 else 20_000), "duration": 1_800_000}
+        for aid, r in runs.items()]}]
+    uploads = _zip({f"runner@example.com_{aid}.fit": synth.fit_bytes(r) for aid, r in runs.items() if aid != 333}
+                   | {"runner@example.com_9876.fit": synth.fit_bytes(runs[333])})  # not named by its id
+    return _zip({
+        "DI_CONNECT/DI-Connect-Fitness/runner@example.com_0_summarizedActivities.json": json.dumps(summary).encode(),
+        "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip": uploads,
+    })
+
+
+def _by_day(store) -> dict[int, dict]:
+    from metrics.surface import surfaces
+
+    acts = store.activities()
+    acts["surface"] = surfaces(acts)
+    return {int((row.start_utc - pd.Timestamp(T0)).days): row._asdict() for row in acts.itertuples()}
+
+
+def test_strava_archive_gives_sports_surfaces_and_names(store, tmp_path):
+    out = import_in_order(store, tmp_path, [("export_123.zip", strava_archive())])
+    meta = [o for o in out if o.name.endswith("activities.csv")]
+    assert meta and meta[0].status == "skipped" and "sports and names of 4 activities" in meta[0].reason  # the manual entry has no file
+    got = _by_day(store)
+    assert {d: (r["sport"], r["surface"], r["name"]) for d, r in got.items()} == {
+        0: ("running", "unknown", "Morning Run"),
+        1: ("running", "trail", "Forest, muddy"),
+        2: ("running", "treadmill", "Zwift run"),
+        3: ("cycling", "unknown", "Commute"),
+    }
+    # a re-import of the same archive changes nothing and the runner's corrections still win
+    store.correct_activity(got[1]["id"], surface="road", name="Park")
+    import_in_order(store, tmp_path, [("export_123.zip", strava_archive())])
+    again = _by_day(store)
+    assert again[1]["surface"] == "road" and again[1]["name"] == "Park" and len(again) == 4
+
+
+def test_garmin_archive_gives_surfaces_by_activity_id_or_start_time(store, tmp_path):
+    import_in_order(store, tmp_path, [("garmin_export.zip", garmin_archive())])
+    got = _by_day(store)
+    assert {d: (r["surface"], r["name"]) for d, r in got.items()} == {
+        0: ("trail", "Activity 111"),
+        1: ("track", "Activity 222"),
+        2: ("road", "Activity 333"),  # matched by start time (20 s apart)
+        3: ("treadmill", "Activity 444"),
+    }
+    weekly = daily_series(store.activities(), store.hr_histograms(), store.settings())
+    assert weekly["surface_trail_km"].sum() == pytest.approx(5.4, rel=0.01)
+    assert weekly["surface_unknown_km"].sum() == 0
+
+
+def test_metadata_ends_sport_uncertain(store, tmp_path):
+    fast = run(duration_s=4180, distance_m=22_000.0)
+    csv_text = "Activity ID,Activity Name,Activity Type,Filename\n9,Club ride,Ride,activities/9.gpx\n"
+    import_in_order(store, tmp_path, [("strava.zip", _zip({"activities/9.gpx": synth.gpx_bytes(fast, with_type=False),
+                                                           "activities.csv": csv_text.encode()}))])
+    acts = store.activities()
+    assert acts.loc[0, "sport"] == "cycling" and acts.loc[0, "excluded_reason"] is None
+    assert acts.loc[0, "sport_from_file"] == "running"
