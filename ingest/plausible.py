@@ -64,6 +64,11 @@ OFFSET_TOLERANCE_S: float = 2.0
 
 FOOT_SPORTS = ("running", "walking", "hiking")
 
+#: The note a reader adds to a salvaged (``partial``) file whose records still reach the end of its
+#: session: its own totals are whole and kept.
+WHOLE_BUT_DAMAGED: str = ("partial: the file is slightly damaged (a wrong checksum or a broken end), but its "
+                          "records reach the end of the run")
+
 
 def max_run_speed_m_s(distance_m: float) -> float:
     """Fastest plausible average running speed over ``distance_m`` [m/s] (world-record pace by Riegel)."""
@@ -174,7 +179,8 @@ def check(activity: Activity) -> Activity:
     samples = activity.samples
     warnings = list(s.warnings)
     changes: dict = {}
-    resummarize = bool(s.partial)
+    whole = WHOLE_BUT_DAMAGED in s.warnings
+    resummarize = bool(s.partial) and not whole
 
     offset = quarter_hour_offset(s.utc_offset_s)
     if s.utc_offset_s is not None and offset is None:
@@ -225,7 +231,7 @@ def check(activity: Activity) -> Activity:
         if guess != "other":
             changes.update(sport=guess, sport_inferred=True)
             warnings.append(f"the sport ({guess}) was guessed from the speed: the file was cut before it said")
-    if s.partial:
+    if s.partial and not whole:
         elapsed = changes.get("elapsed_s", s.elapsed_s)
         what = f"cut short after {_minutes(elapsed)}" if math.isfinite(elapsed) and elapsed > 0 else "damaged"
         warnings.insert(0, f"partial: {what}; what could be read was kept")

@@ -32,8 +32,8 @@ def test_corpus_imports_without_crash_or_hang(corpus_dir):
     bad = [(r.path, r.reason or r.read_detail) for r in results if r.crash or r.hang]
     assert totals["crashes"] == 0 and totals["hangs"] == 0, bad
     # every manifest file got an outcome from the importer, and the readable ones were read
-    assert all(r.outcome in {"imported", "duplicate", "skipped", "failed"} for r in results), \
-        [(r.path, r.outcome) for r in results if r.outcome not in {"imported", "duplicate", "skipped", "failed"}]
+    assert all(r.outcome in {"imported", "replaced", "duplicate", "skipped", "failed"} for r in results), \
+        [(r.path, r.outcome) for r in results if r.outcome not in {"imported", "replaced", "duplicate", "skipped", "failed"}]
     assert totals["files"] == len(report.manifest_rows(corpus_dir))
     assert totals["imported"] > totals["files"] // 2, totals
     # a failure is a clear error the runner can read, naming what is wrong
