@@ -351,3 +351,13 @@ def test_metadata_ends_sport_uncertain(store, tmp_path):
     acts = store.activities()
     assert acts.loc[0, "sport"] == "cycling" and acts.loc[0, "excluded_reason"] is None
     assert acts.loc[0, "sport_from_file"] == "running"
+
+
+def test_device_relative_fit_is_dated_from_timestamp_correlation():
+    r = run(day=4, duration_s=900, distance_m=2700.0)
+    act = read_activity(synth.fit_bytes(r, device_relative=True), "relative.fit")
+    s = act.summary
+    assert s.start_utc == pd.Timestamp(r.start_utc)
+    assert act.samples.index[-1] == pd.Timestamp(r.start_utc) + pd.Timedelta(seconds=899)
+    assert s.distance_m == pytest.approx(2700.0) and s.elapsed_s == pytest.approx(899)
+    assert any("clock" in w for w in s.warnings)
