@@ -252,3 +252,73 @@ def test_no_warning_or_traceback_reaches_the_terminal_over_the_corpus(corpus_dir
         assert proc.returncode in (0, 1), (cmd, proc.stderr[-2000:])
         assert problems == [], (cmd, problems[:10])
         assert "Traceback" not in proc.stdout and "Warning" not in proc.stdout, cmd
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_rebuild_of_an_old_store_over_the_corpus_equals_a_fresh_import(corpus_dir, tmp_path, monkeypatch, capsys):
+    """The corpus imported as the previous version would (no plausibility checks, no clock-shift twins),
+    with pain entries and corrections, then ``loadwatch rebuild``: the same activities as a fresh import."""
+    old, fresh = str(tmp_path / "old.sqlite3"), str(tmp_path / "fresh.sqlite3")
+    _old_store(old, corpus_dir, monkeypatch)
+    with Store(old) as s:
+        acts = s.activities()
+        runs = acts[acts["sport"] == "running"]["id"].tolist()[:3]
+        for aid in runs:
+            s.correct_activity(aid, rpe=5, name="kept")
+        pid = s.add_pain(PainEntry(at_local=datetime(2020, 1, 1, 9, 0), score=4, timing="after",
+                                   location="lower_back", activity_id=runs[0]))
+    assert main(["rebuild", "--db", old]) == 0
+    main(["import", str(corpus_dir), "--db", fresh, "--workers", "0"])
+    with Store(fresh) as s:
+        for aid in runs:
+            s.correct_activity(aid, rpe=5, name="kept")
+        want = _comparable(s.activities())
+    with Store(old) as s:
+        got = _comparable(s.activities())
+        assert s.pain().set_index("id").loc[pid, "activity_id"] == runs[0]
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert {k: v for k, v in g.items() if not _same(v, w[k])} == {}, w
+
+
+# --- weeks of real-looking exports through the CLI -----------------------------------------------------------
+
+def test_weeks_of_messy_exports_leave_the_weekly_running_distance_true(tmp_path, db, capsys):
+    """Four weeks, three 8 km runs a week, exported the way runners' files really arrive: the watch FIT,
+    then in week 2 the same runs re-saved by another program (GPX, clock written as local time 2 h off),
+    in week 3 a GPS glitch copy and a watch file cut short before its complete twin, in week 4 an
+    untyped 3:10/km 'run' and an impossible one.  The weekly running distance stays 24 km every week."""
+    monday = datetime(2024, 6, 3, 6, 30, tzinfo=UTC)
+    first, later = {}, {}
+    for w in range(4):
+        for k, d in enumerate((0, 2, 5)):
+            r = synth.SynthRun(monday + timedelta(days=7 * w + d), 2640, 8000.0, seed=10 * w + k)
+            name = f"w{w}_{d}"
+            if w == 2 and d == 2:
+                full = synth.fit_bytes(r)
+                first[f"{name}_cut.fit"] = truncated(full, 0.5)
+                later[f"{name}.fit"] = full
+                continue
+            first[f"{name}.fit"] = synth.fit_bytes(r)
+            if w == 1:
+                shifted = synth.SynthRun(r.start_utc + timedelta(hours=2), r.duration_s, r.distance_m, seed=r.seed)
+                later[f"{name}_resaved.gpx"] = synth.gpx_bytes(shifted, with_type=False)
+            if w == 2 and d == 5:
+                later[f"{name}_strava.gpx"] = glitched_gpx(r, 1200)
+    week4 = monday + timedelta(days=21)
+    later["ride.gpx"] = synth.gpx_bytes(synth.SynthRun(week4 + timedelta(days=1), 4180, 22_000.0, seed=77),
+                                        with_type=False)
+    later["impossible.fit"] = synth.fit_bytes(synth.SynthRun(week4 + timedelta(days=3), 1800, 30_000.0, seed=78))
+    assert main(["import", str(write(tmp_path / "watch", first)), "--db", db]) == 0
+    assert main(["import", str(write(tmp_path / "archive", later)), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["report", "--json", "--as-of", "2024-06-30", "--db", db]) == 0
+    weeks = {w["week_start"]: w for w in json.loads(capsys.readouterr().out)["weeks"]}
+    km = [weeks[d]["distance_km"] for d in ("2024-06-03", "2024-06-10", "2024-06-17", "2024-06-24")]
+    assert km == pytest.approx([24.0, 24.0, 24.0, 24.0], rel=0.005)
+    assert [weeks[d]["runs"] for d in sorted(weeks)[-4:]] == [3, 3, 3, 3]
+    with Store(db) as s:
+        acts = s.activities()
+    assert len(acts) == 14  # 12 runs + the uncertain ride + the impossible run, each kept once
+    assert acts["excluded_reason"].notna().sum() == 2

@@ -361,3 +361,45 @@ def test_device_relative_fit_is_dated_from_timestamp_correlation():
     assert act.samples.index[-1] == pd.Timestamp(r.start_utc) + pd.Timedelta(seconds=899)
     assert s.distance_m == pytest.approx(2700.0) and s.elapsed_s == pytest.approx(899)
     assert any("clock" in w for w in s.warnings)
+
+
+# --- properties ------------------------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CLEAN = read_activity(synth.gpx_bytes(run(duration_s=1200, distance_m=3600.0)), "clean.gpx")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(glitches=st.lists(st.tuples(st.integers(1, 1198), st.floats(0.01, 20.0), st.booleans()), min_size=1,
+                         max_size=4),
+       hr=st.lists(st.tuples(st.integers(0, 1199), st.floats(-50, 400)), max_size=20))
+def test_glitches_never_add_distance_and_bad_heart_rates_never_count(glitches, hr):
+    """Whatever GPS points jump (0.01-20 degrees, a few points, any place) and whatever heart rates a
+    strap sends, the checked distance stays within 2 % of the clean track and no kept heart rate lies
+    outside 25-230 bpm."""
+    from dataclasses import replace
+
+    from ingest.canonical import Activity
+    from ingest.gpx_reader import cumulative_distance_m
+    from ingest.plausible import check
+
+    samples = _CLEAN.samples.copy()
+    lat = samples["lat_deg"].to_numpy().copy()
+    for i, shift, north in glitches:
+        lat[i] += shift if north else -shift
+    samples["lat_deg"] = lat
+    samples["distance_m"] = cumulative_distance_m(lat, samples["lon_deg"].to_numpy(), np.zeros(len(lat), int))
+    heart = samples["heart_rate_bpm"].to_numpy().copy()
+    for i, bpm in hr:
+        heart[i] = bpm
+    samples["heart_rate_bpm"] = heart
+    dirty = replace(_CLEAN.summary, distance_m=float(samples["distance_m"].iloc[-1]), warnings=())
+    checked = check(Activity(dirty, samples))
+    assert checked.summary.distance_m <= dirty.distance_m + 1e-6
+    assert checked.summary.distance_m == pytest.approx(_CLEAN.summary.distance_m, rel=0.02)
+    kept = checked.samples["heart_rate_bpm"].to_numpy()
+    kept = kept[np.isfinite(kept)]
+    assert ((kept >= 25) & (kept <= 230)).all()
+    assert math.isnan(checked.summary.max_hr_bpm) or 25 <= checked.summary.max_hr_bpm <= 230
