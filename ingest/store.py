@@ -670,9 +670,14 @@ class Store:
             return None
         span = MAX_CLOCK_SHIFT_H * 3600 + CLOCK_SHIFT_SLACK_S
         rows = conn.execute(
-            "SELECT id, sport, sport_inferred, start_ts, elapsed_s, distance_m FROM activities"
+            "SELECT id, sport, sport_inferred, start_ts, elapsed_s, distance_m, utc_offset_s FROM activities"
             " WHERE start_ts BETWEEN ? AND ?", (start_ts - span, start_ts + span)).fetchall()
-        for aid, sport, inferred, o_start, o_elapsed, o_dist in rows:
+        offset = _float_or_none(s.utc_offset_s)
+        for aid, sport, inferred, o_start, o_elapsed, o_dist, o_offset in rows:
+            # a copy written as local time carries no offset; two files that both know their offset
+            # and still start hours apart are two runs (e.g. the same treadmill session twice a day)
+            if offset is not None and o_offset is not None:
+                continue
             if not _sports_match(s.sport, bool(s.sport_inferred), sport, bool(inferred)):
                 continue
             if not o_dist or not o_elapsed:
@@ -681,6 +686,9 @@ class Store:
             hours = round(shift / 3600)
             if hours == 0 or abs(shift - hours * 3600) > CLOCK_SHIFT_SLACK_S:
                 continue
+            known = offset if offset is not None else o_offset
+            if known is not None and abs(abs(shift) - abs(known)) > CLOCK_SHIFT_SLACK_S:
+                continue  # the shift must be the known file's own offset from UTC
             if abs(o_dist - dist) <= CLOCK_SHIFT_TOLERANCE_FRAC * max(o_dist, dist) and \
                     abs(o_elapsed - elapsed) <= CLOCK_SHIFT_TOLERANCE_FRAC * max(o_elapsed, elapsed):
                 return (aid, 1.0)

@@ -174,7 +174,7 @@ def _comparable(frame):
 
 
 def test_rebuild_of_an_old_store_equals_a_fresh_import_and_keeps_pain_and_corrections(tmp_path, monkeypatch, capsys):
-    r = run(day=0)
+    r = run(day=0, utc_offset_s=7200)
     files = {
         "watch.fit": synth.fit_bytes(r),
         "resaved.gpx": synth.gpx_bytes(synth.SynthRun(r.start_utc + timedelta(hours=2), r.duration_s, r.distance_m,
@@ -293,7 +293,7 @@ def test_weeks_of_messy_exports_leave_the_weekly_running_distance_true(tmp_path,
     first, later = {}, {}
     for w in range(4):
         for k, d in enumerate((0, 2, 5)):
-            r = synth.SynthRun(monday + timedelta(days=7 * w + d), 2640, 8000.0, seed=10 * w + k)
+            r = synth.SynthRun(monday + timedelta(days=7 * w + d), 2640, 8000.0, seed=10 * w + k, utc_offset_s=7200)
             name = f"w{w}_{d}"
             if w == 2 and d == 2:
                 full = synth.fit_bytes(r)

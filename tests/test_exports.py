@@ -120,7 +120,7 @@ def test_pain_rpe_and_corrections_move_to_the_complete_file(store, tmp_path):
 
 @pytest.mark.parametrize("hours", [2, -5])
 def test_clock_shifted_copy_is_the_same_run(store, tmp_path, hours):
-    r = run()
+    r = run(utc_offset_s=hours * 3600)  # the watch knew its offset; the copy wrote local time as UTC
     shifted = synth.SynthRun(r.start_utc + timedelta(hours=hours), r.duration_s, r.distance_m, seed=0)
     import_in_order(store, tmp_path, [("watch.fit", synth.fit_bytes(r)), ("resaved.gpx", synth.gpx_bytes(shifted))])
     acts = store.activities()
@@ -403,3 +403,22 @@ def test_glitches_never_add_distance_and_bad_heart_rates_never_count(glitches, h
     kept = kept[np.isfinite(kept)]
     assert ((kept >= 25) & (kept <= 230)).all()
     assert math.isnan(checked.summary.max_hr_bpm) or 25 <= checked.summary.max_hr_bpm <= 230
+
+
+def test_two_identical_treadmill_sessions_hours_apart_are_two_runs(store, tmp_path):
+    """Same preset distance and time, morning and evening, both from the watch (each knows its offset):
+    two runs, not a clock-shifted copy."""
+    am = run(with_gps=False, utc_offset_s=3600)
+    pm = synth.SynthRun(am.start_utc + timedelta(hours=9), am.duration_s, am.distance_m, seed=5, with_gps=False,
+                        utc_offset_s=3600)
+    import_in_order(store, tmp_path, [("am.fit", synth.fit_bytes(am)), ("pm.fit", synth.fit_bytes(pm))])
+    assert len(store.activities()) == 2
+
+
+def test_clock_shift_must_match_the_watch_files_offset(store, tmp_path):
+    watch = run(utc_offset_s=7200)
+    wrong = synth.SynthRun(watch.start_utc + timedelta(hours=5), watch.duration_s, watch.distance_m, seed=6)
+    right = synth.SynthRun(watch.start_utc + timedelta(hours=2), watch.duration_s, watch.distance_m, seed=7)
+    import_in_order(store, tmp_path, [("watch.fit", synth.fit_bytes(watch)), ("other.gpx", synth.gpx_bytes(wrong)),
+                                      ("resaved.gpx", synth.gpx_bytes(right))])
+    assert sorted(store.activities()["format"]) == ["fit", "gpx"]
