@@ -150,6 +150,10 @@ def run(corpus: Path = CORPUS_DIR, *, workers: int = 2, import_timeout_s: float 
         with Store(Path(tmp) / "corpus.sqlite3") as store:
             outcomes = import_paths(store, [root], workers=workers, timeout_s=import_timeout_s)
             became = _became(store)
+            # a file imported first may have been replaced by a better twin later in the batch: the files
+            # table holds where each file ended up
+            final = {name: (outcome, activity_id, reason) for name, outcome, activity_id, reason in store._query(
+                "SELECT file_name, outcome, activity_id, reason FROM files")}
     timeout_reason = _timeout_message(import_timeout_s)
     for o in outcomes:
         path = o.name.removeprefix("corpus/")
@@ -157,8 +161,11 @@ def run(corpus: Path = CORPUS_DIR, *, workers: int = 2, import_timeout_s: float 
         if res is None:  # a member of an archive, or a name the importer changed: keep it visible
             res = results.setdefault(path, FileResult(path, category="(not in manifest)"))
         res.outcome, res.reason = o.status, o.reason
-        if o.activity_id in became:
-            res.became, res.notes = became[o.activity_id]
+        aid = o.activity_id
+        if o.name in final and o.status == "imported" and final[o.name][0] == "duplicate":
+            res.outcome, aid, res.reason = "duplicate", final[o.name][1], final[o.name][2]
+        if aid in became:
+            res.became, res.notes = became[aid]
         if o.status == "failed" and o.reason == timeout_reason:
             res.hang = True
         if o.status == "failed" and "internal error" in o.reason:
