@@ -67,3 +67,22 @@ def test_import_page_offers_a_reread_of_an_older_store():
     assert "Re-read 2 activities" in texts(at)
     with store() as s:
         assert s.needs_rebuild() == 0
+
+
+def test_import_page_names_partial_and_corrected_files():
+    from tests.test_exports import glitched_gpx, truncated
+
+    at = page("import_files").run()
+    full = synth.fit_bytes(synth.SynthRun(T0, 3600, 10_000.0, seed=3))
+    at.file_uploader[0].set_value([
+        ("cut.fit", truncated(full, 0.45), "application/octet-stream"),
+        ("glitch.gpx", glitched_gpx(synth.SynthRun(T0 + timedelta(days=1), 1800, 5400.0, seed=4), 900),
+         "application/gpx+xml"),
+    ])
+    at.run()
+    [go] = [b for b in at.button if b.label.startswith("Import")]
+    go.click().run()
+    no_exceptions(at)
+    warned = "\n".join(w.value for w in at.warning)
+    assert "cut.fit (Mon 6 May 2024, run, " in warned and "partial: cut short after 27 min" in warned
+    assert "glitch.gpx (Tue 7 May 2024, run, 5.4 km): a GPS jump of 1,501.1 km was left out" in warned

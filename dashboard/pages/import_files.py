@@ -68,8 +68,9 @@ if outcomes:
     for col, status in zip(cols, ("imported", "replaced", "duplicate", "skipped", "failed"), strict=True):
         col.metric(status.capitalize(), int(counts.get(status, 0)))
     st.dataframe(table.drop(columns=["status"]), hide_index=True, width="stretch")
-    flagged = table[table["notes"].str.contains("partial|left out", regex=True) & table["status"].isin(
-        ["imported", "replaced"])]
+    # every partial, corrected (GPS jump cut, heart rates dropped...) or excluded file is named
+    flagged = table[(table["notes"] != fmt.MISSING) & table["status"].isin(["imported", "replaced"])
+                    & ~table["notes"].str.startswith("replaced ")]
     for row in flagged.itertuples():
         st.warning(f"{row.file} ({row.date}, {row.sport}, {row.distance}): {row.notes}")
     if counts.get("failed", 0):
