@@ -138,10 +138,13 @@ def test_same_route_labels_past_and_future_runs_of_that_route(tmp_path, db, caps
 
 
 def test_settings_default_surface(db, capsys):
+    assert main(["settings", "show", "--db", db]) == 0
+    assert "default_surface  (not set: runs nothing else describes have an unknown surface)" in capsys.readouterr().out
     assert main(["settings", "set", "default_surface", "road", "--db", db]) == 0
     with Store(db) as s:
         assert s.settings().default_surface == "road"
     assert main(["settings", "set", "default_surface", "sand", "--db", db]) != 0
+    assert "default_surface must be one of road, trail, track, treadmill" in capsys.readouterr().err
 
 
 # --- rebuild ------------------------------------------------------------------------------------------------
