@@ -654,14 +654,55 @@ class Store:
                     (f"same run as {name}, which replaced it ({why})", activity_id, content_hash),
                 )
                 conn.execute("DELETE FROM activities WHERE id = ?", (old_id,))
+                folded = self._fold_clock_twin(conn, activity_id, s, start_ts, new_key, now)
+                if folded is not None:
+                    return folded
                 return StoreResult("replaced", activity_id, old_id, f"replaced {old_name} ({why})")
 
             add_file_rows("imported", activity_id, "")
             self._insert_activity(conn, activity_id, content_hash, s, start, start_ts, richness, n_samples, now,
                                   route=route)
+            folded = self._fold_clock_twin(conn, activity_id, s, start_ts, new_key, now)
+            if folded is not None:
+                return folded
             return StoreResult("imported", activity_id, None, "")
 
-    def _clock_shifted(self, conn, s: Summary, start_ts: float):
+    def _fold_clock_twin(self, conn, activity_id: str, s: Summary, start_ts: float, key: tuple, now: str):
+        """The run just kept may have a clock-shifted copy already in the store that did not match the
+        file it replaced (e.g. it came after a partial file of another length): fold the worse of the two
+        into the better.  Returns a ``duplicate`` result when the new activity was folded away, else None."""
+        twin = self._clock_shifted(conn, s, start_ts, exclude=activity_id)
+        if twin is None:
+            return None
+        other = twin[0]
+        o = conn.execute("SELECT a.richness, a.format, a.partial, a.sport, a.sport_inferred, a.distance_m,"
+                         " f.file_name FROM activities a JOIN files f ON f.content_hash = a.file_hash WHERE a.id = ?",
+                         (other,)).fetchone()
+        other_key = _keep_key(bool(o[2]), o[3], bool(o[4]), o[5], o[0] or 0, o[1])
+        name = conn.execute("SELECT f.file_name FROM activities a JOIN files f ON f.content_hash = a.file_hash"
+                            " WHERE a.id = ?", (activity_id,)).fetchone()[0]
+        if key > other_key:
+            self._fold(conn, other, activity_id, now, f"same run as {name} (its clock was shifted), which is kept")
+            return None
+        reason = f"same run as {o[6]} (this file's clock is shifted), which is kept"
+        self._fold(conn, activity_id, other, now, reason)
+        return StoreResult("duplicate", other, other, reason)
+
+    def _fold(self, conn, loser: str, winner: str, now: str, reason: str) -> None:
+        """Merge activity ``loser`` into ``winner``: what the runner or an archive set moves where the
+        winner has nothing, pain links follow, the loser's files become duplicates of the winner."""
+        carried = dict(zip(fixes.CARRIED_COLUMNS, conn.execute(
+            f"SELECT {', '.join(fixes.CARRIED_COLUMNS)} FROM activities WHERE id = ?", (loser,)).fetchone(),
+            strict=True))
+        for col, value in carried.items():
+            if value is not None:
+                conn.execute(f"UPDATE activities SET {col} = COALESCE({col}, ?) WHERE id = ?", (value, winner))
+        self._relink_pain(conn, loser, winner, now)
+        conn.execute("UPDATE files SET activity_id = ?, outcome = 'duplicate', reason = ? WHERE activity_id = ?",
+                     (winner, reason, loser))
+        conn.execute("DELETE FROM activities WHERE id = ?", (loser,))
+
+    def _clock_shifted(self, conn, s: Summary, start_ts: float, exclude: str | None = None):
         """(id, 1.0) of an activity this file copies with its clock shifted by whole hours (a program that
         wrote local time as UTC): same distance and duration within :data:`CLOCK_SHIFT_TOLERANCE_FRAC`,
         start a whole number of hours apart (within :data:`CLOCK_SHIFT_SLACK_S`); else None."""
@@ -674,6 +715,8 @@ class Store:
             " WHERE start_ts BETWEEN ? AND ?", (start_ts - span, start_ts + span)).fetchall()
         offset = _float_or_none(s.utc_offset_s)
         for aid, sport, inferred, o_start, o_elapsed, o_dist, o_offset in rows:
+            if aid == exclude:
+                continue
             # a copy written as local time carries no offset; two files that both know their offset
             # and still start hours apart are two runs (e.g. the same treadmill session twice a day)
             if offset is not None and o_offset is not None:

@@ -157,7 +157,7 @@ def _old_store(path: str, folder: Path, monkeypatch) -> None:
 
     with monkeypatch.context() as m:
         m.setattr(ingest.plausible, "check", lambda activity: activity)
-        m.setattr(S, "_clock_shifted", lambda self, conn, s, start_ts: None)
+        m.setattr(S, "_clock_shifted", lambda self, conn, s, start_ts, exclude=None: None)
         main(["import", str(folder), "--db", path, "--workers", "0"])
     with Store(path) as s, s._tx() as conn:
         conn.execute("UPDATE activities SET warnings = '[]', excluded_reason = NULL, surface = NULL,"

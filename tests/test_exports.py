@@ -422,3 +422,34 @@ def test_clock_shift_must_match_the_watch_files_offset(store, tmp_path):
     import_in_order(store, tmp_path, [("watch.fit", synth.fit_bytes(watch)), ("other.gpx", synth.gpx_bytes(wrong)),
                                       ("resaved.gpx", synth.gpx_bytes(right))])
     assert sorted(store.activities()["format"]) == ["fit", "gpx"]
+
+
+_TWINS_RUN = run(day=6, duration_s=2400, distance_m=7200.0, utc_offset_s=7200)
+_TWINS = {
+    "watch.fit": synth.fit_bytes(_TWINS_RUN),
+    "cut.fit": truncated(synth.fit_bytes(_TWINS_RUN), 0.5),
+    "strava.gpx": synth.gpx_bytes(_TWINS_RUN, with_type=False),
+    "resaved.tcx": synth.tcx_bytes(synth.SynthRun(_TWINS_RUN.start_utc + timedelta(hours=2), 2400, 7200.0, seed=6)),
+}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(sorted(_TWINS)), batches=st.booleans())
+def test_any_order_of_copies_keeps_one_run_from_the_complete_watch_file(tmp_path_factory, order, batches):
+    """However the copies of one run arrive (one batch or one file at a time, any order): one activity,
+    the complete watch file, with the true distance."""
+    folder = tmp_path_factory.mktemp("twins")
+    with Store(folder / "s.sqlite3") as s:
+        if batches:
+            import_in_order(s, folder, [(n, _TWINS[n]) for n in order])
+        else:
+            sub = folder / "all"
+            sub.mkdir()
+            for i, n in enumerate(order):
+                (sub / f"{i}_{n}").write_bytes(_TWINS[n])
+            import_paths(s, [sub], workers=0)
+        acts = s.activities()
+    assert len(acts) == 1
+    assert acts.loc[0, "format"] == "fit" and not acts.loc[0, "partial"]
+    assert acts.loc[0, "distance_m"] == pytest.approx(7200.0, rel=0.001)
