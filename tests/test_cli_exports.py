@@ -246,7 +246,8 @@ def test_no_warning_or_traceback_reaches_the_terminal_over_the_corpus(corpus_dir
     db = str(tmp_path / "corpus.sqlite3")
     env = {**os.environ, "PYTHONWARNINGS": "default", "LOADWATCH_DB": db}
     commands = [["import", str(corpus_dir)], ["import", str(corpus_dir), "--json"], ["activities"],
-                ["activities", "--json"], ["report"], ["report", "--json"], ["rebuild"]]
+                ["activities", "--json"], ["report"], ["report", "--json"], ["settings", "show"],
+                ["pain", "list"], ["alerts", "list"], ["alerts", "suggest"], ["rebuild"], ["activities"]]
     for cmd in commands:
         proc = subprocess.run([sys.executable, "-m", "dashboard.cli", *cmd, "--db", db], capture_output=True,
                               text=True, env=env, timeout=600)
