@@ -68,6 +68,9 @@ class FileResult:
     decoder: str = ""
     crash: bool = False
     hang: bool = False
+    #: What the file became in the store: "running / trail", "cycling"; its notes (partial, left out...)
+    became: str = ""
+    notes: str = ""
     extra: dict = field(default_factory=dict)
 
 
@@ -155,6 +158,11 @@ def run(corpus: Path = CORPUS_DIR, *, workers: int = 2, import_timeout_s: float 
         root = _mirror(corpus, rows, Path(tmp))
         with Store(Path(tmp) / "corpus.sqlite3") as store:
             outcomes = import_paths(store, [root], workers=workers, timeout_s=import_timeout_s)
+            became = _became(store)
+            # a file imported first may have been replaced by a better twin later in the batch: the files
+            # table holds where each file ended up
+            final = {name: (outcome, activity_id, reason) for name, outcome, activity_id, reason in store._query(
+                "SELECT file_name, outcome, activity_id, reason FROM files")}
     timeout_reason = _timeout_message(import_timeout_s)
     for o in outcomes:
         path = o.name.removeprefix("corpus/")
@@ -162,6 +170,11 @@ def run(corpus: Path = CORPUS_DIR, *, workers: int = 2, import_timeout_s: float 
         if res is None:  # a member of an archive, or a name the importer changed: keep it visible
             res = results.setdefault(path, FileResult(path, category="(not in manifest)"))
         res.outcome, res.reason = o.status, o.reason
+        aid = o.activity_id
+        if o.name in final and o.status == "imported" and final[o.name][0] == "duplicate":
+            res.outcome, aid, res.reason = "duplicate", final[o.name][1], final[o.name][2]
+        if aid in became:
+            res.became, res.notes = became[aid]
         if o.status == "failed" and o.reason == timeout_reason:
             res.hang = True
         if o.status == "failed" and "internal error" in o.reason:
@@ -287,11 +300,29 @@ def salvage_summary(stats: dict[str, dict]) -> str:
         for fam, s in sorted(stats.items(), key=lambda kv: kv[0] != "FIT"))
 
 
+def _became(store) -> dict[str, tuple[str, str]]:
+    """Activity id -> (sport / surface as the store now says, plain-words notes)."""
+    from metrics.surface import surfaces
+
+    acts = store.activities()
+    if acts.empty:
+        return {}
+    surface = surfaces(acts).tolist()
+    out = {}
+    for i, row in enumerate(acts.itertuples(index=False)):
+        what = row.sport + (f" / {surface[i]}" if row.sport == "running" else "")
+        notes = [f"left out: {row.excluded_reason}"] if row.excluded_reason else []
+        notes += [w for w in row.warnings if not (row.excluded_reason and w.endswith(row.excluded_reason))]
+        out[row.id] = (what, "; ".join(notes))
+    return out
+
+
 def counts(results: list[FileResult]) -> dict[str, int]:
     c = Counter(r.outcome for r in results)
     return {
         "files": len(results),
         "imported": c["imported"],
+        "replaced": c["replaced"],
         "duplicate": c["duplicate"],
         "skipped": c["skipped"],
         "failed_clear_error": sum(1 for r in results if r.outcome == "failed" and not (r.crash or r.hang)),
@@ -320,9 +351,13 @@ def render(results: list[FileResult], totals: dict[str, int], *, elapsed_s: floa
         "(the *seconds* column). *Decoder*: which FIT decoder reads the file (the fast path declines what it",
         "cannot reproduce exactly and fitdecode reads it).",
         "",
-        "**Outcome** is the importer's: *imported*; *duplicate* (the same bytes, or the same run already",
+        "**Outcome** is the importer's: *imported*; *replaced* (a better copy of a run already imported,",
+        "e.g. the complete file of a damaged one); *duplicate* (the same bytes, or the same run already",
         "imported from another file: the corpus holds copies); *skipped* (a valid file that is not an",
         "activity: settings, workouts, routes...); *failed* with the reason the runner sees.",
+        "**Sport / surface**: what the kept activity is in the store (for a duplicate: the run it is a copy",
+        "of); surface for runs only. **Notes**: the plain-words warnings the runner sees (partial files, GPS",
+        "jumps cut, heart rates out of range) and why an activity is left out of the load.",
         "",
         "## Counts",
         "",
@@ -330,6 +365,7 @@ def render(results: list[FileResult], totals: dict[str, int], *, elapsed_s: floa
         "|---|---:|",
         f"| files | {totals['files']} |",
         f"| imported | {totals['imported']} |",
+        f"| replaced (a better copy of a run) | {totals['replaced']} |",
         f"| duplicate | {totals['duplicate']} |",
         f"| skipped (not an activity) | {totals['skipped']} |",
         f"| failed with a clear error | {totals['failed_clear_error']} |",
@@ -342,8 +378,8 @@ def render(results: list[FileResult], totals: dict[str, int], *, elapsed_s: floa
         *salvage_lines(salvage_stats or {}),
         "## Files",
         "",
-        "| file | kind | category | outcome | reason | read | seconds | decoder |",
-        "|---|---|---|---|---|---|---:|---|",
+        "| file | kind | category | outcome | reason | sport / surface | notes | read | seconds | decoder |",
+        "|---|---|---|---|---|---|---|---|---:|---|",
     ]
     for r in results:
         flag = " **CRASH**" if r.crash else (" **HANG**" if r.hang else "")
@@ -352,7 +388,8 @@ def render(results: list[FileResult], totals: dict[str, int], *, elapsed_s: floa
             read = f"activity ({r.read_detail})"
         secs = "" if r.seconds != r.seconds else f"{r.seconds:.2f}"
         lines.append(f"| `{_cell(r.path, 90)}` | {r.kind} | {_cell(r.category, 40)} | {r.outcome}{flag} | "
-                     f"{_cell(r.reason)} | {_cell(read, 90)} | {secs} | {_cell(r.decoder, 80)} |")
+                     f"{_cell(r.reason)} | {_cell(r.became or '–', 40)} | {_cell(r.notes or '–', 160)} | "
+                     f"{_cell(read, 90)} | {secs} | {_cell(r.decoder, 80)} |")
     lines.append("")
     return "\n".join(lines)
 

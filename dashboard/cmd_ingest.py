@@ -23,17 +23,43 @@ def register(sub, add_db_option) -> None:
         description="Import watch files into your local store. Files already imported are recognised and "
                     "skipped; the same run exported twice (e.g. FIT and GPX) is kept once, from the richer file.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="a file, folder or archive (folders are read recursively)")
-    p.add_argument("--verbose", "-v", action="store_true", help="also list files skipped as not activities")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="also list files skipped as not activities and files already in the store")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="decoding processes (default 2; 0 = in-process)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="give up on a file that takes longer than this to read (default 60)")
+    p.add_argument("--json", action="store_true",
+                   help="machine-readable output: a JSON list, one object per file")
     add_db_option(p)
     p.set_defaults(func=cmd_import)
 
-    a = sub.add_parser("activities", help="list the imported activities")
+    a = sub.add_parser("activities", help="list the imported activities; 'activities set ID ...' corrects one")
     a.add_argument("--json", action="store_true", help="machine-readable output (a JSON list)")
     add_db_option(a)
     a.set_defaults(func=cmd_activities)
+    asub = a.add_subparsers(dest="activities_command", metavar="{set}")
+    c = asub.add_parser("set", help="correct an activity: sport, surface, distance, RPE or name",
+                        description="Correct what a file got wrong. A corrected or confirmed activity counts in "
+                                    "your load again if it was left out.")
+    c.add_argument("activity_id", metavar="ID", help="the activity's id (or the start of it) from 'loadwatch activities --json'")
+    c.add_argument("--sport", help="running, cycling, swimming, walking, hiking, elliptical, rowing or other")
+    c.add_argument("--surface", help="road, trail, track, treadmill or unknown")
+    c.add_argument("--same-route", action="store_true",
+                   help="apply the surface to every run of this route, past and future")
+    c.add_argument("--distance-km", type=float, metavar="N", help="the distance you really covered [km]")
+    c.add_argument("--rpe", type=float, metavar="N", help="how hard it felt, 0-10")
+    c.add_argument("--name", metavar="TEXT", help="a name for the activity")
+    c.add_argument("--confirm", action="store_true",
+                   help="the activity is right as it is: count it even though it looked impossible")
+    add_db_option(c)
+    c.set_defaults(func=cmd_activities_set)
+
+    r = sub.add_parser("rebuild", help="re-read every activity from its kept original with today's rules",
+                       description="Re-derive every activity from the original file kept in your store, with "
+                                   "this version's readers and checks (twins, partial files, GPS glitches, "
+                                   "archive metadata). Pain entries, their links and your corrections are kept.")
+    add_db_option(r)
+    r.set_defaults(func=cmd_rebuild)
 
 
 # --- import ----------------------------------------------------------------------------------------------
@@ -84,38 +110,71 @@ def cmd_import(args) -> int:
 
     def on_outcome(o: Outcome) -> None:
         # problem lines appear as they happen, above the bar
-        if o.status == "failed" or (o.status == "skipped" and args.verbose):
+        if o.status == "failed" or (o.status in ("skipped", "duplicate") and args.verbose and not args.json):
             bar.clear()
             print(_problem_line(o), file=sys.stderr)
 
     with Store(args.db) as store:
         outcomes = import_paths(store, args.paths, progress=bar, on_outcome=on_outcome,
                                 workers=args.workers, timeout_s=args.timeout)
+        settings = store.settings()
     bar.clear()
     counts = summarize(outcomes)
-    print(f"Imported {counts['imported']}, duplicates {counts['duplicate']}, skipped {counts['skipped']}, "
+    if args.json:
+        print(json.dumps(outcome_records(outcomes, settings.timezone), indent=2, allow_nan=False))
+        return 1 if counts["failed"] else 0
+    for o in outcomes:
+        if o.status in ("imported", "replaced"):
+            for line in outcome_lines(o, settings):
+                print(line)
+    replaced = f", replaced {counts['replaced']}" if counts["replaced"] else ""
+    print(f"Imported {counts['imported']}{replaced}, duplicates {counts['duplicate']}, skipped {counts['skipped']}, "
           f"failed {counts['failed']}")
     return 1 if counts["failed"] else 0
 
 
+def outcome_records(outcomes, tz_name: str) -> list[dict]:
+    """The JSON objects of ``loadwatch import --json``: one per file."""
+    zone = ZoneInfo(tz_name)
+    out = []
+    for o in outcomes:
+        start = None
+        if o.start_utc is not None:
+            start = _local_start(pd.Timestamp(o.start_utc), o.utc_offset_s, zone).isoformat()
+        out.append({
+            "file": o.name,
+            "outcome": o.status,
+            "reason": o.reason or "",
+            "activity_id": o.activity_id,
+            "sport": o.sport,
+            "start_local": start,
+            "distance_m": _num(o.distance_m),
+            "partial": bool(o.partial),
+            "warnings": list(o.warnings),
+            "excluded_reason": o.excluded_reason,
+        })
+    return out
+
+
+def outcome_lines(o: Outcome, settings) -> list[str]:
+    """Human lines for one imported file: date, sport, distance, then every note (partial, corrected,
+    left out)."""
+    from metrics import fmt
+
+    zone = ZoneInfo(settings.timezone)
+    day = fmt.MISSING
+    if o.start_utc is not None:
+        day = fmt.day(_local_start(pd.Timestamp(o.start_utc), o.utc_offset_s, zone))
+    km = None if o.distance_m is None else o.distance_m / 1000.0
+    verb = {"imported": "Imported", "replaced": "Replaced", "duplicate": "Already there"}.get(o.status, o.status)
+    lines = [f"{verb}: {day}  {fmt.words(o.sport, 'sport')}  {fmt.distance(km, settings.units)}  {o.name}"]
+    if o.status == "replaced" and o.reason:
+        lines.append(f"    {o.reason}")
+    lines += [f"    note: {w}" for w in o.warnings]
+    return lines
+
+
 # --- activities ------------------------------------------------------------------------------------------
-
-def _surface(sport, sub_sport, override) -> str:
-    try:
-        from metrics.surface import activity_surface
-    except ImportError:  # pragma: no cover - metrics.surface not there yet
-        from metrics.thresholds import SUB_SPORT_SURFACE
-
-        def activity_surface(sub, ovr=None):
-            if ovr:
-                return ovr
-            return SUB_SPORT_SURFACE.get(str(sub or "").lower(), "unknown")
-    if isinstance(override, str) and override:
-        return activity_surface(sub_sport, override)
-    if sport != "running":
-        return "unknown"
-    return activity_surface(sub_sport, None)
-
 
 def _num(value) -> float | None:
     if value is None:
@@ -133,16 +192,19 @@ def _local_start(start_utc: pd.Timestamp, offset_s, zone: ZoneInfo):
 
 def activity_records(frame: pd.DataFrame, tz_name: str) -> list[dict]:
     """The JSON objects of ``loadwatch activities --json`` (NaN becomes None)."""
+    from metrics.surface import surfaces
+
     zone = ZoneInfo(tz_name)
     out = []
-    for row in frame.itertuples(index=False):
+    surface = surfaces(frame).tolist() if len(frame) else []
+    for i, row in enumerate(frame.itertuples(index=False)):
         out.append({
             "id": row.id,
             "source": row.source,
             "format": row.format,
             "sport": row.sport,
             "sub_sport": row.sub_sport,
-            "surface": _surface(row.sport, row.sub_sport, row.surface_override),
+            "surface": surface[i] if row.sport == "running" or row.surface_override else "unknown",
             "start_utc": row.start_utc.isoformat(),
             "start_local": _local_start(row.start_utc, row.utc_offset_s, zone).isoformat(),
             "duration_s": _num(row.elapsed_s),
@@ -156,6 +218,10 @@ def activity_records(frame: pd.DataFrame, tz_name: str) -> list[dict]:
             "partial": bool(row.partial),
             "sport_inferred": bool(row.sport_inferred),
             "rpe": _num(row.rpe),
+            "name": row.name,
+            "warnings": list(row.warnings or []),
+            "excluded_reason": row.excluded_reason,
+            "corrected": bool(row.corrected),
         })
     return out
 
@@ -167,7 +233,20 @@ def _hms(seconds: float | None) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+def _notes(r: dict) -> str:
+    notes = []
+    if r["excluded_reason"]:
+        notes.append("left out of your load: " + r["excluded_reason"])
+    if r["partial"]:
+        notes.append(next((w for w in r["warnings"] if w.startswith("partial")), "partial"))
+    if r["corrected"]:
+        notes.append("corrected by you")
+    return "; ".join(notes)
+
+
 def cmd_activities(args) -> int:
+    from metrics import fmt
+
     with Store(args.db) as store:
         settings = store.settings()
         frame = store.activities()
@@ -179,19 +258,80 @@ def cmd_activities(args) -> int:
         print("No activities yet. Import your watch files with: loadwatch import PATH")
         return 0
     units = settings.units
-    header = ("Date", "Start", "Sport", "Surface", f"Distance ({units})", "Time", "Avg HR")
+    header = ("Date", "Start", "Sport", "Surface", f"Distance ({units})", "Time", "Avg HR", "ID", "Notes")
     rows = []
     for r in records:
         dist = r["distance_m"]
-        dist_txt = "-" if dist is None else f"{dist / 1000 / (KM_PER_MI if units == 'mi' else 1):.2f}"
+        dist_txt = fmt.MISSING if dist is None else f"{dist / 1000 / (KM_PER_MI if units == 'mi' else 1):.2f}"
         hr = r["avg_hr_bpm"]
-        rows.append((r["start_local"][:10], r["start_local"][11:16], r["sport"], r["surface"], dist_txt,
+        rows.append((fmt.day(r["start_local"][:10]), r["start_local"][11:16], fmt.words(r["sport"], "sport"),
+                     fmt.words(r["surface"], "surface") if r["sport"] == "running" else fmt.MISSING, dist_txt,
                      _hms(r["moving_s"] if r["moving_s"] else r["duration_s"]),
-                     "-" if hr is None else f"{hr:.0f}"))
+                     fmt.MISSING if hr is None else f"{hr:.0f}", r["id"][:8], _notes(r)))
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
     right = {4, 5, 6}
     for line in (header, *rows):
         print("  ".join(str(v).rjust(w) if i in right else str(v).ljust(w)
                         for i, (v, w) in enumerate(zip(line, widths, strict=True))).rstrip())
     print(f"{len(records)} activities")
+    return 0
+
+
+def cmd_activities_set(args) -> int:
+    from metrics import fmt
+
+    changes = {k: getattr(args, k) for k in ("sport", "surface", "distance_km", "rpe", "name")}
+    if all(v is None for v in changes.values()) and not args.confirm:
+        print("loadwatch activities set: say what to change (--sport, --surface, --distance-km, --rpe, --name "
+              "or --confirm)", file=sys.stderr)
+        return 2
+    if args.same_route and args.surface is None:
+        print("loadwatch activities set: --same-route needs --surface", file=sys.stderr)
+        return 2
+    with Store(args.db) as store:
+        try:
+            activity_id = store.resolve_activity_id(args.activity_id)
+            result = store.correct_activity(activity_id, same_route=args.same_route, confirm=args.confirm,
+                                            **changes)
+        except (KeyError, ValueError) as exc:
+            print(f"loadwatch activities set: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+            return 2
+        units = store.settings().units
+    done = []
+    for key, value in result["changed"].items():
+        if key == "distance_km":
+            done.append(f"distance {fmt.distance(value, units, decimals=2)}")
+        elif key == "sport":
+            done.append(f"sport {fmt.words(value, 'sport')}")
+        elif key == "surface":
+            done.append(f"surface {fmt.words(value, 'surface')}")
+        elif key == "confirmed":
+            done.append("confirmed as right")
+        elif key == "rpe":
+            done.append(f"RPE {fmt.number(value, 1)}")
+        elif key == "name":
+            done.append(f'name "{value}"' if value else "name cleared")
+        else:
+            done.append(f"{key} {value}")
+    print(f"Activity {activity_id[:8]}: " + (", ".join(done) or "nothing changed"))
+    if result.get("same_route_ids"):
+        n = len(result["same_route_ids"])
+        print(f"Surface set on {n} other run{'s' if n != 1 else ''} of the same route; future runs of it get it too.")
+    if result.get("excluded_reason"):
+        print(f"Still left out of your load: {result['excluded_reason']}")
+    return 0
+
+
+def cmd_rebuild(args) -> int:
+    from rich.progress import Progress
+
+    with Store(args.db) as store:
+        if store.backup_path is not None:
+            print(f"Backed up the store before updating it: {store.backup_path}")
+        ids = store.activity_ids()
+        with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+            task = progress.add_task("Rebuilding", total=len(ids))
+            result = store.rebuild(on_progress=lambda *_: progress.advance(task))
+    print(f"Rebuilt {result['rebuilt']} activities: {result['changed']} changed, {result['merged']} merged "
+          f"as copies of another, {result['failed']} could not be read again (kept as they were)")
     return 0

@@ -86,14 +86,21 @@ def _open_store(args):
     return Store(getattr(args, "db", None))
 
 
+_NOT_SET = {"default_surface": "(not set: runs nothing else describes have an unknown surface)"}
+
+
 def settings_show(args) -> int:
     with _open_store(args) as store:
         values = store.settings().as_strings()
     width = max(len(k) for k in SETTING_KEYS)
     for key in SETTING_KEYS:
-        shown = values.get(key) or "(not set: estimated from your data)"
+        shown = values.get(key) or _NOT_SET.get(key, "(not set: estimated from your data)")
         print(f"{key:<{width}}  {shown}")
     return 0
+
+
+def key_is_surface(key: str) -> bool:
+    return key == "default_surface"
 
 
 def settings_set(args) -> int:
@@ -107,7 +114,8 @@ def settings_set(args) -> int:
         return 1
     with _open_store(args) as store:
         store.set_setting(args.key, args.value)
-    shown = "(cleared: estimated from your data)" if parsed is None else parsed
+    shown = ("(cleared: runs nothing else describes have an unknown surface)" if key_is_surface(args.key)
+             else "(cleared: estimated from your data)") if parsed is None else parsed
     if isinstance(shown, float) and shown.is_integer():
         shown = int(shown)
     print(f"{args.key} = {shown}")

@@ -101,6 +101,13 @@ class Summary:
     #: Plain-words notes a runner should see about this file ("cut short after 41 min; 2,010 of about
     #: 3,300 points kept", "a GPS jump of 1,500 km was left out of the distance").  Never internal codes.
     warnings: tuple[str, ...] = ()
+    #: Why the activity is kept but left out of the metrics (impossible totals, sport uncertain), in plain
+    #: words; None when it counts.  Set by :func:`ingest.plausible.check`.
+    excluded_reason: str | None = None
+    #: The activity's name (from an archive's metadata, e.g. Strava's Activity Name); None when unnamed.
+    name: str | None = None
+    #: Surface the file or its archive says ("trail", "treadmill"...); None when it says nothing.
+    surface: str | None = None
     #: Seconds spent at each whole bpm (length HR_BINS); None when the file has no heart rate.
     hr_seconds_by_bpm: np.ndarray | None = field(default=None, repr=False)
 

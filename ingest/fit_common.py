@@ -58,6 +58,9 @@ class FitDecoded:
     laps: list[dict] = field(default_factory=list)
     sports: list[dict] = field(default_factory=list)  # "sport" messages: {"sport", "sub_sport"}
     activity: dict | None = None  # {"timestamp_s", "local_timestamp_s", "total_timer_time_s", "num_sessions"}
+    #: ``timestamp_correlation``: {"timestamp_s" (UTC), "system_timestamp_s" (device time)} in Unix seconds
+    #: as decoded (device times stay below the FIT date minimum); None when the file has none.
+    correlation: dict | None = None
     #: True when only the readable part of a damaged file was decoded.
     partial: bool = False
     #: Which decoder produced this ("fast" or "fitdecode"): for tests and benchmarks.

@@ -31,6 +31,8 @@ __all__ = ["FastPathDeclined", "decode", "fit_crc16"]
 FIT_EPOCH_S = 631065600  # 1989-12-31T00:00:00Z in Unix seconds
 #: ``local_date_time`` raw value fitdecode renders as the string "min" (its profile enum), i.e. no time.
 FIT_LOCAL_DATETIME_MIN = 0x10000000
+#: Global message number of ``timestamp_correlation`` (FIT profile).
+MESG_TIMESTAMP_CORRELATION = 162
 SEMICIRCLE_DEG = 180.0 / 2**31
 
 
@@ -539,6 +541,8 @@ def _decode(data: bytes) -> FitDecoded:
         raise FastPathDeclined("file CRC mismatch")
 
     layouts = _walk(data, header_size, end)
+    if any(layout.global_num == MESG_TIMESTAMP_CORRELATION for layout in layouts):
+        raise FastPathDeclined("timestamp_correlation (device-relative times, dated by fitdecode)")
 
     file_ids = _messages(data, layouts, MESG_FILE_ID)
     out = FitDecoded(file_type=None, decoder="fast")

@@ -31,6 +31,7 @@ import pandas as pd
 from ingest.canonical import SPORTS, Activity, Summary, empty_samples, make_samples, summarize_samples
 from ingest.errors import FitError, IngestError, NotAnActivity
 from ingest.fit_common import RECORD_FIELDS, FitDecoded
+from ingest.plausible import WHOLE_BUT_DAMAGED
 from ingest.sources import source_bytes
 
 log = logging.getLogger(__name__)
@@ -231,6 +232,10 @@ def decode_with_fitdecode(data: bytes, name: str) -> FitDecoded:
                             "total_timer_time_s": _num(v.get("total_timer_time")),
                             "num_sessions": _num(v.get("num_sessions")),
                         }
+                elif mname == "timestamp_correlation" and out.correlation is None:
+                    v = _message_values(frame)
+                    out.correlation = {"timestamp_s": _time(v.get("timestamp")),
+                                       "system_timestamp_s": _time(v.get("system_timestamp"))}
                 elif mname == "file_id":
                     v = _message_values(frame)
                     ftype = v.get("type")
@@ -331,6 +336,15 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
         raise NotAnActivity(name, "an activity file without any recorded data")
 
     ts = rec["timestamp_s"]
+    notes: list[str] = []
+    shift = _correlation_shift(decoded.correlation)
+    if shift is not None and np.any(np.isfinite(ts) & (ts < MIN_VALID_UNIX_S)):
+        # device-relative times (seconds since power-on) dated by the file's timestamp_correlation
+        ts = np.where(np.isfinite(ts) & (ts < MIN_VALID_UNIX_S), ts + shift, ts)
+        decoded.sessions = [_shift_times(sess, shift) for sess in decoded.sessions]
+        if decoded.activity:
+            decoded.activity = _shift_times(decoded.activity, shift)
+        notes.append("the watch recorded only its own running time; the file's clock note dated the run")
     valid_t = np.isfinite(ts) & (ts >= MIN_VALID_UNIX_S) & (ts < MAX_VALID_UNIX_S)
 
     session = _choose_session(decoded.sessions)
@@ -408,6 +422,13 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
         if abs(off) <= MAX_UTC_OFFSET_S and act["timestamp_s"] >= MIN_VALID_UNIX_S:
             utc_offset_s = off
 
+    partial = bool(decoded.partial)
+    warnings: list[str] = notes
+    if partial and session is not None and _records_reach_end(session, samples):
+        # salvaged (a wrong checksum, junk after the end), yet the session and the records are whole:
+        # ingest.plausible keeps the session's totals instead of re-deriving them from the records
+        warnings.append(WHOLE_BUT_DAMAGED)
+
     device = None
     if decoded.manufacturer:
         device = decoded.manufacturer + (f" {decoded.product}" if decoded.product else "")
@@ -431,11 +452,47 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
         avg_stance_time_ms=float(from_samples.get("avg_stance_time_ms", math.nan)),
         avg_step_length_mm=float(from_samples.get("avg_step_length_mm", math.nan)),
         device=device,
-        partial=bool(decoded.partial),
+        partial=partial,
         sport_inferred=False,
+        warnings=tuple(warnings),
         hr_seconds_by_bpm=from_samples.get("hr_seconds_by_bpm"),
     )
     return Activity(summary=summary, samples=samples)
+
+
+#: A damaged file is whole when its records span at least this share of its session's elapsed time ...
+WHOLE_RECORDS_FRAC: float = 0.9
+#: ... give or take this many seconds [s].
+WHOLE_RECORDS_SLACK_S: float = 60.0
+
+
+def _records_reach_end(session: dict, samples: pd.DataFrame) -> bool:
+    """Do the records cover the time the session states?  A file cut short has records for only part of
+    it (and usually no session at all: watches write it last)."""
+    elapsed = session.get("total_elapsed_time_s")
+    if not _finite(elapsed) or elapsed <= 0 or len(samples) < 2:
+        return False
+    span = (samples.index[-1] - samples.index[0]).total_seconds()
+    return span >= WHOLE_RECORDS_FRAC * elapsed - WHOLE_RECORDS_SLACK_S
+
+
+def _correlation_shift(corr: dict | None) -> float | None:
+    """Seconds to add to a device-relative time to make it UTC, from ``timestamp_correlation``."""
+    if not corr:
+        return None
+    real, device = corr.get("timestamp_s"), corr.get("system_timestamp_s")
+    if not (_finite(real) and _finite(device)) or not MIN_VALID_UNIX_S <= real < MAX_VALID_UNIX_S:
+        return None
+    return float(real - device)
+
+
+def _shift_times(values: dict, shift: float) -> dict:
+    out = dict(values)
+    for key in ("start_time_s", "timestamp_s"):
+        v = out.get(key)
+        if _finite(v) and v < MIN_VALID_UNIX_S:
+            out[key] = v + shift
+    return out
 
 
 def _ts(unix_s: float) -> pd.Timestamp:

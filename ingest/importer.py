@@ -30,6 +30,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_connections
 from pathlib import Path
 
+from ingest.activity_fixes import route_of
 from ingest.canonical import Activity, empty_samples
 from ingest.errors import IngestError, NotAnActivity
 from ingest.store import Store, compress_original, samples_richness
@@ -44,7 +45,7 @@ PIPE_BYTES: int = 1024 * 1024
 #: Seconds a new worker may take to start and import the readers (a loaded laptop: a few s).
 WORKER_START_TIMEOUT_S: float = 120.0
 
-STATUSES: tuple[str, ...] = ("imported", "duplicate", "skipped", "failed")
+STATUSES: tuple[str, ...] = ("imported", "replaced", "duplicate", "skipped", "failed")
 
 #: Files in flight (queued for or inside a worker) per worker: enough to keep both cores busy while the
 #: main process reads the next file and writes the last result.
@@ -63,13 +64,22 @@ Reader = Callable[[bytes, str], Activity]
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one file: ``status`` is imported, duplicate, skipped or failed; ``reason`` says
-    why in words for the runner (empty for a plain import)."""
+    """What happened to one file: ``status`` is imported, replaced (a better copy of a run already kept,
+    which it replaced), duplicate, skipped or failed; ``reason`` says why in words for the runner (empty
+    for a plain import).  For a file that was read: what it became (``sport``, ``start_utc``,
+    ``utc_offset_s`` [s], ``distance_m``, ``partial``, ``warnings``, ``excluded_reason``)."""
 
     name: str
     status: str
     reason: str = ""
     activity_id: str | None = None
+    sport: str | None = None
+    start_utc: object = None  # pandas.Timestamp (UTC) or None
+    utc_offset_s: float | None = None
+    distance_m: float | None = None
+    partial: bool = False
+    warnings: tuple[str, ...] = ()
+    excluded_reason: str | None = None
 
 
 def _default_reader(data: bytes, name: str) -> Activity:
@@ -86,13 +96,13 @@ def _timeout_message(timeout_s: float) -> str:
 
 def _decode(reader: Reader | None, name: str, data: bytes) -> tuple:
     """Read one file; returns a small picklable tuple (never raises):
-    ``("ok", summary, richness, n_samples, compressed_original)``, ``("skipped", reason)`` or
+    ``("ok", summary, richness, n_samples, compressed_original, route)``, ``("skipped", reason)`` or
     ``("failed", reason)``.  The original is compressed here, in the worker, so the single writer stays
     light."""
     try:
         activity = (reader or _default_reader)(data, name)
         return ("ok", activity.summary, samples_richness(activity.samples), int(len(activity.samples)),
-                compress_original(data, activity.summary.format))
+                compress_original(data, activity.summary.format), route_of(activity.samples))
     except NotAnActivity as exc:
         return ("skipped", exc.reason)
     except IngestError as exc:
@@ -243,6 +253,28 @@ class _Batch:
         #: in one upload must not race each other through two workers: the first is read, the copy is a
         #: duplicate of it, as it would be in a later import.
         self._first_with_hash: dict[str, str] = {}
+        #: (file name, entries) of the archives' metadata files seen in this batch: applied at the end.
+        self.metadata: list[tuple[str, list]] = []
+
+    def apply_metadata(self) -> None:
+        """Sport, surface and name from the batch's metadata files onto the activities they describe."""
+        if not self.metadata:
+            return
+        from ingest.archive_meta import match_file
+
+        files = [o for o in self.outcomes if o.activity_id]
+        for meta_name, entries in self.metadata:
+            root = meta_name.rsplit("/", 1)[0] + "/" if "/" in meta_name else ""
+            for entry in entries:
+                target = None
+                for o in files:
+                    if o.name.startswith(root) and match_file(entry, o.name[len(root):] if root else o.name):
+                        target = o.activity_id
+                        break
+                if target is None and entry.start_utc_s is not None:
+                    target = self.store.activity_starting_at(entry.start_utc_s)
+                if target is not None:
+                    self.store.apply_metadata(target, sport=entry.sport, surface=entry.surface, name=entry.name)
 
     def report(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
@@ -256,8 +288,19 @@ class _Batch:
 
     def triage(self, item) -> tuple[str, str, bytes] | None:
         """Handle what needs no decoding; return ``(name, hash, data)`` for a file to decode."""
+        from ingest.archive_meta import Metadata, parse
         from ingest.sources import Skipped, SourceFile
 
+        if isinstance(item, Metadata):
+            try:
+                entries = parse(item.name, item.data)
+            except ValueError as exc:
+                self.report(Outcome(item.name, "skipped", f"export metadata that could not be used: {exc}"))
+                return None
+            self.metadata.append((item.name, entries))
+            self.report(Outcome(item.name, "skipped", f"export metadata: sports and names of {len(entries)} "
+                                                      "activities, applied to their files"))
+            return None
         if isinstance(item, IngestError):
             self.report(Outcome(item.file_name, "failed", item.problem))
             return None
@@ -294,18 +337,23 @@ class _Batch:
         if kind == "failed":
             self.report(Outcome(name, "failed", result[1]))
             return
-        _, summary, richness, n_samples, compressed = result
+        _, summary, richness, n_samples, compressed, route = result
         if self._no_samples is None:
             self._no_samples = empty_samples()
         try:
             res = self.store.add_activity(Activity(summary, self._no_samples), data, name,
                                           richness=richness, n_samples=n_samples, compressed=compressed,
-                                          content_hash=digest)
+                                          content_hash=digest, route=route)
         except Exception as exc:  # noqa: BLE001 - reported per file, the batch goes on
             self.report(Outcome(name, "failed", f"could not be saved ({type(exc).__name__}: {exc})"))
             return
-        status = "duplicate" if res.outcome == "duplicate" else "imported"
-        self.report(Outcome(name, status, res.reason, res.activity_id))
+        distance = summary.distance_m
+        self.report(Outcome(
+            name, res.outcome, res.reason, res.activity_id, sport=summary.sport, start_utc=summary.start_utc,
+            utc_offset_s=summary.utc_offset_s,
+            distance_m=float(distance) if distance is not None and distance == distance else None,
+            partial=bool(summary.partial), warnings=tuple(summary.warnings),
+            excluded_reason=summary.excluded_reason))
 
 
 def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int | None, workers: int,
@@ -317,6 +365,7 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
             task = batch.triage(item)
             if task is not None:
                 batch.finish(task, _decode(reader, task[0], task[2]))
+        batch.apply_metadata()
         return batch.outcomes
 
     max_in_flight = IN_FLIGHT_PER_WORKER * workers
@@ -402,6 +451,7 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
             worker.ask_to_stop()
         for worker in idle:
             worker.stop()
+    batch.apply_metadata()
     return batch.outcomes
 
 

@@ -55,6 +55,9 @@ class Settings:
     sex: str = "unspecified"
     timezone: str = "UTC"
     week_start: str = "monday"
+    #: Surface of runs nothing else tells the surface of (no sub-sport, metadata or correction); None:
+    #: "unknown".
+    default_surface: str | None = None
 
     @classmethod
     def from_strings(cls, raw: dict[str, str]) -> Settings:
@@ -114,8 +117,18 @@ def parse_setting(key: str, value: str):
         if low not in WEEK_STARTS:
             raise ValueError(f"week_start must be one of {', '.join(WEEK_STARTS)} (got {text!r})")
         return low
+    if key == "default_surface":
+        low = text.lower()
+        if low in ("", "none", "unknown"):
+            return None
+        if low not in DEFAULT_SURFACES:
+            raise ValueError(f"default_surface must be one of {', '.join(DEFAULT_SURFACES)} (got {text!r})")
+        return low
     raise KeyError(f"unknown setting {key!r}; valid keys: {', '.join(SETTING_KEYS)}")
 
+
+#: Values of ``default_surface`` (the surfaces of ``ingest.store.SURFACES`` a run can be on).
+DEFAULT_SURFACES: tuple[str, ...] = ("road", "trail", "track", "treadmill")
 
 _ZONES: set[str] | None = None
 

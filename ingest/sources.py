@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ingest.archive_meta import Metadata, is_metadata_name
 from ingest.canonical import Activity
 from ingest.errors import ArchiveError, IngestError, UnsupportedFileError
 
@@ -227,6 +228,12 @@ def read_activity(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS) ->
         fmt = sniff_format(data, _strip_gz(name))
         if fmt in ("gzip", "zip"):
             raise UnsupportedFileError(name, "a compressed archive inside a .gz file; unpack it first")
+    from ingest.plausible import check
+
+    return check(_read_by_format(data, name, fmt))
+
+
+def _read_by_format(data: bytes, name: str, fmt: str | None) -> Activity:
     # readers import this module (source_bytes), so they are imported here, when needed
     if fmt == "fit":
         from ingest.fit_reader import read_fit
@@ -279,6 +286,8 @@ def _junk(part: str) -> bool:
 
 
 def _skip_reason(name: str, data: bytes | None = None) -> str | None:
+    if is_metadata_name(name):
+        return None  # read: the importer takes sports and names from it
     ext = PurePosixPath(name.lower()).suffix
     reason = _SKIP_EXTENSIONS.get(ext)
     if reason is None:
@@ -373,6 +382,8 @@ def _from_bytes(data: bytes, shown: str, limits: Limits, depth: int, budget: _Bu
             yield from _from_bytes(data, inner, limits, depth + 1, budget)
         else:
             yield SourceFile(shown, data)
+    elif is_metadata_name(shown):
+        yield Metadata(shown, data)
     else:
         reason = _skip_reason(shown, data)
         if reason:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ingest import activity_fixes as fixes
 from ingest import assessments as _assessments
 from ingest.canonical import HR_BINS, SAMPLE_COLUMNS, Activity, Summary
 from ingest.painlog import PainEntry, validate
@@ -78,6 +79,13 @@ ACTIVITY_DTYPES: dict[str, str] = {
     "surface_override": "object",
     "rpe": "float64",
     "imported_at": "datetime64[ns, UTC]",
+    # issue 12: see ingest.activity_fixes.effective
+    "warnings": "object",
+    "excluded_reason": "object",
+    "name": "object",
+    "surface_hint": "object",
+    "sport_from_file": "object",
+    "corrected": "bool",
 }
 ACTIVITY_COLUMNS: tuple[str, ...] = tuple(ACTIVITY_DTYPES)
 
@@ -101,6 +109,22 @@ _CHANNEL_PROXIES = (
 )
 # Sports that are the same outing when their times overlap.
 _SPORT_FAMILY = {"running": "foot", "walking": "foot", "hiking": "foot"}
+
+
+# activities() columns computed by activity_fixes.effective, and the raw columns it reads
+_EFFECTIVE_ONLY = ("surface_hint", "sport_from_file", "corrected")
+_RAW_FIX_COLUMNS = ("meta_sport", "meta_surface", "sport_override", "distance_override_m", "name_override",
+                    "surface", "route", "rules_version", "confirmed")
+
+#: A copy whose clock is shifted by whole hours: at most this many hours [h] (UTC-12 .. UTC+14) ...
+MAX_CLOCK_SHIFT_H: int = 14
+#: ... within this many seconds of a whole hour ...
+CLOCK_SHIFT_SLACK_S: float = 120.0
+#: ... with the same distance and duration within this fraction (issue 12: +-1 %).
+CLOCK_SHIFT_TOLERANCE_FRAC: float = 0.01
+
+#: Sports that say nothing about the sport: they match any sport when looking for twins.
+UNTYPED_SPORTS: tuple[str, ...] = ("other", "generic", "unknown")
 
 
 class StoreVersionError(ValueError):
@@ -288,7 +312,9 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX activities_start ON activities(start_ts)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _assessments.migrate]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _migrate_v1, _migrate_v2, _assessments.migrate, fixes.migrate,
+]
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
 
@@ -355,6 +381,29 @@ def _family(sport: str | None) -> str:
     return _SPORT_FAMILY.get(sport or "other", sport or "other")
 
 
+def _sports_match(sport_a, inferred_a: bool, sport_b, inferred_b: bool) -> bool:
+    """Could two activities be the same outing by their sports?  The same family, or either sport is
+    untyped or only a guess (overlapping time is the stronger evidence then)."""
+    if inferred_a or inferred_b:
+        return True
+    if (sport_a or "other") in UNTYPED_SPORTS or (sport_b or "other") in UNTYPED_SPORTS:
+        return True
+    return _family(sport_a) == _family(sport_b)
+
+
+def _keep_key(partial: bool, sport, inferred: bool, distance_m, richness: int, fmt) -> tuple:
+    """Which of two copies of one run is kept: the larger key.  A complete file beats a partial one,
+    then a file that knows its sport, then one with a distance, then more channels, then FIT > TCX > GPX."""
+    typed = (sport or "other") not in UNTYPED_SPORTS and not inferred
+    has_distance = (_float_or_none(distance_m) or 0.0) > 0
+    return (not partial, typed, has_distance, int(richness or 0), FORMAT_RANK.get(fmt, 0))
+
+
+def keep_key(summary: Summary, richness: int) -> tuple:
+    return _keep_key(bool(summary.partial), summary.sport, bool(summary.sport_inferred), summary.distance_m,
+                     richness, summary.format)
+
+
 def _hist_blob(hist) -> bytes | None:
     if hist is None:
         return None
@@ -389,6 +438,8 @@ class Store:
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path).expanduser() if path is not None else default_db_path()
         self._lock = threading.RLock()
+        #: Where the store was backed up before a schema migration (None when none was needed).
+        self.backup_path: Path | None = None
         self._prepare_file()
         self._conn = sqlite3.connect(
             str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
@@ -424,6 +475,8 @@ class Store:
                 f"{self.path} was written by a newer loadwatch (store version {version}; this loadwatch "
                 f"knows up to {SCHEMA_VERSION}). Upgrade loadwatch to open it; the file was not changed."
             )
+        if 0 < version < SCHEMA_VERSION:
+            self.backup_path = self.backup(self.path.with_name(f"{self.path.name}.v{version}.bak"))
         while version < SCHEMA_VERSION:
             with self._tx() as conn:
                 # another process may have migrated while we waited for the write lock
@@ -434,6 +487,21 @@ class Store:
                 version += 1
                 conn.execute(f"PRAGMA user_version = {version}")
         return version
+
+    def backup(self, target: str | os.PathLike) -> Path:
+        """Copy the whole store to ``target`` with SQLite's online backup API (consistent even while
+        another process writes); the copy is ``0600`` like the store."""
+        target = Path(target)
+        fd = os.open(target, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(fd)
+        os.chmod(target, 0o600)
+        dest = sqlite3.connect(str(target))
+        try:
+            with self._lock:
+                self._conn.backup(dest)
+        finally:
+            dest.close()
+        return target
 
     def close(self) -> None:
         with self._lock:
@@ -500,6 +568,7 @@ class Store:
         n_samples: int | None = None,
         compressed: bytes | None = None,
         content_hash: str | None = None,
+        route: str | None = None,
     ) -> StoreResult:
         """Add one imported file and its activity, in one transaction.
 
@@ -523,6 +592,8 @@ class Store:
                 activity.samples) else summary_richness(s)
         if n_samples is None and activity.samples is not None and len(activity.samples):
             n_samples = len(activity.samples)
+        if route is None:
+            route = fixes.route_of(activity.samples)
         start = pd.Timestamp(s.start_utc)
         start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
         start_ts = start.value / 1e9
@@ -542,6 +613,8 @@ class Store:
             match = same_id and (activity_id, 1.0)
             if not match:
                 match = self._overlapping(conn, s.sport, start_ts, end_ts, s.sport_inferred)
+            if not match:
+                match = self._clock_shifted(conn, s, start_ts)
 
             def add_file_rows(outcome: str, points_to: str, reason: str) -> None:
                 conn.execute(
@@ -555,35 +628,117 @@ class Store:
                      len(original)),
                 )
 
+            new_key = keep_key(s, richness)
             if match:
                 old_id = match[0]
                 old = conn.execute(
-                    "SELECT a.richness, a.format, a.surface_override, a.rpe, f.file_name FROM activities a"
-                    " JOIN files f ON f.content_hash = a.file_hash WHERE a.id = ?", (old_id,)
+                    "SELECT a.richness, a.format, a.partial, a.sport, a.sport_inferred, a.distance_m, f.file_name"
+                    " FROM activities a JOIN files f ON f.content_hash = a.file_hash WHERE a.id = ?", (old_id,)
                 ).fetchone()
-                old_richness, old_format, old_surface, old_rpe, old_name = old
-                new_key = (richness, FORMAT_RANK.get(s.format, 0))
-                old_key = (old_richness or 0, FORMAT_RANK.get(old_format, 0))
+                old_richness, old_format, old_partial, old_sport, old_inferred, old_distance, old_name = old
+                old_key = _keep_key(bool(old_partial), old_sport, bool(old_inferred), old_distance,
+                                    old_richness or 0, old_format)
                 if activity_id == old_id or new_key <= old_key:
                     reason = f"same run as {old_name}, which is kept"
                     add_file_rows("duplicate", old_id, reason)
                     return StoreResult("duplicate", old_id, old_id, reason)
-                add_file_rows("imported", activity_id, f"replaced {old_name} (this file has more data)")
+                why = "the other file was cut short" if old_partial and not s.partial else "this file has more data"
+                add_file_rows("imported", activity_id, f"replaced {old_name} ({why})")
+                carried = dict(zip(fixes.CARRIED_COLUMNS, conn.execute(
+                    f"SELECT {', '.join(fixes.CARRIED_COLUMNS)} FROM activities WHERE id = ?", (old_id,)).fetchone(),
+                    strict=True))
                 self._insert_activity(conn, activity_id, content_hash, s, start, start_ts, richness, n_samples,
-                                      now, surface_override=old_surface, rpe=old_rpe)
+                                      now, route=route, carried=carried)
                 self._relink_pain(conn, old_id, activity_id, now)
                 conn.execute("UPDATE files SET activity_id = ? WHERE activity_id = ?", (activity_id, old_id))
                 conn.execute(
                     "UPDATE files SET outcome = 'duplicate', reason = ? WHERE activity_id = ? AND content_hash"
                     " != ? AND outcome = 'imported'",
-                    (f"same run as {name}, which has more data and replaced it", activity_id, content_hash),
+                    (f"same run as {name}, which replaced it ({why})", activity_id, content_hash),
                 )
                 conn.execute("DELETE FROM activities WHERE id = ?", (old_id,))
-                return StoreResult("replaced", activity_id, old_id, f"replaced {old_name} (this file has more data)")
+                folded = self._fold_clock_twin(conn, activity_id, s, start_ts, new_key, now)
+                if folded is not None:
+                    return folded
+                return StoreResult("replaced", activity_id, old_id, f"replaced {old_name} ({why})")
 
             add_file_rows("imported", activity_id, "")
-            self._insert_activity(conn, activity_id, content_hash, s, start, start_ts, richness, n_samples, now)
+            self._insert_activity(conn, activity_id, content_hash, s, start, start_ts, richness, n_samples, now,
+                                  route=route)
+            folded = self._fold_clock_twin(conn, activity_id, s, start_ts, new_key, now)
+            if folded is not None:
+                return folded
             return StoreResult("imported", activity_id, None, "")
+
+    def _fold_clock_twin(self, conn, activity_id: str, s: Summary, start_ts: float, key: tuple, now: str):
+        """The run just kept may have a clock-shifted copy already in the store that did not match the
+        file it replaced (e.g. it came after a partial file of another length): fold the worse of the two
+        into the better.  Returns a ``duplicate`` result when the new activity was folded away, else None."""
+        twin = self._clock_shifted(conn, s, start_ts, exclude=activity_id)
+        if twin is None:
+            return None
+        other = twin[0]
+        o = conn.execute("SELECT a.richness, a.format, a.partial, a.sport, a.sport_inferred, a.distance_m,"
+                         " f.file_name FROM activities a JOIN files f ON f.content_hash = a.file_hash WHERE a.id = ?",
+                         (other,)).fetchone()
+        other_key = _keep_key(bool(o[2]), o[3], bool(o[4]), o[5], o[0] or 0, o[1])
+        name = conn.execute("SELECT f.file_name FROM activities a JOIN files f ON f.content_hash = a.file_hash"
+                            " WHERE a.id = ?", (activity_id,)).fetchone()[0]
+        if key > other_key:
+            self._fold(conn, other, activity_id, now, f"same run as {name} (its clock was shifted), which is kept")
+            return None
+        reason = f"same run as {o[6]} (this file's clock is shifted), which is kept"
+        self._fold(conn, activity_id, other, now, reason)
+        return StoreResult("duplicate", other, other, reason)
+
+    def _fold(self, conn, loser: str, winner: str, now: str, reason: str) -> None:
+        """Merge activity ``loser`` into ``winner``: what the runner or an archive set moves where the
+        winner has nothing, pain links follow, the loser's files become duplicates of the winner."""
+        carried = dict(zip(fixes.CARRIED_COLUMNS, conn.execute(
+            f"SELECT {', '.join(fixes.CARRIED_COLUMNS)} FROM activities WHERE id = ?", (loser,)).fetchone(),
+            strict=True))
+        for col, value in carried.items():
+            if value is not None:
+                conn.execute(f"UPDATE activities SET {col} = COALESCE({col}, ?) WHERE id = ?", (value, winner))
+        self._relink_pain(conn, loser, winner, now)
+        conn.execute("UPDATE files SET activity_id = ?, outcome = 'duplicate', reason = ? WHERE activity_id = ?",
+                     (winner, reason, loser))
+        conn.execute("DELETE FROM activities WHERE id = ?", (loser,))
+
+    def _clock_shifted(self, conn, s: Summary, start_ts: float, exclude: str | None = None):
+        """(id, 1.0) of an activity this file copies with its clock shifted by whole hours (a program that
+        wrote local time as UTC): same distance and duration within :data:`CLOCK_SHIFT_TOLERANCE_FRAC`,
+        start a whole number of hours apart (within :data:`CLOCK_SHIFT_SLACK_S`); else None."""
+        dist, elapsed = _float_or_none(s.distance_m), _float_or_none(s.elapsed_s)
+        if not dist or not elapsed:
+            return None
+        span = MAX_CLOCK_SHIFT_H * 3600 + CLOCK_SHIFT_SLACK_S
+        rows = conn.execute(
+            "SELECT id, sport, sport_inferred, start_ts, elapsed_s, distance_m, utc_offset_s FROM activities"
+            " WHERE start_ts BETWEEN ? AND ?", (start_ts - span, start_ts + span)).fetchall()
+        offset = _float_or_none(s.utc_offset_s)
+        for aid, sport, inferred, o_start, o_elapsed, o_dist, o_offset in rows:
+            if aid == exclude:
+                continue
+            # a copy written as local time carries no offset; two files that both know their offset
+            # and still start hours apart are two runs (e.g. the same treadmill session twice a day)
+            if offset is not None and o_offset is not None:
+                continue
+            if not _sports_match(s.sport, bool(s.sport_inferred), sport, bool(inferred)):
+                continue
+            if not o_dist or not o_elapsed:
+                continue
+            shift = start_ts - o_start
+            hours = round(shift / 3600)
+            if hours == 0 or abs(shift - hours * 3600) > CLOCK_SHIFT_SLACK_S:
+                continue
+            known = offset if offset is not None else o_offset
+            if known is not None and abs(abs(shift) - abs(known)) > CLOCK_SHIFT_SLACK_S:
+                continue  # the shift must be the known file's own offset from UTC
+            if abs(o_dist - dist) <= CLOCK_SHIFT_TOLERANCE_FRAC * max(o_dist, dist) and \
+                    abs(o_elapsed - elapsed) <= CLOCK_SHIFT_TOLERANCE_FRAC * max(o_elapsed, elapsed):
+                return (aid, 1.0)
+        return None
 
     def _overlapping(self, conn, sport, start_ts: float, end_ts: float, inferred: bool):
         """(id, overlap fraction) of the best same-run candidate, or None."""
@@ -594,8 +749,7 @@ class Store:
         ).fetchall()
         best = None
         for aid, other_sport, other_inferred, o_start, o_end in rows:
-            # an inferred sport is a guess: overlapping time is stronger evidence of the same outing
-            if not (inferred or other_inferred) and _family(other_sport) != _family(sport):
+            if not _sports_match(sport, inferred, other_sport, bool(other_inferred)):
                 continue
             overlap = min(end_ts, o_end) - max(start_ts, o_start)
             shorter = min(end_ts - start_ts, o_end - o_start)
@@ -605,7 +759,7 @@ class Store:
         return best
 
     def _insert_activity(self, conn, activity_id, content_hash, s: Summary, start, start_ts, richness,
-                         n_samples, now, surface_override=None, rpe=None) -> None:
+                         n_samples, now, *, route=None, carried: dict | None = None) -> None:
         values = {
             "id": activity_id,
             "file_hash": content_hash,
@@ -619,13 +773,21 @@ class Store:
             "device": s.device,
             "partial": int(bool(s.partial)),
             "sport_inferred": int(bool(s.sport_inferred)),
-            "surface_override": surface_override,
-            "rpe": rpe,
             "hr_hist": _hist_blob(s.hr_seconds_by_bpm),
             "n_samples": n_samples,
             "imported_at": now,
             "richness": int(richness),
+            "warnings": json.dumps(list(s.warnings or ())),
+            "excluded_reason": s.excluded_reason,
+            "surface": s.surface,
+            "route": route,
+            "rules_version": fixes.RULES_VERSION,
+            "name": s.name,
+            "surface_override": fixes.route_surface(conn, route),
         }
+        for col, value in (carried or {}).items():
+            if value is not None and (col in fixes.CORRECTION_COLUMNS or values.get(col) is None):
+                values[col] = value
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         conn.execute(f"INSERT INTO activities ({cols}) VALUES ({marks})", tuple(values.values()))
@@ -638,10 +800,15 @@ class Store:
 
     def activities(self) -> pd.DataFrame:
         """Every activity, sorted by start time: :data:`ACTIVITY_COLUMNS` with :data:`ACTIVITY_DTYPES`
-        (NaN for a missing figure; an empty store gives an empty frame with the columns)."""
-        cols = [c for c in ACTIVITY_COLUMNS]
-        rows = self._query(f"SELECT {', '.join(cols)} FROM activities ORDER BY start_ts, id")
-        frame = pd.DataFrame.from_records(rows, columns=cols)
+        (NaN for a missing figure; an empty store gives an empty frame with the columns).
+
+        Figures are as the runner means them (:func:`ingest.activity_fixes.effective`): corrections and
+        archive metadata applied; ``sport_from_file`` keeps what the file said; ``excluded_reason`` says
+        why an activity is left out of the metrics (None when it counts); ``warnings`` is a list of str."""
+        raw = [c for c in ACTIVITY_COLUMNS if c not in _EFFECTIVE_ONLY] + list(_RAW_FIX_COLUMNS)
+        rows = self._query(f"SELECT {', '.join(raw)} FROM activities ORDER BY start_ts, id")
+        frame = pd.DataFrame.from_records(rows, columns=raw)
+        frame = fixes.effective(frame, self.settings().default_surface)[list(ACTIVITY_COLUMNS)]
         for col, dtype in ACTIVITY_DTYPES.items():
             if dtype.startswith("datetime"):
                 frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601").astype(dtype)
@@ -678,6 +845,67 @@ class Store:
         if not rows:
             raise KeyError(f"no activity with id {activity_id}")
         return rows[0][0], decompress_original(rows[0][1])
+
+    def correct_activity(self, activity_id: str, *, sport=None, surface=None, same_route: bool = False,
+                         distance_km=None, rpe=None, name=None, confirm: bool = False) -> dict:
+        """The runner's corrections to one activity, in one transaction.
+
+        ``sport`` (one of :data:`ingest.canonical.SPORTS`), ``surface`` (one of :data:`SURFACES`;
+        "unknown" clears it), ``same_route``: the surface also goes to every run of this route, past and
+        future (same start area and >= 80 % of the track shared, :func:`ingest.activity_fixes.same_route`),
+        ``distance_km`` [km], ``rpe`` (0-10), ``name`` ("" clears it), ``confirm``: the runner vouches for
+        an activity left out as impossible.  A sport or distance correction also counts as confirming.
+        Corrections survive ``rebuild`` and move with the run to a better copy of it.  Returns ``{"id",
+        "changed" (what was set), "same_route_ids" (other runs that got the surface), "excluded_reason"
+        (still left out: why, else None)}``."""
+        from ingest.canonical import SPORTS
+
+        with self._tx() as conn:
+            return fixes.correct(conn, activity_id, sports=SPORTS, surfaces=SURFACES, sport=sport, surface=surface,
+                                 same_route=same_route, distance_km=distance_km, rpe=rpe, name=name, confirm=confirm)
+
+    def resolve_activity_id(self, prefix: str) -> str:
+        """The full id of the one activity whose id starts with ``prefix`` (KeyError when none or several)."""
+        text = str(prefix).strip().lower()
+        if len(text) < 4:
+            raise KeyError(f"give at least 4 characters of the activity id (got {prefix!r})")
+        rows = self._query("SELECT id FROM activities WHERE id LIKE ? ORDER BY id LIMIT 2", (text + "%",))
+        if not rows:
+            raise KeyError(f"no activity with id {prefix}")
+        if len(rows) > 1:
+            raise KeyError(f"several activities have ids starting with {prefix}; give more characters")
+        return rows[0][0]
+
+    def apply_metadata(self, activity_id: str, *, sport=None, surface=None, name=None) -> None:
+        """What an export archive says about an activity (:mod:`ingest.archive_meta`): its sport, surface
+        and name.  The runner's own corrections still win; a known sport ends "sport uncertain"."""
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE activities SET meta_sport = COALESCE(?, meta_sport), meta_surface = COALESCE(?, meta_surface),"
+                " name = COALESCE(?, name) WHERE id = ?", (sport, surface, name, activity_id))
+            if sport and sport != "other":
+                conn.execute("UPDATE activities SET excluded_reason = NULL WHERE id = ? AND excluded_reason LIKE"
+                             " 'sport uncertain%'", (activity_id,))
+
+    def activity_starting_at(self, start_utc_s: float, tolerance_s: float = 90.0) -> str | None:
+        """The id of the activity starting closest to ``start_utc_s`` [Unix s] within ``tolerance_s``."""
+        rows = self._query("SELECT id FROM activities WHERE start_ts BETWEEN ? AND ? ORDER BY ABS(start_ts - ?)"
+                           " LIMIT 1", (start_utc_s - tolerance_s, start_utc_s + tolerance_s, start_utc_s))
+        return rows[0][0] if rows else None
+
+    def activity_ids(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT id FROM activities ORDER BY start_ts, id")]
+
+    def rebuild(self, on_progress=None) -> dict:
+        """Re-derive every activity from its kept original (:func:`ingest.rebuild.rebuild`)."""
+        from ingest.rebuild import rebuild
+
+        return rebuild(self, on_progress)
+
+    def needs_rebuild(self) -> int:
+        """How many activities were derived by an older loadwatch (``loadwatch rebuild`` updates them)."""
+        return int(self._query("SELECT COUNT(*) FROM activities WHERE rules_version IS NULL OR rules_version < ?",
+                               (fixes.RULES_VERSION,))[0][0])
 
     def set_surface_override(self, activity_id: str, surface: str | None) -> None:
         if surface is not None and surface not in SURFACES:

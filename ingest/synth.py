@@ -170,13 +170,20 @@ def _semicircles(deg: np.ndarray) -> np.ndarray:
     return np.rint(deg * (2**31 / 180.0))
 
 
-def fit_bytes(run: SynthRun, big_endian: bool = False, file_type: str = "activity") -> bytes:
-    """Encode ``run`` as a FIT activity file (as a watch writes it)."""
+def fit_bytes(run: SynthRun, big_endian: bool = False, file_type: str = "activity",
+              device_relative: bool = False) -> bytes:
+    """Encode ``run`` as a FIT activity file (as a watch writes it).
+
+    ``device_relative``: every time is seconds since the device powered on (below 0x10000000), as a watch
+    without a clock fix writes them, with one ``timestamp_correlation`` message tying device time to UTC."""
     w = FitWriter(big_endian=big_endian)
     t0 = run.start_utc.timestamp()
     n = int(run.duration_s)
     ch = run.channels()
     ts0 = fit_time(t0)
+    real_ts0 = ts0
+    if device_relative:
+        ts0 = 1000  # seconds since power-on
     # file_id: type, manufacturer, product, serial, time_created
     w.define(0, 0, [(0, _ENUM), (1, _UINT16), (2, _UINT16), (3, _UINT32), (4, _UINT32)])
     w.write(0, [FILE_TYPE_CODES[file_type], 1, 3113, 123456 + run.seed, ts0])
@@ -188,6 +195,10 @@ def fit_bytes(run: SynthRun, big_endian: bool = False, file_type: str = "activit
     # event: timestamp, event(timer=0), event_type(start=0 / stop_all=4)
     w.define(2, 21, [(253, _UINT32), (0, _ENUM), (1, _ENUM)])
     w.write(2, [ts0, 0, 0])
+    if device_relative:
+        # timestamp_correlation: timestamp (UTC), system_timestamp (device time) at the same instant
+        w.define(7, 162, [(253, _UINT32), (1, _UINT32)])
+        w.write(7, [real_ts0, ts0])
     # record
     rec_fields = [(253, _UINT32), (5, _UINT32), (6, _UINT16), (2, _UINT16)]
     cols = [ts0 + np.arange(n), ch["distance_m"] * 100, ch["speed_m_s"] * 1000, (ch["elevation_m"] + 500) * 5]
@@ -228,7 +239,7 @@ def fit_bytes(run: SynthRun, big_endian: bool = False, file_type: str = "activit
     # activity: timestamp, total_timer_time, num_sessions, type, event, event_type, local_timestamp
     w.define(6, 34, [(253, _UINT32), (0, _UINT32), (1, _UINT16), (2, _ENUM), (3, _ENUM), (4, _ENUM),
                      (5, _UINT32)])
-    local_ts = None if run.utc_offset_s is None else ts_end + run.utc_offset_s
+    local_ts = None if run.utc_offset_s is None or device_relative else ts_end + run.utc_offset_s
     w.write(6, [ts_end, elapsed * 1000, 1, 0, 26, 1, local_ts])
     return w.getvalue()
 

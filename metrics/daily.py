@@ -70,10 +70,14 @@ def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def prepare_activities(activities: pd.DataFrame, timezone: str | None = "UTC") -> pd.DataFrame:
-    """The store's activities frame indexed by activity id, sorted by start, with added columns
+    """The store's activities frame indexed by activity id, sorted by start, without the activities kept
+    but excluded from the metrics (``excluded_reason`` set), with added columns
     ``start_local`` (naive), ``date`` (local midnight), ``is_run``, ``distance_km``, ``duration_min``
     (moving time when known and positive, else elapsed time), ``surface``."""
     acts = activities
+    if "excluded_reason" in acts.columns and len(acts):
+        # kept and shown, but left out of every metric until the runner confirms or fixes it
+        acts = acts[acts["excluded_reason"].isna().to_numpy()]
     if "id" in acts.columns:
         acts = acts.set_index("id", drop=False)
     if len(acts) and not acts["start_utc"].is_monotonic_increasing:

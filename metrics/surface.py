@@ -36,12 +36,16 @@ def _names(values) -> list[str | None]:
 
 def surfaces(activities: pd.DataFrame) -> pd.Series:
     """Surface of every row of an activities frame (columns ``sub_sport`` and, optionally,
-    ``surface_override``); same index as ``activities``."""
+    ``surface_override`` and ``surface_hint``); same index as ``activities``.  The runner's override
+    wins, then the FIT sub-sport, then the hint (archive metadata, a run without GPS on a treadmill, the
+    runner's default surface)."""
     n = len(activities)
     subs = _names(activities["sub_sport"].tolist()) if "sub_sport" in activities else [None] * n
     overs = _names(activities["surface_override"].tolist()) if "surface_override" in activities else [None] * n
+    hints = _names(activities["surface_hint"].tolist()) if "surface_hint" in activities else [None] * n
     valid = set(SURFACES)
-    out = [o if o in valid else SUB_SPORT_SURFACE.get(s, "unknown") for s, o in zip(subs, overs, strict=True)]
+    out = [o if o in valid else SUB_SPORT_SURFACE.get(s, h if h in valid else "unknown")
+           for s, o, h in zip(subs, overs, hints, strict=True)]
     return pd.Series(out, index=activities.index, dtype="object", name="surface")
 
 

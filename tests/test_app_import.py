@@ -39,9 +39,13 @@ def test_import_page_uploads_files_and_shows_outcomes():
     table = at.dataframe[0].value.set_index("file")
     assert table.loc["monday.fit", "result"] == "imported"
     assert table.loc["tuesday.gpx", "result"] == "imported"
-    assert table.loc["again.fit", "result"] == "duplicate"
-    assert table.loc["notes.fit", "result"] == "failed"
-    assert table.loc["notes.fit", "why"]  # the reason is shown, in words
+    assert table.loc["again.fit", "result"] == "already in your store"
+    assert table.loc["notes.fit", "result"] == "could not be read"
+    assert table.loc["notes.fit", "notes"] not in ("", "–")  # the reason is shown, in words
+    # each imported file: its day, sport and distance, in plain words
+    assert table.loc["monday.fit", "sport"] == "run" and table.loc["monday.fit", "distance"] == "8 km"
+    assert table.loc["monday.fit", "date"].count(" ") == 3  # "Mon 4 Mar 2024"
+    assert "None" not in table.to_string() and "nan" not in table.to_string()
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics == {"Imported": "2", "Duplicate": "1", "Skipped": "0", "Failed": "1"}
+    assert metrics == {"Imported": "2", "Replaced": "0", "Duplicate": "1", "Skipped": "0", "Failed": "1"}
     assert "Your store holds 2 activities." in [c.value for c in at.caption]

@@ -244,12 +244,17 @@ def test_activities_table_detail_and_surface_override(history):
     assert len(drawn) == 4  # route + pace + heart rate + elevation, from the stored original
     assert "lon_deg" in drawn[0].proto.spec
     run_id = at.selectbox[0].value
-    at.selectbox(key=f"surface_{run_id}").set_value("treadmill").run()
+    [surface] = [b for b in at.selectbox if b.label == "Surface"]
+    surface.set_value("treadmill")
+    [rpe] = [n for n in at.number_input if n.label.startswith("How hard")]
+    rpe.set_value(6.0)
+    at.button[0].click().run()  # the form's Save
     no_exceptions(at)
     with store() as s:
         acts = s.activities().set_index("id")
-    assert acts.loc[run_id, "surface_override"] == "treadmill"
+    assert acts.loc[run_id, "surface_override"] == "treadmill" and acts.loc[run_id, "rpe"] == 6
     assert at.dataframe[0].value.iloc[0]["surface"] == "treadmill"
+    assert "You corrected this activity." in texts(at)
 
 
 # --- Settings --------------------------------------------------------------------------------------------

@@ -37,7 +37,10 @@ def export(tmp_path) -> Path:
 def test_import_then_reimport(export, db, capsys):
     assert main(["import", str(export), "--db", db, "--workers", "0"]) == 0
     out, err = capsys.readouterr()
-    assert out.strip() == "Imported 2, duplicates 0, skipped 1, failed 0"
+    assert out.strip().splitlines()[-1] == "Imported 2, duplicates 0, skipped 1, failed 0"
+    # each imported file: its day, sport and distance
+    assert "Imported: Mon 4 Mar 2024  run  1.8 km  export/a.fit" in out
+    assert "Imported: Tue 5 Mar 2024  run  1.8 km  export/b.gpx" in out
     assert "summary.csv" not in err  # skipped files are listed only with --verbose
     assert main(["import", str(export), "--db", db, "--verbose"]) == 0
     out, err = capsys.readouterr()
@@ -49,7 +52,7 @@ def test_failed_file_gives_exit_1_and_a_line(export, db, capsys):
     (export / "broken.fit").write_bytes(b"not a FIT file at all" * 10)
     assert main(["import", str(export), "--db", db]) == 1
     out, err = capsys.readouterr()
-    assert out.strip() == "Imported 2, duplicates 0, skipped 1, failed 1"
+    assert out.strip().splitlines()[-1] == "Imported 2, duplicates 0, skipped 1, failed 1"
     lines = [ln for ln in err.splitlines() if ln.startswith("failed: ")]
     assert len(lines) == 1 and lines[0].startswith("failed: export/broken.fit: ")
     with Store(db) as s:

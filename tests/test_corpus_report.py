@@ -32,11 +32,19 @@ def test_corpus_imports_without_crash_or_hang(corpus_dir):
     bad = [(r.path, r.reason or r.read_detail) for r in results if r.crash or r.hang]
     assert totals["crashes"] == 0 and totals["hangs"] == 0, bad
     # every manifest file got an outcome from the importer, and the readable ones were read
-    assert all(r.outcome in {"imported", "duplicate", "skipped", "failed"} for r in results), \
-        [(r.path, r.outcome) for r in results if r.outcome not in {"imported", "duplicate", "skipped", "failed"}]
+    assert all(r.outcome in {"imported", "replaced", "duplicate", "skipped", "failed"} for r in results), \
+        [(r.path, r.outcome) for r in results if r.outcome not in {"imported", "replaced", "duplicate", "skipped", "failed"}]
     assert totals["files"] == len(report.manifest_rows(corpus_dir))
     assert totals["imported"] > totals["files"] // 2, totals
     # a failure is a clear error the runner can read, naming what is wrong
     for r in results:
         if r.outcome == "failed":
             assert r.reason and "internal error" not in r.reason, (r.path, r.reason)
+    # every kept file says what it became: a sport, and a surface for runs; damage and glitches are told
+    kept = [r for r in results if r.outcome in ("imported", "replaced")]
+    assert all(r.became for r in kept), [r.path for r in kept if not r.became]
+    assert all(" / " in r.became for r in kept if r.became.startswith("running"))
+    by_path = {r.path: r for r in results}
+    assert "cut short after 4 h 39 min" in by_path["dtcooper+python-fitparse/tests/files/nick.fit"].notes
+    glitch = by_path["tkrajina+gpxpy/test_files/first_and_last_elevation.gpx"]
+    assert "GPS jump of" in glitch.notes and "169.9 km in all" in glitch.notes

@@ -86,6 +86,6 @@ def test_sigkill_mid_import_leaves_every_file_all_or_nothing(tmp_path):
         assert s.pain(include_deleted=True).equals(pain_before)
         again = import_paths(s, [folder], workers=2)
         counts = summarize(again)
-        assert counts == {"imported": N_FILES - n_first, "duplicate": n_first, "skipped": 0, "failed": 0}
+        assert counts == {"imported": N_FILES - n_first, "replaced": 0, "duplicate": n_first, "skipped": 0, "failed": 0}
         assert len(s.activities()) == N_FILES
         assert s.pain(include_deleted=True).equals(pain_before)

@@ -81,14 +81,14 @@ def test_folder_imports_and_reimport_is_all_duplicates(tmp_path, store, workers)
     write_runs(tmp_path / "export", 6)
     seen = []
     out = import_paths(store, [tmp_path / "export"], workers=workers, progress=lambda d, t, n: seen.append((d, t)))
-    assert summarize(out) == {"imported": 6, "duplicate": 0, "skipped": 0, "failed": 0}
+    assert summarize(out) == {"imported": 6, "replaced": 0, "duplicate": 0, "skipped": 0, "failed": 0}
     assert seen == [(i, 6) for i in range(1, 7)]
     acts = store.activities()
     assert len(acts) == 6 and set(acts.format) == {"fit"}
     assert acts.start_utc.iloc[0] == T0
     # the second time nothing is decoded (a reader that refuses proves it) and nothing is new
     again = import_paths(store, [tmp_path / "export"], workers=workers, reader=refusing_reader)
-    assert summarize(again) == {"imported": 0, "duplicate": 6, "skipped": 0, "failed": 0}
+    assert summarize(again) == {"imported": 0, "replaced": 0, "duplicate": 6, "skipped": 0, "failed": 0}
     assert len(store.activities()) == 6
 
 
@@ -132,7 +132,7 @@ def test_pain_link_follows_the_richer_file(tmp_path, store):
     [first] = import_paths(store, [gpx], workers=0)
     pid = store.add_pain(PainEntry(datetime(2024, 3, 4, 9), 4, activity_id=first.activity_id))
     [second] = import_paths(store, [fit], workers=0)
-    assert second.status == "imported" and "replaced" in second.reason
+    assert second.status == "replaced" and "replaced" in second.reason
     assert store.pain().set_index("id").loc[pid, "activity_id"] == second.activity_id
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ingest.archive_meta import Metadata
 from ingest.errors import IngestError, NotAnActivity, UnsupportedFileError
 from ingest.sources import (
     Limits,
@@ -109,7 +110,9 @@ def test_iter_sources_walks_folders_sorted_and_skips_junk(tmp_path):
     files = [i.name for i in items if isinstance(i, SourceFile)]
     assert files == [f"{root}/a/1.fit", f"{root}/a/2.gpx", f"{root}/b/run.tcx"]
     skipped = {i.name: i.reason for i in items if isinstance(i, Skipped)}
-    assert set(skipped) == {f"{root}/activities.csv", f"{root}/photo.jpg"}
+    assert set(skipped) == {f"{root}/photo.jpg"}
+    # Strava's activities.csv is read: the importer takes sports and names from it
+    assert [i.name for i in items if isinstance(i, Metadata)] == [f"{root}/activities.csv"]
     assert all(not isinstance(i, IngestError) for i in items)
 
 
@@ -132,8 +135,8 @@ def test_iter_sources_zip_names_and_nested_zip(tmp_path):
     files = {i.name: i.data for i in items if isinstance(i, SourceFile)}
     assert files == {"export.zip/activities/run.fit": FIT, "export.zip/activities/run.gpx.gz": GPX,
                      "export.zip/nested.zip/deep/run.tcx": TCX}
-    assert {i.name for i in items if isinstance(i, Skipped)} == {"export.zip/activities.csv",
-                                                                 "export.zip/README.txt"}
+    assert {i.name for i in items if isinstance(i, Skipped)} == {"export.zip/README.txt"}
+    assert [(i.name, i.data) for i in items if isinstance(i, Metadata)] == [("export.zip/activities.csv", b"x")]
     for name, data in files.items():
         assert read_activity(data, name).summary.source == name
 

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, ui
-from metrics.thresholds import SURFACES
+from dashboard import charts, corrections, ui
+from metrics import fmt
+from metrics.daily import local_starts
 
 ui.page_start("Activities")
 
@@ -17,6 +18,11 @@ if acts.empty:
     st.stop()
 
 units = ui.settings().units
+
+
+def ui_local_days(frame: pd.DataFrame) -> list:
+    return list(local_starts(frame, ui.settings().timezone))
+
 u = ui.unit_label(units)
 runs = ui.run_table()
 pain = ui.pain()
@@ -43,21 +49,31 @@ st.caption(f"{len(runs)} runs" + (f"; {len(others)} other activities kept as cro
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"pain": st.column_config.NumberColumn("worst pain", format="%d")})
 
+attention = acts[acts["excluded_reason"].notna() | acts["partial"]] if "excluded_reason" in acts else acts.iloc[:0]
+if len(attention):
+    st.subheader("Left out or damaged")
+    st.caption("Kept in your store, but left out of your load or read only in part: check them and correct them "
+               "below.")
+    st.dataframe(pd.DataFrame({
+        "date": [fmt.day(t) for t in ui_local_days(attention)],
+        "sport": [fmt.words(x, "sport") for x in attention["sport"]],
+        f"distance ({u})": ui.to_units(attention["distance_m"].astype(float) / 1000.0, units).round(2),
+        "why": [r if r else "; ".join(w) for r, w in zip(attention["excluded_reason"], attention["warnings"],
+                                                           strict=True)],
+    }), hide_index=True, width="stretch")
+    fix = st.selectbox("Correct an activity left out", list(attention["id"]),
+                       format_func=lambda i: f"{fmt.day(ui_local_days(a.loc[[i]].reset_index())[0])} · "
+                                             f"{fmt.words(a.loc[i, 'sport'], 'sport')}")
+    if fix:
+        corrections.correction_form({**a.loc[fix].to_dict(), "id": fix}, units)
+
 st.subheader("One run in detail")
 labels = {rid: f"{row['date']} · {row[f'distance ({u})']:.2f} {u}" for rid, row in table.iterrows()}
 chosen = st.selectbox("Run", list(table.index), format_func=labels.get)
 if chosen:
     row = a.loc[chosen]
-    surface_now = row.get("surface_override") or None
-    choices = [None, *SURFACES]
-    pick = st.selectbox("Surface", choices, index=choices.index(surface_now) if surface_now in choices else 0,
-                        format_func=lambda s: f"from the file: {runs.loc[chosen, 'surface']}" if s is None else s,
-                        key=f"surface_{chosen}")
-    if pick != surface_now:
-        with ui.open_store() as store:
-            store.set_surface_override(chosen, pick)
-        ui.changed()
-        st.rerun()
+    st.caption(f"Surface: {fmt.words(runs.loc[chosen, 'surface'], 'surface')}")
+    corrections.correction_form({**row.to_dict(), "id": chosen}, units)
 
     samples = ui.samples(chosen)
     if samples is None:

@@ -7,6 +7,17 @@ import streamlit as st
 
 from dashboard import ui
 from ingest import importer
+from metrics import fmt
+
+
+def _day(o, timezone: str) -> str:
+    if o.start_utc is None:
+        return fmt.MISSING
+    start = pd.Timestamp(o.start_utc)
+    if o.utc_offset_s is not None:
+        return fmt.day(start.tz_convert("UTC") + pd.Timedelta(seconds=o.utc_offset_s))
+    return fmt.day(start.tz_convert(timezone))
+
 
 ui.page_start("Import")
 
@@ -33,8 +44,16 @@ if files and st.button(f"Import {len(files)} file{'s' if len(files) != 1 else ''
     with ui.open_store() as store:
         outcomes = importer.import_files(store, [(f.name, f) for f in files], progress=on_progress)
     bar.progress(1.0, text="Done")
+    settings = ui.settings()
     st.session_state["import_outcomes"] = [
-        {"file": o.name, "result": o.status, "why": o.reason or "", "activity": o.activity_id or ""}
+        {"file": o.name, "result": fmt.words(o.status, "outcome"), "date": _day(o, settings.timezone),
+         "sport": fmt.words(o.sport, "sport") if o.sport else fmt.MISSING,
+         "distance": fmt.distance(None if o.distance_m is None else o.distance_m / 1000.0, settings.units),
+         "notes": "; ".join(filter(None, [
+             f"left out of your load: {o.excluded_reason}" if o.excluded_reason else "",
+             *[w for w in o.warnings if not (o.excluded_reason and w.endswith(o.excluded_reason))],
+             o.reason or ""])) or fmt.MISSING,
+         "status": o.status}
         for o in outcomes]
     st.session_state["upload_nonce"] = nonce + 1  # empties the uploader for the next batch
     ui.changed()
@@ -43,15 +62,32 @@ if files and st.button(f"Import {len(files)} file{'s' if len(files) != 1 else ''
 outcomes = st.session_state.get("import_outcomes")
 if outcomes:
     table = pd.DataFrame(outcomes)
-    counts = table["result"].value_counts()
+    counts = table["status"].value_counts()
     st.subheader("Last import")
-    cols = st.columns(4)
-    for col, status in zip(cols, ("imported", "duplicate", "skipped", "failed"), strict=True):
+    cols = st.columns(5)
+    for col, status in zip(cols, ("imported", "replaced", "duplicate", "skipped", "failed"), strict=True):
         col.metric(status.capitalize(), int(counts.get(status, 0)))
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"activity": st.column_config.TextColumn("activity id", width="small")})
+    st.dataframe(table.drop(columns=["status"]), hide_index=True, width="stretch")
+    # every partial, corrected (GPS jump cut, heart rates dropped...) or excluded file is named
+    flagged = table[(table["notes"] != fmt.MISSING) & table["status"].isin(["imported", "replaced"])
+                    & ~table["notes"].str.startswith("replaced ")]
+    for row in flagged.itertuples():
+        st.warning(f"{row.file} ({row.date}, {row.sport}, {row.distance}): {row.notes}")
     if counts.get("failed", 0):
         st.warning("Some files could not be read; the reason is in the table. The rest were imported.")
+
+with ui.open_store() as _store:
+    stale = _store.needs_rebuild()
+if stale:
+    st.info(f"{stale} activit{'y was' if stale == 1 else 'ies were'} read by an older loadwatch. Re-reading them "
+            "with today's rules fixes twins, damaged files, GPS glitches and sports; your pain entries and "
+            "corrections are kept.")
+    if st.button("Re-read my activities"):
+        with ui.open_store() as _store:
+            done = _store.rebuild()
+        ui.changed()
+        st.success(f"Re-read {done['rebuilt']} activities: {done['changed']} changed, {done['merged']} merged as "
+                   "copies of another run.")
 
 n = len(ui.activities())
 st.caption(f"Your store holds {n} activit{'y' if n == 1 else 'ies'}.")

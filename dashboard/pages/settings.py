@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import ui
-from ingest.settings import SEXES, UNITS, WEEK_STARTS, _zones
+from ingest.settings import DEFAULT_SURFACES, SEXES, UNITS, WEEK_STARTS, _zones
+from metrics import fmt
 
 ui.page_start("Settings")
 current = ui.settings()
@@ -38,9 +39,14 @@ with st.form("settings"):
                             index=zones.index(current.timezone) if current.timezone in zones else 0)
     week_start = st.selectbox("Weeks start on", WEEK_STARTS, index=WEEK_STARTS.index(current.week_start),
                               format_func=str.capitalize)
+    surface_choices = ["", *DEFAULT_SURFACES]
+    default_surface = st.selectbox(
+        "Surface of runs nothing else describes (no sub-sport, archive type or correction)", surface_choices,
+        index=surface_choices.index(current.default_surface or ""),
+        format_func=lambda s: fmt.words(s, "surface") if s else fmt.words("unknown", "surface"))
     if st.form_submit_button("Save settings", type="primary"):
         wanted = {"hr_max": hr_max, "hr_rest": hr_rest, "sex": sex, "timezone": timezone,
-                  "week_start": week_start}
+                  "week_start": week_start, "default_surface": default_surface}
         try:
             with ui.open_store() as store:
                 for key, value in wanted.items():

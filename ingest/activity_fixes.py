@@ -1,0 +1,260 @@
+"""What the store keeps about an activity beyond the file's own figures (issue 12): warnings, exclusion,
+names and surfaces from archive metadata, the runner's corrections, routes.
+
+The SQL and the functions live here; :class:`ingest.store.Store` keeps thin methods that delegate.
+
+Columns added to ``activities`` by :func:`migrate`:
+
+* derived from the file (re-derived by ``loadwatch rebuild``): ``warnings`` (JSON list of plain words),
+  ``excluded_reason``, ``surface`` (what the file implies, e.g. a run without GPS: treadmill), ``route``
+  (JSON list of up to :data:`ROUTE_POINTS` ``[lat, lon]``), ``rules_version`` (the
+  :data:`RULES_VERSION` it was derived with; NULL = written by an older loadwatch);
+* from archive metadata: ``name``, ``meta_sport``, ``meta_surface``;
+* the runner's corrections (kept by rebuild, moved to the kept twin): ``sport_override``,
+  ``distance_override_m``, ``name_override``, ``confirmed`` (the runner vouched for an excluded activity),
+  plus the older ``surface_override`` and ``rpe``.
+
+``route_surfaces`` holds the surfaces a runner set with ``--same-route``: applied to every run of that
+route, past and future.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+
+import numpy as np
+import pandas as pd
+
+#: Version of the derivation rules (readers + :mod:`ingest.plausible` + metadata).  Activities written
+#: with an older version are offered a rebuild.
+RULES_VERSION: int = 1
+
+#: Points kept per activity to recognise a route.
+ROUTE_POINTS: int = 64
+
+#: Two runs share a route when they start within this distance [m] ...
+SAME_START_M: float = 200.0
+#: ... and this fraction of each track lies within :data:`ROUTE_NEAR_M` of the other.
+SAME_ROUTE_SHARED_FRAC: float = 0.80
+ROUTE_NEAR_M: float = 60.0
+
+#: Columns the runner or an archive set, which follow a run to the twin that replaces it.  Issue 15
+#: (shoes) appends ``shoe_id`` here so a shoe moves with its run.
+CARRIED_COLUMNS: list[str] = [
+    "surface_override", "rpe", "sport_override", "distance_override_m", "name_override", "confirmed",
+    "name", "meta_sport", "meta_surface",
+]
+
+#: The runner's own corrections (kept by a rebuild whatever the file says).
+CORRECTION_COLUMNS: tuple[str, ...] = (
+    "surface_override", "rpe", "sport_override", "distance_override_m", "name_override", "confirmed",
+)
+
+_NEW_COLUMNS = (
+    ("warnings", "TEXT NOT NULL DEFAULT '[]'"),
+    ("excluded_reason", "TEXT"),
+    ("surface", "TEXT"),
+    ("route", "TEXT"),
+    ("rules_version", "INTEGER"),
+    ("name", "TEXT"),
+    ("meta_sport", "TEXT"),
+    ("meta_surface", "TEXT"),
+    ("sport_override", "TEXT"),
+    ("distance_override_m", "REAL"),
+    ("name_override", "TEXT"),
+    ("confirmed", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Schema step: the columns above and the ``route_surfaces`` table."""
+    for name, decl in _NEW_COLUMNS:
+        conn.execute(f"ALTER TABLE activities ADD COLUMN {name} {decl}")
+    conn.execute(
+        "CREATE TABLE route_surfaces (id INTEGER PRIMARY KEY AUTOINCREMENT, route TEXT NOT NULL,"
+        " surface TEXT NOT NULL, created_at TEXT NOT NULL)")
+
+
+# --- routes -----------------------------------------------------------------------------------------------
+
+def route_of(samples: pd.DataFrame | None) -> str | None:
+    """Up to :data:`ROUTE_POINTS` GPS points evenly spread over the track, as JSON; None without GPS."""
+    if samples is None or samples.empty:
+        return None
+    lat = samples["lat_deg"].to_numpy(dtype="float64")
+    lon = samples["lon_deg"].to_numpy(dtype="float64")
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if ok.sum() < 2:
+        return None
+    idx = np.flatnonzero(ok)
+    pick = idx[np.unique(np.linspace(0, len(idx) - 1, min(ROUTE_POINTS, len(idx))).round().astype(int))]
+    return json.dumps([[round(float(lat[i]), 5), round(float(lon[i]), 5)] for i in pick])
+
+
+def _points(route) -> np.ndarray | None:
+    if not route:
+        return None
+    try:
+        arr = np.asarray(json.loads(route), dtype="float64").reshape(-1, 2)
+    except (ValueError, TypeError):
+        return None
+    return arr if len(arr) >= 2 else None
+
+
+def _dist_m(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise distances [m] between points of ``a`` (n x 2) and ``b`` (m x 2) (equirectangular: routes
+    are local)."""
+    lat0 = np.radians(a[:, 0].mean())
+    dy = (a[:, None, 0] - b[None, :, 0]) * 111_320.0
+    dx = (a[:, None, 1] - b[None, :, 1]) * 111_320.0 * math.cos(lat0)
+    return np.hypot(dx, dy)
+
+
+def same_route(route_a, route_b) -> bool:
+    """Both tracks start within :data:`SAME_START_M` and each has >= :data:`SAME_ROUTE_SHARED_FRAC` of
+    its points within :data:`ROUTE_NEAR_M` of the other."""
+    a, b = _points(route_a), _points(route_b)
+    if a is None or b is None:
+        return False
+    if _dist_m(a[:1], b[:1])[0, 0] > SAME_START_M:
+        return False
+    d = _dist_m(a, b)
+    shared_a = (d.min(axis=1) <= ROUTE_NEAR_M).mean()
+    shared_b = (d.min(axis=0) <= ROUTE_NEAR_M).mean()
+    return bool(min(shared_a, shared_b) >= SAME_ROUTE_SHARED_FRAC)
+
+
+def route_surface(conn: sqlite3.Connection, route: str | None) -> str | None:
+    """The surface the runner set for this route with ``--same-route`` (the latest), or None."""
+    if not route:
+        return None
+    for saved, surface in conn.execute("SELECT route, surface FROM route_surfaces ORDER BY id DESC"):
+        if same_route(route, saved):
+            return surface
+    return None
+
+
+# --- reading -----------------------------------------------------------------------------------------------
+
+def warnings_list(text) -> list[str]:
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def effective(frame: pd.DataFrame, default_surface: str | None = None) -> pd.DataFrame:
+    """The activities frame as the runner means it: corrections and metadata applied.
+
+    ``sport`` = the runner's > the archive's > the file's; ``distance_m`` = the runner's > the file's;
+    ``name`` = the runner's > the archive's; ``surface_hint`` = the archive's > the file's > the
+    runner's ``default_surface`` (for runs; ``metrics.surface`` puts the runner's override and the
+    sub-sport first); ``excluded_reason`` is None once the runner confirmed or corrected the activity;
+    ``warnings`` a list of str.  Internal columns are dropped.
+    """
+    out = frame.copy()
+    out["sport_from_file"] = out["sport"]
+    for col, over in (("sport", "meta_sport"), ("sport", "sport_override")):
+        mask = out[over].notna()
+        out.loc[mask, col] = out.loc[mask, over]
+    dist = pd.to_numeric(out["distance_override_m"], errors="coerce")
+    out["distance_corrected"] = dist.notna()
+    out["distance_m"] = dist.where(dist.notna(), out["distance_m"]).astype("float64")
+    out["name"] = out["name_override"].where(out["name_override"].notna(), out["name"])
+    hint = out["meta_surface"].where(out["meta_surface"].notna(), out["surface"])
+    if default_surface:
+        hint = hint.where(hint.notna() | (out["sport"] != "running"), default_surface)
+    out["surface_hint"] = hint.astype(object).where(hint.notna(), None)
+    confirmed = out["confirmed"].fillna(0).astype(bool) | out["sport_override"].notna() | out["distance_corrected"]
+    out["excluded_reason"] = out["excluded_reason"].where(~confirmed, None)
+    out["excluded_reason"] = out["excluded_reason"].astype(object).where(out["excluded_reason"].notna(), None)
+    out["name"] = out["name"].astype(object).where(out["name"].notna(), None)
+    out["warnings"] = pd.Series([warnings_list(w) for w in out["warnings"]], index=out.index, dtype=object)
+    out["corrected"] = (out["sport_override"].notna() | out["distance_corrected"] | out["name_override"].notna()
+                        | out["surface_override"].notna() | out["confirmed"].fillna(0).astype(bool))
+    return out.drop(columns=["meta_sport", "meta_surface", "sport_override", "distance_override_m", "name_override",
+                             "surface", "route", "rules_version", "confirmed", "distance_corrected"])
+
+
+# --- corrections -------------------------------------------------------------------------------------------
+
+#: Longest distance a correction may set [km] (a typo guard, not a limit on ultras).
+MAX_CORRECTED_KM: float = 1000.0
+
+
+def correct(conn: sqlite3.Connection, activity_id: str, *, sports, surfaces, sport=None, surface=None,
+            same_route=False, distance_km=None, rpe=None, name=None, confirm=False) -> dict:
+    """Write the runner's corrections to one activity (inside the caller's transaction); see
+    :meth:`ingest.store.Store.correct_activity`."""
+    row = conn.execute("SELECT route, excluded_reason FROM activities WHERE id = ?", (activity_id,)).fetchone()
+    if row is None:
+        raise KeyError(f"no activity with id {activity_id}")
+    route, excluded = row
+    updates: dict = {}
+    changed: dict = {}
+    if sport is not None:
+        text = str(sport).strip().lower()
+        if text not in sports:
+            raise ValueError(f"sport must be one of {', '.join(sports)} (got {sport!r})")
+        updates["sport_override"] = changed["sport"] = text
+    if surface is not None:
+        text = str(surface).strip().lower()
+        if text not in surfaces:
+            raise ValueError(f"surface must be one of {', '.join(surfaces)} (got {surface!r})")
+        updates["surface_override"] = changed["surface"] = None if text == "unknown" else text
+        changed["surface"] = text
+    if distance_km is not None:
+        try:
+            km = float(distance_km)
+        except (TypeError, ValueError):
+            raise ValueError(f"distance must be a number of kilometres (got {distance_km!r})") from None
+        if not (math.isfinite(km) and 0 < km <= MAX_CORRECTED_KM):
+            raise ValueError(f"distance must be above 0 and at most {MAX_CORRECTED_KM:g} km (got {distance_km!r})")
+        updates["distance_override_m"] = km * 1000.0
+        changed["distance_km"] = km
+    if rpe is not None:
+        try:
+            value = float(rpe)
+        except (TypeError, ValueError):
+            raise ValueError(f"RPE must be a number from 0 to 10 (got {rpe!r})") from None
+        if not (math.isfinite(value) and 0 <= value <= 10):
+            raise ValueError(f"RPE must be a number from 0 to 10 (got {rpe!r})")
+        updates["rpe"] = changed["rpe"] = value
+    if name is not None:
+        text = str(name).strip()
+        updates["name_override"] = text or None
+        changed["name"] = text
+    if confirm:
+        updates["confirmed"] = 1
+        changed["confirmed"] = True
+    if updates:
+        conn.execute(f"UPDATE activities SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ?",
+                     (*updates.values(), activity_id))
+    others: list[str] = []
+    if same_route:
+        if surface is None:
+            raise ValueError("--same-route applies a surface: give --surface too")
+        if not route:
+            raise ValueError("this activity has no GPS track, so its route cannot be recognised")
+        value = updates["surface_override"]
+        conn.execute("INSERT INTO route_surfaces (route, surface, created_at) VALUES (?, ?, datetime('now'))",
+                     (route, value or "unknown"))
+        for oid, oroute in conn.execute(
+                "SELECT id, route FROM activities WHERE id != ? AND route IS NOT NULL", (activity_id,)).fetchall():
+            if same_route_fn(route, oroute):
+                conn.execute("UPDATE activities SET surface_override = ? WHERE id = ?", (value, oid))
+                others.append(oid)
+    confirmed = bool(updates.get("confirmed")) or "sport_override" in updates or "distance_override_m" in updates
+    still = None if confirmed else excluded
+    if still and conn.execute("SELECT confirmed OR sport_override IS NOT NULL OR distance_override_m IS NOT NULL"
+                              " FROM activities WHERE id = ?", (activity_id,)).fetchone()[0]:
+        still = None
+    return {"id": activity_id, "changed": changed, "same_route_ids": others, "excluded_reason": still}
+
+
+same_route_fn = same_route

@@ -1,0 +1,192 @@
+"""Sport, surface and name from what a runner's export archive already says.
+
+* **Strava** (*Download your account*): ``activities.csv`` has one row per activity with ``Activity
+  Type`` (Run, Trail Run, Virtual Run, Ride, Walk, Hike, Swim...), ``Activity Name`` and ``Filename``
+  (``activities/1234567.fit.gz``), which names the activity's file in the same archive.
+* **Garmin** (*Export your data*): ``DI_CONNECT/DI-Connect-Fitness/<user>_0_summarizedActivities.json``
+  holds ``[{"summarizedActivitiesExport": [{activityId, name, activityType, startTimeGmt (ms), ...}]}]``;
+  ``activityType`` is a type key (``running``, ``trail_running``, ``treadmill_running``,
+  ``track_running``...) or an object with ``typeKey``.  Activities are matched by the id in the file
+  name (Garmin names uploaded files ``<user>_<activityId>.fit``) or by start time.
+
+:func:`parse` turns either file into :class:`MetaEntry` rows; the importer applies them after the batch
+(the metadata file and the activity files can come in any order inside a zip).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+#: Strava's Activity Type -> (sport, surface or None).
+STRAVA_TYPES: dict[str, tuple[str, str | None]] = {
+    "run": ("running", None),
+    "trail run": ("running", "trail"),
+    "virtual run": ("running", "treadmill"),
+    "treadmill": ("running", "treadmill"),
+    "ride": ("cycling", None),
+    "virtual ride": ("cycling", None),
+    "e-bike ride": ("cycling", None),
+    "mountain bike ride": ("cycling", None),
+    "gravel ride": ("cycling", None),
+    "walk": ("walking", None),
+    "hike": ("hiking", None),
+    "swim": ("swimming", None),
+    "elliptical": ("elliptical", None),
+    "rowing": ("rowing", None),
+}
+
+#: Garmin's activity type keys -> (sport, surface or None).
+GARMIN_TYPES: dict[str, tuple[str, str | None]] = {
+    "running": ("running", None),
+    "street_running": ("running", "road"),
+    "trail_running": ("running", "trail"),
+    "treadmill_running": ("running", "treadmill"),
+    "indoor_running": ("running", "treadmill"),
+    "virtual_run": ("running", "treadmill"),
+    "track_running": ("running", "track"),
+    "ultra_run": ("running", None),
+    "cycling": ("cycling", None),
+    "road_biking": ("cycling", None),
+    "mountain_biking": ("cycling", None),
+    "gravel_cycling": ("cycling", None),
+    "indoor_cycling": ("cycling", None),
+    "virtual_ride": ("cycling", None),
+    "walking": ("walking", None),
+    "casual_walking": ("walking", None),
+    "speed_walking": ("walking", None),
+    "hiking": ("hiking", None),
+    "swimming": ("swimming", None),
+    "lap_swimming": ("swimming", None),
+    "open_water_swimming": ("swimming", None),
+    "elliptical": ("elliptical", None),
+    "indoor_rowing": ("rowing", None),
+    "rowing": ("rowing", None),
+}
+
+#: Start times within this many seconds are the same activity.
+START_MATCH_S: float = 90.0
+
+
+@dataclass(frozen=True)
+class MetaEntry:
+    """What an archive says about one activity.  ``file``: the activity file's path inside the archive
+    (Strava) or None; ``activity_id``: Garmin's id or None; ``start_utc_s``: Unix seconds or None."""
+
+    sport: str | None
+    surface: str | None
+    name: str | None
+    file: str | None = None
+    activity_id: str | None = None
+    start_utc_s: float | None = None
+
+
+@dataclass
+class Metadata:
+    """An archive's metadata file, yielded by :func:`ingest.sources.iter_sources` like an activity file."""
+
+    name: str
+    data: bytes
+
+
+def is_metadata_name(name: str) -> bool:
+    base = PurePosixPath(str(name).lower()).name
+    return base == "activities.csv" or (base.endswith(".json") and "summarizedactivities" in base)
+
+
+def parse(name: str, data: bytes) -> list[MetaEntry]:
+    """The entries of a Strava ``activities.csv`` or a Garmin summarized-activities JSON (ValueError when
+    it is neither)."""
+    base = PurePosixPath(str(name).lower()).name
+    if base.endswith(".csv"):
+        return _strava(data)
+    return _garmin(data)
+
+
+def _clean(text) -> str | None:
+    text = str(text or "").strip()
+    return text or None
+
+
+def _strava(data: bytes) -> list[MetaEntry]:
+    text = data.decode("utf-8-sig", errors="replace")
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return []
+    cols = {h.strip().lower(): i for i, h in reversed(list(enumerate(header)))}  # the first of a repeated name
+    need = ("activity type", "filename")
+    if not all(c in cols for c in need):
+        raise ValueError("not a Strava activities.csv (no 'Activity Type' and 'Filename' columns)")
+    out = []
+    for row in reader:
+        def get(col: str, row=row) -> str | None:
+            i = cols.get(col)
+            return _clean(row[i]) if i is not None and i < len(row) else None
+
+        kind = (get("activity type") or "").lower()
+        sport, surface = STRAVA_TYPES.get(kind, ("other", None) if kind else (None, None))
+        file = get("filename")
+        if not file:
+            continue
+        out.append(MetaEntry(sport=sport, surface=surface, name=get("activity name"), file=file,
+                             activity_id=get("activity id")))
+    return out
+
+
+def _garmin_rows(value) -> list[dict]:
+    if isinstance(value, list):
+        rows = []
+        for item in value:
+            rows += _garmin_rows(item)
+        return rows
+    if isinstance(value, dict):
+        if "summarizedActivitiesExport" in value:
+            return _garmin_rows(value["summarizedActivitiesExport"])
+        if "activityId" in value or "activityType" in value:
+            return [value]
+    return []
+
+
+def _garmin(data: bytes) -> list[MetaEntry]:
+    try:
+        doc = json.loads(data.decode("utf-8-sig", errors="replace"))
+    except ValueError as exc:
+        raise ValueError(f"not a Garmin summarized-activities file ({exc})") from None
+    out = []
+    for row in _garmin_rows(doc):
+        kind = row.get("activityType")
+        if isinstance(kind, dict):
+            kind = kind.get("typeKey")
+        kind = str(kind or "").strip().lower()
+        sport, surface = GARMIN_TYPES.get(kind, ("other", None) if kind else (None, None))
+        start = row.get("startTimeGmt")
+        start_s = None
+        if isinstance(start, (int, float)) and math.isfinite(start):
+            start_s = float(start) / 1000.0
+        aid = row.get("activityId")
+        out.append(MetaEntry(sport=sport, surface=surface, name=_clean(row.get("name")),
+                             activity_id=None if aid is None else str(aid), start_utc_s=start_s))
+    return out
+
+
+def _strip_compression(path: str) -> str:
+    return re.sub(r"\.gz$", "", path.lower())
+
+
+def match_file(entry: MetaEntry, shown_name: str) -> bool:
+    """Does ``shown_name`` (``export.zip/activities/123.fit.gz``) name the entry's file?"""
+    if entry.file:
+        want = _strip_compression(entry.file.strip("/"))
+        have = _strip_compression(shown_name)
+        return have == want or have.endswith("/" + want)
+    if entry.activity_id:
+        stem = PurePosixPath(shown_name).name.split(".")[0]
+        return bool(re.search(rf"(^|_){re.escape(entry.activity_id)}$", stem))
+    return False

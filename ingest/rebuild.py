@@ -1,0 +1,150 @@
+"""``loadwatch rebuild``: re-derive every activity from the original files the store kept.
+
+A store written by an older loadwatch keeps the figures its readers and rules gave then (a 791-day run, a
+GPS jump in the distance, a partial file kept over the complete one).  :func:`rebuild` reads every kept
+original again with today's readers and :mod:`ingest.plausible`, and re-decides which copy of each run is
+kept - one transaction per activity, so an interrupted rebuild leaves every activity whole.  What the
+runner gave is never lost: pain entries and their links, and every correction
+(:data:`ingest.activity_fixes.CARRIED_COLUMNS`), stay with the run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pandas as pd
+
+from ingest import activity_fixes as fixes
+from ingest.errors import IngestError, NotAnActivity
+from ingest.store import Store, decompress_original, keep_key, samples_richness
+
+
+def _decode(blob: bytes, name: str):
+    from ingest.sources import read_activity
+
+    data = decompress_original(blob)
+    activity = read_activity(data, name)
+    return activity, samples_richness(activity.samples), fixes.route_of(activity.samples)
+
+
+def rebuild(store: Store, on_progress: Callable[[int, int], None] | None = None) -> dict:
+    """Re-derive every activity; returns counts ``rebuilt`` (all but failed), ``unchanged``, ``changed`` (the kept file or a figure
+    changed), ``merged`` (found to be a copy of another run and folded into it), ``failed`` (the original
+    cannot be read any more: the activity is kept as it was)."""
+    ids = store.activity_ids()
+    counts = {"unchanged": 0, "changed": 0, "merged": 0, "failed": 0}
+    for n, activity_id in enumerate(ids, 1):
+        try:
+            outcome = _rebuild_one(store, activity_id)
+        except (IngestError, NotAnActivity):
+            outcome = "failed"
+        if outcome is not None:
+            counts[outcome] += 1
+        if on_progress is not None:
+            on_progress(n, len(ids))
+    counts["rebuilt"] = counts["unchanged"] + counts["changed"] + counts["merged"]
+    return counts
+
+
+_FIGURES = ("sport", "distance_m", "elapsed_s", "start_ts", "partial", "excluded_reason", "warnings", "file_hash")
+
+
+def _rebuild_one(store: Store, activity_id: str) -> str | None:
+    from ingest.store import _now_iso  # the store's own clock format
+
+    with store._tx() as conn:
+        row = conn.execute(f"SELECT {', '.join(_FIGURES)} FROM activities WHERE id = ?", (activity_id,)).fetchone()
+        if row is None:
+            return None  # merged into another activity earlier in this rebuild
+        before = dict(zip(_FIGURES, row, strict=True))
+        files = conn.execute(
+            "SELECT f.content_hash, f.file_name, o.data FROM files f JOIN originals o ON o.content_hash ="
+            " f.content_hash WHERE f.activity_id = ? ORDER BY f.imported_at, f.content_hash", (activity_id,)).fetchall()
+        decoded = []
+        for content_hash, name, blob in files:
+            try:
+                activity, richness, route = _decode(blob, name)
+            except (IngestError, NotAnActivity):
+                continue
+            decoded.append((keep_key(activity.summary, richness), content_hash, name, activity, richness, route))
+        if not decoded:
+            return "failed"
+        # the best copy among this run's files (ties: the one imported first, as an import would keep it)
+        best = max(decoded, key=lambda d: d[0])
+        _key, content_hash, name, activity, richness, route = best
+        s = activity.summary
+        now = _now_iso()
+        carried = dict(zip(fixes.CARRIED_COLUMNS, conn.execute(
+            f"SELECT {', '.join(fixes.CARRIED_COLUMNS)} FROM activities WHERE id = ?", (activity_id,)).fetchone(),
+            strict=True))
+        # is this run a copy of another kept activity under today's rules?
+        start = pd.Timestamp(s.start_utc).tz_convert("UTC")
+        start_ts = start.value / 1e9
+        end_ts = start_ts + (s.elapsed_s if s.elapsed_s == s.elapsed_s else 0.0)
+        conn.execute("UPDATE activities SET start_ts = -1e18 WHERE id = ?", (activity_id,))  # hide from the search
+        twin = store._overlapping(conn, s.sport, start_ts, end_ts, s.sport_inferred) or \
+            store._clock_shifted(conn, s, start_ts)
+        new_id = str(s.id or content_hash)
+        if twin is not None:
+            other = twin[0]
+            o = conn.execute("SELECT richness, format, partial, sport, sport_inferred, distance_m FROM activities"
+                             " WHERE id = ?", (other,)).fetchone()
+            from ingest.store import _keep_key
+
+            other_key = _keep_key(bool(o[2]), o[3], bool(o[4]), o[5], o[0] or 0, o[1])
+            if other_key >= best[0]:
+                # the other activity is the better copy: this run folds into it
+                for col, value in carried.items():
+                    if value is not None:
+                        conn.execute(f"UPDATE activities SET {col} = COALESCE({col}, ?) WHERE id = ?", (value, other))
+                store._relink_pain(conn, activity_id, other, now)
+                conn.execute("UPDATE files SET activity_id = ?, outcome = 'duplicate', reason = ? WHERE activity_id = ?",
+                             (other, "the same run as another file, which is kept", activity_id))
+                conn.execute("DELETE FROM activities WHERE id = ?", (activity_id,))
+                return "merged"
+            # this run is the better copy: the other folds into it
+            other_carried = dict(zip(fixes.CARRIED_COLUMNS, conn.execute(
+                f"SELECT {', '.join(fixes.CARRIED_COLUMNS)} FROM activities WHERE id = ?", (other,)).fetchone(),
+                strict=True))
+            for col, value in other_carried.items():
+                if carried.get(col) is None and value is not None:
+                    carried[col] = value
+            store._relink_pain(conn, other, activity_id, now)
+            conn.execute("UPDATE files SET activity_id = ? WHERE activity_id = ?", (activity_id, other))
+            conn.execute("DELETE FROM activities WHERE id = ?", (other,))
+        merged = twin is not None
+        hist_row = conn.execute("SELECT imported_at FROM activities WHERE id = ?", (activity_id,)).fetchone()
+        imported_at = hist_row[0] if hist_row else now
+        # write the re-derived row under the kept file's id, with everything the runner gave
+        if new_id != activity_id:
+            store._insert_activity(conn, new_id, content_hash, s, start, start_ts, richness, len(activity.samples),
+                                   imported_at, route=route, carried=carried)
+            store._relink_pain(conn, activity_id, new_id, now)
+            conn.execute("UPDATE files SET activity_id = ? WHERE activity_id = ?", (new_id, activity_id))
+            conn.execute("DELETE FROM activities WHERE id = ?", (activity_id,))
+        else:
+            # deleting the row would unlink its pain entries (ON DELETE SET NULL): note them, put them back
+            linked = [r[0] for r in conn.execute("SELECT id FROM pain WHERE activity_id = ?", (activity_id,))]
+            conn.execute("DELETE FROM activities WHERE id = ?", (activity_id,))
+            store._insert_activity(conn, new_id, content_hash, s, start, start_ts, richness, len(activity.samples),
+                                   imported_at, route=route, carried=carried)
+            conn.executemany("UPDATE pain SET activity_id = ? WHERE id = ?", [(new_id, pid) for pid in linked])
+        conn.execute("UPDATE files SET outcome = 'imported', reason = '' WHERE content_hash = ?", (content_hash,))
+        conn.execute("UPDATE files SET outcome = 'duplicate', reason = ? WHERE activity_id = ? AND content_hash != ?",
+                     (f"same run as {name}, which is kept", new_id, content_hash))
+        after = conn.execute(f"SELECT {', '.join(_FIGURES)} FROM activities WHERE id = ?", (new_id,)).fetchone()
+        after = dict(zip(_FIGURES, after, strict=True))
+        same = all(_close(before[k], after[k]) for k in _FIGURES)
+        return "merged" if merged else ("unchanged" if same else "changed")
+
+
+def _close(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
+    if isinstance(a, str) and isinstance(b, str) and a.startswith("["):
+        try:
+            return json.loads(a) == json.loads(b)
+        except ValueError:
+            return a == b
+    return a == b
