@@ -41,7 +41,7 @@ import pandas as pd
 from ingest import safe_xml as _safe_xml
 from ingest.canonical import MOVING_SPEED_M_S, Activity, Summary, make_samples, summarize_samples
 from ingest.errors import GpxError, NotAnActivity
-from ingest.salvage import bad_points_warning, damage_warning
+from ingest.salvage import bad_points_warning, damage_warning, whole_times
 from ingest.sources import source_bytes
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius [m] (IUGG)
@@ -380,7 +380,9 @@ def _floats(texts: list, max_abs: float) -> np.ndarray:
 
 def _parse_times(times: list[str | None], *, tolerant: bool = False) -> list[float]:
     """ISO 8601 texts -> Unix seconds (naive = UTC, as GPX times are); declines on any other format
-    (``tolerant``: an unreadable time is NaN, so its point is left out)."""
+    (``tolerant``: an unreadable time, or one the damage cut short, is NaN, so its point is left out)."""
+    if tolerant:
+        times = whole_times(times)
     present = [x for x in times if x is not None]
     if not present:
         return [math.nan] * len(times)

@@ -232,9 +232,14 @@ def check(activity: Activity) -> Activity:
             changes.update(sport=guess, sport_inferred=True)
             warnings.append(f"the sport ({guess}) was guessed from the speed: the file was cut before it said")
     if s.partial and not whole:
-        elapsed = changes.get("elapsed_s", s.elapsed_s)
-        what = f"cut short after {_minutes(elapsed)}" if math.isfinite(elapsed) and elapsed > 0 else "damaged"
-        warnings.insert(0, f"partial: {what}; what could be read was kept")
+        if s.warnings and not s.warnings[0].startswith("partial"):
+            # the reader already said what the damage cost ("cut short after 41 min; 2,010 of about 3,300
+            # points kept"): name it partial once, in the reader's words, rather than a second time
+            warnings[0] = f"partial: {s.warnings[0]}"
+        elif not s.warnings:
+            elapsed = changes.get("elapsed_s", s.elapsed_s)
+            what = f"cut short after {_minutes(elapsed)}" if math.isfinite(elapsed) and elapsed > 0 else "damaged"
+            warnings.insert(0, f"partial: {what}; what could be read was kept")
 
     if s.surface is None and s.sport == "running" and samples is not None and len(samples) \
             and not np.isfinite(samples["lat_deg"].to_numpy(dtype="float64")).any() \

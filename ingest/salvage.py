@@ -11,11 +11,21 @@ whose fields could not be read).
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
 from ingest.canonical import pause_gap_s
 from ingest.safe_xml import XmlDamage
+
+#: The start of a whole xsd:dateTime, seconds included (GPX and TCX times always carry them).  A time the
+#: damage cut through ("2024-05-01T07:00:5") would otherwise parse as another, earlier second.
+WHOLE_TIME = re.compile(r"\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
+
+
+def whole_times(texts: list[str | None]) -> list[str | None]:
+    """``texts`` with every time that is not a whole date and time (cut short by damage) made None."""
+    return [t if t is not None and WHOLE_TIME.match(t) else None for t in texts]
 
 
 def duration_words(seconds: float) -> str:

@@ -38,7 +38,7 @@ from ingest.canonical import Activity, Summary, empty_samples, make_samples, sum
 from ingest.errors import NotAnActivity, TcxError
 from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m
 from ingest.safe_xml import Resync, parse_xml
-from ingest.salvage import damage_warning
+from ingest.salvage import damage_warning, whole_times
 from ingest.sources import source_bytes
 
 _SPORTS = {"running": "running", "biking": "cycling"}
@@ -96,7 +96,8 @@ def _times(texts: list[str | None]) -> np.ndarray:
     times)."""
     if not texts:
         return np.zeros(0)
-    parsed = pd.to_datetime(pd.Series(texts, dtype="object"), utc=True, errors="coerce", format="ISO8601")
+    parsed = pd.to_datetime(pd.Series(whole_times(texts), dtype="object"), utc=True, errors="coerce",
+                            format="ISO8601")
     # microseconds hold years 1600 and 9999 too; nanoseconds (pandas' default) would overflow
     micros = parsed.dt.tz_localize(None).to_numpy().astype("datetime64[us]").astype("int64")
     out = np.where(parsed.isna().to_numpy(), np.nan, micros / 1e6)
