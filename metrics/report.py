@@ -19,7 +19,7 @@ from ingest.settings import Settings
 from metrics import advice as _advice
 from metrics.daily import daily_series, local_starts
 from metrics.intensity import INTENSITY_COLUMNS
-from metrics.spike import run_table
+from metrics.spike import run_table, weekly_spike_cap_km
 from metrics.thresholds import (
     ACWR_CAVEAT,
     ACWR_DANGER,
@@ -190,6 +190,7 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
                             as_of=day) or {}
 
     shown = weekly.iloc[-weeks:]  # calendar-complete, so the last rows are the last weeks up to as_of's
+    spike_caps = weekly_spike_cap_km(runs, shown.index)  # the safe longest run as each week began
     load_unit = daily.attrs.get("load_unit", DEFAULT_LOAD_UNIT)
     report = {
         "as_of": day,
@@ -205,7 +206,8 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
         "monotony_info": MONOTONY_INFO,
         "evidence": {"spike": FRANDSEN_2025.line(), "acwr": ACWR_EVIDENCE.line()},
         "latest_run": _latest_run(runs),
-        "weeks": [week_entry(ws, row, load_unit) for ws, row in shown.iterrows()],
+        "weeks": [week_entry(ws, row, load_unit) | {"spike_cap_km": to_jsonable(cap, JSON_DECIMALS)}
+                  for (ws, row), cap in zip(shown.iterrows(), spike_caps, strict=True)],
         "alerts": advice.get("alerts", []),
         "plan": advice.get("plan", {}),
         "suggested_rules": advice.get("suggested_rules", []),

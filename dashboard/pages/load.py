@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, ui
-from metrics.thresholds import ACWR_CAVEAT, FRANDSEN_2025, SURFACES
+from metrics.thresholds import ACWR_CAVEAT, FRANDSEN_2025
 
 ui.page_start("Load")
 
@@ -35,15 +35,10 @@ weeks = weekly[(pd.to_datetime(weekly.index) >= pd.Timestamp(start))
 weeks.index = pd.to_datetime(weeks.index)
 weeks.index.name = "week_start"
 domain = charts.time_domain(start, end)
-pain_layer = charts.pain_layer(pain, start, end, domain)
 
 u = ui.unit_label(units)
 st.subheader(f"Weekly distance by surface ({u})")
-surf = charts.melt(weeks, [f"surface_{s}_km" for s in SURFACES], "surface", prefix="surface_", suffix="_km")
-surf["value"] = ui.to_units(surf["value"], units)
-st.altair_chart(charts.with_pain(charts.stacked_bars(surf, f"distance ({u})", domain, "surface"),
-                                pain_layer),
-                width="stretch")
+st.altair_chart(charts.weekly_surface_pain(weeks, pain, units, start, end), width="stretch")
 st.caption("Red dots: your pain scores (0–10, right axis) on the same days.")
 
 st.subheader(f"Every run against the spike cap ({u})")
