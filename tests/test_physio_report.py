@@ -1,0 +1,280 @@
+"""The report for the physio (issue 14): ``loadwatch report --pdf/--html`` over a generated 12-week
+history with pain and an episode, in km and in miles; the PDF's text (pypdf) and the HTML's text are
+checked against the history and the JSON report; a red-flag history shows no training number; the HTML
+names nothing outside itself."""
+
+from __future__ import annotations
+
+import html as html_mod
+import json
+import re
+import shutil
+import subprocess
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.cli import main
+from ingest.canonical import Activity, Summary, empty_samples
+from metrics import fmt
+from tests.conftest import REPO_ROOT
+
+store_mod = pytest.importorskip("ingest.store")
+pypdf = pytest.importorskip("pypdf")
+physio_report = pytest.importorskip("dashboard.physio_report")
+
+FIRST_MONDAY = date(2026, 3, 2)
+AS_OF = date(2026, 5, 24)  # the Sunday of the 12th week
+# (weekday, km, sub_sport) per week: three runs, a long one on Saturday, Wednesday on trail
+WEEK_PLAN = [(0, 6.0, "street"), (2, 7.0, "trail"), (5, 10.0, "street")]
+EPISODE_WEEK = 7  # pain 7/10 during the Saturday run: stop running; two quiet check-ins later
+AUTO_WEEKS = 12
+
+# distances spelt with 1 decimal in km or mi, durations, ACWR: what a "training number" looks like
+TRAINING_NUMBER = re.compile(r"\d+(?:[.,]\d+)?\s*(?:km|mi|min)\b|\b\d+ h\b|ACWR|Longest|longest run")
+
+
+def _schedule() -> list[tuple[date, float, str]]:
+    runs = []
+    for w in range(AUTO_WEEKS):
+        monday = FIRST_MONDAY + timedelta(weeks=w)
+        scale = 1.0 + 0.05 * min(w, 6)
+        for weekday, km, sub in WEEK_PLAN:
+            day = monday + timedelta(days=weekday)
+            if EPISODE_WEEK <= w < EPISODE_WEEK + 2 and day > FIRST_MONDAY + timedelta(weeks=EPISODE_WEEK,
+                                                                                           days=5):
+                continue  # the stop: no runs for ten days
+            if w >= EPISODE_WEEK + 2:
+                scale = 0.6
+            if w == AUTO_WEEKS - 1 and weekday == 5:
+                runs.append((day, 11.0, sub))  # a spike on the last Saturday: an alert with its evidence
+                continue
+            runs.append((day, round(km * scale, 1), sub))
+    return runs
+
+
+PAIN = [  # (day offset from FIRST_MONDAY, hour, score, timing, note)
+    (2, 19, 2, "after", "a bit stiff"),
+    (3, 7, 1, "next_morning", "fine"),
+    (26, 19, 4, "after", "ached after the trail"),
+    (7 * EPISODE_WEEK + 5, 9, 7, "during", "had to stop and walk home"),
+    (7 * EPISODE_WEEK + 6, 7, 6, "next_morning", "sore getting up"),
+    (7 * EPISODE_WEEK + 8, 8, 2, "rest_of_day", "walking is fine"),
+    (7 * EPISODE_WEEK + 10, 8, 1, "rest_of_day", "no pain walking"),
+    (7 * (EPISODE_WEEK + 2) + 2, 19, 2, "after", "easy jog ok"),
+]
+
+
+def _add_runs(db, runs):
+    hist = np.zeros(256)
+    hist[145] = 1800.0
+    with store_mod.Store(db) as store:
+        for i, (day, km, sub) in enumerate(runs):
+            t0 = pd.Timestamp(datetime(day.year, day.month, day.day, 7, 0), tz="UTC")
+            s = Summary(id=f"run{i:03d}", source="test", format="fit", sport="running", sub_sport=sub,
+                        start_utc=t0, utc_offset_s=0.0, elapsed_s=km * 340.0, moving_s=km * 330.0,
+                        distance_m=km * 1000.0, hr_seconds_by_bpm=hist.copy())
+            store.add_activity(Activity(s, empty_samples()), f"file {i}".encode(), f"run{i}.fit")
+
+
+def _add_pain(db, rows, symptoms=()):
+    for offset, hour, score, timing, note in rows:
+        day = FIRST_MONDAY + timedelta(days=offset)
+        args = ["pain", "add", "--db", db, "--date", day.isoformat(), "--time", f"{hour:02d}:00",
+                "--score", str(score), "--timing", timing, "--note", note]
+        for s in symptoms:
+            args += ["--symptom", s]
+        assert main(args) == 0
+
+
+def _assessed(db, day: date, note: str) -> bool:
+    """Record a clinician's assessment when the store can (``Store.add_assessment`` lands with issue 11)."""
+    with store_mod.Store(db) as store:
+        if not hasattr(store, "add_assessment"):
+            return False
+        store.add_assessment(day, note=note)
+    return True
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def pdf_text(path) -> tuple[str, int]:
+    reader = pypdf.PdfReader(str(path))
+    return _norm("\n".join(page.extract_text() or "" for page in reader.pages)), len(reader.pages)
+
+
+def html_text(markup: str) -> str:
+    markup = re.sub(r"<style>.*?</style>", " ", markup, flags=re.S)
+    return _norm(html_mod.unescape(re.sub(r"<[^>]+>", " ", markup)))
+
+
+@pytest.fixture
+def episode_db(tmp_path, capsys):
+    db = str(tmp_path / "store.sqlite3")
+    _add_runs(db, _schedule())
+    _add_pain(db, PAIN)
+    _assessed(db, FIRST_MONDAY + timedelta(weeks=EPISODE_WEEK, days=9), "no red flags; graded return")
+    capsys.readouterr()
+    return db
+
+
+def _json_report(db, capsys) -> dict:
+    capsys.readouterr()
+    assert main(["report", "--db", db, "--as-of", AS_OF.isoformat(), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("units", ["km", "mi"])
+def test_physio_report_pdf_and_html_say_the_history(episode_db, tmp_path, capsys, units):
+    db = episode_db
+    assert main(["settings", "set", "units", units, "--db", db]) == 0
+    report = _json_report(db, capsys)
+    pdf, page = tmp_path / f"physio-{units}.pdf", tmp_path / f"physio-{units}.html"
+    assert main(["report", "--db", db, "--as-of", AS_OF.isoformat(), "--pdf", str(pdf), "--html", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert str(pdf) in out and str(page) in out
+
+    text, n_pages = pdf_text(pdf)
+    markup = page.read_text(encoding="utf-8")
+    htext = html_text(markup)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert 1 <= n_pages <= 2, f"{n_pages} pages"
+
+    # the weekly distances, computed here from the generated schedule (not read back from the report)
+    weekly_km = {FIRST_MONDAY + timedelta(weeks=w): 0.0 for w in range(AUTO_WEEKS)}  # a week off shows 0
+    for day, km, _sub in _schedule():
+        monday = day - timedelta(days=day.weekday())
+        weekly_km[monday] = weekly_km.get(monday, 0.0) + km
+    assert len(weekly_km) == 12
+    expected = [fmt.day_range(FIRST_MONDAY, AS_OF), fmt.unit_label(units), fmt.day(date.today()),
+                f"first {fmt.day(FIRST_MONDAY)}", report["disclaimer"], "Who and when", "Pain log of the period"]
+    for monday, km in weekly_km.items():
+        expected.append(f"{fmt.day(monday)} {fmt.distance(km, units)}")
+    for offset, hour, score, timing, note in PAIN:
+        at = datetime.combine(FIRST_MONDAY + timedelta(days=offset), datetime.min.time()).replace(hour=hour)
+        expected.append(f"{fmt.day_time(at)} {fmt.words(timing, 'timing')} {fmt.score(score)} lower back")
+        expected.append(note)
+    plan = report["plan"]
+    if plan.get("max_week_km") is not None:
+        expected.append(f"at most {fmt.distance(plan['max_week_km'], units, cap=True)}")
+    if plan.get("message"):
+        expected.append(plan["message"])
+    expected += [physio_report.plain_reason(r) for r in plan.get("reasons") or []]
+    assert report["alerts"], "the episode leaves at least one alert"
+    expected += [f"Evidence: {a['evidence']}" for a in report["alerts"]]
+    if report.get("phases"):  # the episode timeline (issue 11)
+        expected += [fmt.words(seg["phase"], "phase") for seg in report["phases"]]
+        expected.append("Episode history")
+    if report.get("assessments"):
+        expected += [a["note"] for a in report["assessments"] if a.get("note")]
+    for face, shown in (("PDF", text), ("HTML", htext)):
+        missing = [e for e in expected if _norm(e) not in shown]
+        assert not missing, f"{face} lacks {missing}"
+        other = "mi" if units == "km" else "km"
+        assert not re.search(rf"\d {other}\b", shown), f"{face} shows {other}"
+        for raw in ("None", "nan", "rest_of_day", "next_morning", "session_spike", "lower_back", "return_to_run"):
+            assert not re.search(rf"\b{raw}\b", shown), f"{face} shows {raw!r}"
+
+    # the charts are there: two figures in the HTML, two images in the PDF
+    assert markup.count("<svg") == 2 and markup.count("<figure") == 2
+    images = sum(len(p.images) for p in pypdf.PdfReader(str(pdf)).pages)
+    assert images == 2
+
+    if units == "km" and shutil.which("pdftoppm"):
+        artifacts = REPO_ROOT / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        prefix = artifacts / "physio-report"
+        subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                        str(prefix)], check=True, timeout=60)
+        png = prefix.with_suffix(".png")
+        assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_html_names_nothing_outside_itself(episode_db, tmp_path, capsys):
+    page = tmp_path / "physio.html"
+    assert main(["report", "--db", episode_db, "--as-of", AS_OF.isoformat(), "--html", str(page)]) == 0
+    markup = page.read_text(encoding="utf-8")
+    assert markup.startswith("<!DOCTYPE html>") and markup.rstrip().endswith("</html>")
+    for pattern in (r"https?:", r"//", r"\bsrc\s*=", r"\bhref\s*=", r"<script", r"<link", r"@import",
+                    r"url\(", r"@font-face", r"<img", r"<iframe", r"<object"):
+        assert not re.search(pattern, markup, flags=re.I), pattern
+    assert "<style>" in markup and "@media print" in markup and "@page" in markup
+
+
+def test_red_flag_history_shows_no_training_number(tmp_path, capsys):
+    db = str(tmp_path / "store.sqlite3")
+    _add_runs(db, _schedule())
+    _add_pain(db, PAIN[:3])
+    _add_pain(db, [(7 * 11 + 4, 20, 5, "rest_of_day", "numb around the saddle")], symptoms=("saddle_numbness",))
+    report = _json_report(db, capsys)
+    assert any(a["severity"] == "emergency" for a in report["alerts"])
+    pdf, page = tmp_path / "rf.pdf", tmp_path / "rf.html"
+    assert main(["report", "--db", db, "--as-of", AS_OF.isoformat(), "--pdf", str(pdf), "--html", str(page)]) == 0
+    text, _ = pdf_text(pdf)
+    htext = html_text(page.read_text(encoding="utf-8"))
+    care = report["plan"].get("care_message") or report["plan"].get("message")
+    for face, shown in (("PDF", text), ("HTML", htext)):
+        assert _norm(care) in shown, face
+        assert shown.index(_norm(care)) < shown.index("Who and when"), f"{face}: the care message is not first"
+        assert fmt.words("saddle_numbness", "symptom") in shown
+        assert "numb around the saddle" in shown and report["disclaimer"] in shown
+        found = TRAINING_NUMBER.findall(shown)
+        assert not found, f"{face} shows training numbers: {found}"
+    assert "<svg" not in page.read_text(encoding="utf-8")
+    assert sum(len(p.images) for p in pypdf.PdfReader(str(pdf)).pages) == 0
+
+
+def test_episode_keys_and_strength_minutes_are_rendered_when_present():
+    """The keys other branches add (``phases``, ``assessments``, plan ``phase``/``step``/``next_step``,
+    weeks' ``strength_min``) appear in plain words; without them the report still reads."""
+    week = {"week_start": "2026-05-18", "distance_km": 20.0, "runs": 3, "long_run_km": 9.0, "duration_min": 125,
+            "surface_km": {"road": 15.0, "trail": 5.0}, "cross_training_min": 40, "acwr": 1.1,
+            "partial_week": False, "strength_min": 35}
+    report = {"as_of": "2026-05-24", "units": "mi", "settings": {"timezone": "Europe/London"},
+              "weeks": [week], "alerts": [], "disclaimer": "Not medical advice.",
+              "plan": {"status": "amber", "phase": "return_to_run", "phase_since": "2026-05-11", "step": 2,
+                       "steps": 4, "max_week_km": 12.0, "max_run_km": 4.0, "reasons": ["rule x"],
+                       "next_step": "a week with pain at 3 or less", "check_in": None},
+              "phases": [{"start": "2026-04-25", "end": "2026-05-04", "phase": "stop", "step": None, "steps": None,
+                          "reason": "pain 7/10 during a run"},
+                         {"start": "2026-05-05", "end": None, "phase": "return_to_run", "step": 2, "steps": 4,
+                          "reason": "two quiet check-ins"}],
+              "assessments": [{"id": 1, "date": "2026-05-06", "note": "cleared to run"}]}
+    doc = physio_report.build(report, weeks=1, charts=False, printed=date(2026, 5, 25))
+    text = doc.plain_text()
+    for want in ("Current phase: return to running, since Mon 11 May 2026 (step 2 of 4)", "stop running for now",
+                 "step 2 of 4", "ongoing", "cleared to run", "Wed 6 May 2026",
+                 "35 min", "12.4 mi", "What moves it on: a week with pain at 3 or less", "25%"):
+        assert want in text, want
+    assert "return_to_run" not in physio_report.to_html(doc)
+    week.pop("strength_min")
+    text = physio_report.build(report, weeks=1, charts=False).plain_text()
+    row = next(line for line in text.splitlines() if line.startswith("Mon 18 May 2026"))
+    assert row.split(" | ")[7] == fmt.MISSING
+
+
+def test_phase_band_is_stacked_under_the_weekly_chart_when_charts_has_one(monkeypatch):
+    """With issue 11's ``charts.phase_band`` the weekly chart gets the band on the same time axis."""
+    import altair as alt
+
+    from dashboard import charts
+
+    calls = []
+
+    def band(segments, start, end):
+        calls.append((segments, start, end))
+        d = pd.DataFrame({"start": [s["start"] for s in segments], "phase": [s["phase"] for s in segments]})
+        return alt.Chart(d).mark_tick().encode(x="start:T", color="phase:N")
+
+    monkeypatch.setattr(charts, "phase_band", band, raising=False)
+    report = {"as_of": "2026-05-24", "units": "km", "weeks": [
+        {"week_start": "2026-05-18", "distance_km": 5.0, "runs": 1, "long_run_km": 5.0, "spike_cap_km": 6.6,
+         "surface_km": {"road": 5.0}}], "plan": {}, "alerts": [],
+        "phases": [{"start": "2026-05-18", "end": None, "phase": "hold"}]}
+    doc = physio_report.build(report, weeks=1)
+    chart = next(b.chart for b in doc.blocks if b.kind == "chart")
+    assert "vconcat" in chart.spec and calls and calls[0][0] == report["phases"]
