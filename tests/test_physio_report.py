@@ -278,3 +278,30 @@ def test_phase_band_is_stacked_under_the_weekly_chart_when_charts_has_one(monkey
     doc = physio_report.build(report, weeks=1)
     chart = next(b.chart for b in doc.blocks if b.kind == "chart")
     assert "vconcat" in chart.spec and calls and calls[0][0] == report["phases"]
+
+
+def test_dashboard_prepares_the_physio_report_for_download(monkeypatch, tmp_path):
+    """This week: pick the period, prepare, and the PDF and HTML downloads hold the report."""
+    import os
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app_helpers import PAGES_DIR, build_history, no_exceptions, texts
+
+    build_history(Path(os.environ["LOADWATCH_DB"]))
+    at = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=120).run()
+    no_exceptions(at)
+    assert "Report for your physio" in texts(at)
+    at.number_input(key="physio_weeks").set_value(6)
+    at.button(key="physio_prepare").click().run()
+    no_exceptions(at)
+    assert "is ready" in texts(at)
+    pdf, html, period = at.session_state["physio_files"][1]
+    assert pdf.startswith(b"%PDF") and html.startswith("<!DOCTYPE html>")
+    today = date.today()
+    monday = today - timedelta(days=today.weekday())
+    assert period == fmt.day_range(monday - timedelta(weeks=5), today)
+    assert period in html_text(html)
+    buttons = at.get("download_button")
+    assert len(buttons) == 2
