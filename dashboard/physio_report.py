@@ -26,8 +26,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import altair as alt
 import pandas as pd
+import vl_convert as vlc
+from fpdf import FPDF
+from fpdf.fonts import FontFace
 
+from dashboard import charts as charts_mod
 from metrics import fmt
 from metrics.thresholds import SOFT_SURFACES
 
@@ -54,6 +59,13 @@ class Chart:
     spec: dict  # Vega-Lite specification (from the dashboard's Altair builders)
     caption: str
     height_mm: float
+    _svg: str | None = field(default=None, repr=False)
+
+    def svg(self) -> str:
+        """The chart rendered once by vl-convert (the HTML inlines it, the PDF rasterises it)."""
+        if self._svg is None:
+            self._svg = vlc.vegalite_to_svg(self.spec)
+        return self._svg
 
 
 @dataclass
@@ -263,26 +275,22 @@ def _alert_heading(alert: dict) -> str:
 def _charts(report: dict, pain: pd.DataFrame, start, end) -> list[Chart]:
     """The dashboard's weekly-distance chart (with the phase band when the episode timeline is there) and
     the longest run per week against the spike cap, as Vega-Lite specifications."""
-    import altair as alt
-
-    from dashboard import charts
-
     units = report.get("units", "km")
-    weeks = charts.report_weeks_frame(report.get("weeks") or [])
+    weeks = charts_mod.report_weeks_frame(report.get("weeks") or [])
     u = fmt.unit_label(units)
-    main = charts.weekly_surface_pain(weeks, pain, units, start, end).properties(
+    main = charts_mod.weekly_surface_pain(weeks, pain, units, start, end).properties(
         width=CHART_WIDTH_PX, height=190)
-    band = getattr(charts, "phase_band", None)
+    band = getattr(charts_mod, "phase_band", None)
     height = 62.0
     if band is not None and report.get("phases"):
         main = alt.vconcat(main, band(report["phases"], start, end).properties(width=CHART_WIDTH_PX))
         height = 75.0
-    longest = charts.longest_run_cap(weeks, units, start, end).properties(width=CHART_WIDTH_PX, height=90)
+    longest = charts_mod.longest_run_cap(weeks, units, start, end).properties(width=CHART_WIDTH_PX, height=90)
     return [
         Chart(f"Weekly running distance by surface ({u}) with pain scores",
-              main.to_dict(), "Bars: running distance per week, coloured by surface. Red dots: pain scores "
+              main.to_dict(validate=False), "Bars: running distance per week, coloured by surface. Red dots: pain scores "
                               "(0–10, right axis) on the day they were logged.", height),
-        Chart(f"Longest run of each week against the spike cap ({u})", longest.to_dict(),
+        Chart(f"Longest run of each week against the spike cap ({u})", longest.to_dict(validate=False),
               "Dashed line: 10% more than the longest run of the 30 days before the week (single-run spike "
               "rule, Frandsen et al., BJSM 2025: strong evidence).", 36.0),
     ]
@@ -379,19 +387,15 @@ def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.Data
 _XMLNS = re.compile(r'\s+xmlns(:xlink)?="[^"]*"')
 
 
-def chart_svg(spec: dict) -> str:
+def chart_svg(chart: Chart) -> str:
     """Inline SVG (no namespace URLs: an inline ``<svg>`` needs none, and the HTML names nothing outside
     itself)."""
-    import vl_convert as vlc
-
-    svg = vlc.vegalite_to_svg(spec)
-    return _XMLNS.sub("", svg)
+    return _XMLNS.sub("", chart.svg())
 
 
-def chart_png(spec: dict, scale: float = PNG_SCALE) -> bytes:
-    import vl_convert as vlc
-
-    return vlc.vegalite_to_png(spec, scale=scale)
+def chart_png(chart: Chart, scale: float = PNG_SCALE) -> bytes:
+    """The same SVG rasterised for the PDF (fpdf2 cannot draw vl-convert's SVG text)."""
+    return vlc.svg_to_png(chart.svg(), scale=scale)
 
 
 # --- HTML --------------------------------------------------------------------------------------------
@@ -458,7 +462,7 @@ def to_html(doc: PhysioReport) -> str:
             first_table = False
         elif b.kind == "chart":
             c = b.chart
-            parts.append(f'<figure aria-label="{_esc(c.title)}"><h2>{_esc(c.title)}</h2>{chart_svg(c.spec)}'
+            parts.append(f'<figure aria-label="{_esc(c.title)}"><h2>{_esc(c.title)}</h2>{chart_svg(c)}'
                          f"<figcaption>{_esc(c.caption)}</figcaption></figure>")
         elif b.kind == "care":
             parts.append(f'<div class="care" role="alert">{_esc(b.text)}</div>')
@@ -486,9 +490,6 @@ def _font_dir() -> Path:
 
 def to_pdf(doc: PhysioReport) -> bytes:
     """The report as A4 PDF bytes (fpdf2, Roboto embedded and subset)."""
-    from fpdf import FPDF
-    from fpdf.fonts import FontFace
-
     period = doc.period
 
     class _Pdf(FPDF):
@@ -570,7 +571,7 @@ def to_pdf(doc: PhysioReport) -> bytes:
                 pdf.add_page()
             pdf.ln(1)
             para(c.title, 10, "B", 20, 5)
-            png = chart_png(c.spec)
+            png = chart_png(c)
             pdf.image(io.BytesIO(png), x=pdf.l_margin, w=width, h=c.height_mm, keep_aspect_ratio=True,
                       alt_text=c.title)
             para(c.caption, 7.5, "", 85, 3.4)
