@@ -410,7 +410,8 @@ h2 { font-size: 11.5pt; margin: 5mm 0 1.5mm; border-bottom: 1px solid #bbb; brea
 table { border-collapse: collapse; width: 100%; font-size: 8.5pt; }
 th, td { border-bottom: 1px solid #ddd; padding: 1.5px 4px; text-align: left; vertical-align: top; }
 th { background: #eef2f5; }
-td.r, th.r { text-align: right; }
+td.r, th.r { text-align: right; white-space: nowrap; }
+td:first-child { white-space: nowrap; }
 table.kv td:first-child { font-weight: bold; width: 22%; }
 tr, .alert, figure { break-inside: avoid; }
 .care { border: 2px solid #c0392b; background: #fdecea; padding: 3mm; font-weight: bold; margin: 2mm 0; }
