@@ -15,6 +15,9 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import settings as st_settings
+from hypothesis import strategies as st
 
 from dashboard.cli import main
 from ingest.canonical import Activity, Summary, empty_samples
@@ -305,3 +308,54 @@ def test_dashboard_prepares_the_physio_report_for_download(monkeypatch, tmp_path
     assert period in html_text(html)
     buttons = at.get("download_button")
     assert len(buttons) == 2
+
+
+def test_weeks_carry_the_spike_cap_as_each_week_began(episode_db, capsys):
+    """``weeks[].spike_cap_km`` = 1.10 x the longest run of the 30 days before the week's first day
+    (Frandsen 2025), null for a week with no run in that window."""
+    report = _json_report(episode_db, capsys)
+    runs = _schedule()
+    for w in report["weeks"]:
+        start = date.fromisoformat(w["week_start"])
+        before = [km for day, km, _ in runs if start - timedelta(days=30) <= day < start]
+        if before:
+            assert w["spike_cap_km"] == pytest.approx(1.10 * max(before), abs=1e-3), w["week_start"]
+        else:
+            assert w["spike_cap_km"] is None, w["week_start"]
+    assert report["weeks"][0]["spike_cap_km"] is None  # the first week: no run before it
+
+
+@st_settings(max_examples=25, deadline=None)
+@given(kms=st.lists(st.floats(0, 80, allow_nan=False), min_size=1, max_size=12),
+       scores=st.lists(st.integers(0, 10), min_size=0, max_size=8),
+       units=st.sampled_from(["km", "mi"]), red=st.booleans())
+def test_property_every_week_and_pain_entry_shown_and_red_flags_hide_numbers(kms, scores, units, red):
+    """Whatever the weeks and the pain log: every week's distance and every pain entry is in the HTML;
+    with a red flag standing no training number is anywhere in it."""
+    last = date(2026, 5, 18)
+    weeks = [{"week_start": (last - timedelta(weeks=len(kms) - 1 - i)).isoformat(), "distance_km": km, "runs": 2,
+              "long_run_km": km / 2, "duration_min": km * 6, "surface_km": {"road": km}, "spike_cap_km": None,
+              "cross_training_min": 0.0, "acwr": None, "partial_week": False} for i, km in enumerate(kms)]
+    start = date.fromisoformat(weeks[0]["week_start"])
+    pain = pd.DataFrame({"id": range(len(scores)),
+                         "at_local": [datetime.combine(start + timedelta(days=3 * i % (7 * len(kms))),
+                                                       datetime.min.time()).replace(hour=8) for i in range(len(scores))],
+                         "score": scores, "timing": "next_morning", "location": "leg",
+                         "symptoms": [("numbness_one_leg",)] * len(scores), "note": [f"note{i}" for i in range(len(scores))],
+                         "deleted": False})
+    plan = ({"status": "see_clinician", "care_message": "Please see a clinician within a few days."} if red else
+            {"status": "green", "max_week_km": 30.0, "max_run_km": 12.0, "reasons": []})
+    alerts = [{"rule": "red_flag_urgent", "severity": "see_clinician", "date": "2026-05-20",
+               "message": "You logged: numbness in one leg.", "evidence": "consensus: NICE NG59"}] if red else []
+    report = {"as_of": "2026-05-24", "units": units, "weeks": weeks, "plan": plan, "alerts": alerts,
+              "disclaimer": "Not medical advice."}
+    shown = html_text(physio_report.to_html(physio_report.build(report, pain=pain, weeks=len(kms), charts=False)))
+    for i, (_, p) in enumerate(pain.iterrows()):
+        assert f"{fmt.day_time(p['at_local'])} the next morning {fmt.score(p['score'])} leg" in shown
+        assert f"note{i}" in shown
+    if red:
+        assert not TRAINING_NUMBER.findall(shown)
+        assert shown.index("Please see a clinician") < shown.index("Who and when")
+    else:
+        for w in weeks:
+            assert f"{fmt.day(w['week_start'])} {fmt.distance(w['distance_km'], units)}" in shown
