@@ -332,7 +332,12 @@ def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.Data
     blocks.append(Block("heading", text="Who and when"))
     blocks.append(Block("table", table=_who_when(report, start, end, n_weeks, first, last, printed)))
 
-    if not red:
+    active = any((w.get("runs") or 0) > 0 or (w.get("cross_training_min") or 0) > 0
+                 for w in report.get("weeks") or [])
+    if not red and not active:
+        blocks.append(Block("heading", text="Week by week"))
+        blocks.append(Block("para", text="No activities in this period yet."))
+    elif not red:
         if charts:
             for c in _charts(report, pain, start, end):
                 blocks.append(Block("chart", chart=c))

@@ -359,3 +359,21 @@ def test_property_every_week_and_pain_entry_shown_and_red_flags_hide_numbers(kms
     else:
         for w in weeks:
             assert f"{fmt.day(w['week_start'])} {fmt.distance(w['distance_km'], units)}" in shown
+
+
+def test_empty_store_still_writes_a_readable_report(tmp_path, capsys):
+    db = str(tmp_path / "empty.sqlite3")
+    _add_pain(db, [(7 * 11 + 2, 19, 3, "after", "first entry")])
+    pdf, page = tmp_path / "e.pdf", tmp_path / "e.html"
+    assert main(["report", "--db", db, "--as-of", AS_OF.isoformat(), "--pdf", str(pdf), "--html", str(page)]) == 0
+    for shown in (pdf_text(pdf)[0], html_text(page.read_text(encoding="utf-8"))):
+        assert "No activities in this period yet." in shown and "none yet" in shown
+        assert "first entry" in shown and "3/10" in shown
+        assert "None" not in shown and "nan" not in shown
+
+
+def test_unwritable_path_is_a_clear_error(episode_db, tmp_path, capsys):
+    target = tmp_path / "no-such-folder" / "r.pdf"
+    assert main(["report", "--db", episode_db, "--pdf", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert str(target) in err and "could not write" in err
