@@ -589,6 +589,8 @@ def to_pdf(doc: PhysioReport) -> bytes:
             pdf.set_text_color(120, 20, 10)
             pdf.multi_cell(0, 5.5, text(b.text), border=1, fill=True, padding=3, new_x="LMARGIN", new_y="NEXT")
             pdf.set_line_width(0.2)
+            pdf.set_fill_color(255)
+            pdf.set_draw_color(210)
             pdf.ln(2)
         elif b.kind == "alert":
             if pdf.will_page_break(14):
