@@ -426,7 +426,12 @@ tr, .alert, figure { break-inside: avoid; }
 figure { margin: 3mm 0; }
 figure svg { max-width: 100%; height: auto; }
 .disclaimer { margin-top: 5mm; padding-top: 2mm; border-top: 1px solid #bbb; font-size: 8.5pt; color: #444; }
-@media print { body { margin: 0 auto; } }
+@media print {
+  body { margin: 0 auto; font-size: 9pt; line-height: 1.25; }
+  table { font-size: 7.5pt; }
+  h2 { margin-top: 3.5mm; }
+  figure { margin: 1.5mm 0; }
+}
 """
 
 

@@ -377,3 +377,25 @@ def test_unwritable_path_is_a_clear_error(episode_db, tmp_path, capsys):
     assert main(["report", "--db", episode_db, "--pdf", str(target)]) == 1
     err = capsys.readouterr().err
     assert str(target) in err and "could not write" in err
+
+
+@pytest.mark.browser
+def test_html_prints_on_two_a4_pages_in_chromium(episode_db, tmp_path, capsys):
+    """The HTML prints cleanly: Chromium's print to PDF gives at most two A4 pages with the whole text."""
+    import os
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        if os.environ.get("LOADWATCH_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required (LOADWATCH_REQUIRE_BROWSER=1) but absent")
+        pytest.skip("Chromium is absent")
+    page, printed = tmp_path / "physio.html", tmp_path / "printed.pdf"
+    assert main(["report", "--db", episode_db, "--as-of", AS_OF.isoformat(), "--html", str(page)]) == 0
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--print-to-pdf={printed}", page.as_uri()],
+                   check=True, timeout=120, capture_output=True)
+    text, n_pages = pdf_text(printed)
+    assert 1 <= n_pages <= 2, n_pages
+    assert fmt.day_range(FIRST_MONDAY, AS_OF) in text and "Pain log of the period" in text
+    box = pypdf.PdfReader(str(printed)).pages[0].mediabox
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (210, 297)  # A4
