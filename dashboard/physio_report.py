@@ -253,18 +253,6 @@ def _plan_lines(plan: dict, units: str) -> list[str]:
     return lines
 
 
-_CODED_REASON = re.compile(r"^([a-z][a-z0-9_]*(?::[0-9]+)?) \(([a-z_]+)\): ")
-
-
-def plain_reason(reason: str) -> str:
-    """A plan reason without internal codes: ``session_spike (amber): ...`` reads ``single-run spike
-    (caution): ...``."""
-    m = _CODED_REASON.match(reason)
-    if not m:
-        return reason
-    return f"{fmt.words(m[1], 'rule')} ({fmt.words(m[2], 'severity')}): {reason[m.end():]}"
-
-
 def _alert_heading(alert: dict) -> str:
     bits = [fmt.words(alert.get("severity"), "severity").capitalize(), fmt.words(alert.get("rule"), "rule")]
     if alert.get("date"):
@@ -375,7 +363,7 @@ def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.Data
             blocks.append(Block("bullets", items=lines))
         if plan.get("reasons"):
             blocks.append(Block("para", text="Why:"))
-            blocks.append(Block("bullets", items=[plain_reason(str(r)) for r in plan["reasons"]]))
+            blocks.append(Block("bullets", items=[fmt.reason(str(r)) for r in plan["reasons"]]))
         blocks.append(Block("heading", text="Alerts"))
         if not alerts:
             blocks.append(Block("para", text="No alerts: nothing in the runs or the pain log trips a rule."))

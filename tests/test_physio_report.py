@@ -166,7 +166,7 @@ def test_physio_report_pdf_and_html_say_the_history(episode_db, tmp_path, capsys
         expected.append(f"at most {fmt.distance(plan['max_week_km'], units, cap=True)}")
     if plan.get("message"):
         expected.append(plan["message"])
-    expected += [physio_report.plain_reason(r) for r in plan.get("reasons") or []]
+    expected += [fmt.reason(r) for r in plan.get("reasons") or []]
     assert report["alerts"], "the episode leaves at least one alert"
     expected += [f"Evidence: {a['evidence']}" for a in report["alerts"]]
     if report.get("phases"):  # the episode timeline (issue 11)
@@ -399,3 +399,12 @@ def test_html_prints_on_two_a4_pages_in_chromium(episode_db, tmp_path, capsys):
     assert fmt.day_range(FIRST_MONDAY, AS_OF) in text and "Pain log of the period" in text
     box = pypdf.PdfReader(str(printed)).pages[0].mediabox
     assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (210, 297)  # A4
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("session_spike (amber): Your 14 km run", "single-run spike (caution): Your 14 km run"),
+    ("personal:3 (red): week above 30 km", "your own rule 3 (cut back): week above 30 km"),
+    ("after a spike: every run <= 1.10 x", "after a spike: every run <= 1.10 x"),
+])
+def test_plan_reasons_lose_their_codes(text, expected):
+    assert fmt.reason(text) == expected
