@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -408,3 +409,25 @@ def test_html_prints_on_two_a4_pages_in_chromium(episode_db, tmp_path, capsys):
 ])
 def test_plan_reasons_lose_their_codes(text, expected):
     assert fmt.reason(text) == expected
+
+
+def test_writing_the_report_makes_no_connection(episode_db, tmp_path):
+    """Python-level: the privacy suite's network guard records no attempt while the report is written.
+    Process-level (vl-convert renders in Rust, out of the guard's sight): the CLI writes both files inside
+    a network namespace with no network at all, when ``unshare`` can make one."""
+    from tests.test_privacy import network_guard
+
+    pdf, page = tmp_path / "g.pdf", tmp_path / "g.html"
+    with network_guard() as attempts:
+        assert main(["report", "--db", episode_db, "--as-of", AS_OF.isoformat(), "--pdf", str(pdf),
+                     "--html", str(page)]) == 0
+    assert attempts == [] and pdf.stat().st_size > 0
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "-rn", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a network namespace here (unshare -rn)")
+    offline_pdf, offline_html = tmp_path / "offline.pdf", tmp_path / "offline.html"
+    run = subprocess.run([unshare, "-rn", sys.executable, "-m", "dashboard.cli", "report", "--db", episode_db,
+                          "--as-of", AS_OF.isoformat(), "--pdf", str(offline_pdf), "--html", str(offline_html)],
+                         capture_output=True, text=True, timeout=180, cwd=REPO_ROOT)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert pypdf.PdfReader(str(offline_pdf)).pages and offline_html.read_text(encoding="utf-8").count("<svg") == 2
