@@ -123,8 +123,7 @@ def report_cmd(args) -> int:
         activities, pain = store.activities(), store.pain()
         report = build_report(activities, store.hr_histograms(), pain, store.rules(), settings,
                               as_of=args.as_of, weeks=args.weeks)
-    physio = [(kind, path) for kind, path in (("pdf", getattr(args, "pdf", None)), ("html", getattr(args, "html", None)))
-              if path]
+    physio = [(kind, path) for kind, path in (("pdf", args.pdf), ("html", args.html)) if path]
     if physio:
         return _write_physio(report, pain, activities, args.weeks, physio, show_json=args.json)
     if args.json:
