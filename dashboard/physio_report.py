@@ -2,7 +2,7 @@
 self-contained HTML file.
 
 Everything shown comes from :func:`metrics.report.build_report` (weeks, alerts, plan, the episode's
-``phases`` and ``assessments`` when the report carries them), the pain log of the period and the dates of
+``phases`` and ``assessments``), the pain log of the period and the dates of
 the store's first and last activity; nothing clinical is recomputed here.  Words, dates and distances go
 through :mod:`metrics.fmt`, in the runner's units.
 
@@ -37,6 +37,9 @@ from metrics import fmt
 from metrics.thresholds import SOFT_SURFACES
 
 TITLE = "Running and back pain: a report for your physiotherapist"
+#: Alert rules the plan section already shows (the phase with its evidence, today's check-in question).
+PLAN_RULES = ("phase", "check_in")
+
 #: Severities and phases that mean "see a clinician" (SCIENCE.md section 11): no training numbers then.
 RED_FLAG_SEVERITIES = ("emergency", "see_clinician")
 #: Chart size in CSS pixels (the PDF scales the PNG to the text width).
@@ -268,10 +271,10 @@ def _charts(report: dict, pain: pd.DataFrame, start, end) -> list[Chart]:
     u = fmt.unit_label(units)
     main = charts_mod.weekly_surface_pain(weeks, pain, units, start, end).properties(
         width=CHART_WIDTH_PX, height=190)
-    band = getattr(charts_mod, "phase_band", None)
     height = 62.0
-    if band is not None and report.get("phases"):
-        main = alt.vconcat(main, band(report["phases"], start, end).properties(width=CHART_WIDTH_PX))
+    if report.get("phases"):  # the episode's phase band on the same time axis, as the Load page draws it
+        band = charts_mod.phase_band(report["phases"], start, end).properties(width=CHART_WIDTH_PX)
+        main = alt.vconcat(main, band).resolve_scale(color="independent")
         height = 75.0
     longest = charts_mod.longest_run_cap(weeks, units, start, end).properties(width=CHART_WIDTH_PX, height=90)
     return [
@@ -355,6 +358,9 @@ def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.Data
         phase_line = _phase_line(plan, phases)
         if phase_line:
             blocks.append(Block("para", text=phase_line))
+        phase_alert = next((a for a in alerts if a.get("rule") == "phase" and a.get("evidence")), None)
+        if phase_alert:
+            blocks.append(Block("small", text=f"Evidence: {phase_alert['evidence']}"))
         status = fmt.words(plan.get("status"), "status") if plan.get("status") else None
         headline = plan.get("message") or (f"Status: {status}." if status else "No plan yet.")
         blocks.append(Block("para", text=headline))
@@ -365,9 +371,11 @@ def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.Data
             blocks.append(Block("para", text="Why:"))
             blocks.append(Block("bullets", items=[fmt.reason(str(r)) for r in plan["reasons"]]))
         blocks.append(Block("heading", text="Alerts"))
-        if not alerts:
+        # the phase and today's check-in question are in the plan above (as on the This week page)
+        others = [a for a in alerts if a.get("rule") not in PLAN_RULES]
+        if not others:
             blocks.append(Block("para", text="No alerts: nothing in the runs or the pain log trips a rule."))
-        for a in alerts:
+        for a in others:
             blocks.append(Block("alert", text=_alert_heading(a), items=[a.get("message", "")],
                                 evidence=a.get("evidence", "")))
 

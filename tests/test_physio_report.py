@@ -93,13 +93,10 @@ def _add_pain(db, rows, symptoms=()):
         assert main(args) == 0
 
 
-def _assessed(db, day: date, note: str) -> bool:
-    """Record a clinician's assessment when the store can (``Store.add_assessment`` lands with issue 11)."""
+def _assessed(db, day: date, note: str) -> None:
+    """Record a clinician's assessment (``Store.add_assessment``, issue 11)."""
     with store_mod.Store(db) as store:
-        if not hasattr(store, "add_assessment"):
-            return False
         store.add_assessment(day, note=note)
-    return True
 
 
 def _norm(text: str) -> str:
@@ -170,11 +167,26 @@ def test_physio_report_pdf_and_html_say_the_history(episode_db, tmp_path, capsys
     expected += [fmt.reason(r) for r in plan.get("reasons") or []]
     assert report["alerts"], "the episode leaves at least one alert"
     expected += [f"Evidence: {a['evidence']}" for a in report["alerts"]]
-    if report.get("phases"):  # the episode timeline (issue 11)
-        expected += [fmt.words(seg["phase"], "phase") for seg in report["phases"]]
-        expected.append("Episode history")
-    if report.get("assessments"):
-        expected += [a["note"] for a in report["assessments"] if a.get("note")]
+    # the episode history: every phase with its dates and step, every assessment, the current phase and step
+    phases = report["phases"]
+    assert {"stop", "return_to_run"} <= {seg["phase"] for seg in phases}, phases
+    expected.append("Episode history")
+    for seg in phases:
+        step = f"step {seg['step']} of {seg['steps']}" if seg.get("step") else fmt.MISSING
+        expected.append(f"{fmt.day(seg['start'])} {fmt.day(seg['end'])} {fmt.words(seg['phase'], 'phase')} {step}")
+        expected.append(seg["reason"])
+    assert [(a["date"], a["note"]) for a in report["assessments"]] == [
+        ((FIRST_MONDAY + timedelta(weeks=EPISODE_WEEK, days=9)).isoformat(), "no red flags; graded return")]
+    expected.append(f"{fmt.day(report['assessments'][0]['date'])} no red flags; graded return")
+    assert plan["phase"] == phases[-1]["phase"] and plan["phase_since"] == phases[-1]["start"]
+    current = f"Current phase: {fmt.words(plan['phase'], 'phase')}, since {fmt.day(plan['phase_since'])}"
+    if plan.get("step"):
+        current += f" (step {plan['step']} of {plan['steps']})"
+    expected.append(current)
+    if plan.get("next_step"):
+        expected.append(plan["next_step"])
+    if plan.get("max_run_km") is not None:
+        expected.append(f"at most {fmt.distance(plan['max_run_km'], units, cap=True)}")
     for face, shown in (("PDF", text), ("HTML", htext)):
         missing = [e for e in expected if _norm(e) not in shown]
         assert not missing, f"{face} lacks {missing}"
@@ -261,27 +273,32 @@ def test_episode_keys_and_strength_minutes_are_rendered_when_present():
     assert row.split(" | ")[7] == fmt.MISSING
 
 
-def test_phase_band_is_stacked_under_the_weekly_chart_when_charts_has_one(monkeypatch):
-    """With issue 11's ``charts.phase_band`` the weekly chart gets the band on the same time axis."""
-    import altair as alt
-
+def test_phase_band_is_stacked_under_the_weekly_chart():
+    """The weekly chart gets main's ``charts.phase_band`` under it, on the same time axis, phases in words."""
     from dashboard import charts
 
-    calls = []
-
-    def band(segments, start, end):
-        calls.append((segments, start, end))
-        d = pd.DataFrame({"start": [s["start"] for s in segments], "phase": [s["phase"] for s in segments]})
-        return alt.Chart(d).mark_tick().encode(x="start:T", color="phase:N")
-
-    monkeypatch.setattr(charts, "phase_band", band, raising=False)
     report = {"as_of": "2026-05-24", "units": "km", "weeks": [
-        {"week_start": "2026-05-18", "distance_km": 5.0, "runs": 1, "long_run_km": 5.0, "spike_cap_km": 6.6,
+        {"week_start": "2026-05-11", "distance_km": 12.0, "runs": 2, "long_run_km": 7.0, "spike_cap_km": 8.8,
+         "surface_km": {"road": 12.0}},
+        {"week_start": "2026-05-18", "distance_km": 5.0, "runs": 1, "long_run_km": 5.0, "spike_cap_km": 7.7,
          "surface_km": {"road": 5.0}}], "plan": {}, "alerts": [],
-        "phases": [{"start": "2026-05-18", "end": None, "phase": "hold"}]}
-    doc = physio_report.build(report, weeks=1)
+        "phases": [{"start": "2026-03-01", "end": "2026-05-13", "phase": "normal", "step": None, "steps": None,
+                    "reason": "no pain episode open"},
+                   {"start": "2026-05-14", "end": "2026-05-24", "phase": "reduce", "step": None, "steps": None,
+                    "reason": "pain of 5/10 after the run on Thu 14 May 2026"}]}
+    doc = physio_report.build(report, weeks=2)
     chart = next(b.chart for b in doc.blocks if b.kind == "chart")
-    assert "vconcat" in chart.spec and calls and calls[0][0] == report["phases"]
+    assert "vconcat" in chart.spec
+    top, band = chart.spec["vconcat"]
+    want = charts.phase_band(report["phases"], date(2026, 5, 11), date(2026, 5, 24)).to_dict(validate=False)
+    assert band["mark"] == want["mark"] and band["encoding"]["x"]["scale"]["domain"] == \
+        charts.time_domain(date(2026, 5, 11), date(2026, 5, 24))
+    rows = [r for d in chart.spec["datasets"].values() for r in d if "phase" in r]
+    # the normal segment is clipped to the period; both phases are named in plain words
+    assert {r["phase"] for r in rows} == {fmt.words("normal", "phase"), fmt.words("reduce", "phase")}
+    assert min(r["from"] for r in rows).startswith("2026-05-11")
+    svg = physio_report.chart_svg(chart)
+    assert fmt.words("reduce", "phase") in svg
 
 
 def test_dashboard_prepares_the_physio_report_for_download(monkeypatch, tmp_path):
