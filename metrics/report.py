@@ -222,7 +222,10 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
                             as_of=day, assessments=assessed) or {}
 
     shown = weekly.iloc[-weeks:]  # calendar-complete, so the last rows are the last weeks up to as_of's
-    spike_caps = weekly_spike_cap_km(runs, shown.index)  # the safe longest run as each week began
+    spike_caps = list(weekly_spike_cap_km(runs, shown.index))  # the safe longest run as each week began
+    plan = advice.get("plan") or {}
+    if spike_caps and (plan.get("phase") in NO_NUMBER_PHASES or plan.get("status") in NO_NUMBER_PHASES):
+        spike_caps[-1] = None  # the current week's cap is a training number: none in stop or under a red flag
     load_unit = daily.attrs.get("load_unit", DEFAULT_LOAD_UNIT)
     report = {
         "as_of": day,

@@ -228,6 +228,8 @@ def test_red_flag_history_shows_no_training_number(tmp_path, capsys):
     _add_pain(db, [(7 * 11 + 4, 20, 5, "rest_of_day", "numb around the saddle")], symptoms=("saddle_numbness",))
     report = _json_report(db, capsys)
     assert any(a["severity"] == "emergency" for a in report["alerts"])
+    assert report["weeks"][-1]["spike_cap_km"] is None  # the JSON gives no cap for this week either
+    assert report["plan"]["max_week_km"] is None and report["plan"]["max_run_km"] is None
     pdf, page = tmp_path / "rf.pdf", tmp_path / "rf.html"
     assert main(["report", "--db", db, "--as-of", AS_OF.isoformat(), "--pdf", str(pdf), "--html", str(page)]) == 0
     text, _ = pdf_text(pdf)
