@@ -225,10 +225,11 @@ PHASE_COLORS = {"normal": "#d5f5e3", "hold": "#f9e79f", "reduce": "#f5b041", "st
                 "emergency": "#641e16"}
 
 
-def phase_band(segments: list[dict] | None, start, end) -> alt.Chart:
+def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int = 4) -> alt.Chart:
     """The phase timeline (``report["phases"]``: start, end, phase, step, steps, reason) as a thin band on
     the same time axis as the weekly charts (``time_domain(start, end)``), to stack under one of them.
-    Phases are named in plain words; each segment's tooltip gives its dates, step and reason."""
+    Phases are named in plain words; each segment's tooltip gives its dates, step and reason.
+    ``legend_columns``: how many phases a legend row holds (the physio report's page fits them on one)."""
     from metrics import fmt
 
     lo, hi = pd.Timestamp(start), pd.Timestamp(end)
@@ -249,7 +250,7 @@ def phase_band(segments: list[dict] | None, start, end) -> alt.Chart:
         x=alt.X("from:T", title=None, scale=alt.Scale(domain=time_domain(start, end))),
         x2="to:T",
         color=alt.Color("phase:N", title="phase", scale=alt.Scale(domain=names, range=list(PHASE_COLORS.values())),
-                        legend=alt.Legend(orient="bottom", columns=4)),
+                        legend=alt.Legend(orient="bottom", columns=legend_columns)),
         tooltip=[alt.Tooltip("label:N", title="phase"), alt.Tooltip("dates:N", title="dates"),
                  alt.Tooltip("reason:N", title="why")],
     ).properties(height=28)

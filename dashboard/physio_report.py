@@ -273,17 +273,17 @@ def _charts(report: dict, pain: pd.DataFrame, start, end) -> list[Chart]:
         width=CHART_WIDTH_PX, height=190)
     height = 62.0
     if report.get("phases"):  # the episode's phase band on the same time axis, as the Load page draws it
-        band = charts_mod.phase_band(report["phases"], start, end).properties(width=CHART_WIDTH_PX)
-        main = alt.vconcat(main, band).resolve_scale(color="independent")
-        height = 75.0
-    longest = charts_mod.longest_run_cap(weeks, units, start, end).properties(width=CHART_WIDTH_PX, height=90)
+        band = charts_mod.phase_band(report["phases"], start, end, legend_columns=len(charts_mod.PHASE_COLORS))
+        main = alt.vconcat(main, band.properties(width=CHART_WIDTH_PX)).resolve_scale(color="independent")
+        height = 68.0
+    longest = charts_mod.longest_run_cap(weeks, units, start, end).properties(width=CHART_WIDTH_PX, height=75)
     return [
         Chart(f"Weekly running distance by surface ({u}) with pain scores",
               main.to_dict(validate=False), "Bars: running distance per week, coloured by surface. Red dots: pain scores "
                               "(0–10, right axis) on the day they were logged.", height),
         Chart(f"Longest run of each week against the spike cap ({u})", longest.to_dict(validate=False),
               "Dashed line: 10% more than the longest run of the 30 days before the week (single-run spike "
-              "rule, Frandsen et al., BJSM 2025: strong evidence).", 36.0),
+              "rule, Frandsen et al., BJSM 2025: strong evidence).", 30.0),
     ]
 
 

@@ -450,3 +450,24 @@ def test_writing_the_report_makes_no_connection(episode_db, tmp_path):
                          capture_output=True, text=True, timeout=180, cwd=REPO_ROOT)
     assert run.returncode == 0, run.stdout + run.stderr
     assert pypdf.PdfReader(str(offline_pdf)).pages and offline_html.read_text(encoding="utf-8").count("<svg") == 2
+
+
+def test_demo_history_with_its_episode_fits_two_pages(tmp_path, capsys):
+    """The demo history (an episode with its phases, the phase band, 16 pain entries) still prints on one or
+    two pages: the README's sample report is made from it."""
+    db, pdf = str(tmp_path / "demo.sqlite3"), tmp_path / "demo.pdf"
+    assert main(["demo", "--db", db]) == 0
+    assert main(["report", "--db", db, "--pdf", str(pdf)]) == 0
+    text, n_pages = pdf_text(pdf)
+    assert 1 <= n_pages <= 2, f"{n_pages} pages"
+    report = _json_report_today(db, capsys)
+    assert len(report["phases"]) > 2 and "Episode history" in text
+    for seg in report["phases"]:
+        assert _norm(f"{fmt.day(seg['start'])} {fmt.day(seg['end'])} {fmt.words(seg['phase'], 'phase')}") in text
+    assert report["disclaimer"] in text
+
+
+def _json_report_today(db, capsys) -> dict:
+    capsys.readouterr()
+    assert main(["report", "--db", db, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
