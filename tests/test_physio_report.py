@@ -313,6 +313,7 @@ def test_dashboard_prepares_the_physio_report_for_download(monkeypatch, tmp_path
     from tests.app_helpers import PAGES_DIR, build_history, no_exceptions, texts
 
     build_history(Path(os.environ["LOADWATCH_DB"]))
+    _assessed(os.environ["LOADWATCH_DB"], date.today() - timedelta(days=3), "seen by the physio: keep going")
     at = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=120).run()
     no_exceptions(at)
     assert "Report for your physio" in texts(at)
@@ -326,6 +327,10 @@ def test_dashboard_prepares_the_physio_report_for_download(monkeypatch, tmp_path
     monday = today - timedelta(days=today.weekday())
     assert period == fmt.day_range(monday - timedelta(weeks=5), today)
     assert period in html_text(html)
+    # the dashboard's report carries the store's assessments and phases: the episode history is in the file
+    shown = html_text(html)
+    assert "Episode history" in shown and "Current phase:" in shown
+    assert f"{fmt.day(date.today() - timedelta(days=3))} seen by the physio: keep going" in shown
     buttons = at.get("download_button")
     assert len(buttons) == 2
 
