@@ -11,13 +11,18 @@ import datetime as dt
 import altair as alt
 import pandas as pd
 
-from dashboard import ui
+from metrics import units as units_mod
 
 PAIN_COLOR = "#c0392b"
 SURFACE_COLORS = {"road": "#5d6d7e", "trail": "#27ae60", "track": "#e67e22", "treadmill": "#8e44ad",
                   "unknown": "#bdc3c7"}
 INTENSITY_COLORS = {"very_easy": "#aed6f1", "easy": "#5dade2", "moderate": "#f5b041", "hard": "#cb4335",
                     "unknown": "#d5d8dc"}
+
+
+def _unit(units: str) -> str:
+    """The axis unit: ``km`` or ``mi``."""
+    return "mi" if units == "mi" else "km"
 
 
 def time_domain(start: dt.date, end: dt.date) -> list[str]:
@@ -77,11 +82,11 @@ def with_pain(chart: alt.Chart, pain: alt.Chart | None) -> alt.Chart:
 
 
 def spike_chart(runs: pd.DataFrame, units: str, domain) -> alt.Chart:
-    u = ui.unit_label(units)
+    u = _unit(units)
     d = pd.DataFrame({
         "date": pd.to_datetime(runs["date"]),
-        "distance": ui.to_units(runs["distance_km"].astype(float), units),
-        "cap": ui.to_units(runs["safe_longest_km"].astype(float), units),
+        "distance": units_mod.to_units(runs["distance_km"].astype(float), units),
+        "cap": units_mod.to_units(runs["safe_longest_km"].astype(float), units),
         "spike_pct": runs["spike_pct"].astype(float),
         "category": runs["spike_category"].fillna("not enough history").astype(str),
     })
@@ -157,16 +162,74 @@ def trace(d: pd.DataFrame, y: str, title: str) -> alt.Chart:
     ).properties(height=180)
 
 
+def weekly_surface_pain(weeks: pd.DataFrame, pain: pd.DataFrame | None, units: str, start, end) -> alt.Chart:
+    """Weekly running distance by surface in the runner's units, with the pain scores of the same days on
+    a right-hand axis: the chart this product exists for, drawn by the Load page and the physio report.
+
+    ``weeks``: indexed by ``week_start`` with ``surface_<s>_km`` columns (the weekly table, or
+    :func:`report_weeks_frame`); ``pain``: the store's pain frame (deleted entries are left out)."""
+    from metrics.thresholds import SURFACES
+
+    domain = time_domain(start, end)
+    u = _unit(units)
+    surf = melt(weeks, [f"surface_{s}_km" for s in SURFACES], "surface", prefix="surface_", suffix="_km")
+    surf["value"] = units_mod.to_units(surf["value"], units)
+    return with_pain(stacked_bars(surf, f"distance ({u})", domain, "surface"), pain_layer(pain, start, end, domain))
+
+
+def longest_run_cap(weeks: pd.DataFrame, units: str, start, end) -> alt.Chart:
+    """Longest run of each week (bars) against the spike cap as the week began (dashed step line: 10 %
+    more than the longest run of the 30 days before, Frandsen 2025), in the runner's units.
+
+    ``weeks``: indexed by ``week_start`` with ``long_run_km`` and ``spike_cap_km``."""
+    domain = time_domain(start, end)
+    u = _unit(units)
+    d = _week_end(weeks.reset_index()[["week_start", "long_run_km", "spike_cap_km"]])
+    d["longest"] = units_mod.to_units(d["long_run_km"].astype(float), units)
+    d["cap"] = units_mod.to_units(d["spike_cap_km"].astype(float), units)
+    tip = [alt.Tooltip("week_start:T", title="week of"),
+           alt.Tooltip("longest:Q", title=f"longest run ({u})", format=".1f"),
+           alt.Tooltip("cap:Q", title=f"spike cap ({u})", format=".1f")]
+    bars = alt.Chart(d).mark_bar(color="#5dade2").encode(
+        x=_x(domain), x2="week_end:T", y=alt.Y("longest:Q", title=f"longest run ({u})"), y2=alt.datum(0),
+        tooltip=tip)
+    cap = alt.Chart(d.dropna(subset=["cap"])).mark_rule(color="#c0392b", strokeDash=[4, 3], strokeWidth=2).encode(
+        x=_x(domain), x2="week_end:T", y="cap:Q", tooltip=tip)
+    return alt.layer(bars, cap).properties(height=140)
+
+
+def report_weeks_frame(weeks: list[dict]) -> pd.DataFrame:
+    """The weeks of :func:`metrics.report.build_report` (JSON shape) as a weekly frame the chart builders
+    read: indexed by ``week_start`` (datetime), ``distance_km``, ``long_run_km``, ``spike_cap_km`` and one
+    ``surface_<s>_km`` column per surface.  Missing numbers are NaN."""
+    rows = []
+    for w in weeks:
+        row = {k: v for k, v in w.items() if not isinstance(v, dict | list)}
+        for s, km in (w.get("surface_km") or {}).items():
+            row[f"surface_{s}_km"] = km
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame(columns=["week_start", "distance_km", "long_run_km", "spike_cap_km"])
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    for col in frame.columns.drop("week_start"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce") if col != "partial_week" else frame[col]
+    if "spike_cap_km" not in frame:
+        frame["spike_cap_km"] = float("nan")
+    return frame.set_index("week_start")
+
+
 #: Phase colours for the band under the weekly charts (calm for normal, warm for cutbacks, red for care).
 PHASE_COLORS = {"normal": "#d5f5e3", "hold": "#f9e79f", "reduce": "#f5b041", "stop": "#e74c3c",
                 "return_to_run": "#85c1e9", "rebuild": "#a9cce3", "see_clinician": "#922b21",
                 "emergency": "#641e16"}
 
 
-def phase_band(segments: list[dict] | None, start, end) -> alt.Chart:
+def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int = 4) -> alt.Chart:
     """The phase timeline (``report["phases"]``: start, end, phase, step, steps, reason) as a thin band on
     the same time axis as the weekly charts (``time_domain(start, end)``), to stack under one of them.
-    Phases are named in plain words; each segment's tooltip gives its dates, step and reason."""
+    Phases are named in plain words; each segment's tooltip gives its dates, step and reason.
+    ``legend_columns``: how many phases a legend row holds (the physio report's page fits them on one)."""
     from metrics import fmt
 
     lo, hi = pd.Timestamp(start), pd.Timestamp(end)
@@ -187,7 +250,7 @@ def phase_band(segments: list[dict] | None, start, end) -> alt.Chart:
         x=alt.X("from:T", title=None, scale=alt.Scale(domain=time_domain(start, end))),
         x2="to:T",
         color=alt.Color("phase:N", title="phase", scale=alt.Scale(domain=names, range=list(PHASE_COLORS.values())),
-                        legend=alt.Legend(orient="bottom", columns=4)),
+                        legend=alt.Legend(orient="bottom", columns=legend_columns)),
         tooltip=[alt.Tooltip("label:N", title="phase"), alt.Tooltip("dates:N", title="dates"),
                  alt.Tooltip("reason:N", title="why")],
     ).properties(height=28)

@@ -51,6 +51,10 @@ def register(sub, add_db_option) -> None:
     report.add_argument("--weeks", metavar="N", type=_positive_int, default=12,
                         help="how many weeks to list (default 12)")
     report.add_argument("--json", action="store_true", help="print the JSON report (always metric)")
+    report.add_argument("--pdf", metavar="PATH", default=None,
+                        help="write the report for your physio as a PDF (one or two A4 pages)")
+    report.add_argument("--html", metavar="PATH", default=None,
+                        help="write the report for your physio as one self-contained HTML file")
     report.set_defaults(func=report_cmd)
 
 
@@ -127,13 +131,39 @@ def report_cmd(args) -> int:
 
     with _open_store(args) as store:
         settings = store.settings()
-        report = build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(), settings,
+        activities, pain = store.activities(), store.pain()
+        report = build_report(activities, store.hr_histograms(), pain, store.rules(), settings,
                               as_of=args.as_of, weeks=args.weeks, assessments=store.assessments())
+    physio = [(kind, path) for kind, path in (("pdf", args.pdf), ("html", args.html)) if path]
+    if physio:
+        return _write_physio(report, pain, activities, args.weeks, physio, show_json=args.json)
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))
     else:
         print(format_report(report))
     return 0
+
+
+def _write_physio(report: dict, pain, activities, weeks: int, targets, *, show_json: bool) -> int:
+    """Write the report for the physio to each (kind, path); exit 1 naming the file that could not be
+    written."""
+    from dashboard import physio_report
+
+    doc = physio_report.build(report, pain=pain, activities=activities, weeks=weeks)
+    failed = 0
+    for kind, path in targets:
+        try:
+            written = physio_report.write(doc, path, kind)
+        except OSError as exc:
+            print(f"loadwatch: could not write the {kind.upper()} report to {path}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            failed = 1
+            continue
+        if not show_json:
+            print(f"Wrote the report for your physio ({doc.period}) to {written}")
+    if show_json:
+        print(json.dumps(report, indent=2, allow_nan=False))
+    return failed
 
 
 def _num(value, fmt: str = "{:.2f}") -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import pandas as pd
 
@@ -239,3 +240,15 @@ def score(value) -> str:
 def unit_label(units: str) -> str:
     """``kilometres`` / ``miles``."""
     return {"km": "kilometres", "mi": "miles"}.get(units, units)
+
+
+_CODED_REASON = re.compile(r"^([a-z][a-z0-9_]*(?::[0-9]+)?) \(([a-z_]+)\): ")
+
+
+def reason(text: str) -> str:
+    """A plan reason in plain words: the ``rule (severity): `` prefix the plan writes
+    (``session_spike (amber): ...``) becomes ``single-run spike (caution): ...``; other text is kept."""
+    m = _CODED_REASON.match(text)
+    if not m:
+        return text
+    return f"{words(m[1], 'rule')} ({words(m[2], 'severity')}): {text[m.end():]}"

@@ -21,7 +21,7 @@ from metrics import plan as _plan
 from metrics.daily import daily_series, local_starts
 from metrics.episodes import NO_NUMBERS as NO_NUMBER_PHASES
 from metrics.intensity import INTENSITY_COLUMNS
-from metrics.spike import run_table
+from metrics.spike import run_table, weekly_spike_cap_km
 from metrics.thresholds import (
     ACWR_CAVEAT,
     ACWR_DANGER,
@@ -222,6 +222,10 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
                             as_of=day, assessments=assessed) or {}
 
     shown = weekly.iloc[-weeks:]  # calendar-complete, so the last rows are the last weeks up to as_of's
+    spike_caps = list(weekly_spike_cap_km(runs, shown.index))  # the safe longest run as each week began
+    plan = advice.get("plan") or {}
+    if spike_caps and (plan.get("phase") in NO_NUMBER_PHASES or plan.get("status") in NO_NUMBER_PHASES):
+        spike_caps[-1] = None  # the current week's cap is a training number: none in stop or under a red flag
     load_unit = daily.attrs.get("load_unit", DEFAULT_LOAD_UNIT)
     report = {
         "as_of": day,
@@ -237,7 +241,8 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
         "monotony_info": MONOTONY_INFO,
         "evidence": {"spike": FRANDSEN_2025.line(), "acwr": ACWR_EVIDENCE.line()},
         "latest_run": _forward_safe_longest(_latest_run(runs), runs, advice.get("plan") or {}, day),
-        "weeks": [week_entry(ws, row, load_unit) for ws, row in shown.iterrows()],
+        "weeks": [week_entry(ws, row, load_unit) | {"spike_cap_km": to_jsonable(cap, JSON_DECIMALS)}
+                  for (ws, row), cap in zip(shown.iterrows(), spike_caps, strict=True)],
         "alerts": advice.get("alerts", []),
         "plan": advice.get("plan", {}),
         "suggested_rules": advice.get("suggested_rules", []),

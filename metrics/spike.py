@@ -91,3 +91,24 @@ def run_table(activities: pd.DataFrame, timezone: str | None = None, hr_hist: pd
         table["start_utc"] = runs["start_utc"]
     table.index.name = "id"
     return table
+
+
+def weekly_spike_cap_km(runs: pd.DataFrame | None, week_starts, *, window_days: int = SPIKE_WINDOW_DAYS,
+                        max_spike_frac: float = MAX_SPIKE_FRAC) -> pd.Series:
+    """The safe longest run [km] as each week began: ``(1 + max_spike_frac)`` x the longest run whose
+    local date falls in the ``window_days`` days before the week's first day (Frandsen et al., BJSM 2025;
+    SCIENCE.md section 2).  NaN for a week with no run in that window ("not enough history").
+
+    ``runs``: :func:`run_table`; ``week_starts``: the weeks' first days.  Returns a Series indexed by
+    ``week_starts``."""
+    starts = pd.DatetimeIndex(pd.to_datetime(pd.Index(week_starts)))
+    if runs is None or len(runs) == 0:
+        return pd.Series(np.nan, index=starts, dtype="float64")
+    day = pd.to_datetime(runs["date"]).to_numpy()
+    km = runs["distance_km"].to_numpy(dtype="float64")
+    window = np.timedelta64(window_days, "D")
+    caps = []
+    for start in starts.to_numpy():
+        inside = (day >= start - window) & (day < start) & np.isfinite(km)
+        caps.append((1.0 + max_spike_frac) * km[inside].max() if inside.any() else np.nan)
+    return pd.Series(caps, index=starts, dtype="float64")

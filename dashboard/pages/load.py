@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, ui
-from metrics.thresholds import ACWR_CAVEAT, FRANDSEN_2025, SURFACES
+from metrics.thresholds import ACWR_CAVEAT, FRANDSEN_2025
 
 ui.page_start("Load")
 
@@ -36,13 +36,10 @@ weeks = weekly[(pd.to_datetime(weekly.index) >= pd.Timestamp(start))
 weeks.index = pd.to_datetime(weeks.index)
 weeks.index.name = "week_start"
 domain = charts.time_domain(start, end)
-pain_layer = charts.pain_layer(pain, start, end, domain)
 
 u = ui.unit_label(units)
 st.subheader(f"Weekly distance by surface ({u})")
-surf = charts.melt(weeks, [f"surface_{s}_km" for s in SURFACES], "surface", prefix="surface_", suffix="_km")
-surf["value"] = ui.to_units(surf["value"], units)
-weekly_chart = charts.with_pain(charts.stacked_bars(surf, f"distance ({u})", domain, "surface"), pain_layer)
+weekly_chart = charts.weekly_surface_pain(weeks, pain, units, start, end)
 band = charts.phase_band(ui.report().get("phases"), start, end)
 st.altair_chart(alt.vconcat(weekly_chart, band).resolve_scale(color="independent"), width="stretch")
 st.caption("Red dots: your pain scores (0–10, right axis) on the same days. The band below is your back-pain "

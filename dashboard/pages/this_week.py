@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import physio, ui
 from metrics import fmt
 
 ui.page_start("This week")
@@ -60,5 +60,7 @@ if not others and not red_flags:
     st.success("No alerts: nothing in your recent runs or pain log trips a rule.", icon=":material/check:")
 for alert in others:
     ui.alert_box(alert, units)
+
+physio.download_section()
 
 ui.disclaimer()

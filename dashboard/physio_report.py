@@ -1,0 +1,622 @@
+"""The report for the physio: the runner's last weeks on one or two A4 pages, as a PDF or one
+self-contained HTML file.
+
+Everything shown comes from :func:`metrics.report.build_report` (weeks, alerts, plan, the episode's
+``phases`` and ``assessments``), the pain log of the period and the dates of
+the store's first and last activity; nothing clinical is recomputed here.  Words, dates and distances go
+through :mod:`metrics.fmt`, in the runner's units.
+
+When a red flag stands (SCIENCE.md section 11) the care message comes first and alone, and the report
+shows no training number at all: no charts, no weekly table, no plan figures, no other alerts.
+
+The charts are the dashboard's own Altair specifications (:mod:`dashboard.charts`), rendered without a
+browser or the network by vl-convert (SVG inlined in the HTML, PNG in the PDF).  The PDF is composed with
+fpdf2 and the Roboto font shipped by the ``font-roboto`` package, so no system package is needed.
+
+    doc = build(report, pain=store.pain(), activities=store.activities(), weeks=12)
+    Path("physio.pdf").write_bytes(to_pdf(doc)); Path("physio.html").write_text(to_html(doc))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from dashboard import charts as charts_mod
+from metrics import fmt
+from metrics.thresholds import SOFT_SURFACES
+
+TITLE = "Running and back pain: a report for your physiotherapist"
+#: Alert rules the plan section already shows (the phase with its evidence, today's check-in question).
+PLAN_RULES = ("phase", "check_in")
+
+#: Severities and phases that mean "see a clinician" (SCIENCE.md section 11): no training numbers then.
+RED_FLAG_SEVERITIES = ("emergency", "see_clinician")
+#: Chart size in CSS pixels (the PDF scales the PNG to the text width).
+CHART_WIDTH_PX = 640
+#: PNG resolution factor for the PDF (2 = about 170 dpi at A4 text width: sharp on paper, small file).
+PNG_SCALE = 2.0
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    widths: list[float]  # relative column widths
+    align: str = ""  # one letter per column: L or R (default L)
+
+
+@dataclass
+class Chart:
+    title: str
+    spec: dict  # Vega-Lite specification (from the dashboard's Altair builders)
+    caption: str
+    height_mm: float
+    _svg: str | None = field(default=None, repr=False)
+
+    def svg(self) -> str:
+        """The chart rendered once by vl-convert (the HTML inlines it, the PDF rasterises it)."""
+        if self._svg is None:
+            self._svg = vlc.vegalite_to_svg(self.spec)
+        return self._svg
+
+
+@dataclass
+class Block:
+    kind: str  # heading | para | small | bullets | table | chart | care | alert
+    text: str = ""
+    items: list[str] = field(default_factory=list)
+    table: Table | None = None
+    chart: Chart | None = None
+    evidence: str = ""
+
+
+@dataclass
+class PhysioReport:
+    title: str
+    period: str
+    red_flag: bool
+    blocks: list[Block]
+
+    def plain_text(self) -> str:
+        """Every word the report says (tests and a quick look)."""
+        out = [self.title, self.period]
+        for b in self.blocks:
+            out += [b.text, *b.items, b.evidence]
+            if b.table:
+                out += [" | ".join(b.table.headers)] + [" | ".join(r) for r in b.table.rows]
+            if b.chart:
+                out += [b.chart.title, b.chart.caption]
+        return "\n".join(t for t in out if t)
+
+
+# --- building the content ----------------------------------------------------------------------------
+
+
+def is_red_flag(report: dict) -> bool:
+    """True while a red flag stands: the plan says so, the phase says so, or a red-flag alert is open."""
+    plan = report.get("plan") or {}
+    if plan.get("status") in RED_FLAG_SEVERITIES or plan.get("phase") in RED_FLAG_SEVERITIES:
+        return True
+    return any(a.get("severity") in RED_FLAG_SEVERITIES for a in report.get("alerts") or [])
+
+
+def period_bounds(report: dict, weeks: int | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """(first day, last day) of the report's period: the ``weeks`` weeks ending with ``as_of``'s week."""
+    as_of = pd.Timestamp(report["as_of"])
+    listed = report.get("weeks") or []
+    weeks = weeks or max(len(listed), 1)
+    last_start = pd.Timestamp(listed[-1]["week_start"]) if listed else as_of
+    return last_start - pd.Timedelta(weeks=weeks - 1), as_of
+
+
+def _pain_in(pain: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    if pain is None or len(pain) == 0:
+        return pd.DataFrame(columns=["at_local", "score", "timing", "location", "symptoms", "note"])
+    p = pain
+    if "deleted" in p:
+        p = p[~p["deleted"].fillna(False).astype(bool)]
+    when = pd.to_datetime(p["at_local"])
+    return p[(when >= start) & (when < end + pd.Timedelta(days=1))].sort_values("at_local")
+
+
+def _activity_span(activities: pd.DataFrame | None, timezone: str | None) -> tuple:
+    if activities is None or len(activities) == 0:
+        return None, None
+    from metrics.daily import local_starts
+
+    local = local_starts(activities, timezone or "UTC")
+    return local.min(), local.max()
+
+
+def _hr_text(report: dict) -> str:
+    def one(label, bpm, estimated, how):
+        if fmt.is_missing(bpm):
+            return f"{label} {fmt.MISSING}"
+        return f"{label} {fmt.number(bpm)} bpm ({how if estimated else 'set by the runner'})"
+
+    return "; ".join([
+        one("maximum", report.get("hr_max_bpm"), report.get("hr_max_estimated", True), "estimated from the runs"),
+        one("resting", report.get("hr_rest_bpm"), report.get("hr_rest_estimated", True), "a population default"),
+    ])
+
+
+def _who_when(report: dict, start, end, n_weeks: int, first, last, printed: dt.date) -> Table:
+    settings = report.get("settings") or {}
+    units = report.get("units", "km")
+    rows = [
+        ["Period", f"{fmt.day_range(start, end)} ({n_weeks} weeks)"],
+        ["Printed", fmt.day(printed)],
+        ["Units", fmt.unit_label(units)],
+        ["Heart rate", _hr_text(report)],
+        ["Activities in the store",
+         f"first {fmt.day(first)}, last {fmt.day(last)}" if first is not None else "none yet"],
+        ["Time zone, week", f"{settings.get('timezone') or fmt.MISSING}; weeks start on "
+                            f"{str(settings.get('week_start') or 'monday').capitalize()}"],
+    ]
+    return Table(["", ""], rows, [1, 3.4])
+
+
+def _weekly_table(weeks: list[dict], units: str) -> Table:
+    rows = []
+    for w in weeks:
+        km = w.get("distance_km")
+        soft = sum((w.get("surface_km") or {}).get(s) or 0.0 for s in SOFT_SURFACES)
+        share = fmt.pct(100.0 * soft / km) if not fmt.is_missing(km) and km > 0 else fmt.MISSING
+        label = fmt.day(w["week_start"]) + (" (so far)" if w.get("partial_week") else "")
+        rows.append([
+            label, fmt.distance(km, units), fmt.number(w.get("runs")), fmt.distance(w.get("long_run_km"), units),
+            fmt.duration(w.get("duration_min")), share, fmt.duration(w.get("cross_training_min")),
+            fmt.duration(w["strength_min"]) if "strength_min" in w else fmt.MISSING,
+            fmt.number(w.get("acwr"), 2),
+        ])
+    return Table(["Week of", "Distance", "Runs", "Longest run", "Time", "Soft ground", "Cross-training",
+                  "Strength", "ACWR (info)"], rows, [2.3, 1.4, 0.8, 1.5, 1.5, 1.2, 1.6, 1.3, 1.2], "LRRRRRRRR")
+
+
+def _pain_table(pain: pd.DataFrame) -> Table:
+    rows = []
+    for _, p in pain.iterrows():
+        symptoms = p.get("symptoms")
+        symptoms = list(symptoms) if isinstance(symptoms, list | tuple) else []
+        note = p.get("note")
+        rows.append([
+            fmt.day_time(p["at_local"]), fmt.words(p.get("timing"), "timing"), fmt.score(p.get("score")),
+            fmt.words(p.get("location"), "location"),
+            ", ".join(fmt.words(s, "symptom") for s in symptoms) or fmt.MISSING,
+            note if isinstance(note, str) and note.strip() else fmt.MISSING,
+        ])
+    return Table(["Date", "When", "Score", "Where", "Symptoms", "Note"], rows, [2.1, 1.5, 0.7, 1.2, 2.2, 3.3],
+                 "LLRLLL")
+
+
+def _phase_table(phases: list[dict]) -> Table:
+    rows = []
+    for seg in phases:
+        step = seg.get("step")
+        steps = seg.get("steps")
+        rows.append([
+            fmt.day(seg.get("start")), fmt.day(seg.get("end")) if not fmt.is_missing(seg.get("end")) else "ongoing",
+            fmt.words(seg.get("phase"), "phase"),
+            f"step {step} of {steps}" if not fmt.is_missing(step) and not fmt.is_missing(steps) else fmt.MISSING,
+            seg.get("reason") or fmt.MISSING,
+        ])
+    return Table(["From", "To", "Phase", "Step", "Why"], rows, [1.8, 1.8, 1.8, 1.1, 4.5])
+
+
+def _assessment_table(assessments: list[dict]) -> Table:
+    rows = [[fmt.day(a.get("date")), a.get("note") or fmt.MISSING] for a in assessments]
+    return Table(["Date", "Note"], rows, [1.8, 8])
+
+
+def _phase_line(plan: dict, phases: list[dict]) -> str | None:
+    phase = plan.get("phase") or (phases[-1].get("phase") if phases else None)
+    if not phase:
+        return None
+    since = plan.get("phase_since") or (phases[-1].get("start") if phases else None)
+    text = f"Current phase: {fmt.words(phase, 'phase')}"
+    if not fmt.is_missing(since):
+        text += f", since {fmt.day(since)}"
+    if not fmt.is_missing(plan.get("step")) and not fmt.is_missing(plan.get("steps")):
+        text += f" (step {plan['step']} of {plan['steps']})"
+    return text + "."
+
+
+def _plan_lines(plan: dict, units: str) -> list[str]:
+    lines = []
+    if plan.get("max_week_km") is not None:
+        lines.append(f"Total for the next 7 days: at most {fmt.distance(plan['max_week_km'], units, cap=True)}")
+    if plan.get("max_run_km") is not None:
+        lines.append(f"Longest single run: at most {fmt.distance(plan['max_run_km'], units, cap=True)}")
+    if plan.get("stop_running"):
+        lines.append("No running for now")
+    if plan.get("runs"):
+        lines.append(f"Runs: about {plan['runs']}")
+    if plan.get("intensity"):
+        lines.append(f"Intensity: {plan['intensity']}")
+    if plan.get("surface"):
+        lines.append(f"Surface: {plan['surface']}")
+    if plan.get("cross_training"):
+        lines.append(("Instead of running" if plan.get("stop_running") else "Cross-training")
+                     + ": " + ", ".join(map(str, plan["cross_training"])))
+    if plan.get("next_step"):
+        lines.append(f"What moves it on: {plan['next_step']}")
+    if plan.get("check_in"):
+        lines.append(f"Question for today: {plan['check_in']}")
+    return lines
+
+
+def _alert_heading(alert: dict) -> str:
+    bits = [fmt.words(alert.get("severity"), "severity").capitalize(), fmt.words(alert.get("rule"), "rule")]
+    if alert.get("date"):
+        bits.append(fmt.day(alert["date"]))
+    return " · ".join(bits)
+
+
+def _charts(report: dict, pain: pd.DataFrame, start, end) -> list[Chart]:
+    """The dashboard's weekly-distance chart (with the phase band when the episode timeline is there) and
+    the longest run per week against the spike cap, as Vega-Lite specifications."""
+    units = report.get("units", "km")
+    weeks = charts_mod.report_weeks_frame(report.get("weeks") or [])
+    u = fmt.unit_label(units)
+    main = charts_mod.weekly_surface_pain(weeks, pain, units, start, end).properties(
+        width=CHART_WIDTH_PX, height=190)
+    height = 62.0
+    if report.get("phases"):  # the episode's phase band on the same time axis, as the Load page draws it
+        band = charts_mod.phase_band(report["phases"], start, end, legend_columns=len(charts_mod.PHASE_COLORS))
+        main = alt.vconcat(main, band.properties(width=CHART_WIDTH_PX)).resolve_scale(color="independent")
+        height = 68.0
+    longest = charts_mod.longest_run_cap(weeks, units, start, end).properties(width=CHART_WIDTH_PX, height=75)
+    return [
+        Chart(f"Weekly running distance by surface ({u}) with pain scores",
+              main.to_dict(validate=False), "Bars: running distance per week, coloured by surface. Red dots: pain scores "
+                              "(0–10, right axis) on the day they were logged.", height),
+        Chart(f"Longest run of each week against the spike cap ({u})", longest.to_dict(validate=False),
+              "Dashed line: 10% more than the longest run of the 30 days before the week (single-run spike "
+              "rule, Frandsen et al., BJSM 2025: strong evidence).", 30.0),
+    ]
+
+
+def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.DataFrame | None = None,
+          weeks: int | None = None, printed: dt.date | None = None, charts: bool = True) -> PhysioReport:
+    """The report's content from :func:`metrics.report.build_report` output.
+
+    ``pain``: the store's pain frame (the entries of the period are listed); ``activities``: the store's
+    activities frame (for the first and last activity); ``weeks``: the period's length in weeks (default:
+    the weeks the report lists); ``printed``: the day printed (default: today); ``charts=False`` leaves
+    the charts out (no rendering)."""
+    units = report.get("units", "km")
+    start, end = period_bounds(report, weeks)
+    n_weeks = weeks or max(len(report.get("weeks") or []), 1)
+    first, last = _activity_span(activities, (report.get("settings") or {}).get("timezone"))
+    printed = printed or dt.date.today()
+    plan = report.get("plan") or {}
+    alerts = report.get("alerts") or []
+    phases = report.get("phases") or []
+    assessments = report.get("assessments") or []
+    in_period = _pain_in(pain, start, end)
+    red = is_red_flag(report)
+    period = fmt.day_range(start, end)
+
+    blocks: list[Block] = []
+    if red:
+        care = plan.get("care_message") or plan.get("message") or (
+            "A red-flag symptom was logged: see a clinician. No training advice is given until an assessment "
+            "is recorded.")
+        blocks.append(Block("care", text=care))
+        for a in alerts:
+            if a.get("severity") in RED_FLAG_SEVERITIES:
+                blocks.append(Block("alert", text=_alert_heading(a), items=[a.get("message", "")],
+                                    evidence=a.get("evidence", "")))
+        blocks.append(Block("small", text="While a red flag stands this report shows no training figures; "
+                                          "they return once a clinician's assessment is recorded."))
+    blocks.append(Block("heading", text="Who and when"))
+    blocks.append(Block("table", table=_who_when(report, start, end, n_weeks, first, last, printed)))
+
+    active = any((w.get("runs") or 0) > 0 or (w.get("cross_training_min") or 0) > 0
+                 for w in report.get("weeks") or [])
+    if not red and not active:
+        blocks.append(Block("heading", text="Week by week"))
+        blocks.append(Block("para", text="No activities in this period yet."))
+    elif not red:
+        if charts:
+            for c in _charts(report, pain, start, end):
+                blocks.append(Block("chart", chart=c))
+        blocks.append(Block("heading", text="Week by week"))
+        blocks.append(Block("table", table=_weekly_table(report.get("weeks") or [], units)))
+        blocks.append(Block("small", text="Soft ground: trail, track and treadmill. ACWR (acute:chronic "
+                                          "workload ratio) is shown for information only: "
+                                          + str(report.get("acwr_caveat") or "")))
+
+    blocks.append(Block("heading", text="Pain log of the period"))
+    if len(in_period):
+        blocks.append(Block("table", table=_pain_table(in_period)))
+    else:
+        blocks.append(Block("para", text="No pain entries in this period (a day without an entry is unknown, "
+                                         "not pain-free)."))
+
+    if phases or assessments:
+        blocks.append(Block("heading", text="Episode history"))
+        if phases:
+            blocks.append(Block("table", table=_phase_table(phases)))
+        if assessments:
+            blocks.append(Block("para", text="Clinician assessments recorded:"))
+            blocks.append(Block("table", table=_assessment_table(assessments)))
+
+    if not red:
+        blocks.append(Block("heading", text="Now: the plan for the next 7 days"))
+        phase_line = _phase_line(plan, phases)
+        if phase_line:
+            blocks.append(Block("para", text=phase_line))
+        phase_alert = next((a for a in alerts if a.get("rule") == "phase" and a.get("evidence")), None)
+        if phase_alert:
+            blocks.append(Block("small", text=f"Evidence: {phase_alert['evidence']}"))
+        status = fmt.words(plan.get("status"), "status") if plan.get("status") else None
+        headline = plan.get("message") or (f"Status: {status}." if status else "No plan yet.")
+        blocks.append(Block("para", text=headline))
+        lines = _plan_lines(plan, units)
+        if lines:
+            blocks.append(Block("bullets", items=lines))
+        if plan.get("reasons"):
+            blocks.append(Block("para", text="Why:"))
+            blocks.append(Block("bullets", items=[fmt.reason(str(r)) for r in plan["reasons"]]))
+        blocks.append(Block("heading", text="Alerts"))
+        # the phase and today's check-in question are in the plan above (as on the This week page)
+        others = [a for a in alerts if a.get("rule") not in PLAN_RULES]
+        if not others:
+            blocks.append(Block("para", text="No alerts: nothing in the runs or the pain log trips a rule."))
+        for a in others:
+            blocks.append(Block("alert", text=_alert_heading(a), items=[a.get("message", "")],
+                                evidence=a.get("evidence", "")))
+
+    blocks.append(Block("disclaimer", text=str(report.get("disclaimer") or "")))
+    return PhysioReport(TITLE, period, red, blocks)
+
+
+# --- rendering charts --------------------------------------------------------------------------------
+
+_XMLNS = re.compile(r'\s+xmlns(:xlink)?="[^"]*"')
+
+
+def chart_svg(chart: Chart) -> str:
+    """Inline SVG (no namespace URLs: an inline ``<svg>`` needs none, and the HTML names nothing outside
+    itself)."""
+    return _XMLNS.sub("", chart.svg())
+
+
+def chart_png(chart: Chart, scale: float = PNG_SCALE) -> bytes:
+    """The same SVG rasterised for the PDF (fpdf2 cannot draw vl-convert's SVG text)."""
+    return vlc.svg_to_png(chart.svg(), scale=scale)
+
+
+# --- HTML --------------------------------------------------------------------------------------------
+
+CSS = """
+@page { size: A4; margin: 12mm; }
+* { box-sizing: border-box; }
+body { font-family: Roboto, "Segoe UI", Helvetica, Arial, sans-serif; font-size: 10pt; color: #222;
+       max-width: 186mm; margin: 8mm auto; line-height: 1.35; }
+h1 { font-size: 15pt; margin: 0 0 2mm; }
+h2 { font-size: 11.5pt; margin: 5mm 0 1.5mm; border-bottom: 1px solid #bbb; break-after: avoid; }
+table { border-collapse: collapse; width: 100%; font-size: 8.5pt; }
+th, td { border-bottom: 1px solid #ddd; padding: 1.5px 4px; text-align: left; vertical-align: top; }
+th { background: #eef2f5; }
+td.r, th.r { text-align: right; white-space: nowrap; }
+td:first-child { white-space: nowrap; }
+table.kv td:first-child { font-weight: bold; width: 22%; }
+tr, .alert, figure { break-inside: avoid; }
+.care { border: 2px solid #c0392b; background: #fdecea; padding: 3mm; font-weight: bold; margin: 2mm 0; }
+.alert { border-left: 3px solid #999; padding: 1mm 3mm; margin: 2mm 0; }
+.alert b { display: block; }
+.evidence, .small, figcaption { color: #555; font-size: 8.5pt; }
+figure { margin: 3mm 0; }
+figure svg { max-width: 100%; height: auto; }
+.disclaimer { margin-top: 5mm; padding-top: 2mm; border-top: 1px solid #bbb; font-size: 8.5pt; color: #444; }
+@media print {
+  body { margin: 0 auto; font-size: 9pt; line-height: 1.25; }
+  table { font-size: 7.5pt; }
+  h2 { margin-top: 3.5mm; }
+  figure { margin: 1.5mm 0; }
+}
+"""
+
+
+def _esc(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _html_table(t: Table, kv: bool = False) -> str:
+    align = (t.align or "L" * len(t.widths)).ljust(len(t.widths), "L")
+    cls = [' class="r"' if a == "R" else "" for a in align]
+    out = ['<table class="kv">' if kv else "<table>"]
+    if not kv:
+        out.append("<thead><tr>" + "".join(f"<th{c}>{_esc(h)}</th>" for h, c in zip(t.headers, cls, strict=True))
+                   + "</tr></thead>")
+    out.append("<tbody>")
+    for row in t.rows:
+        out.append("<tr>" + "".join(f"<td{c}>{_esc(v)}</td>" for v, c in zip(row, cls, strict=True)) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def to_html(doc: PhysioReport) -> str:
+    """One self-contained HTML file: inline CSS and SVG, no scripts, fonts, images or links outside it."""
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>{_esc(doc.title)}, {_esc(doc.period)}</title>", f"<style>{CSS}</style></head><body>",
+             f"<h1>{_esc(doc.title)}</h1>"]
+    first_table = True
+    for b in doc.blocks:
+        if b.kind == "heading":
+            parts.append(f"<h2>{_esc(b.text)}</h2>")
+        elif b.kind == "para":
+            parts.append(f"<p>{_esc(b.text)}</p>")
+        elif b.kind == "small":
+            parts.append(f'<p class="small">{_esc(b.text)}</p>')
+        elif b.kind == "bullets":
+            parts.append("<ul>" + "".join(f"<li>{_esc(i)}</li>" for i in b.items) + "</ul>")
+        elif b.kind == "table":
+            parts.append(_html_table(b.table, kv=first_table))
+            first_table = False
+        elif b.kind == "chart":
+            c = b.chart
+            parts.append(f'<figure aria-label="{_esc(c.title)}"><h2>{_esc(c.title)}</h2>{chart_svg(c)}'
+                         f"<figcaption>{_esc(c.caption)}</figcaption></figure>")
+        elif b.kind == "care":
+            parts.append(f'<div class="care" role="alert">{_esc(b.text)}</div>')
+        elif b.kind == "alert":
+            body = "".join(f"<div>{_esc(i)}</div>" for i in b.items)
+            ev = f'<div class="evidence">Evidence: {_esc(b.evidence)}</div>' if b.evidence else ""
+            parts.append(f'<div class="alert"><b>{_esc(b.text)}</b>{body}{ev}</div>')
+        elif b.kind == "disclaimer":
+            parts.append(f'<p class="disclaimer">{_esc(b.text)}</p>')
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+# --- PDF ---------------------------------------------------------------------------------------------
+
+#: Characters Roboto lacks, and what the PDF prints instead.
+_PDF_REPLACE = str.maketrans({"→": "to", "\u2009": " ", "\u202f": " "})
+
+
+def _font_dir() -> Path:
+    import font_roboto
+
+    return Path(font_roboto.font_directory)
+
+
+def to_pdf(doc: PhysioReport) -> bytes:
+    """The report as A4 PDF bytes (fpdf2, Roboto embedded and subset)."""
+    period = doc.period
+
+    class _Pdf(FPDF):
+        def footer(self):
+            self.set_y(-10)
+            self.set_font("Roboto", "", 7.5)
+            self.set_text_color(110)
+            self.cell(0, 4, f"loadwatch · {period} · page {self.page_no()} of {{nb}}", align="C")
+
+    pdf = _Pdf(orientation="portrait", unit="mm", format="A4")
+    fonts = _font_dir()
+    pdf.add_font("Roboto", "", str(fonts / "Roboto-Regular.ttf"))
+    pdf.add_font("Roboto", "B", str(fonts / "Roboto-Bold.ttf"))
+    pdf.add_font("Roboto", "I", str(fonts / "Roboto-Italic.ttf"))
+    pdf.set_margins(12, 11, 12)
+    pdf.set_auto_page_break(True, margin=13)
+    pdf.set_title(f"{doc.title}, {doc.period}")
+    pdf.set_creator("loadwatch")
+    pdf.set_author("loadwatch")
+    pdf.add_page()
+    width = pdf.epw
+
+    def text(s: str) -> str:
+        return str(s).translate(_PDF_REPLACE)
+
+    def para(s: str, size=9.0, style="", color=34, h=4.2):
+        pdf.set_font("Roboto", style, size)
+        pdf.set_text_color(color)
+        pdf.multi_cell(0, h, text(s), new_x="LMARGIN", new_y="NEXT")
+
+    pdf.set_font("Roboto", "B", 14)
+    pdf.set_text_color(20)
+    pdf.multi_cell(0, 6.5, text(doc.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
+    first_table = True
+    for b in doc.blocks:
+        if b.kind == "heading":
+            if pdf.will_page_break(16):
+                pdf.add_page()
+            pdf.ln(2)
+            para(b.text, 11, "B", 20, 5.2)
+            y = pdf.get_y()
+            pdf.set_draw_color(180)
+            pdf.line(pdf.l_margin, y, pdf.l_margin + width, y)
+            pdf.ln(1)
+        elif b.kind == "para":
+            para(b.text)
+        elif b.kind == "small":
+            para(b.text, 7.5, "", 85, 3.4)
+        elif b.kind == "bullets":
+            for item in b.items:
+                para(f"•  {item}")
+        elif b.kind == "table":
+            t = b.table
+            kv = first_table
+            first_table = False
+            pdf.set_font("Roboto", "", 8.2 if kv else 7.6)
+            pdf.set_text_color(30)
+            pdf.set_draw_color(210)
+            align = (t.align or "L" * len(t.widths)).ljust(len(t.widths), "L")
+            aligns = tuple("RIGHT" if a == "R" else "LEFT" for a in align)
+            with pdf.table(col_widths=tuple(t.widths), width=width, text_align=aligns,
+                           borders_layout="HORIZONTAL_LINES", line_height=3.9,
+                           first_row_as_headings=not kv, padding=(0.6, 1.2),
+                           headings_style=FontFace(emphasis="BOLD", fill_color=(238, 242, 245))) as table:
+                if not kv:
+                    table.row([text(h) for h in t.headers])
+                for row in t.rows:
+                    cells = table.row()
+                    for i, v in enumerate(row):
+                        if kv and i == 0:
+                            cells.cell(text(v), style=FontFace(emphasis="BOLD"))
+                        else:
+                            cells.cell(text(v))
+            pdf.ln(1)
+        elif b.kind == "chart":
+            c = b.chart
+            if pdf.will_page_break(c.height_mm + 14):
+                pdf.add_page()
+            pdf.ln(1)
+            para(c.title, 10, "B", 20, 5)
+            png = chart_png(c)
+            pdf.image(io.BytesIO(png), x=pdf.l_margin, w=width, h=c.height_mm, keep_aspect_ratio=True,
+                      alt_text=c.title)
+            para(c.caption, 7.5, "", 85, 3.4)
+        elif b.kind == "care":
+            pdf.set_fill_color(253, 236, 234)
+            pdf.set_draw_color(192, 57, 43)
+            pdf.set_line_width(0.6)
+            pdf.set_font("Roboto", "B", 11)
+            pdf.set_text_color(120, 20, 10)
+            pdf.multi_cell(0, 5.5, text(b.text), border=1, fill=True, padding=3, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_line_width(0.2)
+            pdf.set_fill_color(255)
+            pdf.set_draw_color(210)
+            pdf.ln(2)
+        elif b.kind == "alert":
+            if pdf.will_page_break(14):
+                pdf.add_page()
+            para(b.text, 8.8, "B", 30, 4.2)
+            for item in b.items:
+                para(item, 8.8)
+            if b.evidence:
+                para(f"Evidence: {b.evidence}", 7.8, "I", 85, 3.6)
+            pdf.ln(1)
+        elif b.kind == "disclaimer":
+            pdf.ln(3)
+            para(b.text, 7.8, "I", 60, 3.6)
+    return bytes(pdf.output())
+
+
+# --- writing files -----------------------------------------------------------------------------------
+
+
+def write(doc: PhysioReport, path: str | Path, kind: str | None = None) -> Path:
+    """Write ``doc`` as PDF or HTML (``kind`` from the file's extension when not given)."""
+    path = Path(path)
+    kind = kind or ("html" if path.suffix.lower() in (".html", ".htm") else "pdf")
+    if kind == "html":
+        path.write_text(to_html(doc), encoding="utf-8")
+    else:
+        path.write_bytes(to_pdf(doc))
+    return path

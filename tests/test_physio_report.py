@@ -1,0 +1,478 @@
+"""The report for the physio (issue 14): ``loadwatch report --pdf/--html`` over a generated 12-week
+history with pain and an episode, in km and in miles; the PDF's text (pypdf) and the HTML's text are
+checked against the history and the JSON report; a red-flag history shows no training number; the HTML
+names nothing outside itself."""
+
+from __future__ import annotations
+
+import html as html_mod
+import json
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import settings as st_settings
+from hypothesis import strategies as st
+
+from dashboard.cli import main
+from ingest.canonical import Activity, Summary, empty_samples
+from metrics import fmt
+from tests.conftest import REPO_ROOT
+
+store_mod = pytest.importorskip("ingest.store")
+pypdf = pytest.importorskip("pypdf")
+physio_report = pytest.importorskip("dashboard.physio_report")
+
+FIRST_MONDAY = date(2026, 3, 2)
+AS_OF = date(2026, 5, 24)  # the Sunday of the 12th week
+# (weekday, km, sub_sport) per week: three runs, a long one on Saturday, Wednesday on trail
+WEEK_PLAN = [(0, 6.0, "street"), (2, 7.0, "trail"), (5, 10.0, "street")]
+EPISODE_WEEK = 7  # pain 7/10 during the Saturday run: stop running; two quiet check-ins later
+AUTO_WEEKS = 12
+
+# distances spelt with 1 decimal in km or mi, durations, ACWR: what a "training number" looks like
+TRAINING_NUMBER = re.compile(r"\d+(?:[.,]\d+)?\s*(?:km|mi|min)\b|\b\d+ h\b|ACWR|Longest|longest run")
+
+
+def _schedule() -> list[tuple[date, float, str]]:
+    runs = []
+    for w in range(AUTO_WEEKS):
+        monday = FIRST_MONDAY + timedelta(weeks=w)
+        scale = 1.0 + 0.05 * min(w, 6)
+        for weekday, km, sub in WEEK_PLAN:
+            day = monday + timedelta(days=weekday)
+            if EPISODE_WEEK <= w < EPISODE_WEEK + 2 and day > FIRST_MONDAY + timedelta(weeks=EPISODE_WEEK,
+                                                                                           days=5):
+                continue  # the stop: no runs for ten days
+            if w >= EPISODE_WEEK + 2:
+                scale = 0.6
+            if w == AUTO_WEEKS - 1 and weekday == 5:
+                runs.append((day, 11.0, sub))  # a spike on the last Saturday: an alert with its evidence
+                continue
+            runs.append((day, round(km * scale, 1), sub))
+    return runs
+
+
+PAIN = [  # (day offset from FIRST_MONDAY, hour, score, timing, note)
+    (2, 19, 2, "after", "a bit stiff"),
+    (3, 7, 1, "next_morning", "fine"),
+    (26, 19, 4, "after", "ached after the trail"),
+    (7 * EPISODE_WEEK + 5, 9, 7, "during", "had to stop and walk home"),
+    (7 * EPISODE_WEEK + 6, 7, 6, "next_morning", "sore getting up"),
+    (7 * EPISODE_WEEK + 8, 8, 2, "rest_of_day", "walking is fine"),
+    (7 * EPISODE_WEEK + 10, 8, 1, "rest_of_day", "no pain walking"),
+    (7 * (EPISODE_WEEK + 2) + 2, 19, 2, "after", "easy jog ok"),
+]
+
+
+def _add_runs(db, runs):
+    hist = np.zeros(256)
+    hist[145] = 1800.0
+    with store_mod.Store(db) as store:
+        for i, (day, km, sub) in enumerate(runs):
+            t0 = pd.Timestamp(datetime(day.year, day.month, day.day, 7, 0), tz="UTC")
+            s = Summary(id=f"run{i:03d}", source="test", format="fit", sport="running", sub_sport=sub,
+                        start_utc=t0, utc_offset_s=0.0, elapsed_s=km * 340.0, moving_s=km * 330.0,
+                        distance_m=km * 1000.0, hr_seconds_by_bpm=hist.copy())
+            store.add_activity(Activity(s, empty_samples()), f"file {i}".encode(), f"run{i}.fit")
+
+
+def _add_pain(db, rows, symptoms=()):
+    for offset, hour, score, timing, note in rows:
+        day = FIRST_MONDAY + timedelta(days=offset)
+        args = ["pain", "add", "--db", db, "--date", day.isoformat(), "--time", f"{hour:02d}:00",
+                "--score", str(score), "--timing", timing, "--note", note]
+        for s in symptoms:
+            args += ["--symptom", s]
+        assert main(args) == 0
+
+
+def _assessed(db, day: date, note: str) -> None:
+    """Record a clinician's assessment (``Store.add_assessment``, issue 11)."""
+    with store_mod.Store(db) as store:
+        store.add_assessment(day, note=note)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def pdf_text(path) -> tuple[str, int]:
+    reader = pypdf.PdfReader(str(path))
+    return _norm("\n".join(page.extract_text() or "" for page in reader.pages)), len(reader.pages)
+
+
+def html_text(markup: str) -> str:
+    markup = re.sub(r"<style>.*?</style>", " ", markup, flags=re.S)
+    return _norm(html_mod.unescape(re.sub(r"<[^>]+>", " ", markup)))
+
+
+@pytest.fixture
+def episode_db(tmp_path, capsys):
+    db = str(tmp_path / "store.sqlite3")
+    _add_runs(db, _schedule())
+    _add_pain(db, PAIN)
+    _assessed(db, FIRST_MONDAY + timedelta(weeks=EPISODE_WEEK, days=9), "no red flags; graded return")
+    capsys.readouterr()
+    return db
+
+
+def _json_report(db, capsys) -> dict:
+    capsys.readouterr()
+    assert main(["report", "--db", db, "--as-of", AS_OF.isoformat(), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("units", ["km", "mi"])
+def test_physio_report_pdf_and_html_say_the_history(episode_db, tmp_path, capsys, units):
+    db = episode_db
+    assert main(["settings", "set", "units", units, "--db", db]) == 0
+    report = _json_report(db, capsys)
+    pdf, page = tmp_path / f"physio-{units}.pdf", tmp_path / f"physio-{units}.html"
+    assert main(["report", "--db", db, "--as-of", AS_OF.isoformat(), "--pdf", str(pdf), "--html", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert str(pdf) in out and str(page) in out
+
+    text, n_pages = pdf_text(pdf)
+    markup = page.read_text(encoding="utf-8")
+    htext = html_text(markup)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert 1 <= n_pages <= 2, f"{n_pages} pages"
+
+    # the weekly distances, computed here from the generated schedule (not read back from the report)
+    weekly_km = {FIRST_MONDAY + timedelta(weeks=w): 0.0 for w in range(AUTO_WEEKS)}  # a week off shows 0
+    for day, km, _sub in _schedule():
+        monday = day - timedelta(days=day.weekday())
+        weekly_km[monday] = weekly_km.get(monday, 0.0) + km
+    assert len(weekly_km) == 12
+    expected = [fmt.day_range(FIRST_MONDAY, AS_OF), fmt.unit_label(units), fmt.day(date.today()),
+                f"first {fmt.day(FIRST_MONDAY)}", report["disclaimer"], "Who and when", "Pain log of the period"]
+    for monday, km in weekly_km.items():
+        expected.append(f"{fmt.day(monday)} {fmt.distance(km, units)}")
+    for offset, hour, score, timing, note in PAIN:
+        at = datetime.combine(FIRST_MONDAY + timedelta(days=offset), datetime.min.time()).replace(hour=hour)
+        expected.append(f"{fmt.day_time(at)} {fmt.words(timing, 'timing')} {fmt.score(score)} lower back")
+        expected.append(note)
+    plan = report["plan"]
+    if plan.get("max_week_km") is not None:
+        expected.append(f"at most {fmt.distance(plan['max_week_km'], units, cap=True)}")
+    if plan.get("message"):
+        expected.append(plan["message"])
+    expected += [fmt.reason(r) for r in plan.get("reasons") or []]
+    assert report["alerts"], "the episode leaves at least one alert"
+    expected += [f"Evidence: {a['evidence']}" for a in report["alerts"]]
+    # the episode history: every phase with its dates and step, every assessment, the current phase and step
+    phases = report["phases"]
+    assert {"stop", "return_to_run"} <= {seg["phase"] for seg in phases}, phases
+    expected.append("Episode history")
+    for seg in phases:
+        step = f"step {seg['step']} of {seg['steps']}" if seg.get("step") else fmt.MISSING
+        expected.append(f"{fmt.day(seg['start'])} {fmt.day(seg['end'])} {fmt.words(seg['phase'], 'phase')} {step}")
+        expected.append(seg["reason"])
+    assert [(a["date"], a["note"]) for a in report["assessments"]] == [
+        ((FIRST_MONDAY + timedelta(weeks=EPISODE_WEEK, days=9)).isoformat(), "no red flags; graded return")]
+    expected.append(f"{fmt.day(report['assessments'][0]['date'])} no red flags; graded return")
+    assert plan["phase"] == phases[-1]["phase"] and plan["phase_since"] == phases[-1]["start"]
+    current = f"Current phase: {fmt.words(plan['phase'], 'phase')}, since {fmt.day(plan['phase_since'])}"
+    if plan.get("step"):
+        current += f" (step {plan['step']} of {plan['steps']})"
+    expected.append(current)
+    if plan.get("next_step"):
+        expected.append(plan["next_step"])
+    if plan.get("max_run_km") is not None:
+        expected.append(f"at most {fmt.distance(plan['max_run_km'], units, cap=True)}")
+    for face, shown in (("PDF", text), ("HTML", htext)):
+        missing = [e for e in expected if _norm(e) not in shown]
+        assert not missing, f"{face} lacks {missing}"
+        other = "mi" if units == "km" else "km"
+        assert not re.search(rf"\d {other}\b", shown), f"{face} shows {other}"
+        for raw in ("None", "nan", "rest_of_day", "next_morning", "session_spike", "lower_back", "return_to_run"):
+            assert not re.search(rf"\b{raw}\b", shown), f"{face} shows {raw!r}"
+
+    # the charts are there: two figures in the HTML, two images in the PDF
+    assert markup.count("<svg") == 2 and markup.count("<figure") == 2
+    images = sum(len(p.images) for p in pypdf.PdfReader(str(pdf)).pages)
+    assert images == 2
+
+    if units == "km" and shutil.which("pdftoppm"):
+        artifacts = REPO_ROOT / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        prefix = artifacts / "physio-report"
+        subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                        str(prefix)], check=True, timeout=60)
+        png = prefix.with_suffix(".png")
+        assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_html_names_nothing_outside_itself(episode_db, tmp_path, capsys):
+    page = tmp_path / "physio.html"
+    assert main(["report", "--db", episode_db, "--as-of", AS_OF.isoformat(), "--html", str(page)]) == 0
+    markup = page.read_text(encoding="utf-8")
+    assert markup.startswith("<!DOCTYPE html>") and markup.rstrip().endswith("</html>")
+    for pattern in (r"https?:", r"//", r"\bsrc\s*=", r"\bhref\s*=", r"<script", r"<link", r"@import",
+                    r"url\(", r"@font-face", r"<img", r"<iframe", r"<object"):
+        assert not re.search(pattern, markup, flags=re.I), pattern
+    assert "<style>" in markup and "@media print" in markup and "@page" in markup
+
+
+def test_red_flag_history_shows_no_training_number(tmp_path, capsys):
+    db = str(tmp_path / "store.sqlite3")
+    _add_runs(db, _schedule())
+    _add_pain(db, PAIN[:3])
+    _add_pain(db, [(7 * 11 + 4, 20, 5, "rest_of_day", "numb around the saddle")], symptoms=("saddle_numbness",))
+    report = _json_report(db, capsys)
+    assert any(a["severity"] == "emergency" for a in report["alerts"])
+    assert report["weeks"][-1]["spike_cap_km"] is None  # the JSON gives no cap for this week either
+    assert report["plan"]["max_week_km"] is None and report["plan"]["max_run_km"] is None
+    pdf, page = tmp_path / "rf.pdf", tmp_path / "rf.html"
+    assert main(["report", "--db", db, "--as-of", AS_OF.isoformat(), "--pdf", str(pdf), "--html", str(page)]) == 0
+    text, _ = pdf_text(pdf)
+    htext = html_text(page.read_text(encoding="utf-8"))
+    care = report["plan"].get("care_message") or report["plan"].get("message")
+    for face, shown in (("PDF", text), ("HTML", htext)):
+        assert _norm(care) in shown, face
+        assert shown.index(_norm(care)) < shown.index("Who and when"), f"{face}: the care message is not first"
+        assert fmt.words("saddle_numbness", "symptom") in shown
+        assert "numb around the saddle" in shown and report["disclaimer"] in shown
+        found = TRAINING_NUMBER.findall(shown)
+        assert not found, f"{face} shows training numbers: {found}"
+    assert "<svg" not in page.read_text(encoding="utf-8")
+    assert sum(len(p.images) for p in pypdf.PdfReader(str(pdf)).pages) == 0
+
+
+def test_episode_keys_and_strength_minutes_are_rendered_when_present():
+    """The keys other branches add (``phases``, ``assessments``, plan ``phase``/``step``/``next_step``,
+    weeks' ``strength_min``) appear in plain words; without them the report still reads."""
+    week = {"week_start": "2026-05-18", "distance_km": 20.0, "runs": 3, "long_run_km": 9.0, "duration_min": 125,
+            "surface_km": {"road": 15.0, "trail": 5.0}, "cross_training_min": 40, "acwr": 1.1,
+            "partial_week": False, "strength_min": 35}
+    report = {"as_of": "2026-05-24", "units": "mi", "settings": {"timezone": "Europe/London"},
+              "weeks": [week], "alerts": [], "disclaimer": "Not medical advice.",
+              "plan": {"status": "amber", "phase": "return_to_run", "phase_since": "2026-05-11", "step": 2,
+                       "steps": 4, "max_week_km": 12.0, "max_run_km": 4.0, "reasons": ["rule x"],
+                       "next_step": "a week with pain at 3 or less", "check_in": None},
+              "phases": [{"start": "2026-04-25", "end": "2026-05-04", "phase": "stop", "step": None, "steps": None,
+                          "reason": "pain 7/10 during a run"},
+                         {"start": "2026-05-05", "end": None, "phase": "return_to_run", "step": 2, "steps": 4,
+                          "reason": "two quiet check-ins"}],
+              "assessments": [{"id": 1, "date": "2026-05-06", "note": "cleared to run"}]}
+    doc = physio_report.build(report, weeks=1, charts=False, printed=date(2026, 5, 25))
+    text = doc.plain_text()
+    for want in ("Current phase: return to running, since Mon 11 May 2026 (step 2 of 4)", "stop running for now",
+                 "step 2 of 4", "ongoing", "cleared to run", "Wed 6 May 2026",
+                 "35 min", "12.4 mi", "What moves it on: a week with pain at 3 or less", "25%"):
+        assert want in text, want
+    assert "return_to_run" not in physio_report.to_html(doc)
+    week.pop("strength_min")
+    text = physio_report.build(report, weeks=1, charts=False).plain_text()
+    row = next(line for line in text.splitlines() if line.startswith("Mon 18 May 2026"))
+    assert row.split(" | ")[7] == fmt.MISSING
+
+
+def test_phase_band_is_stacked_under_the_weekly_chart():
+    """The weekly chart gets main's ``charts.phase_band`` under it, on the same time axis, phases in words."""
+    from dashboard import charts
+
+    report = {"as_of": "2026-05-24", "units": "km", "weeks": [
+        {"week_start": "2026-05-11", "distance_km": 12.0, "runs": 2, "long_run_km": 7.0, "spike_cap_km": 8.8,
+         "surface_km": {"road": 12.0}},
+        {"week_start": "2026-05-18", "distance_km": 5.0, "runs": 1, "long_run_km": 5.0, "spike_cap_km": 7.7,
+         "surface_km": {"road": 5.0}}], "plan": {}, "alerts": [],
+        "phases": [{"start": "2026-03-01", "end": "2026-05-13", "phase": "normal", "step": None, "steps": None,
+                    "reason": "no pain episode open"},
+                   {"start": "2026-05-14", "end": "2026-05-24", "phase": "reduce", "step": None, "steps": None,
+                    "reason": "pain of 5/10 after the run on Thu 14 May 2026"}]}
+    doc = physio_report.build(report, weeks=2)
+    chart = next(b.chart for b in doc.blocks if b.kind == "chart")
+    assert "vconcat" in chart.spec
+    top, band = chart.spec["vconcat"]
+    want = charts.phase_band(report["phases"], date(2026, 5, 11), date(2026, 5, 24)).to_dict(validate=False)
+    assert band["mark"] == want["mark"] and band["encoding"]["x"]["scale"]["domain"] == \
+        charts.time_domain(date(2026, 5, 11), date(2026, 5, 24))
+    rows = [r for d in chart.spec["datasets"].values() for r in d if "phase" in r]
+    # the normal segment is clipped to the period; both phases are named in plain words
+    assert {r["phase"] for r in rows} == {fmt.words("normal", "phase"), fmt.words("reduce", "phase")}
+    assert min(r["from"] for r in rows).startswith("2026-05-11")
+    svg = physio_report.chart_svg(chart)
+    assert fmt.words("reduce", "phase") in svg
+
+
+def test_dashboard_prepares_the_physio_report_for_download(monkeypatch, tmp_path):
+    """This week: pick the period, prepare, and the PDF and HTML downloads hold the report."""
+    import os
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app_helpers import PAGES_DIR, build_history, no_exceptions, texts
+
+    build_history(Path(os.environ["LOADWATCH_DB"]))
+    _assessed(os.environ["LOADWATCH_DB"], date.today() - timedelta(days=3), "seen by the physio: keep going")
+    at = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=120).run()
+    no_exceptions(at)
+    assert "Report for your physio" in texts(at)
+    at.number_input(key="physio_weeks").set_value(6)
+    at.button(key="physio_prepare").click().run()
+    no_exceptions(at)
+    assert "is ready" in texts(at)
+    pdf, html, period = at.session_state["physio_files"][1]
+    assert pdf.startswith(b"%PDF") and html.startswith("<!DOCTYPE html>")
+    today = date.today()
+    monday = today - timedelta(days=today.weekday())
+    assert period == fmt.day_range(monday - timedelta(weeks=5), today)
+    assert period in html_text(html)
+    # the dashboard's report carries the store's assessments and phases: the episode history is in the file
+    shown = html_text(html)
+    assert "Episode history" in shown and "Current phase:" in shown
+    assert f"{fmt.day(date.today() - timedelta(days=3))} seen by the physio: keep going" in shown
+    buttons = at.get("download_button")
+    assert len(buttons) == 2
+
+
+def test_weeks_carry_the_spike_cap_as_each_week_began(episode_db, capsys):
+    """``weeks[].spike_cap_km`` = 1.10 x the longest run of the 30 days before the week's first day
+    (Frandsen 2025), null for a week with no run in that window."""
+    report = _json_report(episode_db, capsys)
+    runs = _schedule()
+    for w in report["weeks"]:
+        start = date.fromisoformat(w["week_start"])
+        before = [km for day, km, _ in runs if start - timedelta(days=30) <= day < start]
+        if before:
+            assert w["spike_cap_km"] == pytest.approx(1.10 * max(before), abs=1e-3), w["week_start"]
+        else:
+            assert w["spike_cap_km"] is None, w["week_start"]
+    assert report["weeks"][0]["spike_cap_km"] is None  # the first week: no run before it
+
+
+@st_settings(max_examples=25, deadline=None)
+@given(kms=st.lists(st.floats(0, 80, allow_nan=False), min_size=1, max_size=12),
+       scores=st.lists(st.integers(0, 10), min_size=0, max_size=8),
+       units=st.sampled_from(["km", "mi"]), red=st.booleans())
+def test_property_every_week_and_pain_entry_shown_and_red_flags_hide_numbers(kms, scores, units, red):
+    """Whatever the weeks and the pain log: every week's distance and every pain entry is in the HTML;
+    with a red flag standing no training number is anywhere in it."""
+    last = date(2026, 5, 18)
+    weeks = [{"week_start": (last - timedelta(weeks=len(kms) - 1 - i)).isoformat(), "distance_km": km, "runs": 2,
+              "long_run_km": km / 2, "duration_min": km * 6, "surface_km": {"road": km}, "spike_cap_km": None,
+              "cross_training_min": 0.0, "acwr": None, "partial_week": False} for i, km in enumerate(kms)]
+    start = date.fromisoformat(weeks[0]["week_start"])
+    pain = pd.DataFrame({"id": range(len(scores)),
+                         "at_local": [datetime.combine(start + timedelta(days=3 * i % (7 * len(kms))),
+                                                       datetime.min.time()).replace(hour=8) for i in range(len(scores))],
+                         "score": scores, "timing": "next_morning", "location": "leg",
+                         "symptoms": [("numbness_one_leg",)] * len(scores), "note": [f"note{i}" for i in range(len(scores))],
+                         "deleted": False})
+    plan = ({"status": "see_clinician", "care_message": "Please see a clinician within a few days."} if red else
+            {"status": "green", "max_week_km": 30.0, "max_run_km": 12.0, "reasons": []})
+    alerts = [{"rule": "red_flag_urgent", "severity": "see_clinician", "date": "2026-05-20",
+               "message": "You logged: numbness in one leg.", "evidence": "consensus: NICE NG59"}] if red else []
+    report = {"as_of": "2026-05-24", "units": units, "weeks": weeks, "plan": plan, "alerts": alerts,
+              "disclaimer": "Not medical advice."}
+    shown = html_text(physio_report.to_html(physio_report.build(report, pain=pain, weeks=len(kms), charts=False)))
+    for i, (_, p) in enumerate(pain.iterrows()):
+        assert f"{fmt.day_time(p['at_local'])} the next morning {fmt.score(p['score'])} leg" in shown
+        assert f"note{i}" in shown
+    if red:
+        assert not TRAINING_NUMBER.findall(shown)
+        assert shown.index("Please see a clinician") < shown.index("Who and when")
+    else:
+        for w in weeks:
+            assert f"{fmt.day(w['week_start'])} {fmt.distance(w['distance_km'], units)}" in shown
+
+
+def test_empty_store_still_writes_a_readable_report(tmp_path, capsys):
+    db = str(tmp_path / "empty.sqlite3")
+    _add_pain(db, [(7 * 11 + 2, 19, 3, "after", "first entry")])
+    pdf, page = tmp_path / "e.pdf", tmp_path / "e.html"
+    assert main(["report", "--db", db, "--as-of", AS_OF.isoformat(), "--pdf", str(pdf), "--html", str(page)]) == 0
+    for shown in (pdf_text(pdf)[0], html_text(page.read_text(encoding="utf-8"))):
+        assert "No activities in this period yet." in shown and "none yet" in shown
+        assert "first entry" in shown and "3/10" in shown
+        assert "None" not in shown and "nan" not in shown
+
+
+def test_unwritable_path_is_a_clear_error(episode_db, tmp_path, capsys):
+    target = tmp_path / "no-such-folder" / "r.pdf"
+    assert main(["report", "--db", episode_db, "--pdf", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert str(target) in err and "could not write" in err
+
+
+@pytest.mark.browser
+def test_html_prints_on_two_a4_pages_in_chromium(episode_db, tmp_path, capsys):
+    """The HTML prints cleanly: Chromium's print to PDF gives at most two A4 pages with the whole text."""
+    import os
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        if os.environ.get("LOADWATCH_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required (LOADWATCH_REQUIRE_BROWSER=1) but absent")
+        pytest.skip("Chromium is absent")
+    page, printed = tmp_path / "physio.html", tmp_path / "printed.pdf"
+    assert main(["report", "--db", episode_db, "--as-of", AS_OF.isoformat(), "--html", str(page)]) == 0
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--print-to-pdf={printed}", page.as_uri()],
+                   check=True, timeout=120, capture_output=True)
+    text, n_pages = pdf_text(printed)
+    assert 1 <= n_pages <= 2, n_pages
+    assert fmt.day_range(FIRST_MONDAY, AS_OF) in text and "Pain log of the period" in text
+    box = pypdf.PdfReader(str(printed)).pages[0].mediabox
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (210, 297)  # A4
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("session_spike (amber): Your 14 km run", "single-run spike (caution): Your 14 km run"),
+    ("personal:3 (red): week above 30 km", "your own rule 3 (cut back): week above 30 km"),
+    ("after a spike: every run <= 1.10 x", "after a spike: every run <= 1.10 x"),
+])
+def test_plan_reasons_lose_their_codes(text, expected):
+    assert fmt.reason(text) == expected
+
+
+def test_writing_the_report_makes_no_connection(episode_db, tmp_path):
+    """Python-level: the privacy suite's network guard records no attempt while the report is written.
+    Process-level (vl-convert renders in Rust, out of the guard's sight): the CLI writes both files inside
+    a network namespace with no network at all, when ``unshare`` can make one."""
+    from tests.test_privacy import network_guard
+
+    pdf, page = tmp_path / "g.pdf", tmp_path / "g.html"
+    with network_guard() as attempts:
+        assert main(["report", "--db", episode_db, "--as-of", AS_OF.isoformat(), "--pdf", str(pdf),
+                     "--html", str(page)]) == 0
+    assert attempts == [] and pdf.stat().st_size > 0
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "-rn", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a network namespace here (unshare -rn)")
+    offline_pdf, offline_html = tmp_path / "offline.pdf", tmp_path / "offline.html"
+    run = subprocess.run([unshare, "-rn", sys.executable, "-m", "dashboard.cli", "report", "--db", episode_db,
+                          "--as-of", AS_OF.isoformat(), "--pdf", str(offline_pdf), "--html", str(offline_html)],
+                         capture_output=True, text=True, timeout=180, cwd=REPO_ROOT)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert pypdf.PdfReader(str(offline_pdf)).pages and offline_html.read_text(encoding="utf-8").count("<svg") == 2
+
+
+def test_demo_history_with_its_episode_fits_two_pages(tmp_path, capsys):
+    """The demo history (an episode with its phases, the phase band, 16 pain entries) still prints on one or
+    two pages: the README's sample report is made from it."""
+    db, pdf = str(tmp_path / "demo.sqlite3"), tmp_path / "demo.pdf"
+    assert main(["demo", "--db", db]) == 0
+    assert main(["report", "--db", db, "--pdf", str(pdf)]) == 0
+    text, n_pages = pdf_text(pdf)
+    assert 1 <= n_pages <= 2, f"{n_pages} pages"
+    report = _json_report_today(db, capsys)
+    assert len(report["phases"]) > 2 and "Episode history" in text
+    for seg in report["phases"]:
+        assert _norm(f"{fmt.day(seg['start'])} {fmt.day(seg['end'])} {fmt.words(seg['phase'], 'phase')}") in text
+    assert report["disclaimer"] in text
+
+
+def _json_report_today(db, capsys) -> dict:
+    capsys.readouterr()
+    assert main(["report", "--db", db, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
