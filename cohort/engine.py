@@ -1,0 +1,196 @@
+"""A cohort on Dask distributed, and the Parquet tables it writes.
+
+:func:`import_cohort` sends one task per runner (:func:`cohort.runner.process_runner`) to a Dask cluster:
+a :class:`distributed.LocalCluster` of ``workers`` processes with one thread each by default, or an
+existing cluster at ``scheduler`` (``tcp://host:8786``).  The cohort folder and the output folder must
+then be reachable at the same paths from every worker (a shared file system), and loadwatch must be
+installed on the workers.
+
+Outputs in ``out``: ``weeks.parquet``, ``runs.parquet``, ``alerts.parquet``, ``phases.parquet``,
+``files.parquet`` and ``status.parquet`` (each with a ``runner`` column), written whole and replaced
+atomically; the runners' stores in ``out/runners/``.  A re-run sends only the runners whose files
+changed (the others keep their rows).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cohort.runner import (
+    ALERT_COLUMNS,
+    FILE_COLUMNS,
+    PHASE_COLUMNS,
+    STATUS_COLUMNS,
+    RunnerResult,
+    discover,
+    process_runner,
+    runner_tables,
+    sort_by_concern,
+    source_size,
+    store_path,
+)
+
+TABLES: tuple[str, ...] = ("weeks", "runs", "alerts", "phases", "files", "status")
+_EMPTY_COLUMNS = {"weeks": ("runner", "week_start"), "runs": ("runner", "id"), "alerts": ALERT_COLUMNS,
+                  "phases": PHASE_COLUMNS, "files": FILE_COLUMNS, "status": STATUS_COLUMNS}
+
+Progress = Callable[[int, int, RunnerResult], None]
+
+
+@dataclass
+class CohortSummary:
+    """What :func:`import_cohort` did: runners processed and unchanged, files decoded, failures
+    (``(runner, file name, reason)``), seconds."""
+
+    runners: int = 0
+    processed: int = 0
+    unchanged: int = 0
+    decoded: int = 0
+    failed: list[tuple[str, str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    workers: int = 0
+
+
+def table_path(out: str | os.PathLike, table: str) -> Path:
+    return Path(out) / f"{table}.parquet"
+
+
+def read_table(out: str | os.PathLike, table: str) -> pd.DataFrame:
+    """One cohort table (an empty frame with its columns when it has not been written yet)."""
+    path = table_path(out, table)
+    if not path.is_file():
+        return pd.DataFrame(columns=list(_EMPTY_COLUMNS[table]))
+    return pd.read_parquet(path, engine="pyarrow")
+
+
+def _write_table(out: Path, table: str, frame: pd.DataFrame) -> None:
+    path = table_path(out, table)
+    tmp = path.with_name(path.name + ".tmp")
+    if frame.empty and len(frame.columns) == 0:
+        frame = pd.DataFrame(columns=list(_EMPTY_COLUMNS[table]))
+    frame.reset_index(drop=True).to_parquet(tmp, engine="pyarrow", index=False)
+    os.replace(tmp, path)
+
+
+def _client(workers: int | None, scheduler: str | None):
+    """A Dask client and the cluster it owns (None for an existing cluster)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    cluster = LocalCluster(n_workers=max(1, int(workers or os.cpu_count() or 1)), threads_per_worker=1,
+                           processes=True, host="127.0.0.1", dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: int | None = None,
+                  scheduler: str | None = None, as_of=None, progress: Progress | None = None,
+                  client=None) -> CohortSummary:
+    """Import every runner under ``root`` into ``out`` on Dask and write the cohort tables.
+
+    ``workers``: local worker processes (default: one per core); ``scheduler``: address of an existing
+    Dask scheduler instead; ``client``: an existing :class:`distributed.Client` (used as is, not
+    closed).  ``as_of``: the reports' day (default today in each runner's time zone).
+    ``progress(done, total, result)`` after each runner."""
+    from distributed import as_completed
+
+    t0 = time.perf_counter()
+    out = Path(out).resolve()
+    (out / "runners").mkdir(parents=True, exist_ok=True)
+    os.chmod(out / "runners", 0o700)
+    sources = discover(root)
+    old = {t: read_table(out, t) for t in TABLES}
+    have = set(old["status"]["runner"]) if len(old["status"]) else set()
+    as_of = None if as_of is None else str(pd.Timestamp(as_of).date())
+    # the biggest runners first: a worker is never left with one big runner at the end
+    sources = sorted(sources, key=source_size, reverse=True)
+
+    own = None
+    if client is None:
+        client, own = _client(workers, scheduler)
+    summary = CohortSummary(runners=len(sources), workers=len(client.scheduler_info().get("workers", {})))
+    results: list[RunnerResult] = []
+    try:
+        n = len(sources)
+        futures = client.map(process_runner, sources, [str(out)] * n, [as_of] * n,
+                             [s.runner in have for s in sources], pure=False,
+                             key=[f"loadwatch-runner-{s.runner}-{time.time_ns()}" for s in sources])
+        by_key = {f.key: s for f, s in zip(futures, sources, strict=True)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            source = by_key[future.key]
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - one runner's crash never stops the cohort
+                result = RunnerResult(source.runner, failed=[("(runner)", f"could not be processed "
+                                                                           f"({type(exc).__name__}: {exc})")])
+                result.tables["files"] = pd.DataFrame(
+                    [{"runner": source.runner, "name": "(runner)", "status": "failed",
+                      "reason": result.failed[0][1], "activity_id": None}], columns=list(FILE_COLUMNS))
+            results.append(result)
+            if progress is not None:
+                progress(done, len(sources), result)
+    finally:
+        if own is not None:
+            client.close()
+            own.close()
+
+    present = {s.runner for s in sources}
+    replaced = {r.runner for r in results if not r.skipped}
+    for table in TABLES:
+        parts = []
+        frame = old[table]
+        if len(frame):
+            parts.append(frame[frame["runner"].isin(present - replaced)])
+        parts += [r.tables[table] for r in results if not r.skipped and table in r.tables]
+        parts = [p for p in parts if len(p)]
+        merged = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(_EMPTY_COLUMNS[table]))
+        if table == "status":
+            merged = sort_by_concern(merged)
+        elif "runner" in merged:
+            merged = merged.sort_values("runner", kind="stable")
+        _write_table(out, table, merged)
+
+    summary.processed = len(replaced)
+    summary.unchanged = sum(1 for r in results if r.skipped)
+    summary.decoded = sum(r.decoded for r in results)
+    summary.failed = [(r.runner, n, why) for r in sorted(results, key=lambda r: r.runner) for n, why in r.failed]
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def cohort_status(out: str | os.PathLike, as_of=None) -> pd.DataFrame:
+    """One row per runner (:data:`cohort.runner.STATUS_COLUMNS`), most urgent first.
+
+    The rows ``import`` wrote are used when they are for the asked day (default: today in each
+    runner's time zone); otherwise each runner's store is opened read-only and its report recomputed
+    for that day."""
+    from ingest.store import Store
+    from metrics.report import today_local
+
+    out = Path(out)
+    if not table_path(out, "status").is_file():
+        raise ValueError(f"{out}: no cohort here (run `loadwatch cohort import ROOT --out {out}` first)")
+    stored = read_table(out, "status")
+    rows = []
+    for _, row in stored.iterrows():
+        runner = row["runner"]
+        path = store_path(out, runner)
+        if not path.is_file():
+            continue
+        with Store(path, read_only=True) as store:
+            wanted = (str(pd.Timestamp(as_of).date()) if as_of is not None
+                      else str(today_local(store.settings().timezone).date()))
+            if str(row["as_of"]) == wanted:
+                rows.append(row.to_dict())
+            else:
+                rows.append(runner_tables(store, runner, wanted)["status"].iloc[0].to_dict())
+    frame = pd.DataFrame(rows, columns=list(STATUS_COLUMNS))
+    return sort_by_concern(frame)
