@@ -1,0 +1,285 @@
+"""The cohort mode: a dozen generated runners on a local Dask cluster of 2 workers.
+
+Every runner's weekly rows in ``weeks.parquet`` must equal that runner's own ``loadwatch report --json``
+(the real single-runner CLI run on the same files, pain entries logged with ``pain add``), ``cohort
+status`` must sort by concern and say it in plain words, and a re-run must decode nothing new.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("distributed")
+pytest.importorskip("pyarrow")
+
+from cohort import runner as cohort_runner  # noqa: E402
+from cohort.engine import read_table  # noqa: E402
+from dashboard.cli import main  # noqa: E402
+from ingest.synth import SynthRun, fit_bytes, gpx_bytes  # noqa: E402
+
+AS_OF = date(2026, 7, 15)  # a Wednesday
+FIRST_DAY = AS_OF - timedelta(weeks=8)
+
+#: runner id -> (pain rows relative to AS_OF: (days before, hour, score, timing, symptoms), spike on the last run)
+SCENARIOS: dict[str, tuple[list[tuple[int, int, int, str, str]], bool]] = {
+    "ann": ([(2, 19, 3, "after", "both_legs")], False),               # emergency red flag
+    "ben": ([(3, 19, 5, "after", "radiating_below_knee")], False),    # see a clinician
+    "cat": ([(1, 12, 7, "during", "")], False),                       # pain above 5 while running: red
+    "dan": ([], True),                                                # a large spike yesterday
+    "eve": ([(1, 12, 4, "during", ""), (10, 19, 3, "after", "")], False),  # 4/10 during, not rising: caution
+    "fay": ([(20, 19, 2, "after", "")], False),
+    "gus": ([], False),
+    "hal": ([], False),
+    "ivy": ([], False),
+    "jon": ([], False),
+    "kim": ([], False),
+    "lou": ([], False),
+}
+ZIPPED = "kim"       # given as ROOT/kim.zip
+MILES = "fay"        # settings.json: units mi
+BROKEN = "hal"       # one broken FIT among good ones
+WITH_GPX = "gus"     # GPX files beside FIT
+
+
+def _runs(runner: str, seed: int) -> list[SynthRun]:
+    """Three runs a week from FIRST_DAY to two days before AS_OF (6-9 km), plus a spike run yesterday
+    for the spike scenario; short files (20 min at 1 Hz) keep the test fast."""
+    out = []
+    day = FIRST_DAY
+    i = 0
+    while day < AS_OF - timedelta(days=1):
+        if day.weekday() in (0, 2, 5):
+            km = 6.0 + ((i + seed) % 4)
+            out.append(SynthRun(start_utc=datetime(day.year, day.month, day.day, 7, tzinfo=UTC), duration_s=1200,
+                                distance_m=km * 1000, seed=seed * 100 + i,
+                                sub_sport=("street", "trail")[i % 2]))
+            i += 1
+        day += timedelta(days=1)
+    if SCENARIOS[runner][1]:
+        y = AS_OF - timedelta(days=1)
+        out.append(SynthRun(start_utc=datetime(y.year, y.month, y.day, 7, tzinfo=UTC), duration_s=1500,
+                            distance_m=21000, seed=seed * 100 + 99))
+    return out
+
+
+def _pain_csv(rows) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["id", "at_local", "score", "timing", "location", "activity_id", "symptoms", "note"])
+    for n, (days, hour, score, timing, symptoms) in enumerate(rows, start=1):
+        at = datetime.combine(AS_OF - timedelta(days=days), datetime.min.time()).replace(hour=hour)
+        w.writerow([n, at.isoformat(timespec="minutes"), score, timing, "lower_back", "", symptoms, ""])
+    return buf.getvalue()
+
+
+def _write_cohort(root: Path) -> dict[str, list[Path]]:
+    """The cohort on disk; returns each runner's watch files (for the single-runner comparison)."""
+    files: dict[str, list[Path]] = {}
+    for seed, (runner, (pain, _spike)) in enumerate(SCENARIOS.items(), start=1):
+        folder = root / runner
+        folder.mkdir(parents=True)
+        paths = []
+        for k, run in enumerate(_runs(runner, seed)):
+            if runner == WITH_GPX and k % 3 == 0:
+                p = folder / f"run-{k:03d}.gpx"
+                p.write_bytes(gpx_bytes(run))
+            else:
+                p = folder / f"run-{k:03d}.fit"
+                p.write_bytes(fit_bytes(run))
+            paths.append(p)
+        if runner == BROKEN:
+            (folder / "broken.fit").write_bytes(b"this is not a watch file, whatever its name says\n" * 4)
+            paths.append(folder / "broken.fit")
+        if pain:
+            (folder / "pain.csv").write_text(_pain_csv(pain), encoding="utf-8")
+        if runner == MILES:
+            (folder / "settings.json").write_text(json.dumps({"units": "mi", "timezone": "UTC"}), encoding="utf-8")
+        files[runner] = paths
+    # one runner as an export archive instead of a folder
+    folder = root / ZIPPED
+    with zipfile.ZipFile(root / f"{ZIPPED}.zip", "w") as zf:
+        for p in files[ZIPPED]:
+            zf.write(p, f"activities/{p.name}")
+    for p in folder.iterdir():
+        p.unlink()
+    folder.rmdir()
+    files[ZIPPED] = [root / f"{ZIPPED}.zip"]
+    return files
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    """The cohort imported once through the real CLI on a LocalCluster of 2 workers."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TZ", "UTC")
+        base = tmp_path_factory.mktemp("cohort")
+        root, out = base / "root", base / "out"
+        files = _write_cohort(root)
+        code = main(["cohort", "import", str(root), "--out", str(out), "--workers", "2", "--as-of", AS_OF.isoformat()])
+        yield {"root": root, "out": out, "files": files, "code": code, "base": base}
+
+
+def _single_runner_report(base: Path, runner: str, files: list[Path], root: Path, capsys) -> dict:
+    """The runner's own `loadwatch report --json`, with pain logged the way a runner logs it."""
+    db = base / "single" / f"{runner}.sqlite3"
+    if not db.exists():
+        assert main(["import", *map(str, files), "--db", str(db), "--workers", "0"]) in (0, 1)
+        for days, hour, score, timing, symptoms in SCENARIOS[runner][0]:
+            args = ["pain", "add", "--date", (AS_OF - timedelta(days=days)).isoformat(), "--time", f"{hour:02d}:00",
+                    "--score", str(score), "--timing", timing, "--db", str(db)]
+            for s in filter(None, symptoms.split(";")):
+                args += ["--symptom", s]
+            assert main(args) == 0
+        if runner == MILES:
+            assert main(["settings", "set", "units", "mi", "--db", str(db)]) == 0
+            assert main(["settings", "set", "timezone", "UTC", "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert main(["report", "--json", "--as-of", AS_OF.isoformat(), "--weeks", "1000", "--db", str(db)]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_every_runners_weeks_equal_their_single_runner_report(cohort, capsys):
+    weeks = read_table(cohort["out"], "weeks")
+    alerts = read_table(cohort["out"], "alerts")
+    assert sorted(weeks["runner"].unique()) == sorted(SCENARIOS)
+    for runner, files in cohort["files"].items():
+        report = _single_runner_report(cohort["base"], runner, files, cohort["root"], capsys)
+        expected = pd.DataFrame([cohort_runner.flatten_week(w) for w in report["weeks"]])
+        assert len(expected) >= 8, runner
+        got = weeks[weeks["runner"] == runner].drop(columns="runner").reset_index(drop=True)
+        got["week_start"] = got["week_start"].astype(str)
+        assert set(expected.columns) <= set(got.columns), runner
+        assert {"surface_trail_km", "intensity_easy_min", "distance_km", "acwr"} <= set(got.columns)
+        pd.testing.assert_frame_equal(got[expected.columns], expected, check_dtype=False, obj=runner)
+        # the alerts (pain log included) are the runner's own too
+        mine = alerts[alerts["runner"] == runner]
+        assert sorted(zip(mine["rule"], mine["severity"], mine["message"], strict=True)) == sorted(
+            (a["rule"], a["severity"], a["message"]) for a in report["alerts"]), runner
+
+
+def test_runs_files_and_broken_file(cohort):
+    assert cohort["code"] == 1  # a file failed, as `loadwatch import` says
+    files = read_table(cohort["out"], "files")
+    failed = files[files["status"] == "failed"]
+    assert list(zip(failed["runner"], failed["name"], strict=True)) == [(BROKEN, "broken.fit")]
+    assert failed["reason"].iloc[0]  # says what is wrong
+    hal = files[(files["runner"] == BROKEN) & (files["status"] == "imported")]
+    assert len(hal) == len(cohort["files"][BROKEN]) - 1  # the broken file stopped nothing
+    pain_rows = files[files["name"] == "pain.csv"]
+    assert set(pain_rows["runner"]) == {r for r, (p, _s) in SCENARIOS.items() if p}
+    assert (pain_rows["status"] == "imported").all()
+    kim = files[files["runner"] == ZIPPED]
+    assert (kim["status"] == "imported").sum() == len(_runs(ZIPPED, list(SCENARIOS).index(ZIPPED) + 1))
+    runs = read_table(cohort["out"], "runs")
+    dan = runs[runs["runner"] == "dan"].sort_values("start_local")
+    assert dan["spike_category"].iloc[-1] == "large"
+    assert {"runner", "id", "distance_km", "spike_pct", "safe_longest_km"} <= set(runs.columns)
+    phases = read_table(cohort["out"], "phases")
+    assert list(phases.columns) == list(cohort_runner.PHASE_COLUMNS)
+
+
+def test_status_sorted_by_concern_in_plain_words(cohort, capsys):
+    capsys.readouterr()
+    assert main(["cohort", "status", str(cohort["out"]), "--as-of", AS_OF.isoformat(), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["runner"] for r in rows][:5] == ["ann", "ben", "cat", "dan", "eve"], [(r["runner"], r["concern"], r["status"], r["latest_run_spike_category"]) for r in rows]
+    by = {r["runner"]: r for r in rows}
+    assert [by[r]["concern"] for r in ("ann", "ben", "cat", "dan", "eve")] == [
+        "emergency", "see_clinician", "red", "spike", "amber"]
+    ranks = [cohort_runner.CONCERNS.index(r["concern"]) for r in rows]
+    assert ranks == sorted(ranks)
+    assert by["ann"]["red_flags"] == ["both_legs"] and by["ann"]["status"] == "emergency"
+    assert by["dan"]["latest_run_spike_category"] == "large"
+    assert by["dan"]["latest_run_date"] == (AS_OF - timedelta(days=1)).isoformat()
+    assert by["dan"]["latest_run_distance_km"] == pytest.approx(21.0, abs=0.01)
+    assert by["eve"]["latest_pain_score"] == 4 and by["eve"]["latest_pain_date"] == "2026-07-14"
+    assert by["gus"]["latest_pain_score"] is None and by["gus"]["red_flags"] == []
+    assert by["fay"]["units"] == "mi"
+    # this week (Mon 13 Jul - AS_OF): Monday's run; the 4 whole weeks before: 3 runs each
+    assert by["lou"]["week_distance_km"] > 0
+    assert by["lou"]["avg_4_weeks_distance_km"] > by["lou"]["week_distance_km"]
+
+    capsys.readouterr()
+    assert main(["cohort", "status", str(cohort["out"]), "--as-of", AS_OF.isoformat()]) == 0
+    text = capsys.readouterr().out
+    for words in ("urgent care now", "see a clinician", "cut back", "recent spike", "caution", "normal training",
+                  "large spike", "Tue 14 Jul 2026", "4/10 on Tue 14 Jul 2026", " mi", "held back (red flag)",
+                  "pain, numbness or weakness in both legs", "not a diagnosis"):
+        assert words in text, words
+    for code in ("see_clinician", "both_legs", "None", "nan", "return_to_run"):
+        assert code not in text, code
+    assert text.index("ann") < text.index("ben") < text.index("cat") < text.index("dan") < text.index("eve") \
+        < text.index("lou")
+
+
+def test_status_for_another_day_recomputes_from_the_stores(cohort, capsys):
+    earlier = AS_OF - timedelta(days=14)
+    capsys.readouterr()
+    assert main(["cohort", "status", str(cohort["out"]), "--as-of", earlier.isoformat(), "--json"]) == 0
+    rows = {r["runner"]: r for r in json.loads(capsys.readouterr().out)}
+    assert all(r["as_of"] == earlier.isoformat() for r in rows.values())
+    assert rows["ann"]["concern"] != "emergency"  # the red flag was logged later
+    assert rows["dan"]["latest_run_spike_category"] != "large"
+
+
+def test_rerun_decodes_nothing_new_and_a_new_file_only_its_runner(cohort, capsys):
+    from cohort.engine import import_cohort
+
+    weeks_before = read_table(cohort["out"], "weeks")
+    capsys.readouterr()
+    assert main(["cohort", "import", str(cohort["root"]), "--out", str(cohort["out"]), "--workers", "2",
+                 "--as-of", AS_OF.isoformat()]) == 1  # the broken file is still broken
+    out = capsys.readouterr().out
+    assert "0 updated, 12 unchanged; 0 files decoded" in out
+    pd.testing.assert_frame_equal(read_table(cohort["out"], "weeks"), weeks_before)
+
+    # one new run for one runner: only that runner is processed, only that file decoded
+    y = AS_OF
+    (cohort["root"] / "lou" / "new.fit").write_bytes(fit_bytes(SynthRun(
+        start_utc=datetime(y.year, y.month, y.day, 6, tzinfo=UTC), duration_s=1200, distance_m=5000, seed=7)))
+    summary = import_cohort(cohort["root"], cohort["out"], workers=2, as_of=AS_OF)
+    assert (summary.processed, summary.unchanged, summary.decoded) == (1, 11, 1)
+    weeks = read_table(cohort["out"], "weeks")
+    lou_before = weeks_before[weeks_before["runner"] == "lou"]["distance_km"].iloc[-1]
+    lou_after = weeks[weeks["runner"] == "lou"]["distance_km"].iloc[-1]
+    assert lou_after == pytest.approx(lou_before + 5.0, abs=0.01)
+    others = weeks[weeks["runner"] != "lou"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(others, weeks_before[weeks_before["runner"] != "lou"].reset_index(drop=True))
+
+
+def test_pain_and_settings_files_are_checked():
+    from ingest.errors import IngestError
+    from ingest.runner_files import read_pain_csv, read_settings_json
+
+    entries = read_pain_csv(_pain_csv([(1, 12, 4, "during", "both_legs;night_pain")]).encode())
+    assert entries[0].score == 4 and entries[0].symptoms == ("both_legs", "night_pain")
+    with pytest.raises(IngestError, match=r"pain.csv: row 2: score must be a whole number"):
+        read_pain_csv(b"id,at_local,score\n,2026-07-01T10:00,lots\n")
+    with pytest.raises(IngestError, match="no score column"):
+        read_pain_csv(b"id,at_local\n,2026-07-01T10:00\n")
+    assert read_settings_json(b'{"units": "mi", "hr_max": 190}') == {"units": "mi", "hr_max": "190"}
+    with pytest.raises(IngestError, match="settings.json: units must be one of"):
+        read_settings_json(b'{"units": "furlongs"}')
+    with pytest.raises(IngestError, match="unknown setting 'colour'"):
+        read_settings_json(b'{"colour": "red"}')
+
+
+def test_cohort_extra_is_not_loaded_by_the_single_runner_product():
+    """Dask and rich load only with a cohort command (pyarrow is left out of the check: pandas 3 loads it
+    by itself whenever it is installed)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from dashboard.cli import main; from metrics.report import build_report; "
+            "import ingest.importer; bad = [m for m in ('dask', 'distributed', 'rich') if m in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
