@@ -283,3 +283,54 @@ def test_cohort_extra_is_not_loaded_by_the_single_runner_product():
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_cohort_dashboard_overview_and_read_only_drill_down(cohort, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app_helpers import no_exceptions, texts
+
+    monkeypatch.setenv("LOADWATCH_COHORT", str(cohort["out"]))
+    stores = sorted((cohort["out"] / "runners").glob("*.sqlite3"))
+    before = {p: p.stat().st_mtime_ns for p in stores}
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "cohort_page.py"
+    at = AppTest.from_file(str(app), default_timeout=120).run()
+    no_exceptions(at)
+    at.date_input[0].set_value(AS_OF).run()
+    no_exceptions(at)
+    table = at.dataframe[0].value
+    assert list(table["Runner"])[:5] == ["ann", "ben", "cat", "dan", "eve"]
+    assert list(table["Concern"])[:5] == ["urgent care now", "see a clinician", "cut back", "recent spike", "caution"]
+    assert "held back (red flag)" in set(table["This week"])
+    assert "12 runners as of Wed 15 Jul 2026" in texts(at)
+
+    at.selectbox[0].set_value("dan").run()
+    no_exceptions(at)
+    shown = texts(at)
+    assert "Runner dan" in shown and "Next 7 days" in shown
+    assert any("large spike" in (m.delta or "") for m in at.metric)
+    assert "Weekly distance by surface (kilometres)" in shown
+
+    at.selectbox[0].set_value("ann").run()
+    no_exceptions(at)
+    shown = texts(at)
+    assert "Get medical help now" in shown
+    assert not at.metric  # no training numbers beside a red flag
+    pain = at.dataframe[1].value
+    assert list(pain["Pain"]) == ["3/10"]
+    assert "pain, numbness or weakness in both legs" in pain["Symptoms"].iloc[0]
+    assert {p: p.stat().st_mtime_ns for p in stores} == before  # read-only
+
+
+def test_read_only_store_refuses_writes(cohort):
+    import sqlite3
+
+    from ingest.store import Store
+
+    with Store(cohort_runner.store_path(cohort["out"], "gus"), read_only=True) as store:
+        assert len(store.activities()) > 0
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            store.set_setting("units", "mi")
+    with pytest.raises(FileNotFoundError):
+        Store(cohort["out"] / "runners" / "nobody.sqlite3", read_only=True)
+    assert not (cohort["out"] / "runners" / "nobody.sqlite3").exists()
