@@ -35,6 +35,7 @@ from cohort.runner import (
     sort_by_concern,
     source_size,
     store_path,
+    warm_up,
 )
 
 TABLES: tuple[str, ...] = ("weeks", "runs", "alerts", "phases", "files", "status")
@@ -116,6 +117,7 @@ def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: i
     own = None
     if client is None:
         client, own = _client(workers, scheduler)
+        client.run(warm_up)
     summary = CohortSummary(runners=len(sources), workers=len(client.scheduler_info().get("workers", {})))
     results: list[RunnerResult] = []
     try:

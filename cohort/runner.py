@@ -128,6 +128,19 @@ def _watch_paths(source: RunnerSource) -> list[Path]:
                   and not p.name.startswith("."))
 
 
+def warm_up() -> None:
+    """Import what a task needs (readers, importer, metrics) so a worker's first runner does not pay for
+    it; ``client.run(warm_up)`` after the cluster starts."""
+    import ingest.fit_reader  # noqa: F401
+    import ingest.gpx_reader  # noqa: F401
+    import ingest.importer  # noqa: F401
+    import ingest.sources  # noqa: F401
+    import ingest.store  # noqa: F401
+    import ingest.tcx_reader  # noqa: F401
+    import metrics.report  # noqa: F401
+    import metrics.spike  # noqa: F401
+
+
 # --- state between runs --------------------------------------------------------------------------------
 
 def store_path(out: str | os.PathLike, runner: str) -> Path:
@@ -280,22 +293,16 @@ def _sync_pain(store, path: Path, runner: str, previous: dict, state: dict) -> d
 
 # --- table rows from the store, through the single-runner report --------------------------------------
 
-def runner_report(store, as_of=None, weeks: int = ALL_WEEKS) -> dict:
-    """``loadwatch report --json --weeks <all>`` for one store (the very call ``report`` makes)."""
-    from metrics.report import build_report
-
-    return build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
-                        as_of=as_of, weeks=weeks)
-
-
 def runner_tables(store, runner: str, as_of=None) -> dict[str, pd.DataFrame]:
-    """The runner's rows of ``weeks``, ``runs``, ``alerts``, ``phases`` and ``status``."""
-    from metrics.report import activities_until
+    """The runner's rows of ``weeks``, ``runs``, ``alerts``, ``phases`` and ``status``: the store read
+    once, then ``loadwatch report --json --weeks <all>`` (the very call ``report`` makes) and the
+    report's own run table."""
+    from metrics.report import activities_until, build_report
     from metrics.spike import run_table
 
-    report = runner_report(store, as_of)
-    settings = store.settings()
-    acts, hist, _day = activities_until(store.activities(), store.hr_histograms(), settings, report["as_of"])
+    acts, hist, pain, settings = store.activities(), store.hr_histograms(), store.pain(), store.settings()
+    report = build_report(acts, hist, pain, store.rules(), settings, as_of=as_of, weeks=ALL_WEEKS)
+    acts, hist, _day = activities_until(acts, hist, settings, report["as_of"])
     runs = run_table(acts, settings.timezone, hist, settings).reset_index()
     runs.insert(0, "runner", runner)
     return {
@@ -303,7 +310,7 @@ def runner_tables(store, runner: str, as_of=None) -> dict[str, pd.DataFrame]:
         "runs": runs,
         "alerts": alerts_frame(report, runner),
         "phases": phases_frame(report, runner),
-        "status": pd.DataFrame([status_row(report, store.pain(), runner)], columns=list(STATUS_COLUMNS)),
+        "status": pd.DataFrame([status_row(report, pain, runner)], columns=list(STATUS_COLUMNS)),
     }
 
 
