@@ -73,6 +73,10 @@ def _positive_int(text: str) -> int:
 
 def _engine():
     try:
+        import distributed  # noqa: F401
+        import pyarrow  # noqa: F401
+        import rich  # noqa: F401
+
         from cohort import engine
     except ImportError as exc:
         raise ValueError(f"{EXTRA_HINT} ({exc})") from None

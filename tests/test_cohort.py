@@ -334,3 +334,11 @@ def test_read_only_store_refuses_writes(cohort):
     with pytest.raises(FileNotFoundError):
         Store(cohort["out"] / "runners" / "nobody.sqlite3", read_only=True)
     assert not (cohort["out"] / "runners" / "nobody.sqlite3").exists()
+
+
+def test_without_the_cohort_extra_the_command_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if not installed
+    assert main(["cohort", "import", str(tmp_path), "--out", str(tmp_path / "out")]) == 1
+    assert "pip install 'loadwatch[cohort]'" in capsys.readouterr().err
