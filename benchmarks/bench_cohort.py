@@ -121,13 +121,15 @@ class WorkerMemory:
 def run_once(root: Path, out: Path, workers: int) -> dict:
     """One cohort import on a fresh LocalCluster of ``workers``: seconds (cluster start-up excluded),
     files decoded, per-worker peak memory."""
+    import dask
     from distributed import Client, LocalCluster
 
-    from cohort.engine import import_cohort
+    from cohort.engine import LOCAL_CLUSTER_CONFIG, import_cohort
 
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=logging.ERROR)
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the cluster `loadwatch cohort import --workers N` starts
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=logging.ERROR)
     client = Client(cluster)
     from cohort.runner import warm_up
 

@@ -42,6 +42,9 @@ TABLES: tuple[str, ...] = ("weeks", "runs", "alerts", "phases", "files", "status
 _EMPTY_COLUMNS = {"weeks": ("runner", "week_start"), "runs": ("runner", "id"), "alerts": ALERT_COLUMNS,
                   "phases": PHASE_COLUMNS, "files": FILE_COLUMNS, "status": STATUS_COLUMNS}
 
+#: Dask settings for the local cluster loadwatch starts (an existing cluster keeps its own).
+LOCAL_CLUSTER_CONFIG: dict = {"distributed.worker.profile.enabled": False}
+
 Progress = Callable[[int, int, RunnerResult], None]
 
 
@@ -82,13 +85,16 @@ def _write_table(out: Path, table: str, frame: pd.DataFrame) -> None:
 
 def _client(workers: int | None, scheduler: str | None):
     """A Dask client and the cluster it owns (None for an existing cluster)."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
         return Client(scheduler), None
-    cluster = LocalCluster(n_workers=max(1, int(workers or os.cpu_count() or 1)), threads_per_worker=1,
-                           processes=True, host="127.0.0.1", dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    # the statistical profiler samples every task thread every 10 ms: CPU the decoders can use
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        cluster = LocalCluster(n_workers=max(1, int(workers or os.cpu_count() or 1)), threads_per_worker=1,
+                               processes=True, host="127.0.0.1", dashboard_address=None,
+                               silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 

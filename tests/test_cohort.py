@@ -342,3 +342,36 @@ def test_without_the_cohort_extra_the_command_says_how_to_install_it(tmp_path, m
     monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if not installed
     assert main(["cohort", "import", str(tmp_path), "--out", str(tmp_path / "out")]) == 1
     assert "pip install 'loadwatch[cohort]'" in capsys.readouterr().err
+
+
+PHASES = ("normal", "hold", "reduce", "stop", "return_to_run", "rebuild", "see_clinician", "emergency", None)
+STATUSES = ("green", "amber", "red", "see_clinician", "emergency", None)
+
+
+def test_concern_order_properties():
+    from hypothesis import given
+    from hypothesis import strategies as hs
+
+    rows = hs.lists(hs.tuples(hs.sampled_from(PHASES), hs.sampled_from(STATUSES), hs.booleans()), min_size=1,
+                    max_size=20)
+
+    @given(rows)
+    def check(rows):
+        frame = pd.DataFrame([{"runner": f"r{i:02d}", "concern": cohort_runner.concern(p, s, k)}
+                              for i, (p, s, k) in enumerate(rows)])
+        out = cohort_runner.sort_by_concern(frame)
+        ranks = [cohort_runner.CONCERNS.index(c) for c in out["concern"]]
+        assert ranks == sorted(ranks)
+        assert sorted(out["runner"]) == sorted(frame["runner"])
+        for p, s, spike in rows:
+            c = cohort_runner.concern(p, s, spike)
+            # a red flag always outranks training concerns, whatever else is going on
+            if "emergency" in (p, s):
+                assert c == "emergency"
+            elif "see_clinician" in (p, s):
+                assert c == "see_clinician"
+            # a spike never lowers the concern, and never hides a stop or a cut-back
+            assert cohort_runner.CONCERNS.index(cohort_runner.concern(p, s, True)) <= \
+                cohort_runner.CONCERNS.index(cohort_runner.concern(p, s, False))
+
+    check()
