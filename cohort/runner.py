@@ -201,10 +201,9 @@ def process_runner(source: RunnerSource, out: str, as_of=None, have_rows: bool =
 
         previous = state.get("files", {})
         files: dict[str, dict] = {}
-        if not source.is_archive:
-            folder = Path(source.path)
+        folder = None if source.is_archive else Path(source.path)
+        if folder is not None:
             files.update(_sync_settings(store, folder / SETTINGS_JSON_NAME, runner, previous, state))
-            files.update(_sync_pain(store, folder / PAIN_CSV_NAME, runner, previous, state))
         reader = _CountingReader()
         for o in import_paths(store, _watch_paths(source), workers=0, reader=reader):
             name = _relative_name(o.name, source)
@@ -215,6 +214,8 @@ def process_runner(source: RunnerSource, out: str, as_of=None, have_rows: bool =
                     and old.get("activity_id") == o.activity_id):
                 new = old
             files[name] = new
+        if folder is not None:  # after the runs, so entries can link to them
+            files.update(_sync_pain(store, folder / PAIN_CSV_NAME, runner, previous, state))
         tables = runner_tables(store, runner, as_of)
     state.update(signature=sig, day=tables["status"]["as_of"].iloc[0], files=files)
     _save_state(out, runner, state)

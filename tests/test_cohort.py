@@ -8,6 +8,7 @@ status`` must sort by concern and say it in plain words, and a re-run must decod
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import zipfile
@@ -35,7 +36,7 @@ SCENARIOS: dict[str, tuple[list[tuple[int, int, int, str, str]], bool]] = {
     "cat": ([(1, 12, 7, "during", "")], False),                       # pain above 5 while running: red
     "dan": ([], True),                                                # a large spike yesterday
     "eve": ([(1, 12, 4, "during", ""), (10, 19, 3, "after", "")], False),  # 4/10 during, not rising: caution
-    "fay": ([(20, 19, 2, "after", "")], False),
+    "fay": ([(21, 19, 2, "after", "")], False),                      # linked to her run that day
     "gus": ([], False),
     "hal": ([], False),
     "ivy": ([], False),
@@ -43,6 +44,8 @@ SCENARIOS: dict[str, tuple[list[tuple[int, int, int, str, str]], bool]] = {
     "kim": ([], False),
     "lou": ([], False),
 }
+#: (days before AS_OF, hour) of a pain entry -> the activity id it is linked to (filled as files are written)
+LINKS: dict[tuple[int, int], str] = {}
 ZIPPED = "kim"       # given as ROOT/kim.zip
 MILES = "fay"        # settings.json: units mi
 BROKEN = "hal"       # one broken FIT among good ones
@@ -70,13 +73,18 @@ def _runs(runner: str, seed: int) -> list[SynthRun]:
     return out
 
 
+def _run_day(runner: str, seed: int, k: int) -> date:
+    return _runs(runner, seed)[k].start_utc.date()
+
+
 def _pain_csv(rows) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["id", "at_local", "score", "timing", "location", "activity_id", "symptoms", "note"])
     for n, (days, hour, score, timing, symptoms) in enumerate(rows, start=1):
         at = datetime.combine(AS_OF - timedelta(days=days), datetime.min.time()).replace(hour=hour)
-        w.writerow([n, at.isoformat(timespec="minutes"), score, timing, "lower_back", "", symptoms, ""])
+        w.writerow([n, at.isoformat(timespec="minutes"), score, timing, "lower_back", LINKS.get((days, hour), ""),
+                    symptoms, ""])
     return buf.getvalue()
 
 
@@ -98,6 +106,10 @@ def _write_cohort(root: Path) -> dict[str, list[Path]]:
         if runner == BROKEN:
             (folder / "broken.fit").write_bytes(b"this is not a watch file, whatever its name says\n" * 4)
             paths.append(folder / "broken.fit")
+        if runner == MILES:  # fay's pain entry is linked to her run of that day (id: the file's sha256)
+            days, hour = pain[0][:2]
+            linked = next(p for k, p in enumerate(paths) if _run_day(runner, seed, k) == AS_OF - timedelta(days=days))
+            LINKS[(days, hour)] = hashlib.sha256(linked.read_bytes()).hexdigest()
         if pain:
             (folder / "pain.csv").write_text(_pain_csv(pain), encoding="utf-8")
         if runner == MILES:
@@ -137,6 +149,8 @@ def _single_runner_report(base: Path, runner: str, files: list[Path], root: Path
                     "--score", str(score), "--timing", timing, "--db", str(db)]
             for s in filter(None, symptoms.split(";")):
                 args += ["--symptom", s]
+            if (days, hour) in LINKS:
+                args += ["--run", LINKS[(days, hour)]]
             assert main(args) == 0
         if runner == MILES:
             assert main(["settings", "set", "units", "mi", "--db", str(db)]) == 0
@@ -173,6 +187,10 @@ def test_runs_files_and_broken_file(cohort):
     assert failed["reason"].iloc[0]  # says what is wrong
     hal = files[(files["runner"] == BROKEN) & (files["status"] == "imported")]
     assert len(hal) == len(cohort["files"][BROKEN]) - 1  # the broken file stopped nothing
+    from ingest.store import Store
+
+    with Store(cohort_runner.store_path(cohort["out"], MILES), read_only=True) as store:
+        assert list(store.pain()["activity_id"]) == list(LINKS.values())  # the link survived
     pain_rows = files[files["name"] == "pain.csv"]
     assert set(pain_rows["runner"]) == {r for r, (p, _s) in SCENARIOS.items() if p}
     assert (pain_rows["status"] == "imported").all()
