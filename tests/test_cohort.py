@@ -393,3 +393,27 @@ def test_concern_order_properties():
                 cohort_runner.CONCERNS.index(cohort_runner.concern(p, s, False))
 
     check()
+
+
+def test_dashboard_cohort_flag_starts_the_cohort_page(cohort, tmp_path, monkeypatch, capsys):
+    from dashboard import cmd_app
+
+    started = {}
+
+    class FakePopen:
+        def __init__(self, cmd, env):
+            started.update(cmd=cmd, env=env)
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(cmd_app.subprocess, "Popen", FakePopen)
+    assert main(["dashboard", "--cohort", str(cohort["out"]), "--port", "8599"]) == 0
+    assert str(cmd_app.COHORT_APP_PATH) in started["cmd"] and "127.0.0.1" in started["cmd"]
+    assert started["env"]["LOADWATCH_COHORT"] == str(cohort["out"].resolve())
+    assert "cohort:" in capsys.readouterr().out
+
+    started.clear()
+    assert main(["dashboard", "--cohort", str(tmp_path)]) == 1
+    assert not started
+    assert "no cohort here" in capsys.readouterr().err
