@@ -120,9 +120,9 @@ def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: i
     # the biggest runners first: a worker is never left with one big runner at the end
     sources = sorted(sources, key=source_size, reverse=True)
 
-    own = None
+    own_client, own_cluster = client is None, None
     if client is None:
-        client, own = _client(workers, scheduler)
+        client, own_cluster = _client(workers, scheduler)
         client.run(warm_up)
     summary = CohortSummary(runners=len(sources), workers=len(client.scheduler_info().get("workers", {})))
     results: list[RunnerResult] = []
@@ -146,9 +146,10 @@ def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: i
             if progress is not None:
                 progress(done, len(sources), result)
     finally:
-        if own is not None:
+        if own_client:
             client.close()
-            own.close()
+        if own_cluster is not None:
+            own_cluster.close()
 
     present = {s.runner for s in sources}
     replaced = {r.runner for r in results if not r.skipped}

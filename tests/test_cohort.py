@@ -417,3 +417,22 @@ def test_dashboard_cohort_flag_starts_the_cohort_page(cohort, tmp_path, monkeypa
     assert main(["dashboard", "--cohort", str(tmp_path)]) == 1
     assert not started
     assert "no cohort here" in capsys.readouterr().err
+
+
+def test_import_on_an_existing_cluster_by_scheduler_address(tmp_path, capsys):
+    from distributed import LocalCluster
+
+    root = tmp_path / "root"
+    for seed, runner in enumerate(("gus", "ivy"), start=1):
+        (root / runner).mkdir(parents=True)
+        for k, run in enumerate(_runs(runner, seed)[:4]):
+            (root / runner / f"run-{k}.fit").write_bytes(fit_bytes(run))
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        code = main(["cohort", "import", str(root), "--out", str(tmp_path / "out"), "--scheduler",
+                     cluster.scheduler_address, "--as-of", AS_OF.isoformat()])
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+    assert code == 0
+    assert "2 runners on 1 Dask workers" in capsys.readouterr().out
+    weeks = read_table(tmp_path / "out", "weeks")
+    assert sorted(weeks["runner"].unique()) == ["gus", "ivy"]
