@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ingest.runner_files import PAIN_CSV_NAME, SETTINGS_JSON_NAME
+from metrics import fmt
 
 #: Archives a runner may be given as (``ROOT/<runner id>.zip``).
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip",)
@@ -253,7 +254,8 @@ def _sync_settings(store, path: Path, runner: str, previous: dict, state: dict) 
     for key, value in values.items():
         store.set_setting(key, value)
     state["settings_hash"] = digest
-    return {SETTINGS_JSON_NAME: {"status": "imported", "reason": f"{len(values)} settings", "activity_id": None}}
+    return {SETTINGS_JSON_NAME: {"status": "imported", "reason": fmt.count(len(values), "setting"),
+                                 "activity_id": None}}
 
 
 def _sync_pain(store, path: Path, runner: str, previous: dict, state: dict) -> dict:
@@ -286,9 +288,10 @@ def _sync_pain(store, path: Path, runner: str, previous: dict, state: dict) -> d
             unlinked += 1
         store.add_pain(entry)
     state["pain_hash"] = digest
-    reason = f"{len(entries)} pain entries"
+    reason = fmt.count(len(entries), "pain entry", "pain entries")
     if unlinked:
-        reason += f"; {unlinked} linked to a run that is not among the runner's files (kept without the link)"
+        reason += (f"; {fmt.count(unlinked, 'entry', 'entries')} linked to a run that is not among the runner's "
+                   "files (kept without the link)")
     return {PAIN_CSV_NAME: {"status": "imported", "reason": reason, "activity_id": None}}
 
 

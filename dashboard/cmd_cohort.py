@@ -87,17 +87,18 @@ def cohort_import(args) -> int:
     engine = _engine()
 
     def progress(done, total, result):
-        what = "unchanged" if result.skipped else f"{result.decoded} files decoded"
+        what = "unchanged" if result.skipped else f"{fmt.count(result.decoded, 'file')} decoded"
         print(f"[{done}/{total}] {result.runner}: {what}", file=sys.stderr)
 
     summary = engine.import_cohort(args.root, args.out, workers=args.workers, scheduler=args.scheduler,
                                    as_of=args.as_of, progress=progress)
     files = engine.read_table(args.out, "files")
     failed = files[files["status"] == "failed"] if len(files) else files
-    print(f"{summary.runners} runners on {summary.workers} Dask workers in {summary.seconds:.1f} s: "
-          f"{summary.processed} updated, {summary.unchanged} unchanged; {summary.decoded} files decoded.")
+    print(f"{fmt.count(summary.runners, 'runner')} on {fmt.count(summary.workers, 'Dask worker')} in "
+          f"{summary.seconds:.1f} s: {summary.processed:,} updated, {summary.unchanged:,} unchanged; "
+          f"{fmt.count(summary.decoded, 'file')} decoded.")
     if len(failed):
-        print(f"{len(failed)} {'file' if len(failed) == 1 else 'files'} could not be read:")
+        print(f"{fmt.count(len(failed), 'file')} could not be read:")
         for _, row in failed.iterrows():
             print(f"  {row['runner']}/{row['name']}: {row['reason']}")
     print(f"Tables in {args.out}: weeks, runs, alerts, phases, files, status (.parquet). "

@@ -249,3 +249,9 @@ def score(value) -> str:
 def unit_label(units: str) -> str:
     """``kilometres`` / ``miles``."""
     return {"km": "kilometres", "mi": "miles"}.get(units, units)
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 file`` / ``3 files`` (``plural`` for irregular nouns: ``count(2, "entry", "entries")``)."""
+    n = int(n)
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

@@ -194,6 +194,8 @@ def test_runs_files_and_broken_file(cohort):
     pain_rows = files[files["name"] == "pain.csv"]
     assert set(pain_rows["runner"]) == {r for r, (p, _s) in SCENARIOS.items() if p}
     assert (pain_rows["status"] == "imported").all()
+    assert dict(zip(pain_rows["runner"], pain_rows["reason"], strict=True))["eve"] == "2 pain entries"
+    assert dict(zip(pain_rows["runner"], pain_rows["reason"], strict=True))["ann"] == "1 pain entry"
     kim = files[files["runner"] == ZIPPED]
     assert (kim["status"] == "imported").sum() == len(_runs(ZIPPED, list(SCENARIOS).index(ZIPPED) + 1))
     runs = read_table(cohort["out"], "runs")
@@ -256,7 +258,7 @@ def test_rerun_decodes_nothing_new_and_a_new_file_only_its_runner(cohort, capsys
     assert main(["cohort", "import", str(cohort["root"]), "--out", str(cohort["out"]), "--workers", "2",
                  "--as-of", AS_OF.isoformat()]) == 1  # the broken file is still broken
     out = capsys.readouterr().out
-    assert "0 updated, 12 unchanged; 0 files decoded" in out
+    assert "12 runners on 2 Dask workers" in out and "0 updated, 12 unchanged; 0 files decoded" in out
     pd.testing.assert_frame_equal(read_table(cohort["out"], "weeks"), weeks_before)
 
     # one new run for one runner: only that runner is processed, only that file decoded
@@ -433,6 +435,6 @@ def test_import_on_an_existing_cluster_by_scheduler_address(tmp_path, capsys):
                      cluster.scheduler_address, "--as-of", AS_OF.isoformat()])
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
     assert code == 0
-    assert "2 runners on 1 Dask workers" in capsys.readouterr().out
+    assert "2 runners on 1 Dask worker in" in capsys.readouterr().out
     weeks = read_table(tmp_path / "out", "weeks")
     assert sorted(weeks["runner"].unique()) == ["gus", "ivy"]
