@@ -137,8 +137,9 @@ def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: i
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - one runner's crash never stops the cohort
-                result = RunnerResult(source.runner, failed=[("(runner)", f"could not be processed "
-                                                                           f"({type(exc).__name__}: {exc})")])
+                result = RunnerResult(source.runner, crashed=True,
+                                      failed=[("(runner)", f"could not be processed ({type(exc).__name__}: {exc}); "
+                                                           "its rows are from the last run that worked")])
                 result.tables["files"] = pd.DataFrame(
                     [{"runner": source.runner, "name": "(runner)", "status": "failed",
                       "reason": result.failed[0][1], "activity_id": None}], columns=list(FILE_COLUMNS))
@@ -152,12 +153,15 @@ def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: i
             own_cluster.close()
 
     present = {s.runner for s in sources}
-    replaced = {r.runner for r in results if not r.skipped}
+    replaced = {r.runner for r in results if not r.skipped and not r.crashed}
     for table in TABLES:
         parts = []
         frame = old[table]
         if len(frame):
-            parts.append(frame[frame["runner"].isin(present - replaced)])
+            keep = frame["runner"].isin(present - replaced)
+            if table == "files":  # a crashed runner's old "(runner)" line gives way to this run's
+                keep &= ~frame["name"].eq("(runner)")
+            parts.append(frame[keep])
         parts += [r.tables[table] for r in results if not r.skipped and table in r.tables]
         parts = [p for p in parts if len(p)]
         merged = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(_EMPTY_COLUMNS[table]))
@@ -167,7 +171,7 @@ def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: i
             merged = merged.sort_values("runner", kind="stable")
         _write_table(out, table, merged)
 
-    summary.processed = len(replaced)
+    summary.processed = len(replaced) + sum(1 for r in results if r.crashed)
     summary.unchanged = sum(1 for r in results if r.skipped)
     summary.decoded = sum(r.decoded for r in results)
     summary.failed = [(r.runner, n, why) for r in sorted(results, key=lambda r: r.runner) for n, why in r.failed]

@@ -64,6 +64,7 @@ class RunnerResult:
 
     runner: str
     skipped: bool = False
+    crashed: bool = False  # the task itself failed: the tables keep the runner's previous rows
     decoded: int = 0
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)

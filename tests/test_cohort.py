@@ -438,3 +438,56 @@ def test_import_on_an_existing_cluster_by_scheduler_address(tmp_path, capsys):
     assert "2 runners on 1 Dask worker in" in capsys.readouterr().out
     weeks = read_table(tmp_path / "out", "weeks")
     assert sorted(weeks["runner"].unique()) == ["gus", "ivy"]
+
+
+def test_a_runner_whose_task_fails_keeps_its_last_rows(tmp_path, monkeypatch):
+    from distributed import Client, LocalCluster
+
+    from cohort.engine import import_cohort
+
+    root, out = tmp_path / "root", tmp_path / "out"
+    for seed, runner in enumerate(("gus", "ivy"), start=1):
+        (root / runner).mkdir(parents=True)
+        for k, run in enumerate(_runs(runner, seed)[:4]):
+            (root / runner / f"run-{k}.fit").write_bytes(fit_bytes(run))
+    real = cohort_runner.runner_tables
+
+    def broken(store, runner, as_of=None):
+        if runner == "ivy":
+            raise RuntimeError("boom")
+        return real(store, runner, as_of)
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        import_cohort(root, out, client=client, as_of=AS_OF)
+        status_before = read_table(out, "status")
+        (root / "ivy" / "new.fit").write_bytes(fit_bytes(_runs("ivy", 2)[5]))
+        monkeypatch.setattr(cohort_runner, "runner_tables", broken)  # tasks run in this process's threads
+        summary = import_cohort(root, out, client=client, as_of=AS_OF)
+        assert summary.failed and summary.failed[0][:2] == ("ivy", "(runner)")
+        assert "RuntimeError: boom" in summary.failed[0][2]
+        pd.testing.assert_frame_equal(read_table(out, "status"), status_before)  # ivy is still on the list
+        files = read_table(out, "files")
+        assert files[(files["runner"] == "ivy") & (files["name"] == "(runner)")]["status"].tolist() == ["failed"]
+        assert (files["runner"] == "ivy").sum() == 5  # its 4 files from the last run + the failure line
+
+        monkeypatch.setattr(cohort_runner, "runner_tables", real)
+        summary = import_cohort(root, out, client=client, as_of=AS_OF)
+        assert (summary.processed, summary.failed) == (1, [])
+        files = read_table(out, "files")
+        assert "(runner)" not in set(files["name"]) and (files["runner"] == "ivy").sum() == 5
+
+
+def test_the_local_cluster_listens_on_this_machine_only():
+    from cohort.engine import _client
+
+    client, cluster = _client(1, None)
+    try:
+        info = client.scheduler_info()
+        addresses = [cluster.scheduler_address, *info["workers"]]
+        assert all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
+        assert client.run(lambda: __import__("dask").config.get("distributed.worker.profile.enabled")) == {
+            a: False for a in info["workers"]}
+    finally:
+        client.close()
+        cluster.close()
