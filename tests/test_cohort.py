@@ -491,3 +491,24 @@ def test_the_local_cluster_listens_on_this_machine_only():
     finally:
         client.close()
         cluster.close()
+
+
+def test_phases_and_phase_concern_from_an_episode_report():
+    """When the report carries episode phases (issue 11), phases.parquet has one row per day and the
+    status uses the plan's phase."""
+    report = {
+        "as_of": "2026-07-15", "units": "km", "latest_run": None, "weeks": [], "alerts": [],
+        "plan": {"status": "amber", "phase": "stop"},
+        "phases": [{"start": "2026-07-10", "end": "2026-07-12", "phase": "reduce", "step": None, "steps": None,
+                    "reason": "pain 6/10 after a run"},
+                   {"start": "2026-07-13", "end": "2026-07-15", "phase": "stop", "step": None, "steps": None,
+                    "reason": "pain above 5 twice"}],
+    }
+    phases = cohort_runner.phases_frame(report, "ann")
+    assert len(phases) == 6 and list(phases.columns) == list(cohort_runner.PHASE_COLUMNS)
+    assert phases["date"].astype(str).tolist()[0] == "2026-07-10" and phases["phase"].tolist()[-1] == "stop"
+    row = cohort_runner.status_row(report, None, "ann")
+    assert (row["concern"], row["phase"], row["status"]) == ("stop", "stop", "amber")
+    assert row["week_distance_km"] is None and row["avg_4_weeks_distance_km"] is None  # no weeks: missing, not 0
+    assert cohort_runner.concern("rebuild", "green", False) == "rebuild"
+    assert cohort_runner.concern("return_to_run", "green", True) == "spike"
