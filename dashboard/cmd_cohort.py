@@ -170,6 +170,12 @@ def cohort_status_cmd(args) -> int:
         table.add_row(*cells.values())
     console = Console(width=None if sys.stdout.isatty() else 220)
     console.print(table)
+    files = engine.read_table(args.dir, "files")
+    broken = sorted(set(files.loc[files["name"].eq("(runner)") & files["status"].eq("failed"), "runner"])) \
+        if len(files) else []
+    if broken:
+        console.print(f"Could not be processed in the last import (rows above are older or missing): "
+                      f"{', '.join(map(str, broken))}. The reason is in files.parquet.", soft_wrap=True)
     console.print("Distances in each runner's own units. " + _disclaimer(), soft_wrap=True)
     return 0
 

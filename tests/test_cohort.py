@@ -440,7 +440,7 @@ def test_import_on_an_existing_cluster_by_scheduler_address(tmp_path, capsys):
     assert sorted(weeks["runner"].unique()) == ["gus", "ivy"]
 
 
-def test_a_runner_whose_task_fails_keeps_its_last_rows(tmp_path, monkeypatch):
+def test_a_runner_whose_task_fails_keeps_its_last_rows(tmp_path, monkeypatch, capsys):
     from distributed import Client, LocalCluster
 
     from cohort.engine import import_cohort
@@ -470,6 +470,10 @@ def test_a_runner_whose_task_fails_keeps_its_last_rows(tmp_path, monkeypatch):
         files = read_table(out, "files")
         assert files[(files["runner"] == "ivy") & (files["name"] == "(runner)")]["status"].tolist() == ["failed"]
         assert (files["runner"] == "ivy").sum() == 5  # its 4 files from the last run + the failure line
+        capsys.readouterr()
+        assert main(["cohort", "status", str(out), "--as-of", AS_OF.isoformat()]) == 0
+        assert "Could not be processed in the last import (rows above are older or missing): ivy." in \
+            capsys.readouterr().out
 
         monkeypatch.setattr(cohort_runner, "runner_tables", real)
         summary = import_cohort(root, out, client=client, as_of=AS_OF)
