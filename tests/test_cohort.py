@@ -127,6 +127,19 @@ def _write_cohort(root: Path) -> dict[str, list[Path]]:
     return files
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _stop_resource_tracker():
+    """Dask's worker processes are started with multiprocessing's spawn, which leaves its resource-tracker
+    process running for the life of this one; stop it after these tests so later tests that check for
+    left-over child processes (the importer's) see none of ours."""
+    yield
+    from multiprocessing import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
+        stop()
+
+
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
     """The cohort imported once through the real CLI on a LocalCluster of 2 workers."""
