@@ -3,7 +3,7 @@
 Generates a cohort of one-hour 1 Hz runs (FIT, like ``bench_import.py``) - by default 200 runners x 100
 activities = 20,000 files - then, in one run:
 
-1. ``loadwatch cohort import`` (``cohort.engine.import_cohort``) on a LocalCluster of 1 worker, into a
+1. ``loadwatch cohort import`` (``dashboard.cohort_engine.import_cohort``) on a LocalCluster of 1 worker, into a
    fresh output folder;
 2. the same with 2 workers (each worker one process with one thread);
 3. a re-run on the 2-worker output (nothing changed: no file is decoded);
@@ -124,14 +124,14 @@ def run_once(root: Path, out: Path, workers: int) -> dict:
     import dask
     from distributed import Client, LocalCluster
 
-    from cohort.engine import LOCAL_CLUSTER_CONFIG, import_cohort
+    from dashboard.cohort_engine import LOCAL_CLUSTER_CONFIG, import_cohort
 
     t0 = time.perf_counter()
     with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the cluster `loadwatch cohort import --workers N` starts
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None, silence_logs=logging.ERROR)
     client = Client(cluster)
-    from cohort.runner import warm_up
+    from dashboard.cohort_runner import warm_up
 
     client.run(warm_up)  # module imports are start-up, not per-file work
     startup_s = time.perf_counter() - t0
@@ -180,7 +180,7 @@ def main(argv=None) -> int:
                   f"cluster start-up {res['startup_s']:.1f} s, not counted)  peak memory per worker: {peaks} MB; "
                   f"CPU per worker: {cpus} s (load average now {os.getloadavg()[0]:.1f})")
             if workers == 2:
-                from cohort.engine import import_cohort
+                from dashboard.cohort_engine import import_cohort
 
                 client, cluster = res["client"]
                 again = import_cohort(root, tmp / "out-2", client=client)

@@ -1,6 +1,6 @@
 """``loadwatch cohort import|status``: many runners on Dask distributed (the ``cohort`` extra).
 
-Thin faces over :mod:`cohort.engine`.  Dask, pyarrow and rich are imported only when a cohort command
+Thin faces over :mod:`dashboard.cohort_engine`.  Dask, pyarrow and rich are imported only when a cohort command
 runs, so the single-runner commands never need them.
 """
 
@@ -77,7 +77,7 @@ def _engine():
         import pyarrow  # noqa: F401
         import rich  # noqa: F401
 
-        from cohort import engine
+        from dashboard import cohort_engine as engine
     except ImportError as exc:
         raise ValueError(f"{EXTRA_HINT} ({exc})") from None
     return engine
@@ -168,7 +168,8 @@ def cohort_status_cmd(args) -> int:
         table.add_column(col, overflow="fold")
     for cells in rows:
         table.add_row(*cells.values())
-    console = Console(width=None if sys.stdout.isatty() else 220)
+    # piped or redirected: wide enough that no cell wraps (the phase words and red-flag symptoms are long)
+    console = Console(width=None if sys.stdout.isatty() else 280)
     console.print(table)
     files = engine.read_table(args.dir, "files")
     broken = sorted(set(files.loc[files["name"].eq("(runner)") & files["status"].eq("failed"), "runner"])) \

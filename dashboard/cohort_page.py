@@ -3,7 +3,7 @@ first, and a drill-down into one runner - the traffic light, red flags, plan, al
 pain log - read-only.
 
 The cohort folder comes from ``$LOADWATCH_COHORT``.  Every runner's store is opened read-only; every
-number comes from the same report the runner's own dashboard shows (:mod:`cohort.engine`,
+number comes from the same report the runner's own dashboard shows (:mod:`dashboard.cohort_engine`,
 :func:`metrics.report.build_report`).
 """
 
@@ -38,20 +38,20 @@ def _version(out: Path) -> tuple:
 
 @st.cache_data(show_spinner="Reading the cohort...", max_entries=8)
 def _status(out: str, version: tuple, as_of: str) -> list[dict]:
-    from cohort.engine import cohort_status
+    from dashboard.cohort_engine import cohort_status
 
     return status_records(cohort_status(out, as_of=as_of))
 
 
 @st.cache_data(show_spinner="Working out this runner's load...", max_entries=32)
 def _runner(out: str, version: tuple, runner: str, as_of: str) -> tuple[dict, pd.DataFrame]:
-    from cohort.runner import store_path
+    from dashboard.cohort_runner import store_path
     from ingest.store import Store
     from metrics.report import build_report
 
     with Store(store_path(out, runner), read_only=True) as store:
         report = build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(),
-                              store.settings(), as_of=as_of, weeks=12)
+                              store.settings(), as_of=as_of, weeks=12, assessments=store.assessments())
         pain = store.pain()
     return report, pain
 
@@ -75,6 +75,8 @@ def drill_down(out: Path, runner: str, as_of: dt.date) -> None:
         st.error(f"**{alert.get('message', '')}**", icon=":material/emergency:")
     plan = report.get("plan") or {}
     ui.traffic_light(plan)
+    if plan.get("phase"):
+        ui.phase_box(plan, units)  # the episode phase and its step; no training number under a red flag or stop
     if not red_flags:
         latest = (report.get("weeks") or [{}])[-1]
         last_run = report.get("latest_run") or {}

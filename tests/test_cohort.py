@@ -21,9 +21,9 @@ import pytest
 pytest.importorskip("distributed")
 pytest.importorskip("pyarrow")
 
-from cohort import runner as cohort_runner  # noqa: E402
-from cohort.engine import read_table  # noqa: E402
+from dashboard import cohort_runner  # noqa: E402
 from dashboard.cli import main  # noqa: E402
+from dashboard.cohort_engine import read_table  # noqa: E402
 from ingest.synth import SynthRun, fit_bytes, gpx_bytes  # noqa: E402
 
 AS_OF = date(2026, 7, 15)  # a Wednesday
@@ -33,13 +33,14 @@ FIRST_DAY = AS_OF - timedelta(weeks=8)
 SCENARIOS: dict[str, tuple[list[tuple[int, int, int, str, str]], bool]] = {
     "ann": ([(2, 19, 3, "after", "both_legs")], False),               # emergency red flag
     "ben": ([(3, 19, 5, "after", "radiating_below_knee")], False),    # see a clinician
-    "cat": ([(1, 12, 7, "during", "")], False),                       # pain above 5 while running: red
+    "cat": ([(1, 12, 7, "during", "")], False),                       # pain above 5 while running: stop
     "dan": ([], True),                                                # a large spike yesterday
     "eve": ([(1, 12, 4, "during", ""), (10, 19, 3, "after", "")], False),  # 4/10 during, not rising: caution
     "fay": ([(21, 19, 2, "after", "")], False),                      # linked to her run that day
     "gus": ([], False),
     "hal": ([], False),
-    "ivy": ([], False),
+    "ivy": ([(12, 19, 1, "after", ""), (10, 19, 1, "after", ""), (5, 19, 3, "after", ""),
+             (3, 19, 3, "after", "")], False),                    # pain after runs rising by 2: cut back
     "jon": ([], False),
     "kim": ([], False),
     "lou": ([], False),
@@ -176,6 +177,7 @@ def _single_runner_report(base: Path, runner: str, files: list[Path], root: Path
 def test_every_runners_weeks_equal_their_single_runner_report(cohort, capsys):
     weeks = read_table(cohort["out"], "weeks")
     alerts = read_table(cohort["out"], "alerts")
+    phases = read_table(cohort["out"], "phases")
     assert sorted(weeks["runner"].unique()) == sorted(SCENARIOS)
     for runner, files in cohort["files"].items():
         report = _single_runner_report(cohort["base"], runner, files, cohort["root"], capsys)
@@ -190,6 +192,15 @@ def test_every_runners_weeks_equal_their_single_runner_report(cohort, capsys):
         mine = alerts[alerts["runner"] == runner]
         assert sorted(zip(mine["rule"], mine["severity"], mine["message"], strict=True)) == sorted(
             (a["rule"], a["severity"], a["message"]) for a in report["alerts"]), runner
+        # and so are the daily phases: the report's segments, one row per day
+        assert report["phases"], runner
+        expected_days = [(str(d.date()), seg["phase"], seg["step"], seg["reason"]) for seg in report["phases"]
+                         for d in pd.date_range(seg["start"], seg["end"], freq="D")]
+        mine = phases[phases["runner"] == runner]
+        got_days = [(str(d), p, None if pd.isna(st) else int(st), r)
+                    for d, p, st, r in zip(mine["date"], mine["phase"], mine["step"], mine["reason"], strict=True)]
+        assert got_days == expected_days, runner
+        assert report["plan"]["phase"] == expected_days[-1][1], runner
 
 
 def test_runs_files_and_broken_file(cohort):
@@ -217,16 +228,30 @@ def test_runs_files_and_broken_file(cohort):
     assert {"runner", "id", "distance_km", "spike_pct", "safe_longest_km"} <= set(runs.columns)
     phases = read_table(cohort["out"], "phases")
     assert list(phases.columns) == list(cohort_runner.PHASE_COLUMNS)
+    # one row per runner and local day, from the runner's first run to the import's day, no gap, no repeat
+    assert set(phases["runner"]) == set(SCENARIOS)
+    for seed, runner in enumerate(SCENARIOS, start=1):
+        days = pd.to_datetime(phases[phases["runner"] == runner]["date"].astype(str))
+        first = _runs(runner, seed)[0].start_utc.date()
+        assert list(days) == list(pd.date_range(first, AS_OF, freq="D")), runner
+    assert set(phases["phase"]) <= set(PHASES) and not phases["phase"].isna().any()
 
 
 def test_status_sorted_by_concern_in_plain_words(cohort, capsys):
     capsys.readouterr()
     assert main(["cohort", "status", str(cohort["out"]), "--as-of", AS_OF.isoformat(), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["runner"] for r in rows][:5] == ["ann", "ben", "cat", "dan", "eve"], [(r["runner"], r["concern"], r["status"], r["latest_run_spike_category"]) for r in rows]
+    assert [r["runner"] for r in rows][:6] == ["ann", "ben", "cat", "ivy", "dan", "eve"], [
+        (r["runner"], r["concern"], r["phase"], r["status"]) for r in rows]
     by = {r["runner"]: r for r in rows}
-    assert [by[r]["concern"] for r in ("ann", "ben", "cat", "dan", "eve")] == [
-        "emergency", "see_clinician", "red", "spike", "amber"]
+    assert [by[r]["concern"] for r in ("ann", "ben", "cat", "ivy", "dan", "eve")] == [
+        "emergency", "see_clinician", "stop", "red", "spike", "amber"]
+    # the phase column is the episode timeline's phase of the day (issue 11), the same as phases.parquet's
+    assert [by[r]["phase"] for r in ("ann", "ben", "cat", "ivy", "gus")] == [
+        "emergency", "see_clinician", "stop", "reduce", "normal"]
+    phases = read_table(cohort["out"], "phases")
+    today = phases[phases["date"].astype(str) == AS_OF.isoformat()]
+    assert dict(zip(today["runner"], today["phase"], strict=True)) == {r: by[r]["phase"] for r in SCENARIOS}
     ranks = [cohort_runner.CONCERNS.index(r["concern"]) for r in rows]
     assert ranks == sorted(ranks)
     assert by["ann"]["red_flags"] == ["both_legs"] and by["ann"]["status"] == "emergency"
@@ -245,12 +270,13 @@ def test_status_sorted_by_concern_in_plain_words(cohort, capsys):
     text = capsys.readouterr().out
     for words in ("urgent care now", "see a clinician", "cut back", "recent spike", "caution", "normal training",
                   "large spike", "Tue 14 Jul 2026", "4/10 on Tue 14 Jul 2026", " mi", "held back (red flag)",
+                  "stopped running", "stop running for now",
                   "pain, numbness or weakness in both legs", "not a diagnosis"):
         assert words in text, words
     for code in ("see_clinician", "both_legs", "None", "nan", "return_to_run"):
         assert code not in text, code
-    assert text.index("ann") < text.index("ben") < text.index("cat") < text.index("dan") < text.index("eve") \
-        < text.index("lou")
+    assert text.index("ann") < text.index("ben") < text.index("cat") < text.index("ivy") < text.index("dan") \
+        < text.index("eve") < text.index("lou")
 
 
 def test_status_for_another_day_recomputes_from_the_stores(cohort, capsys):
@@ -264,7 +290,7 @@ def test_status_for_another_day_recomputes_from_the_stores(cohort, capsys):
 
 
 def test_rerun_decodes_nothing_new_and_a_new_file_only_its_runner(cohort, capsys):
-    from cohort.engine import import_cohort
+    from dashboard.cohort_engine import import_cohort
 
     weeks_before = read_table(cohort["out"], "weeks")
     capsys.readouterr()
@@ -332,8 +358,10 @@ def test_cohort_dashboard_overview_and_read_only_drill_down(cohort, monkeypatch)
     at.date_input[0].set_value(AS_OF).run()
     no_exceptions(at)
     table = at.dataframe[0].value
-    assert list(table["Runner"])[:5] == ["ann", "ben", "cat", "dan", "eve"]
-    assert list(table["Concern"])[:5] == ["urgent care now", "see a clinician", "cut back", "recent spike", "caution"]
+    assert list(table["Runner"])[:6] == ["ann", "ben", "cat", "ivy", "dan", "eve"]
+    assert list(table["Concern"])[:6] == ["urgent care now", "see a clinician", "stopped running", "cut back",
+                                          "recent spike", "caution"]
+    assert list(table["Phase"])[:4] == ["urgent care now", "see a clinician", "stop running for now", "cut back"]
     assert "held back (red flag)" in set(table["This week"])
     assert "12 runners as of Wed 15 Jul 2026" in texts(at)
 
@@ -456,7 +484,7 @@ def test_import_on_an_existing_cluster_by_scheduler_address(tmp_path, capsys):
 def test_a_runner_whose_task_fails_keeps_its_last_rows(tmp_path, monkeypatch, capsys):
     from distributed import Client, LocalCluster
 
-    from cohort.engine import import_cohort
+    from dashboard.cohort_engine import import_cohort
 
     root, out = tmp_path / "root", tmp_path / "out"
     for seed, runner in enumerate(("gus", "ivy"), start=1):
@@ -496,7 +524,7 @@ def test_a_runner_whose_task_fails_keeps_its_last_rows(tmp_path, monkeypatch, ca
 
 
 def test_the_local_cluster_listens_on_this_machine_only():
-    from cohort.engine import _client
+    from dashboard.cohort_engine import _client
 
     client, cluster = _client(1, None)
     try:

@@ -306,7 +306,9 @@ def runner_tables(store, runner: str, as_of=None) -> dict[str, pd.DataFrame]:
     from metrics.spike import run_table
 
     acts, hist, pain, settings = store.activities(), store.hr_histograms(), store.pain(), store.settings()
-    report = build_report(acts, hist, pain, store.rules(), settings, as_of=as_of, weeks=ALL_WEEKS)
+    # a cohort folder carries no assessments (pain.csv has none), but a store may: the report honours them
+    report = build_report(acts, hist, pain, store.rules(), settings, as_of=as_of, weeks=ALL_WEEKS,
+                          assessments=store.assessments())
     acts, hist, _day = activities_until(acts, hist, settings, report["as_of"])
     runs = run_table(acts, settings.timezone, hist, settings).reset_index()
     runs.insert(0, "runner", runner)

@@ -1,6 +1,22 @@
-"""A cohort on Dask distributed, and the Parquet tables it writes.
+"""Many runners at once: ``loadwatch cohort import|status`` on Dask distributed, and the Parquet tables it
+writes.
 
-:func:`import_cohort` sends one task per runner (:func:`cohort.runner.process_runner`) to a Dask cluster:
+A cohort is a folder holding one folder (or one export archive) per runner.  Each runner is imported and
+measured by the very functions the single-runner product uses - :func:`ingest.importer.import_paths`
+into the runner's own store, then :func:`metrics.report.build_report` - so a clinic's numbers are the
+runner's numbers.  Dask only decides where each runner runs.  Like the CLI, the cohort is a face over
+ingest and metrics, so it lives in ``dashboard/``:
+
+* :mod:`dashboard.cohort_runner` - one runner's work (no Dask): discover, import, report, flatten to table
+  rows, the status row and its concern order.
+* :mod:`dashboard.cohort_engine` (this module) - the cohort on a Dask cluster and its tables.
+* :mod:`dashboard.cmd_cohort` and :mod:`dashboard.cohort_page` - the commands and the overview page.
+
+Dask and pyarrow are the ``cohort`` extra (``pip install -e '.[cohort]'``): they are imported inside
+the functions that need them, so the single-runner product never loads them.
+
+
+:func:`import_cohort` sends one task per runner (:func:`dashboard.cohort_runner.process_runner`) to a Dask cluster:
 a :class:`distributed.LocalCluster` of ``workers`` processes with one thread each by default, or an
 existing cluster at ``scheduler`` (``tcp://host:8786``).  The cohort folder and the output folder must
 then be reachable at the same paths from every worker (a shared file system), and loadwatch must be
@@ -23,7 +39,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cohort.runner import (
+from dashboard.cohort_runner import (
     ALERT_COLUMNS,
     FILE_COLUMNS,
     PHASE_COLUMNS,
@@ -180,7 +196,7 @@ def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: i
 
 
 def cohort_status(out: str | os.PathLike, as_of=None) -> pd.DataFrame:
-    """One row per runner (:data:`cohort.runner.STATUS_COLUMNS`), most urgent first.
+    """One row per runner (:data:`dashboard.cohort_runner.STATUS_COLUMNS`), most urgent first.
 
     The rows ``import`` wrote are used when they are for the asked day (default: today in each
     runner's time zone); otherwise each runner's store is opened read-only and its report recomputed
