@@ -361,7 +361,7 @@ def phases_frame(report: dict, runner: str) -> pd.DataFrame:
 
 def concern(phase: str | None, status: str | None, spike: bool) -> str:
     """Where a runner sorts in the coach's overview (:data:`CONCERNS`), from the plan's status, the
-    episode phase (when the report has one) and whether the detector raised a spike alert."""
+    episode phase (``plan["phase"]``) and whether the detector raised a spike alert."""
     if "emergency" in (phase, status):
         return "emergency"
     if "see_clinician" in (phase, status):
