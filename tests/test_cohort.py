@@ -372,6 +372,12 @@ def test_cohort_dashboard_overview_and_read_only_drill_down(cohort, monkeypatch)
     assert any("large spike" in (m.delta or "") for m in at.metric)
     assert "Weekly distance by surface (kilometres)" in shown
 
+    at.selectbox[0].set_value("cat").run()  # stopped: the phase says so, and the plan gives no number
+    no_exceptions(at)
+    shown = texts(at)
+    assert "Stop running for now since Tue 14 Jul 2026" in shown
+    assert "at most" not in shown and "Longest single run" not in shown
+
     at.selectbox[0].set_value("ann").run()
     no_exceptions(at)
     shown = texts(at)
