@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
+#: The cohort overview (``--cohort DIR``): a separate small app, so the runner's own app stays as it is.
+COHORT_APP_PATH = APP_PATH.parent / "cohort_page.py"
 REPO_ROOT = APP_PATH.parent.parent
 DEFAULT_PORT = 8501
 DEFAULT_HOST = "127.0.0.1"
@@ -28,6 +30,9 @@ def register(sub, add_db_option) -> None:
     add_db_option(p)
     p.add_argument("--demo", action="store_true",
                    help="show the demo history (a separate store; your own data is not touched)")
+    p.add_argument("--cohort", metavar="DIR",
+                   help="a coach's overview of a cohort (the --out folder of `loadwatch cohort import`), with a "
+                        "read-only drill-down into each runner")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     p.add_argument("--host", default=DEFAULT_HOST,
                    help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
@@ -38,10 +43,10 @@ def register(sub, add_db_option) -> None:
     d.set_defaults(func=run_demo)
 
 
-def streamlit_command(port: int, host: str = DEFAULT_HOST) -> list[str]:
+def streamlit_command(port: int, host: str = DEFAULT_HOST, app: Path = APP_PATH) -> list[str]:
     """The ``streamlit run`` command line (flags mirror dashboard/.streamlit/config.toml)."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+        sys.executable, "-m", "streamlit", "run", str(app),
         "--server.address", host,
         "--server.port", str(port),
         "--server.headless", "true",
@@ -89,7 +94,15 @@ def run_dashboard(args) -> int:
     from ingest.store import default_db_path
 
     env = dict(os.environ)
-    if args.demo:
+    app = APP_PATH
+    if getattr(args, "cohort", None):
+        cohort = Path(args.cohort).resolve()
+        if not (cohort / "status.parquet").is_file():
+            raise ValueError(f"{cohort}: no cohort here (run `loadwatch cohort import ROOT --out {args.cohort}` first)")
+        env["LOADWATCH_COHORT"] = str(cohort)
+        app = COHORT_APP_PATH
+        path = Path(args.db) if args.db else Path(default_db_path())  # unused by the cohort page
+    elif args.demo:
         path = _demo_path(args)
         info = _write_demo(path)
         if info is not None:
@@ -101,8 +114,9 @@ def run_dashboard(args) -> int:
     env["LOADWATCH_DB"] = str(Path(path).resolve())
     # a plain checkout (not pip-installed) still imports `dashboard`, `ingest` and `metrics`
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
-    print(f"loadwatch dashboard on http://{args.host}:{args.port} (store: {env['LOADWATCH_DB']}); Ctrl+C stops it")
-    proc = subprocess.Popen(streamlit_command(args.port, args.host), env=env)
+    shown = f"cohort: {env['LOADWATCH_COHORT']}" if app == COHORT_APP_PATH else f"store: {env['LOADWATCH_DB']}"
+    print(f"loadwatch dashboard on http://{args.host}:{args.port} ({shown}); Ctrl+C stops it")
+    proc = subprocess.Popen(streamlit_command(args.port, args.host, app), env=env)
     try:
         return proc.wait()
     except KeyboardInterrupt:

@@ -435,11 +435,15 @@ class Store:
     and applies pending migrations.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None):
+    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False):
         self.path = Path(path).expanduser() if path is not None else default_db_path()
+        self.read_only = bool(read_only)
         self._lock = threading.RLock()
         #: Where the store was backed up before a schema migration (None when none was needed).
         self.backup_path: Path | None = None
+        if self.read_only:
+            self._conn = self._connect_read_only()
+            return
         self._prepare_file()
         self._conn = sqlite3.connect(
             str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
@@ -455,6 +459,29 @@ class Store:
             raise
 
     # --- lifecycle -------------------------------------------------------------------------------------
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """``read_only=True`` (a coach's view of a runner's store, e.g. the cohort dashboard): nothing is
+        created or migrated, and SQLite refuses any write.  The store must exist and be at this
+        loadwatch's schema version."""
+        if not self.path.is_file():
+            raise FileNotFoundError(f"no loadwatch store at {self.path}")
+        conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
+                               isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                newer = version > SCHEMA_VERSION
+                raise StoreVersionError(
+                    f"{self.path} is at store version {version}; this loadwatch reads version {SCHEMA_VERSION} "
+                    + ("(upgrade loadwatch to open it)" if newer else "(open it once with loadwatch to upgrade it)")
+                    + " and opens it read-only here, so it was not changed.")
+        except BaseException:
+            conn.close()
+            raise
+        self.schema_version = version
+        return conn
+
     def _prepare_file(self) -> None:
         # every folder we create is 0700 (os.makedirs' mode applies only to the last one)
         missing = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()]

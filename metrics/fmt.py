@@ -11,7 +11,7 @@ plain words, and :data:`MISSING` stands for a value that is not there.
 * dates: :func:`day` ("Mon 17 Aug 2026"), :func:`day_range`;
 * percentages and plain numbers: :func:`pct`, :func:`number`;
 * codes: :func:`words` (timings, locations, symptoms, rules, phases, sports, surfaces, severities,
-  intensity groups, spike categories, import outcomes, session kinds).
+  intensity groups, spike categories, import outcomes, session kinds, a cohort's concern levels).
 """
 
 from __future__ import annotations
@@ -57,6 +57,16 @@ VOCABULARY: dict[str, dict[str, str]] = {
         "rebuild": "rebuild after a break",
         "see_clinician": "see a clinician",
         "emergency": "urgent care now",
+    },
+    "concern": {
+        "emergency": "urgent care now",
+        "see_clinician": "see a clinician",
+        "stop": "stopped running",
+        "red": "cut back",
+        "spike": "recent spike",
+        "amber": "caution",
+        "rebuild": "rebuilding",
+        "normal": "normal training",
     },
     "severity": {
         "info": "for information",
@@ -252,3 +262,9 @@ def reason(text: str) -> str:
     if not m:
         return text
     return f"{words(m[1], 'rule')} ({words(m[2], 'severity')}): {text[m.end():]}"
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 file`` / ``3 files`` (``plural`` for irregular nouns: ``count(2, "entry", "entries")``)."""
+    n = int(n)
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

@@ -157,6 +157,24 @@ def _latest_run(runs: pd.DataFrame) -> dict | None:
     }, JSON_DECIMALS)
 
 
+def activities_until(activities: pd.DataFrame | None, hr_hist: pd.DataFrame | None, settings: Settings,
+                     as_of=None) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.Timestamp]:
+    """The activities (and their heart-rate histograms) a report as of ``as_of`` sees: those that
+    started on or before ``as_of``'s local day (default today in the runner's time zone).  Returns
+    ``(activities, hr_hist, day)`` with ``day`` the report's day as a naive midnight Timestamp.  The
+    cohort's run table uses it, so its runs are exactly the report's."""
+    day = _as_of_day(as_of, settings)
+    acts = activities
+    if acts is not None and len(acts):
+        local = local_starts(acts, settings.timezone)
+        acts = acts[(local < day + pd.Timedelta(days=1)).to_numpy()]
+    hist = hr_hist
+    if hist is not None and len(hist) and acts is not None:
+        ids = acts["id"] if "id" in acts else acts.index
+        hist = hist[hist.index.isin(pd.Index(ids))]
+    return acts, hist, day
+
+
 def _assessment_list(assessments: pd.DataFrame | None) -> list[dict]:
     if assessments is None or len(assessments) == 0:
         return []
@@ -203,15 +221,7 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
     if weeks < 1:
         raise ValueError(f"weeks must be at least 1 (got {weeks})")
     settings = settings if settings is not None else Settings()
-    day = _as_of_day(as_of, settings)
-    acts = activities
-    if acts is not None and len(acts):
-        local = local_starts(acts, settings.timezone)
-        acts = acts[(local < day + pd.Timedelta(days=1)).to_numpy()]
-    hist = hr_hist
-    if hist is not None and len(hist) and acts is not None:
-        ids = acts["id"] if "id" in acts else acts.index
-        hist = hist[hist.index.isin(pd.Index(ids))]
+    acts, hist, day = activities_until(activities, hr_hist, settings, as_of)
     pain = _until(pain, "at_local", day)
     assessed = _until(assessments, "date", day)
 

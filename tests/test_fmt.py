@@ -51,3 +51,12 @@ def test_numbers_units_and_paces():
     assert fmt.pct(7, signed=True) == "+7%"
     assert fmt.number(1234.5, 1, "m") == "1,234.5 m"
     assert fmt.score(4) == "4/10"
+
+
+def test_count_says_one_and_many():
+    from metrics import fmt
+
+    assert fmt.count(1, "file") == "1 file"
+    assert fmt.count(0, "file") == "0 files"
+    assert fmt.count(2, "pain entry", "pain entries") == "2 pain entries"
+    assert fmt.count(20000, "runner") == "20,000 runners"

@@ -1,0 +1,187 @@
+"""``loadwatch cohort import|status``: many runners on Dask distributed (the ``cohort`` extra).
+
+Thin faces over :mod:`dashboard.cohort_engine`.  Dask, pyarrow and rich are imported only when a cohort command
+runs, so the single-runner commands never need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from metrics import fmt
+
+#: Shown instead of a training number while a runner has open red flags.
+HELD_BACK = "held back (red flag)"
+EXTRA_HINT = "the cohort commands need the cohort extra: pip install 'loadwatch[cohort]' (or -e '.[cohort]')"
+
+
+def register(sub, add_db_option) -> None:
+    cohort = sub.add_parser("cohort", help="many runners at once, on Dask (a coach's or clinic's overview)",
+                            description="Import and watch a cohort: one folder (or export archive) per runner, "
+                                        "named by the runner's id.")
+    csub = cohort.add_subparsers(dest="cohort_command", metavar="ACTION")
+    csub.required = True
+
+    imp = csub.add_parser(
+        "import", help="import every runner's files and write the cohort tables (Parquet)",
+        description="Import every runner under ROOT (its watch files and archives, optionally pain.csv in the "
+                    "columns of `loadwatch pain export` and settings.json with the keys of `loadwatch settings`) "
+                    "into DIR/runners/<id>.sqlite3 and write weeks, runs, alerts, phases, files and status "
+                    "tables as Parquet in DIR. A re-run only decodes new or changed files.")
+    imp.add_argument("root", metavar="ROOT", help="folder with one folder or archive per runner")
+    imp.add_argument("--out", metavar="DIR", required=True, help="where the stores and Parquet tables go")
+    where = imp.add_mutually_exclusive_group()
+    where.add_argument("--workers", metavar="N", type=_positive_int, default=None,
+                       help="local Dask worker processes (default: one per core)")
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="an existing Dask cluster, e.g. tcp://host:8786 (ROOT and DIR must be on a file "
+                            "system every worker sees at the same path)")
+    imp.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
+                     help="compute every runner's report as of this day (default: today)")
+    imp.set_defaults(func=cohort_import)
+
+    st = csub.add_parser("status", help="one row per runner, most urgent first",
+                         description="One row per runner, sorted by concern: emergency, see a clinician, "
+                                     "stopped running, cut back, recent spike, caution, rebuilding, normal.")
+    st.add_argument("dir", metavar="DIR", help="the --out folder of `loadwatch cohort import`")
+    st.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
+                    help="as of this day (default: today)")
+    st.add_argument("--json", action="store_true", help="print JSON (always metric)")
+    st.set_defaults(func=cohort_status_cmd)
+
+
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD (got {text!r})") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of workers, 1 or more (got {text!r})")
+    return value
+
+
+def _engine():
+    try:
+        import distributed  # noqa: F401
+        import pyarrow  # noqa: F401
+        import rich  # noqa: F401
+
+        from dashboard import cohort_engine as engine
+    except ImportError as exc:
+        raise ValueError(f"{EXTRA_HINT} ({exc})") from None
+    return engine
+
+
+def cohort_import(args) -> int:
+    engine = _engine()
+
+    def progress(done, total, result):
+        what = "unchanged" if result.skipped else f"{fmt.count(result.decoded, 'file')} decoded"
+        print(f"[{done}/{total}] {result.runner}: {what}", file=sys.stderr)
+
+    summary = engine.import_cohort(args.root, args.out, workers=args.workers, scheduler=args.scheduler,
+                                   as_of=args.as_of, progress=progress)
+    files = engine.read_table(args.out, "files")
+    failed = files[files["status"] == "failed"] if len(files) else files
+    print(f"{fmt.count(summary.runners, 'runner')} on {fmt.count(summary.workers, 'Dask worker')} in "
+          f"{summary.seconds:.1f} s: {summary.processed:,} updated, {summary.unchanged:,} unchanged; "
+          f"{fmt.count(summary.decoded, 'file')} decoded.")
+    if len(failed):
+        print(f"{fmt.count(len(failed), 'file')} could not be read:")
+        for _, row in failed.iterrows():
+            print(f"  {row['runner']}/{row['name']}: {row['reason']}")
+    print(f"Tables in {args.out}: weeks, runs, alerts, phases, files, status (.parquet). "
+          f"See them with: loadwatch cohort status {args.out}")
+    return 1 if len(failed) else 0
+
+
+def status_records(frame) -> list[dict]:
+    """The status table as JSON-ready records (metric; red flags as a list of symptom codes)."""
+    out = []
+    for row in frame.to_dict("records"):
+        rec = {k: (None if fmt.is_missing(v) else v) for k, v in row.items()}
+        rec["red_flags"] = [s for s in str(rec.get("red_flags") or "").split(";") if s]
+        if rec.get("latest_pain_score") is not None:
+            rec["latest_pain_score"] = int(rec["latest_pain_score"])
+        for key in ("latest_run_date", "latest_pain_date", "as_of"):
+            if rec.get(key) is not None:
+                rec[key] = str(rec[key])[:10]
+        out.append(rec)
+    return out
+
+
+def status_cells(rec: dict) -> dict[str, str]:
+    """One runner's row in plain words, in the runner's own units (shared by the text table and the
+    cohort dashboard)."""
+    units = rec.get("units") or "km"
+    run = fmt.MISSING
+    if rec.get("latest_run_date"):
+        run = f"{fmt.day(rec['latest_run_date'])}, {fmt.distance(rec.get('latest_run_distance_km'), units)}"
+    pain = fmt.MISSING
+    if rec.get("latest_pain_score") is not None:
+        pain = f"{fmt.score(rec['latest_pain_score'])} on {fmt.day(rec.get('latest_pain_date'))}"
+    flags = "; ".join(fmt.words(s, "symptom") for s in rec.get("red_flags") or []) or "none"
+    week, avg = fmt.distance(rec.get("week_distance_km"), units), fmt.distance(rec.get("avg_4_weeks_distance_km"), units)
+    if rec.get("red_flags"):
+        # red flags: no training number on any face until a clinician has assessed the runner
+        run = fmt.day(rec.get("latest_run_date")) if rec.get("latest_run_date") else fmt.MISSING
+        week = avg = HELD_BACK
+    return {
+        "Runner": str(rec["runner"]),
+        "Concern": fmt.words(rec.get("concern"), "concern"),
+        "Phase": fmt.words(rec.get("phase"), "phase"),
+        "Plan": fmt.words(rec.get("status"), "status"),
+        "Latest run": run,
+        "Spike": fmt.words(rec.get("latest_run_spike_category"), "spike"),
+        "This week": week,
+        "4-week average": avg,
+        "Latest pain": pain,
+        "Red flags": flags,
+    }
+
+
+def cohort_status_cmd(args) -> int:
+    engine = _engine()
+    frame = engine.cohort_status(args.dir, as_of=args.as_of)
+    records = status_records(frame)
+    if args.json:
+        print(json.dumps(records, indent=2, allow_nan=False))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    as_of = records[0]["as_of"] if records else None
+    table = Table(title=f"{len(records)} runners as of {fmt.day(as_of)}, most urgent first", title_justify="left")
+    rows = [status_cells(r) for r in records]
+    for col in (rows[0] if rows else status_cells({"runner": ""})):
+        table.add_column(col, overflow="fold")
+    for cells in rows:
+        table.add_row(*cells.values())
+    # piped or redirected: wide enough that no cell wraps (the phase words and red-flag symptoms are long)
+    console = Console(width=None if sys.stdout.isatty() else 280)
+    console.print(table)
+    files = engine.read_table(args.dir, "files")
+    broken = sorted(set(files.loc[files["name"].eq("(runner)") & files["status"].eq("failed"), "runner"])) \
+        if len(files) else []
+    if broken:
+        console.print(f"Could not be processed in the last import (rows above are older or missing): "
+                      f"{', '.join(map(str, broken))}. The reason is in files.parquet.", soft_wrap=True)
+    console.print("Distances in each runner's own units. " + _disclaimer(), soft_wrap=True)
+    return 0
+
+
+def _disclaimer() -> str:
+    from metrics.thresholds import NOT_MEDICAL_ADVICE
+
+    return NOT_MEDICAL_ADVICE

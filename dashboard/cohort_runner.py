@@ -1,0 +1,432 @@
+"""One runner of a cohort: import into the runner's own store, report, and flatten into table rows.
+
+Nothing here knows about Dask: :func:`process_runner` is a plain function that a Dask worker (or a test,
+or a loop) calls with paths, and it returns small DataFrames.  It uses the single-runner product's own
+functions - :func:`ingest.importer.import_paths` (in-process: Dask already spreads runners over the
+cores) and :func:`metrics.report.build_report` - so there is no second implementation of any metric.
+
+Incremental: a runner whose files (names, sizes, modification times) and report day are unchanged since
+the last run is not touched at all (``skipped``); otherwise its files go through ``import_paths`` again,
+whose content-hash check recognises every file already in the store without decoding it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ingest.runner_files import PAIN_CSV_NAME, SETTINGS_JSON_NAME
+from metrics import fmt
+
+#: Archives a runner may be given as (``ROOT/<runner id>.zip``).
+ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip",)
+#: Weeks asked of the report: all of a runner's history (the report lists weeks from the first activity).
+ALL_WEEKS: int = 100_000
+#: Red-flag rules of the detector (``metrics.detector.red_flags``).
+RED_FLAG_RULES: tuple[str, ...] = ("red_flag_emergency", "red_flag_urgent")
+
+#: Concern, most urgent first: the order of ``loadwatch cohort status``.  ``reduce`` counts as red and
+#: ``hold`` as amber; ``rebuild`` covers the return-to-run and rebuild phases.
+CONCERNS: tuple[str, ...] = ("emergency", "see_clinician", "stop", "red", "spike", "amber", "rebuild", "normal")
+
+STATUS_COLUMNS: tuple[str, ...] = (
+    "runner", "concern", "phase", "status", "latest_run_date", "latest_run_distance_km",
+    "latest_run_spike_category", "week_distance_km", "avg_4_weeks_distance_km", "latest_pain_score",
+    "latest_pain_date", "red_flags", "units", "as_of",
+)
+FILE_COLUMNS: tuple[str, ...] = ("runner", "name", "status", "reason", "activity_id")
+ALERT_COLUMNS: tuple[str, ...] = ("runner", "as_of", "rule", "severity", "date", "activity_id", "message",
+                                  "evidence", "alarm", "values")
+PHASE_COLUMNS: tuple[str, ...] = ("runner", "date", "phase", "step", "steps", "reason")
+
+
+@dataclass(frozen=True)
+class RunnerSource:
+    """One runner of the cohort: ``runner`` is the id (the folder's or archive's name without suffix)."""
+
+    runner: str
+    path: str  # a folder or an archive, absolute
+
+    @property
+    def is_archive(self) -> bool:
+        return not os.path.isdir(self.path)
+
+
+@dataclass
+class RunnerResult:
+    """What :func:`process_runner` sends back: ``skipped`` (nothing changed: the tables keep their
+    rows), files ``decoded`` this time, and the runner's rows of each cohort table."""
+
+    runner: str
+    skipped: bool = False
+    crashed: bool = False  # the task itself failed: the tables keep the runner's previous rows
+    decoded: int = 0
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+
+
+# --- discovery -----------------------------------------------------------------------------------------
+
+def discover(root: str | os.PathLike) -> list[RunnerSource]:
+    """The runners under ``root``: every folder and every ``.zip`` directly inside it (hidden ones
+    skipped), sorted by id.  Two entries with one id (``anna/`` and ``anna.zip``) are an error."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"{root}: not a folder (a cohort is a folder with one folder or archive per runner)")
+    found: dict[str, RunnerSource] = {}
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or entry.name == "__MACOSX":
+            continue
+        if entry.is_dir():
+            runner = entry.name
+        elif entry.suffix.lower() in ARCHIVE_SUFFIXES:
+            runner = entry.name[: -len(entry.suffix)]
+        else:
+            continue
+        if runner in found:
+            raise ValueError(f"{root}: runner {runner!r} is given twice ({Path(found[runner].path).name} and "
+                             f"{entry.name}); keep one")
+        found[runner] = RunnerSource(runner, str(entry.resolve()))
+    return [found[k] for k in sorted(found)]
+
+
+def signature(source: RunnerSource) -> list[list]:
+    """``[relative name, size, mtime_ns]`` of every file of the runner, sorted: unchanged means nothing to
+    do."""
+    path = Path(source.path)
+    if source.is_archive:
+        st = path.stat()
+        return [[path.name, st.st_size, st.st_mtime_ns]]
+    out = []
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            full = Path(dirpath) / name
+            try:
+                st = full.stat()
+            except OSError:
+                continue
+            out.append([full.relative_to(path).as_posix(), st.st_size, st.st_mtime_ns])
+    return sorted(out)
+
+
+def source_size(source: RunnerSource) -> int:
+    """Bytes of the runner's files (biggest runners are sent first, so no worker is left with one
+    big runner at the end)."""
+    return sum(s for _n, s, _m in signature(source))
+
+
+def _watch_paths(source: RunnerSource) -> list[Path]:
+    """What goes to the importer: the archive, or the folder's entries except pain.csv and settings.json."""
+    path = Path(source.path)
+    if source.is_archive:
+        return [path]
+    return sorted(p for p in path.iterdir() if p.name not in (PAIN_CSV_NAME, SETTINGS_JSON_NAME)
+                  and not p.name.startswith("."))
+
+
+def warm_up() -> None:
+    """Import what a task needs (readers, importer, metrics) so a worker's first runner does not pay for
+    it; ``client.run(warm_up)`` after the cluster starts."""
+    import ingest.fit_reader  # noqa: F401
+    import ingest.gpx_reader  # noqa: F401
+    import ingest.importer  # noqa: F401
+    import ingest.sources  # noqa: F401
+    import ingest.store  # noqa: F401
+    import ingest.tcx_reader  # noqa: F401
+    import metrics.report  # noqa: F401
+    import metrics.spike  # noqa: F401
+
+
+# --- state between runs --------------------------------------------------------------------------------
+
+def store_path(out: str | os.PathLike, runner: str) -> Path:
+    return Path(out) / "runners" / f"{runner}.sqlite3"
+
+
+def _state_path(out, runner: str) -> Path:
+    return Path(out) / "runners" / f"{runner}.state.json"
+
+
+def _load_state(out, runner: str) -> dict:
+    try:
+        return json.loads(_state_path(out, runner).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_state(out, runner: str, state: dict) -> None:
+    path = _state_path(out, runner)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(state), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class _CountingReader:
+    """The default reader (:func:`ingest.sources.read_activity`), counting the files it decodes."""
+
+    def __init__(self):
+        self.decoded = 0
+
+    def __call__(self, data: bytes, name: str):
+        from ingest.sources import read_activity
+
+        self.decoded += 1
+        return read_activity(data, name)
+
+
+# --- one runner ----------------------------------------------------------------------------------------
+
+def process_runner(source: RunnerSource, out: str, as_of=None, have_rows: bool = False) -> RunnerResult:
+    """Import one runner's files into ``out/runners/<id>.sqlite3`` and compute its table rows.
+
+    ``as_of``: the report's day (a date or ISO string; default today in the runner's time zone).
+    ``have_rows``: the cohort tables already hold this runner's rows, so an unchanged runner can be
+    skipped.  Never raises for a bad file: each one's outcome is in the ``files`` rows."""
+    from ingest.importer import import_paths
+    from ingest.store import Store
+    from metrics.report import today_local
+
+    runner = source.runner
+    sig = signature(source)
+    state = _load_state(out, runner)
+    with Store(store_path(out, runner)) as store:
+        wanted_day = (pd.Timestamp(as_of).date().isoformat() if as_of is not None
+                      else today_local(store.settings().timezone).date().isoformat())
+        if have_rows and state.get("signature") == sig and state.get("day") == wanted_day:
+            return RunnerResult(runner, skipped=True)
+
+        previous = state.get("files", {})
+        files: dict[str, dict] = {}
+        folder = None if source.is_archive else Path(source.path)
+        if folder is not None:
+            files.update(_sync_settings(store, folder / SETTINGS_JSON_NAME, runner, previous, state))
+        reader = _CountingReader()
+        for o in import_paths(store, _watch_paths(source), workers=0, reader=reader):
+            name = _relative_name(o.name, source)
+            new = {"status": o.status, "reason": o.reason, "activity_id": o.activity_id}
+            old = previous.get(name)
+            # a file seen before comes back as a duplicate of itself: keep what happened the first time
+            if (old is not None and o.status == "duplicate" and o.activity_id is not None
+                    and old.get("activity_id") == o.activity_id):
+                new = old
+            files[name] = new
+        if folder is not None:  # after the runs, so entries can link to them
+            files.update(_sync_pain(store, folder / PAIN_CSV_NAME, runner, previous, state))
+        tables = runner_tables(store, runner, as_of)
+    state.update(signature=sig, day=tables["status"]["as_of"].iloc[0], files=files)
+    _save_state(out, runner, state)
+    tables["files"] = pd.DataFrame([{"runner": runner, "name": n, **v} for n, v in sorted(files.items())],
+                                   columns=list(FILE_COLUMNS))
+    failed = [(n, v["reason"]) for n, v in sorted(files.items()) if v["status"] == "failed"]
+    return RunnerResult(runner, decoded=reader.decoded, tables=tables, failed=failed)
+
+
+def _relative_name(name: str, source: RunnerSource) -> str:
+    """File names as the runner's folder shows them (``run.fit``, ``export.zip/a/run.fit``)."""
+    prefix = Path(source.path).name + "/"
+    return name[len(prefix):] if not source.is_archive and name.startswith(prefix) else name
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _sync_settings(store, path: Path, runner: str, previous: dict, state: dict) -> dict:
+    from ingest.errors import IngestError
+    from ingest.runner_files import read_settings_json
+
+    if not path.is_file():
+        return {}
+    data = path.read_bytes()
+    digest = _digest(data)
+    if state.get("settings_hash") == digest and SETTINGS_JSON_NAME in previous:
+        return {SETTINGS_JSON_NAME: previous[SETTINGS_JSON_NAME]}
+    try:
+        values = read_settings_json(data, SETTINGS_JSON_NAME)
+    except IngestError as exc:
+        state.pop("settings_hash", None)
+        return {SETTINGS_JSON_NAME: {"status": "failed", "reason": exc.problem, "activity_id": None}}
+    for key, value in values.items():
+        store.set_setting(key, value)
+    state["settings_hash"] = digest
+    return {SETTINGS_JSON_NAME: {"status": "imported", "reason": fmt.count(len(values), "setting"),
+                                 "activity_id": None}}
+
+
+def _sync_pain(store, path: Path, runner: str, previous: dict, state: dict) -> dict:
+    """The pain log is replaced by pain.csv whenever the file changes (old entries are soft-deleted, so
+    the store's history keeps them).  A link to an activity the store does not hold is dropped, and
+    said so."""
+    from dataclasses import replace
+
+    from ingest.errors import IngestError
+    from ingest.runner_files import read_pain_csv
+
+    if not path.is_file():
+        return {}
+    data = path.read_bytes()
+    digest = _digest(data)
+    if state.get("pain_hash") == digest and PAIN_CSV_NAME in previous:
+        return {PAIN_CSV_NAME: previous[PAIN_CSV_NAME]}
+    try:
+        entries = read_pain_csv(data, PAIN_CSV_NAME)
+    except IngestError as exc:
+        state.pop("pain_hash", None)
+        return {PAIN_CSV_NAME: {"status": "failed", "reason": exc.problem, "activity_id": None}}
+    known = set(store.activities()["id"].astype(str))
+    unlinked = 0
+    for pain_id in store.pain()["id"]:
+        store.delete_pain(int(pain_id))
+    for entry in entries:
+        if entry.activity_id is not None and entry.activity_id not in known:
+            entry = replace(entry, activity_id=None)
+            unlinked += 1
+        store.add_pain(entry)
+    state["pain_hash"] = digest
+    reason = fmt.count(len(entries), "pain entry", "pain entries")
+    if unlinked:
+        reason += (f"; {fmt.count(unlinked, 'entry', 'entries')} linked to a run that is not among the runner's "
+                   "files (kept without the link)")
+    return {PAIN_CSV_NAME: {"status": "imported", "reason": reason, "activity_id": None}}
+
+
+# --- table rows from the store, through the single-runner report --------------------------------------
+
+def runner_tables(store, runner: str, as_of=None) -> dict[str, pd.DataFrame]:
+    """The runner's rows of ``weeks``, ``runs``, ``alerts``, ``phases`` and ``status``: the store read
+    once, then ``loadwatch report --json --weeks <all>`` (the very call ``report`` makes) and the
+    report's own run table."""
+    from metrics.report import activities_until, build_report
+    from metrics.spike import run_table
+
+    acts, hist, pain, settings = store.activities(), store.hr_histograms(), store.pain(), store.settings()
+    # a cohort folder carries no assessments (pain.csv has none), but a store may: the report honours them
+    report = build_report(acts, hist, pain, store.rules(), settings, as_of=as_of, weeks=ALL_WEEKS,
+                          assessments=store.assessments())
+    acts, hist, _day = activities_until(acts, hist, settings, report["as_of"])
+    runs = run_table(acts, settings.timezone, hist, settings).reset_index()
+    runs.insert(0, "runner", runner)
+    return {
+        "weeks": weeks_frame(report, runner),
+        "runs": runs,
+        "alerts": alerts_frame(report, runner),
+        "phases": phases_frame(report, runner),
+        "status": pd.DataFrame([status_row(report, pain, runner)], columns=list(STATUS_COLUMNS)),
+    }
+
+
+def flatten_week(week: dict) -> dict:
+    """One ``report --json`` week as a flat row: ``surface_km`` -> ``surface_<s>_km``, ``intensity_min``
+    -> ``intensity_<g>_min``; every other key as it is."""
+    row = {}
+    for key, value in week.items():
+        if key == "surface_km":
+            row.update({f"surface_{s}_km": v for s, v in value.items()})
+        elif key == "intensity_min":
+            row.update({f"intensity_{g}_min": v for g, v in value.items()})
+        else:
+            row[key] = value
+    return row
+
+
+def weeks_frame(report: dict, runner: str) -> pd.DataFrame:
+    rows = [{"runner": runner, **flatten_week(w)} for w in report.get("weeks") or []]
+    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=["runner", "week_start"])
+    frame["week_start"] = pd.to_datetime(frame["week_start"]).dt.date
+    return frame
+
+
+def alerts_frame(report: dict, runner: str) -> pd.DataFrame:
+    rows = [{"runner": runner, "as_of": report["as_of"], **{k: a.get(k) for k in ALERT_COLUMNS[2:-1]},
+             "values": json.dumps(a.get("values") or {}, sort_keys=True)} for a in report.get("alerts") or []]
+    return pd.DataFrame(rows, columns=list(ALERT_COLUMNS))
+
+
+def phases_frame(report: dict, runner: str) -> pd.DataFrame:
+    """One row per local day and runner from the report's phase segments (``report["phases"]``, issue
+    11); an empty table with the columns when the report has none."""
+    rows = []
+    for seg in report.get("phases") or []:
+        for day in pd.date_range(seg["start"], seg["end"], freq="D"):
+            rows.append({"runner": runner, "date": day.date(), "phase": seg.get("phase"), "step": seg.get("step"),
+                         "steps": seg.get("steps"), "reason": seg.get("reason")})
+    return pd.DataFrame(rows, columns=list(PHASE_COLUMNS))
+
+
+def concern(phase: str | None, status: str | None, spike: bool) -> str:
+    """Where a runner sorts in the coach's overview (:data:`CONCERNS`), from the plan's status, the
+    episode phase (``plan["phase"]``) and whether the detector raised a spike alert."""
+    if "emergency" in (phase, status):
+        return "emergency"
+    if "see_clinician" in (phase, status):
+        return "see_clinician"
+    if phase == "stop":
+        return "stop"
+    if status == "red" or phase == "reduce":
+        return "red"
+    if spike:
+        return "spike"
+    if status == "amber" or phase == "hold":
+        return "amber"
+    if phase in ("rebuild", "return_to_run"):
+        return "rebuild"
+    return "normal"
+
+
+def status_row(report: dict, pain: pd.DataFrame | None, runner: str) -> dict:
+    """The runner's row of ``cohort status`` (keys :data:`STATUS_COLUMNS`), read off the report: plan
+    status and phase, latest run and its spike category, this week's distance and the mean of the 4
+    whole weeks before it [km], the latest pain entry up to the report's day, and the symptoms of open
+    red-flag alerts."""
+    plan = report.get("plan") or {}
+    alerts = report.get("alerts") or []
+    latest = report.get("latest_run") or {}
+    weeks = report.get("weeks") or []
+    week_km = weeks[-1]["distance_km"] if weeks else None
+    before = [w["distance_km"] for w in weeks[-5:-1] if w.get("distance_km") is not None]
+    avg4 = sum(before) / len(before) if len(before) == 4 else None
+    pain_score = pain_date = None
+    if pain is not None and len(pain):
+        day_end = pd.Timestamp(report["as_of"]) + pd.Timedelta(days=1)
+        seen = pain[pd.to_datetime(pain["at_local"]) < day_end]
+        if "deleted" in seen:
+            seen = seen[~seen["deleted"].astype(bool)]
+        if len(seen):
+            last = seen.sort_values(["at_local", "id"]).iloc[-1]
+            pain_score, pain_date = int(last["score"]), pd.Timestamp(last["at_local"]).date().isoformat()
+    flags = []
+    for a in alerts:
+        if a.get("rule") in RED_FLAG_RULES:
+            flags += [s for s in (a.get("values") or {}).get("symptoms", []) if s not in flags]
+    phase = plan.get("phase")
+    status = plan.get("status")
+    spike = any(a.get("rule") == "session_spike" for a in alerts)
+    return {
+        "runner": runner,
+        "concern": concern(phase, status, spike),
+        "phase": phase,
+        "status": status,
+        "latest_run_date": latest.get("date"),
+        "latest_run_distance_km": latest.get("distance_km"),
+        "latest_run_spike_category": latest.get("spike_category"),
+        "week_distance_km": week_km,
+        "avg_4_weeks_distance_km": round(avg4, 3) if avg4 is not None else None,
+        "latest_pain_score": pain_score,
+        "latest_pain_date": pain_date,
+        "red_flags": ";".join(flags),
+        "units": report.get("units", "km"),
+        "as_of": report["as_of"],
+    }
+
+
+def sort_by_concern(status: pd.DataFrame) -> pd.DataFrame:
+    """Most urgent first (:data:`CONCERNS`), then by runner id."""
+    rank = status["concern"].map({c: i for i, c in enumerate(CONCERNS)}).fillna(len(CONCERNS))
+    return status.assign(_rank=rank).sort_values(["_rank", "runner"], kind="stable").drop(columns="_rank") \
+        .reset_index(drop=True)
