@@ -243,6 +243,8 @@ class _Batch:
         #: in one upload must not race each other through two workers: the first is read, the copy is a
         #: duplicate of it, as it would be in a later import.
         self._first_with_hash: dict[str, str] = {}
+        #: file path -> gear name, from export tables met in this batch (Strava activities.csv)
+        self.gear: dict[str, str] = {}
 
     def report(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
@@ -262,7 +264,15 @@ class _Batch:
             self.report(Outcome(item.file_name, "failed", item.problem))
             return None
         if isinstance(item, Skipped):
-            self.report(Outcome(item.name, "skipped", item.reason))
+            reason = item.reason
+            if item.data is not None:
+                from ingest.gear import read_gear_table
+
+                found = read_gear_table(item.data, item.name)
+                if found:
+                    self.gear.update(found)
+                    reason += "; the shoes of its activities were read from it"
+            self.report(Outcome(item.name, "skipped", reason))
             return None
         if isinstance(item, SourceFile):
             data = bytes(item.data)
@@ -308,9 +318,26 @@ class _Batch:
         self.report(Outcome(name, status, res.reason, res.activity_id))
 
 
+    def apply_gear(self) -> dict[str, str]:
+        """Give the batch's runs the shoes an export table named (after every file is in: the table may
+        come before or after the files).  Returns ``{activity_id: shoe}`` of the changes."""
+        if not self.gear:
+            return {}
+        by_name = {o.name: o.activity_id for o in self.outcomes if o.activity_id}
+        found = {by_name[path]: gear for path, gear in self.gear.items() if path in by_name}
+        return self.store.assign_gear(found, source="strava") if found else {}
+
+
 def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int | None, workers: int,
          timeout_s: float, reader: Reader | None, on_outcome: OnOutcome | None) -> list[Outcome]:
     batch = _Batch(store, progress, total, reader, on_outcome)
+    outcomes = _run_batch(batch, items, workers=workers, timeout_s=timeout_s, reader=reader)
+    batch.apply_gear()
+    return outcomes
+
+
+def _run_batch(batch: _Batch, items: Iterable, *, workers: int, timeout_s: float, reader: Reader | None
+               ) -> list[Outcome]:
     if workers <= 1:
         # in-process (tests, debugging): no time limit can be enforced here
         for item in items:

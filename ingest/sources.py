@@ -24,9 +24,10 @@ import posixpath
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ingest import gear as _gear
 from ingest.canonical import Activity
 from ingest.errors import ArchiveError, IngestError, UnsupportedFileError
 
@@ -72,10 +73,12 @@ class SourceFile:
 @dataclass
 class Skipped:
     """A file that is clearly not an activity (by name, e.g. ``activities.csv`` or a photo): reported,
-    not a failure."""
+    not a failure.  ``data``: the bytes of an export table the importer reads gear from
+    (:func:`ingest.gear.is_gear_table`), else None."""
 
     name: str
     reason: str
+    data: bytes | None = field(default=None, repr=False)
 
 
 # --------------------------------------------------------------------------------------------- bytes in
@@ -322,7 +325,13 @@ def _walk_dir(root: Path, limits: Limits) -> Iterator[SourceFile | IngestError |
 def _from_path(path: Path, shown: str, limits: Limits) -> Iterator[SourceFile | IngestError | Skipped]:
     reason = _skip_reason(shown)
     if reason and PurePosixPath(shown.lower()).suffix != ".xml":
-        yield Skipped(shown, reason)
+        data = None
+        if _gear.is_gear_table(shown):
+            try:
+                data, _ = source_bytes(path, shown, max_bytes=_gear.MAX_TABLE_BYTES)
+            except IngestError:
+                data = None
+        yield Skipped(shown, reason, data)
         return
     try:
         data, _ = source_bytes(path, shown, max_bytes=limits.max_file_bytes)
@@ -376,7 +385,7 @@ def _from_bytes(data: bytes, shown: str, limits: Limits, depth: int, budget: _Bu
     else:
         reason = _skip_reason(shown, data)
         if reason:
-            yield Skipped(shown, reason)
+            yield Skipped(shown, reason, data if _gear.is_gear_table(shown) else None)
         else:
             yield SourceFile(shown, data)
 
@@ -424,7 +433,13 @@ def _iter_zip(data: bytes, shown: str, limits: Limits, depth: int, budget: _Budg
                 continue
             reason = _skip_reason(inner)
             if reason and PurePosixPath(inner.lower()).suffix != ".xml":
-                yield Skipped(member_shown, reason)
+                table = None
+                if _gear.is_gear_table(inner) and info.file_size <= _gear.MAX_TABLE_BYTES:
+                    try:
+                        table = _read_member(zf, info, member_shown, shown, limits, budget)
+                    except ArchiveError:
+                        table = None
+                yield Skipped(member_shown, reason, table)
                 continue
             try:
                 member = _read_member(zf, info, member_shown, shown, limits, budget)
