@@ -423,7 +423,8 @@ def _report(store, as_of) -> dict:
     from metrics.report import build_report
 
     return build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
-                        as_of=as_of, weeks=1)
+                        as_of=as_of, weeks=1, sessions=store.sessions(), shoes=store.shoes(),
+                        activity_shoes=store.activity_shoes())
 
 
 def alerts_check(args) -> int:

@@ -117,7 +117,8 @@ def report_cmd(args) -> int:
     with _open_store(args) as store:
         settings = store.settings()
         report = build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(), settings,
-                              as_of=args.as_of, weeks=args.weeks)
+                              as_of=args.as_of, weeks=args.weeks, sessions=store.sessions(), shoes=store.shoes(),
+                              activity_shoes=store.activity_shoes())
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))
     else:

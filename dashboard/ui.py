@@ -28,6 +28,7 @@ from metrics import daily as daily_mod
 from metrics import detector
 from metrics import report as report_mod
 from metrics import rules as rules_mod
+from metrics import shoes as shoes_mod
 from metrics import spike as spike_mod
 from metrics import units as units_mod
 from metrics import weekly as weekly_mod
@@ -114,6 +115,24 @@ def _pain(path: str, version: tuple) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def _sessions(path: str, version: tuple) -> pd.DataFrame:
+    with open_store(Path(path)) as store:
+        return store.sessions()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _shoes(path: str, version: tuple) -> pd.DataFrame:
+    with open_store(Path(path)) as store:
+        return store.shoes()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _activity_shoes(path: str, version: tuple) -> pd.DataFrame:
+    with open_store(Path(path)) as store:
+        return store.activity_shoes()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def _settings(path: str, version: tuple):
     with open_store(Path(path)) as store:
         return store.settings()
@@ -130,7 +149,8 @@ def _report(path: str, version: tuple, as_of: str | None, weeks: int) -> dict:
     with open_store(Path(path)) as store:
         return report_mod.build_report(
             store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
-            as_of=dt.date.fromisoformat(as_of) if as_of else None, weeks=weeks)
+            as_of=dt.date.fromisoformat(as_of) if as_of else None, weeks=weeks, sessions=store.sessions(),
+            shoes=store.shoes(), activity_shoes=store.activity_shoes())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -139,7 +159,10 @@ def _daily(path: str, version: tuple, today: str) -> pd.DataFrame:
     settings = _settings(path, version)
     acts = _activities(path, version)
     end = max(pd.Timestamp(today), _last_local_day(acts, settings.timezone))
-    return daily_mod.daily_series(acts, _hr_histograms(path, version), settings, end=end)
+    return daily_mod.daily_series(acts, _hr_histograms(path, version), settings, end=end,
+                                  sessions=_sessions(path, version),
+                                  shoe_km=shoes_mod.shoe_km_at_run(_shoes(path, version), _activity_shoes(path, version),
+                                                                   acts, settings.timezone))
 
 
 def _last_local_day(acts: pd.DataFrame, timezone: str) -> pd.Timestamp:
@@ -180,6 +203,21 @@ def pain() -> pd.DataFrame:
 
 def settings():
     return _settings(*_key())
+
+
+def sessions() -> pd.DataFrame:
+    """Sessions logged without a file (``Store.sessions()``)."""
+    return _sessions(*_key())
+
+
+def shoes() -> pd.DataFrame:
+    """The runner's pairs of shoes (``Store.shoes()``)."""
+    return _shoes(*_key())
+
+
+def activity_shoes() -> pd.DataFrame:
+    """Which pair each run was in (``Store.activity_shoes()``)."""
+    return _activity_shoes(*_key())
 
 
 def rules() -> list:

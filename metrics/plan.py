@@ -19,6 +19,7 @@ from datetime import timedelta
 
 import pandas as pd
 
+from metrics import sessions as _sessions
 from metrics import thresholds as th
 from metrics.detector import (
     EMERGENCY_CARE_MESSAGE,
@@ -58,6 +59,10 @@ class Plan:
     care_message: str | None = None
     units: str = "km"
     stop_running: bool = False
+    #: minutes a week of cross-training that replace the running time given up (stop / red cutback)
+    cross_training_min: float | None = None
+    #: the sentence that keeps strength and core work in the plan (None under red flags)
+    strength: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-able; distances in km plus ``*_display`` numbers in the runner's ``units``."""
@@ -73,6 +78,8 @@ class Plan:
             "surface": self.surface,
             "cross_training": list(self.cross_training),
             "stop_running": self.stop_running,
+            "cross_training_min": self.cross_training_min,
+            "strength": self.strength,
             "reasons": list(self.reasons),
             "message": self.message,
             "care_message": self.care_message,
@@ -279,9 +286,15 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     if week is not None and run is not None and run > week:
         run = week
 
+    # cross-training replaces the running time given up; strength work stays (SCIENCE.md §12, §15)
+    cross_min = _sessions.cross_training_minutes(weekly, as_of, stop_running=stop, reduce=status == "red")
+    if cross_min:
+        reasons.append(f"cross-training: about {cross_min:.0f} min a week replaces the running time you give up "
+                       f"({_sessions.CROSS_TRAINING_EVIDENCE})")
     plan = Plan(status=status, max_week_km=round_cap_km(week, units, week=True), max_run_km=round_cap_km(run, units),
                 runs=runs_per_week, intensity=intensity, surface=surface, cross_training=cross, reasons=reasons,
-                units=units, stop_running=stop)
+                units=units, stop_running=stop, cross_training_min=cross_min,
+                strength=_sessions.strength_advice(weekly, as_of, red_flag=False))
     plan.message = headline(plan)
     return plan
 
@@ -308,7 +321,9 @@ def headline(plan: Plan) -> str:
         parts.append("easy only" if plan.status == "red" else "no intervals")
     body = ", ".join(parts)
     if plan.stop_running:
-        first = ("Stop running until walking is pain-free and cross-train instead (cycling, swimming); then "
+        instead = (f"about {plan.cross_training_min:.0f} min a week of cycling or swimming"
+                   if plan.cross_training_min else "cycling, swimming")
+        first = (f"Stop running until walking is pain-free and cross-train instead ({instead}); then "
                  "return with walk-run")
         return f"{first}: {body}." if body else f"{first}."
     if not body:
