@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
@@ -34,6 +35,15 @@ def register(sub, add_db_option) -> None:
     a.add_argument("--json", action="store_true", help="machine-readable output (a JSON list)")
     add_db_option(a)
     a.set_defaults(func=cmd_activities)
+    asub = a.add_subparsers(dest="activities_command", metavar="ACTION")
+    aset = asub.add_parser("set", help="correct one activity (its shoes)",
+                           description="Correct one activity. --shoe NAME puts the run in that pair (--shoe none: "
+                                       "in no pair); a pair retired before the run cannot take it.")
+    aset.add_argument("id", metavar="ID", help="the activity's id (or a unique start of it; see `loadwatch activities`)")
+    aset.add_argument("--shoe", metavar="NAME", default=None, help="the pair of shoes the run was in")
+    aset.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                      help="the loadwatch store to use (default: $LOADWATCH_DB or your user data folder)")
+    aset.set_defaults(func=cmd_activities_set)
 
 
 # --- import ----------------------------------------------------------------------------------------------
@@ -100,6 +110,38 @@ def cmd_import(args) -> int:
 
 # --- activities ------------------------------------------------------------------------------------------
 
+def _resolve_activity(store, text: str) -> str:
+    ids = [str(i) for i in store.activities()["id"]]
+    if text in ids:
+        return text
+    matches = [i for i in ids if i.startswith(text.lower())]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise KeyError(f"no activity with id {text!r} (see `loadwatch activities`)")
+    raise ValueError(f"{len(matches)} activities start with {text!r}; give more of the id")
+
+
+def cmd_activities_set(args) -> int:
+    """``loadwatch activities set ID [--shoe NAME]``: one flag per correction; bad input exits 2."""
+    from dashboard import cmd_gear
+
+    if args.shoe is None:
+        print("loadwatch activities set: nothing to change (give --shoe NAME)", file=sys.stderr)
+        return 2
+    lines = []
+    try:
+        with Store(args.db) as store:
+            activity_id = _resolve_activity(store, args.id)
+            if args.shoe is not None:
+                lines.append(cmd_gear.activities_set_shoe(store, activity_id, args.shoe))
+    except (ValueError, KeyError) as exc:
+        print(f"loadwatch activities set: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
+
+
 def _surface(sport, sub_sport, override) -> str:
     try:
         from metrics.surface import activity_surface
@@ -131,9 +173,11 @@ def _local_start(start_utc: pd.Timestamp, offset_s, zone: ZoneInfo):
     return start.astimezone(zone)
 
 
-def activity_records(frame: pd.DataFrame, tz_name: str) -> list[dict]:
-    """The JSON objects of ``loadwatch activities --json`` (NaN becomes None)."""
+def activity_records(frame: pd.DataFrame, tz_name: str, shoes: dict[str, str] | None = None) -> list[dict]:
+    """The JSON objects of ``loadwatch activities --json`` (NaN becomes None); ``shoes``: activity id ->
+    the pair it was in (``shoe``, null for none)."""
     zone = ZoneInfo(tz_name)
+    shoes = shoes or {}
     out = []
     for row in frame.itertuples(index=False):
         out.append({
@@ -156,6 +200,7 @@ def activity_records(frame: pd.DataFrame, tz_name: str) -> list[dict]:
             "partial": bool(row.partial),
             "sport_inferred": bool(row.sport_inferred),
             "rpe": _num(row.rpe),
+            "shoe": shoes.get(row.id),
         })
     return out
 
@@ -171,7 +216,8 @@ def cmd_activities(args) -> int:
     with Store(args.db) as store:
         settings = store.settings()
         frame = store.activities()
-    records = activity_records(frame, settings.timezone)
+        given = store.activity_shoes()
+    records = activity_records(frame, settings.timezone, dict(zip(given["activity_id"], given["shoe"], strict=True)))
     if args.json:
         print(json.dumps(records, indent=2, allow_nan=False))
         return 0

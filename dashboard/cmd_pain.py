@@ -452,6 +452,8 @@ def format_alerts(report: dict) -> str:
         lines.append(f"    rule {a['rule']}; {a['evidence']}")
     if plan and plan.get("status") not in ("emergency", "see_clinician"):
         lines.append(f"plan: {plan.get('message', '')}")
+        if plan.get("strength"):
+            lines.append(f"    strength: {plan['strength']}")
         for r in plan.get("reasons") or []:
             lines.append(f"    because {r}")
     lines.append(report.get("disclaimer") or th.NOT_MEDICAL_ADVICE)

@@ -905,6 +905,10 @@ class Store:
         with self._tx() as conn:
             _shoes.set_default(conn, name)
 
+    def rename_shoe(self, name: str, new_name: str) -> None:
+        with self._tx() as conn:
+            _shoes.rename(conn, name, new_name)
+
     def set_shoe_retire_km(self, name: str, km: float | None) -> None:
         with self._tx() as conn:
             _shoes.set_retire_km(conn, name, km)
