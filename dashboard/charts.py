@@ -155,3 +155,36 @@ def trace(d: pd.DataFrame, y: str, title: str) -> alt.Chart:
         x=alt.X("minutes:Q", title="minutes"), y=alt.Y(f"{y}:Q", title=title, scale=alt.Scale(zero=False)),
         tooltip=[alt.Tooltip("minutes:Q", format=".1f"), alt.Tooltip(f"{y}:Q", title=title, format=".1f")],
     ).properties(height=180)
+
+
+SESSION_COLORS = {"strength and core": "#16a085", "cross-training": "#2980b9"}
+
+
+def session_minutes(weeks: pd.DataFrame, domain) -> alt.Chart:
+    """Weekly strength-and-core and cross-training minutes, stacked (``weeks``: the weekly table with a
+    ``week_start`` index)."""
+    long = weeks[["strength_min", "cross_training_min"]].rename(
+        columns={"strength_min": "strength and core", "cross_training_min": "cross-training"}).reset_index().melt(
+        id_vars="week_start", var_name="kind", value_name="value")
+    names = list(SESSION_COLORS)
+    return alt.Chart(_week_end(long)).mark_bar().encode(
+        x=_x(domain), x2="week_end:T",
+        y=alt.Y("sum(value):Q", title="minutes"),
+        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=names, range=[SESSION_COLORS[n] for n in names])),
+        tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip("kind:N", title="what"),
+                 alt.Tooltip("value:Q", title="minutes", format=".0f")],
+    ).properties(height=220)
+
+
+def shoe_weeks(per_week: pd.DataFrame, units: str, domain) -> alt.Chart:
+    """Running distance per week, stacked by pair of shoes (``metrics.shoes.weekly_km_by_shoe``), in the
+    runner's units."""
+    u = ui.unit_label(units)
+    data = per_week.assign(value=ui.to_units(per_week["distance_km"].astype(float), units))
+    return alt.Chart(_week_end(data)).mark_bar().encode(
+        x=_x(domain), x2="week_end:T",
+        y=alt.Y("sum(value):Q", title=f"distance ({u})"),
+        color=alt.Color("shoe:N", title="shoe"),
+        tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip("shoe:N"),
+                 alt.Tooltip("value:Q", title=f"distance ({u})", format=".1f")],
+    ).properties(height=240)

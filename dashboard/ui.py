@@ -25,7 +25,7 @@ from ingest import demo as demo_mod
 from ingest import errors, sources
 from ingest import store as store_mod
 from metrics import daily as daily_mod
-from metrics import detector
+from metrics import detector, fmt
 from metrics import report as report_mod
 from metrics import rules as rules_mod
 from metrics import shoes as shoes_mod
@@ -410,8 +410,14 @@ def plan_box(plan: dict, units: str) -> None:
     if plan.get("surface"):
         lines.append(f"Surface: {plan['surface']}")
     if plan.get("cross_training"):
+        minutes = plan.get("cross_training_min")
         lines.append(("Instead of running" if plan.get("stop_running") else "Cross-training that keeps your fitness")
-                     + ": " + ", ".join(plan["cross_training"]))
+                     + ": " + ", ".join(plan["cross_training"])
+                     + (f" – about **{fmt.duration(minutes)} a week**, in place of the running time you give up"
+                        if minutes else ""))
+    if plan.get("strength"):
+        text = plan["strength"]
+        lines.append(text[0].upper() + text[1:])
     if lines:
         st.markdown("\n".join(f"- {line}" for line in lines))
     reasons = plan.get("reasons") or []
@@ -482,3 +488,57 @@ def _samples(path: str, version: tuple, activity_id: str) -> pd.DataFrame | None
 def samples(activity_id: str) -> pd.DataFrame | None:
     """The samples of one activity, re-decoded from its stored original file."""
     return _samples(*_key(), activity_id)
+
+
+# --- shoes and sessions ------------------------------------------------------------------------------
+
+
+def shoe_summary() -> pd.DataFrame:
+    """One row per pair (``metrics.shoes.shoe_summary``): distance, runs, first and last run, retirement."""
+    s = settings()
+    return shoes_mod.shoe_summary(shoes(), activity_shoes(), activities(), s.timezone)
+
+
+def shoe_gauge(row, units: str) -> None:
+    """A pair's distance against the runner's retirement distance, as a bar (full at the distance); a
+    plain line when no retirement distance is set.  No alarm either way (SCIENCE.md §15)."""
+    distance = fmt.distance(row.distance_km, units)
+    if fmt.is_missing(row.retire_km) or not row.retire_km > 0:
+        st.caption(f"{distance} run · no retirement distance set")
+        return
+    frac = float(row.distance_km) / float(row.retire_km)
+    st.progress(min(max(frac, 0.0), 1.0),
+                text=f"{distance} of {fmt.distance(row.retire_km, units)} ({fmt.pct(100 * frac)} of the "
+                     "retirement distance you set)")
+
+
+def session_quick_add(key: str = "session") -> None:
+    """The quick-add form for a session without a file (date, kind, minutes, optional RPE and note).  On
+    the Shoes & sessions page, and small enough for a day view to reuse with its own ``key``."""
+    from ingest.sessions import SESSION_KINDS
+
+    flash = st.session_state.pop(f"{key}_flash", None)
+    if flash:
+        st.success(flash, icon=":material/check:")
+    with st.form(f"{key}_form", clear_on_submit=True):
+        c1, c2, c3 = st.columns(3)
+        day = c1.date_input("Day", value=today(), max_value=today(), min_value=dt.date(1990, 1, 1),
+                            format="YYYY-MM-DD", key=f"{key}_date")
+        kind = c2.selectbox("Kind", SESSION_KINDS, format_func=lambda k: fmt.words(k, "session").capitalize(),
+                            key=f"{key}_kind")
+        minutes = c3.number_input("Minutes", min_value=1, max_value=24 * 60, value=30, step=5, key=f"{key}_minutes")
+        c4, c5 = st.columns([1, 2])
+        rpe = c4.selectbox("How hard (0–10, optional)", [None, *range(11)],
+                           format_func=lambda v: "not given" if v is None else str(v), key=f"{key}_rpe")
+        note = c5.text_input("Note (optional)", key=f"{key}_note")
+        if st.form_submit_button("Log session", type="primary"):
+            try:
+                with open_store() as store:
+                    store.add_session(day, kind, float(minutes), rpe=rpe, note=note)
+            except (ValueError, KeyError) as exc:
+                st.error(exc.args[0] if exc.args else str(exc))
+            else:
+                st.session_state[f"{key}_flash"] = (f"Logged: {fmt.words(kind, 'session')}, "
+                                                    f"{fmt.duration(minutes)} on {fmt.day(day)}.")
+                changed()
+                st.rerun()
