@@ -112,7 +112,8 @@ def daily_series(activities: pd.DataFrame, hr_hist: pd.DataFrame | None = None, 
                  *, start=None, end=None, load_unit: str = DEFAULT_LOAD_UNIT, sessions: pd.DataFrame | None = None,
                  shoe_km: pd.Series | None = None) -> pd.DataFrame:
     """One row per local calendar day (naive ``DatetimeIndex`` named ``date``, freq D), from the first
-    activity's day (or ``start``) to the last activity's day (or ``end``); activities outside are ignored.
+    activity's or logged session's day (or ``start``) to the last one's (or ``end``); activities outside
+    are ignored.
 
     Runs (sport "running") make the load; other sports and the logged ``sessions`` (``Store.sessions()``)
     only add ``cross_training_min`` / ``strength_min`` (:mod:`metrics.sessions`).  ``shoe_km``: the
