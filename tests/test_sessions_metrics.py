@@ -95,13 +95,15 @@ RUNNING_COLUMNS = ("distance_km", "duration_min", "runs", "long_run_km", "ascent
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(run_strategy, session_strategy, st.sampled_from(["monday", "sunday"]))
-def test_sessions_never_change_running_load(runs, sessions, week_start):
+def test_sessions_and_shoes_never_change_running_load(runs, sessions, week_start):
     t0 = pd.Timestamp("2024-01-01", tz="UTC")
     acts = activities([{"start_utc": t0 + pd.Timedelta(minutes=m), "km": km} for m, km in runs])
     frame = logged([(pd.Timestamp("2024-01-01") + pd.Timedelta(days=d), k, mins) for d, k, mins in sessions])
     end = pd.Timestamp("2024-03-15")
     plain = weekly_table(daily_series(acts, None, UTC, end=end), week_start)
-    with_sessions = weekly_table(daily_series(acts, None, UTC, end=end, sessions=frame), week_start)
+    shoe_km = pd.Series(np.arange(len(acts), dtype="float64") * 7.5, index=acts["id"].to_numpy())
+    with_sessions = weekly_table(daily_series(acts, None, UTC, end=end, sessions=frame, shoe_km=shoe_km),
+                                 week_start)
     common = plain.index.intersection(with_sessions.index)
     for col in RUNNING_COLUMNS:
         pd.testing.assert_series_equal(plain.loc[common, col], with_sessions.loc[common, col], check_names=False)
