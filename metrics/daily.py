@@ -163,6 +163,9 @@ def daily_series(activities: pd.DataFrame, hr_hist: pd.DataFrame | None = None, 
     last_days = [d for d in (acts["date"].max() if len(acts) else None,
                              logged_days.max() if logged_days is not None and len(logged_days) else None)
                  if d is not None]
+    # the load ratios start where they did without logged sessions (the first activity, or ``start``):
+    # a session before the first run must not lengthen their history and so change them
+    load_start = start if start is not None else (acts["date"].min() if len(acts) else None)
     if start is None:
         start = min(first_days) if first_days else end
     if end is None:
@@ -242,12 +245,18 @@ def daily_series(activities: pd.DataFrame, hr_hist: pd.DataFrame | None = None, 
             cols[name] = np.where(weight_sum > 0, day_sum(value * weight) / weight_sum, np.nan)
         cols[f"{name}_weight_min"] = weight_sum
     load = pd.Series(cols["load"], index=days)
-    cols["acwr"] = acwr(load).to_numpy()
-    cols["monotony"] = monotony(load).to_numpy()
-    cols["strain"] = strain(load).to_numpy()
+    if load_start is not None and load_start > days[0]:
+        load = load[load.index >= load_start]  # days before it (logged sessions only): ratios NaN
+
+    def on_days(series: pd.Series) -> np.ndarray:
+        return series.reindex(days).to_numpy(dtype="float64")
+
+    cols["acwr"] = on_days(acwr(load))
+    cols["monotony"] = on_days(monotony(load))
+    cols["strain"] = on_days(strain(load))
     ff = fitness_fatigue(load)
     for name in ("ctl", "atl", "tsb"):
-        cols[name] = ff[name].to_numpy()
+        cols[name] = on_days(ff[name])
     daily = pd.DataFrame({c: cols[c] for c in daily_columns()}, index=days)
     daily.index.name = "date"
     daily.index.freq = "D"
