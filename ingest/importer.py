@@ -317,7 +317,6 @@ class _Batch:
         status = "duplicate" if res.outcome == "duplicate" else "imported"
         self.report(Outcome(name, status, res.reason, res.activity_id))
 
-
     def apply_gear(self) -> dict[str, str]:
         """Give the batch's runs the shoes an export table named (after every file is in: the table may
         come before or after the files).  Returns ``{activity_id: shoe}`` of the changes."""

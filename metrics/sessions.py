@@ -19,6 +19,7 @@ import pandas as pd
 
 from ingest.sessions import SESSION_KINDS, STRENGTH_KINDS  # noqa: F401  (the vocabulary lives with the table)
 from metrics import thresholds as th
+from metrics.detector import as_date, complete_weeks
 
 #: Low-impact cardio that keeps running fitness while not running (SCIENCE.md §12, Bushman et al. 1997).
 REPLACEMENT_KINDS: tuple[str, ...] = ("cycling", "swimming", "elliptical", "deep_water_running")
@@ -110,8 +111,6 @@ def day_minutes(sessions: pd.DataFrame | None, others: pd.DataFrame | None, days
 def _recent_weeks(weekly: pd.DataFrame | None, as_of, weeks: int) -> pd.DataFrame:
     if weekly is None or weekly.empty:
         return pd.DataFrame()
-    from metrics.detector import as_date, complete_weeks
-
     return complete_weeks(weekly, as_date(as_of)).tail(weeks)
 
 
