@@ -26,6 +26,7 @@ from ingest import errors, sources
 from ingest import store as store_mod
 from metrics import daily as daily_mod
 from metrics import detector, fmt
+from metrics import plan as plan_mod
 from metrics import report as report_mod
 from metrics import rules as rules_mod
 from metrics import shoes as shoes_mod
@@ -144,13 +145,19 @@ def _rules(path: str, version: tuple) -> list:
         return store.rules()
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _assessments(path: str, version: tuple) -> pd.DataFrame:
+    with open_store(Path(path)) as store:
+        return store.assessments()
+
+
 @st.cache_data(show_spinner="Working out your load...", max_entries=16)
 def _report(path: str, version: tuple, as_of: str | None, weeks: int) -> dict:
     with open_store(Path(path)) as store:
         return report_mod.build_report(
             store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
-            as_of=dt.date.fromisoformat(as_of) if as_of else None, weeks=weeks, sessions=store.sessions(),
-            shoes=store.shoes(), activity_shoes=store.activity_shoes())
+            as_of=dt.date.fromisoformat(as_of) if as_of else None, weeks=weeks, assessments=store.assessments(),
+            sessions=store.sessions(), shoes=store.shoes(), activity_shoes=store.activity_shoes())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -199,6 +206,11 @@ def hr_histograms() -> pd.DataFrame:
 
 def pain() -> pd.DataFrame:
     return _pain(*_key())
+
+
+def assessments() -> pd.DataFrame:
+    """Clinician assessments (id, date, note), oldest first."""
+    return _assessments(*_key())
 
 
 def settings():
@@ -347,6 +359,10 @@ def is_red_flag(alert: dict) -> bool:
 def _value_text(key: str, value, units: str) -> str:
     if isinstance(value, float) and math.isnan(value) or value is None:
         shown = "–"
+    elif isinstance(value, str):
+        shown = fmt.day(value) if _is_iso_date(value) else fmt.words(value)
+    elif isinstance(value, list | tuple):
+        shown = ", ".join(fmt.words(v) if isinstance(v, str) else str(v) for v in value) or fmt.MISSING
     elif key.endswith("_km"):
         return f"{key[:-3].replace('_', ' ')}: {fmt_dist(value, units)}"
     elif key.endswith("_pct"):
@@ -360,14 +376,15 @@ def _value_text(key: str, value, units: str) -> str:
 
 def alert_details(alert: dict, units: str) -> None:
     """The numbers that tripped the alert and the evidence behind the rule."""
-    values = {k: v for k, v in (alert.get("values") or {}).items() if not k.endswith(("_id", "_ids"))}
+    values = {k: v for k, v in (alert.get("values") or {}).items()
+              if not k.endswith(("_id", "_ids")) and k != "entry_kind"}
     if values:
         st.markdown("Numbers: " + "; ".join(_value_text(k, v, units) for k, v in values.items()))
     bits = []
     if alert.get("rule"):
-        bits.append(f"rule `{alert['rule']}`")
+        bits.append(f"rule: {fmt.words(alert['rule'], 'rule')}")
     if alert.get("date"):
-        bits.append(str(alert["date"]))
+        bits.append(fmt.day(alert["date"]))
     if alert.get("evidence"):
         bits.append(str(alert["evidence"]))
     if bits:
@@ -386,6 +403,41 @@ def traffic_light(plan: dict) -> None:
     status = str(plan.get("status") or "green")
     title, kind, icon = _LIGHTS.get(status, (status.replace("_", " ").capitalize(), "info", ":material/info:"))
     getattr(st, kind)(f"**{title}**", icon=icon)
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        return len(text) == 10 and dt.date.fromisoformat(text) is not None
+    except ValueError:
+        return False
+
+
+#: How each phase is drawn on This week (Streamlit element, icon).
+_PHASE_BOX = {
+    "normal": (st.success, ":material/directions_run:"),
+    "hold": (st.warning, ":material/pause_circle:"),
+    "reduce": (st.warning, ":material/trending_down:"),
+    "stop": (st.error, ":material/block:"),
+    "return_to_run": (st.info, ":material/stairs:"),
+    "rebuild": (st.info, ":material/stairs:"),
+    "see_clinician": (st.error, ":material/medical_services:"),
+    "emergency": (st.error, ":material/emergency:"),
+}
+
+
+def phase_box(plan: dict, units: str) -> None:
+    """Today's phase (SCIENCE.md section 13) with its step and what moves it on, in plain words and the
+    runner's units ("Return to running since ... Step 2 of 4: up to 16 km this week, longest 5 km. Next step
+    after 7 days with pain at 3 or less."), and the check-in question when the runner is asked.  Under a
+    red flag it shows the care message and no training number."""
+    if not plan:
+        return
+    phase = plan.get("phase") or "normal"
+    draw, icon = _PHASE_BOX.get(phase, (st.info, ":material/info:"))
+    draw(plan_mod.phase_summary({**plan, "units": units}, care=phase not in RED_FLAG_SEVERITIES),
+         icon=icon)
+    if plan.get("check_in"):
+        st.info(f"**{plan['check_in']}** Log it on the Pain log page.", icon=":material/help:")
 
 
 def plan_box(plan: dict, units: str) -> None:
@@ -411,19 +463,17 @@ def plan_box(plan: dict, units: str) -> None:
         lines.append(f"Surface: {plan['surface']}")
     if plan.get("cross_training"):
         minutes = plan.get("cross_training_min")
+        extra = f" (about **{fmt.duration(minutes)}** a week, in place of the running time you give up)" if minutes else ""
         lines.append(("Instead of running" if plan.get("stop_running") else "Cross-training that keeps your fitness")
-                     + ": " + ", ".join(plan["cross_training"])
-                     + (f" – about **{fmt.duration(minutes)} a week**, in place of the running time you give up"
-                        if minutes else ""))
+                     + ": " + ", ".join(plan["cross_training"]) + extra)
     if plan.get("strength"):
-        text = plan["strength"]
-        lines.append(text[0].upper() + text[1:])
+        lines.append(plan["strength"][:1].upper() + plan["strength"][1:])
     if lines:
         st.markdown("\n".join(f"- {line}" for line in lines))
     reasons = plan.get("reasons") or []
     if reasons:
         with st.expander("Why this plan"):
-            st.markdown("\n".join(f"- {r}" for r in reasons))
+            st.markdown("\n".join(f"- {plan_mod.reason_words(r)}" for r in reasons))
 
 
 def red_flag_messages(symptoms) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.sessions import SESSION_KINDS, STRENGTH_KINDS  # noqa: F401  (the vocabulary lives with the table)
+from metrics import fmt
 from metrics import thresholds as th
 from metrics.detector import as_date, complete_weeks
 
@@ -121,18 +122,24 @@ def _round_minutes(value: float | None) -> float | None:
 
 
 def cross_training_minutes(weekly: pd.DataFrame | None, as_of, *, stop_running: bool, reduce: bool,
-                           running_frac: float = th.CUTBACK_RED_FRAC, weeks: int = AVERAGE_WEEKS) -> float | None:
+                           base_week_min: float | None = None, running_frac: float = th.REDUCE_FRAC,
+                           weeks: int = AVERAGE_WEEKS) -> float | None:
     """Minutes of low-impact cross-training a week that replace the running time the plan gives up
-    (SCIENCE.md §12, §15): all of the runner's average running week [min] when running stops, the part
-    cut (``1 - running_frac``) in the red cutback, None otherwise or without complete weeks of history.
-    Rounded to :data:`PLAN_MINUTES_STEP`."""
+    (SCIENCE.md §12, §15): the runner's running week [min] times ``STOP_CROSS_TRAINING_FRAC`` (all of it)
+    when running stops, the part cut (``1 - running_frac``) in the ``reduce`` cutback, None otherwise or
+    without history.  The running week is ``base_week_min`` when given (the plan passes the 4 weeks before
+    the episode, SCIENCE.md §13, so a long stop does not shrink it), else the average of the last complete
+    weeks of ``weekly``.  Rounded to :data:`PLAN_MINUTES_STEP`."""
     if not (stop_running or reduce):
         return None
-    done = _recent_weeks(weekly, as_of, weeks)
-    if done.empty or "duration_min" not in done.columns:
-        return None
-    avg = float(done["duration_min"].fillna(0).mean())
-    return _round_minutes(avg if stop_running else avg * (1 - running_frac))
+    if base_week_min is not None:
+        avg = float(base_week_min)
+    else:
+        done = _recent_weeks(weekly, as_of, weeks)
+        if done.empty or "duration_min" not in done.columns:
+            return None
+        avg = float(done["duration_min"].fillna(0).mean())
+    return _round_minutes(avg * th.STOP_CROSS_TRAINING_FRAC if stop_running else avg * (1 - running_frac))
 
 
 def usual_strength_minutes(weekly: pd.DataFrame | None, as_of, *, weeks: int = AVERAGE_WEEKS) -> float | None:
@@ -152,6 +159,6 @@ def strength_advice(weekly: pd.DataFrame | None, as_of, *, red_flag: bool) -> st
         return None
     usual = usual_strength_minutes(weekly, as_of)
     if usual:
-        return (f"keep up your strength and core work (about {usual:.0f} min a week, your recent average); "
+        return (f"keep up your strength and core work (about {fmt.duration(usual)} a week, your recent average); "
                 f"{STRENGTH_EVIDENCE}")
     return f"add strength and core work to your week; {STRENGTH_EVIDENCE}"

@@ -13,6 +13,7 @@ import pytest
 from dashboard.cli import main
 from ingest.store import Store
 from ingest.synth import SynthRun, fit_bytes
+from metrics import fmt
 from tests.test_shoes_sessions_store import strava_archive
 
 
@@ -215,10 +216,11 @@ def test_weeks_of_runs_sessions_and_pain_in_report_and_plan(capsys, tmp_path):
     assert stop["stop_running"]
     avg_run_min = sum(w["duration_min"] for w in weeks[1:5]) / 4
     assert stop["cross_training_min"] == pytest.approx(5 * round(avg_run_min / 5))
-    assert f"about {stop['cross_training_min']:.0f} min a week of cycling or swimming" in stop["message"]
+    assert stop["phase"] == "stop"
+    assert f"about {fmt.duration(stop['cross_training_min'])} a week of cycling, swimming" in stop["message"]
     assert stop["strength"] and "NICE NG59" in stop["strength"]
     text = run(capsys, "report", "--as-of", "2025-02-09")[1]
-    assert f"{stop['cross_training_min']:.0f} min a week" in text and "strength and core" in text
+    assert f"{fmt.duration(stop['cross_training_min'])} a week" in text and "strength and core" in text
 
     # a red flag: no training numbers, no strength or cross-training advice either
     run(capsys, "pain", "add", "--date", "2025-02-09", "--score", "3", "--symptom", "weakness_leg")

@@ -87,7 +87,7 @@ def test_report_human_in_miles(db, capsys):
     assert "distances in mi" in out
     assert "23.6" in out  # 38 km = 23.61 mi for the week of 5 February
     assert "not a diagnosis or medical advice" in out
-    assert "Latest run 2024-02-11: 7.5 mi" in out  # 12 km
+    assert "Latest run Sun 11 Feb 2024: 7.5 mi" in out  # 12 km
 
 
 def test_report_empty_store(db, capsys):

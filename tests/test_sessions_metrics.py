@@ -4,7 +4,7 @@ the plan's replacement minutes and strength advice, shoe distances."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -120,22 +120,39 @@ def _with_minutes(weekly: pd.DataFrame, run_min: float = 180.0, strength_min: fl
     return weekly.assign(duration_min=run_min, strength_min=strength_min, cross_training_min=0.0)
 
 
+def _pre_episode_week_min(runs: pd.DataFrame, start) -> float:
+    """The average running minutes a week of the 28 days before ``start`` (by hand, from the run table)."""
+    days = pd.to_datetime(runs["date"])
+    lo, hi = pd.Timestamp(start) - pd.Timedelta(days=28), pd.Timestamp(start)
+    return float(runs.loc[((days >= lo) & (days < hi)).to_numpy(), "duration_min"].sum()) / 4
+
+
 def test_stop_replaces_all_running_time_with_cross_training_minutes():
-    weekly, runs = history()
+    """SCIENCE.md §12/§15: in stop all of the pre-episode running week becomes cross-training (§13: the 4
+    weeks before the episode, so a long stop does not shrink it), rounded to 5 min."""
+    weekly, runs = history(week_km=(26.0, 28.0, 31.0, 28.0))
     pain = make_pain([(datetime(2025, 3, 16, 9), 6, "during")])
+    base = _pre_episode_week_min(runs, "2025-03-16")
+    assert base == 101 * 6.0 / 4  # 151.5 min: not a multiple of 5
     plan = plan_for(_with_minutes(weekly, run_min=172.0), runs, pain)
-    assert plan.stop_running and plan.cross_training_min == 170.0  # the whole running week, to 5 min
-    assert "about 170 min a week of cycling or swimming" in plan.message
-    assert any("170 min a week replaces the running time" in r for r in plan.reasons)
-    assert plan.to_dict()["cross_training_min"] == 170.0
+    assert plan.phase == "stop" and plan.stop_running and plan.cross_training_min == 150.0
+    assert "about 2 h 30 min a week of cycling" in plan.message
+    assert any("2 h 30 min a week replaces the running time" in r for r in plan.reasons)
+    assert plan.to_dict()["cross_training_min"] == 150.0
+    # three weeks on, still stopped (no check-ins) and no runs since: the same minutes, not fewer
+    later = plan_for(_with_minutes(weekly, run_min=172.0), runs, pain, as_of=date(2025, 4, 6))
+    assert later.phase == "stop" and later.cross_training_min == 150.0
 
 
 def test_reduce_replaces_the_running_time_cut():
     weekly, runs = history()
     pain = make_pain([(datetime(2025, 3, 16, 7), 4, "next_morning")])
     plan = plan_for(_with_minutes(weekly, run_min=180.0), runs, pain)
-    assert plan.status == "red" and not plan.stop_running
-    assert plan.cross_training_min == 90.0  # half of the running time is cut
+    assert plan.phase == "reduce" and plan.status == "red" and not plan.stop_running
+    # half of the pre-episode running week (100 km at 6 min/km over 4 weeks = 150 min) is cut
+    assert _pre_episode_week_min(runs, "2025-03-16") == 150.0
+    assert plan.cross_training_min == 75.0
+    assert plan.max_week_km is not None  # reduce still gives running numbers beside the minutes
 
 
 def test_no_replacement_minutes_when_running_goes_on():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -41,10 +42,12 @@ u = ui.unit_label(units)
 st.subheader(f"Weekly distance by surface ({u})")
 surf = charts.melt(weeks, [f"surface_{s}_km" for s in SURFACES], "surface", prefix="surface_", suffix="_km")
 surf["value"] = ui.to_units(surf["value"], units)
-st.altair_chart(charts.with_pain(charts.stacked_bars(surf, f"distance ({u})", domain, "surface"),
-                                pain_layer),
-                width="stretch")
-st.caption("Red dots: your pain scores (0–10, right axis) on the same days.")
+weekly_chart = charts.with_pain(charts.stacked_bars(surf, f"distance ({u})", domain, "surface"), pain_layer)
+band = charts.phase_band(ui.report().get("phases"), start, end)
+st.altair_chart(alt.vconcat(weekly_chart, band).resolve_scale(color="independent"), width="stretch")
+st.caption("Red dots: your pain scores (0–10, right axis) on the same days. The band below is your back-pain "
+           "episode day by day: normal training, hold steady, cut back, stop running, the return to running "
+           "step by step, a rebuild after a break, or see a clinician.")
 
 st.subheader(f"Every run against the spike cap ({u})")
 in_range = runs[(pd.to_datetime(runs["date"]) >= pd.Timestamp(start))

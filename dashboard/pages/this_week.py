@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import ui
+from metrics import fmt
 
 ui.page_start("This week")
 
@@ -28,7 +29,8 @@ settings = ui.settings()
 units = settings.units
 
 red_flags = [a for a in report.get("alerts", []) if ui.is_red_flag(a)]
-others = [a for a in report.get("alerts", []) if not ui.is_red_flag(a)]
+# the phase and the check-in question are in the phase box above the plan; the rest are alerts
+others = [a for a in report.get("alerts", []) if not ui.is_red_flag(a) and a.get("rule") not in ("phase", "check_in")]
 
 # Red flags come before everything else: the product stops coaching and sends the runner to care.
 for alert in red_flags:
@@ -37,6 +39,7 @@ for alert in red_flags:
 
 plan = report.get("plan") or {}
 ui.traffic_light(plan)
+ui.phase_box(plan, units)
 
 latest = (report.get("weeks") or [{}])[-1]
 so_far = " so far" if latest.get("partial_week") else ""
@@ -45,7 +48,7 @@ c1, c2, c3, c4 = st.columns(4)
 c1.metric(f"Distance this week{so_far}", ui.fmt_dist(latest.get("distance_km"), units))
 c2.metric(f"Runs this week{so_far}", f"{latest.get('runs', 0):.0f}")
 c3.metric("Longest run this week", ui.fmt_dist(latest.get("long_run_km"), units))
-c4.metric(f"Last run ({last_run.get('date', '-')})", ui.fmt_dist(last_run.get("distance_km"), units),
+c4.metric(f"Last run ({fmt.day(last_run.get('date'))})", ui.fmt_dist(last_run.get("distance_km"), units),
           delta=ui.spike_text(last_run), delta_color="off",
           help="Compared with your longest run of the 30 days before it (Frandsen 2025).")
 
