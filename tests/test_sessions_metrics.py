@@ -251,3 +251,75 @@ def test_plan_round_trip_to_json_keys():
     plan = plan_for(_with_minutes(weekly), runs).to_dict()
     assert {"cross_training_min", "strength"} <= set(plan)
     assert plan["cross_training_min"] is None and plan["strength"].startswith("add strength")
+
+
+# --- suggested rules (SCIENCE.md §14) may use strength minutes and shoe distance -------------------------------
+
+def _flat_history():
+    """20 weeks of the same distance (no distance pattern); flare-ups after weeks 2, 6, 11 and 17."""
+    from tests.test_suggest import weekly_and_pain
+
+    return weekly_and_pain(week_km=[30.0] * 20)
+
+
+def test_a_suggestion_may_ask_for_strength_minutes_not_to_fall_below_a_level():
+    from metrics.suggest import suggest
+    from tests.test_suggest import AS_OF as S_AS_OF
+    from tests.test_suggest import FLARE_AFTER
+
+    weekly, pain = _flat_history()
+    strength = [40.0, 55.0, 5.0, 60.0, 45.0, 50.0, 0.0, 40.0, 65.0, 45.0, 50.0, 10.0, 55.0, 60.0, 40.0, 45.0,
+                50.0, 0.0, 55.0, 45.0]
+    weekly["strength_min"] = strength
+    out = suggest(weekly, pain, UTC, S_AS_OF)
+    assert [s.metric for s in out] == ["strength_min"]
+    s = out[0]
+    assert s.op == "<" and s.scope == "week"
+    # before-weeks 5, 0, 10, 0 min; the lowest pain-free week 40 min -> a round number in (10, 40]
+    assert s.threshold == 30.0
+    assert (s.flare_ups_above, s.flare_ups_total, s.pain_free_above, s.pain_free_total) == (4, 4, 0, 11)
+    assert s.text.startswith("Four of your four flare-ups came after weeks with weekly strength and core time "
+                             "below 30 min; none of your eleven pain-free weeks were below it.")
+    assert s.label == "suggested: weekly strength and core time below 30 min" and s.p_value < 0.05
+    before = weekly["strength_min"].iloc[list(FLARE_AFTER)].to_numpy()
+    assert int(np.sum(before < s.threshold)) == s.flare_ups_above
+
+    # accepted, the rule flags exactly the weeks below it
+    class Rule:
+        metric, threshold, op, id, enabled, label, scope = "strength_min", s.threshold, s.op, 1, True, "", "week"
+
+    hits = evaluate_rules([Rule()], weekly, None, S_AS_OF, lookback_days=7 * 20)
+    assert sorted(h.value for h in hits) == sorted(v for v in strength if v < 30)
+    # more strength work before flare-ups is never turned into a rule that asks for less of it
+    weekly["strength_min"] = [60.0 - v for v in strength]
+    assert [s.metric for s in suggest(weekly, pain, UTC, S_AS_OF)] == []
+
+
+def test_a_suggestion_may_use_shoe_distance_and_weeks_without_a_pair_are_unknown():
+    from metrics.suggest import suggest
+    from tests.test_suggest import AS_OF as S_AS_OF
+
+    weekly, pain = _flat_history()
+    shoe = [120.0, 180.0, 720.0, 260.0, np.nan, 340.0, 690.0, 410.0, np.nan, 470.0, 520.0, 760.0, 150.0, 200.0,
+            260.0, 310.0, 380.0, 810.0, 430.0, 480.0]
+    weekly["shoe_km_max"] = shoe
+    out = suggest(weekly, pain, UTC, S_AS_OF)
+    assert [s.metric for s in out] == ["shoe_km_max"]
+    s = out[0]
+    assert s.op == ">" and 520.0 <= s.threshold < 690.0
+    # the two pain-free weeks without a pair are left out, not read as 0 km
+    assert (s.flare_ups_above, s.flare_ups_total, s.pain_free_above, s.pain_free_total) == (4, 4, 0, 9)
+    assert "distance on your most-worn shoes that week above" in s.text and s.p_value < 0.05
+
+
+def test_candidates_without_data_cost_the_permutation_test_nothing():
+    """A runner who logs no sessions and no shoes (strength 0, shoe distance unknown every week) gets the
+    same suggestion, with the same p-value, as before the two candidates existed."""
+    from metrics.suggest import suggest
+    from tests.test_suggest import AS_OF as S_AS_OF
+    from tests.test_suggest import weekly_and_pain
+
+    weekly, pain = weekly_and_pain()
+    plain = suggest(weekly, pain, UTC, S_AS_OF)
+    with_cols = suggest(weekly.assign(strength_min=0.0, shoe_km_max=np.nan), pain, UTC, S_AS_OF)
+    assert [s.to_dict() for s in with_cols] == [s.to_dict() for s in plain] and plain
