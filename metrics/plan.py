@@ -17,10 +17,10 @@ numbers:
   after a spike, every run <= 1.10 x the 30-day longest before it and the week <= the 4-week average.
 
 Strength and core work stays in every phase's plan but the red flags (SCIENCE.md §15,
-:func:`metrics.sessions.strength_advice`).  Personal rules cap every phase that gives numbers.  Numbers are kilometres inside (``max_week_km``,
-``max_run_km``), shown in the runner's units and rounded *down* in steps no coarser than 5% of the value
-(:func:`metrics.units.cap_in_units`), so the rounded figure is never above the computed limit and never
-eats the allowance.  Every plan carries :data:`metrics.thresholds.NOT_MEDICAL_ADVICE`.
+:func:`metrics.sessions.strength_advice`).  Personal rules cap every phase that gives numbers.  Numbers are
+kilometres inside (``max_week_km``, ``max_run_km``), shown in the runner's units and rounded *down* in steps
+no coarser than 5% of the value (:func:`metrics.units.cap_in_units`), so the rounded figure is never above
+the computed limit and never eats the allowance.  Every plan carries :data:`metrics.thresholds.NOT_MEDICAL_ADVICE`.
 """
 
 from __future__ import annotations
@@ -318,6 +318,8 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
               "next_step": next_step_words(row, units), "check_in": check_in_question(row, as_of, walked)}
     if phase in _ep.STEPPED:
         common.update(step=row.get("step"), steps=row.get("steps"))
+    # strength and core work stays in every plan but the red flags (SCIENCE.md §15)
+    strength = _sessions.strength_advice(weekly, as_of, red_flag=phase in _ep.ESCALATIONS)
 
     # 1. red flags and persistent pain: escalate, never coach
     if phase in _ep.ESCALATIONS:
@@ -351,7 +353,7 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
         minutes = _replacement_minutes(weekly, runs, row, as_of, reasons)
         plan = Plan(status="red", cross_training=list(CROSS_TRAINING), reasons=reasons, stop_running=True,
                     intensity=None, cross_training_min=minutes,
-                    strength=_sessions.strength_advice(weekly, as_of, red_flag=False), **common)
+                    strength=strength, **common)
         plan.message = headline(plan)
         return plan
 
@@ -436,7 +438,7 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     cross_min = _replacement_minutes(weekly, runs, row, as_of, reasons)
     plan = Plan(status=status, max_week_km=round_cap_km(week, units), max_run_km=round_cap_km(run, units),
                 runs=runs_per_week, intensity=intensity, surface=surface, cross_training=cross, reasons=reasons,
-                cross_training_min=cross_min, strength=_sessions.strength_advice(weekly, as_of, red_flag=False),
+                cross_training_min=cross_min, strength=strength,
                 **common)
     plan.message = headline(plan)
     return plan
