@@ -30,6 +30,8 @@ import pandas as pd
 
 from ingest import activity_fixes as fixes
 from ingest import assessments as _assessments
+from ingest import sessions as _sessions
+from ingest import shoes as _shoes
 from ingest.canonical import HR_BINS, SAMPLE_COLUMNS, Activity, Summary
 from ingest.painlog import PainEntry, validate
 from ingest.settings import Settings, format_setting, parse_setting
@@ -313,7 +315,7 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migrate_v1, _migrate_v2, _assessments.migrate, fixes.migrate,
+    _migrate_v1, _migrate_v2, _assessments.migrate, fixes.migrate, _shoes.migrate, _sessions.migrate,
 ]
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
@@ -677,6 +679,8 @@ class Store:
                 self._insert_activity(conn, activity_id, content_hash, s, start, start_ts, richness, n_samples,
                                       now, route=route, carried=carried)
                 self._relink_pain(conn, old_id, activity_id, now)
+                _shoes.relink(conn, old_id, activity_id)
+                _shoes.assign_default(conn, activity_id, s.sport)
                 conn.execute("UPDATE files SET activity_id = ? WHERE activity_id = ?", (activity_id, old_id))
                 conn.execute(
                     "UPDATE files SET outcome = 'duplicate', reason = ? WHERE activity_id = ? AND content_hash"
@@ -692,6 +696,7 @@ class Store:
             add_file_rows("imported", activity_id, "")
             self._insert_activity(conn, activity_id, content_hash, s, start, start_ts, richness, n_samples, now,
                                   route=route)
+            _shoes.assign_default(conn, activity_id, s.sport)
             folded = self._fold_clock_twin(conn, activity_id, s, start_ts, new_key, now)
             if folded is not None:
                 return folded
@@ -728,6 +733,7 @@ class Store:
             if value is not None:
                 conn.execute(f"UPDATE activities SET {col} = COALESCE({col}, ?) WHERE id = ?", (value, winner))
         self._relink_pain(conn, loser, winner, now)
+        _shoes.fold(conn, loser, winner)
         conn.execute("UPDATE files SET activity_id = ?, outcome = 'duplicate', reason = ? WHERE activity_id = ?",
                      (winner, reason, loser))
         conn.execute("DELETE FROM activities WHERE id = ?", (loser,))
@@ -1123,3 +1129,130 @@ class Store:
         with self._tx() as conn:
             if conn.execute("DELETE FROM rules WHERE id = ?", (int(rule_id),)).rowcount == 0:
                 raise KeyError(f"no rule with id {rule_id}")
+
+    # --- shoes (ingest/shoes.py) -----------------------------------------------------------------------
+    def add_shoe(self, name: str, *, start_km: float = 0.0, retire_km: float | None = None,
+                 default: bool = False) -> int:
+        """Add a pair of shoes; returns its id (``ValueError`` for a taken name or a bad distance)."""
+        with self._tx() as conn:
+            return _shoes.add_shoe(conn, name, start_km=start_km, retire_km=retire_km, default=default)
+
+    def shoes(self) -> pd.DataFrame:
+        """Every pair: ``id, name, start_km, retire_km`` (NaN: none set), ``retired_on`` (local ISO date or
+        None), ``default`` (bool), by name."""
+        frame = pd.DataFrame.from_records(self._query(
+            "SELECT id, name, start_km, retire_km, retired_on, is_default FROM shoes ORDER BY name COLLATE NOCASE"),
+            columns=list(_shoes.SHOE_COLUMNS))
+        frame["id"] = frame["id"].astype("int64")
+        for col in ("start_km", "retire_km"):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        frame["retired_on"] = frame["retired_on"].astype(object).where(frame["retired_on"].notna(), None)
+        frame["default"] = frame["default"].fillna(0).astype(bool)
+        return frame
+
+    def activity_shoes(self) -> pd.DataFrame:
+        """Which pair each activity was in: ``activity_id, shoe_id, shoe, source``."""
+        with self._lock:
+            rows = _shoes.assignments(self._conn)
+        frame = pd.DataFrame.from_records(rows, columns=["activity_id", "shoe_id", "shoe", "source"])
+        frame["shoe_id"] = frame["shoe_id"].astype("int64")
+        return frame
+
+    def retire_shoe(self, name: str, on: str | None = None) -> None:
+        """Retire a pair from the local day ``on`` (ISO date; default today in the runner's time zone)."""
+        day = on or self._today().isoformat()
+        with self._tx() as conn:
+            _shoes.retire(conn, name, day)
+
+    def unretire_shoe(self, name: str) -> None:
+        with self._tx() as conn:
+            _shoes.unretire(conn, name)
+
+    def set_default_shoe(self, name: str | None) -> None:
+        """The pair new runs are given at import (None: none)."""
+        with self._tx() as conn:
+            _shoes.set_default(conn, name)
+
+    def rename_shoe(self, name: str, new_name: str) -> None:
+        with self._tx() as conn:
+            _shoes.rename(conn, name, new_name)
+
+    def set_shoe_retire_km(self, name: str, km: float | None) -> None:
+        with self._tx() as conn:
+            _shoes.set_retire_km(conn, name, km)
+
+    def set_activity_shoe(self, activity_id: str, name: str | None, *, source: str = "user") -> None:
+        """Put one activity in the pair ``name`` (None: in no pair).  ``KeyError`` for an unknown activity
+        or pair, ``ValueError`` for a pair retired before the run."""
+        with self._tx() as conn:
+            self._assign_shoe(conn, activity_id, name, source=source, override_user=True)
+
+    def assign_gear(self, gear: dict[str, str], *, source: str = "strava") -> dict[str, str]:
+        """Give runs the pairs an export names (``{activity_id: gear name}``), creating a pair when new;
+        a pair the runner chose is left alone, as is a run the pair was retired before, and any activity
+        that is not a run.  Returns
+        ``{activity_id: pair}`` of the changes made, in one transaction."""
+        changed: dict[str, str] = {}
+        with self._tx() as conn:
+            for activity_id, name in gear.items():
+                try:
+                    name = _shoes.clean_name(name)
+                except ValueError:
+                    continue
+                # the sport as the runner means it: their correction > the archive's > the file's
+                sport = conn.execute("SELECT COALESCE(sport_override, meta_sport, sport) FROM activities WHERE id = ?",
+                                     (activity_id,)).fetchone()
+                if sport is None or sport[0] != "running":
+                    continue  # shoes are for runs (Strava's gear may be a bike)
+                _shoes.ensure_shoe(conn, name)
+                try:
+                    if self._assign_shoe(conn, activity_id, name, source=source, override_user=False):
+                        changed[activity_id] = name
+                except ValueError:
+                    continue  # retired before this run
+        return changed
+
+    def _assign_shoe(self, conn, activity_id: str, name: str | None, *, source: str, override_user: bool) -> bool:
+        row = conn.execute("SELECT start_utc, utc_offset_s FROM activities WHERE id = ?", (activity_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no activity with id {activity_id}")
+        return _shoes.assign(conn, activity_id, name, source=source, run_day=self._local_day(*row),
+                             override_user=override_user)
+
+    def _local_day(self, start_utc: str, utc_offset_s) -> str:
+        start = pd.Timestamp(start_utc)
+        if _float_or_none(utc_offset_s) is not None:
+            local = start.tz_convert(None) + pd.Timedelta(seconds=float(utc_offset_s))
+        else:
+            local = start.tz_convert(self.settings().timezone)
+        return local.date().isoformat()
+
+    def _today(self):
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo(self.settings().timezone)).date()
+
+    # --- sessions (ingest/sessions.py) -----------------------------------------------------------------
+    def add_session(self, day, kind: str, minutes: float, *, rpe: float | None = None, note: str = "") -> int:
+        """Log a session without a file; returns its id (``ValueError``: unknown kind, minutes not above
+        0, a day in the future or before 1990, RPE outside 0-10)."""
+        session = _sessions.validate(_sessions.Session(day, kind, minutes, rpe, note), self._today())
+        with self._tx() as conn:
+            return _sessions.add(conn, session, _now_iso())
+
+    def delete_session(self, session_id: int) -> None:
+        with self._tx() as conn:
+            _sessions.delete(conn, session_id)
+
+    def sessions(self) -> pd.DataFrame:
+        """Logged sessions, oldest first: ``id, date`` (naive midnight), ``kind, minutes, rpe`` (NaN when
+        not given), ``note``."""
+        frame = pd.DataFrame.from_records(self._query(
+            f"SELECT {', '.join(_sessions.SESSION_COLUMNS)} FROM sessions ORDER BY date, id"),
+            columns=list(_sessions.SESSION_COLUMNS))
+        frame["id"] = frame["id"].astype("int64")
+        frame["date"] = pd.to_datetime(frame["date"], format="ISO8601").astype("datetime64[ns]")
+        for col in ("minutes", "rpe"):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        frame["note"] = frame["note"].fillna("").astype(object)
+        return frame
