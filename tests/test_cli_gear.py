@@ -119,6 +119,26 @@ def test_activities_set_shoe_reassigns_and_respects_retirement(capsys, tmp_path)
     assert run(capsys, "activities")[0] == 0  # the plain listing still works beside the sub-command
 
 
+def test_activities_set_takes_corrections_and_a_shoe_in_one_call(capsys, tmp_path):
+    """One ``activities set`` with issue 12's corrections and issue 15's --shoe: both land, both are said;
+    a bad shoe changes nothing."""
+    run(capsys, "shoes", "add", "Trail pair")
+    write_runs(tmp_path / "w", [(date(2025, 1, 6), 8.0)])
+    run(capsys, "import", str(tmp_path / "w"), "--workers", "0")
+    rid = json.loads(run(capsys, "activities", "--json")[1])[0]["id"]
+    code, _, err = run(capsys, "activities", "set", rid[:10], "--rpe", "6", "--shoe", "Nope")
+    assert code == 2 and "no shoe named 'Nope'" in err
+    assert json.loads(run(capsys, "activities", "--json")[1])[0]["rpe"] is None
+    code, out, err = run(capsys, "activities", "set", rid[:10], "--rpe", "6", "--name", "Hills", "--surface",
+                         "trail", "--shoe", "Trail pair")
+    assert code == 0 and err == ""
+    assert "RPE 6" in out and 'name "Hills"' in out and "surface trail" in out and "shoe Trail pair" in out
+    rec = json.loads(run(capsys, "activities", "--json")[1])[0]
+    assert (rec["rpe"], rec["name"], rec["surface"], rec["shoe"]) == (6.0, "Hills", "trail", "Trail pair")
+    code, _, err = run(capsys, "activities", "set", rid[:10])
+    assert code == 2 and "--shoe" in err and "--confirm" in err
+
+
 def test_import_of_a_strava_export_assigns_its_gear(capsys, tmp_path):
     archive = strava_archive(tmp_path / "export_9.zip")
     code, out, _ = run(capsys, "import", str(archive), "--workers", "0")
