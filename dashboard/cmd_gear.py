@@ -279,13 +279,6 @@ def shoes_set(args) -> int:
     return 0
 
 
-def activities_set_shoe(store, activity_id: str, shoe: str) -> str:
-    """``activities set ID --shoe NAME`` (``--shoe none`` takes the run out of any pair): the line to print."""
-    name = None if shoe.strip().lower() in ("none", "-") else shoe
-    store.set_activity_shoe(activity_id, name)
-    return f"{activity_id}: {'no shoe' if name is None else f'shoe {name.strip()}'}"
-
-
 # --- sessions --------------------------------------------------------------------------------------------
 
 def session_records(frame) -> list[dict]:

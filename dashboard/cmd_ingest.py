@@ -285,12 +285,13 @@ def cmd_activities(args) -> int:
 
 
 def cmd_activities_set(args) -> int:
-    from dashboard import cmd_gear
     from metrics import fmt
 
     changes = {k: getattr(args, k) for k in ("sport", "surface", "distance_km", "rpe", "name")}
-    corrects = any(v is not None for v in changes.values()) or args.confirm
-    if not corrects and args.shoe is None:
+    if args.shoe is not None:
+        # `--shoe none` takes the run out of any pair
+        changes["shoe"] = None if args.shoe.strip().lower() in ("none", "-") else args.shoe
+    if not args.confirm and "shoe" not in changes and all(v is None for v in changes.values()):
         print("loadwatch activities set: say what to change (--sport, --surface, --distance-km, --rpe, --name, "
               "--confirm or --shoe)", file=sys.stderr)
         return 2
@@ -300,10 +301,9 @@ def cmd_activities_set(args) -> int:
     with Store(args.db) as store:
         try:
             activity_id = store.resolve_activity_id(args.activity_id)
-            # the pair first: an unknown or retired shoe leaves the activity untouched
-            shoe_line = cmd_gear.activities_set_shoe(store, activity_id, args.shoe) if args.shoe is not None else None
+            # one transaction: an unknown or retired shoe, or a bad value, changes nothing
             result = store.correct_activity(activity_id, same_route=args.same_route, confirm=args.confirm,
-                                            **changes) if corrects else {"changed": {}}
+                                            **changes)
         except (KeyError, ValueError) as exc:
             print(f"loadwatch activities set: {exc.args[0] if exc.args else exc}", file=sys.stderr)
             return 2
@@ -322,10 +322,10 @@ def cmd_activities_set(args) -> int:
             done.append(f"RPE {fmt.number(value, 1)}")
         elif key == "name":
             done.append(f'name "{value}"' if value else "name cleared")
+        elif key == "shoe":
+            done.append("no shoe" if value is None else f"shoe {value}")
         else:
             done.append(f"{key} {value}")
-    if shoe_line is not None:
-        done.append(shoe_line.split(": ", 1)[1])
     print(f"Activity {activity_id[:8]}: " + (", ".join(done) or "nothing changed"))
     if result.get("same_route_ids"):
         n = len(result["same_route_ids"])

@@ -319,6 +319,9 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
 ]
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
+#: ``correct_activity(shoe=...)`` not given: the run's pair is left as it is.
+_KEEP = object()
+
 
 # --- helpers ---------------------------------------------------------------------------------------------
 
@@ -880,7 +883,7 @@ class Store:
         return rows[0][0], decompress_original(rows[0][1])
 
     def correct_activity(self, activity_id: str, *, sport=None, surface=None, same_route: bool = False,
-                         distance_km=None, rpe=None, name=None, confirm: bool = False) -> dict:
+                         distance_km=None, rpe=None, name=None, confirm: bool = False, shoe=_KEEP) -> dict:
         """The runner's corrections to one activity, in one transaction.
 
         ``sport`` (one of :data:`ingest.canonical.SPORTS`), ``surface`` (one of :data:`SURFACES`;
@@ -888,14 +891,21 @@ class Store:
         future (same start area and >= 80 % of the track shared, :func:`ingest.activity_fixes.same_route`),
         ``distance_km`` [km], ``rpe`` (0-10), ``name`` ("" clears it), ``confirm``: the runner vouches for
         an activity left out as impossible.  A sport or distance correction also counts as confirming.
-        Corrections survive ``rebuild`` and move with the run to a better copy of it.  Returns ``{"id",
+        ``shoe``: the pair the run was in (a name; None: in no pair; left as it is when not given), in the
+        same transaction (``KeyError`` for an unknown pair, ``ValueError`` for one retired before the run:
+        nothing is changed).  Corrections survive ``rebuild`` and move with the run to a better copy of it.  Returns ``{"id",
         "changed" (what was set), "same_route_ids" (other runs that got the surface), "excluded_reason"
         (still left out: why, else None)}``."""
         from ingest.canonical import SPORTS
 
         with self._tx() as conn:
-            return fixes.correct(conn, activity_id, sports=SPORTS, surfaces=SURFACES, sport=sport, surface=surface,
-                                 same_route=same_route, distance_km=distance_km, rpe=rpe, name=name, confirm=confirm)
+            if shoe is not _KEEP:
+                self._assign_shoe(conn, activity_id, shoe, source="user", override_user=True)
+            result = fixes.correct(conn, activity_id, sports=SPORTS, surfaces=SURFACES, sport=sport, surface=surface,
+                                   same_route=same_route, distance_km=distance_km, rpe=rpe, name=name, confirm=confirm)
+            if shoe is not _KEEP:
+                result.setdefault("changed", {})["shoe"] = None if shoe is None else _shoes.clean_name(shoe)
+            return result
 
     def resolve_activity_id(self, prefix: str) -> str:
         """The full id of the one activity whose id starts with ``prefix`` (KeyError when none or several)."""

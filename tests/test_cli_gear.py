@@ -121,7 +121,7 @@ def test_activities_set_shoe_reassigns_and_respects_retirement(capsys, tmp_path)
 
 def test_activities_set_takes_corrections_and_a_shoe_in_one_call(capsys, tmp_path):
     """One ``activities set`` with issue 12's corrections and issue 15's --shoe: both land, both are said;
-    a bad shoe changes nothing."""
+    a bad shoe or a bad correction changes nothing."""
     run(capsys, "shoes", "add", "Trail pair")
     write_runs(tmp_path / "w", [(date(2025, 1, 6), 8.0)])
     run(capsys, "import", str(tmp_path / "w"), "--workers", "0")
@@ -129,6 +129,9 @@ def test_activities_set_takes_corrections_and_a_shoe_in_one_call(capsys, tmp_pat
     code, _, err = run(capsys, "activities", "set", rid[:10], "--rpe", "6", "--shoe", "Nope")
     assert code == 2 and "no shoe named 'Nope'" in err
     assert json.loads(run(capsys, "activities", "--json")[1])[0]["rpe"] is None
+    code, _, err = run(capsys, "activities", "set", rid[:10], "--sport", "skiing", "--shoe", "Trail pair")
+    assert code == 2 and "sport must be one of" in err
+    assert json.loads(run(capsys, "activities", "--json")[1])[0]["shoe"] is None  # one transaction
     code, out, err = run(capsys, "activities", "set", rid[:10], "--rpe", "6", "--name", "Hills", "--surface",
                          "trail", "--shoe", "Trail pair")
     assert code == 0 and err == ""
