@@ -40,6 +40,8 @@ PAGES = [
     st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
     st.Page("pages/activities.py", title="Activities", icon=":material/directions_run:",
             url_path="activities"),
+    st.Page("pages/shoes_sessions.py", title="Shoes & sessions", icon=":material/fitness_center:",
+            url_path="shoes"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
 ]
 

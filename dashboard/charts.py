@@ -219,6 +219,39 @@ def report_weeks_frame(weeks: list[dict]) -> pd.DataFrame:
     return frame.set_index("week_start")
 
 
+SESSION_COLORS = {"strength and core": "#16a085", "cross-training": "#2980b9"}
+
+
+def session_minutes(weeks: pd.DataFrame, domain) -> alt.Chart:
+    """Weekly strength-and-core and cross-training minutes, stacked (``weeks``: the weekly table with a
+    ``week_start`` index)."""
+    long = weeks[["strength_min", "cross_training_min"]].rename(
+        columns={"strength_min": "strength and core", "cross_training_min": "cross-training"}).reset_index().melt(
+        id_vars="week_start", var_name="kind", value_name="value")
+    names = list(SESSION_COLORS)
+    return alt.Chart(_week_end(long)).mark_bar().encode(
+        x=_x(domain), x2="week_end:T",
+        y=alt.Y("sum(value):Q", title="minutes"),
+        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=names, range=[SESSION_COLORS[n] for n in names])),
+        tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip("kind:N", title="what"),
+                 alt.Tooltip("value:Q", title="minutes", format=".0f")],
+    ).properties(height=220)
+
+
+def shoe_weeks(per_week: pd.DataFrame, units: str, domain) -> alt.Chart:
+    """Running distance per week, stacked by pair of shoes (``metrics.shoes.weekly_km_by_shoe``), in the
+    runner's units."""
+    u = _unit(units)
+    data = per_week.assign(value=units_mod.to_units(per_week["distance_km"].astype(float), units))
+    return alt.Chart(_week_end(data)).mark_bar().encode(
+        x=_x(domain), x2="week_end:T",
+        y=alt.Y("sum(value):Q", title=f"distance ({u})"),
+        color=alt.Color("shoe:N", title="shoe"),
+        tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip("shoe:N"),
+                 alt.Tooltip("value:Q", title=f"distance ({u})", format=".1f")],
+    ).properties(height=240)
+
+
 #: Phase colours for the band under the weekly charts (calm for normal, warm for cutbacks, red for care).
 PHASE_COLORS = {"normal": "#d5f5e3", "hold": "#f9e79f", "reduce": "#f5b041", "stop": "#e74c3c",
                 "return_to_run": "#85c1e9", "rebuild": "#a9cce3", "see_clinician": "#922b21",

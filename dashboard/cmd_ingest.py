@@ -38,7 +38,7 @@ def register(sub, add_db_option) -> None:
     add_db_option(a)
     a.set_defaults(func=cmd_activities)
     asub = a.add_subparsers(dest="activities_command", metavar="{set}")
-    c = asub.add_parser("set", help="correct an activity: sport, surface, distance, RPE or name",
+    c = asub.add_parser("set", help="correct an activity: sport, surface, distance, RPE, name or shoes",
                         description="Correct what a file got wrong. A corrected or confirmed activity counts in "
                                     "your load again if it was left out.")
     c.add_argument("activity_id", metavar="ID", help="the activity's id (or the start of it) from 'loadwatch activities --json'")
@@ -51,6 +51,9 @@ def register(sub, add_db_option) -> None:
     c.add_argument("--name", metavar="TEXT", help="a name for the activity")
     c.add_argument("--confirm", action="store_true",
                    help="the activity is right as it is: count it even though it looked impossible")
+    c.add_argument("--shoe", metavar="NAME", default=None,
+                   help="the pair of shoes the run was in (--shoe none: in no pair); a pair retired before the "
+                        "run cannot take it")
     add_db_option(c)
     c.set_defaults(func=cmd_activities_set)
 
@@ -190,11 +193,13 @@ def _local_start(start_utc: pd.Timestamp, offset_s, zone: ZoneInfo):
     return start.astimezone(zone)
 
 
-def activity_records(frame: pd.DataFrame, tz_name: str) -> list[dict]:
-    """The JSON objects of ``loadwatch activities --json`` (NaN becomes None)."""
+def activity_records(frame: pd.DataFrame, tz_name: str, shoes: dict[str, str] | None = None) -> list[dict]:
+    """The JSON objects of ``loadwatch activities --json`` (NaN becomes None); ``shoes``: activity id ->
+    the pair it was in (``shoe``, null for none)."""
     from metrics.surface import surfaces
 
     zone = ZoneInfo(tz_name)
+    shoes = shoes or {}
     out = []
     surface = surfaces(frame).tolist() if len(frame) else []
     for i, row in enumerate(frame.itertuples(index=False)):
@@ -222,6 +227,7 @@ def activity_records(frame: pd.DataFrame, tz_name: str) -> list[dict]:
             "warnings": list(row.warnings or []),
             "excluded_reason": row.excluded_reason,
             "corrected": bool(row.corrected),
+            "shoe": shoes.get(row.id),
         })
     return out
 
@@ -250,7 +256,8 @@ def cmd_activities(args) -> int:
     with Store(args.db) as store:
         settings = store.settings()
         frame = store.activities()
-    records = activity_records(frame, settings.timezone)
+        given = store.activity_shoes()
+    records = activity_records(frame, settings.timezone, dict(zip(given["activity_id"], given["shoe"], strict=True)))
     if args.json:
         print(json.dumps(records, indent=2, allow_nan=False))
         return 0
@@ -281,9 +288,12 @@ def cmd_activities_set(args) -> int:
     from metrics import fmt
 
     changes = {k: getattr(args, k) for k in ("sport", "surface", "distance_km", "rpe", "name")}
-    if all(v is None for v in changes.values()) and not args.confirm:
-        print("loadwatch activities set: say what to change (--sport, --surface, --distance-km, --rpe, --name "
-              "or --confirm)", file=sys.stderr)
+    if args.shoe is not None:
+        # `--shoe none` takes the run out of any pair
+        changes["shoe"] = None if args.shoe.strip().lower() in ("none", "-") else args.shoe
+    if not args.confirm and "shoe" not in changes and all(v is None for v in changes.values()):
+        print("loadwatch activities set: say what to change (--sport, --surface, --distance-km, --rpe, --name, "
+              "--confirm or --shoe)", file=sys.stderr)
         return 2
     if args.same_route and args.surface is None:
         print("loadwatch activities set: --same-route needs --surface", file=sys.stderr)
@@ -291,6 +301,7 @@ def cmd_activities_set(args) -> int:
     with Store(args.db) as store:
         try:
             activity_id = store.resolve_activity_id(args.activity_id)
+            # one transaction: an unknown or retired shoe, or a bad value, changes nothing
             result = store.correct_activity(activity_id, same_route=args.same_route, confirm=args.confirm,
                                             **changes)
         except (KeyError, ValueError) as exc:
@@ -311,6 +322,8 @@ def cmd_activities_set(args) -> int:
             done.append(f"RPE {fmt.number(value, 1)}")
         elif key == "name":
             done.append(f'name "{value}"' if value else "name cleared")
+        elif key == "shoe":
+            done.append("no shoe" if value is None else f"shoe {value}")
         else:
             done.append(f"{key} {value}")
     print(f"Activity {activity_id[:8]}: " + (", ".join(done) or "nothing changed"))

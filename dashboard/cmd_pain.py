@@ -462,7 +462,8 @@ def _report(store, as_of) -> dict:
     from metrics.report import build_report
 
     return build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
-                        as_of=as_of, weeks=1, assessments=store.assessments())
+                        as_of=as_of, weeks=1, assessments=store.assessments(), sessions=store.sessions(),
+                        shoes=store.shoes(), activity_shoes=store.activity_shoes())
 
 
 def alerts_check(args) -> int:
@@ -495,6 +496,8 @@ def format_alerts(report: dict) -> str:
         lines.append(f"- [{tag}] {a['message']}")
         lines.append(f"    rule: {fmt.words(a['rule'], 'rule')}; {a['evidence']}")
     if plan and plan.get("status") not in ("emergency", "see_clinician"):
+        if plan.get("strength"):
+            lines.append(f"strength: {plan['strength']}")
         for r in plan.get("reasons") or []:
             lines.append(f"    because {reason_words(r)}")
     lines.append(report.get("disclaimer") or th.NOT_MEDICAL_ADVICE)

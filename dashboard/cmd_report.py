@@ -133,7 +133,8 @@ def report_cmd(args) -> int:
         settings = store.settings()
         activities, pain = store.activities(), store.pain()
         report = build_report(activities, store.hr_histograms(), pain, store.rules(), settings,
-                              as_of=args.as_of, weeks=args.weeks, assessments=store.assessments())
+                              as_of=args.as_of, weeks=args.weeks, assessments=store.assessments(),
+                              sessions=store.sessions(), shoes=store.shoes(), activity_shoes=store.activity_shoes())
     physio = [(kind, path) for kind, path in (("pdf", args.pdf), ("html", args.html)) if path]
     if physio:
         return _write_physio(report, pain, activities, args.weeks, physio, show_json=args.json)
@@ -170,6 +171,10 @@ def _num(value, fmt: str = "{:.2f}") -> str:
     return "-" if value is None else fmt.format(value)
 
 
+def _minutes(value) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
 def _dist(km, units: str) -> str:
     if km is None:
         return "-"
@@ -185,7 +190,7 @@ def format_report(report: dict) -> str:
     units = report.get("units", "km")
     lines = [f"loadwatch report as of {report['as_of']} (distances in {units})", ""]
     header = (f"{'week':<10}  {'dist':>6}  {'time':>9}  {'runs':>4}  {'long':>5}  {'soft':>5}  "
-              f"{'change':>7}  {'ACWR':>5}  {'monot.':>6}")
+              f"{'change':>7}  {'ACWR':>5}  {'monot.':>6}  {'strength':>8}  {'cross':>6}")
     lines += [header, "-" * len(header)]
     for w in report.get("weeks", []):
         soft = sum(w["surface_km"].get(s) or 0 for s in ("trail", "track", "treadmill"))
@@ -196,12 +201,14 @@ def format_report(report: dict) -> str:
         lines.append(
             f"{label:<10}  {_dist(w['distance_km'], units):>6}  {u.format_duration(w['duration_min']):>9}  "
             f"{w['runs']:>4}  {_dist(w['long_run_km'], units):>5}  {_dist(soft, units):>5}  {change:>7}  "
-            f"{_num(w.get('acwr')):>5}  {_num(w.get('monotony')):>6}")
+            f"{_num(w.get('acwr')):>5}  {_num(w.get('monotony')):>6}  {_minutes(w.get('strength_min')):>8}  "
+            f"{_minutes(w.get('cross_training_min')):>6}")
     if not report.get("weeks"):
         lines.append("(no activities yet: import your watch files with `loadwatch import PATH`)")
     else:
         lines.append("* week not over yet (no change shown).  soft = trail + track + treadmill.  ACWR is shown for information "
-                     "only (disputed; it did not predict injury in runners).")
+                     "only (disputed; it did not predict injury in runners).  strength = strength and core minutes; "
+                     "cross = cross-training minutes (neither counts as running load).")
     plan = report.get("plan") or {}
     no_numbers = plan.get("phase") in NO_NUMBER_PHASES or plan.get("status") in NO_NUMBER_PHASES
     latest = report.get("latest_run")
@@ -244,7 +251,8 @@ def format_report(report: dict) -> str:
                     lines.append(f"  {label}: {plan[key]}")
         if plan.get("cross_training"):
             minutes = plan.get("cross_training_min")
-            extra = f" (about {fmt.duration(minutes)} a week)" if minutes else ""
+            extra = (f" (about {fmt.duration(minutes)} a week, in place of the running time you give up)"
+                     if minutes else "")
             lines.append(f"  cross-training: {', '.join(map(str, plan['cross_training']))}{extra}")
         if plan.get("strength"):
             lines.append(f"  strength: {plan['strength']}")

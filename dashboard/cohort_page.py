@@ -51,7 +51,8 @@ def _runner(out: str, version: tuple, runner: str, as_of: str) -> tuple[dict, pd
 
     with Store(store_path(out, runner), read_only=True) as store:
         report = build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(),
-                              store.settings(), as_of=as_of, weeks=12, assessments=store.assessments())
+                              store.settings(), as_of=as_of, weeks=12, assessments=store.assessments(),
+                              sessions=store.sessions(), shoes=store.shoes(), activity_shoes=store.activity_shoes())
         pain = store.pain()
     return report, pain
 

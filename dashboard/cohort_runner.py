@@ -308,7 +308,8 @@ def runner_tables(store, runner: str, as_of=None) -> dict[str, pd.DataFrame]:
     acts, hist, pain, settings = store.activities(), store.hr_histograms(), store.pain(), store.settings()
     # a cohort folder carries no assessments (pain.csv has none), but a store may: the report honours them
     report = build_report(acts, hist, pain, store.rules(), settings, as_of=as_of, weeks=ALL_WEEKS,
-                          assessments=store.assessments())
+                          assessments=store.assessments(), sessions=store.sessions(), shoes=store.shoes(),
+                          activity_shoes=store.activity_shoes())
     acts, hist, _day = activities_until(acts, hist, settings, report["as_of"])
     runs = run_table(acts, settings.timezone, hist, settings).reset_index()
     runs.insert(0, "runner", runner)

@@ -29,6 +29,7 @@ from metrics import detector, fmt
 from metrics import plan as plan_mod
 from metrics import report as report_mod
 from metrics import rules as rules_mod
+from metrics import shoes as shoes_mod
 from metrics import spike as spike_mod
 from metrics import units as units_mod
 from metrics import weekly as weekly_mod
@@ -115,6 +116,24 @@ def _pain(path: str, version: tuple) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def _sessions(path: str, version: tuple) -> pd.DataFrame:
+    with open_store(Path(path)) as store:
+        return store.sessions()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _shoes(path: str, version: tuple) -> pd.DataFrame:
+    with open_store(Path(path)) as store:
+        return store.shoes()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _activity_shoes(path: str, version: tuple) -> pd.DataFrame:
+    with open_store(Path(path)) as store:
+        return store.activity_shoes()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def _settings(path: str, version: tuple):
     with open_store(Path(path)) as store:
         return store.settings()
@@ -137,7 +156,8 @@ def _report(path: str, version: tuple, as_of: str | None, weeks: int) -> dict:
     with open_store(Path(path)) as store:
         return report_mod.build_report(
             store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
-            as_of=dt.date.fromisoformat(as_of) if as_of else None, weeks=weeks, assessments=store.assessments())
+            as_of=dt.date.fromisoformat(as_of) if as_of else None, weeks=weeks, assessments=store.assessments(),
+            sessions=store.sessions(), shoes=store.shoes(), activity_shoes=store.activity_shoes())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -146,7 +166,10 @@ def _daily(path: str, version: tuple, today: str) -> pd.DataFrame:
     settings = _settings(path, version)
     acts = _activities(path, version)
     end = max(pd.Timestamp(today), _last_local_day(acts, settings.timezone))
-    return daily_mod.daily_series(acts, _hr_histograms(path, version), settings, end=end)
+    return daily_mod.daily_series(acts, _hr_histograms(path, version), settings, end=end,
+                                  sessions=_sessions(path, version),
+                                  shoe_km=shoes_mod.shoe_km_at_run(_shoes(path, version), _activity_shoes(path, version),
+                                                                   acts, settings.timezone))
 
 
 def _last_local_day(acts: pd.DataFrame, timezone: str) -> pd.Timestamp:
@@ -192,6 +215,21 @@ def assessments() -> pd.DataFrame:
 
 def settings():
     return _settings(*_key())
+
+
+def sessions() -> pd.DataFrame:
+    """Sessions logged without a file (``Store.sessions()``)."""
+    return _sessions(*_key())
+
+
+def shoes() -> pd.DataFrame:
+    """The runner's pairs of shoes (``Store.shoes()``)."""
+    return _shoes(*_key())
+
+
+def activity_shoes() -> pd.DataFrame:
+    """Which pair each run was in (``Store.activity_shoes()``)."""
+    return _activity_shoes(*_key())
 
 
 def rules() -> list:
@@ -425,7 +463,7 @@ def plan_box(plan: dict, units: str) -> None:
         lines.append(f"Surface: {plan['surface']}")
     if plan.get("cross_training"):
         minutes = plan.get("cross_training_min")
-        extra = f" (about **{fmt.duration(minutes)}** a week, the time you used to run)" if minutes else ""
+        extra = f" (about **{fmt.duration(minutes)}** a week, in place of the running time you give up)" if minutes else ""
         lines.append(("Instead of running" if plan.get("stop_running") else "Cross-training that keeps your fitness")
                      + ": " + ", ".join(plan["cross_training"]) + extra)
     if plan.get("strength"):
@@ -500,3 +538,57 @@ def _samples(path: str, version: tuple, activity_id: str) -> pd.DataFrame | None
 def samples(activity_id: str) -> pd.DataFrame | None:
     """The samples of one activity, re-decoded from its stored original file."""
     return _samples(*_key(), activity_id)
+
+
+# --- shoes and sessions ------------------------------------------------------------------------------
+
+
+def shoe_summary() -> pd.DataFrame:
+    """One row per pair (``metrics.shoes.shoe_summary``): distance, runs, first and last run, retirement."""
+    s = settings()
+    return shoes_mod.shoe_summary(shoes(), activity_shoes(), activities(), s.timezone)
+
+
+def shoe_gauge(row, units: str) -> None:
+    """A pair's distance against the runner's retirement distance, as a bar (full at the distance); a
+    plain line when no retirement distance is set.  No alarm either way (SCIENCE.md §15)."""
+    distance = fmt.distance(row.distance_km, units)
+    if fmt.is_missing(row.retire_km) or not row.retire_km > 0:
+        st.caption(f"{distance} run · no retirement distance set")
+        return
+    frac = float(row.distance_km) / float(row.retire_km)
+    st.progress(min(max(frac, 0.0), 1.0),
+                text=f"{distance} of {fmt.distance(row.retire_km, units)} ({fmt.pct(100 * frac)} of the "
+                     "retirement distance you set)")
+
+
+def session_quick_add(key: str = "session") -> None:
+    """The quick-add form for a session without a file (date, kind, minutes, optional RPE and note).  On
+    the Shoes & sessions page, and small enough for a day view to reuse with its own ``key``."""
+    from ingest.sessions import SESSION_KINDS
+
+    flash = st.session_state.pop(f"{key}_flash", None)
+    if flash:
+        st.success(flash, icon=":material/check:")
+    with st.form(f"{key}_form", clear_on_submit=True):
+        c1, c2, c3 = st.columns(3)
+        day = c1.date_input("Day", value=today(), max_value=today(), min_value=dt.date(1990, 1, 1),
+                            format="YYYY-MM-DD", key=f"{key}_date")
+        kind = c2.selectbox("Kind", SESSION_KINDS, format_func=lambda k: fmt.words(k, "session").capitalize(),
+                            key=f"{key}_kind")
+        minutes = c3.number_input("Minutes", min_value=1, max_value=24 * 60, value=30, step=5, key=f"{key}_minutes")
+        c4, c5 = st.columns([1, 2])
+        rpe = c4.selectbox("How hard (0–10, optional)", [None, *range(11)],
+                           format_func=lambda v: "not given" if v is None else str(v), key=f"{key}_rpe")
+        note = c5.text_input("Note (optional)", key=f"{key}_note")
+        if st.form_submit_button("Log session", type="primary"):
+            try:
+                with open_store() as store:
+                    store.add_session(day, kind, float(minutes), rpe=rpe, note=note)
+            except (ValueError, KeyError) as exc:
+                st.error(exc.args[0] if exc.args else str(exc))
+            else:
+                st.session_state[f"{key}_flash"] = (f"Logged: {fmt.words(kind, 'session')}, "
+                                                    f"{fmt.duration(minutes)} on {fmt.day(day)}.")
+                changed()
+                st.rerun()

@@ -40,8 +40,9 @@ SAME_START_M: float = 200.0
 SAME_ROUTE_SHARED_FRAC: float = 0.80
 ROUTE_NEAR_M: float = 60.0
 
-#: Columns the runner or an archive set, which follow a run to the twin that replaces it.  Issue 15
-#: (shoes) appends ``shoe_id`` here so a shoe moves with its run.
+#: Columns the runner or an archive set, which follow a run to the twin that replaces it.  A run's pair of
+#: shoes (issue 15) lives in its own table, ``activity_shoes``, and follows it the same way through
+#: :func:`ingest.shoes.relink` / :func:`ingest.shoes.fold` wherever these columns are carried.
 CARRIED_COLUMNS: list[str] = [
     "surface_override", "rpe", "sport_override", "distance_override_m", "name_override", "confirmed",
     "name", "meta_sport", "meta_surface",

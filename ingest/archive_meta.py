@@ -1,8 +1,9 @@
 """Sport, surface and name from what a runner's export archive already says.
 
 * **Strava** (*Download your account*): ``activities.csv`` has one row per activity with ``Activity
-  Type`` (Run, Trail Run, Virtual Run, Ride, Walk, Hike, Swim...), ``Activity Name`` and ``Filename``
-  (``activities/1234567.fit.gz``), which names the activity's file in the same archive.
+  Type`` (Run, Trail Run, Virtual Run, Ride, Walk, Hike, Swim...), ``Activity Name``, ``Activity Gear``
+  (the shoes or bike; the importer gives runs their pair, :meth:`ingest.store.Store.assign_gear`) and
+  ``Filename`` (``activities/1234567.fit.gz``), which names the activity's file in the same archive.
 * **Garmin** (*Export your data*): ``DI_CONNECT/DI-Connect-Fitness/<user>_0_summarizedActivities.json``
   holds ``[{"summarizedActivitiesExport": [{activityId, name, activityType, startTimeGmt (ms), ...}]}]``;
   ``activityType`` is a type key (``running``, ``trail_running``, ``treadmill_running``,
@@ -76,7 +77,8 @@ START_MATCH_S: float = 90.0
 @dataclass(frozen=True)
 class MetaEntry:
     """What an archive says about one activity.  ``file``: the activity file's path inside the archive
-    (Strava) or None; ``activity_id``: Garmin's id or None; ``start_utc_s``: Unix seconds or None."""
+    (Strava) or None; ``activity_id``: Garmin's id or None; ``start_utc_s``: Unix seconds or None;
+    ``gear``: the shoes (or bike) it was recorded with (Strava's "Activity Gear") or None."""
 
     sport: str | None
     surface: str | None
@@ -84,6 +86,7 @@ class MetaEntry:
     file: str | None = None
     activity_id: str | None = None
     start_utc_s: float | None = None
+    gear: str | None = None
 
 
 @dataclass
@@ -135,8 +138,9 @@ def _strava(data: bytes) -> list[MetaEntry]:
         file = get("filename")
         if not file:
             continue
+        gear = " ".join((get("activity gear") or "").split()) or None
         out.append(MetaEntry(sport=sport, surface=surface, name=get("activity name"), file=file,
-                             activity_id=get("activity id")))
+                             activity_id=get("activity id"), gear=gear))
     return out
 
 

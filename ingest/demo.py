@@ -46,6 +46,11 @@ KINDS = {
 SUB_SPORT = {"road": "street", "trail": "trail", "treadmill": "treadmill", "bike": "generic"}
 
 
+#: The demo's pairs of shoes.
+DEMO_ROAD_SHOE = "Road trainers (demo)"
+DEMO_TRAIL_SHOE = "Trail shoes (demo)"
+
+
 @dataclass(frozen=True)
 class Session:
     week: int  # 0 = the oldest week
@@ -176,7 +181,14 @@ def write_demo(store, *, today: date | None = None, weeks: int = 16, workers: in
     if settings.hr_rest is None:
         store.set_setting("hr_rest", str(DEMO_HR_REST_BPM))
 
-    files, day_of_file = [], {}
+    # two pairs of shoes (road pair the default, so imported runs get it; trail runs moved below) and a
+    # weekly core session: written once, so a second write_demo adds nothing
+    first_write = store.shoes().empty
+    if first_write:
+        store.add_shoe(DEMO_ROAD_SHOE, start_km=180, retire_km=800, default=True)
+        store.add_shoe(DEMO_TRAIL_SHOE, start_km=60, retire_km=700)
+
+    files, day_of_file, trail_files = [], {}, set()
     for i, s in enumerate(sessions):
         day = day_of(s.week, s.weekday)
         if s.week < shift or day > today:
@@ -185,7 +197,20 @@ def write_demo(store, *, today: date | None = None, weeks: int = 16, workers: in
         files.append((name, data))
         if s.surface != "bike":
             day_of_file[name] = day
+        if s.surface == "trail":
+            trail_files.add(name)
     outcomes = import_files(store, files, workers=workers)
+    logged = 0
+    if first_write:
+        for o in outcomes:
+            if o.activity_id and o.name in trail_files:
+                store.set_activity_shoe(o.activity_id, DEMO_TRAIL_SHOE, source="default")
+        if store.sessions().empty:
+            for week in range(shift, story_weeks):
+                day = day_of(week, 3)
+                if day <= today:
+                    store.add_session(day, "core", 20, note=f"{DEMO_NOTE_PREFIX} plank and side-plank circuit")
+                    logged += 1
     run_on_day: dict[date, str] = {}
     for o in outcomes:
         if o.activity_id and o.name in day_of_file:
@@ -211,7 +236,7 @@ def write_demo(store, *, today: date | None = None, weeks: int = 16, workers: in
     days = [day_of(s.week, s.weekday) for s in sessions if s.week >= shift and day_of(s.week, s.weekday) <= today]
     return {
         "files": len(files), "imported": counts["imported"], "duplicates": counts["duplicate"],
-        "failed": counts["failed"] + counts["skipped"], "pain_added": added,
+        "failed": counts["failed"] + counts["skipped"], "pain_added": added, "sessions_logged": logged,
         "first_day": min(days).isoformat() if days else None, "last_day": max(days).isoformat() if days else None,
         "seconds": round(time.perf_counter() - t0, 2),
     }

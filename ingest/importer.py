@@ -257,12 +257,14 @@ class _Batch:
         self.metadata: list[tuple[str, list]] = []
 
     def apply_metadata(self) -> None:
-        """Sport, surface and name from the batch's metadata files onto the activities they describe."""
+        """Sport, surface, name and (Strava's "Activity Gear") shoes from the batch's metadata files onto the
+        activities they describe."""
         if not self.metadata:
             return
         from ingest.archive_meta import match_file
 
         files = [o for o in self.outcomes if o.activity_id]
+        gear: dict[str, str] = {}
         for meta_name, entries in self.metadata:
             root = meta_name.rsplit("/", 1)[0] + "/" if "/" in meta_name else ""
             for entry in entries:
@@ -275,6 +277,11 @@ class _Batch:
                     target = self.store.activity_starting_at(entry.start_utc_s)
                 if target is not None:
                     self.store.apply_metadata(target, sport=entry.sport, surface=entry.surface, name=entry.name)
+                    if entry.gear:
+                        gear[target] = entry.gear
+        if gear:
+            # after the sports: a run's pair is created when new; the runner's own choice and bikes are left alone
+            self.store.assign_gear(gear, source="strava")
 
     def report(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
@@ -298,7 +305,8 @@ class _Batch:
                 self.report(Outcome(item.name, "skipped", f"export metadata that could not be used: {exc}"))
                 return None
             self.metadata.append((item.name, entries))
-            self.report(Outcome(item.name, "skipped", f"export metadata: sports and names of {len(entries)} "
+            what = "sports, names and shoes" if any(e.gear for e in entries) else "sports and names"
+            self.report(Outcome(item.name, "skipped", f"export metadata: {what} of {len(entries)} "
                                                       "activities, applied to their files"))
             return None
         if isinstance(item, IngestError):

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from ingest import activity_fixes as fixes
+from ingest import shoes
 from ingest.errors import IngestError, NotAnActivity
 from ingest.store import Store, decompress_original, keep_key, samples_richness
 
@@ -99,6 +100,7 @@ def _rebuild_one(store: Store, activity_id: str) -> str | None:
                     if value is not None:
                         conn.execute(f"UPDATE activities SET {col} = COALESCE({col}, ?) WHERE id = ?", (value, other))
                 store._relink_pain(conn, activity_id, other, now)
+                shoes.fold(conn, activity_id, other)
                 conn.execute("UPDATE files SET activity_id = ?, outcome = 'duplicate', reason = ? WHERE activity_id = ?",
                              (other, "the same run as another file, which is kept", activity_id))
                 conn.execute("DELETE FROM activities WHERE id = ?", (activity_id,))
@@ -111,6 +113,7 @@ def _rebuild_one(store: Store, activity_id: str) -> str | None:
                 if carried.get(col) is None and value is not None:
                     carried[col] = value
             store._relink_pain(conn, other, activity_id, now)
+            shoes.fold(conn, other, activity_id)
             conn.execute("UPDATE files SET activity_id = ? WHERE activity_id = ?", (activity_id, other))
             conn.execute("DELETE FROM activities WHERE id = ?", (other,))
         merged = twin is not None
@@ -121,15 +124,18 @@ def _rebuild_one(store: Store, activity_id: str) -> str | None:
             store._insert_activity(conn, new_id, content_hash, s, start, start_ts, richness, len(activity.samples),
                                    imported_at, route=route, carried=carried)
             store._relink_pain(conn, activity_id, new_id, now)
+            shoes.relink(conn, activity_id, new_id)
             conn.execute("UPDATE files SET activity_id = ? WHERE activity_id = ?", (new_id, activity_id))
             conn.execute("DELETE FROM activities WHERE id = ?", (activity_id,))
         else:
             # deleting the row would unlink its pain entries (ON DELETE SET NULL): note them, put them back
             linked = [r[0] for r in conn.execute("SELECT id FROM pain WHERE activity_id = ?", (activity_id,))]
+            pair = shoes.take(conn, activity_id)  # the shoe row goes with the activity row (ON DELETE CASCADE)
             conn.execute("DELETE FROM activities WHERE id = ?", (activity_id,))
             store._insert_activity(conn, new_id, content_hash, s, start, start_ts, richness, len(activity.samples),
                                    imported_at, route=route, carried=carried)
             conn.executemany("UPDATE pain SET activity_id = ? WHERE id = ?", [(new_id, pid) for pid in linked])
+            shoes.put(conn, new_id, pair)
         conn.execute("UPDATE files SET outcome = 'imported', reason = '' WHERE content_hash = ?", (content_hash,))
         conn.execute("UPDATE files SET outcome = 'duplicate', reason = ? WHERE activity_id = ? AND content_hash != ?",
                      (f"same run as {name}, which is kept", new_id, content_hash))

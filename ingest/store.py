@@ -30,6 +30,8 @@ import pandas as pd
 
 from ingest import activity_fixes as fixes
 from ingest import assessments as _assessments
+from ingest import sessions as _sessions
+from ingest import shoes as _shoes
 from ingest.canonical import HR_BINS, SAMPLE_COLUMNS, Activity, Summary
 from ingest.painlog import PainEntry, validate
 from ingest.settings import Settings, format_setting, parse_setting
@@ -313,9 +315,12 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migrate_v1, _migrate_v2, _assessments.migrate, fixes.migrate,
+    _migrate_v1, _migrate_v2, _assessments.migrate, fixes.migrate, _shoes.migrate, _sessions.migrate,
 ]
 SCHEMA_VERSION: int = len(MIGRATIONS)
+
+#: ``correct_activity(shoe=...)`` not given: the run's pair is left as it is.
+_KEEP = object()
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
@@ -677,6 +682,8 @@ class Store:
                 self._insert_activity(conn, activity_id, content_hash, s, start, start_ts, richness, n_samples,
                                       now, route=route, carried=carried)
                 self._relink_pain(conn, old_id, activity_id, now)
+                _shoes.relink(conn, old_id, activity_id)
+                _shoes.assign_default(conn, activity_id, s.sport)
                 conn.execute("UPDATE files SET activity_id = ? WHERE activity_id = ?", (activity_id, old_id))
                 conn.execute(
                     "UPDATE files SET outcome = 'duplicate', reason = ? WHERE activity_id = ? AND content_hash"
@@ -692,6 +699,7 @@ class Store:
             add_file_rows("imported", activity_id, "")
             self._insert_activity(conn, activity_id, content_hash, s, start, start_ts, richness, n_samples, now,
                                   route=route)
+            _shoes.assign_default(conn, activity_id, s.sport)
             folded = self._fold_clock_twin(conn, activity_id, s, start_ts, new_key, now)
             if folded is not None:
                 return folded
@@ -728,6 +736,7 @@ class Store:
             if value is not None:
                 conn.execute(f"UPDATE activities SET {col} = COALESCE({col}, ?) WHERE id = ?", (value, winner))
         self._relink_pain(conn, loser, winner, now)
+        _shoes.fold(conn, loser, winner)
         conn.execute("UPDATE files SET activity_id = ?, outcome = 'duplicate', reason = ? WHERE activity_id = ?",
                      (winner, reason, loser))
         conn.execute("DELETE FROM activities WHERE id = ?", (loser,))
@@ -874,7 +883,7 @@ class Store:
         return rows[0][0], decompress_original(rows[0][1])
 
     def correct_activity(self, activity_id: str, *, sport=None, surface=None, same_route: bool = False,
-                         distance_km=None, rpe=None, name=None, confirm: bool = False) -> dict:
+                         distance_km=None, rpe=None, name=None, confirm: bool = False, shoe=_KEEP) -> dict:
         """The runner's corrections to one activity, in one transaction.
 
         ``sport`` (one of :data:`ingest.canonical.SPORTS`), ``surface`` (one of :data:`SURFACES`;
@@ -882,14 +891,21 @@ class Store:
         future (same start area and >= 80 % of the track shared, :func:`ingest.activity_fixes.same_route`),
         ``distance_km`` [km], ``rpe`` (0-10), ``name`` ("" clears it), ``confirm``: the runner vouches for
         an activity left out as impossible.  A sport or distance correction also counts as confirming.
-        Corrections survive ``rebuild`` and move with the run to a better copy of it.  Returns ``{"id",
+        ``shoe``: the pair the run was in (a name; None: in no pair; left as it is when not given), in the
+        same transaction (``KeyError`` for an unknown pair, ``ValueError`` for one retired before the run:
+        nothing is changed).  Corrections survive ``rebuild`` and move with the run to a better copy of it.  Returns ``{"id",
         "changed" (what was set), "same_route_ids" (other runs that got the surface), "excluded_reason"
         (still left out: why, else None)}``."""
         from ingest.canonical import SPORTS
 
         with self._tx() as conn:
-            return fixes.correct(conn, activity_id, sports=SPORTS, surfaces=SURFACES, sport=sport, surface=surface,
-                                 same_route=same_route, distance_km=distance_km, rpe=rpe, name=name, confirm=confirm)
+            if shoe is not _KEEP:
+                self._assign_shoe(conn, activity_id, shoe, source="user", override_user=True)
+            result = fixes.correct(conn, activity_id, sports=SPORTS, surfaces=SURFACES, sport=sport, surface=surface,
+                                   same_route=same_route, distance_km=distance_km, rpe=rpe, name=name, confirm=confirm)
+            if shoe is not _KEEP:
+                result.setdefault("changed", {})["shoe"] = None if shoe is None else _shoes.clean_name(shoe)
+            return result
 
     def resolve_activity_id(self, prefix: str) -> str:
         """The full id of the one activity whose id starts with ``prefix`` (KeyError when none or several)."""
@@ -1123,3 +1139,130 @@ class Store:
         with self._tx() as conn:
             if conn.execute("DELETE FROM rules WHERE id = ?", (int(rule_id),)).rowcount == 0:
                 raise KeyError(f"no rule with id {rule_id}")
+
+    # --- shoes (ingest/shoes.py) -----------------------------------------------------------------------
+    def add_shoe(self, name: str, *, start_km: float = 0.0, retire_km: float | None = None,
+                 default: bool = False) -> int:
+        """Add a pair of shoes; returns its id (``ValueError`` for a taken name or a bad distance)."""
+        with self._tx() as conn:
+            return _shoes.add_shoe(conn, name, start_km=start_km, retire_km=retire_km, default=default)
+
+    def shoes(self) -> pd.DataFrame:
+        """Every pair: ``id, name, start_km, retire_km`` (NaN: none set), ``retired_on`` (local ISO date or
+        None), ``default`` (bool), by name."""
+        frame = pd.DataFrame.from_records(self._query(
+            "SELECT id, name, start_km, retire_km, retired_on, is_default FROM shoes ORDER BY name COLLATE NOCASE"),
+            columns=list(_shoes.SHOE_COLUMNS))
+        frame["id"] = frame["id"].astype("int64")
+        for col in ("start_km", "retire_km"):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        frame["retired_on"] = frame["retired_on"].astype(object).where(frame["retired_on"].notna(), None)
+        frame["default"] = frame["default"].fillna(0).astype(bool)
+        return frame
+
+    def activity_shoes(self) -> pd.DataFrame:
+        """Which pair each activity was in: ``activity_id, shoe_id, shoe, source``."""
+        with self._lock:
+            rows = _shoes.assignments(self._conn)
+        frame = pd.DataFrame.from_records(rows, columns=["activity_id", "shoe_id", "shoe", "source"])
+        frame["shoe_id"] = frame["shoe_id"].astype("int64")
+        return frame
+
+    def retire_shoe(self, name: str, on: str | None = None) -> None:
+        """Retire a pair from the local day ``on`` (ISO date; default today in the runner's time zone)."""
+        day = on or self._today().isoformat()
+        with self._tx() as conn:
+            _shoes.retire(conn, name, day)
+
+    def unretire_shoe(self, name: str) -> None:
+        with self._tx() as conn:
+            _shoes.unretire(conn, name)
+
+    def set_default_shoe(self, name: str | None) -> None:
+        """The pair new runs are given at import (None: none)."""
+        with self._tx() as conn:
+            _shoes.set_default(conn, name)
+
+    def rename_shoe(self, name: str, new_name: str) -> None:
+        with self._tx() as conn:
+            _shoes.rename(conn, name, new_name)
+
+    def set_shoe_retire_km(self, name: str, km: float | None) -> None:
+        with self._tx() as conn:
+            _shoes.set_retire_km(conn, name, km)
+
+    def set_activity_shoe(self, activity_id: str, name: str | None, *, source: str = "user") -> None:
+        """Put one activity in the pair ``name`` (None: in no pair).  ``KeyError`` for an unknown activity
+        or pair, ``ValueError`` for a pair retired before the run."""
+        with self._tx() as conn:
+            self._assign_shoe(conn, activity_id, name, source=source, override_user=True)
+
+    def assign_gear(self, gear: dict[str, str], *, source: str = "strava") -> dict[str, str]:
+        """Give runs the pairs an export names (``{activity_id: gear name}``), creating a pair when new;
+        a pair the runner chose is left alone, as is a run the pair was retired before, and any activity
+        that is not a run.  Returns
+        ``{activity_id: pair}`` of the changes made, in one transaction."""
+        changed: dict[str, str] = {}
+        with self._tx() as conn:
+            for activity_id, name in gear.items():
+                try:
+                    name = _shoes.clean_name(name)
+                except ValueError:
+                    continue
+                # the sport as the runner means it: their correction > the archive's > the file's
+                sport = conn.execute("SELECT COALESCE(sport_override, meta_sport, sport) FROM activities WHERE id = ?",
+                                     (activity_id,)).fetchone()
+                if sport is None or sport[0] != "running":
+                    continue  # shoes are for runs (Strava's gear may be a bike)
+                _shoes.ensure_shoe(conn, name)
+                try:
+                    if self._assign_shoe(conn, activity_id, name, source=source, override_user=False):
+                        changed[activity_id] = name
+                except ValueError:
+                    continue  # retired before this run
+        return changed
+
+    def _assign_shoe(self, conn, activity_id: str, name: str | None, *, source: str, override_user: bool) -> bool:
+        row = conn.execute("SELECT start_utc, utc_offset_s FROM activities WHERE id = ?", (activity_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no activity with id {activity_id}")
+        return _shoes.assign(conn, activity_id, name, source=source, run_day=self._local_day(*row),
+                             override_user=override_user)
+
+    def _local_day(self, start_utc: str, utc_offset_s) -> str:
+        start = pd.Timestamp(start_utc)
+        if _float_or_none(utc_offset_s) is not None:
+            local = start.tz_convert(None) + pd.Timedelta(seconds=float(utc_offset_s))
+        else:
+            local = start.tz_convert(self.settings().timezone)
+        return local.date().isoformat()
+
+    def _today(self):
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo(self.settings().timezone)).date()
+
+    # --- sessions (ingest/sessions.py) -----------------------------------------------------------------
+    def add_session(self, day, kind: str, minutes: float, *, rpe: float | None = None, note: str = "") -> int:
+        """Log a session without a file; returns its id (``ValueError``: unknown kind, minutes not above
+        0, a day in the future or before 1990, RPE outside 0-10)."""
+        session = _sessions.validate(_sessions.Session(day, kind, minutes, rpe, note), self._today())
+        with self._tx() as conn:
+            return _sessions.add(conn, session, _now_iso())
+
+    def delete_session(self, session_id: int) -> None:
+        with self._tx() as conn:
+            _sessions.delete(conn, session_id)
+
+    def sessions(self) -> pd.DataFrame:
+        """Logged sessions, oldest first: ``id, date`` (naive midnight), ``kind, minutes, rpe`` (NaN when
+        not given), ``note``."""
+        frame = pd.DataFrame.from_records(self._query(
+            f"SELECT {', '.join(_sessions.SESSION_COLUMNS)} FROM sessions ORDER BY date, id"),
+            columns=list(_sessions.SESSION_COLUMNS))
+        frame["id"] = frame["id"].astype("int64")
+        frame["date"] = pd.to_datetime(frame["date"], format="ISO8601").astype("datetime64[ns]")
+        for col in ("minutes", "rpe"):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        frame["note"] = frame["note"].fillna("").astype(object)
+        return frame

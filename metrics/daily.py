@@ -13,6 +13,7 @@ import pandas as pd
 
 from ingest.settings import Settings
 from metrics import intensity as _intensity
+from metrics import sessions as _sessions
 from metrics.load import acwr, fitness_fatigue, monotony, strain
 from metrics.surface import surfaces
 from metrics.thresholds import DEFAULT_LOAD_UNIT, LOAD_UNITS, SURFACES
@@ -26,7 +27,7 @@ DYNAMICS = {
 }
 #: Columns of the daily series that add up over a week (the weekly table sums them).
 SUM_COLUMNS = (
-    ("distance_km", "duration_min", "runs", "ascent_m", "load", "cross_training_min")
+    ("distance_km", "duration_min", "runs", "ascent_m", "load", "cross_training_min", "strength_min")
     + tuple(f"surface_{s}_km" for s in SURFACES)
     + tuple(f"intensity_{g}_min" for g in _intensity.INTENSITY_COLUMNS)
 )
@@ -102,7 +103,7 @@ def prepare_activities(activities: pd.DataFrame, timezone: str | None = "UTC") -
 def daily_columns() -> list[str]:
     """Every column of :func:`daily_series`, in order."""
     cols = ["distance_km", "duration_min", "runs", "long_run_km", "ascent_m", "trimp", "srpe_au", "load",
-            "cross_training_min"]
+            "cross_training_min", "strength_min", "shoe_km_max"]
     cols += [f"surface_{s}_km" for s in SURFACES]
     cols += [f"intensity_{g}_min" for g in _intensity.INTENSITY_COLUMNS]
     for name in DYNAMICS:
@@ -112,11 +113,16 @@ def daily_columns() -> list[str]:
 
 
 def daily_series(activities: pd.DataFrame, hr_hist: pd.DataFrame | None = None, settings: Settings | None = None,
-                 *, start=None, end=None, load_unit: str = DEFAULT_LOAD_UNIT) -> pd.DataFrame:
+                 *, start=None, end=None, load_unit: str = DEFAULT_LOAD_UNIT, sessions: pd.DataFrame | None = None,
+                 shoe_km: pd.Series | None = None) -> pd.DataFrame:
     """One row per local calendar day (naive ``DatetimeIndex`` named ``date``, freq D), from the first
-    activity's day (or ``start``) to the last activity's day (or ``end``); activities outside are ignored.
+    activity's or logged session's day (or ``start``) to the last one's (or ``end``); activities outside
+    are ignored.
 
-    Runs (sport "running") make the load; other sports only add ``cross_training_min``.  Columns:
+    Runs (sport "running") make the load; other sports and the logged ``sessions`` (``Store.sessions()``)
+    only add ``cross_training_min`` / ``strength_min`` (:mod:`metrics.sessions`).  ``shoe_km``: the
+    distance each run's pair of shoes had at the start of the run [km] (index activity id;
+    :func:`metrics.shoes.shoe_km_at_run`).  Columns:
 
     * sums over the day's runs: ``distance_km``, ``duration_min`` (moving time), ``runs``, ``ascent_m``,
       ``surface_<road|trail|track|treadmill|unknown>_km``,
@@ -125,7 +131,11 @@ def daily_series(activities: pd.DataFrame, hr_hist: pd.DataFrame | None = None, 
     * ``trimp`` [AU] (Banister, per sample) and ``srpe_au`` (RPE x minutes): sums over the day's runs
       that have the input; NaN on a day whose runs all lack it; 0 on rest days;
     * ``load``: the daily load in ``load_unit`` ("km" distance by default, "min" or "trimp");
-    * ``cross_training_min``: minutes of other sports;
+    * ``cross_training_min``: minutes of other sports and logged cardio sessions; ``strength_min``: minutes
+      of strength, core, Pilates, yoga and mobility (imported or logged; a logged session that is the same
+      outing as an imported one counts once);
+    * ``shoe_km_max``: the most any of the day's runs' shoes had run before it [km] (NaN when no run of
+      the day has a pair);
     * running dynamics ``cadence_spm``, ``vertical_oscillation_mm``, ``stance_time_ms``,
       ``step_length_mm``: duration-weighted means of the runs' averages (NaN without data), each with
       ``<name>_weight_min`` (the minutes behind it, so weeks can be weighted the same way);
@@ -144,10 +154,26 @@ def daily_series(activities: pd.DataFrame, hr_hist: pd.DataFrame | None = None, 
     if start is not None:
         start = _day(start)
         acts = acts[acts["date"] >= start]
+    logged_days = None
+    if sessions is not None and len(sessions):
+        logged_days = pd.to_datetime(sessions["date"]).dt.normalize()
+        if end is not None:
+            logged_days = logged_days[logged_days <= end]
+        if start is not None:
+            logged_days = logged_days[logged_days >= start]
+    first_days = [d for d in (acts["date"].min() if len(acts) else None,
+                              logged_days.min() if logged_days is not None and len(logged_days) else None)
+                  if d is not None]
+    last_days = [d for d in (acts["date"].max() if len(acts) else None,
+                             logged_days.max() if logged_days is not None and len(logged_days) else None)
+                 if d is not None]
+    # the load ratios start where they did without logged sessions (the first activity, or ``start``):
+    # a session before the first run must not lengthen their history and so change them
+    load_start = start if start is not None else (acts["date"].min() if len(acts) else None)
     if start is None:
-        start = acts["date"].min() if len(acts) else end
+        start = min(first_days) if first_days else end
     if end is None:
-        end = acts["date"].max() if len(acts) else start
+        end = max(last_days) if last_days else start
     runs = acts[acts["is_run"]]
     hr = _intensity.heart_rate_params(hr_hist, settings, runs=runs)
     attrs = {"hr_max_bpm": hr.hr_max_bpm, "hr_max_estimated": hr.hr_max_estimated,
@@ -197,8 +223,19 @@ def daily_series(activities: pd.DataFrame, hr_hist: pd.DataFrame | None = None, 
     cols["srpe_au"] = day_sum_nan(_column(runs, "rpe") * duration)
     cols["load"] = {"km": cols["distance_km"], "min": cols["duration_min"], "trimp": cols["trimp"]}[load_unit]
     others = acts[~acts["is_run"]]
-    cols["cross_training_min"] = np.bincount(day_of(others), weights=np.nan_to_num(
-        others["duration_min"].to_numpy(dtype="float64"), nan=0.0), minlength=n_days)
+    sub = others["sub_sport"] if "sub_sport" in others else pd.Series(None, index=others.index, dtype=object)
+    others = others.assign(kind=[_sessions.activity_kind(sp, ss) for sp, ss in
+                                 zip(others["sport"], sub, strict=True)])
+    logged = None
+    if sessions is not None and len(sessions):
+        logged = sessions[(sessions["date"] >= days[0]) & (sessions["date"] <= days[-1])]
+    cols["strength_min"], cols["cross_training_min"] = _sessions.day_minutes(logged, others, days)
+    shoe_max = np.full(n_days, -np.inf)
+    if shoe_km is not None and len(runs):
+        km = pd.to_numeric(shoe_km.reindex(runs.index), errors="coerce").to_numpy(dtype="float64")
+        known = np.isfinite(km)
+        np.maximum.at(shoe_max, run_day[known], km[known])
+    cols["shoe_km_max"] = np.where(np.isfinite(shoe_max), shoe_max, np.nan)
     surf = runs["surface"].to_numpy(dtype=object)
     for name in SURFACES:
         cols[f"surface_{name}_km"] = day_sum(np.where(surf == name, distance, 0.0))
@@ -212,12 +249,18 @@ def daily_series(activities: pd.DataFrame, hr_hist: pd.DataFrame | None = None, 
             cols[name] = np.where(weight_sum > 0, day_sum(value * weight) / weight_sum, np.nan)
         cols[f"{name}_weight_min"] = weight_sum
     load = pd.Series(cols["load"], index=days)
-    cols["acwr"] = acwr(load).to_numpy()
-    cols["monotony"] = monotony(load).to_numpy()
-    cols["strain"] = strain(load).to_numpy()
+    if load_start is not None and load_start > days[0]:
+        load = load[load.index >= load_start]  # days before it (logged sessions only): ratios NaN
+
+    def on_days(series: pd.Series) -> np.ndarray:
+        return series.reindex(days).to_numpy(dtype="float64")
+
+    cols["acwr"] = on_days(acwr(load))
+    cols["monotony"] = on_days(monotony(load))
+    cols["strain"] = on_days(strain(load))
     ff = fitness_fatigue(load)
     for name in ("ctl", "atl", "tsb"):
-        cols[name] = ff[name].to_numpy()
+        cols[name] = on_days(ff[name])
     daily = pd.DataFrame({c: cols[c] for c in daily_columns()}, index=days)
     daily.index.name = "date"
     daily.index.freq = "D"

@@ -7,7 +7,8 @@ numbers:
 * ``emergency`` / ``see_clinician``: no training numbers, the care message, until an assessment;
 * ``stop``: no running numbers; cross-training minutes replace the running time, core and strength work
   stays; the runner is asked how the back feels until two check-ins let them return;
-* ``reduce``: about half the pre-episode week and longest run (Bosquet 2007), easy only;
+* ``reduce``: about half the pre-episode week and longest run (Bosquet 2007), easy only; cross-training
+  minutes replace the running time cut;
 * ``hold``: the pre-episode 4-week average week, the spike cap, no hard sessions, softer ground;
 * ``return_to_run`` / ``rebuild``: the step's targets from the pre-episode (pre-break) figures, and the
   Frandsen cap (the lower wins);
@@ -15,10 +16,11 @@ numbers:
   days and following it never produces a spike alert - never below the runner's own recent longest run;
   after a spike, every run <= 1.10 x the 30-day longest before it and the week <= the 4-week average.
 
-Personal rules cap every phase that gives numbers.  Numbers are kilometres inside (``max_week_km``,
-``max_run_km``), shown in the runner's units and rounded *down* in steps no coarser than 5% of the value
-(:func:`metrics.units.cap_in_units`), so the rounded figure is never above the computed limit and never
-eats the allowance.  Every plan carries :data:`metrics.thresholds.NOT_MEDICAL_ADVICE`.
+Strength and core work stays in every phase's plan but the red flags (SCIENCE.md §15,
+:func:`metrics.sessions.strength_advice`).  Personal rules cap every phase that gives numbers.  Numbers are
+kilometres inside (``max_week_km``, ``max_run_km``), shown in the runner's units and rounded *down* in steps
+no coarser than 5% of the value (:func:`metrics.units.cap_in_units`), so the rounded figure is never above
+the computed limit and never eats the allowance.  Every plan carries :data:`metrics.thresholds.NOT_MEDICAL_ADVICE`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import pandas as pd
 
 from metrics import episodes as _ep
 from metrics import fmt
+from metrics import sessions as _sessions
 from metrics import thresholds as th
 from metrics.detector import (
     EMERGENCY_CARE_MESSAGE,
@@ -51,7 +54,6 @@ WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "sev
 #: The plan's status for each phase (``normal`` is green, or amber after a spike or a personal rule).
 PHASE_STATUS = {"normal": "green", "hold": "amber", "reduce": "red", "stop": "red", "return_to_run": "amber",
                 "rebuild": "amber", "see_clinician": "see_clinician", "emergency": "emergency"}
-STRENGTH_ADVICE = "keep your core and strength work (exercise programmes are recommended for low back pain)"
 
 
 def count_words(n: int, noun: str) -> str:
@@ -82,7 +84,9 @@ class Plan:
     steps: int | None = None
     next_step: str | None = None
     check_in: str | None = None
+    #: minutes a week of cross-training that replace the running time given up (stop / reduce)
     cross_training_min: float | None = None
+    #: the sentence that keeps strength and core work in the plan (None under red flags)
     strength: str | None = None
 
     def to_dict(self) -> dict:
@@ -226,7 +230,7 @@ def _num(x) -> float | None:
 
 def _pre_episode_minutes(runs: pd.DataFrame | None, start, as_of) -> float | None:
     """Average weekly running minutes of the 4 weeks before the episode's first day (what
-    cross-training replaces in ``stop``)."""
+    cross-training replaces in ``stop`` and, in part, in ``reduce``)."""
     if runs is None or len(runs) == 0 or "duration_min" not in runs.columns:
         return None
     start = as_date(start if start is not None else as_of)
@@ -236,7 +240,22 @@ def _pre_episode_minutes(runs: pd.DataFrame | None, start, as_of) -> float | Non
     if part.empty:
         return None
     total = float(part["duration_min"].fillna(0).sum())
-    return th.STOP_CROSS_TRAINING_FRAC * total / (th.PRE_EPISODE_DAYS / 7)
+    return total / (th.PRE_EPISODE_DAYS / 7)
+
+
+def _replacement_minutes(weekly: pd.DataFrame | None, runs: pd.DataFrame | None, row: dict, as_of,
+                         reasons: list[str]) -> float | None:
+    """Cross-training minutes a week that replace the running time given up in ``stop`` (all of it) and
+    ``reduce`` (the part cut), from the 4 weeks before the episode (SCIENCE.md §12, §13, §15: a long stop
+    does not shrink them); None in the other phases.  Adds the reason with the number."""
+    phase = row["phase"]
+    minutes = _sessions.cross_training_minutes(
+        weekly, as_of, stop_running=phase == "stop", reduce=phase == "reduce",
+        base_week_min=_pre_episode_minutes(runs, row.get("episode_start"), as_of))
+    if minutes:
+        reasons.append(f"cross-training: about {fmt.duration(minutes)} a week replaces the running time you give "
+                       f"up ({_sessions.CROSS_TRAINING_EVIDENCE})")
+    return minutes
 
 
 def _pre_episode_runs(runs: pd.DataFrame | None, start) -> int | None:
@@ -299,6 +318,8 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
               "next_step": next_step_words(row, units), "check_in": check_in_question(row, as_of, walked)}
     if phase in _ep.STEPPED:
         common.update(step=row.get("step"), steps=row.get("steps"))
+    # strength and core work stays in every plan but the red flags (SCIENCE.md §15)
+    strength = _sessions.strength_advice(weekly, as_of, red_flag=phase in _ep.ESCALATIONS)
 
     # 1. red flags and persistent pain: escalate, never coach
     if phase in _ep.ESCALATIONS:
@@ -326,13 +347,13 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
 
     # 2. stop: no running numbers, cross-training replaces the running time
     if phase == "stop":
-        minutes = _pre_episode_minutes(runs, row.get("episode_start"), as_of)
         reasons += [reason(a) for a in pain_alerts]
         reasons.append("stop running for now: no running until walking is pain-free; low-impact cross-training "
                        f"replaces the running time ({th.CUTBACK_EVIDENCE.line()})")
+        minutes = _replacement_minutes(weekly, runs, row, as_of, reasons)
         plan = Plan(status="red", cross_training=list(CROSS_TRAINING), reasons=reasons, stop_running=True,
-                    intensity=None, cross_training_min=None if minutes is None else float(round(minutes)),
-                    strength=STRENGTH_ADVICE, **common)
+                    intensity=None, cross_training_min=minutes,
+                    strength=strength, **common)
         plan.message = headline(plan)
         return plan
 
@@ -413,9 +434,12 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     if week is not None and run is not None and run > week:
         run = week
 
+    # cross-training replaces the running time cut in reduce (SCIENCE.md §12, §15)
+    cross_min = _replacement_minutes(weekly, runs, row, as_of, reasons)
     plan = Plan(status=status, max_week_km=round_cap_km(week, units), max_run_km=round_cap_km(run, units),
                 runs=runs_per_week, intensity=intensity, surface=surface, cross_training=cross, reasons=reasons,
-                strength=STRENGTH_ADVICE if phase != "normal" else None, **common)
+                cross_training_min=cross_min, strength=strength,
+                **common)
     plan.message = headline(plan)
     return plan
 

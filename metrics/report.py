@@ -21,6 +21,7 @@ from metrics import plan as _plan
 from metrics.daily import daily_series, local_starts
 from metrics.episodes import NO_NUMBERS as NO_NUMBER_PHASES
 from metrics.intensity import INTENSITY_COLUMNS
+from metrics.shoes import shoe_km_at_run
 from metrics.spike import run_table, weekly_spike_cap_km
 from metrics.thresholds import (
     ACWR_CAVEAT,
@@ -132,6 +133,8 @@ def week_entry(week_start: pd.Timestamp, row: pd.Series, load_unit: str = DEFAUL
         "atl": row["atl"],
         "tsb": row["tsb"],
         "cross_training_min": row["cross_training_min"],
+        "strength_min": row["strength_min"],
+        "shoe_km_max": row["shoe_km_max"],
         "partial_week": bool(row["partial_week"]),
         "days": int(row["days"]),
     }
@@ -201,14 +204,17 @@ def _forward_safe_longest(latest: dict | None, runs: pd.DataFrame, plan: dict, d
 
 def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: pd.DataFrame | None, rules,
                  settings: Settings | None, *, as_of=None, weeks: int = DEFAULT_WEEKS,
-                 assessments: pd.DataFrame | None = None) -> dict:
+                 assessments: pd.DataFrame | None = None, sessions: pd.DataFrame | None = None,
+                 shoes: pd.DataFrame | None = None, activity_shoes: pd.DataFrame | None = None) -> dict:
     """The JSON contract of ``loadwatch report --json`` (docs/ARCHITECTURE.md).
 
     ``activities``: the store's activities frame; ``hr_hist``: heart-rate histograms indexed by
     activity id; ``pain``: the pain frame (deleted entries ignored); ``rules``: personal rules;
     ``as_of``: the report's day (default: today in the runner's time zone) - activities and pain after it
     are ignored; ``weeks``: how many weeks to list (oldest first, ending with ``as_of``'s week; weeks
-    before the first activity are not listed).
+    before the first activity are not listed); ``sessions``: ``Store.sessions()`` (strength and
+    cross-training logged without a file); ``shoes`` / ``activity_shoes``: ``Store.shoes()`` and
+    ``Store.activity_shoes()`` (the distance each run's pair had, ``shoe_km_max``).
 
     Top-level keys: ``as_of``, ``units``, ``settings``, ``load_unit``, ``hr_max_bpm``,
     ``hr_max_estimated``, ``hr_rest_bpm``, ``hr_rest_estimated``, ``acwr_caveat``, ``acwr_bands``,
@@ -224,8 +230,10 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
     acts, hist, day = activities_until(activities, hr_hist, settings, as_of)
     pain = _until(pain, "at_local", day)
     assessed = _until(assessments, "date", day)
+    sessions = _until(sessions, "date", day)
+    shoe_km = shoe_km_at_run(shoes, activity_shoes, acts, settings.timezone) if shoes is not None else None
 
-    daily = daily_series(acts, hist, settings, end=day)
+    daily = daily_series(acts, hist, settings, end=day, sessions=sessions, shoe_km=shoe_km)
     weekly = weekly_table(daily, settings.week_start, as_of=day)
     runs = run_table(acts, settings.timezone, hist, settings)
     advice = _advice.advise(runs=runs, weekly=weekly, daily=daily, pain=pain, rules=rules, settings=settings,

@@ -46,6 +46,8 @@ def _build_metrics() -> dict[str, RuleMetric]:
         "strain": RuleMetric("week", "load", "training strain", "strain"),
         "change_pct": RuleMetric("week", "%", "change from the previous week", "change_pct"),
         "cross_training_min": RuleMetric("week", "min", "weekly cross-training time", "cross_training_min"),
+        "strength_min": RuleMetric("week", "min", "weekly strength and core time", "strength_min"),
+        "shoe_km_max": RuleMetric("week", "km", "distance on your most-worn shoes that week", "shoe_km_max"),
     }
     for s in SURFACES:
         m[f"surface_{s}_km"] = RuleMetric("week", "km", f"weekly distance on {s}", f"surface_{s}_km")

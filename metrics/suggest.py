@@ -8,7 +8,8 @@ followed by a flare-up.  Weeks before the first pain-log entry are not used (not
 pain-free): a day without an entry is unknown, never 0.
 
 For each candidate weekly metric every threshold ``t`` between observed values is scored by Youden's
-J = sensitivity + specificity - 1 for the rule "value > t" (before-weeks against pain-free weeks).  A rule
+J = sensitivity + specificity - 1 for the rule "value > t" (before-weeks against pain-free weeks); for
+weekly strength and core minutes the rule is "value < t" (:data:`BELOW_METRICS`).  A rule
 is suggested only when the pattern is unlikely to be chance (§14):
 
 - at least :data:`~metrics.thresholds.SUGGEST_MIN_FLARE_UPS` flare-ups (4) in the history,
@@ -43,13 +44,20 @@ from metrics.units import from_units, to_units
 #: Weekly metrics a suggestion may use (a short list: every extra candidate is another chance of a
 #: coincidence, which the permutation test then charges for).
 CANDIDATE_METRICS = ("distance_km", "long_run_km", "surface_road_km", "intensity_hard_min", "ascent_m",
-                     "change_pct")
+                     "change_pct", "shoe_km_max", "strength_min")
+#: Candidates whose rule is "below" (fewer strength and core minutes before flare-ups: SCIENCE.md §15 keeps
+#: strength work, so a rule never asks for less of it); every other candidate is "above".
+BELOW_METRICS = frozenset({"strength_min"})
+#: Candidates unknown in a week rather than 0 (no earlier week to compare; no run in a pair of shoes).
+UNKNOWN_AS_NAN = frozenset({"change_pct", "shoe_km_max"})
 
 
 @dataclass
 class Suggestion:
     """A rule the runner may accept (``Store.add_rule(Rule(None, metric, threshold, op, scope,
-    origin="suggested"))``).  ``threshold`` is in the metric's unit (km, min, %, m).  ``p_value`` is the
+    origin="suggested"))``).  ``threshold`` is in the metric's unit (km, min, %, m); ``op`` is ">" except for
+    weekly strength and core minutes, "<" (:data:`BELOW_METRICS`), and ``flare_ups_above`` /
+    ``pain_free_above`` then count the weeks below it.  ``p_value`` is the
     permutation p-value, corrected for every metric and threshold tried; ``permutations`` how many
     shuffles it used."""
 
@@ -269,8 +277,10 @@ def suggest(weekly: pd.DataFrame | None, pain: pd.DataFrame | None, settings=Non
         if info.column not in weeks.columns or metric_family(metric, info.scope) in taken:
             continue
         values = weeks[info.column].reindex(index).to_numpy(dtype=float)
-        if metric != "change_pct":  # a distance or time not recorded in a week with runs is 0
+        if metric not in UNKNOWN_AS_NAN:  # a distance or time not recorded in a week with runs is 0
             values = np.nan_to_num(values)
+        if metric in BELOW_METRICS:  # "value < t" is "-value > -t": one search for both directions
+            values = -values
         cuts = candidate_thresholds(values, min_gap=MIN_SPLIT_GAP.get(info.unit, 0.0))
         if len(cuts) == 0:
             continue
@@ -297,18 +307,23 @@ def suggest(weekly: pd.DataFrame | None, pain: pd.DataFrame | None, settings=Non
         b, pf = values[: len(before)], values[len(before):]
         b, pf = b[np.isfinite(b)], pf[np.isfinite(pf)]
         fa, pa = int(np.sum(b > t)), int(np.sum(pf > t))
+        flagged = (tuple(b > t), tuple(pf > t))
+        below = metric in BELOW_METRICS
+        if below:  # back from the negated search: "value < t"
+            t = 0.0 if t == 0 else -t
+        word = "below" if below else "above"
         if fa < min_flare_ups_above:
             continue
         j = fa / len(b) + (len(pf) - pa) / len(pf) - 1
         shown = _value_text(t, info.unit, units)
         lead = count_words(fa)
         text = (f"{lead[0].upper()}{lead[1:]} of your {count_words(len(b))} flare-ups came after weeks with "
-                f"{info.label} above {shown}; {count_words(pa)} of your {count_words(len(pf))} pain-free "
-                f"weeks {'was' if pa == 1 else 'were'} above it. " + _p_text(hits, permutations))
-        flagged = (tuple(b > t), tuple(pf > t))
-        out.append((flagged, Suggestion(metric=metric, threshold=t, op=">", scope=info.scope, flare_ups_above=fa,
-                              flare_ups_total=len(b), pain_free_above=pa, pain_free_total=len(pf),
-                              youden_j=round(j, 3), text=text, label=f"suggested: {info.label} above {shown}",
+                f"{info.label} {word} {shown}; {count_words(pa)} of your {count_words(len(pf))} pain-free "
+                f"weeks {'was' if pa == 1 else 'were'} {word} it. " + _p_text(hits, permutations))
+        out.append((flagged, Suggestion(metric=metric, threshold=t, op="<" if below else ">", scope=info.scope,
+                              flare_ups_above=fa, flare_ups_total=len(b), pain_free_above=pa,
+                              pain_free_total=len(pf), youden_j=round(j, 3), text=text,
+                              label=f"suggested: {info.label} {word} {shown}",
                               p_value=round(p, 4), permutations=permutations)))
     out.sort(key=lambda fs: (fs[1].p_value, -fs[1].youden_j, CANDIDATE_METRICS.index(fs[1].metric)
                              if fs[1].metric in CANDIDATE_METRICS else 99))

@@ -49,6 +49,8 @@ WEEKLY_METRICS: tuple[MetricInfo, ...] = (
     MetricInfo("atl", "Fatigue (ATL)", "km/day", "last day"),
     MetricInfo("tsb", "Form (TSB)", "km/day", "last day"),
     MetricInfo("cross_training_min", "Cross-training", "min", "sum"),
+    MetricInfo("strength_min", "Strength and core", "min", "sum"),
+    MetricInfo("shoe_km_max", "Most-worn shoes", "km", "max", True),
     MetricInfo("cadence_spm", "Cadence", "steps/min", "duration-weighted mean"),
     MetricInfo("vertical_oscillation_mm", "Vertical oscillation", "mm", "duration-weighted mean"),
     MetricInfo("stance_time_ms", "Ground contact time", "ms", "duration-weighted mean"),
@@ -60,7 +62,8 @@ LAST_DAY_COLUMNS = ("acwr", "monotony", "strain", "ctl", "atl", "tsb")
 def weekly_columns() -> list[str]:
     """Every column of :func:`weekly_table`, in order."""
     return (["distance_km", "duration_min", "runs", "long_run_km", "ascent_m", "load", "trimp", "srpe_au",
-             "change_pct", "acwr", "monotony", "strain", "ctl", "atl", "tsb", "cross_training_min"]
+             "change_pct", "acwr", "monotony", "strain", "ctl", "atl", "tsb", "cross_training_min", "strength_min",
+             "shoe_km_max"]
             + [c for c in SUM_COLUMNS if c.startswith(("surface_", "intensity_"))]
             + list(DYNAMICS) + ["days", "partial_week"])
 
@@ -81,9 +84,10 @@ def weekly_table(daily: pd.DataFrame, week_start: str = DEFAULT_WEEK_START, as_o
     daily series' last day; later days are ignored).
 
     Columns (:func:`weekly_columns`): sums ``distance_km``, ``duration_min``, ``runs``, ``ascent_m``,
-    ``load``, ``cross_training_min``, ``surface_<s>_km``, ``intensity_<g>_min``; ``long_run_km`` (max);
+    ``load``, ``cross_training_min``, ``strength_min``, ``surface_<s>_km``, ``intensity_<g>_min``; ``long_run_km`` (max);
     ``trimp`` / ``srpe_au`` (sum over runs that have the input; NaN for a week with runs none of which has
-    it; 0 without runs); ``change_pct`` of ``load`` vs the previous week (NaN when that is 0 or absent);
+    it; 0 without runs); ``shoe_km_max`` (max: the most-worn pair a run of the week was in [km], NaN
+    without one); ``change_pct`` of ``load`` vs the previous week (NaN when that is 0 or absent);
     ``acwr``, ``monotony``, ``strain``, ``ctl``, ``atl``, ``tsb`` (value on the week's last day or
     ``as_of``; for a partial week monotony/strain describe the 7 days ending ``as_of``); running dynamics
     ``cadence_spm``, ``vertical_oscillation_mm``, ``stance_time_ms``, ``step_length_mm``
@@ -119,6 +123,11 @@ def weekly_table(daily: pd.DataFrame, week_start: str = DEFAULT_WEEK_START, as_o
     long_run = np.zeros(n)
     np.maximum.at(long_run, group, daily["long_run_km"].to_numpy(dtype="float64"))
     cols["long_run_km"] = long_run
+    shoe_max = np.full(n, -np.inf)
+    shoe_day = daily["shoe_km_max"].to_numpy(dtype="float64")
+    known = np.isfinite(shoe_day)
+    np.maximum.at(shoe_max, group[known], shoe_day[known])
+    cols["shoe_km_max"] = np.where(np.isfinite(shoe_max), shoe_max, np.nan)
     run_days = daily["runs"].to_numpy() > 0
     for col in ("trimp", "srpe_au"):
         # a week with runs, none of which has the input, is NaN; without runs it is 0

@@ -70,3 +70,16 @@ def test_demo_pain_links_to_runs(demo):
     linked = pain["activity_id"].dropna()
     assert len(linked) >= 8
     assert set(linked) <= set(store.activities()["id"])
+
+
+def test_demo_has_shoes_and_a_weekly_core_session(demo):
+    from ingest.demo import DEMO_ROAD_SHOE, DEMO_TRAIL_SHOE
+
+    store = demo["store"]
+    assert demo["first"]["sessions_logged"] >= 15 and demo["second"]["sessions_logged"] == 0
+    assert len(store.sessions()) == demo["first"]["sessions_logged"]
+    given = store.activity_shoes().merge(store.activities(), left_on="activity_id", right_on="id")
+    assert set(given["sport"]) == {"running"}
+    assert set(given.loc[given["sub_sport"] == "trail", "shoe"]) == {DEMO_TRAIL_SHOE}
+    assert set(given.loc[given["sub_sport"] != "trail", "shoe"]) == {DEMO_ROAD_SHOE}
+    assert len(store.shoes()) == 2

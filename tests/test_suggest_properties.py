@@ -16,7 +16,8 @@ from tests.test_suggest import FIRST, make_pain, make_weekly
 
 Rule = namedtuple("Rule", "id metric threshold op scope enabled label", defaults=(">", "week", True, ""))
 
-week_st = st.tuples(st.floats(5, 60, allow_nan=False), st.floats(0.2, 0.5), st.floats(0, 1), st.integers(0, 900))
+week_st = st.tuples(st.floats(5, 60, allow_nan=False), st.floats(0.2, 0.5), st.floats(0, 1), st.integers(0, 900),
+                    st.integers(0, 90))
 history_st = st.lists(week_st, min_size=8, max_size=26)
 rule_st = st.lists(st.sampled_from(["distance_km", "surface_road_km", "surface_trail_km", "long_run_km",
                                     "run_distance_km", "ascent_m", "intensity_hard_min"]), max_size=2)
@@ -29,7 +30,8 @@ def test_every_suggestion_keeps_the_promises(weeks, data, rule_metrics, units):
     n = len(weeks)
     weekly = make_weekly([{"week_start": FIRST + timedelta(days=7 * i), "distance_km": round(km, 1),
                            "long_run_km": round(km * lf, 1), "surface_road_km": round(km * road, 1),
-                           "ascent_m": float(asc), "runs": 3} for i, (km, lf, road, asc) in enumerate(weeks)])
+                           "ascent_m": float(asc), "strength_min": float(strength), "runs": 3}
+                          for i, (km, lf, road, asc, strength) in enumerate(weeks)])
     # flare-ups after the biggest weeks now and then, at random otherwise
     planted = data.draw(st.booleans())
     big = set(np.argsort([-w[0] for w in weeks])[: max(n // 4, 1)].tolist())
@@ -56,6 +58,8 @@ def test_every_suggestion_keeps_the_promises(weeks, data, rule_metrics, units):
         assert s.p_value < th.SUGGEST_MAX_P and s.permutations == th.SUGGEST_PERMUTATIONS
         # the counts are what the weeks say about the threshold
         col = weekly[s.metric].reindex(before).to_numpy(dtype=float)
-        assert int(np.sum(col > s.threshold)) == s.flare_ups_above
+        flagged = col < s.threshold if s.op == "<" else col > s.threshold
+        assert s.op == ("<" if s.metric == "strength_min" else ">")  # strength work is never capped
+        assert int(np.sum(flagged)) == s.flare_ups_above
         assert (" mi" in s.text) == (units == "mi" and s.metric.endswith("_km"))
         assert not any(ch.isdigit() for ch in s.text.split(" came after")[0])  # counts in words

@@ -76,10 +76,13 @@ else:
 
 with st.expander("Weekly table"):
     shown = weeks[[c for c in ("distance_km", "runs", "long_run_km", "duration_min", "load", "acwr",
-                               "monotony", "change_pct") if c in weeks.columns]].copy()
+                               "monotony", "change_pct", "strength_min", "cross_training_min")
+                   if c in weeks.columns]].copy()
     for c in ("distance_km", "long_run_km"):
         shown[c] = ui.to_units(shown[c], units)
-    shown = shown.rename(columns={"distance_km": f"distance ({u})", "long_run_km": f"longest run ({u})"})
+    shown = shown.rename(columns={"distance_km": f"distance ({u})", "long_run_km": f"longest run ({u})",
+                                  "strength_min": "strength and core (min)",
+                                  "cross_training_min": "cross-training (min)"})
     st.dataframe(shown.round(2), width="stretch")
 
 ui.disclaimer()

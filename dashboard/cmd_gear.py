@@ -1,0 +1,331 @@
+"""``loadwatch shoes ...`` and ``loadwatch session ...``: the runner's shoes and the sessions that leave no
+watch file (strength, core, Pilates, a ride without a computer).  Thin faces over the store
+(``ingest/shoes.py``, ``ingest/sessions.py``) and ``metrics.shoes``.
+
+Bad input (an unknown shoe, minutes not above 0, a day in the future or before 1990, a retired shoe for a
+new run) exits 2 with one plain line on stderr.  Distances on the command line are km (``--start-km
+300``) or carry a mile suffix (``--start-km 200mi``); human output is in the runner's units, ``--json``
+is always metric.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import re
+import sys
+
+from ingest.sessions import SESSION_KINDS
+from metrics import fmt
+from metrics.units import from_units
+
+#: Width of the text gauge of a pair's distance against its retirement distance [characters].
+GAUGE_WIDTH = 20
+
+
+# --- argument types ------------------------------------------------------------------------------------
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD (got {text!r})") from None
+
+
+def _km(text: str) -> float:
+    """A distance in km, or in miles with a suffix (``300``, ``300km``, ``200mi``); 0 or more."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(km|mi|miles?)?\s*", str(text).lower())
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected a distance of 0 or more, e.g. 300 or 200mi (got {text!r})")
+    value = float(m.group(1))
+    unit = m.group(2) or "km"
+    return from_units(value, "mi") if unit.startswith("mi") else value
+
+
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"minutes must be a number above 0 (got {text!r})")
+    return value
+
+
+def _rpe(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and 0 <= value <= 10):
+        raise argparse.ArgumentTypeError(f"RPE must be a number from 0 to 10 (got {text!r})")
+    return value
+
+
+def _kind(text: str) -> str:
+    value = text.strip().lower().replace("-", "_").replace(" ", "_")
+    if value not in SESSION_KINDS:
+        raise argparse.ArgumentTypeError(f"kind must be one of {', '.join(SESSION_KINDS)} (got {text!r})")
+    return value
+
+
+def _child_db_option(parser) -> None:
+    """``--db`` after the action too, without overwriting one given before it."""
+    parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                        help="the loadwatch store to use (default: $LOADWATCH_DB or your user data folder)")
+
+
+def _open_store(args):
+    from ingest.store import Store
+
+    return Store(getattr(args, "db", None))
+
+
+def _bad_input(command: str, exc: Exception) -> int:
+    """Domain validation failed: one plain line, exit 2 (the runner's input was wrong)."""
+    message = exc.args[0] if exc.args else str(exc)
+    print(f"loadwatch {command}: {message}", file=sys.stderr)
+    return 2
+
+
+# --- wiring ----------------------------------------------------------------------------------------------
+
+def register(sub, add_db_option) -> None:
+    _register_shoes(sub, add_db_option)
+    _register_sessions(sub, add_db_option)
+
+
+def _register_shoes(sub, add_db_option) -> None:
+    shoes = sub.add_parser("shoes", help="your shoes: distance per pair, default pair, retirement",
+                           description="Your pairs of shoes and how far each has run. New runs get the default "
+                                       "pair; a retired pair takes no new runs. Distances take km or a mi suffix.")
+    add_db_option(shoes)
+    ssub = shoes.add_subparsers(dest="shoes_command", metavar="ACTION")
+    ssub.required = True
+
+    add = ssub.add_parser("add", help="add a pair")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--start-km", type=_km, default=0.0, metavar="N",
+                     help="distance the pair had already run (km, or e.g. 120mi; default 0)")
+    add.add_argument("--retire-km", type=_km, default=None, metavar="N",
+                     help="your retirement distance for the pair (km, or e.g. 400mi)")
+    add.add_argument("--default", action="store_true", help="give this pair to runs imported from now on")
+    _child_db_option(add)
+    add.set_defaults(func=shoes_add)
+
+    ls = ssub.add_parser("list", help="every pair with its distance")
+    ls.add_argument("--json", action="store_true", help="print JSON (always km)")
+    _child_db_option(ls)
+    ls.set_defaults(func=shoes_list)
+
+    retire = ssub.add_parser("retire", help="retire a pair (it takes no new runs)")
+    retire.add_argument("name", metavar="NAME")
+    retire.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
+                        help="the day it was retired (default today)")
+    _child_db_option(retire)
+    retire.set_defaults(func=shoes_retire)
+
+    default = ssub.add_parser("default", help="make a pair the one new runs get")
+    default.add_argument("name", metavar="NAME")
+    _child_db_option(default)
+    default.set_defaults(func=shoes_default)
+
+    setp = ssub.add_parser("set", help="change a pair: retirement distance, name, back in use")
+    setp.add_argument("name", metavar="NAME")
+    setp.add_argument("--retire-km", type=_km, default=None, metavar="N",
+                      help="retirement distance (km, or e.g. 400mi; 0 clears it)")
+    setp.add_argument("--rename", metavar="NEW_NAME", default=None, help="a new name")
+    setp.add_argument("--unretire", action="store_true", help="put a retired pair back in use")
+    _child_db_option(setp)
+    setp.set_defaults(func=shoes_set)
+
+
+def _register_sessions(sub, add_db_option) -> None:
+    session = sub.add_parser("session", help="log strength, core and cross-training that has no watch file",
+                             description="Sessions without a file: strength, core, Pilates, yoga, mobility and "
+                                         "cardio (a ride, a swim, deep-water running). They count as strength or "
+                                         "cross-training minutes, never as running load.")
+    add_db_option(session)
+    ssub = session.add_subparsers(dest="session_command", metavar="ACTION")
+    ssub.required = True
+
+    add = ssub.add_parser("add", help="log a session")
+    add.add_argument("--date", type=_date, required=True, metavar="YYYY-MM-DD", help="the day (local)")
+    add.add_argument("--kind", type=_kind, required=True, metavar="KIND", help=", ".join(SESSION_KINDS))
+    add.add_argument("--minutes", type=_minutes, required=True, metavar="N", help="how long (minutes, above 0)")
+    add.add_argument("--rpe", type=_rpe, default=None, metavar="N", help="how hard, 0-10 (optional)")
+    add.add_argument("--note", default="", metavar="TEXT", help="free text")
+    _child_db_option(add)
+    add.set_defaults(func=session_add)
+
+    ls = ssub.add_parser("list", help="every logged session")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    _child_db_option(ls)
+    ls.set_defaults(func=session_list)
+
+    delete = ssub.add_parser("delete", help="delete a logged session")
+    delete.add_argument("id", type=int, metavar="ID")
+    _child_db_option(delete)
+    delete.set_defaults(func=session_delete)
+
+
+# --- shoes -----------------------------------------------------------------------------------------------
+
+def shoe_records(store) -> list[dict]:
+    """The objects of ``loadwatch shoes list --json`` (km; dates ``YYYY-MM-DD`` or null)."""
+    from metrics.report import to_jsonable
+    from metrics.shoes import shoe_summary
+
+    summary = shoe_summary(store.shoes(), store.activity_shoes(), store.activities(), store.settings().timezone)
+    out = []
+    for row in summary.itertuples(index=False):
+        out.append(to_jsonable({
+            "name": row.name, "distance_km": round(float(row.distance_km), 3), "runs": int(row.runs),
+            "first_used": row.first_used, "last_used": row.last_used, "retired": bool(row.retired),
+            "default": bool(row.default), "start_km": row.start_km, "retire_km": row.retire_km,
+            "retired_on": row.retired_on,
+        }))
+    return out
+
+
+def gauge(distance_km: float, retire_km: float | None, units: str, width: int = GAUGE_WIDTH) -> str:
+    """``[########............] 41% of 800 km`` (full at the retirement distance); "–" without one."""
+    if retire_km is None or fmt.is_missing(retire_km) or retire_km <= 0:
+        return fmt.MISSING
+    frac = distance_km / retire_km
+    filled = min(width, int(round(width * min(frac, 1.0))))
+    return f"[{'#' * filled}{'.' * (width - filled)}] {fmt.pct(100 * frac)} of {fmt.distance(retire_km, units)}"
+
+
+def shoes_list(args) -> int:
+    with _open_store(args) as store:
+        records = shoe_records(store)
+        units = store.settings().units
+    if args.json:
+        print(json.dumps(records, indent=2, allow_nan=False))
+        return 0
+    if not records:
+        print("No shoes yet. Add a pair with: loadwatch shoes add NAME [--default]")
+        return 0
+    header = ("Shoe", "Distance", "Runs", "First run", "Last run", "Retirement", "")
+    rows = []
+    for r in records:
+        state = "default" if r["default"] else (f"retired {fmt.day(r['retired_on'])}" if r["retired"] else "")
+        rows.append((r["name"], fmt.distance(r["distance_km"], units), str(r["runs"]), fmt.day(r["first_used"]),
+                     fmt.day(r["last_used"]), gauge(r["distance_km"], r["retire_km"], units), state))
+    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
+    for line in (header, *rows):
+        print("  ".join(v.rjust(w) if i in (1, 2) else v.ljust(w)
+                        for i, (v, w) in enumerate(zip(line, widths, strict=True))).rstrip())
+    return 0
+
+
+def shoes_add(args) -> int:
+    try:
+        with _open_store(args) as store:
+            store.add_shoe(args.name, start_km=args.start_km, retire_km=args.retire_km, default=args.default)
+            units = store.settings().units
+    except (ValueError, KeyError) as exc:
+        return _bad_input("shoes add", exc)
+    extra = f", {fmt.distance(args.start_km, units)} already run" if args.start_km else ""
+    print(f"added {args.name.strip()}{extra}" + (" (the default pair for new runs)" if args.default else ""))
+    return 0
+
+
+def shoes_retire(args) -> int:
+    try:
+        with _open_store(args) as store:
+            store.retire_shoe(args.name, on=args.date.isoformat() if args.date else None)
+    except (ValueError, KeyError) as exc:
+        return _bad_input("shoes retire", exc)
+    print(f"retired {args.name}: it takes no new runs")
+    return 0
+
+
+def shoes_default(args) -> int:
+    try:
+        with _open_store(args) as store:
+            store.set_default_shoe(args.name)
+    except (ValueError, KeyError) as exc:
+        return _bad_input("shoes default", exc)
+    print(f"{args.name} is now the default pair: runs imported from now on are given to it")
+    return 0
+
+
+def shoes_set(args) -> int:
+    if args.retire_km is None and args.rename is None and not args.unretire:
+        print("loadwatch shoes set: nothing to change (give --retire-km, --rename or --unretire)", file=sys.stderr)
+        return 2
+    done = []
+    try:
+        with _open_store(args) as store:
+            name = args.name
+            if args.retire_km is not None:
+                store.set_shoe_retire_km(name, args.retire_km or None)
+                units = store.settings().units
+                done.append(f"retirement distance {fmt.distance(args.retire_km, units)}" if args.retire_km
+                            else "no retirement distance")
+            if args.unretire:
+                store.unretire_shoe(name)
+                done.append("back in use")
+            if args.rename is not None:
+                store.rename_shoe(name, args.rename)
+                done.append(f"renamed to {args.rename.strip()}")
+    except (ValueError, KeyError) as exc:
+        return _bad_input("shoes set", exc)
+    print(f"{args.name}: {', '.join(done)}")
+    return 0
+
+
+# --- sessions --------------------------------------------------------------------------------------------
+
+def session_records(frame) -> list[dict]:
+    """The objects of ``loadwatch session list --json``."""
+    out = []
+    for row in frame.itertuples(index=False):
+        out.append({"id": int(row.id), "date": row.date.date().isoformat(), "kind": row.kind,
+                    "minutes": float(row.minutes), "rpe": None if fmt.is_missing(row.rpe) else float(row.rpe),
+                    "note": row.note or ""})
+    return out
+
+
+def session_add(args) -> int:
+    try:
+        with _open_store(args) as store:
+            sid = store.add_session(args.date, args.kind, args.minutes, rpe=args.rpe, note=args.note)
+    except (ValueError, KeyError) as exc:
+        return _bad_input("session add", exc)
+    print(f"logged session {sid}: {fmt.words(args.kind, 'session')}, {fmt.duration(args.minutes)} on "
+          f"{fmt.day(args.date)}")
+    return 0
+
+
+def session_list(args) -> int:
+    with _open_store(args) as store:
+        records = session_records(store.sessions())
+    if args.json:
+        print(json.dumps(records, indent=2, allow_nan=False))
+        return 0
+    if not records:
+        print("No sessions yet. Log one with: loadwatch session add --date YYYY-MM-DD --kind core --minutes 20")
+        return 0
+    header = ("Id", "Day", "Kind", "Time", "RPE", "Note")
+    rows = [(str(r["id"]), fmt.day(r["date"]), fmt.words(r["kind"], "session"), fmt.duration(r["minutes"]),
+             fmt.number(r["rpe"], 1), r["note"]) for r in records]
+    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
+    for line in (header, *rows):
+        print("  ".join(v.rjust(w) if i in (0, 3, 4) else v.ljust(w)
+                        for i, (v, w) in enumerate(zip(line, widths, strict=True))).rstrip())
+    return 0
+
+
+def session_delete(args) -> int:
+    try:
+        with _open_store(args) as store:
+            store.delete_session(args.id)
+    except (ValueError, KeyError) as exc:
+        return _bad_input("session delete", exc)
+    print(f"deleted session {args.id}")
+    return 0
