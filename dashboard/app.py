@@ -32,6 +32,10 @@ def _favicon() -> Image.Image:
 
 st.set_page_config(page_title="loadwatch", page_icon=_favicon(), layout="wide")
 
+from dashboard import auth  # noqa: E402
+
+auth.gate()  # beyond loopback: nothing of the runner's data before the password
+
 PAGES = [
     st.Page("pages/this_week.py", title="This week", icon=":material/traffic:", default=True),
     st.Page("pages/import_files.py", title="Import", icon=":material/upload_file:", url_path="import"),
