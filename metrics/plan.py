@@ -19,6 +19,7 @@ from datetime import timedelta
 
 import pandas as pd
 
+from metrics import fmt
 from metrics import thresholds as th
 from metrics.detector import (
     EMERGENCY_CARE_MESSAGE,
@@ -183,7 +184,8 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
         by_rule.setdefault(a.rule, []).append(a)
 
     def reason(a: Alert) -> str:
-        return f"{a.rule} ({a.severity}): {a.message}"
+        # plain words on every face: "Single-run spike (caution): ..." rather than "session_spike (amber)"
+        return f"{fmt.words(a.rule, 'rule').capitalize()} ({fmt.words(a.severity, 'severity')}): {a.message}"
 
     # 1. red flags: escalate, never coach
     emergency = [a for a in alarms if a.severity == "emergency"]
@@ -254,8 +256,8 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
         reasons += [reason(a) for a in spikes]
         week, run = h.avg_week_km, spike_cap
         intensity = "as usual; no run longer than the cap"
-        reasons.append(f"after a spike: every run <= {1 + th.MAX_SPIKE_FRAC:.2f} x your 30-day longest before "
-                       "the spike, the week <= your 4-week average")
+        reasons.append(f"after a spike: every run at most {1 + th.MAX_SPIKE_FRAC:.2f} times your 30-day longest "
+                       "before the spike, the week at most your 4-week average")
     else:
         status = "amber" if personal else "green"
         reasons += [reason(a) for a in personal]

@@ -39,8 +39,8 @@ def test_import_page_uploads_files_and_shows_outcomes():
     table = at.dataframe[0].value.set_index("file")
     assert table.loc["monday.fit", "result"] == "imported"
     assert table.loc["tuesday.gpx", "result"] == "imported"
-    assert table.loc["again.fit", "result"] == "duplicate"
-    assert table.loc["notes.fit", "result"] == "failed"
+    assert table.loc["again.fit", "result"] == "already in your store"
+    assert table.loc["notes.fit", "result"] == "could not be read"
     assert table.loc["notes.fit", "why"]  # the reason is shown, in words
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Imported": "2", "Duplicate": "1", "Skipped": "0", "Failed": "1"}

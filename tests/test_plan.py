@@ -68,7 +68,7 @@ def test_spike_without_pain_caps_runs_at_110pct_of_the_pre_spike_longest():
     assert plan.status == "amber"
     assert plan.max_run_km == 13.0  # 1.10 x 12, not 1.10 x 19.2
     assert plan.max_week_km == 28.0  # 4-week average (26 + 28 + 30 + 28) / 4
-    assert plan.reasons[0].startswith("session_spike (amber)")
+    assert plan.reasons[0].startswith("Single-run spike (caution)")
 
 
 def test_amber_pain_holds_volume_and_moves_to_soft_ground():
@@ -80,7 +80,7 @@ def test_amber_pain_holds_volume_and_moves_to_soft_ground():
     assert "no intervals" in plan.intensity
     assert "trail" in plan.surface and "treadmill" not in plan.surface
     assert plan.message == "Next week ≤ 28 km, longest run ≤ 13 km, two runs on soft ground, no intervals."
-    assert plan.reasons[0].startswith("pain_during_run (amber)")
+    assert plan.reasons[0].startswith("Pain with running (caution)")
 
 
 def test_red_pain_during_run_halves_the_week_and_stops_running_first():
