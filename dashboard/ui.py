@@ -235,6 +235,14 @@ def run_table() -> pd.DataFrame:
     return _run_table(*_key())
 
 
+def first_activity_day() -> dt.date | None:
+    """The runner's local day of their first activity (None without any)."""
+    acts = activities()
+    if acts.empty:
+        return None
+    return daily_mod.local_starts(acts, settings().timezone).min().normalize().date()
+
+
 def last_activity_day() -> dt.date | None:
     """The runner's local day of their latest activity (None without any)."""
     acts = activities()

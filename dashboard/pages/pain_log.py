@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, ui
+from metrics import fmt
 from ingest.painlog import (
     LOCATION_LABELS,
     LOCATIONS,
@@ -34,8 +35,9 @@ if saved:
 st.subheader("How is your back?")
 left, right = st.columns(2)
 with left:
-    day = st.date_input("Date", value=dt.date.today(), max_value=dt.date.today(), key=k("date"),
-                        format="YYYY-MM-DD")
+    day = st.date_input("Date", value=ui.today(),
+                        min_value=dt.date(1990, 1, 1), max_value=ui.today(), key=k("date"),
+                        format="DD/MM/YYYY")
     at = st.time_input("Time", value=dt.datetime.now().time().replace(second=0, microsecond=0), key=k("time"))
     score = st.slider("Pain score (0 = none, 10 = worst imaginable)", 0, 10, 0, key=k("score"))
     timing = st.radio("When", TIMINGS, format_func=TIMING_LABELS.get, horizontal=True, key=k("timing"),
@@ -48,7 +50,7 @@ with right:
     recent = runs.sort_values("start_local", ascending=False).head(30) if not runs.empty else runs
     options = [None, *recent.index.tolist()]
     labels = {None: "Not linked to a run"} | {
-        rid: f"{pd.Timestamp(row.start_local):%a %d %b %H:%M} · {ui.fmt_dist(row.distance_km, units)}"
+        rid: f"{fmt.day_time(row.start_local)} · {fmt.distance(row.distance_km, units)}"
         for rid, row in recent.iterrows()}
     activity_id = st.selectbox("Which run (optional)", options, format_func=labels.get, key=k("run"))
     note = st.text_area("Note (optional)", key=k("note"), height=80)
@@ -81,7 +83,8 @@ if live.empty:
 else:
     st.altair_chart(charts.pain_history(live), width="stretch")
     table = live[["id", "at_local", "score", "timing", "location", "note"]].copy()
-    table["symptoms"] = live["symptoms"].map(lambda s: ", ".join(s) if s else "")
+    table["symptoms"] = live["symptoms"].map(lambda s: fmt.word_list(s, "symptom") if s else "none")
+    table["note"] = table["note"].fillna("")
     table["delete"] = False
     table = table.sort_values("at_local", ascending=False).reset_index(drop=True)
     edited = st.data_editor(
@@ -89,10 +92,12 @@ else:
         disabled=["id", "symptoms"],
         column_config={
             "id": None,
-            "at_local": st.column_config.DatetimeColumn("when (local)", format="YYYY-MM-DD HH:mm"),
-            "score": st.column_config.NumberColumn("score", min_value=0, max_value=10, step=1),
-            "timing": st.column_config.SelectboxColumn("timing", options=list(TIMINGS), required=True),
-            "location": st.column_config.SelectboxColumn("location", options=list(LOCATIONS), required=True),
+            "at_local": st.column_config.DatetimeColumn("when", format="ddd D MMM YYYY HH:mm"),
+            "score": st.column_config.NumberColumn("pain (0-10)", min_value=0, max_value=10, step=1),
+            "timing": st.column_config.SelectboxColumn("when it hurt", options=list(TIMINGS), required=True,
+                                                       format_func=lambda c: fmt.words(c, "timing")),
+            "location": st.column_config.SelectboxColumn("where", options=list(LOCATIONS), required=True,
+                                                         format_func=lambda c: fmt.words(c, "location")),
             "delete": st.column_config.CheckboxColumn("delete?"),
         })
     if st.button("Save changes to the table", key=k("save_table")):
