@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, ui
-from metrics import fmt
 from ingest.painlog import (
     LOCATION_LABELS,
     LOCATIONS,
@@ -18,6 +17,7 @@ from ingest.painlog import (
     TIMINGS,
     PainEntry,
 )
+from metrics import fmt
 
 ui.page_start("Pain log")
 units = ui.settings().units
