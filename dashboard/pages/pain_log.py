@@ -28,6 +28,66 @@ def k(name: str) -> str:
     return f"pain_{name}_{nonce}"
 
 
+TIMING_WORDS = {fmt.words(t, "timing"): t for t in TIMINGS}
+LOCATION_WORDS = {fmt.words(loc, "location"): loc for loc in LOCATIONS}
+#: Editor column -> stored field.
+EDIT_FIELDS = {"when": "at_local", "pain": "score", "timing": "timing", "location": "location", "note": "note"}
+
+
+def edit_table(live: pd.DataFrame) -> None:
+    """The pain log as an editable table in plain words (codes are mapped back when saved)."""
+    table = pd.DataFrame({
+        "id": live["id"], "when": live["at_local"], "pain": live["score"],
+        "timing": live["timing"].map(lambda c: fmt.words(c, "timing")),
+        "location": live["location"].map(lambda c: fmt.words(c, "location")),
+        "note": live["note"].fillna(""),
+        "symptoms": live["symptoms"].map(lambda s: fmt.word_list(s, "symptom") if s else "none"),
+        "delete": False,
+    }).sort_values("when", ascending=False).reset_index(drop=True)
+    edited = st.data_editor(
+        table, hide_index=True, width="stretch", key=f"pain_editor_{nonce}",
+        disabled=["id", "symptoms"],
+        column_config={
+            "id": None,
+            "when": st.column_config.DatetimeColumn("when", format="ddd D MMM YYYY HH:mm"),
+            "pain": st.column_config.NumberColumn("pain (0-10)", min_value=0, max_value=10, step=1),
+            "timing": st.column_config.SelectboxColumn("when it hurt", options=list(TIMING_WORDS), required=True),
+            "location": st.column_config.SelectboxColumn("where", options=list(LOCATION_WORDS), required=True),
+            "delete": st.column_config.CheckboxColumn("delete?"),
+        })
+    if not st.button("Save changes to the table", key=k("save_table")):
+        return
+    n_changed = n_deleted = 0
+    try:
+        with ui.open_store() as store:
+            for before, after in zip(table.itertuples(), edited.itertuples(), strict=True):
+                if after.delete:
+                    store.delete_pain(int(before.id))
+                    n_deleted += 1
+                    continue
+                changes = {EDIT_FIELDS[f]: getattr(after, f) for f in EDIT_FIELDS
+                           if getattr(after, f) != getattr(before, f)}
+                if not changes:
+                    continue
+                if "at_local" in changes:
+                    changes["at_local"] = pd.Timestamp(changes["at_local"]).to_pydatetime()
+                if "score" in changes:
+                    changes["score"] = int(changes["score"])
+                if "timing" in changes:
+                    changes["timing"] = TIMING_WORDS[changes["timing"]]
+                if "location" in changes:
+                    changes["location"] = LOCATION_WORDS[changes["location"]]
+                store.update_pain(int(before.id), **changes)
+                n_changed += 1
+    except ValueError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["pain_saved"] = f"Updated {n_changed} and deleted {n_deleted} entries."
+        st.session_state["pain_nonce"] = nonce + 1
+        ui.changed()
+        st.rerun()
+
+
 saved = st.session_state.pop("pain_saved", None)
 if saved:
     st.success(saved, icon=":material/check:")
@@ -82,49 +142,7 @@ if live.empty:
     st.caption("No pain entries yet.")
 else:
     st.altair_chart(charts.pain_history(live), width="stretch")
-    table = live[["id", "at_local", "score", "timing", "location", "note"]].copy()
-    table["symptoms"] = live["symptoms"].map(lambda s: fmt.word_list(s, "symptom") if s else "none")
-    table["note"] = table["note"].fillna("")
-    table["delete"] = False
-    table = table.sort_values("at_local", ascending=False).reset_index(drop=True)
-    edited = st.data_editor(
-        table, hide_index=True, width="stretch", key=f"pain_editor_{nonce}",
-        disabled=["id", "symptoms"],
-        column_config={
-            "id": None,
-            "at_local": st.column_config.DatetimeColumn("when", format="ddd D MMM YYYY HH:mm"),
-            "score": st.column_config.NumberColumn("pain (0-10)", min_value=0, max_value=10, step=1),
-            "timing": st.column_config.SelectboxColumn("when it hurt", options=list(TIMINGS), required=True,
-                                                       format_func=lambda c: fmt.words(c, "timing")),
-            "location": st.column_config.SelectboxColumn("where", options=list(LOCATIONS), required=True,
-                                                         format_func=lambda c: fmt.words(c, "location")),
-            "delete": st.column_config.CheckboxColumn("delete?"),
-        })
-    if st.button("Save changes to the table", key=k("save_table")):
-        n_changed = n_deleted = 0
-        try:
-            with ui.open_store() as store:
-                for before, after in zip(table.itertuples(), edited.itertuples(), strict=True):
-                    if after.delete:
-                        store.delete_pain(int(before.id))
-                        n_deleted += 1
-                        continue
-                    changes = {f: getattr(after, f) for f in ("at_local", "score", "timing", "location", "note")
-                               if getattr(after, f) != getattr(before, f)}
-                    if changes:
-                        if "at_local" in changes:
-                            changes["at_local"] = pd.Timestamp(changes["at_local"]).to_pydatetime()
-                        if "score" in changes:
-                            changes["score"] = int(changes["score"])
-                        store.update_pain(int(before.id), **changes)
-                        n_changed += 1
-        except ValueError as exc:
-            st.error(str(exc))
-        else:
-            st.session_state["pain_saved"] = f"Updated {n_changed} and deleted {n_deleted} entries."
-            st.session_state["pain_nonce"] = nonce + 1
-            ui.changed()
-            st.rerun()
+    edit_table(live)
     st.caption("Deleting keeps a record in the store's history (health data is never silently lost).")
     export = live.assign(symptoms=live["symptoms"].map(lambda s: ";".join(s) if s else ""))
     st.download_button("Download the pain log (CSV)", export.drop(columns=["deleted"]).to_csv(index=False),

@@ -1,0 +1,192 @@
+"""Every page, in km and in miles, on the demo and on a generated history that stopped months ago: the
+visible text is plain words (no internal codes, no None / nan, no raw ISO dates, no 0.000000), the
+distances are in the runner's units, and the stale history still shows its data (the Load page ends at
+the last run and says so, This week's chart shows the last weeks *of data*)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ingest.store import Store
+from tests.app_helpers import PAGES_DIR, charts, no_exceptions, texts
+
+TIMEOUT = 120
+PAGES = ["this_week", "load", "calendar", "pain_log", "alerts", "activities", "import_files", "settings"]
+STALE_DAYS = 150  # the generated history ends five months ago
+
+SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+NOISE = re.compile(r"\b\d+\.\d{4,}\b")
+MISSING_WORDS = re.compile(r"\b(None|nan|NaN|NaT|null)\b")
+
+
+def visible_text(at: AppTest) -> str:
+    """texts() plus what tables, metrics, buttons, expanders and select boxes show."""
+    parts = [texts(at)]
+    from metrics import fmt
+
+    for df in at.dataframe:  # tables and editors; a date column is shown through its column format
+        frame = df.value.copy()
+        for c in frame.columns:
+            if str(frame[c].dtype).startswith("datetime"):
+                frame[c] = frame[c].map(fmt.day_time)
+        parts += [str(c) for c in frame.columns]
+        parts += [str(v) for v in frame.astype(str).to_numpy().ravel()]
+    parts += [b.label for b in at.button]
+    parts += [e.label for e in at.expander]
+    for sb in at.selectbox:
+        parts += [str(o) for o in sb.options]
+    return "\n".join(parts)
+
+
+def assert_plain_words(text: str, *, db_path: str) -> None:
+    text = text.replace(db_path, "<store>")  # the Settings page names the store's file, a path
+    assert not SNAKE.findall(text), sorted(set(SNAKE.findall(text)))
+    assert not ISO_DATE.findall(text), ISO_DATE.findall(text)[:5]
+    assert not NOISE.findall(text), NOISE.findall(text)[:5]
+    assert not MISSING_WORDS.findall(text), [line for line in text.splitlines() if MISSING_WORDS.search(line)][:5]
+
+
+_TEMPLATES: dict[str, Path] = {}
+
+
+def _template(kind: str, folder: Path) -> Path:
+    if kind not in _TEMPLATES:
+        from ingest.demo import write_demo
+
+        path = folder / f"{kind}.sqlite3"
+        today = date.today() - timedelta(days=STALE_DAYS) if kind == "stale" else None
+        with Store(path) as store:
+            write_demo(store, today=today)
+        with Store(path) as store:
+            store.close()
+        _TEMPLATES[kind] = path
+    return _TEMPLATES[kind]
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("faces")
+
+
+def use_store(kind: str, units: str, templates: Path, monkeypatch) -> Path:
+    dest = Path(os.environ["LOADWATCH_DB"])
+    src = _template(kind, templates)
+    shutil.copyfile(src, dest)
+    if kind == "demo":
+        monkeypatch.setenv("LOADWATCH_DEMO", "1")
+    with Store(dest) as store:
+        store.set_setting("units", units)
+    return dest
+
+
+def run_page(name: str) -> AppTest:
+    at = AppTest.from_file(str(PAGES_DIR / f"{name}.py"), default_timeout=TIMEOUT).run()
+    no_exceptions(at)
+    return at
+
+
+@pytest.mark.parametrize("units", ["km", "mi"])
+@pytest.mark.parametrize("kind", ["demo", "stale"])
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_speaks_plain_words_in_the_runners_units(name, kind, units, templates, monkeypatch):
+    db = use_store(kind, units, templates, monkeypatch)
+    at = run_page(name)
+    shown = visible_text(at)
+    assert_plain_words(shown, db_path=str(db))
+    other = "km" if units == "mi" else "mi"
+    # the demo's pain notes are a runner's own words ("back ached from 5 km in"): not a figure of ours
+    figures = "\n".join(line for line in shown.splitlines() if not line.startswith("[demo]"))
+    assert not re.search(rf"\d {other}\b", figures), f"a distance in {other}"
+    for chart in charts(at):
+        spec = chart.proto.spec
+        assert f"({other})" not in spec, f"a chart axis in {other}"
+    if kind == "demo":
+        assert "Demo data" in shown
+
+
+def test_stale_history_load_page_ends_at_the_last_run_and_says_so(templates, monkeypatch):
+    use_store("stale", "km", templates, monkeypatch)
+    at = run_page("load")
+    shown = texts(at)
+    assert "Your last activity was on" in shown and "this range ends there" in shown
+    table = at.dataframe[0].value
+    distances = [float(v) for v in table["distance (km)"] if v != "–"]
+    assert len(distances) >= 12 and sum(distances) > 100  # the weeks of data, not 26 weeks of zeros
+    first_chart = charts(at)[0].proto.spec
+    assert "distance (km)" in first_chart
+
+
+def test_stale_history_this_week_chart_shows_the_weeks_of_data(templates, monkeypatch):
+    use_store("stale", "mi", templates, monkeypatch)
+    at = run_page("this_week")
+    shown = texts(at)
+    assert "The last 12 weeks of your history" in shown
+    assert "Your last activity was on" in shown
+    spec = charts(at)[0].proto.spec
+    assert "weekly running distance (mi)" in spec and "pain (0-10)" in spec
+
+
+def test_acwr_is_drawn_only_after_28_days_of_history(templates, monkeypatch):
+    import pandas as pd
+
+    from dashboard import charts as ch
+
+    use_store("stale", "km", templates, monkeypatch)
+    assert "28 days of history" in texts(run_page("load"))
+    weeks = pd.DataFrame({"load": [10.0, 20, 20, 20, 30, 30], "acwr": [3.0, 1.6, 1.2, 1.1, 1.3, 1.2]},
+                         index=pd.DatetimeIndex(pd.date_range("2026-08-03", periods=6, freq="7D"), name="week_start"))
+    first = date(2026, 8, 3)
+    spec = ch.load_acwr(weeks, ch.time_domain(first, date(2026, 9, 13)), "mi", "km",
+                        acwr_from=first + timedelta(days=28)).to_dict()
+    line = spec["layer"][1]
+    rows = spec["datasets"][line["data"]["name"]]
+    assert [r["acwr"] for r in rows] == [1.3, 1.2]  # nothing from the first four weeks (the 3.0 after one run)
+    assert spec["layer"][0]["encoding"]["y"]["title"] == "weekly load (mi)"
+    bars = spec["datasets"][spec["layer"][0]["data"]["name"]]
+    assert bars[0]["load"] == pytest.approx(10 / 1.609344)
+
+
+def test_dynamics_axes_do_not_zoom_into_noise():
+    import json
+
+    import pandas as pd
+
+    from dashboard import charts as ch
+
+    weeks = pd.DataFrame({"cadence_spm": [167.98, 168.0, 168.02]},
+                         index=pd.DatetimeIndex(pd.date_range("2026-08-03", periods=3, freq="7D"), name="week_start"))
+    spec = ch.dynamics(weeks, ["cadence_spm"], ch.time_domain(date(2026, 8, 3), date(2026, 8, 23))).to_dict()
+    lo, hi = spec["vconcat"][0]["encoding"]["y"]["scale"]["domain"]
+    assert hi - lo >= ch.MIN_SPAN["cadence_spm"]
+    assert json.dumps(spec)  # serialisable
+
+
+def test_activity_view_pace_is_inverted_mss_and_route_is_to_scale(templates, monkeypatch):
+    import json
+
+    db = use_store("stale", "mi", templates, monkeypatch)
+    with Store(db) as store:
+        acts = store.activities()
+    road = acts[(acts["sport"] == "running") & (acts["sub_sport"] != "treadmill")]["id"].iloc[-1]
+    at = AppTest.from_file(str(PAGES_DIR / "activities.py"), default_timeout=TIMEOUT)
+    at.query_params["run"] = road
+    at.run()
+    no_exceptions(at)
+    specs = [json.loads(c.proto.spec) for c in charts(at)]
+    pace = [s for s in specs if "pace (min per mi)" in json.dumps(s)]
+    assert pace, "a pace chart in min per mile"
+    y = pace[0]["encoding"]["y"]
+    assert y["scale"]["reverse"] is True and "floor(datum.value / 60)" in y["axis"]["labelExpr"]
+    route = [s for s in specs if "east (mi)" in json.dumps(s)]
+    assert route
+    enc = route[0]["encoding"]
+    assert enc["x"]["scale"]["domain"] == enc["y"]["scale"]["domain"]  # equal scales: true shape
+    assert "Splits per mile" in [s.value for s in at.subheader]
