@@ -190,3 +190,50 @@ def test_activity_view_pace_is_inverted_mss_and_route_is_to_scale(templates, mon
     enc = route[0]["encoding"]
     assert enc["x"]["scale"]["domain"] == enc["y"]["scale"]["domain"]  # equal scales: true shape
     assert "Splits per mile" in [s.value for s in at.subheader]
+
+
+# --- demo isolation ----------------------------------------------------------------------------------------
+
+def test_demo_is_a_separate_mode_the_import_page_does_not_import_into_it(templates):
+    from tests.app_helpers import APP_PATH
+
+    from ingest.store import demo_db_path
+
+    assert Path(demo_db_path()).parent == Path(os.environ["LOADWATCH_DB"]).parent  # inside this test's folder
+    shutil.copyfile(_template("demo", templates), demo_db_path())
+
+    at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT).run()
+    at.button[0].click().run()  # "Load demo data"
+    no_exceptions(at)
+    assert "Demo data" in texts(at)
+    assert at.query_params.get("demo") in ("1", ["1"])
+
+    at.switch_page("pages/import_files.py").run()
+    no_exceptions(at)
+    shown = texts(at)
+    assert "You are looking at the demo" in shown and "leave the demo first" in shown
+    assert not at.get("file_uploader"), "no uploader in demo mode"
+    assert "The demo store holds" in shown
+
+    at.button(key="import_leave_demo").click().run()
+    no_exceptions(at)
+    shown = texts(at)
+    assert "Demo data" not in shown
+    assert "Your store holds 0 activities." in shown  # the runner's own store, and its own count
+    assert at.get("file_uploader")
+    assert "demo" not in at.query_params
+
+
+def test_demo_survives_a_reload(templates):
+    from ingest.store import demo_db_path
+
+    Path(demo_db_path()).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_template("demo", templates), demo_db_path())
+    at = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=TIMEOUT)
+    at.query_params["demo"] = "1"  # a reload keeps the URL, not the session
+    at.run()
+    no_exceptions(at)
+    assert "Demo data" in at.warning[0].value
+    assert at.metric  # the demo's numbers, while the runner's own store is empty
+    with Store(Path(os.environ["LOADWATCH_DB"])) as own:
+        assert own.activities().empty
