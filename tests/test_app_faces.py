@@ -195,9 +195,8 @@ def test_activity_view_pace_is_inverted_mss_and_route_is_to_scale(templates, mon
 # --- demo isolation ----------------------------------------------------------------------------------------
 
 def test_demo_is_a_separate_mode_the_import_page_does_not_import_into_it(templates):
-    from tests.app_helpers import APP_PATH
-
     from ingest.store import demo_db_path
+    from tests.app_helpers import APP_PATH
 
     assert Path(demo_db_path()).parent == Path(os.environ["LOADWATCH_DB"]).parent  # inside this test's folder
     shutil.copyfile(_template("demo", templates), demo_db_path())
