@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from dashboard import term
 from ingest.importer import Outcome, import_paths, summarize
 from ingest.store import Store
+from metrics import fmt
 
 KM_PER_MI = 1.609344
 
@@ -38,33 +40,7 @@ def register(sub, add_db_option) -> None:
 
 # --- import ----------------------------------------------------------------------------------------------
 
-class _ProgressBar:
-    """A one-line text bar on stderr, drawn only when stderr is a terminal."""
-
-    WIDTH = 30
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
-        self.shown = False
-
-    def __call__(self, done: int, total: int | None, name: str) -> None:
-        if not self.enabled:
-            return
-        if total:
-            filled = int(self.WIDTH * done / total)
-            text = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total}"
-        else:
-            text = f"{done} files"
-        short = name if len(name) <= 40 else "..." + name[-37:]
-        self.stream.write(f"\r\x1b[K{text} {short}")
-        self.stream.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.enabled and self.shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+_ProgressBar = term.ProgressBar  # rich's bar (dashboard.term)
 
 
 def _problem_line(o: Outcome) -> str:
@@ -160,13 +136,6 @@ def activity_records(frame: pd.DataFrame, tz_name: str) -> list[dict]:
     return out
 
 
-def _hms(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 def cmd_activities(args) -> int:
     with Store(args.db) as store:
         settings = store.settings()
@@ -183,15 +152,12 @@ def cmd_activities(args) -> int:
     rows = []
     for r in records:
         dist = r["distance_m"]
-        dist_txt = "-" if dist is None else f"{dist / 1000 / (KM_PER_MI if units == 'mi' else 1):.2f}"
+        dist_txt = fmt.MISSING if dist is None else f"{dist / 1000 / (KM_PER_MI if units == 'mi' else 1):.2f}"
         hr = r["avg_hr_bpm"]
-        rows.append((r["start_local"][:10], r["start_local"][11:16], r["sport"], r["surface"], dist_txt,
-                     _hms(r["moving_s"] if r["moving_s"] else r["duration_s"]),
-                     "-" if hr is None else f"{hr:.0f}"))
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-    right = {4, 5, 6}
-    for line in (header, *rows):
-        print("  ".join(str(v).rjust(w) if i in right else str(v).ljust(w)
-                        for i, (v, w) in enumerate(zip(line, widths, strict=True))).rstrip())
+        rows.append((fmt.day(r["start_local"][:10]), r["start_local"][11:16], fmt.words(r["sport"], "sport"),
+                     fmt.words(r["surface"], "surface"), dist_txt,
+                     fmt.clock(r["moving_s"] if r["moving_s"] else r["duration_s"]),
+                     fmt.number(hr, 0)))
+    print(term.table(header, rows, right=(4, 5, 6)))
     print(f"{len(records)} activities")
     return 0
