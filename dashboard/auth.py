@@ -32,11 +32,14 @@ def password_matches(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
-def gate() -> None:
-    """Stop the page here unless no password is configured or this session has given it."""
-    expected = expected_password()
-    if expected is None or st.session_state.get(_SESSION_KEY):
-        return
+def is_open() -> bool:
+    """True when no password is configured or this session has given it."""
+    return expected_password() is None or bool(st.session_state.get(_SESSION_KEY))
+
+
+def password_page() -> None:
+    """The only page a session sees until it has given the password: a field, nothing else."""
+    expected = expected_password() or ""
     st.title("loadwatch")
     st.markdown("This dashboard is shared beyond its own computer, so it asks for its password first.")
     with st.form("password_gate", clear_on_submit=True):
@@ -48,4 +51,19 @@ def gate() -> None:
             st.rerun()
         time.sleep(WRONG_PASSWORD_DELAY_S)
         st.error("That is not the password.")
+
+
+def gate() -> None:
+    """Run from the app's entry point before its navigation: until the password is given, the
+    navigation holds the password page alone (every address shows it, and Streamlit's fallback to the
+    ``pages/`` folder is never reached), then the script stops."""
+    if is_open():
+        return
+    st.navigation([st.Page(password_page, title="loadwatch", default=True)], position="hidden").run()
     st.stop()
+
+
+def require() -> None:
+    """Defence in depth for each page script: stop at once when the password has not been given."""
+    if not is_open():
+        st.stop()

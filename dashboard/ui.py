@@ -255,7 +255,11 @@ def last_activity_day() -> dt.date | None:
 
 
 def page_start(title: str) -> None:
-    """Title, plus the demo banner when this session shows the demo store."""
+    """Title, plus the demo banner when this session shows the demo store.  Nothing at all when the
+    dashboard has a password this session has not given (dashboard.auth)."""
+    from dashboard import auth
+
+    auth.require()
     if is_demo():
         st.warning(
             "**Demo data.** You are looking at a generated example history, not your own runs. "
