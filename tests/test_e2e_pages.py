@@ -118,7 +118,7 @@ def test_every_page_in_chromium_with_screenshots(tmp_path, browser):
         for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
             page = browser.new_page(viewport=viewport)
             external = []
-            page.on("request", lambda r: external.append(r.url)
+            page.on("request", lambda r, seen=external: seen.append(r.url)
                     if not r.url.startswith((server.url, "data:", "blob:", "about:")) else None)
             for name, path in PAGES:
                 page.goto(f"{server.url}/{path}")
