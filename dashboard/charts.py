@@ -119,7 +119,7 @@ def pain_layer(pain: pd.DataFrame, start, end, domain) -> alt.Chart | None:
 def with_pain(chart: alt.Chart, pain: alt.Chart | None) -> alt.Chart:
     if pain is None:
         return chart
-    return alt.layer(chart, pain).resolve_scale(y="independent")
+    return alt.layer(chart, pain).resolve_scale(y="independent", color="independent")
 
 
 def spike_chart(runs: pd.DataFrame, units: str, domain) -> alt.Chart:
@@ -137,11 +137,13 @@ def spike_chart(runs: pd.DataFrame, units: str, domain) -> alt.Chart:
            alt.Tooltip("cap:Q", title=f"safe longest ({u})", format=".1f"),
            alt.Tooltip("spike_pct:Q", title="longer than 30-day longest (%)", format=".0f"),
            alt.Tooltip("category:N", title="spike")]
+    top = max(1.0, float(pd.concat([d["distance"], d["cap"]]).max(skipna=True) or 0) * 1.1)
+    y_scale = alt.Scale(domain=[0, top])
     cap = alt.Chart(d).mark_line(interpolate="step-after", color="#7f8c8d", strokeDash=[4, 3]).encode(
-        x=x, y=alt.Y("cap:Q", title=f"run distance ({u})"), tooltip=tip)
+        x=x, y=alt.Y("cap:Q", title=f"run distance ({u})", scale=y_scale), tooltip=tip)
     cats = [*(fmt.words(c, "spike") for c in ("none", "small", "moderate", "large")), "not enough history"]
     dots = alt.Chart(d).mark_circle(size=50).encode(
-        x=x, y=alt.Y("distance:Q", title=f"run distance ({u})"),
+        x=x, y=alt.Y("distance:Q", title=f"run distance ({u})", scale=y_scale),
         color=alt.Color("category:N", title="spike", scale=alt.Scale(
             domain=cats, range=["#5dade2", "#f5b041", "#e67e22", "#c0392b", "#bdc3c7"])),
         tooltip=tip)
@@ -164,7 +166,8 @@ def load_acwr(weeks: pd.DataFrame, domain, units: str = "km", load_unit: str = "
            alt.Tooltip("load:Q", title=f"load ({unit})", format=".1f"),
            alt.Tooltip("acwr:Q", title="ACWR", format=".2f")]
     bars = alt.Chart(d).mark_bar(color="#85c1e9").encode(
-        x=_x(domain), x2="week_end:T", y=alt.Y("load:Q", title=f"weekly load ({unit})"), tooltip=tip)
+        x=_x(domain), x2="week_end:T", y=alt.Y("load:Q", title=f"weekly load ({unit})"), y2=alt.datum(0),
+        tooltip=tip)
     line_data = d.dropna(subset=["acwr"]).assign(
         week_start=lambda f: pd.to_datetime(f["week_start"]) + pd.Timedelta(days=3, hours=12))
     top = max(2.0, float(line_data["acwr"].max()) * 1.1) if not line_data.empty else 2.0
@@ -221,6 +224,7 @@ def weekly_distance_pain(weekly: pd.DataFrame, pain: pd.DataFrame | None, start:
         x=_x(domain), x2="week_end:T",
         y=alt.Y("distance:Q", title=f"weekly running distance ({u})",
                 scale=alt.Scale(domain=[0, max(1.0, float(d["distance"].max() or 0) * 1.1)])),
+        y2=alt.datum(0),
         tooltip=[alt.Tooltip("week_start:T", title="week of", format=DAY_FORMAT),
                  alt.Tooltip("distance:Q", title=f"distance ({u})", format=".1f")])
     chart = with_pain(bars.properties(height=240), pain_layer(pain, start, end, domain))

@@ -151,6 +151,18 @@ def months_to_show(anchor: dt.date) -> list[tuple[int, int]]:
     return out
 
 
+#: Keep the seven day columns side by side on a phone too (Streamlit stacks columns below 640 px), and
+#: make the cells compact.  Scoped to the calendar's own container (its key becomes a CSS class).
+GRID_CSS = """<style>
+.st-key-lw_calendar [data-testid="stHorizontalBlock"] {flex-wrap: nowrap !important; gap: 0.2rem !important;}
+.st-key-lw_calendar [data-testid="stColumn"] {min-width: 0 !important; flex: 1 1 0 !important;
+  width: auto !important;}
+.st-key-lw_calendar [data-testid="stColumn"] p {font-size: 0.78rem; line-height: 1.25; overflow-wrap: anywhere;}
+.st-key-lw_calendar [data-testid="stColumn"] button {padding: 0 0.2rem; min-height: 1.4rem;}
+.st-key-lw_calendar [data-testid="stColumn"] [data-testid="stVerticalBlock"] {gap: 0.1rem;}
+</style>"""
+
+
 def legend() -> None:
     st.caption("Runs coloured by surface: :gray[road] · :green[trail] · :orange[track] · :violet[treadmill]. "
                ":blue[Cross-training]. Pain: :green[0–3] · :orange[4–5] · :red[above 5]. "
@@ -183,7 +195,8 @@ legend()
 chosen = st.session_state.get("cal_day")
 if chosen:
     day_details(chosen, frames, units)
-with st.container(height=900):
+st.html(GRID_CSS)
+with st.container(height=900, key="lw_calendar"):
     for y, m in months:
         month_grid(y, m, frames, units, today)
 ui.disclaimer()
