@@ -270,7 +270,7 @@ def hr_zones(zones: pd.DataFrame) -> alt.Chart:
                             f"below Z1 (under {fmt.number(hi)} bpm)"
                             for z, lo, hi in zip(zones["zone"], zones["low_bpm"], zones["high_bpm"], strict=True)])
     return alt.Chart(d).mark_bar(color="#cb4335").encode(
-        y=alt.Y("label:N", title=None, sort=list(d["label"])),
-        x=alt.X("minutes:Q", title="minutes"),
+        y=alt.Y("label:N", title=None, sort=list(d["label"]), axis=alt.Axis(labelLimit=220)),
+        x=alt.X("minutes:Q", title="minutes in each heart-rate zone"),
         tooltip=[alt.Tooltip("label:N", title="zone"), alt.Tooltip("minutes:Q", format=".1f")],
-    ).properties(height=180)
+    ).properties(height=alt.Step(24))

@@ -161,6 +161,11 @@ def test_every_page_in_chromium_with_screenshots(tmp_path, browser):
         expect(page.locator(".vega-embed")).to_have_count(6, timeout=60_000)
         _settle(page)
         page.screenshot(path=str(shots / "activity-detail.png"), full_page=True)
+        # Streamlit scrolls its main block, not the document: bring each part into view to photograph it
+        for i, anchor in enumerate(("Faster is higher", "Splits per km", "Route")):
+            page.get_by_text(anchor, exact=anchor == "Route").first.scroll_into_view_if_needed()
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(shots / f"activity-detail-{i + 1}.png"))
         page.close()
     finally:
         server.stop()

@@ -123,7 +123,9 @@ def elevation_and_dynamics(samples: pd.DataFrame) -> None:
     st.subheader("Elevation, cadence and running dynamics")
     cols = st.columns(2)
     for i, (col, title) in enumerate(present):
-        d = pd.DataFrame({"minutes": minutes, col: samples[col].to_numpy()}).dropna()
+        # per-second cadence and dynamics flicker by a step or two: a 30-second mean shows the trend
+        values = samples[col] if col == "elevation_m" else samples[col].rolling("30s", min_periods=1).mean()
+        d = pd.DataFrame({"minutes": minutes, col: values.to_numpy()}).dropna()
         cols[i % 2].altair_chart(charts.trace(d, col, title), width="stretch")
 
 
