@@ -236,3 +236,17 @@ def test_demo_survives_a_reload(templates):
     assert at.metric  # the demo's numbers, while the runner's own store is empty
     with Store(Path(os.environ["LOADWATCH_DB"])) as own:
         assert own.activities().empty
+
+
+def test_this_week_chart_window_is_twelve_whole_weeks():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tw", PAGES_DIR / "this_week.py")
+    src = (PAGES_DIR / "this_week.py").read_text()
+    ns: dict = {}
+    exec(compile(src.split("ui.page_start(")[0], str(spec.origin), "exec"), ns)  # the functions only
+    start, end, stale = ns["chart_window"](date(2026, 11, 30), date(2026, 11, 29))
+    assert (start, end, stale) == (date(2026, 9, 14), date(2026, 11, 30), False)  # 12 Mondays
+    assert start.weekday() == 0 and (end - start).days // 7 == 11
+    start, end, stale = ns["chart_window"](date(2026, 11, 30), date(2026, 6, 3), "sunday")
+    assert stale and end == date(2026, 6, 3) and start.weekday() == 6

@@ -34,12 +34,14 @@ def red_flag_boxes(red_flags: list[dict], units: str) -> None:
         ui.alert_details(alert, units)
 
 
-def chart_window(today: dt.date, last_day: dt.date | None) -> tuple[dt.date, dt.date, bool]:
-    """(start, end, stale): the 12 weeks ending today, or ending at the last run when that is more than
-    12 weeks ago (a chart of empty weeks says nothing)."""
+def chart_window(today: dt.date, last_day: dt.date | None, week_start: str = "monday") -> tuple[dt.date, dt.date, bool]:
+    """(start, end, stale): the 12 whole weeks (the current one included) ending today, or ending at the
+    last run when that is more than 12 weeks ago (a chart of empty weeks says nothing).  ``start`` is the
+    first day of the runner's week."""
     stale = last_day is not None and last_day < today - dt.timedelta(weeks=CHART_WEEKS)
     end = last_day if stale else today
-    return end - dt.timedelta(weeks=CHART_WEEKS) + dt.timedelta(days=1), end, stale
+    into_week = (end.weekday() + 1) % 7 if week_start == "sunday" else end.weekday()
+    return end - dt.timedelta(days=into_week) - dt.timedelta(weeks=CHART_WEEKS - 1), end, stale
 
 
 def weeks_chart(report: dict, units: str) -> None:
@@ -47,7 +49,7 @@ def weeks_chart(report: dict, units: str) -> None:
     weekly = ui.weekly()
     acts = ui.activities()
     last_day = ui.last_activity_day()
-    start, end, stale = chart_window(ui.today(), last_day)
+    start, end, stale = chart_window(ui.today(), last_day, ui.settings().week_start)
     st.subheader(f"The last {CHART_WEEKS} weeks" + (" of your history" if stale else ""))
     if stale:
         st.info(f"Your last activity was on {fmt.day(last_day)}; this chart ends there. Import newer files "
