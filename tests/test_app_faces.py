@@ -250,3 +250,57 @@ def test_this_week_chart_window_is_twelve_whole_weeks():
     assert start.weekday() == 0 and (end - start).days // 7 == 11
     start, end, stale = ns["chart_window"](date(2026, 11, 30), date(2026, 6, 3), "sunday")
     assert stale and end == date(2026, 6, 3) and start.weekday() == 6
+
+
+# --- calendar and This week with the generated recent history -----------------------------------------------
+
+@pytest.fixture
+def recent(tmp_path_factory) -> Path:
+    from tests.app_helpers import copy_history
+
+    return copy_history(Path(os.environ["LOADWATCH_DB"]), tmp_path_factory.mktemp("recent"))
+
+
+def test_calendar_day_opens_and_logs_pain_for_that_day(recent):
+    from metrics import fmt
+
+    at = run_page("calendar")
+    yesterday = date.today() - timedelta(days=1)
+    cell = [m.value for m in at.markdown if "18 km" in m.value]
+    assert cell, "yesterday's 18 km run is in its cell"
+    at.button(key=f"cal_{yesterday.isoformat()}").click().run()
+    no_exceptions(at)
+    assert fmt.day(yesterday) in [s.value for s in at.subheader]
+    assert any("Run at 07:00: 18 km" in m.value for m in at.markdown)
+    at.slider[0].set_value(5)
+    [save] = [b for b in at.button if b.label == "Save pain entry"]
+    save.click().run()
+    no_exceptions(at)
+    assert f"Saved: pain 5/10 on {fmt.day(yesterday)}." in texts(at)
+    with Store(recent) as store:
+        pain = store.pain()
+    logged = pain[pd_dates(pain["at_local"]) == yesterday]
+    assert logged["score"].tolist() == [5]
+    assert any(":orange[pain 5/10]" in m.value for m in at.markdown)  # amber in the traffic light
+
+
+def pd_dates(series):
+    import pandas as pd
+
+    return pd.to_datetime(series).dt.date
+
+
+def test_red_flag_leaves_no_empty_alerts_heading(recent):
+    from datetime import datetime
+
+    from ingest.painlog import PainEntry
+
+    with Store(recent) as store:
+        store.add_pain(PainEntry(at_local=datetime.now().replace(microsecond=0, second=0), score=4,
+                                 timing="rest_of_day", symptoms=("saddle_numbness",)))
+    at = run_page("this_week")
+    shown = texts(at)
+    assert "Seek urgent medical care" in at.error[0].value
+    headings = [s.value for s in at.subheader]
+    assert "Alerts" not in headings or any(a for a in at.warning)
+    assert "symptoms" in shown and "saddle_numbness" not in shown and "lookback" not in shown
