@@ -18,7 +18,7 @@ from ingest.store import Store
 from tests.app_helpers import PAGES_DIR, charts, no_exceptions, texts
 
 TIMEOUT = 120
-PAGES = ["this_week", "load", "calendar", "pain_log", "alerts", "activities", "import_files", "settings"]
+PAGES = ["this_week", "load", "month_calendar", "pain_log", "alerts", "activities", "import_files", "settings"]
 STALE_DAYS = 150  # the generated history ends five months ago
 
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
@@ -264,7 +264,7 @@ def recent(tmp_path_factory) -> Path:
 def test_calendar_day_opens_and_logs_pain_for_that_day(recent):
     from metrics import fmt
 
-    at = run_page("calendar")
+    at = run_page("month_calendar")
     yesterday = date.today() - timedelta(days=1)
     cell = [m.value for m in at.markdown if "18 km" in m.value]
     assert cell, "yesterday's 18 km run is in its cell"
@@ -304,3 +304,12 @@ def test_red_flag_leaves_no_empty_alerts_heading(recent):
     headings = [s.value for s in at.subheader]
     assert "Alerts" not in headings or any(a for a in at.warning)
     assert "symptoms" in shown and "saddle_numbness" not in shown and "lookback" not in shown
+
+
+def test_no_page_script_shadows_a_standard_module():
+    """Streamlit puts the page's folder on sys.path: a page called calendar.py is imported by pandas as the
+    standard library's calendar (the importer's worker processes then fail to start)."""
+    import sys
+
+    clashes = [p.name for p in PAGES_DIR.glob("*.py") if p.stem in sys.stdlib_module_names]
+    assert clashes == []
