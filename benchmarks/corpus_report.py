@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/corpus_report.py`` (writes ``benchmarks/corpus_report.md``).
 
-Two passes over the 138 files of the corpus (public test files of python-fitparse, fitdecode, Garmin's
+Three passes over the 138 files of the corpus (public test files of python-fitparse, fitdecode, Garmin's
 FIT SDK, gpxpy and sports-lib, including their deliberately broken ones):
 
 1. **Import**: the corpus is mirrored as symlinks into a temporary folder and imported as one folder by
@@ -12,6 +12,13 @@ FIT SDK, gpxpy and sports-lib, including their deliberately broken ones):
 2. **Read**: each file's bytes through :func:`ingest.sources.read_activity` in-process, timed, under an
    alarm; FIT files are also offered to the fast decoder (``ingest.fit_fast``) to say which decoder reads
    them (``fast``, or ``fitdecode`` with the reason the fast path declined).
+
+3. **Damaged copies** (issue 17): every file that reads as an activity is damaged
+   :data:`DAMAGED_COPIES` times the way real files get damaged (``tests/fuzzlib.damaged_copies``, the
+   same recipes the fuzz tests use: cut short, or 1-200 junk bytes inserted, overwritten or deleted at
+   5-98% of the file; derandomised) and read again.  The **salvage rate** (share of damaged copies that
+   still read as an activity) and the share of the undamaged file's points kept are printed for FIT and
+   for GPX/TCX side by side.
 
 Counts: imported, duplicate, skipped, failed with a clear error, **crashes** (an exception other than
 ``IngestError``/``NotAnActivity``, an importer "internal error", or a worker process dying) and **hangs**
@@ -43,6 +50,8 @@ REPORT_PATH = Path(__file__).resolve().parent / "corpus_report.md"
 #: Per-file time limits [s].  The biggest corpus file (3.5 MB FIT) reads in about a second.
 IMPORT_TIMEOUT_S: float = 60.0
 READ_TIMEOUT_S: float = 30.0
+#: Damaged copies made of each activity file (the damage kinds take turns).
+DAMAGED_COPIES: int = 8
 
 
 @dataclass
@@ -174,6 +183,110 @@ def run(corpus: Path = CORPUS_DIR, *, workers: int = 2, import_timeout_s: float 
     return sorted(results.values(), key=lambda r: r.path)
 
 
+def _read_damaged(data: bytes, name: str, timeout_s: float) -> tuple[str, int, bool, bool]:
+    """(outcome, samples kept, partial, with warnings) for one damaged copy; outcome as in
+    :func:`_read_one`."""
+    from ingest.errors import IngestError, NotAnActivity
+    from ingest.sources import read_activity
+
+    def alarm(signum, frame):
+        raise _Alarm
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout_s)
+    try:
+        act = read_activity(data, name)
+        return "activity", len(act.samples), bool(act.summary.partial), bool(act.summary.warnings)
+    except _Alarm:
+        return "hang", 0, False, False
+    except NotAnActivity:
+        return "not_an_activity", 0, False, False
+    except IngestError:
+        return "ingest_error", 0, False, False
+    except Exception:  # noqa: BLE001 - that is what this report is for
+        return "crash", 0, False, False
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def salvage(corpus: Path, results: list[FileResult], *, copies: int = DAMAGED_COPIES,
+            read_timeout_s: float = READ_TIMEOUT_S) -> dict[str, dict]:
+    """Damaged copies of every corpus file that reads as an activity, by family ("FIT", "GPX/TCX"):
+    files, copies, salvaged (still an activity), partial and warned (of those, marked partial / with a
+    plain-words warning), points
+    kept (mean share of the undamaged file's samples), crashes, hangs, and the same by damage kind."""
+    from ingest.sources import read_activity
+    from tests.fuzzlib import DAMAGE_KINDS, damaged_copies
+
+    out: dict[str, dict] = {}
+    for i, res in enumerate(results):
+        path = corpus / res.path
+        if res.read != "activity" or res.kind not in ("fit", "gpx", "tcx") or not path.is_file():
+            continue
+        data = path.read_bytes()
+        n_full = len(read_activity(data, res.path).samples)
+        fam = out.setdefault("FIT" if res.kind == "fit" else "GPX/TCX", {
+            "files": 0, "copies": 0, "salvaged": 0, "partial": 0, "warned": 0, "kept_share": 0.0, "crashes": 0, "hangs": 0,
+            "by_kind": {k: [0, 0] for k in DAMAGE_KINDS}})
+        fam["files"] += 1
+        for kind, bad in damaged_copies(data, copies, seed=i):
+            outcome, n, partial, warned = _read_damaged(bad, f"{kind}-{Path(res.path).name}", read_timeout_s)
+            fam["copies"] += 1
+            fam["by_kind"][kind][1] += 1
+            fam["crashes"] += outcome == "crash"
+            fam["hangs"] += outcome == "hang"
+            if outcome == "activity":
+                fam["salvaged"] += 1
+                fam["partial"] += partial
+                fam["warned"] += warned
+                fam["by_kind"][kind][0] += 1
+                fam["kept_share"] += min(n / n_full, 1.0) if n_full else 0.0
+    return out
+
+
+def _rate(num: int, den: int) -> str:
+    return f"{num / den:.1%}" if den else "–"
+
+
+def salvage_lines(stats: dict[str, dict]) -> list[str]:
+    """The damaged-copies section of the report (empty without stats)."""
+    if not stats:
+        return []
+    from tests.fuzzlib import DAMAGE_KINDS
+
+    lines = [
+        "## Damaged copies: salvage rates",
+        "",
+        f"Every file above that reads as an activity, damaged {DAMAGED_COPIES} times the way real files get",
+        "damaged (`tests/fuzzlib.damaged_copies`, the fuzz tests' recipes: cut short, or 1-200 junk bytes",
+        "inserted, overwritten or deleted at 5-98% of the file; derandomised), then read again by",
+        "`read_activity`. *Salvaged*: the damaged copy still reads as an activity; *partial* / *warned*: of",
+        "those, how many are marked `partial` / carry a plain-words warning (damage that only hit",
+        "whitespace leaves a sound file); *points kept*: mean share of the undamaged file's points, over all",
+        "damaged copies.",
+        "",
+        "| family | files | damaged copies | salvaged | **salvage rate** | partial | warned | points kept | "
+        + " | ".join(f"{k}" for k in DAMAGE_KINDS) + " | crashes | hangs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(DAMAGE_KINDS) + "---:|---:|",
+    ]
+    for fam in sorted(stats, key=lambda f: f != "FIT"):
+        s = stats[fam]
+        kinds = " | ".join(_rate(*s["by_kind"][k]) for k in DAMAGE_KINDS)
+        lines.append(f"| {fam} | {s['files']} | {s['copies']} | {s['salvaged']} | "
+                     f"**{_rate(s['salvaged'], s['copies'])}** | {s['partial']} | {s['warned']} | "
+                     f"{s['kept_share'] / s['copies']:.1%} | {kinds} | {s['crashes']} | {s['hangs']} |")
+    lines.append("")
+    return lines
+
+
+def salvage_summary(stats: dict[str, dict]) -> str:
+    """One line for the terminal: the salvage rate of each family."""
+    return "salvage rate: " + ", ".join(
+        f"{fam} {_rate(s['salvaged'], s['copies'])} ({s['salvaged']}/{s['copies']})"
+        for fam, s in sorted(stats.items(), key=lambda kv: kv[0] != "FIT"))
+
+
 def counts(results: list[FileResult]) -> dict[str, int]:
     c = Counter(r.outcome for r in results)
     return {
@@ -194,7 +307,8 @@ def _cell(text: str, limit: int = 110) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def render(results: list[FileResult], totals: dict[str, int], *, elapsed_s: float) -> str:
+def render(results: list[FileResult], totals: dict[str, int], *, elapsed_s: float,
+           salvage_stats: dict[str, dict] | None = None) -> str:
     lines = [
         "# Corpus report",
         "",
@@ -225,6 +339,7 @@ def render(results: list[FileResult], totals: dict[str, int], *, elapsed_s: floa
         "",
         f"Whole run: {elapsed_s:.0f} s.",
         "",
+        *salvage_lines(salvage_stats or {}),
         "## Files",
         "",
         "| file | kind | category | outcome | reason | read | seconds | decoder |",
@@ -256,13 +371,19 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     results = run(args.corpus, workers=args.workers)
     totals = counts(results)
-    args.out.write_text(render(results, totals, elapsed_s=time.perf_counter() - t0), encoding="utf-8")
+    stats = salvage(args.corpus, results)
+    args.out.write_text(render(results, totals, elapsed_s=time.perf_counter() - t0, salvage_stats=stats),
+                        encoding="utf-8")
     print(" ".join(f"{k}={v}" for k, v in totals.items()))
+    print(salvage_summary(stats))
     print(f"wrote {args.out}")
     for r in results:
         if r.crash or r.hang:
             print(f"{'CRASH' if r.crash else 'HANG'} {r.path}: {r.reason or r.read_detail}", file=sys.stderr)
-    return 1 if totals["crashes"] or totals["hangs"] else 0
+    damaged_bad = sum(s["crashes"] + s["hangs"] for s in stats.values())
+    if damaged_bad:
+        print(f"{damaged_bad} damaged copies crashed or hung", file=sys.stderr)
+    return 1 if totals["crashes"] or totals["hangs"] or damaged_bad else 0
 
 
 if __name__ == "__main__":

@@ -274,3 +274,37 @@ def hr_zones(zones: pd.DataFrame) -> alt.Chart:
         x=alt.X("minutes:Q", title="minutes in each heart-rate zone"),
         tooltip=[alt.Tooltip("label:N", title="zone"), alt.Tooltip("minutes:Q", format=".1f")],
     ).properties(height=alt.Step(24))
+
+
+#: Phase colours for the band under the weekly charts (calm for normal, warm for cutbacks, red for care).
+PHASE_COLORS = {"normal": "#d5f5e3", "hold": "#f9e79f", "reduce": "#f5b041", "stop": "#e74c3c",
+                "return_to_run": "#85c1e9", "rebuild": "#a9cce3", "see_clinician": "#922b21",
+                "emergency": "#641e16"}
+
+
+def phase_band(segments: list[dict] | None, start, end) -> alt.Chart:
+    """The phase timeline (``report["phases"]``: start, end, phase, step, steps, reason) as a thin band on
+    the same time axis as the weekly charts (``time_domain(start, end)``), to stack under one of them.
+    Phases are named in plain words; each segment's tooltip gives its dates, step and reason."""
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    rows = []
+    for seg in segments or []:
+        a, b = pd.Timestamp(seg["start"]), pd.Timestamp(seg["end"])
+        if b < lo or a > hi:
+            continue
+        a, b = max(a, lo), min(b, hi)
+        name = fmt.words(seg["phase"], "phase")
+        step = f"step {seg['step']} of {seg['steps']}" if seg.get("step") else ""
+        rows.append({"from": a, "to": b + pd.Timedelta(days=1), "phase": name, "step": step or fmt.MISSING,
+                     "dates": fmt.day_range(a, b), "reason": seg.get("reason") or fmt.MISSING,
+                     "label": f"{name}, {step}" if step else name})
+    frame = pd.DataFrame(rows, columns=["from", "to", "phase", "step", "dates", "reason", "label"])
+    names = [fmt.words(p, "phase") for p in PHASE_COLORS]
+    return alt.Chart(frame).mark_rect().encode(
+        x=alt.X("from:T", title=None, scale=alt.Scale(domain=time_domain(start, end))),
+        x2="to:T",
+        color=alt.Color("phase:N", title="phase", scale=alt.Scale(domain=names, range=list(PHASE_COLORS.values())),
+                        legend=alt.Legend(orient="bottom", columns=4)),
+        tooltip=[alt.Tooltip("label:N", title="phase"), alt.Tooltip("dates:N", title="dates"),
+                 alt.Tooltip("reason:N", title="why")],
+    ).properties(height=28)

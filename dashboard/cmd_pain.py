@@ -57,6 +57,16 @@ def _pain_date(text: str) -> dt.date:
     return day
 
 
+def _assessment_date(text: str) -> dt.date:
+    from ingest.assessments import check_date
+
+    day = _date(text)
+    try:
+        return check_date(day)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _time(text: str) -> dt.time:
     try:
         return dt.time.fromisoformat(text)
@@ -153,6 +163,17 @@ def _register_pain(sub, add_db_option) -> None:
     delete.add_argument("id", type=int, metavar="ID")
     add_db_option(delete)
     delete.set_defaults(func=pain_delete)
+
+    assessed = psub.add_parser(
+        "assessed", help="record that a clinician has seen you",
+        description="Record that a physiotherapist or doctor has assessed you. It closes the warnings that "
+                    "sent you to a clinician (red-flag symptoms, persistent pain) logged before that day; "
+                    "your plan then returns to running step by step.")
+    assessed.add_argument("--date", type=_assessment_date, required=True, metavar="YYYY-MM-DD",
+                          help="the day you were seen (local; not in the future)")
+    assessed.add_argument("--note", metavar="TEXT", default="", help="free text (who, what they said)")
+    add_db_option(assessed)
+    assessed.set_defaults(func=pain_assessed)
 
     export = psub.add_parser("export", help="export the pain log as CSV")
     export.add_argument("--csv", metavar="PATH", default="-", help="file to write (default: standard output)")
@@ -284,6 +305,17 @@ def pain_add(args) -> int:
     return 0
 
 
+def pain_assessed(args) -> int:
+
+    with _open_store(args) as store:
+        aid = store.add_assessment(args.date, args.note or "")
+    print(f"recorded assessment {aid}: a clinician saw you on {fmt.day(args.date)}"
+          + (f" ({args.note})" if args.note else ""))
+    print("Warnings that sent you to a clinician up to that day are closed; your plan returns to running step by "
+          "step (see `loadwatch alerts check`).")
+    return 0
+
+
 def _pain_records(frame) -> list[dict]:
     out = []
     for _, row in frame.iterrows():
@@ -301,9 +333,13 @@ def _pain_records(frame) -> list[dict]:
 def pain_list(args) -> int:
     with _open_store(args) as store:
         records = _pain_records(store.pain(include_deleted=args.deleted))
+        seen = store.assessments()
     if args.json:
         print(json.dumps(records, indent=2))
         return 0
+    if len(seen):
+        print("seen by a clinician: " + "; ".join(
+            fmt.day(r.date) + (f" ({r.note})" if r.note else "") for r in seen.itertuples()))
     if not records:
         print("no pain entries yet: log one with `loadwatch pain add --date YYYY-MM-DD --score N`")
         return 0
@@ -446,36 +482,40 @@ def _report(store, as_of) -> dict:
     from metrics.report import build_report
 
     return build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
-                        as_of=as_of, weeks=1)
+                        as_of=as_of, weeks=1, assessments=store.assessments())
 
 
 def alerts_check(args) -> int:
     with _open_store(args) as store:
         report = _report(store, args.as_of)
     if args.json:
-        print(json.dumps({k: report.get(k) for k in ("as_of", "units", "alerts", "plan", "disclaimer")}, indent=2))
+        print(json.dumps({k: report.get(k) for k in ("as_of", "units", "alerts", "plan", "phases", "assessments",
+                                                     "disclaimer")}, indent=2))
         return 0
     print(format_alerts(report))
     return 0
 
 
 def format_alerts(report: dict) -> str:
-    """The alerts and the plan in words (red flags first, never next to training numbers)."""
+    """The alerts and the plan in words: the phase first, red flags never next to training numbers."""
+    from metrics.plan import phase_lines, reason_words
+
     plan = report.get("plan") or {}
-    lines = [f"as of {report.get('as_of')}: status {str(plan.get('status', 'green')).upper().replace('_', ' ')}"]
-    if plan.get("care_message"):
-        lines.append(f"!! {plan['care_message']}")
+    units = report.get("units", "km")
+    lines = [f"as of {fmt.day(report.get('as_of'))}: {fmt.words(plan.get('status', 'green'), 'status')}"]
+    lines += phase_lines(plan, units)
     alerts = report.get("alerts") or []
     if not alerts:
         lines.append("no alerts")
     for a in alerts:
-        tag = a["severity"] if a.get("alarm", True) else "info"
+        if a.get("rule") == "check_in":
+            continue  # asked above, with the phase
+        tag = fmt.words(a["severity"], "severity") if a.get("alarm", True) else "for information"
         lines.append(f"- [{tag}] {a['message']}")
-        lines.append(f"    rule {a['rule']}; {a['evidence']}")
+        lines.append(f"    rule: {fmt.words(a['rule'], 'rule')}; {a['evidence']}")
     if plan and plan.get("status") not in ("emergency", "see_clinician"):
-        lines.append(f"plan: {plan.get('message', '')}")
         for r in plan.get("reasons") or []:
-            lines.append(f"    because {r}")
+            lines.append(f"    because {reason_words(r)}")
     lines.append(report.get("disclaimer") or th.NOT_MEDICAL_ADVICE)
     return "\n".join(lines)
 

@@ -16,6 +16,9 @@ from ingest.settings import SETTING_KEYS, parse_setting
 from metrics import fmt
 from metrics import units as u
 
+#: Phases (and plan statuses) under which no face shows a training number (SCIENCE.md sections 11, 13).
+NO_NUMBER_PHASES = ("stop", "see_clinician", "emergency")
+
 SETTING_HELP = {
     "units": "km or mi (display only; JSON stays metric)",
     "hr_max": "maximum heart rate in bpm (empty or 'auto': estimate from your runs)",
@@ -119,7 +122,7 @@ def report_cmd(args) -> int:
     with _open_store(args) as store:
         settings = store.settings()
         report = build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(), settings,
-                              as_of=args.as_of, weeks=args.weeks)
+                              as_of=args.as_of, weeks=args.weeks, assessments=store.assessments())
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))
     else:
@@ -155,9 +158,13 @@ def weeks_table(weeks: list[dict], units: str) -> str:
 def format_report(report: dict) -> str:
     """The human report: a weekly table in the runner's units, the latest run's spike check, alerts and
     plan, then the not-medical-advice line."""
+    from metrics.plan import phase_lines, reason_words
+
     units = report.get("units", "km")
     lines = [f"loadwatch report as of {fmt.day(report['as_of'])} (distances in {units})", ""]
     weeks = report.get("weeks") or []
+    plan = report.get("plan") or {}
+    no_numbers = plan.get("phase") in NO_NUMBER_PHASES or plan.get("status") in NO_NUMBER_PHASES
     latest = report.get("latest_run")
     if not weeks:
         lines.append("(no activities yet: import your watch files with `loadwatch import PATH`)")
@@ -174,40 +181,45 @@ def format_report(report: dict) -> str:
         run = f"Latest run {fmt.day(latest['date'])}: {u.format_distance(latest['distance_km'], units)}"
         if latest.get("spike_category") is None:
             lines.append(f"{run} - spike check: not enough history (no run in the previous 30 days).")
+        elif no_numbers:
+            # under a red flag or a stop no face gives a training number, not even the safe longest run
+            lines.append(f"{run}, {latest['spike_pct']:+.0f}% against your longest run of the previous 30 days: "
+                         f"{fmt.words(latest['spike_category'], 'spike')}.")
         else:
             lines.append(
                 f"{run}, {latest['spike_pct']:+.0f}% vs your longest of the previous 30 days "
-                f"({u.format_distance(latest['longest_30d_km'], units)}): {latest['spike_category']}. "
+                f"({u.format_distance(latest['longest_30d_km'], units)}): "
+                f"{fmt.words(latest['spike_category'], 'spike')}. "
                 f"Safe longest run: {u.format_distance(latest['safe_longest_km'], units, cap=True)}.")
     alerts = report.get("alerts") or []
     if alerts:
         lines += ["", "Alerts:"]
         for a in alerts:
-            sev = a.get("severity", "")
-            lines.append(f"  [{sev}] {a.get('message', '')}")
+            if a.get("rule") == "check_in":
+                continue
+            lines.append(f"  [{fmt.words(a.get('severity', ''), 'severity')}] {a.get('message', '')}")
             if a.get("evidence"):
                 lines.append(f"      ({a['evidence']})")
-    plan = report.get("plan") or {}
     if plan:
         lines += ["", "Plan for the next 7 days:"]
-        if plan.get("care_message"):
-            lines.append(f"  !! {plan['care_message']}")
-        if plan.get("status"):
-            lines.append(f"  status: {plan['status']}")
-        if plan.get("message"):
-            lines.append(f"  {plan['message']}")
+        lines += [f"  {line}" for line in phase_lines(plan, units)]
         if plan.get("stop_running"):
             lines.append("  no running for now")
-        if plan.get("max_week_km") is not None and not plan.get("message"):
-            lines.append(f"  week total <= {u.format_distance(plan['max_week_km'], units, cap=True)}")
-        if plan.get("max_run_km") is not None and not plan.get("message"):
-            lines.append(f"  longest run <= {u.format_distance(plan['max_run_km'], units, cap=True)}")
-        for key, label in (("runs", "runs"), ("intensity", "intensity"), ("surface", "surface")):
-            if plan.get(key) not in (None, "", []):
-                lines.append(f"  {label}: {plan[key]}")
+        if not no_numbers:
+            if plan.get("max_week_km") is not None:
+                lines.append(f"  week total <= {u.format_distance(plan['max_week_km'], units, cap=True)}")
+            if plan.get("max_run_km") is not None:
+                lines.append(f"  longest run <= {u.format_distance(plan['max_run_km'], units, cap=True)}")
+            for key, label in (("runs", "runs"), ("intensity", "intensity"), ("surface", "surface")):
+                if plan.get(key) not in (None, "", []):
+                    lines.append(f"  {label}: {plan[key]}")
         if plan.get("cross_training"):
-            lines.append(f"  cross-training: {', '.join(map(str, plan['cross_training']))}")
+            minutes = plan.get("cross_training_min")
+            extra = f" (about {fmt.duration(minutes)} a week)" if minutes else ""
+            lines.append(f"  cross-training: {', '.join(map(str, plan['cross_training']))}{extra}")
+        if plan.get("strength"):
+            lines.append(f"  strength: {plan['strength']}")
         for reason in plan.get("reasons") or []:
-            lines.append(f"  - {reason}")
+            lines.append(f"  - {reason_words(reason)}")
     lines += ["", report.get("disclaimer", "")]
     return "\n".join(lines)

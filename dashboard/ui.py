@@ -25,6 +25,7 @@ from ingest import errors, sources
 from ingest import store as store_mod
 from metrics import daily as daily_mod
 from metrics import detector, fmt
+from metrics import plan as plan_mod
 from metrics import report as report_mod
 from metrics import rules as rules_mod
 from metrics import spike as spike_mod
@@ -153,12 +154,18 @@ def _rules(path: str, version: tuple) -> list:
         return store.rules()
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _assessments(path: str, version: tuple) -> pd.DataFrame:
+    with open_store(Path(path)) as store:
+        return store.assessments()
+
+
 @st.cache_data(show_spinner="Working out your load...", max_entries=16)
 def _report(path: str, version: tuple, as_of: str | None, weeks: int) -> dict:
     with open_store(Path(path)) as store:
         return report_mod.build_report(
             store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
-            as_of=dt.date.fromisoformat(as_of) if as_of else None, weeks=weeks)
+            as_of=dt.date.fromisoformat(as_of) if as_of else None, weeks=weeks, assessments=store.assessments())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -204,6 +211,11 @@ def hr_histograms() -> pd.DataFrame:
 
 def pain() -> pd.DataFrame:
     return _pain(*_key())
+
+
+def assessments() -> pd.DataFrame:
+    """Clinician assessments (id, date, note), oldest first."""
+    return _assessments(*_key())
 
 
 def settings():
@@ -375,6 +387,41 @@ def traffic_light(plan: dict) -> None:
     getattr(st, kind)(f"**{title}**", icon=icon)
 
 
+def _is_iso_date(text: str) -> bool:
+    try:
+        return len(text) == 10 and dt.date.fromisoformat(text) is not None
+    except ValueError:
+        return False
+
+
+#: How each phase is drawn on This week (Streamlit element, icon).
+_PHASE_BOX = {
+    "normal": (st.success, ":material/directions_run:"),
+    "hold": (st.warning, ":material/pause_circle:"),
+    "reduce": (st.warning, ":material/trending_down:"),
+    "stop": (st.error, ":material/block:"),
+    "return_to_run": (st.info, ":material/stairs:"),
+    "rebuild": (st.info, ":material/stairs:"),
+    "see_clinician": (st.error, ":material/medical_services:"),
+    "emergency": (st.error, ":material/emergency:"),
+}
+
+
+def phase_box(plan: dict, units: str) -> None:
+    """Today's phase (SCIENCE.md section 13) with its step and what moves it on, in plain words and the
+    runner's units ("Return to running since ... Step 2 of 4: up to 16 km this week, longest 5 km. Next step
+    after 7 days with pain at 3 or less."), and the check-in question when the runner is asked.  Under a
+    red flag it shows the care message and no training number."""
+    if not plan:
+        return
+    phase = plan.get("phase") or "normal"
+    draw, icon = _PHASE_BOX.get(phase, (st.info, ":material/info:"))
+    draw(plan_mod.phase_summary({**plan, "units": units}, care=phase not in RED_FLAG_SEVERITIES),
+         icon=icon)
+    if plan.get("check_in"):
+        st.info(f"**{plan['check_in']}** Log it on the Pain log page.", icon=":material/help:")
+
+
 def plan_box(plan: dict, units: str) -> None:
     """The concrete plan for the next 7 days, in the runner's units (every number from metrics.plan)."""
     if not plan:
@@ -397,14 +444,18 @@ def plan_box(plan: dict, units: str) -> None:
     if plan.get("surface"):
         lines.append(f"Surface: {fmt.words(plan['surface'], 'surface')}")
     if plan.get("cross_training"):
+        minutes = plan.get("cross_training_min")
+        extra = f" (about **{fmt.duration(minutes)}** a week, the time you used to run)" if minutes else ""
         lines.append(("Instead of running" if plan.get("stop_running") else "Cross-training that keeps your fitness")
-                     + ": " + ", ".join(plan["cross_training"]))
+                     + ": " + ", ".join(plan["cross_training"]) + extra)
+    if plan.get("strength"):
+        lines.append(plan["strength"][:1].upper() + plan["strength"][1:])
     if lines:
         st.markdown("\n".join(f"- {line}" for line in lines))
     reasons = plan.get("reasons") or []
     if reasons:
         with st.expander("Why this plan"):
-            st.markdown("\n".join(f"- {r}" for r in reasons))
+            st.markdown("\n".join(f"- {plan_mod.reason_words(r)}" for r in reasons))
 
 
 def red_flag_messages(symptoms) -> list[tuple[str, str]]:

@@ -33,9 +33,20 @@ SAMPLE_COLUMNS: tuple[str, ...] = (
     "step_length_mm",
 )
 
-#: Gaps between samples longer than this are pauses: they add to elapsed time only, never to moving
-#: time, heart-rate time or TRIMP.  Watches in "smart recording" mode write every 1-8 s.
+#: The shortest gap between samples that can be a pause [s].  A pause adds to elapsed time only, never to
+#: moving time, heart-rate time or TRIMP.  Watches at 1 s recording pause on anything longer; a file
+#: written less often pauses later (see :func:`pause_gap_s`).
 MAX_SAMPLE_GAP_S: float = 10.0
+
+#: A gap is a pause when it is longer than this many times the file's own median sample interval (and
+#: longer than :data:`MAX_SAMPLE_GAP_S`).  "Smart recording" watches and phone apps write a point every
+#: 1-30 s, so a fixed 10 s rule would call every 20 s step of a steady run a pause and lose its heart-rate
+#: time and TRIMP.
+PAUSE_GAP_FACTOR: float = 3.0
+
+#: A gap longer than this is a pause whatever the file's sampling [s] (the GPX reader's longest moving
+#: interval: a lost signal or a stopped watch, not running).
+MAX_PAUSE_GAP_S: float = 120.0
 
 #: Below this speed a sample interval is not "moving" (a slow walk is about 1 m/s).
 MOVING_SPEED_M_S: float = 0.3
@@ -149,15 +160,26 @@ def _utc_index(time_utc) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(pd.to_datetime(time_utc, utc=True), name="time_utc").as_unit("ns")
 
 
+def pause_gap_s(intervals_s: np.ndarray) -> float:
+    """The gap [s] beyond which a pause starts, for a file whose samples are ``intervals_s`` apart:
+    :data:`PAUSE_GAP_FACTOR` times the median positive interval, never below :data:`MAX_SAMPLE_GAP_S`
+    and never above :data:`MAX_PAUSE_GAP_S`.  1 s recording: 10 s; a point every 20 s: 60 s."""
+    dt = np.asarray(intervals_s, dtype="float64")
+    dt = dt[np.isfinite(dt) & (dt > 0)]
+    if dt.size == 0:
+        return MAX_SAMPLE_GAP_S
+    return float(min(max(MAX_SAMPLE_GAP_S, PAUSE_GAP_FACTOR * float(np.median(dt))), MAX_PAUSE_GAP_S))
+
+
 def sample_intervals_s(samples: pd.DataFrame) -> np.ndarray:
     """Seconds each sample stands for: the time to the next sample, 0 for the last one, and 0 where the
-    gap exceeds :data:`MAX_SAMPLE_GAP_S` (a pause)."""
+    gap is a pause (longer than :func:`pause_gap_s` of the file's own intervals)."""
     # as_unit: pandas 3 may hold microseconds; asi8 is in the index's own unit
     t = samples.index.as_unit("ns").asi8.astype("float64") / 1e9
     if len(t) == 0:
         return np.zeros(0)
     dt = np.diff(t, append=t[-1])
-    dt[(dt < 0) | (dt > MAX_SAMPLE_GAP_S)] = 0.0
+    dt[(dt < 0) | (dt > pause_gap_s(dt[:-1]))] = 0.0
     return dt
 
 

@@ -1,10 +1,9 @@
 """GPX files -> :class:`~ingest.canonical.Activity`.
 
-Parsing is safe by construction: the document is first checked by :mod:`defusedxml` with DTDs, entity
-declarations and external references all forbidden, so no entity is ever expanded and nothing outside the
-file is ever read; only then does :mod:`gpxpy` see it.  Files that use a namespace prefix without
-declaring it (``<gpxdata:cadence>`` in some Strava exports) get a placeholder declaration added, so they
-still read.
+Parsing is safe by construction (:mod:`ingest.safe_xml`): a document with a DTD or entity declarations is
+refused, so no entity is ever expanded and nothing outside the file is ever read; only then does
+:mod:`gpxpy` see it.  Files that use a namespace prefix without declaring it (``<gpxdata:cadence>`` in
+some Strava exports) get a placeholder declaration added, so they still read.
 
 What a runner gets:
 
@@ -20,26 +19,29 @@ What a runner gets:
 * **Not activities**: waypoints only, routes, empty files, and tracks without times (courses) raise
   :class:`~ingest.errors.NotAnActivity`.
 * ``utc_offset_s`` is None: GPX times are UTC and carry no local offset.
+* **Damaged files** (cut short by a killed app or a dead battery, bad bytes from a failed sync) keep every
+  track point that can be read, before and after the damage; a point whose position cannot be read is
+  left out and named.  ``Summary.partial`` is True and ``Summary.warnings`` says what happened ("cut
+  short after 41 min; 2,010 points kept").  A damaged file with fewer than two timed points left is a
+  :class:`~ingest.errors.GpxError` naming the file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import re
-import xml.etree.ElementTree as ET  # only for documents without a DTD: see safe_xml_root
 from dataclasses import dataclass, field
 from datetime import UTC
 
-import defusedxml
-import defusedxml.ElementTree as DET
 import gpxpy
 import gpxpy.gpx
 import numpy as np
 import pandas as pd
 
+from ingest import safe_xml as _safe_xml
 from ingest.canonical import MOVING_SPEED_M_S, Activity, Summary, make_samples, summarize_samples
 from ingest.errors import GpxError, NotAnActivity
+from ingest.salvage import bad_points_warning, damage_warning
 from ingest.sources import source_bytes
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius [m] (IUGG)
@@ -138,64 +140,10 @@ def moving_time_s(samples: pd.DataFrame, *, max_interval_s: float = MAX_MOVING_I
 
 # ------------------------------------------------------------------------------------- safe XML
 
-_PREFIX_USE = re.compile(r"</?([A-Za-z_][\w.-]*):[A-Za-z_]")
-_PREFIX_DECL = re.compile(r"xmlns:([A-Za-z_][\w.-]*)\s*=")
-_DTD_MARK = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_ENCODING = re.compile(rb"""^[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
-
-
-def _decode(data: bytes, name: str) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", "replace")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16")
-    m = _ENCODING.match(data[:200])
-    enc = m.group(1).decode("ascii") if m else "utf-8"
-    try:
-        return data.decode(enc)
-    except (LookupError, UnicodeDecodeError):
-        return data.decode("utf-8", "replace")
-
-
-def _declare_missing_prefixes(text: str) -> str:
-    """Add a placeholder ``xmlns:p`` on the root element for every prefix used but never declared."""
-    used = set(_PREFIX_USE.findall(text)) - {"xml", "xmlns"}
-    missing = used - set(_PREFIX_DECL.findall(text))
-    if not missing:
-        return text
-    m = re.search(r"<(?![?!])[A-Za-z_][\w.:-]*", text)
-    if not m:
-        return text
-    decl = "".join(f' xmlns:{p}="urn:loadwatch:undeclared:{p}"' for p in sorted(missing))
-    return text[:m.end()] + decl + text[m.end():]
-
 
 def safe_xml_root(data: bytes, name: str, error=GpxError):
-    """The document as text and its root element, from one safe parse: no DTD, no entities, no external
-    references (undeclared prefixes get placeholder declarations).  Raises ``error`` in plain words."""
-    text = _decode(data, name).lstrip("\ufeff \t\r\n")
-    if not text:
-        raise error(name, "the file is empty")
-    # Entities (billion laughs, external files or URLs) can only be declared in a DTD.  A document with
-    # no DTD at all is parsed with the C parser (ten times faster); anything with one goes to defusedxml,
-    # which refuses it.
-    has_dtd = _DTD_MARK.search(text) is not None
-    for attempt in range(2):
-        try:
-            if has_dtd:
-                root = DET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-            else:
-                root = ET.fromstring(text)
-            return text, root
-        except defusedxml.DefusedXmlException as exc:
-            raise error(name, "the file contains XML declarations (DTD or entities) that watch files never "
-                              "use; refused for safety") from exc
-        except (DET.ParseError, ET.ParseError) as exc:
-            if attempt == 0 and "unbound prefix" in str(exc):
-                text = _declare_missing_prefixes(text)
-                continue
-            raise error(name, f"the file is not valid XML (damaged or cut short: {exc})") from exc
-    raise error(name, "the file is not valid XML")  # pragma: no cover
+    """The document as text and its root element from one strict safe parse (see :mod:`ingest.safe_xml`)."""
+    return _safe_xml.safe_xml_root(data, name, error)
 
 
 # ------------------------------------------------------------------------------------------ reader
@@ -277,35 +225,135 @@ class _Points:
     creator: str | None = None
     has_routes: bool = False
     has_waypoints: bool = False
+    #: (point number from 1, what is wrong) for points left out because their position is unreadable
+    bad: list = field(default_factory=list)
+    #: the part of a damaged file each kept point was read from (tolerant reads only; 0 before the damage)
+    part: list = field(default_factory=list)
+    #: track points seen, kept or not
+    n_points: int = 0
 
 
 class _Declined(Exception):
     """The fast path does not handle this document; gpxpy reads it."""
 
 
+_RESYNC = _safe_xml.Resync(point="trkpt", root=b'<gpx xmlns="http://www.topografix.com/GPX/1/1" version="1.1">',
+                           wrapper=b"<trk><trkseg>")
 _GPX_NAMESPACES = ("http://www.topografix.com/GPX/1/1", "http://www.topografix.com/GPX/1/0")
 
 
-def _points_fast(root) -> _Points:
+def _position_problem(p) -> str | None:
+    """What is wrong with a track point's position, in words ("has no longitude"), or None.  A number
+    outside the globe (or nan, inf) is readable: the point keeps its time with no position, as in gpxpy."""
+    for attr, word in (("lat", "latitude"), ("lon", "longitude")):
+        text = p.get(attr)
+        if text is None or not text.strip():
+            return f"has no {word}"
+        try:
+            float(text)
+        except ValueError:
+            return f"has an unreadable {word} ({text.strip()[:20]!r})"
+    return None
+
+
+def _segment_of(p, seg_tag: str, seen: dict, part: int) -> int:
+    """A running number for the ``trkseg`` holding ``p`` (its nearest one; one per part for points
+    outside any), for trees whose nesting damage may have shifted (lxml elements know their parent)."""
+    parent = p.getparent()
+    while parent is not None and parent.tag != seg_tag:
+        parent = parent.getparent()
+    return seen.setdefault(("part", part) if parent is None else parent, len(seen))  # the dict keeps the proxy alive, so lxml reuses it
+
+
+def _points_fast(root, *, parts: tuple | None = None) -> _Points:
     """Track points straight from the (already defused) ElementTree of a GPX 1.0/1.1 document.
 
     Several times faster than building gpxpy's object tree, which matters for years of Strava GPX.  It
     declines (:class:`_Declined`) anything not plainly standard, so gpxpy stays the reference; the
-    differential test checks both give the same activity."""
+    differential test checks both give the same activity.  A point without a usable position is left out
+    and noted in ``bad`` (a damaged point, not a reason to lose the run).
+
+    ``parts`` (the trees read from a damaged file, :class:`~ingest.safe_xml.XmlDamage`, where gpxpy cannot
+    help): any namespace, every ``trkpt`` of every part wherever the damage put it, unreadable times left
+    out instead of declining; ``part`` then holds each kept point's part number."""
+    tolerant = parts is not None
     tag = root.tag if isinstance(root.tag, str) else ""
     ns = tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
-    if _local(tag) != "gpx" or ns not in _GPX_NAMESPACES:
+    if _local(tag) != "gpx" or (ns not in _GPX_NAMESPACES and not tolerant):
         raise _Declined("not a GPX 1.0/1.1 document")
-    q = "{" + ns + "}"
+    q = "{" + ns + "}" if ns else ""
     pts = _Points(creator=root.get("creator") or None)
-    pts.has_routes = any(len(r.findall(q + "rtept")) for r in root.findall(q + "rte"))
-    pts.has_waypoints = root.find(q + "wpt") is not None
+    pts.has_routes = any(len(r.findall(q + "rtept")) for r in root.iter(q + "rte"))
+    pts.has_waypoints = next(root.iter(q + "wpt"), None) is not None
     times: list[str | None] = []
     ele_texts: list = []
     ext_texts: list[list] = [[], [], []]  # heart rate, cadence, speed: first text of each per point
     speed_texts: list = []  # GPX 1.0's <speed>
     t_ele, t_time, t_ext, t_speed, t_trkpt = q + "ele", q + "time", q + "extensions", q + "speed", q + "trkpt"
-    nan = math.nan
+    if tolerant:
+        for trk in root.iter(q + "trk"):
+            type_el = trk.find(q + "type")
+            if type_el is not None and (type_el.text or "").strip():
+                pts.track_type = type_el.text.strip()
+                break
+        seen: dict = {}
+        points = ((p, _segment_of(p, q + "trkseg", seen, i), i) for i, part in enumerate(parts)
+                  for p in part.iter(t_trkpt))
+    else:
+        points = _points_in_order(root, q, pts)
+    number = 0
+    for p, seg, part in points:
+        number += 1
+        problem = _position_problem(p)
+        if problem is not None:
+            pts.bad.append((number, problem))
+            continue
+        lat, lon = float(p.attrib["lat"]), float(p.attrib["lon"])
+        ele = time_text = speed = None
+        found = [None, None, None]
+        for child in p:  # one pass over the point's children instead of a find() each
+            tag = child.tag
+            if tag == t_ele:
+                ele = child.text
+            elif tag == t_time:
+                time_text = child.text
+            elif tag == t_ext:
+                for el in child.iter():
+                    kind = _tag_kind(el.tag)
+                    if kind >= 0:
+                        if found[kind] is not None:
+                            if tolerant:
+                                continue  # the first value wins, as in gpxpy
+                            # several values of one kind: gpxpy's path picks the first valid one
+                            raise _Declined("repeated extension values")
+                        found[kind] = el.text
+            elif tag == t_speed:
+                speed = child.text
+        pts.lat.append(lat if -90.0 <= lat <= 90.0 else math.nan)  # also NaN for nan/inf
+        pts.lon.append(lon if -180.0 <= lon <= 180.0 else math.nan)
+        ele_texts.append(ele)
+        times.append((time_text or "").strip() or None)
+        ext_texts[0].append(found[0])
+        ext_texts[1].append(found[1])
+        ext_texts[2].append(found[2])
+        speed_texts.append(speed)
+        pts.seg_id.append(seg)
+        if tolerant:
+            pts.part.append(part)
+    pts.n_points = number
+    pts.ele = _floats(ele_texts, 20_000.0)
+    pts.hr = _floats(ext_texts[0], 1000.0)
+    pts.cad = _floats(ext_texts[1], 1000.0)
+    ext_speed = _floats(ext_texts[2], 1000.0)
+    file_speed = _floats(speed_texts, 1000.0)
+    pts.spd = np.where(np.isnan(ext_speed), file_speed, ext_speed).tolist()
+    pts.t = _parse_times(times, tolerant=tolerant)
+    return pts
+
+
+def _points_in_order(root, q: str, pts: _Points):
+    """(point, segment number) for every ``trk/trkseg/trkpt`` of a well-formed document, in file order;
+    sets ``pts.track_type`` from the first track that has one."""
     seg_counter = -1
     for trk in root.findall(q + "trk"):
         if pts.track_type is None:
@@ -314,46 +362,8 @@ def _points_fast(root) -> _Points:
                 pts.track_type = type_el.text.strip()
         for seg in trk.findall(q + "trkseg"):
             seg_counter += 1
-            for p in seg.findall(t_trkpt):
-                try:
-                    lat, lon = float(p.attrib["lat"]), float(p.attrib["lon"])
-                except (KeyError, ValueError) as exc:
-                    raise _Declined("a point without a readable position") from exc
-                ele = time_text = speed = None
-                found = [None, None, None]
-                for child in p:  # one pass over the point's children instead of a find() each
-                    tag = child.tag
-                    if tag == t_ele:
-                        ele = child.text
-                    elif tag == t_time:
-                        time_text = child.text
-                    elif tag == t_ext:
-                        for el in child.iter():
-                            kind = _tag_kind(el.tag)
-                            if kind >= 0:
-                                if found[kind] is not None:
-                                    # several values of one kind: gpxpy's path picks the first valid one
-                                    raise _Declined("repeated extension values")
-                                found[kind] = el.text
-                    elif tag == t_speed:
-                        speed = child.text
-                pts.lat.append(lat if -90.0 <= lat <= 90.0 else nan)  # also NaN for nan/inf
-                pts.lon.append(lon if -180.0 <= lon <= 180.0 else nan)
-                ele_texts.append(ele)
-                times.append((time_text or "").strip() or None)
-                ext_texts[0].append(found[0])
-                ext_texts[1].append(found[1])
-                ext_texts[2].append(found[2])
-                speed_texts.append(speed)
-                pts.seg_id.append(seg_counter)
-    pts.ele = _floats(ele_texts, 20_000.0)
-    pts.hr = _floats(ext_texts[0], 1000.0)
-    pts.cad = _floats(ext_texts[1], 1000.0)
-    ext_speed = _floats(ext_texts[2], 1000.0)
-    file_speed = _floats(speed_texts, 1000.0)
-    pts.spd = np.where(np.isnan(ext_speed), file_speed, ext_speed).tolist()
-    pts.t = _parse_times(times)
-    return pts
+            for p in seg.findall(q + "trkpt"):
+                yield p, seg_counter, 0
 
 
 def _floats(texts: list, max_abs: float) -> np.ndarray:
@@ -368,32 +378,77 @@ def _floats(texts: list, max_abs: float) -> np.ndarray:
     return values
 
 
-def _parse_times(times: list[str | None]) -> list[float]:
-    """ISO 8601 texts -> Unix seconds (naive = UTC, as GPX times are); declines on any other format."""
+def _parse_times(times: list[str | None], *, tolerant: bool = False) -> list[float]:
+    """ISO 8601 texts -> Unix seconds (naive = UTC, as GPX times are); declines on any other format
+    (``tolerant``: an unreadable time is NaN, so its point is left out)."""
     present = [x for x in times if x is not None]
     if not present:
         return [math.nan] * len(times)
     try:
-        parsed = pd.to_datetime(pd.Series(present, dtype=object), utc=True, format="ISO8601")
+        parsed = pd.to_datetime(pd.Series(present, dtype=object), utc=True, format="ISO8601",
+                                errors="coerce" if tolerant else "raise")
+        if tolerant:  # microseconds hold years 1600 to 9999; the plausibility check drops those later
+            parsed = parsed.dt.as_unit("us")
         # seconds since the epoch in the parse's own resolution (year 9999 does not fit in nanoseconds)
         epoch = pd.Timestamp(0, tz="UTC").as_unit(parsed.dt.unit)
         seconds = (parsed - epoch).dt.total_seconds().tolist()
     except (ValueError, TypeError, OverflowError) as exc:  # OutOfBoundsDatetime is a ValueError
-        raise _Declined("times not in plain ISO 8601") from exc
+        if not tolerant:
+            raise _Declined("times not in plain ISO 8601") from exc
+        seconds = [_one_time(x) for x in present]
     out, it = [], iter(seconds)
     for x in times:
         out.append(next(it) if x is not None else math.nan)
     return out
 
 
-def _points_gpxpy(text: str, name: str) -> _Points:
-    """Track points through gpxpy (the reference reader; handles every GPX variant it knows)."""
+def _one_time(text: str) -> float:
+    """One ISO 8601 text -> Unix seconds, NaN when unreadable."""
+    try:
+        t = pd.Timestamp(text)
+    except (ValueError, TypeError, OverflowError):
+        return math.nan
+    if t is pd.NaT:
+        return math.nan
+    t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+    return (t.as_unit("us") - pd.Timestamp(0, tz="UTC").as_unit("us")).total_seconds()
+
+
+_POINT_KINDS = (("trkpt", "track point"), ("rtept", "route point"), ("wpt", "waypoint"))
+
+
+def gpxpy_problem(root, exc: Exception) -> str:
+    """gpxpy's complaint ("longitude is mandatory in None (got None)") in a runner's words, naming the
+    point to blame when there is one ("track point 1,204 has no longitude")."""
+    message = str(exc)
+    for tag, kind in _POINT_KINDS:
+        points = [el for el in root.iter() if _local(el.tag) == tag]
+        for number, p in enumerate(points, 1):
+            problem = _position_problem(p)
+            if problem is not None:
+                return f"{kind} {number:,} {problem}"
+    if message.startswith("Invalid time"):
+        bad = message.split(":", 1)[-1].strip()
+        for tag, kind in _POINT_KINDS:
+            points = [el for el in root.iter() if _local(el.tag) == tag]
+            for number, p in enumerate(points, 1):
+                times = [c.text for c in p if _local(c.tag) == "time"]
+                if times and (times[0] or "").strip() == bad:
+                    return f"{kind} {number:,} has an unreadable time ({bad[:30]!r})"
+        return f"a time in the file cannot be read ({bad[:30]!r})"
+    if "root node" in message:
+        return "not a GPX file (no gpx element)"
+    return "the file does not follow the GPX layout (a value in it cannot be read)"
+
+
+def _points_gpxpy(text: str, name: str, root=None) -> _Points:
+    """Track points through gpxpy (the reference reader; handles every GPX variant it knows).  Its
+    errors are put in a runner's words by :func:`gpxpy_problem` (the library's stay in ``__cause__``)."""
     try:
         gpx = gpxpy.parse(text)
-    except gpxpy.gpx.GPXException as exc:
-        raise GpxError(name, f"the file is not valid GPX ({exc})") from exc
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-        raise GpxError(name, f"the file is not valid GPX ({exc})") from exc
+    except (gpxpy.gpx.GPXException, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+        problem = gpxpy_problem(root, exc) if root is not None else "the file is not valid GPX"
+        raise GpxError(name, problem) from exc
     pts = _Points(
         creator=gpx.creator or None,
         track_type=next((trk.type for trk in gpx.tracks if trk.type), None),
@@ -423,23 +478,36 @@ def _points_gpxpy(text: str, name: str) -> _Points:
 def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
     """Read a GPX track (path, bytes or binary file object) into an :class:`Activity`.
 
-    Raises :class:`GpxError` for invalid or unsafe XML and :class:`NotAnActivity` for waypoints-only,
-    route-only, empty files and tracks without times.  ``Summary.id`` is the sha256 hex of the bytes.
-    ``fast=False`` forces gpxpy (the fast ElementTree path declines anything unusual by itself).
+    Raises :class:`GpxError` for unsafe XML, a file with nothing readable in it, or damage that leaves no
+    timed point, and :class:`NotAnActivity` for waypoints-only, route-only, empty files and tracks
+    without times.  A damaged file (cut short, bad bytes, points without a position) keeps every point
+    that can be read, with ``Summary.partial`` set and a plain-words note in ``Summary.warnings``.
+    ``Summary.id`` is the sha256 hex of the bytes.  ``fast=False`` forces gpxpy for well-formed files
+    (the fast ElementTree path declines anything unusual by itself).
     """
     data, name = source_bytes(src, name)
     content_hash = hashlib.sha256(data).hexdigest()
-    text, root = safe_xml_root(data, name, GpxError)
+    text, root, damage = _safe_xml.parse_xml(data, name, GpxError, resync=_RESYNC)
     pts = None
-    if fast:
+    if damage is not None:
+        try:
+            pts = _points_fast(root, parts=damage.parts)
+        except _Declined as exc:
+            raise GpxError(name, "the file is damaged and what is left of it is not a GPX track") from exc
+    elif fast:
         try:
             pts = _points_fast(root)
         except _Declined:
             pts = None
     if pts is None:
-        pts = _points_gpxpy(text, name)
+        pts = _points_gpxpy(text, name, root)
 
     if not pts.lat:
+        if pts.bad:
+            number, problem = pts.bad[0]
+            raise GpxError(name, f"no track point could be read (track point {number:,} {problem})")
+        if damage is not None:
+            raise GpxError(name, "the file is damaged and no track point could be read from it")
         if pts.has_routes:
             raise NotAnActivity(name, "a route (a planned course), not a recorded activity")
         if pts.has_waypoints:
@@ -453,6 +521,9 @@ def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
     t_a[(t_a < MIN_PLAUSIBLE_UNIX_S) | (t_a >= MAX_PLAUSIBLE_UNIX_S)] = np.nan
     timed = np.isfinite(t_a)
     if timed.sum() < 2:
+        if damage is not None:
+            raise GpxError(name, "the file is damaged and fewer than two track points with times could be "
+                                 "read from it")
         raise NotAnActivity(name, "a route without times (a course), not a recorded activity")
 
     # Distance follows the file's order of points (the path), untimed points included.  Points whose
@@ -500,6 +571,12 @@ def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
     )
     s = summarize_samples(samples)
     moving = moving_time_s(samples)
+    warnings = []
+    if damage is not None:
+        parts = np.asarray(pts.part, dtype="int64")[keep] if len(pts.part) == len(lat) else np.zeros(0)
+        warnings.append(damage_warning(damage, t_kept_s=tk, parts_kept=parts, seen=pts.n_points))
+    if pts.bad:
+        warnings.append(bad_points_warning(pts.bad))
     summary = Summary(
         id=content_hash,
         source=name,
@@ -516,8 +593,9 @@ def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
         max_hr_bpm=s["max_hr_bpm"],
         avg_cadence_spm=s["avg_cadence_spm"],
         device=pts.creator,
-        partial=False,
+        partial=bool(warnings),
         sport_inferred=inferred,
+        warnings=tuple(warnings),
         hr_seconds_by_bpm=s["hr_seconds_by_bpm"],
     )
     return Activity(summary=summary, samples=samples)

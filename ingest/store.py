@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ingest import assessments as _assessments
 from ingest.canonical import HR_BINS, SAMPLE_COLUMNS, Activity, Summary
 from ingest.painlog import PainEntry, validate
 from ingest.settings import Settings, format_setting, parse_setting
@@ -287,7 +288,7 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX activities_start ON activities(start_ts)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _assessments.migrate]
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
 
@@ -799,6 +800,18 @@ class Store:
         frame = self._pain_frame(rows, extra=("history_id", "changed_at", "change"))
         frame["changed_at"] = pd.to_datetime(frame["changed_at"], utc=True, format="ISO8601")
         return frame
+
+    # --- clinician assessments (ingest/assessments.py) ---------------------------------------------------
+    def add_assessment(self, date, note: str = "") -> int:
+        """Record that a clinician assessed the runner on ``date`` (local day; not in the future, not
+        before 1990); returns its id.  It closes the escalations opened before that day."""
+        day = _assessments.check_date(date)
+        with self._tx() as conn:
+            return _assessments.add(conn, day, note or "", _now_iso())
+
+    def assessments(self) -> pd.DataFrame:
+        """Clinician assessments, oldest first: ``id``, ``date`` (``datetime.date``), ``note``."""
+        return _assessments.frame(self._query(_assessments.SELECT))
 
     # --- settings --------------------------------------------------------------------------------------
     def settings(self) -> Settings:

@@ -1,6 +1,6 @@
 """TCX (Garmin Training Center) files -> :class:`~ingest.canonical.Activity`.
 
-Parsed safely by :func:`ingest.gpx_reader.safe_xml_root` (a document with a DTD is refused, so no entity
+Parsed safely by :func:`ingest.safe_xml.parse_xml` (a document with a DTD is refused, so no entity
 is ever expanded and nothing outside the file is read), tolerant of a leading BOM
 or whitespace, and matching elements by local name so any namespace prefix works.
 
@@ -18,19 +18,27 @@ What a runner gets:
   the activity keeps its totals with an empty samples frame.
 * **Sport** from ``Activity Sport="Running|Biking|Other"``; ``utc_offset_s`` is None (TCX times are UTC).
 * Courses and workouts are :class:`~ingest.errors.NotAnActivity`.
+* **Damaged files** keep every trackpoint and lap that can be read, before and after the damage
+  (:mod:`ingest.safe_xml`), with ``Summary.partial`` and a plain-words ``Summary.warnings`` entry ("cut
+  short after 41 min; 2,460 of about 3,300 points kept").  Totals come from the points kept when the laps
+  cover more than them (a cut file's lap announces time the points no longer hold); a damaged file that
+  kept fewer than two points keeps its laps' totals, as a damaged FIT file keeps its sessions.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import re
 
 import numpy as np
 import pandas as pd
 
 from ingest.canonical import Activity, Summary, empty_samples, make_samples, summarize_samples
 from ingest.errors import NotAnActivity, TcxError
-from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m, safe_xml_root
+from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m
+from ingest.safe_xml import Resync, parse_xml
+from ingest.salvage import damage_warning
 from ingest.sources import source_bytes
 
 _SPORTS = {"running": "running", "biking": "cycling"}
@@ -101,6 +109,38 @@ def _sum_finite(values: list[float]) -> float:
     return float(sum(finite)) if finite else math.nan
 
 
+_SPORT_ATTR = re.compile(r"Activity\s[^<>]*?Sport\s*=\s*[\"']([^\"']*)")
+_RESYNC = Resync(point="Trackpoint",
+                 root=b'<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2">',
+                 wrapper=b"<Activities><Activity><Lap><Track>")
+
+
+def _activities(root) -> list:
+    """The ``Activity`` elements of a TCX root, multisport sessions' included."""
+    activities = [a for acts in _children(root, "Activities") for a in _children(acts, "Activity")]
+    # multisport sessions nest their activities one level deeper
+    for acts in _children(root, "Activities"):
+        for ms in _children(acts, "MultiSportSession"):
+            for part in ms.iter():
+                if _local(part.tag) == "Activity":
+                    activities.append(part)
+    return activities
+
+
+#: Lap totals are taken as covering more than a damaged file's kept trackpoints when they exceed the
+#: points' own distance or time by more than this fraction.
+DAMAGED_LAPS_FRAC = 0.02
+
+
+def _laps_cover_more(lap_distance_m: float, lap_time_s: float, from_samples: dict) -> bool:
+    """True when the laps' distance or time is clearly more than the kept trackpoints' (damage lost some
+    of the points the laps count)."""
+    d, t = float(from_samples.get("distance_m", math.nan)), float(from_samples.get("elapsed_s", math.nan))
+    more_distance = math.isfinite(lap_distance_m) and math.isfinite(d) and lap_distance_m > d * (1 + DAMAGED_LAPS_FRAC) + 1
+    more_time = math.isfinite(lap_time_s) and math.isfinite(t) and lap_time_s > t * (1 + DAMAGED_LAPS_FRAC) + 2
+    return more_distance or more_time
+
+
 def read_tcx(src, name: str | None = None) -> Activity:
     """Read a TCX activity (path, bytes or binary file object) into an :class:`Activity`.
 
@@ -109,18 +149,23 @@ def read_tcx(src, name: str | None = None) -> Activity:
     """
     data, name = source_bytes(src, name)
     content_hash = hashlib.sha256(data).hexdigest()
-    _text, root = safe_xml_root(data, name, TcxError)  # the one safe parse (see gpx_reader)
+    # the one safe parse (see ingest.safe_xml); a damaged file comes back in parts, read again after each
+    # place of damage from the next trackpoint on
+    _text, root, damage = parse_xml(data, name, TcxError, resync=_RESYNC)
     if _local(root.tag) != "TrainingCenterDatabase":
+        if damage is not None:
+            raise TcxError(name, "the file is damaged and what is left of it is not a TCX activity")
         raise TcxError(name, "not a TCX file (no TrainingCenterDatabase element)")
 
-    activities = [a for acts in _children(root, "Activities") for a in _children(acts, "Activity")]
-    # multisport sessions nest their activities one level deeper
-    for acts in _children(root, "Activities"):
-        for ms in _children(acts, "MultiSportSession"):
-            for part in ms.iter():
-                if _local(part.tag) == "Activity":
-                    activities.append(part)
+    parts = damage.parts if damage is not None else (root,)
+    first = 0  # the part the activity is read from (a later one when damage took the file's start)
+    activities = _activities(root)
+    while damage is not None and not activities and first + 1 < len(parts):
+        first += 1
+        activities = _activities(parts[first])
     if not activities:
+        if damage is not None:
+            raise TcxError(name, "the file is damaged and no activity could be read from it")
         if _children(root, "Courses"):
             raise NotAnActivity(name, "a course (a planned route), not a recorded activity")
         if _children(root, "Workouts"):
@@ -132,16 +177,31 @@ def read_tcx(src, name: str | None = None) -> Activity:
 
     runs = [a for a in activities if (a.get("Sport") or "").strip().lower() == "running"]
     activity = max(runs or activities, key=size)
-    sport = _SPORTS.get((activity.get("Sport") or "").strip().lower(), "other")
+    sport_text = activity.get("Sport")
+    if damage is not None and sport_text is None:  # the damage took the Activity start tag with it
+        m = _SPORT_ATTR.search(_text)
+        sport_text = m.group(1) if m else None
+    sport = _SPORTS.get((sport_text or "").strip().lower(), "other")
 
     laps = _children(activity, "Lap")
+    if damage is not None:  # laps read after the damage (the wrapper's own Lap has no StartTime)
+        laps += [lap for part in parts[first + 1:] for act in _activities(part) for lap in _children(act, "Lap")
+                 if lap.get("StartTime")]
     lap_distance = _sum_finite([_path_float(lap, "DistanceMeters") for lap in laps])
     lap_time = _sum_finite([_path_float(lap, "TotalTimeSeconds") for lap in laps])
     lap_max_hr = max((v for v in (_path_float(lap, "MaximumHeartRateBpm", "Value") for lap in laps)
                       if math.isfinite(v)), default=math.nan)
     lap_starts = _times([lap.get("StartTime") for lap in laps])
 
-    tps = [tp for el in activity.iter() if _local(el.tag) == "Track" for tp in _children(el, "Trackpoint")]
+    if damage is None:
+        tps = [tp for el in activity.iter() if _local(el.tag) == "Track" for tp in _children(el, "Trackpoint")]
+        tp_part = np.zeros(len(tps), dtype="int64")
+    else:  # damage can shift the nesting: every trackpoint wherever it landed, then those of later parts
+        found = [(el, first) for el in activity.iter() if _local(el.tag) == "Trackpoint"]
+        found += [(el, i) for i in range(first + 1, len(parts)) for el in parts[i].iter()
+                  if _local(el.tag) == "Trackpoint"]
+        tps = [el for el, _ in found]
+        tp_part = np.array([i for _, i in found], dtype="int64")
     t = _times([(_child(tp, "Time").text if _child(tp, "Time") is not None else None) for tp in tps])
     lat = np.array([_path_float(tp, "Position", "LatitudeDegrees") for tp in tps], dtype=float)
     lon = np.array([_path_float(tp, "Position", "LongitudeDegrees") for tp in tps], dtype=float)
@@ -155,6 +215,10 @@ def read_tcx(src, name: str | None = None) -> Activity:
     lat[np.abs(lat) > 90] = np.nan
     lon[np.abs(lon) > 180] = np.nan
     keep = np.isfinite(t)
+    if damage is not None and keep.sum() < 2:
+        # one point is not a recording: what the damage left are the laps' totals, if any (as a damaged
+        # FIT file keeps its sessions)
+        keep[:] = False
     if keep.any():
         if not np.isfinite(dist[keep]).any() and np.isfinite(lat[keep]).any():
             dist = cumulative_distance_m(lat, lon, np.zeros(len(lat), dtype=int))
@@ -179,11 +243,18 @@ def read_tcx(src, name: str | None = None) -> Activity:
 
     from_samples = summarize_samples(samples) if not samples.empty else {}
     sample_distance = float(from_samples.get("distance_m", math.nan))
+    recorded_s = lap_time
     if math.isfinite(lap_distance) and math.isfinite(sample_distance) and \
             sample_distance > lap_distance * (1 + INCOMPLETE_LAPS_FRAC):
         # the laps do not cover the whole recording (seen in Movescount exports): trust the trackpoints
         lap_distance = lap_time = math.nan
+    if damage is not None and from_samples and _laps_cover_more(lap_distance, lap_time, from_samples):
+        # the laps count what the damage lost: the totals are those of the points kept
+        lap_distance = lap_time = lap_max_hr = math.nan
     if not from_samples and not (math.isfinite(lap_time) or math.isfinite(lap_distance)):
+        if damage is not None:
+            raise TcxError(name, "the file is damaged and neither a trackpoint with a time nor a lap total "
+                                 "could be read from it")
         raise TcxError(name, "the activity has neither trackpoints with times nor lap totals")
 
     id_time = _times([(_child(activity, "Id").text if _child(activity, "Id") is not None else None)])
@@ -219,6 +290,12 @@ def read_tcx(src, name: str | None = None) -> Activity:
     if creator is not None and _child(creator, "Name") is not None:
         device = (_child(creator, "Name").text or "").strip() or None
 
+    warnings = ()
+    if damage is not None:
+        t_kept = t[keep] if tps else np.zeros(0)
+        warnings = (damage_warning(damage, t_kept_s=t_kept, parts_kept=tp_part[keep] if tps else tp_part,
+                                   recorded_s=recorded_s, seen=len(tps)),)
+
     summary = Summary(
         id=content_hash,
         source=name,
@@ -235,8 +312,9 @@ def read_tcx(src, name: str | None = None) -> Activity:
         max_hr_bpm=max_hr,
         avg_cadence_spm=float(from_samples.get("avg_cadence_spm", math.nan)),
         device=device,
-        partial=False,
+        partial=damage is not None,
         sport_inferred=False,
+        warnings=warnings,
         hr_seconds_by_bpm=from_samples.get("hr_seconds_by_bpm"),
     )
     return Activity(summary=summary, samples=samples)

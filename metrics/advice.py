@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from metrics import episodes as _ep
 from metrics import thresholds as th
-from metrics.detector import as_date, evaluate
+from metrics.detector import as_date, episode, evaluate
 from metrics.plan import make_plan
 from metrics.suggest import suggest
 
@@ -18,9 +19,13 @@ def _frame(df) -> pd.DataFrame:
     return df if isinstance(df, pd.DataFrame) else pd.DataFrame()
 
 
-def advise(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=None, as_of=None) -> dict:
+def advise(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=None, as_of=None,
+           assessments=None) -> dict:
     """``{"alerts": [alert dicts], "plan": plan dict, "suggested_rules": [suggestion dicts],
-    "disclaimer": ...}`` for ``as_of`` (a date; default today).
+    "phases": [phase segments], "disclaimer": ...}`` for ``as_of`` (a date; default today).
+
+    The phase timeline (:func:`metrics.episodes.walk` over runs, pain and ``assessments``) is computed
+    once and read by the alerts and the plan.
 
     ``runs``: ``metrics.spike.run_table``; ``weekly``: ``metrics.weekly.weekly_table``; ``daily``:
     ``metrics.daily.daily_series``; ``pain``: ``Store.pain()``; ``rules``: ``Store.rules()``;
@@ -29,14 +34,17 @@ def advise(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=
     as_of = as_date(as_of)
     runs, weekly, daily, pain = _frame(runs), _frame(weekly), _frame(daily), _frame(pain)
     rules = list(rules or ())
+    walked = episode(runs, pain, assessments, as_of)
     alerts = evaluate(runs=runs, weekly=weekly, daily=daily, pain=pain, rules=rules, settings=settings,
-                      as_of=as_of)
-    plan = make_plan(alerts, weekly, runs, pain, settings, as_of, rules=rules)
+                      as_of=as_of, walked=walked)
+    plan = make_plan(alerts, weekly, runs, pain, settings, as_of, rules=rules, walked=walked)
     care = plan.status in ("emergency", "see_clinician")
     suggestions = [] if care else suggest(weekly, pain, settings, as_of, rules=rules)
     return {
         "alerts": [a.to_dict() for a in alerts],
         "plan": plan.to_dict(),
         "suggested_rules": [s.to_dict() for s in suggestions],
+        "phases": [{**seg, "start": seg["start"].isoformat(), "end": seg["end"].isoformat()}
+                   for seg in _ep.phase_segments(walked.timeline)],
         "disclaimer": th.NOT_MEDICAL_ADVICE,
     }

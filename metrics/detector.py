@@ -7,8 +7,13 @@ unit in each key) and the strength and source of the evidence.  Rules whose evid
 information only (``alarm=False``).  Red flags (section 11) escalate: when one is present, :func:`evaluate`
 returns only the care alerts, because red flags replace training advice, never sit beside it.
 
+The pain rules read the pain log as an episode (:mod:`metrics.episodes`, SCIENCE.md sections 10, 11 and
+13): the alerts explain the phase the runner is in today, and red flags and persistent pain stay until an
+assessment is recorded, whatever their age.
+
 Dates are the runner's local calendar days.  ``as_of`` is the day the alerts are computed for; the
-lookback window is the ``lookback_days`` days ending on ``as_of`` (inclusive).
+lookback window (spikes, pain entries shown) is the ``lookback_days`` days ending on ``as_of``
+(inclusive).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ingest.painlog import SYMPTOM_LABELS
+from metrics import episodes as _ep
+from metrics import fmt
 from metrics import thresholds as th
 from metrics.rules import DISTANCE_UNITS, RULE_METRICS, RuleHit, evaluate_rules
 from metrics.units import format_distance
@@ -190,174 +197,209 @@ def session_spike(runs: pd.DataFrame | None, as_of, *, lookback_days: int = th.A
     return alerts
 
 
-# --- section 10: the pain-monitoring model (moderate) -----------------------------------------------
+# --- sections 10, 11, 13: the pain log read as an episode ------------------------------------------
+
+def episode(runs=None, pain=None, assessments=None, as_of=None) -> _ep.Episode:
+    """The phase timeline up to ``as_of`` and how each pain entry was read (:func:`metrics.episodes.walk`)."""
+    return _ep.walk(runs, pain_frame(pain), assessments, end=as_of_day(as_of))
+
+
+def as_of_day(as_of) -> date:
+    return as_date(as_of)
+
+
+def _readings(pain, as_of, lookback_days, rules: tuple[str, ...], *, runs=None, assessments=None,
+              walked: _ep.Episode | None = None) -> list[_ep.Reading]:
+    as_of = as_date(as_of)
+    walked = walked if walked is not None else episode(runs, pain, assessments, as_of)
+    lo, hi = window(as_of, lookback_days)
+    return [r for r in walked.readings if r.rule in rules and lo <= r.day <= hi]
+
+
+_WHEN = {"during": "during a run", "after": "right after a run", "rest_of_day": "later in the day",
+         "next_morning": "the next morning"}
+
+
+def _pain_alert(r: _ep.Reading) -> Alert:
+    """The alert that explains one pain entry's reading (section 10)."""
+    if r.rule == "pain_during_run":
+        red = r.level == "stop"
+        advice = ("Above 5 out of 10 is too much: stop running until walking is pain-free, swap runs for "
+                  "cycling, swimming or other low-impact exercise, then return with walk-run sessions."
+                  if red else
+                  "4-5 out of 10 is acceptable if it settles by the next morning: hold your volume, keep "
+                  "runs easy and on softer ground.")
+        return Alert(
+            rule="pain_during_run", severity="red" if red else "amber", date=r.day.isoformat(),
+            activity_id=r.activity_id,
+            message=f"You logged back pain of {r.score}/10 {_WHEN.get(r.timing, '')} on {_day_label(r.day)}. {advice}",
+            evidence=th.PAIN_MONITORING_EVIDENCE.line(),
+            values={"score": r.score, "timing": r.timing, "green_max": th.PAIN_GREEN_MAX,
+                    "amber_max": th.PAIN_AMBER_MAX, "pain_entry_id": r.entry_id})
+    if r.rule == "pain_not_settled":
+        usual = ("you have no usual morning level yet (fewer than "
+                 f"{th.PAIN_BASELINE_MIN_ENTRIES} logged mornings), and above {th.PAIN_SETTLE_NO_BASELINE_MAX}/10 "
+                 "has not settled" if r.usual_score is None else
+                 f"{th.PAIN_SETTLE_MARGIN} or more above your usual morning level ({r.usual_score:g}/10)")
+        if r.level == "stop":
+            advice = ("Above 5 out of 10 the next morning is too much: stop running until walking is "
+                      "pain-free and cross-train instead.")
+        else:
+            advice = "It had not settled overnight: cut the next week to about half and keep runs easy."
+        return Alert(
+            rule="pain_not_settled", severity="red", date=r.day.isoformat(), activity_id=r.activity_id,
+            message=(f"On the morning of {_day_label(r.day)} your back pain was {r.score}/10: {usual}. {advice}"),
+            evidence=th.PAIN_MONITORING_EVIDENCE.line(),
+            values={"score": r.score, "baseline_score": r.usual_score, "margin": th.PAIN_SETTLE_MARGIN,
+                    "pain_entry_id": r.entry_id})
+    what = "next-morning" if r.values.get("group") == "morning" else "during- and after-run"
+    return Alert(
+        rule="pain_rising", severity="red", date=r.day.isoformat(), activity_id=None,
+        message=(f"Your {what} back pain is rising: it averaged {r.values['mean_score_7d']:.1f}/10 over the 7 days "
+                 f"to {_day_label(r.day)} against {r.values['mean_score_prev_7d']:.1f}/10 the week before. Cut the "
+                 "next week to about half and keep runs easy."),
+        evidence=th.PAIN_MONITORING_EVIDENCE.line(),
+        values={"mean_score_7d": r.values["mean_score_7d"], "mean_score_prev_7d": r.values["mean_score_prev_7d"],
+                "margin": th.PAIN_RISING_MARGIN, "timing_group": r.values.get("group"),
+                "pain_entry_id": r.entry_id})
+
 
 def pain_during_run(pain: pd.DataFrame | None, as_of, *, lookback_days: int = th.ALERT_LOOKBACK_DAYS,
-                    green_max: int = th.PAIN_GREEN_MAX, amber_max: int = th.PAIN_AMBER_MAX) -> list[Alert]:
-    """Pain during, right after or later on the day of a run: 0-3 green (no alert), 4-5 amber, above 5
-    red (Silbernagel 2007 pain-monitoring model)."""
-    as_of = as_date(as_of)
+                    **kw) -> list[Alert]:
+    """Pain during, right after or later on the day of a run in the lookback window: 0-3 green (no
+    alert), 4-5 amber, above 5 red (Silbernagel 2007 pain-monitoring model)."""
+    return [_pain_alert(r) for r in _readings(pain, as_of, lookback_days, ("pain_during_run",), **kw)]
+
+
+def morning_baseline(pain: pd.DataFrame | None, day: date, *, days: int = th.PAIN_BASELINE_DAYS) -> float | None:
+    """The runner's usual next-morning score before ``day``: the median of the logged next-morning
+    scores of the ``days`` days before it (at least 3 entries; unlogged mornings are unknown, not 0);
+    None without enough entries.  (The timeline also leaves out mornings inside a pain episode.)"""
     df = pain_frame(pain)
-    lo, hi = window(as_of, lookback_days)
-    alerts = []
-    for _, row in df.iterrows():
-        if row["timing"] not in PAIN_TIMINGS_RUN or not lo <= row["day"] <= hi:
-            continue
-        score = int(row["score"])
-        if score <= green_max:
-            continue
-        red = score > amber_max
-        when = {"during": "during a run", "after": "right after a run",
-                "rest_of_day": "later in the day"}[row["timing"]]
-        if red:
-            advice = ("Above 5 out of 10 is too much: stop running until walking is pain-free, swap runs for "
-                      "cycling, swimming or other low-impact exercise, then return with walk-run sessions.")
-        else:
-            advice = ("4-5 out of 10 is acceptable if it settles by the next morning: hold your volume, keep "
-                      "runs easy and on softer ground.")
-        alerts.append(Alert(
-            rule="pain_during_run", severity="red" if red else "amber", date=row["day"].isoformat(),
-            activity_id=row.get("activity_id") or None,
-            message=f"You logged back pain of {score}/10 {when} on {_day_label(row['day'])}. {advice}",
-            evidence=th.PAIN_MONITORING_EVIDENCE.line(),
-            values={"score": score, "timing": row["timing"], "green_max": green_max, "amber_max": amber_max,
-                    "pain_entry_id": _entry_id(row)},
-        ))
-    return alerts
-
-
-def morning_baseline(pain: pd.DataFrame | None, day: date, *, days: int = th.PAIN_BASELINE_DAYS) -> float:
-    """The runner's usual next-morning score before ``day``: the median, over the ``days`` days before
-    it, of each morning's score, where a morning without a logged score counts as 0 (nothing logged =
-    nothing to report).  0 without any history."""
-    return _baseline(_morning_scores(pain_frame(pain)), day, days)
-
-
-def _morning_scores(df: pd.DataFrame) -> dict:
-    mornings = df[df["timing"] == "next_morning"]
-    return mornings.groupby("day")["score"].max().to_dict()
-
-
-def _baseline(per_day: dict, day: date, days: int) -> float:
-    scores = [float(per_day.get(day - timedelta(days=k), 0)) for k in range(1, days + 1)]
-    return float(np.median(scores)) if scores else 0.0
+    mornings = [(d, int(sc)) for d, sc, t in zip(df["day"], df["score"], df["timing"], strict=True)
+                if t == "next_morning"]
+    return _ep.usual_morning(mornings, day, days=days)
 
 
 def pain_not_settled(pain: pd.DataFrame | None, as_of, *, lookback_days: int = th.ALERT_LOOKBACK_DAYS,
-                     margin: int = th.PAIN_SETTLE_MARGIN) -> list[Alert]:
-    """A next-morning score more than ``margin`` above the runner's usual morning level: the pain has not
-    settled overnight (Silbernagel 2007), which SCIENCE.md section 12 treats like red pain."""
+                     **kw) -> list[Alert]:
+    """Next-morning scores in the lookback window that had not settled: 2 or more above the runner's
+    usual morning level (above 3 without one), or above 5 (section 10)."""
+    kw.pop("margin", None)
+    return [_pain_alert(r) for r in _readings(pain, as_of, lookback_days, ("pain_not_settled",), **kw)]
+
+
+def pain_rising(pain: pd.DataFrame | None, as_of, *, lookback_days: int = 7, **kw) -> list[Alert]:
+    """The weekly mean of one timing group (mornings; during/after/later in the day) up by 1.5 or more
+    with at least 2 entries of it in both weeks (section 10): the latest such reading in the window."""
+    kw.pop("margin", None)
+    found = _readings(pain, as_of, lookback_days, ("pain_rising",), **kw)
+    return [_pain_alert(found[-1])] if found else []
+
+
+# --- section 11: red flags and persistent pain (consensus): they stay until an assessment ---------
+
+def _care_alert(row: dict, walked: _ep.Episode, kind: str | None = None) -> Alert | None:
+    """The care alert for an open escalation (the timeline's row for today); ``kind`` "urgent" asks for
+    the see-within-days symptoms logged beside an emergency (None when there are none)."""
+    since = row["since"]
+    if row["reason"].startswith("persistent pain"):
+        return Alert(
+            rule="pain_persistent", severity="see_clinician", date=as_date(row["day"]).isoformat(),
+            activity_id=None,
+            message=f"Since {_day_label(since)}: {row['reason']}. {PERSISTENT_CARE_MESSAGE} {ASSESSED_HINT}",
+            evidence=th.PERSISTENT_PAIN_EVIDENCE.line(),
+            values={"since": since.isoformat(), "min_days": th.PERSISTENT_PAIN_DAYS,
+                    "pain_checkin_frac_min": round(th.PERSISTENT_PAIN_DAY_FRAC, 2)})
+    emergency = row["phase"] == "emergency" and kind != "urgent"
+    wanted = th.EMERGENCY_SYMPTOMS if emergency else th.URGENT_SYMPTOMS
+    today = as_date(row["day"])
+    after = walked.last_assessment(today)
+    flagged = [r for r in walked.readings if (after is None or r.day >= after) and r.day <= today
+               and any(s in wanted for s in r.symptoms)]
+    if not flagged:
+        return None
+    found = list(dict.fromkeys(s for r in flagged for s in r.symptoms if s in wanted))
+    words = "; ".join(SYMPTOM_LABELS.get(s, s).lower() for s in found)
+    care = EMERGENCY_CARE_MESSAGE if emergency else URGENT_CARE_MESSAGE
+    since = min(r.day for r in flagged)
+    latest = max(r.day for r in flagged)
+    return Alert(
+        rule="red_flag_emergency" if emergency else "red_flag_urgent",
+        severity="emergency" if emergency else "see_clinician", date=latest.isoformat(), activity_id=None,
+        message=(f"You logged: {words} (on {_day_label(since)}"
+                 + (f", latest {_day_label(latest)}" if latest != since else "") + f"). {care} "
+                 + ASSESSED_HINT),
+        evidence=th.RED_FLAG_EVIDENCE.line(),
+        values={"symptoms": found, "pain_entry_ids": [r.entry_id for r in flagged], "since": since.isoformat()})
+
+
+def pain_persistent(pain: pd.DataFrame | None, as_of, **kw) -> list[Alert]:
+    """Persistent pain (section 10/11): an open ``see_clinician`` escalation for pain at two thirds or
+    more of the check-ins over more than 21 days.  It stays until an assessment."""
+    for key in ("min_days", "day_frac", "max_gap_days"):
+        kw.pop(key, None)
+    return [a for a in care_alerts(pain, as_of, **kw) if a.rule == "pain_persistent"]
+
+
+def red_flags(pain: pd.DataFrame | None, as_of, **kw) -> list[Alert]:
+    """Open red-flag escalations (NICE NG59 / CKS): ``red_flag_emergency`` for the cauda-equina signs,
+    ``red_flag_urgent`` for the see-within-days ones.  No time-out: a red flag stays until an assessment
+    is recorded after it (section 11)."""
+    kw.pop("lookback_days", None)
+    return [a for a in care_alerts(pain, as_of, **kw) if a.rule.startswith("red_flag")]
+
+
+def care_alerts(pain, as_of, *, runs=None, assessments=None, walked: _ep.Episode | None = None) -> list[Alert]:
+    """The care alert of the escalation open on ``as_of`` (none when there is none)."""
     as_of = as_date(as_of)
-    df = pain_frame(pain)
-    lo, hi = window(as_of, lookback_days)
-    alerts = []
-    per_day = _morning_scores(df)
-    for _, row in df[df["timing"] == "next_morning"].iterrows():
-        if not lo <= row["day"] <= hi:
-            continue
-        baseline = _baseline(per_day, row["day"], th.PAIN_BASELINE_DAYS)
-        score = int(row["score"])
-        if score <= baseline + margin:
-            continue
-        alerts.append(Alert(
-            rule="pain_not_settled", severity="red", date=row["day"].isoformat(),
-            activity_id=row.get("activity_id") or None,
-            message=(f"On the morning of {_day_label(row['day'])} your back pain was {score}/10, above your usual "
-                     f"morning level ({baseline:g}/10): it had not settled overnight. Cut the next week to about "
-                     f"half and keep runs easy."),
-            evidence=th.PAIN_MONITORING_EVIDENCE.line(),
-            values={"score": score, "baseline_score": baseline, "margin": margin,
-                    "pain_entry_id": _entry_id(row)},
-        ))
-    return alerts
+    walked = walked if walked is not None else episode(runs, pain, assessments, as_of)
+    row = _ep.today(walked.timeline, as_of)
+    if row["phase"] not in _ep.ESCALATIONS:
+        return []
+    found = [_care_alert(row, walked)]
+    if row["phase"] == "emergency":
+        found.append(_care_alert(row, walked, "urgent"))
+    return [a for a in found if a is not None]
 
 
-def pain_rising(pain: pd.DataFrame | None, as_of, *, margin: float = th.PAIN_RISING_MARGIN) -> list[Alert]:
-    """Mean logged pain over the 7 days ending ``as_of`` above the mean of the 7 days before by more than
-    ``margin`` points (pain must not rise week on week, Silbernagel 2007).  Both weeks need entries."""
+# --- section 13: the phase, and the check-in question ----------------------------------------------
+
+PHASE_SEVERITY = {"normal": "info", "hold": "amber", "reduce": "red", "stop": "red", "return_to_run": "amber",
+                  "rebuild": "amber", "see_clinician": "see_clinician", "emergency": "emergency"}
+CHECK_IN_QUESTION = ("How does your back feel today? Log a score from 0 to 10 (loadwatch pain add, or the Pain "
+                     "log page): your check-ins move the plan on.")
+ASSESSED_HINT = ("Once a clinician has seen you, record it (\"I have seen a clinician\" on the Pain log page, "
+                 "or loadwatch pain assessed --date YYYY-MM-DD).")
+CHECK_IN_PHASES = ("hold", "reduce", "stop", "return_to_run")
+
+
+def check_in_question(row: dict, as_of, walked: _ep.Episode) -> str | None:
+    """The question to ask when the phase moves only on check-ins and nothing is logged today."""
     as_of = as_date(as_of)
-    df = pain_frame(pain)
-    lo, hi = window(as_of, 7)
-    plo, phi = window(lo - timedelta(days=1), 7)
-    this = df[(df["day"] >= lo) & (df["day"] <= hi)]["score"]
-    prev = df[(df["day"] >= plo) & (df["day"] <= phi)]["score"]
-    if this.empty or prev.empty:
-        return []
-    this_mean, prev_mean = float(this.mean()), float(prev.mean())
-    if not this_mean > prev_mean + margin:
-        return []
-    return [Alert(
-        rule="pain_rising", severity="red", date=as_of.isoformat(), activity_id=None,
-        message=(f"Your back pain is rising: it averaged {this_mean:.1f}/10 over the last 7 days against "
-                 f"{prev_mean:.1f}/10 the week before. Cut the next week to about half and keep runs easy."),
-        evidence=th.PAIN_MONITORING_EVIDENCE.line(),
-        values={"mean_score_7d": round(this_mean, 2), "mean_score_prev_7d": round(prev_mean, 2),
-                "margin": margin},
-    )]
+    if row["phase"] not in CHECK_IN_PHASES:
+        return None
+    if any(r.day == as_of for r in walked.readings):
+        return None
+    return CHECK_IN_QUESTION
 
 
-# --- section 11: red flags and persistent pain (consensus) ------------------------------------------
-
-def pain_persistent(pain: pd.DataFrame | None, as_of, *, min_days: int = th.PERSISTENT_PAIN_DAYS,
-                    day_frac: float = th.PERSISTENT_PAIN_DAY_FRAC,
-                    max_gap_days: int = th.PERSISTENT_EPISODE_GAP_DAYS) -> list[Alert]:
-    """Back pain (score > 0) on most days (> ``day_frac``) of an episode lasting more than ``min_days``
-    days that is still going on (a pain day within the last ``max_gap_days``).  An episode is a chain of
-    pain days with gaps of at most ``max_gap_days`` pain-free days."""
-    as_of = as_date(as_of)
-    df = pain_frame(pain)
-    days = sorted({d for d, s in zip(df["day"], df["score"], strict=True) if s > 0 and d <= as_of})
-    if not days or (as_of - days[-1]).days > max_gap_days:
-        return []
-    first = len(days) - 1
-    while first > 0 and (days[first] - days[first - 1]).days - 1 <= max_gap_days:
-        first -= 1
-    episode = days[first:]
-    span = (episode[-1] - episode[0]).days + 1
-    frac = len(episode) / span
-    if not (span > min_days and frac > day_frac):
-        return []
-    return [Alert(
-        rule="pain_persistent", severity="see_clinician", date=episode[-1].isoformat(), activity_id=None,
-        message=(f"You have logged back pain on {len(episode)} of the last {span} days (since "
-                 f"{_day_label(episode[0])}). {PERSISTENT_CARE_MESSAGE}"),
-        evidence=th.PERSISTENT_PAIN_EVIDENCE.line(),
-        values={"pain_days": len(episode), "span_days": span, "pain_day_frac": round(frac, 2),
-                "min_days": min_days},
-    )]
-
-
-def red_flags(pain: pd.DataFrame | None, as_of, *,
-              lookback_days: int = th.RED_FLAG_LOOKBACK_DAYS) -> list[Alert]:
-    """Red-flag symptoms logged in the lookback window (NICE NG59 / CKS): ``red_flag_emergency`` for the
-    cauda-equina signs, ``red_flag_urgent`` for the see-within-days ones.  One alert per kind."""
-    as_of = as_date(as_of)
-    df = pain_frame(pain)
-    lo, hi = window(as_of, lookback_days)
-    recent = df[(df["day"] >= lo) & (df["day"] <= hi)]
-    alerts = []
-    for rule, severity, symptom_set, care in (
-        ("red_flag_emergency", "emergency", th.EMERGENCY_SYMPTOMS, EMERGENCY_CARE_MESSAGE),
-        ("red_flag_urgent", "see_clinician", th.URGENT_SYMPTOMS, URGENT_CARE_MESSAGE),
-    ):
-        found: dict[str, date] = {}
-        entry_ids = []
-        for _, row in recent.iterrows():
-            hit = [s for s in (row["symptoms"] or ()) if s in symptom_set]
-            for s in hit:
-                found[s] = max(found.get(s, row["day"]), row["day"])
-            if hit:
-                entry_ids.append(_entry_id(row))
-        if not found:
-            continue
-        latest = max(found.values())
-        words = "; ".join(SYMPTOM_LABELS.get(s, s).lower() for s in found)
-        alerts.append(Alert(
-            rule=rule, severity=severity, date=latest.isoformat(), activity_id=None,
-            message=f"You logged: {words}. {care}", evidence=th.RED_FLAG_EVIDENCE.line(),
-            values={"symptoms": list(found), "pain_entry_ids": entry_ids, "lookback_days": lookback_days},
-        ))
-    return alerts
+def phase_alert(row: dict) -> Alert | None:
+    """An alert that names today's phase and why (none in ``normal``)."""
+    phase = row["phase"]
+    if phase in ("normal",) + _ep.ESCALATIONS:
+        return None
+    step = f", step {row['step']} of {row['steps']}," if row.get("step") else ""
+    reason = row["reason"] or ""
+    why = "" if reason.startswith(fmt.words(phase, "phase")) else f": {reason}"
+    values = {"phase": phase, "since": row["since"].isoformat() if row["since"] else None}
+    if row.get("step"):
+        values.update(step=row["step"], steps=row["steps"])
+    values.update(entry_id=row.get("entry_id"), entry_kind=row.get("entry_kind"))
+    return Alert(
+        rule="phase", severity=PHASE_SEVERITY[phase], date=as_date(row["day"]).isoformat(), activity_id=None,
+        message=f"Back-pain episode: {fmt.words(phase, 'phase')}{step} since {_day_label(row['since'])}{why}.",
+        evidence=th.EPISODE_EVIDENCE.line(), values=values)
 
 
 # --- sections 3-5: information only (weak / practice thresholds) ----------------------------------
@@ -498,25 +540,54 @@ def personal_rule_alerts(rules, weekly, runs, as_of, *, lookback_days: int = th.
 # --- all together ----------------------------------------------------------------------------------
 
 def evaluate(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=None, as_of=None,
-             lookback_days: int = th.ALERT_LOOKBACK_DAYS) -> list[Alert]:
-    """Every alert for ``as_of``: red flags and persistent pain first, then pain, spikes, personal rules
-    and information.  When a red flag is present only the care alerts are returned (red flags replace
-    training advice).  Sorted by severity (most serious first), then date (newest first)."""
+             lookback_days: int = th.ALERT_LOOKBACK_DAYS, assessments=None,
+             walked: _ep.Episode | None = None) -> list[Alert]:
+    """Every alert for ``as_of``, explaining the phase the timeline (:mod:`metrics.episodes`) is in.
+
+    An open escalation (red flag, persistent pain) returns only its care alert: it stays until an
+    assessment, whatever its age, and replaces training advice.  Otherwise: the phase (when not normal)
+    and the check-in question, the pain entries of the lookback window that moved it (since the phase
+    began), spikes, personal rules and information.  Sorted by severity (most serious first), then date
+    (newest first)."""
     as_of = as_date(as_of)
     units = _units(settings)
-    care = red_flags(pain, as_of) + pain_persistent(pain, as_of)
-    if any(a.rule.startswith("red_flag") for a in care):
+    walked = walked if walked is not None else episode(runs, pain, assessments, as_of)
+    row = _ep.today(walked.timeline, as_of)
+    care = care_alerts(pain, as_of, walked=walked)
+    if care:
         return _sorted(care)
-    alerts = list(care)
-    alerts += pain_during_run(pain, as_of, lookback_days=lookback_days)
-    alerts += pain_not_settled(pain, as_of, lookback_days=lookback_days)
-    alerts += pain_rising(pain, as_of)
+    alerts: list[Alert] = []
+    phase = phase_alert(row)
+    if phase is not None:
+        alerts.append(phase)
+    question = check_in_question(row, as_of, walked)
+    if question:
+        alerts.append(Alert(rule="check_in", severity="info", date=as_of.isoformat(), activity_id=None,
+                            message=question, evidence=th.EPISODE_EVIDENCE.line(),
+                            values={"phase": row["phase"]}, alarm=False))
+    since = row["since"] if row["phase"] != "normal" and row["since"] else None
+    lo = window(as_of, lookback_days)[0]
+    shown = [r for r in walked.readings if r.rule in ("pain_during_run", "pain_not_settled", "pain_rising")
+             and r.level != "ok" and max(lo, since or lo) <= r.day <= as_of]
+    rising_latest = [r for r in shown if r.rule == "pain_rising"][-1:]
+    alerts += [_pain_alert(r) for r in shown if r.rule != "pain_rising"] + [_pain_alert(r) for r in rising_latest]
+    if row["phase"] == "stop":
+        # no running numbers while stopped: a recent spike is told (it may explain the pain) without its cap
+        return _sorted([_without_cap(a) for a in session_spike(runs, as_of, lookback_days=lookback_days,
+                                                                 units=units)] + alerts)
     alerts += session_spike(runs, as_of, lookback_days=lookback_days, units=units)
     alerts += personal_rule_alerts(rules, weekly, runs, as_of, lookback_days=lookback_days, units=units)
     alerts += acwr_info(daily, as_of, lookback_days=lookback_days)
     alerts += monotony_info(weekly, as_of, lookback_days=lookback_days)
     alerts += weekly_change_info(weekly, as_of, lookback_days=lookback_days, units=units)
     return _sorted(alerts)
+
+
+def _without_cap(alert: Alert) -> Alert:
+    """A spike alert without its forward-looking cap (for ``stop``, which gives no running numbers)."""
+    alert.message = alert.message.split(" For now keep every run at or below")[0]
+    alert.values.pop("safe_longest_km", None)
+    return alert
 
 
 def _sorted(alerts: list[Alert]) -> list[Alert]:

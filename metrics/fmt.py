@@ -326,8 +326,12 @@ ALERT_VALUES: dict[str, tuple[str, str]] = {
     "metric": ("measure", "metric"),
     "op": ("rule", "op"),
     "partial_week": ("week still in progress", "yes_no"),
+    "phase": ("phase", "phase"),
+    "since": ("since", "day"),
+    "step": ("step", "plain"),
+    "steps": ("steps in all", "plain"),
 }
-_ALERT_SKIP = {"unit", "scope", "hazard_ratio_ci_low", "hazard_ratio_ci_high", "threshold", "value"}
+_ALERT_SKIP = {"unit", "scope", "hazard_ratio_ci_low", "hazard_ratio_ci_high", "threshold", "value", "entry_kind"}
 
 
 def _rule_value(values: dict, key: str, units: str) -> str:
@@ -385,8 +389,10 @@ def alert_value(key: str, value, units: str = "km") -> str:
 
             meta = RULE_METRICS.get(str(value))
             return meta.label if meta is not None else words(value)
-        case "timing" | "spike" | "op":
+        case "timing" | "spike" | "op" | "phase":
             return words(value, kind)
+        case "day":
+            return day(value)
     if isinstance(value, float):
         return number(value, 2)
     return words(value) if isinstance(value, str) else str(value)

@@ -1,14 +1,24 @@
-"""The plan: what to do next week, from the alerts (SCIENCE.md section 12).
+"""The plan for the next 7 days: a function of today's phase and the load history (SCIENCE.md
+sections 12 and 13).
 
-Priority: red flags (no training numbers, a care message) -> pain (red: about half the 4-week average
-week, easy only; amber: hold the 4-week average, no hard sessions, softer ground) -> single-session spikes
-(every run <= 1.10 x the 30-day longest before the spike, the week <= the 4-week average) -> personal
-rules (their thresholds become caps) -> green (the safe longest run, 1.10 x the 30-day longest, and a week
-no more than 10% above the biggest recent week).
+:func:`metrics.episodes.phase_timeline` says which phase the runner is in today; the plan turns it into
+numbers:
 
-Numbers are kilometres inside (``max_week_km``, ``max_run_km``), shown in the runner's units and
-rounded *down* for humans (0.5 km / 0.5 mi; whole units for weeks of 10 or more), so the rounded figure is
-never above the computed limit.  Every plan carries :data:`metrics.thresholds.NOT_MEDICAL_ADVICE`.
+* ``emergency`` / ``see_clinician``: no training numbers, the care message, until an assessment;
+* ``stop``: no running numbers; cross-training minutes replace the running time, core and strength work
+  stays; the runner is asked how the back feels until two check-ins let them return;
+* ``reduce``: about half the pre-episode week and longest run (Bosquet 2007), easy only;
+* ``hold``: the pre-episode 4-week average week, the spike cap, no hard sessions, softer ground;
+* ``return_to_run`` / ``rebuild``: the step's targets from the pre-episode (pre-break) figures, and the
+  Frandsen cap (the lower wins);
+* ``normal``: the Frandsen cap - 1.10 x the longest run of the last 23 days, so the cap holds for all 7
+  days and following it never produces a spike alert - never below the runner's own recent longest run;
+  after a spike, every run <= 1.10 x the 30-day longest before it and the week <= the 4-week average.
+
+Personal rules cap every phase that gives numbers.  Numbers are kilometres inside (``max_week_km``,
+``max_run_km``), shown in the runner's units and rounded *down* in steps no coarser than 5% of the value
+(:func:`metrics.units.cap_in_units`), so the rounded figure is never above the computed limit and never
+eats the allowance.  Every plan carries :data:`metrics.thresholds.NOT_MEDICAL_ADVICE`.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from datetime import timedelta
 
 import pandas as pd
 
+from metrics import episodes as _ep
 from metrics import fmt
 from metrics import thresholds as th
 from metrics.detector import (
@@ -27,14 +38,20 @@ from metrics.detector import (
     URGENT_CARE_MESSAGE,
     Alert,
     as_date,
+    check_in_question,
     complete_weeks,
+    episode,
     run_dates,
 )
-from metrics.units import format_distance, from_units, round_down, to_units
+from metrics.units import cap_in_units, format_distance, from_units
 
 STATUSES = ("green", "amber", "red", "see_clinician", "emergency")
 CROSS_TRAINING = ("cycling", "swimming", "elliptical", "deep-water running")
 WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}
+#: The plan's status for each phase (``normal`` is green, or amber after a spike or a personal rule).
+PHASE_STATUS = {"normal": "green", "hold": "amber", "reduce": "red", "stop": "red", "return_to_run": "amber",
+                "rebuild": "amber", "see_clinician": "see_clinician", "emergency": "emergency"}
+STRENGTH_ADVICE = "keep your core and strength work (exercise programmes are recommended for low back pain)"
 
 
 def count_words(n: int, noun: str) -> str:
@@ -44,7 +61,7 @@ def count_words(n: int, noun: str) -> str:
 
 @dataclass
 class Plan:
-    """Next week's plan.  Distances in km (None: no number given, e.g. for red flags)."""
+    """Next week's plan.  Distances in km (None: no number given, e.g. in ``stop`` and for red flags)."""
 
     status: str
     max_week_km: float | None = None
@@ -59,6 +76,14 @@ class Plan:
     care_message: str | None = None
     units: str = "km"
     stop_running: bool = False
+    phase: str = "normal"
+    phase_since: object = None
+    step: int | None = None
+    steps: int | None = None
+    next_step: str | None = None
+    check_in: str | None = None
+    cross_training_min: float | None = None
+    strength: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-able; distances in km plus ``*_display`` numbers in the runner's ``units``."""
@@ -73,26 +98,33 @@ class Plan:
             "intensity": self.intensity,
             "surface": self.surface,
             "cross_training": list(self.cross_training),
+            "cross_training_min": self.cross_training_min,
+            "strength": self.strength,
             "stop_running": self.stop_running,
             "reasons": list(self.reasons),
             "message": self.message,
             "care_message": self.care_message,
             "disclaimer": self.disclaimer,
+            "phase": self.phase,
+            "phase_since": None if self.phase_since is None else pd.Timestamp(self.phase_since).date().isoformat(),
+            "step": self.step,
+            "steps": self.steps,
+            "next_step": self.next_step,
+            "check_in": self.check_in,
         }
 
 
 def _display(km: float | None, units: str) -> float | None:
-    return None if km is None else round(to_units(km, units), 2)
+    return None if km is None else round(cap_in_units(km, units), 2)
 
 
 def round_cap_km(km: float | None, units: str = "km", *, week: bool = False) -> float | None:
-    """A cap in km rounded *down* in the runner's units: 0.5 steps, whole units for weeks >= 10; back in
-    km (3 decimals).  None/NaN/negative -> None."""
+    """A cap in km rounded *down* in the runner's units in steps no coarser than 5% of the value
+    (0.1 for short runs; :func:`metrics.units.cap_in_units`); back in km (3 decimals).  None/NaN/not
+    positive -> None.  ``week`` is accepted for older callers (weeks and runs round alike)."""
     if km is None or not math.isfinite(km) or km <= 0:
         return None
-    value = to_units(km, units)
-    step = 1.0 if week and value >= 10 else 0.5
-    rounded = round_down(value, step)
+    rounded = cap_in_units(km, units)
     if rounded <= 0:
         return None
     return round(from_units(rounded, units), 3)
@@ -112,6 +144,8 @@ class _History:
     longest_30d_km: float | None  # longest run in the 30 days up to as_of
     soft_surfaces: list[str]
     has_runs: bool
+    longest_23d_km: float | None = None  # longest run the 30-day window still holds on the plan's 7th day
+    last_day_longest_km: float | None = None  # longest run of the last run day in the 30-day window
 
 
 def history(weekly: pd.DataFrame | None, runs: pd.DataFrame | None, as_of,
@@ -126,20 +160,35 @@ def history(weekly: pd.DataFrame | None, runs: pd.DataFrame | None, as_of,
         mx = float(done["distance_km"].fillna(0).max())
         avg_long = float(done["long_run_km"].fillna(0).mean()) if "long_run_km" in done.columns else None
         avg_runs = float(done["runs"].fillna(0).mean()) if "runs" in done.columns else None
-    longest = None
+    longest = longest23 = last_longest = None
     soft: list[str] = []
     has_runs = runs is not None and len(runs) > 0
     if has_runs:
         dates = run_dates(runs)
-        lo = as_of - timedelta(days=th.SPIKE_WINDOW_DAYS - 1)
-        recent = runs[(dates >= lo).to_numpy() & (dates <= as_of).to_numpy()]
-        if len(recent):
-            longest = float(recent["distance_km"].max())
+        for days in (th.SPIKE_WINDOW_DAYS, th.PLAN_LONGEST_DAYS):
+            lo = as_of - timedelta(days=days - 1)
+            recent = runs[(dates >= lo).to_numpy() & (dates <= as_of).to_numpy()]
+            value = float(recent["distance_km"].max()) if len(recent) else None
+            if days == th.SPIKE_WINDOW_DAYS:
+                longest = value
+                last_day = dates[(dates >= lo).to_numpy() & (dates <= as_of).to_numpy()].max() if len(recent) else None
+                last_longest = (float(runs[(dates == last_day).to_numpy()]["distance_km"].max())
+                                if last_day is not None else None)
+            else:
+                longest23 = value
         if "surface" in runs.columns:
             past = runs[(dates <= as_of).to_numpy()]
             used = set(past["surface"].dropna())
             soft = [s for s in th.SOFT_SURFACES if s in used]
-    return _History(avg, mx, avg_long, avg_runs, len(done), longest, soft, has_runs)
+    return _History(avg, mx, avg_long, avg_runs, len(done), longest, soft, has_runs, longest23, last_longest)
+
+
+def frandsen_cap_km(h: _History) -> float | None:
+    """1.10 x the longest run of the last 23 days (section 12: the run still in the 30-day window on the
+    plan's seventh day); when those 23 days hold none, 1.10 x the last run day's longest (the run that
+    stays in the window longest: :func:`metrics.episodes.frandsen_cap`); None without a run in 30 days."""
+    base = h.longest_23d_km if h.longest_23d_km is not None else h.last_day_longest_km
+    return None if base is None else (1 + th.MAX_SPIKE_FRAC) * base
 
 
 def _surface_advice(h: _History, n_runs: int | None) -> str:
@@ -171,90 +220,167 @@ def _personal_caps(rules, alerts: list[Alert]) -> tuple[list[tuple[float, str]],
     return week, run
 
 
+def _num(x) -> float | None:
+    return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else float(x)
+
+
+def _pre_episode_minutes(runs: pd.DataFrame | None, start, as_of) -> float | None:
+    """Average weekly running minutes of the 4 weeks before the episode's first day (what
+    cross-training replaces in ``stop``)."""
+    if runs is None or len(runs) == 0 or "duration_min" not in runs.columns:
+        return None
+    start = as_date(start if start is not None else as_of)
+    dates = run_dates(runs)
+    lo = start - timedelta(days=th.PRE_EPISODE_DAYS)
+    part = runs[(dates >= lo).to_numpy() & (dates < start).to_numpy()]
+    if part.empty:
+        return None
+    total = float(part["duration_min"].fillna(0).sum())
+    return th.STOP_CROSS_TRAINING_FRAC * total / (th.PRE_EPISODE_DAYS / 7)
+
+
+def _pre_episode_runs(runs: pd.DataFrame | None, start) -> int | None:
+    """Runs a week in the 4 weeks before the episode's (or break's) first day, at least one."""
+    if runs is None or len(runs) == 0 or start is None:
+        return None
+    start = as_date(start)
+    dates = run_dates(runs)
+    n = int(((dates >= start - timedelta(days=th.PRE_EPISODE_DAYS)) & (dates < start)).sum())
+    return max(1, int(round(n / (th.PRE_EPISODE_DAYS / 7)))) if n else None
+
+
+def next_step_words(row: dict, units: str = "km") -> str | None:
+    """What moves today's phase on, in plain words (None in ``normal``)."""
+    phase = row["phase"]
+    when = row.get("next_from")
+    earliest = f" (from {fmt.day(when)} at the earliest)" if when else ""
+    green = th.PAIN_GREEN_MAX
+    if phase in _ep.ESCALATIONS:
+        return ("Your training plan comes back, step by step, once you record that a clinician has seen you "
+                "(\"I have seen a clinician\" on the Pain log page, or loadwatch pain assessed --date YYYY-MM-DD).")
+    if phase == "stop":
+        n = row.get("stop_checkins") or 0
+        return (f"Walk-run starts (return to running, step 1 of {len(th.RETURN_WEEK_FRACS)}) after "
+                f"{count_words(th.STOP_CLEAR_CHECKINS, 'check-in')} on different days with pain at "
+                f"{th.STOP_CLEAR_MAX_SCORE} or less ({n} so far).")
+    if phase == "hold":
+        return f"Back to normal training after 7 days without pain above {green}{earliest}."
+    if phase == "reduce":
+        return (f"Back to normal training after 7 days with pain at {green} or less that settles by the "
+                f"morning{earliest}.")
+    if phase in _ep.STEPPED:
+        if phase == "rebuild" and not row.get("step_since"):
+            return ("Step 1 starts with your first run back; each step lasts at least 7 days without pain "
+                    f"above {green}.")
+        last = row.get("step") == row.get("steps")
+        target = "Back to normal training" if last else "Next step"
+        return f"{target} after 7 days with pain at {green} or less{earliest}."
+    return None
+
+
 def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFrame | None,
-              pain: pd.DataFrame | None, settings, as_of, *, rules=()) -> Plan:
-    """Next week's :class:`Plan` from the alerts of :func:`metrics.detector.evaluate` and the recent
-    history (SCIENCE.md section 12).  ``rules``: the runner's personal rules; enabled "above" rules on
-    weekly distance or run length cap the plan too."""
+              pain: pd.DataFrame | None, settings, as_of, *, rules=(), assessments=None,
+              walked: _ep.Episode | None = None) -> Plan:
+    """Next week's :class:`Plan`: today's phase (:func:`metrics.episodes.phase_timeline` over ``runs``,
+    ``pain`` and ``assessments``; or ``walked`` when the caller has it) turned into numbers from the load
+    history, explained by ``alerts`` (:func:`metrics.detector.evaluate`).  ``rules``: the runner's
+    personal rules; enabled "above" rules on weekly distance or run length cap every phase with numbers."""
     as_of = as_date(as_of)
     units = getattr(settings, "units", "km") if settings is not None else "km"
+    walked = walked if walked is not None else episode(runs, pain, assessments, as_of)
+    row = _ep.today(walked.timeline, as_of)
+    phase = row["phase"]
     alarms = [a for a in alerts if a.alarm]
-    by_rule: dict[str, list[Alert]] = {}
-    for a in alarms:
-        by_rule.setdefault(a.rule, []).append(a)
 
     def reason(a: Alert) -> str:
         # plain words on every face: "Single-run spike (caution): ..." rather than "session_spike (amber)"
         return f"{fmt.words(a.rule, 'rule').capitalize()} ({fmt.words(a.severity, 'severity')}): {a.message}"
 
-    # 1. red flags: escalate, never coach
-    emergency = [a for a in alarms if a.severity == "emergency"]
-    clinician = [a for a in alarms if a.severity == "see_clinician"]
-    if emergency or clinician:
-        status = "emergency" if emergency else "see_clinician"
-        if emergency:
+    common = {"phase": phase, "phase_since": row.get("since"), "units": units,
+              "next_step": next_step_words(row, units), "check_in": check_in_question(row, as_of, walked)}
+    if phase in _ep.STEPPED:
+        common.update(step=row.get("step"), steps=row.get("steps"))
+
+    # 1. red flags and persistent pain: escalate, never coach
+    if phase in _ep.ESCALATIONS:
+        care_alerts = [a for a in alarms if a.severity in _ep.ESCALATIONS]
+        if phase == "emergency":
             care = EMERGENCY_CARE_MESSAGE
-        elif any(a.rule == "red_flag_urgent" for a in clinician):
-            care = URGENT_CARE_MESSAGE
-        else:
+        elif any(a.rule == "pain_persistent" for a in care_alerts) or row["reason"].startswith("persistent"):
             care = PERSISTENT_CARE_MESSAGE
-        return Plan(status=status, reasons=[reason(a) for a in emergency + clinician], message=care,
-                    care_message=care, units=units)
+        else:
+            care = URGENT_CARE_MESSAGE
+        return Plan(status=phase, reasons=[reason(a) for a in care_alerts] or [row["reason"]], message=care,
+                    care_message=care, stop_running=phase == "emergency", **common)
 
     h = history(weekly, runs, as_of)
-    reasons: list[str] = []
+    reasons: list[str] = [reason(a) for a in alarms if a.rule == "phase"]
     if not h.has_runs:
         reasons.append("not enough history: import a few weeks of runs to get a plan with numbers")
-    elif h.avg_week_km is None:
+    elif h.avg_week_km is None and phase == "normal":
         reasons.append("not enough history for a 4-week average week: import more weeks of runs")
-    elif h.weeks_used < th.AVERAGE_WEEK_WEEKS:
+    elif h.weeks_used < th.AVERAGE_WEEK_WEEKS and phase == "normal":
         reasons.append(f"average week from {h.weeks_used} complete week(s) only (4 wanted)")
-    spike_cap = None if h.longest_30d_km is None else (1 + th.MAX_SPIKE_FRAC) * h.longest_30d_km
-    if spike_cap is None and h.has_runs:
-        reasons.append("no run in the last 30 days, so no safe-longest-run figure: start back with walk-run")
-
-    red_pain = [a for a in alarms if a.rule in ("pain_not_settled", "pain_rising")
-                or (a.rule == "pain_during_run" and a.severity == "red")]
-    amber_pain = [a for a in alarms if a.rule == "pain_during_run" and a.severity == "amber"]
-    spikes = by_rule.get("session_spike", [])
-    personal = [a for a in alarms if a.rule.startswith("personal")]
-    if spikes:
-        # the cap comes from the 30-day longest *before* the latest spike, not the spike itself (an
-        # older spike's history is superseded by the runs since)
-        latest = max(spikes, key=lambda a: a.date)
-        pre_spike = float(latest.values["longest_30d_km"])
-        spike_cap = (1 + th.MAX_SPIKE_FRAC) * pre_spike if spike_cap is None else min(
-            spike_cap, (1 + th.MAX_SPIKE_FRAC) * pre_spike)
-
+    frandsen = frandsen_cap_km(h)
     runs_per_week = None if h.avg_runs is None else max(1, int(round(h.avg_runs)))
-    stop = False
-    cross: list[str] = []
+    pain_alerts = [a for a in alarms if a.rule in ("pain_during_run", "pain_not_settled", "pain_rising")]
+
+    # 2. stop: no running numbers, cross-training replaces the running time
+    if phase == "stop":
+        minutes = _pre_episode_minutes(runs, row.get("episode_start"), as_of)
+        reasons += [reason(a) for a in pain_alerts]
+        reasons.append("stop running for now: no running until walking is pain-free; low-impact cross-training "
+                       f"replaces the running time ({th.CUTBACK_EVIDENCE.line()})")
+        plan = Plan(status="red", cross_training=list(CROSS_TRAINING), reasons=reasons, stop_running=True,
+                    intensity=None, cross_training_min=None if minutes is None else float(round(minutes)),
+                    strength=STRENGTH_ADVICE, **common)
+        plan.message = headline(plan)
+        return plan
+
+    spikes = [a for a in alarms if a.rule == "session_spike"]
+    personal = [a for a in alarms if a.rule.startswith("personal")]
+    status = PHASE_STATUS[phase]
     surface = None
-    if red_pain:
-        status = "red"
-        reasons += [reason(a) for a in red_pain]
-        week = None if h.avg_week_km is None else th.CUTBACK_RED_FRAC * h.avg_week_km
-        run = None if h.avg_long_km is None else th.CUTBACK_RED_FRAC * h.avg_long_km
-        run = _min(run, spike_cap)
+    cross: list[str] = []
+    week_cap, run_cap = _num(row.get("max_week_km")), _num(row.get("max_run_km"))
+    if phase == "reduce":
+        reasons += [reason(a) for a in pain_alerts]
+        week, run = week_cap, run_cap
         runs_per_week = None if runs_per_week is None else min(runs_per_week, th.RED_MAX_RUNS_PER_WEEK)
         intensity = "easy only"
         surface = _surface_advice(h, runs_per_week)
         cross = list(CROSS_TRAINING)
-        stop = any(a.rule == "pain_during_run" and a.severity == "red" for a in red_pain)
-        reasons.append(f"cutback: about {th.CUTBACK_RED_FRAC:.0%} of your 4-week average week, easy only "
+        reasons.append(f"cutback: about {th.REDUCE_FRAC:.0%} of your week before the pain started, easy only "
                        f"({th.CUTBACK_EVIDENCE.line()})")
-    elif amber_pain:
-        status = "amber"
-        reasons += [reason(a) for a in amber_pain + spikes]
-        week, run = h.avg_week_km, spike_cap
+    elif phase == "hold":
+        reasons += [reason(a) for a in pain_alerts + spikes]
+        week = week_cap if week_cap is not None else h.avg_week_km
+        run = run_cap if run_cap is not None else frandsen
         intensity = "easy only, no intervals or hard sessions"
         surface = _surface_advice(h, runs_per_week)
-        reasons.append("amber pain: hold your volume at the 4-week average, no hard sessions, softer ground "
-                       f"({th.CUTBACK_EVIDENCE.line()})")
+        reasons.append("amber pain: hold your volume at the 4-week average before the pain, no hard sessions, "
+                       f"softer ground ({th.CUTBACK_EVIDENCE.line()})")
+    elif phase in _ep.STEPPED:
+        reasons += [reason(a) for a in pain_alerts + spikes]
+        week, run = week_cap, run_cap
+        before = _pre_episode_runs(runs, row.get("episode_start"))
+        runs_per_week = before if before is not None else runs_per_week  # as many runs as before, shorter
+        if phase == "return_to_run":
+            runs_per_week = None if runs_per_week is None else min(runs_per_week, th.RED_MAX_RUNS_PER_WEEK)
+        intensity = "easy only"
+        if phase == "return_to_run" and row.get("step") == 1:
+            intensity = "easy only, walk-run, a rest day between runs"
+            surface = _surface_advice(h, runs_per_week)
+        what = "return to running" if phase == "return_to_run" else "rebuild after a break"
+        reasons.append(f"{what}: step {row.get('step')} of {row.get('steps')}, and no run above "
+                       f"{1 + th.MAX_SPIKE_FRAC:.2f} times your recent longest (the lower number wins) "
+                       f"({th.EPISODE_EVIDENCE.line()})")
     elif spikes:
         status = "amber"
         reasons += [reason(a) for a in spikes]
-        week, run = h.avg_week_km, spike_cap
+        latest = max(spikes, key=lambda a: a.date)
+        pre_spike = (1 + th.MAX_SPIKE_FRAC) * float(latest.values["longest_30d_km"])
+        week, run = h.avg_week_km, _min(pre_spike, frandsen)
         intensity = "as usual; no run longer than the cap"
         reasons.append(f"after a spike: every run at most {1 + th.MAX_SPIKE_FRAC:.2f} times your 30-day longest "
                        "before the spike, the week at most your 4-week average")
@@ -262,13 +388,20 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
         status = "amber" if personal else "green"
         reasons += [reason(a) for a in personal]
         week = None if h.max_week_km is None else (1 + th.GREEN_WEEK_GROWTH_FRAC) * h.max_week_km
-        run = spike_cap
+        run = frandsen
         intensity = "as usual"
+        if frandsen is None and h.has_runs:
+            reasons.append("no run in the last 30 days, so no safe-longest-run figure: start back with walk-run")
         if not personal:
             reasons.append("green: no pain or spike alerts; the longest run stays within "
-                           f"{1 + th.MAX_SPIKE_FRAC:.2f} x your 30-day longest ({th.FRANDSEN_2025.line()})")
+                           f"{1 + th.MAX_SPIKE_FRAC:.2f} times your longest of the last {th.PLAN_LONGEST_DAYS} days, so "
+                           f"the cap holds all week ({th.FRANDSEN_2025.line()})")
 
-    # personal rules cap the plan in every status
+    if spikes and phase != "normal":
+        # after a spike, no run above 1.10 x the 30-day longest before it, in every phase (lower wins)
+        latest = max(spikes, key=lambda a: a.date)
+        run = _min(run, (1 + th.MAX_SPIKE_FRAC) * float(latest.values["longest_30d_km"]))
+    # personal rules cap the plan in every phase with numbers
     week_caps, run_caps = _personal_caps(rules, alerts)
     for cap, name in week_caps:
         if week is None or cap < week:
@@ -281,9 +414,9 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     if week is not None and run is not None and run > week:
         run = week
 
-    plan = Plan(status=status, max_week_km=round_cap_km(week, units, week=True), max_run_km=round_cap_km(run, units),
+    plan = Plan(status=status, max_week_km=round_cap_km(week, units), max_run_km=round_cap_km(run, units),
                 runs=runs_per_week, intensity=intensity, surface=surface, cross_training=cross, reasons=reasons,
-                units=units, stop_running=stop)
+                strength=STRENGTH_ADVICE if phase != "normal" else None, **common)
     plan.message = headline(plan)
     return plan
 
@@ -296,6 +429,10 @@ def _min(a: float | None, b: float | None) -> float | None:
 def headline(plan: Plan) -> str:
     """One sentence: "next week <= 28 km, longest run <= 11 km, two runs on soft ground, no intervals"."""
     u = plan.units
+    if plan.stop_running and plan.phase == "stop":
+        minutes = (f"about {fmt.duration(plan.cross_training_min)} a week of " if plan.cross_training_min else "")
+        return (f"Stop running for now: {minutes}cycling, swimming, elliptical or deep-water running instead, and "
+                f"keep your core and strength work. {plan.next_step or ''}").strip()
     parts = []
     if plan.max_week_km is not None:
         parts.append(f"next week ≤ {format_distance(plan.max_week_km, u)}")
@@ -307,16 +444,84 @@ def headline(plan: Plan) -> str:
     if plan.surface:
         parts.append(f"{count_words(min(2, plan.runs or 2), 'run')} on soft ground")
     if plan.intensity and plan.intensity.startswith("easy"):
-        parts.append("easy only" if plan.status == "red" else "no intervals")
+        if "walk-run" in plan.intensity:
+            parts.append("walk-run, easy only")
+        else:
+            parts.append("easy only" if plan.status == "red" or plan.phase in _ep.STEPPED else "no intervals")
     body = ", ".join(parts)
-    if plan.stop_running:
-        first = ("Stop running until walking is pain-free and cross-train instead (cycling, swimming); then "
-                 "return with walk-run")
-        return f"{first}: {body}." if body else f"{first}."
+    prefix = ""
+    if plan.phase in _ep.STEPPED and plan.step:
+        prefix = f"{fmt.words(plan.phase, 'phase').capitalize()}, step {plan.step} of {plan.steps}: "
     if not body:
-        return {"green": "Not enough history yet: import a few weeks of runs to get a plan with numbers.",
-                "amber": "Hold your training steady, keep runs easy and on softer ground; import your runs for "
-                         "numbers.",
-                "red": "Cut your running to about half, easy only; import your runs for numbers."}.get(
-                    plan.status, "Import your runs to get a plan with numbers.")
+        return prefix + {
+            "green": "Not enough history yet: import a few weeks of runs to get a plan with numbers.",
+            "amber": "Hold your training steady, keep runs easy and on softer ground; import your runs for "
+                     "numbers.",
+            "red": "Cut your running to about half, easy only; import your runs for numbers."}.get(
+                plan.status, "Import your runs to get a plan with numbers.")
+    if prefix:
+        return prefix + body + "."
     return body[0].upper() + body[1:] + "."
+
+
+def reason_words(reason: str) -> str:
+    """A plan reason ("session_spike (amber): ...") with its rule and severity codes in plain words."""
+    head, sep, rest = reason.partition(": ")
+    if sep and head.endswith(")") and " (" in head:
+        rule, _, severity = head[:-1].partition(" (")
+        if " " not in rule:
+            return f"{fmt.words(rule, 'rule')} ({fmt.words(severity, 'severity')}): {rest}"
+    if sep and " " not in head and (head.startswith("personal") or head in fmt.VOCABULARY["rule"]):
+        return f"{fmt.words(head, 'rule')}: {rest}"
+    return reason
+
+
+def step_sentence(plan: dict) -> str | None:
+    """"Step 2 of 4: up to 16 km this week, longest 5 km." for a stepped phase (None otherwise)."""
+    if not plan.get("step") or plan.get("phase") not in _ep.STEPPED:
+        return None
+    u = plan.get("units", "km")
+    parts = []
+    if plan.get("max_week_km") is not None:
+        parts.append(f"up to {format_distance(plan['max_week_km'], u)} this week")
+    if plan.get("max_run_km") is not None:
+        parts.append(f"longest {format_distance(plan['max_run_km'], u)}")
+    body = ", ".join(parts) if parts else "walk-run, easy only"
+    return f"Step {plan['step']} of {plan['steps']}: {body}."
+
+
+def phase_summary(plan: dict, *, care: bool = True) -> str:
+    """Today's phase in plain words, with what moves it on: the sentence the faces show beside the plan
+    ("Return to running, step 2 of 4: up to 16 km this week, longest 5 km. Next step after 7 days with pain
+    at 3 or less.").  Under a red flag it holds the care message and no training number."""
+    phase = plan.get("phase") or "normal"
+    name = fmt.words(phase, "phase")
+    name = name[0].upper() + name[1:]
+    since = plan.get("phase_since")
+    when = f" since {fmt.day(since)}" if since and phase != "normal" else ""
+    if phase in _ep.ESCALATIONS:
+        body = (plan.get("care_message") or plan.get("message") or "") if care else ""
+    elif phase in _ep.STEPPED and plan.get("step"):
+        body = step_sentence(plan) or ""
+    elif phase == "stop":
+        body = (plan.get("message") or "").replace(plan.get("next_step") or "\0", "").strip()
+        body = body.removeprefix("Stop running for now: ")
+        body = body[:1].upper() + body[1:]
+    else:
+        body = plan.get("message") or ""
+    text = f"{name}{when}. {body}".strip()
+    if plan.get("next_step"):
+        text += " " + plan["next_step"]
+    return text
+
+
+def phase_lines(plan: dict, units: str = "km") -> list[str]:
+    """The phase block of the command line's ``alerts check`` and ``report``: the care message first under
+    a red flag, the phase and what moves it on, and the check-in question."""
+    lines = []
+    if plan.get("care_message"):
+        lines.append(f"!! {plan['care_message']}")
+    lines.append(phase_summary(plan, care=not plan.get("care_message")))
+    if plan.get("check_in"):
+        lines.append(f"?? {plan['check_in']}")
+    return lines

@@ -17,7 +17,9 @@ import pandas as pd
 
 from ingest.settings import Settings
 from metrics import advice as _advice
+from metrics import plan as _plan
 from metrics.daily import daily_series, local_starts
+from metrics.episodes import NO_NUMBERS as NO_NUMBER_PHASES
 from metrics.intensity import INTENSITY_COLUMNS
 from metrics.spike import run_table
 from metrics.thresholds import (
@@ -149,13 +151,39 @@ def _latest_run(runs: pd.DataFrame) -> dict | None:
         "longest_30d_km": row["longest_30d_km"], "spike_pct": row["spike_pct"],
         "spike_category": row["spike_category"], "spike_hazard_ratio": row["spike_hazard_ratio"],
         "safe_longest_km": row["safe_longest_km"],
+        "safe_longest_at_run_km": row["safe_longest_km"],
         "spike_note": None if row["spike_category"] is not None else "not enough history (no run in the "
                                                                      "previous 30 days)",
     }, JSON_DECIMALS)
 
 
+def _assessment_list(assessments: pd.DataFrame | None) -> list[dict]:
+    if assessments is None or len(assessments) == 0:
+        return []
+    return [{"id": int(r["id"]), "date": pd.Timestamp(r["date"]).date().isoformat(), "note": r.get("note") or ""}
+            for r in assessments.to_dict("records")]
+
+
+def _forward_safe_longest(latest: dict | None, runs: pd.DataFrame, plan: dict, day) -> dict | None:
+    """``latest_run.safe_longest_km`` is the safe longest run *from now* (SCIENCE.md section 12: 1.10 x the
+    longest run of the last 23 days, so it holds for the plan's 7 days, and never above the plan's own run
+    cap), so every face gives the same figure; null when the phase gives no training number (stop, red
+    flags).  The figure as it stood when the run was done is ``safe_longest_at_run_km``."""
+    if latest is None:
+        return None
+    if plan.get("phase") in NO_NUMBER_PHASES or plan.get("status") in NO_NUMBER_PHASES:
+        latest["safe_longest_km"] = None
+        return latest
+    cap = _plan.frandsen_cap_km(_plan.history(None, runs, day.date()))
+    if plan.get("max_run_km") is not None:
+        cap = plan["max_run_km"] if cap is None else min(cap, plan["max_run_km"])
+    latest["safe_longest_km"] = None if cap is None else round(cap, JSON_DECIMALS)
+    return latest
+
+
 def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: pd.DataFrame | None, rules,
-                 settings: Settings | None, *, as_of=None, weeks: int = DEFAULT_WEEKS) -> dict:
+                 settings: Settings | None, *, as_of=None, weeks: int = DEFAULT_WEEKS,
+                 assessments: pd.DataFrame | None = None) -> dict:
     """The JSON contract of ``loadwatch report --json`` (docs/ARCHITECTURE.md).
 
     ``activities``: the store's activities frame; ``hr_hist``: heart-rate histograms indexed by
@@ -167,7 +195,10 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
     Top-level keys: ``as_of``, ``units``, ``settings``, ``load_unit``, ``hr_max_bpm``,
     ``hr_max_estimated``, ``hr_rest_bpm``, ``hr_rest_estimated``, ``acwr_caveat``, ``acwr_bands``,
     ``evidence``, ``latest_run``, ``weeks`` (see :func:`week_entry`), ``alerts``, ``plan``,
-    ``suggested_rules`` (from :func:`metrics.advice.advise`), ``disclaimer``.
+    ``suggested_rules`` (from :func:`metrics.advice.advise`), ``phases`` (the phase timeline's segments
+    over the whole history up to ``as_of``: ``start``, ``end``, ``phase``, ``step``, ``steps``,
+    ``reason``), ``assessments`` (``id``, ``date``, ``note``: clinician assessments up to ``as_of``),
+    ``disclaimer``.  ``assessments``: ``Store.assessments()``.
     """
     if weeks < 1:
         raise ValueError(f"weeks must be at least 1 (got {weeks})")
@@ -182,12 +213,13 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
         ids = acts["id"] if "id" in acts else acts.index
         hist = hist[hist.index.isin(pd.Index(ids))]
     pain = _until(pain, "at_local", day)
+    assessed = _until(assessments, "date", day)
 
     daily = daily_series(acts, hist, settings, end=day)
     weekly = weekly_table(daily, settings.week_start, as_of=day)
     runs = run_table(acts, settings.timezone, hist, settings)
     advice = _advice.advise(runs=runs, weekly=weekly, daily=daily, pain=pain, rules=rules, settings=settings,
-                            as_of=day) or {}
+                            as_of=day, assessments=assessed) or {}
 
     shown = weekly.iloc[-weeks:]  # calendar-complete, so the last rows are the last weeks up to as_of's
     load_unit = daily.attrs.get("load_unit", DEFAULT_LOAD_UNIT)
@@ -204,11 +236,13 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
         "acwr_bands": {"sweet_spot": list(ACWR_SWEET_SPOT), "danger": ACWR_DANGER},
         "monotony_info": MONOTONY_INFO,
         "evidence": {"spike": FRANDSEN_2025.line(), "acwr": ACWR_EVIDENCE.line()},
-        "latest_run": _latest_run(runs),
+        "latest_run": _forward_safe_longest(_latest_run(runs), runs, advice.get("plan") or {}, day),
         "weeks": [week_entry(ws, row, load_unit) for ws, row in shown.iterrows()],
         "alerts": advice.get("alerts", []),
         "plan": advice.get("plan", {}),
         "suggested_rules": advice.get("suggested_rules", []),
+        "phases": advice.get("phases", []),
+        "assessments": _assessment_list(assessed),
         "disclaimer": NOT_MEDICAL_ADVICE,
     }
     for key, value in advice.items():

@@ -1,18 +1,29 @@
-"""Suggested personal rules: thresholds learned from the runner's own training and pain log.
+"""Suggested personal rules: thresholds learned from the runner's own training and pain log (SCIENCE.md §14).
 
-A **flare-up** is the first week of a run of weeks whose highest pain score is at least
-:data:`~metrics.thresholds.FLARE_UP_MIN_SCORE` (4, amber or red) or that hold a morning when pain had not
-settled.  Its **before week** is the week that precedes it.  **Pain-free weeks** are complete weeks with
-runs, no flare-up pain, and not followed by a flare-up.  Weeks before the first pain-log entry are not used
-(nothing says they were pain-free).
+A **flare-up** is the first week of a run of weeks that hold a pain score of at least
+:data:`~metrics.thresholds.FLARE_UP_MIN_SCORE` (4: amber or red, §10) or a next-morning score that had not
+settled (2 or more points above the runner's usual logged next-morning level, §10).  Its **before week** is
+the week that precedes it.  **Pain-free weeks** are complete weeks with runs, no flare-up pain, and not
+followed by a flare-up.  Weeks before the first pain-log entry are not used (nothing says they were
+pain-free): a day without an entry is unknown, never 0.
 
-For each candidate weekly metric the threshold ``t`` that best separates before-weeks (value > t) from
-pain-free weeks (value <= t) is found over the observed values by Youden's J = sensitivity + specificity
-- 1.  A suggestion is only offered when the history supports it: at least
-:data:`~metrics.thresholds.SUGGEST_MIN_FLARE_UPS` flare-ups, at least
-:data:`~metrics.thresholds.SUGGEST_MIN_PAIN_FREE_WEEKS` pain-free weeks and J >=
-:data:`~metrics.thresholds.SUGGEST_MIN_YOUDEN_J` (loadwatch heuristics).  It is an association in one
-person's log, not proof of cause, and the text says so by giving the counts.
+For each candidate weekly metric every threshold ``t`` between observed values is scored by Youden's
+J = sensitivity + specificity - 1 for the rule "value > t" (before-weeks against pain-free weeks).  A rule
+is suggested only when the pattern is unlikely to be chance (§14):
+
+- at least :data:`~metrics.thresholds.SUGGEST_MIN_FLARE_UPS` flare-ups (4) in the history,
+- at least :data:`~metrics.thresholds.SUGGEST_MIN_FLARE_UPS_ABOVE` (3) of them after weeks above ``t``,
+- a permutation test: which weeks had a flare-up is shuffled
+  :data:`~metrics.thresholds.SUGGEST_PERMUTATIONS` (1,000) times with a fixed seed; each shuffle's
+  statistic is the **largest** J over every candidate metric and threshold, so the test pays for the
+  search (the single-step max-T adjustment of Westfall & Young).  A metric's p-value is the share of
+  shuffles whose largest J reaches that metric's own best J; it must be below
+  :data:`~metrics.thresholds.SUGGEST_MAX_P` (0.05).
+
+A suggestion is never a near-copy of a rule the runner already has: the same metric and scope, or the same
+metric split by surface (weekly distance and weekly distance on road, trail... are one family; the longest
+run of a week and a single run's distance flag the same weeks and are one family too).  It is an
+association in one person's log, not proof of cause, and the text gives the counts in words.
 """
 
 from __future__ import annotations
@@ -25,12 +36,12 @@ import numpy as np
 import pandas as pd
 
 from metrics import thresholds as th
-from metrics.detector import as_date, complete_weeks, pain_frame, pain_not_settled
+from metrics.detector import as_date, complete_weeks, pain_frame
 from metrics.rules import DISTANCE_UNITS, RULE_METRICS
 from metrics.units import from_units, to_units
 
 #: Weekly metrics a suggestion may use (a short list: every extra candidate is another chance of a
-#: coincidence).
+#: coincidence, which the permutation test then charges for).
 CANDIDATE_METRICS = ("distance_km", "long_run_km", "surface_road_km", "intensity_hard_min", "ascent_m",
                      "change_pct")
 
@@ -38,7 +49,9 @@ CANDIDATE_METRICS = ("distance_km", "long_run_km", "surface_road_km", "intensity
 @dataclass
 class Suggestion:
     """A rule the runner may accept (``Store.add_rule(Rule(None, metric, threshold, op, scope,
-    origin="suggested"))``).  ``threshold`` is in the metric's unit (km, min, %, m)."""
+    origin="suggested"))``).  ``threshold`` is in the metric's unit (km, min, %, m).  ``p_value`` is the
+    permutation p-value, corrected for every metric and threshold tried; ``permutations`` how many
+    shuffles it used."""
 
     metric: str
     threshold: float
@@ -52,6 +65,8 @@ class Suggestion:
     text: str
     evidence: str = th.SUGGEST_EVIDENCE.line()
     label: str = ""
+    p_value: float = float("nan")
+    permutations: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -63,6 +78,35 @@ def week_start_of(day: date, week_start: str = "monday") -> date:
     return day - timedelta(days=back)
 
 
+def flare_days(pain: pd.DataFrame | None, as_of, *, min_score: int = th.FLARE_UP_MIN_SCORE,
+               settle_margin: int = th.PAIN_SETTLE_MARGIN, usual_days: int = th.PAIN_BASELINE_DAYS,
+               usual_min_entries: int = th.PAIN_BASELINE_MIN_ENTRIES) -> set[date]:
+    """Local days up to ``as_of`` with flare-up pain: any score >= ``min_score`` (4), or a next-morning
+    score at least ``settle_margin`` (2) points above the runner's usual level, the median of their logged
+    next-morning scores over the previous ``usual_days`` (28) days when there are at least
+    ``usual_min_entries`` (3) of them (§10; without a usual level only a score above 3 counts, which
+    ``min_score`` already covers).  Unlogged days are unknown and never enter the usual level.  Unlike the
+    phase timeline, the usual level here also counts mornings inside an episode: a flare-up is judged
+    against the weeks around it, and a morning that high is counted by ``min_score`` anyway."""
+    as_of = as_date(as_of)
+    df = pain_frame(pain)
+    df = df[df["day"] <= as_of]
+    if df.empty:
+        return set()
+    days = set(df.loc[df["score"] >= min_score, "day"])
+    mornings = df[df["timing"] == "next_morning"]
+    m_days = np.array([pd.Timestamp(d).value for d in mornings["day"]], dtype="int64")
+    m_scores = mornings["score"].to_numpy(dtype=float)
+    day_ns = 86_400 * 10**9
+    for d, score in zip(m_days, m_scores, strict=True):
+        if score >= min_score:
+            continue
+        prior = m_scores[(m_days < d) & (m_days >= d - usual_days * day_ns)]
+        if len(prior) >= usual_min_entries and score >= float(np.median(prior)) + settle_margin:
+            days.add(pd.Timestamp(d).date())
+    return days
+
+
 def week_sets(weekly: pd.DataFrame, pain: pd.DataFrame | None, as_of, *,
               week_start: str = "monday", min_score: int = th.FLARE_UP_MIN_SCORE):
     """(before-weeks, pain-free weeks, flare-up weeks): lists of week-start dates in ``weekly``."""
@@ -72,9 +116,7 @@ def week_sets(weekly: pd.DataFrame, pain: pd.DataFrame | None, as_of, *,
     df = df[df["day"] <= as_of]
     if weeks.empty or df.empty:
         return [], [], []
-    flare_days = set(df.loc[df["score"] >= min_score, "day"])
-    flare_days |= {date.fromisoformat(a.date) for a in pain_not_settled(df, as_of, lookback_days=10**5)}
-    flare_weeks = {week_start_of(d, week_start) for d in flare_days}
+    flare_weeks = {week_start_of(d, week_start) for d in flare_days(df, as_of, min_score=min_score)}
     first_logged = week_start_of(min(df["day"]), week_start)
     starts = [s for s in weeks.index if s >= first_logged]
     onsets = sorted(w for w in flare_weeks if (w - timedelta(days=7)) not in flare_weeks)
@@ -92,22 +134,52 @@ def week_sets(weekly: pd.DataFrame, pain: pd.DataFrame | None, as_of, *,
 MIN_SPLIT_GAP = {"km": 0.5, "min": 5.0, "m": 10.0, "%": 5.0}
 
 
-def best_threshold(before: np.ndarray, pain_free: np.ndarray, *, min_gap: float = 0.0
-                   ) -> tuple[float, float, float] | None:
+def candidate_thresholds(values: np.ndarray, *, min_gap: float = 0.0) -> np.ndarray:
+    """Observed values ``t`` (ascending) at which "value > t" splits the values, skipping splits between
+    values less than ``min_gap`` apart."""
+    u = np.unique(values[np.isfinite(values)])
+    if len(u) < 2:
+        return np.empty(0)
+    return u[:-1][np.diff(u) >= min_gap]
+
+
+def youden_matrix(values: np.ndarray, labels: np.ndarray, cuts: np.ndarray, *,
+                  min_above: int = 0, min_flare_ups: int = 1) -> np.ndarray:
+    """Youden's J of "value > t" for every labelling (rows of ``labels``, bool, shape (P, n)) and every
+    threshold in ``cuts`` (k,): an array (P, k).  Rows of ``values`` that are NaN are left out; a
+    labelling with fewer than ``min_flare_ups`` flare-ups or no pain-free week among the rest, or a
+    threshold with fewer than ``min_above`` flare-ups above it, scores -inf."""
+    keep = np.isfinite(values)
+    v, lab = values[keep], labels[:, keep].astype(float)
+    above = (v[:, None] > cuts[None, :]).astype(float)  # (n, k)
+    pos_above = lab @ above  # (P, k) flare-up weeks above t
+    n_pos = lab.sum(axis=1, keepdims=True)
+    n_neg = len(v) - n_pos
+    neg_above = above.sum(axis=0)[None, :] - pos_above
+    with np.errstate(divide="ignore", invalid="ignore"):
+        j = pos_above / n_pos - neg_above / n_neg
+    j[~np.isfinite(j) | (pos_above < min_above) | (n_pos < min_flare_ups)] = -np.inf
+    return j
+
+
+def best_threshold(before: np.ndarray, pain_free: np.ndarray, *, min_gap: float = 0.0,
+                   min_above: int = 0) -> tuple[float, float, float] | None:
     """(t, next value above t, J) maximising Youden's J for the rule "value > t" over the observed
     values; ties keep the highest threshold (fewest pain-free weeks flagged).  Splits between values
-    less than ``min_gap`` apart are not considered.  None without a split."""
-    values = np.unique(np.concatenate([before, pain_free]))
-    best = None
-    for i, t in enumerate(values[:-1]):
-        if values[i + 1] - t < min_gap:
-            continue
-        sens = float(np.mean(before > t))
-        spec = float(np.mean(pain_free <= t))
-        j = sens + spec - 1
-        if best is None or j >= best[2] - 1e-12:
-            best = (float(t), float(values[i + 1]), j)
-    return best
+    less than ``min_gap`` apart, and thresholds with fewer than ``min_above`` before-weeks above them, are
+    not considered.  None without a split."""
+    values = np.concatenate([before, pain_free]).astype(float)
+    cuts = candidate_thresholds(values, min_gap=min_gap)
+    if len(cuts) == 0:
+        return None
+    labels = np.concatenate([np.ones(len(before), bool), np.zeros(len(pain_free), bool)])[None, :]
+    j = youden_matrix(values, labels, cuts, min_above=min_above)[0]
+    if not np.isfinite(j).any():
+        return None
+    best = np.flatnonzero(j >= j.max() - 1e-12)[-1]
+    u = np.unique(values[np.isfinite(values)])
+    nxt = u[np.searchsorted(u, cuts[best], side="right")]
+    return float(cuts[best]), float(nxt), float(j[best])
 
 
 def human_threshold(lo: float, hi: float, unit: str, units: str = "km") -> float:
@@ -136,12 +208,44 @@ def _value_text(value: float, unit: str, units: str) -> str:
     return f"{value:g} {unit}"
 
 
+_NUMBER_WORDS = ("none", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                 "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+                 "twenty")
+
+
+def count_words(n: int) -> str:
+    """A count as a person says it: "none", "one" ... "twenty", then digits with thousands separators."""
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else f"{n:,}"
+
+
+def metric_family(metric: str, scope: str | None = None) -> tuple[str, str]:
+    """Rules in one family are near-copies of each other (§14): the same metric and scope, or the same
+    metric split by surface.  Weekly distance and weekly distance on any surface are one family; the
+    longest run of a week and a single run's distance are one (they flag the same weeks)."""
+    info = RULE_METRICS.get(metric)
+    scope = scope or (info.scope if info else "week")
+    if metric == "distance_km" or (metric.startswith("surface_") and metric.endswith("_km")):
+        return ("distance_km", "week")
+    if metric in ("long_run_km", "run_distance_km"):
+        return ("run_distance_km", "run")
+    return (metric, scope)
+
+
+def _p_text(hits: int, permutations: int) -> str:
+    return (f"Shuffling which weeks had a flare-up gave a pattern as strong in {count_words(hits)} of "
+            f"{permutations:,} tries, across every measure and threshold loadwatch looked at.")
+
+
 def suggest(weekly: pd.DataFrame | None, pain: pd.DataFrame | None, settings=None, as_of=None, *,
             rules=(), metrics=CANDIDATE_METRICS, min_flare_ups: int = th.SUGGEST_MIN_FLARE_UPS,
-            min_pain_free: int = th.SUGGEST_MIN_PAIN_FREE_WEEKS, min_j: float = th.SUGGEST_MIN_YOUDEN_J,
+            min_flare_ups_above: int = th.SUGGEST_MIN_FLARE_UPS_ABOVE,
+            min_pain_free: int = th.SUGGEST_MIN_PAIN_FREE_WEEKS, permutations: int = th.SUGGEST_PERMUTATIONS,
+            max_p: float = th.SUGGEST_MAX_P, seed: int = th.SUGGEST_SEED,
             max_suggestions: int = th.SUGGEST_MAX) -> list[Suggestion]:
-    """Suggested "above" rules, strongest first; metrics that already have an enabled rule are skipped.
-    Empty when the history does not support a suggestion."""
+    """Suggested "above" rules, strongest first (§14); empty when the history does not support one.
+
+    Metrics in the family of a rule the runner already has (enabled or not) are not tried; among the
+    rest, one suggestion per family, each with its search-corrected permutation ``p_value``."""
     if weekly is None or len(weekly) == 0:
         return []
     as_of = as_date(as_of)
@@ -150,42 +254,70 @@ def suggest(weekly: pd.DataFrame | None, pain: pd.DataFrame | None, settings=Non
     before, pain_free, _onsets = week_sets(weekly, pain, as_of, week_start=week_start)
     if len(before) < min_flare_ups or len(pain_free) < min_pain_free:
         return []
-    taken = {r.metric for r in rules or () if getattr(r, "enabled", True)}
+    taken = {metric_family(r.metric, getattr(r, "scope", None)) for r in rules or ()}
     weeks = complete_weeks(weekly, as_of)
-    out = []
+    index = list(before) + list(pain_free)
+    labels = np.concatenate([np.ones(len(before), bool), np.zeros(len(pain_free), bool)])
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permuted(np.tile(labels, (permutations, 1)), axis=1)
+    all_labels = np.vstack([labels[None, :], shuffled])  # row 0: what happened
+
+    found = []  # (metric, values, cuts, observed J per cut)
+    perm_max = np.full(permutations, -np.inf)
     for metric in metrics:
         info = RULE_METRICS[metric]
-        if metric in taken or info.column not in weeks.columns:
+        if info.column not in weeks.columns or metric_family(metric, info.scope) in taken:
             continue
-        col = weeks[info.column]
-        b = col.reindex(before).to_numpy(dtype=float)
-        p = col.reindex(pain_free).to_numpy(dtype=float)
+        values = weeks[info.column].reindex(index).to_numpy(dtype=float)
         if metric != "change_pct":  # a distance or time not recorded in a week with runs is 0
-            b, p = np.nan_to_num(b), np.nan_to_num(p)
-        b, p = b[np.isfinite(b)], p[np.isfinite(p)]
-        if len(b) < min_flare_ups or len(p) < min_pain_free:
+            values = np.nan_to_num(values)
+        cuts = candidate_thresholds(values, min_gap=MIN_SPLIT_GAP.get(info.unit, 0.0))
+        if len(cuts) == 0:
             continue
-        found = best_threshold(b, p, min_gap=MIN_SPLIT_GAP.get(info.unit, 0.0))
-        if found is None or found[2] < min_j:
+        # a metric unknown in some weeks (change_pct in the first one) is judged on the flare-ups it
+        # knows, and only when it knows at least ``min_flare_ups`` of them - in the shuffles too
+        j = youden_matrix(values, all_labels, cuts, min_above=min_flare_ups_above, min_flare_ups=min_flare_ups)
+        perm_max = np.maximum(perm_max, j[1:].max(axis=1))
+        found.append((metric, values, cuts, j[0]))
+
+    out = []
+    for metric, values, cuts, j_obs in found:
+        if not np.isfinite(j_obs).any():
             continue
-        t = human_threshold(found[0], found[1], info.unit, units)
-        fa, pa = int(np.sum(b > t)), int(np.sum(p > t))
-        flagged = (tuple(b > t), tuple(p > t))
-        j = fa / len(b) + (len(p) - pa) / len(p) - 1
+        best_j = float(j_obs.max())
+        hits = int(np.sum(perm_max >= best_j - 1e-12))
+        p = (1 + hits) / (permutations + 1)
+        if p >= max_p:
+            continue
+        info = RULE_METRICS[metric]
+        k = np.flatnonzero(j_obs >= best_j - 1e-12)[-1]
+        finite = np.unique(values[np.isfinite(values)])
+        nxt = finite[np.searchsorted(finite, cuts[k], side="right")]
+        t = human_threshold(float(cuts[k]), float(nxt), info.unit, units)
+        b, pf = values[: len(before)], values[len(before):]
+        b, pf = b[np.isfinite(b)], pf[np.isfinite(pf)]
+        fa, pa = int(np.sum(b > t)), int(np.sum(pf > t))
+        if fa < min_flare_ups_above:
+            continue
+        j = fa / len(b) + (len(pf) - pa) / len(pf) - 1
         shown = _value_text(t, info.unit, units)
-        text = (f"{fa} of your {len(b)} flare-ups followed weeks with {info.label} above {shown}; "
-                f"{pa} of {len(p)} pain-free weeks were above it.")
+        lead = count_words(fa)
+        text = (f"{lead[0].upper()}{lead[1:]} of your {count_words(len(b))} flare-ups came after weeks with "
+                f"{info.label} above {shown}; {count_words(pa)} of your {count_words(len(pf))} pain-free "
+                f"weeks {'was' if pa == 1 else 'were'} above it. " + _p_text(hits, permutations))
+        flagged = (tuple(b > t), tuple(pf > t))
         out.append((flagged, Suggestion(metric=metric, threshold=t, op=">", scope=info.scope, flare_ups_above=fa,
-                              flare_ups_total=len(b), pain_free_above=pa, pain_free_total=len(p),
-                              youden_j=round(j, 3), text=text,
-                              label=f"suggested: {info.label} above {shown}")))
-    out.sort(key=lambda fs: (-fs[1].youden_j, CANDIDATE_METRICS.index(fs[1].metric)
+                              flare_ups_total=len(b), pain_free_above=pa, pain_free_total=len(pf),
+                              youden_j=round(j, 3), text=text, label=f"suggested: {info.label} above {shown}",
+                              p_value=round(p, 4), permutations=permutations)))
+    out.sort(key=lambda fs: (fs[1].p_value, -fs[1].youden_j, CANDIDATE_METRICS.index(fs[1].metric)
                              if fs[1].metric in CANDIDATE_METRICS else 99))
-    # a suggestion that flags exactly the same weeks as a stronger one adds nothing (weekly distance,
-    # road distance and ascent often move together)
+    # one suggestion per family (accepting one would make the next a near-copy of it), and none that
+    # flags exactly the same weeks as a stronger one (weekly distance and ascent often move together)
     kept, seen = [], set()
     for flagged, sug in out:
-        if flagged not in seen:
-            seen.add(flagged)
+        fam = metric_family(sug.metric, sug.scope)
+        if fam not in seen and flagged not in seen:
+            seen |= {fam, flagged}
             kept.append(sug)
     return kept[:max_suggestions]

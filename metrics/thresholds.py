@@ -142,26 +142,84 @@ SOFT_SURFACES = ("trail", "track", "treadmill")
 # --- [10] Pain monitoring (moderate) ----------------------------------------------------------------
 PAIN_GREEN_MAX = 3  # 0-3 green
 PAIN_AMBER_MAX = 5  # 4-5 amber (acceptable); > 5 red
-#: Next-morning pain counts as "not settled" when above the runner's usual level by more than this.
-PAIN_SETTLE_MARGIN = 1
-#: The runner's usual (baseline) level: median next-morning score over this many days; 0 without data.
+#: How loadwatch reads a pain log (SCIENCE.md section 10; consensus defaults).  A day without an entry is
+#: unknown, never 0, and like is compared with like: next-morning scores with next-morning scores,
+#: during / after / later-in-the-day scores together.
+PAIN_TIMING_GROUPS = {"next_morning": "morning", "during": "run", "after": "run", "rest_of_day": "run"}
+#: Next-morning pain is "not settled" when it is at least this many points above the runner's usual level.
+PAIN_SETTLE_MARGIN = 2
+#: The usual morning level: median of the logged next-morning scores over this many days before the day,
+#: outside a pain episode ...
 PAIN_BASELINE_DAYS = 28
-#: Pain rising: this week's mean score exceeds last week's by more than this.
-PAIN_RISING_MARGIN = 1.0
+#: ... from at least this many entries; with fewer there is no usual level, and then a morning score
+#: above :data:`PAIN_SETTLE_NO_BASELINE_MAX` is "not settled".
+PAIN_BASELINE_MIN_ENTRIES = 3
+PAIN_SETTLE_NO_BASELINE_MAX = 3
+#: A next-morning score above this is red and stops running ([13]).
+PAIN_MORNING_RED_MAX = 5
+#: Pain rising: the weekly mean of one timing group rises by at least this many points ...
+PAIN_RISING_MARGIN = 1.5
+#: ... with at least this many entries of that group in both weeks.
+PAIN_RISING_MIN_ENTRIES = 2
 
 # --- [11] Red flags (consensus; NICE NG59 / CKS) -----------------------------------------------------
 EMERGENCY_SYMPTOMS = ("both_legs", "saddle_numbness", "bladder_bowel")
 URGENT_SYMPTOMS = ("radiating_below_knee", "numbness_one_leg", "weakness_leg", "fever_unwell", "night_pain",
                    "trauma", "weight_loss")
-#: Persistent pain: pain (score > 0) on more than this fraction of days ...
-PERSISTENT_PAIN_DAY_FRAC = 0.5
-#: ... over more than this many days (seed: "longer than two to three weeks").
+#: Persistent pain: pain (score > 0) at this fraction or more of the runner's check-ins (days with an
+#: entry; a runner who logs only on run days is judged on those) ...
+PERSISTENT_PAIN_DAY_FRAC = 2 / 3
+#: ... over more than this many days (seed: "longer than two to three weeks"), with at least one check-in
+#: in each of those weeks and no pain-free week between them.
 PERSISTENT_PAIN_DAYS = 21
 
 # --- [12] Cutbacks (consensus) -----------------------------------------------------------------------
 CUTBACK_RED_FRAC = 0.5  # Bosquet 2007: 41-60% less volume; "about half"
 AVERAGE_WEEK_WEEKS = 4  # hold volume at or below the 4-week average week
 RETURN_PAIN_MAX = 3  # progress only while pain stays <= 3 and settles overnight
+
+# --- [12] A plan holds for its 7 days; rounding ------------------------------------------------------
+#: The run cap is 1.10 x the longest run of this many days: the runs the 30-day window still holds on the
+#: plan's seventh day, so following the plan never produces a spike alert.
+PLAN_DAYS = 7
+PLAN_LONGEST_DAYS = SPIKE_WINDOW_DAYS - PLAN_DAYS
+#: Caps are rounded down in steps no coarser than this fraction of the value ...
+ROUND_MAX_FRAC = 0.05
+#: ... taken from these steps (km or mi); 0.1 for short runs.
+ROUND_STEPS = (0.1, 0.5, 1.0, 5.0, 10.0)
+
+# --- [13] Episodes: phases and their numbers (consensus; amounts are defaults, not proven) -----------
+EPISODE_EVIDENCE = Evidence(
+    "consensus",
+    "SCIENCE.md section 13: back pain as an episode (Silbernagel 2007 pain monitoring; NICE NG59 red flags "
+    "stay until assessed; Bosquet 2007 cutback; Daniels' Running Formula for the return after time off)",
+)
+#: hold / reduce leave after this many days without pain above 3 (reduce: and mornings settled) ...
+EPISODE_CLEAR_DAYS = 7
+#: ``stop`` leaves after this many check-ins on different days with pain at or below ...
+STOP_CLEAR_CHECKINS = 2
+#: ... this score ("until walking is pain-free").
+STOP_CLEAR_MAX_SCORE = 2
+#: Every return_to_run / rebuild step lasts at least this many days.
+STEP_MIN_DAYS = 7
+#: return_to_run: week <= these fractions of the pre-episode 4-week average week ...
+RETURN_WEEK_FRACS = (0.30, 0.50, 0.70, 0.90)
+#: ... and longest run <= these fractions of the pre-episode 30-day longest run.
+RETURN_RUN_FRACS = (0.35, 0.50, 0.70, 0.90)
+#: "Pre-episode": the 4 weeks (28 days) before the day the episode started, and the longest run of the 30
+#: days before it.
+PRE_EPISODE_DAYS = 28
+#: rebuild after a break: no run in this many days (Frandsen cannot compute a spike) ...
+REBUILD_GAP_DAYS = SPIKE_WINDOW_DAYS
+#: ... steps of the pre-break week and longest run (Daniels: about half after weeks off) ...
+REBUILD_FRACS = (0.50, 0.70, 0.90)
+#: ... with this step first after a break of this many days or more (about a third after two months).
+REBUILD_LONG_BREAK_DAYS = 56
+REBUILD_LONG_BREAK_FIRST_FRAC = 0.33
+#: reduce: about half the pre-episode week (Bosquet 2007) and half its 30-day longest run.
+REDUCE_FRAC = 0.5
+#: stop: cross-training minutes replace the running time of the pre-episode average week (Bushman 1997).
+STOP_CROSS_TRAINING_FRAC = 1.0
 
 NOT_MEDICAL_ADVICE = (
     "loadwatch gives training information, not a diagnosis or medical advice. If pain persists, worsens or "
@@ -183,12 +241,9 @@ def spike_category(spike_pct: float) -> SpikeCategory | None:
 #: Alerts look back this many days from ``as_of`` (runs, pain entries, weeks that end in the window).
 #: A loadwatch heuristic: two weeks keeps a spike or a pain episode in view while its cutback applies.
 ALERT_LOOKBACK_DAYS = 14
-#: Red-flag symptoms logged in this many days before ``as_of`` stop all training advice (loadwatch
-#: heuristic: long enough that an entry is not missed, short enough that an old entry does not block
-#: advice for ever; NICE NG59 / CKS give no window).
-RED_FLAG_LOOKBACK_DAYS = 14
-#: Persistent pain [11]: days with pain belong to one episode while the gaps between them are at most
-#: this many pain-free days (loadwatch heuristic: a pain-free week ends an episode).
+#: Red flags have no lookback window any more: an escalation stays until an assessment ([11], [13]).
+#: Persistent pain [10, 11]: a stretch of pain ends when this many days pass without a painful check-in
+#: (a week without one is a pain-free week, or one without a check-in).
 PERSISTENT_EPISODE_GAP_DAYS = 7
 #: Plan, green status: the week may grow to (1 + this) x the biggest of the last 4 complete weeks.
 #: A default ceiling only; the 10% rule itself is weak evidence [3] and loadwatch never alarms on it.
@@ -198,17 +253,24 @@ RED_MAX_RUNS_PER_WEEK = 3
 #: A pain flare-up (for suggested rules): a week whose highest score is at least this (amber or red,
 #: [10]), or that holds a morning when pain had not settled.
 FLARE_UP_MIN_SCORE = PAIN_GREEN_MAX + 1
-#: Suggested rules (loadwatch heuristic): only offered when the runner's own history has at least this
-#: many flare-ups ...
-SUGGEST_MIN_FLARE_UPS = 3
-#: ... and at least this many pain-free weeks to compare with ...
+#: Suggested rules [14]: only offered when the runner's own history has at least this many flare-ups ...
+SUGGEST_MIN_FLARE_UPS = 4
+#: ... at least this many of them after weeks above the suggested threshold [14] ...
+SUGGEST_MIN_FLARE_UPS_ABOVE = 3
+#: ... at least this many pain-free weeks to compare with (loadwatch heuristic) ...
 SUGGEST_MIN_PAIN_FREE_WEEKS = 6
-#: ... and the threshold separates them well: Youden's J = sensitivity + specificity - 1 at least this.
-SUGGEST_MIN_YOUDEN_J = 0.5
+#: ... and a permutation test [14]: shuffle which weeks had a flare-up this many times; the statistic is
+#: the largest Youden's J over every candidate metric and threshold, so the test pays for the search ...
+SUGGEST_PERMUTATIONS = 1000
+#: ... and the pattern must be this unlikely to be chance (p < 0.05) [14].
+SUGGEST_MAX_P = 0.05
+#: Seed of the shuffles: the same history always gives the same suggestions.
+SUGGEST_SEED = 20_260_601
 #: At most this many suggestions are shown at once (the strongest first).
 SUGGEST_MAX = 3
 SUGGEST_EVIDENCE = Evidence(
     "personal",
-    "a pattern in your own training and pain log (loadwatch heuristic: at least 3 flare-ups, 6 pain-free "
-    "weeks, Youden's J >= 0.5); an association, not proof of cause",
+    "a pattern in your own training and pain log, unlikely to be chance (at least 4 flare-ups, 3 of them "
+    "after weeks above the threshold; a permutation test over every metric and threshold tried, p < 0.05); "
+    "an association, not proof of cause",
 )

@@ -5,8 +5,9 @@ the edge, when a number is shown to a runner who chose ``units = mi``.
 
 Rounding for humans (SCIENCE.md section 12: "numbers in the runner's units, rounded for humans"):
 
-* a *cap* (the most a runner should do: "longest run <= 11 km") is rounded **down** to a step of
-  0.5 km or 0.5 mi, so the rounded advice is never above the computed limit;
+* a *cap* (the most a runner should do: "longest run <= 11 km") is rounded **down**, so the rounded
+  advice is never above the computed limit, in steps no coarser than 5% of the value (SCIENCE.md section
+  12: 0.1 km or 0.1 mi for short runs, 0.5 from 10, 1 from 20...), so rounding never eats the allowance;
 * any other distance is shown with one decimal.
 """
 
@@ -14,10 +15,12 @@ from __future__ import annotations
 
 import math
 
+from metrics.thresholds import ROUND_MAX_FRAC, ROUND_STEPS
+
 #: Exact, by definition of the international mile.
 KM_PER_MI = 1.609344
 UNITS = ("km", "mi")
-#: Caps are rounded down to this step, in the runner's unit [km or mi].
+#: The coarsest cap step for values of 10 or more [km or mi] (kept for callers that round by hand).
 CAP_STEP = 0.5
 
 
@@ -62,9 +65,20 @@ def round_down(value: float, step: float = CAP_STEP) -> float:
     return math.floor(value / step + 1e-9) * step
 
 
-def cap_in_units(km: float, units: str = "km", step: float = CAP_STEP) -> float:
-    """A cap given in km, in the runner's units, rounded *down* to ``step`` (0.5 km or 0.5 mi)."""
-    return round_down(to_units(km, units), step)
+def cap_step(value: float) -> float:
+    """The rounding step for a cap of ``value`` (km or mi): the coarsest of
+    :data:`metrics.thresholds.ROUND_STEPS` no larger than 5% of the value, at least 0.1."""
+    if not _finite(value):
+        return ROUND_STEPS[0]
+    fitting = [s for s in ROUND_STEPS if s <= ROUND_MAX_FRAC * abs(float(value)) + 1e-9]
+    return max(fitting) if fitting else ROUND_STEPS[0]
+
+
+def cap_in_units(km: float, units: str = "km", step: float | None = None) -> float:
+    """A cap given in km, in the runner's units, rounded *down* to ``step`` (default :func:`cap_step`:
+    no coarser than 5% of the value, 0.1 for short runs)."""
+    value = to_units(km, units)
+    return round(round_down(value, step if step is not None else cap_step(value)), 6)
 
 
 def _number(value: float, decimals: int) -> str:
@@ -75,7 +89,7 @@ def _number(value: float, decimals: int) -> str:
 
 
 def format_distance(km: float, units: str = "km", *, cap: bool = False, decimals: int = 1) -> str:
-    """``12.3 km`` / ``7.6 mi``; with ``cap=True`` rounded down to 0.5 of the unit (``11.5 km``).
+    """``12.3 km`` / ``7.6 mi``; with ``cap=True`` rounded down (:func:`cap_in_units`: ``11.5 km``).
     NaN/None gives ``"-"``."""
     if not _finite(km):
         return "-"

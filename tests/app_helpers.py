@@ -2,9 +2,10 @@
 
 :func:`build_history` writes a realistic store through the real import path (generated FIT files ->
 ``ingest.importer.import_files``) plus pain entries, relative to today so the landing page has something
-to say: 16 complete weeks in 4-week cycles (a 40 km week, a week with a back-pain flare-up, two 20 km
-weeks) - enough for a suggested rule on weekly distance - and, yesterday, an 18 km run: a spike over the
-30-day longest (12 km).
+to say: 16 complete weeks in 4-week cycles (a 40 km week, a week with a back-pain flare-up of 5/10 after a
+run, two 20 km weeks; a pain-free check-in every other Wednesday, so each flare-up's hold ends a week later)
+- enough for a suggested rule on weekly distance - and, yesterday, an 18 km run: a spike over the 30-day
+longest (12 km).
 """
 
 from __future__ import annotations
@@ -73,9 +74,9 @@ def pain_entries(today: date | None = None) -> list:
     out = []
     for w in range(16, 0, -1):
         wed = this_monday - timedelta(weeks=w) + timedelta(days=2)
-        flare = w % 4 == 3  # the week after each 40 km week
+        flare = w % 4 == 3  # the week after each 40 km week: 5/10 after the run (amber, a flare-up)
         out.append(PainEntry(at_local=datetime(wed.year, wed.month, wed.day, 19, 0),
-                             score=6 if flare else 1, timing="after", location="lower_back"))
+                             score=5 if flare else 0, timing="after", location="lower_back"))
     return out
 
 

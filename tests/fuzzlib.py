@@ -690,3 +690,57 @@ def check_read(read_activity: Callable[[bytes, str], Activity], data: bytes, nam
     check_activity(activity, data, name)
     assert activity.summary.id in expected_id(data), "Summary.id is not the sha256 of the file"
     return CaseResult("activity", seconds, peak, activity=activity)
+
+
+# ------------------------------------------------------------------------------------- damaged copies
+# The damage real files suffer (issue 17): an app killed or a battery dead mid-write (cut short), a sync
+# that wrote a few bad bytes, lost a run of bytes or overwrote one.  The same recipes are used on FIT and
+# on GPX/TCX, so the salvage rates of the two families can be compared (tests/test_fuzz.py and
+# benchmarks/corpus_report.py).
+
+DAMAGE_KINDS = ("cut", "junk", "overwrite", "drop")
+
+
+def damage(data: bytes, kind: str, where_frac: float, size_b: int, junk_seed: int = 0) -> bytes:
+    """``data`` damaged at ``where_frac`` (0..1) of its length: ``cut`` keeps the bytes before that point;
+    ``junk`` inserts ``size_b`` random bytes there; ``overwrite`` replaces ``size_b`` bytes with random
+    ones; ``drop`` deletes ``size_b`` bytes."""
+    import random
+
+    at = min(max(int(len(data) * where_frac), 0), len(data))
+    junk = random.Random(junk_seed).randbytes(max(size_b, 1))
+    if kind == "cut":
+        return data[:at]
+    if kind == "junk":
+        return data[:at] + junk + data[at:]
+    if kind == "overwrite":
+        return data[:at] + junk + data[at + len(junk):]
+    if kind == "drop":
+        return data[:at] + data[at + max(size_b, 1):]
+    raise ValueError(f"unknown damage {kind}")
+
+
+def damaged_copies(data: bytes, n: int, seed: int = 0) -> list[tuple[str, bytes]]:
+    """``n`` damaged copies of ``data`` (derandomised by ``seed``): (kind, bytes), the kinds in turn,
+    places between 5% and 98% of the file, 1 to 200 bytes of damage."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        kind = DAMAGE_KINDS[i % len(DAMAGE_KINDS)]
+        out.append((kind, damage(data, kind, rng.uniform(0.05, 0.98), rng.randint(1, 200), rng.randrange(2**32))))
+    return out
+
+
+def salvage_rate(read_activity: Callable[[bytes, str], Activity], files: dict[str, bytes], n: int,
+                 seed: int = 0) -> tuple[int, int]:
+    """(damaged copies read as an activity, damaged copies) over ``n`` copies of every file, each checked
+    against the contract of :func:`check_read`."""
+    salvaged = total = 0
+    for i, (name, data) in enumerate(sorted(files.items())):
+        for kind, bad in damaged_copies(data, n, seed + i):
+            total += 1
+            shown = f"{kind}-{Path(name).name}"
+            salvaged += check_read(read_activity, bad, shown).outcome == "activity"
+    return salvaged, total

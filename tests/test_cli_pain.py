@@ -135,7 +135,13 @@ def test_alerts_check_in_words(capsys):
     run(capsys, "pain", "add", "--date", "2025-03-10", "--score", "4", "--timing", "after")
     code, out, _ = run(capsys, "alerts", "check", "--as-of", "2025-03-12")
     assert code == 0
-    assert "status AMBER" in out and "[amber]" in out and "rule pain_during_run" in out
+    # plain words, no internal codes (issue 11): the phase, what moves it on, the rule in words
+    assert "as of Wed 12 Mar 2025: caution" in out and "Hold steady since Mon 10 Mar 2025" in out
+    assert "[caution]" in out and "rule: pain with running" in out
+    assert "Back to normal training after 7 days without pain above 3" in out
+    assert "How does your back feel today?" in out  # nothing logged on the 12th
+    for code_word in ("pain_during_run", "AMBER", "hold)", "None", "nan"):
+        assert code_word not in out
     assert "not a diagnosis" in out
 
 

@@ -141,22 +141,50 @@ def test_pain_next_morning_not_settled_against_baseline():
     assert a.values["baseline_score"] == 2.0 and a.values["score"] == 4
 
 
-def test_morning_without_history_has_baseline_zero():
+def test_morning_without_a_usual_level_is_judged_against_3():
+    """SCIENCE.md section 10: unlogged mornings are unknown, not 0; without 3 logged mornings there is no
+    usual level, and then only a morning above 3 has not settled."""
     pain = make_pain([(datetime(2025, 3, 16, 7), 2, "next_morning")])
-    assert detector.morning_baseline(pain, date(2025, 3, 16)) == 0.0
-    assert len(detector.pain_not_settled(pain, AS_OF)) == 1  # 2 > 0 + 1
+    assert detector.morning_baseline(pain, date(2025, 3, 16)) is None
+    assert detector.pain_not_settled(pain, AS_OF) == []
+    pain = make_pain([(datetime(2025, 3, 16, 7), 4, "next_morning")])
+    assert len(detector.pain_not_settled(pain, AS_OF)) == 1
+
+
+def test_stable_low_mornings_on_three_of_seven_days_are_settled():
+    """Issue 11: 2/10 stiffness logged on 3 of 7 mornings used to be 'not settled' (unlogged = 0)."""
+    rows = [(datetime(2025, 1, 6) + timedelta(days=k, hours=7), 2, "next_morning")
+            for k in range(70) if k % 7 in (0, 2, 4)]
+    pain = make_pain(rows)
+    assert detector.morning_baseline(pain, AS_OF) == 2.0
+    assert detector.pain_not_settled(pain, AS_OF) == []
+    assert detector.pain_rising(pain, AS_OF) == []
 
 
 def test_pain_rising_week_on_week():
     prev = [(datetime(2025, 3, 3 + k, 8), 2) for k in range(0, 6, 2)]  # 3rd, 5th, 7th: mean 2
     this = [(datetime(2025, 3, 11 + k, 8), 4) for k in range(0, 6, 2)]  # 11th..15th: mean 4
     alerts = detector.pain_rising(make_pain(prev + this), AS_OF)
-    assert len(alerts) == 1 and alerts[0].values == {"mean_score_7d": 4.0, "mean_score_prev_7d": 2.0,
-                                                     "margin": 1.0}
-    # a rise of exactly the margin is not "rising"
+    assert len(alerts) == 1
+    assert alerts[0].values["mean_score_7d"] == 4.0 and alerts[0].values["mean_score_prev_7d"] == 2.0
+    assert alerts[0].values["margin"] == 1.5 and alerts[0].values["timing_group"] == "run"
+    # a rise of 1 is not "rising"; a rise of exactly 1.5 is
     this3 = [(datetime(2025, 3, 11 + k, 8), 3) for k in range(0, 6, 2)]
     assert detector.pain_rising(make_pain(prev + this3), AS_OF) == []
+    this35 = [(datetime(2025, 3, 13, 8), 3), (datetime(2025, 3, 14, 8), 4)]  # 8th-14th: mean 3.5
+    assert len(detector.pain_rising(make_pain(prev + this35), AS_OF)) == 1
     assert detector.pain_rising(make_pain(this), AS_OF) == []  # no previous week to compare
+    # one entry in the earlier week is not enough to compare
+    assert detector.pain_rising(make_pain(prev[:1] + this), AS_OF) == []
+
+
+def test_rising_compares_like_with_like():
+    """Issue 11: the same 3/10 after runs two weeks running, with fewer 1/10 mornings logged, is not rising."""
+    prev = [(datetime(2025, 3, 3 + k, 19), 3, "after") for k in (0, 2, 4)]
+    prev += [(datetime(2025, 3, 3 + k, 7), 1, "next_morning") for k in (1, 3, 5)]
+    this = [(datetime(2025, 3, 10 + k, 19), 3, "after") for k in (0, 2, 4)]
+    this += [(datetime(2025, 3, 11, 7), 1, "next_morning")]
+    assert detector.pain_rising(make_pain(prev + this), AS_OF) == []
 
 
 def test_pain_persistent_after_three_weeks_of_most_days():
@@ -164,13 +192,29 @@ def test_pain_persistent_after_three_weeks_of_most_days():
     pain = make_pain([(datetime.combine(d, datetime.min.time()).replace(hour=9), 3) for d in days])
     alerts = detector.pain_persistent(pain, AS_OF)
     assert len(alerts) == 1 and alerts[0].severity == "see_clinician"
-    assert alerts[0].values["span_days"] == 25 and alerts[0].values["pain_days"] == 17
+    assert alerts[0].values["since"] == "2025-03-13"  # the first day the stretch lasted more than 21 days
+    assert "since Thu 20 Feb 2025" in alerts[0].message
     assert "book a physiotherapist or doctor" in alerts[0].message
     # only 14 days of pain: not persistent
     short = make_pain([(datetime(2025, 3, 3 + k, 9), 3) for k in range(14)])
     assert detector.pain_persistent(short, AS_OF) == []
-    # an old episode that ended weeks ago does not count
-    assert detector.pain_persistent(pain, date(2025, 4, 30)) == []
+    # it stays until an assessment, however old (SCIENCE.md section 11) ...
+    assert len(detector.pain_persistent(pain, date(2025, 4, 30))) == 1
+    assessed = pd.DataFrame({"id": [1], "date": [date(2025, 3, 20)], "note": [""]})
+    assert detector.pain_persistent(pain, date(2025, 4, 30), assessments=assessed) == []
+
+
+def test_persistence_is_judged_on_check_ins_of_a_runner_who_logs_on_run_days_only():
+    """Issue 11: pain logged only on run days for a month never counted as persistent."""
+    days = [date(2025, 2, 10) + timedelta(days=k) for k in range(35) if k % 7 in (1, 3, 6)]
+    pain = make_pain([(datetime.combine(d, datetime.min.time()).replace(hour=19), 2, "after") for d in days])
+    alerts = detector.pain_persistent(pain, AS_OF)
+    assert len(alerts) == 1 and alerts[0].rule == "pain_persistent"
+    # a pain-free week in between breaks the stretch
+    gap = [d for d in days if not date(2025, 2, 24) <= d <= date(2025, 3, 2)]
+    rows = [(datetime.combine(d, datetime.min.time()).replace(hour=19), 2, "after") for d in gap]
+    rows += [(datetime(2025, 2, 25, 19), 0, "after")]
+    assert detector.pain_persistent(make_pain(rows), AS_OF) == []
 
 
 def test_red_flags_replace_everything_else():
@@ -185,9 +229,20 @@ def test_red_flags_replace_everything_else():
     assert "consensus evidence" in alerts[0].evidence
 
 
-def test_old_red_flag_outside_lookback_is_not_repeated():
+def test_a_red_flag_stays_until_an_assessment_and_a_new_one_opens_again():
+    """Issue 11: saddle numbness on 1 June was 'emergency' on 14 June and green on 15 June."""
     pain = make_pain([(datetime(2025, 2, 1, 9), 2, "after", ("trauma",))])
-    assert detector.red_flags(pain, AS_OF) == []
+    assert [a.rule for a in detector.red_flags(pain, AS_OF)] == ["red_flag_urgent"]
+    pain = make_pain([(datetime(2025, 1, 1, 9), 2, "after", ("saddle_numbness",))])
+    for day in (date(2025, 1, 14), date(2025, 1, 15), date(2025, 6, 1)):
+        assert [a.rule for a in evaluate(pain=pain, as_of=day)] == ["red_flag_emergency"]
+    assessed = pd.DataFrame({"id": [3], "date": [date(2025, 1, 20)], "note": ["GP: no cauda equina"]})
+    assert evaluate(pain=pain, as_of=date(2025, 1, 19), assessments=assessed)[0].rule == "red_flag_emergency"
+    after = evaluate(pain=pain, as_of=date(2025, 1, 21), assessments=assessed)
+    assert not any(a.rule.startswith("red_flag") for a in after)
+    again = make_pain([(datetime(2025, 1, 1, 9), 2, "after", ("saddle_numbness",)),
+                       (datetime(2025, 2, 2, 9), 2, "after", ("bladder_bowel",))])
+    assert evaluate(pain=again, as_of=date(2025, 2, 3), assessments=assessed)[0].rule == "red_flag_emergency"
 
 
 def test_deleted_pain_entries_are_ignored():
@@ -266,10 +321,16 @@ def test_partial_week_only_trips_above_rules():
 
 def test_evaluate_orders_by_severity_and_is_json_able():
     runs = make_runs([("b", date(2025, 3, 15), 19.2, 12.0)])
-    pain = make_pain([(datetime(2025, 3, 16, 8), 6, "during", (), "b")])
+    pain = make_pain([(datetime(2025, 3, 16, 8), 4, "during", (), "b")])
     alerts = evaluate(runs=runs, pain=pain, settings=Settings(), as_of=AS_OF)
-    assert [a.rule for a in alerts] == ["pain_during_run", "session_spike"]
-    assert alerts[0].activity_id == "b"
+    assert [a.rule for a in alerts] == ["phase", "pain_during_run", "session_spike"]
+    assert alerts[0].values["phase"] == "hold" and alerts[1].activity_id == "b"
+    # while stopped, the spike is told without its cap (no running numbers in stop)
+    stop = evaluate(runs=runs, pain=make_pain([(datetime(2025, 3, 16, 8), 6, "during", (), "b")]), as_of=AS_OF)
+    assert [a.rule for a in stop] == ["phase", "pain_during_run", "session_spike"]
+    assert stop[0].values["phase"] == "stop"
+    assert "keep every run" not in stop[2].message and "safe_longest_km" not in stop[2].values
+    assert "60% longer than your longest run" in stop[2].message
     payload = json.dumps([a.to_dict() for a in alerts])
     back = json.loads(payload)[1]
     assert set(back) >= {"rule", "severity", "date", "activity_id", "message", "evidence", "values", "alarm"}

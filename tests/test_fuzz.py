@@ -331,3 +331,39 @@ def test_fit_fast_declines_a_definition_that_overruns_the_file():
     data = fz.fix_fit_crcs(header + body + b"\0\0")
     with pytest.raises(fit_fast.FastPathDeclined):
         fit_fast.decode(data, "overrun.fit")
+
+
+# ------------------------------------------------------------------------------- salvage rates (issue 17)
+
+#: How far below the FIT salvage rate the GPX/TCX rate may fall (the samples are a few hundred copies).
+SALVAGE_RATE_TOLERANCE = 0.03
+
+
+def _activity_files(kinds: tuple[str, ...]) -> dict[str, bytes]:
+    """Generated runs of 1, 3 and 5 minutes in each of ``kinds`` plus the small corpus files of those
+    kinds that read as activities (the ones a damaged copy could be salvaged from)."""
+    from ingest.synth import fit_bytes, gpx_bytes, tcx_bytes
+
+    writers = {"fit": fit_bytes, "gpx": gpx_bytes, "tcx": tcx_bytes}
+    out = {f"gen-{s}.{k}": writers[k](fz._run(s, seed=i)) for k in kinds for i, s in enumerate((60, 180, 300))}
+    for rel, data in fz.corpus_seeds().items():
+        if fz.true_kind(rel) not in kinds or rel.endswith(".gz"):
+            continue
+        try:
+            read_activity(data, rel)
+        except (IngestError, NotAnActivity):
+            continue
+        out[rel] = data
+    return out
+
+
+def test_damaged_xml_is_salvaged_as_often_as_damaged_fit():
+    """The same damage (cut short, junk inserted, bytes overwritten or deleted: ``fz.damaged_copies``) on
+    FIT files and on GPX/TCX files: the XML files are salvaged at least as often as the FIT files (less
+    a small tolerance).  Before issue 17 nearly every damaged XML copy was refused whole."""
+    fit_ok, fit_n = fz.salvage_rate(read_activity, _activity_files(("fit",)), 8 * SCALE)
+    xml_ok, xml_n = fz.salvage_rate(read_activity, _activity_files(("gpx", "tcx")), 8 * SCALE)
+    fit_rate, xml_rate = fit_ok / fit_n, xml_ok / xml_n
+    print(f"salvage rate: FIT {fit_rate:.1%} ({fit_ok}/{fit_n}), GPX/TCX {xml_rate:.1%} ({xml_ok}/{xml_n})")
+    assert xml_rate >= fit_rate - SALVAGE_RATE_TOLERANCE, (fit_ok, fit_n, xml_ok, xml_n)
+    assert xml_rate > 0.8, (xml_ok, xml_n)

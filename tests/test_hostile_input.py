@@ -125,9 +125,16 @@ def test_plain_doctype_without_entities_is_also_refused():
         read_gpx(data, "doctype.gpx")
 
 
+@pytest.mark.parametrize(("data", "name"), [(GPX[: len(GPX) // 2], "cut.gpx"), (TCX[: len(TCX) // 2], "cut.tcx")])
+def test_xml_cut_in_half_keeps_the_first_half(data, name):
+    """Issue 17: a GPX/TCX cut short is salvaged like a cut FIT file (it used to be refused whole)."""
+    result = outcome(data, name)
+    assert not isinstance(result, (IngestError, NotAnActivity)), result
+    assert result.summary.partial is True and result.summary.warnings
+    assert 40 <= len(result.samples) < 120
+
+
 @pytest.mark.parametrize(("data", "name", "error"), [
-    (GPX[: len(GPX) // 2], "cut.gpx", GpxError),
-    (TCX[: len(TCX) // 2], "cut.tcx", TcxError),
     (b"<gpx><trk>&undefined;</trk></gpx>", "undef.gpx", GpxError),
     (b'<?xml version="1.0"?><gpx', "stub.gpx", GpxError),
     (b"<TrainingCenterDatabase><Activities><Activity Sport='Running'/></Activities></TrainingCenterDatabase>",

@@ -18,13 +18,13 @@ def test_format_distance_in_miles():
     assert u.format_distance(None, "km") == "-"
 
 
-def test_caps_round_down_to_half_units():
-    # 11 km = 6.835 mi -> never advise above the cap: 6.5 mi
-    assert u.format_distance(11.0, "mi", cap=True) == "6.5 mi"
+def test_caps_round_down_in_steps_no_coarser_than_5_percent():
+    # 11 km = 6.835 mi -> never advise above the cap, never eat the allowance: 6.8 mi
+    assert u.format_distance(11.0, "mi", cap=True) == "6.8 mi"  # 6.84 mi: 0.1 steps below 10
     assert u.format_distance(11.0, "km", cap=True) == "11 km"
     assert u.format_distance(13.2, "km", cap=True) == "13 km"
     assert u.format_distance(13.5, "km", cap=True) == "13.5 km"
-    assert u.cap_in_units(4.0233, "mi") == 2.0  # 2.49996 mi rounds down
+    assert u.cap_in_units(4.0233, "mi") == 2.4  # 2.49996 mi rounds down, in 0.1 mi steps
     assert u.cap_in_units(2.5 * 1.609344, "mi") == 2.5  # exactly 2.5 mi stays 2.5 despite float error
 
 

@@ -41,13 +41,20 @@ def plan_for(weekly, runs, pain=None, settings=KM, rules=(), as_of=AS_OF):
     return make_plan(alerts, weekly, runs, pain, settings, as_of, rules=rules)
 
 
-def test_round_cap_km_rounds_down_for_humans():
+def test_round_cap_km_rounds_down_for_humans_without_eating_the_allowance():
+    """SCIENCE.md section 12: round down in steps no coarser than 5% of the value (0.1 for short runs)."""
     assert round_cap_km(13.2) == 13.0
     assert round_cap_km(13.0) == 13.0
     assert round_cap_km(28.9, week=True) == 28.0
-    assert round_cap_km(9.9, week=True) == 9.5
-    assert round_cap_km(13.2, "mi") == pytest.approx(8.0 * 1.609344, abs=1e-3)  # 8.2 mi -> 8 mi
-    assert round_cap_km(None) is None and round_cap_km(float("nan")) is None and round_cap_km(0.2) is None
+    assert round_cap_km(9.9, week=True) == 9.9  # 0.5 would be 5.1% of 9.9: too coarse
+    assert round_cap_km(13.2, "mi") == pytest.approx(8.2 * 1.609344, abs=1e-3)  # 8.20 mi
+    assert round_cap_km(3.85) == 3.8  # a C25K runner's 3.5 km longest: the cap stays above it
+    assert round_cap_km(3.85, "mi") == pytest.approx(2.3 * 1.609344, abs=1e-3)  # 2.39 mi -> 2.3, not 1.5
+    assert round_cap_km(None) is None and round_cap_km(float("nan")) is None and round_cap_km(0.05) is None
+    for km in (1.5, 3.5, 4.2, 7.7, 9.9, 10.3, 12.0, 19.9, 21.1, 42.2, 80.0, 160.0):
+        for units in ("km", "mi"):
+            capped = round_cap_km(1.1 * km, units)
+            assert km <= capped <= 1.1 * km + 1e-9, (km, units, capped)
 
 
 def test_green_gives_safe_longest_run_and_a_week_cap():
@@ -76,31 +83,42 @@ def test_amber_pain_holds_volume_and_moves_to_soft_ground():
     pain = make_pain([(datetime(2025, 3, 16, 9), 4, "after")])
     plan = plan_for(weekly, runs, pain)
     assert plan.status == "amber"
-    assert plan.max_week_km == 28.0 and plan.max_run_km == 13.0
+    # the 4 weeks before the day of the pain (16 Feb - 15 Mar): 100 km of runs plus the 5 km trail run
+    assert plan.max_week_km == 26.0 and plan.max_run_km == 13.0
+    assert plan.phase == "hold" and plan.phase_since == date(2025, 3, 16) and plan.step is None
     assert "no intervals" in plan.intensity
     assert "trail" in plan.surface and "treadmill" not in plan.surface
-    assert plan.message == "Next week ≤ 28 km, longest run ≤ 13 km, two runs on soft ground, no intervals."
-    assert plan.reasons[0].startswith("Pain with running (caution)")
+    assert plan.message == "Next week ≤ 26 km, longest run ≤ 13 km, two runs on soft ground, no intervals."
+    assert plan.reasons[0].startswith("Back-pain episode (caution)")
+    assert any(r.startswith("Pain with running (caution)") for r in plan.reasons)
+    assert plan.next_step.startswith("Back to normal training after 7 days without pain above 3")
 
 
-def test_red_pain_during_run_halves_the_week_and_stops_running_first():
+def test_red_pain_during_run_stops_running_without_any_running_number():
+    """Issue 11: pain 7/10 used to say "stop running" and "next week <= 11 km" in one breath."""
     weekly, runs = history()
     pain = make_pain([(datetime(2025, 3, 16, 9), 6, "during")])
     plan = plan_for(weekly, runs, pain)
-    assert plan.status == "red"
-    assert plan.max_week_km == 14.0  # half of 28
-    assert plan.max_run_km == 6.0  # half the average long run (12), below the spike cap
-    assert plan.intensity == "easy only" and plan.runs == 3
+    assert plan.status == "red" and plan.phase == "stop"
+    assert plan.max_week_km is None and plan.max_run_km is None
     assert plan.stop_running and "cycling" in plan.cross_training
-    assert plan.message.startswith("Stop running until walking is pain-free")
-    assert "walk-run" in plan.message and "14 km" in plan.message
+    # cross-training replaces the running time of the pre-episode week (100 km at 6 min/km over 4 weeks)
+    assert plan.cross_training_min == pytest.approx(100 * 6.0 / 4, abs=1)
+    assert "strength" in plan.strength
+    assert plan.message.startswith("Stop running for now")
+    assert " km" not in plan.message and "≤" not in plan.message
+    assert "two check-ins" in plan.next_step
+    d = plan.to_dict()
+    assert d["max_week_display"] is None and d["max_run_display"] is None
 
 
 def test_pain_not_settled_is_red_without_stopping():
     weekly, runs = history()
     pain = make_pain([(datetime(2025, 3, 16, 7), 4, "next_morning")])
     plan = plan_for(weekly, runs, pain)
-    assert plan.status == "red" and not plan.stop_running and plan.max_week_km == 14.0
+    # about half the 4 weeks before the day of the pain (16 Feb - 15 Mar: 100 km, 25 km a week)
+    assert plan.status == "red" and not plan.stop_running and plan.max_week_km == 12.5
+    assert plan.phase == "reduce" and plan.max_run_km == 6.0  # half the pre-episode longest (12)
 
 
 def test_emergency_and_clinician_plans_have_no_numbers():
@@ -123,10 +141,10 @@ def test_emergency_and_clinician_plans_have_no_numbers():
 def test_miles_runner_gets_miles_rounded_down():
     weekly, runs = history()
     d = plan_for(weekly, runs, settings=MI).to_dict()
-    # 1.10 x 30 km = 33 km = 20.5 mi -> 20 mi; 13.2 km = 8.2 mi -> 8 mi
-    assert d["units"] == "mi" and d["max_week_display"] == 20.0 and d["max_run_display"] == 8.0
+    # 1.10 x 30 km = 33 km = 20.5 mi -> 20 mi (1 mi steps from 20); 13.2 km = 8.20 mi -> 8.2 mi (0.1 steps)
+    assert d["units"] == "mi" and d["max_week_display"] == 20.0 and d["max_run_display"] == 8.2
     assert d["max_week_km"] == pytest.approx(32.187, abs=1e-3)
-    assert "20 mi" in d["message"] and "8 mi" in d["message"]
+    assert "20 mi" in d["message"] and "8.2 mi" in d["message"]
 
 
 def test_personal_rule_caps_the_plan():
@@ -167,7 +185,7 @@ def test_pain_without_any_runs_keeps_its_status():
     pain = make_pain([(datetime(2025, 3, 16, 9), 6, "during")])
     plan = plan_for(None, None, pain)
     assert plan.status == "red" and plan.max_week_km is None and plan.stop_running
-    assert plan.message.startswith("Stop running until walking is pain-free")
+    assert plan.message.startswith("Stop running for now")
     assert any("not enough history" in r for r in plan.reasons)
 
 
@@ -177,3 +195,11 @@ def test_headline_counts_read_as_english():
     assert count_words(1, "run") == "one run"
     assert count_words(2, "run") == "two runs"
     assert count_words(9, "run") == "9 runs"
+
+
+def test_a_spike_caps_the_run_in_hold_as_well():
+    """A spike's cap (1.10 x the 30-day longest before it) holds in every phase with numbers."""
+    weekly, runs = history(extra_runs=[("spike", AS_OF - timedelta(days=1), 19.2, 12.0, "road")])
+    pain = make_pain([(datetime(2025, 3, 16, 9), 4, "after")])
+    plan = plan_for(weekly, runs, pain)
+    assert plan.phase == "hold" and plan.max_run_km == 13.0  # not 1.10 x 19.2

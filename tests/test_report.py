@@ -8,6 +8,7 @@ import pytest
 
 from ingest.settings import Settings
 from metrics import advice
+from metrics.episodes import PHASES
 from metrics.report import build_report, to_jsonable
 from metrics.thresholds import NOT_MEDICAL_ADVICE
 from tests.test_metrics_helpers import activities, hist
@@ -40,8 +41,13 @@ def test_contract_keys_and_json_serialisable():
     acts, hh = _history()
     report = build_report(acts, hh, _pain(), [], Settings(timezone="UTC"), as_of="2024-03-05", weeks=4)
     for key in ("as_of", "weeks", "alerts", "plan", "suggested_rules", "units", "disclaimer", "hr_max_bpm",
-                "hr_max_estimated", "load_unit", "acwr_caveat"):
+                "hr_max_estimated", "load_unit", "acwr_caveat", "phases", "assessments"):
         assert key in report
+    for key in ("phase", "phase_since", "step", "steps", "next_step", "check_in"):
+        assert key in report["plan"]
+    assert report["plan"]["phase"] in PHASES and report["assessments"] == []
+    assert report["phases"] and {"start", "end", "phase", "step", "steps", "reason"} <= set(report["phases"][0])
+    assert report["phases"][-1]["end"] == "2024-03-05"
     assert report["as_of"] == "2024-03-05"
     assert report["disclaimer"] == NOT_MEDICAL_ADVICE
     text = json.dumps(report, allow_nan=False)  # NaN must already be null
@@ -117,7 +123,7 @@ def test_advise_called_with_keywords_and_result_included(monkeypatch):
     monkeypatch.setattr(advice, "advise", fake_advise)
     acts, hh = _history()
     report = build_report(acts, hh, _pain(), ["rule"], Settings(timezone="UTC"), as_of="2024-03-05")
-    assert set(seen) == {"runs", "weekly", "daily", "pain", "rules", "settings", "as_of"}
+    assert set(seen) == {"runs", "weekly", "daily", "pain", "rules", "settings", "as_of", "assessments"}
     assert seen["as_of"] == pd.Timestamp("2024-03-05")
     assert seen["daily"].index[-1] == pd.Timestamp("2024-03-05")
     assert seen["runs"]["date"].max() <= pd.Timestamp("2024-03-05")

@@ -88,7 +88,8 @@ def test_steady_training_without_pain_raises_no_warning(store):
     assert rep["suggested_rules"] == []
 
 
-def test_pain_six_during_a_run_is_red_with_a_halved_week(store):
+def test_pain_six_during_a_run_stops_running_without_any_running_number(store):
+    """Issue 11: "stop running" and "next week <= 14 km" in one breath was the dangerous old plan."""
     runs = steady(5)
     run_day = MONDAY + timedelta(days=7 * 5 + 1)
     runs.append((run_day, 8.0))
@@ -102,11 +103,17 @@ def test_pain_six_during_a_run_is_red_with_a_halved_week(store):
     assert len(red) == 1 and red[0]["severity"] == "red" and red[0]["activity_id"] == run_id
     assert red[0]["values"]["score"] == 6
     plan = rep["plan"]
-    assert plan["status"] == "red"
-    assert plan["max_week_km"] == 14.0  # half of the 28 km 4-week average week
-    assert plan["intensity"] == "easy only"
+    assert plan["status"] == "red" and plan["phase"] == "stop" and plan["phase_since"] == run_day.isoformat()
+    assert plan["max_week_km"] is None and plan["max_run_km"] is None
+    assert plan["max_week_display"] is None and plan["max_run_display"] is None
     assert plan["stop_running"] is True and "cycling" in plan["cross_training"]
-    assert plan["message"].startswith("Stop running until walking is pain-free")
+    assert plan["cross_training_min"] > 0 and "strength" in plan["strength"]
+    assert plan["message"].startswith("Stop running for now")
+    assert "two check-ins" in plan["next_step"]
+    # the same the next days with nothing logged: no time-out, and the runner is asked how the back feels
+    later = report(store, run_day + timedelta(days=16))["plan"]
+    assert later["phase"] == "stop" and later["max_week_km"] is None
+    assert later["check_in"].startswith("How does your back feel today?")
 
 
 def test_saddle_numbness_is_an_emergency_without_training_numbers(store):
@@ -148,4 +155,5 @@ def test_pain_that_follows_big_weeks_gives_a_suggested_rule_near_that_distance(s
     assert s["threshold"] == 35.0  # the round number nearest the middle of that gap
     assert (s["flare_ups_above"], s["flare_ups_total"]) == (4, 4)
     assert s["pain_free_above"] == 0 and s["pain_free_total"] >= 6
-    assert "4 of your 4 flare-ups followed weeks with weekly distance above 35 km" in s["text"]
+    # the counts in words (SCIENCE.md section 14; the wording belongs to metrics.suggest)
+    assert "Four of your four flare-ups came after weeks with weekly distance above 35 km" in s["text"]

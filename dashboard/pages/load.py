@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -50,14 +51,18 @@ def in_range(weekly: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame
     return weeks
 
 
-def surface_chart(weeks, pain_layer, domain, units: str) -> None:
+def surface_chart(weeks, pain_layer, domain, units: str, phases, start, end) -> None:
+    """Weekly distance by surface with pain dots, and the back-pain phase band under it."""
     u = ui.unit_label(units)
     st.subheader(f"Weekly distance by surface ({u})")
     surf = charts.melt(weeks, [f"surface_{s}_km" for s in SURFACES], "surface", prefix="surface_", suffix="_km")
     surf["value"] = ui.to_units(surf["value"], units)
-    st.altair_chart(charts.with_pain(charts.stacked_bars(surf, f"distance ({u})", domain, "surface"), pain_layer),
-                    width="stretch")
-    st.caption("Dots: your pain scores (0–10, right axis) on the same days — green 0–3, amber 4–5, red above 5.")
+    weekly_chart = charts.with_pain(charts.stacked_bars(surf, f"distance ({u})", domain, "surface"), pain_layer)
+    band = charts.phase_band(phases, start, end)
+    st.altair_chart(alt.vconcat(weekly_chart, band).resolve_scale(color="independent"), width="stretch")
+    st.caption("Dots: your pain scores (0–10, right axis) on the same days — green 0–3, amber 4–5, red above 5. "
+               "The band below is your back-pain episode day by day: normal training, hold steady, cut back, "
+               "stop running, the return to running step by step, a rebuild after a break, or see a clinician.")
 
 
 def spike_section(runs, start, end, domain, units: str) -> None:
@@ -136,7 +141,7 @@ weeks = in_range(weekly, start, end)
 domain = charts.time_domain(start, end)
 pain_layer = charts.pain_layer(ui.pain(), start, end, domain)
 
-surface_chart(weeks, pain_layer, domain, units)
+surface_chart(weeks, pain_layer, domain, units, ui.report().get("phases"), start, end)
 spike_section(ui.run_table(), start, end, domain, units)
 acwr_section(weeks, domain, units, load_unit)
 intensity_section(weeks, domain)

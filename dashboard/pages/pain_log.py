@@ -135,7 +135,34 @@ if st.button("Save pain entry", type="primary", key=k("save")):
         st.rerun()
 
 st.divider()
+st.subheader("I have seen a clinician")
+st.markdown("Record the day a physiotherapist or doctor assessed you. It closes the warnings that sent you "
+            "to a clinician (warning symptoms, persistent pain) logged before that day, and your plan returns to "
+            "running step by step. A warning symptom logged after it opens a new one.")
+seen_left, seen_right = st.columns(2)
+with seen_left:
+    seen_day = st.date_input("Day you were seen", value=dt.date.today(), max_value=dt.date.today(),
+                             min_value=dt.date(1990, 1, 1), key=k("seen_date"), format="YYYY-MM-DD")
+with seen_right:
+    seen_note = st.text_input("Note (optional): who, what they said", key=k("seen_note"))
+if st.button("I have seen a clinician", key=k("seen_save")):
+    try:
+        with ui.open_store() as store:
+            store.add_assessment(seen_day, seen_note.strip())
+    except ValueError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["pain_saved"] = f"Saved: a clinician saw you on {fmt.day(seen_day)}."
+        st.session_state["pain_nonce"] = nonce + 1
+        ui.changed()
+        st.rerun()
+
+st.divider()
 st.subheader("History")
+seen = ui.assessments()
+if not seen.empty:
+    st.markdown("**Seen by a clinician:** " + "; ".join(
+        fmt.day(row.date) + (f" ({row.note})" if row.note else "") for row in seen.itertuples()))
 pain = ui.pain()
 live = pain[~pain["deleted"].astype(bool)] if not pain.empty else pain
 if live.empty:

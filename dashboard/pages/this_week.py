@@ -78,9 +78,10 @@ def headline_numbers(report: dict, units: str) -> None:
         st.caption(f"Last run on {fmt.day(last_run.get('date'))}" + (f": {spike}." if spike else "."))
 
 
-def other_alerts(others: list[dict], red_flags: list[dict], units: str) -> None:
+def other_alerts(others: list[dict], care: bool, units: str) -> None:
+    """The alerts other than red flags; "No alerts" only when nothing trips a rule and no red flag is open."""
     if not others:
-        if not red_flags:
+        if not care:
             st.success("No alerts: nothing in your recent runs or pain log trips a rule.", icon=":material/check:")
         return
     st.subheader("Alerts")
@@ -97,18 +98,22 @@ if ui.activities().empty and ui.pain().empty:
 report = ui.report()
 units = ui.settings().units
 alerts = report.get("alerts", [])
-red_flags = [a for a in alerts if ui.is_red_flag(a)]
-others = [a for a in alerts if not ui.is_red_flag(a)]
 plan = report.get("plan") or {}
+red_flags = [a for a in alerts if ui.is_red_flag(a)]
+# an escalation stays until an assessment is recorded, whatever today's alerts say
+care = bool(red_flags) or plan.get("phase") in ui.RED_FLAG_SEVERITIES or plan.get("status") in ui.RED_FLAG_SEVERITIES
+# the phase and the check-in question are in the phase box above the plan; the rest are alerts
+others = [a for a in alerts if not ui.is_red_flag(a) and a.get("rule") not in ("phase", "check_in")]
 
 red_flag_boxes(red_flags, units)
-weeks_chart(report, units)
+if not care:
+    # under a red flag no face shows a training number: not the weekly distances either (issue 11)
+    weeks_chart(report, units)
 ui.traffic_light(plan)
-if not red_flags:
+ui.phase_box(plan, units)
+if not care:
     headline_numbers(report, units)
 st.subheader("Your next 7 days")
 ui.plan_box(plan, units)
-if hasattr(ui, "phase_box") and plan.get("phase"):
-    ui.phase_box(plan, units)
-other_alerts(others, red_flags, units)
+other_alerts(others, care, units)
 ui.disclaimer()

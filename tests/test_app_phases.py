@@ -1,0 +1,206 @@
+"""This week shows every phase of a back-pain episode (issue 11) in plain words, in km and in miles.
+
+Each case writes a small store relative to today (runs through the real store, pain entries,
+assessments), renders the This week page with Streamlit's AppTest and checks the phase's words, its
+numbers against the plan of ``report --json`` in the runner's units, and that no internal code, ``None``
+or ``nan`` reaches the page.  Under stop and red flags no distance figure appears in the plan at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ingest.canonical import Activity, Summary, empty_samples
+from ingest.painlog import PainEntry
+from ingest.store import Store
+from metrics import fmt
+from metrics.report import build_report
+from tests.app_helpers import PAGES_DIR, no_exceptions, texts
+
+TODAY = dt.date.today()
+DIST = re.compile(r"\d+(?:\.\d+)?\s?(?:km|mi)\b")
+CODES = ("return_to_run", "see_clinician", "rest_of_day", "next_morning", "pain_during_run", "session_spike",
+         "None", "NaN")
+
+
+def day(n: int) -> dt.date:
+    """``n`` days before today."""
+    return TODAY - dt.timedelta(days=n)
+
+
+def add_runs(store: Store, days_km: list[tuple[int, float]]) -> None:
+    hist = np.zeros(256)
+    for i, (n, km) in enumerate(days_km):
+        d = day(n)
+        t0 = pd.Timestamp(dt.datetime(d.year, d.month, d.day, 7, 0), tz="UTC")
+        s = Summary(id=f"run{i:03d}-{n}", source="test", format="fit", sport="running", sub_sport="street",
+                    start_utc=t0, utc_offset_s=0.0, elapsed_s=km * 360.0, moving_s=km * 360.0,
+                    distance_m=km * 1000.0, hr_seconds_by_bpm=hist.copy())
+        store.add_activity(Activity(s, empty_samples()), f"file {i} {n}".encode(), f"run{i}.fit")
+
+
+def base_weeks(until: int, weeks: int = 6) -> list[tuple[int, float]]:
+    """Three runs a week (6, 6, 10 km: 22 km, longest 10 km) for ``weeks`` weeks ending ``until`` days ago."""
+    out = []
+    for w in range(weeks):
+        for off, km in ((0, 10.0), (3, 6.0), (5, 6.0)):
+            out.append((until + 7 * w + off, km))
+    return out
+
+
+def pain(store: Store, n: int, score: int, timing: str = "after", *symptoms: str, hour: int = 19) -> None:
+    d = day(n)
+    store.add_pain(PainEntry(at_local=dt.datetime(d.year, d.month, d.day, hour), score=score, timing=timing,
+                             symptoms=tuple(symptoms)))
+
+
+def build(phase: str, store: Store) -> None:
+    store.set_setting("timezone", "UTC")
+    if phase == "normal":
+        add_runs(store, base_weeks(1))
+    elif phase == "hold":
+        add_runs(store, base_weeks(2))
+        pain(store, 1, 4)
+    elif phase == "reduce":
+        add_runs(store, base_weeks(2))
+        pain(store, 1, 5, "next_morning", hour=7)
+    elif phase == "stop":
+        add_runs(store, base_weeks(3))
+        pain(store, 2, 7, "during")
+    elif phase == "return_to_run":
+        add_runs(store, base_weeks(21))
+        pain(store, 20, 7, "during")
+        pain(store, 18, 1, "next_morning", hour=7)
+        pain(store, 17, 2, "next_morning", hour=7)  # return to running, step 1
+        add_runs(store, [(15, 2.0), (13, 2.0), (11, 2.0), (8, 3.0), (6, 3.0)])
+        pain(store, 10, 1, "next_morning", hour=7)  # step 2 (7 days after step 1 began)
+    elif phase == "rebuild":
+        add_runs(store, base_weeks(45))  # nothing for 45 days
+    elif phase == "see_clinician":
+        add_runs(store, base_weeks(31))
+        pain(store, 30, 3, "after", "night_pain")
+    elif phase == "emergency":
+        add_runs(store, base_weeks(21))
+        pain(store, 20, 2, "rest_of_day", "saddle_numbness")
+
+
+EXPECT = {
+    "normal": ("Normal training", None),
+    "hold": (f"Hold steady since {fmt.day(day(1))}", "Back to normal training after 7 days without pain above 3"),
+    "reduce": (f"Cut back since {fmt.day(day(1))}", "with pain at 3 or less that settles by the morning"),
+    "stop": (f"Stop running for now since {fmt.day(day(2))}", "two check-ins on different days"),
+    "return_to_run": (f"Return to running since {fmt.day(day(17))}. Step 2 of 4: up to",
+                      "Next step after 7 days with pain at 3 or less"),
+    "rebuild": (f"Rebuild after a break since {fmt.day(day(14))}. Step 1 of 3: up to",
+                "Step 1 starts with your first run back"),
+    "see_clinician": (f"See a clinician since {fmt.day(day(30))}", "once you record that a clinician has seen you"),
+    "emergency": (f"Urgent care now since {fmt.day(day(20))}", "once you record that a clinician has seen you"),
+}
+ASKED = {"hold", "reduce", "stop", "return_to_run"}
+
+
+@pytest.mark.parametrize("units", ["km", "mi"])
+@pytest.mark.parametrize("phase", list(EXPECT))
+def test_this_week_shows_the_phase_its_step_and_what_moves_it_on(phase, units):
+    path = Path(os.environ["LOADWATCH_DB"])
+    with Store(path) as store:
+        build(phase, store)
+        store.set_setting("units", units)
+        rep = build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
+                           as_of=TODAY, assessments=store.assessments())
+    plan = rep["plan"]
+    assert plan["phase"] == phase, plan
+    at = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=90).run()
+    no_exceptions(at)
+    shown = texts(at)
+    words, moves_on = EXPECT[phase]
+    assert words in shown, shown
+    if moves_on:
+        assert moves_on in shown
+    assert ("How does your back feel today?" in shown) == (phase in ASKED)
+    for code in CODES:
+        assert code not in shown, code
+    assert "nan" not in shown.lower().split()
+    # every distance on the page is in the runner's units
+    assert {m.split()[-1] if " " in m else m[-2:] for m in DIST.findall(shown)} <= {units}
+    phase_text = [e.value for e in (*at.success, *at.warning, *at.error, *at.info) if words in e.value][0]
+    if phase in ("stop", "see_clinician", "emergency"):
+        # no training number: not in the phase box, not in the plan, nowhere on the page but the history
+        assert plan["max_week_km"] is None and plan["max_run_km"] is None
+        assert not DIST.findall(phase_text)
+        plan_area = shown.split("Your next 7 days")[1].split("Alerts")[0] if "Your next 7 days" in shown else ""
+        assert not DIST.findall(plan_area)
+        assert "longest run ≤" not in shown and "at most **" not in shown
+        if phase != "stop":
+            assert "I have seen a clinician" in shown or "pain assessed" in shown
+        else:
+            assert "cycling" in shown and "strength" in shown
+    elif phase in ("return_to_run", "rebuild"):
+        week = fmt.distance(plan["max_week_km"], units)
+        run = fmt.distance(plan["max_run_km"], units)
+        assert f"up to {week} this week, longest {run}." in phase_text
+        # the step's numbers: a step of the pre-episode (pre-break) 22 km week and 10 km longest run
+        frac_week, frac_run = (0.50, 0.50)
+        assert 0.95 * frac_week * 22.0 - 0.2 <= plan["max_week_km"] <= frac_week * 22.0 + 1e-6
+        assert plan["max_run_km"] <= frac_run * 10.0 + 1e-6
+    else:
+        assert plan["max_run_km"] is not None
+        assert f"longest run ≤ {fmt.distance(plan['max_run_km'], units)}" in shown
+
+
+def test_i_have_seen_a_clinician_on_the_pain_log_closes_the_red_flag():
+    path = Path(os.environ["LOADWATCH_DB"])
+    with Store(path) as store:
+        build("see_clinician", store)
+    at = AppTest.from_file(str(PAGES_DIR / "pain_log.py"), default_timeout=90).run()
+    no_exceptions(at)
+    assert "I have seen a clinician" in [s.value for s in at.subheader]
+    at.text_input(key="pain_seen_note_0").input("physio, no red flags")
+    at.button(key="pain_seen_save_0").click().run()
+    no_exceptions(at)
+    shown = texts(at)
+    assert f"Saved: a clinician saw you on {fmt.day(TODAY)}." in shown
+    assert f"Seen by a clinician:** {fmt.day(TODAY)} (physio, no red flags)" in shown
+    with Store(path) as store:
+        seen = store.assessments()
+    assert seen["date"].tolist() == [TODAY] and seen["note"].tolist() == ["physio, no red flags"]
+    week = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=90).run()
+    no_exceptions(week)
+    assert f"Return to running since {fmt.day(TODAY)}. Step 1 of 4: up to" in texts(week)
+
+
+def test_load_page_stacks_the_phase_band_under_the_weekly_chart():
+    path = Path(os.environ["LOADWATCH_DB"])
+    with Store(path) as store:
+        build("return_to_run", store)
+    at = AppTest.from_file(str(PAGES_DIR / "load.py"), default_timeout=90).run()
+    no_exceptions(at)
+    proto = at.get("vega_lite_chart")[0].proto
+    assert "vconcat" in proto.spec
+    data = " ".join(str(d) for d in proto.datasets) + proto.spec
+    for words in ("stop running for now", "return to running", "step 2 of 4", "normal training"):
+        assert words in data, words
+    assert "return_to_run" not in data  # phases are labelled in words
+
+
+def test_phase_band_clips_segments_to_the_range_and_names_phases_in_words():
+    from dashboard import charts
+
+    segs = [{"start": "2025-01-01", "end": "2025-02-10", "phase": "normal", "step": None, "steps": None,
+             "reason": "no pain episode open"},
+            {"start": "2025-02-11", "end": "2025-02-20", "phase": "return_to_run", "step": 1, "steps": 4,
+             "reason": "walking is pain-free again"}]
+    chart = charts.phase_band(segs, dt.date(2025, 2, 1), dt.date(2025, 2, 15))
+    data = chart.data
+    assert list(data["phase"]) == ["normal training", "return to running"]
+    assert data["from"].min() == pd.Timestamp("2025-02-01") and data["to"].max() == pd.Timestamp("2025-02-16")
+    assert list(data["step"]) == [fmt.MISSING, "step 1 of 4"]
+    assert charts.phase_band([], dt.date(2025, 2, 1), dt.date(2025, 2, 15)).data.empty

@@ -1,0 +1,305 @@
+"""The phase timeline (metrics.episodes, SCIENCE.md sections 10, 11 and 13) on hand-built frames."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from metrics import episodes as ep
+from metrics import thresholds as th
+from tests.test_detector import make_pain, make_runs
+
+START = date(2025, 1, 6)  # a Monday
+
+
+def weeks_of_runs(weeks: int = 8, start: date = START, pattern=((0, 6.0), (2, 6.0), (5, 10.0))) -> list[tuple]:
+    """Mon 6, Wed 6, Sat 10 km: 22 km a week, longest 10 km."""
+    return [(f"r{w}-{off}", start + timedelta(days=7 * w + off), km) for w in range(weeks) for off, km in pattern]
+
+
+def at(d: date, hour: int = 19) -> datetime:
+    return datetime(d.year, d.month, d.day, hour)
+
+
+def phase_on(tl: pd.DataFrame, d: date) -> tuple[str, int | None]:
+    row = ep.today(tl, d)
+    return row["phase"], row["step"]
+
+
+def test_phases_are_the_documented_eight():
+    assert ep.PHASES == ("normal", "hold", "reduce", "stop", "return_to_run", "rebuild", "see_clinician",
+                         "emergency")
+
+
+def test_empty_history_is_normal():
+    tl = ep.phase_timeline(None, None, end=date(2025, 3, 1))
+    assert len(tl) == 1 and tl["phase"].iloc[0] == "normal"
+    assert ep.phase_segments(ep.phase_timeline(None, None)) == []
+
+
+def test_one_row_per_day_with_the_documented_columns():
+    runs = make_runs(weeks_of_runs(4))
+    tl = ep.phase_timeline(runs, None, end=START + timedelta(days=40))
+    assert tl.index[0] == START and tl.index[-1] == START + timedelta(days=40)
+    assert len(tl) == 41
+    assert {"phase", "since", "step", "steps", "reason", "entry_id", "entry_kind"} <= set(tl.columns)
+
+
+def test_stop_waits_for_two_check_ins_with_pain_at_2_or_less_then_returns_in_steps():
+    runs = make_runs(weeks_of_runs(8))
+    hurt = START + timedelta(days=7 * 8)  # a Monday after 8 weeks of 22 km
+    rows = [(at(hurt), 7, "during")]
+    # nothing logged for three weeks: still stop (no time-out to green)
+    tl = ep.phase_timeline(make_runs(weeks_of_runs(8)), make_pain(rows), end=hurt + timedelta(days=21))
+    assert phase_on(tl, hurt + timedelta(days=21)) == ("stop", None)
+    row = ep.today(tl, hurt + timedelta(days=21))
+    assert math.isnan(row["max_week_km"]) and math.isnan(row["max_run_km"])
+    # one check-in with 2, one with 3 (resets), then two with 1 and 2
+    rows += [(at(hurt + timedelta(days=22), 8), 2, "next_morning"), (at(hurt + timedelta(days=23), 8), 3, "next_morning"),
+             (at(hurt + timedelta(days=24), 8), 1, "next_morning"), (at(hurt + timedelta(days=24), 20), 1, "rest_of_day")]
+    tl = ep.phase_timeline(runs, make_pain(rows), end=hurt + timedelta(days=26))
+    assert phase_on(tl, hurt + timedelta(days=24)) == ("stop", None)
+    assert ep.today(tl, hurt + timedelta(days=24))["stop_checkins"] == 1
+    rows.append((at(hurt + timedelta(days=26), 8), 2, "next_morning"))
+    tl = ep.phase_timeline(runs, make_pain(rows), end=hurt + timedelta(days=26))
+    back = ep.today(tl, hurt + timedelta(days=26))
+    assert (back["phase"], back["step"], back["steps"]) == ("return_to_run", 1, 4)
+    assert back["entry_kind"] == "pain" and back["entry_id"] == len(rows)
+    # targets from the PRE-episode weeks, however long the stop lasted: 30 % of 22 km, 35 % of 10 km
+    pre_week = sum(r[2] for r in weeks_of_runs(8) if hurt - timedelta(days=28) <= r[1] < hurt) / 4
+    pre_long = 10.0
+    assert back["max_week_km"] == pytest.approx(0.30 * pre_week, rel=0.02)
+    assert back["max_run_km"] == pytest.approx(0.35 * pre_long)
+
+
+def _return_history(step_scores):
+    """A stop on day 0 (pain 7), cleared on days 2 and 3; then one check-in a day with the given scores."""
+    runs = weeks_of_runs(8)
+    hurt = START + timedelta(days=7 * 8)
+    # short walk-run outings every other day of the return (below every step's caps)
+    runs += [(f"walk-run-{k}", hurt + timedelta(days=4 + k), 1.5) for k in range(0, len(step_scores), 2)]
+    rows = [(at(hurt), 7, "during"), (at(hurt + timedelta(days=2), 8), 1, "next_morning"),
+            (at(hurt + timedelta(days=3), 8), 1, "next_morning")]
+    for k, score in enumerate(step_scores, start=4):
+        if score is not None:
+            rows.append((at(hurt + timedelta(days=k)), score, "after"))
+    end = hurt + timedelta(days=3 + len(step_scores))
+    return make_runs(runs), make_pain(rows), hurt, end
+
+
+def test_each_step_lasts_7_days_and_advances_only_on_a_check_in():
+    runs, pain, hurt, end = _return_history([0] * 40)
+    tl = ep.phase_timeline(runs, pain, end=end)
+    first = hurt + timedelta(days=3)
+    assert phase_on(tl, first) == ("return_to_run", 1)
+    assert phase_on(tl, first + timedelta(days=6)) == ("return_to_run", 1)
+    assert phase_on(tl, first + timedelta(days=7)) == ("return_to_run", 2)
+    assert phase_on(tl, first + timedelta(days=14)) == ("return_to_run", 3)
+    assert phase_on(tl, first + timedelta(days=21)) == ("return_to_run", 4)
+    assert phase_on(tl, first + timedelta(days=28)) == ("normal", None)
+    caps = [ep.today(tl, first + timedelta(days=7 * k))["max_week_km"] for k in range(4)]
+    assert caps == sorted(caps)  # 30, 50, 70, 90 % of the pre-episode week
+    # no check-ins: no progress
+    runs, pain, hurt, end = _return_history([None] * 30)
+    tl = ep.phase_timeline(runs, pain, end=end)
+    assert phase_on(tl, end) == ("return_to_run", 1)
+
+
+def test_amber_pain_repeats_the_step_and_red_pain_goes_back_to_stop():
+    scores = [0] * 5 + [4] + [0] * 10  # a 4 on day 5 of step 1
+    runs, pain, hurt, end = _return_history(scores)
+    tl = ep.phase_timeline(runs, pain, end=end)
+    first = hurt + timedelta(days=3)
+    amber = hurt + timedelta(days=4 + 5)
+    assert phase_on(tl, first + timedelta(days=7)) == ("return_to_run", 1)  # repeated
+    assert phase_on(tl, amber + timedelta(days=6)) == ("return_to_run", 1)
+    assert phase_on(tl, amber + timedelta(days=7)) == ("return_to_run", 2)
+    runs, pain, hurt, end = _return_history([1] * 9 + [6])
+    tl = ep.phase_timeline(runs, pain, end=end)
+    assert phase_on(tl, end) == ("stop", None)
+    assert ep.today(tl, end)["episode_start"] == hurt  # the relapse keeps the pre-episode figures
+
+
+def test_red_flag_stays_until_assessed_then_returns_at_the_step_the_running_fits():
+    runs = weeks_of_runs(8)
+    flag = START + timedelta(days=7 * 8)
+    # kept running at under half the former week after the red flag (9 km a week, longest 4 km)
+    runs += [(f"after-{k}", flag + timedelta(days=7 * k + off), km) for k in range(3)
+             for off, km in ((1, 4.0), (4, 4.0), (6, 1.0))]
+    pain = make_pain([(at(flag), 3, "after", ("numbness_one_leg",))])
+    tl = ep.phase_timeline(make_runs(runs), pain, end=flag + timedelta(days=60))
+    assert set(tl.loc[flag:]["phase"]) == {"see_clinician"}
+    assert tl.loc[flag:]["max_run_km"].isna().all()
+    seen = flag + timedelta(days=25)
+    assessed = pd.DataFrame({"id": [9], "date": [seen], "note": ["physio"]})
+    tl = ep.phase_timeline(make_runs(runs), pain, assessed, end=seen + timedelta(days=1))
+    row = ep.today(tl, seen)
+    # pre-episode 20.5 km a week, 10 km longest: 9 km / 4 km fit step 2 (10.25, 5), not step 1 (6.15, 3.5)
+    assert (row["phase"], row["step"], row["entry_kind"], row["entry_id"]) == ("return_to_run", 2, "assessment", 9)
+    assert phase_on(tl, seen - timedelta(days=1)) == ("see_clinician", None)
+    # no running since the red flag: step 1
+    tl = ep.phase_timeline(make_runs(weeks_of_runs(8)), pain, assessed, end=seen)
+    assert phase_on(tl, seen) == ("return_to_run", 1)
+
+
+def test_emergency_outranks_see_clinician():
+    runs = make_runs(weeks_of_runs(4))
+    d = START + timedelta(days=30)
+    pain = make_pain([(at(d), 2, "after", ("night_pain",)), (at(d + timedelta(days=2)), 2, "after", ("both_legs",))])
+    tl = ep.phase_timeline(runs, pain, end=d + timedelta(days=90))
+    assert phase_on(tl, d) == ("see_clinician", None)
+    assert phase_on(tl, d + timedelta(days=90)) == ("emergency", None)
+
+
+@pytest.mark.parametrize(("weeks_off", "steps", "first_frac"), [(5, 3, 0.50), (10, 4, 0.33)])
+def test_rebuild_after_a_break(weeks_off, steps, first_frac):
+    runs = weeks_of_runs(8)
+    last = max(r[1] for r in runs)
+    back = last + timedelta(weeks=weeks_off)
+    runs += [(f"back-{k}", back + timedelta(days=2 * k), 3.0) for k in range(30)]
+    # a runner who never logs pain: steps move on time alone
+    tl = ep.phase_timeline(make_runs(runs), None, end=back + timedelta(days=60))
+    assert phase_on(tl, last + timedelta(days=30)) == ("normal", None)
+    assert phase_on(tl, last + timedelta(days=31)) == ("rebuild", 1)
+    row = ep.today(tl, back)
+    assert (row["phase"], row["step"], row["steps"]) == ("rebuild", 1, steps)
+    pre_week = sum(r[2] for r in weeks_of_runs(8) if r[1] > last - timedelta(days=28)) / 4
+    assert row["max_week_km"] == pytest.approx(first_frac * pre_week)
+    assert phase_on(tl, back + timedelta(days=7)) == ("rebuild", 2)
+    assert phase_on(tl, back + timedelta(days=7 * steps)) == ("normal", None)
+
+
+def test_rebuild_of_a_runner_who_logs_waits_for_check_ins():
+    runs = weeks_of_runs(8)
+    last = max(r[1] for r in runs)
+    back = last + timedelta(weeks=6)
+    runs += [(f"back-{k}", back + timedelta(days=2 * k), 3.0) for k in range(10)]
+    pain = make_pain([(at(START), 1, "after"), (at(back + timedelta(days=9)), 2, "after")])
+    tl = ep.phase_timeline(make_runs(runs), pain, end=back + timedelta(days=20))
+    assert phase_on(tl, back + timedelta(days=8)) == ("rebuild", 1)
+    assert phase_on(tl, back + timedelta(days=9)) == ("rebuild", 2)
+    assert phase_on(tl, back + timedelta(days=20)) == ("rebuild", 2)
+
+
+def test_hold_and_reduce_leave_after_a_good_week_on_a_check_in():
+    runs = make_runs(weeks_of_runs(8))
+    d = START + timedelta(days=40)
+    pain = make_pain([(at(d), 4, "after"), (at(d + timedelta(days=3)), 2, "after"),
+                      (at(d + timedelta(days=7)), 1, "after")])
+    tl = ep.phase_timeline(runs, pain, end=d + timedelta(days=7))
+    assert phase_on(tl, d) == ("hold", None)
+    assert phase_on(tl, d + timedelta(days=6)) == ("hold", None)
+    assert phase_on(tl, d + timedelta(days=7)) == ("normal", None)
+    pain = make_pain([(at(d, 7), 6, "next_morning")])
+    assert phase_on(ep.phase_timeline(runs, pain, end=d), d)[0] == "stop"  # next morning above 5 stops
+    pain = make_pain([(at(d, 7), 4, "next_morning")])
+    tl = ep.phase_timeline(runs, pain, end=d + timedelta(days=30))
+    assert phase_on(tl, d + timedelta(days=30)) == ("reduce", None)  # nothing logged: no progress
+    row = ep.today(tl, d)
+    assert row["max_week_km"] == pytest.approx(th.REDUCE_FRAC * ep.today(
+        ep.phase_timeline(runs, make_pain([(at(d), 4, "after")]), end=d), d)["max_week_km"])
+
+
+def test_usual_morning_level_leaves_out_mornings_inside_an_episode():
+    runs = make_runs(weeks_of_runs(8))
+    rows = [(at(START + timedelta(days=k), 7), 1, "next_morning") for k in range(0, 20, 2)]
+    ep_day = START + timedelta(days=21)
+    rows += [(at(ep_day), 7, "during")]  # stop; mornings of 4 while stopped are inside the episode
+    rows += [(at(ep_day + timedelta(days=k), 7), 4, "next_morning") for k in (1, 2, 3)]
+    walked = ep.walk(runs, make_pain(rows), end=ep_day + timedelta(days=3))
+    morning = [r for r in walked.readings if r.timing == "next_morning" and r.day > ep_day]
+    assert all(r.usual_score == 1.0 for r in morning)
+
+
+def test_segments_join_days_of_one_phase_and_step():
+    runs, pain, hurt, end = _return_history([0] * 16)
+    segs = ep.phase_segments(ep.phase_timeline(runs, pain, end=end))
+    assert [s["phase"] for s in segs] == ["normal", "stop", "return_to_run", "return_to_run", "return_to_run"]
+    assert [s["step"] for s in segs[2:]] == [1, 2, 3]
+    for a, b in zip(segs, segs[1:], strict=False):
+        assert b["start"] == a["end"] + timedelta(days=1)
+    assert segs[-1]["end"] == end and set(segs[0]) == {"start", "end", "phase", "step", "steps", "reason"}
+
+
+# --- properties ------------------------------------------------------------------------------------
+
+entry = st.tuples(st.integers(0, 69), st.integers(0, 10), st.sampled_from(sorted(th.PAIN_TIMING_GROUPS)),
+                  st.sampled_from([(), (), (), ("night_pain",), ("saddle_numbness",)]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(entries=st.lists(entry, max_size=25), assessed=st.lists(st.integers(0, 69), max_size=2),
+       extra_runs=st.lists(st.tuples(st.integers(0, 69), st.floats(1.0, 25.0)), max_size=20))
+def test_no_training_number_after_a_red_flag_before_an_assessment(entries, assessed, extra_runs):
+    base = START + timedelta(days=56)
+    runs = weeks_of_runs(8) + [(f"x{i}", base + timedelta(days=d), km) for i, (d, km) in enumerate(extra_runs)]
+    pain = make_pain([(at(base + timedelta(days=d)), s, t, sy) for d, s, t, sy in entries])
+    frame = pd.DataFrame({"id": range(1, len(assessed) + 1), "date": [base + timedelta(days=d) for d in assessed],
+                          "note": ""})
+    tl = ep.phase_timeline(make_runs(runs), pain, frame, end=base + timedelta(days=70))
+    flags = sorted(base + timedelta(days=d) for d, _s, _t, sy in entries if sy)
+    seen = sorted(base + timedelta(days=d) for d in assessed)
+    for day, row in tl.iterrows():
+        open_flag = any(f <= day and not any(f < a <= day for a in seen) for f in flags)
+        if open_flag:
+            assert row["phase"] in ep.ESCALATIONS, (day, row["phase"])
+            assert math.isnan(row["max_week_km"]) and math.isnan(row["max_run_km"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(entries=st.lists(st.tuples(st.integers(0, 41), st.integers(0, 10), st.sampled_from(sorted(th.PAIN_TIMING_GROUPS))),
+                        max_size=25),
+       extra_runs=st.lists(st.tuples(st.integers(0, 41), st.floats(1.0, 25.0)), max_size=20))
+def test_caps_never_rise_while_pain_is_above_3(entries, extra_runs):
+    base = START + timedelta(days=56)
+    runs = weeks_of_runs(8) + [(f"x{i}", base + timedelta(days=d), km) for i, (d, km) in enumerate(extra_runs)]
+    pain = make_pain([(at(base + timedelta(days=d)), s, t) for d, s, t in entries])
+    tl = ep.phase_timeline(make_runs(runs), pain, end=base + timedelta(days=42))
+    prev = None
+    for _day, row in tl.iterrows():
+        if prev is not None and row["last_score"] is not None and row["last_score"] > th.PAIN_GREEN_MAX:
+            for key in ("max_week_km", "max_run_km"):
+                if math.isfinite(prev[key]) and math.isfinite(row[key]):
+                    assert row[key] <= prev[key] + 1e-9, (key, prev[key], row[key])
+        prev = row
+
+
+def test_persistence_counts_check_ins_not_days():
+    """Pain above 0 at two thirds of the check-ins: 1/10 after runs with pain-free mornings logged daily is
+    not persistent; the same 1/10 logged alone for more than 3 weeks is."""
+    runs = make_runs(weeks_of_runs(12))
+    d0 = START + timedelta(days=28)
+    rows = [(at(d0 + timedelta(days=k), 7), 0, "next_morning") for k in range(35)]
+    rows += [(at(d0 + timedelta(days=k)), 1, "after") for k in range(35) if k % 2 == 0]
+    tl = ep.phase_timeline(runs, make_pain(rows), end=d0 + timedelta(days=34))
+    assert set(tl["phase"]) == {"normal"}
+    alone = [r for r in rows if r[2] == "after"]
+    tl = ep.phase_timeline(runs, make_pain(alone), end=d0 + timedelta(days=34))
+    assert ep.today(tl, d0 + timedelta(days=34))["phase"] == "see_clinician"
+
+
+def test_an_assessment_closes_red_flags_logged_before_its_day_not_on_it():
+    runs = make_runs(weeks_of_runs(8))
+    d = START + timedelta(days=40)
+    pain = make_pain([(at(d, 9), 3, "after", ("saddle_numbness",))])
+    same_day = pd.DataFrame({"id": [1], "date": [d], "note": ["A&E"]})
+    tl = ep.phase_timeline(runs, pain, same_day, end=d + timedelta(days=1))
+    assert phase_on(tl, d + timedelta(days=1)) == ("emergency", None)  # the flag may have come after the visit
+    next_day = pd.DataFrame({"id": [1], "date": [d + timedelta(days=1)], "note": ["A&E"]})
+    tl = ep.phase_timeline(runs, pain, next_day, end=d + timedelta(days=1))
+    assert phase_on(tl, d) == ("emergency", None) and phase_on(tl, d + timedelta(days=1)) == ("return_to_run", 1)
+
+
+def test_stop_clears_on_low_scores_even_when_a_morning_is_above_the_usual_level():
+    runs = make_runs(weeks_of_runs(8))
+    rows = [(at(START + timedelta(days=k), 7), 0, "next_morning") for k in range(0, 30, 3)]  # usual 0
+    hurt = START + timedelta(days=35)
+    rows += [(at(hurt), 7, "during"), (at(hurt + timedelta(days=2), 7), 2, "next_morning"),
+             (at(hurt + timedelta(days=4), 7), 2, "next_morning")]
+    tl = ep.phase_timeline(runs, make_pain(rows), end=hurt + timedelta(days=4))
+    assert phase_on(tl, hurt + timedelta(days=4)) == ("return_to_run", 1)
