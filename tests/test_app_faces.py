@@ -313,3 +313,61 @@ def test_no_page_script_shadows_a_standard_module():
 
     clashes = [p.name for p in PAGES_DIR.glob("*.py") if p.stem in sys.stdlib_module_names]
     assert clashes == []
+
+
+DISTANCE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:km|mi)\b")
+
+
+@pytest.mark.parametrize(("symptom", "phase_words"), [("saddle_numbness", "Urgent care now"),
+                                                       ("night_pain", "See a clinician")])
+def test_red_flag_this_week_shows_no_training_number_until_an_assessment(recent, symptom, phase_words):
+    """Issue 11: under a red flag no face shows a training number, so This week drops its 12-week chart and
+    its headline numbers too; once a clinician's visit is recorded the chart comes back with the phase band
+    under it and the phase box names the return to running."""
+    from datetime import datetime
+
+    from ingest.painlog import PainEntry
+    from metrics import fmt
+
+    yesterday = date.today() - timedelta(days=1)
+    with Store(recent) as store:
+        store.add_pain(PainEntry(at_local=datetime(yesterday.year, yesterday.month, yesterday.day, 20), score=3,
+                                 timing="after", symptoms=(symptom,)))
+    at = run_page("this_week")
+    shown = visible_text(at)
+    assert phase_words in shown
+    assert at.error, "the red flag comes first"
+    assert charts(at) == [], "no 12-week load chart under a red flag"
+    assert not at.metric, "no headline training numbers under a red flag"
+    assert DISTANCE.findall(shown) == [], DISTANCE.findall(shown)
+    assert "longest run" not in shown.lower() and "No alerts" not in shown
+    assert_plain_words(shown, db_path=str(recent))
+
+    with Store(recent) as store:
+        store.add_assessment(date.today(), "physio: no red flags")
+    at = run_page("this_week")
+    shown = visible_text(at)
+    assert f"Return to running since {fmt.day(date.today())}" in shown  # the phase box
+    [chart] = charts(at)
+    assert "vconcat" in chart.proto.spec  # the phase band stacked under the weekly chart
+    data = " ".join(str(d) for d in chart.proto.datasets) + chart.proto.spec
+    assert "return to running" in data and phase_words.lower() in data
+    assert "return_to_run" not in data and "see_clinician" not in data
+    assert DISTANCE.findall(shown)  # training numbers are back
+    assert_plain_words(shown, db_path=str(recent))
+
+
+def test_calendar_shows_a_clinicians_visit_in_its_cell_and_its_day(recent):
+    from metrics import fmt
+
+    seen = date.today() - timedelta(days=3)
+    with Store(recent) as store:
+        store.add_assessment(seen, "physio, cleared to run")
+    at = run_page("month_calendar")
+    cells = [m.value for m in at.markdown if "seen by a clinician" in m.value and "[" in m.value]
+    assert len(cells) == 1, cells  # one day's cell (the legend is a caption)
+    at.button(key=f"cal_{seen.isoformat()}").click().run()
+    no_exceptions(at)
+    assert fmt.day(seen) in [s.value for s in at.subheader]
+    assert any("Assessed by a clinician: physio, cleared to run" in m.value for m in at.markdown)
+    assert_plain_words(visible_text(at), db_path=str(recent))

@@ -46,10 +46,9 @@ def day_frames() -> dict[str, pd.DataFrame]:
         pain = pain.assign(day=pd.to_datetime(pain["at_local"]).dt.date)
     assessments = pd.DataFrame(columns=["id", "date", "note", "day"])
     with ui.open_store() as store:
-        if hasattr(store, "assessments"):  # branch i11 ("Back pain as an episode")
-            a = store.assessments()
-            if not a.empty:
-                assessments = a.assign(day=pd.to_datetime(a["date"]).dt.date)
+        a = store.assessments()  # a clinician's visits (issue 11): they close red flags
+    if not a.empty:
+        assessments = a.assign(day=pd.to_datetime(a["date"]).dt.date)
     return {"runs": runs, "others": others, "pain": pain, "assessments": assessments}
 
 
@@ -69,7 +68,7 @@ def cell_lines(e: dict, units: str) -> list[str]:
         if RED_FLAGS & set(r["symptoms"] or ()):
             lines.append(":red[**red flag**]")
     for _ in e["assessments"].itertuples():
-        lines.append(":violet[assessed]")
+        lines.append(":violet-background[seen by a clinician]")
     return lines
 
 
@@ -166,7 +165,8 @@ GRID_CSS = """<style>
 def legend() -> None:
     st.caption("Runs coloured by surface: :gray[road] · :green[trail] · :orange[track] · :violet[treadmill]. "
                ":blue[Cross-training]. Pain: :green[0–3] · :orange[4–5] · :red[above 5]. "
-               ":red[**red flag**]: a warning symptom was logged. Click a day to see it or log pain for it.")
+               ":red[**red flag**]: a warning symptom was logged. :violet-background[seen by a clinician]: an assessment "
+               "recorded (it closes the red flags before it). Click a day to see it or log pain for it.")
 
 
 ui.page_start("Calendar")
