@@ -406,11 +406,11 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     for cap, name in week_caps:
         if week is None or cap < week:
             week = cap
-            reasons.append(f"{name}: your rule keeps the week at or below {_fmt(cap, units)}")
+            reasons.append(f"{fmt.words(name, 'rule').capitalize()}: your rule keeps the week at or below {_fmt(cap, units)}")
     for cap, name in run_caps:
         if run is None or cap < run:
             run = cap
-            reasons.append(f"{name}: your rule keeps each run at or below {_fmt(cap, units)}")
+            reasons.append(f"{fmt.words(name, 'rule').capitalize()}: your rule keeps each run at or below {_fmt(cap, units)}")
     if week is not None and run is not None and run > week:
         run = week
 
