@@ -152,7 +152,9 @@ def test_personal_rule_caps_the_plan():
     rules = [FakeRule(7, "distance_km", 25.0), FakeRule(8, "run_distance_km", 11.0, scope="run")]
     plan = plan_for(weekly, runs, rules=rules)
     assert plan.max_week_km == 25.0 and plan.max_run_km == 11.0
-    assert any(r.startswith("personal:7") for r in plan.reasons)
+    # the rule named in words on every face (issue 13), not by its code "personal:7"
+    assert any(r.startswith("Your own rule 7: your rule keeps the week at or below 25 km") for r in plan.reasons)
+    assert any(r.startswith("Your own rule 8: your rule keeps each run at or below 11 km") for r in plan.reasons)
 
 
 def test_advise_for_a_new_runner_is_green_with_not_enough_history():
