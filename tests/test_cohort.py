@@ -450,14 +450,18 @@ def test_dashboard_cohort_flag_starts_the_cohort_page(cohort, tmp_path, monkeypa
     started = {}
 
     class FakePopen:
-        def __init__(self, cmd, env):
-            started.update(cmd=cmd, env=env)
+        pid = None  # never signalled: cmd_app._stop is replaced below
+
+        def __init__(self, cmd, env, **kwargs):
+            started.update(cmd=cmd, env=env, **kwargs)
 
         def wait(self):
             return 0
 
     monkeypatch.setattr(cmd_app.subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(cmd_app, "_stop", lambda proc: started.setdefault("stopped", True))
     assert main(["dashboard", "--cohort", str(cohort["out"]), "--port", "8599"]) == 0
+    assert started["start_new_session"] and started["stopped"]  # its own process group, stopped at the end
     assert str(cmd_app.COHORT_APP_PATH) in started["cmd"] and "127.0.0.1" in started["cmd"]
     assert started["env"]["LOADWATCH_COHORT"] == str(cohort["out"].resolve())
     assert "cohort:" in capsys.readouterr().out
