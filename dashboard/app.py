@@ -32,10 +32,15 @@ def _favicon() -> Image.Image:
 
 st.set_page_config(page_title="loadwatch", page_icon=_favicon(), layout="wide")
 
+from dashboard import auth  # noqa: E402
+
+auth.gate()  # beyond loopback: nothing of the runner's data before the password
+
 PAGES = [
     st.Page("pages/this_week.py", title="This week", icon=":material/traffic:", default=True),
     st.Page("pages/import_files.py", title="Import", icon=":material/upload_file:", url_path="import"),
     st.Page("pages/load.py", title="Load", icon=":material/bar_chart:", url_path="load"),
+    st.Page("pages/month_calendar.py", title="Calendar", icon=":material/calendar_month:", url_path="calendar"),
     st.Page("pages/pain_log.py", title="Pain log", icon=":material/healing:", url_path="pain"),
     st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
     st.Page("pages/activities.py", title="Activities", icon=":material/directions_run:",

@@ -1,7 +1,9 @@
 """Altair chart builders for the dashboard pages (drawing only: every number comes from ``metrics``).
 
 All charts share one time axis (``time_domain``) so pain scores line up with load, and every chart has
-tooltips.  Nothing here fetches anything from the network (no map tiles: routes are lon/lat lines).
+tooltips.  Every distance is in the runner's units with the unit on its axis; a measure that barely moves
+is drawn over a minimum span (:data:`MIN_SPAN`) so noise is not magnified into a trend.  Nothing here
+fetches anything from the network (no map tiles: a route is drawn in metres, to scale).
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 import datetime as dt
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
+from metrics import fmt
 from metrics import units as units_mod
+from metrics.thresholds import PAIN_AMBER_MAX, PAIN_GREEN_MAX
 
 PAIN_COLOR = "#c0392b"
 SURFACE_COLORS = {"road": "#5d6d7e", "trail": "#27ae60", "track": "#e67e22", "treadmill": "#8e44ad",
@@ -25,12 +30,48 @@ def _unit(units: str) -> str:
     return "mi" if units == "mi" else "km"
 
 
+#: Traffic-light colours of a pain score (SCIENCE.md section 10: 0-3 green, 4-5 amber, above 5 red).
+PAIN_LIGHT_COLORS = ("#27ae60", "#e67e22", "#c0392b")
+#: Dates on axes and in tooltips: "Mon 17 Aug 2026".
+DAY_FORMAT = "%a %-d %b %Y"
+DAY_TIME_FORMAT = "%a %-d %b %Y %H:%M"
+#: Smallest span an axis shows for each measure (in its own unit), so that a steady 168 spm is drawn
+#: flat rather than as a zig-zag between 167.98 and 168.02.
+MIN_SPAN = {"cadence_spm": 12.0, "vertical_oscillation_mm": 20.0, "stance_time_ms": 40.0,
+            "step_length_mm": 100.0, "heart_rate_bpm": 30.0, "elevation_m": 30.0, "pace_s": 120.0}
+#: A pace axis label in m:ss from seconds.
+PACE_LABEL_EXPR = ("floor(datum.value / 60) + ':' + (floor(datum.value % 60) < 10 ? '0' : '') "
+                   "+ floor(datum.value % 60)")
+
+
+def pain_light(score: float) -> str:
+    """The traffic-light colour of a pain score."""
+    if score <= PAIN_GREEN_MAX:
+        return PAIN_LIGHT_COLORS[0]
+    return PAIN_LIGHT_COLORS[1] if score <= PAIN_AMBER_MAX else PAIN_LIGHT_COLORS[2]
+
+
+def padded_domain(values, min_span: float, *, pad_frac: float = 0.1) -> list[float] | None:
+    """An axis domain around ``values`` at least ``min_span`` wide (centred on the data), padded by
+    ``pad_frac`` of the span; None without finite values."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    span = max(hi - lo, min_span)
+    mid = (lo + hi) / 2
+    half = span / 2 * (1 + pad_frac)
+    return [mid - half, mid + half]
+
+
 def time_domain(start: dt.date, end: dt.date) -> list[str]:
     return [pd.Timestamp(start).isoformat(), (pd.Timestamp(end) + pd.Timedelta(days=1)).isoformat()]
 
 
 def _x(domain, field="week_start", title="week"):
-    return alt.X(f"{field}:T", title=title, scale=alt.Scale(domain=domain))
+    return alt.X(f"{field}:T", title=title, scale=alt.Scale(domain=domain),
+                 axis=alt.Axis(format="%-d %b %Y", labelOverlap=True))
 
 
 def melt(weeks: pd.DataFrame, columns: list[str], name: str, prefix: str, suffix: str) -> pd.DataFrame:
@@ -49,12 +90,15 @@ def _week_end(frame: pd.DataFrame) -> pd.DataFrame:
 def stacked_bars(long: pd.DataFrame, y_title: str, domain, color_field: str) -> alt.Chart:
     colors = SURFACE_COLORS if color_field == "surface" else INTENSITY_COLORS
     names = [n for n in colors if n in set(long[color_field])]
+    long = long.assign(**{color_field: long[color_field].map(lambda c: fmt.words(c, color_field))})
+    colors = {fmt.words(n, color_field): colors[n] for n in names}
+    names = list(colors)
     return alt.Chart(_week_end(long)).mark_bar().encode(
         x=_x(domain), x2="week_end:T",
         y=alt.Y("sum(value):Q", title=y_title),
         color=alt.Color(f"{color_field}:N", scale=alt.Scale(domain=names, range=[colors[n] for n in names])),
-        tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip(f"{color_field}:N"),
-                 alt.Tooltip("value:Q", title=y_title, format=".1f")],
+        tooltip=[alt.Tooltip("week_start:T", title="week of", format=DAY_FORMAT),
+                 alt.Tooltip(f"{color_field}:N"), alt.Tooltip("value:Q", title=y_title, format=".1f")],
     ).properties(height=260)
 
 
@@ -65,20 +109,22 @@ def pain_layer(pain: pd.DataFrame, start, end, domain) -> alt.Chart | None:
     p = p[(p["at_local"] >= pd.Timestamp(start)) & (p["at_local"] < pd.Timestamp(end) + pd.Timedelta(days=1))]
     if p.empty:
         return None
-    p = p.assign(timing=p["timing"].astype(str))[["at_local", "score", "timing"]]
-    return alt.Chart(p).mark_circle(color=PAIN_COLOR, size=45, opacity=0.8).encode(
+    p = p.assign(when=p["timing"].map(lambda t: fmt.words(t, "timing")),
+                 light=p["score"].map(pain_light))[["at_local", "score", "when", "light"]]
+    return alt.Chart(p).mark_circle(size=55, opacity=0.9, stroke="white", strokeWidth=0.5).encode(
         x=alt.X("at_local:T", scale=alt.Scale(domain=domain)),
         y=alt.Y("score:Q", title="pain (0-10)", scale=alt.Scale(domain=[0, 10]),
                 axis=alt.Axis(titleColor=PAIN_COLOR, orient="right")),
-        tooltip=[alt.Tooltip("at_local:T", title="pain logged", format="%Y-%m-%d %H:%M"),
-                 alt.Tooltip("score:Q", title="pain score"), alt.Tooltip("timing:N")],
+        color=alt.Color("light:N", scale=None, legend=None),
+        tooltip=[alt.Tooltip("at_local:T", title="pain logged", format=DAY_TIME_FORMAT),
+                 alt.Tooltip("score:Q", title="pain score (0-10)"), alt.Tooltip("when:N")],
     )
 
 
 def with_pain(chart: alt.Chart, pain: alt.Chart | None) -> alt.Chart:
     if pain is None:
         return chart
-    return alt.layer(chart, pain).resolve_scale(y="independent")
+    return alt.layer(chart, pain).resolve_scale(y="independent", color="independent")
 
 
 def spike_chart(runs: pd.DataFrame, units: str, domain) -> alt.Chart:
@@ -88,34 +134,52 @@ def spike_chart(runs: pd.DataFrame, units: str, domain) -> alt.Chart:
         "distance": units_mod.to_units(runs["distance_km"].astype(float), units),
         "cap": units_mod.to_units(runs["safe_longest_km"].astype(float), units),
         "spike_pct": runs["spike_pct"].astype(float),
-        "category": runs["spike_category"].fillna("not enough history").astype(str),
+        "category": runs["spike_category"].map(
+            lambda c: "not enough history" if fmt.is_missing(c) else fmt.words(c, "spike")),
     })
-    x = alt.X("date:T", title="date", scale=alt.Scale(domain=domain))
-    tip = [alt.Tooltip("date:T", title="run"), alt.Tooltip("distance:Q", title=f"distance ({u})", format=".1f"),
+    x = alt.X("date:T", title="date", scale=alt.Scale(domain=domain), axis=alt.Axis(format="%-d %b %Y"))
+    tip = [alt.Tooltip("date:T", title="run", format=DAY_FORMAT), alt.Tooltip("distance:Q", title=f"distance ({u})", format=".1f"),
            alt.Tooltip("cap:Q", title=f"safe longest ({u})", format=".1f"),
            alt.Tooltip("spike_pct:Q", title="longer than 30-day longest (%)", format=".0f"),
            alt.Tooltip("category:N", title="spike")]
+    top = max(1.0, float(pd.concat([d["distance"], d["cap"]]).max(skipna=True) or 0) * 1.1)
+    y_scale = alt.Scale(domain=[0, top])
     cap = alt.Chart(d).mark_line(interpolate="step-after", color="#7f8c8d", strokeDash=[4, 3]).encode(
-        x=x, y=alt.Y("cap:Q", title=u), tooltip=tip)
-    cats = ["none", "small", "moderate", "large", "not enough history"]
+        x=x, y=alt.Y("cap:Q", title=f"run distance ({u})", scale=y_scale), tooltip=tip)
+    cats = [*(fmt.words(c, "spike") for c in ("none", "small", "moderate", "large")), "not enough history"]
     dots = alt.Chart(d).mark_circle(size=50).encode(
-        x=x, y=alt.Y("distance:Q", title=f"run distance ({u})"),
+        x=x, y=alt.Y("distance:Q", title=f"run distance ({u})", scale=y_scale),
         color=alt.Color("category:N", title="spike", scale=alt.Scale(
             domain=cats, range=["#5dade2", "#f5b041", "#e67e22", "#c0392b", "#bdc3c7"])),
         tooltip=tip)
     return alt.layer(cap, dots).properties(height=260)
 
 
-def load_acwr(weeks: pd.DataFrame, domain) -> alt.Chart:
+def load_acwr(weeks: pd.DataFrame, domain, units: str = "km", load_unit: str = "km",
+              acwr_from: dt.date | None = None) -> alt.Chart:
+    """Weekly load as bars (a distance load in the runner's units) and the acute:chronic ratio as a
+    line, drawn only from ``acwr_from`` (28 days after the first run: before that the chronic load is
+    not yet four weeks of history and the ratio is meaningless)."""
+    unit = _unit(units) if load_unit == "km" else {"min": "minutes", "trimp": "TRIMP"}.get(load_unit,
+                                                                                                    load_unit)
     d = _week_end(weeks.reset_index()[["week_start", "load", "acwr"]])
+    if load_unit == "km":
+        d["load"] = units_mod.to_units(d["load"].astype(float), units)
+    if acwr_from is not None:
+        d.loc[pd.to_datetime(d["week_start"]) + pd.Timedelta(days=6) < pd.Timestamp(acwr_from), "acwr"] = np.nan
+    tip = [alt.Tooltip("week_start:T", title="week of", format=DAY_FORMAT),
+           alt.Tooltip("load:Q", title=f"load ({unit})", format=".1f"),
+           alt.Tooltip("acwr:Q", title="ACWR", format=".2f")]
     bars = alt.Chart(d).mark_bar(color="#85c1e9").encode(
-        x=_x(domain), x2="week_end:T", y=alt.Y("load:Q", title="weekly load"),
-        tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip("load:Q", format=".1f"),
-                 alt.Tooltip("acwr:Q", title="ACWR", format=".2f")])
-    line = alt.Chart(d.assign(week_start=d["week_start"] + pd.Timedelta(days=3, hours=12))).mark_line(
-        color="#34495e", point=True).encode(
-        x=_x(domain), y=alt.Y("acwr:Q", title="ACWR (info only)", axis=alt.Axis(orient="right")),
-        tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip("acwr:Q", title="ACWR", format=".2f")])
+        x=_x(domain), x2="week_end:T", y=alt.Y("load:Q", title=f"weekly load ({unit})"), y2=alt.datum(0),
+        tooltip=tip)
+    line_data = d.dropna(subset=["acwr"]).assign(
+        week_start=lambda f: pd.to_datetime(f["week_start"]) + pd.Timedelta(days=3, hours=12))
+    top = max(2.0, float(line_data["acwr"].max()) * 1.1) if not line_data.empty else 2.0
+    line = alt.Chart(line_data).mark_line(color="#34495e", point=True).encode(
+        x=_x(domain), y=alt.Y("acwr:Q", title="ACWR (for information)", scale=alt.Scale(domain=[0, top]),
+                              axis=alt.Axis(orient="right")),
+        tooltip=tip)
     return alt.layer(bars, line).resolve_scale(y="independent").properties(height=240)
 
 
@@ -124,41 +188,84 @@ DYNAMICS_TITLES = {"cadence_spm": "cadence (steps/min)", "vertical_oscillation_m
 
 
 def dynamics(weeks: pd.DataFrame, columns: list[str], domain) -> alt.Chart:
-    long = weeks.reset_index()[["week_start", *columns]].melt(id_vars="week_start", var_name="measure")
-    long["measure"] = long["measure"].map(DYNAMICS_TITLES)
-    return alt.Chart(long.dropna()).mark_line(point=True).encode(
-        x=_x(domain), y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-        tooltip=[alt.Tooltip("week_start:T", title="week of"), "measure:N",
-                 alt.Tooltip("value:Q", format=".1f")],
-    ).properties(height=110).facet(row=alt.Row("measure:N", title=None)).resolve_scale(y="independent")
+    """One small chart per measure, stacked on the week axis, each over at least its MIN_SPAN."""
+    rows = []
+    for col in columns:
+        d = weeks.reset_index()[["week_start", col]].dropna().rename(columns={col: "value"})
+        title = DYNAMICS_TITLES.get(col, col)
+        rows.append(alt.Chart(d).mark_line(point=True).encode(
+            x=_x(domain),
+            y=alt.Y("value:Q", title=title, scale=alt.Scale(domain=padded_domain(d["value"], MIN_SPAN.get(col, 1.0)),
+                                                             zero=False)),
+            tooltip=[alt.Tooltip("week_start:T", title="week of", format=DAY_FORMAT),
+                     alt.Tooltip("value:Q", title=title, format=".1f")],
+        ).properties(height=110))
+    return alt.vconcat(*rows)
 
 
 def pain_history(pain: pd.DataFrame) -> alt.Chart:
-    from ingest.painlog import TIMING_LABELS
-
-    p = pain.assign(when=pain["timing"].map(TIMING_LABELS).fillna(pain["timing"]))
+    p = pain.assign(when=pain["timing"].map(lambda t: fmt.words(t, "timing")))
     return alt.Chart(p[["at_local", "score", "when"]]).mark_line(point=True).encode(
-        x=alt.X("at_local:T", title="date"),
+        x=alt.X("at_local:T", title="date", axis=alt.Axis(format="%-d %b %Y")),
         y=alt.Y("score:Q", title="pain (0-10)", scale=alt.Scale(domain=[0, 10])),
         color=alt.Color("when:N", title="when"),
-        tooltip=[alt.Tooltip("at_local:T", title="logged", format="%Y-%m-%d %H:%M"), "score:Q", "when:N"],
+        tooltip=[alt.Tooltip("at_local:T", title="logged", format=DAY_TIME_FORMAT),
+                 alt.Tooltip("score:Q", title="pain score (0-10)"), "when:N"],
     ).properties(height=240)
 
 
-def route(samples: pd.DataFrame) -> alt.Chart:
-    """The route as a lon/lat line (no map tiles: nothing is fetched from the network)."""
-    d = samples[["lon_deg", "lat_deg"]].dropna().reset_index(drop=True).reset_index(names="order")
-    return alt.Chart(d).mark_line(color="#1f6f8b").encode(
-        x=alt.X("lon_deg:Q", title="longitude", scale=alt.Scale(zero=False)),
-        y=alt.Y("lat_deg:Q", title="latitude", scale=alt.Scale(zero=False)),
+def weekly_distance_pain(weekly: pd.DataFrame, pain: pd.DataFrame | None, start: dt.date, end: dt.date,
+                         units: str, phases: list | None = None) -> alt.Chart:
+    """This week's lead chart: weekly running distance (bars, runner's units) with every pain score on
+    the same time axis (dots in traffic-light colours, right axis), and the back-pain phase band under
+    it when the report has ``phases`` and ``phase_band`` is available."""
+    u = _unit(units)
+    domain = time_domain(start, end)
+    d = weekly.reset_index()[["week_start", "distance_km"]].copy()
+    d["week_start"] = pd.to_datetime(d["week_start"])
+    d = _week_end(d[(d["week_start"] >= pd.Timestamp(start)) & (d["week_start"] <= pd.Timestamp(end))])
+    d["distance"] = units_mod.to_units(d["distance_km"].astype(float), units)
+    bars = alt.Chart(d).mark_bar(color="#5dade2").encode(
+        x=_x(domain), x2="week_end:T",
+        y=alt.Y("distance:Q", title=f"weekly running distance ({u})",
+                scale=alt.Scale(domain=[0, max(1.0, float(d["distance"].max() or 0) * 1.1)])),
+        y2=alt.datum(0),
+        tooltip=[alt.Tooltip("week_start:T", title="week of", format=DAY_FORMAT),
+                 alt.Tooltip("distance:Q", title=f"distance ({u})", format=".1f")])
+    chart = with_pain(bars.properties(height=240), pain_layer(pain, start, end, domain))
+    band = globals().get("phase_band")
+    if phases and band is not None:
+        return alt.vconcat(chart, band(phases, start, end)).resolve_scale(x="shared")
+    return chart
+
+
+def route(xy: pd.DataFrame, units: str = "km") -> alt.Chart:
+    """The route to scale: metres east and north (metrics.track.route_xy) on equal axes, drawn square;
+    no map tiles, so nothing is fetched from the network."""
+    span = max(float(xy["x_m"].max()), float(xy["y_m"].max()), 50.0) * 1.05
+    show_mi = units == "mi"
+    factor = 1 / 1609.344 if show_mi else 1 / 1000
+    d = xy.assign(x=xy["x_m"] * factor, y=xy["y_m"] * factor)
+    u = _unit(units)
+    return alt.Chart(d).mark_line(color="#1f6f8b", strokeWidth=2).encode(
+        x=alt.X("x:Q", title=f"east ({u})", scale=alt.Scale(domain=[0, span * factor])),
+        y=alt.Y("y:Q", title=f"north ({u})", scale=alt.Scale(domain=[0, span * factor])),
         order="order:Q",
-    ).properties(height=360)
+    ).properties(width=360, height=360)
 
 
-def trace(d: pd.DataFrame, y: str, title: str) -> alt.Chart:
-    return alt.Chart(d).mark_line().encode(
-        x=alt.X("minutes:Q", title="minutes"), y=alt.Y(f"{y}:Q", title=title, scale=alt.Scale(zero=False)),
-        tooltip=[alt.Tooltip("minutes:Q", format=".1f"), alt.Tooltip(f"{y}:Q", title=title, format=".1f")],
+def trace(d: pd.DataFrame, y: str, title: str, *, min_span: float | None = None, pace: bool = False) -> alt.Chart:
+    """One channel over the minutes of a run.  ``pace=True``: seconds per unit on an inverted axis
+    labelled m:ss (faster is higher)."""
+    domain = padded_domain(d[y], min_span if min_span is not None else MIN_SPAN.get(y, 1.0))
+    axis = alt.Axis(labelExpr=PACE_LABEL_EXPR) if pace else alt.Axis()
+    tip_fmt = {} if pace else {"format": ".0f"}
+    data = d.assign(shown=d[y].map(fmt.pace_clock)) if pace else d
+    return alt.Chart(data).mark_line().encode(
+        x=alt.X("minutes:Q", title="minutes"),
+        y=alt.Y(f"{y}:Q", title=title, axis=axis, scale=alt.Scale(domain=domain, reverse=pace, zero=False)),
+        tooltip=[alt.Tooltip("minutes:Q", format=".1f"),
+                 alt.Tooltip("shown:N", title=title) if pace else alt.Tooltip(f"{y}:Q", title=title, **tip_fmt)],
     ).properties(height=180)
 
 
@@ -187,7 +294,7 @@ def longest_run_cap(weeks: pd.DataFrame, units: str, start, end) -> alt.Chart:
     d = _week_end(weeks.reset_index()[["week_start", "long_run_km", "spike_cap_km"]])
     d["longest"] = units_mod.to_units(d["long_run_km"].astype(float), units)
     d["cap"] = units_mod.to_units(d["spike_cap_km"].astype(float), units)
-    tip = [alt.Tooltip("week_start:T", title="week of"),
+    tip = [alt.Tooltip("week_start:T", title="week of", format=DAY_FORMAT),
            alt.Tooltip("longest:Q", title=f"longest run ({u})", format=".1f"),
            alt.Tooltip("cap:Q", title=f"spike cap ({u})", format=".1f")]
     bars = alt.Chart(d).mark_bar(color="#5dade2").encode(
@@ -252,6 +359,18 @@ def shoe_weeks(per_week: pd.DataFrame, units: str, domain) -> alt.Chart:
     ).properties(height=240)
 
 
+def hr_zones(zones: pd.DataFrame) -> alt.Chart:
+    """Minutes in each heart-rate zone (bars labelled with the zone's bpm range)."""
+    d = zones.assign(label=[f"{z} ({fmt.number(lo)}–{fmt.number(hi)} bpm)" if z != "below Z1" else
+                            f"below Z1 (under {fmt.number(hi)} bpm)"
+                            for z, lo, hi in zip(zones["zone"], zones["low_bpm"], zones["high_bpm"], strict=True)])
+    return alt.Chart(d).mark_bar(color="#cb4335").encode(
+        y=alt.Y("label:N", title=None, sort=list(d["label"]), axis=alt.Axis(labelLimit=220)),
+        x=alt.X("minutes:Q", title="minutes in each heart-rate zone"),
+        tooltip=[alt.Tooltip("label:N", title="zone"), alt.Tooltip("minutes:Q", format=".1f")],
+    ).properties(height=alt.Step(24))
+
+
 #: Phase colours for the band under the weekly charts (calm for normal, warm for cutbacks, red for care).
 PHASE_COLORS = {"normal": "#d5f5e3", "hold": "#f9e79f", "reduce": "#f5b041", "stop": "#e74c3c",
                 "return_to_run": "#85c1e9", "rebuild": "#a9cce3", "see_clinician": "#922b21",
@@ -263,8 +382,6 @@ def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int =
     the same time axis as the weekly charts (``time_domain(start, end)``), to stack under one of them.
     Phases are named in plain words; each segment's tooltip gives its dates, step and reason.
     ``legend_columns``: how many phases a legend row holds (the physio report's page fits them on one)."""
-    from metrics import fmt
-
     lo, hi = pd.Timestamp(start), pd.Timestamp(end)
     rows = []
     for seg in segments or []:
@@ -275,7 +392,7 @@ def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int =
         name = fmt.words(seg["phase"], "phase")
         step = f"step {seg['step']} of {seg['steps']}" if seg.get("step") else ""
         rows.append({"from": a, "to": b + pd.Timedelta(days=1), "phase": name, "step": step or fmt.MISSING,
-                     "dates": fmt.day_range(a, b), "reason": seg.get("reason") or fmt.MISSING,
+                     "dates": fmt.day_range(a, b), "reason": fmt.reason(seg["reason"]) if seg.get("reason") else fmt.MISSING,
                      "label": f"{name}, {step}" if step else name})
     frame = pd.DataFrame(rows, columns=["from", "to", "phase", "step", "dates", "reason", "label"])
     names = [fmt.words(p, "phase") for p in PHASE_COLORS]

@@ -5,11 +5,19 @@ otherwise.  Streamlit reads ``.streamlit/config.toml`` only from the working dir
 of ``dashboard/.streamlit/config.toml`` are passed here as command-line flags as well (keep the two in
 step).  The store reaches the app through ``$LOADWATCH_DB``; ``--demo`` uses the separate demo store
 and writes the demo history into it when it is empty.
+
+Beyond this machine a password is required: ``--host`` with an address other than loopback refuses to
+start (exit 2) unless ``$LOADWATCH_PASSWORD`` or ``--password-file`` gives one; the app then asks for it
+before it shows anything (``dashboard.auth``).  The password reaches the Streamlit child in its
+environment only, never on its command line or in a log.  SIGTERM and SIGINT stop Streamlit and every
+process it started (it runs in a process group of its own) and free the port.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +31,13 @@ DEFAULT_HOST = "127.0.0.1"
 #: Largest upload the Import page accepts [MB] (``--server.maxUploadSize``): a Garmin "export your data"
 #: zip of several years is a few hundred MB.
 MAX_UPLOAD_MB = 1024
+#: Environment variable holding the dashboard password (also how it reaches the Streamlit child).
+PASSWORD_ENV = "LOADWATCH_PASSWORD"
+#: Environment variable that asks for the password gate even on loopback (stricter only; used by tests
+#: that exercise the gate without listening beyond this machine).
+REQUIRE_PASSWORD_ENV = "LOADWATCH_REQUIRE_PASSWORD"
+#: Seconds to wait for Streamlit to stop after SIGTERM before it is killed.
+STOP_TIMEOUT_S = 10
 
 
 def register(sub, add_db_option) -> None:
@@ -35,7 +50,11 @@ def register(sub, add_db_option) -> None:
                         "read-only drill-down into each runner")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     p.add_argument("--host", default=DEFAULT_HOST,
-                   help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
+                   help=f"address to listen on (default {DEFAULT_HOST}: this machine only; any other "
+                        "address needs a password)")
+    p.add_argument("--password-file", metavar="PATH", default=None,
+                   help="file whose first line is the password the dashboard asks for (or set "
+                        f"${PASSWORD_ENV}); required with a --host other than loopback")
     p.set_defaults(func=run_dashboard)
 
     d = sub.add_parser("demo", help="write the demo history into the demo store (or --db)")
@@ -90,10 +109,63 @@ def run_demo(args) -> int:
     return 0
 
 
+def is_loopback(host: str) -> bool:
+    """True for addresses that only this machine reaches (127.0.0.0/8, ::1, ``localhost``).  Any other
+    name is treated as reaching the network (it is not resolved: resolving may itself leave the machine)."""
+    name = host.strip().strip("[]").split("%", 1)[0].lower()
+    if name in ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def read_password(args) -> str | None:
+    """The password from ``--password-file`` (first line) or ``$LOADWATCH_PASSWORD``; None when neither
+    gives a non-empty one.  A missing or unreadable file is a ValueError naming it."""
+    if getattr(args, "password_file", None):
+        path = Path(args.password_file)
+        try:
+            first = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ValueError(f"cannot read the password file {path}: {exc.strerror or exc}") from exc
+        password = first[0].strip() if first else ""
+        if not password:
+            raise ValueError(f"the password file {path} is empty")
+        return password
+    password = os.environ.get(PASSWORD_ENV, "")
+    return password or None
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop Streamlit and everything it started (its own process group): SIGTERM, then SIGKILL."""
+    for sig, wait_s in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def run_dashboard(args) -> int:
     from ingest.store import default_db_path
 
     env = dict(os.environ)
+    env.pop(PASSWORD_ENV, None)
+    gated = not is_loopback(args.host) or os.environ.get(REQUIRE_PASSWORD_ENV) == "1"
+    if gated:
+        password = read_password(args)
+        if password is None:
+            print(f"loadwatch: refusing to listen on {args.host}: beyond this machine the dashboard needs a "
+                  f"password. Set {PASSWORD_ENV} or pass --password-file PATH (or keep the default "
+                  f"--host {DEFAULT_HOST}).", file=sys.stderr)
+            return 2
+        env[PASSWORD_ENV] = password
     app = APP_PATH
     if getattr(args, "cohort", None):
         cohort = Path(args.cohort).resolve()
@@ -115,14 +187,28 @@ def run_dashboard(args) -> int:
     # a plain checkout (not pip-installed) still imports `dashboard`, `ingest` and `metrics`
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     shown = f"cohort: {env['LOADWATCH_COHORT']}" if app == COHORT_APP_PATH else f"store: {env['LOADWATCH_DB']}"
-    print(f"loadwatch dashboard on http://{args.host}:{args.port} ({shown}); Ctrl+C stops it")
-    proc = subprocess.Popen(streamlit_command(args.port, args.host, app), env=env)
+    print(f"loadwatch dashboard on http://{args.host}:{args.port} ({shown})"
+          + ("; asks for the password first" if gated else "") + "; Ctrl+C stops it", flush=True)
+    # A process group of its own, so that stopping reaches every process Streamlit starts; the signals
+    # that stop us are forwarded to it (a service manager sends SIGTERM, a terminal SIGINT).
+    proc = subprocess.Popen(streamlit_command(args.port, args.host, app), env=env, start_new_session=True)
+    stopped_by: list[int] = []
+
+    def on_signal(signum, frame):
+        stopped_by.append(signum)
+        _stop(proc)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        return proc.wait()
+        code = proc.wait()
     except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        return 130
+        stopped_by.append(signal.SIGINT)
+        _stop(proc)
+        code = 130
+    finally:
+        _stop(proc)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stopped_by:
+        return 130 if stopped_by[0] == signal.SIGINT else 0
+    return code

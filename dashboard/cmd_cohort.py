@@ -158,26 +158,22 @@ def cohort_status_cmd(args) -> int:
     if args.json:
         print(json.dumps(records, indent=2, allow_nan=False))
         return 0
-    from rich.console import Console
-    from rich.table import Table
+    from dashboard import term
 
     as_of = records[0]["as_of"] if records else None
-    table = Table(title=f"{len(records)} runners as of {fmt.day(as_of)}, most urgent first", title_justify="left")
     rows = [status_cells(r) for r in records]
-    for col in (rows[0] if rows else status_cells({"runner": ""})):
-        table.add_column(col, overflow="fold")
-    for cells in rows:
-        table.add_row(*cells.values())
+    headers = list(rows[0] if rows else status_cells({"runner": ""}))
+    print(f"{len(records)} runners as of {fmt.day(as_of)}, most urgent first")
     # piped or redirected: wide enough that no cell wraps (the phase words and red-flag symptoms are long)
-    console = Console(width=None if sys.stdout.isatty() else 280)
-    console.print(table)
+    tty = sys.stdout.isatty()
+    print(term.table(headers, [list(c.values()) for c in rows], width=None if tty else 280, wrap=tty))
     files = engine.read_table(args.dir, "files")
     broken = sorted(set(files.loc[files["name"].eq("(runner)") & files["status"].eq("failed"), "runner"])) \
         if len(files) else []
     if broken:
-        console.print(f"Could not be processed in the last import (rows above are older or missing): "
-                      f"{', '.join(map(str, broken))}. The reason is in files.parquet.", soft_wrap=True)
-    console.print("Distances in each runner's own units. " + _disclaimer(), soft_wrap=True)
+        print(f"Could not be processed in the last import (rows above are older or missing): "
+              f"{', '.join(map(str, broken))}. The reason is in files.parquet.")
+    print("Distances in each runner's own units. " + _disclaimer())
     return 0
 
 

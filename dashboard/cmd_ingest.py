@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from dashboard import term
 from ingest.importer import Outcome, import_paths, summarize
 from ingest.store import Store
+from metrics import fmt
 
 KM_PER_MI = 1.609344
 
@@ -67,33 +69,7 @@ def register(sub, add_db_option) -> None:
 
 # --- import ----------------------------------------------------------------------------------------------
 
-class _ProgressBar:
-    """A one-line text bar on stderr, drawn only when stderr is a terminal."""
-
-    WIDTH = 30
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
-        self.shown = False
-
-    def __call__(self, done: int, total: int | None, name: str) -> None:
-        if not self.enabled:
-            return
-        if total:
-            filled = int(self.WIDTH * done / total)
-            text = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total}"
-        else:
-            text = f"{done} files"
-        short = name if len(name) <= 40 else "..." + name[-37:]
-        self.stream.write(f"\r\x1b[K{text} {short}")
-        self.stream.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.enabled and self.shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+_ProgressBar = term.ProgressBar  # rich's bar (dashboard.term)
 
 
 def _problem_line(o: Outcome) -> str:
@@ -232,13 +208,6 @@ def activity_records(frame: pd.DataFrame, tz_name: str, shoes: dict[str, str] | 
     return out
 
 
-def _hms(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 def _notes(r: dict) -> str:
     notes = []
     if r["excluded_reason"]:
@@ -247,7 +216,7 @@ def _notes(r: dict) -> str:
         notes.append(next((w for w in r["warnings"] if w.startswith("partial")), "partial"))
     if r["corrected"]:
         notes.append("corrected by you")
-    return "; ".join(notes)
+    return "; ".join(notes) or fmt.MISSING
 
 
 def cmd_activities(args) -> int:
@@ -273,13 +242,9 @@ def cmd_activities(args) -> int:
         hr = r["avg_hr_bpm"]
         rows.append((fmt.day(r["start_local"][:10]), r["start_local"][11:16], fmt.words(r["sport"], "sport"),
                      fmt.words(r["surface"], "surface") if r["sport"] == "running" else fmt.MISSING, dist_txt,
-                     _hms(r["moving_s"] if r["moving_s"] else r["duration_s"]),
-                     fmt.MISSING if hr is None else f"{hr:.0f}", r["id"][:8], _notes(r)))
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-    right = {4, 5, 6}
-    for line in (header, *rows):
-        print("  ".join(str(v).rjust(w) if i in right else str(v).ljust(w)
-                        for i, (v, w) in enumerate(zip(line, widths, strict=True))).rstrip())
+                     fmt.clock(r["moving_s"] if r["moving_s"] else r["duration_s"]),
+                     fmt.number(hr, 0), r["id"][:8], _notes(r)))
+    print(term.table(header, rows, right=(4, 5, 6)))
     print(f"{len(records)} activities")
     return 0
 
@@ -336,15 +301,14 @@ def cmd_activities_set(args) -> int:
 
 
 def cmd_rebuild(args) -> int:
-    from rich.progress import Progress
-
+    bar = term.ProgressBar(sys.stderr, label="rebuilding")
     with Store(args.db) as store:
         if store.backup_path is not None:
             print(f"Backed up the store before updating it: {store.backup_path}")
-        ids = store.activity_ids()
-        with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
-            task = progress.add_task("Rebuilding", total=len(ids))
-            result = store.rebuild(on_progress=lambda *_: progress.advance(task))
+        try:
+            result = store.rebuild(on_progress=lambda done, total: bar(done, total, ""))
+        finally:
+            bar.clear()
     print(f"Rebuilt {result['rebuilt']} activities: {result['changed']} changed, {result['merged']} merged "
           f"as copies of another, {result['failed']} could not be read again (kept as they were)")
     return 0

@@ -18,7 +18,9 @@ import json
 import re
 import sys
 
+from dashboard import term
 from ingest.painlog import LOCATIONS, SYMPTOMS, TIMINGS
+from metrics import fmt
 from metrics import thresholds as th
 from metrics.rules import DISTANCE_UNITS, RULE_METRICS, rule_metric, validate_rule
 from metrics.units import format_distance, from_units
@@ -35,6 +37,24 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD (got {text!r})") from None
+
+
+#: Earliest day a pain entry may carry (a typo such as 1900 or 0202 is refused, not stored).
+EARLIEST_PAIN_DAY = dt.date(1990, 1, 1)
+
+
+def _pain_date(text: str) -> dt.date:
+    """A pain entry's day: not after today (the later of this computer's and UTC's calendar day, so a
+    runner ahead of UTC is not refused their own today) and not before 1990."""
+    day = _date(text)
+    today = max(dt.date.today(), dt.datetime.now(dt.UTC).date())
+    if day > today:
+        raise argparse.ArgumentTypeError(f"a pain entry cannot be dated after today ({today.isoformat()}); "
+                                         f"got {text!r}")
+    if day < EARLIEST_PAIN_DAY:
+        raise argparse.ArgumentTypeError(f"a pain entry cannot be dated before {EARLIEST_PAIN_DAY.year} "
+                                         f"(got {text!r}): check the year")
+    return day
 
 
 def _assessment_date(text: str) -> dt.date:
@@ -98,7 +118,8 @@ def register(sub, add_db_option) -> None:
 
 
 def _entry_options(p, *, required: bool) -> None:
-    p.add_argument("--date", type=_date, required=required, metavar="YYYY-MM-DD", help="the day (local)")
+    p.add_argument("--date", type=_pain_date, required=required, metavar="YYYY-MM-DD",
+                   help="the day (local; not after today, not before 1990)")
     p.add_argument("--score", type=_score, required=required, metavar="N", help="pain 0-10")
     p.add_argument("--time", type=_time, metavar="HH:MM",
                    help="local time (default by timing: next_morning 07:00, rest_of_day 20:00, else 12:00)")
@@ -285,7 +306,6 @@ def pain_add(args) -> int:
 
 
 def pain_assessed(args) -> int:
-    from metrics import fmt
 
     with _open_store(args) as store:
         aid = store.add_assessment(args.date, args.note or "")
@@ -318,19 +338,19 @@ def pain_list(args) -> int:
         print(json.dumps(records, indent=2))
         return 0
     if len(seen):
-        from metrics import fmt
-
         print("seen by a clinician: " + "; ".join(
             fmt.day(r.date) + (f" ({r.note})" if r.note else "") for r in seen.itertuples()))
     if not records:
         print("no pain entries yet: log one with `loadwatch pain add --date YYYY-MM-DD --score N`")
         return 0
-    print(f"{'id':>4}  {'when':<16}  {'score':>5}  {'timing':<12}  {'where':<11}  {'run':<8}  note")
+    rows = []
     for r in records:
-        flags = f" [{', '.join(r['symptoms'])}]" if r["symptoms"] else ""
+        flags = f" [{fmt.word_list(r['symptoms'], 'symptom')}]" if r["symptoms"] else ""
         gone = " (deleted)" if r.get("deleted") else ""
-        print(f"{r['id']:>4}  {r['at_local'].replace('T', ' '):<16}  {r['score']:>3}/10  {r['timing']:<12}  "
-              f"{r['location']:<11}  {(r['activity_id'] or '-')[:8]:<8}  {r['note']}{flags}{gone}")
+        rows.append((r["id"], fmt.day_time(r["at_local"]), fmt.score(r["score"]), fmt.words(r["timing"], "timing"),
+                     fmt.words(r["location"], "location"), (r["activity_id"] or fmt.MISSING)[:8],
+                     f"{r['note']}{flags}{gone}"))
+    print(term.table(("id", "when", "pain", "timing", "where", "run", "note"), rows, right=(0, 2)))
     return 0
 
 
@@ -479,7 +499,6 @@ def alerts_check(args) -> int:
 
 def format_alerts(report: dict) -> str:
     """The alerts and the plan in words: the phase first, red flags never next to training numbers."""
-    from metrics import fmt
     from metrics.plan import phase_lines, reason_words
 
     plan = report.get("plan") or {}

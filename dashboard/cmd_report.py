@@ -11,7 +11,9 @@ import argparse
 import json
 import sys
 
+from dashboard import term
 from ingest.settings import SETTING_KEYS, parse_setting
+from metrics import fmt
 from metrics import units as u
 
 #: Phases (and plan statuses) under which no face shows a training number (SCIENCE.md sections 11, 13).
@@ -167,51 +169,58 @@ def _write_physio(report: dict, pain, activities, weeks: int, targets, *, show_j
     return failed
 
 
-def _num(value, fmt: str = "{:.2f}") -> str:
-    return "-" if value is None else fmt.format(value)
+def _num(value, pattern: str = "{:.2f}") -> str:
+    return fmt.MISSING if value is None else pattern.format(value)
 
 
 def _minutes(value) -> str:
-    return "-" if value is None else f"{value:.0f}"
+    return fmt.number(value)
 
 
 def _dist(km, units: str) -> str:
     if km is None:
-        return "-"
+        return fmt.MISSING
     return u._number(u.to_units(km, units), 1)
+
+
+def weeks_table(weeks: list[dict], units: str) -> str:
+    """The report's weeks as an aligned table (rich, dashboard.term)."""
+    rows = []
+    for w in weeks:
+        soft = sum(w["surface_km"].get(s) or 0 for s in ("trail", "track", "treadmill"))
+        # a week in progress compared with a whole week reads as a fall: show change for whole weeks
+        change = fmt.MISSING if w.get("partial_week") else fmt.pct(w.get("change_pct"), signed=True)
+        rows.append((fmt.day(w["week_start"]) + ("*" if w.get("partial_week") else ""),
+                     _dist(w["distance_km"], units), u.format_duration(w["duration_min"]), w["runs"],
+                     _dist(w["long_run_km"], units), _dist(soft, units), change, _num(w.get("acwr")),
+                     _num(w.get("monotony")), _minutes(w.get("strength_min")),
+                     _minutes(w.get("cross_training_min"))))
+    return term.table(("week of", "dist", "time", "runs", "long", "soft", "change", "ACWR", "monot.", "strength",
+                       "cross"), rows, right=range(1, 11))
 
 
 def format_report(report: dict) -> str:
     """The human report: a weekly table in the runner's units, the latest run's spike check, alerts and
     plan, then the not-medical-advice line."""
-    from metrics import fmt
     from metrics.plan import phase_lines, reason_words
 
     units = report.get("units", "km")
-    lines = [f"loadwatch report as of {report['as_of']} (distances in {units})", ""]
-    header = (f"{'week':<10}  {'dist':>6}  {'time':>9}  {'runs':>4}  {'long':>5}  {'soft':>5}  "
-              f"{'change':>7}  {'ACWR':>5}  {'monot.':>6}  {'strength':>8}  {'cross':>6}")
-    lines += [header, "-" * len(header)]
-    for w in report.get("weeks", []):
-        soft = sum(w["surface_km"].get(s) or 0 for s in ("trail", "track", "treadmill"))
-        # a week in progress compared with a whole week reads as a fall: show change for whole weeks
-        change = ("-" if w.get("change_pct") is None or w.get("partial_week")
-                  else f"{w['change_pct']:+.0f}%")
-        label = w["week_start"] + ("*" if w.get("partial_week") else "")
-        lines.append(
-            f"{label:<10}  {_dist(w['distance_km'], units):>6}  {u.format_duration(w['duration_min']):>9}  "
-            f"{w['runs']:>4}  {_dist(w['long_run_km'], units):>5}  {_dist(soft, units):>5}  {change:>7}  "
-            f"{_num(w.get('acwr')):>5}  {_num(w.get('monotony')):>6}  {_minutes(w.get('strength_min')):>8}  "
-            f"{_minutes(w.get('cross_training_min')):>6}")
-    if not report.get("weeks"):
-        lines.append("(no activities yet: import your watch files with `loadwatch import PATH`)")
-    else:
-        lines.append("* week not over yet (no change shown).  soft = trail + track + treadmill.  ACWR is shown for information "
-                     "only (disputed; it did not predict injury in runners).  strength = strength and core minutes; "
-                     "cross = cross-training minutes (neither counts as running load).")
+    lines = [f"loadwatch report as of {fmt.day(report['as_of'])} (distances in {units})", ""]
+    weeks = report.get("weeks") or []
     plan = report.get("plan") or {}
     no_numbers = plan.get("phase") in NO_NUMBER_PHASES or plan.get("status") in NO_NUMBER_PHASES
     latest = report.get("latest_run")
+    if not weeks:
+        lines.append("(no activities yet: import your watch files with `loadwatch import PATH`)")
+    elif latest and not any((w.get("distance_km") or 0) > 0 for w in weeks):
+        # a history that ended before these weeks: say so rather than print a table of zeros
+        lines.append(f"Your history ended on {fmt.day(latest['date'])}: no runs in the {len(weeks)} weeks shown. "
+                     f"See your last weeks with: loadwatch report --as-of {latest['date']}")
+    else:
+        lines += weeks_table(weeks, units).splitlines()
+        lines.append("* week not over yet (no change shown).  soft = trail + track + treadmill.  ACWR is shown for "
+                     "information only (disputed; it did not predict injury in runners).  strength = strength and "
+                     "core minutes; cross = cross-training minutes (neither counts as running load).")
     if latest:
         lines.append("")
         run = f"Latest run {fmt.day(latest['date'])}: {u.format_distance(latest['distance_km'], units)}"

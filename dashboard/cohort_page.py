@@ -120,6 +120,9 @@ def drill_down(out: Path, runner: str, as_of: dt.date) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="loadwatch cohort", layout="wide")
+    from dashboard import auth
+
+    auth.gate()  # beyond loopback: no runner's data before the password
     st.title("Cohort")
     out = Path(os.environ.get("LOADWATCH_COHORT", ""))
     if not (out / "status.parquet").is_file():

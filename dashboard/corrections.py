@@ -30,16 +30,16 @@ def notes(activity_row) -> list[str]:
     return out
 
 
-def correction_form(activity_row, units: str) -> dict | None:
+def correction_form(activity_row, units: str, key: str = "") -> dict | None:
     """Notes and a form to correct one activity (``activity_row``: a row of the store's activities frame
-    as a dict or Series, with ``id``).  Returns what was changed (the store's answer) after a save, else
-    None."""
+    as a dict or Series, with ``id``; ``key`` tells two forms for the same activity on one page apart).
+    Returns what was changed (the store's answer) after a save, else None."""
     aid = activity_row["id"]
     for line in notes(activity_row):
         (st.warning if activity_row.get("excluded_reason") else st.caption)(line)
     per_km = KM_PER_MILE if units == "mi" else 1.0
     u = ui.unit_label(units)
-    with st.form(f"correct_{aid}"):
+    with st.form(f"correct_{key}{aid}"):
         st.markdown("**Correct this activity**")
         sport_now = activity_row.get("sport") or "other"
         sport = st.selectbox("Sport", SPORTS, index=SPORTS.index(sport_now) if sport_now in SPORTS else len(SPORTS) - 1,

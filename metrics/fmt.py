@@ -268,3 +268,181 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     """``1 file`` / ``3 files`` (``plural`` for irregular nouns: ``count(2, "entry", "entries")``)."""
     n = int(n)
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def clock(seconds) -> str:
+    """An elapsed time as a stopwatch shows it: ``1:02:03`` / ``42:05``; missing gives :data:`MISSING`."""
+    if is_missing(seconds):
+        return MISSING
+    total = int(round(float(seconds)))
+    h, rem = divmod(total, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def pace_clock(s_per_unit) -> str:
+    """A pace already in seconds per km or mile as ``m:ss`` (for chart axes and tables that carry the
+    unit in their heading); missing gives :data:`MISSING`."""
+    if is_missing(s_per_unit) or float(s_per_unit) <= 0:
+        return MISSING
+    total = int(round(float(s_per_unit)))
+    return f"{total // 60}:{total % 60:02d}"
+
+
+def ratio(value, decimals: int = 2) -> str:
+    """A dimensionless ratio (ACWR, monotony): ``1.35``; missing gives :data:`MISSING`."""
+    return number(value, decimals)
+
+
+def times(value, decimals: int = 2) -> str:
+    """A rate ratio: ``1.64 times``; missing gives :data:`MISSING`."""
+    return MISSING if is_missing(value) else f"{float(value):.{decimals}f} times"
+
+
+def yes_no(value) -> str:
+    return MISSING if is_missing(value) else ("yes" if bool(value) else "no")
+
+
+def word_list(codes, vocabulary: str | None = None) -> str:
+    """``numbness in one leg; loss of bladder control`` from a list of codes; empty gives :data:`MISSING`."""
+    if codes is None or isinstance(codes, float) and is_missing(codes):
+        return MISSING
+    items = [words(c, vocabulary) for c in codes]
+    return "; ".join(items) if items else MISSING
+
+
+def signed_km(km, units: str = "km") -> str:
+    """A distance change: ``+3.2 km`` / ``−1.5 mi``."""
+    if is_missing(km):
+        return MISSING
+    text = distance(abs(float(km)), units)
+    return ("+" if km > 0 else "−" if km < 0 else "") + text
+
+
+VOCABULARY["op"] = {">": "above", ">=": "at or above", "<": "below", "<=": "at or below"}
+
+#: Plain labels for the numbers behind an alert (``Alert.values`` keys) and how to say each value.
+#: Keys ending in ``_id``/``_ids`` and the unit/scope bookkeeping are left out; unknown keys are
+#: de-underscored and formatted by their unit suffix.
+ALERT_VALUES: dict[str, tuple[str, str]] = {
+    "distance_km": ("distance", "km"),
+    "longest_30d_km": ("longest run in the 30 days before", "km"),
+    "spike_pct": ("longer than that by", "pct"),
+    "category": ("size of the spike", "spike"),
+    "hazard_ratio": ("injury rate in the study, against runs without a spike", "times"),
+    "safe_longest_km": ("safe longest run for now", "km_cap"),
+    "max_spike_pct": ("spike allowed over the 30-day longest", "pct"),
+    "score": ("pain score", "score"),
+    "timing": ("when", "timing"),
+    "green_max": ("fine up to", "score"),
+    "amber_max": ("acceptable up to", "score"),
+    "baseline_score": ("your usual morning pain", "score_f"),
+    "margin": ("rise that counts", "points"),
+    "mean_score_7d": ("average pain, last 7 days", "score_f"),
+    "mean_score_prev_7d": ("average pain, the 7 days before", "score_f"),
+    "pain_days": ("days with pain", "days"),
+    "span_days": ("days looked at", "days"),
+    "pain_day_frac": ("share of days with pain", "frac"),
+    "min_days": ("days with pain that count", "days"),
+    "symptoms": ("symptoms", "symptom_list"),
+    "lookback_days": ("looked back over", "days"),
+    "acwr": ("acute:chronic workload ratio", "ratio"),
+    "acwr_danger": ("level often called high", "ratio"),
+    "monotony": ("training monotony", "ratio"),
+    "monotony_info": ("level often called high", "ratio"),
+    "change_pct": ("change on the week before", "signed_pct"),
+    "change_info_pct": ("change often called large", "pct"),
+    "metric": ("measure", "metric"),
+    "op": ("rule", "op"),
+    "partial_week": ("week still in progress", "yes_no"),
+    "phase": ("phase", "phase"),
+    "since": ("since", "day"),
+    "step": ("step", "plain"),
+    "steps": ("steps in all", "plain"),
+}
+_ALERT_SKIP = {"unit", "scope", "hazard_ratio_ci_low", "hazard_ratio_ci_high", "threshold", "value", "entry_kind"}
+
+
+def _rule_value(values: dict, key: str, units: str) -> str:
+    from metrics.rules import RULE_METRICS
+
+    meta = RULE_METRICS.get(str(values.get("metric")))
+    unit = meta.unit if meta is not None else values.get("unit", "")
+    v = values.get(key)
+    if unit == "km":
+        return distance(v, units)
+    if unit == "%":
+        return pct(v)
+    return number(v, 1, unit)
+
+
+def alert_value(key: str, value, units: str = "km") -> str:
+    """One number behind an alert in words (``"safe_longest_km", 13.2`` -> ``13 km``)."""
+    kind = ALERT_VALUES.get(key, (None, None))[1]
+    if kind is None:
+        kind = ("km" if key.endswith("_km") else "pct" if key.endswith("_pct") else
+                "days" if key.endswith("_days") else "min" if key.endswith("_min") else "plain")
+    if is_missing(value) if not isinstance(value, list | tuple) else False:
+        return MISSING
+    match kind:
+        case "km":
+            return distance(value, units)
+        case "km_cap":
+            return distance(value, units, cap=True)
+        case "pct":
+            return pct(value)
+        case "signed_pct":
+            return pct(value, signed=True)
+        case "frac":
+            return pct(float(value) * 100)
+        case "score":
+            return score(value)
+        case "score_f":
+            return f"{number(value, 1)}/10"
+        case "points":
+            return number(value, 1, "points")
+        case "days":
+            return number(value, 0, "days")
+        case "min":
+            return duration(value)
+        case "ratio":
+            return ratio(value)
+        case "times":
+            return times(value)
+        case "yes_no":
+            return yes_no(value)
+        case "symptom_list":
+            return word_list(value, "symptom")
+        case "metric":
+            from metrics.rules import RULE_METRICS
+
+            meta = RULE_METRICS.get(str(value))
+            return meta.label if meta is not None else words(value)
+        case "timing" | "spike" | "op" | "phase":
+            return words(value, kind)
+        case "day":
+            return day(value)
+    if isinstance(value, float):
+        return number(value, 2)
+    return words(value) if isinstance(value, str) else str(value)
+
+
+def alert_facts(values: dict | None, units: str = "km") -> list[tuple[str, str]]:
+    """The numbers behind an alert as (label, value) rows in plain words and the runner's units: a
+    small labelled table for every face.  Entry ids and bookkeeping are left out; a study's rate ratio
+    carries its 95% confidence interval; a personal rule shows its measured value against its threshold."""
+    values = dict(values or {})
+    rows: list[tuple[str, str]] = []
+    for key, value in values.items():
+        if key.endswith(("_id", "_ids")) or key in _ALERT_SKIP:
+            continue
+        label = ALERT_VALUES.get(key, (key.replace("_", " "), None))[0]
+        text = alert_value(key, value, units)
+        if key == "hazard_ratio" and not is_missing(values.get("hazard_ratio_ci_low")):
+            text += (f" (95% confidence interval {float(values['hazard_ratio_ci_low']):.2f}–"
+                     f"{float(values.get('hazard_ratio_ci_high')):.2f})")
+        rows.append((label, text))
+    if "metric" in values and "value" in values:
+        rows.append(("your value", _rule_value(values, "value", units)))
+        rows.append(("your threshold", _rule_value(values, "threshold", units)))
+    return rows

@@ -312,7 +312,8 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     alarms = [a for a in alerts if a.alarm]
 
     def reason(a: Alert) -> str:
-        return f"{a.rule} ({a.severity}): {a.message}"
+        # plain words on every face: "Single-run spike (caution): ..." rather than "session_spike (amber)"
+        return f"{fmt.words(a.rule, 'rule').capitalize()} ({fmt.words(a.severity, 'severity')}): {a.message}"
 
     common = {"phase": phase, "phase_since": row.get("since"), "units": units,
               "next_step": next_step_words(row, units), "check_in": check_in_question(row, as_of, walked)}
@@ -393,7 +394,7 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
             surface = _surface_advice(h, runs_per_week)
         what = "return to running" if phase == "return_to_run" else "rebuild after a break"
         reasons.append(f"{what}: step {row.get('step')} of {row.get('steps')}, and no run above "
-                       f"{1 + th.MAX_SPIKE_FRAC:.2f} x your recent longest (the lower number wins) "
+                       f"{1 + th.MAX_SPIKE_FRAC:.2f} times your recent longest (the lower number wins) "
                        f"({th.EPISODE_EVIDENCE.line()})")
     elif spikes:
         status = "amber"
@@ -402,8 +403,8 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
         pre_spike = (1 + th.MAX_SPIKE_FRAC) * float(latest.values["longest_30d_km"])
         week, run = h.avg_week_km, _min(pre_spike, frandsen)
         intensity = "as usual; no run longer than the cap"
-        reasons.append(f"after a spike: every run <= {1 + th.MAX_SPIKE_FRAC:.2f} x your 30-day longest before "
-                       "the spike, the week <= your 4-week average")
+        reasons.append(f"after a spike: every run at most {1 + th.MAX_SPIKE_FRAC:.2f} times your 30-day longest "
+                       "before the spike, the week at most your 4-week average")
     else:
         status = "amber" if personal else "green"
         reasons += [reason(a) for a in personal]
@@ -414,7 +415,7 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
             reasons.append("no run in the last 30 days, so no safe-longest-run figure: start back with walk-run")
         if not personal:
             reasons.append("green: no pain or spike alerts; the longest run stays within "
-                           f"{1 + th.MAX_SPIKE_FRAC:.2f} x your longest of the last {th.PLAN_LONGEST_DAYS} days, so "
+                           f"{1 + th.MAX_SPIKE_FRAC:.2f} times your longest of the last {th.PLAN_LONGEST_DAYS} days, so "
                            f"the cap holds all week ({th.FRANDSEN_2025.line()})")
 
     if spikes and phase != "normal":
@@ -426,11 +427,11 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     for cap, name in week_caps:
         if week is None or cap < week:
             week = cap
-            reasons.append(f"{name}: your rule keeps the week at or below {_fmt(cap, units)}")
+            reasons.append(f"{fmt.words(name, 'rule').capitalize()}: your rule keeps the week at or below {_fmt(cap, units)}")
     for cap, name in run_caps:
         if run is None or cap < run:
             run = cap
-            reasons.append(f"{name}: your rule keeps each run at or below {_fmt(cap, units)}")
+            reasons.append(f"{fmt.words(name, 'rule').capitalize()}: your rule keeps each run at or below {_fmt(cap, units)}")
     if week is not None and run is not None and run > week:
         run = week
 

@@ -113,3 +113,25 @@ def test_activities_empty_store(db, capsys):
     assert "No activities yet" in capsys.readouterr().out
     assert main(["activities", "--db", db, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_import_progress_bar_is_rich_and_only_on_a_terminal():
+    import io
+
+    from dashboard.term import ProgressBar
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    quiet = io.StringIO()
+    bar = ProgressBar(quiet)
+    bar(1, 3, "a.fit")
+    bar.clear()
+    assert quiet.getvalue() == ""  # a pipe or a file gets no bar
+    tty = Tty()
+    bar = ProgressBar(tty)
+    for done in range(1, 4):
+        bar(done, 3, f"run-{done}.fit")
+    bar.clear()
+    assert "importing" in tty.getvalue() and "3/3" in tty.getvalue()

@@ -143,3 +143,35 @@ def test_alerts_check_in_words(capsys):
     for code_word in ("pain_during_run", "AMBER", "hold)", "None", "nan"):
         assert code_word not in out
     assert "not a diagnosis" in out
+
+
+@pytest.mark.parametrize("when", ["1900-05-01", "1989-12-31", "2999-01-01"])
+def test_pain_dates_in_the_future_or_before_1990_are_refused(when, capsys):
+    from datetime import date, timedelta
+
+    from dashboard.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["pain", "add", "--date", when, "--score", "3"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert ("after today" in err) if when > "2000" else ("before 1990" in err)
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    with pytest.raises(SystemExit) as exc:
+        main(["pain", "add", "--date", tomorrow, "--score", "3"])
+    assert exc.value.code == 2
+    assert main(["pain", "add", "--date", date.today().isoformat(), "--score", "3"]) == 0
+
+
+def test_pain_list_is_an_aligned_table_in_words(capsys):
+    from dashboard.cli import main
+
+    main(["pain", "add", "--date", "2025-03-10", "--score", "6", "--timing", "rest_of_day", "--note", "x"])
+    main(["pain", "add", "--date", "2025-03-11", "--score", "10", "--timing", "next_morning"])
+    capsys.readouterr()
+    assert main(["pain", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "rest_of_day" not in out and "lower_back" not in out
+    assert "Mon 10 Mar 2025" in out and "10/10" in out
+    rows = [ln for ln in out.splitlines() if "Mar 2025" in ln]
+    assert len({ln.index("Mar 2025") for ln in rows}) == 1  # the date column starts in one place

@@ -93,7 +93,7 @@ def test_report_human_in_miles(db, capsys):
 def test_report_empty_store(db, capsys):
     assert main(["report", "--db", db, "--as-of", "2024-02-12"]) == 0
     out = capsys.readouterr().out
-    assert "no activities" in out or "2024-02-12" in out
+    assert "no activities" in out or "Mon 12 Feb 2024" in out
     assert "medical advice" in out
 
 
@@ -145,3 +145,41 @@ def test_report_end_to_end_through_real_import(tmp_path, capsys):
     assert report["latest_run"]["spike_category"] == "small"  # 10 km after 8 km: +25 %
     assert weeks["2024-03-25"]["trimp"] > 0 and report["hr_max_estimated"] is True
     assert report["latest_run"]["date"] == "2024-04-01"
+
+
+def test_report_says_when_the_history_ended_instead_of_weeks_of_zeros(tmp_path, capsys):
+    from datetime import UTC, date, datetime, timedelta
+
+    from dashboard.cli import main
+    from ingest.importer import import_files
+    from ingest.store import Store
+    from ingest.synth import SynthRun, fit_bytes
+
+    db = tmp_path / "stale.sqlite3"
+    last = date.today() - timedelta(days=200)
+    files = []
+    for i in range(6):
+        day = last - timedelta(days=3 * i)
+        files.append((f"r{i}.fit", fit_bytes(SynthRun(start_utc=datetime(day.year, day.month, day.day, 7, tzinfo=UTC),
+                                                      duration_s=1800, distance_m=5000, seed=i))))
+    with Store(db) as store:
+        import_files(store, files)
+    assert main(["report", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    from metrics import fmt
+
+    assert f"Your history ended on {fmt.day(last)}" in out
+    assert f"--as-of {last.isoformat()}" in out
+    assert "week of" not in out  # no table of twelve empty weeks
+    assert main(["report", "--db", str(db), "--as-of", last.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "week of" in out and "Your history ended" not in out
+
+
+def test_report_table_columns_stay_aligned(capsys):
+    from dashboard.term import table
+
+    text = table(("week of", "dist"), [("Mon 3 Aug 2026", "12.5"), ("Mon 10 Aug 2026*", "7")], right=(1,))
+    lines = [ln for ln in text.splitlines() if ln.strip() and not set(ln.strip()) <= {"─", "-", " "}]
+    ends = {len(ln) for ln in lines}
+    assert len(ends) == 1, text  # right-aligned numbers end in the same column

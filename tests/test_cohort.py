@@ -53,24 +53,27 @@ BROKEN = "hal"       # one broken FIT among good ones
 WITH_GPX = "gus"     # GPX files beside FIT
 
 
+#: A plausible 5:30/km: faster files are left out of the load as impossible (issue 12's world-record check).
+PACE_S_PER_KM = 330
+
+
 def _runs(runner: str, seed: int) -> list[SynthRun]:
-    """Three runs a week from FIRST_DAY to two days before AS_OF (6-9 km), plus a spike run yesterday
-    for the spike scenario, all at a plausible 5:30/km (a faster run would be left out of the load as
-    impossible, issue 12)."""
+    """Three runs a week from FIRST_DAY to two days before AS_OF (6-9 km at 5:30/km), plus a spike run
+    yesterday for the spike scenario."""
     out = []
     day = FIRST_DAY
     i = 0
     while day < AS_OF - timedelta(days=1):
         if day.weekday() in (0, 2, 5):
             km = 6.0 + ((i + seed) % 4)
-            out.append(SynthRun(start_utc=datetime(day.year, day.month, day.day, 7, tzinfo=UTC), duration_s=int(km * 330),
+            out.append(SynthRun(start_utc=datetime(day.year, day.month, day.day, 7, tzinfo=UTC), duration_s=km * PACE_S_PER_KM,
                                 distance_m=km * 1000, seed=seed * 100 + i,
                                 sub_sport=("street", "trail")[i % 2]))
             i += 1
         day += timedelta(days=1)
     if SCENARIOS[runner][1]:
         y = AS_OF - timedelta(days=1)
-        out.append(SynthRun(start_utc=datetime(y.year, y.month, y.day, 7, tzinfo=UTC), duration_s=21 * 330,
+        out.append(SynthRun(start_utc=datetime(y.year, y.month, y.day, 7, tzinfo=UTC), duration_s=21 * PACE_S_PER_KM,
                             distance_m=21000, seed=seed * 100 + 99))
     return out
 
@@ -451,14 +454,18 @@ def test_dashboard_cohort_flag_starts_the_cohort_page(cohort, tmp_path, monkeypa
     started = {}
 
     class FakePopen:
-        def __init__(self, cmd, env):
-            started.update(cmd=cmd, env=env)
+        pid = None  # never signalled: cmd_app._stop is replaced below
+
+        def __init__(self, cmd, env, **kwargs):
+            started.update(cmd=cmd, env=env, **kwargs)
 
         def wait(self):
             return 0
 
     monkeypatch.setattr(cmd_app.subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(cmd_app, "_stop", lambda proc: started.setdefault("stopped", True))
     assert main(["dashboard", "--cohort", str(cohort["out"]), "--port", "8599"]) == 0
+    assert started["start_new_session"] and started["stopped"]  # its own process group, stopped at the end
     assert str(cmd_app.COHORT_APP_PATH) in started["cmd"] and "127.0.0.1" in started["cmd"]
     assert started["env"]["LOADWATCH_COHORT"] == str(cohort["out"].resolve())
     assert "cohort:" in capsys.readouterr().out

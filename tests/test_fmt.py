@@ -60,3 +60,30 @@ def test_count_says_one_and_many():
     assert fmt.count(0, "file") == "0 files"
     assert fmt.count(2, "pain entry", "pain entries") == "2 pain entries"
     assert fmt.count(20000, "runner") == "20,000 runners"
+
+
+def test_alert_numbers_read_as_a_labelled_table_without_internal_names():
+    spike = {"distance_km": 18.0, "longest_30d_km": 12.0, "spike_pct": 50.0, "category": "moderate",
+             "hazard_ratio": 1.52, "hazard_ratio_ci_low": 1.31, "hazard_ratio_ci_high": 1.77,
+             "safe_longest_km": 13.2, "max_spike_pct": 10}
+    rows = dict(fmt.alert_facts(spike, "mi"))
+    assert rows["distance"] == "11.2 mi"
+    assert rows["size of the spike"] == "moderate spike"
+    assert rows["injury rate in the study, against runs without a spike"] == \
+        "1.52 times (95% confidence interval 1.31–1.77)"
+    assert rows["spike allowed over the 30-day longest"] == "10%"
+    flags = dict(fmt.alert_facts({"symptoms": ["saddle_numbness"], "pain_entry_ids": [3], "lookback_days": 14}))
+    assert flags == {"symptoms": fmt.words("saddle_numbness", "symptom"), "looked back over": "14 days"}
+    assert "_" not in flags["symptoms"]
+    raw = {"metric": "distance_km", "value": 41.0, "threshold": 32.19, "op": ">", "unit": "km", "scope": "week",
+           "partial_week": False}
+    personal = dict(fmt.alert_facts(raw, "mi"))
+    assert personal["your threshold"] == "20 mi" and personal["rule"] == "above"
+    text = " ".join(k + " " + v for k, v in [*fmt.alert_facts(spike), *fmt.alert_facts(raw)])
+    for internal in ("_", "None", "nan", "ci low", "pct"):
+        assert internal not in text
+
+
+def test_clock_and_pace_clock():
+    assert fmt.clock(3723) == "1:02:03" and fmt.clock(65) == "1:05" and fmt.clock(None) == fmt.MISSING
+    assert fmt.pace_clock(330) == "5:30" and fmt.pace_clock(float("nan")) == fmt.MISSING

@@ -75,7 +75,7 @@ def test_spike_without_pain_caps_runs_at_110pct_of_the_pre_spike_longest():
     assert plan.status == "amber"
     assert plan.max_run_km == 13.0  # 1.10 x 12, not 1.10 x 19.2
     assert plan.max_week_km == 28.0  # 4-week average (26 + 28 + 30 + 28) / 4
-    assert plan.reasons[0].startswith("session_spike (amber)")
+    assert plan.reasons[0].startswith("Single-run spike (caution)")
 
 
 def test_amber_pain_holds_volume_and_moves_to_soft_ground():
@@ -89,8 +89,8 @@ def test_amber_pain_holds_volume_and_moves_to_soft_ground():
     assert "no intervals" in plan.intensity
     assert "trail" in plan.surface and "treadmill" not in plan.surface
     assert plan.message == "Next week ≤ 26 km, longest run ≤ 13 km, two runs on soft ground, no intervals."
-    assert plan.reasons[0].startswith("phase (amber)")
-    assert any(r.startswith("pain_during_run (amber)") for r in plan.reasons)
+    assert plan.reasons[0].startswith("Back-pain episode (caution)")
+    assert any(r.startswith("Pain with running (caution)") for r in plan.reasons)
     assert plan.next_step.startswith("Back to normal training after 7 days without pain above 3")
 
 
@@ -152,7 +152,9 @@ def test_personal_rule_caps_the_plan():
     rules = [FakeRule(7, "distance_km", 25.0), FakeRule(8, "run_distance_km", 11.0, scope="run")]
     plan = plan_for(weekly, runs, rules=rules)
     assert plan.max_week_km == 25.0 and plan.max_run_km == 11.0
-    assert any(r.startswith("personal:7") for r in plan.reasons)
+    # the rule named in words on every face (issue 13), not by its code "personal:7"
+    assert any(r.startswith("Your own rule 7: your rule keeps the week at or below 25 km") for r in plan.reasons)
+    assert any(r.startswith("Your own rule 8: your rule keeps each run at or below 11 km") for r in plan.reasons)
 
 
 def test_advise_for_a_new_runner_is_green_with_not_enough_history():
@@ -203,3 +205,33 @@ def test_a_spike_caps_the_run_in_hold_as_well():
     pain = make_pain([(datetime(2025, 3, 16, 9), 4, "after")])
     plan = plan_for(weekly, runs, pain)
     assert plan.phase == "hold" and plan.max_run_km == 13.0  # not 1.10 x 19.2
+
+
+@pytest.mark.parametrize("case", ["green", "spike", "hold", "reduce", "stop", "return", "see_clinician",
+                                  "emergency", "personal"])
+def test_every_plan_reason_is_in_plain_words(case):
+    """No face shows a rule code: the reasons make_plan writes (shown on This week, in `loadwatch report`
+    and `report --json`) name rules, severities and phases in words, never `session_spike (amber)` or
+    `personal:7`, in every phase of an episode."""
+    import re
+
+    day = lambda n, h=9: datetime.combine(AS_OF - timedelta(days=n), datetime.min.time()).replace(hour=h)  # noqa: E731
+    extra = [("spike", AS_OF - timedelta(days=1), 18.0, 12.0, "road")] if case == "spike" else ()
+    weekly, runs = history(extra_runs=extra)
+    entries = {"hold": [(day(0), 4, "after")], "reduce": [(day(0, 7), 5, "next_morning")],
+               "stop": [(day(0), 7, "during")],
+               "return": [(day(6), 7, "during"), (day(4, 7), 1, "next_morning"), (day(3, 7), 2, "next_morning")],
+               "see_clinician": [(day(1), 3, "after", ["night_pain"])],
+               "emergency": [(day(1), 2, "rest_of_day", ["saddle_numbness"])]}.get(case, [])
+    pain = make_pain(entries) if entries else None
+    rules = [FakeRule(7, "distance_km", 20.0)] if case == "personal" else ()
+    plan = plan_for(weekly, runs, pain, rules=rules)
+    assert plan.phase == {"green": "normal", "spike": "normal", "personal": "normal",
+                          "return": "return_to_run"}.get(case, case)
+    words = [*plan.reasons, plan.message or "", plan.next_step or ""]
+    assert plan.reasons
+    code = re.compile(r"\b[a-z]+_[a-z_]+\b|\((?:amber|red|info|green)\)|personal:\d")
+    for text in words:
+        assert not code.findall(text), text
+    if case == "personal":
+        assert any(r.startswith("Your own rule 7: your rule keeps the week") for r in plan.reasons), plan.reasons

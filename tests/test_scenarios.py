@@ -75,7 +75,7 @@ def test_long_run_spike_after_steady_weeks(store):
     assert plan["status"] == "amber"
     assert plan["max_run_km"] == 13.0  # 110% of the 30-day longest (13.2) rounded down for humans
     assert plan["max_week_km"] == 28.0  # the 4-week average week
-    assert any(r.startswith("session_spike") for r in plan["reasons"])
+    assert any(r.startswith("Single-run spike") for r in plan["reasons"])
 
 
 def test_steady_training_without_pain_raises_no_warning(store):

@@ -28,6 +28,66 @@ def k(name: str) -> str:
     return f"pain_{name}_{nonce}"
 
 
+TIMING_WORDS = {fmt.words(t, "timing"): t for t in TIMINGS}
+LOCATION_WORDS = {fmt.words(loc, "location"): loc for loc in LOCATIONS}
+#: Editor column -> stored field.
+EDIT_FIELDS = {"when": "at_local", "pain": "score", "timing": "timing", "location": "location", "note": "note"}
+
+
+def edit_table(live: pd.DataFrame) -> None:
+    """The pain log as an editable table in plain words (codes are mapped back when saved)."""
+    table = pd.DataFrame({
+        "id": live["id"], "when": live["at_local"], "pain": live["score"],
+        "timing": live["timing"].map(lambda c: fmt.words(c, "timing")),
+        "location": live["location"].map(lambda c: fmt.words(c, "location")),
+        "note": live["note"].fillna(""),
+        "symptoms": live["symptoms"].map(lambda s: fmt.word_list(s, "symptom") if s else "none"),
+        "delete": False,
+    }).sort_values("when", ascending=False).reset_index(drop=True)
+    edited = st.data_editor(
+        table, hide_index=True, width="stretch", key=f"pain_editor_{nonce}",
+        disabled=["id", "symptoms"],
+        column_config={
+            "id": None,
+            "when": st.column_config.DatetimeColumn("when", format="ddd D MMM YYYY HH:mm"),
+            "pain": st.column_config.NumberColumn("pain (0-10)", min_value=0, max_value=10, step=1),
+            "timing": st.column_config.SelectboxColumn("when it hurt", options=list(TIMING_WORDS), required=True),
+            "location": st.column_config.SelectboxColumn("where", options=list(LOCATION_WORDS), required=True),
+            "delete": st.column_config.CheckboxColumn("delete?"),
+        })
+    if not st.button("Save changes to the table", key=k("save_table")):
+        return
+    n_changed = n_deleted = 0
+    try:
+        with ui.open_store() as store:
+            for before, after in zip(table.itertuples(), edited.itertuples(), strict=True):
+                if after.delete:
+                    store.delete_pain(int(before.id))
+                    n_deleted += 1
+                    continue
+                changes = {EDIT_FIELDS[f]: getattr(after, f) for f in EDIT_FIELDS
+                           if getattr(after, f) != getattr(before, f)}
+                if not changes:
+                    continue
+                if "at_local" in changes:
+                    changes["at_local"] = pd.Timestamp(changes["at_local"]).to_pydatetime()
+                if "score" in changes:
+                    changes["score"] = int(changes["score"])
+                if "timing" in changes:
+                    changes["timing"] = TIMING_WORDS[changes["timing"]]
+                if "location" in changes:
+                    changes["location"] = LOCATION_WORDS[changes["location"]]
+                store.update_pain(int(before.id), **changes)
+                n_changed += 1
+    except ValueError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["pain_saved"] = f"Updated {n_changed} and deleted {n_deleted} entries."
+        st.session_state["pain_nonce"] = nonce + 1
+        ui.changed()
+        st.rerun()
+
+
 saved = st.session_state.pop("pain_saved", None)
 if saved:
     st.success(saved, icon=":material/check:")
@@ -35,8 +95,9 @@ if saved:
 st.subheader("How is your back?")
 left, right = st.columns(2)
 with left:
-    day = st.date_input("Date", value=dt.date.today(), max_value=dt.date.today(), key=k("date"),
-                        format="YYYY-MM-DD")
+    day = st.date_input("Date", value=ui.today(),
+                        min_value=dt.date(1990, 1, 1), max_value=ui.today(), key=k("date"),
+                        format="DD/MM/YYYY")
     at = st.time_input("Time", value=dt.datetime.now().time().replace(second=0, microsecond=0), key=k("time"))
     score = st.slider("Pain score (0 = none, 10 = worst imaginable)", 0, 10, 0, key=k("score"))
     timing = st.radio("When", TIMINGS, format_func=TIMING_LABELS.get, horizontal=True, key=k("timing"),
@@ -49,7 +110,7 @@ with right:
     recent = runs.sort_values("start_local", ascending=False).head(30) if not runs.empty else runs
     options = [None, *recent.index.tolist()]
     labels = {None: "Not linked to a run"} | {
-        rid: f"{pd.Timestamp(row.start_local):%a %d %b %H:%M} · {ui.fmt_dist(row.distance_km, units)}"
+        rid: f"{fmt.day_time(row.start_local)} · {fmt.distance(row.distance_km, units)}"
         for rid, row in recent.iterrows()}
     activity_id = st.selectbox("Which run (optional)", options, format_func=labels.get, key=k("run"))
     note = st.text_area("Note (optional)", key=k("note"), height=80)
@@ -108,46 +169,7 @@ if live.empty:
     st.caption("No pain entries yet.")
 else:
     st.altair_chart(charts.pain_history(live), width="stretch")
-    table = live[["id", "at_local", "score", "timing", "location", "note"]].copy()
-    table["symptoms"] = live["symptoms"].map(lambda s: ", ".join(s) if s else "")
-    table["delete"] = False
-    table = table.sort_values("at_local", ascending=False).reset_index(drop=True)
-    edited = st.data_editor(
-        table, hide_index=True, width="stretch", key=f"pain_editor_{nonce}",
-        disabled=["id", "symptoms"],
-        column_config={
-            "id": None,
-            "at_local": st.column_config.DatetimeColumn("when (local)", format="YYYY-MM-DD HH:mm"),
-            "score": st.column_config.NumberColumn("score", min_value=0, max_value=10, step=1),
-            "timing": st.column_config.SelectboxColumn("timing", options=list(TIMINGS), required=True),
-            "location": st.column_config.SelectboxColumn("location", options=list(LOCATIONS), required=True),
-            "delete": st.column_config.CheckboxColumn("delete?"),
-        })
-    if st.button("Save changes to the table", key=k("save_table")):
-        n_changed = n_deleted = 0
-        try:
-            with ui.open_store() as store:
-                for before, after in zip(table.itertuples(), edited.itertuples(), strict=True):
-                    if after.delete:
-                        store.delete_pain(int(before.id))
-                        n_deleted += 1
-                        continue
-                    changes = {f: getattr(after, f) for f in ("at_local", "score", "timing", "location", "note")
-                               if getattr(after, f) != getattr(before, f)}
-                    if changes:
-                        if "at_local" in changes:
-                            changes["at_local"] = pd.Timestamp(changes["at_local"]).to_pydatetime()
-                        if "score" in changes:
-                            changes["score"] = int(changes["score"])
-                        store.update_pain(int(before.id), **changes)
-                        n_changed += 1
-        except ValueError as exc:
-            st.error(str(exc))
-        else:
-            st.session_state["pain_saved"] = f"Updated {n_changed} and deleted {n_deleted} entries."
-            st.session_state["pain_nonce"] = nonce + 1
-            ui.changed()
-            st.rerun()
+    edit_table(live)
     st.caption("Deleting keeps a record in the store's history (health data is never silently lost).")
     export = live.assign(symptoms=live["symptoms"].map(lambda s: ";".join(s) if s else ""))
     st.download_button("Download the pain log (CSV)", export.drop(columns=["deleted"]).to_csv(index=False),

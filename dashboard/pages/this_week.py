@@ -1,16 +1,20 @@
-"""This week: the traffic light, red flags first, the alerts with their numbers, and the next 7 days."""
+"""This week: red flags first, the last 12 weeks in one picture (running distance, pain scores and the
+back-pain phase on one time axis), the traffic light, the plan for the next 7 days, then the alerts."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
-from dashboard import physio, ui
+from dashboard import charts, physio, ui
 from metrics import fmt
 
-ui.page_start("This week")
+#: Weeks in the lead chart.
+CHART_WEEKS = 12
 
-acts = ui.activities()
-if acts.empty and ui.pain().empty:
+
+def empty_store() -> None:
     st.subheader("Nothing here yet")
     st.markdown(
         "loadwatch needs your runs. Open **Import** and drop your watch files: single `.fit`, `.gpx` or "
@@ -21,46 +25,96 @@ if acts.empty and ui.pain().empty:
     if st.button("Load demo data", type="primary", icon=":material/science:"):
         ui.load_demo()
         st.rerun()
+
+
+def red_flag_boxes(red_flags: list[dict], units: str) -> None:
+    """Red flags come before everything else: the product stops coaching and sends the runner to care."""
+    for alert in red_flags:
+        st.error(f"**{alert.get('message', '')}**", icon=":material/emergency:")
+        ui.alert_details(alert, units)
+
+
+def chart_window(today: dt.date, last_day: dt.date | None, week_start: str = "monday") -> tuple[dt.date, dt.date, bool]:
+    """(start, end, stale): the 12 whole weeks (the current one included) ending today, or ending at the
+    last run when that is more than 12 weeks ago (a chart of empty weeks says nothing).  ``start`` is the
+    first day of the runner's week."""
+    stale = last_day is not None and last_day < today - dt.timedelta(weeks=CHART_WEEKS)
+    end = last_day if stale else today
+    into_week = (end.weekday() + 1) % 7 if week_start == "sunday" else end.weekday()
+    return end - dt.timedelta(days=into_week) - dt.timedelta(weeks=CHART_WEEKS - 1), end, stale
+
+
+def weeks_chart(report: dict, units: str) -> None:
+    """Weekly running distance with pain scores (and the phase band when the report has phases)."""
+    weekly = ui.weekly()
+    acts = ui.activities()
+    last_day = ui.last_activity_day()
+    start, end, stale = chart_window(ui.today(), last_day, ui.settings().week_start)
+    st.subheader(f"The last {CHART_WEEKS} weeks" + (" of your history" if stale else ""))
+    if stale:
+        st.info(f"Your last activity was on {fmt.day(last_day)}; this chart ends there. Import newer files "
+                "on the Import page to see your recent weeks.", icon=":material/history:")
+    if acts.empty or weekly.empty:
+        st.caption("No runs yet: the chart fills in as you import them.")
+        return
+    st.altair_chart(charts.weekly_distance_pain(weekly, ui.pain(), start, end, units,
+                                                phases=report.get("phases")), width="stretch")
+    st.caption("Bars: your running distance each week. Dots: your pain scores (0–10, right axis) — green 0–3, "
+               "amber 4–5, red above 5.")
+
+
+def headline_numbers(report: dict, units: str) -> None:
+    latest = (report.get("weeks") or [{}])[-1]
+    so_far = " so far" if latest.get("partial_week") else ""
+    last_run = report.get("latest_run") or {}
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(f"Distance this week{so_far}", fmt.distance(latest.get("distance_km"), units))
+    c2.metric(f"Runs this week{so_far}", fmt.number(latest.get("runs")))
+    c3.metric("Longest run this week", fmt.distance(latest.get("long_run_km"), units))
+    c4.metric("Last run", fmt.distance(last_run.get("distance_km"), units),
+              help="Compared with your longest run of the 30 days before it (Frandsen 2025).")
+    if last_run:
+        spike = ui.spike_text(last_run)
+        st.caption(f"Last run on {fmt.day(last_run.get('date'))}" + (f": {spike}." if spike else "."))
+
+
+def other_alerts(others: list[dict], care: bool, units: str) -> None:
+    """The alerts other than red flags; "No alerts" only when nothing trips a rule and no red flag is open."""
+    if not others:
+        if not care:
+            st.success("No alerts: nothing in your recent runs or pain log trips a rule.", icon=":material/check:")
+        return
+    st.subheader("Alerts")
+    for alert in others:
+        ui.alert_box(alert, units)
+
+
+ui.page_start("This week")
+if ui.activities().empty and ui.pain().empty:
+    empty_store()
     ui.disclaimer()
     st.stop()
 
 report = ui.report()
-settings = ui.settings()
-units = settings.units
-
-red_flags = [a for a in report.get("alerts", []) if ui.is_red_flag(a)]
-# the phase and the check-in question are in the phase box above the plan; the rest are alerts
-others = [a for a in report.get("alerts", []) if not ui.is_red_flag(a) and a.get("rule") not in ("phase", "check_in")]
-
-# Red flags come before everything else: the product stops coaching and sends the runner to care.
-for alert in red_flags:
-    st.error(f"**{alert.get('message', '')}**", icon=":material/emergency:")
-    ui.alert_details(alert, units)
-
+units = ui.settings().units
+alerts = report.get("alerts", [])
 plan = report.get("plan") or {}
+red_flags = [a for a in alerts if ui.is_red_flag(a)]
+# an escalation stays until an assessment is recorded, whatever today's alerts say
+care = bool(red_flags) or plan.get("phase") in ui.RED_FLAG_SEVERITIES or plan.get("status") in ui.RED_FLAG_SEVERITIES
+# the phase and the check-in question are in the phase box above the plan; the rest are alerts
+others = [a for a in alerts if not ui.is_red_flag(a) and a.get("rule") not in ("phase", "check_in")]
+
+red_flag_boxes(red_flags, units)
+if not care:
+    # under a red flag no face shows a training number: not the weekly distances either (issue 11)
+    weeks_chart(report, units)
 ui.traffic_light(plan)
 ui.phase_box(plan, units)
-
-latest = (report.get("weeks") or [{}])[-1]
-so_far = " so far" if latest.get("partial_week") else ""
-last_run = report.get("latest_run") or {}
-c1, c2, c3, c4 = st.columns(4)
-c1.metric(f"Distance this week{so_far}", ui.fmt_dist(latest.get("distance_km"), units))
-c2.metric(f"Runs this week{so_far}", f"{latest.get('runs', 0):.0f}")
-c3.metric("Longest run this week", ui.fmt_dist(latest.get("long_run_km"), units))
-c4.metric(f"Last run ({fmt.day(last_run.get('date'))})", ui.fmt_dist(last_run.get("distance_km"), units),
-          delta=ui.spike_text(last_run), delta_color="off",
-          help="Compared with your longest run of the 30 days before it (Frandsen 2025).")
-
+if not care:
+    headline_numbers(report, units)
 st.subheader("Your next 7 days")
 ui.plan_box(plan, units)
-
-st.subheader("Alerts")
-if not others and not red_flags:
-    st.success("No alerts: nothing in your recent runs or pain log trips a rule.", icon=":material/check:")
-for alert in others:
-    ui.alert_box(alert, units)
-
+other_alerts(others, care, units)
 physio.download_section()
-
 ui.disclaimer()

@@ -1,0 +1,373 @@
+"""Every page, in km and in miles, on the demo and on a generated history that stopped months ago: the
+visible text is plain words (no internal codes, no None / nan, no raw ISO dates, no 0.000000), the
+distances are in the runner's units, and the stale history still shows its data (the Load page ends at
+the last run and says so, This week's chart shows the last weeks *of data*)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ingest.store import Store
+from tests.app_helpers import PAGES_DIR, charts, no_exceptions, texts
+
+TIMEOUT = 120
+PAGES = ["this_week", "load", "month_calendar", "pain_log", "alerts", "activities", "import_files", "settings"]
+STALE_DAYS = 150  # the generated history ends five months ago
+
+SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+NOISE = re.compile(r"\b\d+\.\d{4,}\b")
+MISSING_WORDS = re.compile(r"\b(None|nan|NaN|NaT|null)\b")
+
+
+def visible_text(at: AppTest) -> str:
+    """texts() plus what tables, metrics, buttons, expanders and select boxes show."""
+    parts = [texts(at)]
+    from metrics import fmt
+
+    for df in at.dataframe:  # tables and editors; a date column is shown through its column format
+        frame = df.value.copy()
+        for c in frame.columns:
+            if str(frame[c].dtype).startswith("datetime"):
+                frame[c] = frame[c].map(fmt.day_time)
+        parts += [str(c) for c in frame.columns]
+        parts += [str(v) for v in frame.astype(str).to_numpy().ravel()]
+    parts += [b.label for b in at.button]
+    parts += [e.label for e in at.expander]
+    for sb in at.selectbox:
+        parts += [str(o) for o in sb.options]
+    return "\n".join(parts)
+
+
+def assert_plain_words(text: str, *, db_path: str) -> None:
+    text = text.replace(db_path, "<store>")  # the Settings page names the store's file, a path
+    assert not SNAKE.findall(text), sorted(set(SNAKE.findall(text)))
+    assert not ISO_DATE.findall(text), ISO_DATE.findall(text)[:5]
+    assert not NOISE.findall(text), NOISE.findall(text)[:5]
+    assert not MISSING_WORDS.findall(text), [line for line in text.splitlines() if MISSING_WORDS.search(line)][:5]
+
+
+_TEMPLATES: dict[str, Path] = {}
+
+
+def _template(kind: str, folder: Path) -> Path:
+    if kind not in _TEMPLATES:
+        from ingest.demo import write_demo
+
+        path = folder / f"{kind}.sqlite3"
+        today = date.today() - timedelta(days=STALE_DAYS) if kind == "stale" else None
+        with Store(path) as store:
+            write_demo(store, today=today)
+        with Store(path) as store:
+            store.close()
+        _TEMPLATES[kind] = path
+    return _TEMPLATES[kind]
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("faces")
+
+
+def use_store(kind: str, units: str, templates: Path, monkeypatch) -> Path:
+    dest = Path(os.environ["LOADWATCH_DB"])
+    src = _template(kind, templates)
+    shutil.copyfile(src, dest)
+    if kind == "demo":
+        monkeypatch.setenv("LOADWATCH_DEMO", "1")
+    with Store(dest) as store:
+        store.set_setting("units", units)
+    return dest
+
+
+def run_page(name: str) -> AppTest:
+    at = AppTest.from_file(str(PAGES_DIR / f"{name}.py"), default_timeout=TIMEOUT).run()
+    no_exceptions(at)
+    return at
+
+
+@pytest.mark.parametrize("units", ["km", "mi"])
+@pytest.mark.parametrize("kind", ["demo", "stale"])
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_speaks_plain_words_in_the_runners_units(name, kind, units, templates, monkeypatch):
+    db = use_store(kind, units, templates, monkeypatch)
+    at = run_page(name)
+    shown = visible_text(at)
+    assert_plain_words(shown, db_path=str(db))
+    other = "km" if units == "mi" else "mi"
+    # the demo's pain notes are a runner's own words ("back ached from 5 km in"): not a figure of ours
+    figures = "\n".join(line for line in shown.splitlines() if not line.startswith("[demo]"))
+    assert not re.search(rf"\d {other}\b", figures), f"a distance in {other}"
+    for chart in charts(at):
+        spec = chart.proto.spec
+        assert f"({other})" not in spec, f"a chart axis in {other}"
+    if kind == "demo":
+        assert "Demo data" in shown
+
+
+def test_stale_history_load_page_ends_at_the_last_run_and_says_so(templates, monkeypatch):
+    use_store("stale", "km", templates, monkeypatch)
+    at = run_page("load")
+    shown = texts(at)
+    assert "Your last activity was on" in shown and "this range ends there" in shown
+    table = at.dataframe[0].value
+    distances = [float(v) for v in table["distance (km)"] if v != "–"]
+    assert len(distances) >= 12 and sum(distances) > 100  # the weeks of data, not 26 weeks of zeros
+    first_chart = charts(at)[0].proto.spec
+    assert "distance (km)" in first_chart
+
+
+def test_stale_history_this_week_chart_shows_the_weeks_of_data(templates, monkeypatch):
+    use_store("stale", "mi", templates, monkeypatch)
+    at = run_page("this_week")
+    shown = texts(at)
+    assert "The last 12 weeks of your history" in shown
+    assert "Your last activity was on" in shown
+    spec = charts(at)[0].proto.spec
+    assert "weekly running distance (mi)" in spec and "pain (0-10)" in spec
+
+
+def test_acwr_is_drawn_only_after_28_days_of_history(templates, monkeypatch):
+    import pandas as pd
+
+    from dashboard import charts as ch
+
+    use_store("stale", "km", templates, monkeypatch)
+    assert "28 days of history" in texts(run_page("load"))
+    weeks = pd.DataFrame({"load": [10.0, 20, 20, 20, 30, 30], "acwr": [3.0, 1.6, 1.2, 1.1, 1.3, 1.2]},
+                         index=pd.DatetimeIndex(pd.date_range("2026-08-03", periods=6, freq="7D"), name="week_start"))
+    first = date(2026, 8, 3)
+    spec = ch.load_acwr(weeks, ch.time_domain(first, date(2026, 9, 13)), "mi", "km",
+                        acwr_from=first + timedelta(days=28)).to_dict()
+    line = spec["layer"][1]
+    rows = spec["datasets"][line["data"]["name"]]
+    assert [r["acwr"] for r in rows] == [1.3, 1.2]  # nothing from the first four weeks (the 3.0 after one run)
+    assert spec["layer"][0]["encoding"]["y"]["title"] == "weekly load (mi)"
+    bars = spec["datasets"][spec["layer"][0]["data"]["name"]]
+    assert bars[0]["load"] == pytest.approx(10 / 1.609344)
+
+
+def test_dynamics_axes_do_not_zoom_into_noise():
+    import json
+
+    import pandas as pd
+
+    from dashboard import charts as ch
+
+    weeks = pd.DataFrame({"cadence_spm": [167.98, 168.0, 168.02]},
+                         index=pd.DatetimeIndex(pd.date_range("2026-08-03", periods=3, freq="7D"), name="week_start"))
+    spec = ch.dynamics(weeks, ["cadence_spm"], ch.time_domain(date(2026, 8, 3), date(2026, 8, 23))).to_dict()
+    lo, hi = spec["vconcat"][0]["encoding"]["y"]["scale"]["domain"]
+    assert hi - lo >= ch.MIN_SPAN["cadence_spm"]
+    assert json.dumps(spec)  # serialisable
+
+
+def test_activity_view_pace_is_inverted_mss_and_route_is_to_scale(templates, monkeypatch):
+    import json
+
+    db = use_store("stale", "mi", templates, monkeypatch)
+    with Store(db) as store:
+        acts = store.activities()
+    road = acts[(acts["sport"] == "running") & (acts["sub_sport"] != "treadmill")]["id"].iloc[-1]
+    at = AppTest.from_file(str(PAGES_DIR / "activities.py"), default_timeout=TIMEOUT)
+    at.query_params["run"] = road
+    at.run()
+    no_exceptions(at)
+    specs = [json.loads(c.proto.spec) for c in charts(at)]
+    pace = [s for s in specs if "pace (min per mi)" in json.dumps(s)]
+    assert pace, "a pace chart in min per mile"
+    y = pace[0]["encoding"]["y"]
+    assert y["scale"]["reverse"] is True and "floor(datum.value / 60)" in y["axis"]["labelExpr"]
+    route = [s for s in specs if "east (mi)" in json.dumps(s)]
+    assert route
+    enc = route[0]["encoding"]
+    assert enc["x"]["scale"]["domain"] == enc["y"]["scale"]["domain"]  # equal scales: true shape
+    assert "Splits per mile" in [s.value for s in at.subheader]
+
+
+# --- demo isolation ----------------------------------------------------------------------------------------
+
+def test_demo_is_a_separate_mode_the_import_page_does_not_import_into_it(templates):
+    from ingest.store import demo_db_path
+    from tests.app_helpers import APP_PATH
+
+    assert Path(demo_db_path()).parent == Path(os.environ["LOADWATCH_DB"]).parent  # inside this test's folder
+    shutil.copyfile(_template("demo", templates), demo_db_path())
+
+    at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT).run()
+    at.button[0].click().run()  # "Load demo data"
+    no_exceptions(at)
+    assert "Demo data" in texts(at)
+    assert at.query_params.get("demo") in ("1", ["1"])
+
+    at.switch_page("pages/import_files.py").run()
+    no_exceptions(at)
+    shown = texts(at)
+    assert "You are looking at the demo" in shown and "leave the demo first" in shown
+    assert not at.get("file_uploader"), "no uploader in demo mode"
+    assert "The demo store holds" in shown
+
+    at.button(key="import_leave_demo").click().run()
+    no_exceptions(at)
+    shown = texts(at)
+    assert "Demo data" not in shown
+    assert "Your store holds 0 activities." in shown  # the runner's own store, and its own count
+    assert at.get("file_uploader")
+    assert "demo" not in at.query_params
+
+
+def test_demo_survives_a_reload(templates):
+    from ingest.store import demo_db_path
+
+    Path(demo_db_path()).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_template("demo", templates), demo_db_path())
+    at = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=TIMEOUT)
+    at.query_params["demo"] = "1"  # a reload keeps the URL, not the session
+    at.run()
+    no_exceptions(at)
+    assert "Demo data" in at.warning[0].value
+    assert at.metric  # the demo's numbers, while the runner's own store is empty
+    with Store(Path(os.environ["LOADWATCH_DB"])) as own:
+        assert own.activities().empty
+
+
+def test_this_week_chart_window_is_twelve_whole_weeks():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tw", PAGES_DIR / "this_week.py")
+    src = (PAGES_DIR / "this_week.py").read_text()
+    ns: dict = {}
+    exec(compile(src.split("ui.page_start(")[0], str(spec.origin), "exec"), ns)  # the functions only
+    start, end, stale = ns["chart_window"](date(2026, 11, 30), date(2026, 11, 29))
+    assert (start, end, stale) == (date(2026, 9, 14), date(2026, 11, 30), False)  # 12 Mondays
+    assert start.weekday() == 0 and (end - start).days // 7 == 11
+    start, end, stale = ns["chart_window"](date(2026, 11, 30), date(2026, 6, 3), "sunday")
+    assert stale and end == date(2026, 6, 3) and start.weekday() == 6
+
+
+# --- calendar and This week with the generated recent history -----------------------------------------------
+
+@pytest.fixture
+def recent(tmp_path_factory) -> Path:
+    from tests.app_helpers import copy_history
+
+    return copy_history(Path(os.environ["LOADWATCH_DB"]), tmp_path_factory.mktemp("recent"))
+
+
+def test_calendar_day_opens_and_logs_pain_for_that_day(recent):
+    from metrics import fmt
+
+    at = run_page("month_calendar")
+    yesterday = date.today() - timedelta(days=1)
+    cell = [m.value for m in at.markdown if "18 km" in m.value]
+    assert cell, "yesterday's 18 km run is in its cell"
+    at.button(key=f"cal_{yesterday.isoformat()}").click().run()
+    no_exceptions(at)
+    assert fmt.day(yesterday) in [s.value for s in at.subheader]
+    assert any("Run at 07:00: 18 km" in m.value for m in at.markdown)
+    at.slider[0].set_value(5)
+    [save] = [b for b in at.button if b.label == "Save pain entry"]
+    save.click().run()
+    no_exceptions(at)
+    assert f"Saved: pain 5/10 on {fmt.day(yesterday)}." in texts(at)
+    with Store(recent) as store:
+        pain = store.pain()
+    logged = pain[pd_dates(pain["at_local"]) == yesterday]
+    assert logged["score"].tolist() == [5]
+    assert any(":orange[pain 5/10]" in m.value for m in at.markdown)  # amber in the traffic light
+
+
+def pd_dates(series):
+    import pandas as pd
+
+    return pd.to_datetime(series).dt.date
+
+
+def test_red_flag_leaves_no_empty_alerts_heading(recent):
+    from datetime import datetime
+
+    from ingest.painlog import PainEntry
+
+    with Store(recent) as store:
+        store.add_pain(PainEntry(at_local=datetime.now().replace(microsecond=0, second=0), score=4,
+                                 timing="rest_of_day", symptoms=("saddle_numbness",)))
+    at = run_page("this_week")
+    shown = texts(at)
+    assert "Seek urgent medical care" in at.error[0].value
+    headings = [s.value for s in at.subheader]
+    assert "Alerts" not in headings or any(a for a in at.warning)
+    assert "symptoms" in shown and "saddle_numbness" not in shown and "lookback" not in shown
+
+
+def test_no_page_script_shadows_a_standard_module():
+    """Streamlit puts the page's folder on sys.path: a page called calendar.py is imported by pandas as the
+    standard library's calendar (the importer's worker processes then fail to start)."""
+    import sys
+
+    clashes = [p.name for p in PAGES_DIR.glob("*.py") if p.stem in sys.stdlib_module_names]
+    assert clashes == []
+
+
+DISTANCE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:km|mi)\b")
+
+
+@pytest.mark.parametrize(("symptom", "phase_words"), [("saddle_numbness", "Urgent care now"),
+                                                       ("night_pain", "See a clinician")])
+def test_red_flag_this_week_shows_no_training_number_until_an_assessment(recent, symptom, phase_words):
+    """Issue 11: under a red flag no face shows a training number, so This week drops its 12-week chart and
+    its headline numbers too; once a clinician's visit is recorded the chart comes back with the phase band
+    under it and the phase box names the return to running."""
+    from datetime import datetime
+
+    from ingest.painlog import PainEntry
+    from metrics import fmt
+
+    yesterday = date.today() - timedelta(days=1)
+    with Store(recent) as store:
+        store.add_pain(PainEntry(at_local=datetime(yesterday.year, yesterday.month, yesterday.day, 20), score=3,
+                                 timing="after", symptoms=(symptom,)))
+    at = run_page("this_week")
+    shown = visible_text(at)
+    assert phase_words in shown
+    assert at.error, "the red flag comes first"
+    assert charts(at) == [], "no 12-week load chart under a red flag"
+    assert not at.metric, "no headline training numbers under a red flag"
+    assert DISTANCE.findall(shown) == [], DISTANCE.findall(shown)
+    assert "longest run" not in shown.lower() and "No alerts" not in shown
+    assert_plain_words(shown, db_path=str(recent))
+
+    with Store(recent) as store:
+        store.add_assessment(date.today(), "physio: no red flags")
+    at = run_page("this_week")
+    shown = visible_text(at)
+    assert f"Return to running since {fmt.day(date.today())}" in shown  # the phase box
+    [chart] = charts(at)
+    assert "vconcat" in chart.proto.spec  # the phase band stacked under the weekly chart
+    data = " ".join(str(d) for d in chart.proto.datasets) + chart.proto.spec
+    assert "return to running" in data and phase_words.lower() in data
+    assert "return_to_run" not in data and "see_clinician" not in data
+    assert DISTANCE.findall(shown)  # training numbers are back
+    assert_plain_words(shown, db_path=str(recent))
+
+
+def test_calendar_shows_a_clinicians_visit_in_its_cell_and_its_day(recent):
+    from metrics import fmt
+
+    seen = date.today() - timedelta(days=3)
+    with Store(recent) as store:
+        store.add_assessment(seen, "physio, cleared to run")
+    at = run_page("month_calendar")
+    cells = [m.value for m in at.markdown if "seen by a clinician" in m.value and "[" in m.value]
+    assert len(cells) == 1, cells  # one day's cell (the legend is a caption)
+    at.button(key=f"cal_{seen.isoformat()}").click().run()
+    no_exceptions(at)
+    assert fmt.day(seen) in [s.value for s in at.subheader]
+    assert any("Assessed by a clinician: physio, cleared to run" in m.value for m in at.markdown)
+    assert_plain_words(visible_text(at), db_path=str(recent))

@@ -1,0 +1,185 @@
+"""Safety of the dashboard server: beyond loopback it needs a password (refuses to start without one,
+asks for it before any page), the password never reaches a log, and SIGTERM / SIGINT stop Streamlit
+and its children and free the port (a real process)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import auth, cmd_app
+from dashboard.cli import main
+from tests.app_helpers import APP_PATH, copy_history, no_exceptions, texts
+from tests.conftest import REPO_ROOT
+
+SECRET = "correct horse battery staple"
+
+
+@pytest.mark.parametrize("host,loopback", [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("[::1]", True), ("localhost", True),
+    ("0.0.0.0", False), ("::", False), ("192.168.1.20", False), ("10.0.0.5", False),
+    ("my-laptop.local", False),
+])
+def test_loopback_addresses(host, loopback):
+    assert cmd_app.is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::"])
+def test_non_loopback_host_without_password_refuses_to_start(host, monkeypatch, capsys):
+    monkeypatch.delenv("LOADWATCH_PASSWORD", raising=False)
+    started = []
+    monkeypatch.setattr(cmd_app.subprocess, "Popen", lambda *a, **k: started.append(a))
+    assert main(["dashboard", "--host", host]) == 2
+    err = capsys.readouterr().err
+    assert "LOADWATCH_PASSWORD" in err and "--password-file" in err
+    assert started == []  # nothing was bound
+
+
+def test_password_file_and_environment_are_read(tmp_path, monkeypatch):
+    from dashboard.cli import build_parser
+
+    monkeypatch.delenv("LOADWATCH_PASSWORD", raising=False)
+    f = tmp_path / "pw.txt"
+    f.write_text(SECRET + "\nignored\n", encoding="utf-8")
+    assert cmd_app.read_password(build_parser().parse_args(["dashboard", "--password-file", str(f)])) == SECRET
+    assert cmd_app.read_password(build_parser().parse_args(["dashboard"])) is None
+    monkeypatch.setenv("LOADWATCH_PASSWORD", "s3")
+    assert cmd_app.read_password(build_parser().parse_args(["dashboard"])) == "s3"
+    (tmp_path / "empty.txt").write_text("\n")
+    with pytest.raises(ValueError, match="empty.txt is empty"):
+        cmd_app.read_password(build_parser().parse_args(["dashboard", "--password-file",
+                                                         str(tmp_path / "empty.txt")]))
+
+
+def test_password_reaches_the_child_in_its_environment_only(monkeypatch, capsys):
+    monkeypatch.setenv("LOADWATCH_PASSWORD", SECRET)
+    seen = {}
+
+    class FakeProc:
+        pid = 999_999_999
+
+        def wait(self, timeout=None):
+            return 0
+
+    def fake_popen(cmd, env, **kw):
+        seen.update(cmd=cmd, env=env, kw=kw)
+        return FakeProc()
+
+    monkeypatch.setattr(cmd_app.subprocess, "Popen", fake_popen)
+    assert main(["dashboard", "--host", "0.0.0.0"]) == 0
+    assert seen["env"]["LOADWATCH_PASSWORD"] == SECRET
+    assert SECRET not in " ".join(seen["cmd"])
+    assert seen["kw"].get("start_new_session") is True
+    out = capsys.readouterr()
+    assert SECRET not in out.out + out.err
+    assert "password" in out.out
+    # on loopback the password is not passed on: loopback stays password-free
+    main(["dashboard"])
+    assert "LOADWATCH_PASSWORD" not in seen["env"]
+
+
+def test_password_comparison():
+    assert auth.password_matches(SECRET, SECRET)
+    assert not auth.password_matches(SECRET + " ", SECRET)
+    assert not auth.password_matches("", SECRET)
+
+
+def test_gate_shows_nothing_before_the_password(tmp_path, monkeypatch):
+    copy_history(Path(os.environ["LOADWATCH_DB"]), tmp_path)
+    monkeypatch.setenv("LOADWATCH_PASSWORD", SECRET)
+    monkeypatch.setattr(auth, "WRONG_PASSWORD_DELAY_S", 0.0)
+    at = AppTest.from_file(str(APP_PATH), default_timeout=90).run()
+    no_exceptions(at)
+    shown = texts(at)
+    assert "asks for its password first" in shown
+    assert not at.metric and not at.get("vega_lite_chart") and not at.dataframe
+    assert "km" not in shown and "Amber" not in shown and "pain" not in shown.lower()
+    at.text_input[0].input("wrong")
+    at.button[0].click().run()
+    assert "That is not the password." in texts(at)
+    assert not at.metric
+    at.text_input[0].input(SECRET)
+    at.button[0].click().run()
+    no_exceptions(at)
+    assert "This week" in [t.value for t in at.title]
+    assert at.metric  # the runner's numbers, now
+    assert SECRET not in texts(at)
+
+
+def test_no_password_on_loopback(tmp_path, monkeypatch):
+    monkeypatch.delenv("LOADWATCH_PASSWORD", raising=False)
+    at = AppTest.from_file(str(APP_PATH), default_timeout=90).run()
+    no_exceptions(at)
+    assert "This week" in [t.value for t in at.title]
+
+
+# --- stopping: a real process ------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_free(port: int) -> bool:
+    """A new server could listen on the port (SO_REUSEADDR, as Streamlit's tornado sets: connections
+    left in TIME_WAIT by the health checks do not count as holding it)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"the dashboard exited early with {proc.returncode}"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError("the dashboard did not become healthy")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_the_server_and_its_children_and_frees_the_port(tmp_path, sig):
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "dashboard", "--db",
+                             str(tmp_path / "s.sqlite3"), "--port", str(port)],
+                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children = []
+    try:
+        _wait_healthy(port, proc)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert children, "streamlit runs as a child of the loadwatch command"
+        assert not _port_free(port)
+        os.kill(proc.pid, sig)  # only the command itself, as a service manager or Ctrl+C does
+        code = proc.wait(timeout=30)
+        assert code == (0 if sig == signal.SIGTERM else 130)
+        gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, f"left running: {alive}"
+        deadline = time.monotonic() + 10
+        while not _port_free(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _port_free(port), f"port {port} still held"
+    finally:
+        for p in [*children, psutil.Process(proc.pid) if proc.poll() is None else None]:
+            if p is not None and p.is_running():
+                p.kill()
