@@ -6,11 +6,14 @@ runs, so the single-runner commands never need them.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
+from dashboard.argtypes import iso_date as _date
+from dashboard.argtypes import positive_int
 from metrics import fmt
+
+_positive_int = positive_int("workers")
 
 #: Shown instead of a training number while a runner has open red flags.
 HELD_BACK = "held back (red flag)"
@@ -50,25 +53,6 @@ def register(sub, add_db_option) -> None:
                     help="as of this day (default: today)")
     st.add_argument("--json", action="store_true", help="print JSON (always metric)")
     st.set_defaults(func=cohort_status_cmd)
-
-
-def _date(text: str):
-    import datetime as dt
-
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD (got {text!r})") from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of workers, 1 or more (got {text!r})")
-    return value
 
 
 def _engine():

@@ -11,12 +11,12 @@ is always metric.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import math
 import re
 import sys
 
+from dashboard.argtypes import iso_date as _date
 from ingest.sessions import SESSION_KINDS
 from metrics import fmt
 from metrics.units import from_units
@@ -26,13 +26,6 @@ GAUGE_WIDTH = 20
 
 
 # --- argument types ------------------------------------------------------------------------------------
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD (got {text!r})") from None
-
 
 def _km(text: str) -> float:
     """A distance in km, or in miles with a suffix (``300``, ``300km``, ``200mi``); 0 or more."""

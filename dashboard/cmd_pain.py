@@ -19,6 +19,7 @@ import re
 import sys
 
 from dashboard import term
+from dashboard.argtypes import iso_date as _date
 from ingest.painlog import LOCATIONS, SYMPTOMS, TIMINGS
 from metrics import fmt
 from metrics import thresholds as th
@@ -31,13 +32,6 @@ PAIN_EXPORT_COLUMNS = ("id", "at_local", "score", "timing", "location", "activit
 
 
 # --- argument types ----------------------------------------------------------------------------------
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD (got {text!r})") from None
-
 
 #: Earliest day a pain entry may carry (a typo such as 1900 or 0202 is refused, not stored).
 EARLIEST_PAIN_DAY = dt.date(1990, 1, 1)

@@ -12,9 +12,13 @@ import json
 import sys
 
 from dashboard import term
+from dashboard.argtypes import iso_date as _date
+from dashboard.argtypes import positive_int
 from ingest.settings import SETTING_KEYS, parse_setting
 from metrics import fmt
 from metrics import units as u
+
+_positive_int = positive_int("weeks")
 
 #: Phases (and plan statuses) under which no face shows a training number (SCIENCE.md sections 11, 13).
 NO_NUMBER_PHASES = ("stop", "see_clinician", "emergency")
@@ -65,25 +69,6 @@ def _add_child_db_option(parser) -> None:
     (None) would overwrite a ``--db`` given before the action (``settings --db X show``)."""
     parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
                         help="the loadwatch store to use (default: $LOADWATCH_DB or your user data folder)")
-
-
-def _date(text: str):
-    import datetime as dt
-
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD (got {text!r})") from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of weeks, 1 or more (got {text!r})")
-    return value
 
 
 def _open_store(args):

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.canonical import Activity, Summary, summarize_samples
+from ingest.salvage import duration_words
 
 #: Heart rates outside this range [bpm] are sensor noise, not a heart (issue 12: 25-230 bpm).
 HR_RANGE_BPM: tuple[float, float] = (25.0, 230.0)
@@ -95,15 +96,6 @@ def _track_distance_m(samples: pd.DataFrame, from_channel: float) -> float:
     if ok.sum() < 2:
         return float("nan")
     return float(_haversine_m(lat[ok][:-1], lon[ok][:-1], lat[ok][1:], lon[ok][1:]).sum())
-
-
-def _minutes(seconds: float) -> str:
-    if seconds < 60:
-        return f"{int(round(seconds))} s"
-    m = int(round(seconds / 60.0))
-    if m < 90:
-        return f"{m} min"
-    return f"{m // 60} h {m % 60:02d} min"
 
 
 def _count(n: int, word: str) -> str:
@@ -238,7 +230,7 @@ def check(activity: Activity) -> Activity:
             warnings[0] = f"partial: {s.warnings[0]}"
         elif not s.warnings:
             elapsed = changes.get("elapsed_s", s.elapsed_s)
-            what = f"cut short after {_minutes(elapsed)}" if math.isfinite(elapsed) and elapsed > 0 else "damaged"
+            what = f"cut short after {duration_words(elapsed)}" if math.isfinite(elapsed) and elapsed > 0 else "damaged"
             warnings.insert(0, f"partial: {what}; what could be read was kept")
 
     if s.surface is None and s.sport == "running" and samples is not None and len(samples) \
@@ -258,7 +250,7 @@ def excluded_reason(s: Summary) -> str | None:
     """Why an activity's totals cannot be true for its sport, in plain words; None when plausible."""
     elapsed, dist = s.elapsed_s, s.distance_m
     if math.isfinite(elapsed) and elapsed > MAX_ELAPSED_S:
-        return f"it lasts {_minutes(elapsed)}, longer than any single activity"
+        return f"it lasts {duration_words(elapsed)}, longer than any single activity"
     moving = s.moving_s if math.isfinite(s.moving_s) and s.moving_s > 0 else elapsed
     if s.sport == "running" and math.isfinite(dist) and math.isfinite(moving) and moving > 0 and dist > 0:
         speed = dist / moving
