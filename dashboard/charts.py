@@ -397,7 +397,8 @@ def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int =
     frame = pd.DataFrame(rows, columns=["from", "to", "phase", "step", "dates", "reason", "label"])
     names = [fmt.words(p, "phase") for p in PHASE_COLORS]
     return alt.Chart(frame).mark_rect().encode(
-        x=alt.X("from:T", title=None, scale=alt.Scale(domain=time_domain(start, end))),
+        # no axis of its own: the band sits under a weekly chart whose date axis it shares
+        x=alt.X("from:T", title=None, scale=alt.Scale(domain=time_domain(start, end)), axis=None),
         x2="to:T",
         color=alt.Color("phase:N", title="phase", scale=alt.Scale(domain=names, range=list(PHASE_COLORS.values())),
                         legend=alt.Legend(orient="bottom", columns=legend_columns)),
