@@ -56,6 +56,9 @@ def test_red_flag_never_shows_a_training_number_on_any_cli_face_until_assessed(c
         plan_part = text.split("Plan for the next 7 days:")[1]
         assert "Urgent care now" in plan_part and not DIST.findall(plan_part)
         assert "Safe longest run" not in text
+        # the care message comes first, before the weekly figures, not only at the end
+        first = [ln for ln in text.splitlines() if ln.strip()][:2]
+        assert first[0].startswith("loadwatch report as of") and "Seek urgent medical care now" in first[1], first
         _, check, _ = run(capsys, "alerts", "check", "--as-of", as_of)
         assert not DIST.findall(check) and "Seek urgent medical care now" in check
         assert "pain assessed" in check  # what moves it on
