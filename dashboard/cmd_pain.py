@@ -473,11 +473,9 @@ def alerts_enable(args) -> int:
 
 
 def _report(store, as_of) -> dict:
-    from metrics.report import build_report
+    from dashboard.store_report import report_from_store
 
-    return build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
-                        as_of=as_of, weeks=1, assessments=store.assessments(), sessions=store.sessions(),
-                        shoes=store.shoes(), activity_shoes=store.activity_shoes())
+    return report_from_store(store, as_of=as_of, weeks=1)
 
 
 def alerts_check(args) -> int:

@@ -114,14 +114,12 @@ def settings_set(args) -> int:
 
 
 def report_cmd(args) -> int:
-    from metrics.report import build_report
+    from dashboard.store_report import report_from_store, report_inputs
 
     with _open_store(args) as store:
-        settings = store.settings()
-        activities, pain = store.activities(), store.pain()
-        report = build_report(activities, store.hr_histograms(), pain, store.rules(), settings,
-                              as_of=args.as_of, weeks=args.weeks, assessments=store.assessments(),
-                              sessions=store.sessions(), shoes=store.shoes(), activity_shoes=store.activity_shoes())
+        inputs = report_inputs(store)
+        report = report_from_store(store, as_of=args.as_of, weeks=args.weeks, inputs=inputs)
+    activities, pain = inputs["activities"], inputs["pain"]
     physio = [(kind, path) for kind, path in (("pdf", args.pdf), ("html", args.html)) if path]
     if physio:
         return _write_physio(report, pain, activities, args.weeks, physio, show_json=args.json)

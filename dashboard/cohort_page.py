@@ -46,15 +46,13 @@ def _status(out: str, version: tuple, as_of: str) -> list[dict]:
 @st.cache_data(show_spinner="Working out this runner's load...", max_entries=32)
 def _runner(out: str, version: tuple, runner: str, as_of: str) -> tuple[dict, pd.DataFrame]:
     from dashboard.cohort_runner import store_path
+    from dashboard.store_report import report_from_store, report_inputs
     from ingest.store import Store
-    from metrics.report import build_report
 
     with Store(store_path(out, runner), read_only=True) as store:
-        report = build_report(store.activities(), store.hr_histograms(), store.pain(), store.rules(),
-                              store.settings(), as_of=as_of, weeks=12, assessments=store.assessments(),
-                              sessions=store.sessions(), shoes=store.shoes(), activity_shoes=store.activity_shoes())
-        pain = store.pain()
-    return report, pain
+        inputs = report_inputs(store)
+        report = report_from_store(store, as_of=as_of, weeks=12, inputs=inputs)
+    return report, inputs["pain"]
 
 
 def overview(out: Path, as_of: dt.date) -> list[dict]:

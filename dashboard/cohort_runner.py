@@ -302,14 +302,14 @@ def runner_tables(store, runner: str, as_of=None) -> dict[str, pd.DataFrame]:
     """The runner's rows of ``weeks``, ``runs``, ``alerts``, ``phases`` and ``status``: the store read
     once, then ``loadwatch report --json --weeks <all>`` (the very call ``report`` makes) and the
     report's own run table."""
-    from metrics.report import activities_until, build_report
+    from dashboard.store_report import report_from_store, report_inputs
+    from metrics.report import activities_until
     from metrics.spike import run_table
 
-    acts, hist, pain, settings = store.activities(), store.hr_histograms(), store.pain(), store.settings()
     # a cohort folder carries no assessments (pain.csv has none), but a store may: the report honours them
-    report = build_report(acts, hist, pain, store.rules(), settings, as_of=as_of, weeks=ALL_WEEKS,
-                          assessments=store.assessments(), sessions=store.sessions(), shoes=store.shoes(),
-                          activity_shoes=store.activity_shoes())
+    inputs = report_inputs(store)
+    acts, hist, pain, settings = inputs["activities"], inputs["hr_hist"], inputs["pain"], inputs["settings"]
+    report = report_from_store(store, as_of=as_of, weeks=ALL_WEEKS, inputs=inputs)
     acts, hist, _day = activities_until(acts, hist, settings, report["as_of"])
     runs = run_table(acts, settings.timezone, hist, settings).reset_index()
     runs.insert(0, "runner", runner)

@@ -20,13 +20,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.cmd_app import MAX_UPLOAD_MB  # noqa: F401  (shown on the Import page)
+from dashboard.store_report import report_from_store
 from ingest import demo as demo_mod
 from ingest import errors, sources
 from ingest import store as store_mod
 from metrics import daily as daily_mod
 from metrics import detector, fmt
 from metrics import plan as plan_mod
-from metrics import report as report_mod
 from metrics import rules as rules_mod
 from metrics import shoes as shoes_mod
 from metrics import spike as spike_mod
@@ -125,78 +125,28 @@ def changed() -> None:
 # --- cached reads ------------------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _activities(path: str, version: tuple) -> pd.DataFrame:
+@st.cache_data(show_spinner=False, max_entries=64)
+def _read(path: str, version: tuple, what: str):
+    """``Store.<what>()`` (``activities``, ``pain``, ``settings``...), cached per store version."""
     with open_store(Path(path)) as store:
-        return store.activities()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _hr_histograms(path: str, version: tuple) -> pd.DataFrame:
-    with open_store(Path(path)) as store:
-        return store.hr_histograms()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _pain(path: str, version: tuple) -> pd.DataFrame:
-    with open_store(Path(path)) as store:
-        return store.pain()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _sessions(path: str, version: tuple) -> pd.DataFrame:
-    with open_store(Path(path)) as store:
-        return store.sessions()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _shoes(path: str, version: tuple) -> pd.DataFrame:
-    with open_store(Path(path)) as store:
-        return store.shoes()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _activity_shoes(path: str, version: tuple) -> pd.DataFrame:
-    with open_store(Path(path)) as store:
-        return store.activity_shoes()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _settings(path: str, version: tuple):
-    with open_store(Path(path)) as store:
-        return store.settings()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _rules(path: str, version: tuple) -> list:
-    with open_store(Path(path)) as store:
-        return store.rules()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _assessments(path: str, version: tuple) -> pd.DataFrame:
-    with open_store(Path(path)) as store:
-        return store.assessments()
+        return getattr(store, what)()
 
 
 @st.cache_data(show_spinner="Working out your load...", max_entries=16)
 def _report(path: str, version: tuple, as_of: str | None, weeks: int) -> dict:
     with open_store(Path(path)) as store:
-        return report_mod.build_report(
-            store.activities(), store.hr_histograms(), store.pain(), store.rules(), store.settings(),
-            as_of=dt.date.fromisoformat(as_of) if as_of else None, weeks=weeks, assessments=store.assessments(),
-            sessions=store.sessions(), shoes=store.shoes(), activity_shoes=store.activity_shoes())
+        return report_from_store(store, as_of=dt.date.fromisoformat(as_of) if as_of else None, weeks=weeks)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _daily(path: str, version: tuple, today: str) -> pd.DataFrame:
     # to today, not to the last run: ratios and fitness/fatigue must decay through a break
-    settings = _settings(path, version)
-    acts = _activities(path, version)
+    settings = _read(path, version, "settings")
+    acts = _read(path, version, "activities")
     end = max(pd.Timestamp(today), _last_local_day(acts, settings.timezone))
-    return daily_mod.daily_series(acts, _hr_histograms(path, version), settings, end=end,
-                                  sessions=_sessions(path, version),
-                                  shoe_km=shoes_mod.shoe_km_at_run(_shoes(path, version), _activity_shoes(path, version),
+    return daily_mod.daily_series(acts, _read(path, version, "hr_histograms"), settings, end=end,
+                                  sessions=_read(path, version, "sessions"),
+                                  shoe_km=shoes_mod.shoe_km_at_run(_read(path, version, "shoes"), _read(path, version, "activity_shoes"),
                                                                    acts, settings.timezone))
 
 
@@ -208,15 +158,15 @@ def _last_local_day(acts: pd.DataFrame, timezone: str) -> pd.Timestamp:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _weekly(path: str, version: tuple, today: str) -> pd.DataFrame:
-    return weekly_mod.weekly_table(_daily(path, version, today), week_start=_settings(path, version).week_start,
+    return weekly_mod.weekly_table(_daily(path, version, today), week_start=_read(path, version, "settings").week_start,
                                    as_of=pd.Timestamp(today))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _run_table(path: str, version: tuple) -> pd.DataFrame:
-    settings = _settings(path, version)
-    return spike_mod.run_table(_activities(path, version), settings.timezone,
-                               hr_hist=_hr_histograms(path, version), settings=settings)
+    settings = _read(path, version, "settings")
+    return spike_mod.run_table(_read(path, version, "activities"), settings.timezone,
+                               hr_hist=_read(path, version, "hr_histograms"), settings=settings)
 
 
 def _key() -> tuple[str, tuple]:
@@ -225,43 +175,43 @@ def _key() -> tuple[str, tuple]:
 
 
 def activities() -> pd.DataFrame:
-    return _activities(*_key())
+    return _read(*_key(), "activities")
 
 
 def hr_histograms() -> pd.DataFrame:
-    return _hr_histograms(*_key())
+    return _read(*_key(), "hr_histograms")
 
 
 def pain() -> pd.DataFrame:
-    return _pain(*_key())
+    return _read(*_key(), "pain")
 
 
 def assessments() -> pd.DataFrame:
     """Clinician assessments (id, date, note), oldest first."""
-    return _assessments(*_key())
+    return _read(*_key(), "assessments")
 
 
 def settings():
-    return _settings(*_key())
+    return _read(*_key(), "settings")
 
 
 def sessions() -> pd.DataFrame:
     """Sessions logged without a file (``Store.sessions()``)."""
-    return _sessions(*_key())
+    return _read(*_key(), "sessions")
 
 
 def shoes() -> pd.DataFrame:
     """The runner's pairs of shoes (``Store.shoes()``)."""
-    return _shoes(*_key())
+    return _read(*_key(), "shoes")
 
 
 def activity_shoes() -> pd.DataFrame:
     """Which pair each run was in (``Store.activity_shoes()``)."""
-    return _activity_shoes(*_key())
+    return _read(*_key(), "activity_shoes")
 
 
 def rules() -> list:
-    return _rules(*_key())
+    return _read(*_key(), "rules")
 
 
 def report(as_of: dt.date | None = None, weeks: int = 12) -> dict:
@@ -270,7 +220,7 @@ def report(as_of: dt.date | None = None, weeks: int = 12) -> dict:
 
 def today() -> dt.date:
     """The runner's calendar day now, in their configured time zone."""
-    return dt.datetime.now(ZoneInfo(_settings(*_key()).timezone)).date()
+    return dt.datetime.now(ZoneInfo(_read(*_key(), "settings").timezone)).date()
 
 
 def daily() -> pd.DataFrame:
