@@ -145,10 +145,21 @@ def test_every_page_in_chromium_with_screenshots(tmp_path, browser):
         page.goto(f"{server.url}/calendar")
         yesterday = date.today() - timedelta(days=1)
         expect(page.get_by_text("Click a day")).to_be_visible(timeout=60_000)
-        page.get_by_role("button", name=str(yesterday.day), exact=True).first.click()
         from metrics import fmt
 
-        expect(page.get_by_text(f"Log pain for {fmt.day(yesterday)}")).to_be_visible(timeout=60_000)
+        # The day's own button (its widget key names the date), clicked once the page has finished its run:
+        # a click that lands while Streamlit is still drawing the three months can be lost (seen on CI).
+        day_button = page.locator(f".st-key-cal_{yesterday.isoformat()} button").first
+        opened = page.get_by_text(f"Log pain for {fmt.day(yesterday)}")
+        for _attempt in range(3):
+            _settle(page, 500)
+            day_button.click()
+            try:
+                expect(opened).to_be_visible(timeout=20_000)
+                break
+            except AssertionError:
+                continue
+        expect(opened).to_be_visible(timeout=20_000)
         expect(page.get_by_text("Run at 07:00: 18 km").first).to_be_visible()
         _settle(page)
         page.screenshot(path=str(shots / "calendar-day-open.png"), full_page=True)
