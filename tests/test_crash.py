@@ -3,7 +3,6 @@ and importing again finishes the job."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import signal
@@ -18,7 +17,7 @@ import pytest
 from ingest import synth
 from ingest.importer import import_paths, summarize
 from ingest.painlog import PainEntry
-from ingest.store import Store
+from ingest.store import Store, decompress_original
 from tests.conftest import REPO_ROOT
 
 N_FILES = 200
@@ -78,7 +77,7 @@ def test_sigkill_mid_import_leaves_every_file_all_or_nothing(tmp_path):
     for activity_id, file_hash in acts:
         assert files.get(file_hash) == ("imported", activity_id)
         blob = conn.execute("SELECT data FROM originals WHERE content_hash = ?", (file_hash,)).fetchone()
-        assert blob is not None and hashlib.sha256(gzip.decompress(blob[0])).hexdigest() == file_hash
+        assert blob is not None and hashlib.sha256(decompress_original(blob[0])).hexdigest() == file_hash
     n_first = len(files)
     conn.close()
 
