@@ -27,6 +27,8 @@ import sqlite3
 import numpy as np
 import pandas as pd
 
+from ingest.canonical import as_block
+
 #: Version of the derivation rules (readers + :mod:`ingest.plausible` + metadata).  Activities written
 #: with an older version are offered a rebuild.
 RULES_VERSION: int = 1
@@ -80,12 +82,14 @@ def migrate(conn: sqlite3.Connection) -> None:
 
 # --- routes -----------------------------------------------------------------------------------------------
 
-def route_of(samples: pd.DataFrame | None) -> str | None:
-    """Up to :data:`ROUTE_POINTS` GPS points evenly spread over the track, as JSON; None without GPS."""
-    if samples is None or samples.empty:
+def route_of(samples) -> str | None:
+    """Up to :data:`ROUTE_POINTS` GPS points evenly spread over the track, as JSON; None without GPS
+    (``samples``: a frame or a :class:`~ingest.canonical.SampleBlock`)."""
+    if samples is None or len(samples) == 0:
         return None
-    lat = samples["lat_deg"].to_numpy(dtype="float64")
-    lon = samples["lon_deg"].to_numpy(dtype="float64")
+    block = as_block(samples)
+    lat = block.column("lat_deg")
+    lon = block.column("lon_deg")
     ok = np.isfinite(lat) & np.isfinite(lon)
     if ok.sum() < 2:
         return None

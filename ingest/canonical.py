@@ -116,10 +116,99 @@ class Summary:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
-@dataclass
+_COLUMN_INDEX: dict[str, int] = {name: j for j, name in enumerate(SAMPLE_COLUMNS)}
+
+
+@dataclass(frozen=True, eq=False)
+class SampleBlock:
+    """The samples as plain numpy, the shape the import's hot path works on (a pandas frame costs more to
+    build than the whole FIT decode): ``t_ns`` sorted, unique Unix nanoseconds (int64) and ``values``, one
+    float64 row per time with the columns of :data:`SAMPLE_COLUMNS` (NaN where a channel has no value).
+    Treat both as read-only: :meth:`to_frame` shares their memory."""
+
+    t_ns: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.t_ns)
+
+    @property
+    def empty(self) -> bool:
+        return len(self.t_ns) == 0
+
+    def column(self, name: str) -> np.ndarray:
+        """One channel (a view; do not write to it)."""
+        return self.values[:, _COLUMN_INDEX[name]]
+
+    def t_s(self) -> np.ndarray:
+        """Times as float Unix seconds."""
+        return self.t_ns.astype("float64") / 1e9
+
+    def take(self, rows) -> SampleBlock:
+        """The rows selected by a boolean mask, an index array or a slice."""
+        return SampleBlock(self.t_ns[rows], self.values[rows])
+
+    def with_column(self, name: str, values) -> SampleBlock:
+        """A copy with one channel replaced."""
+        block = self.values.copy()
+        block[:, _COLUMN_INDEX[name]] = np.asarray(values, dtype="float64")
+        return SampleBlock(self.t_ns, block)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The canonical samples frame (see the module docstring)."""
+        index = pd.DatetimeIndex(self.t_ns.view("datetime64[ns]"), name="time_utc").tz_localize("UTC")
+        return pd.DataFrame(self.values, index=index, columns=list(SAMPLE_COLUMNS), copy=False)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> SampleBlock:
+        """The block of a samples frame (columns it lacks are NaN)."""
+        n = len(frame)
+        t_ns = frame.index.as_unit("ns").asi8.astype("int64") if n else np.zeros(0, dtype="int64")
+        if all(c in frame.columns for c in SAMPLE_COLUMNS):
+            values = frame[list(SAMPLE_COLUMNS)].to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            values = np.full((n, len(SAMPLE_COLUMNS)), np.nan)
+            for j, c in enumerate(SAMPLE_COLUMNS):
+                if c in frame.columns:
+                    values[:, j] = frame[c].to_numpy(dtype="float64", na_value=np.nan)
+        return cls(t_ns, values)
+
+
+def as_block(samples) -> SampleBlock:
+    """``samples`` (a :class:`SampleBlock` or a samples frame) as a block."""
+    return samples if isinstance(samples, SampleBlock) else SampleBlock.from_frame(samples)
+
+
 class Activity:
-    summary: Summary
-    samples: pd.DataFrame
+    """A :class:`Summary` plus its samples.  Readers hand over a :class:`SampleBlock` (``block=``); the
+    pandas frame (``samples``, see :func:`make_samples`) is built only when something asks for it, so an
+    import, which needs only the summary and a few figures, never builds one."""
+
+    __slots__ = ("summary", "_samples", "_block")
+
+    def __init__(self, summary: Summary, samples: pd.DataFrame | None = None, *, block: SampleBlock | None = None):
+        self.summary = summary
+        self._samples = samples
+        self._block = block
+
+    @property
+    def samples(self) -> pd.DataFrame:
+        if self._samples is None:
+            self._samples = self._block.to_frame() if self._block is not None else empty_samples()
+        return self._samples
+
+    @property
+    def block(self) -> SampleBlock:
+        if self._block is None:
+            self._block = SampleBlock.from_frame(self._samples) if self._samples is not None else empty_block()
+        return self._block
+
+    def __repr__(self) -> str:
+        return f"Activity({self.summary!r}, {len(self.block)} samples)"
+
+
+def empty_block() -> SampleBlock:
+    return SampleBlock(np.zeros(0, dtype="int64"), np.full((0, len(SAMPLE_COLUMNS)), np.nan))
 
 
 def empty_samples() -> pd.DataFrame:
@@ -134,11 +223,16 @@ def make_samples(time_utc, channels: Mapping[str, object]) -> pd.DataFrame:
     name -> array-like aligned with ``time_utc``; names must be in :data:`SAMPLE_COLUMNS`, missing ones
     become all-NaN.  Rows are sorted by time and duplicate timestamps keep their first row.
     """
+    return make_block(time_utc, channels).to_frame()
+
+
+def make_block(time_utc, channels: Mapping[str, object]) -> SampleBlock:
+    """:func:`make_samples` without pandas: the same rows, sorted and deduplicated, as a :class:`SampleBlock`."""
     unknown = set(channels) - set(SAMPLE_COLUMNS)
     if unknown:
         raise KeyError(f"not canonical sample columns: {sorted(unknown)}")
-    index = _utc_index(time_utc)
-    n = len(index)
+    t_ns = _utc_ns(time_utc)
+    n = len(t_ns)
     # One float64 block: cheap to build and to slice column by column.
     block = np.full((n, len(SAMPLE_COLUMNS)), np.nan)
     for j, col in enumerate(SAMPLE_COLUMNS):
@@ -149,22 +243,27 @@ def make_samples(time_utc, channels: Mapping[str, object]) -> pd.DataFrame:
         if values.shape != (n,):
             raise ValueError(f"column {col} has {values.shape} values for {n} timestamps")
         block[:, j] = values
-    frame = pd.DataFrame(block, index=index, columns=list(SAMPLE_COLUMNS))
-    if not frame.index.is_monotonic_increasing:
-        frame = frame.sort_index(kind="stable")
-    if frame.index.has_duplicates:
-        frame = frame[~frame.index.duplicated(keep="first")]
-    return frame
+    if n > 1:
+        step = np.diff(t_ns)
+        if (step < 0).any():
+            order = np.argsort(t_ns, kind="stable")
+            t_ns, block = t_ns[order], block[order]
+            step = np.diff(t_ns)
+        if (step == 0).any():
+            first = np.concatenate([[True], step != 0])  # sorted: a repeat follows its first row
+            t_ns, block = t_ns[first], block[first]
+    return SampleBlock(t_ns, block)
 
 
-def _utc_index(time_utc) -> pd.DatetimeIndex:
+def _utc_ns(time_utc) -> np.ndarray:
+    """Unix nanoseconds (int64) of instants given as int64 ns, datetime64 (naive = UTC) or anything
+    :func:`pandas.to_datetime` reads."""
     arr = np.asarray(time_utc) if not isinstance(time_utc, pd.Index) else None
     if arr is not None and arr.dtype.kind in "iu":
-        values = arr.astype("int64").view("datetime64[ns]")
-        return pd.DatetimeIndex(values, name="time_utc").tz_localize("UTC")
+        return arr.astype("int64")
     if arr is not None and arr.dtype.kind == "M":
-        return pd.DatetimeIndex(arr.astype("datetime64[ns]"), name="time_utc").tz_localize("UTC")
-    return pd.DatetimeIndex(pd.to_datetime(time_utc, utc=True), name="time_utc").as_unit("ns")
+        return arr.astype("datetime64[ns]").view("int64")
+    return pd.DatetimeIndex(pd.to_datetime(time_utc, utc=True)).as_unit("ns").asi8.astype("int64")
 
 
 def pause_gap_s(intervals_s: np.ndarray) -> float:
@@ -178,11 +277,10 @@ def pause_gap_s(intervals_s: np.ndarray) -> float:
     return float(min(max(MAX_SAMPLE_GAP_S, PAUSE_GAP_FACTOR * float(np.median(dt))), MAX_PAUSE_GAP_S))
 
 
-def sample_intervals_s(samples: pd.DataFrame) -> np.ndarray:
+def sample_intervals_s(samples: pd.DataFrame | SampleBlock) -> np.ndarray:
     """Seconds each sample stands for: the time to the next sample, 0 for the last one, and 0 where the
     gap is a pause (longer than :func:`pause_gap_s` of the file's own intervals)."""
-    # as_unit: pandas 3 may hold microseconds; asi8 is in the index's own unit
-    t = samples.index.as_unit("ns").asi8.astype("float64") / 1e9
+    t = as_block(samples).t_s()
     if len(t) == 0:
         return np.zeros(0)
     dt = np.diff(t, append=t[-1])
@@ -190,13 +288,14 @@ def sample_intervals_s(samples: pd.DataFrame) -> np.ndarray:
     return dt
 
 
-def hr_histogram(samples: pd.DataFrame) -> np.ndarray | None:
+def hr_histogram(samples: pd.DataFrame | SampleBlock) -> np.ndarray | None:
     """Seconds spent at each whole bpm (index = bpm, 0..255), or None without heart rate.
 
     TRIMP and zone minutes are sums over samples of f(HR) * dt, so they can be recomputed exactly from
     this histogram for any HR_max / HR_rest the runner sets later (SCIENCE.md sections 6-7).
     """
-    return _hr_histogram(samples["heart_rate_bpm"].to_numpy(), sample_intervals_s(samples))
+    block = as_block(samples)
+    return _hr_histogram(block.column("heart_rate_bpm"), sample_intervals_s(block))
 
 
 def _hr_histogram(hr: np.ndarray, dt: np.ndarray) -> np.ndarray | None:
@@ -240,7 +339,7 @@ def positive_ascent_m(elevation_m: np.ndarray, min_step_m: float = 1.0) -> float
     return total
 
 
-def summarize_samples(samples: pd.DataFrame, *, with_ascent: bool = True) -> dict:
+def summarize_samples(samples: pd.DataFrame | SampleBlock, *, with_ascent: bool = True) -> dict:
     """Summary figures derived from samples alone (used when a file carries no totals of its own).
 
     Returns keys ``start_utc``, ``elapsed_s``, ``moving_s``, ``distance_m``, ``ascent_m``,
@@ -248,12 +347,12 @@ def summarize_samples(samples: pd.DataFrame, *, with_ascent: bool = True) -> dic
     ``hr_seconds_by_bpm``.  Averages are over moving samples; a missing channel gives NaN.
     ``with_ascent=False`` skips the (sequential, slowest) climb sum when the file carries its own total.
     """
+    samples = as_block(samples)
     if samples.empty:
         raise ValueError("no samples")
-    t = samples.index
+    t_ns = samples.t_ns
     dt = sample_intervals_s(samples)
-    block = samples[list(SAMPLE_COLUMNS)].to_numpy(dtype="float64")  # one copy, then plain column views
-    col = {name: block[:, j] for j, name in enumerate(SAMPLE_COLUMNS)}
+    col = {name: samples.values[:, j] for j, name in enumerate(SAMPLE_COLUMNS)}
     speed, dist = col["speed_m_s"], col["distance_m"]
     if np.isfinite(speed).any():
         moving = np.where(np.isfinite(speed), speed >= MOVING_SPEED_M_S, True)
@@ -264,8 +363,8 @@ def summarize_samples(samples: pd.DataFrame, *, with_ascent: bool = True) -> dic
     else:
         moving = np.ones(len(samples), dtype=bool)
     return {
-        "start_utc": t[0],
-        "elapsed_s": float((t[-1] - t[0]).total_seconds()),
+        "start_utc": pd.Timestamp(int(t_ns[0]), unit="ns", tz="UTC"),
+        "elapsed_s": float(t_ns[-1] - t_ns[0]) / 1e9,
         "moving_s": float(dt[moving].sum()),
         "distance_m": _distance_covered_m(dist),
         "ascent_m": positive_ascent_m(col["elevation_m"]) if with_ascent else float("nan"),

@@ -28,7 +28,15 @@ import fitdecode
 import numpy as np
 import pandas as pd
 
-from ingest.canonical import SPORTS, Activity, Summary, empty_samples, make_samples, summarize_samples
+from ingest.canonical import (
+    SPORTS,
+    Activity,
+    SampleBlock,
+    Summary,
+    empty_block,
+    make_block,
+    summarize_samples,
+)
 from ingest.errors import FitError, IngestError, NotAnActivity
 from ingest.fit_common import RECORD_FIELDS, FitDecoded
 from ingest.plausible import WHOLE_BUT_DAMAGED
@@ -377,7 +385,7 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
     heart_rate[heart_rate <= 0] = np.nan  # 0 bpm is "no strap", as in GPX/TCX
     keep = valid_t
     if keep.any():
-        samples = make_samples(
+        samples = make_block(
             (ts[keep] * 1e9).astype("int64"),
             {
                 "distance_m": rec["distance_m"][keep],
@@ -393,7 +401,7 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
             },
         )
     else:
-        samples = empty_samples()
+        samples = empty_block()
     session_has_ascent = session is not None and _finite(session.get("total_ascent_m"))
     from_samples = summarize_samples(samples, with_ascent=not session_has_ascent) if not samples.empty else {}
 
@@ -457,7 +465,7 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
         warnings=tuple(warnings),
         hr_seconds_by_bpm=from_samples.get("hr_seconds_by_bpm"),
     )
-    return Activity(summary=summary, samples=samples)
+    return Activity(summary, block=samples)
 
 
 #: A damaged file is whole when its records span at least this share of its session's elapsed time ...
@@ -466,13 +474,13 @@ WHOLE_RECORDS_FRAC: float = 0.9
 WHOLE_RECORDS_SLACK_S: float = 60.0
 
 
-def _records_reach_end(session: dict, samples: pd.DataFrame) -> bool:
+def _records_reach_end(session: dict, samples: SampleBlock) -> bool:
     """Do the records cover the time the session states?  A file cut short has records for only part of
     it (and usually no session at all: watches write it last)."""
     elapsed = session.get("total_elapsed_time_s")
     if not _finite(elapsed) or elapsed <= 0 or len(samples) < 2:
         return False
-    span = (samples.index[-1] - samples.index[0]).total_seconds()
+    span = float(samples.t_ns[-1] - samples.t_ns[0]) / 1e9
     return span >= WHOLE_RECORDS_FRAC * elapsed - WHOLE_RECORDS_SLACK_S
 
 

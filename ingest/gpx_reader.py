@@ -39,7 +39,15 @@ import numpy as np
 import pandas as pd
 
 from ingest import safe_xml as _safe_xml
-from ingest.canonical import MOVING_SPEED_M_S, Activity, Summary, make_samples, summarize_samples
+from ingest.canonical import (
+    MOVING_SPEED_M_S,
+    Activity,
+    SampleBlock,
+    Summary,
+    as_block,
+    make_block,
+    summarize_samples,
+)
 from ingest.errors import GpxError, NotAnActivity
 from ingest.salvage import bad_points_warning, damage_warning, whole_times
 from ingest.sources import source_bytes
@@ -120,16 +128,17 @@ def cumulative_distance_m(lat_deg: np.ndarray, lon_deg: np.ndarray, segment: np.
     return np.cumsum(step)
 
 
-def moving_time_s(samples: pd.DataFrame, *, max_interval_s: float = MAX_MOVING_INTERVAL_S) -> float:
+def moving_time_s(samples: pd.DataFrame | SampleBlock, *, max_interval_s: float = MAX_MOVING_INTERVAL_S) -> float:
     """Moving time [s]: the sum of intervals between points whose average speed (distance / time) is at
     least :data:`~ingest.canonical.MOVING_SPEED_M_S` and that last at most ``max_interval_s``.
 
     Unlike a fixed 10 s pause rule this keeps the 10-30 s gaps of "smart recording" GPX exports when the
     runner was moving; a stop at a crossing still shows as a slow interval.  NaN without distances."""
-    d = samples["distance_m"].to_numpy()
+    samples = as_block(samples)
+    d = samples.column("distance_m")
     if not np.isfinite(d).any() or len(d) < 2:
         return math.nan
-    t = samples.index.asi8.astype("float64") / 1e9
+    t = samples.t_s()
     dt = np.diff(t)
     dd = np.diff(d)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -559,8 +568,8 @@ def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
     hr_a = np.asarray(hr, float)[keep]
     hr_a[hr_a <= 0] = np.nan
 
-    samples = make_samples(
-        pd.to_datetime((tk * 1e9).astype("int64"), utc=True),
+    samples = make_block(
+        (tk * 1e9).astype("int64"),
         {
             "distance_m": dk - dk[0] if has_position else dk,
             "speed_m_s": speed,
@@ -600,4 +609,4 @@ def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
         warnings=tuple(warnings),
         hr_seconds_by_bpm=s["hr_seconds_by_bpm"],
     )
-    return Activity(summary=summary, samples=samples)
+    return Activity(summary, block=samples)

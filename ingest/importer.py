@@ -101,8 +101,9 @@ def _decode(reader: Reader | None, name: str, data: bytes) -> tuple:
     light."""
     try:
         activity = (reader or _default_reader)(data, name)
-        return ("ok", activity.summary, samples_richness(activity.samples), int(len(activity.samples)),
-                compress_original(data, activity.summary.format), route_of(activity.samples))
+        block = activity.block  # numpy only: no pandas frame is built for an import
+        return ("ok", activity.summary, samples_richness(block), int(len(block)),
+                compress_original(data, activity.summary.format), route_of(block))
     except NotAnActivity as exc:
         return ("skipped", exc.reason)
     except IngestError as exc:

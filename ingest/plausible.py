@@ -24,9 +24,8 @@ import dataclasses
 import math
 
 import numpy as np
-import pandas as pd
 
-from ingest.canonical import Activity, Summary, summarize_samples
+from ingest.canonical import Activity, SampleBlock, Summary, summarize_samples
 from ingest.salvage import duration_words
 
 #: Heart rates outside this range [bpm] are sensor noise, not a heart (issue 12: 25-230 bpm).
@@ -86,12 +85,12 @@ def quarter_hour_offset(offset_s: float | None) -> float | None:
     return float(nearest) if abs(offset_s - nearest) <= OFFSET_TOLERANCE_S else None
 
 
-def _track_distance_m(samples: pd.DataFrame, from_channel: float) -> float:
+def _track_distance_m(samples: SampleBlock, from_channel: float) -> float:
     """Distance covered by the samples [m]: the distance channel, else the GPS track, else NaN."""
     if math.isfinite(from_channel):
         return float(from_channel)
-    lat = samples["lat_deg"].to_numpy(dtype="float64")
-    lon = samples["lon_deg"].to_numpy(dtype="float64")
+    lat = samples.column("lat_deg")
+    lon = samples.column("lon_deg")
     ok = np.isfinite(lat) & np.isfinite(lon)
     if ok.sum() < 2:
         return float("nan")
@@ -107,18 +106,18 @@ def _km(metres: float) -> str:
     return f"{km:,.1f} km" if km >= 1 else f"{metres:,.0f} m"
 
 
-def _keep_continuous(samples: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """The longest stretch without a gap over :data:`MAX_TIME_GAP_S`; (frame, samples dropped)."""
+def _keep_continuous(samples: SampleBlock) -> tuple[SampleBlock, int]:
+    """The longest stretch without a gap over :data:`MAX_TIME_GAP_S`; (samples, samples dropped)."""
     if len(samples) < 2:
         return samples, 0
-    t = samples.index.as_unit("ns").asi8.astype("float64") / 1e9
+    t = samples.t_s()
     breaks = np.flatnonzero(np.diff(t) > MAX_TIME_GAP_S)
     if breaks.size == 0:
         return samples, 0
     edges = np.concatenate([[0], breaks + 1, [len(t)]])
     sizes = np.diff(edges)
     i = int(np.argmax(sizes))
-    kept = samples.iloc[edges[i]:edges[i + 1]]
+    kept = samples.take(slice(edges[i], edges[i + 1]))
     return kept, len(samples) - len(kept)
 
 
@@ -128,14 +127,14 @@ def _haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
-def _cut_jumps(samples: pd.DataFrame, sport: str) -> tuple[pd.DataFrame, float, float]:
-    """Distance channel with GPS jumps removed; (frame, metres cut, largest jump [m])."""
-    dist = samples["distance_m"].to_numpy(dtype="float64")
-    lat = samples["lat_deg"].to_numpy(dtype="float64")
-    lon = samples["lon_deg"].to_numpy(dtype="float64")
+def _cut_jumps(samples: SampleBlock, sport: str) -> tuple[SampleBlock, float, float]:
+    """Distance channel with GPS jumps removed; (samples, metres cut, largest jump [m])."""
+    dist = samples.column("distance_m")
+    lat = samples.column("lat_deg")
+    lon = samples.column("lon_deg")
     if len(samples) < 2:
         return samples, 0.0, 0.0
-    t = samples.index.as_unit("ns").asi8.astype("float64") / 1e9
+    t = samples.t_s()
     limit = MAX_STEP_SPEED_M_S.get(sport, MAX_STEP_SPEED_M_S["other"])
     ok = np.isfinite(dist)
     if ok.sum() >= 2:
@@ -159,16 +158,14 @@ def _cut_jumps(samples: pd.DataFrame, sport: str) -> tuple[pd.DataFrame, float, 
     clean = np.where(jump, 0.0, np.maximum(step, 0.0))
     new = np.full(len(samples), np.nan)
     new[idx] = (dist[idx][0] if np.isfinite(dist[idx][0]) else 0.0) + np.concatenate([[0.0], np.cumsum(clean)])
-    out = samples.copy()
-    out["distance_m"] = new
-    return out, cut, float(step[jump].max())
+    return samples.with_column("distance_m", new), cut, float(step[jump].max())
 
 
 def check(activity: Activity) -> Activity:
     """The activity with implausible data removed and every change told in ``warnings``; sets
     ``excluded_reason`` for impossible totals (see the module docstring)."""
     s = activity.summary
-    samples = activity.samples
+    samples = activity.block
     warnings = list(s.warnings)
     changes: dict = {}
     whole = WHOLE_BUT_DAMAGED in s.warnings
@@ -185,13 +182,10 @@ def check(activity: Activity) -> Activity:
         if dropped:
             warnings.append(f"{_count(dropped, 'point')} with damaged times left out")
             resummarize = True
-        hr = samples["heart_rate_bpm"].to_numpy(dtype="float64")
+        hr = samples.column("heart_rate_bpm")
         bad_hr = np.isfinite(hr) & ((hr < HR_RANGE_BPM[0]) | (hr > HR_RANGE_BPM[1]))
         if bad_hr.any():
-            samples = samples.copy()
-            hr = hr.copy()
-            hr[bad_hr] = np.nan
-            samples["heart_rate_bpm"] = hr
+            samples = samples.with_column("heart_rate_bpm", np.where(bad_hr, np.nan, hr))
             warnings.append(f"{_count(int(bad_hr.sum()), 'heart-rate reading')} outside 25-230 bpm left out")
             resummarize = True
         samples, cut_m, largest_m = _cut_jumps(samples, s.sport)
@@ -219,7 +213,7 @@ def check(activity: Activity) -> Activity:
         # a file cut short before it said its sport: guess it from the speed, as for an untyped track
         from ingest.gpx_reader import infer_sport
 
-        guess = infer_sport(samples["speed_m_s"].to_numpy(dtype="float64"))
+        guess = infer_sport(samples.column("speed_m_s"))
         if guess != "other":
             changes.update(sport=guess, sport_inferred=True)
             warnings.append(f"the sport ({guess}) was guessed from the speed: the file was cut before it said")
@@ -234,7 +228,7 @@ def check(activity: Activity) -> Activity:
             warnings.insert(0, f"partial: {what}; what could be read was kept")
 
     if s.surface is None and s.sport == "running" and samples is not None and len(samples) \
-            and not np.isfinite(samples["lat_deg"].to_numpy(dtype="float64")).any() \
+            and not np.isfinite(samples.column("lat_deg")).any() \
             and math.isfinite(s.distance_m) and s.distance_m > 0 \
             and (s.sub_sport or "generic") in ("generic", "treadmill", "indoor_running"):
         changes["surface"] = "treadmill"  # a run with a distance but no GPS track was on a treadmill
@@ -243,7 +237,7 @@ def check(activity: Activity) -> Activity:
     if reason:
         warnings.append(f"left out of your load until you confirm or correct it: {reason}")
     new = dataclasses.replace(new, warnings=tuple(dict.fromkeys(warnings)), excluded_reason=reason)
-    return Activity(summary=new, samples=samples if samples is not None else activity.samples)
+    return Activity(new, block=samples)
 
 
 def excluded_reason(s: Summary) -> str | None:

@@ -26,7 +26,7 @@ def _decode(blob: bytes, name: str):
 
     data = decompress_original(blob)
     activity = read_activity(data, name)
-    return activity, samples_richness(activity.samples), fixes.route_of(activity.samples)
+    return activity, samples_richness(activity.block), fixes.route_of(activity.block)
 
 
 def rebuild(store: Store, on_progress: Callable[[int, int], None] | None = None) -> dict:
@@ -121,7 +121,7 @@ def _rebuild_one(store: Store, activity_id: str) -> str | None:
         imported_at = hist_row[0] if hist_row else now
         # write the re-derived row under the kept file's id, with everything the runner gave
         if new_id != activity_id:
-            store._insert_activity(conn, new_id, content_hash, s, start, start_ts, richness, len(activity.samples),
+            store._insert_activity(conn, new_id, content_hash, s, start, start_ts, richness, len(activity.block),
                                    imported_at, route=route, carried=carried)
             store._relink_pain(conn, activity_id, new_id, now)
             shoes.relink(conn, activity_id, new_id)
@@ -132,7 +132,7 @@ def _rebuild_one(store: Store, activity_id: str) -> str | None:
             linked = [r[0] for r in conn.execute("SELECT id FROM pain WHERE activity_id = ?", (activity_id,))]
             pair = shoes.take(conn, activity_id)  # the shoe row goes with the activity row (ON DELETE CASCADE)
             conn.execute("DELETE FROM activities WHERE id = ?", (activity_id,))
-            store._insert_activity(conn, new_id, content_hash, s, start, start_ts, richness, len(activity.samples),
+            store._insert_activity(conn, new_id, content_hash, s, start, start_ts, richness, len(activity.block),
                                    imported_at, route=route, carried=carried)
             conn.executemany("UPDATE pain SET activity_id = ? WHERE id = ?", [(new_id, pid) for pid in linked])
             shoes.put(conn, new_id, pair)

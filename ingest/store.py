@@ -32,7 +32,7 @@ from ingest import activity_fixes as fixes
 from ingest import assessments as _assessments
 from ingest import sessions as _sessions
 from ingest import shoes as _shoes
-from ingest.canonical import HR_BINS, SAMPLE_COLUMNS, Activity, Summary
+from ingest.canonical import HR_BINS, Activity, Summary, as_block
 from ingest.painlog import PainEntry, validate
 from ingest.settings import Settings, format_setting, parse_setting
 
@@ -364,13 +364,12 @@ def _zstd():
     return zstd
 
 
-def samples_richness(samples: pd.DataFrame) -> int:
-    """Number of canonical sample channels that hold at least one value."""
-    if samples is None or samples.empty:
+def samples_richness(samples) -> int:
+    """Number of canonical sample channels that hold at least one value (``samples``: a frame or a
+    :class:`~ingest.canonical.SampleBlock`)."""
+    if samples is None or len(samples) == 0:
         return 0
-    cols = [c for c in SAMPLE_COLUMNS if c in samples.columns]
-    values = samples[cols].to_numpy(dtype="float64", na_value=np.nan)
-    return int(np.isfinite(values).any(axis=0).sum())
+    return int(np.isfinite(as_block(samples).values).any(axis=0).sum())
 
 
 def estimated_richness(figures: dict, fmt: str | None) -> int:
@@ -634,13 +633,13 @@ class Store:
         s = activity.summary
         original = bytes(original)
         content_hash = content_hash or hashlib.sha256(original).hexdigest()
+        block = activity.block if (richness is None or n_samples is None or route is None) else None
         if richness is None:
-            richness = samples_richness(activity.samples) if activity.samples is not None and len(
-                activity.samples) else summary_richness(s)
-        if n_samples is None and activity.samples is not None and len(activity.samples):
-            n_samples = len(activity.samples)
+            richness = samples_richness(block) if len(block) else summary_richness(s)
+        if n_samples is None and len(block):
+            n_samples = len(block)
         if route is None:
-            route = fixes.route_of(activity.samples)
+            route = fixes.route_of(block)
         start = pd.Timestamp(s.start_utc)
         start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
         start_ts = start.value / 1e9

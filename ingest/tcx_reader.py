@@ -34,7 +34,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ingest.canonical import Activity, Summary, empty_samples, make_samples, summarize_samples
+from ingest.canonical import Activity, Summary, empty_block, make_block, summarize_samples
 from ingest.errors import NotAnActivity, TcxError
 from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m
 from ingest.safe_xml import Resync, parse_xml
@@ -227,8 +227,8 @@ def read_tcx(src, name: str | None = None) -> Activity:
         if sport == "running":
             cadence = cadence * 2.0  # strides -> steps
         hr[hr <= 0] = np.nan
-        samples = make_samples(
-            pd.to_datetime((t[keep] * 1e9).astype("int64"), utc=True),
+        samples = make_block(
+            (t[keep] * 1e9).astype("int64"),
             {
                 "distance_m": dist[keep],
                 "speed_m_s": speed[keep],
@@ -240,7 +240,7 @@ def read_tcx(src, name: str | None = None) -> Activity:
             },
         )
     else:
-        samples = empty_samples()
+        samples = empty_block()
 
     from_samples = summarize_samples(samples) if not samples.empty else {}
     sample_distance = float(from_samples.get("distance_m", math.nan))
@@ -318,4 +318,4 @@ def read_tcx(src, name: str | None = None) -> Activity:
         warnings=warnings,
         hr_seconds_by_bpm=from_samples.get("hr_seconds_by_bpm"),
     )
-    return Activity(summary=summary, samples=samples)
+    return Activity(summary, block=samples)
