@@ -39,6 +39,15 @@ def store(tmp_path):
         yield s
 
 
+@pytest.fixture(params=["forked", "fresh"])
+def worker_kind(request, monkeypatch):
+    """Both kinds of worker process: forks (a single-threaded host) and fresh interpreters (a threaded
+    host such as Streamlit)."""
+    if request.param == "fresh":
+        monkeypatch.setattr(importer, "_fork_is_safe", lambda: False)
+    return request.param
+
+
 def by_name(outcomes: list[Outcome]) -> dict[str, Outcome]:
     return {Path(o.name).name: o for o in outcomes}
 
@@ -154,7 +163,7 @@ def test_broken_file_among_good_ones(tmp_path, store):
     assert again["broken.fit"].status == "failed"
 
 
-def test_stuck_reader_is_killed_and_the_batch_goes_on(tmp_path, store):
+def test_stuck_reader_is_killed_and_the_batch_goes_on(tmp_path, store, worker_kind):
     folder = tmp_path / "stuck"
     write_runs(folder, 4)
     (folder / "slow1.fit").write_bytes(synth.fit_bytes(make_run(20)))
@@ -173,7 +182,7 @@ def test_stuck_reader_is_killed_and_the_batch_goes_on(tmp_path, store):
                 and c.status() != psutil.STATUS_ZOMBIE]
 
 
-def test_reader_bug_and_crash_are_failures_not_aborts(tmp_path, store):
+def test_reader_bug_and_crash_are_failures_not_aborts(tmp_path, store, worker_kind):
     folder = tmp_path / "bugs"
     write_runs(folder, 2)
     (folder / "bug.fit").write_bytes(synth.fit_bytes(make_run(5)))
@@ -226,7 +235,7 @@ def test_archive_errors_from_sources_are_failures(tmp_path, store):
     assert [o.status for o in out] == ["failed"]
 
 
-def test_files_queued_behind_a_stuck_one_are_not_lost(tmp_path, store):
+def test_files_queued_behind_a_stuck_one_are_not_lost(tmp_path, store, worker_kind):
     """Each worker may hold a second file in its pipe; when the worker is killed that file goes back to
     the queue and is read by the next worker (and gets its own full time limit)."""
     folder = tmp_path / "queue"
@@ -262,3 +271,33 @@ def test_two_copies_in_one_batch_first_is_imported_copy_is_duplicate(tmp_path):
         copies = [o for o in outcomes if o.status == "duplicate"]
         assert all(o.reason == "the same file as monday.fit in this import" for o in copies)
         assert len(store.activities()) == 1
+
+
+def test_a_threaded_host_never_forks_and_a_single_threaded_one_does(tmp_path, monkeypatch):
+    """Forking a process that runs other threads can deadlock (a lock held by a thread that is not copied):
+    with a second thread alive the workers are fresh interpreters; alone, they are forks.  Both import
+    the same files to the same activities."""
+    import os
+    import threading
+
+    forks = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(threading.active_count()) or real_fork())
+    folder = tmp_path / "runs"
+    write_runs(folder, 3)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        with Store(tmp_path / "threaded.sqlite3") as s:
+            threaded = {Path(o.name).name: (o.status, o.activity_id, o.distance_m)
+                        for o in import_paths(s, [folder], workers=2)}
+    finally:
+        stop.set()
+        other.join()
+    assert forks == []
+    with Store(tmp_path / "alone.sqlite3") as s:
+        alone = {Path(o.name).name: (o.status, o.activity_id, o.distance_m)
+                 for o in import_paths(s, [folder], workers=2)}
+    assert forks and set(forks) == {1}
+    assert alone == threaded and {v[0] for v in alone.values()} == {"imported"}
