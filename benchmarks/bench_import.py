@@ -28,15 +28,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import psutil
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -78,38 +76,46 @@ def generate_history(folder: Path, n: int, gpx_every: int = 10) -> tuple[list[Pa
     return fits, gpxs
 
 
+#: The memory sampler, a separate process: a sampling thread in this process would make it threaded, and
+#: the importer then starts fresh interpreters instead of forks (as it does in a threaded host such as
+#: Streamlit), so the benchmark would not time what the command line does.
+_SAMPLER = """
+import os, select, sys, psutil
+parent, me, peak = psutil.Process(int(sys.argv[1])), os.getpid(), 0
+while not select.select([sys.stdin], [], [], float(sys.argv[2]))[0]:
+    try:
+        total = parent.memory_info().rss
+        for child in parent.children(recursive=True):
+            if child.pid != me:
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+    except psutil.Error:
+        total = 0
+    peak = max(peak, total)
+print(peak)
+"""
+
+
 class PeakMemory:
-    """Samples the RSS of this process plus all its children; ``peak_mb`` is the largest sum."""
+    """Samples the RSS of this process plus all its children (from a separate process, see
+    :data:`_SAMPLER`); ``peak_mb`` is the largest sum."""
 
     def __init__(self, interval_s: float = 0.02):
         self.interval_s = interval_s
         self.peak_bytes = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        me = psutil.Process()
-        while not self._stop.is_set():
-            total = 0
-            try:
-                total = me.memory_info().rss
-                for child in me.children(recursive=True):
-                    try:
-                        total += child.memory_info().rss
-                    except psutil.Error:
-                        pass
-            except psutil.Error:
-                pass
-            self.peak_bytes = max(self.peak_bytes, total)
-            time.sleep(self.interval_s)
+        self._proc = None
 
     def __enter__(self):
-        self._thread.start()
+        self._proc = subprocess.Popen([sys.executable, "-c", _SAMPLER, str(os.getpid()), str(self.interval_s)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)  # let it start (and take a first sample) before the clock starts
         return self
 
     def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+        out, _ = self._proc.communicate("stop\n", timeout=30)
+        self.peak_bytes = int(out.strip() or 0)
 
     @property
     def peak_mb(self) -> float:

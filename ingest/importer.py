@@ -248,7 +248,6 @@ class _Worker:
             self.proc = _Forked(reader)
             self._send = Connection(self.proc.send_fd, readable=False)
             self.conn = Connection(self.proc.recv_fd, writable=False)
-            self.pipe_bytes = _grow_pipe(self._send.fileno(), PIPE_BYTES)
         else:
             code = _WORKER_CODE.format(path=[p for p in sys.path if p])
             self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
@@ -257,7 +256,11 @@ class _Worker:
             self.conn = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
             self.proc.stdin.close()
             self.proc.stdout.close()
-            self.pipe_bytes = _grow_pipe(self._send.fileno(), PIPE_BYTES)
+        self.pipe_bytes = _grow_pipe(self._send.fileno(), PIPE_BYTES)
+        # the answer (summary and compressed original, ~80 kB for an hour of FIT) fits in one write too, so a
+        # worker never waits for the main process to read it before starting its next file
+        _grow_pipe(self.conn.fileno(), PIPE_BYTES)
+        if not isinstance(self.proc, _Forked):
             self._send.send(reader)
         self.born = time.monotonic()
         self.tasks: deque[tuple[str, str, bytes]] = deque()  # (name, hash, data); the first is being read

@@ -41,10 +41,10 @@ BUSY_TIMEOUT_S: float = 10.0
 
 #: Zstandard level for the kept original files (``compression.zstd``, the standard library's from Python
 #: 3.14, its backport before).  Measured on generated 1-h 1 Hz files (``benchmarks/bench_import.py``): FIT
-#: 108 kB -> 75 kB in 0.58 ms (zlib level 1, what was used before: the same size in 1.9 ms); GPX 839 kB ->
-#: 57 kB in 0.8 ms (zlib level 6: 51 kB in 5.6 ms).  One level for every format: three to seven times
-#: less CPU per file on the import's hot path for at most a tenth more space on XML.
-ORIGINAL_ZSTD_LEVEL: int = 3
+#: 108 kB -> 78 kB in 0.29 ms at level 1 (75 kB in 0.58 ms at 3; zlib level 1, used before: 75 kB in
+#: 1.9 ms); GPX 839 kB -> 52 kB in 0.63 ms at level 1 (zlib level 6: 51 kB in 5.6 ms).  Level 1: the
+#: import's hot path spends a sixth of what zlib cost for about the same space.
+ORIGINAL_ZSTD_LEVEL: int = 1
 
 #: The first bytes of a Zstandard frame; blobs written before it are gzip (``1f 8b``) and still read.
 _ZSTD_MAGIC: bytes = b"\x28\xb5\x2f\xfd"
