@@ -13,14 +13,15 @@ whose size or type differs from the profile, an unknown enum value -- raises :cl
 and ``fit_reader.read_fit`` decodes the file with fitdecode instead.  The differential tests
 (``tests/test_fit_differential.py``) hold both decoders to the same :class:`~ingest.fit_common.FitDecoded`.
 
-The file CRC is checked with a lane-parallel table CRC (:func:`fit_crc16`), about 350 MB/s on one core,
-so the check costs roughly a tenth of the decode time of a 1-hour run.
+The file CRC is checked with fastcrc's CRC-16/ARC (:func:`fit_crc16`), about 50 GB/s on one core: the
+check costs well under a hundredth of the decode time of a 1-hour run.
 """
 
 from __future__ import annotations
 
 import math
 
+import fastcrc
 import numpy as np
 from fitdecode import profile as _profile
 
@@ -45,68 +46,14 @@ class FastPathDeclined(Exception):
 
 
 # --------------------------------------------------------------------------------------------------
-# CRC-16 (FIT flavour: CRC-16/ARC, reflected polynomial 0xA001, initial value 0).
-#
-# A byte-at-a-time loop in Python runs at ~4 MB/s, slower than the whole decode.  CRC with a zero
-# initial value is linear over GF(2), so the data is split into lanes of _LANE bytes (zero bytes
-# prepended, which leave the CRC unchanged): each lane's CRC is an XOR of per-position table entries
-# (one gather and one reduce over the whole file), and the lanes are folded pairwise, each fold
-# advancing the left half through as many zero bytes as the right half holds.
-
-
-def _crc_byte_table() -> np.ndarray:
-    t = np.arange(256, dtype=np.uint32)
-    for _ in range(8):
-        t = np.where(t & 1, (t >> 1) ^ 0xA001, t >> 1)
-    return t.astype(np.uint16)
-
-
-_LANE = 256
-_CRC_T8 = _crc_byte_table()
-_STATES = np.arange(65536, dtype=np.uint32)
-#: register state -> state after one zero byte
-_CRC_ZERO1 = (_CRC_T8[_STATES & 0xFF].astype(np.uint32) ^ (_STATES >> 8)).astype(np.uint16)
-
-
-def _crc_tables() -> tuple[np.ndarray, np.ndarray]:
-    f = np.empty((_LANE, 256), np.uint16)  # f[j, b]: CRC of byte b followed by j zero bytes
-    f[0] = _CRC_T8
-    for j in range(1, _LANE):
-        f[j] = _CRC_ZERO1[f[j - 1]]
-    advance = _CRC_ZERO1
-    for _ in range(int(math.log2(_LANE))):
-        advance = advance[advance]
-    return np.ascontiguousarray(f[::-1]).ravel(), advance
-
-
-_CRC_LANE_FLAT, _adv = _crc_tables()
-_CRC_ADVANCE = [_adv]  # _CRC_ADVANCE[k]: state -> state after _LANE * 2**k zero bytes
-_CRC_LANE_POS = np.arange(_LANE, dtype=np.intp) * 256
-del _adv
-
-
-def _crc_advance(level: int) -> np.ndarray:
-    while len(_CRC_ADVANCE) <= level:
-        a = _CRC_ADVANCE[-1]
-        _CRC_ADVANCE.append(a[a])
-    return _CRC_ADVANCE[level]
+# CRC-16 (FIT flavour: CRC-16/ARC, reflected polynomial 0xA001, initial value 0), from fastcrc (Rust):
+# 0.002 ms for an hour of 1 Hz FIT (108 kB), where the lane-parallel numpy CRC written here before took
+# 0.23 ms and a byte loop in Python ~25 ms.
 
 
 def fit_crc16(data) -> int:
-    """The FIT CRC-16 of ``data`` (bytes-like), equal to ``ingest.synth.fit_crc`` but vectorised."""
-    buf = np.frombuffer(data, dtype=np.uint8)
-    n = buf.size
-    if n == 0:
-        return 0
-    lanes_n = 1 << (-(-n // _LANE) - 1).bit_length()
-    padded = np.zeros(lanes_n * _LANE, np.uint8)
-    padded[padded.size - n:] = buf
-    lanes = np.bitwise_xor.reduce(_CRC_LANE_FLAT[padded.reshape(lanes_n, _LANE) + _CRC_LANE_POS], axis=1)
-    level = 0
-    while lanes.size > 1:
-        lanes = _crc_advance(level)[lanes[0::2]] ^ lanes[1::2]
-        level += 1
-    return int(lanes[0])
+    """The FIT CRC-16 of ``data`` (bytes-like), equal to ``ingest.synth.fit_crc``."""
+    return fastcrc.crc16.arc(bytes(data))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -357,11 +357,17 @@ def decompress_original(blob: bytes) -> bytes:
 
 
 def _zstd():
-    try:
-        from compression import zstd  # Python >= 3.14
-    except ImportError:
-        from backports import zstd
-    return zstd
+    global _ZSTD
+    if _ZSTD is None:  # looked up once: a failed import searches sys.path again on every call
+        try:
+            from compression import zstd  # Python >= 3.14
+        except ImportError:
+            from backports import zstd
+        _ZSTD = zstd
+    return _ZSTD
+
+
+_ZSTD = None
 
 
 def samples_richness(samples) -> int:
