@@ -704,15 +704,16 @@ def phase_segments(timeline: pd.DataFrame) -> list[dict]:
     out: list[dict] = []
     if timeline is None or len(timeline) == 0:
         return out
-    for day, row in timeline.iterrows():
-        step = None if row["step"] is None or pd.isna(row["step"]) else int(row["step"])
-        steps = None if row["steps"] is None or pd.isna(row["steps"]) else int(row["steps"])
-        if out and out[-1]["phase"] == row["phase"] and out[-1]["step"] == step and \
+    # plain lists, not iterrows: a year of days is 365 Series built and indexed five times each
+    columns = (timeline[c].tolist() for c in ("phase", "step", "steps", "reason"))
+    for day, phase, step, steps, reason in zip(timeline.index, *columns, strict=True):
+        step = None if step is None or pd.isna(step) else int(step)
+        steps = None if steps is None or pd.isna(steps) else int(steps)
+        if out and out[-1]["phase"] == phase and out[-1]["step"] == step and \
                 out[-1]["end"] == day - timedelta(days=1):
             out[-1]["end"] = day
             continue
-        out.append({"start": day, "end": day, "phase": row["phase"], "step": step, "steps": steps,
-                    "reason": row["reason"]})
+        out.append({"start": day, "end": day, "phase": phase, "step": step, "steps": steps, "reason": reason})
     return out
 
 

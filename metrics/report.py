@@ -110,8 +110,8 @@ def _until(frame: pd.DataFrame | None, column: str, as_of: pd.Timestamp) -> pd.D
     return frame[keep.to_numpy()]
 
 
-def week_entry(week_start: pd.Timestamp, row: pd.Series, load_unit: str = DEFAULT_LOAD_UNIT) -> dict:
-    """One row of the weekly table in the JSON contract's shape."""
+def week_entry(week_start: pd.Timestamp, row, load_unit: str = DEFAULT_LOAD_UNIT) -> dict:
+    """One row of the weekly table (a Series or a dict of its columns) in the JSON contract's shape."""
     entry = {
         "week_start": week_start,
         "distance_km": row["distance_km"],
@@ -260,7 +260,7 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
         "evidence": {"spike": FRANDSEN_2025.line(), "acwr": ACWR_EVIDENCE.line()},
         "latest_run": _forward_safe_longest(_latest_run(runs), runs, advice.get("plan") or {}, day),
         "weeks": [week_entry(ws, row, load_unit) | {"spike_cap_km": to_jsonable(cap, JSON_DECIMALS)}
-                  for (ws, row), cap in zip(shown.iterrows(), spike_caps, strict=True)],
+                  for (ws, row), cap in zip(shown.to_dict("index").items(), spike_caps, strict=True)],
         "alerts": advice.get("alerts", []),
         "plan": advice.get("plan", {}),
         "suggested_rules": advice.get("suggested_rules", []),
