@@ -369,9 +369,25 @@ def alert_box(alert: dict, units: str) -> None:
         alert_details(alert, units)
 
 
-def traffic_light(plan: dict) -> None:
+#: Phases whose light says what the phase asks (its status colour alone would say "cut back" to a runner
+#: told to stop, and "hold your load" to one stepping back into running).
+_PHASE_LIGHTS = {
+    "stop": ("Red: stop running for now, until your back settles", "error", ":material/block:"),
+    "return_to_run": ("Amber: returning to running, step by step", "warning", ":material/directions_run:"),
+    "rebuild": ("Amber: rebuilding after a break, step by step", "warning", ":material/trending_up:"),
+}
+
+
+def light_title(plan: dict) -> tuple[str, str, str]:
+    """(title, Streamlit alert kind, icon) of the plan's traffic light."""
     status = str(plan.get("status") or "green")
-    title, kind, icon = _LIGHTS.get(status, (fmt.words(status, "status").capitalize(), "info", ":material/info:"))
+    if status not in RED_FLAG_SEVERITIES and plan.get("phase") in _PHASE_LIGHTS:
+        return _PHASE_LIGHTS[plan["phase"]]
+    return _LIGHTS.get(status, (fmt.words(status, "status").capitalize(), "info", ":material/info:"))
+
+
+def traffic_light(plan: dict) -> None:
+    title, kind, icon = light_title(plan)
     getattr(st, kind)(f"**{title}**", icon=icon)
 
 

@@ -105,6 +105,16 @@ EXPECT = {
     "emergency": (f"Urgent care now since {fmt.day(day(20))}", "once you record that a clinician has seen you"),
 }
 ASKED = {"hold", "reduce", "stop", "return_to_run"}
+LIGHT = {
+    "normal": "**Green: carry on, within the caps below**",
+    "hold": "**Amber: hold your load this week**",
+    "reduce": "**Red: cut back this week**",
+    "stop": "**Red: stop running for now, until your back settles**",
+    "return_to_run": "**Amber: returning to running, step by step**",
+    "rebuild": "**Amber: rebuilding after a break, step by step**",
+    "see_clinician": "**See a clinician: no training plan until you have**",
+    "emergency": "**Get medical help now**",
+}
 
 
 @pytest.mark.parametrize("units", ["km", "mi"])
@@ -132,6 +142,9 @@ def test_this_week_shows_the_phase_its_step_and_what_moves_it_on(phase, units):
     # every distance on the page is in the runner's units
     assert {m.split()[-1] if " " in m else m[-2:] for m in DIST.findall(shown)} <= {units}
     phase_text = [e.value for e in (*at.success, *at.warning, *at.error, *at.info) if words in e.value][0]
+    # the traffic light says what the phase asks, never another instruction ("cut back" to a stopped runner)
+    light = {e.value for e in (*at.success, *at.warning, *at.error, *at.info) if e.value.startswith("**")}
+    assert LIGHT[phase] in light, light
     if phase in ("stop", "see_clinician", "emergency"):
         # no training number: not in the phase box, not in the plan, nowhere on the page but the history
         assert plan["max_week_km"] is None and plan["max_run_km"] is None
