@@ -196,7 +196,12 @@ def format_report(report: dict) -> str:
         # a red flag comes first, before any figure (SCIENCE.md section 11), and again with the plan below
         lines[1:1] = ["", f"!! {plan['care_message']}"]
     latest = report.get("latest_run")
-    if not weeks:
+    red_flag = plan.get("phase") in ("see_clinician", "emergency")
+    if red_flag and weeks:
+        # as on the dashboard's This week: under a red flag no weekly figure until a clinician has seen you
+        lines.append("Your weekly figures are held back until you record that a clinician has seen you "
+                     "(loadwatch pain assessed --date YYYY-MM-DD); they are all kept, and in report --json.")
+    elif not weeks:
         lines.append("(no activities yet: import your watch files with `loadwatch import PATH`)")
     elif latest and not any((w.get("distance_km") or 0) > 0 for w in weeks):
         # a history that ended before these weeks: say so rather than print a table of zeros
@@ -207,7 +212,7 @@ def format_report(report: dict) -> str:
         lines.append("* week not over yet (no change shown).  soft = trail + track + treadmill.  ACWR is shown for "
                      "information only (disputed; it did not predict injury in runners).  strength = strength and "
                      "core minutes; cross = cross-training minutes (neither counts as running load).")
-    if latest:
+    if latest and not red_flag:
         lines.append("")
         run = f"Latest run {fmt.day(latest['date'])}: {u.format_distance(latest['distance_km'], units)}"
         if latest.get("spike_category") is None:

@@ -59,6 +59,9 @@ def test_red_flag_never_shows_a_training_number_on_any_cli_face_until_assessed(c
         # the care message comes first, before the weekly figures, not only at the end
         first = [ln for ln in text.splitlines() if ln.strip()][:2]
         assert first[0].startswith("loadwatch report as of") and "Seek urgent medical care now" in first[1], first
+        # and no weekly figure at all, as on the dashboard: the history is held back, not lost
+        assert not DIST.findall(text.split("Plan for the next 7 days:")[0]), text
+        assert "held back until you record that a clinician has seen you" in text and "Latest run" not in text
         _, check, _ = run(capsys, "alerts", "check", "--as-of", as_of)
         assert not DIST.findall(check) and "Seek urgent medical care now" in check
         assert "pain assessed" in check  # what moves it on
@@ -73,6 +76,8 @@ def test_red_flag_never_shows_a_training_number_on_any_cli_face_until_assessed(c
     assert rep["assessments"] == [{"id": 1, "date": "2024-06-02", "note": ""}]
     assert [s["phase"] for s in rep["phases"]][-2:] == ["emergency", "return_to_run"]
     assert rep["phases"][-1]["start"] == "2024-06-02"
+    _, text, _ = run(capsys, "report", "--as-of", "2024-06-03")
+    assert "held back" not in text and "Latest run" in text and DIST.findall(text.split("Plan for")[0])
 
 
 def test_a_stopped_runner_is_asked_how_the_back_feels(capsys, history):
