@@ -324,7 +324,9 @@ def suggest(weekly: pd.DataFrame | None, pain: pd.DataFrame | None, settings=Non
                               flare_ups_above=fa, flare_ups_total=len(b), pain_free_above=pa,
                               pain_free_total=len(pf), youden_j=round(j, 3), text=text,
                               label=f"suggested: {info.label} {word} {shown}",
-                              p_value=round(p, 4), permutations=permutations)))
+                              # 4 decimals, rounded down: p = 50/1001 = 0.04995 passed p < 0.05 and was
+                              # shown as 0.05, which reads as failing it
+                              p_value=math.floor(p * 10_000) / 10_000, permutations=permutations)))
     out.sort(key=lambda fs: (fs[1].p_value, -fs[1].youden_j, CANDIDATE_METRICS.index(fs[1].metric)
                              if fs[1].metric in CANDIDATE_METRICS else 99))
     # one suggestion per family (accepting one would make the next a near-copy of it), and none that

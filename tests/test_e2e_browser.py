@@ -176,9 +176,9 @@ def test_dashboard_in_a_real_browser(server, tmp_path):
             expect(page.get_by_text("Saved: pain 6/10, during the run, lower back.")).to_be_visible(timeout=60_000)
             page.screenshot(path=str(shots / "03-pain-log.png"), full_page=True)
 
-            # This week: the spike and the pain alert, red light, the plan
+            # This week: the spike and the pain alert; pain of 6/10 during a run stops running for now
             page.goto(url)
-            expect(page.get_by_text("Red: cut back this week")).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("Red: stop running for now, until your back settles")).to_be_visible(timeout=60_000)
             expect(page.get_by_text("longer than your longest run of the previous 30 days").first).to_be_visible()
             expect(page.locator("[data-testid=stAlert]").filter(has_text="back pain of 6/10").first).to_be_visible()
             expect(page.get_by_text("not a diagnosis or medical advice")).to_be_visible()

@@ -43,8 +43,9 @@ def store(tmp_path):
 def worker_kind(request, monkeypatch):
     """Both kinds of worker process: forks (a single-threaded host) and fresh interpreters (a threaded
     host such as Streamlit)."""
-    if request.param == "fresh":
-        monkeypatch.setattr(importer, "_fork_is_safe", lambda: False)
+    # forced either way: this test process may hold threads earlier tests left, which alone would keep
+    # the importer from forking (the real rule is tested in a fresh interpreter below)
+    monkeypatch.setattr(importer, "_fork_is_safe", lambda: request.param == "forked")
     return request.param
 
 
@@ -273,31 +274,47 @@ def test_two_copies_in_one_batch_first_is_imported_copy_is_duplicate(tmp_path):
         assert len(store.activities()) == 1
 
 
-def test_a_threaded_host_never_forks_and_a_single_threaded_one_does(tmp_path, monkeypatch):
+def test_a_threaded_host_never_forks_and_a_single_threaded_one_does(tmp_path):
     """Forking a process that runs other threads can deadlock (a lock held by a thread that is not copied):
     with a second thread alive the workers are fresh interpreters; alone, they are forks.  Both import
-    the same files to the same activities."""
+    the same files to the same activities.  Each case runs in a fresh interpreter of its own (this test
+    process may hold threads other tests left)."""
+    import json
     import os
-    import threading
+    import subprocess
+    import sys
 
-    forks = []
-    real_fork = os.fork
-    monkeypatch.setattr(os, "fork", lambda: forks.append(threading.active_count()) or real_fork())
+    from tests.conftest import REPO_ROOT
+
     folder = tmp_path / "runs"
     write_runs(folder, 3)
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        with Store(tmp_path / "threaded.sqlite3") as s:
-            threaded = {Path(o.name).name: (o.status, o.activity_id, o.distance_m)
-                        for o in import_paths(s, [folder], workers=2)}
-    finally:
-        stop.set()
-        other.join()
-    assert forks == []
-    with Store(tmp_path / "alone.sqlite3") as s:
-        alone = {Path(o.name).name: (o.status, o.activity_id, o.distance_m)
-                 for o in import_paths(s, [folder], workers=2)}
-    assert forks and set(forks) == {1}
-    assert alone == threaded and {v[0] for v in alone.values()} == {"imported"}
+    code = """
+import json, os, sys, threading
+from pathlib import Path
+from ingest.importer import import_paths
+from ingest.store import Store
+forks = []
+real_fork = os.fork
+def counting_fork():
+    forks.append(threading.active_count())
+    return real_fork()
+os.fork = counting_fork
+stop = threading.Event()
+if sys.argv[3] == "threaded":
+    threading.Thread(target=stop.wait).start()
+with Store(sys.argv[2]) as s:
+    out = {Path(o.name).name: [o.status, o.activity_id, o.distance_m] for o in import_paths(s, [sys.argv[1]], workers=2)}
+stop.set()
+print(json.dumps({"forks": forks, "outcomes": out}))
+"""
+    results = {}
+    for case in ("threaded", "alone"):
+        proc = subprocess.run([sys.executable, "-c", code, str(folder), str(tmp_path / f"{case}.sqlite3"), case],
+                              capture_output=True, text=True, timeout=120, cwd=REPO_ROOT,
+                              env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+        assert proc.returncode == 0, proc.stderr
+        results[case] = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert results["threaded"]["forks"] == []
+    assert results["alone"]["forks"] == [1, 1]  # two workers, each forked from a single-threaded process
+    assert results["alone"]["outcomes"] == results["threaded"]["outcomes"]
+    assert {v[0] for v in results["alone"]["outcomes"].values()} == {"imported"}
