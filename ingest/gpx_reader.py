@@ -265,7 +265,7 @@ def _segment_of(p, seg_tag: str, seen: dict, part: int) -> int:
     return seen.setdefault(("part", part) if parent is None else parent, len(seen))  # the dict keeps the proxy alive, so lxml reuses it
 
 
-def _points_fast(root, *, parts: tuple | None = None) -> _Points:
+def _points_fast(root, *, parts: tuple | None = None, bulk: bool = True) -> _Points:
     """Track points straight from the (already defused) ElementTree of a GPX 1.0/1.1 document.
 
     Several times faster than building gpxpy's object tree, which matters for years of Strava GPX.  It
@@ -275,7 +275,10 @@ def _points_fast(root, *, parts: tuple | None = None) -> _Points:
 
     ``parts`` (the trees read from a damaged file, :class:`~ingest.safe_xml.XmlDamage`, where gpxpy cannot
     help): any namespace, every ``trkpt`` of every part wherever the damage put it, unreadable times left
-    out instead of declining; ``part`` then holds each kept point's part number."""
+    out instead of declining; ``part`` then holds each kept point's part number.
+
+    A well-formed document read by libxml2 whose points are all alike (:func:`_point_columns`) is read
+    column by column in C; ``bulk=False`` forces the point-by-point loop, which stays the reference."""
     tolerant = parts is not None
     tag = root.tag if isinstance(root.tag, str) else ""
     ns = tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
@@ -285,6 +288,13 @@ def _points_fast(root, *, parts: tuple | None = None) -> _Points:
     pts = _Points(creator=root.get("creator") or None)
     pts.has_routes = any(len(r.findall(q + "rtept")) for r in root.iter(q + "rte"))
     pts.has_waypoints = next(root.iter(q + "wpt"), None) is not None
+    if bulk and not tolerant:
+        columns = _point_columns(root, ns)
+        if columns is not None:
+            pts.track_type = _track_type(root, q)
+            lat, lon, ele_texts, times, ext_texts, speed_texts, pts.seg_id = columns
+            pts.lat, pts.lon, pts.n_points = lat, lon, len(lat)
+            return _finish(pts, ele_texts, times, ext_texts, speed_texts, tolerant=False)
     times: list[str | None] = []
     ele_texts: list = []
     ext_texts: list[list] = [[], [], []]  # heart rate, cadence, speed: first text of each per point
@@ -341,6 +351,12 @@ def _points_fast(root, *, parts: tuple | None = None) -> _Points:
         if tolerant:
             pts.part.append(part)
     pts.n_points = number
+    return _finish(pts, ele_texts, times, ext_texts, speed_texts, tolerant=tolerant)
+
+
+def _finish(pts: _Points, ele_texts: list, times: list, ext_texts: list, speed_texts: list, *,
+            tolerant: bool) -> _Points:
+    """``pts`` with its numbers read from the texts gathered per point (None where absent)."""
     pts.ele = _floats(ele_texts, 20_000.0)
     pts.hr = _floats(ext_texts[0], 1000.0)
     pts.cad = _floats(ext_texts[1], 1000.0)
@@ -349,6 +365,93 @@ def _points_fast(root, *, parts: tuple | None = None) -> _Points:
     pts.spd = np.where(np.isnan(ext_speed), file_speed, ext_speed).tolist()
     pts.t = _parse_times(times, tolerant=tolerant)
     return pts
+
+
+def _track_type(root, q: str) -> str | None:
+    """The ``type`` of the first track that has one (as :func:`_points_in_order` finds it)."""
+    for trk in root.findall(q + "trk"):
+        type_el = trk.find(q + "type")
+        if type_el is not None and (type_el.text or "").strip():
+            return type_el.text.strip()
+    return None
+
+
+# ---------------------------------------------------------------------- whole columns (libxml2 trees)
+
+def _point_columns(root, gpx_ns: str):
+    """Every track point's texts as whole columns: (lat, lon, ele texts, time texts, extension texts
+    [heart rate, cadence, speed], GPX 1.0 speed texts, segment ids), exactly what the per-point loop
+    of :func:`_points_fast` reads; None unless all the points are alike (the loop reads the rest).
+
+    All alike: the elements below the track segments, listed in file order each with its tag and its
+    number of child elements, are the first point's subtree over and over.  Such a list describes the
+    nesting completely (a tree written in file order with each element's number of children is that
+    tree and no other), so every child of a segment is a point with the first point's elements in the
+    same places, and the loop's reading of the first point (which element gives the elevation, the
+    time, the heart rate...) holds for every point: a column is the ``.text`` of the element at one
+    place in every point, taken with list slices instead of a Python loop over the points' children.
+    Besides, every point must have a readable lat and lon (else the loop names it in ``bad``), and no
+    kind of extension value may appear twice in a point (the loop declines those to gpxpy)."""
+    q = "{" + gpx_ns + "}"
+    if hasattr(root, "xpath"):
+        return None  # a libxml2 tree (salvage only): comments in it would upset the child counts
+    els = []
+    for seg in root.findall(q + "trk/" + q + "trkseg"):
+        below = seg.iter()
+        next(below)  # the segment itself
+        els.extend(below)
+    if not els or els[0].tag != q + "trkpt":
+        return None
+    first = els[0]
+    k = sum(1 for _ in first.iter())  # the first point's subtree: the point and every element below it
+    n, rest = divmod(len(els), k)
+    if rest:
+        return None
+    tags = [e.tag for e in els]
+    if tags != tags[:k] * n:
+        return None
+    lens = list(map(len, els))
+    if lens != lens[:k] * n:
+        return None
+    points = els[::k]
+    lat_texts, lon_texts = [p.get("lat") for p in points], [p.get("lon") for p in points]
+    try:  # as the loop reads them; a point without a readable position is one the loop names in ``bad``
+        lat, lon = np.array(list(map(float, lat_texts))), np.array(list(map(float, lon_texts)))
+    except (ValueError, TypeError):
+        return None
+    with np.errstate(invalid="ignore"):
+        lat[~((lat >= -90.0) & (lat <= 90.0))] = np.nan  # also NaN for nan/inf
+        lon[~((lon >= -180.0) & (lon <= 180.0))] = np.nan
+
+    # the loop's reading of the first point, element by element (the same code, keeping elements)
+    ele = time_el = speed = None
+    found = [None, None, None]
+    for child in first:
+        tag = child.tag
+        if tag == q + "ele":
+            ele = child
+        elif tag == q + "time":
+            time_el = child
+        elif tag == q + "extensions":
+            for el in child.iter():
+                kind = _tag_kind(el.tag)
+                if kind >= 0:
+                    if found[kind] is not None:
+                        return None  # a value twice in a point: the loop decides by the texts
+                    found[kind] = el
+        elif tag == q + "speed":
+            speed = child
+    place = {el: i for i, el in enumerate(els[:k])}
+
+    def column(el) -> list:
+        return [None] * n if el is None else [e.text for e in els[place[el]::k]]
+
+    times = [x.strip() or None if x is not None else None for x in column(time_el)]
+    segments = root.findall(q + "trk/" + q + "trkseg")
+    counts = [len(seg) for seg in segments]  # every child of a segment is a point (checked above)
+    seg_id = np.repeat(np.arange(len(segments)), counts).tolist()
+    return (lat.tolist(), lon.tolist(), column(ele), times, [column(el) for el in found], column(speed),
+            seg_id)
 
 
 def _points_in_order(root, q: str, pts: _Points):
@@ -369,8 +472,11 @@ def _points_in_order(root, q: str, pts: _Points):
 def _floats(texts: list, max_abs: float) -> np.ndarray:
     """Texts (or None) -> float64, NaN where absent, unreadable, infinite or beyond +-max_abs (as
     :func:`_finite_or_nan`, but vectorised when every text is a plain number)."""
+    absent = texts.count(None)
+    if absent == len(texts):  # a channel the file does not have
+        return np.full(len(texts), np.nan)
     try:
-        values = np.array(["nan" if t is None else t for t in texts], dtype="float64")
+        values = np.array(texts if not absent else ["nan" if t is None else t for t in texts], dtype="float64")
     except (ValueError, TypeError, OverflowError):
         values = np.array([_finite_or_nan(t, max_abs) for t in texts], dtype="float64")
     with np.errstate(invalid="ignore"):
