@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
+import xml.etree.ElementTree as ET  # only for documents without a DTD (see _points_textual)
 from dataclasses import dataclass, field
 from datetime import UTC
 
@@ -454,6 +456,191 @@ def _point_columns(root, gpx_ns: str):
             seg_id)
 
 
+# ------------------------------------------------------------- alike points straight from the text
+
+#: A tag or a text inside a track point's markup (comments, CDATA, processing instructions match neither).
+_TOKEN = re.compile(r"""<(/?)([A-Za-z_][\w.:-]*)((?:\s+[A-Za-z_][\w.:-]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(/?)>|([^<]+)""")
+_ATTR = re.compile(r"""(\s+)([A-Za-z_][\w.:-]*)(\s*=\s*)(?:"([^"<]*)"|'([^'<]*)')""")
+#: What a value may hold to be read as is: no markup, no reference, nothing XML would rewrite (line ends,
+#: the tabs and line breaks of attribute values) and no character XML forbids; anything else goes to the
+#: parser.  ``]`` is left out so that ``]]>`` (not allowed in a text) can never occur.
+_TEXT_VALUE = "([^<&\\]\\r\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*)"
+_ATTR_VALUE = {'"': '"([^"<&\\t\\n\\r\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*)"',
+               "'": "'([^'<&\\t\\n\\r\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*)'"}
+_FIRST_POINT = re.compile(r"<trkpt[\s>/]")
+_MARK = "loadwatch-alike-points"
+
+
+def _point_pattern(text: str, start: int):
+    """(regex, end, texts, attrs) for the track point whose start tag begins at ``start``: the regex
+    matches exactly that markup with every attribute value and every element's own text free (one group
+    each, in file order); ``texts[i]`` is the group of the text of the point's i-th element in file order
+    (None when it has none), ``attrs`` maps the point's attribute names to their groups.  None when the
+    point holds anything but elements, attributes and texts (comments, CDATA...)."""
+    parts: list[str] = []
+    texts: list = []
+    attrs: dict = {}
+    groups = depth = 0
+    pos, after_start = start, False
+    while True:
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            return None
+        pos = m.end()
+        if m.group(5) is not None:  # a text: the element's own (free) after its start tag, else as is
+            if after_start:
+                parts.append(_TEXT_VALUE)
+                texts[-1] = groups
+                groups += 1
+            else:
+                parts.append(re.escape(m.group(5)))
+            after_start = False
+            continue
+        closing, name, attr_text, empty = m.group(1), m.group(2), m.group(3), m.group(4)
+        if closing and (attr_text or empty):
+            return None
+        if closing:
+            parts.append(re.escape(m.group(0)))
+            depth -= 1
+            after_start = False
+            if depth == 0:
+                return re.compile("".join(parts)), pos, texts, attrs
+            continue
+        piece = "<" + re.escape(name)
+        for a in _ATTR.finditer(attr_text):
+            value = a.group(4) if a.group(4) is not None else a.group(5)
+            quote = '"' if a.group(4) is not None else "'"
+            if value is None:
+                return None
+            piece += re.escape(a.group(1) + a.group(2) + a.group(3)) + _ATTR_VALUE[quote]
+            if not texts:  # the point's own attributes
+                attrs[a.group(2)] = groups
+            groups += 1
+        piece += re.escape(m.group(0)[1 + len(name) + len(attr_text):])
+        parts.append(piece)
+        texts.append(None)
+        if empty:
+            after_start = False
+            if depth == 0:
+                return re.compile("".join(parts)), pos, texts, attrs
+        else:
+            depth += 1
+            after_start = True
+
+
+def _points_textual(data: bytes) -> _Points | None:
+    """The track points of a well-formed GPX document whose points are all written alike, read from its
+    text with two regular-expression passes instead of a tree of every element; None for any other
+    document (the caller parses it as before).
+
+    Alike: all points of a segment are written exactly as the first point of the file, character for
+    character, but for their attribute values and their elements' own texts, and those hold no markup,
+    no reference and nothing XML would rewrite (see :data:`_TEXT_VALUE`).  Such a point is an element
+    with the first point's elements, attributes and namespaces, whatever its values; so the document is
+    parsed (with the same safe parse as :func:`ingest.safe_xml.parse_xml`) with each run of alike points
+    cut down to its first point and a marker, which must then stand alone in a track segment, and the
+    per-point loop's reading of that first point (which element gives the elevation, the time, the
+    heart rate...) tells which free value gives each column.  Times come out as in the loop; anything
+    the loop declines sends the document back to the caller."""
+    text = _safe_xml.decode(data).lstrip("\ufeff \t\r\n")
+    if not text or _safe_xml.declares_dtd(text) or _MARK in text:
+        return None
+    first = _FIRST_POINT.search(text)
+    if first is None:
+        return None
+    pattern = _point_pattern(text, first.start())
+    if pattern is None:
+        return None
+    point, _end, texts, attrs = pattern
+    if "lat" not in attrs or "lon" not in attrs:
+        return None
+    alike = re.compile("(?:" + point.pattern + ")(?:[ \t\r\n]*(?:" + point.pattern + "))*")
+    spaced = re.compile("[ \t\r\n]*" + point.pattern)
+    # each run of alike points is cut down to its first point and a marker naming the run
+    pieces, runs, pos = [], [], 0
+    for run in alike.finditer(text):
+        head = point.match(text, run.start()).end()
+        pieces += [text[pos:head], f"<{_MARK} run='{len(runs)}'/>"]
+        runs.append((run.start(), run.end()))
+        pos = run.end()
+    pieces.append(text[pos:])
+    skeleton = "".join(pieces)
+    try:
+        root = ET.fromstring(skeleton)  # no DTD (checked above): the C parser, as parse_xml
+    except (ET.ParseError, ValueError):
+        return None  # damaged, an undeclared prefix...: parse_xml says what
+    tag = root.tag if isinstance(root.tag, str) else ""
+    ns = tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+    if _local(tag) != "gpx" or ns not in _GPX_NAMESPACES:
+        return None
+    q = "{" + ns + "}"
+    values = [spaced.findall(text, start, end) for start, end in runs]
+    counts, seen = [], 0
+    for seg in root.findall(q + "trk/" + q + "trkseg"):
+        kids = list(seg)
+        if not kids:
+            counts.append(0)
+            continue
+        if len(kids) != 2 or kids[0].tag != q + "trkpt" or _local(kids[1].tag) != _MARK.lower() or \
+                kids[1].get("run") != str(seen):
+            return None
+        counts.append(len(values[seen]))
+        seen += 1
+    if seen != len(runs) or seen == 0:
+        return None  # a run somewhere else than alone in a segment (in a comment, a route...)
+    kept = [seg[0] for seg in root.findall(q + "trk/" + q + "trkseg") if len(seg)]  # one point per run
+    template = kept[0]
+    elements = list(template.iter())
+    tags = [e.tag for e in elements]
+    if len(elements) != len(texts) or any([e.tag for e in k.iter()] != tags for k in kept[1:]):
+        return None  # a segment that gives the same prefixes other namespaces
+    # the loop's reading of the first point, element by element (the same code, keeping elements)
+    ele = time_el = speed = None
+    found = [None, None, None]
+    for child in template:
+        ctag = child.tag
+        if ctag == q + "ele":
+            ele = child
+        elif ctag == q + "time":
+            time_el = child
+        elif ctag == q + "extensions":
+            for el in child.iter():
+                kind = _tag_kind(el.tag)
+                if kind >= 0:
+                    if found[kind] is not None:
+                        return None  # a value twice in a point: the loop decides by the texts
+                    found[kind] = el
+        elif ctag == q + "speed":
+            speed = child
+    place = {el: i for i, el in enumerate(elements)}
+    columns = list(zip(*[v for run_values in values for v in run_values], strict=True))  # lat and lon: 2+ groups
+    n = sum(counts)
+
+    def column(el) -> list:
+        if el is None or texts[place[el]] is None:
+            return [None] * n
+        return [v or None for v in columns[texts[place[el]]]]  # an empty text is no text (as .text)
+
+    try:  # as the loop reads them; a point without a readable position is one the loop names in ``bad``
+        lat = np.array(list(map(float, columns[attrs["lat"]])))
+        lon = np.array(list(map(float, columns[attrs["lon"]])))
+    except ValueError:
+        return None
+    with np.errstate(invalid="ignore"):
+        lat[~((lat >= -90.0) & (lat <= 90.0))] = np.nan  # also NaN for nan/inf
+        lon[~((lon >= -180.0) & (lon <= 180.0))] = np.nan
+    pts = _Points(creator=root.get("creator") or None, track_type=_track_type(root, q))
+    pts.has_routes = any(len(r.findall(q + "rtept")) for r in root.iter(q + "rte"))
+    pts.has_waypoints = next(root.iter(q + "wpt"), None) is not None
+    pts.lat, pts.lon, pts.n_points = lat.tolist(), lon.tolist(), n
+    pts.seg_id = np.repeat(np.arange(len(counts)), counts).tolist()
+    times = [x.strip() or None if x is not None else None for x in column(time_el)]
+    try:
+        return _finish(pts, column(ele), times, [column(el) for el in found], column(speed), tolerant=False)
+    except _Declined:
+        return None
+
+
 def _points_in_order(root, q: str, pts: _Points):
     """(point, segment number) for every ``trk/trkseg/trkpt`` of a well-formed document, in file order;
     sets ``pts.track_type`` from the first track that has one."""
@@ -583,18 +770,9 @@ def _points_gpxpy(text: str, name: str, root=None) -> _Points:
     return pts
 
 
-def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
-    """Read a GPX track (path, bytes or binary file object) into an :class:`Activity`.
-
-    Raises :class:`GpxError` for unsafe XML, a file with nothing readable in it, or damage that leaves no
-    timed point, and :class:`NotAnActivity` for waypoints-only, route-only, empty files and tracks
-    without times.  A damaged file (cut short, bad bytes, points without a position) keeps every point
-    that can be read, with ``Summary.partial`` set and a plain-words note in ``Summary.warnings``.
-    ``Summary.id`` is the sha256 hex of the bytes.  ``fast=False`` forces gpxpy for well-formed files
-    (the fast ElementTree path declines anything unusual by itself).
-    """
-    data, name = source_bytes(src, name)
-    content_hash = hashlib.sha256(data).hexdigest()
+def _points_parsed(data: bytes, name: str, fast: bool):
+    """(points, damage) from the whole document parsed safely (:func:`ingest.safe_xml.parse_xml`): the
+    fast ElementTree path, gpxpy where it declines (or with ``fast=False``), the salvage of a damaged file."""
     text, root, damage = _safe_xml.parse_xml(data, name, GpxError, resync=_RESYNC)
     pts = None
     if damage is not None:
@@ -609,6 +787,26 @@ def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
             pts = None
     if pts is None:
         pts = _points_gpxpy(text, name, root)
+    return pts, damage
+
+
+def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
+    """Read a GPX track (path, bytes or binary file object) into an :class:`Activity`.
+
+    Raises :class:`GpxError` for unsafe XML, a file with nothing readable in it, or damage that leaves no
+    timed point, and :class:`NotAnActivity` for waypoints-only, route-only, empty files and tracks
+    without times.  A damaged file (cut short, bad bytes, points without a position) keeps every point
+    that can be read, with ``Summary.partial`` set and a plain-words note in ``Summary.warnings``.
+    ``Summary.id`` is the sha256 hex of the bytes.  ``fast=False`` forces gpxpy for well-formed files
+    (the fast ElementTree path declines anything unusual by itself).
+    """
+    data, name = source_bytes(src, name)
+    content_hash = hashlib.sha256(data).hexdigest()
+    # alike points are read from the text; any other document is parsed whole (the reference)
+    pts = _points_textual(data) if fast else None
+    damage = None
+    if pts is None:
+        pts, damage = _points_parsed(data, name, fast)
 
     if not pts.lat:
         if pts.bad:
