@@ -512,6 +512,9 @@ def _point_pattern(text: str, start: int):
             quote = '"' if a.group(4) is not None else "'"
             if value is None:
                 return None
+            if a.group(2) == "xmlns" or a.group(2).startswith("xmlns:"):  # namespaces stay as written
+                piece += re.escape(a.group(0))
+                continue
             piece += re.escape(a.group(1) + a.group(2) + a.group(3)) + _ATTR_VALUE[quote]
             if not texts:  # the point's own attributes
                 attrs[a.group(2)] = groups

@@ -227,6 +227,11 @@ VARIANTS = {
         _doc([[p.replace("<ele>", "<e:ele>").replace("</ele>", "</e:ele>") for p in _points_list(N // 2)]] * 2,
              tracks=2).replace("<trk>", '<trk xmlns:e="urn:other">', 1).replace("<trk>", f'<trk xmlns:e="{GPX11}">', 1),
         False),
+    # a point declaring a namespace of its own, bound elsewhere in one point: the loop reads no ele there
+    "a point's own namespace declaration differs": (
+        _doc([[p.replace("<trkpt", f'<trkpt xmlns:e="{GPX11}"', 1).replace("<ele>", "<e:ele>").replace("</ele>", "</e:ele>")
+               for p in _points_list(N)]]).replace(f'<trkpt xmlns:e="{GPX11}" lat="51.5005000"',
+                                                   '<trkpt xmlns:e="urn:other" lat="51.5005000"', 1), False),
 }
 #: Where the textual path's answer differs from the column path's (True/False: must, must not; None: either).
 TEXTUAL = {
@@ -238,6 +243,7 @@ TEXTUAL = {
     "a tab in one lat": False,
     "points commented out before the track": False,
     "prefix rebound in a later track": False,
+    "a point's own namespace declaration differs": False,
 }
 
 
