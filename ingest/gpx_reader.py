@@ -472,12 +472,14 @@ _MARK = "loadwatch-alike-points"
 
 
 def _point_pattern(text: str, start: int):
-    """(regex, end, texts, attrs) for the track point whose start tag begins at ``start``: the regex
+    """(regex, pieces, texts, attrs) for the track point whose start tag begins at ``start``: the regex
     matches exactly that markup with every attribute value and every element's own text free (one group
-    each, in file order); ``texts[i]`` is the group of the text of the point's i-th element in file order
-    (None when it has none), ``attrs`` maps the point's attribute names to their groups.  None when the
-    point holds anything but elements, attributes and texts (comments, CDATA...)."""
+    each, in file order); ``pieces`` writes such a point back (str: as is; int: that group's value);
+    ``texts[i]`` is the group of the text of the point's i-th element in file order (None when it has
+    none), ``attrs`` maps the point's attribute names to their groups.  None when the point holds
+    anything but elements, attributes and texts (comments, CDATA...)."""
     parts: list[str] = []
+    pieces: list = []
     texts: list = []
     attrs: dict = {}
     groups = depth = 0
@@ -490,10 +492,12 @@ def _point_pattern(text: str, start: int):
         if m.group(5) is not None:  # a text: the element's own (free) after its start tag, else as is
             if after_start:
                 parts.append(_TEXT_VALUE)
+                pieces.append(groups)
                 texts[-1] = groups
                 groups += 1
             else:
                 parts.append(re.escape(m.group(5)))
+                pieces.append(m.group(5))
             after_start = False
             continue
         closing, name, attr_text, empty = m.group(1), m.group(2), m.group(3), m.group(4)
@@ -501,12 +505,14 @@ def _point_pattern(text: str, start: int):
             return None
         if closing:
             parts.append(re.escape(m.group(0)))
+            pieces.append(m.group(0))
             depth -= 1
             after_start = False
             if depth == 0:
-                return re.compile("".join(parts)), pos, texts, attrs
+                return re.compile("".join(parts)), pieces, texts, attrs
             continue
         piece = "<" + re.escape(name)
+        pieces.append("<" + name)
         for a in _ATTR.finditer(attr_text):
             value = a.group(4) if a.group(4) is not None else a.group(5)
             quote = '"' if a.group(4) is not None else "'"
@@ -514,18 +520,21 @@ def _point_pattern(text: str, start: int):
                 return None
             if a.group(2) == "xmlns" or a.group(2).startswith("xmlns:"):  # namespaces stay as written
                 piece += re.escape(a.group(0))
+                pieces.append(a.group(0))
                 continue
             piece += re.escape(a.group(1) + a.group(2) + a.group(3)) + _ATTR_VALUE[quote]
+            pieces += [a.group(1) + a.group(2) + a.group(3) + quote, groups, quote]
             if not texts:  # the point's own attributes
                 attrs[a.group(2)] = groups
             groups += 1
         piece += re.escape(m.group(0)[1 + len(name) + len(attr_text):])
+        pieces.append(m.group(0)[1 + len(name) + len(attr_text):])
         parts.append(piece)
         texts.append(None)
         if empty:
             after_start = False
             if depth == 0:
-                return re.compile("".join(parts)), pos, texts, attrs
+                return re.compile("".join(parts)), pieces, texts, attrs
         else:
             depth += 1
             after_start = True
@@ -533,7 +542,7 @@ def _point_pattern(text: str, start: int):
 
 def _points_textual(data: bytes) -> _Points | None:
     """The track points of a well-formed GPX document whose points are all written alike, read from its
-    text with two regular-expression passes instead of a tree of every element; None for any other
+    text with one regular-expression pass instead of a tree of every element; None for any other
     document (the caller parses it as before).
 
     Alike: all points of a segment are written exactly as the first point of the file, character for
@@ -554,19 +563,26 @@ def _points_textual(data: bytes) -> _Points | None:
     pattern = _point_pattern(text, first.start())
     if pattern is None:
         return None
-    point, _end, texts, attrs = pattern
+    point, written, texts, attrs = pattern
     if "lat" not in attrs or "lon" not in attrs:
         return None
-    alike = re.compile("(?:" + point.pattern + ")(?:[ \t\r\n]*(?:" + point.pattern + "))*")
-    spaced = re.compile("[ \t\r\n]*" + point.pattern)
+    # one pass: split around every alike point (and the spaces before it); a point that follows another
+    # with nothing between continues its run.  ``parts``: the text before the first point, then for
+    # each point its values and the text up to the next point
+    parts = re.compile("[ \t\r\n]*" + point.pattern).split(text)
+    width = point.groups + 1
+    between = parts[width::width]
+    ends = [i for i, b in enumerate(between) if b]
+    if not ends or ends[-1] != len(between) - 1:
+        return None
     # each run of alike points is cut down to its first point and a marker naming the run
-    pieces, runs, pos = [], [], 0
-    for run in alike.finditer(text):
-        head = point.match(text, run.start()).end()
-        pieces += [text[pos:head], f"<{_MARK} run='{len(runs)}'/>"]
-        runs.append((run.start(), run.end()))
-        pos = run.end()
-    pieces.append(text[pos:])
+    pieces, counts_run, start = [parts[0]], [], 0
+    for r, end in enumerate(ends):
+        values = parts[1 + start * width:start * width + width]
+        pieces += ["".join(p if isinstance(p, str) else values[p] for p in written), f"<{_MARK} run='{r}'/>",
+                   between[end]]
+        counts_run.append(end - start + 1)
+        start = end + 1
     skeleton = "".join(pieces)
     try:
         root = ET.fromstring(skeleton)  # no DTD (checked above): the C parser, as parse_xml
@@ -577,7 +593,6 @@ def _points_textual(data: bytes) -> _Points | None:
     if _local(tag) != "gpx" or ns not in _GPX_NAMESPACES:
         return None
     q = "{" + ns + "}"
-    values = [spaced.findall(text, start, end) for start, end in runs]
     counts, seen = [], 0
     for seg in root.findall(q + "trk/" + q + "trkseg"):
         kids = list(seg)
@@ -587,9 +602,9 @@ def _points_textual(data: bytes) -> _Points | None:
         if len(kids) != 2 or kids[0].tag != q + "trkpt" or _local(kids[1].tag) != _MARK.lower() or \
                 kids[1].get("run") != str(seen):
             return None
-        counts.append(len(values[seen]))
+        counts.append(counts_run[seen])
         seen += 1
-    if seen != len(runs) or seen == 0:
+    if seen != len(ends):
         return None  # a run somewhere else than alone in a segment (in a comment, a route...)
     kept = [seg[0] for seg in root.findall(q + "trk/" + q + "trkseg") if len(seg)]  # one point per run
     template = kept[0]
@@ -616,7 +631,7 @@ def _points_textual(data: bytes) -> _Points | None:
         elif ctag == q + "speed":
             speed = child
     place = {el: i for i, el in enumerate(elements)}
-    columns = list(zip(*[v for run_values in values for v in run_values], strict=True))  # lat and lon: 2+ groups
+    columns = [parts[1 + j::width] for j in range(point.groups)]
     n = sum(counts)
 
     def column(el) -> list:
