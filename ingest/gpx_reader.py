@@ -637,7 +637,8 @@ def _points_textual(data: bytes) -> _Points | None:
     def column(el) -> list:
         if el is None or texts[place[el]] is None:
             return [None] * n
-        return [v or None for v in columns[texts[place[el]]]]  # an empty text is no text (as .text)
+        values = columns[texts[place[el]]]
+        return [v or None for v in values] if values.count("") else values  # an empty text is no text
 
     try:  # as the loop reads them; a point without a readable position is one the loop names in ``bad``
         lat = np.array(list(map(float, columns[attrs["lat"]])))
@@ -652,7 +653,8 @@ def _points_textual(data: bytes) -> _Points | None:
     pts.has_waypoints = next(root.iter(q + "wpt"), None) is not None
     pts.lat, pts.lon, pts.n_points = lat.tolist(), lon.tolist(), n
     pts.seg_id = np.repeat(np.arange(len(counts)), counts).tolist()
-    times = [x.strip() or None if x is not None else None for x in column(time_el)]
+    times = [x.strip() or None for x in columns[texts[place[time_el]]]] \
+        if time_el is not None and texts[place[time_el]] is not None else [None] * n
     try:
         return _finish(pts, column(ele), times, [column(el) for el in found], column(speed), tolerant=False)
     except _Declined:
@@ -694,9 +696,10 @@ def _parse_times(times: list[str | None], *, tolerant: bool = False) -> list[flo
     (``tolerant``: an unreadable time, or one the damage cut short, is NaN, so its point is left out)."""
     if tolerant:
         times = whole_times(times)
-    present = [x for x in times if x is not None]
-    if not present:
+    absent = times.count(None)
+    if absent == len(times):
         return [math.nan] * len(times)
+    present = [x for x in times if x is not None] if absent else times
     try:
         parsed = pd.to_datetime(pd.Series(present, dtype=object), utc=True, format="ISO8601",
                                 errors="coerce" if tolerant else "raise")
@@ -709,6 +712,8 @@ def _parse_times(times: list[str | None], *, tolerant: bool = False) -> list[flo
         if not tolerant:
             raise _Declined("times not in plain ISO 8601") from exc
         seconds = [_one_time(x) for x in present]
+    if not absent:
+        return seconds
     out, it = [], iter(seconds)
     for x in times:
         out.append(next(it) if x is not None else math.nan)
