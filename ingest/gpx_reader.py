@@ -5,6 +5,12 @@ refused, so no entity is ever expanded and nothing outside the file is ever read
 :mod:`gpxpy` see it.  Files that use a namespace prefix without declaring it (``<gpxdata:cadence>`` in
 some Strava exports) get a placeholder declaration added, so they still read.
 
+Three ways to the same points, fastest first, each handing on what it does not plainly handle: track
+points written alike (as every watch and Strava export writes them) are read from the text with one
+regular-expression pass (:func:`_points_textual`); points alike as a tree are read as list slices over
+the parsed elements (:func:`_point_columns`); anything else point by point (the loop of
+:func:`_points_fast`, the reference the other two are tested against), or by gpxpy.
+
 What a runner gets:
 
 * **Channels.**  Positions, elevation, and from extensions heart rate (Garmin ``TrackPointExtension``

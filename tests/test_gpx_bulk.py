@@ -330,3 +330,32 @@ def test_corpus_gpx_bulk_equals_loop(rel, monkeypatch):
     if root is None or damage is not None:
         pytest.skip("not a well-formed GPX document (the column path never sees it)")
     assert_bulk_equals_loop(data, monkeypatch, bulk_taken=None)
+
+
+# ------------------------------------------------------------------------------- safety and damage
+
+
+def test_a_dtd_is_refused_whatever_the_points(monkeypatch):
+    text = _doc([_points_list(N, hr=150)])
+    evil = text.replace("<gpx ", '<!DOCTYPE gpx [<!ENTITY e "x">]>\n<gpx ', 1)
+    assert gpx_reader._points_textual(evil.encode()) is None  # never read around the safe parse
+    with pytest.raises(GpxError) as err:
+        gpx_reader.read_gpx(evil.encode(), "evil.gpx")
+    assert safe_xml.REFUSED_FOR_SAFETY in str(err.value)
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.9])
+def test_a_damaged_file_with_alike_points_is_salvaged_as_before(cut, monkeypatch):
+    data = _doc([_points_list(N, hr=150, cad=85)]).encode()
+    broken = data[:int(len(data) * cut)]
+    assert gpx_reader._points_textual(broken) is None
+    fast, ref = _outcome(broken, False, monkeypatch), _outcome(broken, True, monkeypatch)
+    assert not isinstance(fast, str) and fast.summary.partial
+    pd.testing.assert_frame_equal(fast.samples, ref.samples, check_exact=True)
+    assert repr(fast.summary) == repr(ref.summary)
+    # bad bytes in the middle of a point: read around, as before
+    junk = data.replace(b"<ele>31.0</ele>", b"<ele>31.0</e\x00le>", 1)
+    assert gpx_reader._points_textual(junk) is None
+    fast, ref = _outcome(junk, False, monkeypatch), _outcome(junk, True, monkeypatch)
+    assert not isinstance(fast, str) and fast.summary.partial
+    assert repr(fast.summary) == repr(ref.summary)
