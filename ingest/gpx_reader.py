@@ -5,6 +5,12 @@ refused, so no entity is ever expanded and nothing outside the file is ever read
 :mod:`gpxpy` see it.  Files that use a namespace prefix without declaring it (``<gpxdata:cadence>`` in
 some Strava exports) get a placeholder declaration added, so they still read.
 
+Three ways to the same points, fastest first, each handing on what it does not plainly handle: track
+points written alike (as every watch and Strava export writes them) are read from the text with one
+regular-expression pass (:func:`_points_textual`); points alike as a tree are read as list slices over
+the parsed elements (:func:`_point_columns`); anything else point by point (the loop of
+:func:`_points_fast`, the reference the other two are tested against), or by gpxpy.
+
 What a runner gets:
 
 * **Channels.**  Positions, elevation, and from extensions heart rate (Garmin ``TrackPointExtension``
@@ -30,6 +36,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
+import xml.etree.ElementTree as ET  # only for documents without a DTD (see _points_textual)
 from dataclasses import dataclass, field
 from datetime import UTC
 
@@ -274,7 +282,7 @@ def _segment_of(p, seg_tag: str, seen: dict, part: int) -> int:
     return seen.setdefault(("part", part) if parent is None else parent, len(seen))  # the dict keeps the proxy alive, so lxml reuses it
 
 
-def _points_fast(root, *, parts: tuple | None = None) -> _Points:
+def _points_fast(root, *, parts: tuple | None = None, bulk: bool = True) -> _Points:
     """Track points straight from the (already defused) ElementTree of a GPX 1.0/1.1 document.
 
     Several times faster than building gpxpy's object tree, which matters for years of Strava GPX.  It
@@ -284,7 +292,10 @@ def _points_fast(root, *, parts: tuple | None = None) -> _Points:
 
     ``parts`` (the trees read from a damaged file, :class:`~ingest.safe_xml.XmlDamage`, where gpxpy cannot
     help): any namespace, every ``trkpt`` of every part wherever the damage put it, unreadable times left
-    out instead of declining; ``part`` then holds each kept point's part number."""
+    out instead of declining; ``part`` then holds each kept point's part number.
+
+    A well-formed document read by libxml2 whose points are all alike (:func:`_point_columns`) is read
+    column by column in C; ``bulk=False`` forces the point-by-point loop, which stays the reference."""
     tolerant = parts is not None
     tag = root.tag if isinstance(root.tag, str) else ""
     ns = tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
@@ -294,6 +305,13 @@ def _points_fast(root, *, parts: tuple | None = None) -> _Points:
     pts = _Points(creator=root.get("creator") or None)
     pts.has_routes = any(len(r.findall(q + "rtept")) for r in root.iter(q + "rte"))
     pts.has_waypoints = next(root.iter(q + "wpt"), None) is not None
+    if bulk and not tolerant:
+        columns = _point_columns(root, ns)
+        if columns is not None:
+            pts.track_type = _track_type(root, q)
+            lat, lon, ele_texts, times, ext_texts, speed_texts, pts.seg_id = columns
+            pts.lat, pts.lon, pts.n_points = lat, lon, len(lat)
+            return _finish(pts, ele_texts, times, ext_texts, speed_texts, tolerant=False)
     times: list[str | None] = []
     ele_texts: list = []
     ext_texts: list[list] = [[], [], []]  # heart rate, cadence, speed: first text of each per point
@@ -350,6 +368,12 @@ def _points_fast(root, *, parts: tuple | None = None) -> _Points:
         if tolerant:
             pts.part.append(part)
     pts.n_points = number
+    return _finish(pts, ele_texts, times, ext_texts, speed_texts, tolerant=tolerant)
+
+
+def _finish(pts: _Points, ele_texts: list, times: list, ext_texts: list, speed_texts: list, *,
+            tolerant: bool) -> _Points:
+    """``pts`` with its numbers read from the texts gathered per point (None where absent)."""
     pts.ele = _floats(ele_texts, 20_000.0)
     pts.hr = _floats(ext_texts[0], 1000.0)
     pts.cad = _floats(ext_texts[1], 1000.0)
@@ -358,6 +382,298 @@ def _points_fast(root, *, parts: tuple | None = None) -> _Points:
     pts.spd = np.where(np.isnan(ext_speed), file_speed, ext_speed).tolist()
     pts.t = _parse_times(times, tolerant=tolerant)
     return pts
+
+
+def _track_type(root, q: str) -> str | None:
+    """The ``type`` of the first track that has one (as :func:`_points_in_order` finds it)."""
+    for trk in root.findall(q + "trk"):
+        type_el = trk.find(q + "type")
+        if type_el is not None and (type_el.text or "").strip():
+            return type_el.text.strip()
+    return None
+
+
+# ---------------------------------------------------------------------- whole columns (libxml2 trees)
+
+def _point_columns(root, gpx_ns: str):
+    """Every track point's texts as whole columns: (lat, lon, ele texts, time texts, extension texts
+    [heart rate, cadence, speed], GPX 1.0 speed texts, segment ids), exactly what the per-point loop
+    of :func:`_points_fast` reads; None unless all the points are alike (the loop reads the rest).
+
+    All alike: the elements below the track segments, listed in file order each with its tag and its
+    number of child elements, are the first point's subtree over and over.  Such a list describes the
+    nesting completely (a tree written in file order with each element's number of children is that
+    tree and no other), so every child of a segment is a point with the first point's elements in the
+    same places, and the loop's reading of the first point (which element gives the elevation, the
+    time, the heart rate...) holds for every point: a column is the ``.text`` of the element at one
+    place in every point, taken with list slices instead of a Python loop over the points' children.
+    Besides, every point must have a readable lat and lon (else the loop names it in ``bad``), and no
+    kind of extension value may appear twice in a point (the loop declines those to gpxpy)."""
+    q = "{" + gpx_ns + "}"
+    if hasattr(root, "xpath"):
+        return None  # a libxml2 tree (salvage only): comments in it would upset the child counts
+    els = []
+    for seg in root.findall(q + "trk/" + q + "trkseg"):
+        below = seg.iter()
+        next(below)  # the segment itself
+        els.extend(below)
+    if not els or els[0].tag != q + "trkpt":
+        return None
+    first = els[0]
+    k = sum(1 for _ in first.iter())  # the first point's subtree: the point and every element below it
+    n, rest = divmod(len(els), k)
+    if rest:
+        return None
+    tags = [e.tag for e in els]
+    if tags != tags[:k] * n:
+        return None
+    lens = list(map(len, els))
+    if lens != lens[:k] * n:
+        return None
+    points = els[::k]
+    lat_texts, lon_texts = [p.get("lat") for p in points], [p.get("lon") for p in points]
+    try:  # as the loop reads them; a point without a readable position is one the loop names in ``bad``
+        lat, lon = np.array(list(map(float, lat_texts))), np.array(list(map(float, lon_texts)))
+    except (ValueError, TypeError):
+        return None
+    with np.errstate(invalid="ignore"):
+        lat[~((lat >= -90.0) & (lat <= 90.0))] = np.nan  # also NaN for nan/inf
+        lon[~((lon >= -180.0) & (lon <= 180.0))] = np.nan
+
+    # the loop's reading of the first point, element by element (the same code, keeping elements)
+    ele = time_el = speed = None
+    found = [None, None, None]
+    for child in first:
+        tag = child.tag
+        if tag == q + "ele":
+            ele = child
+        elif tag == q + "time":
+            time_el = child
+        elif tag == q + "extensions":
+            for el in child.iter():
+                kind = _tag_kind(el.tag)
+                if kind >= 0:
+                    if found[kind] is not None:
+                        return None  # a value twice in a point: the loop decides by the texts
+                    found[kind] = el
+        elif tag == q + "speed":
+            speed = child
+    place = {el: i for i, el in enumerate(els[:k])}
+
+    def column(el) -> list:
+        return [None] * n if el is None else [e.text for e in els[place[el]::k]]
+
+    times = [x.strip() or None if x is not None else None for x in column(time_el)]
+    segments = root.findall(q + "trk/" + q + "trkseg")
+    counts = [len(seg) for seg in segments]  # every child of a segment is a point (checked above)
+    seg_id = np.repeat(np.arange(len(segments)), counts).tolist()
+    return (lat.tolist(), lon.tolist(), column(ele), times, [column(el) for el in found], column(speed),
+            seg_id)
+
+
+# ------------------------------------------------------------- alike points straight from the text
+
+#: A tag or a text inside a track point's markup (comments, CDATA, processing instructions match neither).
+_TOKEN = re.compile(r"""<(/?)([A-Za-z_][\w.:-]*)((?:\s+[A-Za-z_][\w.:-]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(/?)>|([^<]+)""")
+_ATTR = re.compile(r"""(\s+)([A-Za-z_][\w.:-]*)(\s*=\s*)(?:"([^"<]*)"|'([^'<]*)')""")
+#: What a value may hold to be read as is: no markup, no reference, nothing XML would rewrite (line ends,
+#: the tabs and line breaks of attribute values) and no character XML forbids; anything else goes to the
+#: parser.  ``]`` is left out so that ``]]>`` (not allowed in a text) can never occur.
+_TEXT_VALUE = "([^<&\\]\\r\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*)"
+_ATTR_VALUE = {'"': '"([^"<&\\t\\n\\r\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*)"',
+               "'": "'([^'<&\\t\\n\\r\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*)'"}
+_FIRST_POINT = re.compile(r"<trkpt[\s>/]")
+_MARK = "loadwatch-alike-points"
+
+
+def _point_pattern(text: str, start: int):
+    """(regex, pieces, texts, attrs) for the track point whose start tag begins at ``start``: the regex
+    matches exactly that markup with every attribute value and every element's own text free (one group
+    each, in file order); ``pieces`` writes such a point back (str: as is; int: that group's value);
+    ``texts[i]`` is the group of the text of the point's i-th element in file order (None when it has
+    none), ``attrs`` maps the point's attribute names to their groups.  None when the point holds
+    anything but elements, attributes and texts (comments, CDATA...)."""
+    parts: list[str] = []
+    pieces: list = []
+    texts: list = []
+    attrs: dict = {}
+    groups = depth = 0
+    pos, after_start = start, False
+    while True:
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            return None
+        pos = m.end()
+        if m.group(5) is not None:  # a text: the element's own (free) after its start tag, else as is
+            if after_start:
+                parts.append(_TEXT_VALUE)
+                pieces.append(groups)
+                texts[-1] = groups
+                groups += 1
+            else:
+                parts.append(re.escape(m.group(5)))
+                pieces.append(m.group(5))
+            after_start = False
+            continue
+        closing, name, attr_text, empty = m.group(1), m.group(2), m.group(3), m.group(4)
+        if closing and (attr_text or empty):
+            return None
+        if closing:
+            parts.append(re.escape(m.group(0)))
+            pieces.append(m.group(0))
+            depth -= 1
+            after_start = False
+            if depth == 0:
+                return re.compile("".join(parts)), pieces, texts, attrs
+            continue
+        piece = "<" + re.escape(name)
+        pieces.append("<" + name)
+        for a in _ATTR.finditer(attr_text):
+            value = a.group(4) if a.group(4) is not None else a.group(5)
+            quote = '"' if a.group(4) is not None else "'"
+            if value is None:
+                return None
+            if a.group(2) == "xmlns" or a.group(2).startswith("xmlns:"):  # namespaces stay as written
+                piece += re.escape(a.group(0))
+                pieces.append(a.group(0))
+                continue
+            piece += re.escape(a.group(1) + a.group(2) + a.group(3)) + _ATTR_VALUE[quote]
+            pieces += [a.group(1) + a.group(2) + a.group(3) + quote, groups, quote]
+            if not texts:  # the point's own attributes
+                attrs[a.group(2)] = groups
+            groups += 1
+        piece += re.escape(m.group(0)[1 + len(name) + len(attr_text):])
+        pieces.append(m.group(0)[1 + len(name) + len(attr_text):])
+        parts.append(piece)
+        texts.append(None)
+        if empty:
+            after_start = False
+            if depth == 0:
+                return re.compile("".join(parts)), pieces, texts, attrs
+        else:
+            depth += 1
+            after_start = True
+
+
+def _points_textual(data: bytes) -> _Points | None:
+    """The track points of a well-formed GPX document whose points are all written alike, read from its
+    text with one regular-expression pass instead of a tree of every element; None for any other
+    document (the caller parses it as before).
+
+    Alike: all points of a segment are written exactly as the first point of the file, character for
+    character, but for their attribute values and their elements' own texts, and those hold no markup,
+    no reference and nothing XML would rewrite (see :data:`_TEXT_VALUE`).  Such a point is an element
+    with the first point's elements, attributes and namespaces, whatever its values; so the document is
+    parsed (with the same safe parse as :func:`ingest.safe_xml.parse_xml`) with each run of alike points
+    cut down to its first point and a marker, which must then stand alone in a track segment, and the
+    per-point loop's reading of that first point (which element gives the elevation, the time, the
+    heart rate...) tells which free value gives each column.  Times come out as in the loop; anything
+    the loop declines sends the document back to the caller."""
+    text = _safe_xml.decode(data).lstrip("\ufeff \t\r\n")
+    if not text or _safe_xml.declares_dtd(text) or _MARK in text:
+        return None
+    first = _FIRST_POINT.search(text)
+    if first is None:
+        return None
+    pattern = _point_pattern(text, first.start())
+    if pattern is None:
+        return None
+    point, written, texts, attrs = pattern
+    if "lat" not in attrs or "lon" not in attrs:
+        return None
+    # one pass: split around every alike point (and the spaces before it); a point that follows another
+    # with nothing between continues its run.  ``parts``: the text before the first point, then for
+    # each point its values and the text up to the next point
+    parts = re.compile("[ \t\r\n]*" + point.pattern).split(text)
+    width = point.groups + 1
+    between = parts[width::width]
+    ends = [i for i, b in enumerate(between) if b]
+    if not ends or ends[-1] != len(between) - 1:
+        return None
+    # each run of alike points is cut down to its first point and a marker naming the run
+    pieces, counts_run, start = [parts[0]], [], 0
+    for r, end in enumerate(ends):
+        values = parts[1 + start * width:start * width + width]
+        pieces += ["".join(p if isinstance(p, str) else values[p] for p in written), f"<{_MARK} run='{r}'/>",
+                   between[end]]
+        counts_run.append(end - start + 1)
+        start = end + 1
+    skeleton = "".join(pieces)
+    try:
+        root = ET.fromstring(skeleton)  # no DTD (checked above): the C parser, as parse_xml
+    except (ET.ParseError, ValueError):
+        return None  # damaged, an undeclared prefix...: parse_xml says what
+    tag = root.tag if isinstance(root.tag, str) else ""
+    ns = tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+    if _local(tag) != "gpx" or ns not in _GPX_NAMESPACES:
+        return None
+    q = "{" + ns + "}"
+    counts, seen = [], 0
+    for seg in root.findall(q + "trk/" + q + "trkseg"):
+        kids = list(seg)
+        if not kids:
+            counts.append(0)
+            continue
+        if len(kids) != 2 or kids[0].tag != q + "trkpt" or _local(kids[1].tag) != _MARK.lower() or \
+                kids[1].get("run") != str(seen):
+            return None
+        counts.append(counts_run[seen])
+        seen += 1
+    if seen != len(ends):
+        return None  # a run somewhere else than alone in a segment (in a comment, a route...)
+    kept = [seg[0] for seg in root.findall(q + "trk/" + q + "trkseg") if len(seg)]  # one point per run
+    template = kept[0]
+    elements = list(template.iter())
+    tags = [e.tag for e in elements]
+    if len(elements) != len(texts) or any([e.tag for e in k.iter()] != tags for k in kept[1:]):
+        return None  # a segment that gives the same prefixes other namespaces
+    # the loop's reading of the first point, element by element (the same code, keeping elements)
+    ele = time_el = speed = None
+    found = [None, None, None]
+    for child in template:
+        ctag = child.tag
+        if ctag == q + "ele":
+            ele = child
+        elif ctag == q + "time":
+            time_el = child
+        elif ctag == q + "extensions":
+            for el in child.iter():
+                kind = _tag_kind(el.tag)
+                if kind >= 0:
+                    if found[kind] is not None:
+                        return None  # a value twice in a point: the loop decides by the texts
+                    found[kind] = el
+        elif ctag == q + "speed":
+            speed = child
+    place = {el: i for i, el in enumerate(elements)}
+    columns = [parts[1 + j::width] for j in range(point.groups)]
+    n = sum(counts)
+
+    def column(el) -> list:
+        if el is None or texts[place[el]] is None:
+            return [None] * n
+        values = columns[texts[place[el]]]
+        return [v or None for v in values] if values.count("") else values  # an empty text is no text
+
+    try:  # as the loop reads them; a point without a readable position is one the loop names in ``bad``
+        lat = np.array(list(map(float, columns[attrs["lat"]])))
+        lon = np.array(list(map(float, columns[attrs["lon"]])))
+    except ValueError:
+        return None
+    with np.errstate(invalid="ignore"):
+        lat[~((lat >= -90.0) & (lat <= 90.0))] = np.nan  # also NaN for nan/inf
+        lon[~((lon >= -180.0) & (lon <= 180.0))] = np.nan
+    pts = _Points(creator=root.get("creator") or None, track_type=_track_type(root, q))
+    pts.has_routes = any(len(r.findall(q + "rtept")) for r in root.iter(q + "rte"))
+    pts.has_waypoints = next(root.iter(q + "wpt"), None) is not None
+    pts.lat, pts.lon, pts.n_points = lat.tolist(), lon.tolist(), n
+    pts.seg_id = np.repeat(np.arange(len(counts)), counts).tolist()
+    times = [x.strip() or None for x in columns[texts[place[time_el]]]] \
+        if time_el is not None and texts[place[time_el]] is not None else [None] * n
+    try:
+        return _finish(pts, column(ele), times, [column(el) for el in found], column(speed), tolerant=False)
+    except _Declined:
+        return None
 
 
 def _points_in_order(root, q: str, pts: _Points):
@@ -378,8 +694,11 @@ def _points_in_order(root, q: str, pts: _Points):
 def _floats(texts: list, max_abs: float) -> np.ndarray:
     """Texts (or None) -> float64, NaN where absent, unreadable, infinite or beyond +-max_abs (as
     :func:`_finite_or_nan`, but vectorised when every text is a plain number)."""
+    absent = texts.count(None)
+    if absent == len(texts):  # a channel the file does not have
+        return np.full(len(texts), np.nan)
     try:
-        values = np.array(["nan" if t is None else t for t in texts], dtype="float64")
+        values = np.array(texts if not absent else ["nan" if t is None else t for t in texts], dtype="float64")
     except (ValueError, TypeError, OverflowError):
         values = np.array([_finite_or_nan(t, max_abs) for t in texts], dtype="float64")
     with np.errstate(invalid="ignore"):
@@ -392,9 +711,10 @@ def _parse_times(times: list[str | None], *, tolerant: bool = False) -> list[flo
     (``tolerant``: an unreadable time, or one the damage cut short, is NaN, so its point is left out)."""
     if tolerant:
         times = whole_times(times)
-    present = [x for x in times if x is not None]
-    if not present:
+    absent = times.count(None)
+    if absent == len(times):
         return [math.nan] * len(times)
+    present = [x for x in times if x is not None] if absent else times
     try:
         parsed = pd.to_datetime(pd.Series(present, dtype=object), utc=True, format="ISO8601",
                                 errors="coerce" if tolerant else "raise")
@@ -407,6 +727,8 @@ def _parse_times(times: list[str | None], *, tolerant: bool = False) -> list[flo
         if not tolerant:
             raise _Declined("times not in plain ISO 8601") from exc
         seconds = [_one_time(x) for x in present]
+    if not absent:
+        return seconds
     out, it = [], iter(seconds)
     for x in times:
         out.append(next(it) if x is not None else math.nan)
@@ -486,18 +808,9 @@ def _points_gpxpy(text: str, name: str, root=None) -> _Points:
     return pts
 
 
-def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
-    """Read a GPX track (path, bytes or binary file object) into an :class:`Activity`.
-
-    Raises :class:`GpxError` for unsafe XML, a file with nothing readable in it, or damage that leaves no
-    timed point, and :class:`NotAnActivity` for waypoints-only, route-only, empty files and tracks
-    without times.  A damaged file (cut short, bad bytes, points without a position) keeps every point
-    that can be read, with ``Summary.partial`` set and a plain-words note in ``Summary.warnings``.
-    ``Summary.id`` is the sha256 hex of the bytes.  ``fast=False`` forces gpxpy for well-formed files
-    (the fast ElementTree path declines anything unusual by itself).
-    """
-    data, name = source_bytes(src, name)
-    content_hash = hashlib.sha256(data).hexdigest()
+def _points_parsed(data: bytes, name: str, fast: bool):
+    """(points, damage) from the whole document parsed safely (:func:`ingest.safe_xml.parse_xml`): the
+    fast ElementTree path, gpxpy where it declines (or with ``fast=False``), the salvage of a damaged file."""
     text, root, damage = _safe_xml.parse_xml(data, name, GpxError, resync=_RESYNC)
     pts = None
     if damage is not None:
@@ -512,6 +825,26 @@ def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
             pts = None
     if pts is None:
         pts = _points_gpxpy(text, name, root)
+    return pts, damage
+
+
+def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
+    """Read a GPX track (path, bytes or binary file object) into an :class:`Activity`.
+
+    Raises :class:`GpxError` for unsafe XML, a file with nothing readable in it, or damage that leaves no
+    timed point, and :class:`NotAnActivity` for waypoints-only, route-only, empty files and tracks
+    without times.  A damaged file (cut short, bad bytes, points without a position) keeps every point
+    that can be read, with ``Summary.partial`` set and a plain-words note in ``Summary.warnings``.
+    ``Summary.id`` is the sha256 hex of the bytes.  ``fast=False`` forces gpxpy for well-formed files
+    (the fast ElementTree path declines anything unusual by itself).
+    """
+    data, name = source_bytes(src, name)
+    content_hash = hashlib.sha256(data).hexdigest()
+    # alike points are read from the text; any other document is parsed whole (the reference)
+    pts = _points_textual(data) if fast else None
+    damage = None
+    if pts is None:
+        pts, damage = _points_parsed(data, name, fast)
 
     if not pts.lat:
         if pts.bad:

@@ -90,6 +90,12 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8", "replace")
 
 
+def declares_dtd(text: str) -> bool:
+    """Whether the document's text holds a DTD or an entity declaration (then :func:`parse_xml` refuses
+    it, and no other parser may see it)."""
+    return _DTD_MARK.search(text) is not None
+
+
 def declare_missing_prefixes(text: str) -> str:
     """Add a placeholder ``xmlns:p`` on the root element for every prefix used but never declared."""
     used = set(_PREFIX_USE.findall(text)) - {"xml", "xmlns"}
@@ -117,7 +123,7 @@ def parse_xml(data: bytes, name: str, error, *, tolerant: bool = True, resync: R
     # Entities (billion laughs, external files or URLs) can only be declared in a DTD.  A document with
     # no DTD at all is parsed with the C parser (ten times faster); anything with one goes to defusedxml,
     # which refuses it, and never to the tolerant parser.
-    has_dtd = _DTD_MARK.search(text) is not None
+    has_dtd = declares_dtd(text)
     for attempt in range(2):
         try:
             if has_dtd:
