@@ -61,6 +61,12 @@ IN_FLIGHT_PER_WORKER: int = 2
 #: only ``ingest``: ~0.45 s each, measured with two starting at once on 2 cores, once per batch.
 _WORKER_CODE = "import sys; sys.path[:0] = {path!r}; from ingest.importer import _worker_stdio_main; _worker_stdio_main()"
 
+#: A file to decode: (name, sha256 hex, bytes, path on disk or None).
+Task = tuple[str, str, bytes, "Path | None"]
+
+#: A file that differs from the bytes the main process hashed when the worker reads it.
+CHANGED_WHILE_READ = "changed while it was being imported; import it again"
+
 Progress = Callable[[int, "int | None", str], None]
 OnOutcome = Callable[["Outcome"], None]
 Reader = Callable[[bytes, str], Activity]
@@ -151,7 +157,20 @@ def _serve(reader, recv, send) -> None:
             return
         if msg is None:
             return
-        name, data = msg
+        name, data, path, digest = msg
+        if data is None:  # a file on disk: read here, and checked to be what the main process hashed
+            try:
+                data = Path(path).read_bytes()
+            except OSError as exc:
+                data, problem = None, f"could not be read ({exc.strerror or exc})"
+            else:
+                problem = None if hashlib.sha256(data).hexdigest() == digest else CHANGED_WHILE_READ
+            if problem is not None:
+                try:
+                    send.send(("failed", problem))
+                except OSError:
+                    return
+                continue
         result = _decode(reader, name, data)
         try:
             send.send(result)
@@ -170,6 +189,11 @@ def _worker_stdio_main() -> None:
     _worker_main(Connection(0, writable=False), Connection(channel_out, readable=False))
     sys.stderr.flush()
     os._exit(0)  # skip interpreter teardown (pandas & co. take ~0.5 s): nothing is left to clean up
+
+
+def _pipe_bytes(task: Task) -> int:
+    """Bytes a task puts in a worker's pipe: its name and path when the file is on disk, else its bytes."""
+    return 4096 + (0 if task[3] is not None else len(task[2]))
 
 
 def _grow_pipe(fd: int, size: int) -> int:
@@ -263,28 +287,31 @@ class _Worker:
         if not isinstance(self.proc, _Forked):
             self._send.send(reader)
         self.born = time.monotonic()
-        self.tasks: deque[tuple[str, str, bytes]] = deque()  # (name, hash, data); the first is being read
+        self.tasks: deque[Task] = deque()  # the first is being read
         self.started = 0.0  # when the first task started
 
     @property
     def exitcode(self) -> int | None:
         return self.proc.poll()
 
-    def can_queue(self, task: tuple[str, str, bytes]) -> bool:
+    def can_queue(self, task: Task) -> bool:
         """Idle, or one file in hand and the next fits in the pipe (a blocking send would stall the
         main process, and with it every time limit)."""
         if not self.tasks:
             return True
-        queued = sum(len(t[2]) + 4096 for t in list(self.tasks)[1:])
-        return len(self.tasks) < QUEUE_DEPTH and queued + len(task[2]) + 4096 <= self.pipe_bytes // 2
+        queued = sum(_pipe_bytes(t) for t in list(self.tasks)[1:])
+        return len(self.tasks) < QUEUE_DEPTH and queued + _pipe_bytes(task) <= self.pipe_bytes // 2
 
-    def give(self, task: tuple[str, str, bytes]) -> None:
+    def give(self, task: Task) -> None:
         if not self.tasks:
             self.started = time.monotonic()
         self.tasks.append(task)
-        self._send.send((task[0], task[2]))
+        name, digest, data, path = task
+        # a file on disk goes by its path (the worker reads it from the page cache): no copy of its bytes
+        # through the pipe, and a 1 MB GPX never waits for a worker's pipe to empty
+        self._send.send((name, None, str(path), digest) if path is not None else (name, data, None, None))
 
-    def done(self) -> tuple[str, str, bytes]:
+    def done(self) -> Task:
         """The first task's result arrived: the next queued one (if any) starts now."""
         task = self.tasks.popleft()
         self.started = time.monotonic()
@@ -371,7 +398,7 @@ class _Batch:
                 self.total = done
             self.progress(done, self.total, outcome.name)
 
-    def triage(self, item) -> tuple[str, str, bytes] | None:
+    def triage(self, item) -> Task | None:
         """Handle what needs no decoding; return ``(name, hash, data)`` for a file to decode."""
         from ingest.archive_meta import Metadata, parse
         from ingest.sources import Skipped, SourceFile
@@ -409,12 +436,12 @@ class _Batch:
                 self.report(Outcome(item.name, "duplicate", f"the same file as {first} in this import"))
                 return None
             self._first_with_hash[digest] = item.name
-            return (item.name, digest, data)
+            return (item.name, digest, data, getattr(item, "path", None))
         raise TypeError(f"unexpected source item {item!r}")
 
-    def finish(self, task: tuple[str, str, bytes], result: tuple) -> None:
+    def finish(self, task: Task, result: tuple) -> None:
         """Write one decoded file to the store (its own transaction)."""
-        name, digest, data = task
+        name, digest, data, _path = task
         kind = result[0]
         if kind == "skipped":
             self.store.record_skipped(digest, name, result[1])
@@ -444,20 +471,27 @@ class _Batch:
 
 def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int | None, workers: int,
          timeout_s: float, reader: Reader | None, on_outcome: OnOutcome | None) -> list[Outcome]:
+    with store.bulk_writes():
+        return _run_batch(store, items, progress=progress, total=total, workers=workers, timeout_s=timeout_s,
+                          reader=reader, on_outcome=on_outcome)
+
+
+def _run_batch(store: Store, items: Iterable, *, progress: Progress | None, total: int | None, workers: int,
+               timeout_s: float, reader: Reader | None, on_outcome: OnOutcome | None) -> list[Outcome]:
     batch = _Batch(store, progress, total, reader, on_outcome)
     if workers <= 1:
         # in-process (tests, debugging): no time limit can be enforced here
         for item in items:
             task = batch.triage(item)
             if task is not None:
-                batch.finish(task, _decode(reader, task[0], task[2]))
+                batch.finish(task, _decode(reader, task[0], task[2]))  # the bytes in hand
         batch.apply_metadata()
         return batch.outcomes
 
     max_in_flight = IN_FLIGHT_PER_WORKER * workers
     source = iter(items)
     exhausted = False
-    pending: deque[tuple[str, str, bytes]] = deque()
+    pending: deque[Task] = deque()
     starting: list[_Worker] = []  # started, not yet ready (importing)
     ready_workers: list[_Worker] = []
 

@@ -64,10 +64,12 @@ DEFAULT_LIMITS = Limits()
 @dataclass
 class SourceFile:
     """One candidate activity file: ``name`` as shown to the runner (``export.zip/folder/run.fit``) and
-    its bytes."""
+    its bytes; ``path`` when those bytes are a whole file on disk (not unpacked from an archive), so a
+    worker process can read them itself instead of receiving them through a pipe."""
 
     name: str
     data: bytes
+    path: Path | None = None
 
 
 @dataclass
@@ -338,7 +340,7 @@ def _from_path(path: Path, shown: str, limits: Limits) -> Iterator[SourceFile | 
     except IngestError as exc:
         yield exc
         return
-    yield from _from_bytes(data, shown, limits, depth=0, budget=None)
+    yield from _from_bytes(data, shown, limits, depth=0, budget=None, path=path)
 
 
 class _Budget:
@@ -358,8 +360,8 @@ class _Budget:
                                        f"{self.limit / MB:.0f} MB (the limit); stopped reading it")
 
 
-def _from_bytes(data: bytes, shown: str, limits: Limits, depth: int, budget: _Budget | None
-                ) -> Iterator[SourceFile | IngestError | Skipped]:
+def _from_bytes(data: bytes, shown: str, limits: Limits, depth: int, budget: _Budget | None,
+                path: Path | None = None) -> Iterator[SourceFile | IngestError | Skipped]:
     fmt = sniff_format(data, shown)
     if fmt == "zip":
         if depth >= limits.max_depth:
@@ -389,7 +391,7 @@ def _from_bytes(data: bytes, shown: str, limits: Limits, depth: int, budget: _Bu
         if reason:
             yield Skipped(shown, reason)
         else:
-            yield SourceFile(shown, data)
+            yield SourceFile(shown, data, path)
 
 
 def _safe_member_name(raw: str) -> str | None:

@@ -441,3 +441,29 @@ def test_originals_are_kept_as_zstandard_and_gzip_blobs_of_older_stores_still_re
     assert decompress_original(blob) == data
     assert decompress_original(gzip.compress(data, mtime=0)) == data
     assert decompress_original(memoryview(blob)) == data
+
+
+def test_the_same_run_search_reads_only_activities_near_the_new_one(tmp_path):
+    """The overlap search goes through the end-time index (a full pass over the earlier activities for
+    every new file made an import of years of history grow as its square), and a store written before the
+    index gets it when opened."""
+    import sqlite3
+
+    from ingest import store as store_mod
+
+    path = tmp_path / "old.sqlite3"
+    store_mod.Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP INDEX activities_end")
+    conn.execute(f"PRAGMA user_version = {store_mod.SCHEMA_VERSION - 1}")
+    conn.commit()
+    conn.close()
+    with store_mod.Store(path) as s:
+        plan = s._conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM activities INDEXED BY activities_end"
+            f" WHERE {store_mod._END_EXPR} >= 0 AND start_ts <= 1").fetchall()
+    assert any("activities_end" in str(row) for row in plan), plan
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == store_mod.SCHEMA_VERSION
+    assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'activities_end'").fetchone()
+    conn.close()
