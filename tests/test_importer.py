@@ -318,3 +318,32 @@ print(json.dumps({"forks": forks, "outcomes": out}))
     assert results["alone"]["forks"] == [1, 1]  # two workers, each forked from a single-threaded process
     assert results["alone"]["outcomes"] == results["threaded"]["outcomes"]
     assert {v[0] for v in results["alone"]["outcomes"].values()} == {"imported"}
+
+
+def test_a_file_that_changes_after_it_was_hashed_fails_and_is_not_half_imported(tmp_path, worker_kind):
+    """A file on disk goes to a worker by path; the worker reads it and checks it is the file the main
+    process hashed.  A file rewritten in between fails with a reason in words (a second import takes it),
+    and a file gone fails too - never decoded under the wrong hash."""
+    import hashlib
+
+    path = tmp_path / "run.fit"
+    first = synth.fit_bytes(make_run(1))
+    path.write_bytes(first)
+    worker = importer._Worker(None)
+    try:
+        assert worker.conn.recv() == ("ready",)
+        worker.give(("run.fit", hashlib.sha256(first).hexdigest(), first, path))
+        assert worker.conn.recv()[0] == "ok"
+        worker.done()
+        path.write_bytes(synth.fit_bytes(make_run(2)))  # rewritten after the main process hashed it
+        worker.give(("run.fit", hashlib.sha256(first).hexdigest(), first, path))
+        assert worker.conn.recv() == ("failed", importer.CHANGED_WHILE_READ)
+        worker.done()
+        path.unlink()
+        worker.give(("run.fit", hashlib.sha256(first).hexdigest(), first, path))
+        status, reason = worker.conn.recv()
+        assert status == "failed" and reason.startswith("could not be read")
+        worker.done()
+    finally:
+        worker.ask_to_stop()
+        worker.stop()
