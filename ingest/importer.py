@@ -4,13 +4,14 @@ The flow for each candidate file that :func:`ingest.sources.iter_sources` yields
 
 1. sha256 of its bytes; a file the store has seen (imported, duplicate or skipped) is reported as a
    duplicate straight away, without decoding it - so re-importing a whole export is quick.
-2. Otherwise it goes to a worker process, which decodes it and sends back only the summary and the
-   heart-rate histogram (the samples stay in the worker: the store keeps the original bytes and the
-   detail view decodes them again).  At most ``2 x workers`` files are in flight, so memory stays flat
-   however big the export.
+2. Otherwise it goes to a worker process - by path when it is a file on disk (the worker reads it and
+   checks its hash), by its bytes when it came out of an archive - which decodes it on numpy arrays (no
+   pandas frame is built) and sends back only the summary, the heart-rate histogram and the compressed
+   original (the samples stay in the worker: the detail view decodes the original again).  At most
+   ``2 x workers`` files are in flight, so memory stays flat however big the export.
 3. The main process writes the result with :meth:`ingest.store.Store.add_activity` - one transaction
    per file, so an import killed half-way leaves every file all-or-nothing and a second import finishes
-   the job.
+   the job.  The WAL is checkpointed once, at the end (:meth:`ingest.store.Store.bulk_writes`).
 
 A worker that takes longer than ``timeout_s`` on one file is killed and replaced; the file is reported
 as failed and the batch goes on.  So does any unexpected error in a reader ("internal error").
