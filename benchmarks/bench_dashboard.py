@@ -63,7 +63,8 @@ def build_store(path: Path, years: int, seed: int = 0) -> int:
                 n += 1
             if day.weekday() == 1:
                 store.add_pain(PainEntry(at_local=datetime(day.year, day.month, day.day, 8),
-                                         score=int(rng.integers(0, 5)), timing="next_morning"))
+                                         score=3 if (day - start).days // 7 % 6 == 0 else 0,
+                                         timing="next_morning"))  # a short flare-up every six weeks
             day += timedelta(days=1)
     return n
 

@@ -31,6 +31,7 @@ MISSING = "–"
 #: Plain words for every code a face may meet, by vocabulary.  Keys are the stored/computed codes.
 VOCABULARY: dict[str, dict[str, str]] = {
     "timing": {k: v.lower() if k != "during" else "during the run" for k, v in TIMING_LABELS.items()},
+    "timing_group": {"morning": "next-morning pain", "run": "pain during and after runs"},
     "location": {k: v.lower() for k, v in LOCATION_LABELS.items()},
     "symptom": {k: v[0].lower() + v[1:] for k, v in SYMPTOM_LABELS.items()},
     "rule": {
@@ -344,6 +345,9 @@ ALERT_VALUES: dict[str, tuple[str, str]] = {
     "span_days": ("days looked at", "days"),
     "pain_day_frac": ("share of days with pain", "frac"),
     "min_days": ("days with pain that count", "days"),
+    "pain_checkin_frac": ("share of check-ins with pain", "frac"),
+    "timing_group": ("pain compared", "timing_group"),
+    "pain_checkin_frac_min": ("share of check-ins with pain that counts", "frac"),
     "symptoms": ("symptoms", "symptom_list"),
     "lookback_days": ("looked back over", "days"),
     "acwr": ("acute:chronic workload ratio", "ratio"),
@@ -418,7 +422,7 @@ def alert_value(key: str, value, units: str = "km") -> str:
 
             meta = RULE_METRICS.get(str(value))
             return meta.label if meta is not None else words(value)
-        case "timing" | "spike" | "op" | "phase":
+        case "timing" | "timing_group" | "spike" | "op" | "phase":
             return words(value, kind)
         case "day":
             return day(value)

@@ -87,3 +87,27 @@ def test_alert_numbers_read_as_a_labelled_table_without_internal_names():
 def test_clock_and_pace_clock():
     assert fmt.clock(3723) == "1:02:03" and fmt.clock(65) == "1:05" and fmt.clock(None) == fmt.MISSING
     assert fmt.pace_clock(330) == "5:30" and fmt.pace_clock(float("nan")) == fmt.MISSING
+
+
+def test_every_number_an_alert_carries_has_a_label_in_words():
+    """Each key of every ``values={...}`` an alert is built with (found in metrics/ by reading the code) has
+    its label and kind in ``fmt.ALERT_VALUES`` (or is bookkeeping left out): no face falls back to the raw
+    key ("pain checkin frac min: 1 min" for a 50 % share once reached the This week page)."""
+    import ast
+    from pathlib import Path
+
+    from metrics import fmt
+
+    keys = set()
+    for path in (Path(__file__).resolve().parents[1] / "metrics").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "values" and isinstance(node.value, ast.Dict):
+                keys |= {k.value for k in node.value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+    assert len(keys) > 10, keys  # the scan found the alerts
+    unlabelled = {k for k in keys if k not in fmt.ALERT_VALUES and k not in fmt._ALERT_SKIP
+                  and not k.endswith(("_id", "_ids"))}
+    assert not unlabelled, unlabelled
+    assert fmt.alert_facts({"since": "2022-03-01", "min_days": 21, "pain_checkin_frac_min": 0.5}) == [
+        ("since", "Tue 1 Mar 2022"), ("days with pain that count", "21 days"),
+        ("share of check-ins with pain that counts", "50%")]
+    assert fmt.alert_facts({"mean_score_7d": 4.2, "timing_group": "morning"})[-1] == ("pain compared", "next-morning pain")
