@@ -125,7 +125,7 @@ def status_cells(rec: dict) -> dict[str, str]:
         "Runner": str(rec["runner"]),
         "Concern": fmt.words(rec.get("concern"), "concern"),
         "Phase": fmt.words(rec.get("phase"), "phase"),
-        "Plan": fmt.words(rec.get("status"), "status"),
+        "Plan": fmt.plan_status({"status": rec.get("status"), "phase": rec.get("phase")}),
         "Latest run": run,
         "Spike": fmt.words(rec.get("latest_run_spike_category"), "spike"),
         "This week": week,

@@ -495,7 +495,7 @@ def format_alerts(report: dict) -> str:
 
     plan = report.get("plan") or {}
     units = report.get("units", "km")
-    lines = [f"as of {fmt.day(report.get('as_of'))}: {fmt.words(plan.get('status', 'green'), 'status')}"]
+    lines = [f"as of {fmt.day(report.get('as_of'))}: {fmt.plan_status(plan)}"]
     lines += phase_lines(plan, units)
     alerts = report.get("alerts") or []
     if not alerts:

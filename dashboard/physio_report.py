@@ -361,7 +361,7 @@ def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.Data
         phase_alert = next((a for a in alerts if a.get("rule") == "phase" and a.get("evidence")), None)
         if phase_alert:
             blocks.append(Block("small", text=f"Evidence: {phase_alert['evidence']}"))
-        status = fmt.words(plan.get("status"), "status") if plan.get("status") else None
+        status = fmt.plan_status(plan) if plan.get("status") else None
         headline = plan.get("message") or (f"Status: {status}." if status else "No plan yet.")
         blocks.append(Block("para", text=headline))
         lines = _plan_lines(plan, units)

@@ -172,6 +172,23 @@ def words(code, vocabulary: str | None = None) -> str:
     return code.replace("_", " ")
 
 
+#: A plan's status in words where its phase says more than its colour: a stopped runner is not told
+#: "cut back", a returning one not "caution".
+PHASE_STATUS_WORDS: dict[str, str] = {
+    "stop": "stop running for now",
+    "return_to_run": "returning to running, step by step",
+    "rebuild": "rebuilding after a break, step by step",
+}
+
+
+def plan_status(plan: dict | None) -> str:
+    """The plan's status in words (``status`` vocabulary, or the phase's own words where it says more)."""
+    plan = plan or {}
+    status = plan.get("status") or "green"
+    if status not in ("see_clinician", "emergency") and plan.get("phase") in PHASE_STATUS_WORDS:
+        return PHASE_STATUS_WORDS[plan["phase"]]
+    return words(status, "status")
+
 def day(value) -> str:
     """``Mon 17 Aug 2026`` from a date, datetime, Timestamp or ISO string; missing gives :data:`MISSING`."""
     if is_missing(value) or value == "":

@@ -91,6 +91,8 @@ def test_a_stopped_runner_is_asked_how_the_back_feels(capsys, history):
     assert "two check-ins" in plan["next_step"] and out["phases"][-1]["phase"] == "stop"
     _, text, _ = run(capsys, "alerts", "check", "--as-of", "2024-03-05")
     assert "How does your back feel today?" in text and "Stop running for now since Sat 2 Mar 2024" in text
+    # the headline says what the phase asks, not the colour's "cut back"
+    assert text.splitlines()[0] == "as of Tue 5 Mar 2024: stop running for now", text.splitlines()[0]
     assert not DIST.findall(text)
     for code in ("return_to_run", "see_clinician", "rest_of_day", "None", " nan"):
         assert code not in text
