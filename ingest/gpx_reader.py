@@ -395,6 +395,30 @@ def _track_type(root, q: str) -> str | None:
 
 # ---------------------------------------------------------------------- whole columns (libxml2 trees)
 
+def _point_elements(point, q: str):
+    """The per-point loop's reading of one track point, keeping the elements instead of their texts:
+    ``(ele, time, speed, [heart rate, cadence, speed extension])`` (None where absent), or None when a
+    value appears twice in the point (the loop then decides by the texts)."""
+    ele = time_el = speed = None
+    found = [None, None, None]
+    for child in point:
+        tag = child.tag
+        if tag == q + "ele":
+            ele = child
+        elif tag == q + "time":
+            time_el = child
+        elif tag == q + "extensions":
+            for el in child.iter():
+                kind = _tag_kind(el.tag)
+                if kind >= 0:
+                    if found[kind] is not None:
+                        return None
+                    found[kind] = el
+        elif tag == q + "speed":
+            speed = child
+    return ele, time_el, speed, found
+
+
 def _point_columns(root, gpx_ns: str):
     """Every track point's texts as whole columns: (lat, lon, ele texts, time texts, extension texts
     [heart rate, cadence, speed], GPX 1.0 speed texts, segment ids), exactly what the per-point loop
@@ -440,24 +464,10 @@ def _point_columns(root, gpx_ns: str):
         lat[~((lat >= -90.0) & (lat <= 90.0))] = np.nan  # also NaN for nan/inf
         lon[~((lon >= -180.0) & (lon <= 180.0))] = np.nan
 
-    # the loop's reading of the first point, element by element (the same code, keeping elements)
-    ele = time_el = speed = None
-    found = [None, None, None]
-    for child in first:
-        tag = child.tag
-        if tag == q + "ele":
-            ele = child
-        elif tag == q + "time":
-            time_el = child
-        elif tag == q + "extensions":
-            for el in child.iter():
-                kind = _tag_kind(el.tag)
-                if kind >= 0:
-                    if found[kind] is not None:
-                        return None  # a value twice in a point: the loop decides by the texts
-                    found[kind] = el
-        elif tag == q + "speed":
-            speed = child
+    read = _point_elements(first, q)
+    if read is None:
+        return None
+    ele, time_el, speed, found = read
     place = {el: i for i, el in enumerate(els[:k])}
 
     def column(el) -> list:
@@ -627,24 +637,10 @@ def _points_textual(data: bytes) -> _Points | None:
     tags = [e.tag for e in elements]
     if len(elements) != len(texts) or any([e.tag for e in k.iter()] != tags for k in kept[1:]):
         return None  # a segment that gives the same prefixes other namespaces
-    # the loop's reading of the first point, element by element (the same code, keeping elements)
-    ele = time_el = speed = None
-    found = [None, None, None]
-    for child in template:
-        ctag = child.tag
-        if ctag == q + "ele":
-            ele = child
-        elif ctag == q + "time":
-            time_el = child
-        elif ctag == q + "extensions":
-            for el in child.iter():
-                kind = _tag_kind(el.tag)
-                if kind >= 0:
-                    if found[kind] is not None:
-                        return None  # a value twice in a point: the loop decides by the texts
-                    found[kind] = el
-        elif ctag == q + "speed":
-            speed = child
+    read = _point_elements(template, q)
+    if read is None:
+        return None
+    ele, time_el, speed, found = read
     place = {el: i for i, el in enumerate(elements)}
     columns = [parts[1 + j::width] for j in range(point.groups)]
     n = sum(counts)
