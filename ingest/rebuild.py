@@ -95,15 +95,8 @@ def _rebuild_one(store: Store, activity_id: str) -> str | None:
 
             other_key = _keep_key(bool(o[2]), o[3], bool(o[4]), o[5], o[0] or 0, o[1])
             if other_key >= best[0]:
-                # the other activity is the better copy: this run folds into it
-                for col, value in carried.items():
-                    if value is not None:
-                        conn.execute(f"UPDATE activities SET {col} = COALESCE({col}, ?) WHERE id = ?", (value, other))
-                store._relink_pain(conn, activity_id, other, now)
-                shoes.fold(conn, activity_id, other)
-                conn.execute("UPDATE files SET activity_id = ?, outcome = 'duplicate', reason = ? WHERE activity_id = ?",
-                             (other, "the same run as another file, which is kept", activity_id))
-                conn.execute("DELETE FROM activities WHERE id = ?", (activity_id,))
+                # the other activity is the better copy: this run folds into it, as an import folds a copy
+                store._fold(conn, activity_id, other, now, "the same run as another file, which is kept")
                 return "merged"
             # this run is the better copy: the other folds into it
             other_carried = dict(zip(fixes.CARRIED_COLUMNS, conn.execute(
