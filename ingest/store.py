@@ -28,6 +28,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+try:  # the kept originals' compression: the standard library's from Python 3.14, its backport before
+    from compression import zstd
+except ImportError:
+    from backports import zstd
+
 from ingest import activity_fixes as fixes
 from ingest import assessments as _assessments
 from ingest import sessions as _sessions
@@ -320,7 +325,8 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX activities_start ON activities(start_ts)")
 
 
-#: The end of an activity as the overlap search computes it (the expression of :data:`_END_INDEX`).
+#: The end of an activity as the overlap search computes it (the expression the ``activities_end``
+#: index is built on: the search must spell it the same way to use it).
 _END_EXPR = "start_ts + COALESCE(elapsed_s, 0)"
 
 
@@ -360,29 +366,15 @@ def _float_or_none(value) -> float | None:
 def compress_original(data: bytes, fmt: str | None = None) -> bytes:
     """The kept original: a Zstandard frame at :data:`ORIGINAL_ZSTD_LEVEL` (``fmt`` is accepted for
     callers that name the format; every format uses the same level)."""
-    return _zstd().compress(bytes(data), ORIGINAL_ZSTD_LEVEL)
+    return zstd.compress(bytes(data), ORIGINAL_ZSTD_LEVEL)
 
 
 def decompress_original(blob: bytes) -> bytes:
     """The original file's bytes from a kept blob: Zstandard, or gzip/zlib for stores written before."""
     blob = bytes(blob)
     if blob[:4] == _ZSTD_MAGIC:
-        return _zstd().decompress(blob)
+        return zstd.decompress(blob)
     return zlib.decompress(blob, 47)  # 32 + 15: gzip or zlib header
-
-
-def _zstd():
-    global _ZSTD
-    if _ZSTD is None:  # looked up once: a failed import searches sys.path again on every call
-        try:
-            from compression import zstd  # Python >= 3.14
-        except ImportError:
-            from backports import zstd
-        _ZSTD = zstd
-    return _ZSTD
-
-
-_ZSTD = None
 
 
 def samples_richness(samples) -> int:
