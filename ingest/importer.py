@@ -145,8 +145,8 @@ def _worker_main(recv, send) -> None:
 
 
 def _serve(reader, recv, send) -> None:
-    """Say "ready", then answer ``(name, data)`` messages with :func:`_decode`'s tuple.  Returns on
-    ``None`` or when the parent goes away (its end of the pipe closes)."""
+    """Say "ready", then answer ``(name, data, path, sha256)`` messages (``data`` None: read ``path``) with
+    :func:`_decode`'s tuple.  Returns on ``None`` or when the parent goes away (its end of the pipe closes)."""
     try:
         send.send(("ready",))
     except OSError:
@@ -163,7 +163,7 @@ def _serve(reader, recv, send) -> None:
             try:
                 data = Path(path).read_bytes()
             except OSError as exc:
-                data, problem = None, f"could not be read ({exc.strerror or exc})"
+                problem = f"could not be read ({exc.strerror or exc})"
             else:
                 problem = None if hashlib.sha256(data).hexdigest() == digest else CHANGED_WHILE_READ
             if problem is not None:
@@ -400,7 +400,7 @@ class _Batch:
             self.progress(done, self.total, outcome.name)
 
     def triage(self, item) -> Task | None:
-        """Handle what needs no decoding; return ``(name, hash, data)`` for a file to decode."""
+        """Handle what needs no decoding; return the :data:`Task` of a file to decode."""
         from ingest.archive_meta import Metadata, parse
         from ingest.sources import Skipped, SourceFile
 
@@ -437,7 +437,7 @@ class _Batch:
                 self.report(Outcome(item.name, "duplicate", f"the same file as {first} in this import"))
                 return None
             self._first_with_hash[digest] = item.name
-            return (item.name, digest, data, getattr(item, "path", None))
+            return (item.name, digest, data, item.path)
         raise TypeError(f"unexpected source item {item!r}")
 
     def finish(self, task: Task, result: tuple) -> None:
