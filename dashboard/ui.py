@@ -369,20 +369,23 @@ def alert_box(alert: dict, units: str) -> None:
         alert_details(alert, units)
 
 
-#: Phases whose light says what the phase asks (its status colour alone would say "cut back" to a runner
-#: told to stop, and "hold your load" to one stepping back into running).
+#: Phases whose light says what the phase asks, in :func:`metrics.fmt.phase_status_words` (its status colour
+#: alone would say "cut back" to a runner told to stop, and "hold your load" to one stepping back into
+#: running): (colour, words after the phase's, Streamlit alert kind, icon).
 _PHASE_LIGHTS = {
-    "stop": ("Red: stop running for now, until your back settles", "error", ":material/block:"),
-    "return_to_run": ("Amber: returning to running, step by step", "warning", ":material/directions_run:"),
-    "rebuild": ("Amber: rebuilding after a break, step by step", "warning", ":material/trending_up:"),
+    "stop": ("Red", ", until your back settles", "error", ":material/block:"),
+    "return_to_run": ("Amber", "", "warning", ":material/directions_run:"),
+    "rebuild": ("Amber", "", "warning", ":material/trending_up:"),
 }
 
 
 def light_title(plan: dict) -> tuple[str, str, str]:
     """(title, Streamlit alert kind, icon) of the plan's traffic light."""
+    phase_words = fmt.phase_status_words(plan)
+    if phase_words is not None:
+        colour, tail, kind, icon = _PHASE_LIGHTS[plan["phase"]]
+        return f"{colour}: {phase_words}{tail}", kind, icon
     status = str(plan.get("status") or "green")
-    if status not in RED_FLAG_SEVERITIES and plan.get("phase") in _PHASE_LIGHTS:
-        return _PHASE_LIGHTS[plan["phase"]]
     return _LIGHTS.get(status, (fmt.words(status, "status").capitalize(), "info", ":material/info:"))
 
 

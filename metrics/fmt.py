@@ -181,13 +181,18 @@ PHASE_STATUS_WORDS: dict[str, str] = {
 }
 
 
+def phase_status_words(plan: dict | None) -> str | None:
+    """The phase's own words for the plan's status where they say more than its colour (never under a red
+    flag, whose status is the instruction); None otherwise."""
+    plan = plan or {}
+    if plan.get("status") in ("see_clinician", "emergency"):
+        return None
+    return PHASE_STATUS_WORDS.get(plan.get("phase"))
+
+
 def plan_status(plan: dict | None) -> str:
     """The plan's status in words (``status`` vocabulary, or the phase's own words where it says more)."""
-    plan = plan or {}
-    status = plan.get("status") or "green"
-    if status not in ("see_clinician", "emergency") and plan.get("phase") in PHASE_STATUS_WORDS:
-        return PHASE_STATUS_WORDS[plan["phase"]]
-    return words(status, "status")
+    return phase_status_words(plan) or words((plan or {}).get("status") or "green", "status")
 
 def day(value) -> str:
     """``Mon 17 Aug 2026`` from a date, datetime, Timestamp or ISO string; missing gives :data:`MISSING`."""
