@@ -475,7 +475,11 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
 
     # cross-training replaces the running time cut in reduce (SCIENCE.md §12, §15)
     cross_min = _replacement_minutes(weekly, runs, row, as_of, reasons)
-    plan = Plan(status=status, max_week_km=round_cap_km(week, units), max_run_km=round_cap_km(run, units),
+    week_km, run_km = round_cap_km(week, units), round_cap_km(run, units)
+    if runs_per_week and week_km is not None and run_km is not None and week_km > runs_per_week * run_km:
+        # rounded apart, the two caps could ask for more than N runs at the run cap: the week follows the runs
+        week_km = runs_per_week * run_km
+    plan = Plan(status=status, max_week_km=week_km, max_run_km=run_km,
                 runs=runs_per_week, intensity=intensity, surface=surface, cross_training=cross, reasons=reasons,
                 cross_training_min=cross_min, strength=strength,
                 **common)

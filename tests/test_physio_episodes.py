@@ -214,14 +214,16 @@ def test_a_green_light_never_sits_above_a_red_alert(runner):
 
 
 def test_the_spike_alert_names_the_plans_run_cap(runner):
-    """The spike alert said 'keep every run at or below 26 km' while the plan said 16 km."""
+    """The spike alert said 'keep every run at or below 26 km' while the plan said 16 km: in a return the spike
+    alert's cap came from the pre-episode runs still in the 30-day window, the plan's from the step."""
     r = runner
-    r.run([(DAY0 + days(1), 20.0)])
-    r.pain(DAY0 + days(1), 4, "after")  # hold: the plan's cap is lower than 1.10 x the longest
-    rep = r.report(DAY0 + days(2))
+    back = stop_and_return(r, DAY0)
+    r.run([(back + days(1), 14.0)])  # above 1.10 x the 12 km pre-episode run: a spike, and far above the step
+    rep = r.report(back + days(1))
     spikes = alerts_of(rep, "session_spike")
     assert spikes and rep["plan"]["max_run_km"] is not None
     cap = rep["plan"]["max_run_display"]
+    assert cap < 12
     for a in spikes:
         assert re.findall(r"at or below (\d+(?:\.\d+)?) km", a["message"]) == [f"{cap:g}"], (a["message"], cap)
 
