@@ -43,6 +43,9 @@ FILE_COLUMNS: tuple[str, ...] = ("runner", "name", "status", "reason", "activity
 ALERT_COLUMNS: tuple[str, ...] = ("runner", "as_of", "rule", "severity", "date", "activity_id", "message",
                                   "evidence", "alarm", "values")
 PHASE_COLUMNS: tuple[str, ...] = ("runner", "date", "phase", "step", "steps", "reason")
+#: The pain log up to the report's day, without notes or symptoms (the phases carry what symptoms decide):
+#: what ``cohort analyse`` needs to find flare-ups (pain above 5).
+PAIN_COLUMNS: tuple[str, ...] = ("runner", "at_local", "date", "score", "timing", "location")
 
 
 @dataclass(frozen=True)
@@ -318,6 +321,7 @@ def runner_tables(store, runner: str, as_of=None) -> dict[str, pd.DataFrame]:
         "runs": runs,
         "alerts": alerts_frame(report, runner),
         "phases": phases_frame(report, runner),
+        "pain": pain_frame(pain, runner, report["as_of"]),
         "status": pd.DataFrame([status_row(report, pain, runner)], columns=list(STATUS_COLUMNS)),
     }
 
@@ -358,6 +362,23 @@ def phases_frame(report: dict, runner: str) -> pd.DataFrame:
             rows.append({"runner": runner, "date": day.date(), "phase": seg.get("phase"), "step": seg.get("step"),
                          "steps": seg.get("steps"), "reason": seg.get("reason")})
     return pd.DataFrame(rows, columns=list(PHASE_COLUMNS))
+
+
+def pain_frame(pain: pd.DataFrame | None, runner: str, as_of) -> pd.DataFrame:
+    """The runner's pain entries up to the local day ``as_of`` (deleted ones left out), one row each
+    (:data:`PAIN_COLUMNS`): no note and no symptoms leave the runner's store this way."""
+    if pain is None or not len(pain):
+        return pd.DataFrame(columns=list(PAIN_COLUMNS))
+    at = pd.to_datetime(pain["at_local"])
+    keep = at < pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    if "deleted" in pain:
+        keep &= ~pain["deleted"].astype(bool)
+    rows = pain[keep.to_numpy()]
+    at = pd.to_datetime(rows["at_local"])
+    frame = pd.DataFrame({"runner": runner, "at_local": at.to_numpy(), "date": at.dt.date.to_numpy(),
+                          "score": rows["score"].astype("int64").to_numpy(), "timing": rows["timing"].to_numpy(),
+                          "location": rows["location"].to_numpy()}, columns=list(PAIN_COLUMNS))
+    return frame.sort_values("at_local", kind="stable").reset_index(drop=True)
 
 
 def concern(phase: str | None, status: str | None, spike: bool) -> str:
