@@ -12,6 +12,7 @@ import sys
 from dashboard.argtypes import iso_date as _date
 from dashboard.argtypes import positive_int
 from metrics import fmt
+from metrics.exposure import EXPOSURES, OUTCOMES
 
 _positive_int = positive_int("workers")
 
@@ -53,6 +54,23 @@ def register(sub, add_db_option) -> None:
                     help="as of this day (default: today)")
     st.add_argument("--json", action="store_true", help="print JSON (always metric)")
     st.set_defaults(func=cohort_status_cmd)
+
+    an = csub.add_parser(
+        "analyse", help="which runs come before flare-ups in the cohort: hazard ratios with 95% intervals",
+        description="A research view of the cohort: every run's spike against the 30-day longest (Frandsen's "
+                    "categories), the week-to-week change and the acute:chronic ratio, and a Cox model per exposure "
+                    "of the outcome in the days after each run (robust errors clustered by runner).")
+    an.add_argument("dir", metavar="DIR", help="the --out folder of `loadwatch cohort import` (or of `cohort export`)")
+    an.add_argument("--outcome", choices=OUTCOMES, default="flare-up",
+                    help="flare-up (pain above 5 or the start of a stop; default), stop, or substantial (an OSTRC "
+                         "substantial-problem week, where runners logged it)")
+    an.add_argument("--out", metavar="REPORT.html", default=None, help="write a self-contained HTML report")
+    an.add_argument("--json", action="store_true", help="print every figure as JSON")
+    where = an.add_mutually_exclusive_group()
+    where.add_argument("--workers", metavar="N", type=_positive_int, default=None,
+                       help="local Dask worker processes (default: one per core)")
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None, help="an existing Dask cluster")
+    an.set_defaults(func=cohort_analyse_cmd)
 
 
 def _engine():
@@ -158,6 +176,38 @@ def cohort_status_cmd(args) -> int:
         print(f"Could not be processed in the last import (rows above are older or missing): "
               f"{', '.join(map(str, broken))}. The reason is in files.parquet.")
     print("Distances in each runner's own units. " + _disclaimer())
+    return 0
+
+
+def cohort_analyse_cmd(args) -> int:
+    _engine()
+    try:
+        from dashboard import cohort_analysis as analysis_mod
+    except ImportError as exc:
+        raise ValueError(f"{EXTRA_HINT} ({exc})") from None
+    result = analysis_mod.analyse(args.dir, args.outcome, workers=args.workers, scheduler=args.scheduler)
+    if args.out:
+        analysis_mod.write_html(result, args.out)
+    if args.json:
+        print(json.dumps(analysis_mod.to_json(result), indent=2, allow_nan=False))
+        return 0
+    from dashboard import term
+
+    print(analysis_mod.headline(result))
+    notes = analysis_mod.exposure_notes(result)
+    for key, exposure in EXPOSURES.items():
+        rows = result.results[result.results["exposure"] == key]
+        print()
+        print(exposure.title)
+        print(term.table(["Category", "Hazard ratio (95% interval)", "Runners", "Runs", result.words.capitalize()],
+                         [[r["label"], analysis_mod.ratio_text(r), f"{r['runners']:,}", f"{r['runs']:,}",
+                           f"{r['events']:,}"] for r in rows.to_dict("records")], right=(2, 3, 4), width=None
+                         if sys.stdout.isatty() else 200))
+        for note in [notes[key]] if notes[key] else rows["note"].dropna():
+            print(f"  {note}")
+    print()
+    print(f"Built on {fmt.count(result.workers, 'Dask worker')} in {result.seconds:.1f} s. An association in these "
+          "runners, not proof of cause." + (f" Report: {args.out}" if args.out else ""))
     return 0
 
 

@@ -77,3 +77,13 @@ def generate(seed: int, *, runners: int = 120, days: int = 300, base_hazard: flo
     runs = pd.concat(parts, ignore_index=True)
     return {"runs": runs, "phases": pd.DataFrame(phases, columns=["runner", "date", "phase"]),
             "pain": pd.DataFrame(pain, columns=["runner", "date", "score"])}
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out) -> None:
+    """The generated tables as a cohort folder's Parquet files (what `cohort analyse` reads)."""
+    from pathlib import Path
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        frame.to_parquet(out / f"{name}.parquet", engine="pyarrow", index=False)
