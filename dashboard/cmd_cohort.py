@@ -72,6 +72,17 @@ def register(sub, add_db_option) -> None:
     where.add_argument("--scheduler", metavar="ADDRESS", default=None, help="an existing Dask cluster")
     an.set_defaults(func=cohort_analyse_cmd)
 
+    exp = csub.add_parser(
+        "export", help="the cohort's tables for sharing: no names, no notes, dates shifted per runner if asked",
+        description="Write runs, weeks, phases and pain (Parquet) for sharing: runners renamed runner-001..., run "
+                    "ids renumbered, no notes, no file names, no stores. --shift-dates moves each runner's dates by "
+                    "a random whole number of weeks, keeping every interval. `cohort analyse` reads the result.")
+    exp.add_argument("dir", metavar="DIR", help="the --out folder of `loadwatch cohort import`")
+    exp.add_argument("--out", metavar="DIR", required=True, help="where the shared tables go")
+    exp.add_argument("--shift-dates", action="store_true", help="shift every date of a runner by the same random "
+                                                                  "number of weeks (a different one per runner)")
+    exp.set_defaults(func=cohort_export_cmd)
+
 
 def _engine():
     try:
@@ -194,7 +205,6 @@ def cohort_analyse_cmd(args) -> int:
     from dashboard import term
 
     print(analysis_mod.headline(result))
-    notes = analysis_mod.exposure_notes(result)
     for key, exposure in EXPOSURES.items():
         rows = result.results[result.results["exposure"] == key]
         print()
@@ -203,11 +213,22 @@ def cohort_analyse_cmd(args) -> int:
                          [[r["label"], analysis_mod.ratio_text(r), f"{r['runners']:,}", f"{r['runs']:,}",
                            f"{r['events']:,}"] for r in rows.to_dict("records")], right=(2, 3, 4), width=None
                          if sys.stdout.isatty() else 200))
-        for note in [notes[key]] if notes[key] else rows["note"].dropna():
+        for note in analysis_mod.category_notes(result, key):
             print(f"  {note}")
     print()
     print(f"Built on {fmt.count(result.workers, 'Dask worker')} in {result.seconds:.1f} s. An association in these "
           "runners, not proof of cause." + (f" Report: {args.out}" if args.out else ""))
+    return 0
+
+
+def cohort_export_cmd(args) -> int:
+    _engine()
+    from dashboard.cohort_export import export_cohort
+
+    done = export_cohort(args.dir, args.out, shift_dates=args.shift_dates)
+    tables = ", ".join(f"{name} ({fmt.count(n, 'row')})" for name, n in done["tables"].items())
+    print(f"{fmt.count(done['runners'], 'runner')} exported to {args.out}: {tables}. Runners renamed, no notes"
+          + ("; each runner's dates shifted by whole weeks." if done["shifted"] else "; dates as they were."))
     return 0
 
 

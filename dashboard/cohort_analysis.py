@@ -163,14 +163,22 @@ def ratio_text(row) -> str:
     return f"{row['hazard_ratio']:.2f} ({row['ci_low']:.2f}–{row['ci_high']:.2f})"
 
 
+def category_notes(analysis: Analysis, key: str) -> list[str]:
+    """The plain sentences of an exposure's categories (once each: a reference with too few events gives
+    every row the same sentence)."""
+    rows = analysis.results[analysis.results["exposure"] == key]
+    return list(dict.fromkeys(rows["note"].dropna()))
+
+
 def exposure_notes(analysis: Analysis) -> dict[str, str | None]:
-    """One plain sentence per exposure when its model gave no ratio at all, else None."""
+    """One plain sentence per exposure whose model gave no ratio at all, else None."""
     notes = {}
     for key in ex.EXPOSURES:
         rows = analysis.results[analysis.results["exposure"] == key]
         fitted = rows[~rows["reference"]]["hazard_ratio"].notna().any()
-        notes[key] = None if fitted else (rows["note"].dropna().iloc[0] if rows["note"].notna().any() else
-                                          f"Too few {analysis.words} to say anything: no ratio is given.")
+        said = category_notes(analysis, key)
+        notes[key] = None if fitted else (" ".join(said) or
+                                          f"Too few {analysis.words} to say anything, so no ratio is given.")
     return notes
 
 
@@ -288,14 +296,12 @@ def report_doc(analysis: Analysis):
         ["Days followed", f"{c['days_followed']:,} (at most {analysis.follow_up_days} after each run day)"],
         [words.capitalize(), f"{c['events']:,}"],
     ], [1, 4]))]
-    blocks.append(Block("para", text=headline(analysis)))
     spec = forest_spec(analysis)
     if spec is not None:
         blocks.append(Block("chart", chart=Chart(
             "Which runs come before " + words, spec,
             "Each dot is a hazard ratio against the reference category of its exposure; the line is its 95% "
             "interval. An interval that crosses the dashed line at 1 cannot tell a higher risk from none.", 120)))
-    notes = exposure_notes(analysis)
     for key, e in ex.EXPOSURES.items():
         blocks.append(Block("heading", text=e.title))
         rows = analysis.results[analysis.results["exposure"] == key]
@@ -303,7 +309,7 @@ def report_doc(analysis: Analysis):
             ["Category", "Hazard ratio (95% interval)", "Runners", "Runs", "Days with a run", words.capitalize()],
             [[r["label"], ratio_text(r), f"{r['runners']:,}", f"{r['runs']:,}", f"{r['sessions']:,}",
               f"{r['events']:,}"] for r in rows.to_dict("records")], [3, 2.4, 1, 1, 1, 1], "LLRRRR")))
-        said = [notes[key]] if notes[key] else [n for n in rows["note"].dropna()]
+        said = category_notes(analysis, key)
         if said:
             blocks.append(Block("bullets", items=said))
         blocks.append(Block("small", text=f"Evidence behind the categories: {e.evidence.line()}"))

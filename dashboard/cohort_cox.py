@@ -46,9 +46,14 @@ def _counts(sessions: pd.DataFrame, column: str, name: str) -> dict:
             "events": int(mine["event"].sum())}
 
 
-def _too_few(events: int, what: str, outcome_words: str) -> str:
-    return (f"Too few {outcome_words} after {what} ({events}, fewer than {MIN_EVENTS}) to say anything: "
-            "no ratio is given.")
+def _too_few(events: int, label: str, outcome_words: str, min_events: int, reference: bool = False) -> str:
+    """The plain sentence for a category with too few events."""
+    which = f"runs of the category “{label}”" + (", the reference" if reference else "")
+    count = f"Only {events:,} {outcome_words}" if events else f"No {outcome_words}"
+    if events == 1:
+        count = f"Only 1 {outcome_words.rstrip('s')}" if not outcome_words.endswith("problems") else \
+            "Only 1 substantial problem"
+    return f"{count} after {which}: too few to say anything (at least {min_events} are needed), so no ratio is given."
 
 
 def fit_exposure(sessions: pd.DataFrame, exposure: Exposure | str, *, outcome_words: str = "flare-ups",
@@ -73,14 +78,14 @@ def fit_exposure(sessions: pd.DataFrame, exposure: Exposure | str, *, outcome_wo
     ref = exposure.reference
     ref_row = out["category"] == ref.name
     if out.loc[ref_row, "events"].iloc[0] < min_events:
-        out["note"] = _too_few(int(out.loc[ref_row, "events"].iloc[0]), f"the reference runs ({ref.label})",
-                               outcome_words)
+        out["note"] = _too_few(int(out.loc[ref_row, "events"].iloc[0]), ref.label, outcome_words, min_events,
+                               reference=True)
         return out
     fitted = [c.name for c in exposure.classes
               if not c.reference and out.loc[out["category"] == c.name, "events"].iloc[0] >= min_events]
     for i, c in enumerate(exposure.classes):
         if not c.reference and c.name not in fitted:
-            out.loc[i, "note"] = _too_few(int(out.loc[i, "events"]), f"runs {c.label}", outcome_words)
+            out.loc[i, "note"] = _too_few(int(out.loc[i, "events"]), c.label, outcome_words, min_events)
     out.loc[ref_row, ["hazard_ratio", "ci_low", "ci_high"]] = 1.0
     if not fitted:
         return out

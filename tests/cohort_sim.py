@@ -58,7 +58,7 @@ def generate(seed: int, *, runners: int = 120, days: int = 300, base_hazard: flo
                 km = round(km, 3)
                 planted = bool(window) and (km / max(window) - 1.0) * 100.0 > planted_above_pct
                 history.append((d, km))
-                runs.append((runner, day, km))
+                runs.append((runner, day, km, planted))
                 latest_run_day = d
                 exposed_until = d + 6 if planted else -1
             hazard = base_hazard * (planted_ratio if d <= exposed_until and d - latest_run_day < 7 else 1.0)
@@ -66,7 +66,7 @@ def generate(seed: int, *, runners: int = 120, days: int = 300, base_hazard: flo
                 pain.append((runner, day, 7))
                 phases[-1] = (runner, day, "stop")
                 stop_until = d + int(rng.integers(3, 9))
-    runs = pd.DataFrame(runs, columns=["runner", "date", "distance_km"])
+    runs = pd.DataFrame(runs, columns=["runner", "date", "distance_km", "planted"])
     parts = []
     for _runner, mine in runs.groupby("runner", sort=False):
         # every run at 07:00 local: the product's own 30-day window over start times
