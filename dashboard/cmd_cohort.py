@@ -31,8 +31,9 @@ def register(sub, add_db_option) -> None:
     imp = csub.add_parser(
         "import", help="import every runner's files and write the cohort tables (Parquet)",
         description="Import every runner under ROOT (its watch files and archives, optionally pain.csv in the "
-                    "columns of `loadwatch pain export` and settings.json with the keys of `loadwatch settings`) "
-                    "into DIR/runners/<id>.sqlite3 and write weeks, runs, alerts, phases, pain, files and status "
+                    "columns of `loadwatch pain export`, settings.json with the keys of `loadwatch settings` and "
+                    "ostrc.csv with the columns week_start and substantial (yes/no)) "
+                    "into DIR/runners/<id>.sqlite3 and write weeks, runs, alerts, phases, pain, ostrc, files and status "
                     "tables as Parquet in DIR. A re-run only decodes new or changed files.")
     imp.add_argument("root", metavar="ROOT", help="folder with one folder or archive per runner")
     imp.add_argument("--out", metavar="DIR", required=True, help="where the stores and Parquet tables go")
@@ -114,7 +115,7 @@ def cohort_import(args) -> int:
         print(f"{fmt.count(len(failed), 'file')} could not be read:")
         for _, row in failed.iterrows():
             print(f"  {row['runner']}/{row['name']}: {row['reason']}")
-    print(f"Tables in {args.out}: weeks, runs, alerts, phases, pain, files, status (.parquet). "
+    print(f"Tables in {args.out}: weeks, runs, alerts, phases, pain, ostrc, files, status (.parquet). "
           f"See them with: loadwatch cohort status {args.out}")
     return 1 if len(failed) else 0
 

@@ -103,8 +103,9 @@ def check_cohort(out, outcome: str) -> list[str]:
     if not _path(out, "pain").is_file():
         raise ValueError(f"{out}: pain.parquet is missing (the cohort was imported by an older loadwatch); run "
                          f"`loadwatch cohort import ROOT --out {out}` again")
-    if outcome == "substantial" and not _path(out, "ostrc").is_file():
-        raise ValueError(f"{out}: no runner logged OSTRC weeks (ostrc.parquet is missing), so the outcome "
+    if outcome == "substantial" and (not _path(out, "ostrc").is_file()
+                                     or not len(pd.read_parquet(_path(out, "ostrc"), columns=["runner"]))):
+        raise ValueError(f"{out}: no runner logged OSTRC weeks (ostrc.parquet is missing or empty), so the outcome "
                          "'substantial' cannot be studied here; use --outcome flare-up or stop")
     runners = pd.read_parquet(_path(out, "runs"), columns=["runner"], engine="pyarrow")["runner"]
     return sorted(set(runners.astype(str)))

@@ -1,6 +1,6 @@
 """``loadwatch cohort export DIR --out SHARED [--shift-dates]``: the cohort's tables for sharing (issue 25).
 
-What leaves: ``runs``, ``weeks``, ``phases`` and ``pain`` (the tables ``cohort analyse`` reads, so a
+What leaves: ``runs``, ``weeks``, ``phases``, ``pain`` and ``ostrc`` (the tables ``cohort analyse`` reads, so a
 research group can run it on the shared folder).  What does not: names and notes - runner ids become
 ``runner-001``... in a random order, run ids ``run-00001``..., the phases lose their reason (plain words
 that may quote a note or a date), pain entries have no note or symptoms in the cohort tables to begin with,
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SHARED_TABLES: tuple[str, ...] = ("runs", "weeks", "phases", "pain")
+SHARED_TABLES: tuple[str, ...] = ("runs", "weeks", "phases", "pain", "ostrc")
 #: Columns that may carry a runner's own words (left out of the export).
 DROPPED_COLUMNS: dict[str, tuple[str, ...]] = {"phases": ("reason",), "pain": ("note", "symptoms", "activity_id")}
 #: The largest shift [weeks] either way (about five years).
@@ -83,6 +83,8 @@ def export_cohort(src: str | os.PathLike, out: str | os.PathLike, *, shift_dates
                 if col != "runner":
                     frame[col] = _shift_column(frame[col], days)
         frame["runner"] = frame["runner"].astype(str).map(alias)
+        if not len(frame):
+            frame = frame.astype({"runner": object})
         frame = frame.sort_values([c for c in ("runner", "date", "week_start", "at_local") if c in frame.columns],
                                   kind="stable").reset_index(drop=True)
         if name == "runs" and "id" in frame:  # numbered in the new order, so they say nothing of the old one

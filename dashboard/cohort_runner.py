@@ -46,6 +46,12 @@ PHASE_COLUMNS: tuple[str, ...] = ("runner", "date", "phase", "step", "steps", "r
 #: The pain log up to the report's day, without notes or symptoms (the phases carry what symptoms decide):
 #: what ``cohort analyse`` needs to find flare-ups (pain above 5).
 PAIN_COLUMNS: tuple[str, ...] = ("runner", "at_local", "date", "score", "timing", "location")
+#: A runner's weekly OSTRC answers, where the runner logged them (issue 25): ``ostrc.csv`` in the runner's
+#: folder with the columns ``week_start`` (YYYY-MM-DD) and ``substantial`` (yes or no: a moderate or severe
+#: reduction in training volume or performance, or unable to take part; Clarsen et al., BJSM 2020).
+OSTRC_CSV_NAME = "ostrc.csv"
+OSTRC_COLUMNS: tuple[str, ...] = ("runner", "week_start", "substantial")
+_YES_NO = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,7 @@ def _watch_paths(source: RunnerSource) -> list[Path]:
     path = Path(source.path)
     if source.is_archive:
         return [path]
-    return sorted(p for p in path.iterdir() if p.name not in (PAIN_CSV_NAME, SETTINGS_JSON_NAME)
+    return sorted(p for p in path.iterdir() if p.name not in (PAIN_CSV_NAME, SETTINGS_JSON_NAME, OSTRC_CSV_NAME)
                   and not p.name.startswith("."))
 
 
@@ -222,12 +228,50 @@ def process_runner(source: RunnerSource, out: str, as_of=None, have_rows: bool =
         if folder is not None:  # after the runs, so entries can link to them
             files.update(_sync_pain(store, folder / PAIN_CSV_NAME, runner, previous, state))
         tables = runner_tables(store, runner, as_of)
+    ostrc_rows = pd.DataFrame(columns=list(OSTRC_COLUMNS))
+    if folder is not None and (folder / OSTRC_CSV_NAME).is_file():
+        try:
+            ostrc_rows = read_ostrc_csv((folder / OSTRC_CSV_NAME).read_bytes(), runner)
+            files[OSTRC_CSV_NAME] = {"status": "imported", "activity_id": None,
+                                     "reason": fmt.count(len(ostrc_rows), "OSTRC week")}
+        except ValueError as exc:
+            files[OSTRC_CSV_NAME] = {"status": "failed", "reason": str(exc), "activity_id": None}
+    tables["ostrc"] = ostrc_rows
     state.update(signature=sig, day=tables["status"]["as_of"].iloc[0], files=files)
     _save_state(out, runner, state)
     tables["files"] = pd.DataFrame([{"runner": runner, "name": n, **v} for n, v in sorted(files.items())],
                                    columns=list(FILE_COLUMNS))
     failed = [(n, v["reason"]) for n, v in sorted(files.items()) if v["status"] == "failed"]
     return RunnerResult(runner, decoded=reader.decoded, tables=tables, failed=failed)
+
+
+def read_ostrc_csv(data: bytes, runner: str) -> pd.DataFrame:
+    """A runner's ``ostrc.csv`` as rows of :data:`OSTRC_COLUMNS`; a ValueError saying which row is wrong
+    and how."""
+    import csv
+    import io
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{OSTRC_CSV_NAME}: not a text file (UTF-8 expected)") from None
+    reader = csv.DictReader(io.StringIO(text))
+    fields = [f.strip().lower() for f in reader.fieldnames or []]
+    if "week_start" not in fields or "substantial" not in fields:
+        raise ValueError(f"{OSTRC_CSV_NAME}: the columns week_start and substantial are needed")
+    rows = []
+    for n, raw in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        try:
+            week = pd.Timestamp(row["week_start"]).date()
+        except ValueError:
+            raise ValueError(f"{OSTRC_CSV_NAME}: row {n}: week_start must be a day (YYYY-MM-DD), not "
+                             f"{row['week_start']!r}") from None
+        answer = _YES_NO.get(row["substantial"].lower())
+        if answer is None:
+            raise ValueError(f"{OSTRC_CSV_NAME}: row {n}: substantial must be yes or no, not {row['substantial']!r}")
+        rows.append({"runner": runner, "week_start": week, "substantial": answer})
+    return pd.DataFrame(rows, columns=list(OSTRC_COLUMNS))
 
 
 def _relative_name(name: str, source: RunnerSource) -> str:

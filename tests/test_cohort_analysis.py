@@ -209,6 +209,13 @@ def imported(tmp_path_factory):
         base = tmp_path_factory.mktemp("analyse")
         root, out = base / "root", base / "out"
         _write_cohort(root)
+        # OSTRC weeks where two runners logged them (Mondays), and one file that is not right
+        weeks = [AS_OF - timedelta(days=AS_OF.weekday() + 7 * k) for k in range(6, 0, -1)]
+        (root / "eve" / "ostrc.csv").write_text("week_start,substantial\n" + "".join(
+            f"{w.isoformat()},{'yes' if k in (2, 3) else 'no'}\n" for k, w in enumerate(weeks)), encoding="utf-8")
+        (root / "gus" / "ostrc.csv").write_text("week_start,substantial\n" + "".join(
+            f"{w.isoformat()},{'yes' if k == 4 else 'no'}\n" for k, w in enumerate(weeks)), encoding="utf-8")
+        (root / "jon" / "ostrc.csv").write_text("week_start,substantial\n2026-06-01,perhaps\n", encoding="utf-8")
         assert main(["cohort", "import", str(root), "--out", str(out), "--workers", "2", "--as-of",
                      AS_OF.isoformat()]) == 1  # one broken file, as in test_cohort
         yield {"root": root, "out": out, "base": base}
@@ -235,6 +242,19 @@ def test_cohort_analyse_on_a_real_cohort(imported, capsys):
         assert e["fitted"] is False and "too few to say anything" in e["note"]
         assert all(c["hazard_ratio"] in (None, 1.0) for c in e["categories"])
     assert report.is_file() and "too few to say anything" in report.read_text(encoding="utf-8")
+
+    ostrc = pd.read_parquet(out / "ostrc.parquet")
+    assert sorted(set(ostrc["runner"])) == ["eve", "gus"] and ostrc["substantial"].sum() == 3
+    files = pd.read_parquet(out / "files.parquet").set_index(["runner", "name"])
+    assert files.loc[("eve", "ostrc.csv"), "reason"] == "6 OSTRC weeks"
+    assert files.loc[("jon", "ostrc.csv"), "status"] == "failed"
+    assert files.loc[("jon", "ostrc.csv"), "reason"] == "ostrc.csv: row 2: substantial must be yes or no, not 'perhaps'"
+    capsys.readouterr()
+    assert main(["cohort", "analyse", str(out), "--json", "--workers", "1", "--outcome", "substantial"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    # eve's two substantial weeks in a row are one problem, gus's one week another; both ran that week
+    assert doc["cohort"]["events"] == 2 and doc["cohort"]["runners_with_events"] == 2
+    assert "OSTRC" in doc["outcome_definition"]
 
     capsys.readouterr()
     assert main(["cohort", "analyse", str(out), "--workers", "1", "--outcome", "stop"]) == 0
@@ -266,10 +286,16 @@ def test_export_shifts_dates_keeps_intervals_and_names_nobody(imported, tmp_path
     assert main(["cohort", "export", str(src), "--out", str(shared), "--shift-dates"]) == 0
     said = capsys.readouterr().out
     assert "12 runners exported" in said and "shifted by whole weeks" in said
-    assert sorted(p.name for p in shared.iterdir()) == ["export.json", "pain.parquet", "phases.parquet",
-                                                        "runs.parquet", "weeks.parquet"]
-    before = {t: pd.read_parquet(src / f"{t}.parquet") for t in ("runs", "phases", "pain", "weeks")}
-    after = {t: pd.read_parquet(shared / f"{t}.parquet") for t in ("runs", "phases", "pain", "weeks")}
+    assert sorted(p.name for p in shared.iterdir()) == ["export.json", "ostrc.parquet", "pain.parquet",
+                                                        "phases.parquet", "runs.parquet", "weeks.parquet"]
+    tables = ("runs", "phases", "pain", "weeks", "ostrc")
+    before = {t: pd.read_parquet(src / f"{t}.parquet") for t in tables}
+    after = {t: pd.read_parquet(shared / f"{t}.parquet") for t in tables}
+    for t in ("weeks", "ostrc"):  # weeks still start on Mondays
+        assert set(pd.to_datetime(after[t]["week_start"].astype(str)).dt.weekday) == {0}, t
+    original_weeks = set(before["ostrc"]["week_start"])  # eve and gus logged the same six weeks
+    for _alias, mine in after["ostrc"].groupby("runner"):
+        assert set(mine["week_start"]) != original_weeks and len(mine) == 6
     for t, frame in after.items():
         assert not set(frame["runner"]) & set(SCENARIOS), t  # nobody's name
         assert len(frame) == len(before[t]), t
