@@ -53,6 +53,7 @@ class Analysis:
     follow_up_days: int = ex.FOLLOW_UP_DAYS
     seconds: float = 0.0
     workers: int = 0
+    build_seconds: float = 0.0  # of ``seconds``: the sessions built on Dask (the rest: cluster start, fits)
 
     @property
     def words(self) -> str:
@@ -81,6 +82,13 @@ def _read(out, table: str, runners: list[str] | None = None) -> pd.DataFrame | N
         raise ValueError(f"{path}: the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
                          f"{'are' if len(missing) > 1 else 'is'} missing")
     return frame[_COLUMNS[table]]
+
+
+def warm_up() -> None:
+    """Import what a task needs, so a worker's first batch does not pay for it (``client.run(warm_up)``)."""
+    import pyarrow.parquet  # noqa: F401
+
+    import metrics.exposure  # noqa: F401
 
 
 def runner_sessions(out: str, runners: list[str], outcome: str, follow_up_days: int) -> pd.DataFrame:
@@ -143,14 +151,16 @@ def analyse(out, outcome: str = "flare-up", *, workers: int | None = None, sched
         client, cluster = _client(workers, scheduler)
     try:
         n_workers = len(client.scheduler_info().get("workers", {}))
+        t_build = time.perf_counter()
         sessions = build_sessions(out, outcome, client=client, follow_up_days=follow_up_days)
+        build_s = time.perf_counter() - t_build
     finally:
         if own:
             client.close()
             if cluster is not None:
                 cluster.close()
     results = fit_all(sessions, outcome_words=OUTCOME_WORDS[outcome][0], min_events=min_events)
-    return Analysis(outcome, sessions, results, follow_up_days, time.perf_counter() - t0, n_workers)
+    return Analysis(outcome, sessions, results, follow_up_days, time.perf_counter() - t0, n_workers, build_s)
 
 
 # --- words ---------------------------------------------------------------------------------------------
