@@ -21,6 +21,16 @@ HELD_BACK = "held back (red flag)"
 EXTRA_HINT = "the cohort commands need the cohort extra: pip install 'loadwatch[cohort]' (or -e '.[cohort]')"
 
 
+def _cluster_options(parser, folders: str) -> None:
+    """``--workers N | --scheduler ADDRESS``: where the Dask tasks run."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", metavar="N", type=_positive_int, default=None,
+                       help="local Dask worker processes (default: one per core)")
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help=f"an existing Dask cluster, e.g. tcp://host:8786 ({folders} must be on a file "
+                            "system every worker sees at the same path)")
+
+
 def register(sub, add_db_option) -> None:
     cohort = sub.add_parser("cohort", help="many runners at once, on Dask (a coach's or clinic's overview)",
                             description="Import and watch a cohort: one folder (or export archive) per runner, "
@@ -37,12 +47,7 @@ def register(sub, add_db_option) -> None:
                     "tables as Parquet in DIR. A re-run only decodes new or changed files.")
     imp.add_argument("root", metavar="ROOT", help="folder with one folder or archive per runner")
     imp.add_argument("--out", metavar="DIR", required=True, help="where the stores and Parquet tables go")
-    where = imp.add_mutually_exclusive_group()
-    where.add_argument("--workers", metavar="N", type=_positive_int, default=None,
-                       help="local Dask worker processes (default: one per core)")
-    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                       help="an existing Dask cluster, e.g. tcp://host:8786 (ROOT and DIR must be on a file "
-                            "system every worker sees at the same path)")
+    _cluster_options(imp, "ROOT and DIR")
     imp.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
                      help="compute every runner's report as of this day (default: today)")
     imp.set_defaults(func=cohort_import)
@@ -67,15 +72,12 @@ def register(sub, add_db_option) -> None:
                          "substantial-problem week, where runners logged it)")
     an.add_argument("--out", metavar="REPORT.html", default=None, help="write a self-contained HTML report")
     an.add_argument("--json", action="store_true", help="print every figure as JSON")
-    where = an.add_mutually_exclusive_group()
-    where.add_argument("--workers", metavar="N", type=_positive_int, default=None,
-                       help="local Dask worker processes (default: one per core)")
-    where.add_argument("--scheduler", metavar="ADDRESS", default=None, help="an existing Dask cluster")
+    _cluster_options(an, "DIR")
     an.set_defaults(func=cohort_analyse_cmd)
 
     exp = csub.add_parser(
         "export", help="the cohort's tables for sharing: no names, no notes, dates shifted per runner if asked",
-        description="Write runs, weeks, phases and pain (Parquet) for sharing: runners renamed runner-001..., run "
+        description="Write runs, weeks, phases, pain and ostrc (Parquet) for sharing: runners renamed runner-001..., run "
                     "ids renumbered, no notes, no file names, no stores. --shift-dates moves each runner's dates by "
                     "a random whole number of weeks, keeping every interval. `cohort analyse` reads the result.")
     exp.add_argument("dir", metavar="DIR", help="the --out folder of `loadwatch cohort import`")
