@@ -8,9 +8,8 @@ activities = 20,000 files - then, in one run:
 2. the same with 2 workers (each worker one process with one thread);
 3. a re-run on the 2-worker output (nothing changed: no file is decoded);
 4. ``loadwatch cohort analyse`` (``dashboard.cohort_analysis.analyse``, issue 25) on that output with the
-   same 2 workers: the sessions built on Dask, then the three Cox models.  Its goal is to take no longer
-   than the re-run of an unchanged cohort times ten (a research view that costs about what a look at the
-   cohort costs); it prints the time of both parts.
+   same 2 workers: the sessions built on Dask, then the three Cox models; it prints the time of both parts
+   (no goal: issue 25 asks for the figure).
 
 With ``--analyse-only`` each runner also gets a ``pain.csv`` of a few flare-ups (pain 7/10 on the day after
 some runs, drawn with a fixed seed), the cohort is imported once with 2 workers, and the analysis is timed
@@ -50,8 +49,6 @@ sys.path.insert(0, str(REPO_ROOT))
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
 
 GOAL_SCALING = 1.8
-#: cohort analyse against a re-run of the unchanged cohort (issue 25's research view; a loadwatch goal)
-GOAL_ANALYSE_VS_RERUN = 10.0
 FRANDSEN_SESSIONS = 588_071
 FRANDSEN_RUNNERS = 5_205
 PROJECT_WORKERS = (2, 16, 64)
@@ -283,12 +280,9 @@ def main(argv=None) -> int:
                 again = import_cohort(root, tmp / "out-2", client=client)
                 print(f"re-run:    {again.seconds:6.2f} s  ({again.decoded} decoded, {again.unchanged} of "
                       f"{again.runners} runners unchanged)")
-                analysed = time_analysis(tmp / "out-2", client)
-                print_analysis("analyse:  ", analysed)
-                ratio = analysed["seconds"] / again.seconds
-                print(f"analyse against the unchanged re-run: {ratio:.1f}x  goal <= {GOAL_ANALYSE_VS_RERUN:.0f}x "
-                      f"({'met' if ratio <= GOAL_ANALYSE_VS_RERUN else 'NOT MET'}; no pain logged here: no flare-ups, "
-                      "the models say so; --analyse-only times them with flare-ups)")
+                print_analysis("analyse:  ", time_analysis(tmp / "out-2", client))
+                print("(no pain is logged in this cohort: no flare-ups, so no model is fitted; --analyse-only times "
+                      "the models with flare-ups)")
             client, cluster = res.pop("client")
             client.close()
             cluster.close()
