@@ -378,3 +378,19 @@ def test_report_opens_in_chromium_without_any_request(tmp_path):
         finally:
             browser.close()
     assert requests == [path.as_uri()]
+
+
+def test_sessions_built_on_dask_equal_the_pure_functions(tmp_path):
+    """Batches of runners on 2 workers give the very sessions of one call over the whole tables."""
+    from distributed import Client, LocalCluster
+
+    from dashboard.cohort_analysis import build_sessions
+
+    tables = generate(7, runners=25, days=200, planted_ratio=2.0)
+    write_tables(tables, tmp_path / "cohort")
+    expected = _sessions_of(tables)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        got = build_sessions(tmp_path / "cohort", "flare-up", client=client)
+    assert len(got) == len(expected) > 500 and got["event"].sum() == expected["event"].sum() > 20
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False)
