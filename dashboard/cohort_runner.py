@@ -263,7 +263,10 @@ def read_ostrc_csv(data: bytes, runner: str) -> pd.DataFrame:
     for n, raw in enumerate(reader, start=2):
         row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         try:
-            week = pd.Timestamp(row["week_start"]).date()
+            week = pd.Timestamp(row["week_start"]) if row["week_start"] else pd.NaT
+            if pd.isna(week):
+                raise ValueError
+            week = week.date()
         except ValueError:
             raise ValueError(f"{OSTRC_CSV_NAME}: row {n}: week_start must be a day (YYYY-MM-DD), not "
                              f"{row['week_start']!r}") from None

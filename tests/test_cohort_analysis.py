@@ -177,6 +177,7 @@ def test_too_few_events_say_so_in_plain_words():
                                     "anything (at least 10 are needed), so no ratio is given.")
 
 
+@pytest.mark.slow
 def test_analysis_json_and_html_from_the_tables(tmp_path):
     """Without Dask: the report from sessions, its JSON (every figure, no NaN) and its words."""
     sessions = _sessions_of(generate(3, runners=60, days=300, planted_ratio=2.0))
@@ -334,6 +335,22 @@ def test_export_shifts_dates_keeps_intervals_and_names_nobody(imported, tmp_path
     assert sorted(runs["date"].astype(str)) == sorted(before["runs"]["date"].astype(str))
     with pytest.raises(ValueError, match="choose another folder"):
         export_cohort(src, src)
+
+
+def test_ostrc_csv_is_checked_row_by_row():
+    from dashboard.cohort_runner import read_ostrc_csv
+
+    rows = read_ostrc_csv(b"week_start,substantial\n2026-06-01,Yes\n2026-06-08,no\n", "ann")
+    assert rows.to_dict("records") == [{"runner": "ann", "week_start": date(2026, 6, 1), "substantial": True},
+                                       {"runner": "ann", "week_start": date(2026, 6, 8), "substantial": False}]
+    with pytest.raises(ValueError, match=r"ostrc.csv: row 3: week_start must be a day \(YYYY-MM-DD\), not ''"):
+        read_ostrc_csv(b"week_start,substantial\n2026-06-01,yes\n,no\n", "ann")
+    with pytest.raises(ValueError, match="ostrc.csv: row 2: week_start must be a day .* not 'last week'"):
+        read_ostrc_csv(b"week_start,substantial\nlast week,yes\n", "ann")
+    with pytest.raises(ValueError, match="the columns week_start and substantial are needed"):
+        read_ostrc_csv(b"week,problem\n2026-06-01,yes\n", "ann")
+    with pytest.raises(ValueError, match="not a text file"):
+        read_ostrc_csv(b"\xff\xfe\x00bad", "ann")
 
 
 @pytest.mark.browser
