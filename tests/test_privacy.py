@@ -285,11 +285,10 @@ def test_guard_in_child_processes(child_guard):
 def test_import_and_report_make_no_connection(tmp_path, child_guard, monkeypatch):
     """``import_paths`` (with its worker processes) and ``build_report``, in-process, under the guard;
     the workers inherit the sitecustomize guard through the environment."""
+    from ingest import importer
     from ingest.importer import import_paths
     from ingest.store import Store
     from metrics.report import build_report
-
-    from ingest import importer
 
     inputs = _write_inputs(tmp_path / "in")
     for key in ("PYTHONPATH", "LOADWATCH_NET_LOG"):
