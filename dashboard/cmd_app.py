@@ -9,12 +9,20 @@ and writes the demo history into it when it is empty.
 Beyond this machine a password is required: ``--host`` with an address other than loopback refuses to
 start (exit 2) unless ``$LOADWATCH_PASSWORD`` or ``--password-file`` gives one; the app then asks for it
 before it shows anything (``dashboard.auth``).  The password reaches the Streamlit child in its
-environment only, never on its command line or in a log.  SIGTERM and SIGINT stop Streamlit and every
-process it started (it runs in a process group of its own) and free the port.
+environment only, never on its command line or in a log.
+
+Nothing outlives the command: SIGTERM and SIGINT stop Streamlit and every process it started (it runs in
+a process group of its own) within ``STOP_TIMEOUT_S`` and free the port; on Linux the child also asks
+the kernel to kill it when this process dies (``PR_SET_PDEATHSIG``), so a SIGKILL or a crash of the
+command leaves no server behind.  Streamlit runs through :mod:`dashboard.streamlit_offline`, which
+switches off its look-ups of this machine's addresses, and accepts websockets for loopback host names
+only (``server.allowedHosts``: a page elsewhere cannot reach it through DNS rebinding).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import ipaddress
 import os
 import signal
@@ -36,8 +44,14 @@ PASSWORD_ENV = "LOADWATCH_PASSWORD"
 #: Environment variable that asks for the password gate even on loopback (stricter only; used by tests
 #: that exercise the gate without listening beyond this machine).
 REQUIRE_PASSWORD_ENV = "LOADWATCH_REQUIRE_PASSWORD"
-#: Seconds to wait for Streamlit to stop after SIGTERM before it is killed.
-STOP_TIMEOUT_S = 10
+#: Seconds Streamlit gets to stop after SIGTERM before it is killed: the whole command must be gone
+#: within 3 s of a SIGTERM (a service manager's stop, a closed terminal).  Streamlit keeps nothing that
+#: needs flushing (every store write is its own SQLite transaction), so SIGKILL loses nothing.
+STOP_TIMEOUT_S = 1.5
+#: Host names a loopback Streamlit accepts in a websocket's Host header (with the ``--host`` given).
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+#: ``prctl`` option: the signal the kernel sends this process when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
 
 
 def register(sub, add_db_option) -> None:
@@ -63,9 +77,14 @@ def register(sub, add_db_option) -> None:
 
 
 def streamlit_command(port: int, host: str = DEFAULT_HOST, app: Path = APP_PATH) -> list[str]:
-    """The ``streamlit run`` command line (flags mirror dashboard/.streamlit/config.toml)."""
+    """The ``streamlit run`` command line (flags mirror dashboard/.streamlit/config.toml), through
+    :mod:`dashboard.streamlit_offline` (no look-up of this machine's addresses)."""
+    allowed_hosts = []
+    if is_loopback(host):
+        for name in dict.fromkeys((*LOOPBACK_NAMES, host.strip().strip("[]"))):
+            allowed_hosts += ["--server.allowedHosts", name]
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        sys.executable, "-m", "dashboard.streamlit_offline", "run", str(app),
         "--server.address", host,
         "--server.port", str(port),
         "--server.headless", "true",
@@ -75,6 +94,7 @@ def streamlit_command(port: int, host: str = DEFAULT_HOST, app: Path = APP_PATH)
         "--client.toolbarMode", "minimal",
         "--theme.base", "light",
         "--theme.primaryColor", "#1f6f8b",
+        *allowed_hosts,
     ]
 
 
@@ -138,6 +158,29 @@ def read_password(args) -> str | None:
     return password or None
 
 
+def die_with_parent():
+    """A ``preexec_fn`` that makes the child ask the Linux kernel for SIGKILL when its parent (this
+    process) dies, however it dies; None elsewhere.  libc is loaded here, before the fork, so the child
+    only makes one system call.  A parent that died before the call is noticed (the child is re-parented)
+    and the child exits at once."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # the running interpreter links libc, whose prctl this is
+    parent = os.getpid()
+
+    def ask_the_kernel() -> None:
+        if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0 or os.getppid() != parent:
+            os._exit(1)
+
+    return ask_the_kernel
+
+
+def start_child(cmd: list[str], env: dict) -> subprocess.Popen:
+    """Start a server process that ends with this one: a process group of its own (so stopping reaches
+    every process it starts) and, on Linux, killed by the kernel when this process dies."""
+    return subprocess.Popen(cmd, env=env, start_new_session=True, preexec_fn=die_with_parent())
+
+
 def _stop(proc: subprocess.Popen) -> None:
     """Stop Streamlit and everything it started (its own process group): SIGTERM, then SIGKILL."""
     for sig, wait_s in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 5)):
@@ -150,6 +193,32 @@ def _stop(proc: subprocess.Popen) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+class _StopSignal(Exception):
+    """Raised by the SIGTERM/SIGINT handler: it leaves the blocking wait, and the stopping is done outside
+    the handler (a ``Popen.wait`` inside a handler cannot reap the child while the interrupted wait holds
+    its lock, which is how a stop used to take 17 s)."""
+
+
+@contextlib.contextmanager
+def _stopped_by_signals():
+    """Within the block SIGTERM and SIGINT end it quietly; yields the list of the signals received."""
+    received: list[int] = []
+
+    def on_signal(signum, frame):
+        received.append(signum)
+        raise _StopSignal(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield received
+    except (_StopSignal, KeyboardInterrupt):
+        if not received:
+            received.append(signal.SIGINT)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_dashboard(args) -> int:
@@ -189,26 +258,14 @@ def run_dashboard(args) -> int:
     shown = f"cohort: {env['LOADWATCH_COHORT']}" if app == COHORT_APP_PATH else f"store: {env['LOADWATCH_DB']}"
     print(f"loadwatch dashboard on http://{args.host}:{args.port} ({shown})"
           + ("; asks for the password first" if gated else "") + "; Ctrl+C stops it", flush=True)
-    # A process group of its own, so that stopping reaches every process Streamlit starts; the signals
-    # that stop us are forwarded to it (a service manager sends SIGTERM, a terminal SIGINT).
-    proc = subprocess.Popen(streamlit_command(args.port, args.host, app), env=env, start_new_session=True)
-    stopped_by: list[int] = []
-
-    def on_signal(signum, frame):
-        stopped_by.append(signum)
-        _stop(proc)
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # the signals that stop us are forwarded to Streamlit's group (a service manager sends SIGTERM, a
+    # terminal SIGINT); a SIGKILL or a crash of this process reaches it through the kernel
+    proc = start_child(streamlit_command(args.port, args.host, app), env)
     try:
-        code = proc.wait()
-    except KeyboardInterrupt:
-        stopped_by.append(signal.SIGINT)
-        _stop(proc)
-        code = 130
+        with _stopped_by_signals() as stopped_by:
+            code = proc.wait()
     finally:
         _stop(proc)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     if stopped_by:
         return 130 if stopped_by[0] == signal.SIGINT else 0
     return code

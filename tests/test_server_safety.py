@@ -156,23 +156,40 @@ def _wait_healthy(port: int, proc: subprocess.Popen, timeout_s: float = 90) -> N
     raise AssertionError("the dashboard did not become healthy")
 
 
+def _start_dashboard(tmp_path, port: int) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    return subprocess.Popen([sys.executable, "-m", "dashboard.cli", "dashboard", "--db",
+                             str(tmp_path / "s.sqlite3"), "--port", str(port)],
+                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _kill_all(procs) -> None:
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_stops_the_server_and_its_children_and_frees_the_port(tmp_path, sig):
     port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "dashboard", "--db",
-                             str(tmp_path / "s.sqlite3"), "--port", str(port)],
-                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    children = []
+    proc = _start_dashboard(tmp_path, port)
+    family = [psutil.Process(proc.pid)]
     try:
         _wait_healthy(port, proc)
         children = psutil.Process(proc.pid).children(recursive=True)
+        family += children
         assert children, "streamlit runs as a child of the loadwatch command"
         assert not _port_free(port)
+        started = time.monotonic()
         os.kill(proc.pid, sig)  # only the command itself, as a service manager or Ctrl+C does
         code = proc.wait(timeout=30)
+        took_s = time.monotonic() - started
         assert code == (0 if sig == signal.SIGTERM else 130)
+        # a stop is over within 3 s: Streamlit gets STOP_TIMEOUT_S to go, then it is killed
+        assert took_s < 3.0, f"the dashboard took {took_s:.1f} s to stop"
         gone, alive = psutil.wait_procs(children, timeout=10)
         assert not alive, f"left running: {alive}"
         deadline = time.monotonic() + 10
@@ -180,6 +197,80 @@ def test_signal_stops_the_server_and_its_children_and_frees_the_port(tmp_path, s
             time.sleep(0.2)
         assert _port_free(port), f"port {port} still held"
     finally:
-        for p in [*children, psutil.Process(proc.pid) if proc.poll() is None else None]:
-            if p is not None and p.is_running():
-                p.kill()
+        _kill_all(family)
+
+
+@pytest.mark.slow
+def test_sigkill_of_the_command_takes_streamlit_with_it(tmp_path):
+    """SIGKILL cannot be caught: the kernel itself ends Streamlit (PR_SET_PDEATHSIG), and nothing is
+    left running with init as its parent, listening on the port."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux's")
+    port = _free_port()
+    proc = _start_dashboard(tmp_path, port)
+    family = [psutil.Process(proc.pid)]
+    try:
+        _wait_healthy(port, proc)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        family += children
+        assert children
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, f"left running after the command was killed: {alive}"
+        deadline = time.monotonic() + 10
+        while not _port_free(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _port_free(port), f"port {port} still held"
+    finally:
+        _kill_all(family)
+
+
+def test_child_asks_the_kernel_to_die_with_its_parent(tmp_path):
+    """The mechanism alone, on a small child: its parent is SIGKILLed, the child goes too."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux's")
+    pid_file = tmp_path / "child.pid"
+    parent_code = (
+        "import sys, time\n"
+        "from dashboard.cmd_app import start_child\n"
+        "child = start_child([sys.executable, '-c', 'import time; time.sleep(120)'], env=None)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], cwd=REPO_ROOT,
+                              env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
+    child = None
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline and parent.poll() is None
+            time.sleep(0.05)
+        child = psutil.Process(int(pid_file.read_text()))
+        assert child.ppid() == parent.pid and child.is_running()
+        parent.kill()
+        parent.wait(10)
+        child.wait(timeout=10)  # raises TimeoutExpired if the kernel did not end it
+    finally:
+        parent.kill()
+        parent.wait(10)
+        if child is not None:
+            _kill_all([child])
+
+
+def test_the_session_check_finds_a_process_left_behind():
+    """tests/conftest.py's end-of-session check sees a process of this session even once init has
+    adopted it (its parent gone), by the mark in its environment."""
+    from tests import conftest
+
+    code = ("import subprocess, sys\n"
+            "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],\n"
+            "                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+            "print(p.pid, flush=True)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    orphan = psutil.Process(int(out.stdout.split()[0]))
+    try:
+        assert orphan.ppid() != os.getpid()  # not a descendant of this process any more
+        assert orphan.pid in {p.pid for p in conftest._started_by_this_session()}
+    finally:
+        orphan.kill()
+        orphan.wait(10)
