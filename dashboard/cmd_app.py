@@ -69,6 +69,10 @@ def register(sub, add_db_option) -> None:
     p.add_argument("--password-file", metavar="PATH", default=None,
                    help="file whose first line is the password the dashboard asks for (or set "
                         f"${PASSWORD_ENV}); required with a --host other than loopback")
+    p.add_argument("--tls-cert", metavar="PATH", default=None,
+                   help="beyond loopback: your own TLS certificate (PEM; default: a self-signed one, generated "
+                        "once and kept beside the store)")
+    p.add_argument("--tls-key", metavar="PATH", default=None, help="the private key of --tls-cert (PEM)")
     p.set_defaults(func=run_dashboard)
 
     d = sub.add_parser("demo", help="write the demo history into the demo store (or --db)")
@@ -76,7 +80,8 @@ def register(sub, add_db_option) -> None:
     d.set_defaults(func=run_demo)
 
 
-def streamlit_command(port: int, host: str = DEFAULT_HOST, app: Path = APP_PATH) -> list[str]:
+def streamlit_command(port: int, host: str = DEFAULT_HOST, app: Path = APP_PATH,
+                      max_upload_mb: int = MAX_UPLOAD_MB) -> list[str]:
     """The ``streamlit run`` command line (flags mirror dashboard/.streamlit/config.toml), through
     :mod:`dashboard.streamlit_offline` (no look-up of this machine's addresses)."""
     allowed_hosts = []
@@ -89,7 +94,7 @@ def streamlit_command(port: int, host: str = DEFAULT_HOST, app: Path = APP_PATH)
         "--server.port", str(port),
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
-        "--server.maxUploadSize", str(MAX_UPLOAD_MB),
+        "--server.maxUploadSize", str(max_upload_mb),
         "--global.developmentMode", "false",
         "--client.toolbarMode", "minimal",
         "--theme.base", "light",
@@ -175,10 +180,12 @@ def die_with_parent():
     return ask_the_kernel
 
 
-def start_child(cmd: list[str], env: dict) -> subprocess.Popen:
+def start_child(cmd: list[str], env: dict | None, *, quiet: bool = False) -> subprocess.Popen:
     """Start a server process that ends with this one: a process group of its own (so stopping reaches
-    every process it starts) and, on Linux, killed by the kernel when this process dies."""
-    return subprocess.Popen(cmd, env=env, start_new_session=True, preexec_fn=die_with_parent())
+    every process it starts) and, on Linux, killed by the kernel when this process dies.  ``quiet``:
+    its standard output (Streamlit's banner with its own loopback URL) is dropped; errors still show."""
+    return subprocess.Popen(cmd, env=env, start_new_session=True, preexec_fn=die_with_parent(),
+                            stdout=subprocess.DEVNULL if quiet else None)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -221,6 +228,49 @@ def _stopped_by_signals():
             signal.signal(sig, handler)
 
 
+def _free_loopback_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((DEFAULT_HOST, 0))
+        return s.getsockname()[1]
+
+
+def _run_behind_front(args, env: dict, app: Path, password: str, shown: str, tls_folder: Path) -> int:
+    """Beyond loopback: Streamlit on a free loopback port, the authenticating front
+    (:mod:`dashboard.front`) on ``--host``/``--port``; the password stays in this process."""
+    import asyncio
+    import secrets
+
+    from dashboard import front
+
+    if args.tls_cert:
+        cert, key, origin = Path(args.tls_cert), Path(args.tls_key), "your certificate"
+    else:
+        cert, key = front.self_signed_certificate(tls_folder, args.host)
+        origin = f"a self-signed certificate ({cert})"
+    tls = front.ssl_context(cert, key)
+    config = front.FrontConfig(password=password, upstream_port=_free_loopback_port(),
+                               token=secrets.token_urlsafe(32), upload_limit_bytes=front.upload_limit_bytes())
+    env[front.FRONT_TOKEN_ENV] = config.token
+    upload_mb = -(-config.upload_limit_bytes // (1024 * 1024))
+    proc = start_child(streamlit_command(config.upstream_port, DEFAULT_HOST, app, max_upload_mb=upload_mb), env,
+                       quiet=True)
+
+    def ready() -> None:
+        print(f"loadwatch dashboard on https://{args.host}:{args.port} ({shown}; TLS with {origin}); asks for "
+              f"the password first; Ctrl+C stops it", flush=True)
+
+    try:
+        with _stopped_by_signals() as stopped_by:
+            code = asyncio.run(front.run(proc, config, args.host, args.port, tls, on_ready=ready))
+    finally:
+        _stop(proc)
+    if stopped_by:
+        return 130 if stopped_by[0] == signal.SIGINT else 0
+    return code
+
+
 def run_dashboard(args) -> int:
     from ingest.store import default_db_path
 
@@ -234,7 +284,17 @@ def run_dashboard(args) -> int:
                   f"password. Set {PASSWORD_ENV} or pass --password-file PATH (or keep the default "
                   f"--host {DEFAULT_HOST}).", file=sys.stderr)
             return 2
-        env[PASSWORD_ENV] = password
+        from dashboard.front import check_password_strength
+
+        try:
+            check_password_strength(password)
+        except ValueError as exc:
+            print(f"loadwatch: refusing to listen on {args.host}: {exc}.", file=sys.stderr)
+            return 2
+        if bool(args.tls_cert) != bool(args.tls_key):
+            print("loadwatch: --tls-cert and --tls-key go together (the certificate and its private key).",
+                  file=sys.stderr)
+            return 2
     app = APP_PATH
     if getattr(args, "cohort", None):
         cohort = Path(args.cohort).resolve()
@@ -256,8 +316,9 @@ def run_dashboard(args) -> int:
     # a plain checkout (not pip-installed) still imports `dashboard`, `ingest` and `metrics`
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     shown = f"cohort: {env['LOADWATCH_COHORT']}" if app == COHORT_APP_PATH else f"store: {env['LOADWATCH_DB']}"
-    print(f"loadwatch dashboard on http://{args.host}:{args.port} ({shown})"
-          + ("; asks for the password first" if gated else "") + "; Ctrl+C stops it", flush=True)
+    if gated:
+        return _run_behind_front(args, env, app, password, shown, Path(path).resolve().parent / "tls")
+    print(f"loadwatch dashboard on http://{args.host}:{args.port} ({shown}); Ctrl+C stops it", flush=True)
     # the signals that stop us are forwarded to Streamlit's group (a service manager sends SIGTERM, a
     # terminal SIGINT); a SIGKILL or a crash of this process reaches it through the kernel
     proc = start_child(streamlit_command(args.port, args.host, app), env)

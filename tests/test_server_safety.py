@@ -61,31 +61,86 @@ def test_password_file_and_environment_are_read(tmp_path, monkeypatch):
                                                          str(tmp_path / "empty.txt")]))
 
 
-def test_password_reaches_the_child_in_its_environment_only(monkeypatch, capsys):
+def test_beyond_loopback_streamlit_listens_on_loopback_and_never_sees_the_password(tmp_path, monkeypatch,
+                                                                                    capsys):
+    """--host 0.0.0.0: Streamlit is started on a loopback port of its own, with the front's secret and
+    without the password (on its command line, in its environment or in the output); the front serves
+    the address over TLS."""
+    from dashboard import front
+
     monkeypatch.setenv("LOADWATCH_PASSWORD", SECRET)
     seen = {}
 
     class FakeProc:
         pid = 999_999_999
 
-        def wait(self, timeout=None):
-            return 0
-
-    def fake_popen(cmd, env, **kw):
+    def fake_start(cmd, env, **kw):
         seen.update(cmd=cmd, env=env, kw=kw)
         return FakeProc()
 
-    monkeypatch.setattr(cmd_app.subprocess, "Popen", fake_popen)
-    assert main(["dashboard", "--host", "0.0.0.0"]) == 0
-    assert seen["env"]["LOADWATCH_PASSWORD"] == SECRET
-    assert SECRET not in " ".join(seen["cmd"])
-    assert seen["kw"].get("start_new_session") is True
+    async def fake_run(proc, config, host, port, tls, *, on_ready):
+        seen.update(config=config, host=host, port=port, tls=tls)
+        on_ready()
+        return 0
+
+    monkeypatch.setattr(cmd_app, "start_child", fake_start)
+    monkeypatch.setattr(cmd_app, "_stop", lambda proc: seen.setdefault("stopped", True))
+    monkeypatch.setattr(front, "run", fake_run)
+    assert main(["dashboard", "--host", "0.0.0.0", "--port", "8443", "--db", str(tmp_path / "s.sqlite3")]) == 0
+    cmd, env = seen["cmd"], seen["env"]
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
+    assert int(cmd[cmd.index("--server.port") + 1]) == seen["config"].upstream_port != 8443
+    assert (seen["host"], seen["port"]) == ("0.0.0.0", 8443)
+    assert SECRET not in " ".join(cmd) and SECRET not in " ".join(map(str, env.values()))
+    assert "LOADWATCH_PASSWORD" not in env
+    assert env[front.FRONT_TOKEN_ENV] == seen["config"].token and len(seen["config"].token) >= 32
+    assert seen["config"].password == SECRET and seen["stopped"]
+    # uploads: the import's own limit for one file, not Streamlit's 1 GB
+    from ingest.sources import DEFAULT_LIMITS
+
+    assert seen["config"].upload_limit_bytes == front.upload_limit_bytes() < 2 * DEFAULT_LIMITS.max_file_bytes
+    assert int(cmd[cmd.index("--server.maxUploadSize") + 1]) * 1024 * 1024 >= seen["config"].upload_limit_bytes
     out = capsys.readouterr()
     assert SECRET not in out.out + out.err
-    assert "password" in out.out
-    # on loopback the password is not passed on: loopback stays password-free
-    main(["dashboard"])
-    assert "LOADWATCH_PASSWORD" not in seen["env"]
+    assert "https://0.0.0.0:8443" in out.out and "password" in out.out
+    # the self-signed certificate was made beside the store: its key private
+    tls = tmp_path / "tls"
+    assert (tls.stat().st_mode & 0o777) == 0o700
+    assert ((tls / "loadwatch-key.pem").stat().st_mode & 0o777) == 0o600
+    # on loopback there is no front and no password
+    seen.clear()
+
+    class Done:
+        pid = 999_999_999
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(cmd_app, "start_child", lambda cmd, env, **kw: seen.update(cmd=cmd, env=env) or Done())
+    assert main(["dashboard", "--db", str(tmp_path / "s.sqlite3")]) == 0
+    assert "LOADWATCH_PASSWORD" not in seen["env"] and front.FRONT_TOKEN_ENV not in seen["env"]
+
+
+@pytest.mark.parametrize("password", ["a", "seven77"])
+def test_short_password_is_refused_at_start(password, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LOADWATCH_PASSWORD", password)
+    started = []
+    monkeypatch.setattr(cmd_app, "start_child", lambda *a, **k: started.append(a))
+    assert main(["dashboard", "--host", "0.0.0.0", "--db", str(tmp_path / "s.sqlite3")]) == 2
+    err = capsys.readouterr().err
+    assert "at least 8 characters" in err
+    if len(password) > 3:
+        assert password not in err
+    assert started == []
+
+
+def test_tls_cert_needs_its_key(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LOADWATCH_PASSWORD", SECRET)
+    started = []
+    monkeypatch.setattr(cmd_app, "start_child", lambda *a, **k: started.append(a))
+    assert main(["dashboard", "--host", "0.0.0.0", "--tls-cert", str(tmp_path / "c.pem"),
+                 "--db", str(tmp_path / "s.sqlite3")]) == 2
+    assert "--tls-key" in capsys.readouterr().err and started == []
 
 
 def test_password_comparison():
