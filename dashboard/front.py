@@ -419,9 +419,12 @@ def self_signed_certificate(folder: Path, host: str) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def serve(config: FrontConfig, host: str, port: int, tls: ssl.SSLContext) -> tornado.httpserver.HTTPServer:
-    """Listen on ``host:port`` (in the running asyncio loop); the caller runs the loop."""
-    server = tornado.httpserver.HTTPServer(make_app(config), ssl_options=tls, max_body_size=LOGIN_BODY_BYTES,
+def serve(config: FrontConfig, host: str, port: int, tls: ssl.SSLContext,
+          failed_logins: FailedLogins | None = None) -> tornado.httpserver.HTTPServer:
+    """Listen on ``host:port`` (in the running asyncio loop); the caller runs the loop.  A body is
+    refused beyond ``LOGIN_BODY_BYTES`` unless the handler raises the cap for a logged-in browser."""
+    server = tornado.httpserver.HTTPServer(make_app(config, failed_logins), ssl_options=tls,
+                                           max_body_size=LOGIN_BODY_BYTES,
                                            idle_connection_timeout=3600)
     try:
         server.listen(port, address=host.strip("[]") or None)
