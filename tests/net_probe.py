@@ -60,13 +60,22 @@ async def _ws_status(ws_url: str, headers: dict, origin: str, rerun: bool, ctx) 
                 return {"opened": True}
             msg = BackMsg(rerun_script=ClientState(query_string="", page_script_hash=""))
             await ws.send(msg.SerializeToString())
-            kinds = []
+            kinds, texts = [], []
             while True:
                 fwd = ForwardMsg()
                 fwd.ParseFromString(await asyncio.wait_for(ws.recv(), timeout=120))
                 kinds.append(fwd.WhichOneof("type"))
+                if kinds[-1] == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                    element = fwd.delta.new_element
+                    kind = element.WhichOneof("type")
+                    if kind in ("markdown", "alert", "heading"):
+                        texts.append(getattr(element, kind).body)
+                    elif kind == "metric":
+                        texts.append(f"{element.metric.label}: {element.metric.body}")
+                    elif kind:
+                        texts.append(f"<{kind}>")
                 if kinds[-1] == "script_finished":
-                    return {"opened": True, "finished": True, "messages": len(kinds)}
+                    return {"opened": True, "finished": True, "messages": len(kinds), "texts": texts}
     except websockets.InvalidStatus as exc:
         return {"opened": False, "status": exc.response.status_code}
     except (OSError, websockets.WebSocketException) as exc:
