@@ -155,7 +155,8 @@ class _Base(tornado.web.RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "no-referrer")
+        # "same-origin", not "no-referrer": under no-referrer a browser sends "Origin: null" with its own forms
+        self.set_header("Referrer-Policy", "same-origin")
 
     def same_origin(self, origin: str | None) -> bool:
         """True when ``origin`` is this front's own (scheme and host as the browser reached it)."""
