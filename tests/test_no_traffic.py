@@ -119,24 +119,37 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class Traced:
-    """``loadwatch dashboard ARGS`` under strace (in a network namespace of its own with ``netns``)."""
+def _can_unshare() -> None:
+    for tool in ("unshare", "nsenter", "ip"):
+        _need(tool)
+    done = subprocess.run([shutil.which("unshare"), "-n", "--", "sh", "-c", "ip link set lo up"],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        if os.environ.get("LOADWATCH_REQUIRE_STRACE") == "1":
+            pytest.fail(f"cannot make a network namespace here: {done.stderr.strip()}")
+        pytest.skip(f"cannot make a network namespace here: {done.stderr.strip()}")
 
-    def __init__(self, tmp_path: Path, args: list[str], *, netns: bool = False, env_extra: dict | None = None):
-        strace = _need("strace")
-        _can_trace(strace)
+
+class Traced:
+    """``loadwatch dashboard ARGS`` (or ``command``) under strace, in a network namespace of its own with
+    ``netns`` (only a loopback interface: listening on every address reaches nobody outside)."""
+
+    def __init__(self, tmp_path: Path, args: list[str], *, netns: bool = False, env_extra: dict | None = None,
+                 command: list[str] | None = None, trace: bool = True):
         self.log = tmp_path / "strace.log"
         self.out = tmp_path / "server.out"
         self.netns = netns
         env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), **(env_extra or {}))
         env.pop("LOADWATCH_DEMO", None)
-        traced = [strace, "-f", "-qq", "-s", "128", "-e", "trace=bind,connect,sendto,sendmsg",
-                  "-e", "signal=none",
-                  "-o", str(self.log), "--", sys.executable, "-m", "dashboard.cli", "dashboard", *args]
+        env.pop("LOADWATCH_PASSWORD", None)
+        traced = command or [sys.executable, "-m", "dashboard.cli", "dashboard", *args]
+        if trace:
+            strace = _need("strace")
+            _can_trace(strace)
+            traced = [strace, "-f", "-qq", "-s", "128", "-e", "trace=bind,connect,sendto,sendmsg",
+                      "-e", "signal=none", "-o", str(self.log), "--", *traced]
         if netns:
-            _need("unshare")
-            _need("nsenter")
-            # only a loopback interface: listening on every address reaches nobody outside
+            _can_unshare()
             traced = [shutil.which("unshare"), "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
                       *traced]
         with self.out.open("w") as out:
@@ -181,7 +194,7 @@ class Traced:
         family = []
         with contextlib.suppress(psutil.Error):
             family = psutil.Process(self.proc.pid).children(recursive=True)
-        dashboard = [p for p in family if "dashboard.cli" in " ".join(p.cmdline())]
+        dashboard = [p for p in family if "dashboard.cli" in " ".join(p.cmdline())] or family[:1]
         for p in dashboard[:1]:
             with contextlib.suppress(psutil.Error):
                 p.send_signal(signal.SIGTERM)
@@ -222,3 +235,55 @@ def test_loopback_dashboard_sends_nothing_whatever_the_origin(tmp_path):
     assert seen["rebinding"]["opened"] is False, seen
     assert seen["session"].get("finished") is True, seen
     _assert_nothing_left(log, seen, server.output(), port)
+
+
+def test_dashboard_beyond_loopback_sends_nothing_and_streamlit_stays_on_loopback(tmp_path):
+    """``--host 0.0.0.0`` (where Streamlit used to fetch checkip.amazonaws.com and try 8.8.8.8 at start):
+    the front serves every address, Streamlit listens on 127.0.0.1 only; a logged-in session runs, a
+    foreign Origin and a rebinding attempt are refused; strace saw no call for beyond this machine."""
+    port = _free_port()
+    pw = tmp_path / "password.txt"
+    pw.write_text("a long passphrase for the phone\n")
+    server = Traced(tmp_path, ["--db", str(tmp_path / "s.sqlite3"), "--host", "0.0.0.0", "--port", str(port),
+                               "--password-file", str(pw)], netns=True)
+    try:
+        base = f"https://127.0.0.1:{port}"
+        server.wait_ready(base)
+        seen = server.client(base, "--password-file", str(pw))
+        family = psutil.Process(server.proc.pid).children(recursive=True)
+        streamlit = [p for p in family if "streamlit_offline" in " ".join(p.cmdline())]
+        assert len(streamlit) == 1, family
+        cmd = streamlit[0].cmdline()
+        upstream_port = int(cmd[cmd.index("--server.port") + 1])
+    finally:
+        log = server.stop()
+    # what was bound to which address, as strace saw it (psutil cannot see into the namespace)
+    binds = {(int(p), m.group("v4") or m.group("v6")) for line in log.splitlines() if " bind(" in line
+             for p in _PORT.findall(line) for m in _INET.finditer(line)}
+    assert (port, "0.0.0.0") in binds, binds  # the front, on every address
+    assert (upstream_port, "127.0.0.1") in binds, binds  # Streamlit, on loopback
+    assert all(ip == "127.0.0.1" for p, ip in binds if p == upstream_port), binds
+    assert seen["logged_in"] and seen["health"] == 200, seen
+    assert seen["foreign_origin"]["opened"] is False and seen["rebinding"]["opened"] is False, seen
+    assert seen["session"].get("finished") is True and "This week" in seen["session"]["texts"], seen
+    _assert_nothing_left(log, seen, server.output(), port)
+
+
+def test_streamlit_run_beyond_loopback_shows_only_a_refusal(tmp_path):
+    """``streamlit run dashboard/app.py --server.address 0.0.0.0``, without loadwatch's command and its
+    front: the app renders nothing but the refusal (in a network namespace, so it reaches nobody)."""
+    port = _free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
+               "--server.address", "0.0.0.0", "--server.port", str(port), "--server.headless", "true",
+               "--browser.gatherUsageStats", "false"]
+    server = Traced(tmp_path, [], netns=True, command=command, trace=False,
+                    env_extra={"LOADWATCH_DB": str(tmp_path / "s.sqlite3")})
+    try:
+        base = f"http://127.0.0.1:{port}"
+        server.wait_ready(base)
+        seen = server.client(base)
+    finally:
+        server.stop()
+    texts = seen["session"].get("texts")
+    assert seen["session"].get("finished") and texts and texts[0] == "loadwatch", seen
+    assert len(texts) == 2 and "without loadwatch's login in front of it" in texts[1], texts
