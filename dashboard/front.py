@@ -62,6 +62,10 @@ MIN_PASSWORD_CHARS = 8
 WRONG_PASSWORD_DELAY_S = 1.0
 #: Wrong passwords one client address may give in ``FAILED_LOGIN_WINDOW_S`` before it is refused.
 MAX_FAILED_LOGINS = 5
+#: Wrong passwords from all addresses together in ``FAILED_LOGIN_WINDOW_S`` before every login is refused
+#: (one machine can speak from many addresses, e.g. IPv6 temporary ones); a browser already logged in is
+#: not affected.
+MAX_FAILED_LOGINS_ALL = 20
 #: Seconds over which wrong passwords are counted [s].
 FAILED_LOGIN_WINDOW_S = 300.0
 #: Largest body a client that has not logged in may send (the login form) [bytes].
@@ -100,34 +104,37 @@ def upload_limit_bytes() -> int:
 
 @dataclass
 class FailedLogins:
-    """Wrong passwords per client address, over a sliding window (``clock`` in seconds)."""
+    """Wrong passwords per client address and from all addresses together, over a sliding window
+    (``clock`` in seconds)."""
 
     max_failures: int = MAX_FAILED_LOGINS
+    max_failures_all: int = MAX_FAILED_LOGINS_ALL
     window_s: float = FAILED_LOGIN_WINDOW_S
     clock: object = time.monotonic
-    _seen: dict = field(default_factory=lambda: collections.defaultdict(collections.deque))
+    _seen: dict = field(default_factory=dict)
+    _all: collections.deque = field(default_factory=collections.deque)
 
-    def _recent(self, address: str) -> collections.deque:
+    def _trim(self, times: collections.deque) -> collections.deque:
         now = self.clock()
-        times = self._seen[address]
         while times and now - times[0] > self.window_s:
             times.popleft()
-        if not times:
-            self._seen.pop(address, None)
         return times
+
+    def _wait_s(self, times: collections.deque, limit: int) -> float:
+        if len(self._trim(times)) < limit:
+            return 0.0
+        return max(0.0, times[-limit] + self.window_s - self.clock())
 
     def blocked_for_s(self, address: str) -> float:
         """Seconds until ``address`` may try again (0 when it may now)."""
-        times = self._recent(address)
-        if len(times) < self.max_failures:
-            return 0.0
-        return max(0.0, times[0] + self.window_s - self.clock())
+        mine = self._seen.get(address, collections.deque())
+        return max(self._wait_s(mine, self.max_failures), self._wait_s(self._all, self.max_failures_all))
 
     def add(self, address: str) -> int:
         """Count a wrong password; returns how many ``address`` gave in the window."""
-        times = self._recent(address)
+        times = self._trim(self._seen.setdefault(address, collections.deque()))
         times.append(self.clock())
-        self._seen[address] = times
+        self._trim(self._all).append(self.clock())
         return len(times)
 
     def clear(self, address: str) -> None:
@@ -328,7 +335,7 @@ class StreamHandler(tornado.websocket.WebSocketHandler, _Base):
         except (OSError, tornado.httpclient.HTTPClientError, tornado.websocket.WebSocketError):
             self.close(1011, "the dashboard is not answering")
             return
-        asyncio.ensure_future(self._from_streamlit(self.upstream))
+        self._pump = asyncio.ensure_future(self._from_streamlit(self.upstream))  # kept: a task needs a holder
 
     async def _from_streamlit(self, upstream) -> None:
         while True:

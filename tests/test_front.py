@@ -267,7 +267,7 @@ def test_wrong_passwords_are_rate_limited_per_address_and_logged(tmp_path, monke
 
 def test_failed_logins_window():
     clock = FakeClock()
-    limits = front.FailedLogins(max_failures=3, window_s=60, clock=clock)
+    limits = front.FailedLogins(max_failures=3, max_failures_all=5, window_s=60, clock=clock)
     for _ in range(3):
         limits.add("10.0.0.2")
         clock.now += 10
@@ -277,6 +277,12 @@ def test_failed_logins_window():
     assert limits.blocked_for_s("10.0.0.2") == 0  # the first failure left the window
     limits.clear("10.0.0.2")
     assert limits.add("10.0.0.2") == 1
+    # many addresses together: every login waits (one machine can speak from many IPv6 addresses)
+    for i in range(4):
+        limits.add(f"2001:db8::{i + 1}")
+    assert limits.blocked_for_s("2001:db8::99") > 0 and limits.blocked_for_s("10.0.0.7") > 0
+    clock.now += 61
+    assert limits.blocked_for_s("10.0.0.7") == 0
 
 
 def test_self_signed_certificate_is_kept_and_its_key_private(tmp_path):
