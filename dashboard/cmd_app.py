@@ -7,9 +7,10 @@ step).  The store reaches the app through ``$LOADWATCH_DB``; ``--demo`` uses the
 and writes the demo history into it when it is empty.
 
 Beyond this machine a password is required: ``--host`` with an address other than loopback refuses to
-start (exit 2) unless ``$LOADWATCH_PASSWORD`` or ``--password-file`` gives one; the app then asks for it
-before it shows anything (``dashboard.auth``).  The password reaches the Streamlit child in its
-environment only, never on its command line or in a log.
+start (exit 2) unless ``$LOADWATCH_PASSWORD`` or ``--password-file`` gives one of at least 8 characters.
+Streamlit then listens on a free loopback port and the authenticating front (:mod:`dashboard.front`)
+serves the address over TLS, checking the password before any request reaches Streamlit; the password
+stays in this process (never in the child, on a command line or in a log).
 
 Nothing outlives the command: SIGTERM and SIGINT stop Streamlit and every process it started (it runs in
 a process group of its own) within ``STOP_TIMEOUT_S`` and free the port; on Linux the child also asks
@@ -228,6 +229,19 @@ def _stopped_by_signals():
             signal.signal(sig, handler)
 
 
+def _supervise(proc: subprocess.Popen, serve) -> int:
+    """Run ``serve()`` until the server ends or SIGTERM/SIGINT (exit code 0/130), then stop ``proc``
+    whatever happened (an exception included)."""
+    try:
+        with _stopped_by_signals() as stopped_by:
+            code = serve()
+    finally:
+        _stop(proc)
+    if stopped_by:
+        return 130 if stopped_by[0] == signal.SIGINT else 0
+    return code
+
+
 def _free_loopback_port() -> int:
     import socket
 
@@ -261,14 +275,7 @@ def _run_behind_front(args, env: dict, app: Path, password: str, shown: str, tls
         print(f"loadwatch dashboard on https://{args.host}:{args.port} ({shown}; TLS with {origin}); asks for "
               f"the password first; Ctrl+C stops it", flush=True)
 
-    try:
-        with _stopped_by_signals() as stopped_by:
-            code = asyncio.run(front.run(proc, config, args.host, args.port, tls, on_ready=ready))
-    finally:
-        _stop(proc)
-    if stopped_by:
-        return 130 if stopped_by[0] == signal.SIGINT else 0
-    return code
+    return _supervise(proc, lambda: asyncio.run(front.run(proc, config, args.host, args.port, tls, on_ready=ready)))
 
 
 def run_dashboard(args) -> int:
@@ -322,11 +329,4 @@ def run_dashboard(args) -> int:
     # the signals that stop us are forwarded to Streamlit's group (a service manager sends SIGTERM, a
     # terminal SIGINT); a SIGKILL or a crash of this process reaches it through the kernel
     proc = start_child(streamlit_command(args.port, args.host, app), env)
-    try:
-        with _stopped_by_signals() as stopped_by:
-            code = proc.wait()
-    finally:
-        _stop(proc)
-    if stopped_by:
-        return 130 if stopped_by[0] == signal.SIGINT else 0
-    return code
+    return _supervise(proc, proc.wait)
