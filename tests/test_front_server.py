@@ -12,7 +12,6 @@ import hashlib
 import http.client
 import json
 import os
-import signal
 import socket
 import ssl
 import subprocess
@@ -26,6 +25,7 @@ import pytest
 from dashboard import front
 from tests.app_helpers import copy_history
 from tests.conftest import REPO_ROOT
+from tests.test_e2e_pages import Server
 
 pytestmark = pytest.mark.slow
 
@@ -61,23 +61,18 @@ def _rss_mb(pids: list[int]) -> float:
     return sum(psutil.Process(p).memory_info().rss for p in pids) / 1e6
 
 
-class FrontServer:
+class FrontServer(Server):
+    """``loadwatch dashboard`` on HOST behind its front, with the runner's own certificate (here one made
+    by the same generator, in a folder of its own)."""
+
     def __init__(self, tmp_path: Path, db: Path):
-        self.port = _free_port(HOST)
-        self.base = f"https://{HOST}:{self.port}"
         self.pw_file = tmp_path / "password.txt"
         self.pw_file.write_text(SECRET + "\n")
-        # the runner's own certificate (here one made by the same generator, in a folder of its own)
         self.cert, self.key = front.self_signed_certificate(tmp_path / "own-cert", HOST)
-        self.log = tmp_path / "server.log"
-        env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), LOADWATCH_REQUIRE_PASSWORD="1")
-        env.pop("LOADWATCH_PASSWORD", None)
-        env.pop("LOADWATCH_DEMO", None)
-        with self.log.open("w") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "dashboard.cli", "dashboard", "--db", str(db), "--host", HOST,
-                 "--port", str(self.port), "--password-file", str(self.pw_file), "--tls-cert", str(self.cert),
-                 "--tls-key", str(self.key)], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+        super().__init__(tmp_path, db, host=HOST, env_extra={"LOADWATCH_REQUIRE_PASSWORD": "1"},
+                         args=("--password-file", str(self.pw_file), "--tls-cert", str(self.cert),
+                               "--tls-key", str(self.key)))
+        self.base = f"https://{HOST}:{self.port}"
 
     def wait_ready(self, timeout_s: float = 120) -> None:
         deadline = time.monotonic() + timeout_s
@@ -105,22 +100,6 @@ class FrontServer:
                               timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
         return json.loads(done.stdout.strip().splitlines()[-1])
-
-    def stop(self) -> None:
-        family = []
-        if self.proc.poll() is None:
-            family = psutil.Process(self.proc.pid).children(recursive=True)
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for p in family:
-            try:
-                p.kill()
-            except psutil.Error:
-                pass
 
 
 @pytest.fixture
