@@ -242,6 +242,14 @@ def _supervise(proc: subprocess.Popen, serve) -> int:
     return code
 
 
+def _every_address(host: str) -> bool:
+    """True for the addresses that mean "every interface" (0.0.0.0, ::)."""
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
 def _free_loopback_port() -> int:
     import socket
 
@@ -274,6 +282,9 @@ def _run_behind_front(args, env: dict, app: Path, password: str, shown: str, tls
     def ready() -> None:
         print(f"loadwatch dashboard on https://{args.host}:{args.port} ({shown}; TLS with {origin}); asks for "
               f"the password first; Ctrl+C stops it", flush=True)
+        if _every_address(args.host):
+            print(f"from your phone: https://<this computer's address on your network>:{args.port} (README: "
+                  "\"From your phone\")", flush=True)
 
     return _supervise(proc, lambda: asyncio.run(front.run(proc, config, args.host, args.port, tls, on_ready=ready)))
 

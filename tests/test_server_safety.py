@@ -103,6 +103,7 @@ def test_beyond_loopback_streamlit_listens_on_loopback_and_never_sees_the_passwo
     out = capsys.readouterr()
     assert SECRET not in out.out + out.err
     assert "https://0.0.0.0:8443" in out.out and "password" in out.out
+    assert "from your phone: https://<this computer's address on your network>:8443" in out.out
     # the self-signed certificate was made beside the store: its key private
     tls = tmp_path / "tls"
     assert (tls.stat().st_mode & 0o777) == 0o700
