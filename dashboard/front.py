@@ -276,10 +276,14 @@ class ProxyHandler(_Base):
             raise tornado.web.HTTPError(502)
         self.set_status(response.code, response.reason)
         self.clear_header("Content-Type")
+        passed: set[str] = set()
         for name, value in response.headers.get_all():
-            if name.lower() in _HOP_BY_HOP or name.lower() == "content-length":
+            low = name.lower()
+            if low in _HOP_BY_HOP or low == "content-length":
                 continue
-            self.add_header(name, value)
+            # Streamlit's Date, Server, Cache-Control... replace the front's own; Set-Cookie may repeat
+            (self.add_header if low in passed else self.set_header)(name, value)
+            passed.add(low)
         if response.body and self.request.method != "HEAD" and response.code not in (204, 304):
             self.write(response.body)
         await self.finish()

@@ -159,6 +159,7 @@ def test_login_sets_a_signed_strict_cookie_and_passes_requests_on(tmp_path):
             r = await fetch(base + "/_stcore/health?x=1", headers={"Cookie": cookie + "; _streamlit_xsrf=abc"})
             assert r.code == 200 and r.body == b"upstream saw 0 bytes"
             assert "_streamlit_xsrf=abc" in r.headers.get_list("Set-Cookie")[0]  # Streamlit's cookie comes back
+            assert len(r.headers.get_list("Date")) == 1 and len(r.headers.get_list("Server")) == 1
             seen = upstream.requests[-1]
             assert seen["path"] == "/_stcore/health"
             assert seen["headers"][front.FRONT_HEADER] == TOKEN
