@@ -287,3 +287,29 @@ def test_streamlit_run_beyond_loopback_shows_only_a_refusal(tmp_path):
     texts = seen["session"].get("texts")
     assert seen["session"].get("finished") and texts and texts[0] == "loadwatch", seen
     assert len(texts) == 2 and "without loadwatch's login in front of it" in texts[1], texts
+
+
+def test_streamlit_offline_answers_unknown_and_refuses_a_streamlit_without_the_lookups(monkeypatch):
+    """In-process: after ``disable_address_lookups`` a foreign Origin is judged without any attempt to
+    reach the network (the guard of tests/test_privacy.py records none), and a Streamlit whose look-ups
+    moved is refused rather than trusted."""
+    from streamlit import config, net_util
+    from streamlit.web.server import server_util
+
+    from dashboard import streamlit_offline
+    from tests.test_privacy import network_guard
+
+    for name in streamlit_offline.LOOKUPS:  # restored after the test
+        monkeypatch.setattr(net_util, name, getattr(net_util, name))
+    monkeypatch.setattr(net_util, "_internal_ip", None)
+    monkeypatch.setattr(net_util, "_external_ip", None)
+    assert config.get_option("server.enableCORS") is True  # Streamlit's default: origins are checked
+    streamlit_offline.disable_address_lookups()
+    with network_guard() as attempts:
+        assert net_util.get_internal_ip() is None and net_util.get_external_ip() is None
+        assert server_util.is_url_from_allowed_origins("http://evil.example") is False
+        assert server_util.is_url_from_allowed_origins("http://localhost:8501") is True
+    assert attempts == []
+    monkeypatch.delattr(net_util, "get_external_ip")
+    with pytest.raises(RuntimeError, match="get_external_ip"):
+        streamlit_offline.disable_address_lookups()
