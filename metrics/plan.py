@@ -478,7 +478,7 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     week_km, run_km = round_cap_km(week, units), round_cap_km(run, units)
     if runs_per_week and week_km is not None and run_km is not None and week_km > runs_per_week * run_km:
         # rounded apart, the two caps could ask for more than N runs at the run cap: the week follows the runs
-        week_km = runs_per_week * run_km
+        week_km = round_cap_km(runs_per_week * run_km, units)
     plan = Plan(status=status, max_week_km=week_km, max_run_km=run_km,
                 runs=runs_per_week, intensity=intensity, surface=surface, cross_training=cross, reasons=reasons,
                 cross_training_min=cross_min, strength=strength,
