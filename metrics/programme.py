@@ -183,9 +183,11 @@ def status(inputs: ProgrammeInput | None, timeline: pd.DataFrame | None, as_of) 
             w["sessions_done"] += day in done_days
             active += 1
         day += dt.timedelta(days=1)
-    finished = active >= 7 * total
+    finished = active >= 7 * total and not (weeks and weeks[-1]["end"] == last and weeks[-1]["days"] < 7)
     paused = phase in PAUSE_PHASES and not finished and (stop is None or stop > as_of)
-    current = plan_week(kind, min(active // 7 + 1, total))
+    # the week that holds the last day (its own week when it moved the clock, else the one it resumes in)
+    current = plan_week(kind, weeks[-1]["week"] if weeks and weeks[-1]["end"] == last else
+                        min(active // 7 + 1, total))
     rows = []
     for w in weeks:
         planned = plan_week(kind, w["week"]).sessions
