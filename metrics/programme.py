@@ -16,7 +16,8 @@ programme is paused: no sessions are planned, its week does not advance, and it 
 **Adherence** is sessions done over sessions planned, programme week by programme week, against
 ASTEROID's 70% (:data:`ADHERENCE_TARGET_PCT`).  A session done is a walk or a run from a watch file (or a
 logged walk) of at least :data:`MIN_SESSION_MIN` minutes, one a day; done sessions above the week's plan
-do not lift its adherence above 100%.
+do not lift its adherence above 100%.  The session on the day a pause began (the run that hurt) counts for
+the week in progress; sessions on later paused days do not.
 """
 
 from __future__ import annotations
@@ -169,9 +170,12 @@ def status(inputs: ProgrammeInput | None, timeline: pd.DataFrame | None, as_of) 
     phase, reason = "normal", ""
     day = start
     while day <= last:
+        was = phase
         phase, reason = _phase_on(timeline, day)
         if phase in PAUSE_PHASES:
             paused_days += 1
+            if was not in PAUSE_PHASES and weeks and day in done_days:
+                weeks[-1]["sessions_done"] += 1  # the session during which the pause began was done
         else:
             number = active // 7 + 1
             if number > total:

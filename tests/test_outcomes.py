@@ -167,7 +167,7 @@ def test_a_store_of_the_previous_version_gains_the_new_tables(tmp_path):
 def test_walkback_builds_to_30_minutes_5_times_a_week_and_runwalk_is_12_weeks_of_3_x_30():
     weeks = [pg.plan_week("walkback", n) for n in range(1, pg.WALKBACK_LENGTH_WEEKS + 1)]
     assert weeks[0].sessions == 3 and weeks[0].session_min == 10
-    assert all(b.sessions * b.session_min >= a.sessions * a.session_min for a, b in zip(weeks, weeks[1:]))
+    assert all(b.sessions * b.session_min >= a.sessions * a.session_min for a, b in zip(weeks[:-1], weeks[1:], strict=True))
     assert (weeks[6].sessions, weeks[6].session_min) == (5, 30) and weeks[-1] == pg.Week(26, 5, 30.0)
     runs = [pg.plan_week("runwalk", n) for n in range(1, 13)]
     assert {(w.sessions, w.session_min) for w in runs} == {(3, 30.0)}
