@@ -153,7 +153,8 @@ def psfs_trends(activities: pd.DataFrame | None, scores: pd.DataFrame | None) ->
 
     ``activities``: ``id, name, added`` (date); ``scores``: ``activity_id, date, score``.  The mean's
     change compares the first and the latest mean of the activities scored at both (Stratford 1995: 2
-    points in the mean, 3 in one activity, are beyond measurement error)."""
+    points in the mean, 3 in one activity, are beyond measurement error; with one such activity, the mean is
+    that activity and its 3 points apply)."""
     out = {"activities": [], "mean_first": None, "mean_latest": None, "mean_change": None,
            "mean_beyond_error": False, "words": [], "source": PSFS_SOURCE}
     if activities is None or len(activities) == 0:
@@ -181,8 +182,11 @@ def psfs_trends(activities: pd.DataFrame | None, scores: pd.DataFrame | None) ->
         out["mean_first"] = round(psfs_mean(firsts), 2)
         paired_latest = psfs_mean(latests)
         out["mean_change"] = round(paired_latest - psfs_mean(firsts), 2)
-        out["mean_beyond_error"] = abs(out["mean_change"]) >= PSFS_MEAN_CHANGE - 1e-9
-        out["words"].append(change_words(out["mean_change"], PSFS_MEAN_CHANGE, "What you can do (PSFS mean)"))
+        # one activity is its own mean: its own threshold applies (3 points), and its line says it
+        threshold = PSFS_MEAN_CHANGE if len(firsts) > 1 else PSFS_ONE_CHANGE
+        out["mean_beyond_error"] = abs(out["mean_change"]) >= threshold - 1e-9
+        if len(firsts) > 1:
+            out["words"].append(change_words(out["mean_change"], threshold, "What you can do (PSFS mean)"))
     out["words"] += [i["words"] for i in out["activities"]]
     return out
 

@@ -84,9 +84,15 @@ def test_psfs_change_beyond_measurement_error_is_2_in_the_mean_or_3_in_one_activ
     assert '"run 10 km": better by 3 points, beyond measurement error' in t["words"]
     assert '"sit through a film": better by 1 point, within measurement error' in t["words"]
     assert '"lift my child": no change' in t["words"]
-    worse = oc.psfs_trends(*_psfs({"run": [(D(2026, 1, 5), 7), (D(2026, 1, 19), 5)]}))
+    worse = oc.psfs_trends(*_psfs({"run": [(D(2026, 1, 5), 7), (D(2026, 1, 19), 5)],
+                                   "garden": [(D(2026, 1, 5), 6), (D(2026, 1, 19), 4)]}))
     assert worse["mean_change"] == -2 and worse["mean_beyond_error"] is True
     assert "What you can do (PSFS mean): worse by 2 points, beyond measurement error" in worse["words"]
+    assert '"run": worse by 2 points, within measurement error' in worse["words"]
+    # one activity is its own mean: 2 points there is within its 3-point error, and no second line says it
+    one = oc.psfs_trends(*_psfs({"run": [(D(2026, 1, 5), 7), (D(2026, 1, 19), 5)]}))
+    assert one["mean_change"] == -2 and one["mean_beyond_error"] is False
+    assert one["words"] == ['"run": worse by 2 points, within measurement error']
 
 
 # --- the store ---------------------------------------------------------------------------------------------
