@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ingest.programmes import PROGRAMMES
+from metrics import fmt
 
 #: Phases that pause a programme (SCIENCE.md §13: red flags and a stop outrank it).
 PAUSE_PHASES: tuple[str, ...] = ("stop", "see_clinician", "emergency")
@@ -256,7 +257,7 @@ def summary_words(p: dict) -> str:
     """The programme in one or two plain sentences."""
     name = p["name"]
     if p["state"] == "stopped":
-        head = f"Your {name} programme stopped on {p['stop_date']} in week {p['week']} of {p['weeks']}."
+        head = f"Your {name} programme stopped on {fmt.day(p['stop_date'])} in week {p['week']} of {p['weeks']}."
     elif p["state"] == "complete":
         head = f"You completed the {p['weeks']} weeks of the {name} programme."
     elif p["state"] == "paused":

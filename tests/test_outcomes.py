@@ -240,3 +240,41 @@ def test_done_sessions_count_runs_and_walks_once_a_day_and_ignore_rides_and_shor
     done = pg.done_sessions(acts, sessions, "Europe/Berlin")
     assert [d.isoformat() for d in done["date"]] == ["2026-01-05", "2026-01-09", "2026-01-10"]
     assert list(done["kind"]) == ["walk", "run", "walk"]  # the longer outing of a day; 23:30 UTC is Friday in Berlin
+
+
+# --- the command line's bad input ------------------------------------------------------------------------
+
+def _cli(db, *argv):
+    import contextlib
+    import io
+
+    from dashboard.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([*argv, "--db", str(db)])
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_bad_input_exits_2_with_one_plain_line(tmp_path):
+    db = tmp_path / "cli.sqlite3"
+    code, _out, err = _cli(db, "outcome", "ostrc", "--week", "2026-11-30", "--participation", "1", "--volume", "9",
+                           "--performance", "0", "--pain", "0")
+    assert code == 2 and "expected a whole number from 0 to 4 (got '9')" in err
+    code, _out, err = _cli(db, "outcome", "psfs", "score", "swim", "--score", "5", "--date", "2026-11-30")
+    assert code == 2 and err.strip() == ("loadwatch outcome psfs score: no PSFS activity 'swim'; yours: none yet "
+                                         "(add one with `loadwatch outcome psfs add`)")
+    code, _out, err = _cli(db, "outcome", "psfs", "add", "run 10 km", "--score", "12", "--date", "2026-11-30")
+    assert code == 2 and "a PSFS score must be a number from 0" in err
+    assert _cli(db, "outcome", "psfs", "list", "--json")[1].count('"activities": []') == 1  # nothing half-kept
+    assert _cli(db, "programme", "start", "runwalk", "--date", "2026-11-02")[0] == 0
+    code, _out, err = _cli(db, "programme", "start", "walkback", "--date", "2026-11-09")
+    assert code == 2 and "is still running; stop it first" in err
+    code, _out, err = _cli(db, "programme", "start", "pilates", "--date", "2026-11-09")
+    assert code == 2 and "invalid choice: 'pilates'" in err
+    assert _cli(db, "programme", "stop", "--date", "2026-11-20")[1] == "Stopped your programme on Fri 20 Nov 2026.\n"
+    code, out, _err = _cli(db, "programme", "status", "--as-of", "2026-11-25")
+    assert code == 0 and out.startswith("Your ASTEROID run-walk programme stopped on Fri 20 Nov 2026 in week 3 of 12.")
