@@ -32,7 +32,7 @@ PSFS_ACTIVITY_COLUMNS: tuple[str, ...] = ("id", "name", "added")
 PSFS_SCORE_COLUMNS: tuple[str, ...] = ("id", "activity_id", "date", "score")
 
 _SCHEMA = """
-CREATE TABLE ostrc_weeks (
+CREATE TABLE IF NOT EXISTS ostrc_weeks (
     week_start TEXT PRIMARY KEY,
     participation INTEGER NOT NULL,
     volume INTEGER NOT NULL,
@@ -40,25 +40,25 @@ CREATE TABLE ostrc_weeks (
     pain INTEGER NOT NULL,
     created_at TEXT NOT NULL
 );
-CREATE TABLE psfs_activities (
+CREATE TABLE IF NOT EXISTS psfs_activities (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL UNIQUE,
     added TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
-CREATE TABLE psfs_scores (
+CREATE TABLE IF NOT EXISTS psfs_scores (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     activity_id INTEGER NOT NULL REFERENCES psfs_activities(id),
     date TEXT NOT NULL,
     score REAL NOT NULL,
     created_at TEXT NOT NULL
 );
-CREATE INDEX psfs_scores_activity ON psfs_scores(activity_id, date)
+CREATE INDEX IF NOT EXISTS psfs_scores_activity ON psfs_scores(activity_id, date)
 """
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    """Schema step: the OSTRC weeks and the PSFS activities and scores."""
+    """Schema step: the OSTRC weeks and the PSFS activities and scores (re-runs harmlessly)."""
     for stmt in _SCHEMA.split(";"):
         if stmt.strip():
             conn.execute(stmt)

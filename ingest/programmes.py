@@ -22,7 +22,7 @@ PROGRAMMES: dict[str, str] = {"walkback": "WalkBack walking", "runwalk": "ASTERO
 COLUMNS: tuple[str, ...] = ("id", "kind", "start_date", "stop_date")
 
 _SCHEMA = """
-CREATE TABLE programmes (
+CREATE TABLE IF NOT EXISTS programmes (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,
     start_date TEXT NOT NULL,
@@ -33,7 +33,7 @@ CREATE TABLE programmes (
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    """Schema step: the ``programmes`` table."""
+    """Schema step: the ``programmes`` table (re-runs harmlessly)."""
     conn.execute(_SCHEMA)
 
 
