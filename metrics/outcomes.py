@@ -110,6 +110,12 @@ def ostrc_table(answers: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def substantial_weeks(answers: pd.DataFrame | None) -> list:
+    """The ``week_start`` of every week whose answers make it a substantial problem (oldest first)."""
+    weeks = ostrc_table(answers)
+    return [] if weeks.empty else list(weeks.loc[weeks["substantial"].astype(bool), "week_start"])
+
+
 def ostrc_words(week: dict | OstrcWeek) -> str:
     """One week in words: "severity 44 of 100, a substantial problem (a moderate reduction in training
     volume)"."""

@@ -269,7 +269,8 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
     advice = _advice.advise(runs=runs, weekly=weekly, daily=daily, pain=pain, rules=rules, settings=settings,
                             as_of=day, assessments=assessed, programme=None if programmes is None else
                             _programme.ProgrammeInput(programmes, _programme.done_sessions(acts, sessions,
-                                                                                           settings.timezone))) or {}
+                                                                                           settings.timezone)),
+                            substantial_weeks=_outcomes.substantial_weeks(ostrc)) or {}
 
     shown = weekly.iloc[-weeks:]  # calendar-complete, so the last rows are the last weeks up to as_of's
     spike_caps = list(weekly_spike_cap_km(runs, shown.index))  # the safe longest run as each week began

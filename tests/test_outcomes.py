@@ -9,6 +9,7 @@ import math
 import pandas as pd
 import pytest
 
+from ingest.settings import Settings
 from ingest.store import SCHEMA_VERSION, Store
 from metrics import outcomes as oc
 from metrics import programme as pg
@@ -278,3 +279,26 @@ def test_bad_input_exits_2_with_one_plain_line(tmp_path):
     assert _cli(db, "programme", "stop", "--date", "2026-11-20")[1] == "Stopped your programme on Fri 20 Nov 2026.\n"
     code, out, _err = _cli(db, "programme", "status", "--as-of", "2026-11-25")
     assert code == 0 and out.startswith("Your ASTEROID run-walk programme stopped on Fri 20 Nov 2026 in week 3 of 12.")
+
+
+# --- personal rules may take an OSTRC substantial week as a flare-up (SCIENCE.md §14, §16) ----------------
+
+def test_substantial_ostrc_weeks_are_flare_ups_under_the_same_permutation_test():
+    from metrics.suggest import suggest
+    from tests.test_suggest import AS_OF, FIRST, FLARE_AFTER, weekly_and_pain
+
+    weekly, pain = weekly_and_pain()
+    by_pain = suggest(weekly, pain, Settings(), AS_OF)
+    assert by_pain, "the pain log alone supports a rule"
+    _weekly, quiet = weekly_and_pain(flare_after=())
+    assert suggest(weekly, quiet, Settings(), AS_OF) == []
+    marked = [FIRST + dt.timedelta(days=7 * (i + 1) + 3) for i in FLARE_AFTER]  # a Thursday of each week
+    by_ostrc = suggest(weekly, quiet, Settings(), AS_OF, substantial_weeks=marked)
+    assert [(s.metric, s.threshold, s.flare_ups_above, s.flare_ups_total) for s in by_ostrc] == [
+        (s.metric, s.threshold, s.flare_ups_above, s.flare_ups_total) for s in by_pain]
+    assert by_ostrc[0].p_value < 0.05
+    # three marked weeks are not enough (at least 4 flare-ups), whatever the test would say
+    assert suggest(weekly, quiet, Settings(), AS_OF, substantial_weeks=marked[:3]) == []
+    table = pd.DataFrame({"week_start": [D(2025, 1, 6), D(2025, 1, 13)], "participation": [1, 2],
+                          "volume": [1, 2], "performance": [0, 0], "pain": [1, 1]})
+    assert oc.substantial_weeks(table) == [D(2025, 1, 13)]
