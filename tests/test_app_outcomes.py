@@ -82,3 +82,41 @@ def test_a_programme_started_on_this_week_shows_its_week_and_next_sessions(clock
     with Store(Path(os.environ["LOADWATCH_DB"])) as s:
         assert list(s.programmes()["kind"]) == ["runwalk"]
     assert_plain(shown)
+
+
+@pytest.mark.parametrize("units", ["km", "mi"])
+def test_severity_is_a_line_beside_the_weekly_distance(units):
+    from dashboard.outcomes_ui import severity_chart
+
+    report = {"weeks": [{"week_start": "2026-11-23", "distance_km": 16.09344},
+                        {"week_start": "2026-11-30", "distance_km": 8.0}],
+              "outcomes": {"ostrc_weeks": [
+                  {"week_start": "2026-11-23", "severity": 44, "substantial": True},
+                  {"week_start": "2026-11-30", "severity": 16, "substantial": False}]}}
+    spec = severity_chart(report, units).to_dict()
+    layers = spec["layer"]
+    bars = layers[0]
+    values = spec["datasets"][bars["data"]["name"]]
+    assert [round(v["distance"], 2) for v in values] == ([10.0, 4.97] if units == "mi" else [16.09, 8.0])
+    assert bars["encoding"]["y"]["title"] == f"weekly running distance ({units})"
+    sev = next(d for d in spec["datasets"].values() if d and "severity" in d[0])
+    assert [d["severity"] for d in sev] == [44, 16]
+    # under a red flag: the severity alone, no weekly distance
+    care = severity_chart(report, units, care=True).to_dict()
+    assert "distance" not in str(care["datasets"])
+    assert severity_chart({"outcomes": {"ostrc_weeks": []}}, units) is None
+
+
+def test_this_week_draws_the_severity_chart_once_weeks_are_answered(clock):
+    build_history(Path(os.environ["LOADWATCH_DB"]))
+    with Store(Path(os.environ["LOADWATCH_DB"])) as s:
+        s.set_setting("timezone", "UTC")
+        s.put_ostrc(date(2026, 11, 23), participation=2, volume=2, performance=1, pain=1)
+        s.put_ostrc(date(2026, 12, 1), participation=1, volume=0, performance=0, pain=1)
+    at = page().run()
+    no_exceptions(at)
+    shown = texts(at)
+    assert "Week of Mon 30 Nov 2026: severity 16 of 100, a back problem, not substantial." in shown
+    assert "Line: your weekly OSTRC severity" in shown
+    specs = [str(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert any("OSTRC severity (0-100)" in spec for spec in specs)
