@@ -50,6 +50,8 @@ SOURCES: dict[str, str] = {
     "walkback": "Pocovi et al., Lancet 2024;404:134 (WalkBack)",
     "runwalk": "Neason et al., Br J Sports Med 2024 (ASTEROID)",
 }
+#: Phases whose caps bound every session's distance while the programme runs (the lower number wins).
+CAPPED_PHASES: tuple[str, ...] = ("hold", "reduce", "return_to_run", "rebuild")
 _PAUSE_WORDS = {"stop": "running has stopped for your back (the episode's stop)",
                 "see_clinician": "a clinician should assess your back first",
                 "emergency": "your back needs urgent care first"}
@@ -151,7 +153,8 @@ def status(inputs: ProgrammeInput | None, timeline: pd.DataFrame | None, as_of) 
     ``next_sessions`` (``date``, ``session_min``, ``run_min``, ``words``), ``adherence`` (one row per
     programme week begun: ``week``, ``start``, ``end``, ``sessions_planned``, ``sessions_done``,
     ``adherence_pct``, ``complete``, ``met_target``), ``adherence_pct`` (over the completed weeks; None
-    before one is complete), ``adherence_target_pct`` and ``summary`` (plain words)."""
+    before one is complete), ``adherence_target_pct``, ``within_plan_caps`` (the episode's phase caps
+    every session: hold, reduce, return_to_run, rebuild) and ``summary`` (plain words)."""
     if inputs is None or inputs.programmes is None or len(inputs.programmes) == 0:
         return None
     as_of = pd.Timestamp(as_of).date()
@@ -228,6 +231,7 @@ def status(inputs: ProgrammeInput | None, timeline: pd.DataFrame | None, as_of) 
             "words": current.words()},
         "next_sessions": next_sessions, "adherence": rows, "adherence_pct": overall,
         "adherence_target_pct": ADHERENCE_TARGET_PCT,
+        "within_plan_caps": state == "running" and phase in CAPPED_PHASES,
     }
     out["summary"] = summary_words(out)
     return out
@@ -267,6 +271,8 @@ def summary_words(p: dict) -> str:
         t = p["this_week"]
         head = (f"{name} programme, week {p['week']} of {p['weeks']}: {t['sessions_planned']} sessions, "
                 f"each {t['words']}; {t['sessions_done']} done so far this week.")
+        if p.get("within_plan_caps"):
+            head += " Keep every session within this week's plan: its caps come first."
     if p["adherence_pct"] is not None:
         met = "at or above" if p["adherence_pct"] >= p["adherence_target_pct"] else "below"
         head += (f" Adherence {p['adherence_pct']:g}% of planned sessions, {met} the "

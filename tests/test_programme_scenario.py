@@ -93,6 +93,8 @@ def test_the_programme_is_paused_by_the_stop_and_resumes_at_its_week(lived):
     assert by_day[back]["plan"]["phase"] == "return_to_run"
     resumed = by_day[back]["programme"]
     assert resumed["state"] == "running" and resumed["week"] == 6 and resumed["paused_days"] == len(stop_days)
+    assert resumed["within_plan_caps"] and "Keep every session within this week's plan" in resumed["summary"]
+    assert not by_day[START]["programme"]["within_plan_caps"]
     # week 6 ends later by exactly the days it was paused; every later week starts later by as much
     adherence = {w["week"]: w for w in by_day[START + timedelta(days=16 * 7 - 1)]["programme"]["adherence"]}
     assert adherence[6]["end"] == (START + timedelta(days=41 + len(stop_days))).isoformat()
