@@ -120,6 +120,22 @@ def _today(store, given):
     return given if given is not None else store._today()
 
 
+def _write(args, command: str, write):
+    """Open the store, call ``write(store, day)`` with ``--date`` (default today in the runner's time zone);
+    ``(exit code, day, what write returned)``: 2 with one plain line on stderr when the store refused it."""
+    with _open_store(args) as store:
+        day = _today(store, args.date)
+        try:
+            return 0, day, write(store, day)
+        except ValueError as exc:
+            return _bad_input(command, exc), day, None
+
+
+def _print_words(lines) -> None:
+    for line in lines:
+        print(f"  {line}")
+
+
 # --- outcome ------------------------------------------------------------------------------------------
 
 def ostrc_cmd(args) -> int:
@@ -142,16 +158,16 @@ def ostrc_cmd(args) -> int:
 
 
 def psfs_add(args) -> int:
-    with _open_store(args) as store:
-        day = _today(store, args.date)
-        try:
-            from ingest.outcomes import check_psfs_score
+    from ingest.outcomes import check_psfs_score
 
-            check_psfs_score(args.score)
-            store.add_psfs_activity(args.name, day)
-            store.add_psfs_score(args.name, day, args.score)
-        except ValueError as exc:
-            return _bad_input("outcome psfs add", exc)
+    def write(store, day):
+        check_psfs_score(args.score)  # before the activity is kept: nothing half-written
+        store.add_psfs_activity(args.name, day)
+        store.add_psfs_score(args.name, day, args.score)
+
+    code, day, _ = _write(args, "outcome psfs add", write)
+    if code:
+        return code
     print(f'Added "{" ".join(args.name.split())}": {args.score:g}/10 on {fmt.day(day)}.')
     return 0
 
@@ -159,16 +175,15 @@ def psfs_add(args) -> int:
 def psfs_score(args) -> int:
     from metrics.outcomes import psfs_trends
 
-    with _open_store(args) as store:
-        day = _today(store, args.date)
-        try:
-            store.add_psfs_score(args.name, day, args.score)
-        except ValueError as exc:
-            return _bad_input("outcome psfs score", exc)
-        trends = psfs_trends(*store.psfs())
+    def write(store, day):
+        store.add_psfs_score(args.name, day, args.score)
+        return psfs_trends(*store.psfs())
+
+    code, day, trends = _write(args, "outcome psfs score", write)
+    if code:
+        return code
     print(f"Scored {args.score:g}/10 on {fmt.day(day)}.")
-    for line in trends["words"]:
-        print(f"  {line}")
+    _print_words(trends["words"])
     return 0
 
 
@@ -188,8 +203,7 @@ def psfs_list(args) -> int:
         print(f"{a['id']}. {a['name']}: {history}")
     if block["mean_latest"] is not None:
         print(f"PSFS mean now: {block['mean_latest']:g}/10")
-    for line in block["words"]:
-        print(f"  {line}")
+    _print_words(block["words"])
     return 0
 
 
@@ -199,12 +213,9 @@ def programme_start(args) -> int:
     from ingest.programmes import PROGRAMMES
     from metrics.programme import plan_week
 
-    with _open_store(args) as store:
-        day = _today(store, args.date)
-        try:
-            store.start_programme(args.kind, day)
-        except ValueError as exc:
-            return _bad_input("programme start", exc)
+    code, day, _ = _write(args, "programme start", lambda store, day: store.start_programme(args.kind, day))
+    if code:
+        return code
     week = plan_week(args.kind, 1)
     print(f"Started the {PROGRAMMES[args.kind]} programme on {fmt.day(day)}. Week 1: "
           f"{week.sessions} sessions, each {week.words()}. A red flag or a stop pauses it; it resumes where it was.")
@@ -212,12 +223,9 @@ def programme_start(args) -> int:
 
 
 def programme_stop(args) -> int:
-    with _open_store(args) as store:
-        day = _today(store, args.date)
-        try:
-            store.stop_programme(day)
-        except ValueError as exc:
-            return _bad_input("programme stop", exc)
+    code, day, _ = _write(args, "programme stop", lambda store, day: store.stop_programme(day))
+    if code:
+        return code
     print(f"Stopped your programme on {fmt.day(day)}.")
     return 0
 
