@@ -81,3 +81,28 @@ def test_a_red_flag_pauses_the_programme_in_every_face(runner, tmp_path):
     words = physio_report.build(rep, weeks=3, charts=False).plain_text()
     assert "is paused in week 3 of 26" in words
     assert outcomes_report.programme_lines(None) == []
+
+
+def test_walks_from_watch_files_count_as_walkback_sessions(tmp_path):
+    """A walk imported from a FIT file is a session done; a 5-minute stroll and a ride are not."""
+    from datetime import UTC, datetime
+
+    from ingest.synth import SynthRun, fit_bytes
+
+    r = Runner(tmp_path / "walker")
+    r.cli("programme", "start", "walkback", "--date", START.isoformat())
+    files = []
+    for i, (offset, sport, minutes, km) in enumerate(((0, "walking", 25, 2.5), (1, "walking", 5, 0.4),
+                                                      (2, "cycling", 40, 15.0), (3, "walking", 12, 1.1))):
+        d = START + timedelta(days=offset)
+        run = SynthRun(start_utc=datetime(d.year, d.month, d.day, 17, 0, tzinfo=UTC), duration_s=minutes * 60,
+                       distance_m=km * 1000, sport=sport, heart_rate_bpm=None, cadence_spm=None, with_gps=False,
+                       seed=i + 1)
+        path = tmp_path / f"{sport}-{i}.fit"
+        path.write_bytes(fit_bytes(run))
+        files.append(str(path))
+    assert "Imported 4," in r.cli("import", *files, "--workers", "0")
+    prog = r.report(START + timedelta(days=6))["programme"]
+    assert prog["adherence"][0]["sessions_done"] == 2 and prog["adherence"][0]["sessions_planned"] == 3
+    assert prog["adherence"][0]["adherence_pct"] == pytest.approx(66.7)
+    assert "week 1 2 of 3" in r.cli("programme", "status", "--as-of", (START + timedelta(days=6)).isoformat())
