@@ -82,6 +82,16 @@ def test_a_programme_started_on_this_week_shows_its_week_and_next_sessions(clock
     with Store(Path(os.environ["LOADWATCH_DB"])) as s:
         assert list(s.programmes()["kind"]) == ["runwalk"]
     assert_plain(shown)
+    # stopped from the page: today is its last day, and the start form is back
+    next(b for b in at.button if b.label == "Stop the programme").click()
+    at.run()
+    no_exceptions(at)
+    shown = texts(at)
+    assert "Your ASTEROID run-walk programme stopped on Wed 2 Dec 2026 in week 1 of 12." in shown
+    assert any(b.label == "Start the programme" for b in at.button)
+    with Store(Path(os.environ["LOADWATCH_DB"])) as s:
+        assert list(s.programmes()["stop_date"]) == [TODAY]
+    assert_plain(shown)
 
 
 @pytest.mark.parametrize("units", ["km", "mi"])
