@@ -12,9 +12,9 @@ import argparse
 import os
 import sys
 
-from dashboard import cmd_app, cmd_cohort, cmd_gear, cmd_ingest, cmd_pain, cmd_report
+from dashboard import cmd_app, cmd_cohort, cmd_gear, cmd_ingest, cmd_outcome, cmd_pain, cmd_report
 
-COMMAND_MODULES = (cmd_ingest, cmd_report, cmd_pain, cmd_gear, cmd_app, cmd_cohort)
+COMMAND_MODULES = (cmd_ingest, cmd_report, cmd_pain, cmd_gear, cmd_app, cmd_cohort, cmd_outcome)
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

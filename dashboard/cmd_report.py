@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from dashboard import term
+from dashboard import outcomes_report, term
 from dashboard.argtypes import iso_date as _date
 from dashboard.argtypes import positive_int
 from ingest.settings import SETTING_KEYS, parse_setting
@@ -258,5 +258,6 @@ def format_report(report: dict) -> str:
             lines.append(f"  strength: {plan['strength']}")
         for reason in plan.get("reasons") or []:
             lines.append(f"  - {reason_words(reason)}")
+    lines += outcomes_report.text_lines(report)  # the back programme, OSTRC and PSFS (issue 24)
     lines += ["", report.get("disclaimer", "")]
     return "\n".join(lines)

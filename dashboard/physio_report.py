@@ -33,6 +33,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from dashboard import charts as charts_mod
+from dashboard import outcomes_report
 from metrics import fmt
 from metrics.thresholds import SOFT_SURFACES
 
@@ -352,6 +353,8 @@ def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.Data
         if assessments:
             blocks.append(Block("para", text="Clinician assessments recorded:"))
             blocks.append(Block("table", table=_assessment_table(assessments)))
+
+    blocks += outcomes_report.physio_blocks(report)  # OSTRC, PSFS and the programme (issue 24)
 
     if not red:
         blocks.append(Block("heading", text="Now: the plan for the next 7 days"))

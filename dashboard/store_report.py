@@ -11,6 +11,7 @@ def report_inputs(store) -> dict:
         "activities": store.activities(), "hr_hist": store.hr_histograms(), "pain": store.pain(),
         "rules": store.rules(), "settings": store.settings(), "assessments": store.assessments(),
         "sessions": store.sessions(), "shoes": store.shoes(), "activity_shoes": store.activity_shoes(),
+        "programmes": store.programmes(), "ostrc": store.ostrc(), "psfs": store.psfs(),
     }
 
 

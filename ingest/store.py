@@ -35,6 +35,8 @@ except ImportError:
 
 from ingest import activity_fixes as fixes
 from ingest import assessments as _assessments
+from ingest import outcomes as _outcomes
+from ingest import programmes as _programmes
 from ingest import sessions as _sessions
 from ingest import shoes as _shoes
 from ingest.canonical import HR_BINS, Activity, Summary, as_block
@@ -339,7 +341,7 @@ def _migrate_end_index(conn: sqlite3.Connection) -> None:
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_v1, _migrate_v2, _assessments.migrate, fixes.migrate, _shoes.migrate, _sessions.migrate,
-    _migrate_end_index, _assessments.migrate_decision,
+    _migrate_end_index, _assessments.migrate_decision, _outcomes.migrate, _programmes.migrate,
 ]
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
@@ -1315,3 +1317,43 @@ class Store:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
         frame["note"] = frame["note"].fillna("").astype(object)
         return frame
+
+    # --- outcomes and programmes (ingest/outcomes.py, ingest/programmes.py) -----------------------------
+    def put_ostrc(self, week_start, **answers) -> None:
+        """Keep one week's OSTRC-O2 answers (option numbers) under the first day of the runner's week that
+        holds ``week_start``; a second answer replaces the week's."""
+        day = _outcomes.week_start_of(_outcomes.check_day(week_start, self._today(), "the week"),
+                                      self.settings().week_start)
+        with self._tx() as conn:
+            _outcomes.put_ostrc(conn, day, answers, _now_iso())
+
+    def ostrc(self) -> pd.DataFrame:
+        """OSTRC weeks, oldest first (:func:`ingest.outcomes.ostrc_frame`)."""
+        with self._lock:
+            return _outcomes.ostrc_frame(self._conn)
+
+    def add_psfs_activity(self, name: str, day) -> int:
+        with self._tx() as conn:
+            return _outcomes.add_psfs_activity(conn, name, _outcomes.check_day(day, self._today()), _now_iso())
+
+    def add_psfs_score(self, activity, day, score) -> int:
+        with self._tx() as conn:
+            return _outcomes.add_psfs_score(conn, activity, _outcomes.check_day(day, self._today()), score, _now_iso())
+
+    def psfs(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """PSFS ``(activities, scores)`` (:func:`ingest.outcomes.psfs_frames`)."""
+        with self._lock:
+            return _outcomes.psfs_frames(self._conn)
+
+    def start_programme(self, kind: str, day) -> int:
+        with self._tx() as conn:
+            return _programmes.start(conn, kind, _outcomes.check_day(day, self._today()), _now_iso())
+
+    def stop_programme(self, day) -> int:
+        with self._tx() as conn:
+            return _programmes.stop(conn, _outcomes.check_day(day, self._today()))
+
+    def programmes(self) -> pd.DataFrame:
+        """Programmes, oldest first (:func:`ingest.programmes.frame`)."""
+        with self._lock:
+            return _programmes.frame(self._conn)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from metrics import episodes as _ep
+from metrics import programme as _programme
 from metrics import thresholds as th
 from metrics.detector import as_date, episode, evaluate
 from metrics.plan import align, make_plan
@@ -20,7 +21,7 @@ def _frame(df) -> pd.DataFrame:
 
 
 def advise(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=None, as_of=None,
-           assessments=None) -> dict:
+           assessments=None, programme: _programme.ProgrammeInput | None = None, substantial_weeks=()) -> dict:
     """``{"alerts": [alert dicts], "plan": plan dict, "suggested_rules": [suggestion dicts],
     "phases": [phase segments, stepped ones with what was run in them against their caps],
     "step_overruns": [runs and weeks above a step's or a clinician's caps], "disclaimer": ...}`` for
@@ -31,7 +32,10 @@ def advise(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=
 
     ``runs``: ``metrics.spike.run_table``; ``weekly``: ``metrics.weekly.weekly_table``; ``daily``:
     ``metrics.daily.daily_series``; ``pain``: ``Store.pain()``; ``rules``: ``Store.rules()``;
-    ``settings``: ``ingest.settings.Settings``.
+    ``settings``: ``ingest.settings.Settings``; ``programme``: the back programme and the sessions done
+    (:class:`metrics.programme.ProgrammeInput`), placed on the same timeline (``"programme"``: paused by a
+    red flag or a stop, :func:`metrics.programme.status`; None without one); ``substantial_weeks``: OSTRC
+    weeks marked a substantial problem, flare-ups for the suggested rules (§14, §16).
     """
     as_of = as_date(as_of)
     runs, weekly, daily, pain = _frame(runs), _frame(weekly), _frame(daily), _frame(pain)
@@ -42,7 +46,8 @@ def advise(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=
     plan = make_plan(alerts, weekly, runs, pain, settings, as_of, rules=rules, walked=walked)
     align(alerts, plan)
     care = plan.status in ("emergency", "see_clinician")
-    suggestions = [] if care else suggest(weekly, pain, settings, as_of, rules=rules)
+    suggestions = [] if care else suggest(weekly, pain, settings, as_of, rules=rules,
+                                               substantial_weeks=substantial_weeks)
     return {
         "alerts": [a.to_dict() for a in alerts],
         "plan": plan.to_dict(),
@@ -54,5 +59,6 @@ def advise(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=
                            "activity_id": None if o.activity_id is None else str(o.activity_id),
                            "set_by_clinician": None if o.set_by_clinician is None else
                            o.set_by_clinician.isoformat()} for o in walked.overruns],
+        "programme": _programme.status(programme, walked.timeline, as_of),
         "disclaimer": th.NOT_MEDICAL_ADVICE,
     }

@@ -17,7 +17,9 @@ import pandas as pd
 
 from ingest.settings import Settings
 from metrics import advice as _advice
+from metrics import outcomes as _outcomes
 from metrics import plan as _plan
+from metrics import programme as _programme
 from metrics.daily import daily_series, local_starts
 from metrics.episodes import NO_NUMBERS as NO_NUMBER_PHASES
 from metrics.intensity import INTENSITY_COLUMNS
@@ -223,7 +225,9 @@ def _step_cap(latest: dict | None, overruns: list[dict]) -> dict | None:
 def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: pd.DataFrame | None, rules,
                  settings: Settings | None, *, as_of=None, weeks: int = DEFAULT_WEEKS,
                  assessments: pd.DataFrame | None = None, sessions: pd.DataFrame | None = None,
-                 shoes: pd.DataFrame | None = None, activity_shoes: pd.DataFrame | None = None) -> dict:
+                 shoes: pd.DataFrame | None = None, activity_shoes: pd.DataFrame | None = None,
+                 programmes: pd.DataFrame | None = None, ostrc: pd.DataFrame | None = None,
+                 psfs: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> dict:
     """The JSON contract of ``loadwatch report --json`` (docs/ARCHITECTURE.md).
 
     ``activities``: the store's activities frame; ``hr_hist``: heart-rate histograms indexed by
@@ -245,7 +249,10 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
     ``distance_km``, ``cap_km``, ``phase``, ``step``, ``steps``, ``activity_id``, ``set_by_clinician``),
     ``assessments`` (``id``, ``date``, ``note``, ``time``, ``cleared``, ``return_step``, ``max_week_km``,
     ``max_run_km``, ``max_pain``: clinician assessments up to ``as_of`` and what they decided),
-    ``disclaimer``.  ``assessments``: ``Store.assessments()``.
+    ``programme`` (the back programme: :func:`metrics.programme.status`, null without one), ``outcomes``
+    (OSTRC weeks and PSFS trends: :func:`metrics.outcomes.outcomes_block`), ``disclaimer``.
+    ``assessments``: ``Store.assessments()``; ``programmes``, ``ostrc``, ``psfs``: ``Store.programmes()``,
+    ``Store.ostrc()``, ``Store.psfs()``.
     """
     if weeks < 1:
         raise ValueError(f"weeks must be at least 1 (got {weeks})")
@@ -260,7 +267,10 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
     weekly = weekly_table(daily, settings.week_start, as_of=day)
     runs = run_table(acts, settings.timezone, hist, settings)
     advice = _advice.advise(runs=runs, weekly=weekly, daily=daily, pain=pain, rules=rules, settings=settings,
-                            as_of=day, assessments=assessed) or {}
+                            as_of=day, assessments=assessed, programme=None if programmes is None else
+                            _programme.ProgrammeInput(programmes, _programme.done_sessions(acts, sessions,
+                                                                                           settings.timezone)),
+                            substantial_weeks=_outcomes.substantial_weeks(ostrc)) or {}
 
     shown = weekly.iloc[-weeks:]  # calendar-complete, so the last rows are the last weeks up to as_of's
     spike_caps = list(weekly_spike_cap_km(runs, shown.index))  # the safe longest run as each week began
@@ -290,6 +300,7 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
         "suggested_rules": advice.get("suggested_rules", []),
         "phases": advice.get("phases", []),
         "assessments": _assessment_list(assessed),
+        "outcomes": _outcomes.outcomes_block(ostrc, *(psfs or (None, None)), as_of=day),
         "disclaimer": NOT_MEDICAL_ADVICE,
     }
     for key, value in advice.items():

@@ -116,16 +116,20 @@ def flare_days(pain: pd.DataFrame | None, as_of, *, min_score: int = th.FLARE_UP
 
 
 def week_sets(weekly: pd.DataFrame, pain: pd.DataFrame | None, as_of, *,
-              week_start: str = "monday", min_score: int = th.FLARE_UP_MIN_SCORE):
-    """(before-weeks, pain-free weeks, flare-up weeks): lists of week-start dates in ``weekly``."""
+              week_start: str = "monday", min_score: int = th.FLARE_UP_MIN_SCORE, substantial_weeks=()):
+    """(before-weeks, pain-free weeks, flare-up weeks): lists of week-start dates in ``weekly``.
+
+    ``substantial_weeks``: days in weeks the runner marked a substantial problem on the OSTRC questions
+    (SCIENCE.md §16); each such week is a flare-up week too, and the weeks answered count as logged."""
     as_of = as_date(as_of)
     weeks = complete_weeks(weekly, as_of)
     df = pain_frame(pain)
     df = df[df["day"] <= as_of]
-    if weeks.empty or df.empty:
+    marked = {week_start_of(as_date(d), week_start) for d in substantial_weeks or () if as_date(d) <= as_of}
+    if weeks.empty or (df.empty and not marked):
         return [], [], []
-    flare_weeks = {week_start_of(d, week_start) for d in flare_days(df, as_of, min_score=min_score)}
-    first_logged = week_start_of(min(df["day"]), week_start)
+    flare_weeks = {week_start_of(d, week_start) for d in flare_days(df, as_of, min_score=min_score)} | marked
+    first_logged = min(([week_start_of(min(df["day"]), week_start)] if len(df) else []) + sorted(marked))
     starts = [s for s in weeks.index if s >= first_logged]
     onsets = sorted(w for w in flare_weeks if (w - timedelta(days=7)) not in flare_weeks)
     before = [w - timedelta(days=7) for w in onsets if (w - timedelta(days=7)) in weeks.index]
@@ -249,17 +253,20 @@ def suggest(weekly: pd.DataFrame | None, pain: pd.DataFrame | None, settings=Non
             min_flare_ups_above: int = th.SUGGEST_MIN_FLARE_UPS_ABOVE,
             min_pain_free: int = th.SUGGEST_MIN_PAIN_FREE_WEEKS, permutations: int = th.SUGGEST_PERMUTATIONS,
             max_p: float = th.SUGGEST_MAX_P, seed: int = th.SUGGEST_SEED,
-            max_suggestions: int = th.SUGGEST_MAX) -> list[Suggestion]:
+            max_suggestions: int = th.SUGGEST_MAX, substantial_weeks=()) -> list[Suggestion]:
     """Suggested "above" rules, strongest first (§14); empty when the history does not support one.
 
     Metrics in the family of a rule the runner already has (enabled or not) are not tried; among the
-    rest, one suggestion per family, each with its search-corrected permutation ``p_value``."""
+    rest, one suggestion per family, each with its search-corrected permutation ``p_value``.
+    ``substantial_weeks``: OSTRC weeks marked a substantial problem, taken as flare-ups (§16) under the
+    same permutation test."""
     if weekly is None or len(weekly) == 0:
         return []
     as_of = as_date(as_of)
     units = getattr(settings, "units", "km") if settings is not None else "km"
     week_start = getattr(settings, "week_start", "monday") if settings is not None else "monday"
-    before, pain_free, _onsets = week_sets(weekly, pain, as_of, week_start=week_start)
+    before, pain_free, _onsets = week_sets(weekly, pain, as_of, week_start=week_start,
+                                           substantial_weeks=substantial_weeks)
     if len(before) < min_flare_ups or len(pain_free) < min_pain_free:
         return []
     taken = {metric_family(r.metric, getattr(r, "scope", None)) for r in rules or ()}

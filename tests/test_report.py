@@ -123,7 +123,8 @@ def test_advise_called_with_keywords_and_result_included(monkeypatch):
     monkeypatch.setattr(advice, "advise", fake_advise)
     acts, hh = _history()
     report = build_report(acts, hh, _pain(), ["rule"], Settings(timezone="UTC"), as_of="2024-03-05")
-    assert set(seen) == {"runs", "weekly", "daily", "pain", "rules", "settings", "as_of", "assessments"}
+    assert set(seen) == {"runs", "weekly", "daily", "pain", "rules", "settings", "as_of", "assessments",
+                         "programme", "substantial_weeks"}
     assert seen["as_of"] == pd.Timestamp("2024-03-05")
     assert seen["daily"].index[-1] == pd.Timestamp("2024-03-05")
     assert seen["runs"]["date"].max() <= pd.Timestamp("2024-03-05")

@@ -7,7 +7,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import charts, physio, ui
+from dashboard import charts, outcomes_ui, physio, ui
 from metrics import fmt
 
 #: Weeks in the lead chart.
@@ -115,6 +115,7 @@ if not care:
     headline_numbers(report, units)
 st.subheader("Your next 7 days")
 ui.plan_box(plan, units)
+outcomes_ui.this_week_section(report)
 other_alerts(others, care, units)
 physio.download_section()
 ui.disclaimer()
