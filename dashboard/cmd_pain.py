@@ -272,7 +272,7 @@ def care_messages(symptoms, day: dt.date) -> list[tuple[str, str]]:
 def _print_care(symptoms, day) -> None:
     for severity, message in care_messages(symptoms, day):
         head = "GET MEDICAL HELP NOW" if severity == "emergency" else "SEE A CLINICIAN"
-        print(f"\n!! {head}: {message}\n")
+        print(f"\n{head}: {message}\n")
 
 
 def pain_add(args) -> int:
