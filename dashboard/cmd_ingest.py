@@ -193,6 +193,7 @@ def activity_records(frame: pd.DataFrame, tz_name: str, shoes: dict[str, str] | 
             "moving_s": _num(row.moving_s),
             "distance_m": _num(row.distance_m),
             "ascent_m": _num(row.ascent_m),
+            "descent_m": _num(row.descent_m),
             "avg_hr_bpm": _num(row.avg_hr_bpm),
             "max_hr_bpm": _num(row.max_hr_bpm),
             "avg_cadence_spm": _num(row.avg_cadence_spm),
@@ -301,24 +302,7 @@ def cmd_activities_set(args) -> int:
             print(f"loadwatch activities set: {exc.args[0] if exc.args else exc}", file=sys.stderr)
             return 2
         units = store.settings().units
-    done = []
-    for key, value in result["changed"].items():
-        if key == "distance_km":
-            done.append(f"distance {fmt.distance(value, units, decimals=2)}")
-        elif key == "sport":
-            done.append(f"sport {fmt.words(value, 'sport')}")
-        elif key == "surface":
-            done.append(f"surface {fmt.words(value, 'surface')}")
-        elif key == "confirmed":
-            done.append("confirmed as right")
-        elif key == "rpe":
-            done.append(f"RPE {fmt.number(value, 1)}")
-        elif key == "name":
-            done.append(f'name "{value}"' if value else "name cleared")
-        elif key == "shoe":
-            done.append("no shoe" if value is None else f"shoe {value}")
-        else:
-            done.append(f"{key} {value}")
+    done = fmt.correction_words(result["changed"], units)
     print(f"Activity {activity_id[:8]}: " + (", ".join(done) or "nothing changed"))
     if result.get("same_route_ids"):
         n = len(result["same_route_ids"])

@@ -562,7 +562,7 @@ def session_quick_add(key: str = "session") -> None:
     with st.form(f"{key}_form", clear_on_submit=True):
         c1, c2, c3 = st.columns(3)
         day = c1.date_input("Day", value=today(), max_value=today(), min_value=dt.date(1990, 1, 1),
-                            format="YYYY-MM-DD", key=f"{key}_date")
+                            format=fmt.DATE_INPUT_FORMAT, key=f"{key}_date")
         kind = c2.selectbox("Kind", SESSION_KINDS, format_func=lambda k: fmt.words(k, "session").capitalize(),
                             key=f"{key}_kind")
         minutes = c3.number_input("Minutes", min_value=1, max_value=24 * 60, value=30, step=5, key=f"{key}_minutes")
