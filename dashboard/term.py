@@ -44,46 +44,60 @@ def terminal_width() -> int:
 
 def flow_table(headers: Sequence[str], rows: Sequence[Sequence], *, notes: Sequence[str] | None = None,
                right: Sequence[int] = (), keep: Sequence[int] = (), width: int | None = None) -> str:
-    """``rows`` under ``headers`` laid out by rich in ``width`` characters (None: :func:`terminal_width`),
-    each row followed by its note (``notes[i]``, empty for none), indented and wrapped under the row.
+    """``rows`` under ``headers`` laid out in ``width`` characters (None: :func:`terminal_width`), each row
+    followed by its note (``notes[i]``, empty for none), indented and wrapped under the row.
 
     rich sizes the columns to the width: the cells of columns in ``keep`` (times, numbers, ids) are never
-    wrapped or cut (their headings may wrap), the others wrap at word boundaries when the terminal is narrow."""
+    wrapped or cut (their headings may wrap), the others wrap at word boundaries when the terminal is
+    narrow.  rich draws the heading; the rows are wrapped into rich's widths here (rich drawing five
+    years of activities row by row took seconds)."""
+    import textwrap
+
     from rich.console import Console
-    from rich.padding import Padding
-    from rich.text import Text
 
     width = width or terminal_width()
-
     cells = [[str(v) for v in row] for row in rows]
-    longest = [max((len(r[i]) for r in cells), default=0) for i in range(len(headers))]
+    n = len(headers)
+    longest = [max((len(r[i]) for r in cells), default=0) for i in range(n)]
 
-    def layout(show_header: bool, widths: Sequence[int] | None = None):
+    def layout(widths=None):
         t = _plain_table()
-        t.show_header = show_header
         for i, h in enumerate(headers):
             t.add_column(str(h), justify="right" if i in right else "left", overflow="fold",
                          min_width=longest[i] if i in keep else None, width=None if widths is None else widths[i])
         return t
 
-    whole = layout(True)
-    for row in cells:
-        whole.add_row(*row)
+    # rich measures a column by its longest cell and its longest word: the rows that hold those give rich's
+    # widths for the whole table
+    extremes = set()
+    for i in range(n):
+        if cells:
+            extremes.add(max(range(len(cells)), key=lambda r, i=i: len(cells[r][i])))
+            extremes.add(max(range(len(cells)), key=lambda r, i=i: max(map(len, cells[r][i].split() or [""]))))
+    measured = layout()
+    for r in sorted(extremes):
+        measured.add_row(*cells[r])
     console = Console(file=io.StringIO(), width=width)
-    # rich's own column widths for the whole table (as rich's render computes them: the width less the
-    # column dividers; less each column's padding, which rich adds again), so every row below is aligned
-    # under one header
-    options = console.options.update_width(width - whole._extra_width)
-    widths = [w - whole._get_padding_width(i) for i, w in enumerate(whole._calculate_column_widths(console, options))]
-    parts = [_render(layout(True, widths), width)]
-    for i, row in enumerate(cells):
-        one = layout(False, widths)
-        one.add_row(*row)
-        parts.append(_render(one, width))
-        note = (notes[i] if notes is not None else "") or ""
+    # as rich's render computes them: the width less the column dividers; less each column's padding
+    options = console.options.update_width(width - measured._extra_width)
+    widths = [w - measured._get_padding_width(i)
+              for i, w in enumerate(measured._calculate_column_widths(console, options))]
+    heading = layout(widths)
+    heading.add_row(*([""] * n))
+    head_lines = _render(heading, width).split("\n")
+    out = head_lines[:next(k for k, line in enumerate(head_lines) if line.lstrip().startswith("─")) + 1]
+    notes = list(notes or [])
+    for r, row in enumerate(cells):
+        wrapped = [textwrap.wrap(c, widths[i], break_on_hyphens=False) or [""] for i, c in enumerate(row)]
+        for k in range(max(len(w) for w in wrapped)):
+            parts = [(w[k] if k < len(w) else "") for w in wrapped]
+            out.append("  ".join(p.rjust(widths[i]) if i in right else p.ljust(widths[i])
+                                 for i, p in enumerate(parts)).rstrip())
+        note = notes[r] if r < len(notes) else ""
         if note:
-            parts.append(_render(Padding(Text(note), (0, 0, 0, 4)), width))
-    return "\n".join(parts)
+            out += textwrap.wrap(note, width=max(width, 20), initial_indent="    ", subsequent_indent="    ",
+                                 break_on_hyphens=False)
+    return "\n".join(out)
 
 
 def _plain_table():
