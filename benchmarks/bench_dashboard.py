@@ -178,30 +178,28 @@ def time_pages(path: Path) -> list[tuple[str, float, float]]:
     return results
 
 
+def _timed_save(at, button: str, label: str) -> tuple[str, float, float]:
+    """Click ``button`` and time the page's answer; the page must confirm the save."""
+    save = next(b for b in at.button if b.label == button)
+    t0, c0 = time.perf_counter(), time.process_time()
+    save.click().run()
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    assert not at.exception and any("Saved" in str(e.value) for e in at.success), f"{label}: no confirmation"
+    print(f"{label:<33} {_verdict(seconds, SAVE_GOAL_S, cpu)}")
+    return label, seconds, SAVE_GOAL_S
+
+
 def time_saves(path: Path) -> list[tuple[str, float, float]]:
     """A correction on the Activities page and a pain entry on the Pain log, from the click until the page
-    has answered (the store written, the caches dropped, the page drawn again)."""
+    has answered (the store written, the page drawn again with the change)."""
     os.environ["LOADWATCH_DB"] = str(path)
-    results = []
     _, at = render("activities", cold=False)
     rpe = next(n for n in at.number_input if n.label.startswith("How hard"))
     rpe.set_value(5.0 if rpe.value != 5.0 else 6.0)
-    save = next(b for b in at.button if b.label == "Save")
-    t0, c0 = time.perf_counter(), time.process_time()
-    save.click().run()
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    assert not at.exception and any("Saved" in str(e.value) for e in at.success), "no confirmation"
-    print(f"save a correction (Activities)    {_verdict(seconds, SAVE_GOAL_S, cpu)}")
-    results.append(("save a correction", seconds, SAVE_GOAL_S))
+    results = [_timed_save(at, "Save", "save a correction (Activities)")]
     _, at = render("pain_log", cold=False)
     at.slider[0].set_value(2)
-    save = next(b for b in at.button if b.label == "Save pain entry")
-    t0, c0 = time.perf_counter(), time.process_time()
-    save.click().run()
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    assert not at.exception and any("Saved" in str(e.value) for e in at.success), "no confirmation"
-    print(f"save a pain entry (Pain log)      {_verdict(seconds, SAVE_GOAL_S, cpu)}")
-    results.append(("save a pain entry", seconds, SAVE_GOAL_S))
+    results.append(_timed_save(at, "Save pain entry", "save a pain entry (Pain log)"))
     return results
 
 
