@@ -148,3 +148,17 @@ def test_verbose_import_in_a_terminal_keeps_every_line_whole(tmp_path):
         assert hits and all(line.startswith(word) for line in hits), (word, hits)
     assert len([line for line in lines if line.startswith("duplicate: ")]) == 6
     assert not np.any([("failed 1" in line and not line.startswith("Imported")) for line in lines])
+
+
+@pytest.mark.parametrize("width", [60, 120])
+def test_pain_list_fits_the_terminal_with_its_note_under_the_entry(width, capsys, monkeypatch):
+    note = "stiff after the hills, eased by the evening walk and better the next morning than expected"
+    main(["pain", "add", "--date", "2024-03-02", "--score", "4", "--timing", "after", "--note", note])
+    capsys.readouterr()
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert main(["pain", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= width, "\n".join(lines)
+    assert "4/10" in "\n".join(lines) and "…" not in "\n".join(lines)
+    under = [line.strip() for line in lines[3:] if line.startswith("    ")]
+    assert note in " ".join(under)
