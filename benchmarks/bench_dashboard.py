@@ -101,7 +101,7 @@ def add_recent_fit_runs(path: Path, days: int = 6) -> None:
 
     today = date.today()
     files = []
-    for back in range(days, 0, -2):
+    for back in range(days - 1, 0, -2):  # yesterday evening the newest: the detail view decodes it
         d = today - timedelta(days=back)
         run = SynthRun(start_utc=datetime(d.year, d.month, d.day, 18, tzinfo=UTC),
                        duration_s=3000, distance_m=9000.0, seed=back, sub_sport="street")

@@ -140,8 +140,9 @@ def detail(activity_id: str, acts: pd.DataFrame, runs: pd.DataFrame, units: str)
     if samples is None or samples.empty:
         st.caption("The original file could not be re-read for the detail view.")
         return
-    report = ui.report()
-    pace_and_heart(samples, units, report.get("hr_max_bpm"))
+    # the heart-rate maximum the daily series used (given, else estimated): not the whole report, which a
+    # correction would make the page work out again before it answers
+    pace_and_heart(samples, units, ui.daily().attrs.get("hr_max_bpm"))
     split_table(samples, units)
     elevation_and_dynamics(samples)
     route(samples, units)
