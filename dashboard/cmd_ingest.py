@@ -96,6 +96,7 @@ def cmd_import(args) -> int:
         outcomes = import_paths(store, args.paths, progress=bar, on_outcome=on_outcome,
                                 workers=args.workers, timeout_s=args.timeout)
         settings = store.settings()
+        outcomes = _with_store_offsets(outcomes, store)
     bar.clear()
     sys.stderr.flush()  # every problem line is out before the summary starts on stdout
     counts = summarize(outcomes)
@@ -110,6 +111,24 @@ def cmd_import(args) -> int:
     print(f"Imported {counts['imported']}{replaced}, duplicates {counts['duplicate']}, skipped {counts['skipped']}, "
           f"failed {counts['failed']}")
     return 1 if counts["failed"] else 0
+
+
+def _with_store_offsets(outcomes: list[Outcome], store: Store) -> list[Outcome]:
+    """The outcomes of files that do not say their UTC offset (GPX, TCX) with the offset the store gives
+    their activity (without a time zone setting, the one of the runner's watch files around it: see
+    :mod:`ingest.local_time`), so the import says the same day as ``loadwatch activities``."""
+    import dataclasses
+
+    if not any(o.start_utc is not None and o.utc_offset_s is None and o.activity_id for o in outcomes):
+        return outcomes
+    acts = store.activities()
+    offsets = dict(zip(acts["id"], acts["utc_offset_s"], strict=True))
+    out = []
+    for o in outcomes:
+        borrowed = offsets.get(o.activity_id) if o.utc_offset_s is None else None
+        out.append(dataclasses.replace(o, utc_offset_s=float(borrowed))
+                   if borrowed is not None and math.isfinite(borrowed) else o)
+    return out
 
 
 def outcome_records(outcomes, tz_name: str) -> list[dict]:

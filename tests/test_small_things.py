@@ -205,6 +205,19 @@ def _fit_run(start: datetime, offset_s: int, seed: int) -> bytes:
     return synth.fit_bytes(synth.SynthRun(start, 1800, 6000.0, utc_offset_s=offset_s, seed=seed))
 
 
+def test_the_import_says_the_same_day_for_a_gpx_run_as_the_activities_list(tmp_path, capsys):
+    ny = -5 * 3600
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "watch.fit").write_bytes(_fit_run(datetime(2024, 1, 14, 12, tzinfo=UTC), ny, 1))
+    (folder / "evening.gpx").write_bytes(_gpx_run(datetime(2024, 1, 16, 2, 0, tzinfo=UTC)))
+    assert main(["import", str(folder), "--workers", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "Imported: Mon 15 Jan 2024  run" in out and "evening.gpx" in out, out
+    assert main(["import", str(folder), "--workers", "0", "--json"]) == 0  # duplicates now: no start to say
+    capsys.readouterr()
+
+
 def test_a_gpx_run_without_a_time_zone_takes_the_offset_of_the_watch_files_around_it(capsys):
     ny = -5 * 3600  # New York in winter; the machine here is UTC (conftest sets TZ=UTC)
     files = [("watch1.fit", _fit_run(datetime(2024, 1, 8, 12, tzinfo=UTC), ny, 1)),
