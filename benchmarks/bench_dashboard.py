@@ -142,6 +142,7 @@ def render(page: str, *, cold: bool):
 
     if cold:
         _clear_caches()
+    quiet_streamlit()  # Streamlit sets its loggers up again when a cache is first made
     at = AppTest.from_file(str(ROOT / "dashboard" / "pages" / f"{page}.py"), default_timeout=120)
     t0, c0 = time.perf_counter(), time.process_time()
     at.run()
