@@ -12,9 +12,29 @@ import argparse
 import os
 import sys
 
-from dashboard import cmd_app, cmd_cohort, cmd_gear, cmd_ingest, cmd_outcome, cmd_pain, cmd_report
+#: Commands a runner types many times a day: they must answer at once (issue 21: <= 0.5 s), so they never
+#: load the dashboard's, the PDF's or the cohort's libraries (streamlit, altair, vl-convert, fpdf, dask,
+#: pyarrow).  ``dashboard`` and ``cohort`` are the heavy ones.
+LIGHT_COMMANDS = frozenset({"import", "activities", "rebuild", "settings", "report", "pain", "alerts", "shoes",
+                            "session", "demo", "outcome", "programme"})
 
-COMMAND_MODULES = (cmd_ingest, cmd_report, cmd_pain, cmd_gear, cmd_app, cmd_cohort, cmd_outcome)
+
+def command_modules() -> tuple:
+    """The modules that add the sub-commands (each has ``register(subparsers, add_db_option)``)."""
+    from dashboard import cmd_app, cmd_cohort, cmd_gear, cmd_ingest, cmd_outcome, cmd_pain, cmd_report
+
+    return (cmd_ingest, cmd_report, cmd_pain, cmd_gear, cmd_app, cmd_cohort, cmd_outcome)
+
+
+def keep_light(argv: list[str]) -> None:
+    """Before pandas is first imported, for a light command: pandas 3 imports pyarrow whenever it is
+    installed (the cohort extra and the dashboard bring it), a tenth of a second a light command has no use
+    for.  Marking it absent (``sys.modules[name] = None``, Python's own way to say "cannot be imported")
+    makes pandas use its own string storage.  A process that already imported pandas (the dashboard, the
+    test suite) is left as it is."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in LIGHT_COMMANDS and "pandas" not in sys.modules and "pyarrow" not in sys.modules:
+        sys.modules["pyarrow"] = None  # type: ignore[assignment]
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -30,12 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in COMMAND_MODULES:
+    for module in command_modules():
         module.register(sub, add_db_option)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    keep_light(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

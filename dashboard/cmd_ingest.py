@@ -90,14 +90,15 @@ def cmd_import(args) -> int:
     def on_outcome(o: Outcome) -> None:
         # problem lines appear as they happen, above the bar
         if o.status == "failed" or (o.status in ("skipped", "duplicate") and args.verbose and not args.json):
-            bar.clear()
-            print(_problem_line(o), file=sys.stderr)
+            bar.line(_problem_line(o))
 
     with Store(args.db) as store:
         outcomes = import_paths(store, args.paths, progress=bar, on_outcome=on_outcome,
                                 workers=args.workers, timeout_s=args.timeout)
         settings = store.settings()
+        outcomes = _with_store_offsets(outcomes, store)
     bar.clear()
+    sys.stderr.flush()  # every problem line is out before the summary starts on stdout
     counts = summarize(outcomes)
     if args.json:
         print(json.dumps(outcome_records(outcomes, settings.timezone), indent=2, allow_nan=False))
@@ -110,6 +111,24 @@ def cmd_import(args) -> int:
     print(f"Imported {counts['imported']}{replaced}, duplicates {counts['duplicate']}, skipped {counts['skipped']}, "
           f"failed {counts['failed']}")
     return 1 if counts["failed"] else 0
+
+
+def _with_store_offsets(outcomes: list[Outcome], store: Store) -> list[Outcome]:
+    """The outcomes of files that do not say their UTC offset (GPX, TCX) with the offset the store gives
+    their activity (without a time zone setting, the one of the runner's watch files around it: see
+    :mod:`ingest.local_time`), so the import says the same day as ``loadwatch activities``."""
+    import dataclasses
+
+    if not any(o.start_utc is not None and o.utc_offset_s is None and o.activity_id for o in outcomes):
+        return outcomes
+    acts = store.activities()
+    offsets = dict(zip(acts["id"], acts["utc_offset_s"], strict=True))
+    out = []
+    for o in outcomes:
+        borrowed = offsets.get(o.activity_id) if o.utc_offset_s is None else None
+        out.append(dataclasses.replace(o, utc_offset_s=float(borrowed))
+                   if borrowed is not None and math.isfinite(borrowed) else o)
+    return out
 
 
 def outcome_records(outcomes, tz_name: str) -> list[dict]:
@@ -163,7 +182,8 @@ def _num(value) -> float | None:
 
 
 def _local_start(start_utc: pd.Timestamp, offset_s, zone: ZoneInfo):
-    start = start_utc.to_pydatetime()
+    # a sub-second start (GPX times with fractions) would lose its nanoseconds with a warning on every call
+    start = start_utc.floor("us").to_pydatetime()
     if offset_s is not None and math.isfinite(float(offset_s)):
         return start.astimezone(timezone(timedelta(seconds=float(offset_s))))
     return start.astimezone(zone)
@@ -192,6 +212,7 @@ def activity_records(frame: pd.DataFrame, tz_name: str, shoes: dict[str, str] | 
             "moving_s": _num(row.moving_s),
             "distance_m": _num(row.distance_m),
             "ascent_m": _num(row.ascent_m),
+            "descent_m": _num(row.descent_m),
             "avg_hr_bpm": _num(row.avg_hr_bpm),
             "max_hr_bpm": _num(row.max_hr_bpm),
             "avg_cadence_spm": _num(row.avg_cadence_spm),
@@ -216,11 +237,49 @@ def _notes(r: dict) -> str:
         notes.append(next((w for w in r["warnings"] if w.startswith("partial")), "partial"))
     if r["corrected"]:
         notes.append("corrected by you")
-    return "; ".join(notes) or fmt.MISSING
+    return "; ".join(notes)
+
+
+#: Below this terminal width [characters] the surface and heart rate move from their columns to the line
+#: under each row, so the date, time, distance and id keep one line each in an 80-column terminal (the
+#: wide table needs about 92).
+NARROW_TERMINAL = 96
+
+
+def activities_table(records: list[dict], units: str, width: int) -> str:
+    """The human table of ``loadwatch activities`` laid out by rich in ``width`` characters: one row per
+    activity, its notes (and, on a narrow terminal, its surface and heart rate) on the lines under it."""
+    narrow = width < NARROW_TERMINAL
+    rows, notes = [], []
+    for r in records:
+        dist = r["distance_m"]
+        dist_txt = fmt.MISSING if dist is None else f"{dist / 1000 / (KM_PER_MI if units == 'mi' else 1):.2f}"
+        surface = fmt.words(r["surface"], "surface") if r["sport"] == "running" else fmt.MISSING
+        hr = fmt.number(r["avg_hr_bpm"], 0)
+        moved = fmt.clock(r["moving_s"] if r["moving_s"] else r["duration_s"])
+        row = [fmt.day(r["start_local"][:10]), r["start_local"][11:16], fmt.words(r["sport"], "sport")]
+        note = _notes(r)
+        if narrow:
+            rows.append((*row, dist_txt, moved, r["id"][:8]))
+            said = surface if r["surface"] == "unknown" else f"surface: {surface}"
+            extra = ([said] if r["sport"] == "running" else []) + \
+                ([f"average heart rate {hr} bpm"] if hr != fmt.MISSING else [])
+            notes.append("; ".join(extra + ([note] if note else [])))
+        else:
+            rows.append((*row, surface, dist_txt, moved, hr, r["id"][:8]))
+            notes.append(note)
+    if narrow:
+        header = ("Date", "Start", "Sport", f"Distance ({units})", "Time", "ID")
+        right, keep = (3, 4), (1, 3, 4, 5)
+    else:
+        header = ("Date", "Start", "Sport", "Surface", f"Distance ({units})", "Time", "Avg HR", "ID")
+        right, keep = (4, 5, 6), (1, 4, 5, 6, 7)
+    # rich sizes the columns to the terminal: times, distances and ids are never cut, the day and the
+    # surface wrap at a space, and each activity's notes wrap on the lines under its row
+    return term.flow_table(header, rows, notes=notes, right=right, keep=keep, width=width)
 
 
 def cmd_activities(args) -> int:
-    from metrics import fmt
 
     with Store(args.db) as store:
         settings = store.settings()
@@ -233,18 +292,7 @@ def cmd_activities(args) -> int:
     if not records:
         print("No activities yet. Import your watch files with: loadwatch import PATH")
         return 0
-    units = settings.units
-    header = ("Date", "Start", "Sport", "Surface", f"Distance ({units})", "Time", "Avg HR", "ID", "Notes")
-    rows = []
-    for r in records:
-        dist = r["distance_m"]
-        dist_txt = fmt.MISSING if dist is None else f"{dist / 1000 / (KM_PER_MI if units == 'mi' else 1):.2f}"
-        hr = r["avg_hr_bpm"]
-        rows.append((fmt.day(r["start_local"][:10]), r["start_local"][11:16], fmt.words(r["sport"], "sport"),
-                     fmt.words(r["surface"], "surface") if r["sport"] == "running" else fmt.MISSING, dist_txt,
-                     fmt.clock(r["moving_s"] if r["moving_s"] else r["duration_s"]),
-                     fmt.number(hr, 0), r["id"][:8], _notes(r)))
-    print(term.table(header, rows, right=(4, 5, 6)))
+    print(activities_table(records, settings.units, term.terminal_width()))
     print(f"{len(records)} activities")
     return 0
 
@@ -273,24 +321,7 @@ def cmd_activities_set(args) -> int:
             print(f"loadwatch activities set: {exc.args[0] if exc.args else exc}", file=sys.stderr)
             return 2
         units = store.settings().units
-    done = []
-    for key, value in result["changed"].items():
-        if key == "distance_km":
-            done.append(f"distance {fmt.distance(value, units, decimals=2)}")
-        elif key == "sport":
-            done.append(f"sport {fmt.words(value, 'sport')}")
-        elif key == "surface":
-            done.append(f"surface {fmt.words(value, 'surface')}")
-        elif key == "confirmed":
-            done.append("confirmed as right")
-        elif key == "rpe":
-            done.append(f"RPE {fmt.number(value, 1)}")
-        elif key == "name":
-            done.append(f'name "{value}"' if value else "name cleared")
-        elif key == "shoe":
-            done.append("no shoe" if value is None else f"shoe {value}")
-        else:
-            done.append(f"{key} {value}")
+    done = fmt.correction_words(result["changed"], units)
     print(f"Activity {activity_id[:8]}: " + (", ".join(done) or "nothing changed"))
     if result.get("same_route_ids"):
         n = len(result["same_route_ids"])

@@ -296,7 +296,7 @@ def care_messages(symptoms, day: dt.date) -> list[tuple[str, str]]:
 def _print_care(symptoms, day) -> None:
     for severity, message in care_messages(symptoms, day):
         head = "GET MEDICAL HELP NOW" if severity == "emergency" else "SEE A CLINICIAN"
-        print(f"\n!! {head}: {message}\n")
+        print(f"\n{head}: {message}\n")
 
 
 def pain_add(args) -> int:
@@ -381,14 +381,16 @@ def pain_list(args) -> int:
     if not records:
         print("no pain entries yet: log one with `loadwatch pain add --date YYYY-MM-DD --score N`")
         return 0
-    rows = []
+    rows, notes = [], []
     for r in records:
         flags = f" [{fmt.word_list(r['symptoms'], 'symptom')}]" if r["symptoms"] else ""
         gone = " (deleted)" if r.get("deleted") else ""
         rows.append((r["id"], fmt.day_time(r["at_local"]), fmt.score(r["score"]), fmt.words(r["timing"], "timing"),
-                     fmt.words(r["location"], "location"), (r["activity_id"] or fmt.MISSING)[:8],
-                     f"{r['note']}{flags}{gone}"))
-    print(term.table(("id", "when", "pain", "timing", "where", "run", "note"), rows, right=(0, 2)))
+                     fmt.words(r["location"], "location"), (r["activity_id"] or fmt.MISSING)[:8]))
+        notes.append(f"{r['note']}{flags}{gone}".strip())
+    # in the terminal's width: the note (and any symptoms) wraps on the lines under its entry
+    print(term.flow_table(("id", "when", "pain", "timing", "where", "run"), rows, notes=notes, right=(0, 2),
+                          keep=(0, 2, 5)))
     return 0
 
 

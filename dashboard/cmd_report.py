@@ -194,7 +194,7 @@ def format_report(report: dict) -> str:
     no_numbers = plan.get("phase") in NO_NUMBER_PHASES or plan.get("status") in NO_NUMBER_PHASES
     if plan.get("phase") in ("see_clinician", "emergency") and plan.get("care_message"):
         # a red flag comes first, before any figure (SCIENCE.md section 11), and again with the plan below
-        lines[1:1] = ["", f"!! {plan['care_message']}"]
+        lines[1:1] = ["", plan["care_message"]]
     latest = report.get("latest_run")
     if not weeks:
         lines.append("(no activities yet: import your watch files with `loadwatch import PATH`)")

@@ -30,11 +30,38 @@ def notes(activity_row) -> list[str]:
     return out
 
 
+def saved_words(result: dict, units: str) -> str:
+    """The confirmation after a save, in words: what changed (the store's answer)."""
+    said = fmt.correction_words(result.get("changed") or {}, units)
+    return "Saved: " + ", ".join(said) + "." if said else "Saved: nothing changed."
+
+
+#: The choice that takes a run out of every pair (``loadwatch activities set ID --shoe none``).
+NO_SHOE = "no pair"
+
+
+def shoe_choices(activity_id: str, sport) -> tuple[str | None, list]:
+    """(the pair the run is in now or None, the choices: "" for "no pair", then the pair it is in and
+    every pair not retired), or (None, []) when there is nothing to choose: not a run, or no pairs."""
+    pairs = ui.shoes()
+    if sport != "running" or pairs.empty:
+        return None, []
+    given = ui.activity_shoes()
+    now = given.loc[given["activity_id"] == activity_id, "shoe"]
+    current = str(now.iloc[0]) if len(now) else None
+    names = [n for n, retired in zip(pairs["name"], pairs["retired_on"], strict=True) if retired is None or n == current]
+    return current, ["", *names]
+
+
 def correction_form(activity_row, units: str, key: str = "") -> dict | None:
     """Notes and a form to correct one activity (``activity_row``: a row of the store's activities frame
     as a dict or Series, with ``id``; ``key`` tells two forms for the same activity on one page apart).
     Returns what was changed (the store's answer) after a save, else None."""
     aid = activity_row["id"]
+    saved = st.session_state.get("correction_saved")
+    if saved is not None and saved.get("id") == aid:
+        st.session_state.pop("correction_saved")
+        st.success(saved_words(saved, units), icon=":material/check:")
     for line in notes(activity_row):
         (st.warning if activity_row.get("excluded_reason") else st.caption)(line)
     per_km = KM_PER_MILE if units == "mi" else 1.0
@@ -55,6 +82,13 @@ def correction_form(activity_row, units: str, key: str = "") -> dict | None:
         rpe = st.number_input("How hard it felt (RPE 0-10)", min_value=0.0, max_value=10.0, step=1.0,
                               value=None if fmt.is_missing(rpe_now) else float(rpe_now))
         name = st.text_input("Name", value=activity_row.get("name") or "")
+        shoe_now, shoe_options = shoe_choices(aid, activity_row.get("sport"))
+        shoe = shoe_now
+        if shoe_options:
+            # "" stands for no pair: a selectbox's None means nothing chosen
+            shoe = st.selectbox("Shoes", shoe_options, index=shoe_options.index(shoe_now or ""),
+                                format_func=lambda s: s or NO_SHOE,
+                                help="The pair you ran in. A pair retired before the run cannot take it.") or None
         confirm = st.checkbox("It is right as it is: count it", value=False,
                               disabled=not activity_row.get("excluded_reason"))
         if not st.form_submit_button("Save"):
@@ -70,6 +104,8 @@ def correction_form(activity_row, units: str, key: str = "") -> dict | None:
         changes["rpe"] = rpe
     if name != (activity_row.get("name") or ""):
         changes["name"] = name
+    if shoe != shoe_now:
+        changes["shoe"] = shoe
     try:
         with ui.open_store() as store:
             result = store.correct_activity(aid, same_route=same_route and "surface" in changes, confirm=confirm,
@@ -78,6 +114,6 @@ def correction_form(activity_row, units: str, key: str = "") -> dict | None:
         st.error(str(exc))
         return None
     ui.changed()
-    st.session_state["correction_saved"] = result
+    st.session_state["correction_saved"] = {**result, "id": aid}
     st.rerun()
     return result

@@ -117,9 +117,10 @@ def _write_counter() -> int:
 
 
 def changed() -> None:
-    """Call after the dashboard wrote to the store: drops cached reads so every page sees the change."""
+    """Call after the dashboard wrote to the store: every cached read is keyed on the store's version, which
+    this moves on, so every page sees the change.  Nothing else is dropped: the decoded original of a run
+    (keyed on the run's own id, the hash of its file) stays, so saving a correction answers at once."""
     st.session_state["_lw_writes"] = _write_counter() + 1
-    st.cache_data.clear()
 
 
 # --- cached reads ------------------------------------------------------------------------------------
@@ -515,7 +516,8 @@ def rule_text(rule: dict, units: str = "km") -> str:
 
 
 @st.cache_data(show_spinner="Reading the original file...", max_entries=8)
-def _samples(path: str, version: tuple, activity_id: str) -> pd.DataFrame | None:
+def _samples(path: str, activity_id: str) -> pd.DataFrame | None:
+    # no store version in the key: an activity's id is the hash of its kept file, which never changes
     with open_store(Path(path)) as store:
         name, data = store.original(activity_id)
     try:
@@ -526,7 +528,7 @@ def _samples(path: str, version: tuple, activity_id: str) -> pd.DataFrame | None
 
 def samples(activity_id: str) -> pd.DataFrame | None:
     """The samples of one activity, re-decoded from its stored original file."""
-    return _samples(*_key(), activity_id)
+    return _samples(str(db_path()), activity_id)
 
 
 # --- shoes and sessions ------------------------------------------------------------------------------
@@ -562,7 +564,7 @@ def session_quick_add(key: str = "session") -> None:
     with st.form(f"{key}_form", clear_on_submit=True):
         c1, c2, c3 = st.columns(3)
         day = c1.date_input("Day", value=today(), max_value=today(), min_value=dt.date(1990, 1, 1),
-                            format="YYYY-MM-DD", key=f"{key}_date")
+                            format=fmt.DATE_INPUT_FORMAT, key=f"{key}_date")
         kind = c2.selectbox("Kind", SESSION_KINDS, format_func=lambda k: fmt.words(k, "session").capitalize(),
                             key=f"{key}_kind")
         minutes = c3.number_input("Minutes", min_value=1, max_value=24 * 60, value=30, step=5, key=f"{key}_minutes")

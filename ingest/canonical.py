@@ -87,6 +87,8 @@ class Summary:
     moving_s: float
     distance_m: float
     ascent_m: float = float("nan")
+    #: Total descent [m], counted like the climb (the file's own total, else from the elevation samples).
+    descent_m: float = float("nan")
     avg_hr_bpm: float = float("nan")
     max_hr_bpm: float = float("nan")
     avg_cadence_spm: float = float("nan")
@@ -324,28 +326,41 @@ def _distance_covered_m(distance_m: np.ndarray) -> float:
 
 def positive_ascent_m(elevation_m: np.ndarray, min_step_m: float = 1.0) -> float:
     """Total climb [m] with a small hysteresis so GPS/barometer noise is not counted as climbing."""
+    return climb_m(elevation_m, min_step_m)[0]
+
+
+def climb_m(elevation_m: np.ndarray, min_step_m: float = 1.0) -> tuple[float, float]:
+    """(total climb, total descent) [m], each with the same small hysteresis (a change counts once it
+    reaches ``min_step_m`` from the last turning point), so GPS/barometer noise is neither; NaN for both
+    with fewer than two elevations."""
     e = elevation_m[np.isfinite(elevation_m)]
     if e.size < 2:
-        return float("nan")
+        return float("nan"), float("nan")
     values = e.tolist()  # plain floats: the sequential hysteresis loop is 5x faster than on numpy scalars
-    total = 0.0
-    ref = values[0]
+    up = down = 0.0
+    low = high = values[0]
     for v in values[1:]:
-        if v - ref >= min_step_m:
-            total += v - ref
-            ref = v
-        elif v < ref:
-            ref = v
-    return total
+        if v - low >= min_step_m:
+            up += v - low
+            low = v
+        elif v < low:
+            low = v
+        if high - v >= min_step_m:
+            down += high - v
+            high = v
+        elif v > high:
+            high = v
+    return up, down
 
 
 def summarize_samples(samples: pd.DataFrame | SampleBlock, *, with_ascent: bool = True) -> dict:
     """Summary figures derived from samples alone (used when a file carries no totals of its own).
 
-    Returns keys ``start_utc``, ``elapsed_s``, ``moving_s``, ``distance_m``, ``ascent_m``,
+    Returns keys ``start_utc``, ``elapsed_s``, ``moving_s``, ``distance_m``, ``ascent_m``, ``descent_m``,
     ``avg_hr_bpm``, ``max_hr_bpm``, ``avg_cadence_spm``, the running-dynamics averages and
     ``hr_seconds_by_bpm``.  Averages are over moving samples; a missing channel gives NaN.
-    ``with_ascent=False`` skips the (sequential, slowest) climb sum when the file carries its own total.
+    ``with_ascent=False`` skips the (sequential, slowest) climb and descent sums when the file carries its
+    own totals.
     """
     samples = as_block(samples)
     if samples.empty:
@@ -362,12 +377,14 @@ def summarize_samples(samples: pd.DataFrame | SampleBlock, *, with_ascent: bool 
             moving = ~(np.isfinite(step) & (step / np.where(dt > 0, dt, np.nan) < MOVING_SPEED_M_S))
     else:
         moving = np.ones(len(samples), dtype=bool)
+    ascent, descent = climb_m(col["elevation_m"]) if with_ascent else (float("nan"), float("nan"))
     return {
         "start_utc": pd.Timestamp(int(t_ns[0]), unit="ns", tz="UTC"),
         "elapsed_s": float(t_ns[-1] - t_ns[0]) / 1e9,
         "moving_s": float(dt[moving].sum()),
         "distance_m": _distance_covered_m(dist),
-        "ascent_m": positive_ascent_m(col["elevation_m"]) if with_ascent else float("nan"),
+        "ascent_m": ascent,
+        "descent_m": descent,
         "avg_hr_bpm": _nanmean(col["heart_rate_bpm"][moving]),
         "max_hr_bpm": _nanmax(col["heart_rate_bpm"]),
         "avg_cadence_spm": _nanmean(col["cadence_spm"][moving]),

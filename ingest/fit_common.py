@@ -41,6 +41,7 @@ SUMMARY_FIELDS: tuple[str, ...] = (
     "total_timer_time_s",
     "total_elapsed_time_s",
     "total_ascent_m",
+    "total_descent_m",
     "avg_heart_rate_bpm",
     "max_heart_rate_bpm",
 )

@@ -134,6 +134,7 @@ def _summary_specs(mesg: int) -> tuple[_Spec, ...]:
         _Spec(mesg, "total_timer_time", "total_timer_time_s"),
         _Spec(mesg, "total_elapsed_time", "total_elapsed_time_s"),
         _Spec(mesg, "total_ascent", "total_ascent_m"),
+        _Spec(mesg, "total_descent", "total_descent_m"),
         _Spec(mesg, "avg_heart_rate", "avg_heart_rate_bpm"),
         _Spec(mesg, "max_heart_rate", "max_heart_rate_bpm"),
     )

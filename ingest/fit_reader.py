@@ -175,6 +175,7 @@ def _summary_dict(v: dict) -> dict:
         "total_timer_time_s": _num(v.get("total_timer_time")),
         "total_elapsed_time_s": _num(v.get("total_elapsed_time")),
         "total_ascent_m": _num(_first(v, "total_ascent")),
+        "total_descent_m": _num(_first(v, "total_descent")),
         "avg_heart_rate_bpm": _num(v.get("avg_heart_rate")),
         "max_heart_rate_bpm": _num(v.get("max_heart_rate")),
     }
@@ -402,8 +403,9 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
         )
     else:
         samples = empty_block()
-    session_has_ascent = session is not None and _finite(session.get("total_ascent_m"))
-    from_samples = summarize_samples(samples, with_ascent=not session_has_ascent) if not samples.empty else {}
+    session_has_climb = session is not None and _finite(session.get("total_ascent_m")) \
+        and _finite(session.get("total_descent_m"))
+    from_samples = summarize_samples(samples, with_ascent=not session_has_climb) if not samples.empty else {}
 
     def pick(session_key: str, sample_key: str) -> float:
         value = session.get(session_key) if session is not None else None
@@ -453,6 +455,7 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
         moving_s=pick("total_timer_time_s", "moving_s"),
         distance_m=pick("total_distance_m", "distance_m"),
         ascent_m=pick("total_ascent_m", "ascent_m"),
+        descent_m=pick("total_descent_m", "descent_m"),
         avg_hr_bpm=pick("avg_heart_rate_bpm", "avg_hr_bpm"),
         max_hr_bpm=pick("max_heart_rate_bpm", "max_hr_bpm"),
         avg_cadence_spm=float(from_samples.get("avg_cadence_spm", math.nan)),

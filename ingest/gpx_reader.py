@@ -929,6 +929,7 @@ def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
         moving_s=moving if math.isfinite(moving) else s["moving_s"],
         distance_m=s["distance_m"],
         ascent_m=s["ascent_m"],
+        descent_m=s["descent_m"],
         avg_hr_bpm=s["avg_hr_bpm"],
         max_hr_bpm=s["max_hr_bpm"],
         avg_cadence_spm=s["avg_cadence_spm"],

@@ -8,11 +8,15 @@ from :func:`ingest.sources.read_activity`), where the samples are summarised, so
   never claim a 791-day run; a partial file's totals come from the samples that survived.
 * **Heart rate** outside :data:`HR_RANGE_BPM` is missing, not a value (a strap's 255 or 0).
 * **GPS jumps**: a step between two samples faster than the sport's :data:`MAX_STEP_SPEED_M_S` is cut
-  from the distance, with a warning naming how much.
+  from the distance, with a warning naming how much.  A virtual or indoor activity
+  (:data:`VIRTUAL_SUB_SPORTS`: a Zwift ride, a treadmill) has no real positions: its game-world or
+  absent GPS never cuts the distance its session gives.
 * **Impossible totals** (a "run" faster than the world record over its distance, longer than two days)
   set ``excluded_reason``: the activity is kept and shown but left out of the metrics until the runner
   confirms or fixes it.  An untyped track faster than :data:`UNTYPED_RUN_MAX_SPEED_M_S` over more than
-  :data:`UNTYPED_RUN_MIN_DISTANCE_M` is "sport uncertain" and excluded the same way.
+  :data:`UNTYPED_RUN_MIN_DISTANCE_M` is "sport uncertain" and excluded the same way.  A ride faster on
+  average than the cycling hour record (:data:`MAX_RIDE_SPEED_M_S`) over more than
+  :data:`RIDE_CHECK_MIN_DISTANCE_M` is a drive or a train recorded as a ride, excluded the same way.
 * **UTC offsets** that are not whole quarter hours (a device's drifting clock) are unknown.
 
 Every change is told in ``Summary.warnings`` in plain words.
@@ -57,6 +61,17 @@ RIEGEL_EXPONENT: float = 1.06
 #: :data:`UNTYPED_RUN_MIN_DISTANCE_M` is more likely a ride than a run: "sport uncertain".
 UNTYPED_RUN_MAX_SPEED_M_S: float = 5.0
 UNTYPED_RUN_MIN_DISTANCE_M: float = 3000.0
+
+#: Fastest plausible average speed of a ride [m/s]: the UCI hour record, 56.792 km in one hour (Filippo
+#: Ganna, Grenchen, 8 October 2022), on a track bike; no ride of a few hours on the road comes near it.
+MAX_RIDE_SPEED_M_S: float = 56_792.0 / 3600.0
+#: Only rides longer than this [m] are held to it: a few kilometres downhill can be faster.
+RIDE_CHECK_MIN_DISTANCE_M: float = 20_000.0
+
+#: FIT sub-sports recorded without real positions (a game world, a trainer, a treadmill): the GPS track,
+#: where there is one, is not where the runner or rider was.
+VIRTUAL_SUB_SPORTS: tuple[str, ...] = ("virtual_activity", "indoor_cycling", "spin", "treadmill",
+                                       "indoor_running", "indoor_rowing", "indoor_walking")
 
 #: A recorded UTC offset must be a whole number of quarter hours [s] (within a couple of seconds).
 OFFSET_STEP_S: int = 900
@@ -127,13 +142,16 @@ def _haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
-def _cut_jumps(samples: SampleBlock, sport: str) -> tuple[SampleBlock, float, float]:
-    """Distance channel with GPS jumps removed; (samples, metres cut, largest jump [m])."""
+def _cut_jumps(samples: SampleBlock, sport: str, *, real_positions: bool = True) -> tuple[SampleBlock, float, float]:
+    """Distance channel with GPS jumps removed; (samples, metres cut, largest jump [m]).  Without
+    ``real_positions`` (a virtual or indoor activity) only the distance channel is checked."""
     dist = samples.column("distance_m")
     lat = samples.column("lat_deg")
     lon = samples.column("lon_deg")
     if len(samples) < 2:
         return samples, 0.0, 0.0
+    if not real_positions:
+        lat = lon = np.full(len(samples), np.nan)
     t = samples.t_s()
     limit = MAX_STEP_SPEED_M_S.get(sport, MAX_STEP_SPEED_M_S["other"])
     ok = np.isfinite(dist)
@@ -188,7 +206,8 @@ def check(activity: Activity) -> Activity:
             samples = samples.with_column("heart_rate_bpm", np.where(bad_hr, np.nan, hr))
             warnings.append(f"{_count(int(bad_hr.sum()), 'heart-rate reading')} outside 25-230 bpm left out")
             resummarize = True
-        samples, cut_m, largest_m = _cut_jumps(samples, s.sport)
+        samples, cut_m, largest_m = _cut_jumps(samples, s.sport,
+                                               real_positions=(s.sub_sport or "") not in VIRTUAL_SUB_SPORTS)
         if cut_m > 0:
             # a point far away and back is one glitch: name the farthest step, and the total cut
             warnings.append(f"a GPS jump of {_km(largest_m)} was left out of the distance"
@@ -254,4 +273,8 @@ def excluded_reason(s: Summary) -> str | None:
             return f"{_km(dist)} at {pace_txt} is faster than the world record"
         if s.sport_inferred and speed > UNTYPED_RUN_MAX_SPEED_M_S and dist > UNTYPED_RUN_MIN_DISTANCE_M:
             return f"sport uncertain: the file does not say, and {_km(dist)} at {pace_txt} is faster than most runs"
+    if s.sport == "cycling" and math.isfinite(dist) and math.isfinite(moving) and moving > 0 \
+            and dist > RIDE_CHECK_MIN_DISTANCE_M and dist / moving > MAX_RIDE_SPEED_M_S:
+        return (f"{_km(dist)} at {dist / moving * 3.6:.0f} km/h on average is faster than the cycling hour record "
+                f"({MAX_RIDE_SPEED_M_S * 3.6:.1f} km/h): a drive or a train recorded as a ride?")
     return None

@@ -18,7 +18,7 @@ import pandas as pd
 from ingest import activity_fixes as fixes
 from ingest import shoes
 from ingest.errors import IngestError, NotAnActivity
-from ingest.store import Store, decompress_original, keep_key, samples_richness
+from ingest.store import Store, decompress_original, keep_key, samples_richness, stored_keep_key
 
 
 def _decode(blob: bytes, name: str):
@@ -89,11 +89,7 @@ def _rebuild_one(store: Store, activity_id: str) -> str | None:
         new_id = str(s.id or content_hash)
         if twin is not None:
             other = twin[0]
-            o = conn.execute("SELECT richness, format, partial, sport, sport_inferred, distance_m FROM activities"
-                             " WHERE id = ?", (other,)).fetchone()
-            from ingest.store import _keep_key
-
-            other_key = _keep_key(bool(o[2]), o[3], bool(o[4]), o[5], o[0] or 0, o[1])
+            other_key, _name = stored_keep_key(conn, other)
             if other_key >= best[0]:
                 # the other activity is the better copy: this run folds into it, as an import folds a copy
                 store._fold(conn, activity_id, other, now, "the same run as another file, which is kept")

@@ -35,6 +35,7 @@ except ImportError:
 
 from ingest import activity_fixes as fixes
 from ingest import assessments as _assessments
+from ingest import local_time as _local_time
 from ingest import outcomes as _outcomes
 from ingest import programmes as _programmes
 from ingest import sessions as _sessions
@@ -82,6 +83,7 @@ ACTIVITY_DTYPES: dict[str, str] = {
     "moving_s": "float64",
     "distance_m": "float64",
     "ascent_m": "float64",
+    "descent_m": "float64",
     "avg_hr_bpm": "float64",
     "max_hr_bpm": "float64",
     "avg_cadence_spm": "float64",
@@ -113,7 +115,7 @@ RULE_SCOPES: tuple[str, ...] = ("week", "run")
 RULE_ORIGINS: tuple[str, ...] = ("user", "suggested")
 
 _FLOAT_SUMMARY = (
-    "utc_offset_s", "elapsed_s", "moving_s", "distance_m", "ascent_m", "avg_hr_bpm", "max_hr_bpm",
+    "utc_offset_s", "elapsed_s", "moving_s", "distance_m", "ascent_m", "descent_m", "avg_hr_bpm", "max_hr_bpm",
     "avg_cadence_spm", "avg_vertical_oscillation_mm", "avg_stance_time_ms", "avg_step_length_mm",
 )
 # Summary figures that exist only when the file carried the matching channel: a proxy for richness when
@@ -339,9 +341,16 @@ def _migrate_end_index(conn: sqlite3.Connection) -> None:
     conn.execute(f"CREATE INDEX activities_end ON activities({_END_EXPR})")
 
 
+def _migrate_descent(conn: sqlite3.Connection) -> None:
+    """``activities.descent_m``: the total descent, read like the climb.  Rows written before it have
+    none (NaN, never 0) until ``loadwatch rebuild`` re-reads their kept originals."""
+    if "descent_m" not in {row[1] for row in conn.execute("PRAGMA table_info(activities)")}:
+        conn.execute("ALTER TABLE activities ADD COLUMN descent_m REAL")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_v1, _migrate_v2, _assessments.migrate, fixes.migrate, _shoes.migrate, _sessions.migrate,
-    _migrate_end_index, _assessments.migrate_decision, _outcomes.migrate, _programmes.migrate,
+    _migrate_end_index, _assessments.migrate_decision, _outcomes.migrate, _programmes.migrate, _migrate_descent,
 ]
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
@@ -425,17 +434,40 @@ def _sports_match(sport_a, inferred_a: bool, sport_b, inferred_b: bool) -> bool:
     return _family(sport_a) == _family(sport_b)
 
 
-def _keep_key(partial: bool, sport, inferred: bool, distance_m, richness: int, fmt) -> tuple:
+def from_watch(fmt, device, utc_offset_s) -> bool:
+    """Was the file written by the watch itself?  A FIT file that names its maker and its model
+    (``device`` is "maker model") and knows its UTC offset.  A program's re-save (GoldenCheetah, an
+    exporter) drops one of them: it writes no model, or local time as UTC without an offset."""
+    maker, _, model = str(device or "").partition(" ")
+    return fmt == "fit" and bool(maker) and bool(model.strip()) and _float_or_none(utc_offset_s) is not None
+
+
+def _keep_key(partial: bool, sport, inferred: bool, distance_m, richness: int, fmt, watch: bool = False) -> tuple:
     """Which of two copies of one run is kept: the larger key.  A complete file beats a partial one,
-    then a file that knows its sport, then one with a distance, then more channels, then FIT > TCX > GPX."""
+    then the watch's own file beats a re-save of it (:func:`from_watch`: whatever the order they came in,
+    a program's copy never beats the device's file, whose clock and time zone are the run's), then a file
+    that knows its sport, then one with a distance, then more channels, then FIT > TCX > GPX."""
     typed = (sport or "other") not in UNTYPED_SPORTS and not inferred
     has_distance = (_float_or_none(distance_m) or 0.0) > 0
-    return (not partial, typed, has_distance, int(richness or 0), FORMAT_RANK.get(fmt, 0))
+    return (not partial, bool(watch), typed, has_distance, int(richness or 0), FORMAT_RANK.get(fmt, 0))
 
 
 def keep_key(summary: Summary, richness: int) -> tuple:
+    """:func:`_keep_key` of a file just read."""
     return _keep_key(bool(summary.partial), summary.sport, bool(summary.sport_inferred), summary.distance_m,
-                     richness, summary.format)
+                     richness, summary.format, from_watch(summary.format, summary.device, summary.utc_offset_s))
+
+
+def stored_keep_key(conn: sqlite3.Connection, activity_id: str) -> tuple[tuple, str]:
+    """(:func:`_keep_key`, file name) of an activity already in the store: the one rule import and rebuild
+    both compare a new copy of a run with."""
+    row = conn.execute(
+        "SELECT a.richness, a.format, a.partial, a.sport, a.sport_inferred, a.distance_m, a.device,"
+        " a.utc_offset_s, f.file_name FROM activities a JOIN files f ON f.content_hash = a.file_hash"
+        " WHERE a.id = ?", (activity_id,)).fetchone()
+    richness, fmt, partial, sport, inferred, distance, device, offset, name = row
+    return _keep_key(bool(partial), sport, bool(inferred), distance, richness or 0, fmt,
+                     from_watch(fmt, device, offset)), name
 
 
 def _hist_blob(hist) -> bytes | None:
@@ -711,18 +743,14 @@ class Store:
             new_key = keep_key(s, richness)
             if match:
                 old_id = match[0]
-                old = conn.execute(
-                    "SELECT a.richness, a.format, a.partial, a.sport, a.sport_inferred, a.distance_m, f.file_name"
-                    " FROM activities a JOIN files f ON f.content_hash = a.file_hash WHERE a.id = ?", (old_id,)
-                ).fetchone()
-                old_richness, old_format, old_partial, old_sport, old_inferred, old_distance, old_name = old
-                old_key = _keep_key(bool(old_partial), old_sport, bool(old_inferred), old_distance,
-                                    old_richness or 0, old_format)
+                old_key, old_name = stored_keep_key(conn, old_id)
+                old_partial = not old_key[0]
                 if activity_id == old_id or new_key <= old_key:
                     reason = f"same run as {old_name}, which is kept"
                     add_file_rows("duplicate", old_id, reason)
                     return StoreResult("duplicate", old_id, old_id, reason)
-                why = "the other file was cut short" if old_partial and not s.partial else "this file has more data"
+                why = ("the other file was cut short" if old_partial and not s.partial else
+                       "this is the watch's own file" if new_key[1] and not old_key[1] else "this file has more data")
                 add_file_rows("imported", activity_id, f"replaced {old_name} ({why})")
                 carried = dict(zip(fixes.CARRIED_COLUMNS, conn.execute(
                     f"SELECT {', '.join(fixes.CARRIED_COLUMNS)} FROM activities WHERE id = ?", (old_id,)).fetchone(),
@@ -761,16 +789,13 @@ class Store:
         if twin is None:
             return None
         other = twin[0]
-        o = conn.execute("SELECT a.richness, a.format, a.partial, a.sport, a.sport_inferred, a.distance_m,"
-                         " f.file_name FROM activities a JOIN files f ON f.content_hash = a.file_hash WHERE a.id = ?",
-                         (other,)).fetchone()
-        other_key = _keep_key(bool(o[2]), o[3], bool(o[4]), o[5], o[0] or 0, o[1])
+        other_key, other_name = stored_keep_key(conn, other)
         name = conn.execute("SELECT f.file_name FROM activities a JOIN files f ON f.content_hash = a.file_hash"
                             " WHERE a.id = ?", (activity_id,)).fetchone()[0]
         if key > other_key:
             self._fold(conn, other, activity_id, now, f"same run as {name} (its clock was shifted), which is kept")
             return None
-        reason = f"same run as {o[6]} (this file's clock is shifted), which is kept"
+        reason = f"same run as {other_name} (this file's clock is shifted), which is kept"
         self._fold(conn, activity_id, other, now, reason)
         return StoreResult("duplicate", other, other, reason)
 
@@ -902,6 +927,10 @@ class Store:
                 frame[col] = frame[col].fillna(0).astype(bool)
             else:
                 frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        if not self._query("SELECT 1 FROM settings WHERE key = 'timezone'"):
+            # no time zone set: a GPX or TCX run takes the offset of the runner's own watch files around it
+            # (ingest.local_time), then the machine's zone; every face reads local days from this frame
+            frame["utc_offset_s"] = _local_time.borrow_watch_offsets(frame)
         return frame.reset_index(drop=True)
 
     def hr_histograms(self, ids: Iterable[str] | None = None) -> pd.DataFrame:

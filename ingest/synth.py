@@ -230,12 +230,14 @@ def fit_bytes(run: SynthRun, big_endian: bool = False, file_type: str = "activit
                   (39, _ENUM), (15, _UINT8), (16, _UINT8)]
     w.define(4, 19, lap_fields)
     w.write(4, [ts_end, ts0, elapsed * 1000, elapsed * 1000, run.distance_m * 100, sport, sub, avg_hr, max_hr])
-    # session: start_time, total_elapsed/timer_time, total_distance, sport, sub_sport, avg/max hr, ascent
+    # session: start_time, total_elapsed/timer_time, total_distance, sport, sub_sport, avg/max hr, ascent,
+    # descent
     w.define(5, 18, [(253, _UINT32), (2, _UINT32), (7, _UINT32), (8, _UINT32), (9, _UINT32), (5, _ENUM),
-                     (6, _ENUM), (16, _UINT8), (17, _UINT8), (22, _UINT16)])
+                     (6, _ENUM), (16, _UINT8), (17, _UINT8), (22, _UINT16), (23, _UINT16)])
     ascent = float(np.sum(np.clip(np.diff(ch["elevation_m"]), 0, None)))
+    descent = float(np.sum(np.clip(-np.diff(ch["elevation_m"]), 0, None)))
     w.write(5, [ts_end, ts0, elapsed * 1000, elapsed * 1000, run.distance_m * 100, sport, sub, avg_hr, max_hr,
-                ascent])
+                ascent, descent])
     # activity: timestamp, total_timer_time, num_sessions, type, event, event_type, local_timestamp
     w.define(6, 34, [(253, _UINT32), (0, _UINT32), (1, _UINT16), (2, _ENUM), (3, _ENUM), (4, _ENUM),
                      (5, _UINT32)])

@@ -309,6 +309,7 @@ def read_tcx(src, name: str | None = None) -> Activity:
         moving_s=lap_time if math.isfinite(lap_time) else float(from_samples.get("moving_s", math.nan)),
         distance_m=lap_distance if math.isfinite(lap_distance) else float(from_samples.get("distance_m", math.nan)),
         ascent_m=float(from_samples.get("ascent_m", math.nan)),
+        descent_m=float(from_samples.get("descent_m", math.nan)),
         avg_hr_bpm=avg_hr,
         max_hr_bpm=max_hr,
         avg_cadence_spm=float(from_samples.get("avg_cadence_spm", math.nan)),

@@ -196,6 +196,11 @@ def plan_status(plan: dict | None) -> str:
     """The plan's status in words (``status`` vocabulary, or the phase's own words where it says more)."""
     return phase_status_words(plan) or words((plan or {}).get("status") or "green", "status")
 
+#: How every date picker on the dashboard writes a date (Streamlit's ``date_input`` format): one format
+#: on every page, ISO 8601, which reads the same to a runner in London and one in New York.
+DATE_INPUT_FORMAT = "YYYY-MM-DD"
+
+
 def day(value) -> str:
     """``Mon 17 Aug 2026`` from a date, datetime, Timestamp or ISO string; missing gives :data:`MISSING`."""
     if is_missing(value) or value == "":
@@ -230,6 +235,15 @@ def distance(km, units: str = "km", *, cap: bool = False, decimals: int = 1) -> 
     """``12.3 km`` / ``7.6 mi`` (``cap=True``: rounded down as a limit); missing gives :data:`MISSING`."""
     text = format_distance(km, units, cap=cap, decimals=decimals)
     return MISSING if text == "-" else text
+
+
+def elevation(metres, units: str = "km") -> str:
+    """A climb or descent: ``123 m``, or ``404 ft`` for a runner in miles; missing gives :data:`MISSING`."""
+    from metrics.units import M_PER_FT
+
+    if is_missing(metres):
+        return MISSING
+    return number(float(metres) / M_PER_FT, 0, "ft") if units == "mi" else number(metres, 0, "m")
 
 
 def pace(s_per_km, units: str = "km") -> str:
@@ -287,6 +301,29 @@ def reason(text: str) -> str:
     if not m:
         return text
     return f"{words(m[1], 'rule')} ({words(m[2], 'severity')}): {text[m.end():]}"
+
+
+def correction_words(changed: dict, units: str = "km") -> list[str]:
+    """What a correction to an activity changed, in words (the store's ``changed``: ``distance_km``,
+    ``sport``, ``surface``, ``confirmed``, ``rpe``, ``name``, ``shoe``), for the command line and the
+    dashboard alike."""
+    done = []
+    for key, value in (changed or {}).items():
+        if key == "distance_km":
+            done.append(f"distance {distance(value, units, decimals=2)}")
+        elif key in ("sport", "surface"):
+            done.append(f"{key} {words(value, key)}")
+        elif key == "confirmed":
+            done.append("confirmed as right")
+        elif key == "rpe":
+            done.append(f"RPE {number(value, 1)}")
+        elif key == "name":
+            done.append(f'name "{value}"' if value else "name cleared")
+        elif key == "shoe":
+            done.append("no shoe" if value is None else f"shoe {value}")
+        else:
+            done.append(f"{key} {value}")
+    return done
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

@@ -620,8 +620,8 @@ def phase_lines(plan: dict, units: str = "km") -> list[str]:
     a red flag, the phase and what moves it on, and the check-in question."""
     lines = []
     if plan.get("care_message"):
-        lines.append(f"!! {plan['care_message']}")
+        lines.append(plan["care_message"])
     lines.append(phase_summary(plan, care=not plan.get("care_message")))
     if plan.get("check_in"):
-        lines.append(f"?? {plan['check_in']}")
+        lines.append(plan["check_in"])
     return lines

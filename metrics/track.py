@@ -51,29 +51,45 @@ def pace(samples: pd.DataFrame, units: str = "km", *, stopped_below_m_s: float =
 def splits(samples: pd.DataFrame, units: str = "km") -> pd.DataFrame:
     """One row per whole km or mile (the last, shorter one too): ``split`` (1, 2, ...), ``distance``
     [units], ``time_s``, ``pace_s`` [s per unit], ``heart_rate_bpm`` (mean), ``ascent_m``, ``descent_m``.
-    Empty without a distance channel."""
+    Empty without a distance channel.
+
+    A split ends where the distance crosses the whole unit, its time read between the two samples
+    around it, so a whole split covers exactly one unit and its pace *is* its time (one rounding, never
+    7:33 beside 7:34 /km); only the last, shorter split has a pace of its own."""
     dist = samples["distance_m"].astype(float)
     if dist.notna().sum() < 2:
         return pd.DataFrame(columns=["split", "distance", "time_s", "pace_s", "heart_rate_bpm", "ascent_m",
                                      "descent_m"])
     step = metres_per_unit(units)
-    d = samples.assign(distance_m=dist.ffill().fillna(0.0))
-    secs = (d.index - d.index[0]).total_seconds()
-    d = d.assign(secs=secs, split=(d["distance_m"] // step).astype(int) + 1)
+    # a distance channel never runs backwards (a watch's correction by a metre is not a step back)
+    covered = np.maximum.accumulate(dist.ffill().fillna(0.0).to_numpy())
+    secs = (samples.index - samples.index[0]).total_seconds().to_numpy(dtype=float)
+    total = float(covered[-1])
+    whole = int(total // step)
+    bounds = [k * step for k in range(whole + 1)]
+    if total - whole * step >= 0.05 * step:  # the last few metres after the watch's final whole split
+        bounds.append(total)
+    # the time the distance first reached each boundary, between the samples around it
+    first = np.searchsorted(covered, bounds, side="left").clip(max=len(covered) - 1)
+    before = (first - 1).clip(min=0)
+    span = covered[first] - covered[before]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(span > 0, (np.asarray(bounds) - covered[before]) / span, 1.0)
+    at = secs[before] + np.clip(frac, 0.0, 1.0) * (secs[first] - secs[before])
+    at[0] = 0.0
+    split_of = (covered // step).astype(int) + 1
+    elevation = samples["elevation_m"].astype(float)
     rows = []
-    prev_secs, prev_dist = 0.0, 0.0
-    for n, g in d.groupby("split", sort=True):
-        end_secs, end_dist = float(g["secs"].iloc[-1]), float(g["distance_m"].iloc[-1])
-        covered = end_dist - prev_dist
-        if covered < 0.05 * step:  # the last few metres after the watch's final whole split
-            continue
-        elev = g["elevation_m"].astype(float).diff()
-        rows.append({"split": int(n), "distance": covered / step, "time_s": end_secs - prev_secs,
-                     "pace_s": (end_secs - prev_secs) / (covered / step),
-                     "heart_rate_bpm": float(g["heart_rate_bpm"].mean()),
+    for i in range(len(bounds) - 1):
+        n = i + 1
+        length = (bounds[i + 1] - bounds[i]) / step
+        time_s = float(at[i + 1] - at[i])
+        g = samples[split_of == n]
+        elev = elevation[split_of == n].diff()
+        rows.append({"split": n, "distance": length, "time_s": time_s, "pace_s": time_s / length,
+                     "heart_rate_bpm": float(g["heart_rate_bpm"].mean()) if len(g) else np.nan,
                      "ascent_m": float(elev.clip(lower=0).sum()) if elev.notna().any() else np.nan,
                      "descent_m": float(-elev.clip(upper=0).sum()) + 0.0 if elev.notna().any() else np.nan})
-        prev_secs, prev_dist = end_secs, end_dist
     return pd.DataFrame(rows)
 
 

@@ -20,6 +20,8 @@ from metrics.thresholds import ROUND_MAX_FRAC, ROUND_STEPS
 #: Exact, by definition of the international mile.
 KM_PER_MI = 1.609344
 UNITS = ("km", "mi")
+#: Exact, by definition of the international foot: climb and descent are in feet for a runner in miles.
+M_PER_FT = 0.3048
 #: The coarsest cap step for values of 10 or more [km or mi] (kept for callers that round by hand).
 CAP_STEP = 0.5
 

@@ -55,7 +55,8 @@ def summary(row: pd.Series, units: str) -> None:
     c[2].metric("Pace", fmt.pace(units_mod.pace_s_per_km(km, moving / 60.0), units))
     c[3].metric("Heart rate", fmt.number(row.get("avg_hr_bpm"), 0, "bpm"),
                 help=f"highest {fmt.number(row.get('max_hr_bpm'), 0, 'bpm')}")
-    c[4].metric("Climb", fmt.number(row.get("ascent_m"), 0, "m"))
+    c[4].metric("Climb", fmt.elevation(row.get("ascent_m"), units),
+                help=f"descent {fmt.elevation(row.get('descent_m'), units)}")
 
 
 def corrections(activity_id: str, row: pd.Series, runs: pd.DataFrame) -> None:
@@ -99,8 +100,8 @@ def split_table(samples: pd.DataFrame, units: str) -> None:
         "time": [fmt.clock(t) for t in s["time_s"]],
         "pace": [f"{fmt.pace_clock(p)} /{u}" if not fmt.is_missing(p) else fmt.MISSING for p in s["pace_s"]],
         "heart rate": [fmt.number(h, 0, "bpm") for h in s["heart_rate_bpm"]],
-        "climb": [fmt.number(a, 0, "m") for a in s["ascent_m"]],
-        "descent": [fmt.number(a, 0, "m") for a in s["descent_m"]],
+        "climb": [fmt.elevation(a, units) for a in s["ascent_m"]],
+        "descent": [fmt.elevation(a, units) for a in s["descent_m"]],
     }), hide_index=True, width="stretch")
 
 
@@ -139,8 +140,9 @@ def detail(activity_id: str, acts: pd.DataFrame, runs: pd.DataFrame, units: str)
     if samples is None or samples.empty:
         st.caption("The original file could not be re-read for the detail view.")
         return
-    report = ui.report()
-    pace_and_heart(samples, units, report.get("hr_max_bpm"))
+    # the heart-rate maximum the daily series used (given, else estimated): not the whole report, which a
+    # correction would make the page work out again before it answers
+    pace_and_heart(samples, units, ui.daily().attrs.get("hr_max_bpm"))
     split_table(samples, units)
     elevation_and_dynamics(samples)
     route(samples, units)

@@ -36,7 +36,7 @@ def pick_range(weekly: pd.DataFrame) -> tuple[dt.date, dt.date]:
         st.info(f"Your last activity was on {fmt.day(last_data)}, so this range ends there (the {DEFAULT_WEEKS} "
                 "weeks before it). Widen it with the dates below.", icon=":material/history:")
     picked = st.date_input("Dates shown", value=(start, end), min_value=first, max_value=latest,
-                           format="DD/MM/YYYY")
+                           format=fmt.DATE_INPUT_FORMAT)
     if isinstance(picked, tuple | list) and len(picked) == 2:
         start, end = picked
     st.caption(f"Showing {fmt.day_range(start, end)}.")

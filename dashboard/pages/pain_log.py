@@ -98,7 +98,7 @@ left, right = st.columns(2)
 with left:
     day = st.date_input("Date", value=ui.today(),
                         min_value=dt.date(1990, 1, 1), max_value=ui.today(), key=k("date"),
-                        format="DD/MM/YYYY")
+                        format=fmt.DATE_INPUT_FORMAT)
     at = st.time_input("Time", value=dt.datetime.now().time().replace(second=0, microsecond=0), key=k("time"))
     score = st.slider("Pain score (0 = none, 10 = worst imaginable)", 0, 10, 0, key=k("score"))
     timing = st.radio("When", TIMINGS, format_func=TIMING_LABELS.get, horizontal=True, key=k("timing"),
@@ -144,7 +144,7 @@ st.markdown("Record when a physiotherapist or doctor assessed you, and what they
 seen_left, seen_mid, seen_right = st.columns(3)
 with seen_left:
     seen_day = st.date_input("Day you were seen", value=dt.date.today(), max_value=dt.date.today(),
-                             min_value=dt.date(1990, 1, 1), key=k("seen_date"), format="YYYY-MM-DD")
+                             min_value=dt.date(1990, 1, 1), key=k("seen_date"), format=fmt.DATE_INPUT_FORMAT)
 with seen_mid:
     seen_at = st.time_input("Time of the visit (leave empty: the end of the day)", value=None, key=k("seen_time"),
                             step=dt.timedelta(minutes=15))
