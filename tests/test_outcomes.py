@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from ingest.settings import Settings
-from ingest.store import SCHEMA_VERSION, Store
+from ingest.store import Store
 from metrics import outcomes as oc
 from metrics import programme as pg
 
