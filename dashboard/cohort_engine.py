@@ -41,6 +41,7 @@ import pandas as pd
 
 from dashboard.cohort_runner import (
     ALERT_COLUMNS,
+    DEFAULT_TIMEOUT_S,
     FILE_COLUMNS,
     PHASE_COLUMNS,
     STATUS_COLUMNS,
@@ -124,13 +125,15 @@ def _client(workers: int | None, scheduler: str | None):
 
 def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: int | None = None,
                   scheduler: str | None = None, as_of=None, progress: Progress | None = None,
-                  client=None) -> CohortSummary:
+                  client=None, timeout_s: float = DEFAULT_TIMEOUT_S) -> CohortSummary:
     """Import every runner under ``root`` into ``out`` on Dask and write the cohort tables.
 
     ``workers``: local worker processes (default: one per core); ``scheduler``: address of an existing
     Dask scheduler instead; ``client``: an existing :class:`distributed.Client` (used as is, not
     closed).  ``as_of``: the reports' day (default today in each runner's time zone).
-    ``progress(done, total, result)`` after each runner."""
+    ``progress(done, total, result)`` after each runner.  ``timeout_s``: per-file reading limit [s]; a
+    file that breaks it (or the memory limit) fails with the reason and every other runner's rows are
+    written."""
     from distributed import as_completed
 
     t0 = time.perf_counter()
@@ -153,7 +156,7 @@ def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: i
     try:
         n = len(sources)
         futures = client.map(process_runner, sources, [str(out)] * n, [as_of] * n,
-                             [s.runner in have for s in sources], pure=False,
+                             [s.runner in have for s in sources], [timeout_s] * n, pure=False,
                              key=[f"loadwatch-runner-{s.runner}-{time.time_ns()}" for s in sources])
         by_key = {f.key: s for f, s in zip(futures, sources, strict=True)}
         for done, future in enumerate(as_completed(futures), start=1):

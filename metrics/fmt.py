@@ -287,6 +287,33 @@ def reason(text: str) -> str:
     return f"{words(m[1], 'rule')} ({words(m[2], 'severity')}): {text[m.end():]}"
 
 
+#: Characters that act on a terminal or reorder text instead of showing: C0 (ESC, carriage return,
+#: newline...), DEL, C1, and the bidirectional overrides and isolates ("Trojan source").
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: What Markdown (CommonMark + Streamlit's ``:material/x:`` and ``:red[...]`` directives, ``$`` maths)
+#: reads as syntax: every ASCII punctuation mark that can start or close one is escaped.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&=\"'^])")
+
+
+def terminal_text(value) -> str:
+    """Text from outside (a file or archive member's name, a runner id, a message quoting one) as a
+    terminal may print it: bytes that were not UTF-8 (kept by Python as lone surrogates) become "\ufffd",
+    and control characters are removed, so an ANSI escape in a name cannot move the cursor, clear a
+    line or colour the screen."""
+    text = str(value)
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return _CONTROL.sub("", text)
+
+
+def markdown_text(value) -> str:
+    """Text from outside as literal Markdown: :func:`terminal_text`, then every Markdown mark escaped, so a
+    file named ``![x](http://host/)`` is shown as written and never makes the page fetch anything."""
+    return _MARKDOWN.sub(r"\\\1", terminal_text(value))
+
+
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """``1 file`` / ``3 files`` (``plural`` for irregular nouns: ``count(2, "entry", "entries")``)."""
     n = int(n)
