@@ -13,6 +13,7 @@ import os
 import sys
 
 from dashboard import cmd_app, cmd_cohort, cmd_gear, cmd_ingest, cmd_pain, cmd_report
+from metrics import fmt
 
 COMMAND_MODULES = (cmd_ingest, cmd_report, cmd_pain, cmd_gear, cmd_app, cmd_cohort)
 
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 0
     except (ValueError, KeyError) as exc:  # IngestError is a ValueError
-        print(f"loadwatch: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        print(fmt.terminal_text(f"loadwatch: {exc.args[0] if exc.args else exc}"), file=sys.stderr)
         return 1
 
 

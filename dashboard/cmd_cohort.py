@@ -77,7 +77,7 @@ def cohort_import(args) -> int:
 
     def progress(done, total, result):
         what = "unchanged" if result.skipped else f"{fmt.count(result.decoded, 'file')} decoded"
-        print(f"[{done}/{total}] {result.runner}: {what}", file=sys.stderr)
+        print(fmt.terminal_text(f"[{done}/{total}] {result.runner}: {what}"), file=sys.stderr)
 
     summary = engine.import_cohort(args.root, args.out, workers=args.workers, scheduler=args.scheduler,
                                    as_of=args.as_of, progress=progress, timeout_s=args.timeout)
@@ -89,7 +89,7 @@ def cohort_import(args) -> int:
     if len(failed):
         print(f"{fmt.count(len(failed), 'file')} could not be read:")
         for _, row in failed.iterrows():
-            print(f"  {row['runner']}/{row['name']}: {row['reason']}")
+            print(fmt.terminal_text(f"  {row['runner']}/{row['name']}: {row['reason']}"))
     print(f"Tables in {args.out}: weeks, runs, alerts, phases, files, status (.parquet). "
           f"See them with: loadwatch cohort status {args.out}")
     return 1 if len(failed) else 0

@@ -73,14 +73,14 @@ _ProgressBar = term.ProgressBar  # rich's bar (dashboard.term)
 
 
 def _problem_line(o: Outcome) -> str:
-    return f"{o.status}: {o.name}: {o.reason}"
+    return fmt.terminal_text(f"{o.status}: {o.name}: {o.reason}")
 
 
 def cmd_import(args) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         for p in missing:
-            print(f"loadwatch import: no such file or folder: {p}", file=sys.stderr)
+            print(f"loadwatch import: no such file or folder: {fmt.terminal_text(p)}", file=sys.stderr)
         return 2
     if args.workers < 0 or not args.timeout > 0:
         print("loadwatch import: --workers must be 0 or more and --timeout above 0", file=sys.stderr)
@@ -150,7 +150,7 @@ def outcome_lines(o: Outcome, settings) -> list[str]:
     if o.status == "replaced" and o.reason:
         lines.append(f"    {o.reason}")
     lines += [f"    note: {w}" for w in o.warnings]
-    return lines
+    return [fmt.terminal_text(line) for line in lines]
 
 
 # --- activities ------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from metrics import fmt
+
 # rich is imported when a table or bar is drawn, not when a command module is imported: `loadwatch`'s
 # start-up (and the Streamlit app, which imports the command modules) stays light.
 
@@ -32,7 +34,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence], *, right: Sequence[i
         t.add_column(str(h), justify="right" if i in right else "left", no_wrap=not wrap,
                      overflow="fold" if wrap else "ellipsis")
     for row in rows:
-        t.add_row(*(str(v) for v in row))
+        t.add_row(*(fmt.terminal_text(v) for v in row))
     buf = io.StringIO()
     Console(file=buf, width=width or Console().width, color_system=None, force_terminal=False, highlight=False,
             emoji=False, markup=False).print(t)
@@ -62,8 +64,11 @@ class ProgressBar:
                                       console=Console(file=self.stream), transient=True)
             self._progress.start()
             self._task = self._progress.add_task("", total=total)
+        from rich.markup import escape
+
+        name = fmt.terminal_text(name)
         short = name if len(name) <= 40 else "..." + name[-37:]
-        self._progress.update(self._task, completed=done, total=total, description=short)
+        self._progress.update(self._task, completed=done, total=total, description=escape(short))
 
     def clear(self) -> None:
         if self._progress is not None:
