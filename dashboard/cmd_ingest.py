@@ -93,11 +93,13 @@ def cmd_import(args) -> int:
             bar.clear()
             print(_problem_line(o), file=sys.stderr)
 
-    with Store(args.db) as store:
-        outcomes = import_paths(store, args.paths, progress=bar, on_outcome=on_outcome,
-                                workers=args.workers, timeout_s=args.timeout)
-        settings = store.settings()
-    bar.clear()
+    try:
+        with Store(args.db) as store:
+            outcomes = import_paths(store, args.paths, progress=bar, on_outcome=on_outcome,
+                                    workers=args.workers, timeout_s=args.timeout)
+            settings = store.settings()
+    finally:
+        bar.clear()  # before any error is printed
     counts = summarize(outcomes)
     if args.json:
         print(json.dumps(outcome_records(outcomes, settings.timezone), indent=2, allow_nan=False))

@@ -100,12 +100,15 @@ def read_table(out: str | os.PathLike, table: str) -> pd.DataFrame:
 
 
 def _write_table(out: Path, table: str, frame: pd.DataFrame) -> None:
-    path = table_path(out, table)
-    tmp = path.with_name(path.name + ".tmp")
+    import io
+
+    from ingest.private_files import write_private
+
     if frame.empty and len(frame.columns) == 0:
         frame = pd.DataFrame(columns=list(_EMPTY_COLUMNS[table]))
-    frame.reset_index(drop=True).to_parquet(tmp, engine="pyarrow", index=False)
-    os.replace(tmp, path)
+    buf = io.BytesIO()
+    frame.reset_index(drop=True).to_parquet(buf, engine="pyarrow", index=False)
+    write_private(table_path(out, table), buf.getvalue())  # every runner's health data: 0600, atomic
 
 
 def _client(workers: int | None, scheduler: str | None):
@@ -137,9 +140,11 @@ def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: i
     from distributed import as_completed
 
     t0 = time.perf_counter()
+    from ingest.private_files import FOLDER_MODE, make_private_dirs
+
     out = Path(out).resolve()
-    (out / "runners").mkdir(parents=True, exist_ok=True)
-    os.chmod(out / "runners", 0o700)
+    make_private_dirs(out / "runners")  # the folders it creates are 0700
+    os.chmod(out / "runners", FOLDER_MODE)
     sources = discover(root)
     old = {t: read_table(out, t) for t in TABLES}
     have = set(old["status"]["runner"]) if len(old["status"]) else set()

@@ -169,10 +169,9 @@ def _load_state(out, runner: str) -> dict:
 
 
 def _save_state(out, runner: str, state: dict) -> None:
-    path = _state_path(out, runner)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(state), encoding="utf-8")
-    os.replace(tmp, path)
+    from ingest.private_files import write_private
+
+    write_private(_state_path(out, runner), json.dumps(state))
 
 
 # --- one runner ----------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from ingest.activity_fixes import route_of
 from ingest.canonical import Activity, empty_samples
 from ingest.errors import IngestError, NotAnActivity
 from ingest.store import Store, compress_original, samples_richness
+from ingest.store_errors import StoreError
 
 #: Files a worker holds at most: the one it reads and the ones queued in its pipe behind it.
 QUEUE_DEPTH: int = 2
@@ -489,6 +490,8 @@ class _Batch:
             res = self.store.add_activity(Activity(summary, self._no_samples), data, name,
                                           richness=richness, n_samples=n_samples, compressed=compressed,
                                           content_hash=digest, route=route)
+        except StoreError:
+            raise  # the store itself (read-only, full disk, damaged): no later file can be saved either
         except Exception as exc:  # noqa: BLE001 - reported per file, the batch goes on
             self.report(Outcome(name, "failed", f"could not be saved ({type(exc).__name__}: {exc})"))
             return
