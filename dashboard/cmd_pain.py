@@ -400,7 +400,12 @@ def pain_export(args) -> int:
     else:
         from ingest.private_files import write_private
 
-        write_private(args.csv, buf.getvalue())  # health data: 0600
+        try:
+            write_private(args.csv, buf.getvalue())  # health data: 0600
+        except OSError as exc:
+            print(fmt.terminal_text(f"loadwatch: could not write the pain log to {args.csv}: {exc.strerror or exc}"),
+                  file=sys.stderr)
+            return 1
         print(fmt.terminal_text(f"wrote {len(records)} pain entries to {args.csv}"))
     return 0
 

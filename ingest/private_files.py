@@ -32,11 +32,13 @@ def make_private_dirs(folder: str | os.PathLike) -> Path:
     return folder
 
 
-def write_private(path: str | os.PathLike, data: bytes | str) -> Path:
-    """Write ``data`` (text as UTF-8) to ``path`` as a ``0600`` file: missing folders are created ``0700``,
-    the bytes go to a private temporary file beside it, which then replaces ``path`` atomically."""
+def write_private(path: str | os.PathLike, data: bytes | str, *, make_dirs: bool = False) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` as a ``0600`` file: the bytes go to a private temporary
+    file beside it, which then replaces ``path`` atomically.  ``make_dirs``: create missing folders
+    ``0700`` (else a missing folder is an ``OSError``, as for ``open``)."""
     path = Path(path)
-    make_private_dirs(path.parent)
+    if make_dirs:
+        make_private_dirs(path.parent)
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mkstemp: 0600
     try:

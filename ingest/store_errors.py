@@ -67,8 +67,8 @@ def plain_error(exc: BaseException, path: str | os.PathLike) -> StoreError:
         return StoreError(f"{shown} cannot be written because the file or its folder is read-only (or not yours), "
                           "so nothing was changed: make both writable, or choose another store with --db.")
     if name.startswith("SQLITE_FULL") or "disk is full" in text or getattr(exc, "errno", None) == 28:
-        return StoreError(f"The disk holding {shown} is full, so this step saved nothing and the store is as it "
-                          "was: free some space and run it again.")
+        return StoreError(f"The disk holding {shown} is full, so the last change was not saved (everything saved "
+                          "before it is kept): free some space and run it again.")
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text or "not a database" in text:
         return StoreDamagedError(damaged_message(path))
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
