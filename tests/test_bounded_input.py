@@ -272,3 +272,16 @@ def test_cohort_import_with_a_hostile_runner_writes_every_table(tmp_path, gz_bom
     assert bad.loc["pipe.fit", "status"] == "failed" and bad.loc["slow.fit", "status"] == "failed"
     printed = capsys.readouterr().out
     assert "bad/pipe.fit: not a regular file" in printed
+
+
+def test_deeply_nested_export_metadata_is_skipped_and_the_runs_imported(tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("DI_CONNECT/summarizedActivities.json", b"[" * 200_000 + b"]" * 200_000)
+        zf.writestr("DI_CONNECT/run.fit", fit_bytes(run(1)))
+    (tmp_path / "export.zip").write_bytes(buf.getvalue())
+    with Store(tmp_path / "s.sqlite3") as store:
+        out = _by_name(import_paths(store, [tmp_path / "export.zip"], workers=0))
+    assert out["run.fit"].status == "imported"
+    meta = out["summarizedActivities.json"]
+    assert meta.status == "skipped" and "nested deeper than any export" in meta.reason

@@ -254,3 +254,22 @@ def test_cohort_tables_and_state_are_private(tmp_path, open_umask):
             _write_table(out, table, result.tables[table])
             assert mode(table_path(out, table)) == 0o600, table
     assert {mode(p) for p in (out / "runners").iterdir()} == {0o600}
+
+
+# --- the dashboard ---------------------------------------------------------------------------------------
+
+def test_the_dashboard_names_a_damaged_store_in_one_sentence(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app_helpers import APP_PATH
+
+    db = tmp_path / "runs.db"
+    db.write_bytes(b"junk" * 1000)
+    before = digest(db)
+    monkeypatch.setenv("LOADWATCH_DB", str(db))
+    monkeypatch.delenv("LOADWATCH_DEMO", raising=False)
+    at = AppTest.from_file(str(APP_PATH), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    [error] = [e.value for e in at.error]
+    assert "runs.db is damaged, so loadwatch did not write to it" in error.replace("\\", "")
+    assert digest(db) == before
