@@ -63,12 +63,16 @@ def check_shape(text: str, name: str, error, *, max_depth: int = MAX_XML_DEPTH,
     if int(opens.sum()) > max_elements:
         raise error(name, f"the file holds more than {max_elements:,} XML elements, more than any watch "
                           "file does; refused for safety")
+    if int(np.cumsum(opens.astype(np.int32) - closes.astype(np.int32)).max()) <= max_depth:
+        return  # even counting every "<a/>" as left open it is shallow enough: the usual watch file
     gt = np.flatnonzero(raw == ord(">"))
-    nxt = np.searchsorted(gt, lt)
-    has_end = nxt < len(gt)
-    empty = np.zeros(len(lt), dtype=bool)
-    empty[has_end] = raw[gt[nxt[has_end]] - 1] == ord("/")
-    step = (opens & ~empty).astype(np.int64) - closes.astype(np.int64)
+    if len(gt) == len(lt) and bool(np.all(gt > lt)) and bool(np.all(gt[:-1] < lt[1:])):
+        ends = gt  # every tag closes before the next opens (the usual file): no search needed
+    else:
+        nxt = np.minimum(np.searchsorted(gt, lt), len(gt) - 1) if len(gt) else None
+        ends = gt[nxt] if nxt is not None else lt
+    empty = (raw[ends - 1] == ord("/")) & (ends > lt)
+    step = (opens & ~empty).astype(np.int32) - closes.astype(np.int32)
     depth = int(np.cumsum(step).max())
     if depth > max_depth:
         raise error(name, f"the file nests XML elements more than {max_depth} deep (watch files nest about 10); "
