@@ -146,8 +146,15 @@ def read_regular_file(path: str | os.PathLike, name: str, *, max_bytes: int = DE
             raise IngestError(name, NOT_A_FILE)
         if st.st_size > max_bytes:
             raise IngestError(name, _too_big(st.st_size, max_bytes))
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(max_bytes + 1)
+        with os.fdopen(fd, "rb", buffering=0, closefd=False) as fh:
+            # ask for the size fstat gave (a read of max_bytes would allocate that much up front), then
+            # go on in chunks while the file grows, never past max_bytes + 1
+            chunks = [fh.read(st.st_size + 1)]
+            total = len(chunks[0])
+            while chunks[-1] and total <= max_bytes:
+                chunks.append(fh.read(min(1024 * 1024, max_bytes + 1 - total)))
+                total += len(chunks[-1])
+            data = b"".join(chunks)
     except OSError as exc:
         raise IngestError(name, f"the file cannot be read ({exc.strerror or exc})") from exc
     finally:
