@@ -226,7 +226,9 @@ def process_runner(source: RunnerSource, out: str, as_of=None, have_rows: bool =
 
 def _relative_name(name: str, source: RunnerSource) -> str:
     """File names as the runner's folder shows them (``run.fit``, ``export.zip/a/run.fit``)."""
-    prefix = Path(source.path).name + "/"
+    from ingest.sources import display_name
+
+    prefix = display_name(Path(source.path).name) + "/"  # as iter_sources shows it
     return name[len(prefix):] if not source.is_archive and name.startswith(prefix) else name
 
 
