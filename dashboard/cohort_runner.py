@@ -83,6 +83,8 @@ def discover(root: str | os.PathLike) -> list[RunnerSource]:
     root = Path(root)
     if not root.is_dir():
         raise ValueError(f"{root}: not a folder (a cohort is a folder with one folder or archive per runner)")
+    from ingest.sources import display_name
+
     found: dict[str, RunnerSource] = {}
     fence = root.resolve()
     for entry in sorted(root.iterdir()):
@@ -96,6 +98,7 @@ def discover(root: str | os.PathLike) -> list[RunnerSource]:
             runner = entry.name[: -len(entry.suffix)]
         else:
             continue
+        runner = display_name(runner)  # the id is data (tables, store names): valid UTF-8
         if runner in found:
             raise ValueError(f"{root}: runner {runner!r} is given twice ({Path(found[runner].path).name} and "
                              f"{entry.name}); keep one")

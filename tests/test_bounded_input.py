@@ -285,3 +285,26 @@ def test_deeply_nested_export_metadata_is_skipped_and_the_runs_imported(tmp_path
     assert out["run.fit"].status == "imported"
     meta = out["summarizedActivities.json"]
     assert meta.status == "skipped" and "nested deeper than any export" in meta.reason
+
+
+@pytest.mark.timeout(90)
+def test_a_runner_folder_named_in_latin1_is_a_valid_runner_id(tmp_path):
+    pytest.importorskip("pyarrow")
+    from dashboard.cohort_engine import _write_table
+    from dashboard.cohort_runner import discover, process_runner
+
+    root = tmp_path / "root"
+    root.mkdir()
+    folder = os.path.join(os.fsencode(root), b"J\xfcrgen")  # not UTF-8
+    os.mkdir(folder)
+    with open(os.path.join(folder, b"r.fit"), "wb") as fh:
+        fh.write(fit_bytes(run(1)))
+    [source] = discover(root)
+    assert source.runner == "J\ufffdrgen"
+    out = tmp_path / "out"
+    (out / "runners").mkdir(parents=True)
+    result = process_runner(source, str(out), "2024-05-10", False, timeout_s=30)
+    assert result.tables["files"]["name"].tolist() == ["r.fit"]
+    assert result.tables["files"]["status"].tolist() == ["imported"]
+    for table, frame in result.tables.items():
+        _write_table(out, table, frame)  # pyarrow takes the id: no surrogate in it
