@@ -90,8 +90,8 @@ def cohort_import(args) -> int:
         print(f"{fmt.count(len(failed), 'file')} could not be read:")
         for _, row in failed.iterrows():
             print(fmt.terminal_text(f"  {row['runner']}/{row['name']}: {row['reason']}"))
-    print(f"Tables in {args.out}: weeks, runs, alerts, phases, files, status (.parquet). "
-          f"See them with: loadwatch cohort status {args.out}")
+    print(fmt.terminal_text(f"Tables in {args.out}: weeks, runs, alerts, phases, files, status (.parquet). "
+                            f"See them with: loadwatch cohort status {args.out}"))
     return 1 if len(failed) else 0
 
 

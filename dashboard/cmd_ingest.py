@@ -306,7 +306,7 @@ def cmd_rebuild(args) -> int:
     bar = term.ProgressBar(sys.stderr, label="rebuilding")
     with Store(args.db) as store:
         if store.backup_path is not None:
-            print(f"Backed up the store before updating it: {store.backup_path}")
+            print(fmt.terminal_text(f"Backed up the store before updating it: {store.backup_path}"))
         try:
             result = store.rebuild(on_progress=lambda done, total: bar(done, total, ""))
         finally:

@@ -146,7 +146,7 @@ def _write_physio(report: dict, pain, activities, weeks: int, targets, *, show_j
             failed = 1
             continue
         if not show_json:
-            print(f"Wrote the report for your physio ({doc.period}) to {written}")
+            print(fmt.terminal_text(f"Wrote the report for your physio ({doc.period}) to {written}"))
     if show_json:
         print(json.dumps(report, indent=2, allow_nan=False))
     return failed

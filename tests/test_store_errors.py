@@ -273,3 +273,20 @@ def test_the_dashboard_names_a_damaged_store_in_one_sentence(tmp_path, monkeypat
     [error] = [e.value for e in at.error]
     assert "runs.db is damaged, so loadwatch did not write to it" in error.replace("\\", "")
     assert digest(db) == before
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="file names there must be valid Unicode")
+def test_exports_to_a_path_that_is_not_utf8_are_written_and_named_readably(tmp_path, capsys):
+    (tmp_path / "r0.fit").write_bytes(fit_bytes(run(0)))
+    db = str(tmp_path / "runs.db")
+    assert main(["import", "--db", db, str(tmp_path / "r0.fit")]) == 0
+    assert main(["pain", "add", "--db", db, "--score", "2", "--date", "2024-05-02"]) == 0
+    capsys.readouterr()
+    base = os.fsencode(tmp_path)
+    csv = os.fsdecode(os.path.join(base, b"schmerz-\xe4.csv"))
+    pdf = os.fsdecode(os.path.join(base, b"bericht-\xe4.pdf"))
+    assert main(["pain", "export", "--db", db, "--csv", csv]) == 0
+    assert main(["report", "--db", db, "--as-of", "2024-05-10", "--pdf", pdf]) == 0
+    out = capsys.readouterr().out
+    assert "schmerz-\ufffd.csv" in out and "bericht-\ufffd.pdf" in out
+    assert mode(Path(csv)) == 0o600 and mode(Path(pdf)) == 0o600
