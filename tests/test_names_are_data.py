@@ -180,3 +180,19 @@ def test_undecodable_name_helper_in_ingest_matches_the_faces():
     assert display_name(raw) == fmt.terminal_text(raw) == "run-\ufffd.fit"
     assert display_name("plain.fit") == "plain.fit"
     assert Path(raw).name == raw  # the real name still opens the file
+
+
+def test_shoes_page_shows_a_pair_named_by_an_export_as_written():
+    """A pair's name can come from a Strava export's "Activity Gear" column: data, not Markdown."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app_helpers import PAGES_DIR, no_exceptions
+
+    with Store() as s:
+        s.add_shoe(f"{IMAGE_NAME} Pegasus", default=True)
+    at = AppTest.from_file(str(PAGES_DIR / "shoes_sessions.py"), default_timeout=60).run()
+    no_exceptions(at)
+    [shown] = [m.value for m in at.markdown if "Pegasus" in m.value]
+    out = render(shown)
+    assert "<img" not in out and "<a " not in out
+    assert visible(out).startswith(f"{IMAGE_NAME} Pegasus")
