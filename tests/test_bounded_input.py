@@ -308,3 +308,36 @@ def test_a_runner_folder_named_in_latin1_is_a_valid_runner_id(tmp_path):
     assert result.tables["files"]["status"].tolist() == ["imported"]
     for table, frame in result.tables.items():
         _write_table(out, table, frame)  # pyarrow takes the id: no surrogate in it
+
+
+def _zip_with_overlapping_entries(member: bytes, copies: int) -> bytes:
+    """One stored member listed ``copies`` times in the central directory, every entry pointing at the same
+    bytes (an "overlapping" zip bomb: each entry's ratio is 1:1, the archive's is ``copies``:1)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("run.fit", member)
+    data = buf.getvalue()
+    cd_start = data.find(b"PK\x01\x02")
+    eocd = data.find(b"PK\x05\x06")
+    entry = data[cd_start:eocd]
+    end = bytearray(data[eocd:])
+    struct.pack_into("<HHII", end, 8, copies, copies, len(entry) * copies, cd_start)
+    return data[:cd_start] + entry * copies + bytes(end)
+
+
+@pytest.mark.timeout(30)
+def test_entries_sharing_one_stream_cannot_multiply_it(tmp_path):
+    """Counted against the archive's real size as it streams: 100 entries over one 1 MB member are 100 MB
+    unpacked from a 1 MB file; with a 5:1 allowance reading stops after about five."""
+    from ingest.sources import Limits
+
+    data = _zip_with_overlapping_entries(os.urandom(1024 * 1024), 100)
+    assert len(data) < 1.1 * 1024 * 1024
+    assert len(zipfile.ZipFile(io.BytesIO(data)).infolist()) == 100
+    p = tmp_path / "overlap.zip"
+    p.write_bytes(data)
+    items = list(iter_sources([p], limits=Limits(max_ratio=5.0, ratio_min_bytes=64 * 1024)))
+    read = [i for i in items if isinstance(i, SourceFile)]
+    errors = [i for i in items if isinstance(i, ArchiveError)]
+    assert 1 <= len(read) <= 5
+    assert len(errors) == 1 and "unpacks to more than 5 times its size" in errors[0].problem
