@@ -98,7 +98,7 @@ EXPECT = {
     "reduce": (f"Cut back since {fmt.day(day(1))}", "with pain at 3 or less that settles by the morning"),
     "stop": (f"Stop running for now since {fmt.day(day(2))}", "two check-ins on different days"),
     "return_to_run": (f"Return to running since {fmt.day(day(17))}. Step 2 of 4: up to",
-                      "Next step after 7 days with pain at 3 or less"),
+                      "Next step after 7 days with two runs or more inside these limits and pain at 3 or less"),
     "rebuild": (f"Rebuild after a break since {fmt.day(day(14))}. Step 1 of 3: up to",
                 "Step 1 starts with your first run back"),
     "see_clinician": (f"See a clinician since {fmt.day(day(30))}", "once you record that a clinician has seen you"),
