@@ -254,6 +254,14 @@ def test_cohort_tables_and_state_are_private(tmp_path, open_umask):
             _write_table(out, table, result.tables[table])
             assert mode(table_path(out, table)) == 0o600, table
     assert {mode(p) for p in (out / "runners").iterdir()} == {0o600}
+    # the cohort's export for sharing: renamed, still health data
+    from dashboard.cohort_export import export_cohort
+
+    shared = tmp_path / "shared" / "export"
+    export_cohort(out, shared)
+    assert mode(shared) == 0o700 and mode(shared.parent) == 0o700
+    assert {p.name: mode(p) for p in shared.iterdir()} == {p.name: 0o600 for p in shared.iterdir()}
+    assert (shared / "runs.parquet").is_file()
 
 
 # --- the dashboard ---------------------------------------------------------------------------------------
