@@ -16,8 +16,6 @@ from metrics.exposure import EXPOSURES, OUTCOMES
 
 _positive_int = positive_int("workers")
 
-#: Shown instead of a training number while a runner has open red flags.
-HELD_BACK = "held back (red flag)"
 EXTRA_HINT = "the cohort commands need the cohort extra: pip install 'loadwatch[cohort]' (or -e '.[cohort]')"
 
 
@@ -154,10 +152,8 @@ def status_cells(rec: dict) -> dict[str, str]:
         pain = f"{fmt.score(rec['latest_pain_score'])} on {fmt.day(rec.get('latest_pain_date'))}"
     flags = "; ".join(fmt.words(s, "symptom") for s in rec.get("red_flags") or []) or "none"
     week, avg = fmt.distance(rec.get("week_distance_km"), units), fmt.distance(rec.get("avg_4_weeks_distance_km"), units)
-    if rec.get("red_flags"):
-        # red flags: no training number on any face until a clinician has assessed the runner
-        run = fmt.day(rec.get("latest_run_date")) if rec.get("latest_run_date") else fmt.MISSING
-        week = avg = HELD_BACK
+    # under red flags the history stays (SCIENCE.md §11): the distances run are what a clinician needs to
+    # see; this table holds no advice number to withhold
     return {
         "Runner": str(rec["runner"]),
         "Concern": fmt.words(rec.get("concern"), "concern"),

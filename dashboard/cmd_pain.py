@@ -71,16 +71,6 @@ def _cap_km(text: str) -> float:
     return km
 
 
-def _score(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 10:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 10 (got {text!r})")
-    return value
-
-
 def _time(text: str) -> dt.time:
     try:
         return dt.time.fromisoformat(text)

@@ -35,9 +35,11 @@ def migrate(conn: sqlite3.Connection) -> None:
 
 def migrate_decision(conn: sqlite3.Connection) -> None:
     """The time of the visit (local ``HH:MM``, NULL: the end of its day) and the clinician's decision."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(assessments)")}
     for column in ("time TEXT", "cleared INTEGER NOT NULL DEFAULT 0", "return_step INTEGER",
                    "max_week_km REAL", "max_run_km REAL", "max_pain INTEGER"):
-        conn.execute(f"ALTER TABLE assessments ADD COLUMN {column}")
+        if column.split()[0] not in have:  # a store re-opened at an older version number keeps its columns
+            conn.execute(f"ALTER TABLE assessments ADD COLUMN {column}")
 
 
 def check_decision(*, time: str | None = None, cleared: bool = False, return_step: int | None = None,

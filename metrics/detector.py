@@ -404,9 +404,10 @@ def overrun_alerts(walked: _ep.Episode, as_of, *, lookback_days: int = th.ALERT_
     as_of = as_date(as_of)
     lo, hi = window(as_of, lookback_days)
     out = []
-    for o in walked.overruns:
-        if not lo <= o.day <= hi:
-            continue
+    seen = [o for o in walked.overruns if lo <= o.day <= hi]
+    for o in seen:
+        if any(later.kind == o.kind and later.day > o.day for later in seen):
+            continue  # one alert for each kind, the latest: the step starts again from it
         if o.set_by_clinician is not None:
             whose = f"the {format_distance(o.cap_km, units, cap=True)} your clinician set on {_day_label(o.set_by_clinician)}"
         else:
@@ -423,7 +424,8 @@ def overrun_alerts(walked: _ep.Episode, as_of, *, lookback_days: int = th.ALERT_
             activity_id=None if o.activity_id is None else str(o.activity_id), message=fact,
             evidence=th.EPISODE_EVIDENCE.line(),
             values={"kind": o.kind, "distance_km": round(o.distance_km, 2), "cap_km": round(o.cap_km, 2),
-                    "phase": o.phase, "step": o.step, "steps": o.steps}))
+                    "phase": o.phase, "step": o.step, "steps": o.steps,
+                    "times": sum(1 for other in seen if other.kind == o.kind)}))
     return out
 
 

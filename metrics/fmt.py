@@ -421,6 +421,7 @@ ALERT_VALUES: dict[str, tuple[str, str]] = {
     "steps": ("steps in all", "plain"),
     "cap_km": ("the limit it was above", "km_cap"),
     "kind": ("what was above the limit", "overrun"),
+    "times": ("times in the last 14 days", "plain"),
 }
 VOCABULARY["overrun"] = {"run": "one run", "week": "the week's running"}
 _ALERT_SKIP = {"unit", "scope", "hazard_ratio_ci_low", "hazard_ratio_ci_high", "threshold", "value", "entry_kind"}
