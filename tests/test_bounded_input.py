@@ -249,10 +249,23 @@ def test_a_hostile_runner_is_marked_and_the_other_runners_rows_are_written(tmp_p
     assert len(results["bad"].tables["runs"]) == 2
 
 
+@pytest.fixture
+def stop_resource_tracker():
+    """The local Dask cluster starts its workers with multiprocessing's spawn, which leaves the
+    resource-tracker process running for the life of this one: stopped after the test, so no process it
+    started outlives it."""
+    yield
+    from multiprocessing import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
+        stop()
+
+
 @needs_fifo
 @pytest.mark.slow
 @pytest.mark.timeout(240)
-def test_cohort_import_with_a_hostile_runner_writes_every_table(tmp_path, gz_bomb, capsys):
+def test_cohort_import_with_a_hostile_runner_writes_every_table(tmp_path, gz_bomb, capsys, stop_resource_tracker):
     pytest.importorskip("distributed")
     pytest.importorskip("pyarrow")
     from dashboard.cohort_engine import TABLES, read_table, table_path
