@@ -298,3 +298,15 @@ def test_exports_to_a_path_that_is_not_utf8_are_written_and_named_readably(tmp_p
     out = capsys.readouterr().out
     assert "schmerz-\ufffd.csv" in out and "bericht-\ufffd.pdf" in out
     assert mode(Path(csv)) == 0o600 and mode(Path(pdf)) == 0o600
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, capsys):
+    """An OSError outside the store (here: the cohort's --out under a file) ends in one line too."""
+    pytest.importorskip("distributed")
+    pytest.importorskip("pyarrow")
+    (tmp_path / "root" / "ann").mkdir(parents=True)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    assert main(["cohort", "import", str(tmp_path / "root"), "--out", str(blocker / "out")]) == 1
+    line = one_plain_line(capsys.readouterr().err)
+    assert line.startswith("loadwatch: ") and "blocker" in line and "Not a directory" in line
