@@ -50,4 +50,10 @@ PAGES = [
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
 ]
 
-st.navigation(PAGES).run()
+from ingest.store_errors import StoreError  # noqa: E402
+from metrics import fmt  # noqa: E402
+
+try:
+    st.navigation(PAGES).run()
+except StoreError as exc:  # a read-only, full or damaged store: its one sentence, never a traceback
+    st.error(fmt.markdown_text(exc), icon=":material/database:")

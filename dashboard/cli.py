@@ -72,7 +72,15 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 0
     except (ValueError, KeyError) as exc:  # IngestError is a ValueError
-        print(f"loadwatch: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        from metrics import fmt
+
+        print(fmt.terminal_text(f"loadwatch: {exc.args[0] if exc.args else exc}"), file=sys.stderr)
+        return 1
+    except OSError as exc:  # a folder that cannot be made or written, a full disk: one line, no traceback
+        from metrics import fmt
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(fmt.terminal_text(f"loadwatch: {where}{exc.strerror or exc}"), file=sys.stderr)
         return 1
 
 

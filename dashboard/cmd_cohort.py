@@ -48,6 +48,8 @@ def register(sub, add_db_option) -> None:
     _cluster_options(imp, "ROOT and DIR")
     imp.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
                      help="compute every runner's report as of this day (default: today)")
+    imp.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                     help="give up on a file that takes longer than this to read (default 60)")
     imp.set_defaults(func=cohort_import)
 
     st = csub.add_parser("status", help="one row per runner, most urgent first",
@@ -98,14 +100,17 @@ def _engine():
 
 
 def cohort_import(args) -> int:
+    if not args.timeout > 0:
+        print("loadwatch cohort import: --timeout must be above 0", file=sys.stderr)
+        return 2
     engine = _engine()
 
     def progress(done, total, result):
         what = "unchanged" if result.skipped else f"{fmt.count(result.decoded, 'file')} decoded"
-        print(f"[{done}/{total}] {result.runner}: {what}", file=sys.stderr)
+        print(fmt.terminal_text(f"[{done}/{total}] {result.runner}: {what}"), file=sys.stderr)
 
     summary = engine.import_cohort(args.root, args.out, workers=args.workers, scheduler=args.scheduler,
-                                   as_of=args.as_of, progress=progress)
+                                   as_of=args.as_of, progress=progress, timeout_s=args.timeout)
     files = engine.read_table(args.out, "files")
     failed = files[files["status"] == "failed"] if len(files) else files
     print(f"{fmt.count(summary.runners, 'runner')} on {fmt.count(summary.workers, 'Dask worker')} in "
@@ -114,9 +119,9 @@ def cohort_import(args) -> int:
     if len(failed):
         print(f"{fmt.count(len(failed), 'file')} could not be read:")
         for _, row in failed.iterrows():
-            print(f"  {row['runner']}/{row['name']}: {row['reason']}")
-    print(f"Tables in {args.out}: weeks, runs, alerts, phases, pain, ostrc, files, status (.parquet). "
-          f"See them with: loadwatch cohort status {args.out}")
+            print(fmt.terminal_text(f"  {row['runner']}/{row['name']}: {row['reason']}"))
+    print(fmt.terminal_text(f"Tables in {args.out}: weeks, runs, alerts, phases, pain, ostrc, files, status "
+                            f"(.parquet). See them with: loadwatch cohort status {args.out}"))
     return 1 if len(failed) else 0
 
 

@@ -73,14 +73,14 @@ _ProgressBar = term.ProgressBar  # rich's bar (dashboard.term)
 
 
 def _problem_line(o: Outcome) -> str:
-    return f"{o.status}: {o.name}: {o.reason}"
+    return fmt.terminal_text(f"{o.status}: {o.name}: {o.reason}")
 
 
 def cmd_import(args) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         for p in missing:
-            print(f"loadwatch import: no such file or folder: {p}", file=sys.stderr)
+            print(f"loadwatch import: no such file or folder: {fmt.terminal_text(p)}", file=sys.stderr)
         return 2
     if args.workers < 0 or not args.timeout > 0:
         print("loadwatch import: --workers must be 0 or more and --timeout above 0", file=sys.stderr)
@@ -92,12 +92,14 @@ def cmd_import(args) -> int:
         if o.status == "failed" or (o.status in ("skipped", "duplicate") and args.verbose and not args.json):
             bar.line(_problem_line(o))
 
-    with Store(args.db) as store:
-        outcomes = import_paths(store, args.paths, progress=bar, on_outcome=on_outcome,
-                                workers=args.workers, timeout_s=args.timeout)
-        settings = store.settings()
-        outcomes = _with_store_offsets(outcomes, store)
-    bar.clear()
+    try:
+        with Store(args.db) as store:
+            outcomes = import_paths(store, args.paths, progress=bar, on_outcome=on_outcome,
+                                    workers=args.workers, timeout_s=args.timeout)
+            settings = store.settings()
+            outcomes = _with_store_offsets(outcomes, store)
+    finally:
+        bar.clear()  # before any error is printed
     sys.stderr.flush()  # every problem line is out before the summary starts on stdout
     counts = summarize(outcomes)
     if args.json:
@@ -169,7 +171,7 @@ def outcome_lines(o: Outcome, settings) -> list[str]:
     if o.status == "replaced" and o.reason:
         lines.append(f"    {o.reason}")
     lines += [f"    note: {w}" for w in o.warnings]
-    return lines
+    return [fmt.terminal_text(line) for line in lines]
 
 
 # --- activities ------------------------------------------------------------------------------------------
@@ -335,7 +337,7 @@ def cmd_rebuild(args) -> int:
     bar = term.ProgressBar(sys.stderr, label="rebuilding")
     with Store(args.db) as store:
         if store.backup_path is not None:
-            print(f"Backed up the store before updating it: {store.backup_path}")
+            print(fmt.terminal_text(f"Backed up the store before updating it: {store.backup_path}"))
         try:
             result = store.rebuild(on_progress=lambda done, total: bar(done, total, ""))
         finally:

@@ -444,9 +444,15 @@ def pain_export(args) -> int:
     if args.csv == "-":
         sys.stdout.write(buf.getvalue())
     else:
-        with open(args.csv, "w", encoding="utf-8", newline="") as fh:
-            fh.write(buf.getvalue())
-        print(f"wrote {len(records)} pain entries to {args.csv}")
+        from ingest.private_files import write_private
+
+        try:
+            write_private(args.csv, buf.getvalue())  # health data: 0600
+        except OSError as exc:
+            print(fmt.terminal_text(f"loadwatch: could not write the pain log to {args.csv}: {exc.strerror or exc}"),
+                  file=sys.stderr)
+            return 1
+        print(fmt.terminal_text(f"wrote {len(records)} pain entries to {args.csv}"))
     return 0
 
 

@@ -141,12 +141,12 @@ def _write_physio(report: dict, pain, activities, weeks: int, targets, *, show_j
         try:
             written = physio_report.write(doc, path, kind)
         except OSError as exc:
-            print(f"loadwatch: could not write the {kind.upper()} report to {path}: {exc.strerror or exc}",
-                  file=sys.stderr)
+            print(fmt.terminal_text(f"loadwatch: could not write the {kind.upper()} report to {path}: "
+                                    f"{exc.strerror or exc}"), file=sys.stderr)
             failed = 1
             continue
         if not show_json:
-            print(f"Wrote the report for your physio ({doc.period}) to {written}")
+            print(fmt.terminal_text(f"Wrote the report for your physio ({doc.period}) to {written}"))
     if show_json:
         print(json.dumps(report, indent=2, allow_nan=False))
     return failed

@@ -340,8 +340,6 @@ def to_html(analysis: Analysis) -> str:
 
 
 def write_html(analysis: Analysis, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(to_html(analysis), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    from ingest.private_files import write_private
+
+    return write_private(path, to_html(analysis))  # the cohort's health data: 0600

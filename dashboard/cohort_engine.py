@@ -41,6 +41,7 @@ import pandas as pd
 
 from dashboard.cohort_runner import (
     ALERT_COLUMNS,
+    DEFAULT_TIMEOUT_S,
     FILE_COLUMNS,
     OSTRC_COLUMNS,
     PAIN_COLUMNS,
@@ -102,12 +103,15 @@ def read_table(out: str | os.PathLike, table: str) -> pd.DataFrame:
 
 
 def _write_table(out: Path, table: str, frame: pd.DataFrame) -> None:
-    path = table_path(out, table)
-    tmp = path.with_name(path.name + ".tmp")
+    import io
+
+    from ingest.private_files import write_private
+
     if frame.empty and len(frame.columns) == 0:
         frame = pd.DataFrame(columns=list(_EMPTY_COLUMNS[table]))
-    frame.reset_index(drop=True).to_parquet(tmp, engine="pyarrow", index=False)
-    os.replace(tmp, path)
+    buf = io.BytesIO()
+    frame.reset_index(drop=True).to_parquet(buf, engine="pyarrow", index=False)
+    write_private(table_path(out, table), buf.getvalue())  # every runner's health data: 0600, atomic
 
 
 def _client(workers: int | None, scheduler: str | None):
@@ -127,19 +131,23 @@ def _client(workers: int | None, scheduler: str | None):
 
 def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: int | None = None,
                   scheduler: str | None = None, as_of=None, progress: Progress | None = None,
-                  client=None) -> CohortSummary:
+                  client=None, timeout_s: float = DEFAULT_TIMEOUT_S) -> CohortSummary:
     """Import every runner under ``root`` into ``out`` on Dask and write the cohort tables.
 
     ``workers``: local worker processes (default: one per core); ``scheduler``: address of an existing
     Dask scheduler instead; ``client``: an existing :class:`distributed.Client` (used as is, not
     closed).  ``as_of``: the reports' day (default today in each runner's time zone).
-    ``progress(done, total, result)`` after each runner."""
+    ``progress(done, total, result)`` after each runner.  ``timeout_s``: per-file reading limit [s]; a
+    file that breaks it (or the memory limit) fails with the reason and every other runner's rows are
+    written."""
     from distributed import as_completed
 
     t0 = time.perf_counter()
+    from ingest.private_files import FOLDER_MODE, make_private_dirs
+
     out = Path(out).resolve()
-    (out / "runners").mkdir(parents=True, exist_ok=True)
-    os.chmod(out / "runners", 0o700)
+    make_private_dirs(out / "runners")  # the folders it creates are 0700
+    os.chmod(out / "runners", FOLDER_MODE)
     sources = discover(root)
     old = {t: read_table(out, t) for t in TABLES}
     have = set(old["status"]["runner"]) if len(old["status"]) else set()
@@ -158,7 +166,7 @@ def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: i
     try:
         n = len(sources)
         futures = client.map(process_runner, sources, [str(out)] * n, [as_of] * n,
-                             [s.runner in have for s in sources], pure=False,
+                             [s.runner in have for s in sources], [timeout_s] * n, pure=False,
                              key=[f"loadwatch-runner-{s.runner}-{time.time_ns()}" for s in sources])
         by_key = {f.key: s for f, s in zip(futures, sources, strict=True)}
         for done, future in enumerate(as_completed(futures), start=1):

@@ -16,6 +16,7 @@ unchanged.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import secrets
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ingest.private_files import make_private_dirs, write_private
 
 SHARED_TABLES: tuple[str, ...] = ("runs", "weeks", "phases", "pain", "ostrc")
 #: Columns that may carry a runner's own words (left out of the export).
@@ -71,7 +74,7 @@ def export_cohort(src: str | os.PathLike, out: str | os.PathLike, *, shift_dates
     weeks = rng.integers(1, MAX_SHIFT_WEEKS + 1, size=len(runners)) * rng.choice([-1, 1], size=len(runners))
     shift = {r: int(w) * 7 if shift_dates else 0 for r, w in zip(runners, weeks, strict=True)}
 
-    out.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(out)  # the folders it creates are 0700
     written = {}
     run_alias: dict[str, str] = {}
     for name, frame in tables.items():
@@ -91,12 +94,11 @@ def export_cohort(src: str | os.PathLike, out: str | os.PathLike, *, shift_dates
             ids = frame["id"].astype(str)
             run_alias.update({i: f"run-{n + 1:05d}" for n, i in enumerate(dict.fromkeys(ids))})
             frame["id"] = ids.map(run_alias)
-        path = out / f"{name}.parquet"
-        tmp = path.with_name(path.name + ".tmp")
-        frame.to_parquet(tmp, engine="pyarrow", index=False)
-        os.replace(tmp, path)
+        buf = io.BytesIO()
+        frame.to_parquet(buf, engine="pyarrow", index=False)
+        write_private(out / f"{name}.parquet", buf.getvalue())  # health data, even renamed: 0600
         written[name] = len(frame)
     summary = {"runners": len(runners), "tables": written, "shifted": shift_dates,
                "dropped": {t: list(c) for t, c in DROPPED_COLUMNS.items()}}
-    (out / "export.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    write_private(out / "export.json", json.dumps(summary, indent=2))
     return summary

@@ -67,7 +67,7 @@ def overview(out: Path, as_of: dt.date) -> list[dict]:
 def drill_down(out: Path, runner: str, as_of: dt.date) -> None:
     report, pain = _runner(str(out), _version(out), runner, as_of.isoformat())
     units = report.get("units", "km")
-    st.header(f"Runner {runner}")
+    st.header(f"Runner {fmt.markdown_text(runner)}")
     alerts = report.get("alerts") or []
     red_flags = [a for a in alerts if ui.is_red_flag(a)]
     for alert in red_flags:  # red flags before everything else, and no training numbers beside them

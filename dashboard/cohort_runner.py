@@ -2,8 +2,9 @@
 
 Nothing here knows about Dask: :func:`process_runner` is a plain function that a Dask worker (or a test,
 or a loop) calls with paths, and it returns small DataFrames.  It uses the single-runner product's own
-functions - :func:`ingest.importer.import_paths` (in-process: Dask already spreads runners over the
-cores) and :func:`metrics.report.build_report` - so there is no second implementation of any metric.
+functions - :func:`ingest.importer.import_paths` (one decoding process per runner, under the import's
+per-file time and memory limits; Dask spreads the runners over the cores) and
+:func:`metrics.report.build_report` - so there is no second implementation of any metric.
 
 Incremental: a runner whose files (names, sizes, modification times) and report day are unchanged since
 the last run is not touched at all (``skipped``); otherwise its files go through ``import_paths`` again,
@@ -27,6 +28,10 @@ from metrics import fmt
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip",)
 #: Weeks asked of the report: all of a runner's history (the report lists weeks from the first activity).
 ALL_WEEKS: int = 100_000
+#: Seconds one file may take to read before it is given up (``loadwatch import --timeout``'s default).
+DEFAULT_TIMEOUT_S: float = 60.0
+#: Largest pain.csv or settings.json read [bytes]: years of daily entries are well under 1 MB.
+RUNNER_FILE_MAX_BYTES: int = 20 * 1024 * 1024
 #: Red-flag rules of the detector (``metrics.detector.red_flags``).
 RED_FLAG_RULES: tuple[str, ...] = ("red_flag_emergency", "red_flag_urgent")
 
@@ -87,16 +92,22 @@ def discover(root: str | os.PathLike) -> list[RunnerSource]:
     root = Path(root)
     if not root.is_dir():
         raise ValueError(f"{root}: not a folder (a cohort is a folder with one folder or archive per runner)")
+    from ingest.sources import display_name
+
     found: dict[str, RunnerSource] = {}
+    fence = root.resolve()
     for entry in sorted(root.iterdir()):
         if entry.name.startswith(".") or entry.name == "__MACOSX":
             continue
+        if not entry.resolve().is_relative_to(fence):
+            continue  # a symlink out of the cohort folder is not a runner of it
         if entry.is_dir():
             runner = entry.name
         elif entry.suffix.lower() in ARCHIVE_SUFFIXES:
             runner = entry.name[: -len(entry.suffix)]
         else:
             continue
+        runner = display_name(runner)  # the id is data (tables, store names): valid UTF-8
         if runner in found:
             raise ValueError(f"{root}: runner {runner!r} is given twice ({Path(found[runner].path).name} and "
                              f"{entry.name}); keep one")
@@ -170,33 +181,22 @@ def _load_state(out, runner: str) -> dict:
 
 
 def _save_state(out, runner: str, state: dict) -> None:
-    path = _state_path(out, runner)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(state), encoding="utf-8")
-    os.replace(tmp, path)
+    from ingest.private_files import write_private
 
-
-class _CountingReader:
-    """The default reader (:func:`ingest.sources.read_activity`), counting the files it decodes."""
-
-    def __init__(self):
-        self.decoded = 0
-
-    def __call__(self, data: bytes, name: str):
-        from ingest.sources import read_activity
-
-        self.decoded += 1
-        return read_activity(data, name)
+    write_private(_state_path(out, runner), json.dumps(state))
 
 
 # --- one runner ----------------------------------------------------------------------------------------
 
-def process_runner(source: RunnerSource, out: str, as_of=None, have_rows: bool = False) -> RunnerResult:
+def process_runner(source: RunnerSource, out: str, as_of=None, have_rows: bool = False,
+                   timeout_s: float = DEFAULT_TIMEOUT_S) -> RunnerResult:
     """Import one runner's files into ``out/runners/<id>.sqlite3`` and compute its table rows.
 
     ``as_of``: the report's day (a date or ISO string; default today in the runner's time zone).
     ``have_rows``: the cohort tables already hold this runner's rows, so an unchanged runner can be
-    skipped.  Never raises for a bad file: each one's outcome is in the ``files`` rows."""
+    skipped.  ``timeout_s``: per-file reading limit [s]: files are decoded in one worker process under
+    the import's time and memory limits, so a hostile file fails with its reason and the runner goes on.
+    Never raises for a bad file: each one's outcome is in the ``files`` rows."""
     from ingest.importer import import_paths
     from ingest.store import Store
     from metrics.report import today_local
@@ -215,8 +215,8 @@ def process_runner(source: RunnerSource, out: str, as_of=None, have_rows: bool =
         folder = None if source.is_archive else Path(source.path)
         if folder is not None:
             files.update(_sync_settings(store, folder / SETTINGS_JSON_NAME, runner, previous, state))
-        reader = _CountingReader()
-        for o in import_paths(store, _watch_paths(source), workers=0, reader=reader):
+        outcomes = import_paths(store, _watch_paths(source), workers=1, timeout_s=timeout_s, within=folder)
+        for o in outcomes:
             name = _relative_name(o.name, source)
             new = {"status": o.status, "reason": o.reason, "activity_id": o.activity_id}
             old = previous.get(name)
@@ -229,9 +229,12 @@ def process_runner(source: RunnerSource, out: str, as_of=None, have_rows: bool =
             files.update(_sync_pain(store, folder / PAIN_CSV_NAME, runner, previous, state))
         tables = runner_tables(store, runner, as_of)
     ostrc_rows = pd.DataFrame(columns=list(OSTRC_COLUMNS))
-    if folder is not None and (folder / OSTRC_CSV_NAME).is_file():
+    ostrc = _runner_file(folder / OSTRC_CSV_NAME) if folder is not None else None
+    if isinstance(ostrc, ValueError):  # not a regular file inside the folder, or too big
+        files[OSTRC_CSV_NAME] = {"status": "failed", "reason": ostrc.problem, "activity_id": None}
+    elif ostrc is not None:
         try:
-            ostrc_rows = read_ostrc_csv((folder / OSTRC_CSV_NAME).read_bytes(), runner)
+            ostrc_rows = read_ostrc_csv(ostrc, runner)
             files[OSTRC_CSV_NAME] = {"status": "imported", "activity_id": None,
                                      "reason": fmt.count(len(ostrc_rows), "OSTRC week")}
         except ValueError as exc:
@@ -242,7 +245,7 @@ def process_runner(source: RunnerSource, out: str, as_of=None, have_rows: bool =
     tables["files"] = pd.DataFrame([{"runner": runner, "name": n, **v} for n, v in sorted(files.items())],
                                    columns=list(FILE_COLUMNS))
     failed = [(n, v["reason"]) for n, v in sorted(files.items()) if v["status"] == "failed"]
-    return RunnerResult(runner, decoded=reader.decoded, tables=tables, failed=failed)
+    return RunnerResult(runner, decoded=sum(o.decoded for o in outcomes), tables=tables, failed=failed)
 
 
 def read_ostrc_csv(data: bytes, runner: str) -> pd.DataFrame:
@@ -279,7 +282,9 @@ def read_ostrc_csv(data: bytes, runner: str) -> pd.DataFrame:
 
 def _relative_name(name: str, source: RunnerSource) -> str:
     """File names as the runner's folder shows them (``run.fit``, ``export.zip/a/run.fit``)."""
-    prefix = Path(source.path).name + "/"
+    from ingest.sources import display_name
+
+    prefix = display_name(Path(source.path).name) + "/"  # as iter_sources shows it
     return name[len(prefix):] if not source.is_archive and name.startswith(prefix) else name
 
 
@@ -287,13 +292,31 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _runner_file(path: Path):
+    """The bytes of the runner's ``pain.csv`` or ``settings.json``; None when there is none; an
+    :class:`IngestError` when it is not a regular file inside the runner's folder or is too big."""
+    from ingest.errors import IngestError
+    from ingest.sources import LINK_OUTSIDE, read_regular_file
+
+    if not os.path.lexists(path):
+        return None
+    if not path.resolve().is_relative_to(path.parent.resolve()):
+        return IngestError(path.name, LINK_OUTSIDE)
+    try:
+        return read_regular_file(path, path.name, max_bytes=RUNNER_FILE_MAX_BYTES)
+    except IngestError as exc:
+        return exc
+
+
 def _sync_settings(store, path: Path, runner: str, previous: dict, state: dict) -> dict:
     from ingest.errors import IngestError
     from ingest.runner_files import read_settings_json
 
-    if not path.is_file():
+    data = _runner_file(path)
+    if data is None:
         return {}
-    data = path.read_bytes()
+    if isinstance(data, IngestError):
+        return {SETTINGS_JSON_NAME: {"status": "failed", "reason": data.problem, "activity_id": None}}
     digest = _digest(data)
     if state.get("settings_hash") == digest and SETTINGS_JSON_NAME in previous:
         return {SETTINGS_JSON_NAME: previous[SETTINGS_JSON_NAME]}
@@ -318,9 +341,11 @@ def _sync_pain(store, path: Path, runner: str, previous: dict, state: dict) -> d
     from ingest.errors import IngestError
     from ingest.runner_files import read_pain_csv
 
-    if not path.is_file():
+    data = _runner_file(path)
+    if data is None:
         return {}
-    data = path.read_bytes()
+    if isinstance(data, IngestError):
+        return {PAIN_CSV_NAME: {"status": "failed", "reason": data.problem, "activity_id": None}}
     digest = _digest(data)
     if state.get("pain_hash") == digest and PAIN_CSV_NAME in previous:
         return {PAIN_CSV_NAME: previous[PAIN_CSV_NAME]}

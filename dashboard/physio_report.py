@@ -615,11 +615,10 @@ def to_pdf(doc: PhysioReport) -> bytes:
 
 
 def write(doc: PhysioReport, path: str | Path, kind: str | None = None) -> Path:
-    """Write ``doc`` as PDF or HTML (``kind`` from the file's extension when not given)."""
+    """Write ``doc`` as PDF or HTML (``kind`` from the file's extension when not given); the file holds
+    health data, so it is ``0600`` (:func:`ingest.private_files.write_private`)."""
+    from ingest.private_files import write_private
+
     path = Path(path)
     kind = kind or ("html" if path.suffix.lower() in (".html", ".htm") else "pdf")
-    if kind == "html":
-        path.write_text(to_html(doc), encoding="utf-8")
-    else:
-        path.write_bytes(to_pdf(doc))
-    return path
+    return write_private(path, to_html(doc) if kind == "html" else to_pdf(doc))

@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from metrics import fmt
+
 # rich is imported when a table or bar is drawn, not when a command module is imported: `loadwatch`'s
 # start-up (and the Streamlit app, which imports the command modules) stays light.
 
@@ -30,7 +32,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence], *, right: Sequence[i
         t.add_column(str(h), justify="right" if i in right else "left", no_wrap=not wrap,
                      overflow="fold" if wrap else "ellipsis")
     for row in rows:
-        t.add_row(*(str(v) for v in row))
+        t.add_row(*(fmt.terminal_text(v) for v in row))
     return _render(t, width or terminal_width())
 
 
@@ -56,7 +58,7 @@ def flow_table(headers: Sequence[str], rows: Sequence[Sequence], *, notes: Seque
     from rich.console import Console
 
     width = width or terminal_width()
-    cells = [[str(v) for v in row] for row in rows]
+    cells = [[fmt.terminal_text(v) for v in row] for row in rows]
     n = len(headers)
     longest = [max((len(r[i]) for r in cells), default=0) for i in range(n)]
 
@@ -139,8 +141,11 @@ class ProgressBar:
                                       console=Console(file=self.stream), transient=True)
             self._progress.start()
             self._task = self._progress.add_task("", total=total)
+        from rich.markup import escape
+
+        name = fmt.terminal_text(name)
         short = name if len(name) <= 40 else "..." + name[-37:]
-        self._progress.update(self._task, completed=done, total=total, description=short)
+        self._progress.update(self._task, completed=done, total=total, description=escape(short))
 
     def line(self, text: str) -> None:
         """One line of text on the bar's stream, whole: above the bar while it is drawn (rich's own way, so

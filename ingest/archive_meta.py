@@ -163,6 +163,8 @@ def _garmin(data: bytes) -> list[MetaEntry]:
         doc = json.loads(data.decode("utf-8-sig", errors="replace"))
     except ValueError as exc:
         raise ValueError(f"not a Garmin summarized-activities file ({exc})") from None
+    except RecursionError:  # JSON nested thousands deep: no export is; the import goes on without it
+        raise ValueError("not a Garmin summarized-activities file (nested deeper than any export)") from None
     out = []
     for row in _garmin_rows(doc):
         kind = row.get("activityType")

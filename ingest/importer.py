@@ -37,6 +37,7 @@ from ingest.activity_fixes import route_of
 from ingest.canonical import Activity, empty_samples
 from ingest.errors import IngestError, NotAnActivity
 from ingest.store import Store, compress_original, samples_richness
+from ingest.store_errors import StoreError
 
 #: Files a worker holds at most: the one it reads and the ones queued in its pipe behind it.
 QUEUE_DEPTH: int = 2
@@ -91,6 +92,7 @@ class Outcome:
     partial: bool = False
     warnings: tuple[str, ...] = ()
     excluded_reason: str | None = None
+    decoded: bool = False  # a reader decoded it this time (not known by its content hash)
 
 
 def _default_reader(data: bytes, name: str) -> Activity:
@@ -103,7 +105,32 @@ def _timeout_message(timeout_s: float) -> str:
     return f"took longer than {timeout_s:g} s to read; the file may be damaged"
 
 
-# --- decoding (runs in a worker, or in-process with workers <= 1) -------------------------------------------
+#: Memory a worker may take on top of what it holds when it starts [bytes]: a 10-hour FIT file decodes in
+#: well under 200 MB, so a file that needs more is damaged or hostile (one-byte records by the million).
+WORKER_MEMORY_BYTES: int = 1536 * 1024 * 1024
+
+MEMORY_MESSAGE = (f"needs more than {WORKER_MEMORY_BYTES / 1024 ** 3:g} GB of memory to read; the file may be "
+                  "damaged")
+
+
+def _limit_memory(extra_bytes: int = WORKER_MEMORY_BYTES) -> None:
+    """Cap this (worker) process's data memory at what it uses now plus ``extra_bytes`` (Linux
+    ``RLIMIT_DATA``); a reader that asks for more gets a MemoryError instead of taking the machine's."""
+    try:
+        import resource
+
+        with open("/proc/self/status", encoding="ascii") as fh:
+            used_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmData:"))
+        limit = used_kb * 1024 + extra_bytes
+        _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    except (ImportError, OSError, ValueError, StopIteration):
+        pass  # not Linux: the time limit still applies
+
+
+# --- decoding (runs in a worker, or in-process with workers <= 0) -------------------------------------------
 
 def _decode(reader: Reader | None, name: str, data: bytes) -> tuple:
     """Read one file; returns a small picklable tuple (never raises):
@@ -119,6 +146,8 @@ def _decode(reader: Reader | None, name: str, data: bytes) -> tuple:
         return ("skipped", exc.reason)
     except IngestError as exc:
         return ("failed", exc.problem)
+    except MemoryError:
+        return ("failed", MEMORY_MESSAGE)
     except Exception as exc:  # a reader bug must not stop the batch; the runner sees what happened
         return ("failed", f"could not be read (internal error: {type(exc).__name__}: {exc})")
 
@@ -147,6 +176,7 @@ def _worker_main(recv, send) -> None:
 def _serve(reader, recv, send) -> None:
     """Say "ready", then answer ``(name, data, path, sha256)`` messages (``data`` None: read ``path``) with
     :func:`_decode`'s tuple.  Returns on ``None`` or when the parent goes away (its end of the pipe closes)."""
+    _limit_memory()
     try:
         send.send(("ready",))
     except OSError:
@@ -160,10 +190,12 @@ def _serve(reader, recv, send) -> None:
             return
         name, data, path, digest = msg
         if data is None:  # a file on disk: read here, and checked to be what the main process hashed
+            from ingest.sources import read_regular_file
+
             try:
-                data = Path(path).read_bytes()
-            except OSError as exc:
-                problem = f"could not be read ({exc.strerror or exc})"
+                data = read_regular_file(path, name)
+            except IngestError as exc:
+                problem = f"could not be read: {exc.problem}"
             else:
                 problem = None if hashlib.sha256(data).hexdigest() == digest else CHANGED_WHILE_READ
             if problem is not None:
@@ -446,10 +478,10 @@ class _Batch:
         kind = result[0]
         if kind == "skipped":
             self.store.record_skipped(digest, name, result[1])
-            self.report(Outcome(name, "skipped", result[1]))
+            self.report(Outcome(name, "skipped", result[1], decoded=True))
             return
         if kind == "failed":
-            self.report(Outcome(name, "failed", result[1]))
+            self.report(Outcome(name, "failed", result[1], decoded=True))
             return
         _, summary, richness, n_samples, compressed, route = result
         if self._no_samples is None:
@@ -458,6 +490,8 @@ class _Batch:
             res = self.store.add_activity(Activity(summary, self._no_samples), data, name,
                                           richness=richness, n_samples=n_samples, compressed=compressed,
                                           content_hash=digest, route=route)
+        except StoreError:
+            raise  # the store itself (read-only, full disk, damaged): no later file can be saved either
         except Exception as exc:  # noqa: BLE001 - reported per file, the batch goes on
             self.report(Outcome(name, "failed", f"could not be saved ({type(exc).__name__}: {exc})"))
             return
@@ -467,7 +501,7 @@ class _Batch:
             utc_offset_s=summary.utc_offset_s,
             distance_m=float(distance) if distance is not None and distance == distance else None,
             partial=bool(summary.partial), warnings=tuple(summary.warnings),
-            excluded_reason=summary.excluded_reason))
+            excluded_reason=summary.excluded_reason, decoded=True))
 
 
 def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int | None, workers: int,
@@ -480,7 +514,7 @@ def _run(store: Store, items: Iterable, *, progress: Progress | None, total: int
 def _run_batch(store: Store, items: Iterable, *, progress: Progress | None, total: int | None, workers: int,
                timeout_s: float, reader: Reader | None, on_outcome: OnOutcome | None) -> list[Outcome]:
     batch = _Batch(store, progress, total, reader, on_outcome)
-    if workers <= 1:
+    if workers <= 0:
         # in-process (tests, debugging): no time limit can be enforced here
         for item in items:
             task = batch.triage(item)
@@ -600,12 +634,13 @@ def _estimate_total(paths: list[Path]) -> int | None:
 
 def import_paths(store: Store, paths: Iterable[str | os.PathLike], *, progress: Progress | None = None,
                  workers: int = 2, timeout_s: float = 60.0, reader: Reader | None = None,
-                 on_outcome: OnOutcome | None = None) -> list[Outcome]:
+                 on_outcome: OnOutcome | None = None, within: str | os.PathLike | None = None) -> list[Outcome]:
     """Import files, folders (recursively) and archives.
 
     ``progress(done, total, name)`` is called after each file (``total`` is None when it cannot be known
-    in advance, e.g. inside zips).  ``workers``: decoding processes (0 or 1: in-process, no time limit).
-    ``timeout_s``: per-file decoding limit [s].  ``reader(data, name) -> Activity`` replaces
+    in advance, e.g. inside zips).  ``workers``: decoding processes (0: in-process, no time or memory
+    limit).  ``timeout_s``: per-file decoding limit [s].  ``within``: a folder no path may leave through a
+    symlink (see :func:`ingest.sources.iter_sources`).  ``reader(data, name) -> Activity`` replaces
     :func:`ingest.sources.read_activity` (a module-level function, so worker processes can import it).
     ``on_outcome(outcome)`` is called as each file's :class:`Outcome` is known (before ``progress``).
     Returns one :class:`Outcome` per file, in the order they finished.
@@ -614,7 +649,7 @@ def import_paths(store: Store, paths: Iterable[str | os.PathLike], *, progress: 
 
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
     total = _estimate_total(paths) if progress is not None else None
-    return _run(store, iter_sources(paths), progress=progress, total=total, workers=workers,
+    return _run(store, iter_sources(paths, within=within), progress=progress, total=total, workers=workers,
                 timeout_s=timeout_s, reader=reader, on_outcome=on_outcome)
 
 

@@ -21,6 +21,7 @@ import io
 import logging
 import os
 import posixpath
+import stat
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -94,14 +95,8 @@ def source_bytes(src, name: str | None = None, *, max_bytes: int = DEFAULT_LIMIT
         name = name or "uploaded file"
     elif isinstance(src, (str, os.PathLike)):
         path = Path(src)
-        name = name or path.name
-        try:
-            size = path.stat().st_size
-            if size > max_bytes:
-                raise IngestError(name, _too_big(size, max_bytes))
-            data = path.read_bytes()
-        except OSError as exc:
-            raise IngestError(name, f"the file cannot be opened ({exc.strerror or exc})") from exc
+        name = name or display_name(path.name)
+        data = read_regular_file(path, name, max_bytes=max_bytes)
     elif hasattr(src, "read") or hasattr(src, "getvalue"):
         name = name or os.path.basename(str(getattr(src, "name", "") or "")) or "uploaded file"
         if hasattr(src, "getvalue"):
@@ -116,6 +111,57 @@ def source_bytes(src, name: str | None = None, *, max_bytes: int = DEFAULT_LIMIT
     if len(data) > max_bytes:
         raise IngestError(name, _too_big(len(data), max_bytes))
     return data, name
+
+
+def display_name(raw: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (kept by Python as lone surrogates, so the file can
+    still be opened) become the replacement character "\ufffd"; such a name can be stored and printed.
+    Only for showing: the file is read through its real path."""
+    try:
+        return raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that no undecodable byte made
+        return raw.encode("utf-8", "replace").decode("utf-8")
+
+
+#: Why a path that is not a regular file is not read (a FIFO would block for ever, a device like
+#: /dev/zero never ends).
+NOT_A_FILE = "not a regular file (a pipe, device or socket); only files are read"
+
+
+def read_regular_file(path: str | os.PathLike, name: str, *, max_bytes: int = DEFAULT_LIMITS.max_file_bytes
+                      ) -> bytes:
+    """The bytes of ``path``, only when it is a regular file (after following symlinks) of at most
+    ``max_bytes``.  The file is opened without blocking and checked with ``fstat`` on the open
+    descriptor, so a FIFO, a device or a socket is refused before a byte is read and a file swapped for
+    one after a check is still refused; at most ``max_bytes + 1`` bytes are ever read (a file that grows
+    while read cannot fill memory).  Raises :class:`IngestError` naming ``name``."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise IngestError(name, f"the file cannot be opened ({exc.strerror or exc})") from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise IngestError(name, NOT_A_FILE)
+        if st.st_size > max_bytes:
+            raise IngestError(name, _too_big(st.st_size, max_bytes))
+        with os.fdopen(fd, "rb", buffering=0, closefd=False) as fh:
+            # ask for the size fstat gave (a read of max_bytes would allocate that much up front), then
+            # go on in chunks while the file grows, never past max_bytes + 1
+            chunks = [fh.read(st.st_size + 1)]
+            total = len(chunks[0])
+            while chunks[-1] and total <= max_bytes:
+                chunks.append(fh.read(min(1024 * 1024, max_bytes + 1 - total)))
+                total += len(chunks[-1])
+            data = b"".join(chunks)
+    except OSError as exc:
+        raise IngestError(name, f"the file cannot be read ({exc.strerror or exc})") from exc
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        raise IngestError(name, _too_big(len(data), max_bytes))
+    return data
 
 
 def _too_big(size: int, limit: int) -> str:
@@ -184,10 +230,14 @@ def sniff_format(data: bytes, name: str = "") -> str | None:
 # ----------------------------------------------------------------------------------------- reading
 
 
-def gunzip(data: bytes, name: str, *, max_bytes: int = DEFAULT_LIMITS.max_file_bytes) -> bytes:
+def gunzip(data: bytes, name: str, *, max_bytes: int = DEFAULT_LIMITS.max_file_bytes,
+           limits: Limits = DEFAULT_LIMITS) -> bytes:
     """Decompress gzip ``data`` by streaming, stopping with :class:`ArchiveError` as soon as the output
-    would pass ``max_bytes`` (so a gzip bomb never fills memory).  Concatenated gzip members are
-    joined."""
+    would pass ``max_bytes`` or, past ``limits.ratio_min_bytes``, ``limits.max_ratio`` times the
+    compressed size (so a gzip bomb never fills memory, and a 184 kB file of 190 MB of one-byte
+    records is refused before a reader spends minutes on it).  The bytes produced are counted, never
+    the size the gzip trailer claims.  Concatenated gzip members are joined."""
+    max_bytes = min(max_bytes, max(limits.ratio_min_bytes, int(limits.max_ratio * max(len(data), 1))))
     out = bytearray()
     rest = data
     try:
@@ -202,14 +252,20 @@ def gunzip(data: bytes, name: str, *, max_bytes: int = DEFAULT_LIMITS.max_file_b
                 while d.unconsumed_tail and len(out) <= max_bytes:
                     out += d.decompress(d.unconsumed_tail, max_bytes + 1 - len(out))
                 if len(out) > max_bytes:
-                    raise ArchiveError(name, f"the compressed file unpacks to more than {max_bytes / MB:.0f} MB "
-                                             "(the limit); it is not a watch file")
+                    raise ArchiveError(name, _gz_too_big(max_bytes, len(data), limits))
             if not d.eof:
                 raise ArchiveError(name, "the compressed (.gz) file ends early (truncated)")
             rest = d.unused_data.lstrip(b"\x00")
     except zlib.error as exc:
         raise ArchiveError(name, "the compressed (.gz) file is damaged") from exc
     return bytes(out)
+
+
+def _gz_too_big(max_bytes: int, packed: int, limits: Limits) -> str:
+    if max_bytes < limits.max_file_bytes:
+        return (f"the compressed file unpacks to more than {limits.max_ratio:.0f} times its size "
+                f"({packed / 1024:,.0f} kB packed): a compression bomb, not a watch file")
+    return f"the compressed file unpacks to more than {max_bytes / MB:.0f} MB (the limit); it is not a watch file"
 
 
 def _strip_gz(name: str) -> str:
@@ -226,7 +282,7 @@ def read_activity(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS) ->
     data, name = source_bytes(data, name, max_bytes=limits.max_file_bytes)
     fmt = sniff_format(data, name)
     if fmt == "gzip":
-        data = gunzip(data, name, max_bytes=limits.max_file_bytes)
+        data = gunzip(data, name, max_bytes=limits.max_file_bytes, limits=limits)
         fmt = sniff_format(data, _strip_gz(name))
         if fmt in ("gzip", "zip"):
             raise UnsupportedFileError(name, "a compressed archive inside a .gz file; unpack it first")
@@ -299,34 +355,59 @@ def _skip_reason(name: str, data: bytes | None = None) -> str | None:
     return reason
 
 
-def iter_sources(paths: Iterable, *, limits: Limits = DEFAULT_LIMITS
+#: Why a symlink is not followed.
+LINK_OUTSIDE = "a link to a place outside the folder being imported; not followed"
+
+
+def iter_sources(paths: Iterable, *, limits: Limits = DEFAULT_LIMITS, within: str | os.PathLike | None = None
                  ) -> Iterator[SourceFile | IngestError | Skipped]:
     """Yield every candidate activity file under ``paths`` (files or folders), one at a time.
 
-    Folders are walked recursively in sorted order, skipping hidden files and OS litter.  Zip archives
-    are opened in memory (nested zips up to ``limits.max_depth``), ``.gz`` files are unpacked with a
-    cap.  Yields :class:`SourceFile` (to pass to :func:`read_activity`), :class:`Skipped` (clearly not an
-    activity, e.g. ``activities.csv``), or an :class:`IngestError` (a damaged archive, a safety limit
-    broken, an unreadable file) - never raises for one bad input.
+    Folders are walked recursively in sorted order, skipping hidden files and OS litter; a symlink in a
+    folder is followed only when it stays inside that folder (``up -> ..`` is not), and only regular
+    files are read (a FIFO, a device or a socket is reported, never opened for reading).  ``within``: a
+    folder every path given must stay inside once symlinks are resolved (a cohort runner's folder).
+    Zip archives are opened in memory (nested zips up to ``limits.max_depth``), ``.gz`` files are
+    unpacked with a cap.  Yields :class:`SourceFile` (to pass to :func:`read_activity`), :class:`Skipped`
+    (clearly not an activity, e.g. ``activities.csv``, or a link out of the folder), or an
+    :class:`IngestError` (a damaged archive, a safety limit broken, an unreadable file) - never raises
+    for one bad input.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    fence = None if within is None else Path(within).resolve()
     for p in paths:
         path = Path(p)
-        if path.is_dir():
+        shown = display_name(path.name)
+        if fence is not None and not _inside(path, fence):
+            yield Skipped(shown, LINK_OUTSIDE)
+        elif path.is_dir():
             yield from _walk_dir(path, limits)
         else:
-            yield from _from_path(path, path.name, limits)
+            yield from _from_path(path, shown, limits)
+
+
+def _inside(path: Path, fence: Path) -> bool:
+    """Whether ``path``, symlinks resolved, is ``fence`` or inside it."""
+    try:
+        return path.resolve().is_relative_to(fence)
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
 
 
 def _walk_dir(root: Path, limits: Limits) -> Iterator[SourceFile | IngestError | Skipped]:
+    # os.walk never descends into a symlinked folder; a symlinked file is read when it stays inside root
+    fence = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not _junk(d))
         for fname in sorted(filenames):
             if _junk(fname):
                 continue
             full = Path(dirpath) / fname
-            shown = f"{root.name}/{full.relative_to(root).as_posix()}"
+            shown = display_name(f"{root.name}/{full.relative_to(root).as_posix()}")
+            if full.is_symlink() and not _inside(full, fence):
+                yield Skipped(shown, LINK_OUTSIDE)
+                continue
             yield from _from_path(full, shown, limits)
 
 
@@ -346,9 +427,13 @@ def _from_path(path: Path, shown: str, limits: Limits) -> Iterator[SourceFile | 
 class _Budget:
     """Uncompressed bytes read so far from one top-level archive (nested members included)."""
 
-    def __init__(self, archive: str, limit: int):
+    def __init__(self, archive: str, limits: Limits, packed: int):
         self.archive = archive
-        self.limit = limit
+        # counted on the bytes produced, against the archive's real size: a directory that claims huge
+        # compressed sizes (or members that share one compressed stream) cannot buy a bigger allowance
+        self.by_ratio = max(limits.ratio_min_bytes, int(limits.max_ratio * max(packed, 1)))
+        self.limit = min(limits.max_archive_total_bytes, self.by_ratio)
+        self.max_ratio = limits.max_ratio
         self.used = 0
         self.exhausted = False
 
@@ -356,6 +441,10 @@ class _Budget:
         self.used += n
         if self.used > self.limit:
             self.exhausted = True
+            if self.limit == self.by_ratio:
+                raise ArchiveError(member, f"the archive {self.archive} unpacks to more than "
+                                           f"{self.max_ratio:.0f} times its size: a zip bomb, not a watch "
+                                           "export; stopped reading it")
             raise ArchiveError(member, f"the archive {self.archive} unpacks to more than "
                                        f"{self.limit / MB:.0f} MB (the limit); stopped reading it")
 
@@ -370,7 +459,7 @@ def _from_bytes(data: bytes, shown: str, limits: Limits, depth: int, budget: _Bu
         yield from _iter_zip(data, shown, limits, depth + 1, budget)
     elif fmt == "gzip":
         try:
-            data = gunzip(data, shown, max_bytes=limits.max_file_bytes)
+            data = gunzip(data, shown, max_bytes=limits.max_file_bytes, limits=limits)
             if budget is not None:
                 budget.take(len(data), shown)
         except ArchiveError as exc:
@@ -408,7 +497,7 @@ def _safe_member_name(raw: str) -> str | None:
 def _iter_zip(data: bytes, shown: str, limits: Limits, depth: int, budget: _Budget | None
               ) -> Iterator[SourceFile | IngestError | Skipped]:
     if budget is None:
-        budget = _Budget(shown, limits.max_archive_total_bytes)
+        budget = _Budget(shown, limits, len(data))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
@@ -440,7 +529,7 @@ def _iter_zip(data: bytes, shown: str, limits: Limits, depth: int, budget: _Budg
                 yield Skipped(member_shown, reason)
                 continue
             try:
-                member = _read_member(zf, info, member_shown, shown, limits, budget)
+                member = _read_member(zf, info, member_shown, shown, limits, budget, packed=len(data))
             except ArchiveError as exc:
                 yield exc
                 continue
@@ -448,10 +537,11 @@ def _iter_zip(data: bytes, shown: str, limits: Limits, depth: int, budget: _Budg
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member_shown: str, archive: str,
-                 limits: Limits, budget: _Budget) -> bytes:
+                 limits: Limits, budget: _Budget, packed: int) -> bytes:
     """Read one member in chunks, enforcing the size, ratio and archive-total limits on the bytes
-    actually produced (the sizes in the zip directory can lie)."""
-    compressed = max(info.compress_size, 1)
+    actually produced (the sizes in the zip directory can lie: a member's compressed size is never taken
+    as more than the archive's ``packed`` size)."""
+    compressed = max(min(info.compress_size, packed), 1)
 
     def ratio_ok(n: int) -> bool:
         return n <= limits.ratio_min_bytes or n / compressed <= limits.max_ratio

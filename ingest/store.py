@@ -42,7 +42,9 @@ from ingest import sessions as _sessions
 from ingest import shoes as _shoes
 from ingest.canonical import HR_BINS, Activity, Summary, as_block
 from ingest.painlog import PainEntry, validate
+from ingest.private_files import make_private_dirs
 from ingest.settings import Settings, format_setting, parse_setting
+from ingest.store_errors import check_intact, plain_error
 
 #: WAL pages (4 kB each) an import lets grow before a checkpoint (see :meth:`Store.bulk_writes`): 64 MB.
 BULK_CHECKPOINT_PAGES: int = 16_384
@@ -507,21 +509,29 @@ class Store:
         self._lock = threading.RLock()
         #: Where the store was backed up before a schema migration (None when none was needed).
         self.backup_path: Path | None = None
-        if self.read_only:
-            self._conn = self._connect_read_only()
-            return
-        self._prepare_file()
-        self._conn = sqlite3.connect(
-            str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
+        self._conn = None
         try:
+            if self.read_only:
+                self._conn = self._connect_read_only()
+                return
+            self._prepare_file()
+            # bytes: a path that is not UTF-8 (kept by Python as surrogates) still opens
+            self._conn = sqlite3.connect(
+                os.fsencode(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
             self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            # before anything is written (WAL mode, a migration): a damaged store is named, never touched
+            check_intact(self._conn, self.path)
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self.schema_version = self._migrate()
-        except BaseException:
-            self._conn.close()
+        except BaseException as exc:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            if isinstance(exc, (sqlite3.Error, OSError)) and not (read_only and isinstance(exc, FileNotFoundError)):
+                raise plain_error(exc, self.path) from exc
             raise
 
     # --- lifecycle -------------------------------------------------------------------------------------
@@ -549,13 +559,7 @@ class Store:
         return conn
 
     def _prepare_file(self) -> None:
-        # every folder we create is 0700 (os.makedirs' mode applies only to the last one)
-        missing = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()]
-        for folder in reversed(missing):
-            try:
-                os.mkdir(folder, 0o700)
-            except FileExistsError:
-                pass
+        make_private_dirs(self.path.parent)  # every folder we create is 0700
         if not self.path.exists():
             fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
             os.close(fd)
@@ -612,8 +616,11 @@ class Store:
         finally:
             with self._lock:
                 if self._conn is not None:
-                    self._conn.execute("PRAGMA wal_autocheckpoint = 1000")
-                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    try:
+                        self._conn.execute("PRAGMA wal_autocheckpoint = 1000")
+                        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    except sqlite3.Error:
+                        pass  # a full disk: the WAL is checkpointed by the next write that can
 
     def close(self) -> None:
         with self._lock:
@@ -635,19 +642,31 @@ class Store:
             conn = self._conn
             if conn is None:
                 raise ValueError("the store is closed")
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                raise plain_error(exc, self.path) from exc
 
     def _query(self, sql: str, params: Iterable = ()) -> list[tuple]:
         with self._lock:
             if self._conn is None:
                 raise ValueError("the store is closed")
-            return self._conn.execute(sql, tuple(params)).fetchall()
+            try:
+                return self._conn.execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                raise plain_error(exc, self.path) from exc
 
     # --- files and activities --------------------------------------------------------------------------
     def file_outcome(self, content_hash: str) -> dict | None:

@@ -326,6 +326,38 @@ def correction_words(changed: dict, units: str = "km") -> list[str]:
     return done
 
 
+#: Characters that act on a terminal or reorder text instead of showing: C0 (ESC, carriage return,
+#: newline...), DEL, C1, and the bidirectional overrides and isolates ("Trojan source").
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: What Markdown (CommonMark, GitHub's tables and strikethrough, Streamlit's ``:red[...]``, ``:material/x:``
+#: and ``$`` maths) reads as syntax anywhere in a line: escaped.  Without ``[``, ``]`` and ``<`` no link,
+#: image or HTML can form, so ``.`` and ``(`` are left as they are (names stay readable in raw text).
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>!|~$&]|:(?=[A-Za-z]))")
+#: What starts a block (heading, quote, list, setext underline) at the start of the text.
+_MARKDOWN_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
+
+
+def terminal_text(value) -> str:
+    """Text from outside (a file or archive member's name, a runner id, a message quoting one) as a
+    terminal may print it: bytes that were not UTF-8 (kept by Python as lone surrogates) become "\ufffd",
+    and control characters are removed, so an ANSI escape in a name cannot move the cursor, clear a
+    line or colour the screen."""
+    text = str(value)
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return _CONTROL.sub("", text)
+
+
+def markdown_text(value) -> str:
+    """Text from outside as literal Markdown: :func:`terminal_text`, then Markdown's marks escaped, so a
+    file named ``![x](http://host/)`` is shown as written and never makes the page fetch anything."""
+    text = _MARKDOWN.sub(r"\\\1", terminal_text(value))
+    # "12. a.fit" must not become a numbered list: the escape goes before the "." (after the digits)
+    return _MARKDOWN_START.sub(lambda m: m[1] + (m[2] + "\\" if m[2][0].isdigit() else "\\" + m[2]), text, count=1)
+
+
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """``1 file`` / ``3 files`` (``plural`` for irregular nouns: ``count(2, "entry", "entries")``)."""
     n = int(n)

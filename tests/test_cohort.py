@@ -397,13 +397,12 @@ def test_cohort_dashboard_overview_and_read_only_drill_down(cohort, monkeypatch)
 
 
 def test_read_only_store_refuses_writes(cohort):
-    import sqlite3
-
     from ingest.store import Store
+    from ingest.store_errors import StoreError
 
     with Store(cohort_runner.store_path(cohort["out"], "gus"), read_only=True) as store:
         assert len(store.activities()) > 0
-        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        with pytest.raises(StoreError, match="cannot be written because the file or its folder is read-only"):
             store.set_setting("units", "mi")
     with pytest.raises(FileNotFoundError):
         Store(cohort["out"] / "runners" / "nobody.sqlite3", read_only=True)

@@ -56,7 +56,7 @@ def uploader() -> None:
     def on_progress(done: int, total: int | None, name: str) -> None:
         # total is None when a zip's content cannot be counted up front
         frac = min(done / total, 1.0) if total else min(done / (done + 10), 0.95)
-        bar.progress(frac, text=f"Read {done}{f' of {total}' if total else ''} files: {name}")
+        bar.progress(frac, text=f"Read {done}{f' of {total}' if total else ''} files: {fmt.markdown_text(name)}")
 
     with ui.open_store() as store:
         outcomes = importer.import_files(store, [(f.name, f) for f in files], progress=on_progress)
@@ -92,7 +92,8 @@ def last_import() -> None:
     flagged = table[(table["notes"] != fmt.MISSING) & table["status"].isin(["imported", "replaced"])
                     & ~table["notes"].str.startswith("replaced ")]
     for row in flagged.itertuples():
-        st.warning(f"{row.file} ({row.date}, {row.sport}, {row.distance}): {row.notes}")
+        # names and notes come from the files: shown as written, never read as Markdown
+        st.warning(fmt.markdown_text(f"{row.file} ({row.date}, {row.sport}, {row.distance}): {row.notes}"))
     if counts.get("failed", 0):
         st.warning("Some files could not be read; the reason is in the table. The rest were imported.")
 

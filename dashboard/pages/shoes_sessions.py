@@ -20,7 +20,7 @@ u = ui.unit_label(units)
 
 flash = st.session_state.pop("shoes_flash", None)
 if flash:
-    st.success(flash, icon=":material/check:")
+    st.success(fmt.markdown_text(flash), icon=":material/check:")  # it quotes a pair's name
 
 # --- sessions --------------------------------------------------------------------------------------------
 st.subheader("Log a session without a watch file")
@@ -75,7 +75,8 @@ else:
         with st.container(border=True):
             state = " · default pair" if row.default else (f" · retired {fmt.day(row.retired_on)}" if row.retired
                                                             else "")
-            st.markdown(f"**{row.name}**{state}")
+            # a pair's name may come from an export (Strava's "Activity Gear"): shown as written
+            st.markdown(f"**{fmt.markdown_text(row.name)}**{state}")
             ui.shoe_gauge(row, units)
             used = (f"{row.runs} run{'s' if row.runs != 1 else ''}, {fmt.day_range(row.first_used, row.last_used)}"
                     if row.runs else "no runs yet")
