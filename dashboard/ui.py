@@ -219,8 +219,14 @@ def report(as_of: dt.date | None = None, weeks: int = 12) -> dict:
 
 
 def today() -> dt.date:
-    """The runner's calendar day now, in their configured time zone."""
+    """The store's own "today": the runner's calendar day now, in their configured time zone (the day every
+    page is anchored on, and the report's default ``as_of``)."""
     return dt.datetime.now(ZoneInfo(_read(*_key(), "settings").timezone)).date()
+
+
+#: Every date picker of the dashboard shows its date one way (the command line's ``YYYY-MM-DD``); dates in
+#: text are :func:`metrics.fmt.day`.
+DATE_INPUT_FORMAT = "YYYY-MM-DD"
 
 
 def daily() -> pd.DataFrame:
@@ -249,6 +255,22 @@ def last_activity_day() -> dt.date | None:
     if acts.empty:
         return None
     return _last_local_day(acts, settings().timezone).date()
+
+
+def last_run_day() -> dt.date | None:
+    """The runner's local day of their latest run (None without any)."""
+    runs = run_table()
+    if runs.empty:
+        return None
+    return pd.Timestamp(runs["date"].max()).date()
+
+
+def stale_note(where: str = "on the Import page") -> None:
+    """One line when the last run is long past (:func:`metrics.fmt.stale_history`); every page is
+    anchored on today, so the weeks since are drawn empty rather than hidden."""
+    line = fmt.stale_history(last_run_day(), today(), where=where)
+    if line:
+        st.info(line, icon=":material/history:")
 
 
 # --- page furniture ----------------------------------------------------------------------------------
@@ -562,7 +584,7 @@ def session_quick_add(key: str = "session") -> None:
     with st.form(f"{key}_form", clear_on_submit=True):
         c1, c2, c3 = st.columns(3)
         day = c1.date_input("Day", value=today(), max_value=today(), min_value=dt.date(1990, 1, 1),
-                            format="YYYY-MM-DD", key=f"{key}_date")
+                            format=DATE_INPUT_FORMAT, key=f"{key}_date")
         kind = c2.selectbox("Kind", SESSION_KINDS, format_func=lambda k: fmt.words(k, "session").capitalize(),
                             key=f"{key}_kind")
         minutes = c3.number_input("Minutes", min_value=1, max_value=24 * 60, value=30, step=5, key=f"{key}_minutes")

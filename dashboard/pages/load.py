@@ -1,8 +1,8 @@
 """Load: weekly distance by surface, every run against the spike cap, load with the acute:chronic ratio,
 intensity and running dynamics, with pain scores on the same time axis.
 
-The default range is the runner's last 26 weeks *of data*: it ends at the last activity when that is in
-the past (with a note), so a history that stopped months ago is not a page of empty charts."""
+The default range ends today, like every page: the last 26 weeks, reaching back to the runner's last weeks of
+data when the history stopped before them (with a one-line note), the weeks since drawn empty."""
 
 from __future__ import annotations
 
@@ -18,12 +18,15 @@ from metrics.thresholds import ACWR_CAVEAT, ACWR_CHRONIC_DAYS, FRANDSEN_2025
 
 #: Weeks shown by default.
 DEFAULT_WEEKS = 26
+#: A history that stopped before those weeks is shown from this many weeks before its last activity.
+STALE_CONTEXT_WEEKS = 8
 
 
 def default_range(first: dt.date, last_data: dt.date, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The last 26 weeks of data: ending today when the runner ran recently, else at their last run."""
-    end = today if last_data >= today - dt.timedelta(days=7) else last_data
-    return max(first, end - dt.timedelta(weeks=DEFAULT_WEEKS)), end
+    """The last 26 weeks, ending today: a history that stopped earlier reaches back to take in its last
+    weeks of data (8 weeks before the last activity), with the weeks since drawn empty."""
+    start = min(today - dt.timedelta(weeks=DEFAULT_WEEKS), last_data - dt.timedelta(weeks=STALE_CONTEXT_WEEKS))
+    return max(first, start), today
 
 
 def pick_range(weekly: pd.DataFrame) -> tuple[dt.date, dt.date]:
@@ -32,11 +35,9 @@ def pick_range(weekly: pd.DataFrame) -> tuple[dt.date, dt.date]:
     last_data = ui.last_activity_day() or today
     latest = max(today, last_data)
     start, end = default_range(first, last_data, today)
-    if end < today:
-        st.info(f"Your last activity was on {fmt.day(last_data)}, so this range ends there (the {DEFAULT_WEEKS} "
-                "weeks before it). Widen it with the dates below.", icon=":material/history:")
+    ui.stale_note()
     picked = st.date_input("Dates shown", value=(start, end), min_value=first, max_value=latest,
-                           format="DD/MM/YYYY")
+                           format=ui.DATE_INPUT_FORMAT)
     if isinstance(picked, tuple | list) and len(picked) == 2:
         start, end = picked
     st.caption(f"Showing {fmt.day_range(start, end)}.")

@@ -177,9 +177,9 @@ flash = st.session_state.pop("cal_flash", None)
 if flash:
     st.success(flash, icon=":material/check:")
 
-last = ui.last_activity_day()
+ui.stale_note()
 if "cal_anchor" not in st.session_state:
-    st.session_state["cal_anchor"] = (last if last and last < today - dt.timedelta(days=60) else today).replace(day=1)
+    st.session_state["cal_anchor"] = today.replace(day=1)  # opens on today's month, whenever the last run was
 anchor = st.session_state["cal_anchor"]
 nav = st.columns([1, 1, 4])
 if nav[0].button("Earlier", icon=":material/chevron_left:", key="cal_earlier"):

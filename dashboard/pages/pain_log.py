@@ -97,7 +97,7 @@ left, right = st.columns(2)
 with left:
     day = st.date_input("Date", value=ui.today(),
                         min_value=dt.date(1990, 1, 1), max_value=ui.today(), key=k("date"),
-                        format="DD/MM/YYYY")
+                        format=ui.DATE_INPUT_FORMAT)
     at = st.time_input("Time", value=dt.datetime.now().time().replace(second=0, microsecond=0), key=k("time"))
     score = st.slider("Pain score (0 = none, 10 = worst imaginable)", 0, 10, 0, key=k("score"))
     timing = st.radio("When", TIMINGS, format_func=TIMING_LABELS.get, horizontal=True, key=k("timing"),
@@ -141,8 +141,8 @@ st.markdown("Record the day a physiotherapist or doctor assessed you. It closes 
             "running step by step. A warning symptom logged after it opens a new one.")
 seen_left, seen_right = st.columns(2)
 with seen_left:
-    seen_day = st.date_input("Day you were seen", value=dt.date.today(), max_value=dt.date.today(),
-                             min_value=dt.date(1990, 1, 1), key=k("seen_date"), format="YYYY-MM-DD")
+    seen_day = st.date_input("Day you were seen", value=ui.today(), max_value=ui.today(),
+                             min_value=dt.date(1990, 1, 1), key=k("seen_date"), format=ui.DATE_INPUT_FORMAT)
 with seen_right:
     seen_note = st.text_input("Note (optional): who, what they said", key=k("seen_note"))
 if st.button("I have seen a clinician", key=k("seen_save")):
