@@ -388,7 +388,7 @@ def test_red_flag_this_week_keeps_the_history_and_withholds_advice_until_an_asse
     shown = visible_text(at)
     assert f"Return to running since {fmt.day(date.today())}" in shown  # the phase box
     [chart] = charts(at)
-    assert "vconcat" in chart.proto.spec  # the phase band stacked under the weekly chart
+    assert '"y2": {"value": 10}' in chart.proto.spec  # the phase ribbon along the top of the weekly chart
     data = " ".join(str(d) for d in chart.proto.datasets) + chart.proto.spec
     assert "return to running" in data and phase_words.lower() in data
     assert "return_to_run" not in data and "see_clinician" not in data
@@ -420,3 +420,18 @@ def test_stale_history_calendar_opens_on_todays_month(templates, monkeypatch):
     months = [m.value for m in at.markdown if m.value.startswith("#### ")]
     assert months[0] == f"#### {today:%B %Y}", months  # today's month first, whenever the last run was
     assert any("weeks ago: import newer runs" in i.value for i in at.info)
+
+
+def test_an_axis_over_nothing_but_zeros_runs_from_0_to_1():
+    """An all-zero week (strength work only, a break) draws an axis from 0 to 1, not a domain of [0, 0]
+    (labelled "0.000000" in the browser)."""
+    import pandas as pd
+
+    from dashboard import charts as ch
+
+    weeks = pd.DataFrame({"strength_min": [0.0, 0.0], "cross_training_min": [0.0, 0.0]},
+                         index=pd.DatetimeIndex(pd.date_range("2026-11-23", periods=2, freq="7D"), name="week_start"))
+    domain = ch.time_domain(date(2026, 11, 23), date(2026, 12, 6))
+    assert ch.session_minutes(weeks, domain).to_dict()["encoding"]["y"]["scale"] == {"domain": [0, 1]}
+    weeks["strength_min"] = [30.0, 0.0]
+    assert ch.session_minutes(weeks, domain).to_dict()["encoding"]["y"]["scale"] == {"domainMin": 0}

@@ -190,14 +190,14 @@ def test_i_have_seen_a_clinician_on_the_pain_log_closes_the_red_flag():
     assert f"Return to running since {fmt.day(TODAY)}. Step 1 of 4: up to" in texts(week)
 
 
-def test_load_page_stacks_the_phase_band_under_the_weekly_chart():
+def test_load_page_draws_the_phase_ribbon_on_the_weekly_chart():
     path = Path(os.environ["LOADWATCH_DB"])
     with Store(path) as store:
         build("return_to_run", store)
     at = AppTest.from_file(str(PAGES_DIR / "load.py"), default_timeout=90).run()
     no_exceptions(at)
     proto = at.get("vega_lite_chart")[0].proto
-    assert "vconcat" in proto.spec
+    assert '"y2": {"value": 10}' in proto.spec  # the phase ribbon, in the weekly chart's own layer
     data = " ".join(str(d) for d in proto.datasets) + proto.spec
     for words in ("stop running for now", "return to running", "step 2 of 4", "normal training"):
         assert words in data, words

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -57,11 +56,10 @@ def surface_chart(weeks, pain, units: str, phases, start, end) -> None:
     back-pain phase band under it."""
     u = ui.unit_label(units)
     st.subheader(f"Weekly distance by surface ({u})")
-    weekly_chart = charts.weekly_surface_pain(weeks, pain, units, start, end)
-    band = charts.phase_band(phases, start, end)
-    st.altair_chart(alt.vconcat(weekly_chart, band).resolve_scale(color="independent"), width="stretch")
+    weekly_chart = charts.weekly_surface_pain(weeks, pain, units, start, end, legend_orient="bottom")
+    st.altair_chart(charts.with_phase_ribbon(weekly_chart, phases, start, end), width="stretch", height=400)
     st.caption("Dots: your pain scores (0–10, right axis) on the same days — green 0–3, amber 4–5, red above 5. "
-               "The band below is your back-pain episode day by day: normal training, hold steady, cut back, "
+               "The band along the top is your back-pain episode day by day: normal training, hold steady, cut back, "
                "stop running, the return to running step by step, a rebuild after a break, or see a clinician.")
 
 

@@ -156,7 +156,13 @@ GRID_CSS = """<style>
 .st-key-lw_calendar [data-testid="stHorizontalBlock"] {flex-wrap: nowrap !important; gap: 0.2rem !important;}
 .st-key-lw_calendar [data-testid="stColumn"] {min-width: 0 !important; flex: 1 1 0 !important;
   width: auto !important;}
-.st-key-lw_calendar [data-testid="stColumn"] p {font-size: 0.78rem; line-height: 1.25; overflow-wrap: anywhere;}
+.st-key-lw_calendar [data-testid="stColumn"] p {font-size: 0.78rem; line-height: 1.25; overflow-wrap: normal;
+  word-break: normal; hyphens: none;}
+@media (max-width: 640px) {
+  .st-key-lw_calendar [data-testid="stColumn"] p {font-size: 0.6rem; letter-spacing: -0.02em;}
+  .st-key-lw_calendar [data-testid="stVerticalBlockBorderWrapper"],
+  .st-key-lw_calendar [data-testid="stColumn"] > div {padding-left: 0.1rem !important; padding-right: 0.1rem !important;}
+}
 .st-key-lw_calendar [data-testid="stColumn"] button {padding: 0 0.2rem; min-height: 1.4rem;}
 .st-key-lw_calendar [data-testid="stColumn"] [data-testid="stVerticalBlock"] {gap: 0.1rem;}
 </style>"""

@@ -52,7 +52,7 @@ def weeks_chart(report: dict, units: str) -> None:
         st.caption("No runs yet: the chart fills in as you import them.")
         return
     st.altair_chart(charts.weekly_distance_pain(weekly, ui.pain(), start, end, units,
-                                                phases=report.get("phases")), width="stretch")
+                                                phases=report.get("phases")), width="stretch", height=360)
     st.caption("Bars: your running distance each week. Dots: your pain scores (0–10, right axis) — green 0–3, "
                "amber 4–5, red above 5.")
 
