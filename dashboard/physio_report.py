@@ -415,7 +415,10 @@ def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.Data
     start, end = period_bounds(report, weeks)
     n_weeks = weeks or max(len(report.get("weeks") or []), 1)
     first, last = _activity_span(activities, (report.get("settings") or {}).get("timezone"))
-    printed = printed or dt.date.today()
+    if printed is None:  # the store's own today: the runner's day in their time zone
+        from metrics.report import today_local
+
+        printed = today_local((report.get("settings") or {}).get("timezone")).date()
     plan = report.get("plan") or {}
     alerts = report.get("alerts") or []
     phases = report.get("phases") or []
