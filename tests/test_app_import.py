@@ -4,32 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import import_jobs
 from ingest.synth import SynthRun, fit_bytes, gpx_bytes
-from tests.app_helpers import APP_PATH, PAGES_DIR, no_exceptions, texts
-
-
-@pytest.fixture(autouse=True)
-def _no_worker_left():
-    """The import workers kept between uploads are stopped when the test ends."""
-    yield
-    from ingest import importer
-
-    importer.shutdown_pool()
-
-
-def finish_imports(at: AppTest) -> None:
-    """Wait for the background imports of this test's store, then draw the page again."""
-    import os
-
-    job = import_jobs.running(os.environ["LOADWATCH_DB"])
-    if job is not None:
-        assert import_jobs.wait(job, 120), "the import did not finish"
-    at.run()
-    no_exceptions(at)
+from tests.app_helpers import APP_PATH, PAGES_DIR, finish_imports, no_exceptions, texts
 
 
 def _run(day: int, km: float) -> SynthRun:

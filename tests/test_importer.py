@@ -33,13 +33,6 @@ def write_runs(folder: Path, n: int, fmt: str = "fit", **kw) -> list[Path]:
     return paths
 
 
-@pytest.fixture(autouse=True)
-def _no_worker_left():
-    """Idle workers kept between imports (a threaded host's) are stopped when each test ends."""
-    yield
-    importer.shutdown_pool()
-
-
 @pytest.fixture
 def store(tmp_path):
     with Store(tmp_path / "store.sqlite3") as s:
