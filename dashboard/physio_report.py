@@ -665,15 +665,19 @@ def compacted(doc: PhysioReport, level: int) -> PhysioReport:
 def to_pdf(doc: PhysioReport) -> bytes:
     """The report as A4 PDF bytes (fpdf2, Roboto embedded and subset), on at most :data:`MAX_PAGES` pages:
     a report that would run longer is printed shorter (:func:`compacted`), level by level."""
-    for level in range(len(COMPACT_LEVELS)):
-        data, pages = _render_pdf(compacted(doc, level))
-        if pages <= MAX_PAGES:
+    data, pages = _render_pdf(doc)
+    if pages <= MAX_PAGES:  # most reports: written once
+        return data
+    for level in range(1, len(COMPACT_LEVELS)):
+        shorter = compacted(doc, level)
+        if _render_pdf(shorter, probe=True)[1] <= MAX_PAGES:
             break
-    return data
+    return _render_pdf(shorter)[0]
 
 
-def _render_pdf(doc: PhysioReport) -> tuple[bytes, int]:
-    """(PDF bytes, pages) of ``doc`` as it stands."""
+def _render_pdf(doc: PhysioReport, *, probe: bool = False) -> tuple[bytes, int]:
+    """(PDF bytes, pages) of ``doc`` as it stands; ``probe=True`` leaves the charts' images out (their boxes
+    stay), to count the pages quickly."""
     period = doc.period
 
     class _Pdf(FPDF):
@@ -757,9 +761,13 @@ def _render_pdf(doc: PhysioReport) -> tuple[bytes, int]:
                 pdf.add_page()
             pdf.ln(1)
             para(c.title, 10, "B", 20, 5)
-            png = chart_png(c)
-            pdf.image(io.BytesIO(png), x=pdf.l_margin, w=width, h=c.height_mm, keep_aspect_ratio=True,
-                      alt_text=c.title)
+            if probe:  # the image's box, as fpdf2 flows it, without decoding and compressing the PNG again
+                if pdf.will_page_break(c.height_mm):
+                    pdf.add_page()
+                pdf.set_y(pdf.get_y() + c.height_mm)
+            else:
+                pdf.image(io.BytesIO(chart_png(c)), x=pdf.l_margin, w=width, h=c.height_mm, keep_aspect_ratio=True,
+                          alt_text=c.title)
             para(c.caption, 7.5, "", 85, 3.4)
         elif b.kind == "care":
             pdf.set_fill_color(253, 236, 234)
@@ -784,6 +792,8 @@ def _render_pdf(doc: PhysioReport) -> tuple[bytes, int]:
         elif b.kind == "disclaimer":
             pdf.ln(3)
             para(b.text, 7.8, "I", 60, 3.6)
+    if probe:  # the pages are laid out: writing them (fonts subset, images compressed) is the slow part
+        return b"", pdf.page_no()
     return bytes(pdf.output()), pdf.page_no()
 
 
