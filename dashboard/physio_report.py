@@ -97,6 +97,8 @@ class PhysioReport:
     period: str
     red_flag: bool
     blocks: list[Block]
+    #: the shortening level (:data:`COMPACT_LEVELS`) that fits it on two pages, once worked out (:func:`fit_level`)
+    level: int | None = None
 
     def plain_text(self) -> str:
         """Every word the report says (tests and a quick look)."""
@@ -559,6 +561,13 @@ figure svg { max-width: 100%; height: auto; }
   table { font-size: 7.5pt; }
   h2 { margin-top: 3.5mm; }
   figure { margin: 1.5mm 0; }
+  figure svg { max-height: 52mm; width: auto; }
+  p, ul { margin: 1mm 0; }
+  ul { padding-left: 5mm; }
+  .alert { margin: 1mm 0; }
+  .disclaimer { margin-top: 2mm; }
+  table.long { font-size: 6.5pt; line-height: 1.05; }
+  table.long th, table.long td { padding: 0 3px; }
 }
 """
 
@@ -570,7 +579,8 @@ def _esc(text) -> str:
 def _html_table(t: Table, kv: bool = False) -> str:
     align = (t.align or "L" * len(t.widths)).ljust(len(t.widths), "L")
     cls = [' class="r"' if a == "R" else "" for a in align]
-    out = ['<table class="kv">' if kv else "<table>"]
+    # a long table (a year of weeks) is set tighter in print, as in the PDF
+    out = ['<table class="kv">' if kv else '<table class="long">' if len(t.rows) > LONG_TABLE_ROWS else "<table>"]
     if not kv:
         out.append("<thead><tr>" + "".join(f"<th{c}>{_esc(h)}</th>" for h, c in zip(t.headers, cls, strict=True))
                    + "</tr></thead>")
@@ -582,7 +592,11 @@ def _html_table(t: Table, kv: bool = False) -> str:
 
 
 def to_html(doc: PhysioReport) -> str:
-    """One self-contained HTML file: inline CSS and SVG, no scripts, fonts, images or links outside it."""
+    """One self-contained HTML file: inline CSS and SVG, no scripts, fonts, images or links outside it;
+    shortened as the PDF is (:func:`fit_level`), one level further when it is shortened at all (a browser's
+    print sets type a little looser than the PDF), so it prints on two pages too."""
+    level = fit_level(doc)
+    doc = compacted(doc, min(level + 1, len(COMPACT_LEVELS) - 1) if level else 0)
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>{_esc(doc.title)}, {_esc(doc.period)}</title>", f"<style>{CSS}</style></head><body>",
              f"<h1>{_esc(doc.title)}</h1>"]
@@ -659,20 +673,41 @@ def compacted(doc: PhysioReport, level: int) -> PhysioReport:
             blocks += _episode_blocks(b.data, episode_rows_max)
             continue
         blocks.append(b)
-    return PhysioReport(doc.title, doc.period, doc.red_flag, blocks)
+    return PhysioReport(doc.title, doc.period, doc.red_flag, blocks, level)
+
+
+def _table_rows(doc: PhysioReport) -> int:
+    return sum(len(b.table.rows) for b in doc.blocks if b.table is not None)
+
+
+#: A report with at most this many table rows fits two pages as built (12 weeks with a busy pain log does).
+SHORT_REPORT_ROWS = 50
+
+
+def fit_level(doc: PhysioReport) -> int:
+    """The first shortening level (:data:`COMPACT_LEVELS`) at which ``doc`` lays out on at most
+    :data:`MAX_PAGES` A4 pages (the PDF's layout, without writing it); kept on ``doc``, so the PDF and the
+    HTML of one report are shortened alike."""
+    if doc.level is None:
+        doc.level = 0
+        if _table_rows(doc) > SHORT_REPORT_ROWS:
+            for level in range(len(COMPACT_LEVELS)):
+                doc.level = level
+                if _render_pdf(compacted(doc, level), probe=True)[1] <= MAX_PAGES:
+                    break
+    return doc.level
 
 
 def to_pdf(doc: PhysioReport) -> bytes:
     """The report as A4 PDF bytes (fpdf2, Roboto embedded and subset), on at most :data:`MAX_PAGES` pages:
-    a report that would run longer is printed shorter (:func:`compacted`), level by level."""
-    data, pages = _render_pdf(doc)
-    if pages <= MAX_PAGES:  # most reports: written once
-        return data
-    for level in range(1, len(COMPACT_LEVELS)):
-        shorter = compacted(doc, level)
-        if _render_pdf(shorter, probe=True)[1] <= MAX_PAGES:
-            break
-    return _render_pdf(shorter)[0]
+    a report that would run longer is printed shorter (:func:`compacted`, :func:`fit_level`)."""
+    data, pages = _render_pdf(compacted(doc, fit_level(doc)))
+    level = doc.level
+    while pages > MAX_PAGES and level + 1 < len(COMPACT_LEVELS):  # a short report that still ran over
+        level += 1
+        data, pages = _render_pdf(compacted(doc, level))
+    doc.level = level
+    return data
 
 
 def _render_pdf(doc: PhysioReport, *, probe: bool = False) -> tuple[bytes, int]:

@@ -577,7 +577,7 @@ def test_a_year_with_strength_only_weeks_prints_on_two_pages(tmp_path, capsys):
         assert rows and all(a["phase"] != b["phase"] for a, b in zip(rows, rows[1:], strict=False))
         for seg in rows[-3:]:  # the latest rows always; the earlier ones in a line when the page is full
             assert _norm(f"{fmt.day(seg['start'])} {fmt.day(seg['end'])} {fmt.words(seg['phase'], 'phase')}") in shown
-        assert len(rows) <= physio_report.EPISODE_ROWS_MAX or f"Before {fmt.day(rows[-12]['start'])}" in htext
+        assert len(rows) <= 3 or "Before " in shown  # the rows left out are summed up in a line
         assert "had to stop" in shown and "7/10" in shown  # the telling entries of a long pain log are listed
         assert "SCIENCE.md" not in shown and "docs/evidence.md" in shown
 
@@ -586,3 +586,25 @@ def _json_report_weeks(db, capsys, weeks: int) -> dict:
     capsys.readouterr()
     assert main(["report", "--db", db, "--as-of", YEAR_AS_OF.isoformat(), "--weeks", str(weeks), "--json"]) == 0
     return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.browser
+def test_a_years_html_prints_on_two_a4_pages_in_chromium(tmp_path, capsys):
+    """The HTML of a year is shortened as its PDF is: Chromium's print to PDF gives at most two A4 pages."""
+    import os
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        if os.environ.get("LOADWATCH_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required (LOADWATCH_REQUIRE_BROWSER=1) but absent")
+        pytest.skip("Chromium is absent")
+    db = str(tmp_path / "year.sqlite3")
+    _year_store(db)
+    page, printed = tmp_path / "year.html", tmp_path / "printed.pdf"
+    assert main(["report", "--db", db, "--as-of", YEAR_AS_OF.isoformat(), "--weeks", "52", "--html", str(page)]) == 0
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--print-to-pdf={printed}", page.as_uri()],
+                   check=True, timeout=120, capture_output=True)
+    text, n_pages = pdf_text(printed)
+    assert 1 <= n_pages <= 2, n_pages
+    assert fmt.day(YEAR_FIRST_MONDAY) in text and "Pain log of the period" in text
