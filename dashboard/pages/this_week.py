@@ -54,7 +54,7 @@ def weeks_chart(report: dict, units: str) -> None:
     st.altair_chart(charts.weekly_distance_pain(weekly, ui.pain(), start, end, units,
                                                 phases=report.get("phases")), width="stretch", height=360)
     st.caption("Bars: your running distance each week. Dots: your pain scores (0–10, right axis) — green 0–3, "
-               "amber 4–5, red above 5.")
+               "amber 4–5, red above 5. The band along the top: your back-pain phase, day by day.")
 
 
 def headline_numbers(report: dict, units: str) -> None:
