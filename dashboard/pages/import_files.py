@@ -75,14 +75,22 @@ def import_result(job: import_jobs.Job) -> None:
         st.rerun()
 
 
-def last_import() -> None:
-    """The import running now (its files so far), then every finished import not yet marked read."""
+@st.fragment(run_every=1.0)
+def running_import() -> None:
+    """The import running now, redrawn every second (the sidebar's progress runs the page again when it ends)."""
     job = import_jobs.running(ui.db_path())
-    if job is not None:
-        st.subheader("Importing")
-        frac, text = job.progress()
-        st.progress(frac, text=text)
-        st.caption("You can open other pages meanwhile: the import goes on, and its result waits here.")
+    if job is None:
+        return
+    st.subheader("Importing")
+    frac, text = job.progress()
+    st.progress(frac, text=text)
+    st.caption("You can open other pages meanwhile: the import goes on, and its result waits here.")
+
+
+def last_import() -> None:
+    """The import running now, then every finished import not yet marked read."""
+    if import_jobs.running(ui.db_path()) is not None:
+        running_import()
     for done in import_jobs.unread(ui.db_path()):
         import_result(done)
 
