@@ -7,6 +7,13 @@ activities = 20,000 files - then, in one run:
    fresh output folder;
 2. the same with 2 workers (each worker one process with one thread);
 3. a re-run on the 2-worker output (nothing changed: no file is decoded);
+4. ``loadwatch cohort analyse`` (``dashboard.cohort_analysis.analyse``, issue 25) on that output with the
+   same 2 workers: the sessions built on Dask, then the three Cox models; it prints the time of both parts
+   (no goal: issue 25 asks for the figure).
+
+With ``--analyse-only`` each runner also gets a ``pain.csv`` of a few flare-ups (pain 7/10 on the day after
+some runs, drawn with a fixed seed), the cohort is imported once with 2 workers, and the analysis is timed
+on 1 and on 2 workers, so the Cox models have events to fit.
 
 and prints files/s, the peak resident memory of each worker (sampled every 50 ms), the 1 -> 2 worker
 scaling (goal >= 1.8x) and a projection for the 588,071-session cohort of Frandsen et al. 2025 on 2, 16
@@ -19,6 +26,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_cohort.py            # 200 runners x 100 one-hour runs (20,000 files)
     .venv/bin/python benchmarks/bench_cohort.py --small    # 24 runners x 25 (600 files): a shared machine
+    .venv/bin/python benchmarks/bench_cohort.py --analyse-only   # issue 25: analysis of 200 x 100 with flare-ups
 """
 
 from __future__ import annotations
@@ -46,17 +54,45 @@ FRANDSEN_RUNNERS = 5_205
 PROJECT_WORKERS = (2, 16, 64)
 
 
-def generate_cohort(root: Path, runners: int, activities: int) -> int:
-    """``runners`` folders of ``activities`` one-hour 1 Hz FIT runs each (hard links to one set);
-    returns the bytes of one runner's files."""
+PAIN_HEADER = "id,at_local,score,timing,location,activity_id,symptoms,note\n"
+#: Flare-ups per runner in --analyse-only (pain 7/10 the day after a run), and the seed that places them.
+FLAREUPS_PER_RUNNER = 3
+PAIN_SEED = 25
+
+
+def run_starts(activities: int) -> list[datetime]:
+    start = datetime(2024, 1, 1, 7, tzinfo=UTC)
+    return [start + timedelta(hours=31 * i) for i in range(activities)]
+
+
+def write_pain(folder: Path, activities: int, rng) -> None:
+    """A pain.csv of :data:`FLAREUPS_PER_RUNNER` entries of 7/10 the evening after randomly chosen runs, each
+    followed by two check-ins of 1/10 on the next mornings (so the runner leaves ``stop`` and is at risk
+    again)."""
+    starts = run_starts(activities)
+    picks = sorted(rng.choice(len(starts), size=min(FLAREUPS_PER_RUNNER, len(starts)), replace=False))
+    rows = []
+    for i in picks:
+        day = starts[i] + timedelta(days=1)
+        rows.append(f",{day.date().isoformat()}T19:00,7,rest_of_day,lower_back,,,")
+        rows += [f",{(day + timedelta(days=k)).date().isoformat()}T08:00,1,next_morning,lower_back,,,"
+                 for k in (1, 2)]
+    (folder / "pain.csv").write_text(PAIN_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+
+
+def generate_cohort(root: Path, runners: int, activities: int, *, pain: bool = False) -> int:
+    """``runners`` folders of ``activities`` one-hour 1 Hz FIT runs each (hard links to one set), with a
+    pain.csv of a few flare-ups each when ``pain``; returns the bytes of one runner's files."""
+    import numpy as np
+
     from ingest.synth import SynthRun, fit_bytes
 
     pool = root.parent / "pool"
     pool.mkdir(parents=True)
-    start = datetime(2024, 1, 1, 7, tzinfo=UTC)
+    rng = np.random.default_rng(PAIN_SEED)
     size = 0
-    for i in range(activities):
-        run = SynthRun(start_utc=start + timedelta(hours=31 * i), duration_s=3600,
+    for i, start in enumerate(run_starts(activities)):
+        run = SynthRun(start_utc=start, duration_s=3600,
                        distance_m=9000 + 3000 * ((i * 7) % 5) / 4,
                        sub_sport=("street", "trail", "generic", "treadmill")[i % 4], seed=i,
                        with_dynamics=(i % 3 == 0))
@@ -71,6 +107,8 @@ def generate_cohort(root: Path, runners: int, activities: int) -> int:
                 os.link(f, folder / f.name)
             except OSError:  # a file system without hard links
                 shutil.copyfile(f, folder / f.name)
+        if pain:
+            write_pain(folder, activities, rng)
     return size
 
 
@@ -148,18 +186,74 @@ def run_once(root: Path, out: Path, workers: int) -> dict:
         raise
 
 
+def time_analysis(out: Path, client) -> dict:
+    """``cohort analyse`` on ``out`` with an existing client: seconds in all and building the sessions."""
+    import lifelines  # noqa: F401 - its import (about 2 s) is start-up, not analysis
+
+    from dashboard.cohort_analysis import analyse, warm_up
+
+    client.run(warm_up)
+    result = analyse(out, client=client)
+    counts = result.counts()
+    fitted = int((result.results["hazard_ratio"].notna() & ~result.results["reference"]).sum())
+    return {"seconds": result.seconds, "build_s": result.build_seconds, "fit_s": result.seconds - result.build_seconds,
+            "fitted": fitted, **counts}
+
+
+def print_analysis(label: str, res: dict) -> None:
+    print(f"{label}: {res['seconds']:6.2f} s  (sessions built on Dask {res['build_s']:.2f} s, Cox models "
+          f"{res['fit_s']:.2f} s; {res['runners']:,} runners, {res['runs']:,} runs, {res['sessions']:,} sessions, "
+          f"{res['events']:,} flare-ups, {res['fitted']} ratios estimated)")
+
+
+def analyse_only(args, tmp: Path) -> int:
+    """Issue 25: the analysis of a cohort with flare-ups, on 1 and 2 workers."""
+    root = tmp / "cohort"
+    t0 = time.perf_counter()
+    generate_cohort(root, args.runners, args.activities, pain=True)
+    print(f"cohort: {args.runners} runners x {args.activities} one-hour 1 Hz FIT runs and a pain.csv of "
+          f"{FLAREUPS_PER_RUNNER} flare-ups each (generated in {time.perf_counter() - t0:.1f} s) on {os.cpu_count()} "
+          f"cores, load average {os.getloadavg()[0]:.1f}")
+    res = run_once(root, tmp / "out", 2)
+    client, cluster = res.pop("client")
+    print(f"import on 2 workers: {res['seconds']:.1f} s ({res['decoded']:,} decoded, {res['failed']} failed)")
+    try:
+        two = time_analysis(tmp / "out", client)
+    finally:
+        client.close()
+        cluster.close()
+    import dask
+    from distributed import Client, LocalCluster
+
+    from dashboard.cohort_engine import LOCAL_CLUSTER_CONFIG
+
+    with dask.config.set(LOCAL_CLUSTER_CONFIG), LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+            silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        one = time_analysis(tmp / "out", client)
+    print_analysis("analyse, 1 worker ", one)
+    print_analysis("analyse, 2 workers", two)
+    print(f"sessions on Dask, 1 -> 2 workers: {one['build_s'] / two['build_s']:.2f}x (the Cox models run in the "
+          f"calling process; load average now {os.getloadavg()[0]:.1f})")
+    return 0 if two["fitted"] > 0 else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runners", type=int, default=200)
     parser.add_argument("--activities", type=int, default=100, help="one-hour runs per runner")
     parser.add_argument("--small", action="store_true", help="24 runners x 25 runs (600 files)")
     parser.add_argument("--keep", action="store_true", help="keep the generated cohort and outputs")
+    parser.add_argument("--analyse-only", action="store_true",
+                        help="issue 25: runners with flare-ups, one import on 2 workers, the analysis on 1 and 2")
     args = parser.parse_args(argv)
     if args.small:
         args.runners, args.activities = 24, 25
 
     tmp = Path(tempfile.mkdtemp(prefix="loadwatch-bench-cohort-"))
     try:
+        if args.analyse_only:
+            return analyse_only(args, tmp)
         t0 = time.perf_counter()
         root = tmp / "cohort"
         per_runner_bytes = generate_cohort(root, args.runners, args.activities)
@@ -186,6 +280,9 @@ def main(argv=None) -> int:
                 again = import_cohort(root, tmp / "out-2", client=client)
                 print(f"re-run:    {again.seconds:6.2f} s  ({again.decoded} decoded, {again.unchanged} of "
                       f"{again.runners} runners unchanged)")
+                print_analysis("analyse:  ", time_analysis(tmp / "out-2", client))
+                print("(no pain is logged in this cohort: no flare-ups, so no model is fitted; --analyse-only times "
+                      "the models with flare-ups)")
             client, cluster = res.pop("client")
             client.close()
             cluster.close()

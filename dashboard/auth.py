@@ -15,7 +15,12 @@ import time
 
 import streamlit as st
 
-from dashboard.cmd_app import PASSWORD_ENV
+from dashboard.cmd_app import PASSWORD_ENV, is_loopback
+
+#: Header and environment variable of the front's secret (the same names as ``dashboard.front``'s,
+#: which the app does not import: it would bring Tornado into every page run).
+FRONT_HEADER = "X-Loadwatch-Front"
+FRONT_TOKEN_ENV = "LOADWATCH_FRONT_TOKEN"
 
 _SESSION_KEY = "_lw_password_ok"
 #: Seconds a wrong password waits before the page answers (slows guessing over the network).
@@ -53,10 +58,41 @@ def password_page() -> None:
         st.error("That is not the password.")
 
 
+def refusal() -> str | None:
+    """Why this session must be shown nothing (a plain sentence), or None.
+
+    A session over a real connection always has a ``Host`` header (HTTP/1.1 requires it); a script run
+    without one (Streamlit's AppTest) has no server to check."""
+    headers = st.context.headers
+    if headers.get("Host") is None:
+        return None
+    address = st.get_option("server.address")
+    if not address or not is_loopback(str(address)):
+        return ("This dashboard was started so that the network reaches it without loadwatch's login in "
+                "front of it, so it shows nothing. Start it with `loadwatch dashboard --host ADDRESS`: "
+                "it asks for a password and encrypts the connection.")
+    token = os.environ.get(FRONT_TOKEN_ENV)
+    if token and not hmac.compare_digest(headers.get(FRONT_HEADER, "").encode(), token.encode()):
+        return "This dashboard is reached through its login page only."
+    return None
+
+
+def refusal_page() -> None:
+    """The only page of a session that must see nothing: the reason, in plain words."""
+    st.title("loadwatch")
+    st.error(refusal() or "")
+
+
 def gate() -> None:
-    """Run from the app's entry point before its navigation: until the password is given, the
-    navigation holds the password page alone (every address shows it, and Streamlit's fallback to the
-    ``pages/`` folder is never reached), then the script stops."""
+    """Run from the app's entry point before its navigation: a session that must see nothing
+    (:func:`refusal`) gets the reason alone; until the password is given, the navigation holds the
+    password page alone (every address shows it, and Streamlit's fallback to the ``pages/`` folder is
+    never reached), then the script stops."""
+    reason = refusal()
+    if reason is not None:
+        st.navigation([st.Page(refusal_page, title="loadwatch", default=True)],
+                      position="hidden").run()
+        st.stop()
     if is_open():
         return
     st.navigation([st.Page(password_page, title="loadwatch", default=True)], position="hidden").run()
@@ -64,6 +100,7 @@ def gate() -> None:
 
 
 def require() -> None:
-    """Defence in depth for each page script: stop at once when the password has not been given."""
-    if not is_open():
+    """Defence in depth for each page script: stop at once when the password has not been given or the
+    session must see nothing."""
+    if not is_open() or refusal() is not None:
         st.stop()

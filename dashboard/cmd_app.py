@@ -7,14 +7,23 @@ step).  The store reaches the app through ``$LOADWATCH_DB``; ``--demo`` uses the
 and writes the demo history into it when it is empty.
 
 Beyond this machine a password is required: ``--host`` with an address other than loopback refuses to
-start (exit 2) unless ``$LOADWATCH_PASSWORD`` or ``--password-file`` gives one; the app then asks for it
-before it shows anything (``dashboard.auth``).  The password reaches the Streamlit child in its
-environment only, never on its command line or in a log.  SIGTERM and SIGINT stop Streamlit and every
-process it started (it runs in a process group of its own) and free the port.
+start (exit 2) unless ``$LOADWATCH_PASSWORD`` or ``--password-file`` gives one of at least 8 characters.
+Streamlit then listens on a free loopback port and the authenticating front (:mod:`dashboard.front`)
+serves the address over TLS, checking the password before any request reaches Streamlit; the password
+stays in this process (never in the child, on a command line or in a log).
+
+Nothing outlives the command: SIGTERM and SIGINT stop Streamlit and every process it started (it runs in
+a process group of its own) within ``STOP_TIMEOUT_S`` and free the port; on Linux the child also asks
+the kernel to kill it when this process dies (``PR_SET_PDEATHSIG``), so a SIGKILL or a crash of the
+command leaves no server behind.  Streamlit runs through :mod:`dashboard.streamlit_offline`, which
+switches off its look-ups of this machine's addresses, and accepts websockets for loopback host names
+only (``server.allowedHosts``: a page elsewhere cannot reach it through DNS rebinding).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import ipaddress
 import os
 import signal
@@ -36,8 +45,14 @@ PASSWORD_ENV = "LOADWATCH_PASSWORD"
 #: Environment variable that asks for the password gate even on loopback (stricter only; used by tests
 #: that exercise the gate without listening beyond this machine).
 REQUIRE_PASSWORD_ENV = "LOADWATCH_REQUIRE_PASSWORD"
-#: Seconds to wait for Streamlit to stop after SIGTERM before it is killed.
-STOP_TIMEOUT_S = 10
+#: Seconds Streamlit gets to stop after SIGTERM before it is killed: the whole command must be gone
+#: within 3 s of a SIGTERM (a service manager's stop, a closed terminal).  Streamlit keeps nothing that
+#: needs flushing (every store write is its own SQLite transaction), so SIGKILL loses nothing.
+STOP_TIMEOUT_S = 1.5
+#: Host names a loopback Streamlit accepts in a websocket's Host header (with the ``--host`` given).
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+#: ``prctl`` option: the signal the kernel sends this process when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
 
 
 def register(sub, add_db_option) -> None:
@@ -55,6 +70,10 @@ def register(sub, add_db_option) -> None:
     p.add_argument("--password-file", metavar="PATH", default=None,
                    help="file whose first line is the password the dashboard asks for (or set "
                         f"${PASSWORD_ENV}); required with a --host other than loopback")
+    p.add_argument("--tls-cert", metavar="PATH", default=None,
+                   help="beyond loopback: your own TLS certificate (PEM; default: a self-signed one, generated "
+                        "once and kept beside the store)")
+    p.add_argument("--tls-key", metavar="PATH", default=None, help="the private key of --tls-cert (PEM)")
     p.set_defaults(func=run_dashboard)
 
     d = sub.add_parser("demo", help="write the demo history into the demo store (or --db)")
@@ -62,19 +81,26 @@ def register(sub, add_db_option) -> None:
     d.set_defaults(func=run_demo)
 
 
-def streamlit_command(port: int, host: str = DEFAULT_HOST, app: Path = APP_PATH) -> list[str]:
-    """The ``streamlit run`` command line (flags mirror dashboard/.streamlit/config.toml)."""
+def streamlit_command(port: int, host: str = DEFAULT_HOST, app: Path = APP_PATH,
+                      max_upload_mb: int = MAX_UPLOAD_MB) -> list[str]:
+    """The ``streamlit run`` command line (flags mirror dashboard/.streamlit/config.toml), through
+    :mod:`dashboard.streamlit_offline` (no look-up of this machine's addresses)."""
+    allowed_hosts = []
+    if is_loopback(host):
+        for name in dict.fromkeys((*LOOPBACK_NAMES, host.strip().strip("[]"))):
+            allowed_hosts += ["--server.allowedHosts", name]
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        sys.executable, "-m", "dashboard.streamlit_offline", "run", str(app),
         "--server.address", host,
         "--server.port", str(port),
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
-        "--server.maxUploadSize", str(MAX_UPLOAD_MB),
+        "--server.maxUploadSize", str(max_upload_mb),
         "--global.developmentMode", "false",
         "--client.toolbarMode", "minimal",
         "--theme.base", "light",
         "--theme.primaryColor", "#1f6f8b",
+        *allowed_hosts,
     ]
 
 
@@ -138,6 +164,31 @@ def read_password(args) -> str | None:
     return password or None
 
 
+def die_with_parent():
+    """A ``preexec_fn`` that makes the child ask the Linux kernel for SIGKILL when its parent (this
+    process) dies, however it dies; None elsewhere.  libc is loaded here, before the fork, so the child
+    only makes one system call.  A parent that died before the call is noticed (the child is re-parented)
+    and the child exits at once."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # the running interpreter links libc, whose prctl this is
+    parent = os.getpid()
+
+    def ask_the_kernel() -> None:
+        if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0 or os.getppid() != parent:
+            os._exit(1)
+
+    return ask_the_kernel
+
+
+def start_child(cmd: list[str], env: dict | None, *, quiet: bool = False) -> subprocess.Popen:
+    """Start a server process that ends with this one: a process group of its own (so stopping reaches
+    every process it starts) and, on Linux, killed by the kernel when this process dies.  ``quiet``:
+    its standard output (Streamlit's banner with its own loopback URL) is dropped; errors still show."""
+    return subprocess.Popen(cmd, env=env, start_new_session=True, preexec_fn=die_with_parent(),
+                            stdout=subprocess.DEVNULL if quiet else None)
+
+
 def _stop(proc: subprocess.Popen) -> None:
     """Stop Streamlit and everything it started (its own process group): SIGTERM, then SIGKILL."""
     for sig, wait_s in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 5)):
@@ -150,6 +201,92 @@ def _stop(proc: subprocess.Popen) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+class _StopSignal(Exception):
+    """Raised by the SIGTERM/SIGINT handler: it leaves the blocking wait, and the stopping is done outside
+    the handler (a ``Popen.wait`` inside a handler cannot reap the child while the interrupted wait holds
+    its lock, which is how a stop used to take 17 s)."""
+
+
+@contextlib.contextmanager
+def _stopped_by_signals():
+    """Within the block SIGTERM and SIGINT end it quietly; yields the list of the signals received."""
+    received: list[int] = []
+
+    def on_signal(signum, frame):
+        received.append(signum)
+        raise _StopSignal(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield received
+    except (_StopSignal, KeyboardInterrupt):
+        if not received:
+            received.append(signal.SIGINT)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _supervise(proc: subprocess.Popen, serve) -> int:
+    """Run ``serve()`` until the server ends or SIGTERM/SIGINT (exit code 0/130), then stop ``proc``
+    whatever happened (an exception included)."""
+    try:
+        with _stopped_by_signals() as stopped_by:
+            code = serve()
+    finally:
+        _stop(proc)
+    if stopped_by:
+        return 130 if stopped_by[0] == signal.SIGINT else 0
+    return code
+
+
+def _every_address(host: str) -> bool:
+    """True for the addresses that mean "every interface" (0.0.0.0, ::)."""
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
+def _free_loopback_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((DEFAULT_HOST, 0))
+        return s.getsockname()[1]
+
+
+def _run_behind_front(args, env: dict, app: Path, password: str, shown: str, tls_folder: Path) -> int:
+    """Beyond loopback: Streamlit on a free loopback port, the authenticating front
+    (:mod:`dashboard.front`) on ``--host``/``--port``; the password stays in this process."""
+    import asyncio
+    import secrets
+
+    from dashboard import front
+
+    if args.tls_cert:
+        cert, key, origin = Path(args.tls_cert), Path(args.tls_key), "your certificate"
+    else:
+        cert, key = front.self_signed_certificate(tls_folder, args.host)
+        origin = f"a self-signed certificate ({cert})"
+    tls = front.ssl_context(cert, key)
+    config = front.FrontConfig(password=password, upstream_port=_free_loopback_port(),
+                               token=secrets.token_urlsafe(32), upload_limit_bytes=front.upload_limit_bytes())
+    env[front.FRONT_TOKEN_ENV] = config.token
+    upload_mb = -(-config.upload_limit_bytes // (1024 * 1024))
+    proc = start_child(streamlit_command(config.upstream_port, DEFAULT_HOST, app, max_upload_mb=upload_mb), env,
+                       quiet=True)
+
+    def ready() -> None:
+        print(f"loadwatch dashboard on https://{args.host}:{args.port} ({shown}; TLS with {origin}); asks for "
+              f"the password first; Ctrl+C stops it", flush=True)
+        if _every_address(args.host):
+            print(f"from your phone: https://<this computer's address on your network>:{args.port} (README: "
+                  "\"From your phone\")", flush=True)
+
+    return _supervise(proc, lambda: asyncio.run(front.run(proc, config, args.host, args.port, tls, on_ready=ready)))
 
 
 def run_dashboard(args) -> int:
@@ -165,7 +302,17 @@ def run_dashboard(args) -> int:
                   f"password. Set {PASSWORD_ENV} or pass --password-file PATH (or keep the default "
                   f"--host {DEFAULT_HOST}).", file=sys.stderr)
             return 2
-        env[PASSWORD_ENV] = password
+        from dashboard.front import check_password_strength
+
+        try:
+            check_password_strength(password)
+        except ValueError as exc:
+            print(f"loadwatch: refusing to listen on {args.host}: {exc}.", file=sys.stderr)
+            return 2
+        if bool(args.tls_cert) != bool(args.tls_key):
+            print("loadwatch: --tls-cert and --tls-key go together (the certificate and its private key).",
+                  file=sys.stderr)
+            return 2
     app = APP_PATH
     if getattr(args, "cohort", None):
         cohort = Path(args.cohort).resolve()
@@ -187,28 +334,10 @@ def run_dashboard(args) -> int:
     # a plain checkout (not pip-installed) still imports `dashboard`, `ingest` and `metrics`
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     shown = f"cohort: {env['LOADWATCH_COHORT']}" if app == COHORT_APP_PATH else f"store: {env['LOADWATCH_DB']}"
-    print(f"loadwatch dashboard on http://{args.host}:{args.port} ({shown})"
-          + ("; asks for the password first" if gated else "") + "; Ctrl+C stops it", flush=True)
-    # A process group of its own, so that stopping reaches every process Streamlit starts; the signals
-    # that stop us are forwarded to it (a service manager sends SIGTERM, a terminal SIGINT).
-    proc = subprocess.Popen(streamlit_command(args.port, args.host, app), env=env, start_new_session=True)
-    stopped_by: list[int] = []
-
-    def on_signal(signum, frame):
-        stopped_by.append(signum)
-        _stop(proc)
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        code = proc.wait()
-    except KeyboardInterrupt:
-        stopped_by.append(signal.SIGINT)
-        _stop(proc)
-        code = 130
-    finally:
-        _stop(proc)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if stopped_by:
-        return 130 if stopped_by[0] == signal.SIGINT else 0
-    return code
+    if gated:
+        return _run_behind_front(args, env, app, password, shown, Path(path).resolve().parent / "tls")
+    print(f"loadwatch dashboard on http://{args.host}:{args.port} ({shown}); Ctrl+C stops it", flush=True)
+    # the signals that stop us are forwarded to Streamlit's group (a service manager sends SIGTERM, a
+    # terminal SIGINT); a SIGKILL or a crash of this process reaches it through the kernel
+    proc = start_child(streamlit_command(args.port, args.host, app), env)
+    return _supervise(proc, proc.wait)

@@ -12,12 +12,21 @@ import sys
 from dashboard.argtypes import iso_date as _date
 from dashboard.argtypes import positive_int
 from metrics import fmt
+from metrics.exposure import EXPOSURES, OUTCOMES
 
 _positive_int = positive_int("workers")
 
-#: Shown instead of a training number while a runner has open red flags.
-HELD_BACK = "held back (red flag)"
 EXTRA_HINT = "the cohort commands need the cohort extra: pip install 'loadwatch[cohort]' (or -e '.[cohort]')"
+
+
+def _cluster_options(parser, folders: str) -> None:
+    """``--workers N | --scheduler ADDRESS``: where the Dask tasks run."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", metavar="N", type=_positive_int, default=None,
+                       help="local Dask worker processes (default: one per core)")
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help=f"an existing Dask cluster, e.g. tcp://host:8786 ({folders} must be on a file "
+                            "system every worker sees at the same path)")
 
 
 def register(sub, add_db_option) -> None:
@@ -30,17 +39,13 @@ def register(sub, add_db_option) -> None:
     imp = csub.add_parser(
         "import", help="import every runner's files and write the cohort tables (Parquet)",
         description="Import every runner under ROOT (its watch files and archives, optionally pain.csv in the "
-                    "columns of `loadwatch pain export` and settings.json with the keys of `loadwatch settings`) "
-                    "into DIR/runners/<id>.sqlite3 and write weeks, runs, alerts, phases, files and status "
+                    "columns of `loadwatch pain export`, settings.json with the keys of `loadwatch settings` and "
+                    "ostrc.csv with the columns week_start and substantial (yes/no)) "
+                    "into DIR/runners/<id>.sqlite3 and write weeks, runs, alerts, phases, pain, ostrc, files and status "
                     "tables as Parquet in DIR. A re-run only decodes new or changed files.")
     imp.add_argument("root", metavar="ROOT", help="folder with one folder or archive per runner")
     imp.add_argument("--out", metavar="DIR", required=True, help="where the stores and Parquet tables go")
-    where = imp.add_mutually_exclusive_group()
-    where.add_argument("--workers", metavar="N", type=_positive_int, default=None,
-                       help="local Dask worker processes (default: one per core)")
-    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                       help="an existing Dask cluster, e.g. tcp://host:8786 (ROOT and DIR must be on a file "
-                            "system every worker sees at the same path)")
+    _cluster_options(imp, "ROOT and DIR")
     imp.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
                      help="compute every runner's report as of this day (default: today)")
     imp.set_defaults(func=cohort_import)
@@ -53,6 +58,31 @@ def register(sub, add_db_option) -> None:
                     help="as of this day (default: today)")
     st.add_argument("--json", action="store_true", help="print JSON (always metric)")
     st.set_defaults(func=cohort_status_cmd)
+
+    an = csub.add_parser(
+        "analyse", help="which runs come before flare-ups in the cohort: hazard ratios with 95% intervals",
+        description="A research view of the cohort: every run's spike against the 30-day longest (Frandsen's "
+                    "categories), the week-to-week change and the acute:chronic ratio, and a Cox model per exposure "
+                    "of the outcome in the days after each run (robust errors clustered by runner).")
+    an.add_argument("dir", metavar="DIR", help="the --out folder of `loadwatch cohort import` (or of `cohort export`)")
+    an.add_argument("--outcome", choices=OUTCOMES, default="flare-up",
+                    help="flare-up (pain above 5 or the start of a stop; default), stop, or substantial (an OSTRC "
+                         "substantial-problem week, where runners logged it)")
+    an.add_argument("--out", metavar="REPORT.html", default=None, help="write a self-contained HTML report")
+    an.add_argument("--json", action="store_true", help="print every figure as JSON")
+    _cluster_options(an, "DIR")
+    an.set_defaults(func=cohort_analyse_cmd)
+
+    exp = csub.add_parser(
+        "export", help="the cohort's tables for sharing: no names, no notes, dates shifted per runner if asked",
+        description="Write runs, weeks, phases, pain and ostrc (Parquet) for sharing: runners renamed runner-001..., run "
+                    "ids renumbered, no notes, no file names, no stores. --shift-dates moves each runner's dates by "
+                    "a random whole number of weeks, keeping every interval. `cohort analyse` reads the result.")
+    exp.add_argument("dir", metavar="DIR", help="the --out folder of `loadwatch cohort import`")
+    exp.add_argument("--out", metavar="DIR", required=True, help="where the shared tables go")
+    exp.add_argument("--shift-dates", action="store_true", help="shift every date of a runner by the same random "
+                                                                  "number of weeks (a different one per runner)")
+    exp.set_defaults(func=cohort_export_cmd)
 
 
 def _engine():
@@ -85,7 +115,7 @@ def cohort_import(args) -> int:
         print(f"{fmt.count(len(failed), 'file')} could not be read:")
         for _, row in failed.iterrows():
             print(f"  {row['runner']}/{row['name']}: {row['reason']}")
-    print(f"Tables in {args.out}: weeks, runs, alerts, phases, files, status (.parquet). "
+    print(f"Tables in {args.out}: weeks, runs, alerts, phases, pain, ostrc, files, status (.parquet). "
           f"See them with: loadwatch cohort status {args.out}")
     return 1 if len(failed) else 0
 
@@ -117,10 +147,8 @@ def status_cells(rec: dict) -> dict[str, str]:
         pain = f"{fmt.score(rec['latest_pain_score'])} on {fmt.day(rec.get('latest_pain_date'))}"
     flags = "; ".join(fmt.words(s, "symptom") for s in rec.get("red_flags") or []) or "none"
     week, avg = fmt.distance(rec.get("week_distance_km"), units), fmt.distance(rec.get("avg_4_weeks_distance_km"), units)
-    if rec.get("red_flags"):
-        # red flags: no training number on any face until a clinician has assessed the runner
-        run = fmt.day(rec.get("latest_run_date")) if rec.get("latest_run_date") else fmt.MISSING
-        week = avg = HELD_BACK
+    # under red flags the history stays (SCIENCE.md §11): the distances run are what a clinician needs to
+    # see; this table holds no advice number to withhold
     return {
         "Runner": str(rec["runner"]),
         "Concern": fmt.words(rec.get("concern"), "concern"),
@@ -158,6 +186,48 @@ def cohort_status_cmd(args) -> int:
         print(f"Could not be processed in the last import (rows above are older or missing): "
               f"{', '.join(map(str, broken))}. The reason is in files.parquet.")
     print("Distances in each runner's own units. " + _disclaimer())
+    return 0
+
+
+def cohort_analyse_cmd(args) -> int:
+    _engine()
+    try:
+        from dashboard import cohort_analysis as analysis_mod
+    except ImportError as exc:
+        raise ValueError(f"{EXTRA_HINT} ({exc})") from None
+    result = analysis_mod.analyse(args.dir, args.outcome, workers=args.workers, scheduler=args.scheduler)
+    if args.out:
+        analysis_mod.write_html(result, args.out)
+    if args.json:
+        print(json.dumps(analysis_mod.to_json(result), indent=2, allow_nan=False))
+        return 0
+    from dashboard import term
+
+    print(analysis_mod.headline(result))
+    for key, exposure in EXPOSURES.items():
+        rows = result.results[result.results["exposure"] == key]
+        print()
+        print(exposure.title)
+        print(term.table(["Category", "Hazard ratio (95% interval)", "Runners", "Runs", result.words.capitalize()],
+                         [[r["label"], analysis_mod.ratio_text(r), f"{r['runners']:,}", f"{r['runs']:,}",
+                           f"{r['events']:,}"] for r in rows.to_dict("records")], right=(2, 3, 4), width=None
+                         if sys.stdout.isatty() else 200))
+        for note in analysis_mod.category_notes(result, key):
+            print(f"  {note}")
+    print()
+    print(f"Built on {fmt.count(result.workers, 'Dask worker')} in {result.seconds:.1f} s. An association in these "
+          "runners, not proof of cause." + (f" Report: {args.out}" if args.out else ""))
+    return 0
+
+
+def cohort_export_cmd(args) -> int:
+    _engine()
+    from dashboard.cohort_export import export_cohort
+
+    done = export_cohort(args.dir, args.out, shift_dates=args.shift_dates)
+    tables = ", ".join(f"{name} ({fmt.count(n, 'row')})" for name, n in done["tables"].items())
+    print(f"{fmt.count(done['runners'], 'runner')} exported to {args.out}: {tables}. Runners renamed, no notes"
+          + ("; each runner's dates shifted by whole weeks." if done["shifted"] else "; dates as they were."))
     return 0
 
 

@@ -61,6 +61,16 @@ def _assessment_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _cap_km(text: str) -> float:
+    """A clinician's cap: km, or miles with a suffix; above 0."""
+    from dashboard.cmd_gear import _km
+
+    km = _km(text)
+    if km <= 0:
+        raise argparse.ArgumentTypeError(f"expected a distance above 0, e.g. 20 or 12mi (got {text!r})")
+    return km
+
+
 def _time(text: str) -> dt.time:
     try:
         return dt.time.fromisoformat(text)
@@ -159,12 +169,26 @@ def _register_pain(sub, add_db_option) -> None:
     delete.set_defaults(func=pain_delete)
 
     assessed = psub.add_parser(
-        "assessed", help="record that a clinician has seen you",
+        "assessed", help="record that a clinician has seen you (and what they decided)",
         description="Record that a physiotherapist or doctor has assessed you. It closes the warnings that "
-                    "sent you to a clinician (red-flag symptoms, persistent pain) logged before that day; "
-                    "your plan then returns to running step by step.")
+                    "sent you to a clinician (red-flag symptoms, persistent pain) logged before the visit "
+                    "(that day up to --time; without a time, the whole day). Your plan then returns to "
+                    "running step by step, or follows what the clinician decided: cleared to run normally, a "
+                    "return step, their own limits. Distances take km or a mi suffix (e.g. 12mi).")
     assessed.add_argument("--date", type=_assessment_date, required=True, metavar="YYYY-MM-DD",
                           help="the day you were seen (local; not in the future)")
+    assessed.add_argument("--time", type=_time, default=None, metavar="HH:MM",
+                          help="when you were seen (default: the end of the day)")
+    decision = assessed.add_mutually_exclusive_group()
+    decision.add_argument("--cleared", action="store_true", help="the clinician cleared you to run normally")
+    decision.add_argument("--return-step", type=int, choices=(1, 2, 3, 4), default=None, metavar="N",
+                          help="the return-to-running step (1-4) the clinician wants you to start at")
+    assessed.add_argument("--max-week-km", type=_cap_km, default=None, metavar="X",
+                          help="the most running a week the clinician allows (km, or e.g. 12mi)")
+    assessed.add_argument("--max-run-km", type=_cap_km, default=None, metavar="X",
+                          help="the longest run the clinician allows (km, or e.g. 5mi)")
+    assessed.add_argument("--max-pain", type=_score, default=None, metavar="N",
+                          help="the most pain (0-10) the clinician allows during a run")
     assessed.add_argument("--note", metavar="TEXT", default="", help="free text (who, what they said)")
     add_db_option(assessed)
     assessed.set_defaults(func=pain_assessed)
@@ -300,13 +324,33 @@ def pain_add(args) -> int:
 
 
 def pain_assessed(args) -> int:
+    from dashboard.store_report import report_from_store
+    from metrics.plan import phase_summary
 
     with _open_store(args) as store:
-        aid = store.add_assessment(args.date, args.note or "")
-    print(f"recorded assessment {aid}: a clinician saw you on {fmt.day(args.date)}"
-          + (f" ({args.note})" if args.note else ""))
-    print("Warnings that sent you to a clinician up to that day are closed; your plan returns to running step by "
-          "step (see `loadwatch alerts check`).")
+        try:
+            aid = store.add_assessment(
+                args.date, args.note or "", time=args.time.strftime("%H:%M") if args.time else None,
+                cleared=args.cleared, return_step=args.return_step, max_week_km=args.max_week_km,
+                max_run_km=args.max_run_km, max_pain=args.max_pain)
+        except ValueError as exc:
+            print(f"loadwatch: {exc}", file=sys.stderr)
+            return 2
+        report = report_from_store(store, as_of=args.date)
+        after = "after the visit"
+        if (report.get("plan") or {}).get("phase") == "stop":
+            # a stop assessed by a clinician returns to running the next day (SCIENCE.md section 13)
+            nxt = args.date + dt.timedelta(days=1)
+            report, after = report_from_store(store, as_of=nxt), f"from {fmt.day(nxt)}"
+    when = fmt.day(args.date) + (f" at {args.time:%H:%M}" if args.time else "")
+    print(f"recorded assessment {aid}: a clinician saw you on {when}" + (f" ({args.note})" if args.note else ""))
+    print("Warnings that sent you to a clinician before the visit are closed.")
+    # what the plan is now, in the same words as every other face (never a promise the plan does not keep)
+    plan = report.get("plan") or {}
+    if plan.get("care_message"):
+        print("A warning logged after the visit is still open: " + plan["care_message"])
+    else:
+        print(f"Your plan {after}: " + phase_summary(plan))
     return 0
 
 

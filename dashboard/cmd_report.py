@@ -196,12 +196,7 @@ def format_report(report: dict) -> str:
         # a red flag comes first, before any figure (SCIENCE.md section 11), and again with the plan below
         lines[1:1] = ["", f"!! {plan['care_message']}"]
     latest = report.get("latest_run")
-    red_flag = plan.get("phase") in ("see_clinician", "emergency")
-    if red_flag and weeks:
-        # as on the dashboard's This week: under a red flag no weekly figure until a clinician has seen you
-        lines.append("Your weekly figures are held back until you record that a clinician has seen you "
-                     "(loadwatch pain assessed --date YYYY-MM-DD); they are all kept, and in report --json.")
-    elif not weeks:
+    if not weeks:
         lines.append("(no activities yet: import your watch files with `loadwatch import PATH`)")
     elif latest and not any((w.get("distance_km") or 0) > 0 for w in weeks):
         # a history that ended before these weeks: say so rather than print a table of zeros
@@ -210,14 +205,19 @@ def format_report(report: dict) -> str:
         lines.append((stale or f"No runs in the {len(weeks)} weeks shown.")
                      + f" See your last weeks of runs with: loadwatch report --as-of {latest['date']}")
     else:
+        # the history stays under a red flag too: it is what the clinician needs to see (SCIENCE.md §11)
         lines += weeks_table(weeks, units).splitlines()
         lines.append("* week not over yet (no change shown).  soft = trail + track + treadmill.  ACWR is shown for "
                      "information only (disputed; it did not predict injury in runners).  strength = strength and "
                      "core minutes; cross = cross-training minutes (neither counts as running load).")
-    if latest and not red_flag:
+    if latest:
         lines.append("")
         run = f"Latest run {fmt.day(latest['date'])}: {u.format_distance(latest['distance_km'], units)}"
-        if latest.get("spike_category") is None:
+        if latest.get("above_step_cap"):
+            # during a return the step's cap is the reference, whatever older runs in the 30 days say
+            lines.append(f"{run}, above your step's {u.format_distance(latest['step_cap_km'], units, cap=True)}: "
+                         "too much too soon; the step starts again.")
+        elif latest.get("spike_category") is None:
             lines.append(f"{run} - spike check: not enough history (no run in the previous 30 days).")
         elif no_numbers:
             # under a red flag or a stop no face gives a training number, not even the safe longest run

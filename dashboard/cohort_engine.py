@@ -22,8 +22,8 @@ existing cluster at ``scheduler`` (``tcp://host:8786``).  The cohort folder and 
 then be reachable at the same paths from every worker (a shared file system), and loadwatch must be
 installed on the workers.
 
-Outputs in ``out``: ``weeks.parquet``, ``runs.parquet``, ``alerts.parquet``, ``phases.parquet``,
-``files.parquet`` and ``status.parquet`` (each with a ``runner`` column), written whole and replaced
+Outputs in ``out``: ``weeks.parquet``, ``runs.parquet``, ``alerts.parquet``, ``phases.parquet``, ``pain.parquet``,
+``ostrc.parquet`` (the runners' ``ostrc.csv``, where they logged it), ``files.parquet`` and ``status.parquet`` (each with a ``runner`` column), written whole and replaced
 atomically; the runners' stores in ``out/runners/``.  A re-run sends only the runners whose files
 changed (the others keep their rows).
 """
@@ -42,6 +42,8 @@ import pandas as pd
 from dashboard.cohort_runner import (
     ALERT_COLUMNS,
     FILE_COLUMNS,
+    OSTRC_COLUMNS,
+    PAIN_COLUMNS,
     PHASE_COLUMNS,
     STATUS_COLUMNS,
     RunnerResult,
@@ -54,9 +56,10 @@ from dashboard.cohort_runner import (
     warm_up,
 )
 
-TABLES: tuple[str, ...] = ("weeks", "runs", "alerts", "phases", "files", "status")
+TABLES: tuple[str, ...] = ("weeks", "runs", "alerts", "phases", "pain", "ostrc", "files", "status")
 _EMPTY_COLUMNS = {"weeks": ("runner", "week_start"), "runs": ("runner", "id"), "alerts": ALERT_COLUMNS,
-                  "phases": PHASE_COLUMNS, "files": FILE_COLUMNS, "status": STATUS_COLUMNS}
+                  "phases": PHASE_COLUMNS, "pain": PAIN_COLUMNS, "ostrc": OSTRC_COLUMNS, "files": FILE_COLUMNS,
+                  "status": STATUS_COLUMNS}
 
 #: Dask settings for the local cluster loadwatch starts (an existing cluster keeps its own): a batch of
 #: runners needs no statistical profiler (it samples every task thread every 10 ms) and no 20 ms event-loop
@@ -140,6 +143,8 @@ def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: i
     sources = discover(root)
     old = {t: read_table(out, t) for t in TABLES}
     have = set(old["status"]["runner"]) if len(old["status"]) else set()
+    if not table_path(out, "ostrc").is_file():  # written before the pain and ostrc tables: every runner again
+        have = set()
     as_of = None if as_of is None else str(pd.Timestamp(as_of).date())
     # the biggest runners first: a worker is never left with one big runner at the end
     sources = sorted(sources, key=source_size, reverse=True)

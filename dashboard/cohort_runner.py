@@ -43,6 +43,15 @@ FILE_COLUMNS: tuple[str, ...] = ("runner", "name", "status", "reason", "activity
 ALERT_COLUMNS: tuple[str, ...] = ("runner", "as_of", "rule", "severity", "date", "activity_id", "message",
                                   "evidence", "alarm", "values")
 PHASE_COLUMNS: tuple[str, ...] = ("runner", "date", "phase", "step", "steps", "reason")
+#: The pain log up to the report's day, without notes or symptoms (the phases carry what symptoms decide):
+#: what ``cohort analyse`` needs to find flare-ups (pain above 5).
+PAIN_COLUMNS: tuple[str, ...] = ("runner", "at_local", "date", "score", "timing", "location")
+#: A runner's weekly OSTRC answers, where the runner logged them (issue 25): ``ostrc.csv`` in the runner's
+#: folder with the columns ``week_start`` (YYYY-MM-DD) and ``substantial`` (yes or no: a moderate or severe
+#: reduction in training volume or performance, or unable to take part; Clarsen et al., BJSM 2020).
+OSTRC_CSV_NAME = "ostrc.csv"
+OSTRC_COLUMNS: tuple[str, ...] = ("runner", "week_start", "substantial")
+_YES_NO = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
 
 
 @dataclass(frozen=True)
@@ -126,7 +135,7 @@ def _watch_paths(source: RunnerSource) -> list[Path]:
     path = Path(source.path)
     if source.is_archive:
         return [path]
-    return sorted(p for p in path.iterdir() if p.name not in (PAIN_CSV_NAME, SETTINGS_JSON_NAME)
+    return sorted(p for p in path.iterdir() if p.name not in (PAIN_CSV_NAME, SETTINGS_JSON_NAME, OSTRC_CSV_NAME)
                   and not p.name.startswith("."))
 
 
@@ -219,12 +228,53 @@ def process_runner(source: RunnerSource, out: str, as_of=None, have_rows: bool =
         if folder is not None:  # after the runs, so entries can link to them
             files.update(_sync_pain(store, folder / PAIN_CSV_NAME, runner, previous, state))
         tables = runner_tables(store, runner, as_of)
+    ostrc_rows = pd.DataFrame(columns=list(OSTRC_COLUMNS))
+    if folder is not None and (folder / OSTRC_CSV_NAME).is_file():
+        try:
+            ostrc_rows = read_ostrc_csv((folder / OSTRC_CSV_NAME).read_bytes(), runner)
+            files[OSTRC_CSV_NAME] = {"status": "imported", "activity_id": None,
+                                     "reason": fmt.count(len(ostrc_rows), "OSTRC week")}
+        except ValueError as exc:
+            files[OSTRC_CSV_NAME] = {"status": "failed", "reason": str(exc), "activity_id": None}
+    tables["ostrc"] = ostrc_rows
     state.update(signature=sig, day=tables["status"]["as_of"].iloc[0], files=files)
     _save_state(out, runner, state)
     tables["files"] = pd.DataFrame([{"runner": runner, "name": n, **v} for n, v in sorted(files.items())],
                                    columns=list(FILE_COLUMNS))
     failed = [(n, v["reason"]) for n, v in sorted(files.items()) if v["status"] == "failed"]
     return RunnerResult(runner, decoded=reader.decoded, tables=tables, failed=failed)
+
+
+def read_ostrc_csv(data: bytes, runner: str) -> pd.DataFrame:
+    """A runner's ``ostrc.csv`` as rows of :data:`OSTRC_COLUMNS`; a ValueError saying which row is wrong
+    and how."""
+    import csv
+    import io
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{OSTRC_CSV_NAME}: not a text file (UTF-8 expected)") from None
+    reader = csv.DictReader(io.StringIO(text))
+    fields = [f.strip().lower() for f in reader.fieldnames or []]
+    if "week_start" not in fields or "substantial" not in fields:
+        raise ValueError(f"{OSTRC_CSV_NAME}: the columns week_start and substantial are needed")
+    rows = []
+    for n, raw in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        try:
+            week = pd.Timestamp(row["week_start"]) if row["week_start"] else pd.NaT
+            if pd.isna(week):
+                raise ValueError
+            week = week.date()
+        except ValueError:
+            raise ValueError(f"{OSTRC_CSV_NAME}: row {n}: week_start must be a day (YYYY-MM-DD), not "
+                             f"{row['week_start']!r}") from None
+        answer = _YES_NO.get(row["substantial"].lower())
+        if answer is None:
+            raise ValueError(f"{OSTRC_CSV_NAME}: row {n}: substantial must be yes or no, not {row['substantial']!r}")
+        rows.append({"runner": runner, "week_start": week, "substantial": answer})
+    return pd.DataFrame(rows, columns=list(OSTRC_COLUMNS))
 
 
 def _relative_name(name: str, source: RunnerSource) -> str:
@@ -318,6 +368,7 @@ def runner_tables(store, runner: str, as_of=None) -> dict[str, pd.DataFrame]:
         "runs": runs,
         "alerts": alerts_frame(report, runner),
         "phases": phases_frame(report, runner),
+        "pain": pain_frame(pain, runner, report["as_of"]),
         "status": pd.DataFrame([status_row(report, pain, runner)], columns=list(STATUS_COLUMNS)),
     }
 
@@ -358,6 +409,23 @@ def phases_frame(report: dict, runner: str) -> pd.DataFrame:
             rows.append({"runner": runner, "date": day.date(), "phase": seg.get("phase"), "step": seg.get("step"),
                          "steps": seg.get("steps"), "reason": seg.get("reason")})
     return pd.DataFrame(rows, columns=list(PHASE_COLUMNS))
+
+
+def pain_frame(pain: pd.DataFrame | None, runner: str, as_of) -> pd.DataFrame:
+    """The runner's pain entries up to the local day ``as_of`` (deleted ones left out), one row each
+    (:data:`PAIN_COLUMNS`): no note and no symptoms leave the runner's store this way."""
+    if pain is None or not len(pain):
+        return pd.DataFrame(columns=list(PAIN_COLUMNS))
+    at = pd.to_datetime(pain["at_local"])
+    keep = at < pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    if "deleted" in pain:
+        keep &= ~pain["deleted"].astype(bool)
+    rows = pain[keep.to_numpy()]
+    at = pd.to_datetime(rows["at_local"])
+    frame = pd.DataFrame({"runner": runner, "at_local": at.to_numpy(), "date": at.dt.date.to_numpy(),
+                          "score": rows["score"].astype("int64").to_numpy(), "timing": rows["timing"].to_numpy(),
+                          "location": rows["location"].to_numpy()}, columns=list(PAIN_COLUMNS))
+    return frame.sort_values("at_local", kind="stable").reset_index(drop=True)
 
 
 def concern(phase: str | None, status: str | None, spike: bool) -> str:

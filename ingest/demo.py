@@ -7,8 +7,8 @@ files go through - and logs pain entries with :meth:`ingest.store.Store.add_pain
 The story (16 weeks by default, ending in the week of ``today``): mostly road running, some trail and
 treadmill, tempo runs with heart rate; two small flare-ups (pain 4) after the two biggest weeks; then a
 long-run spike (19.2 km after a 30-day longest of 12 km) -> next-morning pain 6, pain 6 during a run,
-a cutback with cycling as cross-training, a walk-run return, and last Sunday a slightly-too-long run
-(14 km after 12 km) so the spike rule shows in the current week.
+a stop with cycling as cross-training, a walk-run return through the four steps inside their caps, and
+last Sunday a slightly-too-long run (8 km after 7 km) so the spike rule shows in the current week.
 
 Where the demo lives: the faces pass the separate demo store (``ingest.store.demo_db_path()``); that
 file *is* the marker - a store is the demo when its path is the demo path.  Every pain note starts with
@@ -88,17 +88,18 @@ def _story() -> tuple[list[Session], list[Pain]]:
         S(7, 1, "easy", 7), S(7, 3, "easy", 7), S(7, 6, "long", 12, gpx=True),
         # week 8: the long-run spike, 19.2 km after a 30-day longest of 12 km (+60%)
         S(8, 1, "easy", 8), S(8, 2, "treadmill", 5, "treadmill"), S(8, 3, "tempo", 8), S(8, 6, "long", 19.2),
-        # week 9: pain; one short run hurts (6/10), then cross-training
+        # week 9: pain; one short run hurts (6/10), then cross-training while stopped
         S(9, 2, "easy", 5), S(9, 4, "cycling", 18, "bike"), S(9, 6, "cycling", 25, "bike"),
-        # week 10: walk-run return on soft ground
-        S(10, 1, "walkrun", 4, "treadmill"), S(10, 2, "cycling", 20, "bike"), S(10, 3, "walkrun", 4, "trail"),
-        S(10, 5, "trail", 5, "trail"),
-        # weeks 11-13: back to normal, more trail
-        S(11, 1, "trail", 6, "trail"), S(11, 3, "easy", 6), S(11, 6, "long", 8),
-        S(12, 1, "easy", 7, gpx=True), S(12, 3, "trail", 7, "trail"), S(12, 6, "long", 11),
-        S(13, 1, "easy", 7), S(13, 3, "easy", 7), S(13, 6, "long", 12),
-        # week 14: a long run of 14 km after a 30-day longest of 12 km (+17%: a small spike)
-        S(14, 1, "easy", 7), S(14, 3, "trail", 6, "trail"), S(14, 6, "long", 14),
+        # week 10: return to running, step 1 (walking pain-free on Sunday and Monday): walk-run on soft
+        # ground, inside the step's caps (about 10 km a week, runs up to 6.7 km)
+        S(10, 1, "walkrun", 3, "treadmill"), S(10, 2, "cycling", 20, "bike"), S(10, 3, "walkrun", 3, "trail"),
+        S(10, 5, "trail", 3.5, "trail"),
+        # weeks 11-13: steps 2, 3 and 4, each inside its caps (and the spike cap of the runs it holds)
+        S(11, 1, "trail", 5, "trail"), S(11, 3, "easy", 5), S(11, 6, "long", 6),
+        S(12, 1, "easy", 6, gpx=True), S(12, 3, "trail", 6, "trail"), S(12, 6, "long", 6.5),
+        S(13, 1, "easy", 7), S(13, 3, "easy", 7), S(13, 6, "long", 7),
+        # week 14: back to normal; a long run of 8 km after a 30-day longest of 7 km (+14%: a small spike)
+        S(14, 1, "easy", 7), S(14, 3, "trail", 6, "trail"), S(14, 6, "long", 8),
         # week 15: the current week (only the days up to today are written)
         S(15, 1, "easy", 6), S(15, 3, "easy", 6, "treadmill"),
     ]
@@ -116,10 +117,16 @@ def _story() -> tuple[list[Session], list[Pain]]:
         P(9, 2, 8, 6, "during", "had to stop and walk home", True),
         P(9, 3, 7, 4, "next_morning", "easing"),
         P(9, 5, 7, 3, "next_morning", "better; cycled yesterday without pain"),
+        P(9, 6, 7, 2, "next_morning", "walking without pain"),
+        P(10, 0, 7, 1, "next_morning", "walking without pain again"),
         P(10, 1, 19, 2, "after", "walk-run fine", True),
         P(10, 5, 18, 1, "after", "trail felt good", True),
+        P(11, 0, 7, 1, "next_morning", "a good week"),
         P(11, 3, 19, 1, "after", "", True),
+        P(12, 0, 7, 1, "next_morning", ""),
+        P(13, 0, 7, 1, "next_morning", ""),
         P(13, 6, 18, 1, "after", "", True),
+        P(14, 0, 7, 0, "next_morning", ""),
         P(14, 6, 18, 2, "after", "a bit tired at the end of the long run", True),
     ]
     return sessions, pain

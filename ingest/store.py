@@ -339,7 +339,7 @@ def _migrate_end_index(conn: sqlite3.Connection) -> None:
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_v1, _migrate_v2, _assessments.migrate, fixes.migrate, _shoes.migrate, _sessions.migrate,
-    _migrate_end_index,
+    _migrate_end_index, _assessments.migrate_decision,
 ]
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
@@ -1119,15 +1119,18 @@ class Store:
         return frame
 
     # --- clinician assessments (ingest/assessments.py) ---------------------------------------------------
-    def add_assessment(self, date, note: str = "") -> int:
+    def add_assessment(self, date, note: str = "", **decision) -> int:
         """Record that a clinician assessed the runner on ``date`` (local day; not in the future, not
-        before 1990); returns its id.  It closes the escalations opened before that day."""
+        before 1990) and what they decided (``time``, ``cleared``, ``return_step``, ``max_week_km``,
+        ``max_run_km``, ``max_pain``: :func:`ingest.assessments.check_decision`); returns its id."""
         day = _assessments.check_date(date)
+        checked = _assessments.check_decision(**decision)
         with self._tx() as conn:
-            return _assessments.add(conn, day, note or "", _now_iso())
+            return _assessments.add(conn, day, note or "", _now_iso(), checked)
 
     def assessments(self) -> pd.DataFrame:
-        """Clinician assessments, oldest first: ``id``, ``date`` (``datetime.date``), ``note``."""
+        """Clinician assessments, oldest first: ``id``, ``date`` (``datetime.date``), ``note``, ``time``
+        and the decision (:data:`ingest.assessments.COLUMNS`)."""
         return _assessments.frame(self._query(_assessments.SELECT))
 
     # --- settings --------------------------------------------------------------------------------------

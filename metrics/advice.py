@@ -11,7 +11,7 @@ import pandas as pd
 from metrics import episodes as _ep
 from metrics import thresholds as th
 from metrics.detector import as_date, episode, evaluate
-from metrics.plan import make_plan
+from metrics.plan import align, make_plan
 from metrics.suggest import suggest
 
 
@@ -22,7 +22,9 @@ def _frame(df) -> pd.DataFrame:
 def advise(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=None, as_of=None,
            assessments=None) -> dict:
     """``{"alerts": [alert dicts], "plan": plan dict, "suggested_rules": [suggestion dicts],
-    "phases": [phase segments], "disclaimer": ...}`` for ``as_of`` (a date; default today).
+    "phases": [phase segments, stepped ones with what was run in them against their caps],
+    "step_overruns": [runs and weeks above a step's or a clinician's caps], "disclaimer": ...}`` for
+    ``as_of`` (a date; default today).
 
     The phase timeline (:func:`metrics.episodes.walk` over runs, pain and ``assessments``) is computed
     once and read by the alerts and the plan.
@@ -38,6 +40,7 @@ def advise(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=
     alerts = evaluate(runs=runs, weekly=weekly, daily=daily, pain=pain, rules=rules, settings=settings,
                       as_of=as_of, walked=walked)
     plan = make_plan(alerts, weekly, runs, pain, settings, as_of, rules=rules, walked=walked)
+    align(alerts, plan)
     care = plan.status in ("emergency", "see_clinician")
     suggestions = [] if care else suggest(weekly, pain, settings, as_of, rules=rules)
     return {
@@ -45,6 +48,11 @@ def advise(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=
         "plan": plan.to_dict(),
         "suggested_rules": [s.to_dict() for s in suggestions],
         "phases": [{**seg, "start": seg["start"].isoformat(), "end": seg["end"].isoformat()}
-                   for seg in _ep.phase_segments(walked.timeline)],
+                   for seg in _ep.step_record(_ep.phase_segments(walked.timeline), walked, runs)],
+        "step_overruns": [{"date": o.day.isoformat(), "kind": o.kind, "distance_km": round(o.distance_km, 3),
+                           "cap_km": round(o.cap_km, 3), "phase": o.phase, "step": o.step, "steps": o.steps,
+                           "activity_id": None if o.activity_id is None else str(o.activity_id),
+                           "set_by_clinician": None if o.set_by_clinician is None else
+                           o.set_by_clinician.isoformat()} for o in walked.overruns],
         "disclaimer": th.NOT_MEDICAL_ADVICE,
     }

@@ -28,6 +28,7 @@ from ingest.painlog import SYMPTOM_LABELS
 from metrics import episodes as _ep
 from metrics import fmt
 from metrics import thresholds as th
+from metrics.fmt import words
 from metrics.rules import DISTANCE_UNITS, RULE_METRICS, RuleHit, evaluate_rules
 from metrics.units import format_distance
 
@@ -48,6 +49,7 @@ PERSISTENT_CARE_MESSAGE = (
     "Your back has hurt on most days for more than three weeks: book a physiotherapist or doctor. "
     "Pain that lasts is common and usually treatable, and a professional can help you run again."
 )
+REFERRAL_HOLD = "Your plan holds where it is until then: no next step, the same limits."
 
 
 @dataclass
@@ -63,10 +65,23 @@ class Alert:
     evidence: str
     values: dict = field(default_factory=dict)
     alarm: bool = True
+    #: what the alert tells the runner to do: the plan's own words (:func:`metrics.advice.advise` sets it
+    #: from the plan, so every alert and the plan say the same thing); ``message`` is ``fact`` + ``action``
+    action: str = ""
+    fact: str = ""
 
     def __post_init__(self):
         if self.severity not in SEVERITY_RANK:
             raise ValueError(f"alert severity must be one of {', '.join(SEVERITIES)} (got {self.severity!r})")
+        if not self.fact:
+            self.fact = self.message
+        self.message = f"{self.fact} {self.action}".strip()
+
+    def act(self, action: str) -> Alert:
+        """The alert with ``action`` as what it asks (its message rebuilt from its fact)."""
+        self.action = action
+        self.message = f"{self.fact} {action}".strip()
+        return self
 
     def to_dict(self) -> dict:
         """JSON-able: NaN becomes None, numpy numbers become Python numbers."""
@@ -183,12 +198,12 @@ def session_spike(runs: pd.DataFrame | None, as_of, *, lookback_days: int = th.A
             f"In 5,205 runners, runs {cat.lower_pct:.0f}"
             + (f"-{cat.upper_pct:.0f}%" if cat.upper_pct != float("inf") else "%+")
             + f" longer than the 30-day longest came with {cat.hazard_ratio:.2f} times the injury rate "
-            f"(95% CI {cat.ci_low:.2f}-{cat.ci_high:.2f}). For now keep every run at or below "
-            f"{format_distance(safe_km, units, cap=True)}."
+            f"(95% CI {cat.ci_low:.2f}-{cat.ci_high:.2f})."
         )
         alerts.append(Alert(
             rule="session_spike", severity="amber", date=day.isoformat(), activity_id=str(activity_id),
             message=message, evidence=th.FRANDSEN_2025.line(),
+            action=f"For now keep every run at or below {format_distance(safe_km, units, cap=True)}.",
             values={"distance_km": round(distance_km, 2), "longest_30d_km": round(longest_km, 2),
                     "spike_pct": round(spike_pct, 1), "category": cat.name, "hazard_ratio": cat.hazard_ratio,
                     "hazard_ratio_ci_low": cat.ci_low, "hazard_ratio_ci_high": cat.ci_high,
@@ -220,20 +235,32 @@ _WHEN = {"during": "during a run", "after": "right after a run", "rest_of_day": 
          "next_morning": "the next morning"}
 
 
+#: What an entry's reading asks on its own (``advise`` replaces it with the plan's own words).
+LEVEL_ACTION = {
+    "stop": "Stop running until walking is pain-free and cross-train instead.",
+    "reduce": "Cut the next week to about half and keep runs easy.",
+    "hold": "Hold your volume, keep runs easy and on softer ground.",
+}
+
+
 def _pain_alert(r: _ep.Reading) -> Alert:
-    """The alert that explains one pain entry's reading (section 10)."""
-    if r.rule == "pain_during_run":
+    """The alert that explains one pain entry's reading (section 10): the fact, and the action its level
+    asks for on its own (the plan's words replace it in :func:`metrics.advice.advise`)."""
+    action = LEVEL_ACTION.get(r.level, "")
+    if r.rule in ("pain_during_run", "pain_without_run"):
         red = r.level == "stop"
-        advice = ("Above 5 out of 10 is too much: stop running until walking is pain-free, swap runs for "
-                  "cycling, swimming or other low-impact exercise, then return with walk-run sessions."
-                  if red else
-                  "4-5 out of 10 is acceptable if it settles by the next morning: hold your volume, keep "
-                  "runs easy and on softer ground.")
+        band = ("above 5 out of 10 is too much" if red else
+                "4-5 out of 10 is acceptable if it settles by the next morning")
+        if r.score <= th.PAIN_AMBER_MAX and red:
+            band = "more than your clinician allowed"
+        with_run = r.rule == "pain_during_run"
+        when = _WHEN.get(r.timing, "") if with_run or r.timing == "rest_of_day" else words(r.timing, "timing")
+        ran = "" if with_run else f" (no run in the {th.PAIN_RUN_DAYS} days before)"
         return Alert(
-            rule="pain_during_run", severity="red" if red else "amber", date=r.day.isoformat(),
+            rule=r.rule, severity="red" if red else "amber", date=r.day.isoformat(),
             activity_id=r.activity_id,
-            message=f"You logged back pain of {r.score}/10 {_WHEN.get(r.timing, '')} on {_day_label(r.day)}. {advice}",
-            evidence=th.PAIN_MONITORING_EVIDENCE.line(),
+            message=f"You logged back pain of {r.score}/10 {when} on {_day_label(r.day)}{ran}: {band}.",
+            action=action, evidence=th.PAIN_MONITORING_EVIDENCE.line(),
             values={"score": r.score, "timing": r.timing, "green_max": th.PAIN_GREEN_MAX,
                     "amber_max": th.PAIN_AMBER_MAX, "pain_entry_id": r.entry_id})
     if r.rule == "pain_not_settled":
@@ -242,23 +269,19 @@ def _pain_alert(r: _ep.Reading) -> Alert:
                  "has not settled" if r.usual_score is None else
                  f"{th.PAIN_SETTLE_MARGIN} or more above your usual morning level ({r.usual_score:g}/10)")
         if r.level == "stop":
-            advice = ("Above 5 out of 10 the next morning is too much: stop running until walking is "
-                      "pain-free and cross-train instead.")
-        else:
-            advice = "It had not settled overnight: cut the next week to about half and keep runs easy."
+            usual = "above 5 out of 10 the next morning is too much"
         return Alert(
             rule="pain_not_settled", severity="red", date=r.day.isoformat(), activity_id=r.activity_id,
-            message=(f"On the morning of {_day_label(r.day)} your back pain was {r.score}/10: {usual}. {advice}"),
-            evidence=th.PAIN_MONITORING_EVIDENCE.line(),
+            message=f"On the morning of {_day_label(r.day)} your back pain was {r.score}/10: {usual}.",
+            action=action, evidence=th.PAIN_MONITORING_EVIDENCE.line(),
             values={"score": r.score, "baseline_score": r.usual_score, "margin": th.PAIN_SETTLE_MARGIN,
                     "pain_entry_id": r.entry_id})
     what = "next-morning" if r.values.get("group") == "morning" else "during- and after-run"
     return Alert(
         rule="pain_rising", severity="red", date=r.day.isoformat(), activity_id=None,
         message=(f"Your {what} back pain is rising: it averaged {r.values['mean_score_7d']:.1f}/10 over the 7 days "
-                 f"to {_day_label(r.day)} against {r.values['mean_score_prev_7d']:.1f}/10 the week before. Cut the "
-                 "next week to about half and keep runs easy."),
-        evidence=th.PAIN_MONITORING_EVIDENCE.line(),
+                 f"to {_day_label(r.day)} against {r.values['mean_score_prev_7d']:.1f}/10 the week before."),
+        action=action, evidence=th.PAIN_MONITORING_EVIDENCE.line(),
         values={"mean_score_7d": r.values["mean_score_7d"], "mean_score_prev_7d": r.values["mean_score_prev_7d"],
                 "margin": th.PAIN_RISING_MARGIN, "timing_group": r.values.get("group"),
                 "pain_entry_id": r.entry_id})
@@ -268,7 +291,8 @@ def pain_during_run(pain: pd.DataFrame | None, as_of, *, lookback_days: int = th
                     **kw) -> list[Alert]:
     """Pain during, right after or later on the day of a run in the lookback window: 0-3 green (no
     alert), 4-5 amber, above 5 red (Silbernagel 2007 pain-monitoring model)."""
-    return [_pain_alert(r) for r in _readings(pain, as_of, lookback_days, ("pain_during_run",), **kw)]
+    return [_pain_alert(r) for r in _readings(pain, as_of, lookback_days, ("pain_during_run", "pain_without_run"),
+                                              **kw)]
 
 
 def morning_baseline(pain: pd.DataFrame | None, day: date, *, days: int = th.PAIN_BASELINE_DAYS) -> float | None:
@@ -300,46 +324,56 @@ def pain_rising(pain: pd.DataFrame | None, as_of, *, lookback_days: int = 7, **k
 # --- section 11: red flags and persistent pain (consensus): they stay until an assessment ---------
 
 def _care_alert(row: dict, walked: _ep.Episode, kind: str | None = None) -> Alert | None:
-    """The care alert for an open escalation (the timeline's row for today); ``kind`` "urgent" asks for
+    """The care alert for an open red flag (the timeline's row for today); ``kind`` "urgent" asks for
     the see-within-days symptoms logged beside an emergency (None when there are none)."""
-    since = row["since"]
-    if row["reason"].startswith("persistent pain"):
-        return Alert(
-            rule="pain_persistent", severity="see_clinician", date=as_date(row["day"]).isoformat(),
-            activity_id=None,
-            message=f"Since {_day_label(since)}: {row['reason']}. {PERSISTENT_CARE_MESSAGE} {ASSESSED_HINT}",
-            evidence=th.PERSISTENT_PAIN_EVIDENCE.line(),
-            values={"since": since.isoformat(), "min_days": th.PERSISTENT_PAIN_DAYS,
-                    "pain_checkin_frac_min": round(th.PERSISTENT_PAIN_DAY_FRAC, 2)})
     emergency = row["phase"] == "emergency" and kind != "urgent"
     wanted = th.EMERGENCY_SYMPTOMS if emergency else th.URGENT_SYMPTOMS
     today = as_date(row["day"])
-    after = walked.last_assessment(today)
-    flagged = [r for r in walked.readings if (after is None or r.day >= after) and r.day <= today
-               and any(s in wanted for s in r.symptoms)]
+    visit = walked.last_visit(today)
+    flagged = [r for r in walked.readings if (visit is None or r.at is None or r.at > visit.at) and r.day <= today
+               and r.level in _ep.ESCALATIONS and any(s in wanted for s in r.symptoms)]
     if not flagged:
         return None
     found = list(dict.fromkeys(s for r in flagged for s in r.symptoms if s in wanted))
-    words = "; ".join(SYMPTOM_LABELS.get(s, s).lower() for s in found)
+    words_ = "; ".join(SYMPTOM_LABELS.get(s, s).lower() for s in found)
     care = EMERGENCY_CARE_MESSAGE if emergency else URGENT_CARE_MESSAGE
     since = min(r.day for r in flagged)
     latest = max(r.day for r in flagged)
     return Alert(
         rule="red_flag_emergency" if emergency else "red_flag_urgent",
         severity="emergency" if emergency else "see_clinician", date=latest.isoformat(), activity_id=None,
-        message=(f"You logged: {words} (on {_day_label(since)}"
+        message=(f"You logged: {words_} (on {_day_label(since)}"
                  + (f", latest {_day_label(latest)}" if latest != since else "") + f"). {care} "
                  + ASSESSED_HINT),
         evidence=th.RED_FLAG_EVIDENCE.line(),
         values={"symptoms": found, "pain_entry_ids": [r.entry_id for r in flagged], "since": since.isoformat()})
 
 
-def pain_persistent(pain: pd.DataFrame | None, as_of, **kw) -> list[Alert]:
-    """Persistent pain (section 10/11): an open ``see_clinician`` escalation for pain at two thirds or
-    more of the check-ins over more than 21 days.  It stays until an assessment."""
-    for key in ("min_days", "day_frac", "max_gap_days"):
-        kw.pop(key, None)
-    return [a for a in care_alerts(pain, as_of, **kw) if a.rule == "pain_persistent"]
+def referral_alert(row: dict) -> Alert | None:
+    """Persistent pain (section 10): a referral, not a red flag.  It asks the runner to book a
+    physiotherapist or doctor and says the plan holds where it is; it removes no training number."""
+    if not row.get("referral"):
+        return None
+    since = row.get("referral_since")
+    return Alert(
+        rule="pain_persistent", severity="amber", date=as_date(row["day"]).isoformat(), activity_id=None,
+        message=(f"Since {_day_label(since)}: {row.get('referral_reason') or 'persistent pain'}. "
+                 f"{PERSISTENT_CARE_MESSAGE} {ASSESSED_HINT}"),
+        action=REFERRAL_HOLD,
+        evidence=th.PERSISTENT_PAIN_EVIDENCE.line(),
+        values={"since": since.isoformat() if since else None, "min_days": th.PERSISTENT_PAIN_DAYS,
+                "pain_checkin_frac_min": round(th.PERSISTENT_PAIN_DAY_FRAC, 2)})
+
+
+def pain_persistent(pain: pd.DataFrame | None, as_of, *, runs=None, assessments=None,
+                    walked: _ep.Episode | None = None, **kw) -> list[Alert]:
+    """Persistent pain (section 10): the referral open on ``as_of`` for pain above the usual level at two
+    thirds or more of one timing group's check-ins over more than 21 days, not improving.  It stays until
+    an assessment or a week back at the usual level."""
+    as_of = as_date(as_of)
+    walked = walked if walked is not None else episode(runs, pain, assessments, as_of)
+    found = referral_alert(_ep.today(walked.timeline, as_of))
+    return [found] if found is not None else []
 
 
 def red_flags(pain: pd.DataFrame | None, as_of, **kw) -> list[Alert]:
@@ -361,6 +395,38 @@ def care_alerts(pain, as_of, *, runs=None, assessments=None, walked: _ep.Episode
     if row["phase"] == "emergency":
         found.append(_care_alert(row, walked, "urgent"))
     return [a for a in found if a is not None]
+
+
+def overrun_alerts(walked: _ep.Episode, as_of, *, lookback_days: int = th.ALERT_LOOKBACK_DAYS,
+                   units: str = "km") -> list[Alert]:
+    """Running above a return_to_run / rebuild step's caps (or a clinician's) in the lookback window
+    (section 13): a too-much-too-soon event with both numbers; the step repeats."""
+    as_of = as_date(as_of)
+    lo, hi = window(as_of, lookback_days)
+    out = []
+    seen = [o for o in walked.overruns if lo <= o.day <= hi]
+    for o in seen:
+        if any(later.kind == o.kind and later.day > o.day for later in seen):
+            continue  # one alert for each kind, the latest: the step starts again from it
+        if o.set_by_clinician is not None:
+            whose = f"the {format_distance(o.cap_km, units, cap=True)} your clinician set on {_day_label(o.set_by_clinician)}"
+        else:
+            whose = f"your step's {format_distance(o.cap_km, units, cap=True)}"
+        step = (f" ({fmt.words(o.phase, 'phase')}, step {o.step} of {o.steps})" if o.step else "")
+        if o.kind == "run":
+            fact = (f"Your {format_distance(o.distance_km, units)} run on {_day_label(o.day)} was above {whose}"
+                    f"{step}: too much too soon. The step starts again.")
+        else:
+            fact = (f"Your running in the 7 days to {_day_label(o.day)} ({format_distance(o.distance_km, units)}) "
+                    f"was above {whose} for a week{step}: too much too soon. The step starts again.")
+        out.append(Alert(
+            rule="step_overrun", severity="amber", date=o.day.isoformat(),
+            activity_id=None if o.activity_id is None else str(o.activity_id), message=fact,
+            evidence=th.EPISODE_EVIDENCE.line(),
+            values={"kind": o.kind, "distance_km": round(o.distance_km, 2), "cap_km": round(o.cap_km, 2),
+                    "phase": o.phase, "step": o.step, "steps": o.steps,
+                    "times": sum(1 for other in seen if other.kind == o.kind)}))
+    return out
 
 
 # --- section 13: the phase, and the check-in question ----------------------------------------------
@@ -396,9 +462,10 @@ def phase_alert(row: dict) -> Alert | None:
     if row.get("step"):
         values.update(step=row["step"], steps=row["steps"])
     values.update(entry_id=row.get("entry_id"), entry_kind=row.get("entry_kind"))
+    what = "Back to running after a break" if phase == "rebuild" else "Back-pain episode"
     return Alert(
         rule="phase", severity=PHASE_SEVERITY[phase], date=as_date(row["day"]).isoformat(), activity_id=None,
-        message=f"Back-pain episode: {fmt.words(phase, 'phase')}{step} since {_day_label(row['since'])}{why}.",
+        message=f"{what}: {fmt.words(phase, 'phase')}{step} since {_day_label(row['since'])}{why}.",
         evidence=th.EPISODE_EVIDENCE.line(), values=values)
 
 
@@ -544,10 +611,10 @@ def evaluate(*, runs=None, weekly=None, daily=None, pain=None, rules=(), setting
              walked: _ep.Episode | None = None) -> list[Alert]:
     """Every alert for ``as_of``, explaining the phase the timeline (:mod:`metrics.episodes`) is in.
 
-    An open escalation (red flag, persistent pain) returns only its care alert: it stays until an
-    assessment, whatever its age, and replaces training advice.  Otherwise: the phase (when not normal)
-    and the check-in question, the pain entries of the lookback window that moved it (since the phase
-    began), spikes, personal rules and information.  Sorted by severity (most serious first), then date
+    An open red flag returns only its care alert: it stays until an assessment, whatever its age, and
+    replaces training advice.  Otherwise: the phase (when not normal) and the check-in question, the pain
+    entries of the lookback window read since the current phase began, persistent pain (a referral that
+    holds the plan), over-runs of a step's caps, spikes, personal rules and information.  Sorted by severity (most serious first), then date
     (newest first)."""
     as_of = as_date(as_of)
     units = _units(settings)
@@ -565,17 +632,22 @@ def evaluate(*, runs=None, weekly=None, daily=None, pain=None, rules=(), setting
         alerts.append(Alert(rule="check_in", severity="info", date=as_of.isoformat(), activity_id=None,
                             message=question, evidence=th.EPISODE_EVIDENCE.line(),
                             values={"phase": row["phase"]}, alarm=False))
-    since = row["since"] if row["phase"] != "normal" and row["since"] else None
     lo = window(as_of, lookback_days)[0]
-    shown = [r for r in walked.readings if r.rule in ("pain_during_run", "pain_not_settled", "pain_rising")
-             and r.level != "ok" and max(lo, since or lo) <= r.day <= as_of]
+    since = row["since"] or lo  # only what the current phase has seen: the light and the alerts agree
+    shown = [r for r in walked.readings if r.rule in _ep.PAIN_RULES
+             and r.level != "ok" and max(lo, since) <= r.day <= as_of]
     rising_latest = [r for r in shown if r.rule == "pain_rising"][-1:]
     alerts += [_pain_alert(r) for r in shown if r.rule != "pain_rising"] + [_pain_alert(r) for r in rising_latest]
+    referral = referral_alert(row)
+    if referral is not None:
+        alerts.append(referral)
+    alerts += overrun_alerts(walked, as_of, lookback_days=lookback_days, units=units)
+    spikes = [_within_clinician_caps(a, walked, units) for a in
+              session_spike(runs, as_of, lookback_days=lookback_days, units=units)]
     if row["phase"] == "stop":
         # no running numbers while stopped: a recent spike is told (it may explain the pain) without its cap
-        return _sorted([_without_cap(a) for a in session_spike(runs, as_of, lookback_days=lookback_days,
-                                                                 units=units)] + alerts)
-    alerts += session_spike(runs, as_of, lookback_days=lookback_days, units=units)
+        return _sorted([_without_cap(a) for a in spikes] + alerts)
+    alerts += spikes
     alerts += personal_rule_alerts(rules, weekly, runs, as_of, lookback_days=lookback_days, units=units)
     alerts += acwr_info(daily, as_of, lookback_days=lookback_days)
     alerts += monotony_info(weekly, as_of, lookback_days=lookback_days)
@@ -583,11 +655,25 @@ def evaluate(*, runs=None, weekly=None, daily=None, pain=None, rules=(), setting
     return _sorted(alerts)
 
 
+def _within_clinician_caps(alert: Alert, walked: _ep.Episode, units: str) -> Alert:
+    """A spike run within the run cap a clinician set is information, not an alarm: the clinician's
+    decision is the plan (section 13)."""
+    day = as_date(alert.date)
+    visit = walked.last_visit(day)
+    row = _ep.today(walked.timeline, day)
+    if visit is None or visit.max_run_km is None or row.get("set_by_clinician") != visit.day:
+        return alert
+    if float(alert.values["distance_km"]) > visit.max_run_km + th.CAP_TOLERANCE_KM:
+        return alert
+    alert.severity, alert.alarm = "info", False
+    return alert.act(f"It was within the {format_distance(visit.max_run_km, units, cap=True)} your clinician set "
+                     f"on {_day_label(visit.day)}.")
+
+
 def _without_cap(alert: Alert) -> Alert:
     """A spike alert without its forward-looking cap (for ``stop``, which gives no running numbers)."""
-    alert.message = alert.message.split(" For now keep every run at or below")[0]
     alert.values.pop("safe_longest_km", None)
-    return alert
+    return alert.act("")
 
 
 def _sorted(alerts: list[Alert]) -> list[Alert]:

@@ -37,6 +37,8 @@ VOCABULARY: dict[str, dict[str, str]] = {
     "rule": {
         "session_spike": "single-run spike",
         "pain_during_run": "pain with running",
+        "pain_without_run": "back pain",
+        "step_overrun": "above your step's limits",
         "pain_not_settled": "pain not settled by morning",
         "pain_rising": "pain rising week on week",
         "pain_persistent": "persistent pain",
@@ -46,7 +48,7 @@ VOCABULARY: dict[str, dict[str, str]] = {
         "acwr": "acute:chronic workload ratio",
         "monotony": "training monotony",
         "personal": "your own rule",
-        "phase": "back-pain episode",
+        "phase": "where you are in your training",
         "check_in": "how is your back today?",
     },
     "phase": {
@@ -403,7 +405,11 @@ ALERT_VALUES: dict[str, tuple[str, str]] = {
     "since": ("since", "day"),
     "step": ("step", "plain"),
     "steps": ("steps in all", "plain"),
+    "cap_km": ("the limit it was above", "km_cap"),
+    "kind": ("what was above the limit", "overrun"),
+    "times": ("times in the last 14 days", "plain"),
 }
+VOCABULARY["overrun"] = {"run": "one run", "week": "the week's running"}
 _ALERT_SKIP = {"unit", "scope", "hazard_ratio_ci_low", "hazard_ratio_ci_high", "threshold", "value", "entry_kind"}
 
 
@@ -462,7 +468,7 @@ def alert_value(key: str, value, units: str = "km") -> str:
 
             meta = RULE_METRICS.get(str(value))
             return meta.label if meta is not None else words(value)
-        case "timing" | "timing_group" | "spike" | "op" | "phase":
+        case "timing" | "timing_group" | "spike" | "op" | "phase" | "overrun":
             return words(value, kind)
         case "day":
             return day(value)

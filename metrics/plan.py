@@ -38,6 +38,7 @@ from metrics import thresholds as th
 from metrics.detector import (
     EMERGENCY_CARE_MESSAGE,
     PERSISTENT_CARE_MESSAGE,
+    REFERRAL_HOLD,
     URGENT_CARE_MESSAGE,
     Alert,
     as_date,
@@ -88,6 +89,10 @@ class Plan:
     cross_training_min: float | None = None
     #: the sentence that keeps strength and core work in the plan (None under red flags)
     strength: str | None = None
+    #: persistent pain: book a physiotherapist or doctor; the plan holds where it is (None otherwise)
+    referral: str | None = None
+    #: the day of the assessment whose decision sets this plan (None: loadwatch's defaults)
+    set_by_clinician: object = None
 
     def to_dict(self) -> dict:
         """JSON-able; distances in km plus ``*_display`` numbers in the runner's ``units``."""
@@ -115,6 +120,9 @@ class Plan:
             "steps": self.steps,
             "next_step": self.next_step,
             "check_in": self.check_in,
+            "referral": self.referral,
+            "set_by_clinician": None if self.set_by_clinician is None else
+            pd.Timestamp(self.set_by_clinician).date().isoformat(),
         }
 
 
@@ -123,15 +131,16 @@ def _display(km: float | None, units: str) -> float | None:
 
 
 def round_cap_km(km: float | None, units: str = "km", *, week: bool = False) -> float | None:
-    """A cap in km rounded *down* in the runner's units in steps no coarser than 5% of the value
-    (0.1 for short runs; :func:`metrics.units.cap_in_units`); back in km (3 decimals).  None/NaN/not
-    positive -> None.  ``week`` is accepted for older callers (weeks and runs round alike)."""
+    """A cap in km rounded *down* once, in the runner's units, in steps no coarser than 5% of the value
+    (0.1 for short runs; :func:`metrics.units.cap_in_units`); back in km unrounded, so any face that
+    shows it in those units reads exactly the rounded figure (miles are never rounded from a rounded km).
+    None/NaN/not positive -> None.  ``week`` is accepted for older callers (weeks and runs round alike)."""
     if km is None or not math.isfinite(km) or km <= 0:
         return None
     rounded = cap_in_units(km, units)
     if rounded <= 0:
         return None
-    return round(from_units(rounded, units), 3)
+    return from_units(rounded, units)
 
 
 def _fmt(km: float | None, units: str) -> str:
@@ -268,32 +277,56 @@ def _pre_episode_runs(runs: pd.DataFrame | None, start) -> int | None:
     return max(1, int(round(n / (th.PRE_EPISODE_DAYS / 7)))) if n else None
 
 
+def decision_words(visit: _ep.Visit | None, units: str = "km") -> str:
+    """What a clinician decided at an assessment, in plain words ("" when they decided nothing)."""
+    if visit is None or not visit.decided:
+        return ""
+    parts = []
+    if visit.cleared:
+        parts.append("cleared to run normally")
+    if visit.return_step:
+        parts.append(f"start the return to running at step {visit.return_step}")
+    if visit.max_week_km is not None:
+        parts.append(f"up to {format_distance(visit.max_week_km, units, cap=True)} a week")
+    if visit.max_run_km is not None:
+        parts.append(f"runs up to {format_distance(visit.max_run_km, units, cap=True)}")
+    if visit.max_pain is not None:
+        parts.append(f"pain during a run up to {visit.max_pain}/10")
+    return ", ".join(parts)
+
+
 def next_step_words(row: dict, units: str = "km") -> str | None:
     """What moves today's phase on, in plain words (None in ``normal``)."""
     phase = row["phase"]
     when = row.get("next_from")
     earliest = f" (from {fmt.day(when)} at the earliest)" if when else ""
-    green = th.PAIN_GREEN_MAX
+    usual = row.get("usual_score")
+    green = f"{_ep.green_max(usual):g}"
     if phase in _ep.ESCALATIONS:
         return ("Your training plan comes back, step by step, once you record that a clinician has seen you "
                 "(\"I have seen a clinician\" on the Pain log page, or loadwatch pain assessed --date YYYY-MM-DD).")
+    if row.get("referral") and phase not in ("stop", "normal"):
+        return ("Your plan holds where it is until a clinician has seen you (record it on the Pain log page, or "
+                "loadwatch pain assessed --date YYYY-MM-DD) or your pain has been back at its usual level for "
+                f"{th.EPISODE_CLEAR_DAYS} days.")
     if phase == "stop":
         n = row.get("stop_checkins") or 0
         return (f"Walk-run starts (return to running, step 1 of {len(th.RETURN_WEEK_FRACS)}) after "
                 f"{count_words(th.STOP_CLEAR_CHECKINS, 'check-in')} on different days with pain at "
-                f"{th.STOP_CLEAR_MAX_SCORE} or less ({n} so far).")
+                f"{_ep.back_to_usual(usual):g} or less ({n} so far), or the day after a clinician has seen you.")
     if phase == "hold":
         return f"Back to normal training after 7 days without pain above {green}{earliest}."
     if phase == "reduce":
         return (f"Back to normal training after 7 days with pain at {green} or less that settles by the "
                 f"morning{earliest}.")
     if phase in _ep.STEPPED:
+        runs = count_words(th.STEP_MIN_RUNS, "run")
         if phase == "rebuild" and not row.get("step_since"):
-            return ("Step 1 starts with your first run back; each step lasts at least 7 days without pain "
-                    f"above {green}.")
+            return (f"Step 1 starts with your first run back; each step lasts at least 7 days with {runs} or more "
+                    f"inside its limits and no pain above {green}.")
         last = row.get("step") == row.get("steps")
         target = "Back to normal training" if last else "Next step"
-        return f"{target} after 7 days with pain at {green} or less{earliest}."
+        return f"{target} after 7 days with {runs} or more inside these limits and pain at {green} or less{earliest}."
     return None
 
 
@@ -313,7 +346,7 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
 
     def reason(a: Alert) -> str:
         # plain words on every face: "Single-run spike (caution): ..." rather than "session_spike (amber)"
-        return f"{fmt.words(a.rule, 'rule').capitalize()} ({fmt.words(a.severity, 'severity')}): {a.message}"
+        return f"{fmt.words(a.rule, 'rule').capitalize()} ({fmt.words(a.severity, 'severity')}): {a.fact}"
 
     common = {"phase": phase, "phase_since": row.get("since"), "units": units,
               "next_step": next_step_words(row, units), "check_in": check_in_question(row, as_of, walked)}
@@ -322,15 +355,15 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     # strength and core work stays in every plan but the red flags (SCIENCE.md §15)
     strength = _sessions.strength_advice(weekly, as_of, red_flag=phase in _ep.ESCALATIONS)
 
-    # 1. red flags and persistent pain: escalate, never coach
+    if row.get("referral"):
+        common["referral"] = f"{PERSISTENT_CARE_MESSAGE} {REFERRAL_HOLD}"
+    clinician = row.get("set_by_clinician")
+    if clinician is not None and phase not in _ep.NO_NUMBERS:
+        common["set_by_clinician"] = clinician
+    # 1. red flags: escalate, never coach
     if phase in _ep.ESCALATIONS:
         care_alerts = [a for a in alarms if a.severity in _ep.ESCALATIONS]
-        if phase == "emergency":
-            care = EMERGENCY_CARE_MESSAGE
-        elif any(a.rule == "pain_persistent" for a in care_alerts) or row["reason"].startswith("persistent"):
-            care = PERSISTENT_CARE_MESSAGE
-        else:
-            care = URGENT_CARE_MESSAGE
+        care = EMERGENCY_CARE_MESSAGE if phase == "emergency" else URGENT_CARE_MESSAGE
         return Plan(status=phase, reasons=[reason(a) for a in care_alerts] or [row["reason"]], message=care,
                     care_message=care, stop_running=phase == "emergency", **common)
 
@@ -344,7 +377,7 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
         reasons.append(f"average week from {h.weeks_used} complete week(s) only (4 wanted)")
     frandsen = frandsen_cap_km(h)
     runs_per_week = None if h.avg_runs is None else max(1, int(round(h.avg_runs)))
-    pain_alerts = [a for a in alarms if a.rule in ("pain_during_run", "pain_not_settled", "pain_rising")]
+    pain_alerts = [a for a in alarms if a.rule in _ep.PAIN_RULES + ("step_overrun", "pain_persistent")]
 
     # 2. stop: no running numbers, cross-training replaces the running time
     if phase == "stop":
@@ -384,10 +417,7 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     elif phase in _ep.STEPPED:
         reasons += [reason(a) for a in pain_alerts + spikes]
         week, run = week_cap, run_cap
-        before = _pre_episode_runs(runs, row.get("episode_start"))
-        runs_per_week = before if before is not None else runs_per_week  # as many runs as before, shorter
-        if phase == "return_to_run":
-            runs_per_week = None if runs_per_week is None else min(runs_per_week, th.RED_MAX_RUNS_PER_WEEK)
+        runs_per_week = row.get("runs_per_week") or runs_per_week
         intensity = "easy only"
         if phase == "return_to_run" and row.get("step") == 1:
             intensity = "easy only, walk-run, a rest day between runs"
@@ -406,14 +436,17 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
         reasons.append(f"after a spike: every run at most {1 + th.MAX_SPIKE_FRAC:.2f} times your 30-day longest "
                        "before the spike, the week at most your 4-week average")
     else:
-        status = "amber" if personal else "green"
-        reasons += [reason(a) for a in personal]
+        status = "amber" if personal or row.get("referral") else "green"
+        reasons += [reason(a) for a in personal + pain_alerts]
         week = None if h.max_week_km is None else (1 + th.GREEN_WEEK_GROWTH_FRAC) * h.max_week_km
         run = frandsen
+        if clinician is not None:
+            # the clinician's own caps, over every default (SCIENCE.md section 13)
+            week, run = (week_cap if week_cap is not None else week), (run_cap if run_cap is not None else run)
         intensity = "as usual"
         if frandsen is None and h.has_runs:
             reasons.append("no run in the last 30 days, so no safe-longest-run figure: start back with walk-run")
-        if not personal:
+        if not personal and not row.get("referral") and clinician is None:
             reasons.append("green: no pain or spike alerts; the longest run stays within "
                            f"{1 + th.MAX_SPIKE_FRAC:.2f} times your longest of the last {th.PLAN_LONGEST_DAYS} days, so "
                            f"the cap holds all week ({th.FRANDSEN_2025.line()})")
@@ -434,15 +467,54 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
             reasons.append(f"{fmt.words(name, 'rule').capitalize()}: your rule keeps each run at or below {_fmt(cap, units)}")
     if week is not None and run is not None and run > week:
         run = week
+    if runs_per_week and week is not None and run is not None:
+        week = min(week, runs_per_week * run)  # caps a person can follow: never more than N runs at the run cap
+    if clinician is not None:
+        said = decision_words(walked.last_visit(as_of), units)
+        reasons.insert(0, f"set by your clinician on {fmt.day(clinician)}" + (f": {said}" if said else ""))
 
     # cross-training replaces the running time cut in reduce (SCIENCE.md §12, §15)
     cross_min = _replacement_minutes(weekly, runs, row, as_of, reasons)
-    plan = Plan(status=status, max_week_km=round_cap_km(week, units), max_run_km=round_cap_km(run, units),
+    week_km, run_km = round_cap_km(week, units), round_cap_km(run, units)
+    if runs_per_week and week_km is not None and run_km is not None and week_km > runs_per_week * run_km:
+        # rounded apart, the two caps could ask for more than N runs at the run cap: the week follows the runs
+        week_km = round_cap_km(runs_per_week * run_km, units)
+    plan = Plan(status=status, max_week_km=week_km, max_run_km=run_km,
                 runs=runs_per_week, intensity=intensity, surface=surface, cross_training=cross, reasons=reasons,
                 cross_training_min=cross_min, strength=strength,
                 **common)
     plan.message = headline(plan)
     return plan
+
+
+def alert_action(alert: Alert, plan: Plan) -> str:
+    """What an alert tells the runner to do, in the plan's own words and numbers (one voice: the light,
+    the headline, every alert and the plan say the same thing)."""
+    if alert.rule == "session_spike":
+        if plan.max_run_km is None:
+            return ""
+        return f"For now keep every run at or below {format_distance(plan.max_run_km, plan.units)}."
+    if alert.rule == "pain_persistent":
+        return REFERRAL_HOLD
+    if plan.phase == "stop":
+        return "Stop running for now and cross-train instead (your plan for the next 7 days)."
+    return f"Your plan for the next 7 days: {plan.message}"
+
+
+#: Alerts whose action the plan words (personal rules keep the runner's own wording; information asks
+#: nothing).
+ALIGNED_RULES = (*_ep.PAIN_RULES, "session_spike", "step_overrun", "pain_persistent")
+
+
+def align(alerts: list[Alert], plan: Plan) -> list[Alert]:
+    """Every alarm's action from the plan (:func:`alert_action`), and a light never greener than an
+    alarm beside it."""
+    for a in alerts:
+        if a.alarm and a.rule in ALIGNED_RULES:
+            a.act(alert_action(a, plan))
+    if plan.status == "green" and any(a.alarm for a in alerts):
+        plan.status = "amber"
+    return alerts
 
 
 def _min(a: float | None, b: float | None) -> float | None:
@@ -534,6 +606,10 @@ def phase_summary(plan: dict, *, care: bool = True) -> str:
     else:
         body = plan.get("message") or ""
     text = f"{name}{when}. {body}".strip()
+    if plan.get("set_by_clinician") and phase not in _ep.NO_NUMBERS:
+        text += f" Set by your clinician on {fmt.day(plan['set_by_clinician'])}."
+    if plan.get("referral"):
+        text += " " + plan["referral"]
     if plan.get("next_step"):
         text += " " + plan["next_step"]
     return text

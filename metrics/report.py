@@ -181,8 +181,14 @@ def activities_until(activities: pd.DataFrame | None, hr_hist: pd.DataFrame | No
 def _assessment_list(assessments: pd.DataFrame | None) -> list[dict]:
     if assessments is None or len(assessments) == 0:
         return []
-    return [{"id": int(r["id"]), "date": pd.Timestamp(r["date"]).date().isoformat(), "note": r.get("note") or ""}
-            for r in assessments.to_dict("records")]
+    out = []
+    for r in assessments.to_dict("records"):
+        item = {"id": int(r["id"]), "date": pd.Timestamp(r["date"]).date().isoformat(), "note": r.get("note") or ""}
+        for key in ("time", "cleared", "return_step", "max_week_km", "max_run_km", "max_pain"):
+            if key in r:
+                item[key] = to_jsonable(r[key])
+        out.append(item)
+    return out
 
 
 def _forward_safe_longest(latest: dict | None, runs: pd.DataFrame, plan: dict, day) -> dict | None:
@@ -199,6 +205,18 @@ def _forward_safe_longest(latest: dict | None, runs: pd.DataFrame, plan: dict, d
     if plan.get("max_run_km") is not None:
         cap = plan["max_run_km"] if cap is None else min(cap, plan["max_run_km"])
     latest["safe_longest_km"] = None if cap is None else round(cap, JSON_DECIMALS)
+    return latest
+
+
+def _step_cap(latest: dict | None, overruns: list[dict]) -> dict | None:
+    """``latest_run.above_step_cap``: the run went above the run cap of a return_to_run / rebuild step (or
+    of a clinician's), with that cap as ``step_cap_km`` (SCIENCE.md section 13: during a return the step's
+    cap is the spike reference, whatever older runs in the 30-day window say)."""
+    if latest is None:
+        return None
+    hit = [o for o in overruns if o["kind"] == "run" and o.get("activity_id") == str(latest.get("id"))]
+    latest["above_step_cap"] = bool(hit)
+    latest["step_cap_km"] = hit[-1]["cap_km"] if hit else None
     return latest
 
 
@@ -221,7 +239,12 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
     ``evidence``, ``latest_run``, ``weeks`` (see :func:`week_entry`), ``alerts``, ``plan``,
     ``suggested_rules`` (from :func:`metrics.advice.advise`), ``phases`` (the phase timeline's segments
     over the whole history up to ``as_of``: ``start``, ``end``, ``phase``, ``step``, ``steps``,
-    ``reason``), ``assessments`` (``id``, ``date``, ``note``: clinician assessments up to ``as_of``),
+    ``reason``; a return_to_run / rebuild step adds what was run in it against its caps: ``cap_week_km``,
+    ``cap_run_km``, ``runs``, ``distance_km``, ``longest_run_km``, ``most_7d_km``, ``over_caps``),
+    ``step_overruns`` (runs and weeks above a step's or a clinician's caps: ``date``, ``kind``,
+    ``distance_km``, ``cap_km``, ``phase``, ``step``, ``steps``, ``activity_id``, ``set_by_clinician``),
+    ``assessments`` (``id``, ``date``, ``note``, ``time``, ``cleared``, ``return_step``, ``max_week_km``,
+    ``max_run_km``, ``max_pain``: clinician assessments up to ``as_of`` and what they decided),
     ``disclaimer``.  ``assessments``: ``Store.assessments()``.
     """
     if weeks < 1:
@@ -258,7 +281,8 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
         "acwr_bands": {"sweet_spot": list(ACWR_SWEET_SPOT), "danger": ACWR_DANGER},
         "monotony_info": MONOTONY_INFO,
         "evidence": {"spike": FRANDSEN_2025.line(), "acwr": ACWR_EVIDENCE.line()},
-        "latest_run": _forward_safe_longest(_latest_run(runs), runs, advice.get("plan") or {}, day),
+        "latest_run": _step_cap(_forward_safe_longest(_latest_run(runs), runs, advice.get("plan") or {}, day),
+                                advice.get("step_overruns") or []),
         "weeks": [week_entry(ws, row, load_unit) | {"spike_cap_km": to_jsonable(cap, JSON_DECIMALS)}
                   for (ws, row), cap in zip(shown.to_dict("index").items(), spike_caps, strict=True)],
         "alerts": advice.get("alerts", []),

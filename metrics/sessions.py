@@ -125,8 +125,9 @@ def cross_training_minutes(weekly: pd.DataFrame | None, as_of, *, stop_running: 
                            base_week_min: float | None = None, running_frac: float = th.REDUCE_FRAC,
                            weeks: int = AVERAGE_WEEKS) -> float | None:
     """Minutes of low-impact cross-training a week that replace the running time the plan gives up
-    (SCIENCE.md §12, §15): the runner's running week [min] times ``STOP_CROSS_TRAINING_FRAC`` (all of it)
-    when running stops, the part cut (``1 - running_frac``) in the ``reduce`` cutback, None otherwise or
+    (SCIENCE.md §12, §13, §15): when running stops, at most ``STOP_CROSS_TRAINING_FRAC`` (half) of the
+    runner's running week [min] and never more than ``STOP_CROSS_TRAINING_MAX_MIN`` (300), pain-free only;
+    the part cut (``1 - running_frac``) in the ``reduce`` cutback, None otherwise or
     without history.  The running week is ``base_week_min`` when given (the plan passes the 4 weeks before
     the episode, SCIENCE.md §13, so a long stop does not shrink it), else the average of the last complete
     weeks of ``weekly``.  Rounded to :data:`PLAN_MINUTES_STEP`."""
@@ -139,7 +140,9 @@ def cross_training_minutes(weekly: pd.DataFrame | None, as_of, *, stop_running: 
         if done.empty or "duration_min" not in done.columns:
             return None
         avg = float(done["duration_min"].fillna(0).mean())
-    return _round_minutes(avg * th.STOP_CROSS_TRAINING_FRAC if stop_running else avg * (1 - running_frac))
+    if stop_running:
+        return _round_minutes(min(avg * th.STOP_CROSS_TRAINING_FRAC, th.STOP_CROSS_TRAINING_MAX_MIN))
+    return _round_minutes(avg * (1 - running_frac))
 
 
 def usual_strength_minutes(weekly: pd.DataFrame | None, as_of, *, weeks: int = AVERAGE_WEEKS) -> float | None:

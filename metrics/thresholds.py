@@ -169,12 +169,26 @@ PAIN_RISING_MIN_ENTRIES = 2
 EMERGENCY_SYMPTOMS = ("both_legs", "saddle_numbness", "bladder_bowel")
 URGENT_SYMPTOMS = ("radiating_below_knee", "numbness_one_leg", "weakness_leg", "fever_unwell", "night_pain",
                    "trauma", "weight_loss")
-#: Persistent pain: pain (score > 0) at this fraction or more of the runner's check-ins (days with an
-#: entry; a runner who logs only on run days is judged on those) ...
+#: Persistent pain ([10], revised): check-ins above the runner's usual level (above
+#: :data:`PERSISTENT_NO_USUAL_MAX` without one; never at or below :data:`STOP_CLEAR_MAX_SCORE`) at this
+#: fraction or more of the check-ins of one timing group (mornings, or during/after runs: like with like, so
+#: logging pain-free mornings or not gives the same answer) ...
 PERSISTENT_PAIN_DAY_FRAC = 2 / 3
 #: ... over more than this many days (seed: "longer than two to three weeks"), with at least one check-in
-#: in each of those weeks and no pain-free week between them.
+#: of that group in each of those weeks ...
 PERSISTENT_PAIN_DAYS = 21
+#: ... and not improving: the mean of the stretch's last 7 days is not this many points or more below the
+#: mean of its first 7 days.  Persistent pain is a referral, not a red flag: it holds the plan where it is
+#: (no next step, the caps kept) and removes no number; it closes with an assessment or after
+#: :data:`EPISODE_CLEAR_DAYS` days back at the usual level.
+PERSISTENT_IMPROVING_POINTS = 1.0
+PERSISTENT_NO_USUAL_MAX = 3
+#: Pain on a day without a run in this many days before it (that day included) is not "pain with running"
+#: ([13] "one voice").
+PAIN_RUN_DAYS = 7
+#: After an assessment, the assessed symptom logged again is known; it reopens an escalation only at this
+#: many points or more above the score the clinician saw ([11] "what reopens").
+REOPEN_MARGIN = 2
 
 # --- [12] Cutbacks (consensus) -----------------------------------------------------------------------
 CUTBACK_RED_FRAC = 0.5  # Bosquet 2007: 41-60% less volume; "about half"
@@ -219,10 +233,23 @@ REBUILD_FRACS = (0.50, 0.70, 0.90)
 #: ... with this step first after a break of this many days or more (about a third after two months).
 REBUILD_LONG_BREAK_DAYS = 56
 REBUILD_LONG_BREAK_FIRST_FRAC = 0.33
+#: rebuild and return_to_run: caps never go below what a person can run: a run of 2 km (about 20 min of
+#: walk-run) and a week of three such runs ([13] "never below a floor a person can run").
+STEP_FLOOR_RUN_KM = 2.0
+STEP_FLOOR_WEEK_RUNS = 3
+#: rebuild: the first step's run cap is at least the floor; as many runs a week as before the break, and
+#: at least :data:`STEP_FLOOR_WEEK_RUNS`.
+#: Advancing a return_to_run / rebuild step needs at least this many runs in it, none above the step's run
+#: cap and no 7 days above its week cap ([13]).
+STEP_MIN_RUNS = 2
+#: A run or a week counts as above a cap only past this tolerance [km] (caps are shown rounded down).
+CAP_TOLERANCE_KM = 0.05
 #: reduce: about half the pre-episode week (Bosquet 2007) and half its 30-day longest run.
 REDUCE_FRAC = 0.5
-#: stop: cross-training minutes replace the running time of the pre-episode average week (Bushman 1997).
-STOP_CROSS_TRAINING_FRAC = 1.0
+#: stop: cross-training minutes replace at most this fraction of the pre-episode weekly running time ...
+STOP_CROSS_TRAINING_FRAC = 0.5
+#: ... and never more than this many minutes a week, pain-free only ([13] "caps a person can follow").
+STOP_CROSS_TRAINING_MAX_MIN = 300.0
 
 NOT_MEDICAL_ADVICE = (
     "loadwatch gives training information, not a diagnosis or medical advice. If pain persists, worsens or "

@@ -97,8 +97,24 @@ class Runner:
             argv += ["--symptom", s]
         return self.cli(*argv)
 
-    def assessed(self, on: date, note: str = "") -> str:
+    def assessed(self, on: date, note: str = "", *, at: str | None = None, cleared: bool = False,
+                 return_step: int | None = None, max_week: str | None = None, max_run: str | None = None,
+                 max_pain: int | None = None) -> str:
+        """``loadwatch pain assessed``: a visit on ``on`` (at ``at``, HH:MM), with the clinician's decision
+        when given (``max_week``/``max_run`` as the CLI takes them: "20" km or "12mi")."""
         argv = ["pain", "assessed", "--date", day(on)]
+        if at:
+            argv += ["--time", at]
+        if cleared:
+            argv.append("--cleared")
+        if return_step:
+            argv += ["--return-step", str(return_step)]
+        if max_week:
+            argv += ["--max-week-km", max_week]
+        if max_run:
+            argv += ["--max-run-km", max_run]
+        if max_pain is not None:
+            argv += ["--max-pain", str(max_pain)]
         if note:
             argv += ["--note", note]
         return self.cli(*argv)

@@ -50,7 +50,6 @@ def test_empty_store_landing_explains_and_offers_demo():
 
 
 def test_load_demo_button_switches_to_the_labelled_demo_store():
-    pytest.importorskip("ingest.demo")
     at = AppTest.from_file(str(APP_PATH), default_timeout=300).run()
     at.button[0].click().run()
     no_exceptions(at)

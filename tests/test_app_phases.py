@@ -98,7 +98,7 @@ EXPECT = {
     "reduce": (f"Cut back since {fmt.day(day(1))}", "with pain at 3 or less that settles by the morning"),
     "stop": (f"Stop running for now since {fmt.day(day(2))}", "two check-ins on different days"),
     "return_to_run": (f"Return to running since {fmt.day(day(17))}. Step 2 of 4: up to",
-                      "Next step after 7 days with pain at 3 or less"),
+                      "Next step after 7 days with two runs or more inside these limits and pain at 3 or less"),
     "rebuild": (f"Rebuild after a break since {fmt.day(day(14))}. Step 1 of 3: up to",
                 "Step 1 starts with your first run back"),
     "see_clinician": (f"See a clinician since {fmt.day(day(30))}", "once you record that a clinician has seen you"),
@@ -222,3 +222,38 @@ def test_phase_band_clips_segments_to_the_range_and_names_phases_in_words():
     assert data["from"].min() == pd.Timestamp("2025-02-01") and data["to"].max() == pd.Timestamp("2025-02-16")
     assert list(data["step"]) == [fmt.MISSING, "step 1 of 4"]
     assert charts.phase_band([], dt.date(2025, 2, 1), dt.date(2025, 2, 15)).data.empty
+
+
+def test_the_assessment_form_keeps_the_clinicians_decision_in_miles_and_the_plan_follows_it():
+    """Issue 20: the dashboard's assessment form takes the time of the visit and the clinician's decision (a
+    return step, their own limits in the runner's units, the most pain during a run); This week then says
+    the plan was set by the clinician."""
+    path = Path(os.environ["LOADWATCH_DB"])
+    with Store(path) as store:
+        build("see_clinician", store)
+        store.set_setting("units", "mi")
+    at = AppTest.from_file(str(PAGES_DIR / "pain_log.py"), default_timeout=90).run()
+    no_exceptions(at)
+    shown = texts(at)
+    assert "Their limit for a week (miles; 0: none)" in [n.label for n in at.number_input]
+    at.time_input(key="pain_seen_time_0").set_value(dt.time(16, 0))
+    at.radio(key="pain_seen_decision_0").set_value("step").run()
+    at.selectbox(key="pain_seen_step_0").set_value(3)
+    at.number_input(key="pain_seen_week_0").set_value(12.0)
+    at.number_input(key="pain_seen_run_0").set_value(5.0)
+    at.selectbox(key="pain_seen_pain_0").set_value(4)
+    at.button(key="pain_seen_save_0").click().run()
+    no_exceptions(at)
+    shown = texts(at)
+    assert f"Saved: a clinician saw you on {fmt.day(TODAY)} at 16:00." in shown
+    with Store(path) as store:
+        seen = store.assessments().iloc[0]
+    assert (seen["time"], seen["return_step"], seen["max_pain"], bool(seen["cleared"])) == ("16:00", 3, 4, False)
+    assert seen["max_week_km"] == pytest.approx(12 * 1.609344) and seen["max_run_km"] == pytest.approx(5 * 1.609344)
+    week = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=90).run()
+    no_exceptions(week)
+    page = texts(week)
+    assert f"Set by your clinician on {fmt.day(TODAY)}" in page
+    assert "Step 3 of 4" in page and " km" not in page.split("Report for your physio")[0].replace("km)", "")
+    for code in CODES:
+        assert code not in page, code

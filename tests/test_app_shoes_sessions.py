@@ -5,15 +5,16 @@ internal codes, no None/nan)."""
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from streamlit.testing.v1 import AppTest
 
 from ingest.store import Store
 from metrics.thresholds import NOT_MEDICAL_ADVICE
-from tests.app_helpers import PAGES_DIR, charts, copy_history, no_exceptions, texts
+from tests.app_helpers import PAGES_DIR, build_history, charts, copy_history, no_exceptions, texts
 
 TIMEOUT = 90
 
@@ -154,11 +155,21 @@ def test_runs_in_a_pair_show_distance_dates_and_weekly_chart(history):
     assert_plain(shown)
 
 
-def test_plan_on_this_week_names_strength_work(history):
-    with store() as s:
-        for w in range(1, 5):
-            s.add_session(date.today() - timedelta(weeks=w), "core", 30)
-    at = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=TIMEOUT).run()
+#: One week, Monday to Sunday: tests that depend on the weekday run once for each of its days.
+WEEK_DAYS = [date(2026, 11, 30) + timedelta(days=i) for i in range(7)]
+
+
+@pytest.mark.parametrize("today", WEEK_DAYS, ids=lambda d: f"{d:%a}")
+def test_plan_on_this_week_names_strength_work(today):
+    """30 min of core work in each of the last weeks reads as "about 30 min a week" whatever the weekday
+    (on a Sunday the week that ends today is complete: it was read as a week without core work)."""
+    this_monday = today - timedelta(days=today.weekday())
+    with time_machine.travel(datetime(today.year, today.month, today.day, 10, 0, tzinfo=UTC), tick=True):
+        build_history(Path(os.environ["LOADWATCH_DB"]))
+        with store() as s:
+            for w in range(0, 5):
+                s.add_session(this_monday - timedelta(weeks=w), "core", 30)
+        at = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=TIMEOUT).run()
     no_exceptions(at)
     shown = texts(at)
     assert "Keep up your strength and core work (about 30 min a week" in shown

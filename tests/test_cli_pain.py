@@ -137,10 +137,11 @@ def test_alerts_check_in_words(capsys):
     assert code == 0
     # plain words, no internal codes (issue 11): the phase, what moves it on, the rule in words
     assert "as of Wed 12 Mar 2025: caution" in out and "Hold steady since Mon 10 Mar 2025" in out
-    assert "[caution]" in out and "rule: pain with running" in out
+    # no run in the 7 days before: back pain, not "pain with running" (section 13, one voice)
+    assert "[caution]" in out and "rule: back pain" in out and "no run in the 7 days before" in out
     assert "Back to normal training after 7 days without pain above 3" in out
     assert "How does your back feel today?" in out  # nothing logged on the 12th
-    for code_word in ("pain_during_run", "AMBER", "hold)", "None", "nan"):
+    for code_word in ("pain_during_run", "pain_without_run", "AMBER", "hold)", "None", "nan"):
         assert code_word not in out
     assert "not a diagnosis" in out
 

@@ -7,9 +7,8 @@ import pandas as pd
 import pytest
 
 from dashboard.cli import main
+from ingest import store as store_mod
 from ingest.canonical import Activity, Summary, empty_samples
-
-store_mod = pytest.importorskip("ingest.store")
 
 
 def _add_runs(db, kms, start="2024-02-01 07:00", every_days=2, with_hr=True):

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -273,7 +274,7 @@ def test_status_sorted_by_concern_in_plain_words(cohort, capsys):
     assert main(["cohort", "status", str(cohort["out"]), "--as-of", AS_OF.isoformat()]) == 0
     text = capsys.readouterr().out
     for words in ("urgent care now", "see a clinician", "cut back", "recent spike", "caution", "normal training",
-                  "large spike", "Tue 14 Jul 2026", "4/10 on Tue 14 Jul 2026", " mi", "held back (red flag)",
+                  "large spike", "Tue 14 Jul 2026", "4/10 on Tue 14 Jul 2026", " mi",
                   "stopped running", "stop running for now",
                   "pain, numbness or weakness in both legs", "not a diagnosis"):
         assert words in text, words
@@ -366,7 +367,9 @@ def test_cohort_dashboard_overview_and_read_only_drill_down(cohort, monkeypatch)
     assert list(table["Concern"])[:6] == ["urgent care now", "see a clinician", "stopped running", "cut back",
                                           "recent spike", "caution"]
     assert list(table["Phase"])[:4] == ["urgent care now", "see a clinician", "stop running for now", "cut back"]
-    assert "held back (red flag)" in set(table["This week"])
+    # under a red flag the history stays (the clinician needs it): the week's distance is shown
+    assert "held back" not in " ".join(map(str, table["This week"]))
+    assert re.search(r"\d (km|mi)$", table.loc[table["Runner"] == "ann", "This week"].iloc[0])
     assert "12 runners as of Wed 15 Jul 2026" in texts(at)
 
     at.selectbox[0].set_value("dan").run()

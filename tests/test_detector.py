@@ -127,7 +127,10 @@ def test_pain_traffic_light():
     alerts = detector.pain_during_run(pain, AS_OF)
     assert [(a.values["score"], a.severity) for a in alerts] == [(4, "amber"), (5, "amber"), (6, "red")]
     assert all("moderate evidence" in a.evidence for a in alerts)
-    assert "stop running" in alerts[-1].message
+    assert "stop running" in alerts[-1].message.lower()
+    # no run in the 7 days before: pain, not "pain with running" (section 13, one voice)
+    assert {a.rule for a in alerts} == {"pain_without_run"}
+    assert all("no run in the 7 days before" in a.message for a in alerts)
 
 
 def test_pain_next_morning_not_settled_against_baseline():
@@ -188,15 +191,18 @@ def test_rising_compares_like_with_like():
 
 
 def test_pain_persistent_after_three_weeks_of_most_days():
+    """Persistent pain (section 10, revised) is a referral: it asks the runner to book a professional and
+    holds the plan; it is not a red flag (amber, not see_clinician)."""
     days = [date(2025, 2, 20) + timedelta(days=k) for k in range(25) if k % 3 != 2]  # 2 of every 3 days
-    pain = make_pain([(datetime.combine(d, datetime.min.time()).replace(hour=9), 3) for d in days])
+    pain = make_pain([(datetime.combine(d, datetime.min.time()).replace(hour=9), 4) for d in days])
     alerts = detector.pain_persistent(pain, AS_OF)
-    assert len(alerts) == 1 and alerts[0].severity == "see_clinician"
+    assert len(alerts) == 1 and alerts[0].severity == "amber"
+    assert "holds where it is" in alerts[0].message
     assert alerts[0].values["since"] == "2025-03-13"  # the first day the stretch lasted more than 21 days
     assert "since Thu 20 Feb 2025" in alerts[0].message
     assert "book a physiotherapist or doctor" in alerts[0].message
     # only 14 days of pain: not persistent
-    short = make_pain([(datetime(2025, 3, 3 + k, 9), 3) for k in range(14)])
+    short = make_pain([(datetime(2025, 3, 3 + k, 9), 4) for k in range(14)])
     assert detector.pain_persistent(short, AS_OF) == []
     # it stays until an assessment, however old (SCIENCE.md section 11) ...
     assert len(detector.pain_persistent(pain, date(2025, 4, 30))) == 1
@@ -207,12 +213,12 @@ def test_pain_persistent_after_three_weeks_of_most_days():
 def test_persistence_is_judged_on_check_ins_of_a_runner_who_logs_on_run_days_only():
     """Issue 11: pain logged only on run days for a month never counted as persistent."""
     days = [date(2025, 2, 10) + timedelta(days=k) for k in range(35) if k % 7 in (1, 3, 6)]
-    pain = make_pain([(datetime.combine(d, datetime.min.time()).replace(hour=19), 2, "after") for d in days])
+    pain = make_pain([(datetime.combine(d, datetime.min.time()).replace(hour=19), 4, "after") for d in days])
     alerts = detector.pain_persistent(pain, AS_OF)
     assert len(alerts) == 1 and alerts[0].rule == "pain_persistent"
     # a pain-free week in between breaks the stretch
     gap = [d for d in days if not date(2025, 2, 24) <= d <= date(2025, 3, 2)]
-    rows = [(datetime.combine(d, datetime.min.time()).replace(hour=19), 2, "after") for d in gap]
+    rows = [(datetime.combine(d, datetime.min.time()).replace(hour=19), 4, "after") for d in gap]
     rows += [(datetime(2025, 2, 25, 19), 0, "after")]
     assert detector.pain_persistent(make_pain(rows), AS_OF) == []
 

@@ -5,7 +5,8 @@ viewport go to ``$LOADWATCH_ARTIFACTS/screenshots`` (default ``test-artifacts/sc
 ``LOADWATCH_REFRESH_SCREENSHOT=1`` the demo's This week also refreshes ``docs/screenshot.png``.
 
 Every server listens on a loopback address only (the password gate is exercised on 127.0.0.2 with the
-gate forced on, the same code path a non-loopback ``--host`` takes); nothing leaves this machine.
+gate forced on, the same code path a non-loopback ``--host`` takes: the authenticating front over TLS,
+with its self-signed certificate); nothing leaves this machine.
 """
 
 from __future__ import annotations
@@ -243,19 +244,23 @@ def test_password_gate_and_sigterm_free_the_port(tmp_path, browser):
     pw_file.write_text(SECRET + "\n")
     server = Server(tmp_path, db, host="127.0.0.2", env_extra={"LOADWATCH_REQUIRE_PASSWORD": "1"},
                     args=("--password-file", str(pw_file)))
+    server.url = server.url.replace("http://", "https://")
     shots = _artifacts()
     try:
-        server.wait_healthy()
-        page = browser.new_page(viewport=PHONE)
+        deadline = time.monotonic() + 120
+        while "asks for the password first" not in server.log.read_text():
+            assert server.proc.poll() is None and time.monotonic() < deadline, server.log.read_text()
+            time.sleep(0.3)
+        # the phone is asked once to trust the dashboard's self-signed certificate
+        context = browser.new_context(viewport=PHONE, ignore_https_errors=True)
+        page = context.new_page()
         for path in ("", "pain", "calendar"):
             page.goto(f"{server.url}/{path}")
             expect(page.get_by_text("asks for its password first")).to_be_visible(timeout=60_000)
-            _settle(page)
             body = page.locator("body").inner_text()
             assert "km" not in body and "Amber" not in body and "lower back" not in body
-        page.goto(server.url)  # an address other than the root also shows a "page not found" notice
-        expect(page.get_by_text("asks for its password first")).to_be_visible(timeout=60_000)
-        _settle(page)
+        assert page.goto(f"{server.url}/_stcore/health").status == 401
+        page.goto(server.url)
         page.screenshot(path=str(shots / "password-gate-phone.png"), full_page=True)
         page.get_by_label("Password", exact=True).fill("guess")
         page.get_by_role("button", name="Open the dashboard").click()
@@ -263,7 +268,12 @@ def test_password_gate_and_sigterm_free_the_port(tmp_path, browser):
         page.get_by_label("Password", exact=True).fill(SECRET)
         page.get_by_role("button", name="Open the dashboard").click()
         expect(page.get_by_text("Your next 7 days")).to_be_visible(timeout=60_000)
-        page.close()
+        cookie = [c for c in context.cookies() if c["name"] == "loadwatch_session"]
+        assert cookie and cookie[0]["secure"] and cookie[0]["httpOnly"] and cookie[0]["sameSite"] == "Strict"
+        page.goto(f"{server.url}/pain")  # the cookie carries the browser to any page
+        expect(page.get_by_text("asks for its password first")).to_have_count(0, timeout=60_000)
+        _settle(page)
+        context.close()
         assert SECRET not in server.log.read_text()
 
         # SIGTERM, as a service manager stops it: Streamlit and its children go, the port is free

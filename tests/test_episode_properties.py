@@ -84,24 +84,46 @@ def test_every_day_has_exactly_one_phase(runs, pain, assessed):
 @PROPERTY
 @given(runs_st, pain_st, assess_st)
 def test_a_red_flag_is_never_followed_by_a_training_number_before_an_assessment(runs, pain, assessed):
+    """Section 11 (revised): a red flag stays until an assessment after it (one without a time is the end of
+    its day, so it closes the flags logged that day); the symptom the clinician saw, logged again less than
+    2 points higher, is known and does not reopen; an emergency symptom always does."""
     tl = timeline(runs, pain, assessed)
-    assessed_days = sorted(START + timedelta(days=d) for d in assessed)
-    for d, _h, _s, _t, symptoms in pain:
-        flag_day = START + timedelta(days=d)
-        emergency = set(symptoms) & set(th.EMERGENCY_SYMPTOMS)
-        urgent = set(symptoms) & set(th.URGENT_SYMPTOMS)
-        if not (emergency or urgent):
-            continue
-        closes = next((a for a in assessed_days if a > flag_day), END + timedelta(days=1))
-        event("red flag closed by an assessment" if closes <= END else "red flag still open at the end")
-        day = flag_day
-        while day < closes and day <= END:
-            row = tl.loc[day]
-            assert row["phase"] in ESCALATIONS, (day, flag_day, row.to_dict())
-            if emergency:
-                assert row["phase"] == "emergency", (day, flag_day, row.to_dict())
+    entries = sorted(((START + timedelta(days=d), h, s, sy) for d, h, s, _t, sy in pain), key=lambda e: (e[0], e[1]))
+    visits = sorted(START + timedelta(days=d) for d in assessed)
+    events = [(d, h, 0, s, sy) for d, h, s, sy in entries] + [(d, 24, 1, None, None) for d in visits]
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    known: dict = {}
+    seen_since_visit: list = []
+    level = None  # None, "see_clinician" or "emergency": what stands after each event
+    state: dict = {}
+    for d, _h, kind, score, symptoms in events:
+        if kind == 1:
+            for sc, sy in seen_since_visit:
+                for x in sy:
+                    if x in th.URGENT_SYMPTOMS:
+                        known[x] = max(known.get(x, 0), sc)
+            if level:
+                event("red flag closed by an assessment")
+            level, seen_since_visit = None, []
+        else:
+            emergency = bool(set(symptoms) & set(th.EMERGENCY_SYMPTOMS))
+            urgent = [x for x in symptoms if x in th.URGENT_SYMPTOMS]
+            reopens = emergency or (urgent and not all(x in known and score < known[x] + th.REOPEN_MARGIN
+                                                       for x in urgent))
+            if reopens:
+                seen_since_visit.append((score, symptoms))
+                level = "emergency" if emergency or level == "emergency" else "see_clinician"
+            elif urgent:
+                event("an assessed symptom logged again")
+        state[d] = level
+    standing = None
+    for day, row in tl.iterrows():
+        standing = state.get(day, standing)
+        if standing:
+            assert row["phase"] == standing, (day, row.to_dict())
             assert not finite(row["max_week_km"]) and not finite(row["max_run_km"]), (day, row.to_dict())
-            day += timedelta(days=1)
+        else:
+            assert row["phase"] not in ESCALATIONS, (day, row.to_dict())
 
 
 @PROPERTY
@@ -120,9 +142,11 @@ def test_no_training_number_in_stop_or_escalations_and_never_normal_straight_aft
             event(f"escalation closed into {row['phase']}")
             if day not in pain_days:
                 assert row["phase"] == "return_to_run", (day, row.to_dict())
+        visit_days = {START + timedelta(days=d) for d in assessed}
         if prev is not None and prev["phase"] == "stop" and day not in pain_days and \
-                day not in {START + timedelta(days=d) for d in assessed}:
-            assert row["phase"] == "stop", (day, row.to_dict())  # no check-in, no time-out to green
+                day not in visit_days and day - timedelta(days=1) not in visit_days:
+            # no check-in and no assessment (which returns the runner the next day): no time-out to green
+            assert row["phase"] == "stop", (day, row.to_dict())
         prev = row
 
 

@@ -102,7 +102,7 @@ def test_each_step_lasts_7_days_and_advances_only_on_a_check_in():
     assert phase_on(tl, first + timedelta(days=14)) == ("return_to_run", 3)
     assert phase_on(tl, first + timedelta(days=21)) == ("return_to_run", 4)
     assert phase_on(tl, first + timedelta(days=28)) == ("normal", None)
-    caps = [ep.today(tl, first + timedelta(days=7 * k))["max_week_km"] for k in range(4)]
+    caps = [ep.today(tl, first + timedelta(days=7 * k))["step_week_km"] for k in range(4)]
     assert caps == sorted(caps)  # 30, 50, 70, 90 % of the pre-episode week
     # no check-ins: no progress
     runs, pain, hurt, end = _return_history([None] * 30)
@@ -161,15 +161,18 @@ def test_rebuild_after_a_break(weeks_off, steps, first_frac):
     runs = weeks_of_runs(8)
     last = max(r[1] for r in runs)
     back = last + timedelta(weeks=weeks_off)
-    runs += [(f"back-{k}", back + timedelta(days=2 * k), 3.0) for k in range(30)]
-    # a runner who never logs pain: steps move on time alone
+    # every third day, inside every step's caps (a week of three 2 km runs is the floor)
+    runs += [(f"back-{k}", back + timedelta(days=3 * k), 2.0) for k in range(20)]
+    # a runner who never logs pain: steps move on time and runs alone
     tl = ep.phase_timeline(make_runs(runs), None, end=back + timedelta(days=60))
     assert phase_on(tl, last + timedelta(days=30)) == ("normal", None)
     assert phase_on(tl, last + timedelta(days=31)) == ("rebuild", 1)
     row = ep.today(tl, back)
     assert (row["phase"], row["step"], row["steps"]) == ("rebuild", 1, steps)
     pre_week = sum(r[2] for r in weeks_of_runs(8) if r[1] > last - timedelta(days=28)) / 4
-    assert row["max_week_km"] == pytest.approx(first_frac * pre_week)
+    assert row["step_week_km"] == pytest.approx(max(first_frac * pre_week, 3 * th.STEP_FLOOR_RUN_KM))
+    # the plan's week is never more than the runs allowed at its run cap (the Frandsen cap of a 2 km run)
+    assert row["max_week_km"] <= row["runs_per_week"] * row["max_run_km"] + 1e-9
     assert phase_on(tl, back + timedelta(days=7)) == ("rebuild", 2)
     assert phase_on(tl, back + timedelta(days=7 * steps)) == ("normal", None)
 
@@ -178,7 +181,7 @@ def test_rebuild_of_a_runner_who_logs_waits_for_check_ins():
     runs = weeks_of_runs(8)
     last = max(r[1] for r in runs)
     back = last + timedelta(weeks=6)
-    runs += [(f"back-{k}", back + timedelta(days=2 * k), 3.0) for k in range(10)]
+    runs += [(f"back-{k}", back + timedelta(days=3 * k), 3.0) for k in range(7)]
     pain = make_pain([(at(START), 1, "after"), (at(back + timedelta(days=9)), 2, "after")])
     tl = ep.phase_timeline(make_runs(runs), pain, end=back + timedelta(days=20))
     assert phase_on(tl, back + timedelta(days=8)) == ("rebuild", 1)
@@ -242,11 +245,31 @@ def test_no_training_number_after_a_red_flag_before_an_assessment(entries, asses
     frame = pd.DataFrame({"id": range(1, len(assessed) + 1), "date": [base + timedelta(days=d) for d in assessed],
                           "note": ""})
     tl = ep.phase_timeline(make_runs(runs), pain, frame, end=base + timedelta(days=70))
-    flags = sorted(base + timedelta(days=d) for d, _s, _t, sy in entries if sy)
-    seen = sorted(base + timedelta(days=d) for d in assessed)
+    # the oracle (section 11): an assessment (the end of its day) closes every flag before it; the
+    # symptom it saw, logged again less than 2 points higher, is known and does not reopen; an emergency
+    # symptom always does
+    events = sorted([(base + timedelta(days=d), 0, s, sy) for d, s, _t, sy in entries] +
+                    [(base + timedelta(days=d), 1, None, None) for d in assessed], key=lambda e: (e[0], e[1]))
+    open_on: dict = {}
+    is_open, known, since_visit = False, {}, []
+    for d, kind, score, sy in events:
+        if kind == 1:
+            for sc, s2 in since_visit:
+                for x in s2:
+                    if x in th.URGENT_SYMPTOMS:
+                        known[x] = max(known.get(x, 0), sc)
+            is_open, since_visit = False, []
+        elif sy:
+            urgent = [x for x in sy if x in th.URGENT_SYMPTOMS]
+            if any(x in th.EMERGENCY_SYMPTOMS for x in sy) or not all(
+                    x in known and score < known[x] + th.REOPEN_MARGIN for x in urgent):
+                is_open = True
+                since_visit.append((score, sy))
+        open_on[d] = is_open
+    state = False
     for day, row in tl.iterrows():
-        open_flag = any(f <= day and not any(f < a <= day for a in seen) for f in flags)
-        if open_flag:
+        state = open_on.get(day, state)
+        if state:
             assert row["phase"] in ep.ESCALATIONS, (day, row["phase"])
             assert math.isnan(row["max_week_km"]) and math.isnan(row["max_run_km"])
 
@@ -269,27 +292,37 @@ def test_caps_never_rise_while_pain_is_above_3(entries, extra_runs):
         prev = row
 
 
-def test_persistence_counts_check_ins_not_days():
-    """Pain above 0 at two thirds of the check-ins: 1/10 after runs with pain-free mornings logged daily is
-    not persistent; the same 1/10 logged alone for more than 3 weeks is."""
+@pytest.mark.parametrize("after_score", [1, 4])
+def test_persistence_gives_the_same_answer_whether_or_not_pain_free_mornings_were_logged(after_score):
+    """Persistent pain (section 10, revised) compares like with like: after-run scores with after-run
+    scores.  4/10 after every other run for five weeks is persistent (a referral that holds the plan and
+    keeps its numbers) with or without pain-free mornings logged; 1/10, the runner's green, never is."""
     runs = make_runs(weeks_of_runs(12))
     d0 = START + timedelta(days=28)
-    rows = [(at(d0 + timedelta(days=k), 7), 0, "next_morning") for k in range(35)]
-    rows += [(at(d0 + timedelta(days=k)), 1, "after") for k in range(35) if k % 2 == 0]
-    tl = ep.phase_timeline(runs, make_pain(rows), end=d0 + timedelta(days=34))
-    assert set(tl["phase"]) == {"normal"}
-    alone = [r for r in rows if r[2] == "after"]
-    tl = ep.phase_timeline(runs, make_pain(alone), end=d0 + timedelta(days=34))
-    assert ep.today(tl, d0 + timedelta(days=34))["phase"] == "see_clinician"
+    mornings = [(at(d0 + timedelta(days=k), 7), 0, "next_morning") for k in range(35)]
+    after = [(at(d0 + timedelta(days=k)), after_score, "after") for k in range(35) if k % 2 == 0]
+    answers = []
+    for rows in (mornings + after, after):
+        tl = ep.phase_timeline(runs, make_pain(rows), end=d0 + timedelta(days=34))
+        row = ep.today(tl, d0 + timedelta(days=34))
+        answers.append(row["referral"])
+        assert row["phase"] not in ep.ESCALATIONS  # a referral, not a red flag
+        if row["referral"]:
+            assert math.isfinite(row["max_week_km"]) and math.isfinite(row["max_run_km"])
+    assert answers == [after_score > th.PERSISTENT_NO_USUAL_MAX] * 2
 
 
-def test_an_assessment_closes_red_flags_logged_before_its_day_not_on_it():
+def test_an_assessment_closes_red_flags_logged_at_or_before_its_time():
+    """Section 11 (revised): a GP seen at 16:00 about a symptom logged at 09:00 closes it that day; an
+    assessment without a time is the end of its day; one at 08:00 does not close a flag logged at 09:00."""
     runs = make_runs(weeks_of_runs(8))
     d = START + timedelta(days=40)
     pain = make_pain([(at(d, 9), 3, "after", ("saddle_numbness",))])
-    same_day = pd.DataFrame({"id": [1], "date": [d], "note": ["A&E"]})
-    tl = ep.phase_timeline(runs, pain, same_day, end=d + timedelta(days=1))
-    assert phase_on(tl, d + timedelta(days=1)) == ("emergency", None)  # the flag may have come after the visit
+    for when, closed in (("16:00", True), (None, True), ("08:00", False)):
+        visit = pd.DataFrame({"id": [1], "date": [d], "time": [when], "note": ["A&E"]})
+        tl = ep.phase_timeline(runs, pain, visit, end=d + timedelta(days=1))
+        assert phase_on(tl, d)[0] == ("return_to_run" if closed else "emergency"), when
+        assert phase_on(tl, d + timedelta(days=1))[0] == ("return_to_run" if closed else "emergency"), when
     next_day = pd.DataFrame({"id": [1], "date": [d + timedelta(days=1)], "note": ["A&E"]})
     tl = ep.phase_timeline(runs, pain, next_day, end=d + timedelta(days=1))
     assert phase_on(tl, d) == ("emergency", None) and phase_on(tl, d + timedelta(days=1)) == ("return_to_run", 1)

@@ -15,13 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest import fit_fast
+from ingest import fit_fast, fit_reader
 from ingest.errors import IngestError, NotAnActivity
 from ingest.fit_common import RECORD_FIELDS, FitDecoded
 from ingest.synth import SynthRun, fit_bytes
 from tests.conftest import corpus_manifest
-
-fit_reader = pytest.importorskip("ingest.fit_reader")
 
 FIT_ROWS = [row for row in corpus_manifest() if row["kind"] == "fit"]
 #: The fast path must keep handling most of the corpus (59 of 79 files when this was written; the rest

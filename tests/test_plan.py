@@ -89,7 +89,7 @@ def test_amber_pain_holds_volume_and_moves_to_soft_ground():
     assert "no intervals" in plan.intensity
     assert "trail" in plan.surface and "treadmill" not in plan.surface
     assert plan.message == "Next week ≤ 26 km, longest run ≤ 13 km, two runs on soft ground, no intervals."
-    assert plan.reasons[0].startswith("Back-pain episode (caution)")
+    assert plan.reasons[0].startswith("Where you are in your training (caution): Back-pain episode")
     assert any(r.startswith("Pain with running (caution)") for r in plan.reasons)
     assert plan.next_step.startswith("Back to normal training after 7 days without pain above 3")
 
@@ -102,8 +102,9 @@ def test_red_pain_during_run_stops_running_without_any_running_number():
     assert plan.status == "red" and plan.phase == "stop"
     assert plan.max_week_km is None and plan.max_run_km is None
     assert plan.stop_running and "cycling" in plan.cross_training
-    # cross-training replaces the running time of the pre-episode week (100 km at 6 min/km over 4 weeks)
-    assert plan.cross_training_min == pytest.approx(100 * 6.0 / 4, abs=1)
+    # cross-training replaces at most half the running time of the pre-episode week (100 km at 6 min/km over
+    # 4 weeks), pain-free only, never more than 300 minutes (section 13, caps a person can follow)
+    assert plan.cross_training_min == pytest.approx(0.5 * 100 * 6.0 / 4, abs=5)
     assert "strength" in plan.strength
     assert plan.message.startswith("Stop running for now")
     assert " km" not in plan.message and "≤" not in plan.message
@@ -133,9 +134,12 @@ def test_emergency_and_clinician_plans_have_no_numbers():
     plan = plan_for(weekly, runs, pain)
     assert plan.status == "see_clinician" and plan.max_week_km is None
     assert "within days" in plan.care_message
-    pain = make_pain([(datetime(2025, 2, 18, 9) + timedelta(days=k), 3) for k in range(27)])
+    # persistent pain is a referral that holds the plan: it keeps its numbers (section 10, revised)
+    pain = make_pain([(datetime(2025, 2, 18, 9) + timedelta(days=k), 4) for k in range(27)])
     plan = plan_for(weekly, runs, pain)
-    assert plan.status == "see_clinician" and "book a physiotherapist or doctor" in plan.care_message
+    assert plan.status not in ("see_clinician", "emergency") and plan.care_message is None
+    assert "book a physiotherapist or doctor" in plan.referral
+    assert plan.max_week_km is not None and plan.max_run_km is not None
 
 
 def test_miles_runner_gets_miles_rounded_down():

@@ -285,6 +285,7 @@ def test_guard_in_child_processes(child_guard):
 def test_import_and_report_make_no_connection(tmp_path, child_guard, monkeypatch):
     """``import_paths`` (with its worker processes) and ``build_report``, in-process, under the guard;
     the workers inherit the sitecustomize guard through the environment."""
+    from ingest import importer
     from ingest.importer import import_paths
     from ingest.store import Store
     from metrics.report import build_report
@@ -292,6 +293,10 @@ def test_import_and_report_make_no_connection(tmp_path, child_guard, monkeypatch
     inputs = _write_inputs(tmp_path / "in")
     for key in ("PYTHONPATH", "LOADWATCH_NET_LOG"):
         monkeypatch.setenv(key, child_guard.env[key])
+    # fresh worker interpreters, as in a threaded host (the dashboard): they load the guard themselves; a
+    # fork (a single-threaded host) would inherit this process's guard and never say so, whatever test ran
+    # before this one left running
+    monkeypatch.setattr(importer, "_fork_is_safe", lambda: False)
     with network_guard() as attempts, Store(tmp_path / "store.sqlite3") as store:
         outcomes = import_paths(store, inputs, workers=2, timeout_s=60)
         statuses = [o.status for o in outcomes]

@@ -61,31 +61,87 @@ def test_password_file_and_environment_are_read(tmp_path, monkeypatch):
                                                          str(tmp_path / "empty.txt")]))
 
 
-def test_password_reaches_the_child_in_its_environment_only(monkeypatch, capsys):
+def test_beyond_loopback_streamlit_listens_on_loopback_and_never_sees_the_password(tmp_path, monkeypatch,
+                                                                                    capsys):
+    """--host 0.0.0.0: Streamlit is started on a loopback port of its own, with the front's secret and
+    without the password (on its command line, in its environment or in the output); the front serves
+    the address over TLS."""
+    from dashboard import front
+
     monkeypatch.setenv("LOADWATCH_PASSWORD", SECRET)
     seen = {}
 
     class FakeProc:
         pid = 999_999_999
 
-        def wait(self, timeout=None):
-            return 0
-
-    def fake_popen(cmd, env, **kw):
+    def fake_start(cmd, env, **kw):
         seen.update(cmd=cmd, env=env, kw=kw)
         return FakeProc()
 
-    monkeypatch.setattr(cmd_app.subprocess, "Popen", fake_popen)
-    assert main(["dashboard", "--host", "0.0.0.0"]) == 0
-    assert seen["env"]["LOADWATCH_PASSWORD"] == SECRET
-    assert SECRET not in " ".join(seen["cmd"])
-    assert seen["kw"].get("start_new_session") is True
+    async def fake_run(proc, config, host, port, tls, *, on_ready):
+        seen.update(config=config, host=host, port=port, tls=tls)
+        on_ready()
+        return 0
+
+    monkeypatch.setattr(cmd_app, "start_child", fake_start)
+    monkeypatch.setattr(cmd_app, "_stop", lambda proc: seen.setdefault("stopped", True))
+    monkeypatch.setattr(front, "run", fake_run)
+    assert main(["dashboard", "--host", "0.0.0.0", "--port", "8443", "--db", str(tmp_path / "s.sqlite3")]) == 0
+    cmd, env = seen["cmd"], seen["env"]
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
+    assert int(cmd[cmd.index("--server.port") + 1]) == seen["config"].upstream_port != 8443
+    assert (seen["host"], seen["port"]) == ("0.0.0.0", 8443)
+    assert SECRET not in " ".join(cmd) and SECRET not in " ".join(map(str, env.values()))
+    assert "LOADWATCH_PASSWORD" not in env
+    assert env[front.FRONT_TOKEN_ENV] == seen["config"].token and len(seen["config"].token) >= 32
+    assert seen["config"].password == SECRET and seen["stopped"]
+    # uploads: the import's own limit for one file, not Streamlit's 1 GB
+    from ingest.sources import DEFAULT_LIMITS
+
+    assert seen["config"].upload_limit_bytes == front.upload_limit_bytes() < 2 * DEFAULT_LIMITS.max_file_bytes
+    assert int(cmd[cmd.index("--server.maxUploadSize") + 1]) * 1024 * 1024 >= seen["config"].upload_limit_bytes
     out = capsys.readouterr()
     assert SECRET not in out.out + out.err
-    assert "password" in out.out
-    # on loopback the password is not passed on: loopback stays password-free
-    main(["dashboard"])
-    assert "LOADWATCH_PASSWORD" not in seen["env"]
+    assert "https://0.0.0.0:8443" in out.out and "password" in out.out
+    assert "from your phone: https://<this computer's address on your network>:8443" in out.out
+    # the self-signed certificate was made beside the store: its key private
+    tls = tmp_path / "tls"
+    assert (tls.stat().st_mode & 0o777) == 0o700
+    assert ((tls / "loadwatch-key.pem").stat().st_mode & 0o777) == 0o600
+    # on loopback there is no front and no password
+    seen.clear()
+
+    class Done:
+        pid = 999_999_999
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(cmd_app, "start_child", lambda cmd, env, **kw: seen.update(cmd=cmd, env=env) or Done())
+    assert main(["dashboard", "--db", str(tmp_path / "s.sqlite3")]) == 0
+    assert "LOADWATCH_PASSWORD" not in seen["env"] and front.FRONT_TOKEN_ENV not in seen["env"]
+
+
+@pytest.mark.parametrize("password", ["a", "seven77"])
+def test_short_password_is_refused_at_start(password, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LOADWATCH_PASSWORD", password)
+    started = []
+    monkeypatch.setattr(cmd_app, "start_child", lambda *a, **k: started.append(a))
+    assert main(["dashboard", "--host", "0.0.0.0", "--db", str(tmp_path / "s.sqlite3")]) == 2
+    err = capsys.readouterr().err
+    assert "at least 8 characters" in err
+    if len(password) > 3:
+        assert password not in err
+    assert started == []
+
+
+def test_tls_cert_needs_its_key(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LOADWATCH_PASSWORD", SECRET)
+    started = []
+    monkeypatch.setattr(cmd_app, "start_child", lambda *a, **k: started.append(a))
+    assert main(["dashboard", "--host", "0.0.0.0", "--tls-cert", str(tmp_path / "c.pem"),
+                 "--db", str(tmp_path / "s.sqlite3")]) == 2
+    assert "--tls-key" in capsys.readouterr().err and started == []
 
 
 def test_password_comparison():
@@ -156,23 +212,46 @@ def _wait_healthy(port: int, proc: subprocess.Popen, timeout_s: float = 90) -> N
     raise AssertionError("the dashboard did not become healthy")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_signal_stops_the_server_and_its_children_and_frees_the_port(tmp_path, sig):
-    port = _free_port()
+def _start_dashboard(tmp_path, port: int) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "dashboard", "--db",
+    return subprocess.Popen([sys.executable, "-m", "dashboard.cli", "dashboard", "--db",
                              str(tmp_path / "s.sqlite3"), "--port", str(port)],
                             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    children = []
+
+
+def _kill_all(procs) -> None:
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_signal_stops_the_server_and_its_children_and_frees_the_port(tmp_path, sig):
+    """SIGTERM (a service manager) and SIGINT (Ctrl+C) stop the command within 3 s; SIGKILL cannot be
+    caught, and the kernel itself ends Streamlit (PR_SET_PDEATHSIG): whichever, nothing is left running
+    with init as its parent, listening on the port."""
+    if sig == signal.SIGKILL and not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux's")
+    port = _free_port()
+    proc = _start_dashboard(tmp_path, port)
+    family = [psutil.Process(proc.pid)]
     try:
         _wait_healthy(port, proc)
         children = psutil.Process(proc.pid).children(recursive=True)
+        family += children
         assert children, "streamlit runs as a child of the loadwatch command"
         assert not _port_free(port)
+        started = time.monotonic()
         os.kill(proc.pid, sig)  # only the command itself, as a service manager or Ctrl+C does
         code = proc.wait(timeout=30)
-        assert code == (0 if sig == signal.SIGTERM else 130)
+        took_s = time.monotonic() - started
+        assert code == {signal.SIGTERM: 0, signal.SIGINT: 130, signal.SIGKILL: -signal.SIGKILL}[sig]
+        if sig != signal.SIGKILL:
+            # a stop is over within 3 s: Streamlit gets STOP_TIMEOUT_S to go, then it is killed
+            assert took_s < 3.0, f"the dashboard took {took_s:.1f} s to stop"
         gone, alive = psutil.wait_procs(children, timeout=10)
         assert not alive, f"left running: {alive}"
         deadline = time.monotonic() + 10
@@ -180,6 +259,54 @@ def test_signal_stops_the_server_and_its_children_and_frees_the_port(tmp_path, s
             time.sleep(0.2)
         assert _port_free(port), f"port {port} still held"
     finally:
-        for p in [*children, psutil.Process(proc.pid) if proc.poll() is None else None]:
-            if p is not None and p.is_running():
-                p.kill()
+        _kill_all(family)
+
+
+def test_child_asks_the_kernel_to_die_with_its_parent(tmp_path):
+    """The mechanism alone, on a small child: its parent is SIGKILLed, the child goes too."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux's")
+    pid_file = tmp_path / "child.pid"
+    parent_code = (
+        "import sys, time\n"
+        "from dashboard.cmd_app import start_child\n"
+        "child = start_child([sys.executable, '-c', 'import time; time.sleep(120)'], env=None)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], cwd=REPO_ROOT,
+                              env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
+    child = None
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline and parent.poll() is None
+            time.sleep(0.05)
+        child = psutil.Process(int(pid_file.read_text()))
+        assert child.ppid() == parent.pid and child.is_running()
+        parent.kill()
+        parent.wait(10)
+        child.wait(timeout=10)  # raises TimeoutExpired if the kernel did not end it
+    finally:
+        parent.kill()
+        parent.wait(10)
+        if child is not None:
+            _kill_all([child])
+
+
+def test_the_session_check_finds_a_process_left_behind():
+    """tests/conftest.py's end-of-session check sees a process of this session even once init has
+    adopted it (its parent gone), by the mark in its environment."""
+    from tests import conftest
+
+    code = ("import subprocess, sys\n"
+            "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],\n"
+            "                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+            "print(p.pid, flush=True)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    orphan = psutil.Process(int(out.stdout.split()[0]))
+    try:
+        assert orphan.ppid() != os.getpid()  # not a descendant of this process any more
+        assert orphan.pid in {p.pid for p in conftest._started_by_this_session()}
+    finally:
+        orphan.kill()
+        orphan.wait(10)

@@ -18,6 +18,7 @@ from ingest.painlog import (
     PainEntry,
 )
 from metrics import fmt
+from metrics.units import from_units
 
 ui.page_start("Pain log")
 units = ui.settings().units
@@ -136,23 +137,51 @@ if st.button("Save pain entry", type="primary", key=k("save")):
 
 st.divider()
 st.subheader("I have seen a clinician")
-st.markdown("Record the day a physiotherapist or doctor assessed you. It closes the warnings that sent you "
-            "to a clinician (warning symptoms, persistent pain) logged before that day, and your plan returns to "
-            "running step by step. A warning symptom logged after it opens a new one.")
-seen_left, seen_right = st.columns(2)
+st.markdown("Record when a physiotherapist or doctor assessed you, and what they decided. It closes the warnings "
+            "that sent you to a clinician (warning symptoms, persistent pain) logged before the visit. Your plan "
+            "then returns to running step by step, or follows what your clinician decided. A new warning symptom "
+            "logged after the visit opens a new one.")
+seen_left, seen_mid, seen_right = st.columns(3)
 with seen_left:
     seen_day = st.date_input("Day you were seen", value=ui.today(), max_value=ui.today(),
                              min_value=dt.date(1990, 1, 1), key=k("seen_date"), format=ui.DATE_INPUT_FORMAT)
+with seen_mid:
+    seen_at = st.time_input("Time of the visit (leave empty: the end of the day)", value=None, key=k("seen_time"),
+                            step=dt.timedelta(minutes=15))
 with seen_right:
     seen_note = st.text_input("Note (optional): who, what they said", key=k("seen_note"))
+DECISIONS = {"none": "Nothing decided: loadwatch's step-by-step return",
+             "cleared": "Cleared to run normally", "step": "Start the return to running at a step"}
+decision = st.radio("What did your clinician decide?", list(DECISIONS), format_func=DECISIONS.get,
+                    key=k("seen_decision"), horizontal=True)
+step = None
+if decision == "step":
+    step = st.selectbox("Return step", (1, 2, 3, 4), key=k("seen_step"),
+                        format_func=lambda n: f"step {n} of 4")
+unit_name = fmt.unit_label(units)
+cap_week_col, cap_run_col, cap_pain_col = st.columns(3)
+with cap_week_col:
+    cap_week = st.number_input(f"Their limit for a week ({unit_name}; 0: none)", min_value=0.0, max_value=600.0,
+                               value=0.0, step=1.0, key=k("seen_week"))
+with cap_run_col:
+    cap_run = st.number_input(f"Their longest run ({unit_name}; 0: none)", min_value=0.0, max_value=200.0,
+                              value=0.0, step=0.5, key=k("seen_run"))
+with cap_pain_col:
+    cap_pain = st.selectbox("Most pain they allow during a run", [None, *range(0, 11)], key=k("seen_pain"),
+                            format_func=lambda n: "not set" if n is None else f"{n}/10")
 if st.button("I have seen a clinician", key=k("seen_save")):
     try:
         with ui.open_store() as store:
-            store.add_assessment(seen_day, seen_note.strip())
+            store.add_assessment(
+                seen_day, seen_note.strip(), time=seen_at.strftime("%H:%M") if seen_at else None,
+                cleared=decision == "cleared", return_step=step,
+                max_week_km=from_units(cap_week, units) if cap_week > 0 else None,
+                max_run_km=from_units(cap_run, units) if cap_run > 0 else None, max_pain=cap_pain)
     except ValueError as exc:
         st.error(str(exc))
     else:
-        st.session_state["pain_saved"] = f"Saved: a clinician saw you on {fmt.day(seen_day)}."
+        when = fmt.day(seen_day) + (f" at {seen_at:%H:%M}" if seen_at else "")
+        st.session_state["pain_saved"] = f"Saved: a clinician saw you on {when}."
         st.session_state["pain_nonce"] = nonce + 1
         ui.changed()
         st.rerun()
