@@ -557,7 +557,8 @@ figure { margin: 3mm 0; }
 figure svg { max-width: 100%; height: auto; }
 .disclaimer { margin-top: 5mm; padding-top: 2mm; border-top: 1px solid #bbb; font-size: 8.5pt; color: #444; }
 @media print {
-  body { margin: 0 auto; font-size: 9pt; line-height: 1.25; }
+  body { margin: 0 auto; font-size: 8.5pt; line-height: 1.22; }
+  h2 { font-size: 10.5pt; }
   table { font-size: 7.5pt; }
   h2 { margin-top: 3.5mm; }
   figure { margin: 1.5mm 0; }
@@ -645,7 +646,7 @@ def _font_dir() -> Path:
 MAX_PAGES = 2
 #: How much a shorter print keeps, level by level: (chart height factor, pain log rows, episode rows,
 #: the plan's reasons kept).  Level 0 is the report as built.
-COMPACT_LEVELS = ((1.0, None, None, True), (0.8, 12, 8, True), (0.65, 8, 5, False), (0.5, 5, 3, False))
+COMPACT_LEVELS = ((1.0, None, None, True), (0.8, 12, 8, True), (0.65, 8, 5, True), (0.5, 5, 3, False))
 
 
 def compacted(doc: PhysioReport, level: int) -> PhysioReport:
@@ -676,38 +677,27 @@ def compacted(doc: PhysioReport, level: int) -> PhysioReport:
     return PhysioReport(doc.title, doc.period, doc.red_flag, blocks, level)
 
 
-def _table_rows(doc: PhysioReport) -> int:
-    return sum(len(b.table.rows) for b in doc.blocks if b.table is not None)
-
-
-#: A report with at most this many table rows fits two pages as built (12 weeks with a busy pain log does).
-SHORT_REPORT_ROWS = 50
-
-
 def fit_level(doc: PhysioReport) -> int:
     """The first shortening level (:data:`COMPACT_LEVELS`) at which ``doc`` lays out on at most
     :data:`MAX_PAGES` A4 pages (the PDF's layout, without writing it); kept on ``doc``, so the PDF and the
     HTML of one report are shortened alike."""
     if doc.level is None:
-        doc.level = 0
-        if _table_rows(doc) > SHORT_REPORT_ROWS:
-            for level in range(len(COMPACT_LEVELS)):
-                doc.level = level
-                if _render_pdf(compacted(doc, level), probe=True)[1] <= MAX_PAGES:
-                    break
+        for level in range(len(COMPACT_LEVELS)):
+            doc.level = level
+            if _render_pdf(compacted(doc, level), probe=True)[1] <= MAX_PAGES:
+                break
     return doc.level
 
 
 def to_pdf(doc: PhysioReport) -> bytes:
     """The report as A4 PDF bytes (fpdf2, Roboto embedded and subset), on at most :data:`MAX_PAGES` pages:
     a report that would run longer is printed shorter (:func:`compacted`, :func:`fit_level`)."""
-    data, pages = _render_pdf(compacted(doc, fit_level(doc)))
-    level = doc.level
-    while pages > MAX_PAGES and level + 1 < len(COMPACT_LEVELS):  # a short report that still ran over
-        level += 1
-        data, pages = _render_pdf(compacted(doc, level))
-    doc.level = level
-    return data
+    if doc.level is None:
+        data, pages = _render_pdf(doc)
+        if pages <= MAX_PAGES:  # most reports: laid out and written once
+            doc.level = 0
+            return data
+    return _render_pdf(compacted(doc, fit_level(doc)))[0]
 
 
 def _render_pdf(doc: PhysioReport, *, probe: bool = False) -> tuple[bytes, int]:
