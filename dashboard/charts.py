@@ -65,6 +65,13 @@ def padded_domain(values, min_span: float, *, pad_frac: float = 0.1) -> list[flo
     return [mid - half, mid + half]
 
 
+def zero_safe_scale(totals) -> alt.Scale:
+    """A y scale from 0 that stays 0-1 when nothing is above 0: a domain of [0, 0] gives an empty axis
+    labelled "0.000000" in the browser."""
+    v = pd.to_numeric(pd.Series(totals), errors="coerce")
+    return alt.Scale(domainMin=0) if (v > 0).any() else alt.Scale(domain=[0, 1])
+
+
 def time_domain(start: dt.date, end: dt.date) -> list[str]:
     return [pd.Timestamp(start).isoformat(), (pd.Timestamp(end) + pd.Timedelta(days=1)).isoformat()]
 
@@ -87,7 +94,8 @@ def _week_end(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(week_end=pd.to_datetime(frame["week_start"]) + pd.Timedelta(days=6, hours=12))
 
 
-def stacked_bars(long: pd.DataFrame, y_title: str, domain, color_field: str) -> alt.Chart:
+def stacked_bars(long: pd.DataFrame, y_title: str, domain, color_field: str, *,
+                 legend_orient: str = "right") -> alt.Chart:
     colors = SURFACE_COLORS if color_field == "surface" else INTENSITY_COLORS
     names = [n for n in colors if n in set(long[color_field])]
     long = long.assign(**{color_field: long[color_field].map(lambda c: fmt.words(c, color_field))})
@@ -95,8 +103,9 @@ def stacked_bars(long: pd.DataFrame, y_title: str, domain, color_field: str) -> 
     names = list(colors)
     return alt.Chart(_week_end(long)).mark_bar().encode(
         x=_x(domain), x2="week_end:T",
-        y=alt.Y("sum(value):Q", title=y_title),
-        color=alt.Color(f"{color_field}:N", scale=alt.Scale(domain=names, range=[colors[n] for n in names])),
+        y=alt.Y("sum(value):Q", title=y_title, scale=zero_safe_scale(long.groupby("week_start")["value"].sum())),
+        color=alt.Color(f"{color_field}:N", scale=alt.Scale(domain=names, range=[colors[n] for n in names]),
+                        legend=alt.Legend(orient=legend_orient, columns=3 if legend_orient == "bottom" else 1)),
         tooltip=[alt.Tooltip("week_start:T", title="week of", format=DAY_FORMAT),
                  alt.Tooltip(f"{color_field}:N"), alt.Tooltip("value:Q", title=y_title, format=".1f")],
     ).properties(height=260)
@@ -171,7 +180,8 @@ def load_acwr(weeks: pd.DataFrame, domain, units: str = "km", load_unit: str = "
            alt.Tooltip("load:Q", title=f"load ({unit})", format=".1f"),
            alt.Tooltip("acwr:Q", title="ACWR", format=".2f")]
     bars = alt.Chart(d).mark_bar(color="#85c1e9").encode(
-        x=_x(domain), x2="week_end:T", y=alt.Y("load:Q", title=f"weekly load ({unit})"), y2=alt.datum(0),
+        x=_x(domain), x2="week_end:T", y=alt.Y("load:Q", title=f"weekly load ({unit})", scale=zero_safe_scale(d["load"])),
+        y2=alt.datum(0),
         tooltip=tip)
     line_data = d.dropna(subset=["acwr"]).assign(
         week_start=lambda f: pd.to_datetime(f["week_start"]) + pd.Timedelta(days=3, hours=12))
@@ -233,10 +243,27 @@ def weekly_distance_pain(weekly: pd.DataFrame, pain: pd.DataFrame | None, start:
         tooltip=[alt.Tooltip("week_start:T", title="week of", format=DAY_FORMAT),
                  alt.Tooltip("distance:Q", title=f"distance ({u})", format=".1f")])
     chart = with_pain(bars.properties(height=240), pain_layer(pain, start, end, domain))
-    band = globals().get("phase_band")
-    if phases and band is not None:
-        return alt.vconcat(chart, band(phases, start, end)).resolve_scale(x="shared")
-    return chart
+    return with_phase_ribbon(chart, phases, start, end)
+
+
+#: Height [px] of the phase ribbon drawn along the top of a weekly chart.
+RIBBON_PX = 10
+
+
+def with_phase_ribbon(chart: alt.Chart | alt.LayerChart, phases: list | None, start, end) -> alt.Chart:
+    """``chart`` with the back-pain phases (:func:`phase_band`) as a thin ribbon along the top of its plot,
+    in the same layer: a band stacked under it (``vconcat``) cannot fit its container, so at 1366 px the
+    chart's right-hand pain axis was cut off.  ``chart`` unchanged without phases."""
+    if not phases:
+        return chart
+    ribbon = phase_band(phases, start, end, legend_columns=2).encode(
+        x=_x(time_domain(start, end), "from"), y=alt.value(0), y2=alt.value(RIBBON_PX))
+    ribbon.height = alt.Undefined
+    layers = list(chart.layer) if isinstance(chart, alt.LayerChart) else [chart]
+    height = chart.height if chart.height is not alt.Undefined else layers[0].height
+    for layer in layers:
+        layer.height = alt.Undefined
+    return alt.layer(*layers, ribbon).resolve_scale(y="independent", color="independent").properties(height=height)
 
 
 def route(xy: pd.DataFrame, units: str = "km") -> alt.Chart:
@@ -269,7 +296,8 @@ def trace(d: pd.DataFrame, y: str, title: str, *, min_span: float | None = None,
     ).properties(height=180)
 
 
-def weekly_surface_pain(weeks: pd.DataFrame, pain: pd.DataFrame | None, units: str, start, end) -> alt.Chart:
+def weekly_surface_pain(weeks: pd.DataFrame, pain: pd.DataFrame | None, units: str, start, end, *,
+                        legend_orient: str = "right") -> alt.Chart:
     """Weekly running distance by surface in the runner's units, with the pain scores of the same days on
     a right-hand axis: the chart this product exists for, drawn by the Load page and the physio report.
 
@@ -281,7 +309,8 @@ def weekly_surface_pain(weeks: pd.DataFrame, pain: pd.DataFrame | None, units: s
     u = _unit(units)
     surf = melt(weeks, [f"surface_{s}_km" for s in SURFACES], "surface", prefix="surface_", suffix="_km")
     surf["value"] = units_mod.to_units(surf["value"], units)
-    return with_pain(stacked_bars(surf, f"distance ({u})", domain, "surface"), pain_layer(pain, start, end, domain))
+    return with_pain(stacked_bars(surf, f"distance ({u})", domain, "surface", legend_orient=legend_orient),
+                     pain_layer(pain, start, end, domain))
 
 
 def longest_run_cap(weeks: pd.DataFrame, units: str, start, end) -> alt.Chart:
@@ -298,7 +327,9 @@ def longest_run_cap(weeks: pd.DataFrame, units: str, start, end) -> alt.Chart:
            alt.Tooltip("longest:Q", title=f"longest run ({u})", format=".1f"),
            alt.Tooltip("cap:Q", title=f"spike cap ({u})", format=".1f")]
     bars = alt.Chart(d).mark_bar(color="#5dade2").encode(
-        x=_x(domain), x2="week_end:T", y=alt.Y("longest:Q", title=f"longest run ({u})"), y2=alt.datum(0),
+        x=_x(domain), x2="week_end:T",
+        y=alt.Y("longest:Q", title=f"longest run ({u})", scale=zero_safe_scale(pd.concat([d["longest"], d["cap"]]))),
+        y2=alt.datum(0),
         tooltip=tip)
     cap = alt.Chart(d.dropna(subset=["cap"])).mark_rule(color="#c0392b", strokeDash=[4, 3], strokeWidth=2).encode(
         x=_x(domain), x2="week_end:T", y="cap:Q", tooltip=tip)
@@ -338,7 +369,7 @@ def session_minutes(weeks: pd.DataFrame, domain) -> alt.Chart:
     names = list(SESSION_COLORS)
     return alt.Chart(_week_end(long)).mark_bar().encode(
         x=_x(domain), x2="week_end:T",
-        y=alt.Y("sum(value):Q", title="minutes"),
+        y=alt.Y("sum(value):Q", title="minutes", scale=zero_safe_scale(long.groupby("week_start")["value"].sum())),
         color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=names, range=[SESSION_COLORS[n] for n in names])),
         tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip("kind:N", title="what"),
                  alt.Tooltip("value:Q", title="minutes", format=".0f")],
@@ -352,7 +383,8 @@ def shoe_weeks(per_week: pd.DataFrame, units: str, domain) -> alt.Chart:
     data = per_week.assign(value=units_mod.to_units(per_week["distance_km"].astype(float), units))
     return alt.Chart(_week_end(data)).mark_bar().encode(
         x=_x(domain), x2="week_end:T",
-        y=alt.Y("sum(value):Q", title=f"distance ({u})"),
+        y=alt.Y("sum(value):Q", title=f"distance ({u})",
+                scale=zero_safe_scale(data.groupby("week_start")["value"].sum())),
         color=alt.Color("shoe:N", title="shoe"),
         tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip("shoe:N"),
                  alt.Tooltip("value:Q", title=f"distance ({u})", format=".1f")],
@@ -401,7 +433,9 @@ def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int =
         x=alt.X("from:T", title=None, scale=alt.Scale(domain=time_domain(start, end)), axis=None),
         x2="to:T",
         color=alt.Color("phase:N", title="phase", scale=alt.Scale(domain=names, range=list(PHASE_COLORS.values())),
-                        legend=alt.Legend(orient="bottom", columns=legend_columns)),
+                        legend=alt.Legend(orient="bottom", columns=legend_columns,
+                                          # only the phases in view: eight entries do not fit a phone
+                                          values=[n for n in names if n in set(frame["phase"])] or names)),
         tooltip=[alt.Tooltip("label:N", title="phase"), alt.Tooltip("dates:N", title="dates"),
                  alt.Tooltip("reason:N", title="why")],
     ).properties(height=28)

@@ -200,8 +200,10 @@ def format_report(report: dict) -> str:
         lines.append("(no activities yet: import your watch files with `loadwatch import PATH`)")
     elif latest and not any((w.get("distance_km") or 0) > 0 for w in weeks):
         # a history that ended before these weeks: say so rather than print a table of zeros
-        lines.append(f"Your history ended on {fmt.day(latest['date'])}: no runs in the {len(weeks)} weeks shown. "
-                     f"See your last weeks with: loadwatch report --as-of {latest['date']}")
+        # the one line every face says (fmt.stale_history), and how to see the weeks that had runs
+        stale = fmt.stale_history(latest["date"], report["as_of"], where="with `loadwatch import PATH`")
+        lines.append((stale or f"No runs in the {len(weeks)} weeks shown.")
+                     + f" See your last weeks of runs with: loadwatch report --as-of {latest['date']}")
     else:
         # the history stays under a red flag too: it is what the clinician needs to see (SCIENCE.md §11)
         lines += weeks_table(weeks, units).splitlines()

@@ -12,6 +12,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import physio_report, ui
+from metrics import fmt
 
 DEFAULT_WEEKS = 12
 MAX_WEEKS = 104
@@ -33,7 +34,7 @@ def download_section() -> None:
                "evidence. It is written on this computer; nothing is sent anywhere.")
     today = ui.today()
     c1, c2 = st.columns(2)
-    as_of = c1.date_input("Report up to", value=today, max_value=today, format="YYYY-MM-DD", key="physio_as_of")
+    as_of = c1.date_input("Report up to", value=today, max_value=today, format=fmt.DATE_INPUT_FORMAT, key="physio_as_of")
     weeks = int(c2.number_input("Weeks to cover", min_value=1, max_value=MAX_WEEKS, value=DEFAULT_WEEKS, step=1,
                                 key="physio_weeks"))
     wanted = (as_of.isoformat(), weeks)

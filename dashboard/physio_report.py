@@ -6,8 +6,9 @@ Everything shown comes from :func:`metrics.report.build_report` (weeks, alerts, 
 the store's first and last activity; nothing clinical is recomputed here.  Words, dates and distances go
 through :mod:`metrics.fmt`, in the runner's units.
 
-When a red flag stands (SCIENCE.md section 11) the care message comes first and alone, and the report
-shows no training number at all: no charts, no weekly table, no plan figures, no other alerts.
+When a red flag stands (docs/evidence.md section 11) the care message comes first, and the report withholds
+only *advice* numbers (plan caps, the safe longest run, the next step): the history (charts, weekly table,
+pain log, episode history) follows it, as the clinician the runner is sent to needs it.
 
 The charts are the dashboard's own Altair specifications (:mod:`dashboard.charts`), rendered without a
 browser or the network by vl-convert (SVG inlined in the HTML, PNG in the PDF).  The PDF is composed with
@@ -35,16 +36,20 @@ from fpdf.fonts import FontFace
 from dashboard import charts as charts_mod
 from dashboard import outcomes_report
 from metrics import fmt
-from metrics.thresholds import SOFT_SURFACES
+from metrics.thresholds import EVIDENCE_DOC, PAIN_GREEN_MAX, SOFT_SURFACES
 
 TITLE = "Running and back pain: a report for your physiotherapist"
 #: Alert rules the plan section already shows (the phase with its evidence, today's check-in question).
 PLAN_RULES = ("phase", "check_in")
 
-#: Severities and phases that mean "see a clinician" (SCIENCE.md section 11): no training numbers then.
+#: Where the rules, their numbers and their sources are written down (every evidence line cites it).
+EVIDENCE_NOTE = f"Every rule here, its numbers and its sources: loadwatch's {EVIDENCE_DOC}."
+#: Severities and phases that mean "see a clinician" (docs/evidence.md section 11): no advice numbers then.
 RED_FLAG_SEVERITIES = ("emergency", "see_clinician")
 #: Chart size in CSS pixels (the PDF scales the PNG to the text width).
 CHART_WIDTH_PX = 640
+#: A table longer than this many rows is set in a smaller font with tighter rows in the PDF.
+LONG_TABLE_ROWS = 16
 #: PNG resolution factor for the PDF (2 = about 170 dpi at A4 text width: sharp on paper, small file).
 PNG_SCALE = 2.0
 
@@ -64,6 +69,7 @@ class Chart:
     caption: str
     height_mm: float
     _svg: str | None = field(default=None, repr=False)
+    _png: bytes | None = field(default=None, repr=False)
 
     def svg(self) -> str:
         """The chart rendered once by vl-convert (the HTML inlines it, the PDF rasterises it)."""
@@ -80,6 +86,10 @@ class Block:
     table: Table | None = None
     chart: Chart | None = None
     evidence: str = ""
+    #: what a shorter print may trim: "pain" (the pain log's rows), "episodes" (the episode rows, ``data``
+    #: holds them merged), "why" (the plan's reasons, which the alerts repeat)
+    tag: str = ""
+    data: list = field(default_factory=list)
 
 
 @dataclass
@@ -88,6 +98,8 @@ class PhysioReport:
     period: str
     red_flag: bool
     blocks: list[Block]
+    #: the shortening level (:data:`COMPACT_LEVELS`) that fits it on two pages, once worked out (:func:`fit_level`)
+    level: int | None = None
 
     def plain_text(self) -> str:
         """Every word the report says (tests and a quick look)."""
@@ -119,6 +131,21 @@ def period_bounds(report: dict, weeks: int | None = None) -> tuple[pd.Timestamp,
     weeks = weeks or max(len(listed), 1)
     last_start = pd.Timestamp(listed[-1]["week_start"]) if listed else as_of
     return last_start - pd.Timedelta(weeks=weeks - 1), as_of
+
+
+def _period_weeks(weeks: list[dict], start: pd.Timestamp, end: pd.Timestamp) -> list[dict]:
+    """The report's weeks over the whole period: a week before the store's first activity or session is
+    listed with every figure missing (unknown, not 0), so a pain entry logged in it has its row."""
+    if not weeks:
+        return []
+    known = {pd.Timestamp(w["week_start"]): w for w in weeks}
+    first = min(known)
+    lead = []
+    day = first - pd.Timedelta(weeks=1)
+    while day + pd.Timedelta(days=6) >= start:
+        lead.append({"week_start": day.date().isoformat()})
+        day -= pd.Timedelta(weeks=1)
+    return lead[::-1] + list(weeks)
 
 
 def _pain_in(pain: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -168,7 +195,17 @@ def _who_when(report: dict, start, end, n_weeks: int, first, last, printed: dt.d
     return Table(["", ""], rows, [1, 3.4])
 
 
-def _weekly_table(weeks: list[dict], units: str) -> Table:
+def _week_pain_max(pain: pd.DataFrame | None, week_start) -> str:
+    """The highest pain score logged in the week from ``week_start`` (``–`` when nothing was logged)."""
+    if pain is None or not len(pain):
+        return fmt.MISSING
+    a = pd.Timestamp(week_start)
+    when = pd.to_datetime(pain["at_local"])
+    scores = pain.loc[(when >= a) & (when < a + pd.Timedelta(days=7)), "score"]
+    return fmt.score(scores.max()) if len(scores) else fmt.MISSING
+
+
+def _weekly_table(weeks: list[dict], units: str, pain: pd.DataFrame | None = None) -> Table:
     rows = []
     for w in weeks:
         km = w.get("distance_km")
@@ -179,10 +216,28 @@ def _weekly_table(weeks: list[dict], units: str) -> Table:
             label, fmt.distance(km, units), fmt.number(w.get("runs")), fmt.distance(w.get("long_run_km"), units),
             fmt.duration(w.get("duration_min")), share, fmt.duration(w.get("cross_training_min")),
             fmt.duration(w["strength_min"]) if "strength_min" in w else fmt.MISSING,
-            fmt.number(w.get("acwr"), 2),
+            fmt.number(w.get("acwr"), 2), _week_pain_max(pain, w["week_start"]),
         ])
     return Table(["Week of", "Distance", "Runs", "Longest run", "Time", "Soft ground", "Cross-training",
-                  "Strength", "ACWR (info)"], rows, [2.3, 1.4, 0.8, 1.5, 1.5, 1.2, 1.6, 1.3, 1.2], "LRRRRRRRR")
+                  "Strength", "ACWR (info)", "Pain"], rows, [2.3, 1.4, 0.8, 1.5, 1.4, 1.2, 1.6, 1.3, 1.2, 0.9],
+                 "LRRRRRRRRR")
+
+
+#: The pain log lists at most this many entries; past it, entries of 0-3 without symptoms or a note are left
+#: to the weekly table's Pain column, so a year fits on two pages.
+PAIN_ROWS_MAX = 24
+
+
+def pain_rows(pain: pd.DataFrame, *, limit: int = PAIN_ROWS_MAX) -> tuple[pd.DataFrame, int]:
+    """(entries listed, how many were left out): every entry when there are at most ``limit``; else the
+    entries above 3, with symptoms or with a note (the latest ``limit``), the rest counted."""
+    if len(pain) <= limit:
+        return pain, 0
+    symptoms = pain["symptoms"].map(lambda v: bool(v) if isinstance(v, list | tuple) else False) \
+        if "symptoms" in pain else False
+    notes = pain["note"].map(lambda v: isinstance(v, str) and bool(v.strip())) if "note" in pain else False
+    telling = pain[(pain["score"] > PAIN_GREEN_MAX) | symptoms | notes].tail(limit)
+    return telling, len(pain) - len(telling)
 
 
 def _pain_table(pain: pd.DataFrame) -> Table:
@@ -201,18 +256,81 @@ def _pain_table(pain: pd.DataFrame) -> Table:
                  "LLRLLL")
 
 
-def _phase_table(phases: list[dict]) -> Table:
-    rows = []
+#: The episode history lists the phases of this many days before the report's day (12 months).
+EPISODE_HISTORY_DAYS = 365
+
+
+def merged_phases(phases: list[dict], as_of, *, days: int = EPISODE_HISTORY_DAYS) -> list[dict]:
+    """The phase segments of the last ``days`` days before ``as_of``, one row per phase: consecutive
+    segments of one phase (the steps of a return or a rebuild) are joined, keeping the first step, the last
+    step and the first segment's reason.  A row that began before the window keeps its real start."""
+    since = pd.Timestamp(as_of) - pd.Timedelta(days=days)
+    out: list[dict] = []
     for seg in phases:
-        step = seg.get("step")
-        steps = seg.get("steps")
-        rows.append([
+        end = seg.get("end")
+        if not fmt.is_missing(end) and pd.Timestamp(end) < since:
+            continue
+        if out and out[-1]["phase"] == seg.get("phase"):
+            out[-1]["end"] = end
+            out[-1]["last_step"] = seg.get("step")
+            out[-1]["steps"] = seg.get("steps") or out[-1]["steps"]
+            continue
+        out.append({"start": seg.get("start"), "end": end, "phase": seg.get("phase"), "step": seg.get("step"),
+                    "last_step": seg.get("step"), "steps": seg.get("steps"), "reason": seg.get("reason")})
+    return out
+
+
+#: The episode history lists at most this many rows (the latest); the phases before them are summed up in
+#: one line, so a year of short flare-ups still fits on two pages.
+EPISODE_ROWS_MAX = 12
+
+
+def earlier_phases(rows: list[dict]) -> str:
+    """One line for the phases left out of the table: "Before Thu 11 Jun 2026: cut back 9 times (48 days),
+    stop running once (2 days)." (normal training is not counted)."""
+    if not rows:
+        return ""
+    days: dict[str, list[int]] = {}
+    for row in rows:
+        if row["phase"] == "normal":
+            continue
+        end = row["end"] if not fmt.is_missing(row["end"]) else row["start"]
+        n = (pd.Timestamp(end) - pd.Timestamp(row["start"])).days + 1
+        days.setdefault(row["phase"], []).append(n)
+    parts = [f"{fmt.words(phase, 'phase')} {'once' if len(ns) == 1 else f'{len(ns)} times'} "
+             f"({fmt.count(sum(ns), 'day')})" for phase, ns in days.items()]
+    before = fmt.day(pd.Timestamp(rows[-1]["end"]) + pd.Timedelta(days=1))
+    return f"Before {before}: " + (", ".join(parts) if parts else "normal training") + "."
+
+
+def _episode_blocks(rows: list[dict], limit: int) -> list[Block]:
+    """The episode table of the latest ``limit`` rows, after one line summing up the rows before them."""
+    out = []
+    if len(rows) > limit:
+        out.append(Block("small", text=earlier_phases(rows[:-limit])))
+        rows = rows[-limit:]
+    if rows:
+        out.append(Block("table", table=_phase_table(rows), tag="episodes", data=rows))
+    return out
+
+
+def _step_words(row: dict) -> str:
+    first, last, steps = row.get("step"), row.get("last_step"), row.get("steps")
+    if fmt.is_missing(first) or fmt.is_missing(steps):
+        return fmt.MISSING
+    if fmt.is_missing(last) or last == first:
+        return f"step {first} of {steps}"
+    return f"steps {first}–{last} of {steps}"
+
+
+def _phase_table(rows: list[dict]) -> Table:
+    out = []
+    for seg in rows:
+        out.append([
             fmt.day(seg.get("start")), fmt.day(seg.get("end")) if not fmt.is_missing(seg.get("end")) else "ongoing",
-            fmt.words(seg.get("phase"), "phase"),
-            f"step {step} of {steps}" if not fmt.is_missing(step) and not fmt.is_missing(steps) else fmt.MISSING,
-            seg.get("reason") or fmt.MISSING,
+            fmt.words(seg.get("phase"), "phase"), _step_words(seg), fmt.reason(seg.get("reason") or fmt.MISSING),
         ])
-    return Table(["From", "To", "Phase", "Step", "Why"], rows, [1.8, 1.8, 1.8, 1.1, 4.5])
+    return Table(["From", "To", "Phase", "Step", "Why"], out, [1.8, 1.8, 1.8, 1.2, 4.4])
 
 
 def _assessment_table(assessments: list[dict]) -> Table:
@@ -300,7 +418,10 @@ def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.Data
     start, end = period_bounds(report, weeks)
     n_weeks = weeks or max(len(report.get("weeks") or []), 1)
     first, last = _activity_span(activities, (report.get("settings") or {}).get("timezone"))
-    printed = printed or dt.date.today()
+    if printed is None:  # the store's own today: the runner's day in their time zone
+        from metrics.report import today_local
+
+        printed = today_local((report.get("settings") or {}).get("timezone")).date()
     plan = report.get("plan") or {}
     alerts = report.get("alerts") or []
     phases = report.get("phases") or []
@@ -319,37 +440,44 @@ def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.Data
             if a.get("severity") in RED_FLAG_SEVERITIES:
                 blocks.append(Block("alert", text=_alert_heading(a), items=[a.get("message", "")],
                                     evidence=a.get("evidence", "")))
-        blocks.append(Block("small", text="While a red flag stands this report shows no training figures; "
-                                          "they return once a clinician's assessment is recorded."))
+        blocks.append(Block("small", text="While a red flag stands this report gives no training advice (no "
+                                          "plan caps, no safe longest run, no next step); the history below is "
+                                          "for the clinician."))
     blocks.append(Block("heading", text="Who and when"))
     blocks.append(Block("table", table=_who_when(report, start, end, n_weeks, first, last, printed)))
 
-    active = any((w.get("runs") or 0) > 0 or (w.get("cross_training_min") or 0) > 0
-                 for w in report.get("weeks") or [])
-    if not red and not active:
+    listed = _period_weeks(report.get("weeks") or [], start, end)
+    # a week of strength work or a pain entry is history too: the table and the charts show it
+    active = len(in_period) > 0 or any(
+        (w.get(key) or 0) > 0 for w in listed for key in ("runs", "cross_training_min", "strength_min"))
+    if not active:
         blocks.append(Block("heading", text="Week by week"))
         blocks.append(Block("para", text="No activities in this period yet."))
-    elif not red:
+    else:
         if charts:
             for c in _charts(report, pain, start, end):
                 blocks.append(Block("chart", chart=c))
         blocks.append(Block("heading", text="Week by week"))
-        blocks.append(Block("table", table=_weekly_table(report.get("weeks") or [], units)))
-        blocks.append(Block("small", text="Soft ground: trail, track and treadmill. ACWR (acute:chronic "
-                                          "workload ratio) is shown for information only: "
-                                          + str(report.get("acwr_caveat") or "")))
+        blocks.append(Block("table", table=_weekly_table(listed, units, in_period)))
+        blocks.append(Block("small", text="Soft ground: trail, track and treadmill. Pain: the week's highest "
+                                          "score. ACWR (acute:chronic workload ratio): "
+                                          + str(report.get("acwr_caveat") or "shown for information only.")))
 
     blocks.append(Block("heading", text="Pain log of the period"))
     if len(in_period):
-        blocks.append(Block("table", table=_pain_table(in_period)))
+        shown, left_out = pain_rows(in_period)
+        blocks.append(Block("table", table=_pain_table(shown), tag="pain"))
+        if left_out:
+            blocks.append(Block("small", text=f"{fmt.count(left_out, 'more entry', 'more entries')} of 0–3/10 "
+                                              "without symptoms or a note: in the weekly table's Pain column."))
     else:
         blocks.append(Block("para", text="No pain entries in this period (a day without an entry is unknown, "
                                          "not pain-free)."))
 
-    if phases or assessments:
-        blocks.append(Block("heading", text="Episode history"))
-        if phases:
-            blocks.append(Block("table", table=_phase_table(phases)))
+    recent = merged_phases(phases, end)
+    if recent or assessments:
+        blocks.append(Block("heading", text="Episode history of the last 12 months"))
+        blocks += _episode_blocks(recent, EPISODE_ROWS_MAX)
         if assessments:
             blocks.append(Block("para", text="Clinician assessments recorded:"))
             blocks.append(Block("table", table=_assessment_table(assessments)))
@@ -371,8 +499,8 @@ def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.Data
         if lines:
             blocks.append(Block("bullets", items=lines))
         if plan.get("reasons"):
-            blocks.append(Block("para", text="Why:"))
-            blocks.append(Block("bullets", items=[fmt.reason(str(r)) for r in plan["reasons"]]))
+            blocks.append(Block("para", text="Why:", tag="why"))
+            blocks.append(Block("bullets", items=[fmt.reason(str(r)) for r in plan["reasons"]], tag="why"))
         blocks.append(Block("heading", text="Alerts"))
         # the phase and today's check-in question are in the plan above (as on the This week page)
         others = [a for a in alerts if a.get("rule") not in PLAN_RULES]
@@ -382,7 +510,7 @@ def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.Data
             blocks.append(Block("alert", text=_alert_heading(a), items=[a.get("message", "")],
                                 evidence=a.get("evidence", "")))
 
-    blocks.append(Block("disclaimer", text=str(report.get("disclaimer") or "")))
+    blocks.append(Block("disclaimer", text=f"{EVIDENCE_NOTE} {report.get('disclaimer') or ''}".strip()))
     return PhysioReport(TITLE, period, red, blocks)
 
 
@@ -398,8 +526,14 @@ def chart_svg(chart: Chart) -> str:
 
 
 def chart_png(chart: Chart, scale: float = PNG_SCALE) -> bytes:
-    """The same SVG rasterised for the PDF (fpdf2 cannot draw vl-convert's SVG text)."""
-    return vlc.svg_to_png(chart.svg(), scale=scale)
+    """The same SVG rasterised for the PDF (fpdf2 cannot draw vl-convert's SVG text); kept on the chart, so
+    a shorter print does not render it again."""
+    if chart._png is None or scale != PNG_SCALE:
+        png = vlc.svg_to_png(chart.svg(), scale=scale)
+        if scale != PNG_SCALE:
+            return png
+        chart._png = png
+    return chart._png
 
 
 # --- HTML --------------------------------------------------------------------------------------------
@@ -426,10 +560,18 @@ figure { margin: 3mm 0; }
 figure svg { max-width: 100%; height: auto; }
 .disclaimer { margin-top: 5mm; padding-top: 2mm; border-top: 1px solid #bbb; font-size: 8.5pt; color: #444; }
 @media print {
-  body { margin: 0 auto; font-size: 9pt; line-height: 1.25; }
+  body { margin: 0 auto; font-size: 8.5pt; line-height: 1.22; }
+  h2 { font-size: 10.5pt; }
   table { font-size: 7.5pt; }
   h2 { margin-top: 3.5mm; }
   figure { margin: 1.5mm 0; }
+  figure svg { max-height: 52mm; width: auto; }
+  p, ul { margin: 1mm 0; }
+  ul { padding-left: 5mm; }
+  .alert { margin: 1mm 0; }
+  .disclaimer { margin-top: 2mm; }
+  table.long { font-size: 6.5pt; line-height: 1.05; }
+  table.long th, table.long td { padding: 0 3px; }
 }
 """
 
@@ -441,7 +583,8 @@ def _esc(text) -> str:
 def _html_table(t: Table, kv: bool = False) -> str:
     align = (t.align or "L" * len(t.widths)).ljust(len(t.widths), "L")
     cls = [' class="r"' if a == "R" else "" for a in align]
-    out = ['<table class="kv">' if kv else "<table>"]
+    # a long table (a year of weeks) is set tighter in print, as in the PDF
+    out = ['<table class="kv">' if kv else '<table class="long">' if len(t.rows) > LONG_TABLE_ROWS else "<table>"]
     if not kv:
         out.append("<thead><tr>" + "".join(f"<th{c}>{_esc(h)}</th>" for h, c in zip(t.headers, cls, strict=True))
                    + "</tr></thead>")
@@ -453,7 +596,11 @@ def _html_table(t: Table, kv: bool = False) -> str:
 
 
 def to_html(doc: PhysioReport) -> str:
-    """One self-contained HTML file: inline CSS and SVG, no scripts, fonts, images or links outside it."""
+    """One self-contained HTML file: inline CSS and SVG, no scripts, fonts, images or links outside it;
+    shortened as the PDF is (:func:`fit_level`), one level further when it is shortened at all (a browser's
+    print sets type a little looser than the PDF), so it prints on two pages too."""
+    level = fit_level(doc)
+    doc = compacted(doc, min(level + 1, len(COMPACT_LEVELS) - 1) if level else 0)
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>{_esc(doc.title)}, {_esc(doc.period)}</title>", f"<style>{CSS}</style></head><body>",
              f"<h1>{_esc(doc.title)}</h1>"]
@@ -498,8 +645,67 @@ def _font_dir() -> Path:
     return Path(font_roboto.font_directory)
 
 
+#: The PDF's pages at most: a report for a year still prints on two A4 sheets.
+MAX_PAGES = 2
+#: How much a shorter print keeps, level by level: (chart height factor, pain log rows, episode rows,
+#: the plan's reasons kept).  Level 0 is the report as built.
+COMPACT_LEVELS = ((1.0, None, None, True), (0.8, 12, 8, True), (0.65, 8, 5, True), (0.5, 5, 3, False))
+
+
+def compacted(doc: PhysioReport, level: int) -> PhysioReport:
+    """``doc`` shortened to compaction ``level`` (:data:`COMPACT_LEVELS`): smaller charts, the latest pain
+    entries and episode rows (what is left out is said in a line), the plan's reasons left to the alerts."""
+    scale, pain_rows_max, episode_rows_max, why = COMPACT_LEVELS[level]
+    if level == 0:
+        return doc
+    blocks: list[Block] = []
+    for b in doc.blocks:
+        if b.tag == "why" and not why:
+            continue
+        if b.kind == "chart":
+            c = b.chart
+            b = Block("chart", chart=Chart(c.title, c.spec, c.caption, c.height_mm * scale, c._svg, c._png))
+        elif b.tag == "pain" and len(b.table.rows) > pain_rows_max:
+            left = len(b.table.rows) - pain_rows_max
+            t = b.table
+            blocks.append(Block("table", table=Table(t.headers, t.rows[-pain_rows_max:], t.widths, t.align)))
+            b = Block("small", text=f"{fmt.count(left, 'earlier entry', 'earlier entries')} of the period: in the "
+                                    "weekly table's Pain column.")
+        elif b.tag == "episodes" and len(b.data) > episode_rows_max:
+            if blocks and blocks[-1].kind == "small" and blocks[-1].text.startswith("Before "):
+                blocks.pop()  # the line summing up the rows before: said again for the rows left now
+            blocks += _episode_blocks(b.data, episode_rows_max)
+            continue
+        blocks.append(b)
+    return PhysioReport(doc.title, doc.period, doc.red_flag, blocks, level)
+
+
+def fit_level(doc: PhysioReport) -> int:
+    """The first shortening level (:data:`COMPACT_LEVELS`) at which ``doc`` lays out on at most
+    :data:`MAX_PAGES` A4 pages (the PDF's layout, without writing it); kept on ``doc``, so the PDF and the
+    HTML of one report are shortened alike."""
+    if doc.level is None:
+        for level in range(len(COMPACT_LEVELS)):
+            doc.level = level
+            if _render_pdf(compacted(doc, level), probe=True)[1] <= MAX_PAGES:
+                break
+    return doc.level
+
+
 def to_pdf(doc: PhysioReport) -> bytes:
-    """The report as A4 PDF bytes (fpdf2, Roboto embedded and subset)."""
+    """The report as A4 PDF bytes (fpdf2, Roboto embedded and subset), on at most :data:`MAX_PAGES` pages:
+    a report that would run longer is printed shorter (:func:`compacted`, :func:`fit_level`)."""
+    if doc.level is None:
+        data, pages = _render_pdf(doc)
+        if pages <= MAX_PAGES:  # most reports: laid out and written once
+            doc.level = 0
+            return data
+    return _render_pdf(compacted(doc, fit_level(doc)))[0]
+
+
+def _render_pdf(doc: PhysioReport, *, probe: bool = False) -> tuple[bytes, int]:
+    """(PDF bytes, pages) of ``doc`` as it stands; ``probe=True`` leaves the charts' images out (their boxes
+    stay), to count the pages quickly."""
     period = doc.period
 
     class _Pdf(FPDF):
@@ -556,14 +762,16 @@ def to_pdf(doc: PhysioReport) -> bytes:
             t = b.table
             kv = first_table
             first_table = False
-            pdf.set_font("Roboto", "", 8.2 if kv else 7.6)
+            # a long table (a year of weeks) is set tighter, so a year fits on two pages
+            long = len(t.rows) > LONG_TABLE_ROWS
+            pdf.set_font("Roboto", "", 8.2 if kv else 6.9 if long else 7.6)
             pdf.set_text_color(30)
             pdf.set_draw_color(210)
             align = (t.align or "L" * len(t.widths)).ljust(len(t.widths), "L")
             aligns = tuple("RIGHT" if a == "R" else "LEFT" for a in align)
             with pdf.table(col_widths=tuple(t.widths), width=width, text_align=aligns,
-                           borders_layout="HORIZONTAL_LINES", line_height=3.9,
-                           first_row_as_headings=not kv, padding=(0.6, 1.2),
+                           borders_layout="HORIZONTAL_LINES", line_height=3.1 if long else 3.9,
+                           first_row_as_headings=not kv, padding=(0.25, 1.2) if long else (0.6, 1.2),
                            headings_style=FontFace(emphasis="BOLD", fill_color=(238, 242, 245))) as table:
                 if not kv:
                     table.row([text(h) for h in t.headers])
@@ -581,9 +789,13 @@ def to_pdf(doc: PhysioReport) -> bytes:
                 pdf.add_page()
             pdf.ln(1)
             para(c.title, 10, "B", 20, 5)
-            png = chart_png(c)
-            pdf.image(io.BytesIO(png), x=pdf.l_margin, w=width, h=c.height_mm, keep_aspect_ratio=True,
-                      alt_text=c.title)
+            if probe:  # the image's box, as fpdf2 flows it, without decoding and compressing the PNG again
+                if pdf.will_page_break(c.height_mm):
+                    pdf.add_page()
+                pdf.set_y(pdf.get_y() + c.height_mm)
+            else:
+                pdf.image(io.BytesIO(chart_png(c)), x=pdf.l_margin, w=width, h=c.height_mm, keep_aspect_ratio=True,
+                          alt_text=c.title)
             para(c.caption, 7.5, "", 85, 3.4)
         elif b.kind == "care":
             pdf.set_fill_color(253, 236, 234)
@@ -608,7 +820,9 @@ def to_pdf(doc: PhysioReport) -> bytes:
         elif b.kind == "disclaimer":
             pdf.ln(3)
             para(b.text, 7.8, "I", 60, 3.6)
-    return bytes(pdf.output())
+    if probe:  # the pages are laid out: writing them (fonts subset, images compressed) is the slow part
+        return b"", pdf.page_no()
+    return bytes(pdf.output()), pdf.page_no()
 
 
 # --- writing files -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
+from dashboard import import_jobs
 from dashboard.cmd_app import MAX_UPLOAD_MB  # noqa: F401  (shown on the Import page)
 from dashboard.store_report import report_from_store
 from ingest import demo as demo_mod
@@ -83,11 +84,10 @@ def is_demo(path: Path | None = None) -> bool:
 
 
 def leave_demo() -> None:
-    """Back to the runner's own store: the session flag, the URL and the last import's outcomes go."""
+    """Back to the runner's own store: the session flag and the URL go."""
     st.session_state["use_demo"] = False
     if DEMO_PARAM in st.query_params:
         del st.query_params[DEMO_PARAM]
-    st.session_state.pop("import_outcomes", None)
     changed()
 
 
@@ -220,7 +220,8 @@ def report(as_of: dt.date | None = None, weeks: int = 12) -> dict:
 
 
 def today() -> dt.date:
-    """The runner's calendar day now, in their configured time zone."""
+    """The store's own "today": the runner's calendar day now, in their configured time zone (the day every
+    page is anchored on, and the report's default ``as_of``)."""
     return dt.datetime.now(ZoneInfo(_read(*_key(), "settings").timezone)).date()
 
 
@@ -252,6 +253,22 @@ def last_activity_day() -> dt.date | None:
     return _last_local_day(acts, settings().timezone).date()
 
 
+def last_run_day() -> dt.date | None:
+    """The runner's local day of their latest run (None without any)."""
+    runs = run_table()
+    if runs.empty:
+        return None
+    return pd.Timestamp(runs["date"].max()).date()
+
+
+def stale_note(where: str = "on the Import page") -> None:
+    """One line when the last run is long past (:func:`metrics.fmt.stale_history`); every page is
+    anchored on today, so the weeks since are drawn empty rather than hidden."""
+    line = fmt.stale_history(last_run_day(), today(), where=where)
+    if line:
+        st.info(line, icon=":material/history:")
+
+
 # --- page furniture ----------------------------------------------------------------------------------
 
 
@@ -270,6 +287,38 @@ def page_start(title: str) -> None:
                 leave_demo()
                 st.rerun()
     st.title(title)
+    import_sidebar()
+
+
+# --- an import running in the background -------------------------------------------------------------
+
+
+@st.fragment(run_every=1.0)
+def _import_progress() -> None:
+    """The running import's progress bar, redrawn every second; when the import ends the whole page runs
+    again, so it shows the new activities."""
+    job = import_jobs.running(db_path())
+    if job is None:
+        if st.session_state.pop("_lw_import_seen", None) is not None:
+            changed()
+            st.rerun()
+        return
+    st.session_state["_lw_import_seen"] = job.id
+    frac, text = job.progress()
+    st.progress(frac, text=text)
+
+
+def import_sidebar() -> None:
+    """On every page: the import running in the background (dashboard.import_jobs), and the result of each
+    finished one until the runner has read it on the Import page."""
+    path = db_path()
+    job = import_jobs.running(path)
+    with st.sidebar:
+        if job is not None or st.session_state.get("_lw_import_seen") is not None:
+            _import_progress()
+        for done in import_jobs.unread(path):
+            kind = st.error if done.state == "failed" else st.success
+            kind(f"{done.summary()} Each file's outcome is on the Import page.", icon=":material/upload_file:")
 
 
 def disclaimer() -> None:

@@ -226,6 +226,24 @@ def day_range(start, end) -> str:
     return f"{left} – {day(b)}"
 
 
+#: A history whose last run is at least this many days before today says so on every page (one line).
+STALE_HISTORY_DAYS = 28
+
+
+def stale_history(last_run, today, *, where: str = "on the Import page") -> str | None:
+    """The one line every face shows when the runner's last run is long past: "Your last run was on Sat 25
+    May 2026, 28 weeks ago: import newer runs on the Import page to see your recent weeks."  None when
+    the last run is recent (under :data:`STALE_HISTORY_DAYS` days) or there is none."""
+    if is_missing(last_run) or is_missing(today):
+        return None
+    days = (to_date(today) - to_date(last_run)).days
+    if days < STALE_HISTORY_DAYS:
+        return None
+    weeks = days // 7
+    return (f"Your last run was on {day(last_run)}, {count(weeks, 'week')} ago: import newer runs {where} "
+            "to see your recent weeks.")
+
+
 def to_date(value) -> dt.date:
     """A date from a date, datetime, Timestamp or ISO string."""
     return pd.Timestamp(value).date()

@@ -1,9 +1,9 @@
 """Every clinical number loadwatch uses, in one documented place, each with its source.
 
-The numbers are copied from ``../shared/SCIENCE.md`` (section numbers in brackets).  Code never writes
-them inline: it imports the constant or takes it as a keyword argument whose default is the constant, so a
-runner (or a physio) can change it.  Evidence strength labels follow SCIENCE.md: strong, moderate, weak,
-consensus.
+The rules, numbers and references are written down in ``docs/evidence.md`` (its section numbers in
+brackets).  Code never writes them inline: it imports the constant or takes it as a keyword argument whose
+default is the constant, so a runner (or a physio) can change it.  Evidence strength labels follow
+docs/evidence.md: strong, moderate, weak, consensus.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ class Evidence:
     def line(self) -> str:
         return f"{self.strength} evidence: {self.source}"
 
+
+#: The project's own page of rules, numbers and references: what every face cites.
+EVIDENCE_DOC = "docs/evidence.md"
 
 # --- Sources ---------------------------------------------------------------------------------------
 FRANDSEN_2025 = Evidence(
@@ -142,7 +145,7 @@ SOFT_SURFACES = ("trail", "track", "treadmill")
 # --- [10] Pain monitoring (moderate) ----------------------------------------------------------------
 PAIN_GREEN_MAX = 3  # 0-3 green
 PAIN_AMBER_MAX = 5  # 4-5 amber (acceptable); > 5 red
-#: How loadwatch reads a pain log (SCIENCE.md section 10; consensus defaults).  A day without an entry is
+#: How loadwatch reads a pain log (docs/evidence.md section 10; consensus defaults).  A day without an entry is
 #: unknown, never 0, and like is compared with like: next-morning scores with next-morning scores,
 #: during / after / later-in-the-day scores together.
 PAIN_TIMING_GROUPS = {"next_morning": "morning", "during": "run", "after": "run", "rest_of_day": "run"}
@@ -205,8 +208,8 @@ ROUND_STEPS = (0.1, 0.5, 1.0, 5.0, 10.0)
 # --- [13] Episodes: phases and their numbers (consensus; amounts are defaults, not proven) -----------
 EPISODE_EVIDENCE = Evidence(
     "consensus",
-    "SCIENCE.md section 13: back pain as an episode (Silbernagel 2007 pain monitoring; NICE NG59 red flags "
-    "stay until assessed; Bosquet 2007 cutback; Daniels' Running Formula for the return after time off)",
+    "back pain as an episode (Silbernagel 2007 pain monitoring; NICE NG59 red flags stay until assessed; "
+    "Bosquet 2007 cutback; Daniels' Running Formula after time off; " + EVIDENCE_DOC + " section 13)",
 )
 #: hold / reduce leave after this many days without pain above 3 (reduce: and mornings settled) ...
 EPISODE_CLEAR_DAYS = 7

@@ -26,6 +26,20 @@ def no_exceptions(at) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+def finish_imports(at) -> None:
+    """Wait for the dashboard's background imports into this test's store (dashboard.import_jobs), then
+    draw the page again."""
+    import os
+
+    from dashboard import import_jobs
+
+    job = import_jobs.running(os.environ["LOADWATCH_DB"])
+    if job is not None:
+        assert import_jobs.wait(job, 120), "the import did not finish"
+    at.run()
+    no_exceptions(at)
+
+
 def texts(at) -> str:
     """Every text the page shows (markdown, captions, alerts, titles, metric labels), for substring checks."""
     parts = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -86,6 +87,16 @@ def _isolated_store(tmp_path, monkeypatch):
     monkeypatch.setenv("LOADWATCH_DB", str(tmp_path / "loadwatch-test.sqlite3"))
     monkeypatch.setenv("LOADWATCH_DATA_DIR", str(tmp_path / "data-dir"))
     monkeypatch.setenv("TZ", "UTC")
+
+
+@pytest.fixture(autouse=True)
+def _no_import_worker_left():
+    """The import workers a threaded host keeps between imports (ingest.importer's pool) stop with each
+    test, so no test leaves a process behind."""
+    yield
+    importer = sys.modules.get("ingest.importer")
+    if importer is not None:
+        importer.shutdown_pool()
 
 
 def corpus_manifest() -> list[dict]:

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from ingest import synth
 from ingest.importer import import_files
 from ingest.store import Store
-from tests.app_helpers import PAGES_DIR, no_exceptions, texts
+from tests.app_helpers import PAGES_DIR, finish_imports, no_exceptions, texts
 
 TIMEOUT = 60
 T0 = datetime(2024, 5, 6, 6, 30, tzinfo=UTC)
@@ -83,6 +83,7 @@ def test_import_page_names_partial_and_corrected_files():
     [go] = [b for b in at.button if b.label.startswith("Import")]
     go.click().run()
     no_exceptions(at)
+    finish_imports(at)  # the import runs in the background
     warned = "\n".join(w.value for w in at.warning)
     assert "cut.fit (Mon 6 May 2024, run, " in warned and "partial: cut short after 27 min" in warned
     assert "glitch.gpx (Tue 7 May 2024, run, 5.4 km): a GPS jump of 1,501.1 km was left out" in warned

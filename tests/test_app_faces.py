@@ -1,17 +1,18 @@
 """Every page, in km and in miles, on the demo and on a generated history that stopped months ago: the
 visible text is plain words (no internal codes, no None / nan, no raw ISO dates, no 0.000000), the
-distances are in the runner's units, and the stale history still shows its data (the Load page ends at
-the last run and says so, This week's chart shows the last weeks *of data*)."""
+distances are in the runner's units, and a stale history is anchored on today like any other (the charts
+run to today with the weeks since the last run empty, and one line says how long ago it was)."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from streamlit.testing.v1 import AppTest
 
 from ingest.store import Store
@@ -112,26 +113,57 @@ def test_every_page_speaks_plain_words_in_the_runners_units(name, kind, units, t
         assert "Demo data" in shown
 
 
-def test_stale_history_load_page_ends_at_the_last_run_and_says_so(templates, monkeypatch):
+def test_stale_history_load_page_runs_to_today_and_says_so(templates, monkeypatch):
+    import pandas as pd
+
     use_store("stale", "km", templates, monkeypatch)
-    at = run_page("load")
+    with time_machine.travel(datetime.now(UTC), tick=True):
+        today = date.today()
+        at = run_page("load")
     shown = texts(at)
-    assert "Your last activity was on" in shown and "this range ends there" in shown
+    weeks_ago = STALE_DAYS // 7
+    assert "Your last run was on" in shown and f"{weeks_ago} weeks ago: import newer runs" in shown
     table = at.dataframe[0].value
     distances = [float(v) for v in table["distance (km)"] if v != "–"]
-    assert len(distances) >= 12 and sum(distances) > 100  # the weeks of data, not 26 weeks of zeros
+    assert sum(d > 0 for d in distances) >= 6  # the last weeks of data are in range ...
+    assert distances[-1] == 0  # ... and so are the empty weeks since, to this week
+    last_week = pd.Timestamp(today - timedelta(days=today.weekday()))
+    from metrics import fmt
+    assert table["week of"].iloc[-1] == fmt.day(last_week)
     first_chart = charts(at)[0].proto.spec
     assert "distance (km)" in first_chart
 
 
-def test_stale_history_this_week_chart_shows_the_weeks_of_data(templates, monkeypatch):
+def test_stale_history_this_week_chart_runs_to_today(templates, monkeypatch):
+    import json
+
     use_store("stale", "mi", templates, monkeypatch)
-    at = run_page("this_week")
+    with time_machine.travel(datetime.now(UTC), tick=True):
+        today = date.today()
+        at = run_page("this_week")
     shown = texts(at)
-    assert "The last 12 weeks of your history" in shown
-    assert "Your last activity was on" in shown
-    spec = charts(at)[0].proto.spec
-    assert "weekly running distance (mi)" in spec and "pain (0-10)" in spec
+    assert "The last 12 weeks" in shown and "of your history" not in shown
+    stale = [line for line in shown.splitlines() if "import newer runs" in line]
+    assert len(stale) == 1 and stale[0].startswith("Your last run was on ") and "weeks ago" in stale[0]
+    spec = json.loads(charts(at)[0].proto.spec)
+    text = json.dumps(spec)
+    assert "weekly running distance (mi)" in text  # no pain dot: the history stopped five months ago
+    assert x_domains(spec) and {d[1][:10] for d in x_domains(spec)} == {(today + timedelta(days=1)).isoformat()}
+
+
+def x_domains(spec) -> list:
+    """Every time axis's domain in a Vega-Lite spec (each ends at the day after the last day shown)."""
+    found = []
+    if isinstance(spec, dict):
+        x = (spec.get("encoding") or {}).get("x") or {}
+        if isinstance(x, dict) and (x.get("scale") or {}).get("domain"):
+            found.append(x["scale"]["domain"])
+        for v in spec.values():
+            found += x_domains(v)
+    elif isinstance(spec, list):
+        for v in spec:
+            found += x_domains(v)
+    return found
 
 
 def test_acwr_is_drawn_only_after_28_days_of_history(templates, monkeypatch):
@@ -238,18 +270,18 @@ def test_demo_survives_a_reload(templates):
         assert own.activities().empty
 
 
-def test_this_week_chart_window_is_twelve_whole_weeks():
+def test_this_week_chart_window_is_twelve_whole_weeks_ending_today():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("tw", PAGES_DIR / "this_week.py")
     src = (PAGES_DIR / "this_week.py").read_text()
     ns: dict = {}
     exec(compile(src.split("ui.page_start(")[0], str(spec.origin), "exec"), ns)  # the functions only
-    start, end, stale = ns["chart_window"](date(2026, 11, 30), date(2026, 11, 29))
-    assert (start, end, stale) == (date(2026, 9, 14), date(2026, 11, 30), False)  # 12 Mondays
+    start, end = ns["chart_window"](date(2026, 11, 30))
+    assert (start, end) == (date(2026, 9, 14), date(2026, 11, 30))  # 12 Mondays, the current week the 12th
     assert start.weekday() == 0 and (end - start).days // 7 == 11
-    start, end, stale = ns["chart_window"](date(2026, 11, 30), date(2026, 6, 3), "sunday")
-    assert stale and end == date(2026, 6, 3) and start.weekday() == 6
+    start, end = ns["chart_window"](date(2026, 12, 6), "sunday")
+    assert end == date(2026, 12, 6) and start == date(2026, 9, 20) and start.weekday() == 6
 
 
 # --- calendar and This week with the generated recent history -----------------------------------------------
@@ -320,10 +352,12 @@ DISTANCE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:km|mi)\b")
 
 @pytest.mark.parametrize(("symptom", "phase_words"), [("saddle_numbness", "Urgent care now"),
                                                        ("night_pain", "See a clinician")])
-def test_red_flag_this_week_shows_no_training_number_until_an_assessment(recent, symptom, phase_words):
-    """Issue 11: under a red flag no face shows a training number, so This week drops its 12-week chart and
-    its headline numbers too; once a clinician's visit is recorded the chart comes back with the phase band
-    under it and the phase box names the return to running."""
+def test_red_flag_this_week_keeps_the_history_and_withholds_advice_until_an_assessment(recent, symptom,
+                                                                                     phase_words):
+    """Under a red flag only *advice* numbers are withheld (the plan's caps, the safe longest run, the next
+    step): This week keeps its 12-week chart, with this week's pain, and its headline history for the
+    clinician the runner is sent to; once a clinician's visit is recorded the plan's numbers come back and
+    the phase box names the return to running."""
     from datetime import datetime
 
     from ingest.painlog import PainEntry
@@ -337,10 +371,15 @@ def test_red_flag_this_week_shows_no_training_number_until_an_assessment(recent,
     shown = visible_text(at)
     assert phase_words in shown
     assert at.error, "the red flag comes first"
-    assert charts(at) == [], "no 12-week load chart under a red flag"
-    assert not at.metric, "no headline training numbers under a red flag"
-    assert DISTANCE.findall(shown) == [], DISTANCE.findall(shown)
-    assert "longest run" not in shown.lower() and "No alerts" not in shown
+    [chart] = charts(at)  # the history stays: the 12 weeks with the red-flag day's pain on them
+    data = " ".join(str(d) for d in chart.proto.datasets) + chart.proto.spec
+    assert "weekly running distance (km)" in data and "pain (0-10)" in data  # the pain layer: in range
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Last run"] == "18 km"  # yesterday's run: history, not advice
+    assert "No training plan" in shown
+    for advice in ("longest run ≤", "at most", "Safe longest", "Next step after", "Total for the next 7 days"):
+        assert advice not in shown, advice
+    assert "No alerts" not in shown
     assert_plain_words(shown, db_path=str(recent))
 
     with Store(recent) as store:
@@ -349,7 +388,7 @@ def test_red_flag_this_week_shows_no_training_number_until_an_assessment(recent,
     shown = visible_text(at)
     assert f"Return to running since {fmt.day(date.today())}" in shown  # the phase box
     [chart] = charts(at)
-    assert "vconcat" in chart.proto.spec  # the phase band stacked under the weekly chart
+    assert '"y2": {"value": 10}' in chart.proto.spec  # the phase ribbon along the top of the weekly chart
     data = " ".join(str(d) for d in chart.proto.datasets) + chart.proto.spec
     assert "return to running" in data and phase_words.lower() in data
     assert "return_to_run" not in data and "see_clinician" not in data
@@ -371,3 +410,28 @@ def test_calendar_shows_a_clinicians_visit_in_its_cell_and_its_day(recent):
     assert fmt.day(seen) in [s.value for s in at.subheader]
     assert any("Assessed by a clinician: physio, cleared to run" in m.value for m in at.markdown)
     assert_plain_words(visible_text(at), db_path=str(recent))
+
+
+def test_stale_history_calendar_opens_on_todays_month(templates, monkeypatch):
+    use_store("stale", "km", templates, monkeypatch)
+    with time_machine.travel(datetime.now(UTC), tick=True):
+        today = date.today()
+        at = run_page("month_calendar")
+    months = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    assert months[0] == f"#### {today:%B %Y}", months  # today's month first, whenever the last run was
+    assert any("weeks ago: import newer runs" in i.value for i in at.info)
+
+
+def test_an_axis_over_nothing_but_zeros_runs_from_0_to_1():
+    """An all-zero week (strength work only, a break) draws an axis from 0 to 1, not a domain of [0, 0]
+    (labelled "0.000000" in the browser)."""
+    import pandas as pd
+
+    from dashboard import charts as ch
+
+    weeks = pd.DataFrame({"strength_min": [0.0, 0.0], "cross_training_min": [0.0, 0.0]},
+                         index=pd.DatetimeIndex(pd.date_range("2026-11-23", periods=2, freq="7D"), name="week_start"))
+    domain = ch.time_domain(date(2026, 11, 23), date(2026, 12, 6))
+    assert ch.session_minutes(weeks, domain).to_dict()["encoding"]["y"]["scale"] == {"domain": [0, 1]}
+    weeks["strength_min"] = [30.0, 0.0]
+    assert ch.session_minutes(weeks, domain).to_dict()["encoding"]["y"]["scale"] == {"domainMin": 0}

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 from streamlit.testing.v1 import AppTest
 
+from dashboard import import_jobs
 from ingest.synth import SynthRun, fit_bytes, gpx_bytes
-from tests.app_helpers import PAGES_DIR, no_exceptions
+from tests.app_helpers import APP_PATH, PAGES_DIR, finish_imports, no_exceptions, texts
 
 
 def _run(day: int, km: float) -> SynthRun:
@@ -35,6 +36,7 @@ def test_import_page_uploads_files_and_shows_outcomes():
     assert go.label == "Import 4 files"
     go.click().run()
     no_exceptions(at)
+    finish_imports(at)
 
     table = at.dataframe[0].value.set_index("file")
     assert table.loc["monday.fit", "result"] == "imported"
@@ -49,3 +51,47 @@ def test_import_page_uploads_files_and_shows_outcomes():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Imported": "2", "Replaced": "0", "Duplicate": "1", "Skipped": "0", "Failed": "1"}
     assert "Your store holds 2 activities." in [c.value for c in at.caption]
+
+
+
+def test_an_import_goes_on_when_the_runner_opens_another_page_and_its_result_waits():
+    """Upload many files, click Import, open This week at once: every file arrives, the sidebar of every page
+    shows the import, and its result (each file's outcome) stays on the Import page until it is read."""
+    import os
+
+    from ingest.store import Store
+
+    files = [(f"run-{d:02d}.fit", fit_bytes(_run(d, 5.0 + d / 10)), "application/octet-stream") for d in range(1, 25)]
+    at = AppTest.from_file(str(APP_PATH), default_timeout=60).run()
+    at.switch_page("pages/import_files.py").run()
+    no_exceptions(at)
+    at.file_uploader[0].set_value(files)
+    at.run()
+    [go] = [b for b in at.button if b.label.startswith("Import")]
+    go.click().run()
+    no_exceptions(at)
+    job = import_jobs.running(os.environ["LOADWATCH_DB"])
+    assert job is not None, "the import runs in the background, not in the page's run"
+    at.switch_page("pages/this_week.py").run()  # the runner moves on at once
+    no_exceptions(at)
+    assert import_jobs.wait(job, 120)
+    with Store(os.environ["LOADWATCH_DB"]) as store:
+        assert len(store.activities()) == len(files)  # every file arrived
+    at.run()
+    no_exceptions(at)
+    sidebar = " ".join(str(e.value) for e in at.sidebar.success)
+    assert f"Import finished, {len(files)} files uploaded: {len(files)} imported." in sidebar
+    assert "Import page" in sidebar
+
+    at.switch_page("pages/import_files.py").run()
+    no_exceptions(at)
+    table = at.dataframe[0].value
+    assert sorted(table["file"]) == sorted(name for name, _, _ in files)
+    assert set(table["result"]) == {"imported"}
+    at.switch_page("pages/load.py").run()  # still there after another page ...
+    at.switch_page("pages/import_files.py").run()
+    assert at.dataframe and len(at.dataframe[0].value) == len(files)
+    at.button(key=f"import_read_{job.id}").click().run()  # ... until it is read
+    no_exceptions(at)
+    assert not at.dataframe and "Last import" not in texts(at)
+    assert not at.sidebar.success

@@ -167,12 +167,12 @@ def test_report_says_when_the_history_ended_instead_of_weeks_of_zeros(tmp_path, 
     out = capsys.readouterr().out
     from metrics import fmt
 
-    assert f"Your history ended on {fmt.day(last)}" in out
+    assert f"Your last run was on {fmt.day(last)}, {(date.today() - last).days // 7} weeks ago: import newer runs" in out
     assert f"--as-of {last.isoformat()}" in out
     assert "week of" not in out  # no table of twelve empty weeks
     assert main(["report", "--db", str(db), "--as-of", last.isoformat()]) == 0
     out = capsys.readouterr().out
-    assert "week of" in out and "Your history ended" not in out
+    assert "week of" in out and "Your last run was on" not in out
 
 
 def test_report_table_columns_stay_aligned(capsys):

@@ -111,3 +111,19 @@ def test_every_number_an_alert_carries_has_a_label_in_words():
         ("since", "Tue 1 Mar 2022"), ("days with pain that count", "21 days"),
         ("share of check-ins with pain that counts", "50%")]
     assert fmt.alert_facts({"mean_score_7d": 4.2, "timing_group": "morning"})[-1] == ("pain compared", "next-morning pain")
+
+
+@pytest.mark.parametrize(("last", "today", "expected"), [
+    (dt.date(2026, 5, 23), dt.date(2026, 12, 6), "Your last run was on Sat 23 May 2026, 28 weeks ago: import newer "
+                                                 "runs on the Import page to see your recent weeks."),
+    ("2026-11-08", "2026-12-06", "Your last run was on Sun 8 Nov 2026, 4 weeks ago: import newer runs on the Import "
+                                 "page to see your recent weeks."),
+    (dt.date(2026, 11, 9), dt.date(2026, 12, 6), None),  # 27 days: recent enough to say nothing
+    (None, dt.date(2026, 12, 6), None),  # no run at all: nothing to say about its age
+])
+def test_stale_history_is_one_line_from_four_weeks(last, today, expected):
+    assert fmt.stale_history(last, today) == expected
+    if expected:
+        assert "\n" not in expected and fmt.stale_history(last, today, where="with loadwatch import").endswith(
+            "import newer runs with loadwatch import to see your recent weeks.")
+

@@ -176,7 +176,8 @@ def test_stuck_reader_is_killed_and_the_batch_goes_on(tmp_path, store, worker_ki
     assert out["slow1.fit"].reason == "took longer than 3 s to read; the file may be damaged"
     assert [out[f"run{i:03d}.fit"].status for i in range(4)] == ["imported"] * 4
     assert took < 30
-    # no worker is left behind
+    # no worker is left behind (idle ones kept for the next import stop with the pool)
+    importer.shutdown_pool()
     import psutil
 
     assert not [c for c in psutil.Process().children(recursive=True) if c.is_running()
@@ -347,3 +348,28 @@ def test_a_file_that_changes_after_it_was_hashed_fails_and_is_not_half_imported(
     finally:
         worker.ask_to_stop()
         worker.stop()
+
+
+def test_a_threaded_host_keeps_its_idle_workers_for_the_next_import(tmp_path, monkeypatch):
+    """The dashboard (a threaded host: fresh-interpreter workers) does not start new interpreters for every
+    upload: the workers of one import decode the next, and they stop with the pool."""
+    import psutil
+
+    monkeypatch.setattr(importer, "_fork_is_safe", lambda: False)
+    first, second = write_runs(tmp_path / "a", 4), write_runs(tmp_path / "b", 8)[4:]
+    with Store(tmp_path / "store.sqlite3") as store:
+        out = import_files(store, [(p.name, p.read_bytes()) for p in first], workers=2)
+        kept = {w.proc.pid for w, _reader, _since in importer._pool}
+        assert [o.status for o in out] == ["imported"] * 4 and len(kept) == 2
+        out = import_files(store, [(p.name, p.read_bytes()) for p in second], workers=2)
+        assert [o.status for o in out] == ["imported"] * 4
+        assert {w.proc.pid for w, _reader, _since in importer._pool} == kept  # the same two processes
+        # a batch with another reader does not get them
+        (tmp_path / "c").mkdir()
+        (tmp_path / "c" / "new.fit").write_bytes(synth.fit_bytes(make_run(30)))
+        out = import_paths(store, [tmp_path / "c"], workers=2, reader=refusing_reader)
+        assert [o.status for o in out] == ["failed"] and "was decoded" in out[0].reason
+        assert {w.proc.pid for w, _reader, _since in importer._pool} >= kept
+    importer.shutdown_pool()
+    assert importer._pool == [] and not [p for p in kept if psutil.pid_exists(p)
+                                         and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]

@@ -11,6 +11,7 @@ from metrics import rules as rules_mod
 from metrics import units as units_mod
 
 ui.page_start("Alerts")
+ui.stale_note()
 Rule = store_mod.Rule
 METRICS = list(rules_mod.RULE_METRICS)
 units = ui.settings().units

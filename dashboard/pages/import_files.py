@@ -8,21 +8,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import ui
-from ingest import importer
+from dashboard import import_jobs, ui
 from metrics import fmt
 
-
-def _day(o, timezone: str) -> str:
-    if o.start_utc is None:
-        return fmt.MISSING
-    start = pd.Timestamp(o.start_utc)
-    if o.utc_offset_s is not None:
-        return fmt.day(start.tz_convert("UTC") + pd.Timedelta(seconds=o.utc_offset_s))
-    return fmt.day(start.tz_convert(timezone))
-
-
-OUTCOMES = ("imported", "replaced", "duplicate", "skipped", "failed")
+OUTCOMES = import_jobs.OUTCOMES
 
 
 def demo_notice() -> None:
@@ -38,7 +27,9 @@ def demo_notice() -> None:
 
 
 def uploader() -> None:
-    """The uploader and the import button; outcomes go to the session for :func:`last_import`."""
+    """The uploader and the import button.  The import runs in the server's background (dashboard.import_jobs):
+    it goes on whatever page the runner opens, its progress is in the sidebar of every page, and its result
+    stays here until read."""
     st.markdown(
         "Drop single `.fit`, `.gpx` or `.tcx` files (also as `.gz`), or the whole `.zip` that Garmin Connect "
         "(*Export your data*) or Strava (*Download your account*) gives you. Importing the same file twice adds "
@@ -49,41 +40,25 @@ def uploader() -> None:
     nonce = st.session_state.setdefault("upload_nonce", 0)
     files = st.file_uploader("Watch files or export archives", type=["fit", "gpx", "tcx", "gz", "zip"],
                              accept_multiple_files=True, key=f"uploader_{nonce}")
-    if not (files and st.button(f"Import {len(files)} file{'s' if len(files) != 1 else ''}", type="primary")):
+    busy = import_jobs.running(ui.db_path()) is not None
+    if busy:
+        st.caption("An import is running (its progress is in the sidebar): start the next one when it is done.")
+    label = f"Import {len(files)} file{'s' if len(files) != 1 else ''}" if files else "Import"
+    if not (files and st.button(label, type="primary", disabled=busy)):
         return
-    bar = st.progress(0.0, text="Importing...")
-
-    def on_progress(done: int, total: int | None, name: str) -> None:
-        # total is None when a zip's content cannot be counted up front
-        frac = min(done / total, 1.0) if total else min(done / (done + 10), 0.95)
-        bar.progress(frac, text=f"Read {done}{f' of {total}' if total else ''} files: {fmt.markdown_text(name)}")
-
-    with ui.open_store() as store:
-        outcomes = importer.import_files(store, [(f.name, f) for f in files], progress=on_progress)
-    bar.progress(1.0, text="Done")
-    settings = ui.settings()
-    st.session_state["import_outcomes"] = [
-        {"file": o.name, "result": fmt.words(o.status, "outcome"), "date": _day(o, settings.timezone),
-         "sport": fmt.words(o.sport, "sport") if o.sport else fmt.MISSING,
-         "distance": fmt.distance(None if o.distance_m is None else o.distance_m / 1000.0, settings.units),
-         "notes": "; ".join(filter(None, [
-             f"left out of your load: {o.excluded_reason}" if o.excluded_reason else "",
-             *[w for w in o.warnings if not (o.excluded_reason and w.endswith(o.excluded_reason))],
-             o.reason or ""])) or fmt.MISSING,
-         "status": o.status}
-        for o in outcomes]
+    # the bytes are read now: the uploaded files belong to this script run, the import does not
+    import_jobs.start(ui.db_path(), [(f.name, f.getvalue()) for f in files])
     st.session_state["upload_nonce"] = nonce + 1  # empties the uploader for the next batch
-    ui.changed()
     st.rerun()
 
 
-def last_import() -> None:
-    outcomes = st.session_state.get("import_outcomes")
-    if not outcomes:
-        return
-    table = pd.DataFrame(outcomes)
+def import_result(job: import_jobs.Job) -> None:
+    """One finished import: counts per outcome, every file's outcome, the files that need a look; kept until
+    the runner marks it read."""
+    table = pd.DataFrame(list(job.rows), columns=["file", "result", "date", "sport", "distance", "notes", "status"])
     counts = table["status"].value_counts()
     st.subheader("Last import")
+    st.markdown(job.summary())
     cols = st.columns(len(OUTCOMES))
     for col, status in zip(cols, OUTCOMES, strict=True):
         col.metric(status.capitalize(), int(counts.get(status, 0)))
@@ -96,6 +71,29 @@ def last_import() -> None:
         st.warning(fmt.markdown_text(f"{row.file} ({row.date}, {row.sport}, {row.distance}): {row.notes}"))
     if counts.get("failed", 0):
         st.warning("Some files could not be read; the reason is in the table. The rest were imported.")
+    if st.button("I have read this", key=f"import_read_{job.id}", icon=":material/done:"):
+        import_jobs.mark_read(job)
+        st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def running_import() -> None:
+    """The import running now, redrawn every second (the sidebar's progress runs the page again when it ends)."""
+    job = import_jobs.running(ui.db_path())
+    if job is None:
+        return
+    st.subheader("Importing")
+    frac, text = job.progress()
+    st.progress(frac, text=text)
+    st.caption("You can open other pages meanwhile: the import goes on, and its result waits here.")
+
+
+def last_import() -> None:
+    """The import running now, then every finished import not yet marked read."""
+    if import_jobs.running(ui.db_path()) is not None:
+        running_import()
+    for done in import_jobs.unread(ui.db_path()):
+        import_result(done)
 
 
 def reread_offer() -> None:

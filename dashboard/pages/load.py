@@ -1,14 +1,13 @@
 """Load: weekly distance by surface, every run against the spike cap, load with the acute:chronic ratio,
 intensity and running dynamics, with pain scores on the same time axis.
 
-The default range is the runner's last 26 weeks *of data*: it ends at the last activity when that is in
-the past (with a note), so a history that stopped months ago is not a page of empty charts."""
+The default range ends today, like every page: the last 26 weeks, reaching back to the runner's last weeks of
+data when the history stopped before them (with a one-line note), the weeks since drawn empty."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -18,12 +17,15 @@ from metrics.thresholds import ACWR_CAVEAT, ACWR_CHRONIC_DAYS, FRANDSEN_2025
 
 #: Weeks shown by default.
 DEFAULT_WEEKS = 26
+#: A history that stopped before those weeks is shown from this many weeks before its last activity.
+STALE_CONTEXT_WEEKS = 8
 
 
 def default_range(first: dt.date, last_data: dt.date, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The last 26 weeks of data: ending today when the runner ran recently, else at their last run."""
-    end = today if last_data >= today - dt.timedelta(days=7) else last_data
-    return max(first, end - dt.timedelta(weeks=DEFAULT_WEEKS)), end
+    """The last 26 weeks, ending today: a history that stopped earlier reaches back to take in its last
+    weeks of data (8 weeks before the last activity), with the weeks since drawn empty."""
+    start = min(today - dt.timedelta(weeks=DEFAULT_WEEKS), last_data - dt.timedelta(weeks=STALE_CONTEXT_WEEKS))
+    return max(first, start), today
 
 
 def pick_range(weekly: pd.DataFrame) -> tuple[dt.date, dt.date]:
@@ -32,9 +34,7 @@ def pick_range(weekly: pd.DataFrame) -> tuple[dt.date, dt.date]:
     last_data = ui.last_activity_day() or today
     latest = max(today, last_data)
     start, end = default_range(first, last_data, today)
-    if end < today:
-        st.info(f"Your last activity was on {fmt.day(last_data)}, so this range ends there (the {DEFAULT_WEEKS} "
-                "weeks before it). Widen it with the dates below.", icon=":material/history:")
+    ui.stale_note()
     picked = st.date_input("Dates shown", value=(start, end), min_value=first, max_value=latest,
                            format=fmt.DATE_INPUT_FORMAT)
     if isinstance(picked, tuple | list) and len(picked) == 2:
@@ -56,11 +56,10 @@ def surface_chart(weeks, pain, units: str, phases, start, end) -> None:
     back-pain phase band under it."""
     u = ui.unit_label(units)
     st.subheader(f"Weekly distance by surface ({u})")
-    weekly_chart = charts.weekly_surface_pain(weeks, pain, units, start, end)
-    band = charts.phase_band(phases, start, end)
-    st.altair_chart(alt.vconcat(weekly_chart, band).resolve_scale(color="independent"), width="stretch")
+    weekly_chart = charts.weekly_surface_pain(weeks, pain, units, start, end, legend_orient="bottom")
+    st.altair_chart(charts.with_phase_ribbon(weekly_chart, phases, start, end), width="stretch", height=400)
     st.caption("Dots: your pain scores (0–10, right axis) on the same days — green 0–3, amber 4–5, red above 5. "
-               "The band below is your back-pain episode day by day: normal training, hold steady, cut back, "
+               "The band along the top is your back-pain episode day by day: normal training, hold steady, cut back, "
                "stop running, the return to running step by step, a rebuild after a break, or see a clinician.")
 
 

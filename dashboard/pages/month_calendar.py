@@ -156,7 +156,13 @@ GRID_CSS = """<style>
 .st-key-lw_calendar [data-testid="stHorizontalBlock"] {flex-wrap: nowrap !important; gap: 0.2rem !important;}
 .st-key-lw_calendar [data-testid="stColumn"] {min-width: 0 !important; flex: 1 1 0 !important;
   width: auto !important;}
-.st-key-lw_calendar [data-testid="stColumn"] p {font-size: 0.78rem; line-height: 1.25; overflow-wrap: anywhere;}
+.st-key-lw_calendar [data-testid="stColumn"] p {font-size: 0.78rem; line-height: 1.25; overflow-wrap: normal;
+  word-break: normal; hyphens: none;}
+@media (max-width: 640px) {
+  .st-key-lw_calendar [data-testid="stColumn"] p {font-size: 0.6rem; letter-spacing: -0.02em;}
+  .st-key-lw_calendar [data-testid="stVerticalBlockBorderWrapper"],
+  .st-key-lw_calendar [data-testid="stColumn"] > div {padding-left: 0.1rem !important; padding-right: 0.1rem !important;}
+}
 .st-key-lw_calendar [data-testid="stColumn"] button {padding: 0 0.2rem; min-height: 1.4rem;}
 .st-key-lw_calendar [data-testid="stColumn"] [data-testid="stVerticalBlock"] {gap: 0.1rem;}
 </style>"""
@@ -177,9 +183,9 @@ flash = st.session_state.pop("cal_flash", None)
 if flash:
     st.success(flash, icon=":material/check:")
 
-last = ui.last_activity_day()
+ui.stale_note()
 if "cal_anchor" not in st.session_state:
-    st.session_state["cal_anchor"] = (last if last and last < today - dt.timedelta(days=60) else today).replace(day=1)
+    st.session_state["cal_anchor"] = today.replace(day=1)  # opens on today's month, whenever the last run was
 anchor = st.session_state["cal_anchor"]
 nav = st.columns([1, 1, 4])
 if nav[0].button("Earlier", icon=":material/chevron_left:", key="cal_earlier"):

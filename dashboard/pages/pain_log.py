@@ -143,7 +143,7 @@ st.markdown("Record when a physiotherapist or doctor assessed you, and what they
             "logged after the visit opens a new one.")
 seen_left, seen_mid, seen_right = st.columns(3)
 with seen_left:
-    seen_day = st.date_input("Day you were seen", value=dt.date.today(), max_value=dt.date.today(),
+    seen_day = st.date_input("Day you were seen", value=ui.today(), max_value=ui.today(),
                              min_value=dt.date(1990, 1, 1), key=k("seen_date"), format=fmt.DATE_INPUT_FORMAT)
 with seen_mid:
     seen_at = st.time_input("Time of the visit (leave empty: the end of the day)", value=None, key=k("seen_time"),

@@ -128,9 +128,11 @@ per_week = shoes_mod.weekly_km_by_shoe(ui.activity_shoes(), ui.activities(), ui.
                                        ui.settings().week_start)
 if not per_week.empty:
     st.markdown(f"**Distance per week by pair ({u})**")
-    recent = per_week[per_week["week_start"] >= per_week["week_start"].max() - pd.Timedelta(weeks=25)]
-    start = recent["week_start"].min().date()
-    end = recent["week_start"].max().date() + dt.timedelta(days=6)
+    # to today, like every page; a history that stopped earlier reaches back to its last weeks with a pair
+    end = ui.today()
+    start = min(pd.Timestamp(end) - pd.Timedelta(weeks=25), per_week["week_start"].max() - pd.Timedelta(weeks=8))
+    recent = per_week[per_week["week_start"] >= start]
+    start = start.date()
     st.altair_chart(charts.shoe_weeks(recent, units, charts.time_domain(start, end)), width="stretch")
 
 ui.disclaimer()

@@ -34,33 +34,27 @@ def red_flag_boxes(red_flags: list[dict], units: str) -> None:
         ui.alert_details(alert, units)
 
 
-def chart_window(today: dt.date, last_day: dt.date | None, week_start: str = "monday") -> tuple[dt.date, dt.date, bool]:
-    """(start, end, stale): the 12 whole weeks (the current one included) ending today, or ending at the
-    last run when that is more than 12 weeks ago (a chart of empty weeks says nothing).  ``start`` is the
-    first day of the runner's week."""
-    stale = last_day is not None and last_day < today - dt.timedelta(weeks=CHART_WEEKS)
-    end = last_day if stale else today
-    into_week = (end.weekday() + 1) % 7 if week_start == "sunday" else end.weekday()
-    return end - dt.timedelta(days=into_week) - dt.timedelta(weeks=CHART_WEEKS - 1), end, stale
+def chart_window(today: dt.date, week_start: str = "monday") -> tuple[dt.date, dt.date]:
+    """(start, end): the 12 whole weeks (the current one included) ending today, whenever the last run was:
+    this week's pain and phase are on the chart even after months without a run, and the weeks since are
+    drawn empty.  ``start`` is the first day of the runner's week."""
+    into_week = (today.weekday() + 1) % 7 if week_start == "sunday" else today.weekday()
+    return today - dt.timedelta(days=into_week) - dt.timedelta(weeks=CHART_WEEKS - 1), today
 
 
 def weeks_chart(report: dict, units: str) -> None:
-    """Weekly running distance with pain scores (and the phase band when the report has phases)."""
+    """Weekly running distance with pain scores (and the phase band when the report has phases), to today."""
     weekly = ui.weekly()
-    acts = ui.activities()
-    last_day = ui.last_activity_day()
-    start, end, stale = chart_window(ui.today(), last_day, ui.settings().week_start)
-    st.subheader(f"The last {CHART_WEEKS} weeks" + (" of your history" if stale else ""))
-    if stale:
-        st.info(f"Your last activity was on {fmt.day(last_day)}; this chart ends there. Import newer files "
-                "on the Import page to see your recent weeks.", icon=":material/history:")
-    if acts.empty or weekly.empty:
+    start, end = chart_window(ui.today(), ui.settings().week_start)
+    st.subheader(f"The last {CHART_WEEKS} weeks")
+    ui.stale_note()
+    if weekly.empty:
         st.caption("No runs yet: the chart fills in as you import them.")
         return
     st.altair_chart(charts.weekly_distance_pain(weekly, ui.pain(), start, end, units,
-                                                phases=report.get("phases")), width="stretch")
+                                                phases=report.get("phases")), width="stretch", height=360)
     st.caption("Bars: your running distance each week. Dots: your pain scores (0–10, right axis) — green 0–3, "
-               "amber 4–5, red above 5.")
+               "amber 4–5, red above 5. The band along the top: your back-pain phase, day by day.")
 
 
 def headline_numbers(report: dict, units: str) -> None:
@@ -106,13 +100,12 @@ care = bool(red_flags) or plan.get("phase") in ui.RED_FLAG_SEVERITIES or plan.ge
 others = [a for a in alerts if not ui.is_red_flag(a) and a.get("rule") not in ("phase", "check_in")]
 
 red_flag_boxes(red_flags, units)
-if not care:
-    # under a red flag no face shows a training number: not the weekly distances either (issue 11)
-    weeks_chart(report, units)
+# under a red flag only *advice* numbers are withheld (the plan's caps, the safe longest run, the next step):
+# the history stays, as the clinician the runner is sent to needs it
+weeks_chart(report, units)
 ui.traffic_light(plan)
 ui.phase_box(plan, units)
-if not care:
-    headline_numbers(report, units)
+headline_numbers(report, units)
 st.subheader("Your next 7 days")
 ui.plan_box(plan, units)
 outcomes_ui.this_week_section(report)
