@@ -310,6 +310,14 @@ def pain_add(args) -> int:
                           location=args.location or "lower_back", activity_id=_resolve_run(store, args.run),
                           symptoms=symptoms, note=args.note or "")
         pain_id = store.add_pain(entry)
+        escalated = True
+        if symptoms and not set(symptoms) & set(th.EMERGENCY_SYMPTOMS):
+            # a symptom a clinician has already assessed, logged again at the same or a lower score, is known
+            # and does not reopen (SCIENCE.md section 11): ask the episode, not the symptom alone
+            from dashboard.store_report import report_from_store
+
+            phase = (report_from_store(store, as_of=args.date).get("plan") or {}).get("phase")
+            escalated = phase in ("see_clinician", "emergency")
     print(f"logged pain entry {pain_id}: {args.score}/10 {timing.replace('_', ' ')} on "
           f"{entry.at_local:%Y-%m-%d %H:%M}")
     if not symptoms and timing in ("during", "after", "rest_of_day"):
@@ -319,7 +327,11 @@ def pain_add(args) -> int:
         elif args.score > th.PAIN_GREEN_MAX:
             print("4-5/10 is acceptable if it settles by tomorrow morning: log how it feels then "
                   "(--timing next_morning).")
-    _print_care(symptoms, args.date)
+    if escalated:
+        _print_care(symptoms, args.date)
+    elif symptoms:
+        print(f"Logged: {fmt.word_list(symptoms, 'symptom')}, which a clinician has already assessed. Thank you for "
+              "logging it honestly: it reopens a warning only if it gets 2 or more points worse.")
     return 0
 
 

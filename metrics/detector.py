@@ -46,10 +46,10 @@ URGENT_CARE_MESSAGE = (
     "Until then, loadwatch gives no training plan."
 )
 PERSISTENT_CARE_MESSAGE = (
-    "Your back has hurt on most days for more than three weeks: book a physiotherapist or doctor. "
+    "Your back has hurt at most of your check-ins for more than three weeks: book a physiotherapist or doctor. "
     "Pain that lasts is common and usually treatable, and a professional can help you run again."
 )
-REFERRAL_HOLD = "Your plan holds where it is until then: no next step, the same limits."
+REFERRAL_HOLD = "Your plan holds where it is until then: no next step, and no limit rises."
 
 
 @dataclass

@@ -681,6 +681,8 @@ class _Walker:
     def _referral(self, day: date, usual: float | None, worst: Reading | None) -> None:
         s = self.s
         above = back_to_usual(usual) if usual is not None else float(th.PERSISTENT_NO_USUAL_MAX)
+        if s.decision is not None and s.decision.max_pain is not None:
+            above = max(above, float(s.decision.max_pain))  # the pain the clinician allowed is not a referral
         top = self.last_score if self.last_score is not None else 0
         if s.referral:
             if top > above:
@@ -916,8 +918,6 @@ class _Walker:
         eid, kind = (worst.entry_id, "pain") if worst is not None else (None, None)
         if s.step >= steps:
             what = "the return to running" if s.phase == "return_to_run" else "the rebuild"
-            if s.decision is not None and not s.decision.cleared:
-                s.decision = None  # the clinician's caps were for the return, which is done
             self._close_episode(day, f"{what} is complete (every step done within its caps)", worst)
             return
         s.step += 1

@@ -159,6 +159,7 @@ class _History:
     has_runs: bool
     longest_23d_km: float | None = None  # longest run the 30-day window still holds on the plan's 7th day
     last_day_longest_km: float | None = None  # longest run of the last run day in the 30-day window
+    max_runs: float | None = None  # the most runs of those weeks
 
 
 def history(weekly: pd.DataFrame | None, runs: pd.DataFrame | None, as_of,
@@ -167,12 +168,13 @@ def history(weekly: pd.DataFrame | None, runs: pd.DataFrame | None, as_of,
     as_of = as_date(as_of)
     done = complete_weeks(weekly, as_of).tail(weeks)
     if done.empty or "distance_km" not in done.columns:
-        avg = mx = avg_long = avg_runs = None
+        avg = mx = avg_long = avg_runs = max_runs = None
     else:
         avg = float(done["distance_km"].fillna(0).mean())
         mx = float(done["distance_km"].fillna(0).max())
         avg_long = float(done["long_run_km"].fillna(0).mean()) if "long_run_km" in done.columns else None
         avg_runs = float(done["runs"].fillna(0).mean()) if "runs" in done.columns else None
+        max_runs = float(done["runs"].fillna(0).max()) if "runs" in done.columns else None
     longest = longest23 = last_longest = None
     soft: list[str] = []
     has_runs = runs is not None and len(runs) > 0
@@ -193,7 +195,8 @@ def history(weekly: pd.DataFrame | None, runs: pd.DataFrame | None, as_of,
             past = runs[(dates <= as_of).to_numpy()]
             used = set(past["surface"].dropna())
             soft = [s for s in th.SOFT_SURFACES if s in used]
-    return _History(avg, mx, avg_long, avg_runs, len(done), longest, soft, has_runs, longest23, last_longest)
+    return _History(avg, mx, avg_long, avg_runs, len(done), longest, soft, has_runs, longest23, last_longest,
+                    max_runs)
 
 
 def frandsen_cap_km(h: _History) -> float | None:
@@ -356,7 +359,7 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     strength = _sessions.strength_advice(weekly, as_of, red_flag=phase in _ep.ESCALATIONS)
 
     if row.get("referral"):
-        common["referral"] = f"{PERSISTENT_CARE_MESSAGE} {REFERRAL_HOLD}"
+        common["referral"] = PERSISTENT_CARE_MESSAGE  # the hold itself is the next step's sentence
     clinician = row.get("set_by_clinician")
     if clinician is not None and phase not in _ep.NO_NUMBERS:
         common["set_by_clinician"] = clinician
@@ -376,7 +379,9 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     elif h.weeks_used < th.AVERAGE_WEEK_WEEKS and phase == "normal":
         reasons.append(f"average week from {h.weeks_used} complete week(s) only (4 wanted)")
     frandsen = frandsen_cap_km(h)
-    runs_per_week = None if h.avg_runs is None else max(1, int(round(h.avg_runs)))
+    # "up to N runs": the most runs of the recent weeks (an average after a break said "runs: 1", and the
+    # week cap, never more than N runs at the run cap, fell to a single run)
+    runs_per_week = None if h.max_runs is None else max(1, int(round(h.max_runs)))
     pain_alerts = [a for a in alarms if a.rule in _ep.PAIN_RULES + ("step_overrun", "pain_persistent")]
 
     # 2. stop: no running numbers, cross-training replaces the running time

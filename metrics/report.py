@@ -206,7 +206,7 @@ def _forward_safe_longest(latest: dict | None, runs: pd.DataFrame, plan: dict, d
     cap = _plan.frandsen_cap_km(_plan.history(None, runs, day.date()))
     if plan.get("max_run_km") is not None:
         cap = plan["max_run_km"] if cap is None else min(cap, plan["max_run_km"])
-    latest["safe_longest_km"] = None if cap is None else round(cap, JSON_DECIMALS)
+    latest["safe_longest_km"] = cap  # unrounded: the plan's figure in km, so every face shows the same number
     return latest
 
 

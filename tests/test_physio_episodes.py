@@ -127,7 +127,9 @@ def test_known_improving_sciatica_logged_honestly_after_the_visit_does_not_reope
     r.assessed(d + days(1), "GP: sciatica, keep moving")
     for k in range(2, 30):
         score = 5 if k < 10 else 4 if k < 20 else 3
-        r.pain(d + days(k), score, "next_morning", "radiating_below_knee")
+        said = r.pain(d + days(k), score, "next_morning", "radiating_below_knee")
+        # the command that logs it does not shout "see a clinician" at a known symptom either
+        assert "SEE A CLINICIAN" not in said and "already assessed" in said, said
     for k in range(2, 30):
         plan = r.plan(d + days(k)) if k % 7 == 2 else None
         if plan is not None:
@@ -319,6 +321,14 @@ def test_the_plan_follows_the_clinicians_own_caps_and_says_so(runner):
     r.run([(DAY0 + days(3), 5.0)])
     r.pain(DAY0 + days(3), 4, "during")
     assert r.plan(DAY0 + days(3))["phase"] == "return_to_run"
+    # pain the clinician allowed, logged after every run for weeks, is not persistent pain: no referral
+    for k in range(4, 40, 2):
+        r.run([(DAY0 + days(k), 5.0)])
+        r.pain(DAY0 + days(k), 4, "during")
+        r.pain(DAY0 + days(k + 1), 1, "next_morning")
+    late = r.plan(DAY0 + days(39))
+    assert not late["referral"] and late["set_by_clinician"] == (DAY0 + days(1)).isoformat(), late
+    assert late["phase"] in ("return_to_run", "normal"), late
     # cleared: normal training from the visit
-    r.assessed(DAY0 + days(5), "physio", cleared=True)
-    assert r.plan(DAY0 + days(5))["phase"] == "normal"
+    r.assessed(DAY0 + days(40), "physio", cleared=True)
+    assert r.plan(DAY0 + days(40))["phase"] == "normal"
