@@ -5,7 +5,7 @@ Run: ``.venv/bin/python benchmarks/corpus_report.py`` (writes ``benchmarks/corpu
 Three passes over the 138 files of the corpus (public test files of python-fitparse, fitdecode, Garmin's
 FIT SDK, gpxpy and sports-lib, including their deliberately broken ones):
 
-1. **Import**: the corpus is mirrored as symlinks into a temporary folder and imported as one folder by
+1. **Import**: the corpus is copied into a temporary folder and imported as one folder by
    :func:`ingest.importer.import_paths` into a temporary store, with worker processes and a per-file time
    limit, exactly as ``loadwatch import`` does.  Each file's outcome: imported, duplicate (same content
    or the same run as another file), skipped (not an activity) or failed (with the runner-facing reason).
@@ -32,6 +32,7 @@ import argparse
 import csv
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -80,15 +81,16 @@ def manifest_rows(corpus: Path) -> list[dict]:
 
 
 def _mirror(corpus: Path, rows: list[dict], into: Path) -> Path:
-    """Symlink every manifest file into ``into/corpus/<path>`` (so names shown by the importer are
-    ``corpus/<manifest path>``, unique, and nothing is copied)."""
+    """Copy every manifest file into ``into/corpus/<path>`` (a temporary folder, so names shown by the
+    importer are ``corpus/<manifest path>`` and unique).  Copies, not symlinks: the importer follows no
+    link out of the folder it is given (issue 22)."""
     root = into / "corpus"
     for row in rows:
         target = corpus / row["path"]
-        link = root / row["path"]
-        link.parent.mkdir(parents=True, exist_ok=True)
+        copy = root / row["path"]
+        copy.parent.mkdir(parents=True, exist_ok=True)
         if target.is_file():
-            link.symlink_to(target)
+            shutil.copyfile(target, copy)
     return root
 
 

@@ -89,6 +89,19 @@ def _isolated_store(tmp_path, monkeypatch):
     monkeypatch.setenv("TZ", "UTC")
 
 
+#: pytest's own ``__main__``: Streamlit's AppTest runs a page as ``__main__`` and a page's background work
+#: (the sidebar's import progress) can leave it there; a process started later by spawning (Dask's workers)
+#: would then run that page again as its main module and die.
+_MAIN = sys.modules["__main__"]
+
+
+@pytest.fixture(autouse=True)
+def _main_module_restored():
+    yield
+    if sys.modules.get("__main__") is not _MAIN:
+        sys.modules["__main__"] = _MAIN
+
+
 @pytest.fixture(autouse=True)
 def _no_import_worker_left():
     """The import workers a threaded host keeps between imports (ingest.importer's pool) stop with each

@@ -64,7 +64,7 @@ def test_red_flag_never_shows_a_training_number_on_any_cli_face_until_assessed(c
         # advice numbers are withheld
         history_part = text.split("Plan for the next 7 days:")[0]
         assert "Latest run" in history_part, text
-        assert "week of" in history_part or (as_of != "2024-03-03" and "Your history ended on" in history_part), text
+        assert "week of" in history_part or (as_of != "2024-03-03" and "Your last run was on" in history_part), text
         assert "held back" not in text and "Safe longest run" not in text and "≤" not in text
         _, check, _ = run(capsys, "alerts", "check", "--as-of", as_of)
         assert not DIST.findall(check) and "Seek urgent medical care now" in check

@@ -233,12 +233,12 @@ def test_weeks_of_runs_sessions_and_pain_in_report_and_plan(capsys, tmp_path):
     assert after["plan"]["status"] == "green" and after["plan"]["cross_training_min"] is None
     assert "about 50 min a week" in after["plan"]["strength"]
 
-    # pain above 5 during the last run: stop running, cross-train for the running time
+    # pain above 5 during the last run: stop running, cross-train for at most half the running time (§13)
     run(capsys, "pain", "add", "--date", "2025-02-09", "--score", "7", "--timing", "during")
     stop = json.loads(run(capsys, "report", "--json", "--as-of", "2025-02-09")[1])["plan"]
     assert stop["stop_running"]
     avg_run_min = sum(w["duration_min"] for w in weeks[1:5]) / 4
-    assert stop["cross_training_min"] == pytest.approx(5 * round(avg_run_min / 5))
+    assert stop["cross_training_min"] == pytest.approx(5 * round(min(0.5 * avg_run_min, 300) / 5))
     assert stop["phase"] == "stop"
     assert f"about {fmt.duration(stop['cross_training_min'])} a week of cycling, swimming" in stop["message"]
     assert stop["strength"] and "NICE NG59" in stop["strength"]

@@ -111,7 +111,7 @@ def test_everyday_walk_through(tmp_path, browser):  # noqa: F811  (the fixture)
         go.click()
         page.wait_for_timeout(1500)
         page.get_by_role("link", name="This week").click()  # the runner moves on at once
-        expect(page.get_by_text(f"Import finished, {UPLOADS} files uploaded: {UPLOADS} imported.")).to_be_visible(
+        expect(page.get_by_text(f"Import finished, {UPLOADS} files uploaded: {UPLOADS} imported.").first).to_be_visible(
             timeout=180_000)
         with Store(db) as store:
             assert len(store.activities()) == before + UPLOADS

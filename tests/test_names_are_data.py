@@ -150,7 +150,7 @@ def test_terminal_tables_show_names_without_escapes():
 def test_import_page_shows_hostile_member_names_as_written(tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    from tests.app_helpers import PAGES_DIR, no_exceptions
+    from tests.app_helpers import PAGES_DIR, finish_imports, no_exceptions
     from tests.test_exports import truncated
 
     full = fit_bytes(SynthRun(T0, 3600, 10_000.0, seed=3))
@@ -164,6 +164,7 @@ def test_import_page_shows_hostile_member_names_as_written(tmp_path):
     [go] = [b for b in at.button if b.label.startswith("Import")]
     go.click().run()
     no_exceptions(at)
+    finish_imports(at)  # the import runs in the background (issue 21): its result is drawn once it is done
     warnings = [w.value for w in at.warning]
     [named] = [w for w in warnings if "cut.fit" in w]
     out = render(named)
