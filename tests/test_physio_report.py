@@ -21,14 +21,14 @@ from hypothesis import given
 from hypothesis import settings as st_settings
 from hypothesis import strategies as st
 
+from dashboard import physio_report
 from dashboard.cli import main
+from ingest import store as store_mod
 from ingest.canonical import Activity, Summary, empty_samples
 from metrics import fmt
 from tests.conftest import REPO_ROOT
 
-store_mod = pytest.importorskip("ingest.store")
-pypdf = pytest.importorskip("pypdf")
-physio_report = pytest.importorskip("dashboard.physio_report")
+pypdf = pytest.importorskip("pypdf")  # a test dependency; the project's own modules are imported plainly
 
 FIRST_MONDAY = date(2026, 3, 2)
 AS_OF = date(2026, 5, 24)  # the Sunday of the 12th week
