@@ -145,6 +145,11 @@ class Visit:
     def has_caps(self) -> bool:
         return self.max_week_km is not None or self.max_run_km is not None
 
+    def caps_over(self, week: float, run: float) -> tuple[float, float]:
+        """(week, run) in km with the clinician's own caps in place of the defaults they set."""
+        return (self.max_week_km if self.max_week_km is not None else week,
+                self.max_run_km if self.max_run_km is not None else run)
+
 
 def pain_entries(pain: pd.DataFrame | None) -> pd.DataFrame:
     """The store's pain frame without deleted entries, sorted by time, with ``day`` (local date) and
@@ -206,11 +211,6 @@ def visits(assessments: pd.DataFrame | None) -> dict[date, list[Visit]]:
     for day_visits in out.values():
         day_visits.sort(key=lambda v: v.at)
     return out
-
-
-def assessment_days(assessments: pd.DataFrame | None) -> dict[date, int | None]:
-    """{local date: id of the day's last assessment} from ``Store.assessments()``."""
-    return {d: vs[-1].id for d, vs in visits(assessments).items()}
 
 
 def usual_morning(mornings: list[tuple[date, int]], day: date, *, days: int = th.PAIN_BASELINE_DAYS,
@@ -956,8 +956,7 @@ class _Walker:
                 week = min(week, n * run)
         d = s.decision
         if d is not None and d.has_caps:
-            week = d.max_week_km if d.max_week_km is not None else week
-            run = d.max_run_km if d.max_run_km is not None else run
+            week, run = d.caps_over(week, run)
         return week, run
 
     def _check_overrun(self, day: date) -> None:
@@ -1014,8 +1013,7 @@ class _Walker:
                 week = min(week, n * run)
             return week, run
         if d is not None and d.has_caps:
-            week = d.max_week_km if d.max_week_km is not None else week
-            run = d.max_run_km if d.max_run_km is not None else run
+            week, run = d.caps_over(week, run)
         return week, run
 
     def _row(self, day: date, caps) -> dict:
