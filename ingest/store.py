@@ -42,6 +42,7 @@ from ingest import sessions as _sessions
 from ingest import shoes as _shoes
 from ingest.canonical import HR_BINS, Activity, Summary, as_block
 from ingest.painlog import PainEntry, validate
+from ingest.painlog import pain_row as _pain_to_row
 from ingest.private_files import make_private_dirs
 from ingest.settings import Settings, format_setting, parse_setting
 from ingest.store_errors import check_intact, plain_error
@@ -479,18 +480,6 @@ def _hist_blob(hist) -> bytes | None:
     if arr.size != HR_BINS:
         raise ValueError(f"heart-rate histogram must have {HR_BINS} bins (got {arr.size})")
     return arr.tobytes()
-
-
-def _pain_to_row(entry: PainEntry) -> dict:
-    return {
-        "at_local": entry.at_local.replace(microsecond=0).isoformat(),
-        "score": int(entry.score),
-        "timing": entry.timing,
-        "location": entry.location,
-        "activity_id": entry.activity_id,
-        "symptoms": json.dumps(list(entry.symptoms)),
-        "note": str(entry.note or ""),
-    }
 
 
 _PAIN_FIELDS = ("at_local", "score", "timing", "location", "activity_id", "symptoms", "note")

@@ -19,8 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-
-import pandas as pd
+import sys
 
 from ingest.painlog import LOCATION_LABELS, SYMPTOM_LABELS, TIMING_LABELS
 from metrics.units import format_distance, format_duration, format_pace
@@ -146,11 +145,13 @@ def is_missing(value) -> bool:
     """True for None, NaN, NaT, pd.NA and non-finite floats."""
     if value is None:
         return True
-    try:
-        if pd.isna(value):
-            return True
-    except (TypeError, ValueError):
-        return False
+    pd = sys.modules.get("pandas")  # no pandas loaded: the value is no pandas or NumPy missing marker
+    if pd is not None:
+        try:
+            if pd.isna(value):
+                return True
+        except (TypeError, ValueError):
+            return False
     if isinstance(value, float):
         return not math.isfinite(value)
     return False
@@ -201,11 +202,30 @@ def plan_status(plan: dict | None) -> str:
 DATE_INPUT_FORMAT = "YYYY-MM-DD"
 
 
+def _timestamp(value):
+    """A datetime from a date, datetime, Timestamp or ISO string: pandas' ``Timestamp`` once pandas is
+    loaded, else the standard library's (the light commands never import pandas, issue 21); a string
+    ``fromisoformat`` cannot read goes to pandas."""
+    pd = sys.modules.get("pandas")
+    if pd is None:
+        if isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, dt.date):
+            return dt.datetime(value.year, value.month, value.day)
+        if isinstance(value, str):
+            try:
+                return dt.datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        import pandas as pd
+    return pd.Timestamp(value)
+
+
 def day(value) -> str:
     """``Mon 17 Aug 2026`` from a date, datetime, Timestamp or ISO string; missing gives :data:`MISSING`."""
     if is_missing(value) or value == "":
         return MISSING
-    d = pd.Timestamp(value)
+    d = _timestamp(value)
     return f"{d:%a} {d.day} {d:%b %Y}"
 
 
@@ -213,7 +233,7 @@ def day_time(value) -> str:
     """``Mon 17 Aug 2026 07:30`` (local wall-clock time)."""
     if is_missing(value) or value == "":
         return MISSING
-    d = pd.Timestamp(value)
+    d = _timestamp(value)
     return f"{day(d)} {d:%H:%M}"
 
 
@@ -221,7 +241,7 @@ def day_range(start, end) -> str:
     """``Mon 3 Aug – Sun 16 Aug 2026`` (years shown once when both are in the same year)."""
     if is_missing(start) or is_missing(end):
         return MISSING
-    a, b = pd.Timestamp(start), pd.Timestamp(end)
+    a, b = _timestamp(start), _timestamp(end)
     left = f"{a:%a} {a.day} {a:%b}" + ("" if a.year == b.year else f" {a.year}")
     return f"{left} – {day(b)}"
 
@@ -246,7 +266,7 @@ def stale_history(last_run, today, *, where: str = "on the Import page") -> str 
 
 def to_date(value) -> dt.date:
     """A date from a date, datetime, Timestamp or ISO string."""
-    return pd.Timestamp(value).date()
+    return _timestamp(value).date()
 
 
 def distance(km, units: str = "km", *, cap: bool = False, decimals: int = 1) -> str:
