@@ -116,17 +116,34 @@ def settings_set(args) -> int:
 def report_cmd(args) -> int:
     from dashboard.store_report import report_from_store, report_inputs
 
+    physio = [(kind, path) for kind, path in (("pdf", args.pdf), ("html", args.html)) if path]
+    if not physio:
+        return _print_report(args)
     with _open_store(args) as store:
         inputs = report_inputs(store)
         report = report_from_store(store, as_of=args.as_of, weeks=args.weeks, inputs=inputs)
-    activities, pain = inputs["activities"], inputs["pain"]
-    physio = [(kind, path) for kind, path in (("pdf", args.pdf), ("html", args.html)) if path]
-    if physio:
-        return _write_physio(report, pain, activities, args.weeks, physio, show_json=args.json)
-    if args.json:
-        print(json.dumps(report, indent=2, allow_nan=False))
-    else:
-        print(format_report(report))
+    return _write_physio(report, inputs["pain"], inputs["activities"], args.weeks, physio, show_json=args.json)
+
+
+def _print_report(args) -> int:
+    """The report in the terminal (or as JSON): the text kept from the last run when nothing it reads has
+    changed since and the terminal is as wide (:mod:`dashboard.report_cache`), else computed and kept."""
+    from dashboard import report_cache
+
+    db = getattr(args, "db", None)
+    view = "json" if args.json else f"text, {term.terminal_width()} characters wide"
+    key = report_cache.report_key(db, args.as_of, args.weeks, view)
+    text = report_cache.lookup(db, key)
+    if text is None:
+        from dashboard.store_report import report_from_store
+
+        with _open_store(args) as store:
+            report = report_from_store(store, as_of=args.as_of, weeks=args.weeks)
+        text = json.dumps(report, indent=2, allow_nan=False) if args.json else format_report(report)
+        if key is not None and report_cache.report_key(db, args.as_of, args.weeks, view) == key:
+            # kept only when no write came in while it was computed (else the next run computes it again)
+            report_cache.keep(db, key, text)
+    print(text)
     return 0
 
 

@@ -198,3 +198,48 @@ def activities(db: str | os.PathLike | None) -> tuple[Settings, list[dict], dict
     if "timezone" not in raw:
         _borrow_offsets(rows)
     return settings, rows, shoes
+
+
+#: Tables a fingerprint leaves out: the kept original files and the import's record of them, which no
+#: report reads (a new or rebuilt activity changes ``activities`` itself).
+UNREAD_TABLES: tuple[str, ...] = ("originals", "files")
+
+
+def fingerprint(db: str | os.PathLike | None) -> tuple[str, Settings] | None:
+    """(a digest of everything the store holds but :data:`UNREAD_TABLES`, the runner's settings) from the
+    store at ``db``, or None when the full store must be opened.  Any write that changes what a report
+    reads (an activity, a correction, a pain entry, an assessment, a setting, a rule...) changes the
+    digest: the report's cache (``dashboard.report_cache``) is keyed by it."""
+    import hashlib
+
+    path = store_path(db)
+    if path is None or not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    except (sqlite3.Error, ValueError):
+        return None
+    digest = hashlib.blake2b(digest_size=20)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("BEGIN")  # one snapshot
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            return None
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        for table in tables:
+            if table in UNREAD_TABLES:
+                continue
+            rows = conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
+            digest.update(repr((table, [tuple(v for v in r if not isinstance(v, bytes)) for r in rows])).encode())
+            for r in rows:  # the heart-rate histograms: their bytes, not their repr (three times faster)
+                for v in r:
+                    if isinstance(v, bytes):
+                        digest.update(len(v).to_bytes(8, "little") + v)
+        settings = Settings.from_strings(dict(conn.execute("SELECT key, value FROM settings").fetchall()))
+        conn.execute("COMMIT")
+    except (sqlite3.Error, ValueError):
+        return None
+    finally:
+        conn.close()
+    return digest.hexdigest(), settings
