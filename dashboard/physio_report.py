@@ -352,19 +352,9 @@ def _phase_line(plan: dict, phases: list[dict]) -> str | None:
 
 
 def _plan_lines(plan: dict, units: str) -> list[str]:
-    lines = []
-    if plan.get("max_week_km") is not None:
-        lines.append(f"Total for the next 7 days: at most {fmt.distance(plan['max_week_km'], units, cap=True)}")
-    if plan.get("max_run_km") is not None:
-        lines.append(f"Longest single run: at most {fmt.distance(plan['max_run_km'], units, cap=True)}")
+    lines = fmt.plan_items(plan, units)
     if plan.get("stop_running"):
-        lines.append("No running for now")
-    if plan.get("runs"):
-        lines.append(f"Runs: about {plan['runs']}")
-    if plan.get("intensity"):
-        lines.append(f"Intensity: {plan['intensity']}")
-    if plan.get("surface"):
-        lines.append(f"Surface: {plan['surface']}")
+        lines.insert(sum(plan.get(k) is not None for k in ("max_week_km", "max_run_km")), "No running for now")
     if plan.get("cross_training"):
         lines.append(("Instead of running" if plan.get("stop_running") else "Cross-training")
                      + ": " + ", ".join(map(str, plan["cross_training"])))

@@ -46,6 +46,31 @@ def store_path(db: str | os.PathLike | None) -> Path | None:
     return Path(given).expanduser() if given else None
 
 
+def _connect(db: str | os.PathLike | None, *, write: bool = False) -> sqlite3.Connection | None:
+    """A connection to the store at ``db`` (read-only unless ``write``) when it is there, at
+    :data:`SCHEMA_VERSION` and intact (``PRAGMA quick_check``); else None, and nothing was touched."""
+    path = store_path(db)
+    if path is None or not path.is_file():
+        return None
+    try:
+        if write:
+            conn = sqlite3.connect(os.fsencode(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        else:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
+                                   isolation_level=None)
+    except (sqlite3.Error, ValueError):
+        return None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION and \
+                [r[0] for r in conn.execute("PRAGMA quick_check(5)")] == ["ok"]:
+            return conn
+    except sqlite3.Error:
+        pass
+    conn.close()
+    return None
+
+
 def add_pain(db: str | os.PathLike | None, entry: PainEntry) -> int | None:
     """Add ``entry`` (without a linked run) to the store at ``db``; its id, or None when nothing was
     written and the full store must do it (see the module's docstring).  An invalid entry raises
@@ -53,21 +78,12 @@ def add_pain(db: str | os.PathLike | None, entry: PainEntry) -> int | None:
     validate(entry)
     if entry.activity_id is not None:
         return None  # the run must exist: the full store checks it
-    path = store_path(db)
-    if path is None or not path.is_file():
-        return None
     row = pain_row(entry)
     now = datetime.now(UTC).isoformat(timespec="microseconds")
-    try:
-        conn = sqlite3.connect(os.fsencode(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    except sqlite3.Error:
+    conn = _connect(db, write=True)
+    if conn is None:
         return None
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            return None
-        if [r[0] for r in conn.execute("PRAGMA quick_check(5)")] != ["ok"]:
-            return None
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -168,19 +184,10 @@ def activities(db: str | os.PathLike | None) -> tuple[Settings, list[dict], dict
     """(the runner's settings; every activity as ``Store.activities`` gives it, one dict per
     row with None for a missing figure; activity id -> the pair of shoes it was in) from the store at
     ``db``, or None when the full store must read it (see the module's docstring)."""
-    path = store_path(db)
-    if path is None or not path.is_file():
+    conn = _connect(db)
+    if conn is None:
         return None
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
-    except (sqlite3.Error, ValueError):
-        return None
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            return None
-        if [r[0] for r in conn.execute("PRAGMA quick_check(5)")] != ["ok"]:
-            return None
         conn.execute("BEGIN")  # one snapshot: settings, activities and shoes as one moment saw them
         raw = dict(conn.execute("SELECT key, value FROM settings").fetchall())
         settings = Settings.from_strings(raw)
@@ -212,20 +219,12 @@ def fingerprint(db: str | os.PathLike | None) -> tuple[str, Settings] | None:
     digest: the report's cache (``dashboard.report_cache``) is keyed by it."""
     import hashlib
 
-    path = store_path(db)
-    if path is None or not path.is_file():
-        return None
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
-    except (sqlite3.Error, ValueError):
+    conn = _connect(db)
+    if conn is None:
         return None
     digest = hashlib.blake2b(digest_size=20)
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("BEGIN")  # one snapshot
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version != SCHEMA_VERSION:
-            return None
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         for table in tables:
             if table in UNREAD_TABLES:

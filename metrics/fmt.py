@@ -197,6 +197,23 @@ def plan_status(plan: dict | None) -> str:
     """The plan's status in words (``status`` vocabulary, or the phase's own words where it says more)."""
     return phase_status_words(plan) or words((plan or {}).get("status") or "green", "status")
 
+
+def plan_items(plan: dict, units: str = "km", *, strong=str, cap: bool = True) -> list[str]:
+    """The plan's figures for the next 7 days as the faces list them: the week's and the longest run's caps
+    (``cap=True``: rounded down, as a limit), the runs, the intensity and the surface, each present only
+    when the plan has it; ``strong`` marks a figure (the dashboard's ``**bold**``)."""
+    items = []
+    if plan.get("max_week_km") is not None:
+        items.append(f"Total for the next 7 days: at most {strong(distance(plan['max_week_km'], units, cap=cap))}")
+    if plan.get("max_run_km") is not None:
+        items.append(f"Longest single run: at most {strong(distance(plan['max_run_km'], units, cap=cap))}")
+    if plan.get("runs"):
+        items.append(f"Runs: about {strong(str(plan['runs']))}")
+    for key in ("intensity", "surface"):
+        if plan.get(key):
+            items.append(f"{key.capitalize()}: {words(plan[key], key)}")
+    return items
+
 #: How every date picker on the dashboard writes a date (Streamlit's ``date_input`` format): one format
 #: on every page, ISO 8601, which reads the same to a runner in London and one in New York.
 DATE_INPUT_FORMAT = "YYYY-MM-DD"
