@@ -68,10 +68,9 @@ def lookup(db, key: str | None) -> str | None:
     """The report's text kept under ``key`` for the store at ``db``, else None."""
     from ingest.store_light import store_path
 
-    store = store_path(db)
-    if key is None or store is None:
+    if key is None:
         return None
-    return next((e["text"] for e in _read(cache_path(store))
+    return next((e["text"] for e in _read(cache_path(store_path(db)))
                  if isinstance(e, dict) and e.get("key") == key and isinstance(e.get("text"), str)), None)
 
 
@@ -80,10 +79,9 @@ def keep(db, key: str | None, text: str) -> None:
     folder that cannot be written only means the next report is computed again."""
     from ingest.store_light import store_path
 
-    store = store_path(db)
-    if key is None or store is None:
+    if key is None:
         return
-    path = cache_path(store)
+    path = cache_path(store_path(db))
     kept = [e for e in _read(path) if isinstance(e, dict) and e.get("key") != key]
     kept = ([{"key": key, "text": text}] + kept)[:KEEP_REPORTS]
     try:

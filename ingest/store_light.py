@@ -39,18 +39,22 @@ BORROW_WITHIN_DAYS: float = 30.0
 BUSY_TIMEOUT_S: float = 10.0
 
 
-def store_path(db: str | os.PathLike | None) -> Path | None:
-    """The store's file: ``db``, else ``$LOADWATCH_DB``; None for the default store in the user data folder
-    (finding that folder is the full store's business)."""
+def store_path(db: str | os.PathLike | None) -> Path:
+    """The store's file: ``db``, else ``$LOADWATCH_DB``, else ``<user data dir>/loadwatch.sqlite3`` (as
+    :func:`ingest.store.default_db_path` finds it: a test keeps the two equal)."""
     given = db if db is not None else os.environ.get("LOADWATCH_DB")
-    return Path(given).expanduser() if given else None
+    if given:
+        return Path(given).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("loadwatch")) / "loadwatch.sqlite3"
 
 
 def _connect(db: str | os.PathLike | None, *, write: bool = False) -> sqlite3.Connection | None:
     """A connection to the store at ``db`` (read-only unless ``write``) when it is there, at
     :data:`SCHEMA_VERSION` and intact (``PRAGMA quick_check``); else None, and nothing was touched."""
     path = store_path(db)
-    if path is None or not path.is_file():
+    if not path.is_file():
         return None
     try:
         if write:

@@ -229,3 +229,17 @@ def test_pain_add_writes_the_row_the_store_writes(tmp_path, capsys):
     assert main(["pain", "list", "--db", db]) == 0
     assert "hill reps" in capsys.readouterr().out
 
+
+
+def test_the_light_store_finds_the_stores_default_file(monkeypatch, tmp_path):
+    """Without ``--db`` or ``$LOADWATCH_DB`` (a runner's everyday case) the light path opens the file the
+    full store opens."""
+    from ingest import store as store_mod
+    from ingest import store_light
+
+    assert store_light.store_path(None) == store_mod.default_db_path()  # $LOADWATCH_DB (conftest)
+    monkeypatch.delenv("LOADWATCH_DB")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert store_light.store_path(None) == store_mod.default_db_path()
+    assert str(tmp_path) in str(store_light.store_path(None))
+    assert store_light.store_path(str(tmp_path / "x.sqlite3")) == tmp_path / "x.sqlite3"
