@@ -2,12 +2,13 @@
 answers in half a second; computing the report over five years takes about a second and a half, and
 importing pandas alone a third of one).
 
-A kept report (its text, as printed) is used only when its key matches: the digest of everything the store holds that a report
-reads (:func:`ingest.store_light.fingerprint`, so any write - an activity, a correction, a pain entry,
-an assessment, a setting - makes a new key), the report's day (``--as-of``, else today in the runner's
-time zone), the number of weeks, the view (JSON, or text laid out in the terminal's width), and the code that computes it (the size and time of every source file
-of ``metrics``, ``ingest`` and the report's own modules, so an upgrade never reads an old report).  The
-file sits beside the store, private (``0600``) like it, and holds the last few reports only.
+A kept report (its text, as printed) is used only when its key matches: the digest of everything the
+store holds that a report reads (:func:`ingest.store_light.fingerprint`, so any write - an activity, a
+correction, a pain entry, an assessment, a setting - makes a new key), the report's day (``--as-of``,
+else today in the runner's time zone), the number of weeks, the view (JSON, or text laid out in the
+terminal's width), and the code that computes and words it (the size and time of every source file of
+``metrics``, ``ingest`` and the report's own modules, so an upgrade never reads an old report).  The file
+sits beside the store, private (``0600``) like it, and holds the last few reports only.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ KEEP_REPORTS = 4
 
 _ROOT = Path(__file__).resolve().parent.parent
 #: The code a report comes from: a change to any of it makes every kept report stale.
-_CODE = ("metrics", "ingest", "dashboard/store_report.py", "dashboard/report_cache.py")
+_CODE = ("metrics", "ingest", "dashboard/store_report.py", "dashboard/report_cache.py", "dashboard/cmd_report.py",
+         "dashboard/outcomes_report.py", "dashboard/term.py")
 
 
 def cache_path(store: Path) -> Path:
