@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from dashboard import outcomes_report, term
@@ -131,7 +132,10 @@ def _print_report(args) -> int:
     from dashboard import report_cache
 
     db = getattr(args, "db", None)
-    view = "json" if args.json else f"text, {term.terminal_width()} characters wide"
+    # the table always fits the width rich gives (80 into a pipe); the sentences are wrapped where a width
+    # is known (a terminal, or COLUMNS), and kept whole into a pipe or a file, for grep and for other tools
+    width, wrap = term.terminal_width(), sys.stdout.isatty() or bool(os.environ.get("COLUMNS"))
+    view = "json" if args.json else f"text, {width} characters wide, sentences {'wrapped' if wrap else 'whole'}"
     key = report_cache.report_key(db, args.as_of, args.weeks, view)
     text = report_cache.lookup(db, key)
     if text is None:
@@ -140,7 +144,7 @@ def _print_report(args) -> int:
         with _open_store(args) as store:
             report = report_from_store(store, as_of=args.as_of, weeks=args.weeks)
         text = (json.dumps(report, indent=2, allow_nan=False) if args.json
-                else format_report(report, term.terminal_width()))
+                else format_report(report, width, wrap=wrap))
         if key is not None and report_cache.report_key(db, args.as_of, args.weeks, view) == key:
             # kept only when no write came in while it was computed (else the next run computes it again)
             report_cache.keep(db, key, text)
@@ -312,10 +316,10 @@ def _fit(lines: list[str], width: int | None, table: set[int]) -> list[str]:
     return out
 
 
-def format_report(report: dict, width: int | None = None) -> str:
+def format_report(report: dict, width: int | None = None, *, wrap: bool = True) -> str:
     """The human report: a weekly table in the runner's units, the latest run's spike check, alerts and
     plan, then the not-medical-advice line; laid out in ``width`` characters (None: each line whole, the
-    table as wide as its columns need)."""
+    table as wide as its columns need; ``wrap=False``: the table in ``width``, the sentences whole)."""
     units = report.get("units", "km")
     lines = [f"loadwatch report as of {fmt.day(report['as_of'])} (distances in {units})", ""]
     plan = report.get("plan") or {}
@@ -332,4 +336,4 @@ def format_report(report: dict, width: int | None = None) -> str:
     lines += _plan_lines(plan, units, no_numbers)
     lines += outcomes_report.text_lines(report)  # the back programme, OSTRC and PSFS (issue 24)
     lines += ["", report.get("disclaimer", "")]
-    return "\n".join(_fit(lines, width, table))
+    return "\n".join(_fit(lines, width if wrap else None, table))

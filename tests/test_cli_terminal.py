@@ -195,3 +195,20 @@ def test_report_fits_the_terminal_and_cuts_no_date_or_figure(width, capsys, monk
     assert "neither counts as running load" in " ".join(line.strip() for line in lines)
     for bad in ("None", "nan", "??"):
         assert bad not in out
+
+
+def test_report_into_a_pipe_keeps_its_sentences_whole(capsys, monkeypatch, tmp_path):
+    """Into a pipe or a file (no terminal, no COLUMNS) the table is laid out in rich's 80 columns and every
+    sentence stays on one line, for grep and for other tools."""
+    from tests.test_cli_report import _add_runs
+
+    db = str(tmp_path / "p.sqlite3")
+    _add_runs(db, [6.0, 8.0, 6.0, 10.0, 12.5] * 4)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert main(["report", "--db", db, "--as-of", "2024-03-05"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("week of"))
+    table = lines[head:head + 8]
+    assert max(len(line) for line in table) <= 80, "\n".join(table)
+    assert any(line.startswith("* week not over yet") and line.endswith("(neither counts as running load).")
+               for line in lines)
