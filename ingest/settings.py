@@ -106,7 +106,7 @@ def parse_setting(key: str, value: str):
     if key == "sex":
         return _one_of(key, text, SEXES)
     if key == "timezone":
-        if not _valid_zone(text) or text not in _zones():
+        if not _valid_zone(text) or text not in timezone_names():
             raise ValueError(f"timezone must be an IANA name such as Europe/London (got {text!r})")
         return text
     if key == "week_start":
@@ -130,7 +130,8 @@ DEFAULT_SURFACES: tuple[str, ...] = ("road", "trail", "track", "treadmill")
 _ZONES: set[str] | None = None
 
 
-def _zones() -> set[str]:
+def timezone_names() -> set[str]:
+    """Every IANA time zone name this machine knows, and "UTC" (read once)."""
     global _ZONES
     if _ZONES is None:
         _ZONES = available_timezones() | {"UTC"}

@@ -294,9 +294,15 @@ def incoming(activity: Activity, original: bytes, file_name: str, *, richness=No
 
 
 def add_activity(conn: sqlite3.Connection, new: Incoming) -> StoreResult:
-    """Add one file and its activity inside the caller's transaction (see
-    :meth:`ingest.store.Store.add_activity`): a known file is a ``duplicate``; a twin already kept stays
-    (``duplicate``) or is ``replaced`` by the better copy; else the activity is ``imported``."""
+    """Add one file and its activity inside the caller's transaction (:meth:`ingest.store.Store.add_activity`).
+
+    The original is kept Zstandard-compressed, for the detail view and so nothing the runner gave is lost.
+    Dedup: a file whose sha256 is known is a ``duplicate``.  Otherwise an activity of the same sport
+    family whose time span overlaps this one by >= :data:`SAME_RUN_OVERLAP_FRAC` of the shorter, or a
+    clock-shifted copy of it (:func:`find_twin`), is the same run: the copy with the larger
+    :func:`keep_key` is kept (the one already kept on a full tie).  When the new file wins it ``replaced``
+    the old activity: pain links, corrections and the pair of shoes move to the new id, and the old file
+    stays recorded (and kept) as a duplicate.  Else the activity is ``imported``."""
     known = files.known_file(conn, new.content_hash)
     if known is not None:
         return StoreResult("duplicate", known[1], known[1], f"already imported as {known[2]}")
