@@ -84,6 +84,40 @@ def test_no_ingest_module_imports_another_modules_private_name():
     assert found == []
 
 
+def _circles(folder: Path) -> list[set[str]]:
+    """Groups of modules of ``folder`` that import one another (imports inside functions count)."""
+    names = {p.stem for p in folder.glob("*.py")}
+    graph = {}
+    for p in folder.glob("*.py"):
+        deps = set()
+        for mod, name in _imports(p):
+            if mod == "ingest" and name in names:
+                deps.add(name)
+            elif mod.startswith("ingest."):
+                deps.add(mod.split(".")[1])
+        graph[p.stem] = deps
+
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for dep in graph.get(todo.pop(), ()):
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+        return seen
+
+    reached = {name: reach(name) for name in graph}
+    return [{n for n in graph if n == name or (n in reached[name] and name in reached[n])}
+            for name in sorted(graph) if name in reached[name]]
+
+
+def test_the_store_and_its_table_modules_are_in_no_import_circle():
+    stores = {"store", "rebuild", "db", "schema", "files", "activities", "twins", "pain", "alert_rules", "days",
+              "shoes", "sessions", "settings", "assessments", "outcomes", "programmes", "painlog", "importer"}
+    caught = [sorted(circle) for circle in _circles(INGEST) if circle & stores]
+    assert caught == []
+
+
 @pytest.mark.parametrize("module", ["db", "files", "activities", "twins", "pain", "alert_rules", "schema", "days",
                                     "shoes", "sessions", "settings", "assessments", "outcomes", "programmes"])
 def test_table_modules_do_not_import_the_store(module):
