@@ -109,6 +109,10 @@ def _write_table(out: Path, table: str, frame: pd.DataFrame) -> None:
 
     if frame.empty and len(frame.columns) == 0:
         frame = pd.DataFrame(columns=list(_EMPTY_COLUMNS[table]))
+    if frame.empty:
+        # a column with no values would be written as Arrow's null type, which no filter on it can match
+        # (`runner in [...]` raised ArrowTypeError in `cohort analyse` of a cohort without pain): text
+        frame = frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
     buf = io.BytesIO()
     frame.reset_index(drop=True).to_parquet(buf, engine="pyarrow", index=False)
     write_private(table_path(out, table), buf.getvalue())  # every runner's health data: 0600, atomic
