@@ -196,6 +196,9 @@ def process_runner(source: RunnerSource, out: str, as_of=None, have_rows: bool =
     ``have_rows``: the cohort tables already hold this runner's rows, so an unchanged runner can be
     skipped.  ``timeout_s``: per-file reading limit [s]: files are decoded in one worker process under
     the import's time and memory limits, so a hostile file fails with its reason and the runner goes on.
+    That process is the importer's kept one (a Dask worker has several threads, so the importer starts a
+    fresh interpreter and keeps it idle between imports): the worker's next runner does not start another
+    (``tests/test_cohort_decoders.py``; ``benchmarks/bench_cohort.py --fresh-decoders`` measures the cost).
     Never raises for a bad file: each one's outcome is in the ``files`` rows."""
     from ingest.importer import import_paths
     from ingest.store import Store
