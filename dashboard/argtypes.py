@@ -76,7 +76,7 @@ def child_db_option(parser: argparse.ArgumentParser) -> None:
                         help="the loadwatch store to use (default: $LOADWATCH_DB or your user data folder)")
 
 
-def command_group(sub, name: str, *, help: str, description: str, dest: str,  # noqa: A002
+def command_group(sub, name: str, *, help: str, description: str | None, dest: str,  # noqa: A002
                   db: Callable | None = None, metavar: str = "ACTION"):
     """``loadwatch NAME ACTION ...``: adds the command ``name`` (with ``--db`` when ``db`` adds it) and
     returns its sub-parsers, of which one must be chosen."""
