@@ -27,7 +27,7 @@ from pathlib import Path
 from ingest.painlog import PainEntry, pain_row, validate
 from ingest.settings import Settings
 
-#: The store version (``PRAGMA user_version``) the SQL below was written for: ``ingest.store.SCHEMA_VERSION``
+#: The store version (``PRAGMA user_version``) the SQL below was written for: ``ingest.schema.SCHEMA_VERSION``
 #: when it was written (a test keeps the two equal).  A store at any other version goes through ``Store``.
 SCHEMA_VERSION: int = 11
 
@@ -35,13 +35,13 @@ SCHEMA_VERSION: int = 11
 #: offset up to this many days away.
 BORROW_WITHIN_DAYS: float = 30.0
 
-#: As :data:`ingest.store.BUSY_TIMEOUT_S`: seconds a writer waits for another process's transaction.
+#: As :data:`ingest.db.BUSY_TIMEOUT_S`: seconds a writer waits for another process's transaction.
 BUSY_TIMEOUT_S: float = 10.0
 
 
 def store_path(db: str | os.PathLike | None) -> Path:
     """The store's file: ``db``, else ``$LOADWATCH_DB``, else ``<user data dir>/loadwatch.sqlite3`` (as
-    :func:`ingest.store.default_db_path` finds it: a test keeps the two equal)."""
+    :func:`ingest.db.default_db_path` finds it: a test keeps the two equal)."""
     given = db if db is not None else os.environ.get("LOADWATCH_DB")
     if given:
         return Path(given).expanduser()

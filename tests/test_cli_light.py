@@ -97,11 +97,10 @@ def test_the_probe_sees_pandas_where_it_is_needed(history):
 
 
 def test_the_light_store_knows_the_stores_schema_version():
-    from ingest import store as store_mod
-    from ingest import store_light
+    from ingest import db, schema, store_light
 
-    assert store_light.SCHEMA_VERSION == store_mod.SCHEMA_VERSION
-    assert store_light.BUSY_TIMEOUT_S == store_mod.BUSY_TIMEOUT_S
+    assert store_light.SCHEMA_VERSION == schema.SCHEMA_VERSION
+    assert store_light.BUSY_TIMEOUT_S == db.BUSY_TIMEOUT_S
 
 
 def _varied_store(db: str, *, timezone: str | None) -> None:
@@ -243,3 +242,21 @@ def test_the_light_store_finds_the_stores_default_file(monkeypatch, tmp_path):
     assert store_light.store_path(None) == store_mod.default_db_path()
     assert str(tmp_path) in str(store_light.store_path(None))
     assert store_light.store_path(str(tmp_path / "x.sqlite3")) == tmp_path / "x.sqlite3"
+
+
+def test_every_command_is_found_in_the_module_that_adds_it(capsys):
+    """``loadwatch X`` imports only X's module (dashboard.cli.COMMAND_MODULES): each module adds exactly the
+    commands the table gives it, so no command goes missing when only its module is loaded."""
+    import argparse
+    import importlib
+
+    from dashboard import cli
+
+    for name in dict.fromkeys(cli.COMMAND_MODULES.values()):
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(f"dashboard.{name}").register(sub, cli.add_db_option)
+        assert set(sub.choices) == {c for c, n in cli.COMMAND_MODULES.items() if n == name}, name
+    for command in cli.COMMAND_MODULES:  # and each is there with its module alone
+        with pytest.raises(SystemExit) as done:
+            cli.build_parser([command]).parse_args([command, "--help"])
+        assert done.value.code == 0 and f"loadwatch {command}" in capsys.readouterr().out
