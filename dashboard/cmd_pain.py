@@ -264,25 +264,42 @@ def _print_care(symptoms, day) -> None:
         print(f"\n{head}: {message}\n")
 
 
-def pain_add(args) -> int:
-    from ingest.painlog import PainEntry
+def _add_pain_in_full(args, entry) -> tuple[int, bool]:
+    """Add ``entry`` through the full store (its run resolved from ``--run``): (its id, whether a symptom
+    logged with it calls for care)."""
+    from dataclasses import replace
 
-    timing = args.timing or "after"
-    when = args.time or dt.time.fromisoformat(DEFAULT_TIMES[timing])
-    symptoms = tuple(args.symptom or ())
     with open_store(args) as store:
-        entry = PainEntry(at_local=dt.datetime.combine(args.date, when), score=args.score, timing=timing,
-                          location=args.location or "lower_back", activity_id=_resolve_run(store, args.run),
-                          symptoms=symptoms, note=args.note or "")
+        entry = replace(entry, activity_id=_resolve_run(store, args.run))
         pain_id = store.add_pain(entry)
         escalated = True
-        if symptoms and not set(symptoms) & set(th.EMERGENCY_SYMPTOMS):
+        if entry.symptoms and not set(entry.symptoms) & set(th.EMERGENCY_SYMPTOMS):
             # a symptom a clinician has already assessed, logged again at the same or a lower score, is known
             # and does not reopen (SCIENCE.md section 11): ask the episode, not the symptom alone
             from dashboard.store_report import report_from_store
 
             phase = (report_from_store(store, as_of=args.date).get("plan") or {}).get("phase")
             escalated = phase in ("see_clinician", "emergency")
+    return pain_id, escalated
+
+
+def pain_add(args) -> int:
+    from ingest.painlog import PainEntry
+
+    timing = args.timing or "after"
+    when = args.time or dt.time.fromisoformat(DEFAULT_TIMES[timing])
+    symptoms = tuple(args.symptom or ())
+    entry = PainEntry(at_local=dt.datetime.combine(args.date, when), score=args.score, timing=timing,
+                      location=args.location or "lower_back", symptoms=symptoms, note=args.note or "")
+    pain_id = None
+    if not args.run and not symptoms:
+        from ingest import store_light
+
+        # the everyday entry (no run to find, no symptom for the episode to judge): sqlite3 alone
+        pain_id = store_light.add_pain(getattr(args, "db", None), entry)
+    escalated = True
+    if pain_id is None:
+        pain_id, escalated = _add_pain_in_full(args, entry)
     print(f"logged pain entry {pain_id}: {args.score}/10 {timing.replace('_', ' ')} on "
           f"{entry.at_local:%Y-%m-%d %H:%M}")
     if not symptoms and timing in ("during", "after", "rest_of_day"):

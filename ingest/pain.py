@@ -18,7 +18,7 @@ from datetime import datetime
 import pandas as pd
 
 from ingest.db import now_iso
-from ingest.painlog import PainEntry, validate
+from ingest.painlog import PainEntry, pain_row, validate
 
 PAIN_COLUMNS: tuple[str, ...] = (
     "id", "at_local", "score", "timing", "location", "activity_id", "symptoms", "note", "deleted",
@@ -28,16 +28,9 @@ PAIN_FIELDS: tuple[str, ...] = ("at_local", "score", "timing", "location", "acti
 
 
 def to_row(entry: PainEntry) -> dict:
-    """The table's values of an entry (local time to the second, symptoms as JSON)."""
-    return {
-        "at_local": entry.at_local.replace(microsecond=0).isoformat(),
-        "score": int(entry.score),
-        "timing": entry.timing,
-        "location": entry.location,
-        "activity_id": entry.activity_id,
-        "symptoms": json.dumps(list(entry.symptoms)),
-        "note": str(entry.note or ""),
-    }
+    """The table's values of an entry (local time to the second, symptoms as JSON): :func:`ingest.painlog.
+    pain_row`, which the command line's light path (:mod:`ingest.store_light`) writes too."""
+    return pain_row(entry)
 
 
 def check_activity(conn: sqlite3.Connection, activity_id) -> None:

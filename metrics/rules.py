@@ -15,11 +15,12 @@ import math
 import operator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import NamedTuple
-
-import pandas as pd
+from typing import TYPE_CHECKING, NamedTuple
 
 from metrics.thresholds import ALERT_LOOKBACK_DAYS, SURFACES
+
+if TYPE_CHECKING:  # pandas is imported where rules are evaluated: `loadwatch pain add` never loads it
+    import pandas as pd
 
 
 class RuleMetric(NamedTuple):
@@ -112,11 +113,15 @@ class RuleHit:
 
 
 def _as_date(value) -> date:
+    import pandas as pd
+
     return pd.Timestamp(value).date()
 
 
 def _run_dates(runs: pd.DataFrame) -> pd.Series:
     """Local calendar date of each run (``date`` column, else ``start_local``)."""
+    import pandas as pd
+
     if "date" in runs.columns:
         return pd.to_datetime(runs["date"]).dt.date
     return pd.to_datetime(runs["start_local"]).dt.date
@@ -132,6 +137,8 @@ def evaluate_rules(rules, weekly: pd.DataFrame | None, runs: pd.DataFrame | None
     id); runs dated in the window count.  Rules on unknown metrics raise ``ValueError``; a value that is
     NaN never trips a rule.
     """
+    import pandas as pd
+
     as_of = _as_date(as_of)
     window_start = as_of - timedelta(days=lookback_days - 1)
     hits: list[RuleHit] = []
