@@ -10,9 +10,12 @@ When a red flag stands (docs/evidence.md section 11) the care message comes firs
 only *advice* numbers (plan caps, the safe longest run, the next step): the history (charts, weekly table,
 pain log, episode history) follows it, as the clinician the runner is sent to needs it.
 
-The charts are the dashboard's own Altair specifications (:mod:`dashboard.charts`), rendered without a
-browser or the network by vl-convert (SVG inlined in the HTML, PNG in the PDF).  The PDF is composed with
-fpdf2 and the Roboto font shipped by the ``font-roboto`` package, so no system package is needed.
+The HTML's charts are the dashboard's own Altair specifications (:mod:`dashboard.charts`), rendered
+without a browser or the network by vl-convert (SVG inlined in the HTML).  The PDF draws the same charts
+from the same numbers with fpdf2's own lines, rectangles and text (:mod:`dashboard.pdf_charts`), so writing
+a PDF imports neither Altair nor vl-convert (issue 21: ``report --pdf`` in 2 s from a cold start).  The PDF
+is composed with fpdf2 and the Roboto font shipped by the ``font-roboto`` package, so no system package is
+needed.
 
     doc = build(report, pain=store.pain(), activities=store.activities(), weeks=12)
     Path("physio.pdf").write_bytes(to_pdf(doc)); Path("physio.html").write_text(to_html(doc))
@@ -20,21 +23,20 @@ fpdf2 and the Roboto font shipped by the ``font-roboto`` package, so no system p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
-import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import altair as alt
 import pandas as pd
-import vl_convert as vlc
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from dashboard import charts as charts_mod
-from dashboard import outcomes_report
+from dashboard import outcomes_report, pdf_charts
+from dashboard.chart_colors import PHASE_COLORS
 from metrics import fmt
 from metrics.thresholds import EVIDENCE_DOC, PAIN_GREEN_MAX, SOFT_SURFACES
 
@@ -46,12 +48,10 @@ PLAN_RULES = ("phase", "check_in")
 EVIDENCE_NOTE = f"Every rule here, its numbers and its sources: loadwatch's {EVIDENCE_DOC}."
 #: Severities and phases that mean "see a clinician" (docs/evidence.md section 11): no advice numbers then.
 RED_FLAG_SEVERITIES = ("emergency", "see_clinician")
-#: Chart size in CSS pixels (the PDF scales the PNG to the text width).
+#: Chart size in CSS pixels in the HTML.
 CHART_WIDTH_PX = 640
 #: A table longer than this many rows is set in a smaller font with tighter rows in the PDF.
 LONG_TABLE_ROWS = 16
-#: PNG resolution factor for the PDF (2 = about 170 dpi at A4 text width: sharp on paper, small file).
-PNG_SCALE = 2.0
 
 
 @dataclass
@@ -65,15 +65,27 @@ class Table:
 @dataclass
 class Chart:
     title: str
-    spec: dict  # Vega-Lite specification (from the dashboard's Altair builders)
     caption: str
     height_mm: float
+    #: what the PDF draws (:mod:`dashboard.pdf_charts`)
+    plot: pdf_charts.WeeklyPlot
+    #: builds the Vega-Lite specification the HTML renders (Altair, imported only then)
+    make_spec: Callable[[], dict] = field(repr=False)
+    _spec: dict | None = field(default=None, repr=False)
     _svg: str | None = field(default=None, repr=False)
-    _png: bytes | None = field(default=None, repr=False)
+
+    @property
+    def spec(self) -> dict:
+        """The Vega-Lite specification (from the dashboard's Altair builders), built once."""
+        if self._spec is None:
+            self._spec = self.make_spec()
+        return self._spec
 
     def svg(self) -> str:
-        """The chart rendered once by vl-convert (the HTML inlines it, the PDF rasterises it)."""
+        """The chart rendered once by vl-convert (the HTML inlines it)."""
         if self._svg is None:
+            import vl_convert as vlc
+
             self._svg = vlc.vegalite_to_svg(self.spec)
         return self._svg
 
@@ -372,27 +384,50 @@ def _alert_heading(alert: dict) -> str:
     return " · ".join(bits)
 
 
-def _charts(report: dict, pain: pd.DataFrame, start, end) -> list[Chart]:
-    """The dashboard's weekly-distance chart (with the phase band when the episode timeline is there) and
-    the longest run per week against the spike cap, as Vega-Lite specifications."""
-    units = report.get("units", "km")
+def _main_spec(report: dict, pain: pd.DataFrame, start, end) -> dict:
+    """The dashboard's weekly-distance chart (with the phase band when the episode timeline is there) as a
+    Vega-Lite specification (the HTML's chart)."""
+    import altair as alt
+
+    from dashboard import charts as charts_mod
+
     weeks = charts_mod.report_weeks_frame(report.get("weeks") or [])
-    u = fmt.unit_label(units)
-    main = charts_mod.weekly_surface_pain(weeks, pain, units, start, end).properties(
+    main = charts_mod.weekly_surface_pain(weeks, pain, report.get("units", "km"), start, end).properties(
         width=CHART_WIDTH_PX, height=190)
-    height = 62.0
     if report.get("phases"):  # the episode's phase band on the same time axis, as the Load page draws it
-        band = charts_mod.phase_band(report["phases"], start, end, legend_columns=len(charts_mod.PHASE_COLORS))
+        band = charts_mod.phase_band(report["phases"], start, end, legend_columns=len(PHASE_COLORS))
         main = alt.vconcat(main, band.properties(width=CHART_WIDTH_PX)).resolve_scale(color="independent")
-        height = 68.0
-    longest = charts_mod.longest_run_cap(weeks, units, start, end).properties(width=CHART_WIDTH_PX, height=75)
+    return main.to_dict(validate=False)
+
+
+def _longest_spec(report: dict, start, end) -> dict:
+    """The longest run per week against the spike cap as a Vega-Lite specification (the HTML's chart)."""
+    from dashboard import charts as charts_mod
+
+    weeks = charts_mod.report_weeks_frame(report.get("weeks") or [])
+    return charts_mod.longest_run_cap(weeks, report.get("units", "km"), start, end).properties(
+        width=CHART_WIDTH_PX, height=75).to_dict(validate=False)
+
+
+def _charts(report: dict, pain: pd.DataFrame, start, end) -> list[Chart]:
+    """The weekly-distance chart with the pain scores (and the phase band when the episode timeline is
+    there) and the longest run per week against the spike cap: drawn by the PDF, specified for the HTML."""
+    units = report.get("units", "km")
+    weeks = report.get("weeks") or []
+    u = fmt.unit_label(units)
+    phases = report.get("phases") or []
     return [
         Chart(f"Weekly running distance by surface ({u}) with pain scores",
-              main.to_dict(validate=False), "Bars: running distance per week, coloured by surface. Red dots: pain scores "
-                              "(0–10, right axis) on the day they were logged.", height),
-        Chart(f"Longest run of each week against the spike cap ({u})", longest.to_dict(validate=False),
+              "Bars: running distance per week, coloured by surface. Dots: pain scores (0–10, right axis) on the "
+              "day they were logged" + (", in traffic-light colours; the band along the top: the episode's phase."
+                                        if phases else ", in traffic-light colours."),
+              68.0 if phases else 62.0,
+              pdf_charts.surface_pain_plot(weeks, _pain_in(pain, start, end), phases, units, start, end),
+              lambda: _main_spec(report, pain, start, end)),
+        Chart(f"Longest run of each week against the spike cap ({u})",
               "Dashed line: 10% more than the longest run of the 30 days before the week (single-run spike "
-              "rule, Frandsen et al., BJSM 2025: strong evidence).", 30.0),
+              "rule, Frandsen et al., BJSM 2025: strong evidence).", 30.0,
+              pdf_charts.longest_cap_plot(weeks, units, start, end), lambda: _longest_spec(report, start, end)),
     ]
 
 
@@ -523,17 +558,6 @@ def chart_svg(chart: Chart) -> str:
     return _XMLNS.sub("", chart.svg())
 
 
-def chart_png(chart: Chart, scale: float = PNG_SCALE) -> bytes:
-    """The same SVG rasterised for the PDF (fpdf2 cannot draw vl-convert's SVG text); kept on the chart, so
-    a shorter print does not render it again."""
-    if chart._png is None or scale != PNG_SCALE:
-        png = vlc.svg_to_png(chart.svg(), scale=scale)
-        if scale != PNG_SCALE:
-            return png
-        chart._png = png
-    return chart._png
-
-
 # --- HTML --------------------------------------------------------------------------------------------
 
 CSS = """
@@ -661,8 +685,7 @@ def compacted(doc: PhysioReport, level: int) -> PhysioReport:
         if b.tag == "why" and not why:
             continue
         if b.kind == "chart":
-            c = b.chart
-            b = Block("chart", chart=Chart(c.title, c.spec, c.caption, c.height_mm * scale, c._svg, c._png))
+            b = Block("chart", chart=dataclasses.replace(b.chart, height_mm=b.chart.height_mm * scale))
         elif b.tag == "pain" and len(b.table.rows) > pain_rows_max:
             left = len(b.table.rows) - pain_rows_max
             t = b.table
@@ -751,13 +774,11 @@ def _pdf_chart(pdf, b: Block, state: dict) -> None:
         pdf.add_page()
     pdf.ln(1)
     _para(pdf, c.title, 10, "B", 20, 5)
-    if state["probe"]:  # the image's box, as fpdf2 flows it, without decoding and compressing the PNG again
-        if pdf.will_page_break(c.height_mm):
-            pdf.add_page()
-        pdf.set_y(pdf.get_y() + c.height_mm)
-    else:
-        pdf.image(io.BytesIO(chart_png(c)), x=pdf.l_margin, w=pdf.epw, h=c.height_mm, keep_aspect_ratio=True,
-                  alt_text=c.title)
+    if pdf.will_page_break(c.height_mm):
+        pdf.add_page()
+    if not state["probe"]:  # counting the pages needs the chart's box only
+        pdf_charts.draw(pdf, c.plot, pdf.l_margin, pdf.get_y(), pdf.epw, c.height_mm)
+    pdf.set_y(pdf.get_y() + c.height_mm)
     _para(pdf, c.caption, 7.5, "", 85, 3.4)
 
 
