@@ -705,22 +705,27 @@ def fit_level(doc: PhysioReport) -> int:
     :data:`MAX_PAGES` A4 pages (the PDF's layout, without writing it); kept on ``doc``, so the PDF and the
     HTML of one report are shortened alike."""
     if doc.level is None:
-        for level in range(len(COMPACT_LEVELS)):
-            doc.level = level
-            if _render_pdf(compacted(doc, level), probe=True)[1] <= MAX_PAGES:
-                break
+        _fitting_layout(doc)
     return doc.level
+
+
+def _fitting_layout(doc: PhysioReport):
+    """The fpdf2 document of ``doc`` laid out (not yet written) at the first level that fits, or at the
+    level already worked out; the level is kept on ``doc``.  Laying out is cheap (the charts are drawn,
+    not rendered images); writing (fonts subset, pages compressed) is done once, by :func:`to_pdf`."""
+    levels = [doc.level] if doc.level is not None else range(len(COMPACT_LEVELS))
+    for level in levels:
+        pdf = _layout_pdf(compacted(doc, level))
+        if pdf.page_no() <= MAX_PAGES:
+            break
+    doc.level = level
+    return pdf
 
 
 def to_pdf(doc: PhysioReport) -> bytes:
     """The report as A4 PDF bytes (fpdf2, Roboto embedded and subset), on at most :data:`MAX_PAGES` pages:
     a report that would run longer is printed shorter (:func:`compacted`, :func:`fit_level`)."""
-    if doc.level is None:
-        data, pages = _render_pdf(doc)
-        if pages <= MAX_PAGES:  # most reports: laid out and written once
-            doc.level = 0
-            return data
-    return _render_pdf(compacted(doc, fit_level(doc)))[0]
+    return bytes(_fitting_layout(doc).output())
 
 
 def _pdf_text(s: str) -> str:
@@ -822,8 +827,7 @@ def _pdf_chart(pdf, b: Block, state: dict) -> None:
     _para(pdf, c.title, 10, "B", 20, 5)
     if pdf.will_page_break(c.height_mm):
         pdf.add_page()
-    if not state["probe"]:  # counting the pages needs the chart's box only
-        pdf_charts.draw(pdf, c.plot, pdf.l_margin, pdf.get_y(), pdf.epw, c.height_mm)
+    pdf_charts.draw(pdf, c.plot, pdf.l_margin, pdf.get_y(), pdf.epw, c.height_mm)
     pdf.set_y(pdf.get_y() + c.height_mm)
     _para(pdf, c.caption, 7.5, "", 85, 3.4)
 
@@ -857,8 +861,8 @@ def _pdf_disclaimer(pdf, b: Block, _state: dict) -> None:
     _para(pdf, b.text, 7.8, "I", 60, 3.6)
 
 
-#: How the PDF draws each kind of block: ``(pdf, block, state)``; ``state`` holds ``probe`` and whether the
-#: first table is still to come.
+#: How the PDF draws each kind of block: ``(pdf, block, state)``; ``state`` holds whether the first table
+#: is still to come.
 _PDF_BLOCKS = {
     "heading": _pdf_heading,
     "para": lambda pdf, b, _state: _para(pdf, b.text),
@@ -896,23 +900,20 @@ def _new_pdf(doc: PhysioReport):
     return pdf
 
 
-def _render_pdf(doc: PhysioReport, *, probe: bool = False) -> tuple[bytes, int]:
-    """(PDF bytes, pages) of ``doc`` as it stands; ``probe=True`` leaves the charts' images out (their boxes
-    stay), to count the pages quickly."""
+def _layout_pdf(doc: PhysioReport):
+    """The fpdf2 document of ``doc`` as it stands, laid out (``page_no()`` pages) but not yet written."""
     pdf = _new_pdf(doc)
     pdf.add_page()
     pdf.set_font("Roboto", "B", 14)
     pdf.set_text_color(20)
     pdf.multi_cell(0, 6.5, _pdf_text(doc.title), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
-    state = {"probe": probe, "first_table": True}
+    state = {"first_table": True}
     for b in doc.blocks:
         draw = _PDF_BLOCKS.get(b.kind)
         if draw is not None:
             draw(pdf, b, state)
-    if probe:  # the pages are laid out: writing them (fonts subset, images compressed) is the slow part
-        return b"", pdf.page_no()
-    return bytes(pdf.output()), pdf.page_no()
+    return pdf
 
 
 # --- writing files -----------------------------------------------------------------------------------
