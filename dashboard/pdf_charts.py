@@ -69,11 +69,8 @@ class WeeklyPlot:
 
 
 def _num(value) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
+    """A figure of the report (JSON: a number or None) as ``float``; None when missing."""
+    return None if fmt.is_missing(value) else float(value)
 
 
 def _in_period(weeks: list[dict], start, end) -> list[dict]:
