@@ -678,3 +678,28 @@ def test_pdf_chart_labels_are_in_the_runners_units(episode_db, tmp_path, capsys,
     top = lines[i + 1].split()
     assert top[-1] == "10" and longest_week <= float(top[0]) <= 2 * longest_week, (top, longest_week)
     assert next(line.split() for line in lines[i + 2:] if line.split()[:1] == ["0"]) == ["0", "0"]
+
+
+def test_the_pdf_takes_the_reports_kept_numbers_until_the_store_changes(episode_db, tmp_path, capsys,
+                                                                         monkeypatch):
+    """Issue 21: ``report --pdf`` reads the report's numbers kept by ``report_cache`` (the ``--json`` view)
+    while the store is unchanged, and computes them again after any write."""
+    from dashboard import store_report
+
+    computed = []
+    real = store_report.report_from_store
+    monkeypatch.setattr(store_report, "report_from_store",
+                        lambda *a, **k: computed.append(1) or real(*a, **k))
+    args = ["report", "--db", episode_db, "--as-of", AS_OF.isoformat()]
+    first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
+    assert main([*args, "--pdf", str(first)]) == 0 and len(computed) == 1
+    assert main([*args, "--pdf", str(second)]) == 0 and len(computed) == 1  # kept, not computed
+    assert pdf_text(first) == pdf_text(second)
+    capsys.readouterr()
+    assert main([*args, "--json"]) == 0 and len(computed) == 1  # the PDF kept the JSON view
+    kept = json.loads(capsys.readouterr().out)
+    assert kept["as_of"] == AS_OF.isoformat() and kept["weeks"]
+    _add_pain(episode_db, [(7 * 11 + 3, 18, 3, "after", "tempo felt heavy")])  # a write: computed again
+    after = tmp_path / "after.pdf"
+    assert main([*args, "--pdf", str(after)]) == 0 and len(computed) == 2
+    assert "tempo felt heavy" in pdf_text(after)[0] and "tempo felt heavy" not in pdf_text(first)[0]
