@@ -163,7 +163,7 @@ def _minutes(value) -> str:
 def _dist(km, units: str) -> str:
     if km is None:
         return fmt.MISSING
-    return u._number(u.to_units(km, units), 1)
+    return fmt.number(u.to_units(km, units), 1)
 
 
 def weeks_table(weeks: list[dict], units: str) -> str:
@@ -185,7 +185,7 @@ def weeks_table(weeks: list[dict], units: str) -> str:
 def format_report(report: dict) -> str:
     """The human report: a weekly table in the runner's units, the latest run's spike check, alerts and
     plan, then the not-medical-advice line."""
-    from metrics.plan import phase_lines, reason_words
+    from metrics.plan import phase_lines
 
     units = report.get("units", "km")
     lines = [f"loadwatch report as of {fmt.day(report['as_of'])} (distances in {units})", ""]
@@ -259,7 +259,7 @@ def format_report(report: dict) -> str:
         if plan.get("strength"):
             lines.append(f"  strength: {plan['strength']}")
         for reason in plan.get("reasons") or []:
-            lines.append(f"  - {reason_words(reason)}")
+            lines.append(f"  - {fmt.reason(reason)}")
     lines += outcomes_report.text_lines(report)  # the back programme, OSTRC and PSFS (issue 24)
     lines += ["", report.get("disclaimer", "")]
     return "\n".join(lines)

@@ -58,8 +58,9 @@ import numpy as np
 import pandas as pd
 
 from metrics import thresholds as th
+from metrics.calendar import pain_frame, run_dates
 from metrics.fmt import day as fday
-from metrics.fmt import words
+from metrics.fmt import is_missing, words
 
 PHASES = ("normal", "hold", "reduce", "stop", "return_to_run", "rebuild", "see_clinician", "emergency")
 STEPPED = ("return_to_run", "rebuild")
@@ -157,32 +158,15 @@ def pain_entries(pain: pd.DataFrame | None) -> pd.DataFrame:
     cols = ["id", "at_local", "score", "timing", "symptoms", "activity_id", "day", "group"]
     if pain is None or len(pain) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    df = pain.copy()
-    if "deleted" in df.columns:
-        df = df[~df["deleted"].fillna(False).astype(bool)]
-    df["at_local"] = pd.to_datetime(df["at_local"])
-    df = df.sort_values("at_local", kind="stable")
-    df["day"] = df["at_local"].dt.date
-    if "symptoms" not in df.columns:
-        df["symptoms"] = [()] * len(df)
-    if "activity_id" not in df.columns:
-        df["activity_id"] = None
+    df = pain_frame(pain)
     if "id" not in df.columns:
         df["id"] = range(1, len(df) + 1)
-    df["score"] = df["score"].astype(int)
     df["group"] = df["timing"].map(th.PAIN_TIMING_GROUPS).fillna("run")
     return df.reset_index(drop=True)
 
 
 def _opt(value, kind=float):
-    if value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return kind(value)
+    return None if is_missing(value) else kind(value)
 
 
 def _clock(value) -> time | None:
@@ -307,10 +291,7 @@ class _Runs:
             self.km = np.zeros(0)
             self.ids: list = []
             return
-        if "date" in runs.columns:
-            days = pd.to_datetime(runs["date"]).dt.date
-        else:
-            days = pd.to_datetime(runs["start_local"]).dt.date
+        days = run_dates(runs)
         ordinals = np.array([d.toordinal() for d in days.tolist()], dtype=np.int64)
         order = np.argsort(ordinals, kind="stable")
         self.days = ordinals[order].tolist()
@@ -387,8 +368,6 @@ def step_fracs(phase: str, break_days: int | None = None) -> tuple[tuple[float, 
     if break_days is not None and break_days >= th.REBUILD_LONG_BREAK_DAYS:
         fracs = (th.REBUILD_LONG_BREAK_FIRST_FRAC, *fracs)
     return fracs, fracs
-
-
 
 
 # --- the timeline ---------------------------------------------------------------------------------

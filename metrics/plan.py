@@ -35,18 +35,9 @@ from metrics import episodes as _ep
 from metrics import fmt
 from metrics import sessions as _sessions
 from metrics import thresholds as th
-from metrics.detector import (
-    EMERGENCY_CARE_MESSAGE,
-    PERSISTENT_CARE_MESSAGE,
-    REFERRAL_HOLD,
-    URGENT_CARE_MESSAGE,
-    Alert,
-    as_date,
-    check_in_question,
-    complete_weeks,
-    episode,
-    run_dates,
-)
+from metrics.calendar import as_date, complete_weeks, run_dates
+from metrics.detector import Alert, check_in_question, episode
+from metrics.fmt import EMERGENCY_CARE_MESSAGE, PERSISTENT_CARE_MESSAGE, REFERRAL_HOLD, URGENT_CARE_MESSAGE
 from metrics.units import cap_in_units, format_distance, from_units
 
 STATUSES = ("green", "amber", "red", "see_clinician", "emergency")
@@ -268,16 +259,6 @@ def _replacement_minutes(weekly: pd.DataFrame | None, runs: pd.DataFrame | None,
         reasons.append(f"cross-training: about {fmt.duration(minutes)} a week replaces the running time you give "
                        f"up ({_sessions.CROSS_TRAINING_EVIDENCE})")
     return minutes
-
-
-def _pre_episode_runs(runs: pd.DataFrame | None, start) -> int | None:
-    """Runs a week in the 4 weeks before the episode's (or break's) first day, at least one."""
-    if runs is None or len(runs) == 0 or start is None:
-        return None
-    start = as_date(start)
-    dates = run_dates(runs)
-    n = int(((dates >= start - timedelta(days=th.PRE_EPISODE_DAYS)) & (dates < start)).sum())
-    return max(1, int(round(n / (th.PRE_EPISODE_DAYS / 7)))) if n else None
 
 
 def decision_words(visit: _ep.Visit | None, units: str = "km") -> str:
@@ -563,18 +544,6 @@ def headline(plan: Plan) -> str:
     if prefix:
         return prefix + body + "."
     return body[0].upper() + body[1:] + "."
-
-
-def reason_words(reason: str) -> str:
-    """A plan reason ("session_spike (amber): ...") with its rule and severity codes in plain words."""
-    head, sep, rest = reason.partition(": ")
-    if sep and head.endswith(")") and " (" in head:
-        rule, _, severity = head[:-1].partition(" (")
-        if " " not in rule:
-            return f"{fmt.words(rule, 'rule')} ({fmt.words(severity, 'severity')}): {rest}"
-    if sep and " " not in head and (head.startswith("personal") or head in fmt.VOCABULARY["rule"]):
-        return f"{fmt.words(head, 'rule')}: {rest}"
-    return reason
 
 
 def step_sentence(plan: dict) -> str | None:

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from metrics.calendar import as_date, run_dates
 from metrics.thresholds import ALERT_LOOKBACK_DAYS, SURFACES
 
 
@@ -111,17 +112,6 @@ class RuleHit:
     partial_week: bool = False
 
 
-def _as_date(value) -> date:
-    return pd.Timestamp(value).date()
-
-
-def _run_dates(runs: pd.DataFrame) -> pd.Series:
-    """Local calendar date of each run (``date`` column, else ``start_local``)."""
-    if "date" in runs.columns:
-        return pd.to_datetime(runs["date"]).dt.date
-    return pd.to_datetime(runs["start_local"]).dt.date
-
-
 def evaluate_rules(rules, weekly: pd.DataFrame | None, runs: pd.DataFrame | None, as_of,
                    *, lookback_days: int = ALERT_LOOKBACK_DAYS) -> list[RuleHit]:
     """Check the enabled personal ``rules`` against the weeks and runs of the lookback window.
@@ -132,7 +122,7 @@ def evaluate_rules(rules, weekly: pd.DataFrame | None, runs: pd.DataFrame | None
     id); runs dated in the window count.  Rules on unknown metrics raise ``ValueError``; a value that is
     NaN never trips a rule.
     """
-    as_of = _as_date(as_of)
+    as_of = as_date(as_of)
     window_start = as_of - timedelta(days=lookback_days - 1)
     hits: list[RuleHit] = []
     for rule in rules or ():
@@ -150,7 +140,7 @@ def evaluate_rules(rules, weekly: pd.DataFrame | None, runs: pd.DataFrame | None
             if weekly is None or weekly.empty or info.column not in weekly.columns:
                 continue
             for week_start, value in weekly[info.column].items():
-                start = _as_date(week_start)
+                start = as_date(week_start)
                 end = start + timedelta(days=6)
                 if start > as_of or end < window_start:
                     continue
@@ -164,7 +154,7 @@ def evaluate_rules(rules, weekly: pd.DataFrame | None, runs: pd.DataFrame | None
         else:
             if runs is None or runs.empty or info.column not in runs.columns:
                 continue
-            dates = _run_dates(runs)
+            dates = run_dates(runs)
             for activity_id, value in runs[info.column].items():
                 day = dates.loc[activity_id]
                 if isinstance(day, pd.Series):  # duplicated index: take the first

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from metrics import thresholds as th
-from metrics.detector import as_date, complete_weeks, pain_frame
+from metrics.calendar import as_date, complete_weeks, pain_frame
 from metrics.rules import DISTANCE_UNITS, RULE_METRICS
 from metrics.units import from_units, to_units
 

@@ -104,7 +104,7 @@ def test_every_number_an_alert_carries_has_a_label_in_words():
             if isinstance(node, ast.keyword) and node.arg == "values" and isinstance(node.value, ast.Dict):
                 keys |= {k.value for k in node.value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
     assert len(keys) > 10, keys  # the scan found the alerts
-    unlabelled = {k for k in keys if k not in fmt.ALERT_VALUES and k not in fmt._ALERT_SKIP
+    unlabelled = {k for k in keys if k not in fmt.ALERT_VALUES and k not in fmt.ALERT_SKIP
                   and not k.endswith(("_id", "_ids"))}
     assert not unlabelled, unlabelled
     assert fmt.alert_facts({"since": "2022-03-01", "min_days": 21, "pain_checkin_frac_min": 0.5}) == [
