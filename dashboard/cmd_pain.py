@@ -307,10 +307,11 @@ def pain_add(args) -> int:
     print(f"logged pain entry {pain_id}: {fmt.score(args.score)} {fmt.words(timing, 'timing')} on "
           f"{fmt.day_time(entry.at_local)}")
     if not symptoms and timing in ("during", "after", "rest_of_day"):
-        if args.score > th.PAIN_AMBER_MAX:
+        band = fmt.pain_band(args.score)
+        if band == "red":
             print("Above 5/10 is too much: stop running until walking is pain-free and cross-train instead "
                   "(see `loadwatch alerts check`).")
-        elif args.score > th.PAIN_GREEN_MAX:
+        elif band == "amber":
             print("4-5/10 is acceptable if it settles by tomorrow morning: log how it feels then "
                   "(--timing next_morning).")
     if escalated:

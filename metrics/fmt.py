@@ -463,6 +463,21 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
+_NUMBER_WORDS = ("none", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                 "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+                 "twenty")
+
+
+def count_words(n: int, noun: str | None = None, plural: str | None = None) -> str:
+    """A count as a person says it: "none", "one" ... "twenty", then digits with thousands separators;
+    with a ``noun``, "one run" / "two runs" (``plural`` for irregular nouns)."""
+    n = int(n)
+    said = _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else f"{n:,}"
+    if noun is None:
+        return said
+    return f"{said} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def clock(seconds) -> str:
     """An elapsed time as a stopwatch shows it: ``1:02:03`` / ``42:05``; missing gives :data:`MISSING`."""
     if is_missing(seconds):

@@ -42,15 +42,9 @@ from metrics.units import cap_in_units, format_distance, from_units
 
 STATUSES = ("green", "amber", "red", "see_clinician", "emergency")
 CROSS_TRAINING = ("cycling", "swimming", "elliptical", "deep-water running")
-WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}
 #: The plan's status for each phase (``normal`` is green, or amber after a spike or a personal rule).
 PHASE_STATUS = {"normal": "green", "hold": "amber", "reduce": "red", "stop": "red", "return_to_run": "amber",
                 "rebuild": "amber", "see_clinician": "see_clinician", "emergency": "emergency"}
-
-
-def count_words(n: int, noun: str) -> str:
-    """"one run", "two runs" (numbers above seven as digits)."""
-    return f"{WORDS.get(n, n)} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass
@@ -199,7 +193,7 @@ def frandsen_cap_km(h: _History) -> float | None:
 
 
 def _surface_advice(h: _History, n_runs: int | None) -> str:
-    k = count_words(min(2, n_runs or 2), "run")
+    k = fmt.count_words(min(2, n_runs or 2), "run")
     if h.soft_surfaces:
         where = " or ".join(h.soft_surfaces)
         return f"move {k} to {where} (softer surfaces lower impact at the shin; no study links surface to back pain)"
@@ -296,7 +290,7 @@ def next_step_words(row: dict, units: str = "km") -> str | None:
     if phase == "stop":
         n = row.get("stop_checkins") or 0
         return (f"Walk-run starts (return to running, step 1 of {len(th.RETURN_WEEK_FRACS)}) after "
-                f"{count_words(th.STOP_CLEAR_CHECKINS, 'check-in')} on different days with pain at "
+                f"{fmt.count_words(th.STOP_CLEAR_CHECKINS, 'check-in')} on different days with pain at "
                 f"{_ep.back_to_usual(usual):g} or less ({n} so far), or the day after a clinician has seen you.")
     if phase == "hold":
         return f"Back to normal training after 7 days without pain above {green}{earliest}."
@@ -304,7 +298,7 @@ def next_step_words(row: dict, units: str = "km") -> str | None:
         return (f"Back to normal training after 7 days with pain at {green} or less that settles by the "
                 f"morning{earliest}.")
     if phase in _ep.STEPPED:
-        runs = count_words(th.STEP_MIN_RUNS, "run")
+        runs = fmt.count_words(th.STEP_MIN_RUNS, "run")
         if phase == "rebuild" and not row.get("step_since"):
             return (f"Step 1 starts with your first run back; each step lasts at least 7 days with {runs} or more "
                     f"inside its limits and no pain above {green}.")
@@ -522,9 +516,9 @@ def headline(plan: Plan) -> str:
         parts.append(f"longest run ≤ {format_distance(plan.max_run_km, u)}")
     if plan.status == "red" and plan.runs:
         parts.append("one run" if plan.runs == 1 else
-                     f"at most {count_words(plan.runs, 'run')} with a rest day between")
+                     f"at most {fmt.count_words(plan.runs, 'run')} with a rest day between")
     if plan.surface:
-        parts.append(f"{count_words(min(2, plan.runs or 2), 'run')} on soft ground")
+        parts.append(f"{fmt.count_words(min(2, plan.runs or 2), 'run')} on soft ground")
     if plan.intensity and plan.intensity.startswith("easy"):
         if "walk-run" in plan.intensity:
             parts.append("walk-run, easy only")

@@ -32,7 +32,8 @@ def test_pain_add_list_edit_delete_export(capsys, tmp_path):
     assert [(e["id"], e["score"], e["timing"], e["at_local"]) for e in entries] == [
         (1, 6, "during", "2025-03-10T12:00"), (2, 2, "next_morning", "2025-03-11T07:00")]
 
-    assert run(capsys, "pain", "edit", "1", "--score", "5", "--time", "18:30")[0] == 0
+    code, out, _ = run(capsys, "pain", "edit", "1", "--score", "5", "--time", "18:30")
+    assert code == 0 and "updated pain entry 1: date and time; pain score" in out  # words, not column names
     assert run(capsys, "pain", "delete", "2")[0] == 0
     code, out, _ = run(capsys, "pain", "list")
     assert "18:30" in out and "5/10" in out and "07:00" not in out
