@@ -38,9 +38,9 @@ from ingest.canonical import (
     summarize_samples,
 )
 from ingest.errors import FitError, IngestError, NotAnActivity
+from ingest.file_bytes import source_bytes
 from ingest.fit_common import RECORD_FIELDS, FitDecoded
 from ingest.plausible import WHOLE_BUT_DAMAGED
-from ingest.sources import source_bytes
 
 log = logging.getLogger(__name__)
 

@@ -57,16 +57,11 @@ from ingest.canonical import (
     summarize_samples,
 )
 from ingest.errors import GpxError, NotAnActivity
+from ingest.file_bytes import source_bytes
 from ingest.salvage import bad_points_warning, damage_warning, whole_times
-from ingest.sources import source_bytes
+from ingest.sport import infer_sport
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius [m] (IUGG)
-
-#: Median moving speed [m/s] below which an untyped track is taken as a walk (6.5 km/h).
-WALK_MAX_SPEED_M_S = 1.8
-#: Median moving speed [m/s] above which an untyped track is taken as a ride (19.8 km/h, 3:02 min/km:
-#: faster than almost any runner's median pace).
-RUN_MAX_SPEED_M_S = 5.5
 
 #: Times before this (1990-01-01) are not real recording times (no GPS sports watch existed).
 MIN_PLAUSIBLE_UNIX_S = 631152000.0
@@ -98,20 +93,6 @@ def sport_from_type(text: str | None) -> str | None:
         if key in t:
             return sport
     return None
-
-
-def infer_sport(speed_m_s: np.ndarray) -> str:
-    """Sport from the median of moving speeds [m/s]: below :data:`WALK_MAX_SPEED_M_S` walking, up to
-    :data:`RUN_MAX_SPEED_M_S` running, above cycling; "other" without speeds."""
-    s = speed_m_s[np.isfinite(speed_m_s) & (speed_m_s >= MOVING_SPEED_M_S)]
-    if s.size == 0:
-        return "other"
-    med = float(np.median(s))
-    if med < WALK_MAX_SPEED_M_S:
-        return "walking"
-    if med <= RUN_MAX_SPEED_M_S:
-        return "running"
-    return "cycling"
 
 
 def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:

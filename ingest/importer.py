@@ -106,7 +106,8 @@ def _default_reader(data: bytes, name: str) -> Activity:
     return read_activity(data, name)
 
 
-def _timeout_message(timeout_s: float) -> str:
+def timeout_message(timeout_s: float) -> str:
+    """Why a file that took longer than ``timeout_s`` [s] to decode was given up, in a runner's words."""
     return f"took longer than {timeout_s:g} s to read; the file may be damaged"
 
 
@@ -669,7 +670,7 @@ def _run_batch(store: Store, items: Iterable, *, progress: Progress | None, tota
                     batch.finish(worker.done(), result)
                 elif time.monotonic() - worker.started >= timeout_s:
                     # killing is the only way to stop a stuck decoder; a fresh worker takes its place
-                    lost(worker, _timeout_message(timeout_s))
+                    lost(worker, timeout_message(timeout_s))
     finally:
         for worker in starting + [w for w in ready_workers if w.tasks]:
             worker.kill()
@@ -723,19 +724,15 @@ def import_paths(store: Store, paths: Iterable[str | os.PathLike], *, progress: 
 
 
 def _iter_uploads(files: Iterable[tuple[str, object]]) -> Iterator:
-    from ingest import sources
+    from ingest.sources import iter_bytes, source_bytes
 
-    expand = getattr(sources, "iter_bytes", None)
     for name, obj in files:
         try:
-            data, shown = sources.source_bytes(obj, name)
+            data, shown = source_bytes(obj, name)
         except IngestError as exc:
             yield exc
             continue
-        if expand is not None:
-            yield from expand(data, shown)
-        else:  # the same walk iter_sources does for a file on disk: zips expanded, .gz unpacked
-            yield from sources._from_bytes(data, shown, sources.DEFAULT_LIMITS, depth=0, budget=None)
+        yield from iter_bytes(data, shown)  # zips expanded, .gz unpacked, as for a file on disk
 
 
 def import_files(store: Store, files: Iterable[tuple[str, object]], *, progress: Progress | None = None,

@@ -31,6 +31,7 @@ import numpy as np
 
 from ingest.canonical import Activity, SampleBlock, Summary, summarize_samples
 from ingest.salvage import duration_words
+from ingest.sport import infer_sport
 
 #: Heart rates outside this range [bpm] are sensor noise, not a heart (issue 12: 25-230 bpm).
 HR_RANGE_BPM: tuple[float, float] = (25.0, 230.0)
@@ -230,8 +231,6 @@ def check(activity: Activity) -> Activity:
             changes[key] = float("nan")
     if s.sport == "other" and s.partial and samples is not None and len(samples):
         # a file cut short before it said its sport: guess it from the speed, as for an untyped track
-        from ingest.gpx_reader import infer_sport
-
         guess = infer_sport(samples.column("speed_m_s"))
         if guess != "other":
             changes.update(sport=guess, sport_inferred=True)

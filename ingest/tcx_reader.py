@@ -36,10 +36,10 @@ import pandas as pd
 
 from ingest.canonical import Activity, Summary, empty_block, make_block, summarize_samples
 from ingest.errors import NotAnActivity, TcxError
+from ingest.file_bytes import source_bytes
 from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m
 from ingest.safe_xml import Resync, parse_xml
 from ingest.salvage import damage_warning, whole_times
-from ingest.sources import source_bytes
 
 _SPORTS = {"running": "running", "biking": "cycling"}
 
