@@ -51,9 +51,9 @@ from ingest.canonical import (
     MOVING_SPEED_M_S,
     Activity,
     SampleBlock,
-    Summary,
     as_block,
     make_block,
+    reader_summary,
     summarize_samples,
 )
 from ingest.errors import GpxError, NotAnActivity
@@ -955,26 +955,10 @@ def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
         warnings.append(damage_warning(damage, t_kept_s=tk, parts_kept=parts, seen=pts.n_points))
     if pts.bad:
         warnings.append(bad_points_warning(pts.bad))
-    summary = Summary(
-        id=content_hash,
-        source=name,
-        format="gpx",
-        sport=sport,
-        sub_sport=None,
-        start_utc=s["start_utc"],
-        utc_offset_s=None,
-        elapsed_s=s["elapsed_s"],
-        moving_s=moving if math.isfinite(moving) else s["moving_s"],
-        distance_m=s["distance_m"],
-        ascent_m=s["ascent_m"],
-        descent_m=s["descent_m"],
-        avg_hr_bpm=s["avg_hr_bpm"],
-        max_hr_bpm=s["max_hr_bpm"],
-        avg_cadence_spm=s["avg_cadence_spm"],
-        device=pts.creator,
-        partial=bool(warnings),
-        sport_inferred=inferred,
+    summary = reader_summary(
+        s, {"moving_s": moving},
+        id=content_hash, source=name, format="gpx", sport=sport, sub_sport=None, start_utc=s["start_utc"],
+        utc_offset_s=None, device=pts.creator, partial=bool(warnings), sport_inferred=inferred,
         warnings=tuple(warnings),
-        hr_seconds_by_bpm=s["hr_seconds_by_bpm"],
     )
     return Activity(summary, block=samples)

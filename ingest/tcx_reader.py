@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ingest.canonical import Activity, Summary, empty_block, make_block, summarize_samples
+from ingest.canonical import Activity, empty_block, make_block, reader_summary, summarize_samples
 from ingest.errors import NotAnActivity, TcxError
 from ingest.file_bytes import source_bytes
 from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m
@@ -176,27 +176,13 @@ def read_tcx(src, name: str | None = None) -> Activity:
         warnings = (damage_warning(damage, t_kept_s=t_kept, parts_kept=tp_part[keep] if tps else tp_part,
                                    recorded_s=laps.time_s, seen=len(tps)),)
 
-    summary = Summary(
-        id=content_hash,
-        source=name,
-        format="tcx",
-        sport=sport,
-        sub_sport=None,
-        start_utc=start_utc,
-        utc_offset_s=None,
-        elapsed_s=_elapsed_s(laps, start_utc, from_samples),
-        moving_s=lap_time if math.isfinite(lap_time) else float(from_samples.get("moving_s", math.nan)),
-        distance_m=lap_distance if math.isfinite(lap_distance) else float(from_samples.get("distance_m", math.nan)),
-        ascent_m=float(from_samples.get("ascent_m", math.nan)),
-        descent_m=float(from_samples.get("descent_m", math.nan)),
-        avg_hr_bpm=avg_hr,
-        max_hr_bpm=max_hr,
-        avg_cadence_spm=float(from_samples.get("avg_cadence_spm", math.nan)),
-        device=_device(activity),
-        partial=damage is not None,
-        sport_inferred=False,
+    summary = reader_summary(
+        from_samples,
+        {"elapsed_s": _elapsed_s(laps, start_utc, from_samples), "moving_s": lap_time, "distance_m": lap_distance,
+         "avg_hr_bpm": avg_hr, "max_hr_bpm": max_hr},
+        id=content_hash, source=name, format="tcx", sport=sport, sub_sport=None, start_utc=start_utc,
+        utc_offset_s=None, device=_device(activity), partial=damage is not None, sport_inferred=False,
         warnings=warnings,
-        hr_seconds_by_bpm=from_samples.get("hr_seconds_by_bpm"),
     )
     return Activity(summary, block=samples)
 
