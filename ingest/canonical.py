@@ -324,11 +324,6 @@ def _distance_covered_m(distance_m: np.ndarray) -> float:
     return float(finite.max() - finite[0]) if finite.size else float("nan")
 
 
-def positive_ascent_m(elevation_m: np.ndarray, min_step_m: float = 1.0) -> float:
-    """Total climb [m] with a small hysteresis so GPS/barometer noise is not counted as climbing."""
-    return climb_m(elevation_m, min_step_m)[0]
-
-
 def climb_m(elevation_m: np.ndarray, min_step_m: float = 1.0) -> tuple[float, float]:
     """(total climb, total descent) [m], each with the same small hysteresis (a change counts once it
     reaches ``min_step_m`` from the last turning point), so GPS/barometer noise is neither; NaN for both
