@@ -213,3 +213,15 @@ def test_the_import_graph_sees_imports_inside_functions():
     graph = _ingest_imports()
     assert {"fit_reader", "gpx_reader", "tcx_reader", "plausible", "file_bytes"} <= graph["sources"]
     assert "importer" in graph["demo"]  # demo imports the importer inside write_demo
+
+
+def test_the_store_does_not_load_the_readers():
+    """sources imports the readers plainly now; the store (and so every CLI command) reaches only
+    file_bytes, so a command that reads no watch file does not pay for fitdecode and gpxpy."""
+    import subprocess
+    import sys
+
+    code = ("import sys, ingest.store, ingest.store_errors; "
+            "print(sorted(m for m in ('fitdecode', 'gpxpy', 'ingest.sources', 'ingest.fit_reader') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
