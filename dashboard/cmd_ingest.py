@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from dashboard import term
+from dashboard.argtypes import add_command, arg, json_flag, said_all
 from ingest.importer import Outcome, import_paths, summarize
 from ingest.store import Store
 from metrics import fmt
@@ -20,25 +21,20 @@ KM_PER_MI = 1.609344
 
 
 def register(sub, add_db_option) -> None:
-    p = sub.add_parser(
-        "import", help="import watch files, folders or export archives (FIT, GPX, TCX, zip, gz)",
+    add_command(sub, "import", cmd_import, (
+        arg("paths", nargs="+", metavar="PATH", help="a file, folder or archive (folders are read recursively)"),
+        arg("--verbose", "-v", action="store_true",
+            help="also list files skipped as not activities and files already in the store"),
+        arg("--workers", type=int, default=2, metavar="N", help="decoding processes (default 2; 0 = in-process)"),
+        arg("--timeout", type=float, default=60.0, metavar="SECONDS",
+            help="give up on a file that takes longer than this to read (default 60)"),
+        json_flag("machine-readable output: a JSON list, one object per file")), db=add_db_option,
+        help="import watch files, folders or export archives (FIT, GPX, TCX, zip, gz)",
         description="Import watch files into your local store. Files already imported are recognised and "
                     "skipped; the same run exported twice (e.g. FIT and GPX) is kept once, from the richer file.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a file, folder or archive (folders are read recursively)")
-    p.add_argument("--verbose", "-v", action="store_true",
-                   help="also list files skipped as not activities and files already in the store")
-    p.add_argument("--workers", type=int, default=2, metavar="N", help="decoding processes (default 2; 0 = in-process)")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="give up on a file that takes longer than this to read (default 60)")
-    p.add_argument("--json", action="store_true",
-                   help="machine-readable output: a JSON list, one object per file")
-    add_db_option(p)
-    p.set_defaults(func=cmd_import)
 
-    a = sub.add_parser("activities", help="list the imported activities; 'activities set ID ...' corrects one")
-    a.add_argument("--json", action="store_true", help="machine-readable output (a JSON list)")
-    add_db_option(a)
-    a.set_defaults(func=cmd_activities)
+    a = add_command(sub, "activities", cmd_activities, (json_flag("machine-readable output (a JSON list)"),),
+                    db=add_db_option, help="list the imported activities; 'activities set ID ...' corrects one")
     asub = a.add_subparsers(dest="activities_command", metavar="{set}")
     c = asub.add_parser("set", help="correct an activity: sport, surface, distance, RPE, name or shoes",
                         description="Correct what a file got wrong. A corrected or confirmed activity counts in "
@@ -59,12 +55,11 @@ def register(sub, add_db_option) -> None:
     add_db_option(c)
     c.set_defaults(func=cmd_activities_set)
 
-    r = sub.add_parser("rebuild", help="re-read every activity from its kept original with today's rules",
-                       description="Re-derive every activity from the original file kept in your store, with "
-                                   "this version's readers and checks (twins, partial files, GPS glitches, "
-                                   "archive metadata). Pain entries, their links and your corrections are kept.")
-    add_db_option(r)
-    r.set_defaults(func=cmd_rebuild)
+    add_command(sub, "rebuild", cmd_rebuild, db=add_db_option,
+                help="re-read every activity from its kept original with today's rules",
+                description="Re-derive every activity from the original file kept in your store, with "
+                            "this version's readers and checks (twins, partial files, GPS glitches, "
+                            "archive metadata). Pain entries, their links and your corrections are kept.")
 
 
 # --- import ----------------------------------------------------------------------------------------------
@@ -288,11 +283,7 @@ def cmd_activities(args) -> int:
         frame = store.activities()
         given = store.activity_shoes()
     records = activity_records(frame, settings.timezone, dict(zip(given["activity_id"], given["shoe"], strict=True)))
-    if args.json:
-        print(json.dumps(records, indent=2, allow_nan=False))
-        return 0
-    if not records:
-        print("No activities yet. Import your watch files with: loadwatch import PATH")
+    if said_all(records, args.json, "No activities yet. Import your watch files with: loadwatch import PATH"):
         return 0
     print(activities_table(records, settings.units, term.terminal_width()))
     print(f"{len(records)} activities")
