@@ -27,6 +27,12 @@ Usage::
     .venv/bin/python benchmarks/bench_cohort.py            # 200 runners x 100 one-hour runs (20,000 files)
     .venv/bin/python benchmarks/bench_cohort.py --small    # 24 runners x 25 (600 files): a shared machine
     .venv/bin/python benchmarks/bench_cohort.py --analyse-only   # issue 25: analysis of 200 x 100 with flare-ups
+    .venv/bin/python benchmarks/bench_cohort.py --small --fresh-decoders   # baseline: a decoding process per runner
+
+Each Dask worker decodes its runners' files in one decoding process beside it, kept between runners by the
+importer (``ingest.importer.POOL_MAX``); the figures count that process's CPU time with its worker's, and say
+how many decoding processes each worker started.  ``--fresh-decoders`` keeps none, so every runner with new
+files starts its own (about half a second of CPU each): the baseline the kept process is measured against.
 """
 
 from __future__ import annotations
@@ -113,11 +119,14 @@ def generate_cohort(root: Path, runners: int, activities: int, *, pain: bool = F
 
 
 class WorkerMemory:
-    """Peak resident memory of each Dask worker process [MB], sampled every ``interval_s``."""
+    """Peak resident memory of each Dask worker process [MB], sampled every ``interval_s``; the CPU time of
+    each worker and of the decoding processes it starts (they do the decoding: a worker's own CPU time
+    leaves it out) [s]; and how many decoding processes each worker started (those seen by the sampler)."""
 
     def __init__(self, pids: list[int], interval_s: float = 0.05):
         self.procs = [psutil.Process(p) for p in pids]
         self.peak = dict.fromkeys(pids, 0)
+        self.children: dict[int, set[int]] = {p: set() for p in pids}
         self.interval_s = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -127,22 +136,33 @@ class WorkerMemory:
             for p in self.procs:
                 try:
                     self.peak[p.pid] = max(self.peak[p.pid], p.memory_info().rss)
+                    self.children[p.pid].update(c.pid for c in p.children())
                 except psutil.Error:
                     pass
             time.sleep(self.interval_s)
 
     def _cpu(self) -> list[float]:
+        """Per worker: its own CPU time, its reaped children's (decoders that were stopped) and its live
+        children's (a decoder kept between runners)."""
         out = []
         for p in self.procs:
             try:
                 t = p.cpu_times()
-                out.append(t.user + t.system)
+                live = 0.0
+                for c in p.children():
+                    try:
+                        ct = c.cpu_times()
+                        live += ct.user + ct.system
+                    except psutil.Error:
+                        pass
+                out.append(t.user + t.system + t.children_user + t.children_system + live)
             except psutil.Error:
                 out.append(float("nan"))
         return out
 
     def __enter__(self):
         self._cpu0 = self._cpu()
+        self._before = {p.pid: {c.pid for c in p.children()} for p in self.procs}
         self._thread.start()
         return self
 
@@ -155,8 +175,22 @@ class WorkerMemory:
     def peak_mb(self) -> list[float]:
         return [v / 2**20 for v in self.peak.values()]
 
+    @property
+    def decoders_started(self) -> list[int]:
+        """Decoding processes each worker started during the run (one kept from before is not counted)."""
+        return [len(self.children[p.pid] - self._before[p.pid]) for p in self.procs]
 
-def run_once(root: Path, out: Path, workers: int) -> dict:
+
+def fresh_decoders() -> None:
+    """In a worker (``client.run``): no decoding process is kept between imports, so each runner with new
+    files starts its own, as the cohort did before the importer kept them (the baseline of
+    ``--fresh-decoders``)."""
+    from ingest import importer
+
+    importer.POOL_MAX = 0
+
+
+def run_once(root: Path, out: Path, workers: int, fresh: bool = False) -> dict:
     """One cohort import on a fresh LocalCluster of ``workers``: seconds (cluster start-up excluded),
     files decoded, per-worker peak memory."""
     import dask
@@ -172,13 +206,16 @@ def run_once(root: Path, out: Path, workers: int) -> dict:
     from dashboard.cohort_runner import warm_up
 
     client.run(warm_up)  # module imports are start-up, not per-file work
+    if fresh:
+        client.run(fresh_decoders)
     startup_s = time.perf_counter() - t0
     try:
         pids = list(client.run(os.getpid).values())
         with WorkerMemory(pids) as mem:
             summary = import_cohort(root, out, client=client)
         return {"seconds": summary.seconds, "decoded": summary.decoded, "startup_s": startup_s,
-                "peak_mb": mem.peak_mb, "cpu_s": mem.cpu_s, "failed": len(summary.failed), "runners": summary.runners,
+                "peak_mb": mem.peak_mb, "cpu_s": mem.cpu_s, "decoders": mem.decoders_started,
+                "failed": len(summary.failed), "runners": summary.runners,
                 "unchanged": summary.unchanged, "client": (client, cluster)}
     except BaseException:
         client.close()
@@ -244,6 +281,8 @@ def main(argv=None) -> int:
     parser.add_argument("--activities", type=int, default=100, help="one-hour runs per runner")
     parser.add_argument("--small", action="store_true", help="24 runners x 25 runs (600 files)")
     parser.add_argument("--keep", action="store_true", help="keep the generated cohort and outputs")
+    parser.add_argument("--fresh-decoders", action="store_true",
+                        help="the baseline: a new decoding process for every runner with new files (none kept)")
     parser.add_argument("--analyse-only", action="store_true",
                         help="issue 25: runners with flare-ups, one import on 2 workers, the analysis on 1 and 2")
     args = parser.parse_args(argv)
@@ -265,14 +304,16 @@ def main(argv=None) -> int:
 
         results = {}
         for workers in (1, 2):
-            res = run_once(root, tmp / f"out-{workers}", workers)
+            res = run_once(root, tmp / f"out-{workers}", workers, fresh=args.fresh_decoders)
             results[workers] = res
             peaks = ", ".join(f"{p:.0f}" for p in res["peak_mb"])
             cpus = ", ".join(f"{c:.1f}" for c in res["cpu_s"])
+            decoders = ", ".join(str(n) for n in res["decoders"])
             print(f"{workers} worker{'s' if workers > 1 else ' '}: {res['seconds']:6.2f} s  "
                   f"{res['decoded'] / res['seconds']:7.1f} files/s  ({res['decoded']:,} decoded, {res['failed']} failed; "
                   f"cluster start-up {res['startup_s']:.1f} s, not counted)  peak memory per worker: {peaks} MB; "
-                  f"CPU per worker: {cpus} s (load average now {os.getloadavg()[0]:.1f})")
+                  f"CPU per worker (with its decoding processes): {cpus} s; decoding processes started per worker: "
+                  f"{decoders} (load average now {os.getloadavg()[0]:.1f})")
             if workers == 2:
                 from dashboard.cohort_engine import import_cohort
 

@@ -6,7 +6,9 @@ Goals (issue 21; the old landing-page goal was 3 s):
 
 * every page: <= 1 s warm (the store unchanged since the last visit) and <= 2 s cold (nothing cached);
 * saving an activity correction or a pain entry: <= 0.5 s until the page has answered;
-* ``loadwatch pain add``, ``loadwatch activities``, ``loadwatch report``: <= 0.5 s from the shell;
+* ``loadwatch pain add``, ``loadwatch activities``, ``loadwatch report``: <= 0.5 s from the shell (the
+  report both right after a write, when it is computed, and with the store unchanged, when the text kept
+  by ``dashboard.report_cache`` is printed);
 * ``loadwatch report --pdf``: <= 2 s cold (a fresh process, vl-convert's start-up included).
 
 The store: 5 years of runs (4-5 a week, ~1,150 activities) plus weekly pain entries, added with
@@ -186,7 +188,7 @@ def _timed_save(at, button: str, label: str) -> tuple[str, float, float]:
     save.click().run()
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert not at.exception and any("Saved" in str(e.value) for e in at.success), f"{label}: no confirmation"
-    print(f"{label:<33} {_verdict(seconds, SAVE_GOAL_S, cpu)}")
+    print(f"{label:<36} {_verdict(seconds, SAVE_GOAL_S, cpu)}")
     return label, seconds, SAVE_GOAL_S
 
 
@@ -215,29 +217,38 @@ def _children_cpu() -> float:
 def time_commands(path: Path, out_dir: Path) -> list[tuple[str, float, float]]:
     env = {**os.environ, "LOADWATCH_DB": str(path), "PYTHONPATH": str(ROOT)}
     yesterday = (date.today() - timedelta(days=1)).isoformat()
+    pain_add = ["pain", "add", "--date", yesterday, "--score", "1", "--timing", "next_morning"]
+    # ``report`` keeps its text until the store changes (dashboard.report_cache): timed both right after a
+    # write (a pain entry: the report is computed) and again with the store unchanged (the kept text)
     commands = [
-        ("loadwatch pain add", ["pain", "add", "--date", yesterday, "--score", "1", "--timing", "next_morning"],
-         COMMAND_GOAL_S),
-        ("loadwatch activities", ["activities"], COMMAND_GOAL_S),
-        ("loadwatch report", ["report"], COMMAND_GOAL_S),
-        ("loadwatch report --pdf (cold)", ["report", "--pdf", str(out_dir / "physio.pdf")], PDF_GOAL_S),
+        ("loadwatch pain add", [pain_add], COMMAND_GOAL_S),
+        ("loadwatch activities", [["activities"]], COMMAND_GOAL_S),
+        ("loadwatch report (after a write)", [pain_add, ["report"]], COMMAND_GOAL_S),
+        ("loadwatch report (store unchanged)", [["report"]], COMMAND_GOAL_S),
+        ("loadwatch report --pdf (cold)", [["report", "--pdf", str(out_dir / "physio.pdf")]], PDF_GOAL_S),
     ]
     results = []
-    for label, argv, goal in commands:
+    for label, argvs, goal in commands:
         times, cpus = [], []
         for _ in range(3):
+            for argv in argvs[:-1]:  # what comes before the timed command (the write)
+                _run(label, argv, env)
             t0, c0 = time.perf_counter(), _children_cpu()
-            done = subprocess.run([sys.executable, "-c", ENTRY, *argv], env=env, cwd=ROOT, capture_output=True,
-                                  text=True)
+            _run(label, argvs[-1], env)
             times.append(time.perf_counter() - t0)
             cpus.append(_children_cpu() - c0)
-            if done.returncode != 0:
-                raise RuntimeError(f"{label}: exit {done.returncode}: {done.stderr[-500:]}")
         seconds = statistics.median(times)
-        print(f"{label:<33} {_verdict(seconds, goal, statistics.median(cpus))}  "
+        print(f"{label:<36} {_verdict(seconds, goal, statistics.median(cpus))}  "
               f"(runs: {', '.join(f'{t:.2f}' for t in times)})")
         results.append((label, seconds, goal))
     return results
+
+
+def _run(label: str, argv: list[str], env: dict) -> None:
+    """One ``loadwatch`` command in a fresh interpreter, as the script starts it."""
+    done = subprocess.run([sys.executable, "-c", ENTRY, *argv], env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{label}: exit {done.returncode}: {done.stderr[-500:]}")
 
 
 def main(argv=None) -> int:

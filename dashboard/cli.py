@@ -19,11 +19,31 @@ LIGHT_COMMANDS = frozenset({"import", "activities", "rebuild", "settings", "repo
                             "session", "demo", "outcome", "programme"})
 
 
-def command_modules() -> tuple:
-    """The modules that add the sub-commands (each has ``register(subparsers, add_db_option)``)."""
-    from dashboard import cmd_app, cmd_cohort, cmd_gear, cmd_ingest, cmd_outcome, cmd_pain, cmd_report
+#: The module that adds each command (``dashboard.<module>``), in the order ``loadwatch --help`` lists them.
+#: Only the typed command's module is imported: each module pulls in its own libraries (the import's
+#: store and readers, the report's metrics), a tenth of a second or more that another command never uses.
+COMMAND_MODULES: dict[str, str] = {
+    "import": "cmd_ingest", "activities": "cmd_ingest", "rebuild": "cmd_ingest",
+    "settings": "cmd_report", "report": "cmd_report",
+    "pain": "cmd_pain", "alerts": "cmd_pain",
+    "shoes": "cmd_gear", "session": "cmd_gear",
+    "dashboard": "cmd_app", "demo": "cmd_app",
+    "cohort": "cmd_cohort",
+    "outcome": "cmd_outcome", "programme": "cmd_outcome",
+}
 
-    return (cmd_ingest, cmd_report, cmd_pain, cmd_gear, cmd_app, cmd_cohort, cmd_outcome)
+
+def command_modules(command: str | None = None) -> tuple:
+    """The modules that add the sub-commands (each has ``register(subparsers, add_db_option)``): only the
+    one that adds ``command`` when it is a known command, else all of them (``--help``, a typo)."""
+    import importlib
+
+    names = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else list(dict.fromkeys(COMMAND_MODULES.values()))
+    return tuple(importlib.import_module(f"dashboard.{name}") for name in names)
+
+
+def _command(argv: list[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def keep_light(argv: list[str]) -> None:
@@ -32,7 +52,7 @@ def keep_light(argv: list[str]) -> None:
     for.  Marking it absent (``sys.modules[name] = None``, Python's own way to say "cannot be imported")
     makes pandas use its own string storage.  A process that already imported pandas (the dashboard, the
     test suite) is left as it is."""
-    command = next((a for a in argv if not a.startswith("-")), None)
+    command = _command(argv)
     if command in LIGHT_COMMANDS and "pandas" not in sys.modules and "pyarrow" not in sys.modules:
         sys.modules["pyarrow"] = None  # type: ignore[assignment]
 
@@ -43,21 +63,23 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
                         help="the loadwatch store to use (default: $LOADWATCH_DB or your user data folder)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The ``loadwatch`` parser; given the command line ``argv``, only its command's module is loaded."""
     parser = argparse.ArgumentParser(
         prog="loadwatch",
         description="Training load and back-pain tracker for runners. Local-first: your data stays on this machine.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in command_modules():
+    for module in command_modules(None if argv is None else _command(argv)):
         module.register(sub, add_db_option)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    keep_light(sys.argv[1:] if argv is None else list(argv))
-    parser = build_parser()
+    given = sys.argv[1:] if argv is None else list(argv)
+    keep_light(given)
+    parser = build_parser(given)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import sys
 
+from dashboard.argtypes import add_command, arg, command_group, json_flag, one_of, positive_int
 from dashboard.argtypes import iso_date as _date
-from dashboard.argtypes import positive_int
 from metrics import fmt
 from metrics.exposure import EXPOSURES, OUTCOMES
 
@@ -19,72 +19,67 @@ _positive_int = positive_int("workers")
 EXTRA_HINT = "the cohort commands need the cohort extra: pip install 'loadwatch[cohort]' (or -e '.[cohort]')"
 
 
-def _cluster_options(parser, folders: str) -> None:
-    """``--workers N | --scheduler ADDRESS``: where the Dask tasks run."""
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workers", metavar="N", type=_positive_int, default=None,
-                       help="local Dask worker processes (default: one per core)")
-    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                       help=f"an existing Dask cluster, e.g. tcp://host:8786 ({folders} must be on a file "
-                            "system every worker sees at the same path)")
+def _cluster_options(folders: str):
+    """``--workers N | --scheduler ADDRESS``: where the Dask tasks run (one or the other)."""
+    return one_of(
+        arg("--workers", metavar="N", type=_positive_int, default=None,
+            help="local Dask worker processes (default: one per core)"),
+        arg("--scheduler", metavar="ADDRESS", default=None,
+            help=f"an existing Dask cluster, e.g. tcp://host:8786 ({folders} must be on a file "
+                 "system every worker sees at the same path)"),
+    )
+
+
+def _as_of(help_text: str):
+    return arg("--as-of", metavar="YYYY-MM-DD", type=_date, default=None, help=help_text)
 
 
 def register(sub, add_db_option) -> None:
-    cohort = sub.add_parser("cohort", help="many runners at once, on Dask (a coach's or clinic's overview)",
-                            description="Import and watch a cohort: one folder (or export archive) per runner, "
-                                        "named by the runner's id.")
-    csub = cohort.add_subparsers(dest="cohort_command", metavar="ACTION")
-    csub.required = True
-
-    imp = csub.add_parser(
-        "import", help="import every runner's files and write the cohort tables (Parquet)",
+    csub = command_group(sub, "cohort", dest="cohort_command",
+                         help="many runners at once, on Dask (a coach's or clinic's overview)",
+                         description="Import and watch a cohort: one folder (or export archive) per runner, "
+                                     "named by the runner's id.")
+    add_command(csub, "import", cohort_import, (
+        arg("root", metavar="ROOT", help="folder with one folder or archive per runner"),
+        arg("--out", metavar="DIR", required=True, help="where the stores and Parquet tables go"),
+        _cluster_options("ROOT and DIR"),
+        _as_of("compute every runner's report as of this day (default: today)"),
+        arg("--timeout", type=float, default=60.0, metavar="SECONDS",
+            help="give up on a file that takes longer than this to read (default 60)")),
+        help="import every runner's files and write the cohort tables (Parquet)",
         description="Import every runner under ROOT (its watch files and archives, optionally pain.csv in the "
                     "columns of `loadwatch pain export`, settings.json with the keys of `loadwatch settings` and "
                     "ostrc.csv with the columns week_start and substantial (yes/no)) "
                     "into DIR/runners/<id>.sqlite3 and write weeks, runs, alerts, phases, pain, ostrc, files and status "
                     "tables as Parquet in DIR. A re-run only decodes new or changed files.")
-    imp.add_argument("root", metavar="ROOT", help="folder with one folder or archive per runner")
-    imp.add_argument("--out", metavar="DIR", required=True, help="where the stores and Parquet tables go")
-    _cluster_options(imp, "ROOT and DIR")
-    imp.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
-                     help="compute every runner's report as of this day (default: today)")
-    imp.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                     help="give up on a file that takes longer than this to read (default 60)")
-    imp.set_defaults(func=cohort_import)
-
-    st = csub.add_parser("status", help="one row per runner, most urgent first",
-                         description="One row per runner, sorted by concern: emergency, see a clinician, "
-                                     "stopped running, cut back, recent spike, caution, rebuilding, normal.")
-    st.add_argument("dir", metavar="DIR", help="the --out folder of `loadwatch cohort import`")
-    st.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
-                    help="as of this day (default: today)")
-    st.add_argument("--json", action="store_true", help="print JSON (always metric)")
-    st.set_defaults(func=cohort_status_cmd)
-
-    an = csub.add_parser(
-        "analyse", help="which runs come before flare-ups in the cohort: hazard ratios with 95% intervals",
+    add_command(csub, "status", cohort_status_cmd, (
+        arg("dir", metavar="DIR", help="the --out folder of `loadwatch cohort import`"),
+        _as_of("as of this day (default: today)"),
+        json_flag("print JSON (always metric)")),
+        help="one row per runner, most urgent first",
+        description="One row per runner, sorted by concern: emergency, see a clinician, "
+                    "stopped running, cut back, recent spike, caution, rebuilding, normal.")
+    add_command(csub, "analyse", cohort_analyse_cmd, (
+        arg("dir", metavar="DIR", help="the --out folder of `loadwatch cohort import` (or of `cohort export`)"),
+        arg("--outcome", choices=OUTCOMES, default="flare-up",
+            help="flare-up (pain above 5 or the start of a stop; default), stop, or substantial (an OSTRC "
+                 "substantial-problem week, where runners logged it)"),
+        arg("--out", metavar="REPORT.html", default=None, help="write a self-contained HTML report"),
+        json_flag("print every figure as JSON"),
+        _cluster_options("DIR")),
+        help="which runs come before flare-ups in the cohort: hazard ratios with 95%% intervals",
         description="A research view of the cohort: every run's spike against the 30-day longest (Frandsen's "
                     "categories), the week-to-week change and the acute:chronic ratio, and a Cox model per exposure "
                     "of the outcome in the days after each run (robust errors clustered by runner).")
-    an.add_argument("dir", metavar="DIR", help="the --out folder of `loadwatch cohort import` (or of `cohort export`)")
-    an.add_argument("--outcome", choices=OUTCOMES, default="flare-up",
-                    help="flare-up (pain above 5 or the start of a stop; default), stop, or substantial (an OSTRC "
-                         "substantial-problem week, where runners logged it)")
-    an.add_argument("--out", metavar="REPORT.html", default=None, help="write a self-contained HTML report")
-    an.add_argument("--json", action="store_true", help="print every figure as JSON")
-    _cluster_options(an, "DIR")
-    an.set_defaults(func=cohort_analyse_cmd)
-
-    exp = csub.add_parser(
-        "export", help="the cohort's tables for sharing: no names, no notes, dates shifted per runner if asked",
+    add_command(csub, "export", cohort_export_cmd, (
+        arg("dir", metavar="DIR", help="the --out folder of `loadwatch cohort import`"),
+        arg("--out", metavar="DIR", required=True, help="where the shared tables go"),
+        arg("--shift-dates", action="store_true", help="shift every date of a runner by the same random "
+                                                       "number of weeks (a different one per runner)")),
+        help="the cohort's tables for sharing: no names, no notes, dates shifted per runner if asked",
         description="Write runs, weeks, phases, pain and ostrc (Parquet) for sharing: runners renamed runner-001..., run "
                     "ids renumbered, no notes, no file names, no stores. --shift-dates moves each runner's dates by "
                     "a random whole number of weeks, keeping every interval. `cohort analyse` reads the result.")
-    exp.add_argument("dir", metavar="DIR", help="the --out folder of `loadwatch cohort import`")
-    exp.add_argument("--out", metavar="DIR", required=True, help="where the shared tables go")
-    exp.add_argument("--shift-dates", action="store_true", help="shift every date of a runner by the same random "
-                                                                  "number of weeks (a different one per runner)")
-    exp.set_defaults(func=cohort_export_cmd)
 
 
 def _engine():

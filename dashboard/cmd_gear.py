@@ -11,11 +11,22 @@ is always metric.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import re
 import sys
 
+from dashboard.argtypes import (
+    add_command,
+    arg,
+    child_db_option,
+    command_group,
+    id_arg,
+    json_flag,
+    open_store,
+    refused,
+    said_all,
+    store_call,
+)
 from dashboard.argtypes import iso_date as _date
 from ingest.sessions import SESSION_KINDS
 from metrics import fmt
@@ -64,25 +75,6 @@ def _kind(text: str) -> str:
     return value
 
 
-def _child_db_option(parser) -> None:
-    """``--db`` after the action too, without overwriting one given before it."""
-    parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                        help="the loadwatch store to use (default: $LOADWATCH_DB or your user data folder)")
-
-
-def _open_store(args):
-    from ingest.store import Store
-
-    return Store(getattr(args, "db", None))
-
-
-def _bad_input(command: str, exc: Exception) -> int:
-    """Domain validation failed: one plain line, exit 2 (the runner's input was wrong)."""
-    message = exc.args[0] if exc.args else str(exc)
-    print(f"loadwatch {command}: {message}", file=sys.stderr)
-    return 2
-
-
 # --- wiring ----------------------------------------------------------------------------------------------
 
 def register(sub, add_db_option) -> None:
@@ -90,78 +82,56 @@ def register(sub, add_db_option) -> None:
     _register_sessions(sub, add_db_option)
 
 
+_NAME = arg("name", metavar="NAME")
+
+
 def _register_shoes(sub, add_db_option) -> None:
-    shoes = sub.add_parser("shoes", help="your shoes: distance per pair, default pair, retirement",
-                           description="Your pairs of shoes and how far each has run. New runs get the default "
-                                       "pair; a retired pair takes no new runs. Distances take km or a mi suffix.")
-    add_db_option(shoes)
-    ssub = shoes.add_subparsers(dest="shoes_command", metavar="ACTION")
-    ssub.required = True
-
-    add = ssub.add_parser("add", help="add a pair")
-    add.add_argument("name", metavar="NAME")
-    add.add_argument("--start-km", type=_km, default=0.0, metavar="N",
-                     help="distance the pair had already run (km, or e.g. 120mi; default 0)")
-    add.add_argument("--retire-km", type=_km, default=None, metavar="N",
-                     help="your retirement distance for the pair (km, or e.g. 400mi)")
-    add.add_argument("--default", action="store_true", help="give this pair to runs imported from now on")
-    _child_db_option(add)
-    add.set_defaults(func=shoes_add)
-
-    ls = ssub.add_parser("list", help="every pair with its distance")
-    ls.add_argument("--json", action="store_true", help="print JSON (always km)")
-    _child_db_option(ls)
-    ls.set_defaults(func=shoes_list)
-
-    retire = ssub.add_parser("retire", help="retire a pair (it takes no new runs)")
-    retire.add_argument("name", metavar="NAME")
-    retire.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
-                        help="the day it was retired (default today)")
-    _child_db_option(retire)
-    retire.set_defaults(func=shoes_retire)
-
-    default = ssub.add_parser("default", help="make a pair the one new runs get")
-    default.add_argument("name", metavar="NAME")
-    _child_db_option(default)
-    default.set_defaults(func=shoes_default)
-
-    setp = ssub.add_parser("set", help="change a pair: retirement distance, name, back in use")
-    setp.add_argument("name", metavar="NAME")
-    setp.add_argument("--retire-km", type=_km, default=None, metavar="N",
-                      help="retirement distance (km, or e.g. 400mi; 0 clears it)")
-    setp.add_argument("--rename", metavar="NEW_NAME", default=None, help="a new name")
-    setp.add_argument("--unretire", action="store_true", help="put a retired pair back in use")
-    _child_db_option(setp)
-    setp.set_defaults(func=shoes_set)
+    ssub = command_group(sub, "shoes", dest="shoes_command", db=add_db_option,
+                         help="your shoes: distance per pair, default pair, retirement",
+                         description="Your pairs of shoes and how far each has run. New runs get the default "
+                                     "pair; a retired pair takes no new runs. Distances take km or a mi suffix.")
+    table = (
+        ("add", shoes_add, "add a pair", (
+            _NAME,
+            arg("--start-km", type=_km, default=0.0, metavar="N",
+                help="distance the pair had already run (km, or e.g. 120mi; default 0)"),
+            arg("--retire-km", type=_km, default=None, metavar="N",
+                help="your retirement distance for the pair (km, or e.g. 400mi)"),
+            arg("--default", action="store_true", help="give this pair to runs imported from now on"))),
+        ("list", shoes_list, "every pair with its distance", (json_flag("print JSON (always km)"),)),
+        ("retire", shoes_retire, "retire a pair (it takes no new runs)", (
+            _NAME,
+            arg("--date", type=_date, default=None, metavar="YYYY-MM-DD", help="the day it was retired (default today)"))),
+        ("default", shoes_default, "make a pair the one new runs get", (_NAME,)),
+        ("set", shoes_set, "change a pair: retirement distance, name, back in use", (
+            _NAME,
+            arg("--retire-km", type=_km, default=None, metavar="N",
+                help="retirement distance (km, or e.g. 400mi; 0 clears it)"),
+            arg("--rename", metavar="NEW_NAME", default=None, help="a new name"),
+            arg("--unretire", action="store_true", help="put a retired pair back in use"))),
+    )
+    for name, func, help_text, args in table:
+        add_command(ssub, name, func, args, db=child_db_option, help=help_text)
 
 
 def _register_sessions(sub, add_db_option) -> None:
-    session = sub.add_parser("session", help="log strength, core and cross-training that has no watch file",
-                             description="Sessions without a file: strength, core, Pilates, yoga, mobility and "
-                                         "cardio (a ride, a swim, deep-water running). They count as strength or "
-                                         "cross-training minutes, never as running load.")
-    add_db_option(session)
-    ssub = session.add_subparsers(dest="session_command", metavar="ACTION")
-    ssub.required = True
-
-    add = ssub.add_parser("add", help="log a session")
-    add.add_argument("--date", type=_date, required=True, metavar="YYYY-MM-DD", help="the day (local)")
-    add.add_argument("--kind", type=_kind, required=True, metavar="KIND", help=", ".join(SESSION_KINDS))
-    add.add_argument("--minutes", type=_minutes, required=True, metavar="N", help="how long (minutes, above 0)")
-    add.add_argument("--rpe", type=_rpe, default=None, metavar="N", help="how hard, 0-10 (optional)")
-    add.add_argument("--note", default="", metavar="TEXT", help="free text")
-    _child_db_option(add)
-    add.set_defaults(func=session_add)
-
-    ls = ssub.add_parser("list", help="every logged session")
-    ls.add_argument("--json", action="store_true", help="print JSON")
-    _child_db_option(ls)
-    ls.set_defaults(func=session_list)
-
-    delete = ssub.add_parser("delete", help="delete a logged session")
-    delete.add_argument("id", type=int, metavar="ID")
-    _child_db_option(delete)
-    delete.set_defaults(func=session_delete)
+    ssub = command_group(sub, "session", dest="session_command", db=add_db_option,
+                         help="log strength, core and cross-training that has no watch file",
+                         description="Sessions without a file: strength, core, Pilates, yoga, mobility and "
+                                     "cardio (a ride, a swim, deep-water running). They count as strength or "
+                                     "cross-training minutes, never as running load.")
+    table = (
+        ("add", session_add, "log a session", (
+            arg("--date", type=_date, required=True, metavar="YYYY-MM-DD", help="the day (local)"),
+            arg("--kind", type=_kind, required=True, metavar="KIND", help=", ".join(SESSION_KINDS)),
+            arg("--minutes", type=_minutes, required=True, metavar="N", help="how long (minutes, above 0)"),
+            arg("--rpe", type=_rpe, default=None, metavar="N", help="how hard, 0-10 (optional)"),
+            arg("--note", default="", metavar="TEXT", help="free text"))),
+        ("list", session_list, "every logged session", (json_flag(),)),
+        ("delete", session_delete, "delete a logged session", (id_arg(),)),
+    )
+    for name, func, help_text, args in table:
+        add_command(ssub, name, func, args, db=child_db_option, help=help_text)
 
 
 # --- shoes -----------------------------------------------------------------------------------------------
@@ -193,14 +163,10 @@ def gauge(distance_km: float, retire_km: float | None, units: str, width: int = 
 
 
 def shoes_list(args) -> int:
-    with _open_store(args) as store:
+    with open_store(args) as store:
         records = shoe_records(store)
         units = store.settings().units
-    if args.json:
-        print(json.dumps(records, indent=2, allow_nan=False))
-        return 0
-    if not records:
-        print("No shoes yet. Add a pair with: loadwatch shoes add NAME [--default]")
+    if said_all(records, args.json, "No shoes yet. Add a pair with: loadwatch shoes add NAME [--default]"):
         return 0
     header = ("Shoe", "Distance", "Runs", "First run", "Last run", "Retirement", "")
     rows = []
@@ -208,43 +174,39 @@ def shoes_list(args) -> int:
         state = "default" if r["default"] else (f"retired {fmt.day(r['retired_on'])}" if r["retired"] else "")
         rows.append((r["name"], fmt.distance(r["distance_km"], units), str(r["runs"]), fmt.day(r["first_used"]),
                      fmt.day(r["last_used"]), gauge(r["distance_km"], r["retire_km"], units), state))
+    _print_columns(header, rows, right=(1, 2))
+    return 0
+
+
+def _print_columns(header: tuple[str, ...], rows: list[tuple[str, ...]], right: tuple[int, ...]) -> None:
+    """A plain text table: each column as wide as its widest cell, the ``right`` ones aligned right."""
     widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
     for line in (header, *rows):
-        print("  ".join(v.rjust(w) if i in (1, 2) else v.ljust(w)
+        print("  ".join(v.rjust(w) if i in right else v.ljust(w)
                         for i, (v, w) in enumerate(zip(line, widths, strict=True))).rstrip())
-    return 0
 
 
 def shoes_add(args) -> int:
     try:
-        with _open_store(args) as store:
+        with open_store(args) as store:
             store.add_shoe(args.name, start_km=args.start_km, retire_km=args.retire_km, default=args.default)
             units = store.settings().units
     except (ValueError, KeyError) as exc:
-        return _bad_input("shoes add", exc)
+        return refused("shoes add", exc)
     extra = f", {fmt.distance(args.start_km, units)} already run" if args.start_km else ""
     print(f"added {args.name.strip()}{extra}" + (" (the default pair for new runs)" if args.default else ""))
     return 0
 
 
 def shoes_retire(args) -> int:
-    try:
-        with _open_store(args) as store:
-            store.retire_shoe(args.name, on=args.date.isoformat() if args.date else None)
-    except (ValueError, KeyError) as exc:
-        return _bad_input("shoes retire", exc)
-    print(f"retired {args.name}: it takes no new runs")
-    return 0
+    return store_call(args, lambda store: store.retire_shoe(args.name, on=args.date.isoformat() if args.date else None),
+                      f"retired {args.name}: it takes no new runs", refused_as="shoes retire")
 
 
 def shoes_default(args) -> int:
-    try:
-        with _open_store(args) as store:
-            store.set_default_shoe(args.name)
-    except (ValueError, KeyError) as exc:
-        return _bad_input("shoes default", exc)
-    print(f"{args.name} is now the default pair: runs imported from now on are given to it")
-    return 0
+    return store_call(args, lambda store: store.set_default_shoe(args.name),
+                      f"{args.name} is now the default pair: runs imported from now on are given to it",
+                      refused_as="shoes default")
 
 
 def shoes_set(args) -> int:
@@ -253,7 +215,7 @@ def shoes_set(args) -> int:
         return 2
     done = []
     try:
-        with _open_store(args) as store:
+        with open_store(args) as store:
             name = args.name
             if args.retire_km is not None:
                 store.set_shoe_retire_km(name, args.retire_km or None)
@@ -267,7 +229,7 @@ def shoes_set(args) -> int:
                 store.rename_shoe(name, args.rename)
                 done.append(f"renamed to {args.rename.strip()}")
     except (ValueError, KeyError) as exc:
-        return _bad_input("shoes set", exc)
+        return refused("shoes set", exc)
     print(f"{args.name}: {', '.join(done)}")
     return 0
 
@@ -285,40 +247,26 @@ def session_records(frame) -> list[dict]:
 
 
 def session_add(args) -> int:
-    try:
-        with _open_store(args) as store:
-            sid = store.add_session(args.date, args.kind, args.minutes, rpe=args.rpe, note=args.note)
-    except (ValueError, KeyError) as exc:
-        return _bad_input("session add", exc)
-    print(f"logged session {sid}: {fmt.words(args.kind, 'session')}, {fmt.duration(args.minutes)} on "
-          f"{fmt.day(args.date)}")
-    return 0
+    return store_call(args, lambda store: store.add_session(args.date, args.kind, args.minutes, rpe=args.rpe,
+                                                            note=args.note),
+                      lambda sid: f"logged session {sid}: {fmt.words(args.kind, 'session')}, "
+                                  f"{fmt.duration(args.minutes)} on {fmt.day(args.date)}",
+                      refused_as="session add")
 
 
 def session_list(args) -> int:
-    with _open_store(args) as store:
+    with open_store(args) as store:
         records = session_records(store.sessions())
-    if args.json:
-        print(json.dumps(records, indent=2, allow_nan=False))
-        return 0
-    if not records:
-        print("No sessions yet. Log one with: loadwatch session add --date YYYY-MM-DD --kind core --minutes 20")
+    if said_all(records, args.json,
+                "No sessions yet. Log one with: loadwatch session add --date YYYY-MM-DD --kind core --minutes 20"):
         return 0
     header = ("Id", "Day", "Kind", "Time", "RPE", "Note")
     rows = [(str(r["id"]), fmt.day(r["date"]), fmt.words(r["kind"], "session"), fmt.duration(r["minutes"]),
              fmt.number(r["rpe"], 1), r["note"]) for r in records]
-    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
-    for line in (header, *rows):
-        print("  ".join(v.rjust(w) if i in (0, 3, 4) else v.ljust(w)
-                        for i, (v, w) in enumerate(zip(line, widths, strict=True))).rstrip())
+    _print_columns(header, rows, right=(0, 3, 4))
     return 0
 
 
 def session_delete(args) -> int:
-    try:
-        with _open_store(args) as store:
-            store.delete_session(args.id)
-    except (ValueError, KeyError) as exc:
-        return _bad_input("session delete", exc)
-    print(f"deleted session {args.id}")
-    return 0
+    return store_call(args, lambda store: store.delete_session(args.id), f"deleted session {args.id}",
+                      refused_as="session delete")

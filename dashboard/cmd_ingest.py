@@ -5,40 +5,42 @@ from __future__ import annotations
 import json
 import math
 import sys
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import pandas as pd
-
 from dashboard import term
-from ingest.importer import Outcome, import_paths, summarize
-from ingest.store import Store
+from dashboard.argtypes import add_command, arg, json_flag, said_all
 from metrics import fmt
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ingest.importer import Outcome
+    from ingest.store import Store
+
+# pandas, the importer and the full store are imported by the commands that use them: `loadwatch
+# activities` reads the store with sqlite3 alone (ingest.store_light) and answers at once (issue 21)
 
 KM_PER_MI = 1.609344
 
 
 def register(sub, add_db_option) -> None:
-    p = sub.add_parser(
-        "import", help="import watch files, folders or export archives (FIT, GPX, TCX, zip, gz)",
+    add_command(sub, "import", cmd_import, (
+        arg("paths", nargs="+", metavar="PATH", help="a file, folder or archive (folders are read recursively)"),
+        arg("--verbose", "-v", action="store_true",
+            help="also list files skipped as not activities and files already in the store"),
+        arg("--workers", type=int, default=2, metavar="N", help="decoding processes (default 2; 0 = in-process)"),
+        arg("--timeout", type=float, default=60.0, metavar="SECONDS",
+            help="give up on a file that takes longer than this to read (default 60)"),
+        json_flag("machine-readable output: a JSON list, one object per file")), db=add_db_option,
+        help="import watch files, folders or export archives (FIT, GPX, TCX, zip, gz)",
         description="Import watch files into your local store. Files already imported are recognised and "
                     "skipped; the same run exported twice (e.g. FIT and GPX) is kept once, from the richer file.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a file, folder or archive (folders are read recursively)")
-    p.add_argument("--verbose", "-v", action="store_true",
-                   help="also list files skipped as not activities and files already in the store")
-    p.add_argument("--workers", type=int, default=2, metavar="N", help="decoding processes (default 2; 0 = in-process)")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="give up on a file that takes longer than this to read (default 60)")
-    p.add_argument("--json", action="store_true",
-                   help="machine-readable output: a JSON list, one object per file")
-    add_db_option(p)
-    p.set_defaults(func=cmd_import)
 
-    a = sub.add_parser("activities", help="list the imported activities; 'activities set ID ...' corrects one")
-    a.add_argument("--json", action="store_true", help="machine-readable output (a JSON list)")
-    add_db_option(a)
-    a.set_defaults(func=cmd_activities)
+    a = add_command(sub, "activities", cmd_activities, (json_flag("machine-readable output (a JSON list)"),),
+                    db=add_db_option, help="list the imported activities; 'activities set ID ...' corrects one")
     asub = a.add_subparsers(dest="activities_command", metavar="{set}")
     c = asub.add_parser("set", help="correct an activity: sport, surface, distance, RPE, name or shoes",
                         description="Correct what a file got wrong. A corrected or confirmed activity counts in "
@@ -59,12 +61,11 @@ def register(sub, add_db_option) -> None:
     add_db_option(c)
     c.set_defaults(func=cmd_activities_set)
 
-    r = sub.add_parser("rebuild", help="re-read every activity from its kept original with today's rules",
-                       description="Re-derive every activity from the original file kept in your store, with "
-                                   "this version's readers and checks (twins, partial files, GPS glitches, "
-                                   "archive metadata). Pain entries, their links and your corrections are kept.")
-    add_db_option(r)
-    r.set_defaults(func=cmd_rebuild)
+    add_command(sub, "rebuild", cmd_rebuild, db=add_db_option,
+                help="re-read every activity from its kept original with today's rules",
+                description="Re-derive every activity from the original file kept in your store, with "
+                            "this version's readers and checks (twins, partial files, GPS glitches, "
+                            "archive metadata). Pain entries, their links and your corrections are kept.")
 
 
 # --- import ----------------------------------------------------------------------------------------------
@@ -85,6 +86,9 @@ def cmd_import(args) -> int:
     if args.workers < 0 or not args.timeout > 0:
         print("loadwatch import: --workers must be 0 or more and --timeout above 0", file=sys.stderr)
         return 2
+    from ingest.importer import import_paths, summarize
+    from ingest.store import Store
+
     bar = _ProgressBar(sys.stderr)
 
     def on_outcome(o: Outcome) -> None:
@@ -133,6 +137,12 @@ def _with_store_offsets(outcomes: list[Outcome], store: Store) -> list[Outcome]:
     return out
 
 
+def _timestamp(value):
+    import pandas as pd
+
+    return pd.Timestamp(value)
+
+
 def outcome_records(outcomes, tz_name: str) -> list[dict]:
     """The JSON objects of ``loadwatch import --json``: one per file."""
     zone = ZoneInfo(tz_name)
@@ -140,7 +150,7 @@ def outcome_records(outcomes, tz_name: str) -> list[dict]:
     for o in outcomes:
         start = None
         if o.start_utc is not None:
-            start = _local_start(pd.Timestamp(o.start_utc), o.utc_offset_s, zone).isoformat()
+            start = _local_start(_timestamp(o.start_utc), o.utc_offset_s, zone).isoformat()
         out.append({
             "file": o.name,
             "outcome": o.status,
@@ -164,7 +174,7 @@ def outcome_lines(o: Outcome, settings) -> list[str]:
     zone = ZoneInfo(settings.timezone)
     day = fmt.MISSING
     if o.start_utc is not None:
-        day = fmt.day(_local_start(pd.Timestamp(o.start_utc), o.utc_offset_s, zone))
+        day = fmt.day(_local_start(_timestamp(o.start_utc), o.utc_offset_s, zone))
     km = None if o.distance_m is None else o.distance_m / 1000.0
     verb = {"imported": "Imported", "replaced": "Replaced", "duplicate": "Already there"}.get(o.status, o.status)
     lines = [f"{verb}: {day}  {fmt.words(o.sport, 'sport')}  {fmt.distance(km, settings.units)}  {o.name}"]
@@ -183,12 +193,47 @@ def _num(value) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def _local_start(start_utc: pd.Timestamp, offset_s, zone: ZoneInfo):
-    # a sub-second start (GPX times with fractions) would lose its nanoseconds with a warning on every call
-    start = start_utc.floor("us").to_pydatetime()
+def _local_start(start: datetime, offset_s, zone: ZoneInfo) -> datetime:
+    """``start`` [UTC] as the runner's local time: at the activity's own offset [s] when it has one, else in
+    ``zone``.  A pandas Timestamp is floored to whole microseconds first (a sub-second start, GPX times with
+    fractions, would lose its nanoseconds with a warning on every call)."""
+    if hasattr(start, "floor"):
+        start = start.floor("us").to_pydatetime()
     if offset_s is not None and math.isfinite(float(offset_s)):
         return start.astimezone(timezone(timedelta(seconds=float(offset_s))))
     return start.astimezone(zone)
+
+
+def _record(row, surface: str, start_utc, zone: ZoneInfo, shoe: str | None) -> dict:
+    """The JSON object of one activity (``row``: its fields by name, a dict or a pandas row)."""
+    get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k))
+    return {
+        "id": get("id"),
+        "source": get("source"),
+        "format": get("format"),
+        "sport": get("sport"),
+        "sub_sport": get("sub_sport"),
+        "surface": surface if get("sport") == "running" or get("surface_override") else "unknown",
+        "start_utc": start_utc.isoformat(),
+        "start_local": _local_start(start_utc, get("utc_offset_s"), zone).isoformat(),
+        "duration_s": _num(get("elapsed_s")),
+        "moving_s": _num(get("moving_s")),
+        "distance_m": _num(get("distance_m")),
+        "ascent_m": _num(get("ascent_m")),
+        "descent_m": _num(get("descent_m")),
+        "avg_hr_bpm": _num(get("avg_hr_bpm")),
+        "max_hr_bpm": _num(get("max_hr_bpm")),
+        "avg_cadence_spm": _num(get("avg_cadence_spm")),
+        "device": get("device"),
+        "partial": bool(get("partial")),
+        "sport_inferred": bool(get("sport_inferred")),
+        "rpe": _num(get("rpe")),
+        "name": get("name"),
+        "warnings": list(get("warnings") or []),
+        "excluded_reason": get("excluded_reason"),
+        "corrected": bool(get("corrected")),
+        "shoe": shoe,
+    }
 
 
 def activity_records(frame: pd.DataFrame, tz_name: str, shoes: dict[str, str] | None = None) -> list[dict]:
@@ -198,37 +243,18 @@ def activity_records(frame: pd.DataFrame, tz_name: str, shoes: dict[str, str] | 
 
     zone = ZoneInfo(tz_name)
     shoes = shoes or {}
-    out = []
     surface = surfaces(frame).tolist() if len(frame) else []
-    for i, row in enumerate(frame.itertuples(index=False)):
-        out.append({
-            "id": row.id,
-            "source": row.source,
-            "format": row.format,
-            "sport": row.sport,
-            "sub_sport": row.sub_sport,
-            "surface": surface[i] if row.sport == "running" or row.surface_override else "unknown",
-            "start_utc": row.start_utc.isoformat(),
-            "start_local": _local_start(row.start_utc, row.utc_offset_s, zone).isoformat(),
-            "duration_s": _num(row.elapsed_s),
-            "moving_s": _num(row.moving_s),
-            "distance_m": _num(row.distance_m),
-            "ascent_m": _num(row.ascent_m),
-            "descent_m": _num(row.descent_m),
-            "avg_hr_bpm": _num(row.avg_hr_bpm),
-            "max_hr_bpm": _num(row.max_hr_bpm),
-            "avg_cadence_spm": _num(row.avg_cadence_spm),
-            "device": row.device,
-            "partial": bool(row.partial),
-            "sport_inferred": bool(row.sport_inferred),
-            "rpe": _num(row.rpe),
-            "name": row.name,
-            "warnings": list(row.warnings or []),
-            "excluded_reason": row.excluded_reason,
-            "corrected": bool(row.corrected),
-            "shoe": shoes.get(row.id),
-        })
-    return out
+    return [_record(row, surface[i], row.start_utc, zone, shoes.get(row.id))
+            for i, row in enumerate(frame.itertuples(index=False))]
+
+
+def light_records(rows: list[dict], tz_name: str, shoes: dict[str, str]) -> list[dict]:
+    """:func:`activity_records` from the rows of :func:`ingest.store_light.activities` (no pandas)."""
+    from metrics.surface import run_surface
+
+    zone = ZoneInfo(tz_name)
+    return [_record(r, run_surface(r["sub_sport"], r["surface_override"], r["surface_hint"]), r["start_utc"], zone,
+                    shoes.get(r["id"])) for r in rows]
 
 
 def _notes(r: dict) -> str:
@@ -282,17 +308,22 @@ def activities_table(records: list[dict], units: str, width: int) -> str:
 
 
 def cmd_activities(args) -> int:
+    from ingest import store_light
 
-    with Store(args.db) as store:
-        settings = store.settings()
-        frame = store.activities()
-        given = store.activity_shoes()
-    records = activity_records(frame, settings.timezone, dict(zip(given["activity_id"], given["shoe"], strict=True)))
-    if args.json:
-        print(json.dumps(records, indent=2, allow_nan=False))
-        return 0
-    if not records:
-        print("No activities yet. Import your watch files with: loadwatch import PATH")
+    read = store_light.activities(args.db)
+    if read is not None:
+        settings, rows, shoes = read
+        records = light_records(rows, settings.timezone, shoes)
+    else:  # no store yet, another store version, a damaged file: the full store creates or explains it
+        from ingest.store import Store
+
+        with Store(args.db) as store:
+            settings = store.settings()
+            frame = store.activities()
+            given = store.activity_shoes()
+        records = activity_records(frame, settings.timezone,
+                                   dict(zip(given["activity_id"], given["shoe"], strict=True)))
+    if said_all(records, args.json, "No activities yet. Import your watch files with: loadwatch import PATH"):
         return 0
     print(activities_table(records, settings.units, term.terminal_width()))
     print(f"{len(records)} activities")
@@ -313,6 +344,8 @@ def cmd_activities_set(args) -> int:
     if args.same_route and args.surface is None:
         print("loadwatch activities set: --same-route needs --surface", file=sys.stderr)
         return 2
+    from ingest.store import Store
+
     with Store(args.db) as store:
         try:
             activity_id = store.resolve_activity_id(args.activity_id)
@@ -334,6 +367,8 @@ def cmd_activities_set(args) -> int:
 
 
 def cmd_rebuild(args) -> int:
+    from ingest.store import Store
+
     bar = term.ProgressBar(sys.stderr, label="rebuilding")
     with Store(args.db) as store:
         if store.backup_path is not None:

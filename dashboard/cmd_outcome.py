@@ -10,26 +10,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
+from dashboard.argtypes import (
+    add_command,
+    arg,
+    child_db_option,
+    command_group,
+    json_flag,
+    open_store,
+    refused,
+)
 from dashboard.argtypes import iso_date as _date
 from metrics import fmt
-
-
-def _open_store(args):
-    from ingest.store import Store
-
-    return Store(getattr(args, "db", None))
-
-
-def _bad_input(command: str, exc: Exception) -> int:
-    print(f"loadwatch {command}: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-    return 2
-
-
-def _child_db_option(parser) -> None:
-    parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                        help="the loadwatch store to use (default: $LOADWATCH_DB or your user data folder)")
 
 
 def _answer(top: int):
@@ -54,66 +46,56 @@ def register(sub, add_db_option) -> None:
     from ingest.outcomes import OSTRC_OPTIONS
     from ingest.programmes import PROGRAMMES
 
-    outcome = sub.add_parser("outcome", help="what your back lets you do: weekly OSTRC questions, PSFS activities",
-                             description="Outcome questionnaires: the weekly OSTRC-O2 for the low back and the "
-                                         "Patient-Specific Functional Scale (up to three activities, 0-10).")
-    add_db_option(outcome)
-    osub = outcome.add_subparsers(dest="outcome_command", metavar="QUESTIONNAIRE")
-    osub.required = True
-    ostrc = osub.add_parser("ostrc", help="answer the week's four OSTRC-O2 questions about your back",
-                            description="The past 7 days of the week that holds --week, about your low back.")
-    ostrc.add_argument("--week", type=_date, required=True, metavar="YYYY-MM-DD", help="a day of the week answered")
-    for question, flag in (("participation", "--participation"), ("volume", "--volume"),
-                           ("performance", "--performance"), ("pain", "--pain")):
-        ostrc.add_argument(flag, dest=question, type=_answer(OSTRC_OPTIONS[question] - 1), required=True,
-                           metavar="N", help=_answers_help(question))
-    ostrc.add_argument("--json", action="store_true", help="print the scored week as JSON")
-    _child_db_option(ostrc)
-    ostrc.set_defaults(func=ostrc_cmd)
+    osub = command_group(sub, "outcome", dest="outcome_command", metavar="QUESTIONNAIRE", db=add_db_option,
+                         help="what your back lets you do: weekly OSTRC questions, PSFS activities",
+                         description="Outcome questionnaires: the weekly OSTRC-O2 for the low back and the "
+                                     "Patient-Specific Functional Scale (up to three activities, 0-10).")
+    answers = [arg(f"--{q}", dest=q, type=_answer(OSTRC_OPTIONS[q] - 1), required=True, metavar="N",
+                   help=_answers_help(q)) for q in ("participation", "volume", "performance", "pain")]
+    add_command(osub, "ostrc", ostrc_cmd, (
+        arg("--week", type=_date, required=True, metavar="YYYY-MM-DD", help="a day of the week answered"),
+        *answers, json_flag("print the scored week as JSON")), db=child_db_option,
+        help="answer the week's four OSTRC-O2 questions about your back",
+        description="The past 7 days of the week that holds --week, about your low back.")
 
-    psfs = osub.add_parser("psfs", help="Patient-Specific Functional Scale: activities you find hard, 0-10")
-    _child_db_option(psfs)
-    psub = psfs.add_subparsers(dest="psfs_command", metavar="ACTION")
-    psub.required = True
-    add = psub.add_parser("add", help="name an activity you find hard (at most three) and score it")
-    add.add_argument("name", metavar="ACTIVITY", help='in your words, e.g. "run 10 km" or "sit through a film"')
-    add.add_argument("--score", type=float, required=True, metavar="N",
-                     help="0 (unable to do it) to 10 (able to do it as before the problem)")
-    add.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD", help="default today")
-    _child_db_option(add)
-    add.set_defaults(func=psfs_add)
-    score = psub.add_parser("score", help="score an activity again (every 1 to 4 weeks)")
-    score.add_argument("name", metavar="ACTIVITY", help="the activity's name or number (see `psfs list`)")
-    score.add_argument("--score", type=float, required=True, metavar="N", help="0 (unable) to 10 (as before)")
-    score.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD", help="default today")
-    _child_db_option(score)
-    score.set_defaults(func=psfs_score)
-    ls = psub.add_parser("list", help="your activities, their scores and the change")
-    ls.add_argument("--json", action="store_true", help="print JSON")
-    ls.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD", help="scores up to this day")
-    _child_db_option(ls)
-    ls.set_defaults(func=psfs_list)
+    psub = command_group(osub, "psfs", dest="psfs_command", db=child_db_option,
+                         help="Patient-Specific Functional Scale: activities you find hard, 0-10", description=None)
+    for name, func, help_text, args in (
+        ("add", psfs_add, "name an activity you find hard (at most three) and score it", (
+            arg("name", metavar="ACTIVITY", help='in your words, e.g. "run 10 km" or "sit through a film"'),
+            arg("--score", type=float, required=True, metavar="N",
+                help="0 (unable to do it) to 10 (able to do it as before the problem)"),
+            _day("default today"))),
+        ("score", psfs_score, "score an activity again (every 1 to 4 weeks)", (
+            arg("name", metavar="ACTIVITY", help="the activity's name or number (see `psfs list`)"),
+            arg("--score", type=float, required=True, metavar="N", help="0 (unable) to 10 (as before)"),
+            _day("default today"))),
+        ("list", psfs_list, "your activities, their scores and the change", (
+            json_flag(), _as_of("scores up to this day"))),
+    ):
+        add_command(psub, name, func, args, db=child_db_option, help=help_text)
 
-    prog = sub.add_parser("programme", help="a back programme: WalkBack walking or the ASTEROID run-walk",
-                          description="Back programmes as plan templates. The episode's rules still govern: a "
-                                      "red flag or a stop pauses the programme, and it resumes where it was.")
-    add_db_option(prog)
-    gsub = prog.add_subparsers(dest="programme_command", metavar="ACTION")
-    gsub.required = True
-    start = gsub.add_parser("start", help="start a programme")
-    start.add_argument("kind", choices=list(PROGRAMMES), metavar="walkback|runwalk")
-    start.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD", help="its first day (default today)")
-    _child_db_option(start)
-    start.set_defaults(func=programme_start)
-    status = gsub.add_parser("status", help="the programme's week, next sessions and adherence")
-    status.add_argument("--json", action="store_true", help="print JSON (minutes)")
-    status.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD", help="as it stood on this day")
-    _child_db_option(status)
-    status.set_defaults(func=programme_status)
-    stop = gsub.add_parser("stop", help="stop the programme")
-    stop.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD", help="its last day (default today)")
-    _child_db_option(stop)
-    stop.set_defaults(func=programme_stop)
+    gsub = command_group(sub, "programme", dest="programme_command", db=add_db_option,
+                         help="a back programme: WalkBack walking or the ASTEROID run-walk",
+                         description="Back programmes as plan templates. The episode's rules still govern: a "
+                                     "red flag or a stop pauses the programme, and it resumes where it was.")
+    for name, func, help_text, args in (
+        ("start", programme_start, "start a programme", (
+            arg("kind", choices=list(PROGRAMMES), metavar="walkback|runwalk"),
+            _day("its first day (default today)"))),
+        ("status", programme_status, "the programme's week, next sessions and adherence", (
+            json_flag("print JSON (minutes)"), _as_of("as it stood on this day"))),
+        ("stop", programme_stop, "stop the programme", (_day("its last day (default today)"),)),
+    ):
+        add_command(gsub, name, func, args, db=child_db_option, help=help_text)
+
+
+def _day(help_text: str):
+    return arg("--date", type=_date, default=None, metavar="YYYY-MM-DD", help=help_text)
+
+
+def _as_of(help_text: str):
+    return arg("--as-of", type=_date, default=None, metavar="YYYY-MM-DD", help=help_text)
 
 
 def _today(store, given):
@@ -123,12 +105,12 @@ def _today(store, given):
 def _write(args, command: str, write):
     """Open the store, call ``write(store, day)`` with ``--date`` (default today in the runner's time zone);
     ``(exit code, day, what write returned)``: 2 with one plain line on stderr when the store refused it."""
-    with _open_store(args) as store:
+    with open_store(args) as store:
         day = _today(store, args.date)
         try:
             return 0, day, write(store, day)
         except ValueError as exc:
-            return _bad_input(command, exc), day, None
+            return refused(command, exc), day, None
 
 
 def _print_words(lines) -> None:
@@ -143,11 +125,11 @@ def ostrc_cmd(args) -> int:
     from metrics.outcomes import ostrc_score, ostrc_words
 
     answers = {q: getattr(args, q) for q in ("participation", "volume", "performance", "pain")}
-    with _open_store(args) as store:
+    with open_store(args) as store:
         try:
             store.put_ostrc(args.week, **answers)
         except ValueError as exc:
-            return _bad_input("outcome ostrc", exc)
+            return refused("outcome ostrc", exc)
         week = week_start_of(args.week, store.settings().week_start)
     scored = ostrc_score(**answers)
     if args.json:
@@ -190,7 +172,7 @@ def psfs_score(args) -> int:
 def psfs_list(args) -> int:
     from metrics.outcomes import outcomes_block
 
-    with _open_store(args) as store:
+    with open_store(args) as store:
         block = outcomes_block(None, *store.psfs(), as_of=args.as_of)["psfs"]
     if args.json:
         print(json.dumps(block, indent=2))
@@ -234,7 +216,7 @@ def programme_status(args) -> int:
     from dashboard.outcomes_report import programme_lines
     from dashboard.store_report import report_from_store
 
-    with _open_store(args) as store:
+    with open_store(args) as store:
         report = report_from_store(store, as_of=args.as_of)
     programme = report.get("programme")
     if args.json:

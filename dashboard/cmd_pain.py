@@ -19,6 +19,16 @@ import re
 import sys
 
 from dashboard import term
+from dashboard.argtypes import (
+    add_command,
+    arg,
+    command_group,
+    id_arg,
+    json_flag,
+    one_of,
+    open_store,
+    store_call,
+)
 from dashboard.argtypes import iso_date as _date
 from ingest.painlog import LOCATIONS, SYMPTOMS, TIMINGS
 from metrics import fmt
@@ -121,146 +131,101 @@ def register(sub, add_db_option) -> None:
     _register_alerts(sub, add_db_option)
 
 
-def _entry_options(p, *, required: bool) -> None:
-    p.add_argument("--date", type=_pain_date, required=required, metavar="YYYY-MM-DD",
-                   help="the day (local; not after today, not before 1990)")
-    p.add_argument("--score", type=_score, required=required, metavar="N", help="pain 0-10")
-    p.add_argument("--time", type=_time, metavar="HH:MM",
-                   help="local time (default by timing: next_morning 07:00, rest_of_day 20:00, else 12:00)")
-    p.add_argument("--timing", type=_choice(TIMINGS, "timing"), metavar="T",
-                   help=f"when it hurt: {', '.join(TIMINGS)}" + (" (default after)" if required else ""))
-    p.add_argument("--location", type=_choice(LOCATIONS, "location"), metavar="L",
-                   help=f"where: {', '.join(LOCATIONS)}" + (" (default lower_back)" if required else ""))
-    p.add_argument("--symptom", type=_choice(SYMPTOMS, "symptom"), action="append", metavar="S",
-                   help="a symptom (repeat for several): " + ", ".join(SYMPTOMS))
-    p.add_argument("--note", metavar="TEXT", help="free text")
-    p.add_argument("--run", metavar="ACTIVITY_ID", help="link to a run (its id, or a unique start of it)")
+def _entry_options(*, required: bool) -> tuple:
+    return (
+        arg("--date", type=_pain_date, required=required, metavar="YYYY-MM-DD",
+            help="the day (local; not after today, not before 1990)"),
+        arg("--score", type=_score, required=required, metavar="N", help="pain 0-10"),
+        arg("--time", type=_time, metavar="HH:MM",
+            help="local time (default by timing: next_morning 07:00, rest_of_day 20:00, else 12:00)"),
+        arg("--timing", type=_choice(TIMINGS, "timing"), metavar="T",
+            help=f"when it hurt: {', '.join(TIMINGS)}" + (" (default after)" if required else "")),
+        arg("--location", type=_choice(LOCATIONS, "location"), metavar="L",
+            help=f"where: {', '.join(LOCATIONS)}" + (" (default lower_back)" if required else "")),
+        arg("--symptom", type=_choice(SYMPTOMS, "symptom"), action="append", metavar="S",
+            help="a symptom (repeat for several): " + ", ".join(SYMPTOMS)),
+        arg("--note", metavar="TEXT", help="free text"),
+        arg("--run", metavar="ACTIVITY_ID", help="link to a run (its id, or a unique start of it)"),
+    )
 
 
 def _register_pain(sub, add_db_option) -> None:
-    pain = sub.add_parser("pain", help="log back pain and see your pain log",
-                          description="Log back pain (0-10), when it hurt and any warning symptoms.")
-    psub = pain.add_subparsers(dest="pain_command", metavar="ACTION")
-    psub.required = True
+    psub = command_group(sub, "pain", dest="pain_command", help="log back pain and see your pain log",
+                         description="Log back pain (0-10), when it hurt and any warning symptoms.")
+    add_command(psub, "add", pain_add, _entry_options(required=True), db=add_db_option, help="log a pain entry",
+                description="Log a pain entry. A warning symptom prints what to do straight away.")
+    add_command(psub, "list", pain_list, (
+        json_flag(), arg("--deleted", action="store_true", help="include deleted entries")),
+        db=add_db_option, help="print the pain log")
+    add_command(psub, "edit", pain_edit, (
+        id_arg(), *_entry_options(required=False),
+        arg("--clear-symptoms", action="store_true", help="remove all symptoms"),
+        arg("--unlink", action="store_true", help="remove the link to a run")),
+        db=add_db_option, help="change a pain entry (earlier versions are kept)")
+    add_command(psub, "delete", pain_delete, (id_arg(),), db=add_db_option,
+                help="delete a pain entry (kept in its history)")
 
-    add = psub.add_parser("add", help="log a pain entry",
-                          description="Log a pain entry. A warning symptom prints what to do straight away.")
-    _entry_options(add, required=True)
-    add_db_option(add)
-    add.set_defaults(func=pain_add)
-
-    ls = psub.add_parser("list", help="print the pain log")
-    ls.add_argument("--json", action="store_true", help="print JSON")
-    ls.add_argument("--deleted", action="store_true", help="include deleted entries")
-    add_db_option(ls)
-    ls.set_defaults(func=pain_list)
-
-    edit = psub.add_parser("edit", help="change a pain entry (earlier versions are kept)")
-    edit.add_argument("id", type=int, metavar="ID")
-    _entry_options(edit, required=False)
-    edit.add_argument("--clear-symptoms", action="store_true", help="remove all symptoms")
-    edit.add_argument("--unlink", action="store_true", help="remove the link to a run")
-    add_db_option(edit)
-    edit.set_defaults(func=pain_edit)
-
-    delete = psub.add_parser("delete", help="delete a pain entry (kept in its history)")
-    delete.add_argument("id", type=int, metavar="ID")
-    add_db_option(delete)
-    delete.set_defaults(func=pain_delete)
-
-    assessed = psub.add_parser(
-        "assessed", help="record that a clinician has seen you (and what they decided)",
+    add_command(psub, "assessed", pain_assessed, (
+        arg("--date", type=_assessment_date, required=True, metavar="YYYY-MM-DD",
+            help="the day you were seen (local; not in the future)"),
+        arg("--time", type=_time, default=None, metavar="HH:MM", help="when you were seen (default: the end of the day)"),
+        one_of(arg("--cleared", action="store_true", help="the clinician cleared you to run normally"),
+               arg("--return-step", type=int, choices=(1, 2, 3, 4), default=None, metavar="N",
+                   help="the return-to-running step (1-4) the clinician wants you to start at")),
+        arg("--max-week-km", type=_cap_km, default=None, metavar="X",
+            help="the most running a week the clinician allows (km, or e.g. 12mi)"),
+        arg("--max-run-km", type=_cap_km, default=None, metavar="X",
+            help="the longest run the clinician allows (km, or e.g. 5mi)"),
+        arg("--max-pain", type=_score, default=None, metavar="N",
+            help="the most pain (0-10) the clinician allows during a run"),
+        arg("--note", metavar="TEXT", default="", help="free text (who, what they said)")),
+        db=add_db_option, help="record that a clinician has seen you (and what they decided)",
         description="Record that a physiotherapist or doctor has assessed you. It closes the warnings that "
                     "sent you to a clinician (red-flag symptoms, persistent pain) logged before the visit "
                     "(that day up to --time; without a time, the whole day). Your plan then returns to "
                     "running step by step, or follows what the clinician decided: cleared to run normally, a "
                     "return step, their own limits. Distances take km or a mi suffix (e.g. 12mi).")
-    assessed.add_argument("--date", type=_assessment_date, required=True, metavar="YYYY-MM-DD",
-                          help="the day you were seen (local; not in the future)")
-    assessed.add_argument("--time", type=_time, default=None, metavar="HH:MM",
-                          help="when you were seen (default: the end of the day)")
-    decision = assessed.add_mutually_exclusive_group()
-    decision.add_argument("--cleared", action="store_true", help="the clinician cleared you to run normally")
-    decision.add_argument("--return-step", type=int, choices=(1, 2, 3, 4), default=None, metavar="N",
-                          help="the return-to-running step (1-4) the clinician wants you to start at")
-    assessed.add_argument("--max-week-km", type=_cap_km, default=None, metavar="X",
-                          help="the most running a week the clinician allows (km, or e.g. 12mi)")
-    assessed.add_argument("--max-run-km", type=_cap_km, default=None, metavar="X",
-                          help="the longest run the clinician allows (km, or e.g. 5mi)")
-    assessed.add_argument("--max-pain", type=_score, default=None, metavar="N",
-                          help="the most pain (0-10) the clinician allows during a run")
-    assessed.add_argument("--note", metavar="TEXT", default="", help="free text (who, what they said)")
-    add_db_option(assessed)
-    assessed.set_defaults(func=pain_assessed)
-
-    export = psub.add_parser("export", help="export the pain log as CSV")
-    export.add_argument("--csv", metavar="PATH", default="-", help="file to write (default: standard output)")
-    add_db_option(export)
-    export.set_defaults(func=pain_export)
+    add_command(psub, "export", pain_export, (
+        arg("--csv", metavar="PATH", default="-", help="file to write (default: standard output)"),),
+        db=add_db_option, help="export the pain log as CSV")
 
 
 def _register_alerts(sub, add_db_option) -> None:
-    alerts = sub.add_parser("alerts", help="current alerts, your personal alert rules and suggested ones",
-                            description="Current alerts, your own alert rules, and rules suggested from your "
-                                        "pain log.")
-    asub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION")
-    asub.required = True
-
-    check = asub.add_parser("check", help="the alerts and next week's plan now")
-    _as_of_json(check)
-    add_db_option(check)
-    check.set_defaults(func=alerts_check)
-
-    ls = asub.add_parser("list", help="your personal alert rules")
-    ls.add_argument("--json", action="store_true", help="print JSON")
-    add_db_option(ls)
-    ls.set_defaults(func=alerts_list)
+    asub = command_group(sub, "alerts", dest="alerts_command",
+                         help="current alerts, your personal alert rules and suggested ones",
+                         description="Current alerts, your own alert rules, and rules suggested from your "
+                                     "pain log.")
+    add_command(asub, "check", alerts_check, _AS_OF_JSON, db=add_db_option,
+                help="the alerts and next week's plan now")
+    add_command(asub, "list", alerts_list, (json_flag(),), db=add_db_option, help="your personal alert rules")
 
     metrics_list = "; ".join(f"{name} ({m.unit}, per {m.scope})" for name, m in RULE_METRICS.items())
-    add = asub.add_parser(
-        "add", help="add a personal alert rule",
+    add_command(asub, "add", alerts_add, (
+        arg("--metric", required=True, metavar="M", help="what to watch (see the list above)"),
+        one_of(arg("--above", metavar="X", help="alert when the value is above X"),
+               arg("--below", metavar="X", help="alert when the value is below X"), required=True),
+        arg("--scope", choices=("week", "run"), default=None, help="week or run (default: the metric's own scope)"),
+        arg("--label", default="", metavar="TEXT", help="a name for the rule")),
+        db=add_db_option, help="add a personal alert rule",
         description="Add a personal alert rule, e.g. `loadwatch alerts add --metric distance_km --above 32`. "
                     "The threshold is in the metric's unit; distances also take a mi suffix (--above 20mi). "
                     f"Metrics: {metrics_list}.")
-    add.add_argument("--metric", required=True, metavar="M", help="what to watch (see the list above)")
-    which = add.add_mutually_exclusive_group(required=True)
-    which.add_argument("--above", metavar="X", help="alert when the value is above X")
-    which.add_argument("--below", metavar="X", help="alert when the value is below X")
-    add.add_argument("--scope", choices=("week", "run"), default=None,
-                     help="week or run (default: the metric's own scope)")
-    add.add_argument("--label", default="", metavar="TEXT", help="a name for the rule")
-    add_db_option(add)
-    add.set_defaults(func=alerts_add)
 
-    remove = asub.add_parser("remove", help="remove a personal alert rule")
-    remove.add_argument("id", type=int, metavar="ID")
-    add_db_option(remove)
-    remove.set_defaults(func=alerts_remove)
-
+    add_command(asub, "remove", alerts_remove, (id_arg(),), db=add_db_option, help="remove a personal alert rule")
     for name, enabled in (("enable", True), ("disable", False)):
-        p = asub.add_parser(name, help=f"{name} a personal alert rule")
-        p.add_argument("id", type=int, metavar="ID")
-        add_db_option(p)
-        p.set_defaults(func=alerts_enable, enabled=enabled)
-
-    suggest = asub.add_parser("suggest", help="rules suggested by your own pain log",
-                              description="Rules suggested by patterns in your own training and pain log "
-                                          "(an association, not proof of cause). --accept N adds one.")
-    _as_of_json(suggest)
-    suggest.add_argument("--accept", type=int, metavar="N", help="add suggestion number N as a rule")
-    add_db_option(suggest)
-    suggest.set_defaults(func=alerts_suggest)
+        add_command(asub, name, alerts_enable, (id_arg(),), db=add_db_option, defaults={"enabled": enabled},
+                    help=f"{name} a personal alert rule")
+    add_command(asub, "suggest", alerts_suggest, (
+        *_AS_OF_JSON, arg("--accept", type=int, metavar="N", help="add suggestion number N as a rule")),
+        db=add_db_option, help="rules suggested by your own pain log",
+        description="Rules suggested by patterns in your own training and pain log "
+                    "(an association, not proof of cause). --accept N adds one.")
 
 
-def _as_of_json(p) -> None:
-    p.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD", help="as of this day (default today)")
-    p.add_argument("--json", action="store_true", help="print JSON (always metric)")
-
-
-def _open_store(args):
-    from ingest.store import Store
-
-    return Store(getattr(args, "db", None))
+_AS_OF_JSON = (
+    arg("--as-of", type=_date, default=None, metavar="YYYY-MM-DD", help="as of this day (default today)"),
+    json_flag("print JSON (always metric)"),
+)
 
 
 # --- pain ------------------------------------------------------------------------------------------------
@@ -285,25 +250,42 @@ def _print_care(symptoms, day) -> None:
         print(f"\n{head}: {message}\n")
 
 
-def pain_add(args) -> int:
-    from ingest.painlog import PainEntry
+def _add_pain_in_full(args, entry) -> tuple[int, bool]:
+    """Add ``entry`` through the full store (its run resolved from ``--run``): (its id, whether a symptom
+    logged with it calls for care)."""
+    from dataclasses import replace
 
-    timing = args.timing or "after"
-    when = args.time or dt.time.fromisoformat(DEFAULT_TIMES[timing])
-    symptoms = tuple(args.symptom or ())
-    with _open_store(args) as store:
-        entry = PainEntry(at_local=dt.datetime.combine(args.date, when), score=args.score, timing=timing,
-                          location=args.location or "lower_back", activity_id=_resolve_run(store, args.run),
-                          symptoms=symptoms, note=args.note or "")
+    with open_store(args) as store:
+        entry = replace(entry, activity_id=_resolve_run(store, args.run))
         pain_id = store.add_pain(entry)
         escalated = True
-        if symptoms and not set(symptoms) & set(th.EMERGENCY_SYMPTOMS):
+        if entry.symptoms and not set(entry.symptoms) & set(th.EMERGENCY_SYMPTOMS):
             # a symptom a clinician has already assessed, logged again at the same or a lower score, is known
             # and does not reopen (SCIENCE.md section 11): ask the episode, not the symptom alone
             from dashboard.store_report import report_from_store
 
             phase = (report_from_store(store, as_of=args.date).get("plan") or {}).get("phase")
             escalated = phase in ("see_clinician", "emergency")
+    return pain_id, escalated
+
+
+def pain_add(args) -> int:
+    from ingest.painlog import PainEntry
+
+    timing = args.timing or "after"
+    when = args.time or dt.time.fromisoformat(DEFAULT_TIMES[timing])
+    symptoms = tuple(args.symptom or ())
+    entry = PainEntry(at_local=dt.datetime.combine(args.date, when), score=args.score, timing=timing,
+                      location=args.location or "lower_back", symptoms=symptoms, note=args.note or "")
+    pain_id = None
+    if not args.run and not symptoms:
+        from ingest import store_light
+
+        # the everyday entry (no run to find, no symptom for the episode to judge): sqlite3 alone
+        pain_id = store_light.add_pain(getattr(args, "db", None), entry)
+    escalated = True
+    if pain_id is None:
+        pain_id, escalated = _add_pain_in_full(args, entry)
     print(f"logged pain entry {pain_id}: {fmt.score(args.score)} {fmt.words(timing, 'timing')} on "
           f"{fmt.day_time(entry.at_local)}")
     if not symptoms and timing in ("during", "after", "rest_of_day"):
@@ -326,7 +308,7 @@ def pain_assessed(args) -> int:
     from dashboard.store_report import report_from_store
     from metrics.plan import phase_summary
 
-    with _open_store(args) as store:
+    with open_store(args) as store:
         try:
             aid = store.add_assessment(
                 args.date, args.note or "", time=args.time.strftime("%H:%M") if args.time else None,
@@ -368,7 +350,7 @@ def _pain_records(frame) -> list[dict]:
 
 
 def pain_list(args) -> int:
-    with _open_store(args) as store:
+    with open_store(args) as store:
         records = _pain_records(store.pain(include_deleted=args.deleted))
         seen = store.assessments()
     if args.json:
@@ -395,7 +377,7 @@ def pain_list(args) -> int:
 
 def pain_edit(args) -> int:
     changes: dict = {}
-    with _open_store(args) as store:
+    with open_store(args) as store:
         current = store.pain(include_deleted=True)
         row = current[current["id"] == args.id]
         if row.empty:
@@ -426,14 +408,11 @@ def pain_edit(args) -> int:
 
 
 def pain_delete(args) -> int:
-    with _open_store(args) as store:
-        store.delete_pain(args.id)
-    print(f"deleted pain entry {args.id} (its history is kept)")
-    return 0
+    return store_call(args, lambda store: store.delete_pain(args.id), f"deleted pain entry {args.id} (its history is kept)")
 
 
 def pain_export(args) -> int:
-    with _open_store(args) as store:
+    with open_store(args) as store:
         records = _pain_records(store.pain())
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=PAIN_EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
@@ -463,7 +442,7 @@ def _rule_dict(rule) -> dict:
 
 
 def alerts_list(args) -> int:
-    with _open_store(args) as store:
+    with open_store(args) as store:
         rules = store.rules()
         units = store.settings().units
     if args.json:
@@ -491,7 +470,7 @@ def alerts_add(args) -> int:
     threshold = parse_threshold(raw, args.metric)
     scope = args.scope or info.scope
     validate_rule(args.metric, threshold, op, scope)
-    with _open_store(args) as store:
+    with open_store(args) as store:
         rule_id = store.add_rule(Rule(None, args.metric, threshold, op=op, scope=scope, label=args.label,
                                       origin="user"))
         units = store.settings().units
@@ -500,17 +479,12 @@ def alerts_add(args) -> int:
 
 
 def alerts_remove(args) -> int:
-    with _open_store(args) as store:
-        store.remove_rule(args.id)
-    print(f"removed rule {args.id}")
-    return 0
+    return store_call(args, lambda store: store.remove_rule(args.id), f"removed rule {args.id}")
 
 
 def alerts_enable(args) -> int:
-    with _open_store(args) as store:
-        store.update_rule(args.id, enabled=args.enabled)
-    print(f"rule {args.id} {'enabled' if args.enabled else 'disabled'}")
-    return 0
+    return store_call(args, lambda store: store.update_rule(args.id, enabled=args.enabled),
+                      f"rule {args.id} {'enabled' if args.enabled else 'disabled'}")
 
 
 def _report(store, as_of) -> dict:
@@ -520,7 +494,7 @@ def _report(store, as_of) -> dict:
 
 
 def alerts_check(args) -> int:
-    with _open_store(args) as store:
+    with open_store(args) as store:
         report = _report(store, args.as_of)
     if args.json:
         print(json.dumps({k: report.get(k) for k in ("as_of", "units", "alerts", "plan", "phases", "assessments",
@@ -559,7 +533,7 @@ def format_alerts(report: dict) -> str:
 def alerts_suggest(args) -> int:
     from ingest.store import Rule
 
-    with _open_store(args) as store:
+    with open_store(args) as store:
         report = _report(store, args.as_of)
         suggestions = report.get("suggested_rules") or []
         if args.accept is not None:

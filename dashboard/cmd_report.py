@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from dashboard import outcomes_report, term
@@ -116,17 +117,38 @@ def settings_set(args) -> int:
 def report_cmd(args) -> int:
     from dashboard.store_report import report_from_store, report_inputs
 
+    physio = [(kind, path) for kind, path in (("pdf", args.pdf), ("html", args.html)) if path]
+    if not physio:
+        return _print_report(args)
     with _open_store(args) as store:
         inputs = report_inputs(store)
         report = report_from_store(store, as_of=args.as_of, weeks=args.weeks, inputs=inputs)
-    activities, pain = inputs["activities"], inputs["pain"]
-    physio = [(kind, path) for kind, path in (("pdf", args.pdf), ("html", args.html)) if path]
-    if physio:
-        return _write_physio(report, pain, activities, args.weeks, physio, show_json=args.json)
-    if args.json:
-        print(json.dumps(report, indent=2, allow_nan=False))
-    else:
-        print(format_report(report))
+    return _write_physio(report, inputs["pain"], inputs["activities"], args.weeks, physio, show_json=args.json)
+
+
+def _print_report(args) -> int:
+    """The report in the terminal (or as JSON): the text kept from the last run when nothing it reads has
+    changed since and the terminal is as wide (:mod:`dashboard.report_cache`), else computed and kept."""
+    from dashboard import report_cache
+
+    db = getattr(args, "db", None)
+    # the table always fits the width rich gives (80 into a pipe); the sentences are wrapped where a width
+    # is known (a terminal, or COLUMNS), and kept whole into a pipe or a file, for grep and for other tools
+    width, wrap = term.terminal_width(), sys.stdout.isatty() or bool(os.environ.get("COLUMNS"))
+    view = "json" if args.json else f"text, {width} characters wide, sentences {'wrapped' if wrap else 'whole'}"
+    key = report_cache.report_key(db, args.as_of, args.weeks, view)
+    text = report_cache.lookup(db, key)
+    if text is None:
+        from dashboard.store_report import report_from_store
+
+        with _open_store(args) as store:
+            report = report_from_store(store, as_of=args.as_of, weeks=args.weeks)
+        text = (json.dumps(report, indent=2, allow_nan=False) if args.json
+                else format_report(report, width, wrap=wrap))
+        if key is not None and report_cache.report_key(db, args.as_of, args.weeks, view) == key:
+            # kept only when no write came in while it was computed (else the next run computes it again)
+            report_cache.keep(db, key, text)
+    print(text)
     return 0
 
 
@@ -166,100 +188,152 @@ def _dist(km, units: str) -> str:
     return fmt.number(u.to_units(km, units), 1)
 
 
-def weeks_table(weeks: list[dict], units: str) -> str:
-    """The report's weeks as an aligned table (rich, dashboard.term)."""
-    rows = []
+#: Below this terminal width [characters] the strength and cross-training minutes move from their columns
+#: to the line under each week (when there are any), so the figures keep one line each in 80 columns.
+NARROW_TERMINAL = 100
+
+
+def weeks_table(weeks: list[dict], units: str, width: int | None = None) -> str:
+    """The report's weeks as an aligned table laid out by rich (dashboard.term) in ``width`` characters
+    (None: as wide as every column needs): the figures are never cut or wrapped, the week's day wraps at
+    a space when the terminal is narrow, where the strength and cross-training minutes go under the row."""
+    narrow = width is not None and width < NARROW_TERMINAL
+    rows, notes = [], []
     for w in weeks:
         soft = sum(w["surface_km"].get(s) or 0 for s in ("trail", "track", "treadmill"))
         # a week in progress compared with a whole week reads as a fall: show change for whole weeks
         change = fmt.MISSING if w.get("partial_week") else fmt.pct(w.get("change_pct"), signed=True)
-        rows.append((fmt.day(w["week_start"]) + ("*" if w.get("partial_week") else ""),
-                     _dist(w["distance_km"], units), u.format_duration(w["duration_min"]), w["runs"],
-                     _dist(w["long_run_km"], units), _dist(soft, units), change, _num(w.get("acwr")),
-                     _num(w.get("monotony")), _minutes(w.get("strength_min")),
-                     _minutes(w.get("cross_training_min"))))
-    return term.table(("week of", "dist", "time", "runs", "long", "soft", "change", "ACWR", "monot.", "strength",
-                       "cross"), rows, right=range(1, 11))
+        row = (fmt.day(w["week_start"]) + ("*" if w.get("partial_week") else ""),
+               _dist(w["distance_km"], units), u.format_duration(w["duration_min"]), w["runs"],
+               _dist(w["long_run_km"], units), _dist(soft, units), change, _num(w.get("acwr")),
+               _num(w.get("monotony")))
+        other = (_minutes(w.get("strength_min")), _minutes(w.get("cross_training_min")))
+        rows.append(row if narrow else (*row, *other))
+        notes.append("; ".join(f"{what} {m} min" for what, m, v in
+                               zip(("strength", "cross-training"), other,
+                                   (w.get("strength_min"), w.get("cross_training_min")), strict=True) if v))
+    headers = ("week of", "dist", "time", "runs", "long", "soft", "change", "ACWR", "monot.")
+    if width is None:
+        return term.table((*headers, "strength", "cross"), rows, right=range(1, 11))
+    if narrow:
+        return term.flow_table(headers, rows, notes=notes, right=range(1, 9), keep=range(1, 9), width=width)
+    return term.flow_table((*headers, "strength", "cross"), rows, right=range(1, 11), keep=range(1, 11), width=width)
 
 
-def format_report(report: dict) -> str:
-    """The human report: a weekly table in the runner's units, the latest run's spike check, alerts and
-    plan, then the not-medical-advice line."""
+def _weeks_lines(report: dict, width: int | None) -> list[str]:
+    """The weekly table and its key, or the line that says why there is none."""
+    weeks = report.get("weeks") or []
+    latest = report.get("latest_run")
+    if not weeks:
+        return ["(no activities yet: import your watch files with `loadwatch import PATH`)"]
+    if latest and not any((w.get("distance_km") or 0) > 0 for w in weeks):
+        # a history that ended before these weeks: say so rather than print a table of zeros
+        # the one line every face says (fmt.stale_history), and how to see the weeks that had runs
+        stale = fmt.stale_history(latest["date"], report["as_of"], where="with `loadwatch import PATH`")
+        return [(stale or f"No runs in the {len(weeks)} weeks shown.")
+                + f" See your last weeks of runs with: loadwatch report --as-of {latest['date']}"]
+    # the history stays under a red flag too: it is what the clinician needs to see (SCIENCE.md §11)
+    return weeks_table(weeks, report.get("units", "km"), width).splitlines() + [
+        "* week not over yet (no change shown).  soft = trail + track + treadmill.  ACWR is shown for "
+        "information only (disputed; it did not predict injury in runners).  strength = strength and "
+        "core minutes; cross = cross-training minutes (neither counts as running load)."]
+
+
+def _latest_lines(latest: dict | None, units: str, no_numbers: bool) -> list[str]:
+    """The latest run's spike check."""
+    if not latest:
+        return []
+    run = f"Latest run {fmt.day(latest['date'])}: {u.format_distance(latest['distance_km'], units)}"
+    if latest.get("above_step_cap"):
+        # during a return the step's cap is the reference, whatever older runs in the 30 days say
+        return ["", f"{run}, above your step's {u.format_distance(latest['step_cap_km'], units, cap=True)}: "
+                    "too much too soon; the step starts again."]
+    if latest.get("spike_category") is None:
+        return ["", f"{run} - spike check: not enough history (no run in the previous 30 days)."]
+    if no_numbers:
+        # under a red flag or a stop no face gives a training number, not even the safe longest run
+        return ["", f"{run}, {latest['spike_pct']:+.0f}% against your longest run of the previous 30 days: "
+                    f"{fmt.words(latest['spike_category'], 'spike')}."]
+    return ["", f"{run}, {latest['spike_pct']:+.0f}% vs your longest of the previous 30 days "
+                f"({u.format_distance(latest['longest_30d_km'], units)}): "
+                f"{fmt.words(latest['spike_category'], 'spike')}. "
+                f"Safe longest run: {u.format_distance(latest['safe_longest_km'], units, cap=True)}."]
+
+
+def _alert_lines(alerts: list[dict]) -> list[str]:
+    lines = ["", "Alerts:"] if alerts else []
+    for a in alerts:
+        if a.get("rule") == "check_in":
+            continue
+        lines.append(f"  [{fmt.words(a.get('severity', ''), 'severity')}] {a.get('message', '')}")
+        if a.get("evidence"):
+            lines.append(f"      ({a['evidence']})")
+    return lines
+
+
+def _plan_lines(plan: dict, units: str, no_numbers: bool) -> list[str]:
+    """Next week's plan: the phase, its caps (never under a red flag or a stop), what to do instead."""
     from metrics.plan import phase_lines
 
+    if not plan:
+        return []
+    lines = ["", "Plan for the next 7 days:"] + [f"  {line}" for line in phase_lines(plan, units)]
+    if plan.get("stop_running"):
+        lines.append("  no running for now")
+    if not no_numbers:
+        for key, label in (("max_week_km", "week total <="), ("max_run_km", "longest run <=")):
+            if plan.get(key) is not None:
+                lines.append(f"  {label} {u.format_distance(plan[key], units, cap=True)}")
+        for key in ("runs", "intensity", "surface"):
+            if plan.get(key) not in (None, "", []):
+                lines.append(f"  {key}: {plan[key]}")
+    if plan.get("cross_training"):
+        minutes = plan.get("cross_training_min")
+        extra = (f" (about {fmt.duration(minutes)} a week, in place of the running time you give up)"
+                 if minutes else "")
+        lines.append(f"  cross-training: {', '.join(map(str, plan['cross_training']))}{extra}")
+    if plan.get("strength"):
+        lines.append(f"  strength: {plan['strength']}")
+    return lines + [f"  - {fmt.reason(reason)}" for reason in plan.get("reasons") or []]
+
+
+def _fit(lines: list[str], width: int | None, table: set[int]) -> list[str]:
+    """Each line wrapped to ``width`` at spaces, its continuation indented under its text (the table's
+    lines, already laid out by rich, as they are)."""
+    import textwrap
+
+    if width is None:
+        return lines
+    out = []
+    for i, line in enumerate(lines):
+        if i in table or len(line) <= width:
+            out.append(line)
+            continue
+        text = line.lstrip()
+        indent = line[:len(line) - len(text)]
+        hang = indent + ("  " if text.startswith(("[", "- ", "(")) else "")
+        out += textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=hang, break_on_hyphens=False)
+    return out
+
+
+def format_report(report: dict, width: int | None = None, *, wrap: bool = True) -> str:
+    """The human report: a weekly table in the runner's units, the latest run's spike check, alerts and
+    plan, then the not-medical-advice line; laid out in ``width`` characters (None: each line whole, the
+    table as wide as its columns need; ``wrap=False``: the table in ``width``, the sentences whole)."""
     units = report.get("units", "km")
     lines = [f"loadwatch report as of {fmt.day(report['as_of'])} (distances in {units})", ""]
-    weeks = report.get("weeks") or []
     plan = report.get("plan") or {}
     no_numbers = plan.get("phase") in NO_NUMBER_PHASES or plan.get("status") in NO_NUMBER_PHASES
     if plan.get("phase") in ("see_clinician", "emergency") and plan.get("care_message"):
         # a red flag comes first, before any figure (SCIENCE.md section 11), and again with the plan below
         lines[1:1] = ["", plan["care_message"]]
-    latest = report.get("latest_run")
-    if not weeks:
-        lines.append("(no activities yet: import your watch files with `loadwatch import PATH`)")
-    elif latest and not any((w.get("distance_km") or 0) > 0 for w in weeks):
-        # a history that ended before these weeks: say so rather than print a table of zeros
-        # the one line every face says (fmt.stale_history), and how to see the weeks that had runs
-        stale = fmt.stale_history(latest["date"], report["as_of"], where="with `loadwatch import PATH`")
-        lines.append((stale or f"No runs in the {len(weeks)} weeks shown.")
-                     + f" See your last weeks of runs with: loadwatch report --as-of {latest['date']}")
-    else:
-        # the history stays under a red flag too: it is what the clinician needs to see (SCIENCE.md §11)
-        lines += weeks_table(weeks, units).splitlines()
-        lines.append("* week not over yet (no change shown).  soft = trail + track + treadmill.  ACWR is shown for "
-                     "information only (disputed; it did not predict injury in runners).  strength = strength and "
-                     "core minutes; cross = cross-training minutes (neither counts as running load).")
-    if latest:
-        lines.append("")
-        run = f"Latest run {fmt.day(latest['date'])}: {u.format_distance(latest['distance_km'], units)}"
-        if latest.get("above_step_cap"):
-            # during a return the step's cap is the reference, whatever older runs in the 30 days say
-            lines.append(f"{run}, above your step's {u.format_distance(latest['step_cap_km'], units, cap=True)}: "
-                         "too much too soon; the step starts again.")
-        elif latest.get("spike_category") is None:
-            lines.append(f"{run} - spike check: not enough history (no run in the previous 30 days).")
-        elif no_numbers:
-            # under a red flag or a stop no face gives a training number, not even the safe longest run
-            lines.append(f"{run}, {latest['spike_pct']:+.0f}% against your longest run of the previous 30 days: "
-                         f"{fmt.words(latest['spike_category'], 'spike')}.")
-        else:
-            lines.append(
-                f"{run}, {latest['spike_pct']:+.0f}% vs your longest of the previous 30 days "
-                f"({u.format_distance(latest['longest_30d_km'], units)}): "
-                f"{fmt.words(latest['spike_category'], 'spike')}. "
-                f"Safe longest run: {u.format_distance(latest['safe_longest_km'], units, cap=True)}.")
-    alerts = report.get("alerts") or []
-    if alerts:
-        lines += ["", "Alerts:"]
-        for a in alerts:
-            if a.get("rule") == "check_in":
-                continue
-            lines.append(f"  [{fmt.words(a.get('severity', ''), 'severity')}] {a.get('message', '')}")
-            if a.get("evidence"):
-                lines.append(f"      ({a['evidence']})")
-    if plan:
-        lines += ["", "Plan for the next 7 days:"]
-        lines += [f"  {line}" for line in phase_lines(plan, units)]
-        if plan.get("stop_running"):
-            lines.append("  no running for now")
-        if not no_numbers:
-            if plan.get("max_week_km") is not None:
-                lines.append(f"  week total <= {u.format_distance(plan['max_week_km'], units, cap=True)}")
-            if plan.get("max_run_km") is not None:
-                lines.append(f"  longest run <= {u.format_distance(plan['max_run_km'], units, cap=True)}")
-            for key, label in (("runs", "runs"), ("intensity", "intensity"), ("surface", "surface")):
-                if plan.get(key) not in (None, "", []):
-                    lines.append(f"  {label}: {plan[key]}")
-        if plan.get("cross_training"):
-            minutes = plan.get("cross_training_min")
-            extra = (f" (about {fmt.duration(minutes)} a week, in place of the running time you give up)"
-                     if minutes else "")
-            lines.append(f"  cross-training: {', '.join(map(str, plan['cross_training']))}{extra}")
-        if plan.get("strength"):
-            lines.append(f"  strength: {plan['strength']}")
-        for reason in plan.get("reasons") or []:
-            lines.append(f"  - {fmt.reason(reason)}")
+    weeks = _weeks_lines(report, width)
+    first = len(lines)
+    table = set(range(first, first + len(weeks) - 1)) if report.get("weeks") and len(weeks) > 1 else set()
+    lines += weeks
+    lines += _latest_lines(report.get("latest_run"), units, no_numbers)
+    lines += _alert_lines(report.get("alerts") or [])
+    lines += _plan_lines(plan, units, no_numbers)
     lines += outcomes_report.text_lines(report)  # the back programme, OSTRC and PSFS (issue 24)
     lines += ["", report.get("disclaimer", "")]
-    return "\n".join(lines)
+    return "\n".join(_fit(lines, width if wrap else None, table))

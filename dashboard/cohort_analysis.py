@@ -76,12 +76,20 @@ def _read(out, table: str, runners: list[str] | None = None) -> pd.DataFrame | N
     if not path.is_file():
         return None
     filters = [("runner", "in", list(runners))] if runners is not None else None
+    if filters is not None and not _rows(path):
+        filters = None  # an empty table written before its columns had types (null): nothing to filter
     frame = pd.read_parquet(path, engine="pyarrow", filters=filters)
     missing = [c for c in _COLUMNS[table] if c not in frame.columns]
     if missing:
         raise ValueError(f"{path}: the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
                          f"{'are' if len(missing) > 1 else 'is'} missing")
     return frame[_COLUMNS[table]]
+
+
+def _rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 def warm_up() -> None:

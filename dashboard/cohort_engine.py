@@ -109,6 +109,10 @@ def _write_table(out: Path, table: str, frame: pd.DataFrame) -> None:
 
     if frame.empty and len(frame.columns) == 0:
         frame = pd.DataFrame(columns=list(_EMPTY_COLUMNS[table]))
+    if frame.empty:
+        # a column with no values would be written as Arrow's null type, which no filter on it can match
+        # (`runner in [...]` raised ArrowTypeError in `cohort analyse` of a cohort without pain): text
+        frame = frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
     buf = io.BytesIO()
     frame.reset_index(drop=True).to_parquet(buf, engine="pyarrow", index=False)
     write_private(table_path(out, table), buf.getvalue())  # every runner's health data: 0600, atomic
@@ -140,56 +144,87 @@ def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: i
     ``progress(done, total, result)`` after each runner.  ``timeout_s``: per-file reading limit [s]; a
     file that breaks it (or the memory limit) fails with the reason and every other runner's rows are
     written."""
-    from distributed import as_completed
-
     t0 = time.perf_counter()
+    out = _private_out(out)
+    # the biggest runners first: a worker is never left with one big runner at the end
+    sources = sorted(discover(root), key=source_size, reverse=True)
+    old = {t: read_table(out, t) for t in TABLES}
+    as_of = None if as_of is None else str(pd.Timestamp(as_of).date())
+    have = _runners_with_rows(out, old)
+    jobs = [(s, s.runner in have) for s in sources]
+    results, n_workers = _run_all(jobs, out, as_of, timeout_s, progress, client=client, workers=workers,
+                                  scheduler=scheduler)
+    _merge_tables(out, old, {s.runner for s in sources}, results)
+    return _summary(results, len(sources), n_workers, time.perf_counter() - t0)
+
+
+def _private_out(out: str | os.PathLike) -> Path:
+    """The output folder, absolute (the workers may start elsewhere), with its ``runners/`` folder 0700."""
     from ingest.private_files import FOLDER_MODE, make_private_dirs
 
     out = Path(out).resolve()
     make_private_dirs(out / "runners")  # the folders it creates are 0700
     os.chmod(out / "runners", FOLDER_MODE)
-    sources = discover(root)
-    old = {t: read_table(out, t) for t in TABLES}
-    have = set(old["status"]["runner"]) if len(old["status"]) else set()
-    if not table_path(out, "ostrc").is_file():  # written before the pain and ostrc tables: every runner again
-        have = set()
-    as_of = None if as_of is None else str(pd.Timestamp(as_of).date())
-    # the biggest runners first: a worker is never left with one big runner at the end
-    sources = sorted(sources, key=source_size, reverse=True)
+    return out
+
+
+def _runners_with_rows(out: Path, old: dict[str, pd.DataFrame]) -> set:
+    """The runners whose rows the tables already hold (an unchanged one is skipped); none when the tables
+    were written before the pain and ostrc tables existed (every runner again)."""
+    if not table_path(out, "ostrc").is_file():
+        return set()
+    return set(old["status"]["runner"]) if len(old["status"]) else set()
+
+
+def _run_all(jobs: list, out: Path, as_of, timeout_s: float, progress: Progress | None, *, client,
+             workers: int | None, scheduler: str | None) -> tuple[list[RunnerResult], int]:
+    """One :func:`process_runner` task per ``(source, have_rows)`` on the cluster (``client``, else a
+    local one or the one at ``scheduler``, closed after); (the results as they come, the worker count)."""
+    from distributed import as_completed
 
     own_client, own_cluster = client is None, None
     if client is None:
         client, own_cluster = _client(workers, scheduler)
         client.run(warm_up)
-    summary = CohortSummary(runners=len(sources), workers=len(client.scheduler_info().get("workers", {})))
+    n_workers = len(client.scheduler_info().get("workers", {}))
     results: list[RunnerResult] = []
     try:
-        n = len(sources)
+        sources = [source for source, _have in jobs]
+        n = len(jobs)
         futures = client.map(process_runner, sources, [str(out)] * n, [as_of] * n,
-                             [s.runner in have for s in sources], [timeout_s] * n, pure=False,
+                             [have for _source, have in jobs], [timeout_s] * n, pure=False,
                              key=[f"loadwatch-runner-{s.runner}-{time.time_ns()}" for s in sources])
         by_key = {f.key: s for f, s in zip(futures, sources, strict=True)}
         for done, future in enumerate(as_completed(futures), start=1):
-            source = by_key[future.key]
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - one runner's crash never stops the cohort
-                result = RunnerResult(source.runner, crashed=True,
-                                      failed=[("(runner)", f"could not be processed ({type(exc).__name__}: {exc}); "
-                                                           "its rows are from the last run that worked")])
-                result.tables["files"] = pd.DataFrame(
-                    [{"runner": source.runner, "name": "(runner)", "status": "failed",
-                      "reason": result.failed[0][1], "activity_id": None}], columns=list(FILE_COLUMNS))
+                result = _crashed(by_key[future.key].runner, exc)
             results.append(result)
             if progress is not None:
-                progress(done, len(sources), result)
+                progress(done, n, result)
     finally:
         if own_client:
             client.close()
         if own_cluster is not None:
             own_cluster.close()
+    return results, n_workers
 
-    present = {s.runner for s in sources}
+
+def _crashed(runner: str, exc: Exception) -> RunnerResult:
+    """A runner whose task died: a failed ``(runner)`` row with the reason; its old rows are kept."""
+    result = RunnerResult(runner, crashed=True,
+                          failed=[("(runner)", f"could not be processed ({type(exc).__name__}: {exc}); "
+                                               "its rows are from the last run that worked")])
+    result.tables["files"] = pd.DataFrame(
+        [{"runner": runner, "name": "(runner)", "status": "failed", "reason": result.failed[0][1],
+          "activity_id": None}], columns=list(FILE_COLUMNS))
+    return result
+
+
+def _merge_tables(out: Path, old: dict[str, pd.DataFrame], present: set, results: list[RunnerResult]) -> None:
+    """Each table written whole: the old rows of runners still present and not processed again, then
+    this run's rows; status most urgent first, the others by runner."""
     replaced = {r.runner for r in results if not r.skipped and not r.crashed}
     for table in TABLES:
         parts = []
@@ -208,12 +243,15 @@ def import_cohort(root: str | os.PathLike, out: str | os.PathLike, *, workers: i
             merged = merged.sort_values("runner", kind="stable")
         _write_table(out, table, merged)
 
-    summary.processed = len(replaced) + sum(1 for r in results if r.crashed)
-    summary.unchanged = sum(1 for r in results if r.skipped)
-    summary.decoded = sum(r.decoded for r in results)
-    summary.failed = [(r.runner, n, why) for r in sorted(results, key=lambda r: r.runner) for n, why in r.failed]
-    summary.seconds = time.perf_counter() - t0
-    return summary
+
+def _summary(results: list[RunnerResult], runners: int, workers: int, seconds: float) -> CohortSummary:
+    processed = sum(1 for r in results if not r.skipped)  # replaced and crashed
+    return CohortSummary(
+        runners=runners, workers=workers, processed=processed,
+        unchanged=sum(1 for r in results if r.skipped),
+        decoded=sum(r.decoded for r in results),
+        failed=[(r.runner, n, why) for r in sorted(results, key=lambda r: r.runner) for n, why in r.failed],
+        seconds=seconds)
 
 
 def cohort_status(out: str | os.PathLike, as_of=None) -> pd.DataFrame:

@@ -196,6 +196,9 @@ def process_runner(source: RunnerSource, out: str, as_of=None, have_rows: bool =
     ``have_rows``: the cohort tables already hold this runner's rows, so an unchanged runner can be
     skipped.  ``timeout_s``: per-file reading limit [s]: files are decoded in one worker process under
     the import's time and memory limits, so a hostile file fails with its reason and the runner goes on.
+    That process is the importer's kept one (a Dask worker has several threads, so the importer starts a
+    fresh interpreter and keeps it idle between imports): the worker's next runner does not start another
+    (``tests/test_cohort_decoders.py``; ``benchmarks/bench_cohort.py --fresh-decoders`` measures the cost).
     Never raises for a bad file: each one's outcome is in the ``files`` rows."""
     from ingest.importer import import_paths
     from ingest.store import Store
@@ -308,28 +311,43 @@ def _runner_file(path: Path):
         return exc
 
 
-def _sync_settings(store, path: Path, runner: str, previous: dict, state: dict) -> dict:
-    from ingest.errors import IngestError
-    from ingest.runner_files import read_settings_json
+def _file_row(status: str, reason: str) -> dict:
+    return {"status": status, "reason": reason, "activity_id": None}
 
+
+def _changed_runner_file(path: Path, hash_key: str, previous: dict, state: dict, parse):
+    """A runner's ``pain.csv`` or ``settings.json`` read and parsed when it changed since the last run:
+    ``(files row to keep as it is or None, parsed value, digest)``.  The row is ``{}`` without the file,
+    the last run's row when the file is unchanged, a failed row (with the reason) when it cannot be read;
+    ``state[hash_key]`` is forgotten when it does not parse, so the next run tries again."""
+    from ingest.errors import IngestError
+
+    name = path.name
     data = _runner_file(path)
     if data is None:
-        return {}
+        return {}, None, None
     if isinstance(data, IngestError):
-        return {SETTINGS_JSON_NAME: {"status": "failed", "reason": data.problem, "activity_id": None}}
+        return {name: _file_row("failed", data.problem)}, None, None
     digest = _digest(data)
-    if state.get("settings_hash") == digest and SETTINGS_JSON_NAME in previous:
-        return {SETTINGS_JSON_NAME: previous[SETTINGS_JSON_NAME]}
+    if state.get(hash_key) == digest and name in previous:
+        return {name: previous[name]}, None, None
     try:
-        values = read_settings_json(data, SETTINGS_JSON_NAME)
+        return None, parse(data, name), digest
     except IngestError as exc:
-        state.pop("settings_hash", None)
-        return {SETTINGS_JSON_NAME: {"status": "failed", "reason": exc.problem, "activity_id": None}}
+        state.pop(hash_key, None)
+        return {name: _file_row("failed", exc.problem)}, None, None
+
+
+def _sync_settings(store, path: Path, runner: str, previous: dict, state: dict) -> dict:
+    from ingest.runner_files import read_settings_json
+
+    kept, values, digest = _changed_runner_file(path, "settings_hash", previous, state, read_settings_json)
+    if kept is not None:
+        return kept
     for key, value in values.items():
         store.set_setting(key, value)
     state["settings_hash"] = digest
-    return {SETTINGS_JSON_NAME: {"status": "imported", "reason": fmt.count(len(values), "setting"),
-                                 "activity_id": None}}
+    return {SETTINGS_JSON_NAME: _file_row("imported", fmt.count(len(values), "setting"))}
 
 
 def _sync_pain(store, path: Path, runner: str, previous: dict, state: dict) -> dict:
@@ -338,22 +356,11 @@ def _sync_pain(store, path: Path, runner: str, previous: dict, state: dict) -> d
     said so."""
     from dataclasses import replace
 
-    from ingest.errors import IngestError
     from ingest.runner_files import read_pain_csv
 
-    data = _runner_file(path)
-    if data is None:
-        return {}
-    if isinstance(data, IngestError):
-        return {PAIN_CSV_NAME: {"status": "failed", "reason": data.problem, "activity_id": None}}
-    digest = _digest(data)
-    if state.get("pain_hash") == digest and PAIN_CSV_NAME in previous:
-        return {PAIN_CSV_NAME: previous[PAIN_CSV_NAME]}
-    try:
-        entries = read_pain_csv(data, PAIN_CSV_NAME)
-    except IngestError as exc:
-        state.pop("pain_hash", None)
-        return {PAIN_CSV_NAME: {"status": "failed", "reason": exc.problem, "activity_id": None}}
+    kept, entries, digest = _changed_runner_file(path, "pain_hash", previous, state, read_pain_csv)
+    if kept is not None:
+        return kept
     known = set(store.activities()["id"].astype(str))
     unlinked = 0
     for pain_id in store.pain()["id"]:
@@ -368,7 +375,7 @@ def _sync_pain(store, path: Path, runner: str, previous: dict, state: dict) -> d
     if unlinked:
         reason += (f"; {fmt.count(unlinked, 'entry', 'entries')} linked to a run that is not among the runner's "
                    "files (kept without the link)")
-    return {PAIN_CSV_NAME: {"status": "imported", "reason": reason, "activity_id": None}}
+    return {PAIN_CSV_NAME: _file_row("imported", reason)}
 
 
 # --- table rows from the store, through the single-runner report --------------------------------------

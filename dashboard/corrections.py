@@ -58,54 +58,91 @@ def correction_form(activity_row, units: str, key: str = "") -> dict | None:
     as a dict or Series, with ``id``; ``key`` tells two forms for the same activity on one page apart).
     Returns what was changed (the store's answer) after a save, else None."""
     aid = activity_row["id"]
+    _saved_notice(aid, units)
+    for line in notes(activity_row):
+        (st.warning if activity_row.get("excluded_reason") else st.caption)(line)
+    per_km = KM_PER_MILE if units == "mi" else 1.0
+    asked = _ask(activity_row, units, per_km, f"correct_{key}{aid}")
+    if asked is None:
+        return None
+    return _save(aid, _changes(activity_row, asked, per_km), same_route=asked["same_route"],
+                 confirm=asked["confirm"])
+
+
+def _saved_notice(aid, units: str) -> None:
+    """After the rerun that followed a save: what the store changed, once."""
     saved = st.session_state.get("correction_saved")
     if saved is not None and saved.get("id") == aid:
         st.session_state.pop("correction_saved")
         st.success(saved_words(saved, units), icon=":material/check:")
-    for line in notes(activity_row):
-        (st.warning if activity_row.get("excluded_reason") else st.caption)(line)
-    per_km = KM_PER_MILE if units == "mi" else 1.0
-    u = ui.unit_label(units)
-    with st.form(f"correct_{key}{aid}"):
+
+
+def _ask(activity_row, units: str, per_km: float, form_key: str) -> dict | None:
+    """The form, filled with what the activity says now: the runner's answers and what they were before
+    (``*_now``; the distance in the runner's units), or None until the form is saved."""
+    with st.form(form_key):
         st.markdown("**Correct this activity**")
-        sport_now = activity_row.get("sport") or "other"
-        sport = st.selectbox("Sport", SPORTS, index=SPORTS.index(sport_now) if sport_now in SPORTS else len(SPORTS) - 1,
-                             format_func=lambda s: fmt.words(s, "sport"))
-        surface_now = activity_row.get("surface_override") or "unknown"
-        surface = st.selectbox("Surface", SURFACES, index=SURFACES.index(surface_now) if surface_now in SURFACES else 0,
-                               format_func=lambda s: fmt.words(s, "surface"))
-        same_route = st.checkbox("Every run of this route, past and future", value=False)
+        asked = {"sport_now": activity_row.get("sport") or "other",
+                 "surface_now": activity_row.get("surface_override") or "unknown"}
+        sport_now, surface_now = asked["sport_now"], asked["surface_now"]
+        asked["sport"] = st.selectbox(
+            "Sport", SPORTS, index=SPORTS.index(sport_now) if sport_now in SPORTS else len(SPORTS) - 1,
+            format_func=lambda s: fmt.words(s, "sport"))
+        asked["surface"] = st.selectbox(
+            "Surface", SURFACES, index=SURFACES.index(surface_now) if surface_now in SURFACES else 0,
+            format_func=lambda s: fmt.words(s, "surface"))
+        asked["same_route"] = st.checkbox("Every run of this route, past and future", value=False)
         dist = activity_row.get("distance_m")
-        dist_value = None if fmt.is_missing(dist) else round(float(dist) / 1000.0 / per_km, 2)
-        distance = st.number_input(f"Distance ({u})", min_value=0.0, value=dist_value, step=0.1, format="%.2f")
+        asked["dist_now"] = None if fmt.is_missing(dist) else round(float(dist) / 1000.0 / per_km, 2)
+        asked["distance"] = st.number_input(f"Distance ({ui.unit_label(units)})", min_value=0.0,
+                                            value=asked["dist_now"], step=0.1, format="%.2f")
         rpe_now = activity_row.get("rpe")
-        rpe = st.number_input("How hard it felt (RPE 0-10)", min_value=0.0, max_value=10.0, step=1.0,
-                              value=None if fmt.is_missing(rpe_now) else float(rpe_now))
-        name = st.text_input("Name", value=activity_row.get("name") or "")
-        shoe_now, shoe_options = shoe_choices(aid, activity_row.get("sport"))
-        shoe = shoe_now
-        if shoe_options:
-            # "" stands for no pair: a selectbox's None means nothing chosen
-            shoe = st.selectbox("Shoes", shoe_options, index=shoe_options.index(shoe_now or ""),
-                                format_func=lambda s: s or NO_SHOE,
-                                help="The pair you ran in. A pair retired before the run cannot take it.") or None
-        confirm = st.checkbox("It is right as it is: count it", value=False,
-                              disabled=not activity_row.get("excluded_reason"))
+        asked["rpe"] = st.number_input("How hard it felt (RPE 0-10)", min_value=0.0, max_value=10.0, step=1.0,
+                                       value=None if fmt.is_missing(rpe_now) else float(rpe_now))
+        asked["name"] = st.text_input("Name", value=activity_row.get("name") or "")
+        asked["shoe_now"], asked["shoe"] = _ask_shoe(activity_row["id"], activity_row.get("sport"))
+        asked["confirm"] = st.checkbox("It is right as it is: count it", value=False,
+                                       disabled=not activity_row.get("excluded_reason"))
         if not st.form_submit_button("Save"):
             return None
+    return asked
+
+
+def _ask_shoe(activity_id: str, sport) -> tuple[str | None, str | None]:
+    """(the pair the run is in now, the pair chosen): a choice only for a run when there are pairs."""
+    shoe_now, shoe_options = shoe_choices(activity_id, sport)
+    if not shoe_options:
+        return shoe_now, shoe_now
+    # "" stands for no pair: a selectbox's None means nothing chosen
+    shoe = st.selectbox("Shoes", shoe_options, index=shoe_options.index(shoe_now or ""),
+                        format_func=lambda s: s or NO_SHOE,
+                        help="The pair you ran in. A pair retired before the run cannot take it.") or None
+    return shoe_now, shoe
+
+
+def _changes(activity_row, asked: dict, per_km: float) -> dict:
+    """What the runner changed, as :meth:`ingest.store.Store.correct_activity` takes it (distance in km)."""
     changes = {}
-    if sport != sport_now:
-        changes["sport"] = sport
-    if surface != surface_now or same_route:
-        changes["surface"] = surface
-    if distance is not None and (dist_value is None or abs(distance - dist_value) > 0.005) and distance > 0:
+    if asked["sport"] != asked["sport_now"]:
+        changes["sport"] = asked["sport"]
+    if asked["surface"] != asked["surface_now"] or asked["same_route"]:
+        changes["surface"] = asked["surface"]
+    distance, dist_now = asked["distance"], asked["dist_now"]
+    if distance is not None and (dist_now is None or abs(distance - dist_now) > 0.005) and distance > 0:
         changes["distance_km"] = distance * per_km
+    rpe, rpe_now = asked["rpe"], activity_row.get("rpe")
     if rpe is not None and (fmt.is_missing(rpe_now) or rpe != float(rpe_now)):
         changes["rpe"] = rpe
-    if name != (activity_row.get("name") or ""):
-        changes["name"] = name
-    if shoe != shoe_now:
-        changes["shoe"] = shoe
+    if asked["name"] != (activity_row.get("name") or ""):
+        changes["name"] = asked["name"]
+    if asked["shoe"] != asked["shoe_now"]:
+        changes["shoe"] = asked["shoe"]
+    return changes
+
+
+def _save(aid, changes: dict, *, same_route: bool, confirm: bool) -> dict | None:
+    """Write the changes through the store and rerun the page (the store's answer is shown after it);
+    a refused change is shown as an error and nothing is written."""
     try:
         with ui.open_store() as store:
             result = store.correct_activity(aid, same_route=same_route and "surface" in changes, confirm=confirm,

@@ -352,19 +352,9 @@ def _phase_line(plan: dict, phases: list[dict]) -> str | None:
 
 
 def _plan_lines(plan: dict, units: str) -> list[str]:
-    lines = []
-    if plan.get("max_week_km") is not None:
-        lines.append(f"Total for the next 7 days: at most {fmt.distance(plan['max_week_km'], units, cap=True)}")
-    if plan.get("max_run_km") is not None:
-        lines.append(f"Longest single run: at most {fmt.distance(plan['max_run_km'], units, cap=True)}")
+    lines = fmt.plan_items(plan, units)
     if plan.get("stop_running"):
-        lines.append("No running for now")
-    if plan.get("runs"):
-        lines.append(f"Runs: about {plan['runs']}")
-    if plan.get("intensity"):
-        lines.append(f"Intensity: {plan['intensity']}")
-    if plan.get("surface"):
-        lines.append(f"Surface: {plan['surface']}")
+        lines.insert(sum(plan.get(k) is not None for k in ("max_week_km", "max_run_km")), "No running for now")
     if plan.get("cross_training"):
         lines.append(("Instead of running" if plan.get("stop_running") else "Cross-training")
                      + ": " + ", ".join(map(str, plan["cross_training"])))
@@ -406,6 +396,88 @@ def _charts(report: dict, pain: pd.DataFrame, start, end) -> list[Chart]:
     ]
 
 
+def _care_blocks(plan: dict, alerts: list[dict]) -> list[Block]:
+    """Under a red flag: the care message first, the red-flag alerts, and why no advice follows."""
+    care = plan.get("care_message") or plan.get("message") or (
+        "A red-flag symptom was logged: see a clinician. No training advice is given until an assessment "
+        "is recorded.")
+    blocks = [Block("care", text=care)]
+    blocks += [Block("alert", text=_alert_heading(a), items=[a.get("message", "")], evidence=a.get("evidence", ""))
+               for a in alerts if a.get("severity") in RED_FLAG_SEVERITIES]
+    blocks.append(Block("small", text="While a red flag stands this report gives no training advice (no "
+                                      "plan caps, no safe longest run, no next step); the history below is "
+                                      "for the clinician."))
+    return blocks
+
+
+def _week_blocks(report: dict, pain, in_period, start, end, charts: bool) -> list[Block]:
+    """The charts and the weekly table whenever the period holds runs, sessions or pain."""
+    listed = _period_weeks(report.get("weeks") or [], start, end)
+    # a week of strength work or a pain entry is history too: the table and the charts show it
+    active = len(in_period) > 0 or any(
+        (w.get(key) or 0) > 0 for w in listed for key in ("runs", "cross_training_min", "strength_min"))
+    if not active:
+        return [Block("heading", text="Week by week"), Block("para", text="No activities in this period yet.")]
+    blocks = [Block("chart", chart=c) for c in _charts(report, pain, start, end)] if charts else []
+    return blocks + [
+        Block("heading", text="Week by week"),
+        Block("table", table=_weekly_table(listed, report.get("units", "km"), in_period)),
+        Block("small", text="Soft ground: trail, track and treadmill. Pain: the week's highest score. ACWR "
+                            "(acute:chronic workload ratio): "
+                            + str(report.get("acwr_caveat") or "shown for information only."))]
+
+
+def _pain_blocks(in_period) -> list[Block]:
+    blocks = [Block("heading", text="Pain log of the period")]
+    if not len(in_period):
+        return blocks + [Block("para", text="No pain entries in this period (a day without an entry is unknown, "
+                                            "not pain-free).")]
+    shown, left_out = pain_rows(in_period)
+    blocks.append(Block("table", table=_pain_table(shown), tag="pain"))
+    if left_out:
+        blocks.append(Block("small", text=f"{fmt.count(left_out, 'more entry', 'more entries')} of 0–3/10 "
+                                          "without symptoms or a note: in the weekly table's Pain column."))
+    return blocks
+
+
+def _episode_section(phases: list[dict], assessments: list[dict], end) -> list[Block]:
+    recent = merged_phases(phases, end)
+    if not (recent or assessments):
+        return []
+    blocks = [Block("heading", text="Episode history of the last 12 months")]
+    blocks += _episode_blocks(recent, EPISODE_ROWS_MAX)
+    if assessments:
+        blocks += [Block("para", text="Clinician assessments recorded:"),
+                   Block("table", table=_assessment_table(assessments))]
+    return blocks
+
+
+def _advice_blocks(plan: dict, alerts: list[dict], phases: list[dict], units: str) -> list[Block]:
+    """The plan for the next 7 days and the alerts (never under a red flag)."""
+    blocks = [Block("heading", text="Now: the plan for the next 7 days")]
+    phase_line = _phase_line(plan, phases)
+    if phase_line:
+        blocks.append(Block("para", text=phase_line))
+    phase_alert = next((a for a in alerts if a.get("rule") == "phase" and a.get("evidence")), None)
+    if phase_alert:
+        blocks.append(Block("small", text=f"Evidence: {phase_alert['evidence']}"))
+    status = fmt.plan_status(plan) if plan.get("status") else None
+    blocks.append(Block("para", text=plan.get("message") or (f"Status: {status}." if status else "No plan yet.")))
+    lines = _plan_lines(plan, units)
+    if lines:
+        blocks.append(Block("bullets", items=lines))
+    if plan.get("reasons"):
+        blocks.append(Block("para", text="Why:", tag="why"))
+        blocks.append(Block("bullets", items=[fmt.reason(str(r)) for r in plan["reasons"]], tag="why"))
+    blocks.append(Block("heading", text="Alerts"))
+    # the phase and today's check-in question are in the plan above (as on the This week page)
+    others = [a for a in alerts if a.get("rule") not in PLAN_RULES]
+    if not others:
+        blocks.append(Block("para", text="No alerts: nothing in the runs or the pain log trips a rule."))
+    return blocks + [Block("alert", text=_alert_heading(a), items=[a.get("message", "")],
+                           evidence=a.get("evidence", "")) for a in others]
+
+
 def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.DataFrame | None = None,
           weeks: int | None = None, printed: dt.date | None = None, charts: bool = True) -> PhysioReport:
     """The report's content from :func:`metrics.report.build_report` output.
@@ -414,104 +486,30 @@ def build(report: dict, *, pain: pd.DataFrame | None = None, activities: pd.Data
     activities frame (for the first and last activity); ``weeks``: the period's length in weeks (default:
     the weeks the report lists); ``printed``: the day printed (default: today); ``charts=False`` leaves
     the charts out (no rendering)."""
-    units = report.get("units", "km")
     start, end = period_bounds(report, weeks)
     n_weeks = weeks or max(len(report.get("weeks") or []), 1)
-    first, last = _activity_span(activities, (report.get("settings") or {}).get("timezone"))
+    timezone = (report.get("settings") or {}).get("timezone")
+    first, last = _activity_span(activities, timezone)
     if printed is None:  # the store's own today: the runner's day in their time zone
         from metrics.report import today_local
 
-        printed = today_local((report.get("settings") or {}).get("timezone")).date()
+        printed = today_local(timezone).date()
     plan = report.get("plan") or {}
     alerts = report.get("alerts") or []
-    phases = report.get("phases") or []
-    assessments = report.get("assessments") or []
     in_period = _pain_in(pain, start, end)
     red = is_red_flag(report)
-    period = fmt.day_range(start, end)
 
-    blocks: list[Block] = []
-    if red:
-        care = plan.get("care_message") or plan.get("message") or (
-            "A red-flag symptom was logged: see a clinician. No training advice is given until an assessment "
-            "is recorded.")
-        blocks.append(Block("care", text=care))
-        for a in alerts:
-            if a.get("severity") in RED_FLAG_SEVERITIES:
-                blocks.append(Block("alert", text=_alert_heading(a), items=[a.get("message", "")],
-                                    evidence=a.get("evidence", "")))
-        blocks.append(Block("small", text="While a red flag stands this report gives no training advice (no "
-                                          "plan caps, no safe longest run, no next step); the history below is "
-                                          "for the clinician."))
+    blocks: list[Block] = _care_blocks(plan, alerts) if red else []
     blocks.append(Block("heading", text="Who and when"))
     blocks.append(Block("table", table=_who_when(report, start, end, n_weeks, first, last, printed)))
-
-    listed = _period_weeks(report.get("weeks") or [], start, end)
-    # a week of strength work or a pain entry is history too: the table and the charts show it
-    active = len(in_period) > 0 or any(
-        (w.get(key) or 0) > 0 for w in listed for key in ("runs", "cross_training_min", "strength_min"))
-    if not active:
-        blocks.append(Block("heading", text="Week by week"))
-        blocks.append(Block("para", text="No activities in this period yet."))
-    else:
-        if charts:
-            for c in _charts(report, pain, start, end):
-                blocks.append(Block("chart", chart=c))
-        blocks.append(Block("heading", text="Week by week"))
-        blocks.append(Block("table", table=_weekly_table(listed, units, in_period)))
-        blocks.append(Block("small", text="Soft ground: trail, track and treadmill. Pain: the week's highest "
-                                          "score. ACWR (acute:chronic workload ratio): "
-                                          + str(report.get("acwr_caveat") or "shown for information only.")))
-
-    blocks.append(Block("heading", text="Pain log of the period"))
-    if len(in_period):
-        shown, left_out = pain_rows(in_period)
-        blocks.append(Block("table", table=_pain_table(shown), tag="pain"))
-        if left_out:
-            blocks.append(Block("small", text=f"{fmt.count(left_out, 'more entry', 'more entries')} of 0–3/10 "
-                                              "without symptoms or a note: in the weekly table's Pain column."))
-    else:
-        blocks.append(Block("para", text="No pain entries in this period (a day without an entry is unknown, "
-                                         "not pain-free)."))
-
-    recent = merged_phases(phases, end)
-    if recent or assessments:
-        blocks.append(Block("heading", text="Episode history of the last 12 months"))
-        blocks += _episode_blocks(recent, EPISODE_ROWS_MAX)
-        if assessments:
-            blocks.append(Block("para", text="Clinician assessments recorded:"))
-            blocks.append(Block("table", table=_assessment_table(assessments)))
-
+    blocks += _week_blocks(report, pain, in_period, start, end, charts)
+    blocks += _pain_blocks(in_period)
+    blocks += _episode_section(report.get("phases") or [], report.get("assessments") or [], end)
     blocks += outcomes_report.physio_blocks(report)  # OSTRC, PSFS and the programme (issue 24)
-
     if not red:
-        blocks.append(Block("heading", text="Now: the plan for the next 7 days"))
-        phase_line = _phase_line(plan, phases)
-        if phase_line:
-            blocks.append(Block("para", text=phase_line))
-        phase_alert = next((a for a in alerts if a.get("rule") == "phase" and a.get("evidence")), None)
-        if phase_alert:
-            blocks.append(Block("small", text=f"Evidence: {phase_alert['evidence']}"))
-        status = fmt.plan_status(plan) if plan.get("status") else None
-        headline = plan.get("message") or (f"Status: {status}." if status else "No plan yet.")
-        blocks.append(Block("para", text=headline))
-        lines = _plan_lines(plan, units)
-        if lines:
-            blocks.append(Block("bullets", items=lines))
-        if plan.get("reasons"):
-            blocks.append(Block("para", text="Why:", tag="why"))
-            blocks.append(Block("bullets", items=[fmt.reason(str(r)) for r in plan["reasons"]], tag="why"))
-        blocks.append(Block("heading", text="Alerts"))
-        # the phase and today's check-in question are in the plan above (as on the This week page)
-        others = [a for a in alerts if a.get("rule") not in PLAN_RULES]
-        if not others:
-            blocks.append(Block("para", text="No alerts: nothing in the runs or the pain log trips a rule."))
-        for a in others:
-            blocks.append(Block("alert", text=_alert_heading(a), items=[a.get("message", "")],
-                                evidence=a.get("evidence", "")))
-
+        blocks += _advice_blocks(plan, alerts, report.get("phases") or [], report.get("units", "km"))
     blocks.append(Block("disclaimer", text=f"{EVIDENCE_NOTE} {report.get('disclaimer') or ''}".strip()))
-    return PhysioReport(TITLE, period, red, blocks)
+    return PhysioReport(TITLE, fmt.day_range(start, end), red, blocks)
 
 
 # --- rendering charts --------------------------------------------------------------------------------
@@ -703,9 +701,112 @@ def to_pdf(doc: PhysioReport) -> bytes:
     return _render_pdf(compacted(doc, fit_level(doc)))[0]
 
 
-def _render_pdf(doc: PhysioReport, *, probe: bool = False) -> tuple[bytes, int]:
-    """(PDF bytes, pages) of ``doc`` as it stands; ``probe=True`` leaves the charts' images out (their boxes
-    stay), to count the pages quickly."""
+def _pdf_text(s: str) -> str:
+    return str(s).translate(_PDF_REPLACE)
+
+
+def _para(pdf, s: str, size=9.0, style="", color=34, h=4.2) -> None:
+    pdf.set_font("Roboto", style, size)
+    pdf.set_text_color(color)
+    pdf.multi_cell(0, h, _pdf_text(s), new_x="LMARGIN", new_y="NEXT")
+
+
+def _pdf_heading(pdf, b: Block, _state: dict) -> None:
+    if pdf.will_page_break(16):
+        pdf.add_page()
+    pdf.ln(2)
+    _para(pdf, b.text, 11, "B", 20, 5.2)
+    y = pdf.get_y()
+    pdf.set_draw_color(180)
+    pdf.line(pdf.l_margin, y, pdf.l_margin + pdf.epw, y)
+    pdf.ln(1)
+
+
+def _pdf_table(pdf, b: Block, state: dict) -> None:
+    t = b.table
+    kv = state.pop("first_table", False)  # the first table (who and when) is keys and values
+    # a long table (a year of weeks) is set tighter, so a year fits on two pages
+    long = len(t.rows) > LONG_TABLE_ROWS
+    pdf.set_font("Roboto", "", 8.2 if kv else 6.9 if long else 7.6)
+    pdf.set_text_color(30)
+    pdf.set_draw_color(210)
+    align = (t.align or "L" * len(t.widths)).ljust(len(t.widths), "L")
+    aligns = tuple("RIGHT" if a == "R" else "LEFT" for a in align)
+    with pdf.table(col_widths=tuple(t.widths), width=pdf.epw, text_align=aligns,
+                   borders_layout="HORIZONTAL_LINES", line_height=3.1 if long else 3.9,
+                   first_row_as_headings=not kv, padding=(0.25, 1.2) if long else (0.6, 1.2),
+                   headings_style=FontFace(emphasis="BOLD", fill_color=(238, 242, 245))) as table:
+        if not kv:
+            table.row([_pdf_text(h) for h in t.headers])
+        for row in t.rows:
+            cells = table.row()
+            for i, v in enumerate(row):
+                cells.cell(_pdf_text(v), style=FontFace(emphasis="BOLD") if kv and i == 0 else None)
+    pdf.ln(1)
+
+
+def _pdf_chart(pdf, b: Block, state: dict) -> None:
+    c = b.chart
+    if pdf.will_page_break(c.height_mm + 14):
+        pdf.add_page()
+    pdf.ln(1)
+    _para(pdf, c.title, 10, "B", 20, 5)
+    if state["probe"]:  # the image's box, as fpdf2 flows it, without decoding and compressing the PNG again
+        if pdf.will_page_break(c.height_mm):
+            pdf.add_page()
+        pdf.set_y(pdf.get_y() + c.height_mm)
+    else:
+        pdf.image(io.BytesIO(chart_png(c)), x=pdf.l_margin, w=pdf.epw, h=c.height_mm, keep_aspect_ratio=True,
+                  alt_text=c.title)
+    _para(pdf, c.caption, 7.5, "", 85, 3.4)
+
+
+def _pdf_care(pdf, b: Block, _state: dict) -> None:
+    pdf.set_fill_color(253, 236, 234)
+    pdf.set_draw_color(192, 57, 43)
+    pdf.set_line_width(0.6)
+    pdf.set_font("Roboto", "B", 11)
+    pdf.set_text_color(120, 20, 10)
+    pdf.multi_cell(0, 5.5, _pdf_text(b.text), border=1, fill=True, padding=3, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_line_width(0.2)
+    pdf.set_fill_color(255)
+    pdf.set_draw_color(210)
+    pdf.ln(2)
+
+
+def _pdf_alert(pdf, b: Block, _state: dict) -> None:
+    if pdf.will_page_break(14):
+        pdf.add_page()
+    _para(pdf, b.text, 8.8, "B", 30, 4.2)
+    for item in b.items:
+        _para(pdf, item, 8.8)
+    if b.evidence:
+        _para(pdf, f"Evidence: {b.evidence}", 7.8, "I", 85, 3.6)
+    pdf.ln(1)
+
+
+def _pdf_disclaimer(pdf, b: Block, _state: dict) -> None:
+    pdf.ln(3)
+    _para(pdf, b.text, 7.8, "I", 60, 3.6)
+
+
+#: How the PDF draws each kind of block: ``(pdf, block, state)``; ``state`` holds ``probe`` and whether the
+#: first table is still to come.
+_PDF_BLOCKS = {
+    "heading": _pdf_heading,
+    "para": lambda pdf, b, _state: _para(pdf, b.text),
+    "small": lambda pdf, b, _state: _para(pdf, b.text, 7.5, "", 85, 3.4),
+    "bullets": lambda pdf, b, _state: [_para(pdf, f"•  {item}") for item in b.items],
+    "table": _pdf_table,
+    "chart": _pdf_chart,
+    "care": _pdf_care,
+    "alert": _pdf_alert,
+    "disclaimer": _pdf_disclaimer,
+}
+
+
+def _new_pdf(doc: PhysioReport):
+    """An A4 fpdf2 document with Roboto, the margins and the footer ("page N of M")."""
     period = doc.period
 
     class _Pdf(FPDF):
@@ -725,101 +826,23 @@ def _render_pdf(doc: PhysioReport, *, probe: bool = False) -> tuple[bytes, int]:
     pdf.set_title(f"{doc.title}, {doc.period}")
     pdf.set_creator("loadwatch")
     pdf.set_author("loadwatch")
+    return pdf
+
+
+def _render_pdf(doc: PhysioReport, *, probe: bool = False) -> tuple[bytes, int]:
+    """(PDF bytes, pages) of ``doc`` as it stands; ``probe=True`` leaves the charts' images out (their boxes
+    stay), to count the pages quickly."""
+    pdf = _new_pdf(doc)
     pdf.add_page()
-    width = pdf.epw
-
-    def text(s: str) -> str:
-        return str(s).translate(_PDF_REPLACE)
-
-    def para(s: str, size=9.0, style="", color=34, h=4.2):
-        pdf.set_font("Roboto", style, size)
-        pdf.set_text_color(color)
-        pdf.multi_cell(0, h, text(s), new_x="LMARGIN", new_y="NEXT")
-
     pdf.set_font("Roboto", "B", 14)
     pdf.set_text_color(20)
-    pdf.multi_cell(0, 6.5, text(doc.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6.5, _pdf_text(doc.title), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
-    first_table = True
+    state = {"probe": probe, "first_table": True}
     for b in doc.blocks:
-        if b.kind == "heading":
-            if pdf.will_page_break(16):
-                pdf.add_page()
-            pdf.ln(2)
-            para(b.text, 11, "B", 20, 5.2)
-            y = pdf.get_y()
-            pdf.set_draw_color(180)
-            pdf.line(pdf.l_margin, y, pdf.l_margin + width, y)
-            pdf.ln(1)
-        elif b.kind == "para":
-            para(b.text)
-        elif b.kind == "small":
-            para(b.text, 7.5, "", 85, 3.4)
-        elif b.kind == "bullets":
-            for item in b.items:
-                para(f"•  {item}")
-        elif b.kind == "table":
-            t = b.table
-            kv = first_table
-            first_table = False
-            # a long table (a year of weeks) is set tighter, so a year fits on two pages
-            long = len(t.rows) > LONG_TABLE_ROWS
-            pdf.set_font("Roboto", "", 8.2 if kv else 6.9 if long else 7.6)
-            pdf.set_text_color(30)
-            pdf.set_draw_color(210)
-            align = (t.align or "L" * len(t.widths)).ljust(len(t.widths), "L")
-            aligns = tuple("RIGHT" if a == "R" else "LEFT" for a in align)
-            with pdf.table(col_widths=tuple(t.widths), width=width, text_align=aligns,
-                           borders_layout="HORIZONTAL_LINES", line_height=3.1 if long else 3.9,
-                           first_row_as_headings=not kv, padding=(0.25, 1.2) if long else (0.6, 1.2),
-                           headings_style=FontFace(emphasis="BOLD", fill_color=(238, 242, 245))) as table:
-                if not kv:
-                    table.row([text(h) for h in t.headers])
-                for row in t.rows:
-                    cells = table.row()
-                    for i, v in enumerate(row):
-                        if kv and i == 0:
-                            cells.cell(text(v), style=FontFace(emphasis="BOLD"))
-                        else:
-                            cells.cell(text(v))
-            pdf.ln(1)
-        elif b.kind == "chart":
-            c = b.chart
-            if pdf.will_page_break(c.height_mm + 14):
-                pdf.add_page()
-            pdf.ln(1)
-            para(c.title, 10, "B", 20, 5)
-            if probe:  # the image's box, as fpdf2 flows it, without decoding and compressing the PNG again
-                if pdf.will_page_break(c.height_mm):
-                    pdf.add_page()
-                pdf.set_y(pdf.get_y() + c.height_mm)
-            else:
-                pdf.image(io.BytesIO(chart_png(c)), x=pdf.l_margin, w=width, h=c.height_mm, keep_aspect_ratio=True,
-                          alt_text=c.title)
-            para(c.caption, 7.5, "", 85, 3.4)
-        elif b.kind == "care":
-            pdf.set_fill_color(253, 236, 234)
-            pdf.set_draw_color(192, 57, 43)
-            pdf.set_line_width(0.6)
-            pdf.set_font("Roboto", "B", 11)
-            pdf.set_text_color(120, 20, 10)
-            pdf.multi_cell(0, 5.5, text(b.text), border=1, fill=True, padding=3, new_x="LMARGIN", new_y="NEXT")
-            pdf.set_line_width(0.2)
-            pdf.set_fill_color(255)
-            pdf.set_draw_color(210)
-            pdf.ln(2)
-        elif b.kind == "alert":
-            if pdf.will_page_break(14):
-                pdf.add_page()
-            para(b.text, 8.8, "B", 30, 4.2)
-            for item in b.items:
-                para(item, 8.8)
-            if b.evidence:
-                para(f"Evidence: {b.evidence}", 7.8, "I", 85, 3.6)
-            pdf.ln(1)
-        elif b.kind == "disclaimer":
-            pdf.ln(3)
-            para(b.text, 7.8, "I", 60, 3.6)
+        draw = _PDF_BLOCKS.get(b.kind)
+        if draw is not None:
+            draw(pdf, b, state)
     if probe:  # the pages are laid out: writing them (fonts subset, images compressed) is the slow part
         return b"", pdf.page_no()
     return bytes(pdf.output()), pdf.page_no()

@@ -90,16 +90,26 @@ def flow_table(headers: Sequence[str], rows: Sequence[Sequence], *, notes: Seque
     out = head_lines[:next(k for k, line in enumerate(head_lines) if line.lstrip().startswith("─")) + 1]
     notes = list(notes or [])
     for r, row in enumerate(cells):
-        wrapped = [textwrap.wrap(c, widths[i], break_on_hyphens=False) or [""] for i, c in enumerate(row)]
+        wrapped = [[c] if _fits(c, widths[i]) else textwrap.wrap(c, widths[i], break_on_hyphens=False) or [""]
+                   for i, c in enumerate(row)]
         for k in range(max(len(w) for w in wrapped)):
             parts = [(w[k] if k < len(w) else "") for w in wrapped]
             out.append("  ".join(p.rjust(widths[i]) if i in right else p.ljust(widths[i])
                                  for i, p in enumerate(parts)).rstrip())
         note = notes[r] if r < len(notes) else ""
-        if note:
+        if note and _fits(note, max(width, 20) - 4):
+            out.append("    " + note)
+        elif note:
             out += textwrap.wrap(note, width=max(width, 20), initial_indent="    ", subsequent_indent="    ",
                                  break_on_hyphens=False)
     return "\n".join(out)
+
+
+def _fits(text: str, width: int) -> bool:
+    """True when ``textwrap.wrap(text, width)`` would give ``[text]`` unchanged (one line, no tab or newline
+    to turn into a space, no space to trim): five years of activities are mostly such cells, and wrapping each
+    cost a third of a second."""
+    return len(text) <= width and text.isprintable() and text == text.strip()
 
 
 def _plain_table():

@@ -467,17 +467,7 @@ def plan_box(plan: dict, units: str) -> None:
         return
     if plan.get("message"):
         st.markdown(f"#### {plan['message']}")
-    lines = []
-    if plan.get("max_week_km") is not None:
-        lines.append(f"Total for the next 7 days: at most **{fmt.distance(plan['max_week_km'], units)}**")
-    if plan.get("max_run_km") is not None:
-        lines.append(f"Longest single run: at most **{fmt.distance(plan['max_run_km'], units)}**")
-    if plan.get("runs"):
-        lines.append(f"Runs: about **{plan['runs']}**")
-    if plan.get("intensity"):
-        lines.append(f"Intensity: {fmt.words(plan['intensity'], 'intensity')}")
-    if plan.get("surface"):
-        lines.append(f"Surface: {fmt.words(plan['surface'], 'surface')}")
+    lines = fmt.plan_items(plan, units, strong=lambda figure: f"**{figure}**", cap=False)
     if plan.get("cross_training"):
         minutes = plan.get("cross_training_min")
         extra = f" (about **{fmt.duration(minutes)}** a week, in place of the running time you give up)" if minutes else ""

@@ -15,8 +15,8 @@ import sqlite3
 
 import pandas as pd
 
-#: The earliest date an assessment may carry (anything before is a typing error).
-EARLIEST = dt.date(1990, 1, 1)
+from ingest.days import check_day
+
 #: Return-to-run steps a clinician may choose (SCIENCE.md section 13: four steps).
 RETURN_STEPS = (1, 2, 3, 4)
 COLUMNS = ("id", "date", "note", "time", "cleared", "return_step", "max_week_km", "max_run_km", "max_pain")
@@ -70,19 +70,8 @@ def check_decision(*, time: str | None = None, cleared: bool = False, return_ste
 
 
 def check_date(value, today: dt.date | None = None) -> dt.date:
-    """The assessment's local date as a ``date``; ValueError in plain words for a date in the future
-    or before 1990, or one that cannot be read."""
-    try:
-        day = pd.Timestamp(value).date()
-    except (TypeError, ValueError):
-        raise ValueError(f"expected a date as YYYY-MM-DD (got {value!r})") from None
-    today = today or dt.date.today()
-    if day > today:
-        raise ValueError(f"an assessment cannot be in the future ({day.isoformat()} is after today, "
-                         f"{today.isoformat()})")
-    if day < EARLIEST:
-        raise ValueError(f"an assessment date must be in {EARLIEST.year} or later (got {day.isoformat()})")
-    return day
+    """The assessment's local date (:func:`ingest.days.check_day`; ``today`` defaults to this computer's)."""
+    return check_day(value, today or dt.date.today(), "the assessment date")
 
 
 def add(conn: sqlite3.Connection, day: dt.date, note: str, now_iso: str, decision: dict | None = None) -> int:

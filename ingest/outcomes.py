@@ -25,8 +25,6 @@ OSTRC_OPTIONS: dict[str, int] = {"participation": 4, "volume": 5, "performance":
 #: PSFS: at most this many activities at a time (Stratford 1995).
 PSFS_MAX_ACTIVITIES: int = 3
 
-#: Earliest day an answer may carry (anything before is a typing error).
-EARLIEST = dt.date(1990, 1, 1)
 OSTRC_COLUMNS: tuple[str, ...] = ("week_start", *OSTRC_OPTIONS)
 PSFS_ACTIVITY_COLUMNS: tuple[str, ...] = ("id", "name", "added")
 PSFS_SCORE_COLUMNS: tuple[str, ...] = ("id", "activity_id", "date", "score")
@@ -88,23 +86,6 @@ def check_psfs_score(value) -> float:
         raise ValueError(f"a PSFS score must be a number from 0 (unable) to 10 (as before the problem) "
                          f"(got {value!r})")
     return number
-
-
-def check_day(value, today: dt.date, what: str = "the date") -> dt.date:
-    """A local day from a date or ``YYYY-MM-DD``; ValueError in plain words for one in the future or
-    before 1990."""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if not isinstance(value, dt.date):
-        try:
-            value = dt.date.fromisoformat(str(value))
-        except ValueError:
-            raise ValueError(f"{what} must be YYYY-MM-DD (got {value!r})") from None
-    if value > today:
-        raise ValueError(f"{what} {value.isoformat()} is in the future (today is {today.isoformat()})")
-    if value < EARLIEST:
-        raise ValueError(f"{what} {value.isoformat()} is before {EARLIEST.isoformat()}; check the year")
-    return value
 
 
 def week_start_of(day: dt.date, week_start: str = "monday") -> dt.date:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -83,3 +84,16 @@ def validate(entry: PainEntry) -> None:
     bad = [s for s in entry.symptoms if s not in SYMPTOMS]
     if bad:
         raise ValueError(f"unknown symptom {bad[0]!r}; valid: {', '.join(SYMPTOMS)}")
+
+
+def pain_row(entry: PainEntry) -> dict:
+    """The store's ``pain`` columns of an entry (``at_local`` to the second, ``symptoms`` as JSON)."""
+    return {
+        "at_local": entry.at_local.replace(microsecond=0).isoformat(),
+        "score": int(entry.score),
+        "timing": entry.timing,
+        "location": entry.location,
+        "activity_id": entry.activity_id,
+        "symptoms": json.dumps(list(entry.symptoms)),
+        "note": str(entry.note or ""),
+    }

@@ -15,22 +15,24 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from ingest import activities, files, pain, shoes, twins
 from ingest import activity_fixes as fixes
-from ingest import shoes
+from ingest.db import now_iso
 from ingest.errors import IngestError, NotAnActivity
-from ingest.store import Store, decompress_original, keep_key, samples_richness, stored_keep_key
+from ingest.twins import keep_key, samples_richness, stored_keep_key
 
 
 def _decode(blob: bytes, name: str):
     from ingest.sources import read_activity
 
-    data = decompress_original(blob)
+    data = files.decompress_original(blob)
     activity = read_activity(data, name)
     return activity, samples_richness(activity.block), fixes.route_of(activity.block)
 
 
-def rebuild(store: Store, on_progress: Callable[[int, int], None] | None = None) -> dict:
-    """Re-derive every activity; returns counts ``rebuilt`` (all but failed), ``unchanged``, ``changed`` (the kept file or a figure
+def rebuild(store, on_progress: Callable[[int, int], None] | None = None) -> dict:
+    """Re-derive every activity of ``store`` (an :class:`ingest.store.Store`: its ``activity_ids()`` and
+    ``transaction()``); returns counts ``rebuilt`` (all but failed), ``unchanged``, ``changed`` (the kept file or a figure
     changed), ``merged`` (found to be a copy of another run and folded into it), ``failed`` (the original
     cannot be read any more: the activity is kept as it was)."""
     ids = store.activity_ids()
@@ -51,19 +53,17 @@ def rebuild(store: Store, on_progress: Callable[[int, int], None] | None = None)
 _FIGURES = ("sport", "distance_m", "elapsed_s", "start_ts", "partial", "excluded_reason", "warnings", "file_hash")
 
 
-def _rebuild_one(store: Store, activity_id: str) -> str | None:
-    from ingest.store import _now_iso  # the store's own clock format
-
-    with store._tx() as conn:
+def _rebuild_one(store, activity_id: str) -> str | None:
+    with store.transaction() as conn:
         row = conn.execute(f"SELECT {', '.join(_FIGURES)} FROM activities WHERE id = ?", (activity_id,)).fetchone()
         if row is None:
             return None  # merged into another activity earlier in this rebuild
         before = dict(zip(_FIGURES, row, strict=True))
-        files = conn.execute(
+        kept = conn.execute(
             "SELECT f.content_hash, f.file_name, o.data FROM files f JOIN originals o ON o.content_hash ="
             " f.content_hash WHERE f.activity_id = ? ORDER BY f.imported_at, f.content_hash", (activity_id,)).fetchall()
         decoded = []
-        for content_hash, name, blob in files:
+        for content_hash, name, blob in kept:
             try:
                 activity, richness, route = _decode(blob, name)
             except (IngestError, NotAnActivity):
@@ -75,55 +75,49 @@ def _rebuild_one(store: Store, activity_id: str) -> str | None:
         best = max(decoded, key=lambda d: d[0])
         _key, content_hash, name, activity, richness, route = best
         s = activity.summary
-        now = _now_iso()
-        carried = dict(zip(fixes.CARRIED_COLUMNS, conn.execute(
-            f"SELECT {', '.join(fixes.CARRIED_COLUMNS)} FROM activities WHERE id = ?", (activity_id,)).fetchone(),
-            strict=True))
+        now = now_iso()
+        carried = activities.carried(conn, activity_id)
         # is this run a copy of another kept activity under today's rules?
         start = pd.Timestamp(s.start_utc).tz_convert("UTC")
         start_ts = start.value / 1e9
         end_ts = start_ts + (s.elapsed_s if s.elapsed_s == s.elapsed_s else 0.0)
         conn.execute("UPDATE activities SET start_ts = -1e18 WHERE id = ?", (activity_id,))  # hide from the search
-        twin = store._overlapping(conn, s.sport, start_ts, end_ts, s.sport_inferred) or \
-            store._clock_shifted(conn, s, start_ts)
+        twin = twins.find_twin(conn, s, start_ts, end_ts)
         new_id = str(s.id or content_hash)
         if twin is not None:
             other = twin[0]
             other_key, _name = stored_keep_key(conn, other)
             if other_key >= best[0]:
                 # the other activity is the better copy: this run folds into it, as an import folds a copy
-                store._fold(conn, activity_id, other, now, "the same run as another file, which is kept")
+                twins.fold(conn, activity_id, other, now, "the same run as another file, which is kept")
                 return "merged"
             # this run is the better copy: the other folds into it
-            other_carried = dict(zip(fixes.CARRIED_COLUMNS, conn.execute(
-                f"SELECT {', '.join(fixes.CARRIED_COLUMNS)} FROM activities WHERE id = ?", (other,)).fetchone(),
-                strict=True))
-            for col, value in other_carried.items():
+            for col, value in activities.carried(conn, other).items():
                 if carried.get(col) is None and value is not None:
                     carried[col] = value
-            store._relink_pain(conn, other, activity_id, now)
+            pain.relink_pain(conn, other, activity_id, now)
             shoes.fold(conn, other, activity_id)
-            conn.execute("UPDATE files SET activity_id = ? WHERE activity_id = ?", (activity_id, other))
-            conn.execute("DELETE FROM activities WHERE id = ?", (other,))
+            files.move_files(conn, other, activity_id)
+            activities.delete(conn, other)
         merged = twin is not None
         hist_row = conn.execute("SELECT imported_at FROM activities WHERE id = ?", (activity_id,)).fetchone()
         imported_at = hist_row[0] if hist_row else now
         # write the re-derived row under the kept file's id, with everything the runner gave
         if new_id != activity_id:
-            store._insert_activity(conn, new_id, content_hash, s, start, start_ts, richness, len(activity.block),
-                                   imported_at, route=route, carried=carried)
-            store._relink_pain(conn, activity_id, new_id, now)
+            activities.insert_activity(conn, new_id, content_hash, s, start, start_ts, richness, len(activity.block),
+                                       imported_at, route=route, carried=carried)
+            pain.relink_pain(conn, activity_id, new_id, now)
             shoes.relink(conn, activity_id, new_id)
-            conn.execute("UPDATE files SET activity_id = ? WHERE activity_id = ?", (new_id, activity_id))
-            conn.execute("DELETE FROM activities WHERE id = ?", (activity_id,))
+            files.move_files(conn, activity_id, new_id)
+            activities.delete(conn, activity_id)
         else:
             # deleting the row would unlink its pain entries (ON DELETE SET NULL): note them, put them back
-            linked = [r[0] for r in conn.execute("SELECT id FROM pain WHERE activity_id = ?", (activity_id,))]
+            linked = pain.linked_ids(conn, activity_id)
             pair = shoes.take(conn, activity_id)  # the shoe row goes with the activity row (ON DELETE CASCADE)
-            conn.execute("DELETE FROM activities WHERE id = ?", (activity_id,))
-            store._insert_activity(conn, new_id, content_hash, s, start, start_ts, richness, len(activity.block),
-                                   imported_at, route=route, carried=carried)
-            conn.executemany("UPDATE pain SET activity_id = ? WHERE id = ?", [(new_id, pid) for pid in linked])
+            activities.delete(conn, activity_id)
+            activities.insert_activity(conn, new_id, content_hash, s, start, start_ts, richness, len(activity.block),
+                                       imported_at, route=route, carried=carried)
+            pain.put_links(conn, linked, new_id)
             shoes.put(conn, new_id, pair)
         conn.execute("UPDATE files SET outcome = 'imported', reason = '' WHERE content_hash = ?", (content_hash,))
         conn.execute("UPDATE files SET outcome = 'duplicate', reason = ? WHERE activity_id = ? AND content_hash != ?",

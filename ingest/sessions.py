@@ -16,6 +16,10 @@ import math
 import sqlite3
 from dataclasses import dataclass
 
+import pandas as pd
+
+from ingest.days import check_day
+
 #: What a logged session may be (a public contract: ``loadwatch session add --kind KIND``).
 SESSION_KINDS: tuple[str, ...] = (
     "strength", "core", "pilates", "yoga", "mobility", "cycling", "swimming", "elliptical", "walking",
@@ -26,8 +30,6 @@ STRENGTH_KINDS: tuple[str, ...] = ("strength", "core", "pilates", "yoga", "mobil
 #: Kinds counted as cross-training (``cross_training_min``), like an imported ride or swim.
 CARDIO_KINDS: tuple[str, ...] = ("cycling", "swimming", "elliptical", "walking", "deep_water_running", "other")
 
-#: Earliest day a session may be logged on (nothing older is a training log a runner types in).
-EARLIEST_DAY = dt.date(1990, 1, 1)
 #: Longest session [min].
 MAX_MINUTES: float = 24 * 60.0
 
@@ -67,19 +69,7 @@ class Session:
 
 def validate(session: Session, today: dt.date) -> Session:
     """The session with its values checked and normalised; ``ValueError`` with a plain message."""
-    day = session.day
-    if isinstance(day, dt.datetime):
-        day = day.date()
-    if not isinstance(day, dt.date):
-        try:
-            day = dt.date.fromisoformat(str(day))
-        except ValueError:
-            raise ValueError(f"the date must be YYYY-MM-DD (got {session.day!r})") from None
-    if day > today:
-        raise ValueError(f"{day.isoformat()} is in the future (today is {today.isoformat()}): log a session "
-                         "once it is done")
-    if day < EARLIEST_DAY:
-        raise ValueError(f"{day.isoformat()} is before {EARLIEST_DAY.isoformat()}; check the year")
+    day = check_day(session.day, today, "the session's day")
     kind = str(session.kind or "").strip().lower().replace("-", "_").replace(" ", "_")
     if kind not in SESSION_KINDS:
         raise ValueError(f"the kind must be one of {', '.join(SESSION_KINDS)} (got {session.kind!r})")
@@ -115,3 +105,15 @@ def delete(conn: sqlite3.Connection, session_id: int) -> None:
 def rows(conn: sqlite3.Connection) -> list[tuple]:
     """Rows of :data:`SESSION_COLUMNS`, oldest first."""
     return conn.execute(f"SELECT {', '.join(SESSION_COLUMNS)} FROM sessions ORDER BY date, id").fetchall()
+
+
+def frame(conn: sqlite3.Connection) -> pd.DataFrame:
+    """Logged sessions, oldest first: ``id, date`` (naive midnight), ``kind, minutes, rpe`` (NaN when not
+    given), ``note``."""
+    out = pd.DataFrame.from_records(rows(conn), columns=list(SESSION_COLUMNS))
+    out["id"] = out["id"].astype("int64")
+    out["date"] = pd.to_datetime(out["date"], format="ISO8601").astype("datetime64[ns]")
+    for col in ("minutes", "rpe"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
+    out["note"] = out["note"].fillna("").astype(object)
+    return out

@@ -104,27 +104,24 @@ def parse_setting(key: str, value: str):
             raise ValueError(f"{key} must be between {low} and {high} bpm (got {text})")
         return bpm
     if key == "sex":
-        low = text.lower()
-        if low not in SEXES:
-            raise ValueError(f"sex must be one of {', '.join(SEXES)} (got {text!r})")
-        return low
+        return _one_of(key, text, SEXES)
     if key == "timezone":
-        if not _valid_zone(text) or text not in _zones():
+        if not _valid_zone(text) or text not in timezone_names():
             raise ValueError(f"timezone must be an IANA name such as Europe/London (got {text!r})")
         return text
     if key == "week_start":
-        low = text.lower()
-        if low not in WEEK_STARTS:
-            raise ValueError(f"week_start must be one of {', '.join(WEEK_STARTS)} (got {text!r})")
-        return low
+        return _one_of(key, text, WEEK_STARTS)
     if key == "default_surface":
-        low = text.lower()
-        if low in ("", "none", "unknown"):
-            return None
-        if low not in DEFAULT_SURFACES:
-            raise ValueError(f"default_surface must be one of {', '.join(DEFAULT_SURFACES)} (got {text!r})")
-        return low
+        return None if text.lower() in ("", "none", "unknown") else _one_of(key, text, DEFAULT_SURFACES)
     raise KeyError(f"unknown setting {key!r}; valid keys: {', '.join(SETTING_KEYS)}")
+
+
+def _one_of(key: str, text: str, choices: tuple[str, ...]) -> str:
+    """``text`` lower-cased when it is one of ``choices``; ``ValueError`` naming the setting otherwise."""
+    low = text.lower()
+    if low not in choices:
+        raise ValueError(f"{key} must be one of {', '.join(choices)} (got {text!r})")
+    return low
 
 
 #: Values of ``default_surface`` (the surfaces of ``ingest.store.SURFACES`` a run can be on).
@@ -133,8 +130,33 @@ DEFAULT_SURFACES: tuple[str, ...] = ("road", "trail", "track", "treadmill")
 _ZONES: set[str] | None = None
 
 
-def _zones() -> set[str]:
+def timezone_names() -> set[str]:
+    """Every IANA time zone name this machine knows, and "UTC" (read once)."""
     global _ZONES
     if _ZONES is None:
         _ZONES = available_timezones() | {"UTC"}
     return _ZONES
+
+
+# --- the settings table (key, value) of the store ------------------------------------------------------
+
+def read(conn) -> Settings:
+    """The runner's settings from the store's ``settings`` table (defaults for anything not set; time zone
+    defaults to the system's)."""
+    return Settings.from_strings(dict(conn.execute("SELECT key, value FROM settings").fetchall()))
+
+
+def has_timezone(conn) -> bool:
+    """Has the runner set a time zone (rather than taking the machine's)?"""
+    return conn.execute("SELECT 1 FROM settings WHERE key = 'timezone'").fetchone() is not None
+
+
+def put(conn, key: str, value: str) -> None:
+    """Validate and save one setting (``KeyError`` for an unknown key, ``ValueError`` for a bad value).
+    An empty value clears an optional setting."""
+    parsed = parse_setting(key, value)
+    if parsed is None:
+        conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+    else:
+        conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET"
+                     " value = excluded.value", (key, format_setting(parsed)))

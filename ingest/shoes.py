@@ -21,7 +21,11 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from datetime import UTC, datetime
+
+import pandas as pd
+
+from ingest import settings
+from ingest.db import float_or_none, now_iso
 
 SHOE_SOURCES: tuple[str, ...] = ("default", "strava", "garmin", "user")
 
@@ -61,10 +65,6 @@ def migrate(conn: sqlite3.Connection) -> None:
     for stmt in _SCHEMA.split(";"):
         if stmt.strip():
             conn.execute(stmt)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def clean_name(name) -> str:
@@ -108,7 +108,7 @@ def add_shoe(conn: sqlite3.Connection, name: str, *, start_km: float = 0.0, reti
     if conn.execute("SELECT 1 FROM shoes WHERE name = ?", (name,)).fetchone():
         raise ValueError(f"there is already a shoe named {name!r}")
     cur = conn.execute("INSERT INTO shoes (name, start_km, retire_km, created_at) VALUES (?, ?, ?, ?)",
-                       (name, start, retire, _now()))
+                       (name, start, retire, now_iso()))
     new_id = int(cur.lastrowid)
     if default:
         set_default(conn, name)
@@ -165,6 +165,25 @@ def list_shoes(conn: sqlite3.Connection) -> list[tuple]:
                         " ORDER BY name COLLATE NOCASE").fetchall()
 
 
+def shoes_frame(conn: sqlite3.Connection) -> pd.DataFrame:
+    """Every pair: ``id, name, start_km, retire_km`` (NaN: none set), ``retired_on`` (local ISO date or
+    None), ``default`` (bool), by name."""
+    frame = pd.DataFrame.from_records(list_shoes(conn), columns=list(SHOE_COLUMNS))
+    frame["id"] = frame["id"].astype("int64")
+    for col in ("start_km", "retire_km"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    frame["retired_on"] = frame["retired_on"].astype(object).where(frame["retired_on"].notna(), None)
+    frame["default"] = frame["default"].fillna(0).astype(bool)
+    return frame
+
+
+def assignments_frame(conn: sqlite3.Connection) -> pd.DataFrame:
+    """Which pair each activity was in: ``activity_id, shoe_id, shoe, source``."""
+    frame = pd.DataFrame.from_records(assignments(conn), columns=["activity_id", "shoe_id", "shoe", "source"])
+    frame["shoe_id"] = frame["shoe_id"].astype("int64")
+    return frame
+
+
 def assignments(conn: sqlite3.Connection) -> list[tuple]:
     """``(activity_id, shoe_id, shoe name, source)`` for every activity that has a pair."""
     return conn.execute("SELECT a.activity_id, a.shoe_id, s.name, a.source FROM activity_shoes a"
@@ -195,7 +214,7 @@ def assign(conn: sqlite3.Connection, activity_id: str, name: str | None, *, sour
     _check_takes(conn, sid, run_day, name)
     conn.execute("INSERT INTO activity_shoes (activity_id, shoe_id, source, assigned_at) VALUES (?, ?, ?, ?)"
                  " ON CONFLICT(activity_id) DO UPDATE SET shoe_id = excluded.shoe_id, source = excluded.source,"
-                 " assigned_at = excluded.assigned_at", (activity_id, sid, source, _now()))
+                 " assigned_at = excluded.assigned_at", (activity_id, sid, source, now_iso()))
     return current is None or int(current[0]) != sid
 
 
@@ -207,7 +226,7 @@ def assign_default(conn: sqlite3.Connection, activity_id: str, sport: str | None
     if row is None:
         return
     conn.execute("INSERT OR IGNORE INTO activity_shoes (activity_id, shoe_id, source, assigned_at)"
-                 " VALUES (?, ?, 'default', ?)", (activity_id, int(row[0]), _now()))
+                 " VALUES (?, ?, 'default', ?)", (activity_id, int(row[0]), now_iso()))
 
 
 def relink(conn: sqlite3.Connection, old_id: str, new_id: str) -> None:
@@ -255,3 +274,48 @@ def put(conn: sqlite3.Connection, activity_id: str, row: tuple | None) -> None:
     if row is not None:
         conn.execute("INSERT OR IGNORE INTO activity_shoes (activity_id, shoe_id, source, assigned_at)"
                      " VALUES (?, ?, ?, ?)", (activity_id, *row))
+
+
+def run_day(conn: sqlite3.Connection, activity_id: str) -> str:
+    """The local ISO date a run started on (its own UTC offset, else the runner's time zone); ``KeyError``
+    for an unknown activity."""
+    row = conn.execute("SELECT start_utc, utc_offset_s FROM activities WHERE id = ?", (activity_id,)).fetchone()
+    if row is None:
+        raise KeyError(f"no activity with id {activity_id}")
+    start = pd.Timestamp(row[0])
+    if float_or_none(row[1]) is not None:
+        local = start.tz_convert(None) + pd.Timedelta(seconds=float(row[1]))
+    else:
+        local = start.tz_convert(settings.read(conn).timezone)
+    return local.date().isoformat()
+
+
+def assign_run(conn: sqlite3.Connection, activity_id: str, name: str | None, *, source: str,
+               override_user: bool) -> bool:
+    """:func:`assign` with the run's own day (:func:`run_day`) checked against a retired pair."""
+    return assign(conn, activity_id, name, source=source, run_day=run_day(conn, activity_id),
+                  override_user=override_user)
+
+
+def assign_gear(conn: sqlite3.Connection, gear: dict[str, str], *, source: str = "strava") -> dict[str, str]:
+    """Give runs the pairs an export names (``{activity_id: gear name}``), creating a pair when new; a
+    pair the runner chose is left alone, as is a run the pair was retired before, and any activity that
+    is not a run.  Returns ``{activity_id: pair}`` of the changes made."""
+    changed: dict[str, str] = {}
+    for activity_id, name in gear.items():
+        try:
+            name = clean_name(name)
+        except ValueError:
+            continue
+        # the sport as the runner means it: their correction > the archive's > the file's
+        sport = conn.execute("SELECT COALESCE(sport_override, meta_sport, sport) FROM activities WHERE id = ?",
+                             (activity_id,)).fetchone()
+        if sport is None or sport[0] != "running":
+            continue  # shoes are for runs (Strava's gear may be a bike)
+        ensure_shoe(conn, name)
+        try:
+            if assign_run(conn, activity_id, name, source=source, override_user=False):
+                changed[activity_id] = name
+        except ValueError:
+            continue  # retired before this run
+    return changed

@@ -16,10 +16,10 @@ plain words, and :data:`MISSING` stands for a value that is not there.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
-
-import pandas as pd
+import sys
 
 from ingest.painlog import LOCATION_LABELS, SYMPTOM_LABELS, TIMING_LABELS
 from metrics import thresholds as th
@@ -147,11 +147,13 @@ def is_missing(value) -> bool:
     """True for None, NaN, NaT, pd.NA and non-finite floats."""
     if value is None:
         return True
-    try:
-        if pd.isna(value):
-            return True
-    except (TypeError, ValueError):
-        return False
+    pd = sys.modules.get("pandas")  # no pandas loaded: the value is no pandas or NumPy missing marker
+    if pd is not None:
+        try:
+            if pd.isna(value):
+                return True
+        except (TypeError, ValueError):
+            return False
     if isinstance(value, float):
         return not math.isfinite(value)
     return False
@@ -197,16 +199,52 @@ def plan_status(plan: dict | None) -> str:
     """The plan's status in words (``status`` vocabulary, or the phase's own words where it says more)."""
     return phase_status_words(plan) or words((plan or {}).get("status") or "green", "status")
 
+
+def plan_items(plan: dict, units: str = "km", *, strong=str, cap: bool = True) -> list[str]:
+    """The plan's figures for the next 7 days as the faces list them: the week's and the longest run's caps
+    (``cap=True``: rounded down, as a limit), the runs, the intensity and the surface, each present only
+    when the plan has it; ``strong`` marks a figure (the dashboard's ``**bold**``)."""
+    items = []
+    if plan.get("max_week_km") is not None:
+        items.append(f"Total for the next 7 days: at most {strong(distance(plan['max_week_km'], units, cap=cap))}")
+    if plan.get("max_run_km") is not None:
+        items.append(f"Longest single run: at most {strong(distance(plan['max_run_km'], units, cap=cap))}")
+    if plan.get("runs"):
+        items.append(f"Runs: about {strong(str(plan['runs']))}")
+    for key in ("intensity", "surface"):
+        if plan.get(key):
+            items.append(f"{key.capitalize()}: {words(plan[key], key)}")
+    return items
+
 #: How every date picker on the dashboard writes a date (Streamlit's ``date_input`` format): one format
 #: on every page, ISO 8601, which reads the same to a runner in London and one in New York.
 DATE_INPUT_FORMAT = "YYYY-MM-DD"
+
+
+def _timestamp(value):
+    """A datetime from a date, datetime, Timestamp or ISO string: pandas' ``Timestamp`` once pandas is
+    loaded, else the standard library's (the light commands never import pandas, issue 21); a string
+    ``fromisoformat`` cannot read goes to pandas."""
+    pd = sys.modules.get("pandas")
+    if pd is None:
+        if isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, dt.date):
+            return dt.datetime(value.year, value.month, value.day)
+        if isinstance(value, str):
+            try:
+                return dt.datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        import pandas as pd
+    return pd.Timestamp(value)
 
 
 def day(value) -> str:
     """``Mon 17 Aug 2026`` from a date, datetime, Timestamp or ISO string; missing gives :data:`MISSING`."""
     if is_missing(value) or value == "":
         return MISSING
-    d = pd.Timestamp(value)
+    d = _timestamp(value)
     return f"{d:%a} {d.day} {d:%b %Y}"
 
 
@@ -214,7 +252,7 @@ def day_time(value) -> str:
     """``Mon 17 Aug 2026 07:30`` (local wall-clock time)."""
     if is_missing(value) or value == "":
         return MISSING
-    d = pd.Timestamp(value)
+    d = _timestamp(value)
     return f"{day(d)} {d:%H:%M}"
 
 
@@ -222,7 +260,7 @@ def day_range(start, end) -> str:
     """``Mon 3 Aug – Sun 16 Aug 2026`` (years shown once when both are in the same year)."""
     if is_missing(start) or is_missing(end):
         return MISSING
-    a, b = pd.Timestamp(start), pd.Timestamp(end)
+    a, b = _timestamp(start), _timestamp(end)
     left = f"{a:%a} {a.day} {a:%b}" + ("" if a.year == b.year else f" {a.year}")
     return f"{left} – {day(b)}"
 
@@ -237,7 +275,7 @@ def stale_history(last_run, today, *, where: str = "on the Import page") -> str 
     the last run is recent (under :data:`STALE_HISTORY_DAYS` days) or there is none."""
     if is_missing(last_run) or is_missing(today):
         return None
-    days = (pd.Timestamp(today).normalize() - pd.Timestamp(last_run).normalize()).days
+    days = (_timestamp(today).date() - _timestamp(last_run).date()).days
     if days < STALE_HISTORY_DAYS:
         return None
     weeks = days // 7

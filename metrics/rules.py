@@ -15,12 +15,12 @@ import math
 import operator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import pandas as pd
-
-from metrics.calendar import as_date, run_dates
 from metrics.thresholds import ALERT_LOOKBACK_DAYS, SURFACES
+
+if TYPE_CHECKING:  # pandas is imported where rules are evaluated: `loadwatch pain add` never loads it
+    import pandas as pd
 
 
 class RuleMetric(NamedTuple):
@@ -122,6 +122,10 @@ def evaluate_rules(rules, weekly: pd.DataFrame | None, runs: pd.DataFrame | None
     id); runs dated in the window count.  Rules on unknown metrics raise ``ValueError``; a value that is
     NaN never trips a rule.
     """
+    import pandas as pd
+
+    from metrics.calendar import as_date, run_dates  # pandas: `loadwatch pain add` never loads it
+
     as_of = as_date(as_of)
     window_start = as_of - timedelta(days=lookback_days - 1)
     hits: list[RuleHit] = []

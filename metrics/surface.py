@@ -8,14 +8,18 @@ surface to back pain.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+import sys
+from typing import TYPE_CHECKING
 
 from metrics.thresholds import SUB_SPORT_SURFACE, SURFACES
 
+if TYPE_CHECKING:  # imported where frames are made: `loadwatch activities` never loads pandas (issue 21)
+    import pandas as pd
+
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
+    pd = sys.modules.get("pandas")
+    return value is None or (isinstance(value, float) and value != value) or (pd is not None and value is pd.NA)
 
 
 def activity_surface(sub_sport: str | None, override: str | None = None) -> str:
@@ -34,6 +38,13 @@ def _names(values) -> list[str | None]:
     return [None if _missing(v) else str(v).strip().lower() for v in values]
 
 
+def run_surface(sub_sport, override=None, hint=None) -> str:
+    """The surface of one activity row: the runner's ``override``, then the FIT ``sub_sport``, then the
+    ``hint`` (see :func:`surfaces`), else ``"unknown"``."""
+    sub, over, hint = _names((sub_sport, override, hint))
+    return over if over in SURFACES else SUB_SPORT_SURFACE.get(sub, hint if hint in SURFACES else "unknown")
+
+
 def surfaces(activities: pd.DataFrame) -> pd.Series:
     """Surface of every row of an activities frame (columns ``sub_sport`` and, optionally,
     ``surface_override`` and ``surface_hint``); same index as ``activities``.  The runner's override
@@ -43,15 +54,18 @@ def surfaces(activities: pd.DataFrame) -> pd.Series:
     subs = _names(activities["sub_sport"].tolist()) if "sub_sport" in activities else [None] * n
     overs = _names(activities["surface_override"].tolist()) if "surface_override" in activities else [None] * n
     hints = _names(activities["surface_hint"].tolist()) if "surface_hint" in activities else [None] * n
-    valid = set(SURFACES)
-    out = [o if o in valid else SUB_SPORT_SURFACE.get(s, h if h in valid else "unknown")
-           for s, o, h in zip(subs, overs, hints, strict=True)]
+    import pandas as pd
+
+    out = [run_surface(s, o, h) for s, o, h in zip(subs, overs, hints, strict=True)]
     return pd.Series(out, index=activities.index, dtype="object", name="surface")
 
 
 def surface_km(distance_km: pd.Series, surface: pd.Series) -> pd.DataFrame:
     """One column ``surface_<s>_km`` per surface in :data:`SURFACES`: the run's distance in its own
     surface's column and 0 in the others (NaN distance counts as 0 km: it adds no known distance)."""
+    import numpy as np
+    import pandas as pd
+
     dist = distance_km.fillna(0.0).to_numpy(dtype="float64")
     surf = surface.to_numpy(dtype="object")
     data = {f"surface_{s}_km": np.where(surf == s, dist, 0.0) for s in SURFACES}

@@ -154,11 +154,11 @@ def _old_store(path: str, folder: Path, monkeypatch) -> None:
     """A store as the previous loadwatch wrote it: no plausibility checks, no clock-shift twins, no
     derived columns of today."""
     import ingest.plausible
-    from ingest.store import Store as S
+    import ingest.twins
 
     with monkeypatch.context() as m:
         m.setattr(ingest.plausible, "check", lambda activity: activity)
-        m.setattr(S, "_clock_shifted", lambda self, conn, s, start_ts, exclude=None: None)
+        m.setattr(ingest.twins, "clock_shifted", lambda conn, s, start_ts, exclude=None: None)
         main(["import", str(folder), "--db", path, "--workers", "0"])
     with Store(path) as s, s._tx() as conn:
         conn.execute("UPDATE activities SET warnings = '[]', excluded_reason = NULL, surface = NULL,"

@@ -182,3 +182,105 @@ def test_report_table_columns_stay_aligned(capsys):
     lines = [ln for ln in text.splitlines() if ln.strip() and not set(ln.strip()) <= {"─", "-", " "}]
     ends = {len(ln) for ln in lines}
     assert len(ends) == 1, text  # right-aligned numbers end in the same column
+
+
+# --- the kept report (dashboard.report_cache) --------------------------------------------------------------
+
+@pytest.fixture
+def computed(monkeypatch):
+    """How many times the report was computed (not read from the cache)."""
+    from dashboard import store_report
+
+    calls = []
+    real = store_report.report_from_store
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("as_of"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store_report, "report_from_store", counting)
+    return calls
+
+
+def _report_text(db, capsys, *extra) -> str:
+    capsys.readouterr()
+    assert main(["report", "--db", db, "--as-of", "2024-03-05", *extra]) == 0
+    return capsys.readouterr().out
+
+
+def test_the_report_is_kept_until_the_store_changes(db, capsys, computed):
+    from pathlib import Path
+
+    from dashboard import report_cache
+
+    _add_runs(db, [6.0, 8.0, 6.0, 10.0] * 3)
+    first = _report_text(db, capsys)
+    assert len(computed) == 1
+    kept = report_cache.cache_path(Path(db))
+    assert kept.is_file() and kept.stat().st_mode & 0o077 == 0  # private, like the store
+    assert _report_text(db, capsys) == first and len(computed) == 1  # read, not computed
+    as_json = _report_text(db, capsys, "--json")  # another view: computed, then kept too
+    assert len(computed) == 2 and json.loads(as_json)["as_of"] == "2024-03-05"
+    assert _report_text(db, capsys, "--json") == as_json and len(computed) == 2
+    assert _report_text(db, capsys, "--weeks", "4") != first and len(computed) == 3
+    assert _report_text(db, capsys) == first and len(computed) == 3
+
+
+def _write_activity(store):
+    t0 = pd.Timestamp("2024-03-04 07:00", tz="UTC")
+    s = Summary(id="late-run", source="test", format="fit", sport="running", sub_sport="street", start_utc=t0,
+                utc_offset_s=0.0, elapsed_s=3600.0, moving_s=3600.0, distance_m=21000.0)
+    store.add_activity(Activity(s, empty_samples()), b"late run", "late.fit")
+
+
+def _write_pain(store):
+    from datetime import datetime
+
+    from ingest.painlog import PainEntry
+
+    store.add_pain(PainEntry(at_local=datetime(2024, 3, 4, 19), score=6, timing="after"))
+
+
+WRITES = {
+    "an activity": _write_activity,
+    "a pain entry": _write_pain,
+    "an assessment": lambda store: store.add_assessment("2024-03-03", "seen by the physio"),
+    "a setting": lambda store: store.set_setting("units", "mi"),
+    "a correction": lambda store: store.correct_activity("run003", distance_km=15.0),
+    "a pain entry deleted": lambda store: store.delete_pain(1),
+}
+
+
+@pytest.mark.parametrize("what", list(WRITES))
+def test_any_write_makes_the_report_computed_again(db, capsys, computed, what):
+    """After each kind of write the report is computed again, and reads as a report computed from scratch
+    (no cache file) does."""
+    from pathlib import Path
+
+    from dashboard import report_cache
+
+    _add_runs(db, [6.0, 8.0, 6.0, 10.0] * 3)
+    with store_mod.Store(db) as store:
+        _write_pain(store)  # entry 1, for the deletion
+    before = _report_text(db, capsys)
+    assert _report_text(db, capsys) == before and len(computed) == 1
+    with store_mod.Store(db) as store:
+        WRITES[what](store)
+    after = _report_text(db, capsys)
+    assert len(computed) == 2, f"the report was not computed again after {what}"
+    report_cache.cache_path(Path(db)).unlink()
+    assert _report_text(db, capsys) == after and len(computed) == 3
+    if what != "an assessment":  # a visit without a decision changes no line of this history's report
+        assert after != before
+
+
+def test_a_damaged_cache_is_computed_again(db, capsys, computed):
+    from pathlib import Path
+
+    from dashboard import report_cache
+
+    _add_runs(db, [6.0, 8.0])
+    first = _report_text(db, capsys)
+    report_cache.cache_path(Path(db)).write_text("{not json", encoding="utf-8")
+    assert _report_text(db, capsys) == first and len(computed) == 2
+    assert _report_text(db, capsys) == first and len(computed) == 2

@@ -162,3 +162,53 @@ def test_pain_list_fits_the_terminal_with_its_note_under_the_entry(width, capsys
     assert "4/10" in "\n".join(lines) and "…" not in "\n".join(lines)
     under = [line.strip() for line in lines[3:] if line.startswith("    ")]
     assert note in " ".join(under)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_report_fits_the_terminal_and_cuts_no_date_or_figure(width, capsys, monkeypatch, tmp_path):
+    """``loadwatch report``: the weekly table laid out by rich in the terminal's width (it was 200 columns
+    whatever the terminal), the prose wrapped under itself, no cell cut with an ellipsis."""
+    from tests.test_cli_report import _add_runs
+
+    db = str(tmp_path / "r.sqlite3")
+    _add_runs(db, [6.0, 8.0, 6.0, 10.0, 12.5] * 4)
+    with Store(db) as store:
+        store.add_session("2024-03-04", "strength", 35)
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert main(["report", "--db", db, "--as-of", "2024-03-05"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= width, "\n".join(lines)
+    assert "…" not in out
+    head = next(i for i, line in enumerate(lines) if line.startswith("week of"))
+    rows = [line for line in lines[head + 2:] if re.match(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d", line)]
+    assert len(rows) == 6  # the weeks since the first run, 1 Feb 2024
+    for row in rows:  # every week's day whole on its row, every figure whole beside it
+        assert re.match(r"(Mon|Sun) \d{1,2} [A-Z][a-z]{2} 20\d\d\*?\s", row), row
+        assert re.search(r"(\d h )?\d{1,2} min", row), row
+    assert "35" in out  # the strength minutes: a column at 120, a line under the week at 80
+    if width < 100:
+        assert "    strength 35 min" in out
+    else:
+        assert "strength" in lines[head] and "cross" in lines[head]
+    # the prose is wrapped at spaces, no word broken: every word of the key is still there
+    assert "neither counts as running load" in " ".join(line.strip() for line in lines)
+    for bad in ("None", "nan", "??"):
+        assert bad not in out
+
+
+def test_report_into_a_pipe_keeps_its_sentences_whole(capsys, monkeypatch, tmp_path):
+    """Into a pipe or a file (no terminal, no COLUMNS) the table is laid out in rich's 80 columns and every
+    sentence stays on one line, for grep and for other tools."""
+    from tests.test_cli_report import _add_runs
+
+    db = str(tmp_path / "p.sqlite3")
+    _add_runs(db, [6.0, 8.0, 6.0, 10.0, 12.5] * 4)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert main(["report", "--db", db, "--as-of", "2024-03-05"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("week of"))
+    table = lines[head:head + 8]
+    assert max(len(line) for line in table) <= 80, "\n".join(table)
+    assert any(line.startswith("* week not over yet") and line.endswith("(neither counts as running load).")
+               for line in lines)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ingest import activities as activities_table
 from ingest import synth
 from ingest.canonical import Activity, Summary, make_samples, summarize_samples
 from ingest.painlog import PainEntry
@@ -215,7 +216,7 @@ def test_failure_mid_insert_writes_nothing(store, monkeypatch):
         raise RuntimeError("disk on fire")
 
     # files and originals rows are written before the activity row: all must roll back
-    monkeypatch.setattr(Store, "_insert_activity", boom)
+    monkeypatch.setattr(activities_table, "insert_activity", boom)
     with pytest.raises(RuntimeError):
         store.add_activity(act, data, "a.fit")
     assert table_counts(store.path)["files"] == 0
@@ -449,6 +450,7 @@ def test_the_same_run_search_reads_only_activities_near_the_new_one(tmp_path):
     index gets it when opened."""
     import sqlite3
 
+    from ingest import schema, twins
     from ingest import store as store_mod
 
     path = tmp_path / "old.sqlite3"
@@ -456,13 +458,13 @@ def test_the_same_run_search_reads_only_activities_near_the_new_one(tmp_path):
     conn = sqlite3.connect(path)
     conn.execute("DROP INDEX activities_end")
     # the store as it was before the end-time index (later migrations re-run harmlessly)
-    conn.execute(f"PRAGMA user_version = {store_mod.MIGRATIONS.index(store_mod._migrate_end_index)}")
+    conn.execute(f"PRAGMA user_version = {store_mod.MIGRATIONS.index(schema.migrate_end_index)}")
     conn.commit()
     conn.close()
     with store_mod.Store(path) as s:
         plan = s._conn.execute(
             "EXPLAIN QUERY PLAN SELECT id FROM activities INDEXED BY activities_end"
-            f" WHERE {store_mod._END_EXPR} >= 0 AND start_ts <= 1").fetchall()
+            f" WHERE {twins.END_EXPR} >= 0 AND start_ts <= 1").fetchall()
     assert any("activities_end" in str(row) for row in plan), plan
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == store_mod.SCHEMA_VERSION

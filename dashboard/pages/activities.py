@@ -188,8 +188,9 @@ if len(attention):
 
 if len(table):
     st.subheader("One run in detail")
-    labels = {rid: f"{row['when']} · {fmt.distance(runs.loc[rid, 'distance_km'], units, decimals=2)}"
-              for rid, row in table.iterrows()}
+    # by column, not iterrows: five years of runs took a quarter of a second on every run of the page
+    labels = {rid: f"{when} · {fmt.distance(km, units, decimals=2)}"
+              for rid, when, km in zip(table.index, table["when"], runs.loc[table.index, "distance_km"], strict=True)}
     wanted = st.query_params.get("run")
     options = list(table.index)
     chosen = st.selectbox("Run", options, format_func=labels.get,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import ui
-from ingest.settings import DEFAULT_SURFACES, SEXES, UNITS, WEEK_STARTS, _zones
+from ingest.settings import DEFAULT_SURFACES, SEXES, UNITS, WEEK_STARTS, timezone_names
 from metrics import fmt
 
 ui.page_start("Settings")
@@ -34,7 +34,7 @@ with st.form("settings"):
                             value="" if current.hr_rest is None else f"{current.hr_rest:g}")
     sex = st.selectbox("Sex (only chooses the TRIMP heart-rate weighting; 'unspecified' uses the average of "
                        "the two published curves)", SEXES, index=SEXES.index(current.sex))
-    zones = sorted(_zones())
+    zones = sorted(timezone_names())
     timezone = st.selectbox("Time zone (for GPX/TCX files, which carry UTC times only)", zones,
                             index=zones.index(current.timezone) if current.timezone in zones else 0)
     week_start = st.selectbox("Weeks start on", WEEK_STARTS, index=WEEK_STARTS.index(current.week_start),

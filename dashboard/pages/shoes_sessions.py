@@ -22,6 +22,16 @@ flash = st.session_state.pop("shoes_flash", None)
 if flash:
     st.success(fmt.markdown_text(flash), icon=":material/check:")  # it quotes a pair's name
 
+
+def save(write, said: str) -> None:
+    """``write(store)``, then redraw the page with ``said`` above it (a store error is the caller's)."""
+    with ui.open_store() as store:
+        write(store)
+    st.session_state["shoes_flash"] = said
+    ui.changed()
+    st.rerun()
+
+
 # --- sessions --------------------------------------------------------------------------------------------
 st.subheader("Log a session without a watch file")
 st.caption("Strength, core, Pilates, yoga and mobility count as strength minutes; rides, swims, the elliptical "
@@ -56,11 +66,7 @@ else:
     c1, c2 = st.columns([3, 1])
     gone = c1.selectbox("Delete a session", list(labels), format_func=labels.get, key="session_delete_pick")
     if c2.button("Delete", key="session_delete"):
-        with ui.open_store() as store:
-            store.delete_session(gone)
-        st.session_state["shoes_flash"] = f"Deleted the session of {labels[gone]}."
-        ui.changed()
-        st.rerun()
+        save(lambda store: store.delete_session(gone), f"Deleted the session of {labels[gone]}.")
 
 st.divider()
 
@@ -94,16 +100,11 @@ with st.form("shoe_add", clear_on_submit=True):
     make_default = st.checkbox("Give it to the runs I import from now on (default pair)", key="shoe_default")
     if st.form_submit_button("Add pair", type="primary"):
         try:
-            with ui.open_store() as store:
-                store.add_shoe(name, start_km=from_units(start_dist, units),
-                               retire_km=from_units(retire_dist, units) if retire_dist > 0 else None,
-                               default=make_default)
+            save(lambda store: store.add_shoe(name, start_km=from_units(start_dist, units),
+                                              retire_km=from_units(retire_dist, units) if retire_dist > 0 else None,
+                                              default=make_default), f"Added {name.strip()}.")
         except (ValueError, KeyError) as exc:
             st.error(exc.args[0] if exc.args else str(exc))
-        else:
-            st.session_state["shoes_flash"] = f"Added {name.strip()}."
-            ui.changed()
-            st.rerun()
 
 active = summary[~summary["retired"]] if not summary.empty else summary
 if not active.empty:
@@ -112,17 +113,9 @@ if not active.empty:
         pick = st.selectbox("Pair", list(active["name"]), key="shoe_pick")
         b1, b2 = st.columns(2)
         if b1.button("Make default", key="shoe_make_default"):
-            with ui.open_store() as store:
-                store.set_default_shoe(pick)
-            st.session_state["shoes_flash"] = f"{pick} is now the default pair for new runs."
-            ui.changed()
-            st.rerun()
+            save(lambda store: store.set_default_shoe(pick), f"{pick} is now the default pair for new runs.")
         if b2.button("Retire", key="shoe_retire_button"):
-            with ui.open_store() as store:
-                store.retire_shoe(pick)
-            st.session_state["shoes_flash"] = f"Retired {pick}: it takes no new runs."
-            ui.changed()
-            st.rerun()
+            save(lambda store: store.retire_shoe(pick), f"Retired {pick}: it takes no new runs.")
 
 per_week = shoes_mod.weekly_km_by_shoe(ui.activity_shoes(), ui.activities(), ui.settings().timezone,
                                        ui.settings().week_start)

@@ -1,0 +1,98 @@
+"""The printed report, kept beside the store for the next ``loadwatch report`` (issue 21: the command
+answers in half a second; computing the report over five years takes about a second and a half, and
+importing pandas alone a third of one).
+
+A kept report (its text, as printed) is used only when its key matches: the digest of everything the
+store holds that a report reads (:func:`ingest.store_light.fingerprint`, so any write - an activity, a
+correction, a pain entry, an assessment, a setting - makes a new key), the report's day (``--as-of``,
+else today in the runner's time zone), the number of weeks, the view (JSON, or text laid out in the
+terminal's width), and the code that computes and words it (the size and time of every source file of
+``metrics``, ``ingest`` and the report's own modules, so an upgrade never reads an old report).  The file
+sits beside the store, private (``0600``) like it, and holds the last few reports only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+#: How many reports the cache keeps (the newest): today's text and JSON, and a few asked beside them.
+KEEP_REPORTS = 4
+
+_ROOT = Path(__file__).resolve().parent.parent
+#: The code a report comes from: a change to any of it makes every kept report stale.
+_CODE = ("metrics", "ingest", "dashboard/store_report.py", "dashboard/report_cache.py", "dashboard/cmd_report.py",
+         "dashboard/outcomes_report.py", "dashboard/term.py")
+
+
+def cache_path(store: Path) -> Path:
+    """Where the reports computed from ``store`` are kept."""
+    return store.with_name(store.name + ".report-cache.json")
+
+
+def _code_version() -> str:
+    parts = []
+    for name in _CODE:
+        path = _ROOT / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for f in files:
+            st = f.stat()
+            parts.append(f"{f.relative_to(_ROOT)}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def report_key(db, as_of: dt.date | None, weeks: int, view: str) -> str | None:
+    """The key of the report of the store at ``db`` as of ``as_of`` (None: today in the runner's time
+    zone) over ``weeks`` weeks, printed as ``view`` says; None when the store cannot be read lightly (then nothing is cached)."""
+    from ingest import store_light
+
+    read = store_light.fingerprint(db)
+    if read is None:
+        return None
+    digest, settings = read
+    day = as_of or dt.datetime.now(ZoneInfo(settings.timezone or "UTC")).date()
+    return json.dumps([digest, day.isoformat(), int(weeks), view, _code_version()])
+
+
+def _read(path: Path) -> list:
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []  # none yet, or unreadable: computed again
+    return kept if isinstance(kept, list) else []
+
+
+def lookup(db, key: str | None) -> str | None:
+    """The report's text kept under ``key`` for the store at ``db``, else None."""
+    from ingest.store_light import store_path
+
+    if key is None:
+        return None
+    return next((e["text"] for e in _read(cache_path(store_path(db)))
+                 if isinstance(e, dict) and e.get("key") == key and isinstance(e.get("text"), str)), None)
+
+
+def keep(db, key: str | None, text: str) -> None:
+    """Keep the report's ``text`` under ``key`` (the newest :data:`KEEP_REPORTS`), written whole or not at all; a
+    folder that cannot be written only means the next report is computed again."""
+    from ingest.store_light import store_path
+
+    if key is None:
+        return
+    path = cache_path(store_path(db))
+    kept = [e for e in _read(path) if isinstance(e, dict) and e.get("key") != key]
+    kept = ([{"key": key, "text": text}] + kept)[:KEEP_REPORTS]
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")  # 0600
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(kept, f)
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        try:
+            os.unlink(tmp)
+        except (OSError, UnboundLocalError):
+            pass
