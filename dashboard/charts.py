@@ -16,7 +16,6 @@ import pandas as pd
 
 from metrics import fmt
 from metrics import units as units_mod
-from metrics.thresholds import PAIN_AMBER_MAX, PAIN_GREEN_MAX
 
 PAIN_COLOR = "#c0392b"
 SURFACE_COLORS = {"road": "#5d6d7e", "trail": "#27ae60", "track": "#e67e22", "treadmill": "#8e44ad",
@@ -30,8 +29,8 @@ def _unit(units: str) -> str:
     return "mi" if units == "mi" else "km"
 
 
-#: Traffic-light colours of a pain score (SCIENCE.md section 10: 0-3 green, 4-5 amber, above 5 red).
-PAIN_LIGHT_COLORS = ("#27ae60", "#e67e22", "#c0392b")
+#: Traffic-light colours of a pain score, by its band (:func:`metrics.fmt.pain_band`).
+PAIN_LIGHT_COLORS = {"green": "#27ae60", "amber": "#e67e22", "red": "#c0392b"}
 #: Dates on axes and in tooltips: "Mon 17 Aug 2026".
 DAY_FORMAT = "%a %-d %b %Y"
 DAY_TIME_FORMAT = "%a %-d %b %Y %H:%M"
@@ -45,10 +44,8 @@ PACE_LABEL_EXPR = ("floor(datum.value / 60) + ':' + (floor(datum.value % 60) < 1
 
 
 def pain_light(score: float) -> str:
-    """The traffic-light colour of a pain score."""
-    if score <= PAIN_GREEN_MAX:
-        return PAIN_LIGHT_COLORS[0]
-    return PAIN_LIGHT_COLORS[1] if score <= PAIN_AMBER_MAX else PAIN_LIGHT_COLORS[2]
+    """The traffic-light colour of a pain score (its band from :func:`metrics.fmt.pain_band`)."""
+    return PAIN_LIGHT_COLORS[fmt.pain_band(score)]
 
 
 def padded_domain(values, min_span: float, *, pad_frac: float = 0.1) -> list[float] | None:
