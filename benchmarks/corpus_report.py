@@ -151,7 +151,7 @@ def _decoder(data: bytes, name: str) -> str:
 def run(corpus: Path = CORPUS_DIR, *, workers: int = 2, import_timeout_s: float = IMPORT_TIMEOUT_S,
         read_timeout_s: float = READ_TIMEOUT_S) -> list[FileResult]:
     """Both passes over the corpus; one :class:`FileResult` per manifest row."""
-    from ingest.importer import _timeout_message, import_paths
+    from ingest.importer import import_paths, timeout_message
     from ingest.store import Store
 
     rows = manifest_rows(corpus)
@@ -165,7 +165,7 @@ def run(corpus: Path = CORPUS_DIR, *, workers: int = 2, import_timeout_s: float 
             # table holds where each file ended up
             final = {name: (outcome, activity_id, reason) for name, outcome, activity_id, reason in store._query(
                 "SELECT file_name, outcome, activity_id, reason FROM files")}
-    timeout_reason = _timeout_message(import_timeout_s)
+    timeout_reason = timeout_message(import_timeout_s)
     for o in outcomes:
         path = o.name.removeprefix("corpus/")
         res = results.get(path)

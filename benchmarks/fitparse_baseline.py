@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from ingest.fit_common import RECORD_FIELDS, FitDecoded
-from ingest.fit_reader import build_activity
+from ingest.fit_reader import build_activity, summary_values
 from ingest.sources import read_activity
 
 _SEMICIRCLE_DEG = 180.0 / 2**31
@@ -33,21 +33,6 @@ def _num(value) -> float:
         return float(value) if value is not None else math.nan
     except (TypeError, ValueError):
         return math.nan
-
-
-def _summary(v: dict) -> dict:
-    return {
-        "start_time_s": _unix(v.get("start_time")),
-        "timestamp_s": _unix(v.get("timestamp")),
-        "sport": v.get("sport") if isinstance(v.get("sport"), str) else None,
-        "sub_sport": v.get("sub_sport") if isinstance(v.get("sub_sport"), str) else None,
-        "total_distance_m": _num(v.get("total_distance")),
-        "total_timer_time_s": _num(v.get("total_timer_time")),
-        "total_elapsed_time_s": _num(v.get("total_elapsed_time")),
-        "total_ascent_m": _num(v.get("total_ascent")),
-        "avg_heart_rate_bpm": _num(v.get("avg_heart_rate")),
-        "max_heart_rate_bpm": _num(v.get("max_heart_rate")),
-    }
 
 
 def decode_with_fitparse(data: bytes) -> FitDecoded:
@@ -81,9 +66,9 @@ def decode_with_fitparse(data: bytes) -> FitDecoded:
             for key in RECORD_FIELDS:
                 rows[key].append(values[key])
         elif msg.name == "lap":
-            decoded.laps.append(_summary(v))
+            decoded.laps.append(summary_values(v, _unix))
         elif msg.name == "session":
-            decoded.sessions.append(_summary(v))
+            decoded.sessions.append(summary_values(v, _unix))
         elif msg.name == "sport":
             decoded.sports.append({"sport": v.get("sport"), "sub_sport": v.get("sub_sport")})
         elif msg.name == "activity":

@@ -4,13 +4,13 @@ so the PDF path starts without Altair."""
 
 from __future__ import annotations
 
-from metrics.thresholds import PAIN_AMBER_MAX, PAIN_GREEN_MAX
+from metrics import fmt
 
 PAIN_COLOR = "#c0392b"
 SURFACE_COLORS = {"road": "#5d6d7e", "trail": "#27ae60", "track": "#e67e22", "treadmill": "#8e44ad",
                   "unknown": "#bdc3c7"}
-#: Traffic-light colours of a pain score (SCIENCE.md section 10: 0-3 green, 4-5 amber, above 5 red).
-PAIN_LIGHT_COLORS = ("#27ae60", "#e67e22", "#c0392b")
+#: Traffic-light colours of a pain score, by its band (:func:`metrics.fmt.pain_band`).
+PAIN_LIGHT_COLORS = {"green": "#27ae60", "amber": "#e67e22", "red": "#c0392b"}
 #: Phase colours for the band under the weekly charts (calm for normal, warm for cutbacks, red for care).
 PHASE_COLORS = {"normal": "#d5f5e3", "hold": "#f9e79f", "reduce": "#f5b041", "stop": "#e74c3c",
                 "return_to_run": "#85c1e9", "rebuild": "#a9cce3", "see_clinician": "#922b21",
@@ -18,7 +18,5 @@ PHASE_COLORS = {"normal": "#d5f5e3", "hold": "#f9e79f", "reduce": "#f5b041", "st
 
 
 def pain_light(score: float) -> str:
-    """The traffic-light colour of a pain score."""
-    if score <= PAIN_GREEN_MAX:
-        return PAIN_LIGHT_COLORS[0]
-    return PAIN_LIGHT_COLORS[1] if score <= PAIN_AMBER_MAX else PAIN_LIGHT_COLORS[2]
+    """The traffic-light colour of a pain score (its band from :func:`metrics.fmt.pain_band`)."""
+    return PAIN_LIGHT_COLORS[fmt.pain_band(score)]

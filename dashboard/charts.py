@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.chart_colors import PAIN_COLOR, PHASE_COLORS, SURFACE_COLORS, pain_light
+from dashboard.chart_colors import PAIN_LIGHT_COLORS as PAIN_LIGHT_COLORS  # re-exported (tests, pages)
 from metrics import fmt
 from metrics import units as units_mod
 

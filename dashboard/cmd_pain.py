@@ -34,7 +34,7 @@ from ingest.painlog import LOCATIONS, SYMPTOMS, TIMINGS
 from metrics import fmt
 from metrics import thresholds as th
 from metrics.rules import DISTANCE_UNITS, RULE_METRICS, rule_metric, validate_rule
-from metrics.units import format_distance, from_units
+from metrics.units import from_units
 
 #: Time of day used when ``pain add`` gets no ``--time`` (by timing).
 DEFAULT_TIMES = {"next_morning": "07:00", "during": "12:00", "after": "12:00", "rest_of_day": "20:00"}
@@ -53,7 +53,7 @@ def _pain_date(text: str) -> dt.date:
     day = _date(text)
     today = max(dt.date.today(), dt.datetime.now(dt.UTC).date())
     if day > today:
-        raise argparse.ArgumentTypeError(f"a pain entry cannot be dated after today ({today.isoformat()}); "
+        raise argparse.ArgumentTypeError(f"a pain entry cannot be dated after today ({fmt.day(today)}); "
                                          f"got {text!r}")
     if day < EARLIEST_PAIN_DAY:
         raise argparse.ArgumentTypeError(f"a pain entry cannot be dated before {EARLIEST_PAIN_DAY.year} "
@@ -244,22 +244,8 @@ def _resolve_run(store, text: str | None) -> str | None:
     raise ValueError(f"{len(matches)} activities start with {text!r}; give more of the id")
 
 
-def care_messages(symptoms, day: dt.date) -> list[tuple[str, str]]:
-    """(severity, message) for red-flag symptoms, from the detector's own red-flag rule."""
-    if not symptoms:
-        return []
-    import pandas as pd
-
-    from metrics.detector import red_flags
-
-    one = pd.DataFrame({"id": [0], "at_local": [pd.Timestamp(day)], "score": [0], "timing": ["after"],
-                        "location": ["lower_back"], "activity_id": [None], "symptoms": [tuple(symptoms)],
-                        "note": [""], "deleted": [False]})
-    return [(a.severity, a.message) for a in red_flags(one, day)]
-
-
 def _print_care(symptoms, day) -> None:
-    for severity, message in care_messages(symptoms, day):
+    for severity, message in fmt.symptom_care(symptoms, day):
         head = "GET MEDICAL HELP NOW" if severity == "emergency" else "SEE A CLINICIAN"
         print(f"\n{head}: {message}\n")
 
@@ -300,13 +286,14 @@ def pain_add(args) -> int:
     escalated = True
     if pain_id is None:
         pain_id, escalated = _add_pain_in_full(args, entry)
-    print(f"logged pain entry {pain_id}: {args.score}/10 {timing.replace('_', ' ')} on "
-          f"{entry.at_local:%Y-%m-%d %H:%M}")
+    print(f"logged pain entry {pain_id}: {fmt.score(args.score)} {fmt.words(timing, 'timing')} on "
+          f"{fmt.day_time(entry.at_local)}")
     if not symptoms and timing in ("during", "after", "rest_of_day"):
-        if args.score > th.PAIN_AMBER_MAX:
+        band = fmt.pain_band(args.score)
+        if band == "red":
             print("Above 5/10 is too much: stop running until walking is pain-free and cross-train instead "
                   "(see `loadwatch alerts check`).")
-        elif args.score > th.PAIN_GREEN_MAX:
+        elif band == "amber":
             print("4-5/10 is acceptable if it settles by tomorrow morning: log how it feels then "
                   "(--timing next_morning).")
     if escalated:
@@ -414,7 +401,7 @@ def pain_edit(args) -> int:
             print("nothing to change (give --score, --date, --timing, ...)", file=sys.stderr)
             return 2
         store.update_pain(args.id, **changes)
-    print(f"updated pain entry {args.id}: {', '.join(changes)}")
+    print(f"updated pain entry {args.id}: {fmt.word_list(changes, 'pain_field')}")
     if changes.get("symptoms"):
         _print_care(changes["symptoms"], (changes.get("at_local") or old_at).date())
     return 0
@@ -449,16 +436,6 @@ def pain_export(args) -> int:
 
 # --- alerts ----------------------------------------------------------------------------------------------
 
-def _threshold_text(metric: str, threshold: float, units: str) -> str:
-    info = RULE_METRICS.get(metric)
-    if info is None:
-        return f"{threshold:g}"
-    if info.unit in DISTANCE_UNITS:
-        text = format_distance(threshold, units)
-        return text if units == "km" else f"{text} ({threshold:g} km)"
-    return f"{threshold:g}" + ("%" if info.unit == "%" else f" {info.unit}")
-
-
 def _rule_dict(rule) -> dict:
     return {"id": rule.id, "metric": rule.metric, "threshold": rule.threshold, "op": rule.op, "scope": rule.scope,
             "enabled": bool(rule.enabled), "label": rule.label, "origin": rule.origin}
@@ -480,7 +457,7 @@ def alerts_list(args) -> int:
         label = info.label if info else r.metric
         state = "" if r.enabled else "  (disabled)"
         name = f"  '{r.label}'" if r.label else ""
-        print(f"{r.id:>3}  {label} {r.op} {_threshold_text(r.metric, r.threshold, units)}  "
+        print(f"{r.id:>3}  {label} {r.op} {fmt.threshold(r.metric, r.threshold, units)}  "
               f"[{r.metric}, per {r.scope}, {r.origin}]{name}{state}")
     return 0
 
@@ -497,7 +474,7 @@ def alerts_add(args) -> int:
         rule_id = store.add_rule(Rule(None, args.metric, threshold, op=op, scope=scope, label=args.label,
                                       origin="user"))
         units = store.settings().units
-    print(f"added rule {rule_id}: {info.label} {op} {_threshold_text(args.metric, threshold, units)}")
+    print(f"added rule {rule_id}: {info.label} {op} {fmt.threshold(args.metric, threshold, units)}")
     return 0
 
 
@@ -529,7 +506,7 @@ def alerts_check(args) -> int:
 
 def format_alerts(report: dict) -> str:
     """The alerts and the plan in words: the phase first, red flags never next to training numbers."""
-    from metrics.plan import phase_lines, reason_words
+    from metrics.plan import phase_lines
 
     plan = report.get("plan") or {}
     units = report.get("units", "km")
@@ -548,7 +525,7 @@ def format_alerts(report: dict) -> str:
         if plan.get("strength"):
             lines.append(f"strength: {plan['strength']}")
         for r in plan.get("reasons") or []:
-            lines.append(f"    because {reason_words(r)}")
+            lines.append(f"    because {fmt.reason(r)}")
     lines.append(report.get("disclaimer") or th.NOT_MEDICAL_ADVICE)
     return "\n".join(lines)
 

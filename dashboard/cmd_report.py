@@ -192,7 +192,7 @@ def _minutes(value) -> str:
 def _dist(km, units: str) -> str:
     if km is None:
         return fmt.MISSING
-    return u._number(u.to_units(km, units), 1)
+    return fmt.number(u.to_units(km, units), 1)
 
 
 #: Below this terminal width [characters] the strength and cross-training minutes move from their columns
@@ -280,7 +280,7 @@ def _alert_lines(alerts: list[dict]) -> list[str]:
 
 def _plan_lines(plan: dict, units: str, no_numbers: bool) -> list[str]:
     """Next week's plan: the phase, its caps (never under a red flag or a stop), what to do instead."""
-    from metrics.plan import phase_lines, reason_words
+    from metrics.plan import phase_lines
 
     if not plan:
         return []
@@ -301,7 +301,7 @@ def _plan_lines(plan: dict, units: str, no_numbers: bool) -> list[str]:
         lines.append(f"  cross-training: {', '.join(map(str, plan['cross_training']))}{extra}")
     if plan.get("strength"):
         lines.append(f"  strength: {plan['strength']}")
-    return lines + [f"  - {reason_words(reason)}" for reason in plan.get("reasons") or []]
+    return lines + [f"  - {fmt.reason(reason)}" for reason in plan.get("reasons") or []]
 
 
 def _fit(lines: list[str], width: int | None, table: set[int]) -> list[str]:

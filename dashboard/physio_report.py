@@ -37,7 +37,7 @@ from fpdf import FPDF
 from dashboard import outcomes_report, pdf_charts
 from dashboard.chart_colors import PHASE_COLORS
 from metrics import fmt
-from metrics.thresholds import EVIDENCE_DOC, PAIN_GREEN_MAX, SOFT_SURFACES
+from metrics.thresholds import EVIDENCE_DOC, SOFT_SURFACES
 
 TITLE = "Running and back pain: a report for your physiotherapist"
 #: Alert rules the plan section already shows (the phase with its evidence, today's check-in question).
@@ -247,7 +247,7 @@ def pain_rows(pain: pd.DataFrame, *, limit: int = PAIN_ROWS_MAX) -> tuple[pd.Dat
     symptoms = pain["symptoms"].map(lambda v: bool(v) if isinstance(v, list | tuple) else False) \
         if "symptoms" in pain else False
     notes = pain["note"].map(lambda v: isinstance(v, str) and bool(v.strip())) if "note" in pain else False
-    telling = pain[(pain["score"] > PAIN_GREEN_MAX) | symptoms | notes].tail(limit)
+    telling = pain[(pain["score"].map(fmt.pain_band) != "green") | symptoms | notes].tail(limit)
     return telling, len(pain) - len(telling)
 
 

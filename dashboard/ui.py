@@ -26,7 +26,7 @@ from ingest import demo as demo_mod
 from ingest import errors, sources
 from ingest import store as store_mod
 from metrics import daily as daily_mod
-from metrics import detector, fmt
+from metrics import fmt
 from metrics import plan as plan_mod
 from metrics import rules as rules_mod
 from metrics import shoes as shoes_mod
@@ -337,21 +337,6 @@ def to_units(km, units: str):
     return units_mod.to_units(km, units)
 
 
-# Every number, date and code is said by metrics.fmt (one voice for every face).  These three names stay
-# as thin aliases for pages still being written on other branches; new code calls fmt directly.
-
-def fmt_dist(km, units: str, digits: int = 1) -> str:
-    return fmt.distance(km, units, decimals=digits)
-
-
-def fmt_pace(moving_s: float, km: float, units: str) -> str:
-    return fmt.pace(units_mod.pace_s_per_km(km, moving_s / 60.0), units)
-
-
-def fmt_duration(seconds: float) -> str:
-    return fmt.clock(seconds)
-
-
 def spike_text(run: dict) -> str | None:
     """"+25% on your 30-day longest (small spike)" for a run row of the report; None without history."""
     pct = run.get("spike_pct")
@@ -444,13 +429,6 @@ def traffic_light(plan: dict) -> None:
     getattr(st, kind)(f"**{title}**", icon=icon)
 
 
-def _is_iso_date(text: str) -> bool:
-    try:
-        return len(text) == 10 and dt.date.fromisoformat(text) is not None
-    except ValueError:
-        return False
-
-
 #: How each phase is drawn on This week (Streamlit element, icon).
 _PHASE_BOX = {
     "normal": (st.success, ":material/directions_run:"),
@@ -502,19 +480,7 @@ def plan_box(plan: dict, units: str) -> None:
     reasons = plan.get("reasons") or []
     if reasons:
         with st.expander("Why this plan"):
-            st.markdown("\n".join(f"- {plan_mod.reason_words(r)}" for r in reasons))
-
-
-def red_flag_messages(symptoms) -> list[tuple[str, str]]:
-    """(severity, message) for red-flag symptoms ticked in the pain form, before the entry is saved:
-    the detector's own red-flag rule run over just these answers (SCIENCE.md section 11)."""
-    if not symptoms:
-        return []
-    now = dt.datetime.now().replace(microsecond=0)
-    one = pd.DataFrame({"id": [0], "at_local": [now], "score": [0], "timing": ["after"],
-                        "location": ["lower_back"], "activity_id": [None], "symptoms": [tuple(symptoms)],
-                        "note": [""], "deleted": [False]})
-    return [(a.severity, a.message) for a in detector.red_flags(one, now.date())]
+            st.markdown("\n".join(f"- {fmt.reason(r)}" for r in reasons))
 
 
 # --- rules -------------------------------------------------------------------------------------------
@@ -534,21 +500,10 @@ def is_distance_metric(metric: str) -> bool:
     return meta is not None and meta.unit == "km"
 
 
-def threshold_text(metric: str, threshold: float, units: str) -> str:
-    """A rule threshold (kept in the metric's own unit) as the runner reads it."""
-    meta = _rule_metric(metric)
-    unit = meta.unit if meta is not None else ""
-    if unit == "km":
-        return fmt.distance(threshold, units)
-    if unit == "%":
-        return f"{threshold:g}%"
-    return f"{threshold:g} {unit}".strip()
-
-
 def rule_text(rule: dict, units: str = "km") -> str:
     """"weekly distance > 30 km" / "distance of a single run > 12 mi"."""
     return (f"{metric_label(rule['metric'])} {rule.get('op', '>')} "
-            f"{threshold_text(rule['metric'], float(rule['threshold']), units)}")
+            f"{fmt.threshold(rule['metric'], float(rule['threshold']), units)}")
 
 
 # --- one activity's samples --------------------------------------------------------------------------

@@ -200,43 +200,8 @@ def correct(conn: sqlite3.Connection, activity_id: str, *, sports, surfaces, spo
     if row is None:
         raise KeyError(f"no activity with id {activity_id}")
     route, excluded = row
-    updates: dict = {}
-    changed: dict = {}
-    if sport is not None:
-        text = str(sport).strip().lower()
-        if text not in sports:
-            raise ValueError(f"sport must be one of {', '.join(sports)} (got {sport!r})")
-        updates["sport_override"] = changed["sport"] = text
-    if surface is not None:
-        text = str(surface).strip().lower()
-        if text not in surfaces:
-            raise ValueError(f"surface must be one of {', '.join(surfaces)} (got {surface!r})")
-        updates["surface_override"] = changed["surface"] = None if text == "unknown" else text
-        changed["surface"] = text
-    if distance_km is not None:
-        try:
-            km = float(distance_km)
-        except (TypeError, ValueError):
-            raise ValueError(f"distance must be a number of kilometres (got {distance_km!r})") from None
-        if not (math.isfinite(km) and 0 < km <= MAX_CORRECTED_KM):
-            raise ValueError(f"distance must be above 0 and at most {MAX_CORRECTED_KM:g} km (got {distance_km!r})")
-        updates["distance_override_m"] = km * 1000.0
-        changed["distance_km"] = km
-    if rpe is not None:
-        try:
-            value = float(rpe)
-        except (TypeError, ValueError):
-            raise ValueError(f"RPE must be a number from 0 to 10 (got {rpe!r})") from None
-        if not (math.isfinite(value) and 0 <= value <= 10):
-            raise ValueError(f"RPE must be a number from 0 to 10 (got {rpe!r})")
-        updates["rpe"] = changed["rpe"] = value
-    if name is not None:
-        text = str(name).strip()
-        updates["name_override"] = text or None
-        changed["name"] = text
-    if confirm:
-        updates["confirmed"] = 1
-        changed["confirmed"] = True
+    updates, changed = _corrections(sports=sports, surfaces=surfaces, sport=sport, surface=surface,
+                                    distance_km=distance_km, rpe=rpe, name=name, confirm=confirm)
     if updates:
         conn.execute(f"UPDATE activities SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ?",
                      (*updates.values(), activity_id))
@@ -246,20 +211,75 @@ def correct(conn: sqlite3.Connection, activity_id: str, *, sports, surfaces, spo
             raise ValueError("--same-route applies a surface: give --surface too")
         if not route:
             raise ValueError("this activity has no GPS track, so its route cannot be recognised")
-        value = updates["surface_override"]
-        conn.execute("INSERT INTO route_surfaces (route, surface, created_at) VALUES (?, ?, datetime('now'))",
-                     (route, value or "unknown"))
-        for oid, oroute in conn.execute(
-                "SELECT id, route FROM activities WHERE id != ? AND route IS NOT NULL", (activity_id,)).fetchall():
-            if same_route_fn(route, oroute):
-                conn.execute("UPDATE activities SET surface_override = ? WHERE id = ?", (value, oid))
-                others.append(oid)
+        others = _surface_same_route(conn, activity_id, route, updates["surface_override"])
     confirmed = bool(updates.get("confirmed")) or "sport_override" in updates or "distance_override_m" in updates
     still = None if confirmed else excluded
     if still and conn.execute("SELECT confirmed OR sport_override IS NOT NULL OR distance_override_m IS NOT NULL"
                               " FROM activities WHERE id = ?", (activity_id,)).fetchone()[0]:
         still = None
     return {"id": activity_id, "changed": changed, "same_route_ids": others, "excluded_reason": still}
+
+
+def _corrections(*, sports, surfaces, sport, surface, distance_km, rpe, name, confirm) -> tuple[dict, dict]:
+    """``(updates, changed)``: the activities columns to set and what the runner changed, in words the
+    faces show back.  Raises :class:`ValueError` naming the value that is not allowed."""
+    updates: dict = {}
+    changed: dict = {}
+    if sport is not None:
+        updates["sport_override"] = changed["sport"] = _one_of(sport, sports, "sport")
+    if surface is not None:
+        text = _one_of(surface, surfaces, "surface")
+        updates["surface_override"] = None if text == "unknown" else text
+        changed["surface"] = text
+    if distance_km is not None:
+        km = _number(distance_km, lambda v: 0 < v <= MAX_CORRECTED_KM,
+                     "distance must be a number of kilometres",
+                     f"distance must be above 0 and at most {MAX_CORRECTED_KM:g} km")
+        updates["distance_override_m"] = km * 1000.0
+        changed["distance_km"] = km
+    if rpe is not None:
+        updates["rpe"] = changed["rpe"] = _number(rpe, lambda v: 0 <= v <= 10, "RPE must be a number from 0 to 10",
+                                                  "RPE must be a number from 0 to 10")
+    if name is not None:
+        text = str(name).strip()
+        updates["name_override"] = text or None
+        changed["name"] = text
+    if confirm:
+        updates["confirmed"] = 1
+        changed["confirmed"] = True
+    return updates, changed
+
+
+def _one_of(value, allowed, what: str) -> str:
+    text = str(value).strip().lower()
+    if text not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)} (got {value!r})")
+    return text
+
+
+def _number(value, ok, not_a_number: str, out_of_range: str) -> float:
+    """``value`` as a finite float for which ``ok`` holds; else :class:`ValueError` with the message that
+    fits, ending in what was given."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{not_a_number} (got {value!r})") from None
+    if not (math.isfinite(number) and ok(number)):
+        raise ValueError(f"{out_of_range} (got {value!r})")
+    return number
+
+
+def _surface_same_route(conn: sqlite3.Connection, activity_id: str, route: str, surface: str | None) -> list[str]:
+    """Remember ``surface`` for ``route`` and set it on every other activity on the same route; their ids."""
+    conn.execute("INSERT INTO route_surfaces (route, surface, created_at) VALUES (?, ?, datetime('now'))",
+                 (route, surface or "unknown"))
+    others = []
+    for oid, oroute in conn.execute(
+            "SELECT id, route FROM activities WHERE id != ? AND route IS NOT NULL", (activity_id,)).fetchall():
+        if same_route_fn(route, oroute):
+            conn.execute("UPDATE activities SET surface_override = ? WHERE id = ?", (surface, oid))
+            others.append(oid)
+    return others
 
 
 same_route_fn = same_route

@@ -24,51 +24,39 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+
+def _by_sport(types: dict[str, tuple]) -> dict[str, tuple[str, str | None]]:
+    """``{type: (sport, surface or None)}`` from ``{sport: types}``; a type that says its surface is
+    written ``(type, surface)``."""
+    out = {}
+    for sport, names in types.items():
+        for entry in names:
+            name, surface = (entry, None) if isinstance(entry, str) else entry
+            out[name] = (sport, surface)
+    return out
+
+
 #: Strava's Activity Type -> (sport, surface or None).
-STRAVA_TYPES: dict[str, tuple[str, str | None]] = {
-    "run": ("running", None),
-    "trail run": ("running", "trail"),
-    "virtual run": ("running", "treadmill"),
-    "treadmill": ("running", "treadmill"),
-    "ride": ("cycling", None),
-    "virtual ride": ("cycling", None),
-    "e-bike ride": ("cycling", None),
-    "mountain bike ride": ("cycling", None),
-    "gravel ride": ("cycling", None),
-    "walk": ("walking", None),
-    "hike": ("hiking", None),
-    "swim": ("swimming", None),
-    "elliptical": ("elliptical", None),
-    "rowing": ("rowing", None),
-}
+STRAVA_TYPES: dict[str, tuple[str, str | None]] = _by_sport({
+    "running": ("run", ("trail run", "trail"), ("virtual run", "treadmill"), ("treadmill", "treadmill")),
+    "cycling": ("ride", "virtual ride", "e-bike ride", "mountain bike ride", "gravel ride"),
+    "walking": ("walk",), "hiking": ("hike",), "swimming": ("swim",), "elliptical": ("elliptical",),
+    "rowing": ("rowing",),
+})
 
 #: Garmin's activity type keys -> (sport, surface or None).
-GARMIN_TYPES: dict[str, tuple[str, str | None]] = {
-    "running": ("running", None),
-    "street_running": ("running", "road"),
-    "trail_running": ("running", "trail"),
-    "treadmill_running": ("running", "treadmill"),
-    "indoor_running": ("running", "treadmill"),
-    "virtual_run": ("running", "treadmill"),
-    "track_running": ("running", "track"),
-    "ultra_run": ("running", None),
-    "cycling": ("cycling", None),
-    "road_biking": ("cycling", None),
-    "mountain_biking": ("cycling", None),
-    "gravel_cycling": ("cycling", None),
-    "indoor_cycling": ("cycling", None),
-    "virtual_ride": ("cycling", None),
-    "walking": ("walking", None),
-    "casual_walking": ("walking", None),
-    "speed_walking": ("walking", None),
-    "hiking": ("hiking", None),
-    "swimming": ("swimming", None),
-    "lap_swimming": ("swimming", None),
-    "open_water_swimming": ("swimming", None),
-    "elliptical": ("elliptical", None),
-    "indoor_rowing": ("rowing", None),
-    "rowing": ("rowing", None),
-}
+GARMIN_TYPES: dict[str, tuple[str, str | None]] = _by_sport({
+    "running": ("running", ("street_running", "road"), ("trail_running", "trail"),
+                ("treadmill_running", "treadmill"), ("indoor_running", "treadmill"),
+                ("virtual_run", "treadmill"), ("track_running", "track"), "ultra_run"),
+    "cycling": ("cycling", "road_biking", "mountain_biking", "gravel_cycling", "indoor_cycling", "virtual_ride"),
+    "walking": ("walking", "casual_walking", "speed_walking"),
+    "hiking": ("hiking",),
+    "swimming": ("swimming", "lap_swimming", "open_water_swimming"),
+    "elliptical": ("elliptical",),
+    "rowing": ("indoor_rowing", "rowing"),
+})
+
 
 #: Start times within this many seconds are the same activity.
 START_MATCH_S: float = 90.0

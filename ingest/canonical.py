@@ -324,11 +324,6 @@ def _distance_covered_m(distance_m: np.ndarray) -> float:
     return float(finite.max() - finite[0]) if finite.size else float("nan")
 
 
-def positive_ascent_m(elevation_m: np.ndarray, min_step_m: float = 1.0) -> float:
-    """Total climb [m] with a small hysteresis so GPS/barometer noise is not counted as climbing."""
-    return climb_m(elevation_m, min_step_m)[0]
-
-
 def climb_m(elevation_m: np.ndarray, min_step_m: float = 1.0) -> tuple[float, float]:
     """(total climb, total descent) [m], each with the same small hysteresis (a change counts once it
     reaches ``min_step_m`` from the last turning point), so GPS/barometer noise is neither; NaN for both
@@ -393,3 +388,24 @@ def summarize_samples(samples: pd.DataFrame | SampleBlock, *, with_ascent: bool 
         "avg_step_length_mm": _nanmean(col["step_length_mm"][moving]),
         "hr_seconds_by_bpm": _hr_histogram(col["heart_rate_bpm"], dt),
     }
+
+
+#: The totals a :class:`Summary` takes from a file's own figures when it has them, else from its samples.
+SUMMARY_TOTALS: tuple[str, ...] = (
+    "elapsed_s", "moving_s", "distance_m", "ascent_m", "descent_m", "avg_hr_bpm", "max_hr_bpm",
+    "avg_cadence_spm", "avg_vertical_oscillation_mm", "avg_stance_time_ms", "avg_step_length_mm",
+)
+
+
+def reader_summary(from_samples: Mapping, file_totals: Mapping | None = None, **fields) -> Summary:
+    """The :class:`Summary` a reader hands over: each of :data:`SUMMARY_TOTALS` is the file's own figure
+    (``file_totals``, where finite) else the samples' (``from_samples``, as :func:`summarize_samples`
+    gives, empty without samples; NaN when neither has it); ``hr_seconds_by_bpm`` from the samples; every
+    other field (``id``, ``source``, ``format``, ``sport``, ``start_utc``...) as given."""
+    file_totals = file_totals or {}
+    totals = {}
+    for key in SUMMARY_TOTALS:
+        own = file_totals.get(key)
+        totals[key] = float(own) if own is not None and np.isfinite(own) else \
+            float(from_samples.get(key, float("nan")))
+    return Summary(**totals, hr_seconds_by_bpm=from_samples.get("hr_seconds_by_bpm"), **fields)

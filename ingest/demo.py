@@ -72,8 +72,49 @@ class Pain:
     link_run: bool = False  # link to the run of that day
 
 
+#: The runner's pain log, one entry a line: story week, weekday (0 = Monday), hour, score (0-10), timing,
+#: whether it is linked to that day's run, and the note.
+_PAIN_LOG = """
+week  day  hour  score  timing        run  note
+   0    1    19      1  after         yes  a little stiff after the run
+   2    6    18      1  after         yes  fine
+   4    1    19      4  after         yes  lower back sore after the easy run
+   4    2     7      2  next_morning  no   better this morning
+   5    6    18      1  after         yes  ok
+   7    1     8      4  during        yes  back ached from 5 km in
+   7    2     7      1  next_morning  no   settled
+   8    6    18      3  after         yes  long run felt heavy at the end
+   9    0     7      6  next_morning  no   stiff and sore getting out of bed
+   9    0    20      5  rest_of_day   no   built up during the working day
+   9    2     8      6  during        yes  had to stop and walk home
+   9    3     7      4  next_morning  no   easing
+   9    5     7      3  next_morning  no   better; cycled yesterday without pain
+   9    6     7      2  next_morning  no   walking without pain
+  10    0     7      1  next_morning  no   walking without pain again
+  10    1    19      2  after         yes  walk-run fine
+  10    5    18      1  after         yes  trail felt good
+  11    0     7      1  next_morning  no   a good week
+      11   3   19     1  after         yes
+      12   0    7     1  next_morning  no
+      13   0    7     1  next_morning  no
+      13   6   18     1  after         yes
+      14   0    7     0  next_morning  no
+  14    6    18      2  after         yes  a bit tired at the end of the long run
+"""
+
+
+def _pain_log() -> list[Pain]:
+    """:data:`_PAIN_LOG` as :class:`Pain` entries."""
+    entries = []
+    for line in _PAIN_LOG.strip().splitlines()[1:]:
+        week, weekday, hour, score, timing, run, *note = line.split(maxsplit=6)
+        entries.append(Pain(int(week), int(weekday), int(hour), int(score), timing, " ".join(note),
+                            link_run=run == "yes"))
+    return entries
+
+
 def _story() -> tuple[list[Session], list[Pain]]:
-    S, P = Session, Pain
+    S = Session
     sessions = [
         # weeks 0-2: steady build
         S(0, 1, "easy", 7), S(0, 3, "easy", 7, gpx=True), S(0, 6, "long", 10),
@@ -103,32 +144,7 @@ def _story() -> tuple[list[Session], list[Pain]]:
         # week 15: the current week (only the days up to today are written)
         S(15, 1, "easy", 6), S(15, 3, "easy", 6, "treadmill"),
     ]
-    pain = [
-        P(0, 1, 19, 1, "after", "a little stiff after the run", True),
-        P(2, 6, 18, 1, "after", "fine", True),
-        P(4, 1, 19, 4, "after", "lower back sore after the easy run", True),
-        P(4, 2, 7, 2, "next_morning", "better this morning"),
-        P(5, 6, 18, 1, "after", "ok", True),
-        P(7, 1, 8, 4, "during", "back ached from 5 km in", True),
-        P(7, 2, 7, 1, "next_morning", "settled"),
-        P(8, 6, 18, 3, "after", "long run felt heavy at the end", True),
-        P(9, 0, 7, 6, "next_morning", "stiff and sore getting out of bed"),
-        P(9, 0, 20, 5, "rest_of_day", "built up during the working day"),
-        P(9, 2, 8, 6, "during", "had to stop and walk home", True),
-        P(9, 3, 7, 4, "next_morning", "easing"),
-        P(9, 5, 7, 3, "next_morning", "better; cycled yesterday without pain"),
-        P(9, 6, 7, 2, "next_morning", "walking without pain"),
-        P(10, 0, 7, 1, "next_morning", "walking without pain again"),
-        P(10, 1, 19, 2, "after", "walk-run fine", True),
-        P(10, 5, 18, 1, "after", "trail felt good", True),
-        P(11, 0, 7, 1, "next_morning", "a good week"),
-        P(11, 3, 19, 1, "after", "", True),
-        P(12, 0, 7, 1, "next_morning", ""),
-        P(13, 0, 7, 1, "next_morning", ""),
-        P(13, 6, 18, 1, "after", "", True),
-        P(14, 0, 7, 0, "next_morning", ""),
-        P(14, 6, 18, 2, "after", "a bit tired at the end of the long run", True),
-    ]
+    pain = _pain_log()
     return sessions, pain
 
 
@@ -158,6 +174,10 @@ def _synth(session: Session, day: date, tz: ZoneInfo, seed: int) -> tuple[str, b
     return f"{stem}.fit", fit_bytes(run)
 
 
+#: Weeks the demo's story spans.
+STORY_WEEKS = 16
+
+
 def write_demo(store, *, today: date | None = None, weeks: int = 16, workers: int = 0) -> dict:
     """Write the demo history into ``store`` (the demo store) for the ``weeks`` weeks ending in the week
     of ``today`` (default: today); sessions after ``today`` are left out.  ``weeks`` must be at least 16
@@ -173,39 +193,16 @@ def write_demo(store, *, today: date | None = None, weeks: int = 16, workers: in
     t0 = time.perf_counter()
     today = today or date.today()
     sessions, pains = _story()
-    story_weeks = 16
-    shift = max(0, story_weeks - weeks)
-    this_monday = today - timedelta(days=today.weekday())
-    first_monday = this_monday - timedelta(days=7 * (story_weeks - 1))
+    shift = max(0, STORY_WEEKS - weeks)
+    first_monday = today - timedelta(days=today.weekday()) - timedelta(days=7 * (STORY_WEEKS - 1))
 
     def day_of(week: int, weekday: int) -> date:
         return first_monday + timedelta(days=7 * week + weekday)
 
-    tz = _local_tz(store)
-    settings = store.settings()
-    if settings.hr_max is None:
-        store.set_setting("hr_max", str(DEMO_HR_MAX_BPM))
-    if settings.hr_rest is None:
-        store.set_setting("hr_rest", str(DEMO_HR_REST_BPM))
-
-    # two pairs of shoes (road pair the default, so imported runs get it; trail runs moved below) and a
-    # weekly core session: written once, so a second write_demo adds nothing
-    first_write = store.shoes().empty
-    if first_write:
-        store.add_shoe(DEMO_ROAD_SHOE, start_km=180, retire_km=800, default=True)
-        store.add_shoe(DEMO_TRAIL_SHOE, start_km=60, retire_km=700)
-
-    files, day_of_file, trail_files = [], {}, set()
-    for i, s in enumerate(sessions):
-        day = day_of(s.week, s.weekday)
-        if s.week < shift or day > today:
-            continue
-        name, data = _synth(s, day, tz, seed=1000 + i)
-        files.append((name, data))
-        if s.surface != "bike":
-            day_of_file[name] = day
-        if s.surface == "trail":
-            trail_files.add(name)
+    first_write = _set_up(store)
+    told = [(i, s, day_of(s.week, s.weekday)) for i, s in enumerate(sessions) if s.week >= shift]
+    told = [(i, s, day) for i, s, day in told if day <= today]
+    files, day_of_file, trail_files = _session_files(told, _local_tz(store))
     outcomes = import_files(store, files, workers=workers)
     logged = 0
     if first_write:
@@ -213,37 +210,71 @@ def write_demo(store, *, today: date | None = None, weeks: int = 16, workers: in
             if o.activity_id and o.name in trail_files:
                 store.set_activity_shoe(o.activity_id, DEMO_TRAIL_SHOE, source="default")
         if store.sessions().empty:
-            for week in range(shift, story_weeks):
-                day = day_of(week, 3)
+            for day in (day_of(week, 3) for week in range(shift, STORY_WEEKS)):
                 if day <= today:
                     store.add_session(day, "core", 20, note=f"{DEMO_NOTE_PREFIX} plank and side-plank circuit")
                     logged += 1
-    run_on_day: dict[date, str] = {}
-    for o in outcomes:
-        if o.activity_id and o.name in day_of_file:
-            run_on_day[day_of_file[o.name]] = o.activity_id
+    run_on_day = {day_of_file[o.name]: o.activity_id for o in outcomes if o.activity_id and o.name in day_of_file}
     counts = {"imported": 0, "duplicate": 0, "failed": 0, "skipped": 0}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
-
-    existing = store.pain()
-    seen = {(pd_ts.to_pydatetime(), int(score), timing)
-            for pd_ts, score, timing in zip(existing["at_local"], existing["score"], existing["timing"],
-                                            strict=True)}
-    added = 0
-    for p in pains:
-        day = day_of(p.week, p.weekday)
-        at = datetime(day.year, day.month, day.day, p.hour, 0)
-        if p.week < shift or at > datetime.combine(today, datetime.max.time()) or (at, p.score, p.timing) in seen:
-            continue
-        store.add_pain(PainEntry(at_local=at, score=p.score, timing=p.timing, location="lower_back",
-                                 activity_id=run_on_day.get(day) if p.link_run else None,
-                                 note=f"{DEMO_NOTE_PREFIX} {p.note}".strip()))
-        added += 1
-    days = [day_of(s.week, s.weekday) for s in sessions if s.week >= shift and day_of(s.week, s.weekday) <= today]
+    pains = [(p, day_of(p.week, p.weekday)) for p in pains if p.week >= shift]
+    added = _add_pain(store, pains, today, run_on_day)
+    days = [day for _, _, day in told]
     return {
         "files": len(files), "imported": counts["imported"], "duplicates": counts["duplicate"],
         "failed": counts["failed"] + counts["skipped"], "pain_added": added, "sessions_logged": logged,
         "first_day": min(days).isoformat() if days else None, "last_day": max(days).isoformat() if days else None,
         "seconds": round(time.perf_counter() - t0, 2),
     }
+
+
+def _set_up(store) -> bool:
+    """The demo runner's heart rates (where unset) and, on the first write, two pairs of shoes (the road
+    pair the default, so imported runs get it; trail runs are moved to the trail pair after the import).
+    True when this is the first write (no shoes yet), so a second write_demo adds nothing."""
+    settings = store.settings()
+    if settings.hr_max is None:
+        store.set_setting("hr_max", str(DEMO_HR_MAX_BPM))
+    if settings.hr_rest is None:
+        store.set_setting("hr_rest", str(DEMO_HR_REST_BPM))
+    first_write = store.shoes().empty
+    if first_write:
+        store.add_shoe(DEMO_ROAD_SHOE, start_km=180, retire_km=800, default=True)
+        store.add_shoe(DEMO_TRAIL_SHOE, start_km=60, retire_km=700)
+    return first_write
+
+
+def _session_files(told: list[tuple[int, Session, date]], tz: ZoneInfo
+                   ) -> tuple[list[tuple[str, bytes]], dict[str, date], set[str]]:
+    """The watch files of the sessions told (each with its place in the story and its day), the day of each run's file (rides are
+    not runs) and the names of the trail runs' files."""
+    files, day_of_file, trail_files = [], {}, set()
+    for i, s, day in told:
+        name, data = _synth(s, day, tz, seed=1000 + i)
+        files.append((name, data))
+        if s.surface != "bike":
+            day_of_file[name] = day
+        if s.surface == "trail":
+            trail_files.add(name)
+    return files, day_of_file, trail_files
+
+
+def _add_pain(store, pains: list[tuple[Pain, date]], today: date, run_on_day: dict[date, str]) -> int:
+    """Log the story's pain entries up to the end of ``today`` that the store does not hold yet; how many
+    were added."""
+    existing = store.pain()
+    seen = {(pd_ts.to_pydatetime(), int(score), timing)
+            for pd_ts, score, timing in zip(existing["at_local"], existing["score"], existing["timing"],
+                                            strict=True)}
+    end_of_today = datetime.combine(today, datetime.max.time())
+    added = 0
+    for p, day in pains:
+        at = datetime(day.year, day.month, day.day, p.hour, 0)
+        if at > end_of_today or (at, p.score, p.timing) in seen:
+            continue
+        store.add_pain(PainEntry(at_local=at, score=p.score, timing=p.timing, location="lower_back",
+                                 activity_id=run_on_day.get(day) if p.link_run else None,
+                                 note=f"{DEMO_NOTE_PREFIX} {p.note}".strip()))
+        added += 1
+    return added

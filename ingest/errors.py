@@ -41,10 +41,6 @@ class UnsupportedFileError(IngestError):
     """The file is not a format loadwatch reads (wrong extension and no recognisable content)."""
 
 
-class FileTimeoutError(IngestError):
-    """Reading the file took longer than the per-file time limit."""
-
-
 class NotAnActivity(Exception):
     """The file is valid but is not an activity (settings, monitoring, weight, workout, course,
     waypoints-only GPX...).  Not a failure: the importer reports it as *skipped* with ``reason``."""

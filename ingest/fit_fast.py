@@ -25,7 +25,7 @@ import fastcrc
 import numpy as np
 from fitdecode import profile as _profile
 
-from ingest.fit_common import RECORD_FIELDS, FitDecoded
+from ingest.fit_common import RECORD_FIELDS, SUMMARY_FIELDS, FitDecoded
 
 __all__ = ["FastPathDeclined", "decode", "fit_crc16"]
 
@@ -124,20 +124,15 @@ _RECORD_SPECS = (
 )
 
 
+#: The session/lap keys that are not plain numbers.
+_SUMMARY_KINDS = {"start_time_s": "time", "timestamp_s": "time", "sport": "enum", "sub_sport": "enum"}
+
+
 def _summary_specs(mesg: int) -> tuple[_Spec, ...]:
-    return (
-        _Spec(mesg, "start_time", "start_time_s", "time"),
-        _Spec(mesg, "timestamp", "timestamp_s", "time"),
-        _Spec(mesg, "sport", "sport", "enum"),
-        _Spec(mesg, "sub_sport", "sub_sport", "enum"),
-        _Spec(mesg, "total_distance", "total_distance_m"),
-        _Spec(mesg, "total_timer_time", "total_timer_time_s"),
-        _Spec(mesg, "total_elapsed_time", "total_elapsed_time_s"),
-        _Spec(mesg, "total_ascent", "total_ascent_m"),
-        _Spec(mesg, "total_descent", "total_descent_m"),
-        _Spec(mesg, "avg_heart_rate", "avg_heart_rate_bpm"),
-        _Spec(mesg, "max_heart_rate", "max_heart_rate_bpm"),
-    )
+    """One spec per :data:`~ingest.fit_common.SUMMARY_FIELDS` key, read from the FIT field the key names
+    without its unit (``total_distance_m`` from ``total_distance``)."""
+    return tuple(_Spec(mesg, key.removesuffix("_bpm").removesuffix("_s").removesuffix("_m"), key,
+                       _SUMMARY_KINDS.get(key, "num")) for key in SUMMARY_FIELDS)
 
 
 _SPECS: dict[int, tuple[_Spec, ...]] = {

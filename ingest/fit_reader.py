@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from dataclasses import dataclass, field
 
 import fitdecode
 import numpy as np
@@ -32,15 +33,15 @@ from ingest.canonical import (
     SPORTS,
     Activity,
     SampleBlock,
-    Summary,
     empty_block,
     make_block,
+    reader_summary,
     summarize_samples,
 )
 from ingest.errors import FitError, IngestError, NotAnActivity
+from ingest.file_bytes import source_bytes
 from ingest.fit_common import RECORD_FIELDS, FitDecoded
 from ingest.plausible import WHOLE_BUT_DAMAGED
-from ingest.sources import source_bytes
 
 log = logging.getLogger(__name__)
 
@@ -165,10 +166,12 @@ def _message_values(msg) -> dict:
     return out
 
 
-def _summary_dict(v: dict) -> dict:
+def summary_values(v: dict, unix_s=_time) -> dict:
+    """A session or lap message's values (field name -> value) as a :data:`~ingest.fit_common.SUMMARY_FIELDS`
+    dict; ``unix_s`` turns a decoder's time value into Unix seconds (raw FIT ``date_time`` by default)."""
     return {
-        "start_time_s": _time(v.get("start_time")),
-        "timestamp_s": _time(v.get("timestamp")),
+        "start_time_s": unix_s(v.get("start_time")),
+        "timestamp_s": unix_s(v.get("timestamp")),
         "sport": v.get("sport") if isinstance(v.get("sport"), str) else None,
         "sub_sport": v.get("sub_sport") if isinstance(v.get("sub_sport"), str) else None,
         "total_distance_m": _num(v.get("total_distance")),
@@ -190,79 +193,18 @@ def decode_with_fitdecode(data: bytes, name: str) -> FitDecoded:
     otherwise raises :class:`FitError` ("not a FIT file", "the file ends early (truncated)", "the file is
     damaged (checksum failed)").
     """
+    if not data:
+        raise FitError(name, "the file is empty")
     cols: dict[str, list] = {k: [] for k in RECORD_FIELDS}
     out = FitDecoded(file_type=None, decoder="fitdecode")
-    file_types: list[str] = []
-    crc_failed = False
-    problem = None
-    cause = None
-    frames = 0
+    walk = _Walk()
+    problem = cause = None
     try:
-        reader = fitdecode.FitReader(
-            data,
-            processor=fitdecode.DataProcessorBase(),  # raw date_time ints, no unit changes
-            check_crc=fitdecode.CrcCheck.READONLY,  # we read FitCRC.matched and salvage ourselves
-            error_handling=fitdecode.ErrorHandling.IGNORE,
-        )
-        with reader:
-            for frame in reader:
-                frames += 1
-                if isinstance(frame, fitdecode.FitCRC):
-                    if frame.matched is False:
-                        crc_failed = True
-                    continue
-                if isinstance(frame, fitdecode.FitHeader):
-                    if frame.crc_matched is False:
-                        crc_failed = True
-                    continue
-                if not isinstance(frame, fitdecode.FitDataMessage):
-                    continue
-                mname = frame.name
-                if mname == "record":
-                    v = _message_values(frame)
-                    cols["timestamp_s"].append(_time(v.get("timestamp")))
-                    for col, sources in _RECORD_SOURCES.items():
-                        cols[col].append(_num(_first(v, *sources)))
-                elif mname == "session":
-                    out.sessions.append(_summary_dict(_message_values(frame)))
-                elif mname == "lap":
-                    out.laps.append(_summary_dict(_message_values(frame)))
-                elif mname == "sport":
-                    v = _message_values(frame)
-                    out.sports.append({"sport": v.get("sport") if isinstance(v.get("sport"), str) else None,
-                                       "sub_sport": v.get("sub_sport")
-                                       if isinstance(v.get("sub_sport"), str) else None})
-                elif mname == "activity":
-                    v = _message_values(frame)
-                    if out.activity is None:
-                        out.activity = {
-                            "timestamp_s": _time(v.get("timestamp")),
-                            "local_timestamp_s": _time(v.get("local_timestamp")),
-                            "total_timer_time_s": _num(v.get("total_timer_time")),
-                            "num_sessions": _num(v.get("num_sessions")),
-                        }
-                elif mname == "timestamp_correlation" and out.correlation is None:
-                    v = _message_values(frame)
-                    out.correlation = {"timestamp_s": _time(v.get("timestamp")),
-                                       "system_timestamp_s": _time(v.get("system_timestamp"))}
-                elif mname == "file_id":
-                    v = _message_values(frame)
-                    ftype = v.get("type")
-                    if ftype is not None:
-                        file_types.append(str(ftype))
-                    if out.manufacturer is None and len(file_types) <= 1:
-                        manu = v.get("manufacturer")
-                        out.manufacturer = None if manu is None else str(manu)
-                        prod = _first(v, "garmin_product", "favero_product", "product")
-                        out.product = None if prod is None else str(prod)
-                        serial = v.get("serial_number")
-                        out.serial_number = serial if isinstance(serial, int) else None
-                        tc = _time(v.get("time_created"))
-                        out.time_created_s = tc if math.isfinite(tc) else None
+        _read_frames(data, cols, out, walk)
     except fitdecode.FitHeaderError as exc:
         cause = exc
-        problem = "not a FIT file" if frames == 0 else "the file ends with damaged data (a broken FIT header)"
-        if frames == 0 and len(data) >= 12 and data[8:12] == b".FIT":
+        problem = "not a FIT file" if walk.frames == 0 else "the file ends with damaged data (a broken FIT header)"
+        if walk.frames == 0 and len(data) >= 12 and data[8:12] == b".FIT":
             problem = "the file ends early (truncated)"
     except fitdecode.FitEOFError as exc:
         cause = exc
@@ -274,28 +216,124 @@ def decode_with_fitdecode(data: bytes, name: str) -> FitDecoded:
         cause = exc
         problem = "the file is damaged (it cannot be decoded past a broken message)"
 
-    if not data:
-        raise FitError(name, "the file is empty")
-    if problem is None and crc_failed:
+    if problem is None and walk.crc_failed:
         problem = "the file is damaged (checksum failed)"
     n = len(cols["timestamp_s"])
     out.records = {k: np.asarray(v, dtype="float64").reshape(n) for k, v in cols.items()}
     for key in ("lat_deg", "lon_deg"):
         out.records[key] = out.records[key] * _SEMICIRCLE_DEG
     # "activity" wins so a chained activity + settings file is an activity
-    if file_types:
-        out.file_type = "activity" if "activity" in file_types else file_types[0]
+    if walk.file_types:
+        out.file_type = "activity" if "activity" in walk.file_types else walk.file_types[0]
     if problem is not None:
-        usable = (n > 0 and np.isfinite(out.records["timestamp_s"]).any()) or bool(out.sessions)
-        if not usable:
-            if frames == 0 and problem.startswith("the file ends"):
-                raise FitError(name, problem) from cause
-            if out.file_type not in (None, "activity") and out.file_type in _NOT_ACTIVITY and cause is None:
-                raise NotAnActivity(name, _NOT_ACTIVITY[out.file_type])
-            raise FitError(name, problem) from cause
-        out.partial = True
-        log.info("%s: salvaged a damaged FIT file (%s)", name, problem)
+        _salvage_or_raise(out, name, problem, cause, first_frame_failed=walk.frames == 0)
     return out
+
+
+@dataclass
+class _Walk:
+    """What the frame walk learnt besides the messages: frames read, a checksum that failed, and the
+    ``file_id`` types in file order."""
+
+    frames: int = 0
+    crc_failed: bool = False
+    file_types: list[str] = field(default_factory=list)
+
+
+def _read_frames(data: bytes, cols: dict[str, list], out: FitDecoded, walk: _Walk) -> None:
+    """Every frame of ``data``: records appended to ``cols``, the other messages into ``out``."""
+    reader = fitdecode.FitReader(
+        data,
+        processor=fitdecode.DataProcessorBase(),  # raw date_time ints, no unit changes
+        check_crc=fitdecode.CrcCheck.READONLY,  # we read FitCRC.matched and salvage ourselves
+        error_handling=fitdecode.ErrorHandling.IGNORE,
+    )
+    with reader:
+        for frame in reader:
+            walk.frames += 1
+            if isinstance(frame, fitdecode.FitCRC):
+                walk.crc_failed |= frame.matched is False
+            elif isinstance(frame, fitdecode.FitHeader):
+                walk.crc_failed |= frame.crc_matched is False
+            elif isinstance(frame, fitdecode.FitDataMessage):
+                if frame.name == "record":  # nearly every frame: read here, without a call per message
+                    v = _message_values(frame)
+                    cols["timestamp_s"].append(_time(v.get("timestamp")))
+                    for col, sources in _RECORD_SOURCES.items():
+                        cols[col].append(_num(_first(v, *sources)))
+                else:
+                    on_message = _ON_MESSAGE.get(frame.name)
+                    if on_message is not None:
+                        on_message(out, frame, walk)
+
+
+def _on_session(out: FitDecoded, frame, walk: _Walk) -> None:
+    out.sessions.append(summary_values(_message_values(frame)))
+
+
+def _on_lap(out: FitDecoded, frame, walk: _Walk) -> None:
+    out.laps.append(summary_values(_message_values(frame)))
+
+
+def _on_sport(out: FitDecoded, frame, walk: _Walk) -> None:
+    v = _message_values(frame)
+    out.sports.append({"sport": v.get("sport") if isinstance(v.get("sport"), str) else None,
+                       "sub_sport": v.get("sub_sport") if isinstance(v.get("sub_sport"), str) else None})
+
+
+def _on_activity(out: FitDecoded, frame, walk: _Walk) -> None:
+    v = _message_values(frame)
+    if out.activity is None:
+        out.activity = {
+            "timestamp_s": _time(v.get("timestamp")),
+            "local_timestamp_s": _time(v.get("local_timestamp")),
+            "total_timer_time_s": _num(v.get("total_timer_time")),
+            "num_sessions": _num(v.get("num_sessions")),
+        }
+
+
+def _on_correlation(out: FitDecoded, frame, walk: _Walk) -> None:
+    if out.correlation is None:
+        v = _message_values(frame)
+        out.correlation = {"timestamp_s": _time(v.get("timestamp")),
+                           "system_timestamp_s": _time(v.get("system_timestamp"))}
+
+
+def _on_file_id(out: FitDecoded, frame, walk: _Walk) -> None:
+    v = _message_values(frame)
+    ftype = v.get("type")
+    if ftype is not None:
+        walk.file_types.append(str(ftype))
+    if out.manufacturer is None and len(walk.file_types) <= 1:
+        manu = v.get("manufacturer")
+        out.manufacturer = None if manu is None else str(manu)
+        prod = _first(v, "garmin_product", "favero_product", "product")
+        out.product = None if prod is None else str(prod)
+        serial = v.get("serial_number")
+        out.serial_number = serial if isinstance(serial, int) else None
+        tc = _time(v.get("time_created"))
+        out.time_created_s = tc if math.isfinite(tc) else None
+
+
+#: FIT message name -> what the frame walk does with it (records are read in the walk itself).
+_ON_MESSAGE = {"session": _on_session, "lap": _on_lap, "sport": _on_sport, "activity": _on_activity,
+               "timestamp_correlation": _on_correlation, "file_id": _on_file_id}
+
+
+def _salvage_or_raise(out: FitDecoded, name: str, problem: str, cause: Exception | None, *,
+                      first_frame_failed: bool) -> None:
+    """A damaged file: keep what was decoded (``out.partial``) when it has dated records or a session,
+    else raise what is wrong."""
+    n = len(out.records["timestamp_s"])
+    usable = (n > 0 and np.isfinite(out.records["timestamp_s"]).any()) or bool(out.sessions)
+    if not usable:
+        if first_frame_failed and problem.startswith("the file ends"):
+            raise FitError(name, problem) from cause
+        if out.file_type not in (None, "activity") and out.file_type in _NOT_ACTIVITY and cause is None:
+            raise NotAnActivity(name, _NOT_ACTIVITY[out.file_type])
+        raise FitError(name, problem) from cause
+    out.partial = True
+    log.info("%s: salvaged a damaged FIT file (%s)", name, problem)
 
 
 # --------------------------------------------------------------------------------------- builder
@@ -330,90 +368,19 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
     activity file without records or sessions; :class:`FitError` when nothing in the file carries a
     real date.
     """
-    ftype = decoded.file_type
-    if ftype is not None and ftype != "activity":
-        reason = _NOT_ACTIVITY.get(ftype, f"a FIT {ftype} file, not an activity")
-        raise NotAnActivity(name, reason)
-    rec = {k: np.asarray(decoded.records.get(k, ()), dtype="float64") for k in RECORD_FIELDS}
-    n = len(rec["timestamp_s"])
-    for k in RECORD_FIELDS:
-        if len(rec[k]) != n:
-            rec[k] = np.full(n, np.nan)
-    if n == 0 and not decoded.sessions:
-        if ftype is None:
-            raise NotAnActivity(name, "a FIT file without activity data")
-        raise NotAnActivity(name, "an activity file without any recorded data")
-
-    ts = rec["timestamp_s"]
-    notes: list[str] = []
-    shift = _correlation_shift(decoded.correlation)
-    if shift is not None and np.any(np.isfinite(ts) & (ts < MIN_VALID_UNIX_S)):
-        # device-relative times (seconds since power-on) dated by the file's timestamp_correlation
-        ts = np.where(np.isfinite(ts) & (ts < MIN_VALID_UNIX_S), ts + shift, ts)
-        decoded.sessions = [_shift_times(sess, shift) for sess in decoded.sessions]
-        if decoded.activity:
-            decoded.activity = _shift_times(decoded.activity, shift)
-        notes.append("the watch recorded only its own running time; the file's clock note dated the run")
-    valid_t = np.isfinite(ts) & (ts >= MIN_VALID_UNIX_S) & (ts < MAX_VALID_UNIX_S)
-
+    rec = _activity_records(decoded, name)
+    ts, notes = _dated_times(decoded, rec["timestamp_s"])
     session = _choose_session(decoded.sessions)
+    keep = np.isfinite(ts) & (ts >= MIN_VALID_UNIX_S) & (ts < MAX_VALID_UNIX_S)
     if session is not None and len(decoded.sessions) > 1:
-        start = session.get("start_time_s", math.nan)
-        end = session.get("timestamp_s", math.nan)
-        if _finite(start) and _finite(session.get("total_elapsed_time_s")):
-            end = max(end, start + session["total_elapsed_time_s"]) if _finite(end) else \
-                start + session["total_elapsed_time_s"]
-        if _finite(start) and _finite(end):
-            valid_t &= (ts >= start) & (ts <= end)
-
-    if session is not None:
-        sport_name, sub_sport = session.get("sport"), session.get("sub_sport")
-    elif decoded.sports:
-        sport_name, sub_sport = decoded.sports[0].get("sport"), decoded.sports[0].get("sub_sport")
-    else:
-        sport_name, sub_sport = None, None
-    if sport_name is None and sub_sport is None and decoded.sports:
-        sport_name, sub_sport = decoded.sports[0].get("sport"), decoded.sports[0].get("sub_sport")
+        keep &= _within_session(ts, session)
+    sport_name, sub_sport = _sport_names(decoded, session)
     sport = canonical_sport(sport_name, sub_sport)
     assert sport in SPORTS
-
-    cadence = rec["cadence_rpm"]
-    if sport in STRIDE_SPORTS:
-        frac = np.nan_to_num(rec["fractional_cadence_rpm"], nan=0.0)
-        cadence = 2.0 * (cadence + frac)
-
-    heart_rate = rec["heart_rate_bpm"].copy()
-    heart_rate[heart_rate <= 0] = np.nan  # 0 bpm is "no strap", as in GPX/TCX
-    keep = valid_t
-    if keep.any():
-        samples = make_block(
-            (ts[keep] * 1e9).astype("int64"),
-            {
-                "distance_m": rec["distance_m"][keep],
-                "speed_m_s": rec["speed_m_s"][keep],
-                "elevation_m": rec["altitude_m"][keep],
-                "heart_rate_bpm": heart_rate[keep],
-                "cadence_spm": cadence[keep],
-                "lat_deg": rec["lat_deg"][keep],
-                "lon_deg": rec["lon_deg"][keep],
-                "vertical_oscillation_mm": rec["vertical_oscillation_mm"][keep],
-                "stance_time_ms": rec["stance_time_ms"][keep],
-                "step_length_mm": rec["step_length_mm"][keep],
-            },
-        )
-    else:
-        samples = empty_block()
+    samples = _record_samples(rec, ts, keep, sport)
     session_has_climb = session is not None and _finite(session.get("total_ascent_m")) \
         and _finite(session.get("total_descent_m"))
     from_samples = summarize_samples(samples, with_ascent=not session_has_climb) if not samples.empty else {}
-
-    def pick(session_key: str, sample_key: str) -> float:
-        value = session.get(session_key) if session is not None else None
-        if session_key.endswith("heart_rate_bpm") and _finite(value) and value <= 0:
-            value = None  # a session average of 0 bpm means no heart rate was recorded
-        if _finite(value):
-            return float(session[session_key])
-        return float(from_samples.get(sample_key, math.nan))
 
     start_utc = None
     if session is not None and _finite(session.get("start_time_s")) and \
@@ -424,13 +391,6 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
     if start_utc is None:
         raise FitError(name, "the file holds no real dates (only device-relative times), so the run "
                              "cannot be placed on a day")
-
-    utc_offset_s = None
-    act = decoded.activity or {}
-    if _finite(act.get("local_timestamp_s")) and _finite(act.get("timestamp_s")):
-        off = float(act["local_timestamp_s"] - act["timestamp_s"])
-        if abs(off) <= MAX_UTC_OFFSET_S and act["timestamp_s"] >= MIN_VALID_UNIX_S:
-            utc_offset_s = off
 
     partial = bool(decoded.partial)
     warnings: list[str] = notes
@@ -443,32 +403,127 @@ def build_activity(decoded: FitDecoded, content_hash: str, name: str) -> Activit
     if decoded.manufacturer:
         device = decoded.manufacturer + (f" {decoded.product}" if decoded.product else "")
 
-    summary = Summary(
-        id=content_hash,
-        source=name,
-        format="fit",
-        sport=sport,
-        sub_sport=sub_sport,
-        start_utc=start_utc,
-        utc_offset_s=utc_offset_s,
-        elapsed_s=pick("total_elapsed_time_s", "elapsed_s"),
-        moving_s=pick("total_timer_time_s", "moving_s"),
-        distance_m=pick("total_distance_m", "distance_m"),
-        ascent_m=pick("total_ascent_m", "ascent_m"),
-        descent_m=pick("total_descent_m", "descent_m"),
-        avg_hr_bpm=pick("avg_heart_rate_bpm", "avg_hr_bpm"),
-        max_hr_bpm=pick("max_heart_rate_bpm", "max_hr_bpm"),
-        avg_cadence_spm=float(from_samples.get("avg_cadence_spm", math.nan)),
-        avg_vertical_oscillation_mm=float(from_samples.get("avg_vertical_oscillation_mm", math.nan)),
-        avg_stance_time_ms=float(from_samples.get("avg_stance_time_ms", math.nan)),
-        avg_step_length_mm=float(from_samples.get("avg_step_length_mm", math.nan)),
-        device=device,
-        partial=partial,
-        sport_inferred=False,
+    summary = reader_summary(
+        from_samples, _session_totals(session),
+        id=content_hash, source=name, format="fit", sport=sport, sub_sport=sub_sport, start_utc=start_utc,
+        utc_offset_s=_utc_offset_s(decoded.activity), device=device, partial=partial, sport_inferred=False,
         warnings=tuple(warnings),
-        hr_seconds_by_bpm=from_samples.get("hr_seconds_by_bpm"),
     )
     return Activity(summary, block=samples)
+
+
+def _activity_records(decoded: FitDecoded, name: str) -> dict[str, np.ndarray]:
+    """The record columns of an activity file, each as long as the times (all-NaN when a decoder left
+    one out).  Raises :class:`NotAnActivity` for any other kind of file and for one with neither records
+    nor sessions."""
+    ftype = decoded.file_type
+    if ftype is not None and ftype != "activity":
+        raise NotAnActivity(name, _NOT_ACTIVITY.get(ftype, f"a FIT {ftype} file, not an activity"))
+    rec = {k: np.asarray(decoded.records.get(k, ()), dtype="float64") for k in RECORD_FIELDS}
+    n = len(rec["timestamp_s"])
+    for k in RECORD_FIELDS:
+        if len(rec[k]) != n:
+            rec[k] = np.full(n, np.nan)
+    if n == 0 and not decoded.sessions:
+        if ftype is None:
+            raise NotAnActivity(name, "a FIT file without activity data")
+        raise NotAnActivity(name, "an activity file without any recorded data")
+    return rec
+
+
+def _dated_times(decoded: FitDecoded, ts: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """The records' times [Unix s] and the notes for the runner: device-relative times (seconds since
+    power-on) are dated by the file's ``timestamp_correlation``, and its sessions and activity with
+    them (``decoded`` is changed in place)."""
+    shift = _correlation_shift(decoded.correlation)
+    if shift is None or not np.any(np.isfinite(ts) & (ts < MIN_VALID_UNIX_S)):
+        return ts, []
+    ts = np.where(np.isfinite(ts) & (ts < MIN_VALID_UNIX_S), ts + shift, ts)
+    decoded.sessions = [_shift_times(sess, shift) for sess in decoded.sessions]
+    if decoded.activity:
+        decoded.activity = _shift_times(decoded.activity, shift)
+    return ts, ["the watch recorded only its own running time; the file's clock note dated the run"]
+
+
+def _within_session(ts: np.ndarray, session: dict) -> np.ndarray | bool:
+    """Which times fall within ``session`` (from its start to its end or start + elapsed, whichever is
+    later); True for all when the session does not say."""
+    start = session.get("start_time_s", math.nan)
+    end = session.get("timestamp_s", math.nan)
+    if _finite(start) and _finite(session.get("total_elapsed_time_s")):
+        end = max(end, start + session["total_elapsed_time_s"]) if _finite(end) else \
+            start + session["total_elapsed_time_s"]
+    if _finite(start) and _finite(end):
+        return (ts >= start) & (ts <= end)
+    return True
+
+
+def _sport_names(decoded: FitDecoded, session: dict | None) -> tuple[str | None, str | None]:
+    """FIT ``(sport, sub_sport)`` names: the session's, else the first ``sport`` message's."""
+    first = decoded.sports[0] if decoded.sports else {}
+    if session is not None:
+        sport_name, sub_sport = session.get("sport"), session.get("sub_sport")
+        if sport_name is not None or sub_sport is not None:
+            return sport_name, sub_sport
+    return first.get("sport"), first.get("sub_sport")
+
+
+def _record_samples(rec: dict[str, np.ndarray], ts: np.ndarray, keep: np.ndarray, sport: str) -> SampleBlock:
+    """The kept records as a sample block (cadence in steps for stride sports, 0 bpm as no heart rate)."""
+    if not keep.any():
+        return empty_block()
+    cadence = rec["cadence_rpm"]
+    if sport in STRIDE_SPORTS:
+        frac = np.nan_to_num(rec["fractional_cadence_rpm"], nan=0.0)
+        cadence = 2.0 * (cadence + frac)
+    heart_rate = rec["heart_rate_bpm"].copy()
+    heart_rate[heart_rate <= 0] = np.nan  # 0 bpm is "no strap", as in GPX/TCX
+    return make_block(
+        (ts[keep] * 1e9).astype("int64"),
+        {
+            "distance_m": rec["distance_m"][keep],
+            "speed_m_s": rec["speed_m_s"][keep],
+            "elevation_m": rec["altitude_m"][keep],
+            "heart_rate_bpm": heart_rate[keep],
+            "cadence_spm": cadence[keep],
+            "lat_deg": rec["lat_deg"][keep],
+            "lon_deg": rec["lon_deg"][keep],
+            "vertical_oscillation_mm": rec["vertical_oscillation_mm"][keep],
+            "stance_time_ms": rec["stance_time_ms"][keep],
+            "step_length_mm": rec["step_length_mm"][keep],
+        },
+    )
+
+
+#: Summary total -> the session field that gives it.
+_SESSION_TOTALS = {"elapsed_s": "total_elapsed_time_s", "moving_s": "total_timer_time_s",
+                   "distance_m": "total_distance_m", "ascent_m": "total_ascent_m", "descent_m": "total_descent_m",
+                   "avg_hr_bpm": "avg_heart_rate_bpm", "max_hr_bpm": "max_heart_rate_bpm"}
+
+
+def _session_totals(session: dict | None) -> dict[str, float]:
+    """The session's own totals by :class:`~ingest.canonical.Summary` name (the samples fill the rest)."""
+    if session is None:
+        return {}
+    totals = {}
+    for key, session_key in _SESSION_TOTALS.items():
+        value = session.get(session_key)
+        if key.endswith("hr_bpm") and _finite(value) and value <= 0:
+            continue  # a session average of 0 bpm means no heart rate was recorded
+        if _finite(value):
+            totals[key] = float(value)
+    return totals
+
+
+def _utc_offset_s(act: dict | None) -> float | None:
+    """The local-time offset [s] the device recorded (``activity.local_timestamp - timestamp``), or None
+    when it says none or an impossible one."""
+    act = act or {}
+    if _finite(act.get("local_timestamp_s")) and _finite(act.get("timestamp_s")):
+        off = float(act["local_timestamp_s"] - act["timestamp_s"])
+        if abs(off) <= MAX_UTC_OFFSET_S and act["timestamp_s"] >= MIN_VALID_UNIX_S:
+            return off
+    return None
 
 
 #: A damaged file is whole when its records span at least this share of its session's elapsed time ...

@@ -51,22 +51,17 @@ from ingest.canonical import (
     MOVING_SPEED_M_S,
     Activity,
     SampleBlock,
-    Summary,
     as_block,
     make_block,
+    reader_summary,
     summarize_samples,
 )
 from ingest.errors import GpxError, NotAnActivity
+from ingest.file_bytes import source_bytes
 from ingest.salvage import bad_points_warning, damage_warning, whole_times
-from ingest.sources import source_bytes
+from ingest.sport import infer_sport
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius [m] (IUGG)
-
-#: Median moving speed [m/s] below which an untyped track is taken as a walk (6.5 km/h).
-WALK_MAX_SPEED_M_S = 1.8
-#: Median moving speed [m/s] above which an untyped track is taken as a ride (19.8 km/h, 3:02 min/km:
-#: faster than almost any runner's median pace).
-RUN_MAX_SPEED_M_S = 5.5
 
 #: Times before this (1990-01-01) are not real recording times (no GPS sports watch existed).
 MIN_PLAUSIBLE_UNIX_S = 631152000.0
@@ -98,20 +93,6 @@ def sport_from_type(text: str | None) -> str | None:
         if key in t:
             return sport
     return None
-
-
-def infer_sport(speed_m_s: np.ndarray) -> str:
-    """Sport from the median of moving speeds [m/s]: below :data:`WALK_MAX_SPEED_M_S` walking, up to
-    :data:`RUN_MAX_SPEED_M_S` running, above cycling; "other" without speeds."""
-    s = speed_m_s[np.isfinite(speed_m_s) & (speed_m_s >= MOVING_SPEED_M_S)]
-    if s.size == 0:
-        return "other"
-    med = float(np.median(s))
-    if med < WALK_MAX_SPEED_M_S:
-        return "walking"
-    if med <= RUN_MAX_SPEED_M_S:
-        return "running"
-    return "cycling"
 
 
 def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -297,14 +278,11 @@ def _points_fast(root, *, parts: tuple | None = None, bulk: bool = True) -> _Poi
     A well-formed document read by libxml2 whose points are all alike (:func:`_point_columns`) is read
     column by column in C; ``bulk=False`` forces the point-by-point loop, which stays the reference."""
     tolerant = parts is not None
-    tag = root.tag if isinstance(root.tag, str) else ""
-    ns = tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
-    if _local(tag) != "gpx" or (ns not in _GPX_NAMESPACES and not tolerant):
+    ns = _gpx_namespace(root, any_namespace=tolerant)
+    if ns is None:
         raise _Declined("not a GPX 1.0/1.1 document")
     q = "{" + ns + "}" if ns else ""
-    pts = _Points(creator=root.get("creator") or None)
-    pts.has_routes = any(len(r.findall(q + "rtept")) for r in root.iter(q + "rte"))
-    pts.has_waypoints = next(root.iter(q + "wpt"), None) is not None
+    pts = _document_points(root, q)
     if bulk and not tolerant:
         columns = _point_columns(root, ns)
         if columns is not None:
@@ -312,22 +290,49 @@ def _points_fast(root, *, parts: tuple | None = None, bulk: bool = True) -> _Poi
             lat, lon, ele_texts, times, ext_texts, speed_texts, pts.seg_id = columns
             pts.lat, pts.lon, pts.n_points = lat, lon, len(lat)
             return _finish(pts, ele_texts, times, ext_texts, speed_texts, tolerant=False)
+    points = _damaged_points(root, q, parts, pts) if tolerant else _points_in_order(root, q, pts)
+    return _points_one_by_one(pts, points, q, tolerant=tolerant)
+
+
+def _gpx_namespace(root, *, any_namespace: bool = False) -> str | None:
+    """The namespace of a ``gpx`` root element ("" for none), or None when the root is not GPX 1.0/1.1
+    (``any_namespace``: any namespace will do, as for what damage left)."""
+    tag = root.tag if isinstance(root.tag, str) else ""
+    ns = tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+    if _local(tag) != "gpx" or (ns not in _GPX_NAMESPACES and not any_namespace):
+        return None
+    return ns
+
+
+def _document_points(root, q: str, track_type: str | None = None) -> _Points:
+    """An empty :class:`_Points` with what the document says besides its track points."""
+    pts = _Points(creator=root.get("creator") or None, track_type=track_type)
+    pts.has_routes = any(len(r.findall(q + "rtept")) for r in root.iter(q + "rte"))
+    pts.has_waypoints = next(root.iter(q + "wpt"), None) is not None
+    return pts
+
+
+def _damaged_points(root, q: str, parts: tuple, pts: _Points):
+    """(point, segment number, part number) for every ``trkpt`` of every part of a damaged document,
+    wherever the damage put it; sets ``pts.track_type`` from the first track that has one."""
+    for trk in root.iter(q + "trk"):
+        type_el = trk.find(q + "type")
+        if type_el is not None and (type_el.text or "").strip():
+            pts.track_type = type_el.text.strip()
+            break
+    seen: dict = {}
+    return ((p, _segment_of(p, q + "trkseg", seen, i), i) for i, part in enumerate(parts)
+            for p in part.iter(q + "trkpt"))
+
+
+def _points_one_by_one(pts: _Points, points, q: str, *, tolerant: bool) -> _Points:
+    """``pts`` filled from ``points`` ((point, segment, part) triples), one point at a time: the
+    reference reading that the column paths must agree with."""
     times: list[str | None] = []
     ele_texts: list = []
     ext_texts: list[list] = [[], [], []]  # heart rate, cadence, speed: first text of each per point
     speed_texts: list = []  # GPX 1.0's <speed>
-    t_ele, t_time, t_ext, t_speed, t_trkpt = q + "ele", q + "time", q + "extensions", q + "speed", q + "trkpt"
-    if tolerant:
-        for trk in root.iter(q + "trk"):
-            type_el = trk.find(q + "type")
-            if type_el is not None and (type_el.text or "").strip():
-                pts.track_type = type_el.text.strip()
-                break
-        seen: dict = {}
-        points = ((p, _segment_of(p, q + "trkseg", seen, i), i) for i, part in enumerate(parts)
-                  for p in part.iter(t_trkpt))
-    else:
-        points = _points_in_order(root, q, pts)
+    t_ele, t_time, t_ext, t_speed = q + "ele", q + "time", q + "extensions", q + "speed"
     number = 0
     for p, seg, part in points:
         number += 1
@@ -582,6 +587,52 @@ def _points_textual(data: bytes) -> _Points | None:
     text = _safe_xml.decode(data).lstrip("\ufeff \t\r\n")
     if not text or _safe_xml.declares_dtd(text) or _MARK in text:
         return None
+    runs = _alike_runs(text)
+    if runs is None:
+        return None
+    try:
+        root = ET.fromstring(runs.skeleton)  # no DTD (checked above): the C parser, as parse_xml
+    except (ET.ParseError, ValueError):
+        return None  # damaged, an undeclared prefix...: parse_xml says what
+    ns = _gpx_namespace(root)
+    if not ns:
+        return None
+    q = "{" + ns + "}"
+    counts = _run_counts(root, q, runs)
+    if counts is None:
+        return None
+    kept = [seg[0] for seg in root.findall(q + "trk/" + q + "trkseg") if len(seg)]  # one point per run
+    template = kept[0]
+    elements = list(template.iter())
+    tags = [e.tag for e in elements]
+    if len(elements) != len(runs.texts) or any([e.tag for e in k.iter()] != tags for k in kept[1:]):
+        return None  # a segment that gives the same prefixes other namespaces
+    read = _point_elements(template, q)
+    if read is None:
+        return None
+    pts = _document_points(root, q, _track_type(root, q))
+    try:
+        return _textual_columns(pts, runs, counts, {el: i for i, el in enumerate(elements)}, read)
+    except _Declined:
+        return None
+
+
+@dataclass
+class _Runs:
+    """A document's alike track points, split out of its text: ``skeleton`` (the text with each run of
+    alike points cut to its first point and a marker), ``columns`` (one list of texts per free value of
+    the point pattern, a value per point), ``texts``/``attrs`` (which free value each element's text and
+    each attribute is) and ``counts_run`` (points per run)."""
+
+    skeleton: str
+    columns: list
+    texts: list
+    attrs: dict
+    counts_run: list
+
+
+def _alike_runs(text: str) -> _Runs | None:
+    """The runs of alike points of ``text``, or None when its points are not all alike."""
     first = _FIRST_POINT.search(text)
     if first is None:
         return None
@@ -608,16 +659,13 @@ def _points_textual(data: bytes) -> _Points | None:
                    between[end]]
         counts_run.append(end - start + 1)
         start = end + 1
-    skeleton = "".join(pieces)
-    try:
-        root = ET.fromstring(skeleton)  # no DTD (checked above): the C parser, as parse_xml
-    except (ET.ParseError, ValueError):
-        return None  # damaged, an undeclared prefix...: parse_xml says what
-    tag = root.tag if isinstance(root.tag, str) else ""
-    ns = tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
-    if _local(tag) != "gpx" or ns not in _GPX_NAMESPACES:
-        return None
-    q = "{" + ns + "}"
+    return _Runs(skeleton="".join(pieces), columns=[parts[1 + j::width] for j in range(point.groups)],
+                 texts=texts, attrs=attrs, counts_run=counts_run)
+
+
+def _run_counts(root, q: str, runs: _Runs) -> list[int] | None:
+    """Points per track segment of the skeleton's tree, or None unless every run stands alone in a
+    segment, in order."""
     counts, seen = [], 0
     for seg in root.findall(q + "trk/" + q + "trkseg"):
         kids = list(seg)
@@ -627,22 +675,18 @@ def _points_textual(data: bytes) -> _Points | None:
         if len(kids) != 2 or kids[0].tag != q + "trkpt" or _local(kids[1].tag) != _MARK.lower() or \
                 kids[1].get("run") != str(seen):
             return None
-        counts.append(counts_run[seen])
+        counts.append(runs.counts_run[seen])
         seen += 1
-    if seen != len(ends):
+    if seen != len(runs.counts_run):
         return None  # a run somewhere else than alone in a segment (in a comment, a route...)
-    kept = [seg[0] for seg in root.findall(q + "trk/" + q + "trkseg") if len(seg)]  # one point per run
-    template = kept[0]
-    elements = list(template.iter())
-    tags = [e.tag for e in elements]
-    if len(elements) != len(texts) or any([e.tag for e in k.iter()] != tags for k in kept[1:]):
-        return None  # a segment that gives the same prefixes other namespaces
-    read = _point_elements(template, q)
-    if read is None:
-        return None
+    return counts
+
+
+def _textual_columns(pts: _Points, runs: _Runs, counts: list[int], place: dict, read: tuple) -> _Points | None:
+    """``pts`` filled column by column: ``place`` numbers the template point's elements, ``read`` is the
+    per-point loop's reading of it (:func:`_point_elements`).  Raises :class:`_Declined` as the loop."""
     ele, time_el, speed, found = read
-    place = {el: i for i, el in enumerate(elements)}
-    columns = [parts[1 + j::width] for j in range(point.groups)]
+    columns, texts = runs.columns, runs.texts
     n = sum(counts)
 
     def column(el) -> list:
@@ -652,24 +696,18 @@ def _points_textual(data: bytes) -> _Points | None:
         return [v or None for v in values] if values.count("") else values  # an empty text is no text
 
     try:  # as the loop reads them; a point without a readable position is one the loop names in ``bad``
-        lat = np.array(list(map(float, columns[attrs["lat"]])))
-        lon = np.array(list(map(float, columns[attrs["lon"]])))
+        lat = np.array(list(map(float, columns[runs.attrs["lat"]])))
+        lon = np.array(list(map(float, columns[runs.attrs["lon"]])))
     except ValueError:
         return None
     with np.errstate(invalid="ignore"):
         lat[~((lat >= -90.0) & (lat <= 90.0))] = np.nan  # also NaN for nan/inf
         lon[~((lon >= -180.0) & (lon <= 180.0))] = np.nan
-    pts = _Points(creator=root.get("creator") or None, track_type=_track_type(root, q))
-    pts.has_routes = any(len(r.findall(q + "rtept")) for r in root.iter(q + "rte"))
-    pts.has_waypoints = next(root.iter(q + "wpt"), None) is not None
     pts.lat, pts.lon, pts.n_points = lat.tolist(), lon.tolist(), n
     pts.seg_id = np.repeat(np.arange(len(counts)), counts).tolist()
     times = [x.strip() or None for x in columns[texts[place[time_el]]]] \
         if time_el is not None and texts[place[time_el]] is not None else [None] * n
-    try:
-        return _finish(pts, column(ele), times, [column(el) for el in found], column(speed), tolerant=False)
-    except _Declined:
-        return None
+    return _finish(pts, column(ele), times, [column(el) for el in found], column(speed), tolerant=False)
 
 
 def _points_in_order(root, q: str, pts: _Points):
@@ -917,26 +955,10 @@ def read_gpx(src, name: str | None = None, *, fast: bool = True) -> Activity:
         warnings.append(damage_warning(damage, t_kept_s=tk, parts_kept=parts, seen=pts.n_points))
     if pts.bad:
         warnings.append(bad_points_warning(pts.bad))
-    summary = Summary(
-        id=content_hash,
-        source=name,
-        format="gpx",
-        sport=sport,
-        sub_sport=None,
-        start_utc=s["start_utc"],
-        utc_offset_s=None,
-        elapsed_s=s["elapsed_s"],
-        moving_s=moving if math.isfinite(moving) else s["moving_s"],
-        distance_m=s["distance_m"],
-        ascent_m=s["ascent_m"],
-        descent_m=s["descent_m"],
-        avg_hr_bpm=s["avg_hr_bpm"],
-        max_hr_bpm=s["max_hr_bpm"],
-        avg_cadence_spm=s["avg_cadence_spm"],
-        device=pts.creator,
-        partial=bool(warnings),
-        sport_inferred=inferred,
+    summary = reader_summary(
+        s, {"moving_s": moving},
+        id=content_hash, source=name, format="gpx", sport=sport, sub_sport=None, start_utc=s["start_utc"],
+        utc_offset_s=None, device=pts.creator, partial=bool(warnings), sport_inferred=inferred,
         warnings=tuple(warnings),
-        hr_seconds_by_bpm=s["hr_seconds_by_bpm"],
     )
     return Activity(summary, block=samples)

@@ -106,7 +106,8 @@ def _default_reader(data: bytes, name: str) -> Activity:
     return read_activity(data, name)
 
 
-def _timeout_message(timeout_s: float) -> str:
+def timeout_message(timeout_s: float) -> str:
+    """Why a file that took longer than ``timeout_s`` [s] to decode was given up, in a runner's words."""
     return f"took longer than {timeout_s:g} s to read; the file may be damaged"
 
 
@@ -466,7 +467,7 @@ class _Batch:
         activities they describe."""
         if not self.metadata:
             return
-        from ingest.archive_meta import match_file
+        from ingest.archive_meta import START_MATCH_S, match_file
 
         files = [o for o in self.outcomes if o.activity_id]
         gear: dict[str, str] = {}
@@ -479,7 +480,7 @@ class _Batch:
                         target = o.activity_id
                         break
                 if target is None and entry.start_utc_s is not None:
-                    target = self.store.activity_starting_at(entry.start_utc_s)
+                    target = self.store.activity_starting_at(entry.start_utc_s, tolerance_s=START_MATCH_S)
                 if target is not None:
                     self.store.apply_metadata(target, sport=entry.sport, surface=entry.surface, name=entry.name)
                     if entry.gear:
@@ -589,94 +590,125 @@ def _run_batch(store: Store, items: Iterable, *, progress: Progress | None, tota
                 batch.finish(task, _decode(reader, task[0], task[2]))  # the bytes in hand
         batch.apply_metadata()
         return batch.outcomes
-
-    max_in_flight = IN_FLIGHT_PER_WORKER * workers
-    source = iter(items)
-    exhausted = False
-    pending: deque[Task] = deque()
-    starting: list[_Worker] = []  # started, not yet ready (importing)
-    ready_workers: list[_Worker] = []
-
-    def in_flight() -> int:
-        return len(pending) + sum(len(w.tasks) for w in ready_workers)
-
-    def lost(worker: _Worker, reason: str) -> None:
-        """The worker is killed: its current file fails, files queued behind it go back to the queue."""
-        ready_workers.remove(worker)
-        worker.kill()
-        task = worker.tasks.popleft()
-        pending.extendleft(reversed(worker.tasks))
-        batch.finish(task, ("failed", reason))
-
-    try:
-        while True:
-            while not exhausted and in_flight() < max_in_flight:
-                try:
-                    item = next(source)
-                except StopIteration:
-                    exhausted = True
-                    break
-                task = batch.triage(item)
-                if task is not None:
-                    pending.append(task)
-            while pending:
-                candidates = [w for w in ready_workers if w.can_queue(pending[0])]
-                if not candidates:
-                    break
-                min(candidates, key=lambda w: len(w.tasks)).give(pending.popleft())
-            # workers start lazily (a re-import of known files starts none), one per waiting file; an idle
-            # worker kept from the last import is taken first
-            while len(pending) > len(starting) and len(starting) + len(ready_workers) < workers:
-                kept = _pool_take(reader)
-                if kept is not None:
-                    ready_workers.append(kept)
-                    break  # the loop's top hands it the waiting files
-                starting.append(_Worker(reader))
-            busy = [w for w in ready_workers if w.tasks]
-            if not busy and not starting:
-                if exhausted and not pending:
-                    break
-                continue
-            now = time.monotonic()
-            deadlines = [w.started + timeout_s for w in busy] + [w.born + WORKER_START_TIMEOUT_S for w in starting]
-            ready = wait_connections([w.conn for w in busy + starting], timeout=max(0.0, min(deadlines) - now))
-            for worker in list(starting):
-                if worker.conn in ready:
-                    try:
-                        hello = worker.conn.recv()
-                    except (EOFError, OSError):
-                        hello = None
-                    starting.remove(worker)
-                    if hello != ("ready",):
-                        code = worker.exitcode
-                        worker.kill()
-                        raise RuntimeError(f"an import worker process could not start (exit code {code}); "
-                                           "see the messages above")
-                    ready_workers.append(worker)
-                elif time.monotonic() - worker.born >= WORKER_START_TIMEOUT_S:
-                    starting.remove(worker)
-                    worker.kill()
-                    raise RuntimeError(f"an import worker process did not start within {WORKER_START_TIMEOUT_S:g} s")
-            for worker in busy:
-                if worker.conn in ready:
-                    try:
-                        result = worker.conn.recv()
-                    except (EOFError, OSError):
-                        worker.proc.wait(5)
-                        lost(worker, f"could not be read (internal error: the reader process stopped, exit code "
-                                     f"{worker.exitcode})")
-                        continue
-                    batch.finish(worker.done(), result)
-                elif time.monotonic() - worker.started >= timeout_s:
-                    # killing is the only way to stop a stuck decoder; a fresh worker takes its place
-                    lost(worker, _timeout_message(timeout_s))
-    finally:
-        for worker in starting + [w for w in ready_workers if w.tasks]:
-            worker.kill()
-        idle = [w for w in ready_workers if not w.tasks and not _pool_put(w, reader)]
-        _stop_all(idle)
+    _Scheduler(batch, items, workers=workers, timeout_s=timeout_s, reader=reader).run()
     batch.apply_metadata()
     return batch.outcomes
+
+
+class _Scheduler:
+    """Hands a batch's files to worker processes: at most ``IN_FLIGHT_PER_WORKER`` files a worker taken
+    from ``items`` at a time, workers started as files wait, each file given up after ``timeout_s``."""
+
+    def __init__(self, batch: _Batch, items: Iterable, *, workers: int, timeout_s: float, reader: Reader | None):
+        self.batch, self.workers, self.timeout_s, self.reader = batch, workers, timeout_s, reader
+        self.max_in_flight = IN_FLIGHT_PER_WORKER * workers
+        self.source = iter(items)
+        self.exhausted = False
+        self.pending: deque[Task] = deque()
+        self.starting: list[_Worker] = []  # started, not yet ready (importing)
+        self.ready_workers: list[_Worker] = []
+
+    def run(self) -> None:
+        try:
+            while True:
+                self._take_files()
+                self._hand_out()
+                self._start_workers()
+                busy = [w for w in self.ready_workers if w.tasks]
+                if not busy and not self.starting:
+                    if self.exhausted and not self.pending:
+                        break
+                    continue
+                now = time.monotonic()
+                deadlines = [w.started + self.timeout_s for w in busy] + \
+                    [w.born + WORKER_START_TIMEOUT_S for w in self.starting]
+                ready = wait_connections([w.conn for w in busy + self.starting],
+                                         timeout=max(0.0, min(deadlines) - now))
+                self._greet(ready)
+                self._collect(busy, ready)
+        finally:
+            for worker in self.starting + [w for w in self.ready_workers if w.tasks]:
+                worker.kill()
+            idle = [w for w in self.ready_workers if not w.tasks and not _pool_put(w, self.reader)]
+            _stop_all(idle)
+
+    def _in_flight(self) -> int:
+        return len(self.pending) + sum(len(w.tasks) for w in self.ready_workers)
+
+    def _take_files(self) -> None:
+        """Files from the source into the queue while there is room in flight."""
+        while not self.exhausted and self._in_flight() < self.max_in_flight:
+            try:
+                item = next(self.source)
+            except StopIteration:
+                self.exhausted = True
+                break
+            task = self.batch.triage(item)
+            if task is not None:
+                self.pending.append(task)
+
+    def _hand_out(self) -> None:
+        """Waiting files to the ready worker with the fewest files, while one can take the next."""
+        while self.pending:
+            candidates = [w for w in self.ready_workers if w.can_queue(self.pending[0])]
+            if not candidates:
+                break
+            min(candidates, key=lambda w: len(w.tasks)).give(self.pending.popleft())
+
+    def _start_workers(self) -> None:
+        # workers start lazily (a re-import of known files starts none), one per waiting file; an idle
+        # worker kept from the last import is taken first
+        while len(self.pending) > len(self.starting) and len(self.starting) + len(self.ready_workers) < self.workers:
+            kept = _pool_take(self.reader)
+            if kept is not None:
+                self.ready_workers.append(kept)
+                break  # the loop's top hands it the waiting files
+            self.starting.append(_Worker(self.reader))
+
+    def _greet(self, ready: list) -> None:
+        """Starting workers that said they are ready join the ready ones; one that failed or took too
+        long to start stops the import."""
+        for worker in list(self.starting):
+            if worker.conn in ready:
+                try:
+                    hello = worker.conn.recv()
+                except (EOFError, OSError):
+                    hello = None
+                self.starting.remove(worker)
+                if hello != ("ready",):
+                    code = worker.exitcode
+                    worker.kill()
+                    raise RuntimeError(f"an import worker process could not start (exit code {code}); "
+                                       "see the messages above")
+                self.ready_workers.append(worker)
+            elif time.monotonic() - worker.born >= WORKER_START_TIMEOUT_S:
+                self.starting.remove(worker)
+                worker.kill()
+                raise RuntimeError(f"an import worker process did not start within {WORKER_START_TIMEOUT_S:g} s")
+
+    def _collect(self, busy: list[_Worker], ready: list) -> None:
+        """Results from the busy workers that answered; a worker that died or ran out of time is lost."""
+        for worker in busy:
+            if worker.conn in ready:
+                try:
+                    result = worker.conn.recv()
+                except (EOFError, OSError):
+                    worker.proc.wait(5)
+                    self._lost(worker, f"could not be read (internal error: the reader process stopped, exit code "
+                                       f"{worker.exitcode})")
+                    continue
+                self.batch.finish(worker.done(), result)
+            elif time.monotonic() - worker.started >= self.timeout_s:
+                # killing is the only way to stop a stuck decoder; a fresh worker takes its place
+                self._lost(worker, timeout_message(self.timeout_s))
+
+    def _lost(self, worker: _Worker, reason: str) -> None:
+        """The worker is killed: its current file fails, files queued behind it go back to the queue."""
+        self.ready_workers.remove(worker)
+        worker.kill()
+        task = worker.tasks.popleft()
+        self.pending.extendleft(reversed(worker.tasks))
+        self.batch.finish(task, ("failed", reason))
 
 
 # --- public entry points -------------------------------------------------------------------------------------
@@ -723,19 +755,15 @@ def import_paths(store: Store, paths: Iterable[str | os.PathLike], *, progress: 
 
 
 def _iter_uploads(files: Iterable[tuple[str, object]]) -> Iterator:
-    from ingest import sources
+    from ingest.sources import iter_bytes, source_bytes
 
-    expand = getattr(sources, "iter_bytes", None)
     for name, obj in files:
         try:
-            data, shown = sources.source_bytes(obj, name)
+            data, shown = source_bytes(obj, name)
         except IngestError as exc:
             yield exc
             continue
-        if expand is not None:
-            yield from expand(data, shown)
-        else:  # the same walk iter_sources does for a file on disk: zips expanded, .gz unpacked
-            yield from sources._from_bytes(data, shown, sources.DEFAULT_LIMITS, depth=0, budget=None)
+        yield from iter_bytes(data, shown)  # zips expanded, .gz unpacked, as for a file on disk
 
 
 def import_files(store: Store, files: Iterable[tuple[str, object]], *, progress: Progress | None = None,

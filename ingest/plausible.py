@@ -31,6 +31,7 @@ import numpy as np
 
 from ingest.canonical import Activity, SampleBlock, Summary, summarize_samples
 from ingest.salvage import duration_words
+from ingest.sport import infer_sport
 
 #: Heart rates outside this range [bpm] are sensor noise, not a heart (issue 12: 25-230 bpm).
 HR_RANGE_BPM: tuple[float, float] = (25.0, 230.0)
@@ -76,8 +77,6 @@ VIRTUAL_SUB_SPORTS: tuple[str, ...] = ("virtual_activity", "indoor_cycling", "sp
 #: A recorded UTC offset must be a whole number of quarter hours [s] (within a couple of seconds).
 OFFSET_STEP_S: int = 900
 OFFSET_TOLERANCE_S: float = 2.0
-
-FOOT_SPORTS = ("running", "walking", "hiking")
 
 #: The note a reader adds to a salvaged (``partial``) file whose records still reach the end of its
 #: session: its own totals are whole and kept.
@@ -187,69 +186,29 @@ def check(activity: Activity) -> Activity:
     warnings = list(s.warnings)
     changes: dict = {}
     whole = WHOLE_BUT_DAMAGED in s.warnings
-    resummarize = bool(s.partial) and not whole
 
     offset = quarter_hour_offset(s.utc_offset_s)
     if s.utc_offset_s is not None and offset is None:
         warnings.append("the file's time-zone offset is not a whole quarter hour; your own time zone is used")
     if offset != s.utc_offset_s:
         changes["utc_offset_s"] = offset
-
     if samples is not None and len(samples):
-        samples, dropped = _keep_continuous(samples)
-        if dropped:
-            warnings.append(f"{_count(dropped, 'point')} with damaged times left out")
-            resummarize = True
-        hr = samples.column("heart_rate_bpm")
-        bad_hr = np.isfinite(hr) & ((hr < HR_RANGE_BPM[0]) | (hr > HR_RANGE_BPM[1]))
-        if bad_hr.any():
-            samples = samples.with_column("heart_rate_bpm", np.where(bad_hr, np.nan, hr))
-            warnings.append(f"{_count(int(bad_hr.sum()), 'heart-rate reading')} outside 25-230 bpm left out")
-            resummarize = True
-        samples, cut_m, largest_m = _cut_jumps(samples, s.sport,
-                                               real_positions=(s.sub_sport or "") not in VIRTUAL_SUB_SPORTS)
-        if cut_m > 0:
-            # a point far away and back is one glitch: name the farthest step, and the total cut
-            warnings.append(f"a GPS jump of {_km(largest_m)} was left out of the distance"
-                            + (f" ({_km(cut_m)} in all)" if cut_m > largest_m * 1.01 else ""))
-        if resummarize or cut_m > 0:
-            fig = summarize_samples(samples, with_ascent=not math.isfinite(s.ascent_m))
-            if resummarize:
-                changes.update(start_utc=fig["start_utc"], elapsed_s=fig["elapsed_s"], moving_s=fig["moving_s"],
-                               avg_hr_bpm=fig["avg_hr_bpm"], max_hr_bpm=fig["max_hr_bpm"],
-                               hr_seconds_by_bpm=fig["hr_seconds_by_bpm"])
-                changes["distance_m"] = _track_distance_m(samples, fig["distance_m"])
-            if cut_m > 0:
-                before = s.distance_m if math.isfinite(s.distance_m) else fig["distance_m"]
-                changes["distance_m"] = min(fig["distance_m"], max(0.0, before - cut_m)) \
-                    if math.isfinite(fig["distance_m"]) else max(0.0, before - cut_m)
+        samples = _clean_samples(s, samples, warnings, changes, resummarize=bool(s.partial) and not whole)
+    has_samples = samples is not None and len(samples) > 0
     # a session total outside the heart's range (the file's own summary) is not a value either
     for key in ("avg_hr_bpm", "max_hr_bpm"):
         v = changes.get(key, getattr(s, key))
         if math.isfinite(v) and not HR_RANGE_BPM[0] <= v <= HR_RANGE_BPM[1]:
             changes[key] = float("nan")
-    if s.sport == "other" and s.partial and samples is not None and len(samples):
+    if s.sport == "other" and s.partial and has_samples:
         # a file cut short before it said its sport: guess it from the speed, as for an untyped track
-        from ingest.gpx_reader import infer_sport
-
         guess = infer_sport(samples.column("speed_m_s"))
         if guess != "other":
             changes.update(sport=guess, sport_inferred=True)
             warnings.append(f"the sport ({guess}) was guessed from the speed: the file was cut before it said")
     if s.partial and not whole:
-        if s.warnings and not s.warnings[0].startswith("partial"):
-            # the reader already said what the damage cost ("cut short after 41 min; 2,010 of about 3,300
-            # points kept"): name it partial once, in the reader's words, rather than a second time
-            warnings[0] = f"partial: {s.warnings[0]}"
-        elif not s.warnings:
-            elapsed = changes.get("elapsed_s", s.elapsed_s)
-            what = f"cut short after {duration_words(elapsed)}" if math.isfinite(elapsed) and elapsed > 0 else "damaged"
-            warnings.insert(0, f"partial: {what}; what could be read was kept")
-
-    if s.surface is None and s.sport == "running" and samples is not None and len(samples) \
-            and not np.isfinite(samples.column("lat_deg")).any() \
-            and math.isfinite(s.distance_m) and s.distance_m > 0 \
-            and (s.sub_sport or "generic") in ("generic", "treadmill", "indoor_running"):
+        _say_partial(s, warnings, changes.get("elapsed_s", s.elapsed_s))
+    if has_samples and _on_a_treadmill(s, samples):
         changes["surface"] = "treadmill"  # a run with a distance but no GPS track was on a treadmill
     new = dataclasses.replace(s, **changes) if changes else s
     reason = excluded_reason(new)
@@ -257,6 +216,61 @@ def check(activity: Activity) -> Activity:
         warnings.append(f"left out of your load until you confirm or correct it: {reason}")
     new = dataclasses.replace(new, warnings=tuple(dict.fromkeys(warnings)), excluded_reason=reason)
     return Activity(new, block=samples)
+
+
+def _clean_samples(s: Summary, samples: SampleBlock, warnings: list[str], changes: dict, *,
+                   resummarize: bool) -> SampleBlock:
+    """``samples`` without damaged times, impossible heart rates and GPS jumps, each told in ``warnings``;
+    the totals they change go into ``changes`` (all of them when ``resummarize``: a damaged file's
+    totals are its surviving samples')."""
+    samples, dropped = _keep_continuous(samples)
+    if dropped:
+        warnings.append(f"{_count(dropped, 'point')} with damaged times left out")
+        resummarize = True
+    hr = samples.column("heart_rate_bpm")
+    bad_hr = np.isfinite(hr) & ((hr < HR_RANGE_BPM[0]) | (hr > HR_RANGE_BPM[1]))
+    if bad_hr.any():
+        samples = samples.with_column("heart_rate_bpm", np.where(bad_hr, np.nan, hr))
+        warnings.append(f"{_count(int(bad_hr.sum()), 'heart-rate reading')} outside 25-230 bpm left out")
+        resummarize = True
+    samples, cut_m, largest_m = _cut_jumps(samples, s.sport,
+                                           real_positions=(s.sub_sport or "") not in VIRTUAL_SUB_SPORTS)
+    if cut_m > 0:
+        # a point far away and back is one glitch: name the farthest step, and the total cut
+        warnings.append(f"a GPS jump of {_km(largest_m)} was left out of the distance"
+                        + (f" ({_km(cut_m)} in all)" if cut_m > largest_m * 1.01 else ""))
+    if not (resummarize or cut_m > 0):
+        return samples
+    fig = summarize_samples(samples, with_ascent=not math.isfinite(s.ascent_m))
+    if resummarize:
+        changes.update(start_utc=fig["start_utc"], elapsed_s=fig["elapsed_s"], moving_s=fig["moving_s"],
+                       avg_hr_bpm=fig["avg_hr_bpm"], max_hr_bpm=fig["max_hr_bpm"],
+                       hr_seconds_by_bpm=fig["hr_seconds_by_bpm"])
+        changes["distance_m"] = _track_distance_m(samples, fig["distance_m"])
+    if cut_m > 0:
+        before = s.distance_m if math.isfinite(s.distance_m) else fig["distance_m"]
+        changes["distance_m"] = min(fig["distance_m"], max(0.0, before - cut_m)) \
+            if math.isfinite(fig["distance_m"]) else max(0.0, before - cut_m)
+    return samples
+
+
+def _say_partial(s: Summary, warnings: list[str], elapsed_s: float) -> None:
+    """Name a damaged file partial in its first warning, once."""
+    if s.warnings and not s.warnings[0].startswith("partial"):
+        # the reader already said what the damage cost ("cut short after 41 min; 2,010 of about 3,300
+        # points kept"): name it partial once, in the reader's words, rather than a second time
+        warnings[0] = f"partial: {s.warnings[0]}"
+    elif not s.warnings:
+        what = f"cut short after {duration_words(elapsed_s)}" if math.isfinite(elapsed_s) and elapsed_s > 0 \
+            else "damaged"
+        warnings.insert(0, f"partial: {what}; what could be read was kept")
+
+
+def _on_a_treadmill(s: Summary, samples: SampleBlock) -> bool:
+    """A run that says no surface, has a distance and samples but no GPS track, and no outdoor sub-sport."""
+    return s.surface is None and s.sport == "running" and not np.isfinite(samples.column("lat_deg")).any() \
+        and math.isfinite(s.distance_m) and s.distance_m > 0 \
+        and (s.sub_sport or "generic") in ("generic", "treadmill", "indoor_running")
 
 
 def excluded_reason(s: Summary) -> str | None:

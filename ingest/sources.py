@@ -1,7 +1,7 @@
 """Where watch files come from: paths, folders, zip and gzip archives, uploads.
 
-* :func:`source_bytes` turns whatever a reader was given (path, bytes, binary file object) into bytes and
-  a display name.
+* :func:`~ingest.file_bytes.source_bytes` (in :mod:`ingest.file_bytes`, below the readers, and named here
+  too) turns whatever a reader was given (path, bytes, binary file object) into bytes and a display name.
 * :func:`sniff_format` recognises FIT, GPX, TCX, zip and gzip by content first, by extension second.
 * :func:`read_activity` reads one file's bytes (gunzipping with a size cap) into an
   :class:`~ingest.canonical.Activity`.
@@ -21,7 +21,6 @@ import io
 import logging
 import os
 import posixpath
-import stat
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -31,35 +30,15 @@ from pathlib import Path, PurePosixPath
 from ingest.archive_meta import Metadata, is_metadata_name
 from ingest.canonical import Activity
 from ingest.errors import ArchiveError, IngestError, UnsupportedFileError
+from ingest.file_bytes import DEFAULT_LIMITS, MB, Limits, display_name, source_bytes, too_big
+from ingest.file_bytes import NOT_A_FILE as NOT_A_FILE  # named here too, where callers have found it
+from ingest.file_bytes import read_regular_file as read_regular_file
+from ingest.fit_reader import read_fit
+from ingest.gpx_reader import read_gpx
+from ingest.plausible import check
+from ingest.tcx_reader import read_tcx
 
 log = logging.getLogger(__name__)
-
-MB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Safety limits for reading untrusted exports.  Sizes in bytes.
-
-    ``max_file_bytes``: largest single file (or archive member, or gunzipped file) read [bytes]; a
-    10-hour 1 Hz FIT file is about 3 MB, a GPX of it about 10 MB, so 200 MB leaves a wide margin.
-    ``max_archive_total_bytes``: most uncompressed bytes read out of one archive, nested members
-    included [bytes]; a full Garmin export of many years is a few GB.
-    ``max_ratio``: largest compression ratio (uncompressed / compressed) for a member bigger than
-    ``ratio_min_bytes``; watch files compress 3-20:1, zip bombs 1000:1 and more.
-    ``max_members``: most entries in one archive.
-    ``max_depth``: how deep archives may nest (a zip in a zip in a zip is depth 3).
-    """
-
-    max_file_bytes: int = 200 * MB
-    max_archive_total_bytes: int = 4 * 1024 * MB
-    max_ratio: float = 200.0
-    ratio_min_bytes: int = 1 * MB
-    max_members: int = 100_000
-    max_depth: int = 3
-
-
-DEFAULT_LIMITS = Limits()
 
 
 @dataclass
@@ -80,92 +59,6 @@ class Skipped:
 
     name: str
     reason: str
-
-
-# --------------------------------------------------------------------------------------------- bytes in
-
-
-def source_bytes(src, name: str | None = None, *, max_bytes: int = DEFAULT_LIMITS.max_file_bytes
-                 ) -> tuple[bytes, str]:
-    """``(data, name)`` from a path (``str``/``Path``), ``bytes``-like, or a binary file object
-    (Streamlit ``UploadedFile``, zip member, open file).  ``name`` defaults to the path's or file
-    object's name.  Raises :class:`IngestError` when the file is missing or larger than ``max_bytes``."""
-    if isinstance(src, (bytes, bytearray, memoryview)):
-        data = bytes(src)
-        name = name or "uploaded file"
-    elif isinstance(src, (str, os.PathLike)):
-        path = Path(src)
-        name = name or display_name(path.name)
-        data = read_regular_file(path, name, max_bytes=max_bytes)
-    elif hasattr(src, "read") or hasattr(src, "getvalue"):
-        name = name or os.path.basename(str(getattr(src, "name", "") or "")) or "uploaded file"
-        if hasattr(src, "getvalue"):
-            data = src.getvalue()
-        else:
-            data = src.read(max_bytes + 1)
-        if isinstance(data, str):
-            raise IngestError(name, "the file was opened as text; open it in binary mode")
-        data = bytes(data)
-    else:
-        raise TypeError(f"cannot read an activity from {type(src).__name__}")
-    if len(data) > max_bytes:
-        raise IngestError(name, _too_big(len(data), max_bytes))
-    return data, name
-
-
-def display_name(raw: str) -> str:
-    """A file name as text: bytes that are not UTF-8 (kept by Python as lone surrogates, so the file can
-    still be opened) become the replacement character "\ufffd"; such a name can be stored and printed.
-    Only for showing: the file is read through its real path."""
-    try:
-        return raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    except UnicodeEncodeError:  # a lone surrogate that no undecodable byte made
-        return raw.encode("utf-8", "replace").decode("utf-8")
-
-
-#: Why a path that is not a regular file is not read (a FIFO would block for ever, a device like
-#: /dev/zero never ends).
-NOT_A_FILE = "not a regular file (a pipe, device or socket); only files are read"
-
-
-def read_regular_file(path: str | os.PathLike, name: str, *, max_bytes: int = DEFAULT_LIMITS.max_file_bytes
-                      ) -> bytes:
-    """The bytes of ``path``, only when it is a regular file (after following symlinks) of at most
-    ``max_bytes``.  The file is opened without blocking and checked with ``fstat`` on the open
-    descriptor, so a FIFO, a device or a socket is refused before a byte is read and a file swapped for
-    one after a check is still refused; at most ``max_bytes + 1`` bytes are ever read (a file that grows
-    while read cannot fill memory).  Raises :class:`IngestError` naming ``name``."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise IngestError(name, f"the file cannot be opened ({exc.strerror or exc})") from exc
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise IngestError(name, NOT_A_FILE)
-        if st.st_size > max_bytes:
-            raise IngestError(name, _too_big(st.st_size, max_bytes))
-        with os.fdopen(fd, "rb", buffering=0, closefd=False) as fh:
-            # ask for the size fstat gave (a read of max_bytes would allocate that much up front), then
-            # go on in chunks while the file grows, never past max_bytes + 1
-            chunks = [fh.read(st.st_size + 1)]
-            total = len(chunks[0])
-            while chunks[-1] and total <= max_bytes:
-                chunks.append(fh.read(min(1024 * 1024, max_bytes + 1 - total)))
-                total += len(chunks[-1])
-            data = b"".join(chunks)
-    except OSError as exc:
-        raise IngestError(name, f"the file cannot be read ({exc.strerror or exc})") from exc
-    finally:
-        os.close(fd)
-    if len(data) > max_bytes:
-        raise IngestError(name, _too_big(len(data), max_bytes))
-    return data
-
-
-def _too_big(size: int, limit: int) -> str:
-    return f"the file is too large to be a watch file ({size / MB:.0f} MB; the limit is {limit / MB:.0f} MB)"
 
 
 # ------------------------------------------------------------------------------------------ sniffing
@@ -286,24 +179,15 @@ def read_activity(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS) ->
         fmt = sniff_format(data, _strip_gz(name))
         if fmt in ("gzip", "zip"):
             raise UnsupportedFileError(name, "a compressed archive inside a .gz file; unpack it first")
-    from ingest.plausible import check
-
     return check(_read_by_format(data, name, fmt))
 
 
 def _read_by_format(data: bytes, name: str, fmt: str | None) -> Activity:
-    # readers import this module (source_bytes), so they are imported here, when needed
     if fmt == "fit":
-        from ingest.fit_reader import read_fit
-
         return read_fit(data, name)
     if fmt == "gpx":
-        from ingest.gpx_reader import read_gpx
-
         return read_gpx(data, name)
     if fmt == "tcx":
-        from ingest.tcx_reader import read_tcx
-
         return read_tcx(data, name)
     if fmt == "zip":
         raise UnsupportedFileError(name, "a zip archive; import the archive itself so every file inside is read")
@@ -449,6 +333,13 @@ class _Budget:
                                        f"{self.limit / MB:.0f} MB (the limit); stopped reading it")
 
 
+def iter_bytes(data: bytes, shown: str, *, limits: Limits = DEFAULT_LIMITS
+               ) -> Iterator[SourceFile | IngestError | Skipped]:
+    """The walk :func:`iter_sources` makes of a file on disk, for bytes already in hand (an upload):
+    a zip is expanded, a .gz unpacked, anything else yielded as one :class:`SourceFile` named ``shown``."""
+    yield from _from_bytes(data, shown, limits, depth=0, budget=None)
+
+
 def _from_bytes(data: bytes, shown: str, limits: Limits, depth: int, budget: _Budget | None,
                 path: Path | None = None) -> Iterator[SourceFile | IngestError | Skipped]:
     fmt = sniff_format(data, shown)
@@ -547,7 +438,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member_shown: str, 
         return n <= limits.ratio_min_bytes or n / compressed <= limits.max_ratio
 
     if info.file_size > limits.max_file_bytes:
-        raise ArchiveError(member_shown, _too_big(info.file_size, limits.max_file_bytes))
+        raise ArchiveError(member_shown, too_big(info.file_size, limits.max_file_bytes))
     if not ratio_ok(info.file_size):
         raise ArchiveError(member_shown, f"the member is compressed {info.file_size / compressed:,.0f}:1 "
                                          f"(the limit is {limits.max_ratio:.0f}:1): a zip bomb, not a watch file")
@@ -561,7 +452,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member_shown: str, 
                 out += chunk
                 budget.take(len(chunk), member_shown)
                 if len(out) > limits.max_file_bytes:
-                    raise ArchiveError(member_shown, _too_big(len(out), limits.max_file_bytes))
+                    raise ArchiveError(member_shown, too_big(len(out), limits.max_file_bytes))
                 if not ratio_ok(len(out)):
                     raise ArchiveError(member_shown, f"the member unpacks more than {limits.max_ratio:.0f} times "
                                                      "its packed size: a zip bomb, not a watch file")

@@ -12,7 +12,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from ingest.sources import display_name
+from ingest.file_bytes import display_name
 
 
 class StoreError(ValueError):

@@ -30,16 +30,17 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ingest.canonical import Activity, Summary, empty_block, make_block, summarize_samples
+from ingest.canonical import Activity, empty_block, make_block, reader_summary, summarize_samples
 from ingest.errors import NotAnActivity, TcxError
+from ingest.file_bytes import source_bytes
 from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m
 from ingest.safe_xml import Resync, parse_xml
 from ingest.salvage import damage_warning, whole_times
-from ingest.sources import source_bytes
 
 _SPORTS = {"running": "running", "biking": "cycling"}
 
@@ -152,14 +153,50 @@ def read_tcx(src, name: str | None = None) -> Activity:
     content_hash = hashlib.sha256(data).hexdigest()
     # the one safe parse (see ingest.safe_xml); a damaged file comes back in parts, read again after each
     # place of damage from the next trackpoint on
-    _text, root, damage = parse_xml(data, name, TcxError, resync=_RESYNC)
+    text, root, damage = parse_xml(data, name, TcxError, resync=_RESYNC)
+    parts, first, activity = _pick_activity(root, damage, name)
+    sport = _sport(activity, damage, text)
+    laps = _laps(activity, parts, first, damaged=damage is not None)
+    tps, tp_part = _trackpoints(activity, parts, first, damaged=damage is not None)
+    t, keep, samples = _samples(tps, sport, damaged=damage is not None)
+
+    from_samples = summarize_samples(samples) if not samples.empty else {}
+    lap_distance, lap_time, lap_max_hr = _trusted_lap_totals(laps, from_samples, damaged=damage is not None)
+    if not from_samples and not (math.isfinite(lap_time) or math.isfinite(lap_distance)):
+        if damage is not None:
+            raise TcxError(name, "the file is damaged and neither a trackpoint with a time nor a lap total "
+                                 "could be read from it")
+        raise TcxError(name, "the activity has neither trackpoints with times nor lap totals")
+    start_utc = _start_utc(activity, laps, from_samples, name)
+    avg_hr, max_hr = _heart_rate(laps, lap_max_hr, from_samples)
+
+    warnings = ()
+    if damage is not None:
+        t_kept = t[keep] if tps else np.zeros(0)
+        warnings = (damage_warning(damage, t_kept_s=t_kept, parts_kept=tp_part[keep] if tps else tp_part,
+                                   recorded_s=laps.time_s, seen=len(tps)),)
+
+    summary = reader_summary(
+        from_samples,
+        {"elapsed_s": _elapsed_s(laps, start_utc, from_samples), "moving_s": lap_time, "distance_m": lap_distance,
+         "avg_hr_bpm": avg_hr, "max_hr_bpm": max_hr},
+        id=content_hash, source=name, format="tcx", sport=sport, sub_sport=None, start_utc=start_utc,
+        utc_offset_s=None, device=_device(activity), partial=damage is not None, sport_inferred=False,
+        warnings=warnings,
+    )
+    return Activity(summary, block=samples)
+
+
+def _pick_activity(root, damage, name: str) -> tuple[tuple, int, object]:
+    """``(parts, first, activity)``: the parts of the parse (one unless damaged), the part the activity
+    is read from (a later one when damage took the file's start) and the activity read: the running
+    activity with the most trackpoints, else the activity with the most.  Raises when there is none."""
     if _local(root.tag) != "TrainingCenterDatabase":
         if damage is not None:
             raise TcxError(name, "the file is damaged and what is left of it is not a TCX activity")
         raise TcxError(name, "not a TCX file (no TrainingCenterDatabase element)")
-
     parts = damage.parts if damage is not None else (root,)
-    first = 0  # the part the activity is read from (a later one when damage took the file's start)
+    first = 0
     activities = _activities(root)
     while damage is not None and not activities and first + 1 < len(parts):
         first += 1
@@ -177,146 +214,157 @@ def read_tcx(src, name: str | None = None) -> Activity:
         return sum(1 for el in act.iter() if _local(el.tag) == "Trackpoint")
 
     runs = [a for a in activities if (a.get("Sport") or "").strip().lower() == "running"]
-    activity = max(runs or activities, key=size)
+    return parts, first, max(runs or activities, key=size)
+
+
+def _sport(activity, damage, text: str) -> str:
+    """The canonical sport from the activity's ``Sport`` attribute ("other" without one)."""
     sport_text = activity.get("Sport")
     if damage is not None and sport_text is None:  # the damage took the Activity start tag with it
-        m = _SPORT_ATTR.search(_text)
+        m = _SPORT_ATTR.search(text)
         sport_text = m.group(1) if m else None
-    sport = _SPORTS.get((sport_text or "").strip().lower(), "other")
+    return _SPORTS.get((sport_text or "").strip().lower(), "other")
 
+
+@dataclass(frozen=True)
+class _Laps:
+    """The laps read and their totals (NaN when no lap says): distance [m], time [s], highest heart
+    rate [bpm] and each lap's start [Unix s]."""
+
+    laps: list
+    distance_m: float
+    time_s: float
+    max_hr_bpm: float
+    starts_s: np.ndarray
+
+
+def _laps(activity, parts, first: int, *, damaged: bool) -> _Laps:
     laps = _children(activity, "Lap")
-    if damage is not None:  # laps read after the damage (the wrapper's own Lap has no StartTime)
+    if damaged:  # laps read after the damage (the wrapper's own Lap has no StartTime)
         laps += [lap for part in parts[first + 1:] for act in _activities(part) for lap in _children(act, "Lap")
                  if lap.get("StartTime")]
-    lap_distance = _sum_finite([_path_float(lap, "DistanceMeters") for lap in laps])
-    lap_time = _sum_finite([_path_float(lap, "TotalTimeSeconds") for lap in laps])
-    lap_max_hr = max((v for v in (_path_float(lap, "MaximumHeartRateBpm", "Value") for lap in laps)
-                      if math.isfinite(v)), default=math.nan)
-    lap_starts = _times([lap.get("StartTime") for lap in laps])
+    return _Laps(
+        laps=laps,
+        distance_m=_sum_finite([_path_float(lap, "DistanceMeters") for lap in laps]),
+        time_s=_sum_finite([_path_float(lap, "TotalTimeSeconds") for lap in laps]),
+        max_hr_bpm=max((v for v in (_path_float(lap, "MaximumHeartRateBpm", "Value") for lap in laps)
+                        if math.isfinite(v)), default=math.nan),
+        starts_s=_times([lap.get("StartTime") for lap in laps]),
+    )
 
-    if damage is None:
+
+def _trackpoints(activity, parts, first: int, *, damaged: bool) -> tuple[list, np.ndarray]:
+    """The trackpoints and, for each, the part of the parse it was read from."""
+    if not damaged:
         tps = [tp for el in activity.iter() if _local(el.tag) == "Track" for tp in _children(el, "Trackpoint")]
-        tp_part = np.zeros(len(tps), dtype="int64")
-    else:  # damage can shift the nesting: every trackpoint wherever it landed, then those of later parts
-        found = [(el, first) for el in activity.iter() if _local(el.tag) == "Trackpoint"]
-        found += [(el, i) for i in range(first + 1, len(parts)) for el in parts[i].iter()
-                  if _local(el.tag) == "Trackpoint"]
-        tps = [el for el, _ in found]
-        tp_part = np.array([i for _, i in found], dtype="int64")
+        return tps, np.zeros(len(tps), dtype="int64")
+    # damage can shift the nesting: every trackpoint wherever it landed, then those of later parts
+    found = [(el, first) for el in activity.iter() if _local(el.tag) == "Trackpoint"]
+    found += [(el, i) for i in range(first + 1, len(parts)) for el in parts[i].iter()
+              if _local(el.tag) == "Trackpoint"]
+    return [el for el, _ in found], np.array([i for _, i in found], dtype="int64")
+
+
+def _samples(tps: list, sport: str, *, damaged: bool) -> tuple[np.ndarray, np.ndarray, object]:
+    """``(t, keep, samples)``: every trackpoint's time [Unix s, NaN when unreadable], which are kept, and
+    the kept points as a sample block (empty when none)."""
     t = _times([(_child(tp, "Time").text if _child(tp, "Time") is not None else None) for tp in tps])
     lat = np.array([_path_float(tp, "Position", "LatitudeDegrees") for tp in tps], dtype=float)
     lon = np.array([_path_float(tp, "Position", "LongitudeDegrees") for tp in tps], dtype=float)
-    ele = np.array([_path_float(tp, "AltitudeMeters") for tp in tps], dtype=float)
     dist = np.array([_path_float(tp, "DistanceMeters") for tp in tps], dtype=float)
-    hr = np.array([_path_float(tp, "HeartRateBpm", "Value") for tp in tps], dtype=float)
-    cad = np.array([_path_float(tp, "Cadence") for tp in tps], dtype=float)
-    run_cad = np.array([_ext_value(tp, "RunCadence") for tp in tps], dtype=float)
-    speed = np.array([_ext_value(tp, "Speed") for tp in tps], dtype=float)
-
     lat[np.abs(lat) > 90] = np.nan
     lon[np.abs(lon) > 180] = np.nan
     keep = np.isfinite(t)
-    if damage is not None and keep.sum() < 2:
+    if damaged and keep.sum() < 2:
         # one point is not a recording: what the damage left are the laps' totals, if any (as a damaged
         # FIT file keeps its sessions)
         keep[:] = False
-    if keep.any():
-        if not np.isfinite(dist[keep]).any() and np.isfinite(lat[keep]).any():
-            dist = cumulative_distance_m(lat, lon, np.zeros(len(lat), dtype=int))
-        cadence = np.where(np.isfinite(run_cad), run_cad, cad)
-        if sport == "running":
-            cadence = cadence * 2.0  # strides -> steps
-        hr[hr <= 0] = np.nan
-        samples = make_block(
-            (t[keep] * 1e9).astype("int64"),
-            {
-                "distance_m": dist[keep],
-                "speed_m_s": speed[keep],
-                "elevation_m": ele[keep],
-                "heart_rate_bpm": hr[keep],
-                "cadence_spm": cadence[keep],
-                "lat_deg": lat[keep],
-                "lon_deg": lon[keep],
-            },
-        )
-    else:
-        samples = empty_block()
+    if not keep.any():
+        return t, keep, empty_block()
+    if not np.isfinite(dist[keep]).any() and np.isfinite(lat[keep]).any():
+        dist = cumulative_distance_m(lat, lon, np.zeros(len(lat), dtype=int))
+    cad = np.array([_path_float(tp, "Cadence") for tp in tps], dtype=float)
+    run_cad = np.array([_ext_value(tp, "RunCadence") for tp in tps], dtype=float)
+    cadence = np.where(np.isfinite(run_cad), run_cad, cad)
+    if sport == "running":
+        cadence = cadence * 2.0  # strides -> steps
+    hr = np.array([_path_float(tp, "HeartRateBpm", "Value") for tp in tps], dtype=float)
+    hr[hr <= 0] = np.nan
+    samples = make_block(
+        (t[keep] * 1e9).astype("int64"),
+        {
+            "distance_m": dist[keep],
+            "speed_m_s": np.array([_ext_value(tp, "Speed") for tp in tps], dtype=float)[keep],
+            "elevation_m": np.array([_path_float(tp, "AltitudeMeters") for tp in tps], dtype=float)[keep],
+            "heart_rate_bpm": hr[keep],
+            "cadence_spm": cadence[keep],
+            "lat_deg": lat[keep],
+            "lon_deg": lon[keep],
+        },
+    )
+    return t, keep, samples
 
-    from_samples = summarize_samples(samples) if not samples.empty else {}
+
+def _trusted_lap_totals(laps: _Laps, from_samples: dict, *, damaged: bool) -> tuple[float, float, float]:
+    """The laps' distance [m], time [s] and highest heart rate [bpm], NaN where the trackpoints are the
+    better total."""
+    lap_distance, lap_time, lap_max_hr = laps.distance_m, laps.time_s, laps.max_hr_bpm
     sample_distance = float(from_samples.get("distance_m", math.nan))
-    recorded_s = lap_time
     if math.isfinite(lap_distance) and math.isfinite(sample_distance) and \
             sample_distance > lap_distance * (1 + INCOMPLETE_LAPS_FRAC):
         # the laps do not cover the whole recording (seen in Movescount exports): trust the trackpoints
         lap_distance = lap_time = math.nan
-    if damage is not None and from_samples and _laps_cover_more(lap_distance, lap_time, from_samples):
+    if damaged and from_samples and _laps_cover_more(lap_distance, lap_time, from_samples):
         # the laps count what the damage lost: the totals are those of the points kept
         lap_distance = lap_time = lap_max_hr = math.nan
-    if not from_samples and not (math.isfinite(lap_time) or math.isfinite(lap_distance)):
-        if damage is not None:
-            raise TcxError(name, "the file is damaged and neither a trackpoint with a time nor a lap total "
-                                 "could be read from it")
-        raise TcxError(name, "the activity has neither trackpoints with times nor lap totals")
+    return lap_distance, lap_time, lap_max_hr
 
-    id_time = _times([(_child(activity, "Id").text if _child(activity, "Id") is not None else None)])
-    candidates = [v for v in (*lap_starts, *id_time) if math.isfinite(v)]
+
+def _start_utc(activity, laps: _Laps, from_samples: dict, name: str) -> pd.Timestamp:
+    """The first sample's time, or the first lap's start when earlier; without samples the earliest lap
+    start or the activity's ``Id``."""
+    lap_starts = laps.starts_s
     if from_samples:
         start_utc = from_samples["start_utc"]
         if lap_starts.size and math.isfinite(lap_starts[0]):
             start_utc = min(start_utc, pd.Timestamp(int(lap_starts[0] * 1e9), unit="ns", tz="UTC"))
-    elif candidates:
-        start_utc = pd.Timestamp(int(min(candidates) * 1e9), unit="ns", tz="UTC")
-    else:
-        raise TcxError(name, "the activity has no start time")
+        return start_utc
+    id_time = _times([(_child(activity, "Id").text if _child(activity, "Id") is not None else None)])
+    candidates = [v for v in (*lap_starts, *id_time) if math.isfinite(v)]
+    if candidates:
+        return pd.Timestamp(int(min(candidates) * 1e9), unit="ns", tz="UTC")
+    raise TcxError(name, "the activity has no start time")
 
+
+def _elapsed_s(laps: _Laps, start_utc: pd.Timestamp, from_samples: dict) -> float:
+    """Elapsed time [s]: the samples', else from the start to the last lap's end, else the laps' time."""
     elapsed = float(from_samples.get("elapsed_s", math.nan))
     if not math.isfinite(elapsed) or not from_samples:
-        ends = [s + _path_float(lap, "TotalTimeSeconds") for s, lap in zip(lap_starts, laps, strict=True)]
+        ends = [s + _path_float(lap, "TotalTimeSeconds") for s, lap in zip(laps.starts_s, laps.laps, strict=True)]
         ends = [e for e in ends if math.isfinite(e)]
-        elapsed = (max(ends) - start_utc.timestamp()) if ends else lap_time
+        elapsed = (max(ends) - start_utc.timestamp()) if ends else laps.time_s
+    return float(elapsed)
 
+
+def _heart_rate(laps: _Laps, lap_max_hr: float, from_samples: dict) -> tuple[float, float]:
+    """Average and highest heart rate [bpm]: the samples', the laps' time-weighted average when the
+    samples have none, and the higher of the samples' and the laps' maximum."""
     avg_hr = float(from_samples.get("avg_hr_bpm", math.nan))
     if not math.isfinite(avg_hr):
         weights = [(_path_float(lap, "AverageHeartRateBpm", "Value"), _path_float(lap, "TotalTimeSeconds"))
-                   for lap in laps]
+                   for lap in laps.laps]
         weights = [(h, w) for h, w in weights if math.isfinite(h) and math.isfinite(w) and w > 0]
         if weights:
             avg_hr = sum(h * w for h, w in weights) / sum(w for _, w in weights)
     max_hr = float(from_samples.get("max_hr_bpm", math.nan))
     if math.isfinite(lap_max_hr):
         max_hr = lap_max_hr if not math.isfinite(max_hr) else max(max_hr, lap_max_hr)
+    return avg_hr, max_hr
 
+
+def _device(activity) -> str | None:
+    """The recording device's name from ``Creator/Name``, or None."""
     creator = _child(activity, "Creator")
-    device = None
     if creator is not None and _child(creator, "Name") is not None:
-        device = (_child(creator, "Name").text or "").strip() or None
-
-    warnings = ()
-    if damage is not None:
-        t_kept = t[keep] if tps else np.zeros(0)
-        warnings = (damage_warning(damage, t_kept_s=t_kept, parts_kept=tp_part[keep] if tps else tp_part,
-                                   recorded_s=recorded_s, seen=len(tps)),)
-
-    summary = Summary(
-        id=content_hash,
-        source=name,
-        format="tcx",
-        sport=sport,
-        sub_sport=None,
-        start_utc=start_utc,
-        utc_offset_s=None,
-        elapsed_s=float(elapsed),
-        moving_s=lap_time if math.isfinite(lap_time) else float(from_samples.get("moving_s", math.nan)),
-        distance_m=lap_distance if math.isfinite(lap_distance) else float(from_samples.get("distance_m", math.nan)),
-        ascent_m=float(from_samples.get("ascent_m", math.nan)),
-        descent_m=float(from_samples.get("descent_m", math.nan)),
-        avg_hr_bpm=avg_hr,
-        max_hr_bpm=max_hr,
-        avg_cadence_spm=float(from_samples.get("avg_cadence_spm", math.nan)),
-        device=device,
-        partial=damage is not None,
-        sport_inferred=False,
-        warnings=warnings,
-        hr_seconds_by_bpm=from_samples.get("hr_seconds_by_bpm"),
-    )
-    return Activity(summary, block=samples)
+        return (_child(creator, "Name").text or "").strip() or None
+    return None

@@ -11,7 +11,8 @@ import pandas as pd
 from metrics import episodes as _ep
 from metrics import programme as _programme
 from metrics import thresholds as th
-from metrics.detector import as_date, episode, evaluate
+from metrics.calendar import as_date
+from metrics.detector import episode, evaluate
 from metrics.plan import align, make_plan
 from metrics.suggest import suggest
 

@@ -147,7 +147,37 @@ def daily_series(activities: pd.DataFrame, hr_hist: pd.DataFrame | None = None, 
     if load_unit not in LOAD_UNITS:
         raise ValueError(f"load_unit must be one of {', '.join(LOAD_UNITS)} (got {load_unit!r})")
     settings = _settings(settings)
-    acts = prepare_activities(activities, settings.timezone)
+    acts, start, end, load_start = _span(prepare_activities(activities, settings.timezone), sessions, start, end)
+    runs = acts[acts["is_run"]]
+    hr = _intensity.heart_rate_params(hr_hist, settings, runs=runs)
+    attrs = {"hr_max_bpm": hr.hr_max_bpm, "hr_max_estimated": hr.hr_max_estimated,
+             "hr_rest_bpm": hr.hr_rest_bpm, "hr_rest_estimated": hr.hr_rest_estimated,
+             "load_unit": load_unit, "timezone": settings.timezone}
+    if start is None or pd.isna(start):
+        frame = pd.DataFrame(columns=daily_columns(), index=pd.DatetimeIndex([], name="date", freq="D"),
+                             dtype="float64")
+        frame.attrs.update(attrs)
+        return frame
+    days = pd.date_range(start, end, freq="D", name="date", unit="ns")
+    sums = _DaySums(runs, days)
+    # columns are gathered as numpy arrays and framed once: inserting ~40 columns one by one into a
+    # DataFrame costs more than all the arithmetic
+    cols = _run_columns(runs, sums, hr_hist, hr, settings)
+    cols["load"] = {"km": cols["distance_km"], "min": cols["duration_min"], "trimp": cols["trimp"]}[load_unit]
+    cols["strength_min"], cols["cross_training_min"] = _other_minutes(acts, sessions, days)
+    cols["shoe_km_max"] = _shoe_km_max(runs, sums, shoe_km)
+    cols.update(_load_ratios(cols["load"], days, load_start))
+    daily = pd.DataFrame({c: cols[c] for c in daily_columns()}, index=days)
+    daily.index.name = "date"
+    daily.index.freq = "D"
+    daily.attrs.update(attrs)
+    return daily
+
+
+def _span(acts: pd.DataFrame, sessions: pd.DataFrame | None, start, end):
+    """``(activities, start, end, load_start)``: the activities between ``start`` and ``end`` (when given),
+    and the first and last day of the series (the first and last activity's or logged session's day when
+    not given).  ``load_start`` is where the load ratios begin: ``start``, else the first activity."""
     if end is not None:
         end = _day(end)
         acts = acts[acts["date"] <= end]
@@ -161,67 +191,73 @@ def daily_series(activities: pd.DataFrame, hr_hist: pd.DataFrame | None = None, 
             logged_days = logged_days[logged_days <= end]
         if start is not None:
             logged_days = logged_days[logged_days >= start]
-    first_days = [d for d in (acts["date"].min() if len(acts) else None,
-                              logged_days.min() if logged_days is not None and len(logged_days) else None)
-                  if d is not None]
-    last_days = [d for d in (acts["date"].max() if len(acts) else None,
-                             logged_days.max() if logged_days is not None and len(logged_days) else None)
-                 if d is not None]
+    found = [f for f in (acts["date"], logged_days) if f is not None and len(f)]
     # the load ratios start where they did without logged sessions (the first activity, or ``start``):
     # a session before the first run must not lengthen their history and so change them
     load_start = start if start is not None else (acts["date"].min() if len(acts) else None)
     if start is None:
-        start = min(first_days) if first_days else end
+        start = min(f.min() for f in found) if found else end
     if end is None:
-        end = max(last_days) if last_days else start
-    runs = acts[acts["is_run"]]
-    hr = _intensity.heart_rate_params(hr_hist, settings, runs=runs)
-    attrs = {"hr_max_bpm": hr.hr_max_bpm, "hr_max_estimated": hr.hr_max_estimated,
-             "hr_rest_bpm": hr.hr_rest_bpm, "hr_rest_estimated": hr.hr_rest_estimated,
-             "load_unit": load_unit, "timezone": settings.timezone}
-    if start is None or pd.isna(start):
-        frame = pd.DataFrame(columns=daily_columns(), index=pd.DatetimeIndex([], name="date", freq="D"),
-                             dtype="float64")
-        frame.attrs.update(attrs)
-        return frame
-    days = pd.date_range(start, end, freq="D", name="date", unit="ns")
-    n_days = len(days)
+        end = max(f.max() for f in found) if found else start
+    return acts, start, end, load_start
 
-    def day_of(frame: pd.DataFrame) -> np.ndarray:
-        offset = frame["date"].to_numpy(dtype="datetime64[ns]") - days[0].to_datetime64()
-        return (offset // np.timedelta64(1, "D")).astype(np.int64)
 
-    # numpy bincount per column: a groupby per column would dominate the report's time on 5 years
-    run_day = day_of(runs)
+class _DaySums:
+    """Per-day sums of the runs' values over ``days``: numpy bincount per column (a groupby per column
+    would dominate the report's time on 5 years)."""
 
-    def day_sum(values) -> np.ndarray:
+    def __init__(self, runs: pd.DataFrame, days: pd.DatetimeIndex):
+        self.n_days = len(days)
+        offset = runs["date"].to_numpy(dtype="datetime64[ns]") - days[0].to_datetime64()
+        self.run_day = (offset // np.timedelta64(1, "D")).astype(np.int64)
+        self.n_runs = np.bincount(self.run_day, minlength=self.n_days)
+
+    def sum(self, values) -> np.ndarray:
         values = np.asarray(values, dtype="float64")
-        return np.bincount(run_day, weights=np.nan_to_num(values, nan=0.0), minlength=n_days)
+        return np.bincount(self.run_day, weights=np.nan_to_num(values, nan=0.0), minlength=self.n_days)
 
-    def day_sum_nan(values) -> np.ndarray:
+    def sum_nan(self, values) -> np.ndarray:
         """Sum of the known values; NaN on a day whose runs all lack the value; 0 on rest days."""
         values = np.asarray(values, dtype="float64")
-        known = np.bincount(run_day, weights=np.isfinite(values).astype("float64"), minlength=n_days)
-        total = day_sum(values)
-        return np.where((known == 0) & (n_runs > 0), np.nan, total)
+        known = np.bincount(self.run_day, weights=np.isfinite(values).astype("float64"), minlength=self.n_days)
+        return np.where((known == 0) & (self.n_runs > 0), np.nan, self.sum(values))
 
+    def max(self, values) -> np.ndarray:
+        """The day's largest value (0 on rest days)."""
+        out = np.zeros(self.n_days)
+        np.maximum.at(out, self.run_day, np.nan_to_num(np.asarray(values, dtype="float64"), nan=0.0))
+        return out
+
+
+def _run_columns(runs: pd.DataFrame, sums: _DaySums, hr_hist, hr, settings: Settings) -> dict[str, np.ndarray]:
+    """The columns summed over the day's runs: distance, time, count, longest, climb, TRIMP, session RPE,
+    distance by surface, minutes by intensity and the running dynamics."""
     distance = runs["distance_km"].to_numpy(dtype="float64")
     duration = runs["duration_min"].to_numpy(dtype="float64")
-    n_runs = np.bincount(run_day, minlength=n_days)
-    # columns are gathered as numpy arrays and framed once: inserting ~40 columns one by one into a
-    # DataFrame costs more than all the arithmetic
-    cols: dict[str, np.ndarray] = {}
-    cols["distance_km"] = day_sum(distance)
-    cols["duration_min"] = day_sum(duration)
-    cols["runs"] = n_runs.astype("int64")
-    long_run = np.zeros(n_days)
-    np.maximum.at(long_run, run_day, np.nan_to_num(distance, nan=0.0))
-    cols["long_run_km"] = long_run
-    cols["ascent_m"] = day_sum(_column(runs, "ascent_m"))
+    cols: dict[str, np.ndarray] = {
+        "distance_km": sums.sum(distance), "duration_min": sums.sum(duration), "runs": sums.n_runs.astype("int64"),
+        "long_run_km": sums.max(distance), "ascent_m": sums.sum(_column(runs, "ascent_m")),
+        "srpe_au": sums.sum_nan(_column(runs, "rpe") * duration)}
     run_trimp = _intensity.trimp(hr_hist, hr.hr_max_bpm, hr.hr_rest_bpm, settings.sex, ids=runs.index)
-    cols["trimp"] = day_sum_nan(run_trimp.to_numpy())
-    cols["srpe_au"] = day_sum_nan(_column(runs, "rpe") * duration)
-    cols["load"] = {"km": cols["distance_km"], "min": cols["duration_min"], "trimp": cols["trimp"]}[load_unit]
+    cols["trimp"] = sums.sum_nan(run_trimp.to_numpy())
+    surf = runs["surface"].to_numpy(dtype=object)
+    for name in SURFACES:
+        cols[f"surface_{name}_km"] = sums.sum(np.where(surf == name, distance, 0.0))
+    for col, values in _intensity.run_intensity(runs["duration_min"], hr_hist, hr.hr_max_bpm).items():
+        cols[col] = sums.sum(values.to_numpy())
+    for name, source in DYNAMICS.items():
+        value = _column(runs, source)
+        weight = np.where(np.isfinite(value) & (duration > 0), duration, 0.0)
+        weight_sum = sums.sum(weight)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols[name] = np.where(weight_sum > 0, sums.sum(value * weight) / weight_sum, np.nan)
+        cols[f"{name}_weight_min"] = weight_sum
+    return cols
+
+
+def _other_minutes(acts: pd.DataFrame, sessions: pd.DataFrame | None,
+                   days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """(strength, cross-training) minutes a day from the other sports and the logged sessions."""
     others = acts[~acts["is_run"]]
     sub = others["sub_sport"] if "sub_sport" in others else pd.Series(None, index=others.index, dtype=object)
     others = others.assign(kind=[_sessions.activity_kind(sp, ss) for sp, ss in
@@ -229,40 +265,28 @@ def daily_series(activities: pd.DataFrame, hr_hist: pd.DataFrame | None = None, 
     logged = None
     if sessions is not None and len(sessions):
         logged = sessions[(sessions["date"] >= days[0]) & (sessions["date"] <= days[-1])]
-    cols["strength_min"], cols["cross_training_min"] = _sessions.day_minutes(logged, others, days)
-    shoe_max = np.full(n_days, -np.inf)
+    return _sessions.day_minutes(logged, others, days)
+
+
+def _shoe_km_max(runs: pd.DataFrame, sums: _DaySums, shoe_km: pd.Series | None) -> np.ndarray:
+    """The most any of the day's runs' shoes had run before it [km]; NaN when no run of the day has a pair."""
+    shoe_max = np.full(sums.n_days, -np.inf)
     if shoe_km is not None and len(runs):
         km = pd.to_numeric(shoe_km.reindex(runs.index), errors="coerce").to_numpy(dtype="float64")
         known = np.isfinite(km)
-        np.maximum.at(shoe_max, run_day[known], km[known])
-    cols["shoe_km_max"] = np.where(np.isfinite(shoe_max), shoe_max, np.nan)
-    surf = runs["surface"].to_numpy(dtype=object)
-    for name in SURFACES:
-        cols[f"surface_{name}_km"] = day_sum(np.where(surf == name, distance, 0.0))
-    for col, values in _intensity.run_intensity(runs["duration_min"], hr_hist, hr.hr_max_bpm).items():
-        cols[col] = day_sum(values.to_numpy())
-    for name, source in DYNAMICS.items():
-        value = _column(runs, source)
-        weight = np.where(np.isfinite(value) & (duration > 0), duration, 0.0)
-        weight_sum = day_sum(weight)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cols[name] = np.where(weight_sum > 0, day_sum(value * weight) / weight_sum, np.nan)
-        cols[f"{name}_weight_min"] = weight_sum
-    load = pd.Series(cols["load"], index=days)
+        np.maximum.at(shoe_max, sums.run_day[known], km[known])
+    return np.where(np.isfinite(shoe_max), shoe_max, np.nan)
+
+
+def _load_ratios(load_values: np.ndarray, days: pd.DatetimeIndex, load_start) -> dict[str, np.ndarray]:
+    """ACWR, monotony, strain and CTL/ATL/TSB of the daily load, from ``load_start`` on (NaN before)."""
+    load = pd.Series(load_values, index=days)
     if load_start is not None and load_start > days[0]:
         load = load[load.index >= load_start]  # days before it (logged sessions only): ratios NaN
 
     def on_days(series: pd.Series) -> np.ndarray:
         return series.reindex(days).to_numpy(dtype="float64")
 
-    cols["acwr"] = on_days(acwr(load))
-    cols["monotony"] = on_days(monotony(load))
-    cols["strain"] = on_days(strain(load))
     ff = fitness_fatigue(load)
-    for name in ("ctl", "atl", "tsb"):
-        cols[name] = on_days(ff[name])
-    daily = pd.DataFrame({c: cols[c] for c in daily_columns()}, index=days)
-    daily.index.name = "date"
-    daily.index.freq = "D"
-    daily.attrs.update(attrs)
-    return daily
+    return {"acwr": on_days(acwr(load)), "monotony": on_days(monotony(load)), "strain": on_days(strain(load)),
+            **{name: on_days(ff[name]) for name in ("ctl", "atl", "tsb")}}

@@ -24,32 +24,16 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from ingest.painlog import SYMPTOM_LABELS
 from metrics import episodes as _ep
 from metrics import fmt
 from metrics import thresholds as th
+from metrics.calendar import as_date, complete_weeks, pain_frame, run_dates, window
 from metrics.fmt import words
-from metrics.rules import DISTANCE_UNITS, RULE_METRICS, RuleHit, evaluate_rules
+from metrics.rules import RULE_METRICS, RuleHit, evaluate_rules
 from metrics.units import format_distance
 
 SEVERITIES = ("info", "amber", "red", "see_clinician", "emergency")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
-PAIN_TIMINGS_RUN = ("during", "after", "rest_of_day")
-
-EMERGENCY_CARE_MESSAGE = (
-    "Seek urgent medical care now (A&E / emergency services). The symptoms you logged can come from "
-    "pressure on the nerves at the base of the spine, which needs to be checked straight away. "
-    "Do not run until a doctor has seen you."
-)
-URGENT_CARE_MESSAGE = (
-    "See a doctor or physiotherapist within days about the symptoms you logged. "
-    "Until then, loadwatch gives no training plan."
-)
-PERSISTENT_CARE_MESSAGE = (
-    "Your back has hurt at most of your check-ins for more than three weeks: book a physiotherapist or doctor. "
-    "Pain that lasts is common and usually treatable, and a professional can help you run again."
-)
-REFERRAL_HOLD = "Your plan holds where it is until then: no next step, and no limit rises."
 
 
 @dataclass
@@ -104,69 +88,8 @@ def _jsonable(v):
 
 # --- helpers -----------------------------------------------------------------------------------------
 
-def as_date(value) -> date:
-    """``as_of`` given as a date, datetime, Timestamp or ISO string -> date."""
-    if value is None:
-        return date.today()
-    return pd.Timestamp(value).date()
-
-
-def window(as_of: date, days: int) -> tuple[date, date]:
-    """The ``days`` calendar days ending on ``as_of`` (inclusive)."""
-    return as_of - timedelta(days=days - 1), as_of
-
-
 def _units(settings) -> str:
     return getattr(settings, "units", "km") if settings is not None else "km"
-
-
-def _day_label(d: date) -> str:
-    return f"{d:%a} {d.day} {d:%b %Y}"
-
-
-def _pct(x: float) -> str:
-    return f"{x:.0f}%"
-
-
-def pain_frame(pain: pd.DataFrame | None) -> pd.DataFrame:
-    """The store's pain frame without deleted entries, with a ``day`` column (local date)."""
-    cols = ["id", "at_local", "score", "timing", "location", "activity_id", "symptoms", "note", "deleted"]
-    if pain is None or len(pain) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols + ["day"]})
-    df = pain.copy()
-    if "deleted" in df.columns:
-        df = df[~df["deleted"].fillna(False).astype(bool)]
-    df["at_local"] = pd.to_datetime(df["at_local"])
-    df["day"] = df["at_local"].dt.date
-    if "symptoms" not in df.columns:
-        df["symptoms"] = [()] * len(df)
-    if "activity_id" not in df.columns:
-        df["activity_id"] = None
-    df["score"] = df["score"].astype(int)
-    return df.sort_values("at_local", kind="stable")
-
-
-def run_dates(runs: pd.DataFrame) -> pd.Series:
-    """Each run's local date."""
-    if "date" in runs.columns:
-        return pd.to_datetime(runs["date"]).dt.date
-    return pd.to_datetime(runs["start_local"]).dt.date
-
-
-def complete_weeks(weekly: pd.DataFrame | None, as_of: date) -> pd.DataFrame:
-    """Weekly rows whose seven days are all on or before ``as_of``."""
-    if weekly is None or len(weekly) == 0:
-        return pd.DataFrame()
-    starts = pd.Index([pd.Timestamp(s).date() for s in weekly.index])
-    keep = np.array([s + timedelta(days=6) <= as_of for s in starts], dtype=bool)
-    out = weekly[keep].copy()
-    out.index = starts[keep]
-    return out.sort_index()
-
-
-def _entry_id(row) -> int | None:
-    v = row.get("id")
-    return None if v is None or pd.isna(v) else int(v)
 
 
 # --- section 2: single-session spike (strong) -------------------------------------------------------
@@ -193,7 +116,7 @@ def session_spike(runs: pd.DataFrame | None, as_of, *, lookback_days: int = th.A
         longest_km = float(row["longest_30d_km"])
         safe_km = (1.0 + max_spike_frac) * longest_km
         message = (
-            f"Your {format_distance(distance_km, units)} run on {_day_label(day)} was {_pct(spike_pct)} longer "
+            f"Your {format_distance(distance_km, units)} run on {fmt.day(day)} was {fmt.pct(spike_pct)} longer "
             f"than your longest run of the previous 30 days ({format_distance(longest_km, units)}). "
             f"In 5,205 runners, runs {cat.lower_pct:.0f}"
             + (f"-{cat.upper_pct:.0f}%" if cat.upper_pct != float("inf") else "%+")
@@ -216,11 +139,7 @@ def session_spike(runs: pd.DataFrame | None, as_of, *, lookback_days: int = th.A
 
 def episode(runs=None, pain=None, assessments=None, as_of=None) -> _ep.Episode:
     """The phase timeline up to ``as_of`` and how each pain entry was read (:func:`metrics.episodes.walk`)."""
-    return _ep.walk(runs, pain_frame(pain), assessments, end=as_of_day(as_of))
-
-
-def as_of_day(as_of) -> date:
-    return as_date(as_of)
+    return _ep.walk(runs, pain_frame(pain), assessments, end=as_date(as_of))
 
 
 def _readings(pain, as_of, lookback_days, rules: tuple[str, ...], *, runs=None, assessments=None,
@@ -259,7 +178,7 @@ def _pain_alert(r: _ep.Reading) -> Alert:
         return Alert(
             rule=r.rule, severity="red" if red else "amber", date=r.day.isoformat(),
             activity_id=r.activity_id,
-            message=f"You logged back pain of {r.score}/10 {when} on {_day_label(r.day)}{ran}: {band}.",
+            message=f"You logged back pain of {r.score}/10 {when} on {fmt.day(r.day)}{ran}: {band}.",
             action=action, evidence=th.PAIN_MONITORING_EVIDENCE.line(),
             values={"score": r.score, "timing": r.timing, "green_max": th.PAIN_GREEN_MAX,
                     "amber_max": th.PAIN_AMBER_MAX, "pain_entry_id": r.entry_id})
@@ -272,7 +191,7 @@ def _pain_alert(r: _ep.Reading) -> Alert:
             usual = "above 5 out of 10 the next morning is too much"
         return Alert(
             rule="pain_not_settled", severity="red", date=r.day.isoformat(), activity_id=r.activity_id,
-            message=f"On the morning of {_day_label(r.day)} your back pain was {r.score}/10: {usual}.",
+            message=f"On the morning of {fmt.day(r.day)} your back pain was {r.score}/10: {usual}.",
             action=action, evidence=th.PAIN_MONITORING_EVIDENCE.line(),
             values={"score": r.score, "baseline_score": r.usual_score, "margin": th.PAIN_SETTLE_MARGIN,
                     "pain_entry_id": r.entry_id})
@@ -280,7 +199,7 @@ def _pain_alert(r: _ep.Reading) -> Alert:
     return Alert(
         rule="pain_rising", severity="red", date=r.day.isoformat(), activity_id=None,
         message=(f"Your {what} back pain is rising: it averaged {r.values['mean_score_7d']:.1f}/10 over the 7 days "
-                 f"to {_day_label(r.day)} against {r.values['mean_score_prev_7d']:.1f}/10 the week before."),
+                 f"to {fmt.day(r.day)} against {r.values['mean_score_prev_7d']:.1f}/10 the week before."),
         action=action, evidence=th.PAIN_MONITORING_EVIDENCE.line(),
         values={"mean_score_7d": r.values["mean_score_7d"], "mean_score_prev_7d": r.values["mean_score_prev_7d"],
                 "margin": th.PAIN_RISING_MARGIN, "timing_group": r.values.get("group"),
@@ -335,16 +254,12 @@ def _care_alert(row: dict, walked: _ep.Episode, kind: str | None = None) -> Aler
     if not flagged:
         return None
     found = list(dict.fromkeys(s for r in flagged for s in r.symptoms if s in wanted))
-    words_ = "; ".join(SYMPTOM_LABELS.get(s, s).lower() for s in found)
-    care = EMERGENCY_CARE_MESSAGE if emergency else URGENT_CARE_MESSAGE
     since = min(r.day for r in flagged)
     latest = max(r.day for r in flagged)
     return Alert(
         rule="red_flag_emergency" if emergency else "red_flag_urgent",
         severity="emergency" if emergency else "see_clinician", date=latest.isoformat(), activity_id=None,
-        message=(f"You logged: {words_} (on {_day_label(since)}"
-                 + (f", latest {_day_label(latest)}" if latest != since else "") + f"). {care} "
-                 + ASSESSED_HINT),
+        message=fmt.care_message(found, since, latest, emergency=emergency),
         evidence=th.RED_FLAG_EVIDENCE.line(),
         values={"symptoms": found, "pain_entry_ids": [r.entry_id for r in flagged], "since": since.isoformat()})
 
@@ -357,9 +272,9 @@ def referral_alert(row: dict) -> Alert | None:
     since = row.get("referral_since")
     return Alert(
         rule="pain_persistent", severity="amber", date=as_date(row["day"]).isoformat(), activity_id=None,
-        message=(f"Since {_day_label(since)}: {row.get('referral_reason') or 'persistent pain'}. "
-                 f"{PERSISTENT_CARE_MESSAGE} {ASSESSED_HINT}"),
-        action=REFERRAL_HOLD,
+        message=(f"Since {fmt.day(since)}: {row.get('referral_reason') or 'persistent pain'}. "
+                 f"{fmt.PERSISTENT_CARE_MESSAGE} {fmt.ASSESSED_HINT}"),
+        action=fmt.REFERRAL_HOLD,
         evidence=th.PERSISTENT_PAIN_EVIDENCE.line(),
         values={"since": since.isoformat() if since else None, "min_days": th.PERSISTENT_PAIN_DAYS,
                 "pain_checkin_frac_min": round(th.PERSISTENT_PAIN_DAY_FRAC, 2)})
@@ -409,15 +324,15 @@ def overrun_alerts(walked: _ep.Episode, as_of, *, lookback_days: int = th.ALERT_
         if any(later.kind == o.kind and later.day > o.day for later in seen):
             continue  # one alert for each kind, the latest: the step starts again from it
         if o.set_by_clinician is not None:
-            whose = f"the {format_distance(o.cap_km, units, cap=True)} your clinician set on {_day_label(o.set_by_clinician)}"
+            whose = f"the {format_distance(o.cap_km, units, cap=True)} your clinician set on {fmt.day(o.set_by_clinician)}"
         else:
             whose = f"your step's {format_distance(o.cap_km, units, cap=True)}"
         step = (f" ({fmt.words(o.phase, 'phase')}, step {o.step} of {o.steps})" if o.step else "")
         if o.kind == "run":
-            fact = (f"Your {format_distance(o.distance_km, units)} run on {_day_label(o.day)} was above {whose}"
+            fact = (f"Your {format_distance(o.distance_km, units)} run on {fmt.day(o.day)} was above {whose}"
                     f"{step}: too much too soon. The step starts again.")
         else:
-            fact = (f"Your running in the 7 days to {_day_label(o.day)} ({format_distance(o.distance_km, units)}) "
+            fact = (f"Your running in the 7 days to {fmt.day(o.day)} ({format_distance(o.distance_km, units)}) "
                     f"was above {whose} for a week{step}: too much too soon. The step starts again.")
         out.append(Alert(
             rule="step_overrun", severity="amber", date=o.day.isoformat(),
@@ -435,8 +350,6 @@ PHASE_SEVERITY = {"normal": "info", "hold": "amber", "reduce": "red", "stop": "r
                   "rebuild": "amber", "see_clinician": "see_clinician", "emergency": "emergency"}
 CHECK_IN_QUESTION = ("How does your back feel today? Log a score from 0 to 10 (loadwatch pain add, or the Pain "
                      "log page): your check-ins move the plan on.")
-ASSESSED_HINT = ("Once a clinician has seen you, record it (\"I have seen a clinician\" on the Pain log page, "
-                 "or loadwatch pain assessed --date YYYY-MM-DD).")
 CHECK_IN_PHASES = ("hold", "reduce", "stop", "return_to_run")
 
 
@@ -465,7 +378,7 @@ def phase_alert(row: dict) -> Alert | None:
     what = "Back to running after a break" if phase == "rebuild" else "Back-pain episode"
     return Alert(
         rule="phase", severity=PHASE_SEVERITY[phase], date=as_date(row["day"]).isoformat(), activity_id=None,
-        message=f"{what}: {fmt.words(phase, 'phase')}{step} since {_day_label(row['since'])}{why}.",
+        message=f"{what}: {fmt.words(phase, 'phase')}{step} since {fmt.day(row['since'])}{why}.",
         evidence=th.EPISODE_EVIDENCE.line(), values=values)
 
 
@@ -518,7 +431,7 @@ def monotony_info(weekly: pd.DataFrame | None, as_of, *, lookback_days: int = th
     start, value = found
     return [Alert(
         rule="monotony", severity="info", date=start.isoformat(), activity_id=None,
-        message=f"Training monotony in the week of {_day_label(start)} was {value:.1f} (above {limit:g}): most "
+        message=f"Training monotony in the week of {fmt.day(start)} was {value:.1f} (above {limit:g}): most "
                 "days carried a similar load. Varying hard, easy and rest days is a common remedy.",
         evidence=th.MONOTONY_EVIDENCE.line(), values={"monotony": round(value, 2), "monotony_info": limit},
         alarm=False,
@@ -538,7 +451,7 @@ def weekly_change_info(weekly: pd.DataFrame | None, as_of, *, lookback_days: int
     distance = float(weeks["distance_km"].iloc[-1]) if "distance_km" in weeks.columns else float("nan")
     return [Alert(
         rule="weekly_change", severity="info", date=start.isoformat(), activity_id=None,
-        message=f"The week of {_day_label(start)} ({format_distance(distance, units)}) was {_pct(value)} more "
+        message=f"The week of {fmt.day(start)} ({format_distance(distance, units)}) was {fmt.pct(value)} more "
                 f"than the week before. Big weekly jumps did not clearly raise injury risk in studies; the "
                 f"length of single runs matters more.",
         evidence=th.WEEKLY_CHANGE_EVIDENCE.line(),
@@ -549,33 +462,19 @@ def weekly_change_info(weekly: pd.DataFrame | None, as_of, *, lookback_days: int
 
 # --- personal rules ------------------------------------------------------------------------------------
 
-def _rule_value_text(metric: str, value: float, units: str) -> str:
-    info = RULE_METRICS[metric]
-    if info.unit in DISTANCE_UNITS:
-        return format_distance(value, units)
-    if info.unit == "%":
-        return f"{value:.0f}%"
-    if info.unit in ("runs",):
-        return f"{value:.0f}"
-    if info.unit == "ratio":
-        return f"{value:.2f}"
-    return f"{value:.0f} {info.unit}"
-
-
 def personal_alerts(hits: list[RuleHit], *, units: str = "km") -> list[Alert]:
     """Alerts for personal rules that tripped; ``rule`` is ``personal:<id>`` (``personal`` without id)."""
-    op_words = {">": "above", ">=": "at or above", "<": "below", "<=": "at or below"}
     alerts = []
     for hit in hits:
         info = RULE_METRICS[hit.metric]
-        when = (f"in the week of {_day_label(hit.date)}" + (" (so far)" if hit.partial_week else "")
-                if hit.scope == "week" else f"on your run of {_day_label(hit.date)}")
+        when = (f"in the week of {fmt.day(hit.date)}" + (" (so far)" if hit.partial_week else "")
+                if hit.scope == "week" else f"on your run of {fmt.day(hit.date)}")
         name = f" ('{hit.label}')" if hit.label else ""
         alerts.append(Alert(
             rule=f"personal:{hit.rule_id}" if hit.rule_id is not None else "personal", severity="amber",
             date=hit.date.isoformat(), activity_id=hit.activity_id,
-            message=(f"Your {info.label} {when} was {_rule_value_text(hit.metric, hit.value, units)}, "
-                     f"{op_words[hit.op]} your rule{name} of {_rule_value_text(hit.metric, hit.threshold, units)}."),
+            message=(f"Your {info.label} {when} was {fmt.threshold(hit.metric, hit.value, units)}, "
+                     f"{fmt.words(hit.op, 'op')} your rule{name} of {fmt.threshold(hit.metric, hit.threshold, units)}."),
             evidence=th.PERSONAL_RULE_EVIDENCE.line(),
             values={"metric": hit.metric, "value": round(hit.value, 2), "threshold": hit.threshold, "op": hit.op,
                     "unit": info.unit, "scope": hit.scope, "partial_week": hit.partial_week},
@@ -667,7 +566,7 @@ def _within_clinician_caps(alert: Alert, walked: _ep.Episode, units: str) -> Ale
         return alert
     alert.severity, alert.alarm = "info", False
     return alert.act(f"It was within the {format_distance(visit.max_run_km, units, cap=True)} your clinician set "
-                     f"on {_day_label(visit.day)}.")
+                     f"on {fmt.day(visit.day)}.")
 
 
 def _without_cap(alert: Alert) -> Alert:

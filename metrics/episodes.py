@@ -58,8 +58,9 @@ import numpy as np
 import pandas as pd
 
 from metrics import thresholds as th
+from metrics.calendar import pain_frame, run_dates
 from metrics.fmt import day as fday
-from metrics.fmt import words
+from metrics.fmt import is_missing, words
 
 PHASES = ("normal", "hold", "reduce", "stop", "return_to_run", "rebuild", "see_clinician", "emergency")
 STEPPED = ("return_to_run", "rebuild")
@@ -157,32 +158,15 @@ def pain_entries(pain: pd.DataFrame | None) -> pd.DataFrame:
     cols = ["id", "at_local", "score", "timing", "symptoms", "activity_id", "day", "group"]
     if pain is None or len(pain) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    df = pain.copy()
-    if "deleted" in df.columns:
-        df = df[~df["deleted"].fillna(False).astype(bool)]
-    df["at_local"] = pd.to_datetime(df["at_local"])
-    df = df.sort_values("at_local", kind="stable")
-    df["day"] = df["at_local"].dt.date
-    if "symptoms" not in df.columns:
-        df["symptoms"] = [()] * len(df)
-    if "activity_id" not in df.columns:
-        df["activity_id"] = None
+    df = pain_frame(pain)
     if "id" not in df.columns:
         df["id"] = range(1, len(df) + 1)
-    df["score"] = df["score"].astype(int)
     df["group"] = df["timing"].map(th.PAIN_TIMING_GROUPS).fillna("run")
     return df.reset_index(drop=True)
 
 
 def _opt(value, kind=float):
-    if value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return kind(value)
+    return None if is_missing(value) else kind(value)
 
 
 def _clock(value) -> time | None:
@@ -307,10 +291,7 @@ class _Runs:
             self.km = np.zeros(0)
             self.ids: list = []
             return
-        if "date" in runs.columns:
-            days = pd.to_datetime(runs["date"]).dt.date
-        else:
-            days = pd.to_datetime(runs["start_local"]).dt.date
+        days = run_dates(runs)
         ordinals = np.array([d.toordinal() for d in days.tolist()], dtype=np.int64)
         order = np.argsort(ordinals, kind="stable")
         self.days = ordinals[order].tolist()
@@ -387,8 +368,6 @@ def step_fracs(phase: str, break_days: int | None = None) -> tuple[tuple[float, 
     if break_days is not None and break_days >= th.REBUILD_LONG_BREAK_DAYS:
         fracs = (th.REBUILD_LONG_BREAK_FIRST_FRAC, *fracs)
     return fracs, fracs
-
-
 
 
 # --- the timeline ---------------------------------------------------------------------------------
@@ -624,7 +603,6 @@ class _Walker:
     def _read(self, entries: list[dict], day: date, usual: float | None) -> list[Reading]:
         """What each entry of ``day`` says (section 10/11)."""
         s = self.s
-        out = []
         ran = self.rr.count(day - timedelta(days=th.PAIN_RUN_DAYS - 1), day) > 0
         allowed = s.decision.max_pain if s.decision is not None else None
         green = max(green_max(usual), allowed if allowed is not None else 0)
@@ -632,39 +610,13 @@ class _Walker:
         # rising is judged inside one phase: the entries before a stop, a cutback or a return began are
         # never the "before" of the entries after it
         phase_start = s.since if s.phase in ("stop", "reduce", *STEPPED) and not s.escalation else None
+        out = []
         for e in entries:
             score, timing = int(e["score"]), e["timing"]
             symptoms = tuple(e.get("symptoms") or ())
-            eid = e.get("id")
-            eid = None if eid is None or (isinstance(eid, float) and math.isnan(eid)) else int(eid)
-            values: dict = {}
-            urgent = [x for x in symptoms if x in th.URGENT_SYMPTOMS]
-            known = bool(urgent) and all(x in self.known and score < self.known[x] + th.REOPEN_MARGIN
-                                         for x in urgent)
-            if any(x in th.EMERGENCY_SYMPTOMS for x in symptoms):
-                level, rule = "emergency", "red_flag_emergency"
-            elif urgent and not known:
-                level, rule = "see_clinician", "red_flag_urgent"
-            elif timing == "next_morning":
-                if score > th.PAIN_MORNING_RED_MAX:
-                    level, rule = "stop", "pain_not_settled"
-                elif not_settled(score, usual):
-                    level, rule = "reduce", "pain_not_settled"
-                else:
-                    level, rule = "ok", None
-                values["usual_score"] = usual
-            else:
-                rule = "pain_during_run" if ran else "pain_without_run"
-                if score > red:
-                    level = "stop"
-                elif score > green:
-                    level = "hold"
-                else:
-                    level, rule = "ok", None
-            if known:
-                values["known_symptoms"] = urgent
-            group = th.PAIN_TIMING_GROUPS.get(timing, "run")
+            level, rule, values = self._level(score, timing, symptoms, usual, ran, green, red)
             if LEVEL_RANK[level] < LEVEL_RANK["reduce"]:
+                group = th.PAIN_TIMING_GROUPS.get(timing, "run")
                 inside = [(d, sc) for d, sc in self.groups.get(group, []) if phase_start is None or d >= phase_start]
                 rose = rising(inside, day, usual_max=back_to_usual(usual))
                 if rose is not None:
@@ -672,10 +624,35 @@ class _Walker:
                     values.update({"mean_score_7d": round(rose[0], 2), "mean_score_prev_7d": round(rose[1], 2),
                                    "group": group})
             aid = e.get("activity_id")
-            aid = None if aid is None or (isinstance(aid, float) and math.isnan(aid)) else aid
-            out.append(Reading(eid, day, score, timing, level, rule, usual, symptoms, values, aid,
-                               s.escalation or s.phase, pd.Timestamp(e["at_local"]).to_pydatetime()))
+            out.append(Reading(_opt(e.get("id"), int), day, score, timing, level, rule, usual, symptoms, values,
+                               None if is_missing(aid) else aid, s.escalation or s.phase,
+                               pd.Timestamp(e["at_local"]).to_pydatetime()))
         return out
+
+    def _level(self, score: int, timing: str, symptoms: tuple, usual: float | None, ran: bool, green: float,
+               red: float) -> tuple[str, str | None, dict]:
+        """(level, rule, values) of one entry before the week-on-week rise: red flags first (an urgent
+        symptom a clinician already assessed, at a score not 2 points worse, is known and does not
+        reopen), then the morning check-in against the usual level, then pain with or without a run."""
+        values: dict = {}
+        urgent = [x for x in symptoms if x in th.URGENT_SYMPTOMS]
+        known = bool(urgent) and all(x in self.known and score < self.known[x] + th.REOPEN_MARGIN for x in urgent)
+        if known:
+            values["known_symptoms"] = urgent
+        if any(x in th.EMERGENCY_SYMPTOMS for x in symptoms):
+            return "emergency", "red_flag_emergency", values
+        if urgent and not known:
+            return "see_clinician", "red_flag_urgent", values
+        if timing == "next_morning":
+            values = {"usual_score": usual, **values}
+            if score > th.PAIN_MORNING_RED_MAX:
+                return "stop", "pain_not_settled", values
+            return ("reduce", "pain_not_settled", values) if not_settled(score, usual) else ("ok", None, values)
+        if score > red:
+            return "stop", "pain_during_run" if ran else "pain_without_run", values
+        if score > green:
+            return "hold", "pain_during_run" if ran else "pain_without_run", values
+        return "ok", None, values
 
     # --- referral (persistent pain) ----------------------------------------------------------------
     def _referral(self, day: date, usual: float | None, worst: Reading | None) -> None:
@@ -800,60 +777,73 @@ class _Walker:
         s = self.s
         level = worst.level if worst else None
         ok_today = checked_in and all(r.level == "ok" for r in readings)
-        top = max((r.score for r in readings), default=None)
         if level == "stop":
-            if s.phase != "stop":
-                self._open_episode(day, usual)
-                s.move("stop", day, _reading_reason(worst), worst.entry_id, "pain")
-                s.step = s.step_since = None
-                s.decision = None  # a new stop: the clinician's earlier decision no longer holds
-            s.return_from = None
-            s.stop_checkins, s.stop_checkin_day = 0, None
-            s.bad_day = day
-            return
-        if s.phase == "stop":
+            self._stop(day, worst, usual)
+        elif s.phase == "stop":
             if checked_in:
-                # "until walking is pain-free", or back to the runner's usual level
-                if top is not None and top <= back_to_usual(usual) + 1e-9:
-                    if s.stop_checkin_day != day:
-                        s.stop_checkins += 1
-                        s.stop_checkin_day = day
-                else:
-                    s.stop_checkins, s.stop_checkin_day = 0, None
-                if s.stop_checkins >= th.STOP_CLEAR_CHECKINS:
-                    at = back_to_usual(usual)
-                    s.base_runs = s.base_runs or _runs_per_week(self.rr, s.episode_start or day)
-                    s.move("return_to_run", day, f"walking is pain-free again ({th.STOP_CLEAR_CHECKINS} check-ins "
-                           f"on different days with pain at {at:g} or less)",
-                           worst.entry_id if worst else None, "pain")
-                    s.step, s.step_since, s.bad_day, s.stop_checkins = 1, day, None, 0
-            return
-        if level in ("reduce", "hold"):
-            if s.phase in STEPPED:
-                if level == "reduce" and s.phase == "rebuild":
-                    self._open_episode(day, usual)
-                    s.move("reduce", day, _reading_reason(worst), worst.entry_id, "pain")
-                    s.step = s.step_since = None
-                else:
-                    s.bad_day = day  # repeats the step
-                return
-            if s.phase == "normal" or (s.phase == "hold" and level == "reduce"):
-                self._open_episode(day, usual)
-                s.move(level, day, _reading_reason(worst), worst.entry_id, "pain")
-            s.bad_day = day
-            return
-        if s.referral:
+                self._stop_check_in(day, max((r.score for r in readings), default=None), worst, usual)
+        elif level in ("reduce", "hold"):
+            self._amber(day, level, worst, usual)
+        elif s.referral:
             return  # persistent pain holds the plan where it is: no next step until it closes
-        # a green check-in, or nothing logged today
-        if s.phase in ("hold", "reduce"):
+        elif s.phase in ("hold", "reduce"):  # a green check-in, or nothing logged today
             if ok_today and s.bad_day is not None and (day - s.bad_day).days >= th.EPISODE_CLEAR_DAYS:
                 self._close_episode(day, f"a week without pain above {green_max(usual):g}"
                                     + (" and mornings settled" if s.phase == "reduce" else ""), worst)
-            return
-        if s.phase in STEPPED:
+        elif s.phase in STEPPED:
             self._step_on(day, ok_today, worst)
+        else:
+            self._after_break(day, ok_today, worst)
+
+    def _stop(self, day: date, worst: Reading, usual: float | None) -> None:
+        """Pain above the red limit: stop running (a new episode unless one is stopped already)."""
+        s = self.s
+        if s.phase != "stop":
+            self._open_episode(day, usual)
+            s.move("stop", day, _reading_reason(worst), worst.entry_id, "pain")
+            s.step = s.step_since = None
+            s.decision = None  # a new stop: the clinician's earlier decision no longer holds
+        s.return_from = None
+        s.stop_checkins, s.stop_checkin_day = 0, None
+        s.bad_day = day
+
+    def _stop_check_in(self, day: date, top: int | None, worst: Reading | None, usual: float | None) -> None:
+        """A check-in while stopped: enough of them on different days at the usual level ("until walking is
+        pain-free") start the return to running."""
+        s = self.s
+        if top is not None and top <= back_to_usual(usual) + 1e-9:
+            if s.stop_checkin_day != day:
+                s.stop_checkins += 1
+                s.stop_checkin_day = day
+        else:
+            s.stop_checkins, s.stop_checkin_day = 0, None
+        if s.stop_checkins >= th.STOP_CLEAR_CHECKINS:
+            at = back_to_usual(usual)
+            s.base_runs = s.base_runs or _runs_per_week(self.rr, s.episode_start or day)
+            s.move("return_to_run", day, f"walking is pain-free again ({th.STOP_CLEAR_CHECKINS} check-ins "
+                   f"on different days with pain at {at:g} or less)",
+                   worst.entry_id if worst else None, "pain")
+            s.step, s.step_since, s.bad_day, s.stop_checkins = 1, day, None, 0
+
+    def _amber(self, day: date, level: str, worst: Reading, usual: float | None) -> None:
+        """A hold or reduce reading: a step repeats (a rebuild cut back), normal training holds or cuts back,
+        a hold becomes a cutback."""
+        s = self.s
+        if s.phase in STEPPED:
+            if level == "reduce" and s.phase == "rebuild":
+                self._open_episode(day, usual)
+                s.move("reduce", day, _reading_reason(worst), worst.entry_id, "pain")
+                s.step = s.step_since = None
+            else:
+                s.bad_day = day  # repeats the step
             return
-        # normal: a break of 30 days or more starts a rebuild
+        if s.phase == "normal" or (s.phase == "hold" and level == "reduce"):
+            self._open_episode(day, usual)
+            s.move(level, day, _reading_reason(worst), worst.entry_id, "pain")
+        s.bad_day = day
+
+    def _after_break(self, day: date, ok_today: bool, worst: Reading | None) -> None:
+        """Normal training: a break of 30 days or more starts a rebuild."""
         rr = self.rr
         last = rr.last_before(day)
         if last is not None and rr.count(day - timedelta(days=th.REBUILD_GAP_DAYS), day - timedelta(days=1)) == 0:

@@ -22,6 +22,8 @@ import re
 import sys
 
 from ingest.painlog import LOCATION_LABELS, SYMPTOM_LABELS, TIMING_LABELS
+from metrics import thresholds as th
+from metrics.rules import RULE_METRICS
 from metrics.units import format_distance, format_duration, format_pace
 
 #: What a face shows for a value that is not there (an en dash, never "None", "nan" or 0).
@@ -273,17 +275,12 @@ def stale_history(last_run, today, *, where: str = "on the Import page") -> str 
     the last run is recent (under :data:`STALE_HISTORY_DAYS` days) or there is none."""
     if is_missing(last_run) or is_missing(today):
         return None
-    days = (to_date(today) - to_date(last_run)).days
+    days = (_timestamp(today).date() - _timestamp(last_run).date()).days
     if days < STALE_HISTORY_DAYS:
         return None
     weeks = days // 7
     return (f"Your last run was on {day(last_run)}, {count(weeks, 'week')} ago: import newer runs {where} "
             "to see your recent weeks.")
-
-
-def to_date(value) -> dt.date:
-    """A date from a date, datetime, Timestamp or ISO string."""
-    return _timestamp(value).date()
 
 
 def distance(km, units: str = "km", *, cap: bool = False, decimals: int = 1) -> str:
@@ -349,13 +346,98 @@ def unit_label(units: str) -> str:
 _CODED_REASON = re.compile(r"^([a-z][a-z0-9_]*(?::[0-9]+)?) \(([a-z_]+)\): ")
 
 
+_CODED_HEAD = re.compile(r"^([a-z][a-z0-9_]*(?::[0-9]+)?): ")
+
+
 def reason(text: str) -> str:
-    """A plan reason in plain words: the ``rule (severity): `` prefix the plan writes
-    (``session_spike (amber): ...``) becomes ``single-run spike (caution): ...``; other text is kept."""
+    """A plan reason in plain words, the one wording of every face: the ``rule (severity): `` prefix
+    (``session_spike (amber): ...``) becomes ``single-run spike (caution): ...``, a bare rule code before
+    the colon (``personal:3: ...``) becomes ``your own rule 3: ...``; other text (``cutback: ...``) is kept."""
     m = _CODED_REASON.match(text)
-    if not m:
-        return text
-    return f"{words(m[1], 'rule')} ({words(m[2], 'severity')}): {text[m.end():]}"
+    if m:
+        return f"{words(m[1], 'rule')} ({words(m[2], 'severity')}): {text[m.end():]}"
+    m = _CODED_HEAD.match(text)
+    if m and (m[1].partition(":")[0] == "personal" or m[1] in VOCABULARY["rule"]):
+        return f"{words(m[1], 'rule')}: {text[m.end():]}"
+    return text
+
+
+def threshold(metric: str, value, units: str = "km", *, unit: str = "") -> str:
+    """A personal rule's threshold (or the value it measured), kept in the metric's own unit, as the
+    runner reads it: ``32 km`` / ``19.9 mi``, ``20%``, ``1.50``, ``1 h 30 min``, ``2 runs``, ``400 m``.
+    ``unit`` stands in for a metric :data:`metrics.rules.RULE_METRICS` does not know; missing gives
+    :data:`MISSING`."""
+    meta = RULE_METRICS.get(str(metric))
+    unit = meta.unit if meta is not None else unit
+    if is_missing(value):
+        return MISSING
+    match unit:
+        case "km":
+            return distance(value, units)
+        case "%":
+            return f"{number(value, 1)}%"
+        case "ratio":
+            return ratio(value)
+        case "min":
+            return duration(value)
+        case "runs":
+            return count(round(float(value)), "run")
+    return number(value, 1, unit)
+
+
+def pain_band(score) -> str | None:
+    """The traffic-light band of a pain score: ``green`` (0-3), ``amber`` (4-5) or ``red`` (above 5);
+    None for a missing score.  Every face colours pain from this one banding."""
+    if is_missing(score):
+        return None
+    if float(score) <= th.PAIN_GREEN_MAX:
+        return "green"
+    return "amber" if float(score) <= th.PAIN_AMBER_MAX else "red"
+
+
+# --- care messages (SCIENCE.md sections 10 and 11) --------------------------------------------------
+
+EMERGENCY_CARE_MESSAGE = (
+    "Seek urgent medical care now (A&E / emergency services). The symptoms you logged can come from "
+    "pressure on the nerves at the base of the spine, which needs to be checked straight away. "
+    "Do not run until a doctor has seen you."
+)
+URGENT_CARE_MESSAGE = (
+    "See a doctor or physiotherapist within days about the symptoms you logged. "
+    "Until then, loadwatch gives no training plan."
+)
+PERSISTENT_CARE_MESSAGE = (
+    "Your back has hurt at most of your check-ins for more than three weeks: book a physiotherapist or doctor. "
+    "Pain that lasts is common and usually treatable, and a professional can help you run again."
+)
+REFERRAL_HOLD = "Your plan holds where it is until then: no next step, and no limit rises."
+ASSESSED_HINT = ("Once a clinician has seen you, record it (\"I have seen a clinician\" on the Pain log page, "
+                 "or loadwatch pain assessed --date YYYY-MM-DD).")
+
+
+def care_message(symptoms, since, latest=None, *, emergency: bool) -> str:
+    """The care message of a red flag, the one wording of every face: what was logged and when, what to
+    do (:data:`EMERGENCY_CARE_MESSAGE` / :data:`URGENT_CARE_MESSAGE`) and how the warning closes."""
+    latest = since if latest is None else latest
+    logged = "; ".join(SYMPTOM_LABELS.get(s, s).lower() for s in symptoms)
+    when = f"on {day(since)}" + (f", latest {day(latest)}" if latest != since else "")
+    care = EMERGENCY_CARE_MESSAGE if emergency else URGENT_CARE_MESSAGE
+    return f"You logged: {logged} ({when}). {care} {ASSESSED_HINT}"
+
+
+def symptom_care(symptoms, when) -> list[tuple[str, str]]:
+    """(severity, message) for red-flag symptoms ticked on a new pain entry dated ``when``, before it is
+    saved: the emergency signs first (``emergency``), then the see-within-days ones (``see_clinician``),
+    in the detector's own words (:func:`care_message`).  Empty when no symptom is a red flag."""
+    symptoms = tuple(dict.fromkeys(symptoms or ()))
+    emergency = [s for s in symptoms if s in th.EMERGENCY_SYMPTOMS]
+    urgent = [s for s in symptoms if s in th.URGENT_SYMPTOMS]
+    out = []
+    if emergency:
+        out.append(("emergency", care_message(emergency, when, emergency=True)))
+    if urgent:
+        out.append(("see_clinician", care_message(urgent, when, emergency=False)))
+    return out
 
 
 def correction_words(changed: dict, units: str = "km") -> list[str]:
@@ -419,6 +501,21 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
+_NUMBER_WORDS = ("none", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                 "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+                 "twenty")
+
+
+def count_words(n: int, noun: str | None = None, plural: str | None = None) -> str:
+    """A count as a person says it: "none", "one" ... "twenty", then digits with thousands separators;
+    with a ``noun``, "one run" / "two runs" (``plural`` for irregular nouns)."""
+    n = int(n)
+    said = _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else f"{n:,}"
+    if noun is None:
+        return said
+    return f"{said} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def clock(seconds) -> str:
     """An elapsed time as a stopwatch shows it: ``1:02:03`` / ``42:05``; missing gives :data:`MISSING`."""
     if is_missing(seconds):
@@ -452,6 +549,12 @@ def yes_no(value) -> str:
     return MISSING if is_missing(value) else ("yes" if bool(value) else "no")
 
 
+VOCABULARY["pain_field"] = {"at_local": "date and time", "score": "pain score", "timing": "timing",
+                             "location": "where it hurts", "note": "note", "symptoms": "symptoms",
+                             "activity_id": "linked run"}
+VOCABULARY["op"] = {">": "above", ">=": "at or above", "<": "below", "<=": "at or below"}
+
+
 def word_list(codes, vocabulary: str | None = None) -> str:
     """``numbness in one leg; loss of bladder control`` from a list of codes; empty gives :data:`MISSING`."""
     if codes is None or isinstance(codes, float) and is_missing(codes):
@@ -459,16 +562,6 @@ def word_list(codes, vocabulary: str | None = None) -> str:
     items = [words(c, vocabulary) for c in codes]
     return "; ".join(items) if items else MISSING
 
-
-def signed_km(km, units: str = "km") -> str:
-    """A distance change: ``+3.2 km`` / ``−1.5 mi``."""
-    if is_missing(km):
-        return MISSING
-    text = distance(abs(float(km)), units)
-    return ("+" if km > 0 else "−" if km < 0 else "") + text
-
-
-VOCABULARY["op"] = {">": "above", ">=": "at or above", "<": "below", "<=": "at or below"}
 
 #: Plain labels for the numbers behind an alert (``Alert.values`` keys) and how to say each value.
 #: Keys ending in ``_id``/``_ids`` and the unit/scope bookkeeping are left out; unknown keys are
@@ -516,20 +609,7 @@ ALERT_VALUES: dict[str, tuple[str, str]] = {
     "times": ("times in the last 14 days", "plain"),
 }
 VOCABULARY["overrun"] = {"run": "one run", "week": "the week's running"}
-_ALERT_SKIP = {"unit", "scope", "hazard_ratio_ci_low", "hazard_ratio_ci_high", "threshold", "value", "entry_kind"}
-
-
-def _rule_value(values: dict, key: str, units: str) -> str:
-    from metrics.rules import RULE_METRICS
-
-    meta = RULE_METRICS.get(str(values.get("metric")))
-    unit = meta.unit if meta is not None else values.get("unit", "")
-    v = values.get(key)
-    if unit == "km":
-        return distance(v, units)
-    if unit == "%":
-        return pct(v)
-    return number(v, 1, unit)
+ALERT_SKIP = {"unit", "scope", "hazard_ratio_ci_low", "hazard_ratio_ci_high", "threshold", "value", "entry_kind"}
 
 
 def alert_value(key: str, value, units: str = "km") -> str:
@@ -570,8 +650,6 @@ def alert_value(key: str, value, units: str = "km") -> str:
         case "symptom_list":
             return word_list(value, "symptom")
         case "metric":
-            from metrics.rules import RULE_METRICS
-
             meta = RULE_METRICS.get(str(value))
             return meta.label if meta is not None else words(value)
         case "timing" | "timing_group" | "spike" | "op" | "phase" | "overrun":
@@ -590,7 +668,7 @@ def alert_facts(values: dict | None, units: str = "km") -> list[tuple[str, str]]
     values = dict(values or {})
     rows: list[tuple[str, str]] = []
     for key, value in values.items():
-        if key.endswith(("_id", "_ids")) or key in _ALERT_SKIP:
+        if key.endswith(("_id", "_ids")) or key in ALERT_SKIP:
             continue
         label = ALERT_VALUES.get(key, (key.replace("_", " "), None))[0]
         text = alert_value(key, value, units)
@@ -599,6 +677,6 @@ def alert_facts(values: dict | None, units: str = "km") -> list[tuple[str, str]]
                      f"{float(values.get('hazard_ratio_ci_high')):.2f})")
         rows.append((label, text))
     if "metric" in values and "value" in values:
-        rows.append(("your value", _rule_value(values, "value", units)))
-        rows.append(("your threshold", _rule_value(values, "threshold", units)))
+        rows.append(("your value", threshold(values.get("metric"), values.get("value"), units, unit=values.get("unit", ""))))
+        rows.append(("your threshold", threshold(values.get("metric"), values.get("threshold"), units, unit=values.get("unit", ""))))
     return rows

@@ -81,13 +81,6 @@ class _Lookup:
         return np.einsum("i,ij->j", select, self.values) if len(self.values) else np.zeros(HR_BINS)
 
 
-def hist_matrix(hr_hist: pd.DataFrame | None, ids) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds at each bpm for the activities ``ids``, in that order: an ``(len(ids), 256)`` array (zeros
-    for an activity without a histogram) and a bool array "has heart rate"."""
-    lookup = _Lookup(hr_hist, ids)
-    return np.nan_to_num(lookup.apply(lookup.values), nan=0.0), lookup.has
-
-
 def _all_ids(hr_hist: pd.DataFrame | None) -> pd.Index:
     return pd.Index([]) if hr_hist is None else hr_hist.index
 

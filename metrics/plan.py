@@ -35,31 +35,16 @@ from metrics import episodes as _ep
 from metrics import fmt
 from metrics import sessions as _sessions
 from metrics import thresholds as th
-from metrics.detector import (
-    EMERGENCY_CARE_MESSAGE,
-    PERSISTENT_CARE_MESSAGE,
-    REFERRAL_HOLD,
-    URGENT_CARE_MESSAGE,
-    Alert,
-    as_date,
-    check_in_question,
-    complete_weeks,
-    episode,
-    run_dates,
-)
+from metrics.calendar import as_date, complete_weeks, run_dates
+from metrics.detector import Alert, check_in_question, episode
+from metrics.fmt import EMERGENCY_CARE_MESSAGE, PERSISTENT_CARE_MESSAGE, REFERRAL_HOLD, URGENT_CARE_MESSAGE
 from metrics.units import cap_in_units, format_distance, from_units
 
 STATUSES = ("green", "amber", "red", "see_clinician", "emergency")
 CROSS_TRAINING = ("cycling", "swimming", "elliptical", "deep-water running")
-WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}
 #: The plan's status for each phase (``normal`` is green, or amber after a spike or a personal rule).
 PHASE_STATUS = {"normal": "green", "hold": "amber", "reduce": "red", "stop": "red", "return_to_run": "amber",
                 "rebuild": "amber", "see_clinician": "see_clinician", "emergency": "emergency"}
-
-
-def count_words(n: int, noun: str) -> str:
-    """"one run", "two runs" (numbers above seven as digits)."""
-    return f"{WORDS.get(n, n)} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass
@@ -208,7 +193,7 @@ def frandsen_cap_km(h: _History) -> float | None:
 
 
 def _surface_advice(h: _History, n_runs: int | None) -> str:
-    k = count_words(min(2, n_runs or 2), "run")
+    k = fmt.count_words(min(2, n_runs or 2), "run")
     if h.soft_surfaces:
         where = " or ".join(h.soft_surfaces)
         return f"move {k} to {where} (softer surfaces lower impact at the shin; no study links surface to back pain)"
@@ -270,16 +255,6 @@ def _replacement_minutes(weekly: pd.DataFrame | None, runs: pd.DataFrame | None,
     return minutes
 
 
-def _pre_episode_runs(runs: pd.DataFrame | None, start) -> int | None:
-    """Runs a week in the 4 weeks before the episode's (or break's) first day, at least one."""
-    if runs is None or len(runs) == 0 or start is None:
-        return None
-    start = as_date(start)
-    dates = run_dates(runs)
-    n = int(((dates >= start - timedelta(days=th.PRE_EPISODE_DAYS)) & (dates < start)).sum())
-    return max(1, int(round(n / (th.PRE_EPISODE_DAYS / 7)))) if n else None
-
-
 def decision_words(visit: _ep.Visit | None, units: str = "km") -> str:
     """What a clinician decided at an assessment, in plain words ("" when they decided nothing)."""
     if visit is None or not visit.decided:
@@ -315,7 +290,7 @@ def next_step_words(row: dict, units: str = "km") -> str | None:
     if phase == "stop":
         n = row.get("stop_checkins") or 0
         return (f"Walk-run starts (return to running, step 1 of {len(th.RETURN_WEEK_FRACS)}) after "
-                f"{count_words(th.STOP_CLEAR_CHECKINS, 'check-in')} on different days with pain at "
+                f"{fmt.count_words(th.STOP_CLEAR_CHECKINS, 'check-in')} on different days with pain at "
                 f"{_ep.back_to_usual(usual):g} or less ({n} so far), or the day after a clinician has seen you.")
     if phase == "hold":
         return f"Back to normal training after 7 days without pain above {green}{earliest}."
@@ -323,7 +298,7 @@ def next_step_words(row: dict, units: str = "km") -> str | None:
         return (f"Back to normal training after 7 days with pain at {green} or less that settles by the "
                 f"morning{earliest}.")
     if phase in _ep.STEPPED:
-        runs = count_words(th.STEP_MIN_RUNS, "run")
+        runs = fmt.count_words(th.STEP_MIN_RUNS, "run")
         if phase == "rebuild" and not row.get("step_since"):
             return (f"Step 1 starts with your first run back; each step lasts at least 7 days with {runs} or more "
                     f"inside its limits and no pain above {green}.")
@@ -331,6 +306,205 @@ def next_step_words(row: dict, units: str = "km") -> str | None:
         target = "Back to normal training" if last else "Next step"
         return f"{target} after 7 days with {runs} or more inside these limits and pain at {green} or less{earliest}."
     return None
+
+
+def _reason(a: Alert) -> str:
+    # plain words on every face: "Single-run spike (caution): ..." rather than "session_spike (amber)"
+    return f"{fmt.words(a.rule, 'rule').capitalize()} ({fmt.words(a.severity, 'severity')}): {a.fact}"
+
+
+def _common(row: dict, as_of, units: str, walked: _ep.Episode) -> dict:
+    """What every plan carries whatever its phase: the phase, its step, what moves it on, the check-in
+    question, a referral and the clinician's date."""
+    phase = row["phase"]
+    common = {"phase": phase, "phase_since": row.get("since"), "units": units,
+              "next_step": next_step_words(row, units), "check_in": check_in_question(row, as_of, walked)}
+    if phase in _ep.STEPPED:
+        common.update(step=row.get("step"), steps=row.get("steps"))
+    if row.get("referral"):
+        common["referral"] = PERSISTENT_CARE_MESSAGE  # the hold itself is the next step's sentence
+    clinician = row.get("set_by_clinician")
+    if clinician is not None and phase not in _ep.NO_NUMBERS:
+        common["set_by_clinician"] = clinician
+    return common
+
+
+def _history_notes(h: _History, phase: str) -> list[str]:
+    """Why the numbers are rough or missing: too little history."""
+    if not h.has_runs:
+        return ["not enough history: import a few weeks of runs to get a plan with numbers"]
+    if h.avg_week_km is None and phase == "normal":
+        return ["not enough history for a 4-week average week: import more weeks of runs"]
+    if h.weeks_used < th.AVERAGE_WEEK_WEEKS and phase == "normal":
+        return [f"average week from {h.weeks_used} complete week(s) only (4 wanted)"]
+    return []
+
+
+@dataclass
+class _Today:
+    """What every phase's step of :func:`make_plan` reads: today's timeline row, the alarms by kind, the
+    load history and the reasons written so far (each step appends its own)."""
+
+    row: dict
+    h: _History
+    alarms: list[Alert]
+    reasons: list[str]
+    runs_per_week: int | None
+
+    @property
+    def phase(self) -> str:
+        return self.row["phase"]
+
+    @property
+    def frandsen(self) -> float | None:
+        return frandsen_cap_km(self.h)
+
+    @property
+    def pain_alerts(self) -> list[Alert]:
+        return [a for a in self.alarms if a.rule in _ep.PAIN_RULES + ("step_overrun", "pain_persistent")]
+
+    @property
+    def spikes(self) -> list[Alert]:
+        return [a for a in self.alarms if a.rule == "session_spike"]
+
+    @property
+    def personal(self) -> list[Alert]:
+        return [a for a in self.alarms if a.rule.startswith("personal")]
+
+    @property
+    def caps(self) -> tuple[float | None, float | None]:
+        """(week, run) caps of the phase's step or of the clinician, in km."""
+        return _num(self.row.get("max_week_km")), _num(self.row.get("max_run_km"))
+
+    def explain(self, alerts: list[Alert], text: str | None = None) -> None:
+        self.reasons += [_reason(a) for a in alerts]
+        if text:
+            self.reasons.append(text)
+
+
+@dataclass
+class _Draft:
+    """A phase's numbers before the personal rules and the rounding: caps in km."""
+
+    status: str
+    week: float | None
+    run: float | None
+    runs_per_week: int | None
+    intensity: str
+    surface: str | None = None
+    cross: list[str] = field(default_factory=list)
+
+
+def _reduce(t: _Today) -> _Draft:
+    week, run = t.caps
+    runs = None if t.runs_per_week is None else min(t.runs_per_week, th.RED_MAX_RUNS_PER_WEEK)
+    t.explain(t.pain_alerts, f"cutback: about {th.REDUCE_FRAC:.0%} of your week before the pain started, easy "
+                             f"only ({th.CUTBACK_EVIDENCE.line()})")
+    return _Draft(PHASE_STATUS["reduce"], week, run, runs, "easy only", _surface_advice(t.h, runs),
+                  list(CROSS_TRAINING))
+
+
+def _hold(t: _Today) -> _Draft:
+    week_cap, run_cap = t.caps
+    t.explain(t.pain_alerts + t.spikes, "amber pain: hold your volume at the 4-week average before the pain, no "
+                                         f"hard sessions, softer ground ({th.CUTBACK_EVIDENCE.line()})")
+    return _Draft(PHASE_STATUS["hold"], week_cap if week_cap is not None else t.h.avg_week_km,
+                  run_cap if run_cap is not None else t.frandsen, t.runs_per_week,
+                  "easy only, no intervals or hard sessions", _surface_advice(t.h, t.runs_per_week))
+
+
+def _stepped(t: _Today) -> _Draft:
+    row, phase = t.row, t.phase
+    week, run = t.caps
+    runs = row.get("runs_per_week") or t.runs_per_week
+    draft = _Draft(PHASE_STATUS[phase], week, run, runs, "easy only")
+    if phase == "return_to_run" and row.get("step") == 1:
+        draft.intensity = "easy only, walk-run, a rest day between runs"
+        draft.surface = _surface_advice(t.h, runs)
+    what = "return to running" if phase == "return_to_run" else "rebuild after a break"
+    t.explain(t.pain_alerts + t.spikes, f"{what}: step {row.get('step')} of {row.get('steps')}, and no run above "
+                                         f"{1 + th.MAX_SPIKE_FRAC:.2f} times your recent longest (the lower number "
+                                         f"wins) ({th.EPISODE_EVIDENCE.line()})")
+    return draft
+
+
+def _pre_spike_km(spikes: list[Alert]) -> float:
+    """1.10 x the 30-day longest before the latest spike: no run above it after a spike."""
+    latest = max(spikes, key=lambda a: a.date)
+    return (1 + th.MAX_SPIKE_FRAC) * float(latest.values["longest_30d_km"])
+
+
+def _after_spike(t: _Today) -> _Draft:
+    t.explain(t.spikes, f"after a spike: every run at most {1 + th.MAX_SPIKE_FRAC:.2f} times your 30-day longest "
+                        "before the spike, the week at most your 4-week average")
+    return _Draft("amber", t.h.avg_week_km, _min(_pre_spike_km(t.spikes), t.frandsen), t.runs_per_week,
+                  "as usual; no run longer than the cap")
+
+
+def _normal(t: _Today) -> _Draft:
+    row, h, personal = t.row, t.h, t.personal
+    clinician = row.get("set_by_clinician")
+    t.explain(personal + t.pain_alerts)
+    week = None if h.max_week_km is None else (1 + th.GREEN_WEEK_GROWTH_FRAC) * h.max_week_km
+    run = t.frandsen
+    if clinician is not None:
+        # the clinician's own caps, over every default (SCIENCE.md section 13)
+        week_cap, run_cap = t.caps
+        week, run = (week_cap if week_cap is not None else week), (run_cap if run_cap is not None else run)
+    if t.frandsen is None and h.has_runs:
+        t.reasons.append("no run in the last 30 days, so no safe-longest-run figure: start back with walk-run")
+    if not personal and not row.get("referral") and clinician is None:
+        t.reasons.append("green: no pain or spike alerts; the longest run stays within "
+                         f"{1 + th.MAX_SPIKE_FRAC:.2f} times your longest of the last {th.PLAN_LONGEST_DAYS} days, "
+                         f"so the cap holds all week ({th.FRANDSEN_2025.line()})")
+    return _Draft("amber" if personal or row.get("referral") else "green", week, run, t.runs_per_week, "as usual")
+
+
+def _phase_draft(t: _Today) -> _Draft:
+    """The numbers of today's phase: a cutback, a hold, a step, after a spike, or normal training."""
+    if t.phase == "reduce":
+        return _reduce(t)
+    if t.phase == "hold":
+        return _hold(t)
+    if t.phase in _ep.STEPPED:
+        return _stepped(t)
+    if t.spikes:
+        return _after_spike(t)
+    return _normal(t)
+
+
+def _capped(d: _Draft, t: _Today, rules, alerts: list[Alert], units: str) -> tuple[float | None, float | None]:
+    """(week, run) in km after the caps every phase with numbers keeps: 1.10 x the longest before a spike,
+    the runner's own rules, a run never above the week, and never more than N runs at the run cap."""
+    week, run = d.week, d.run
+    if t.spikes and t.phase != "normal":
+        # after a spike, no run above 1.10 x the 30-day longest before it, in every phase (lower wins)
+        run = _min(run, _pre_spike_km(t.spikes))
+    week_caps, run_caps = _personal_caps(rules, alerts)
+    for cap, name in week_caps:
+        if week is None or cap < week:
+            week = cap
+            t.reasons.append(f"{fmt.words(name, 'rule').capitalize()}: your rule keeps the week at or below "
+                             f"{_fmt(cap, units)}")
+    for cap, name in run_caps:
+        if run is None or cap < run:
+            run = cap
+            t.reasons.append(f"{fmt.words(name, 'rule').capitalize()}: your rule keeps each run at or below "
+                             f"{_fmt(cap, units)}")
+    if week is not None and run is not None and run > week:
+        run = week
+    if d.runs_per_week and week is not None and run is not None:
+        week = min(week, d.runs_per_week * run)  # caps a person can follow: never more than N runs at the run cap
+    return week, run
+
+
+def _rounded(week: float | None, run: float | None, runs_per_week: int | None,
+             units: str) -> tuple[float | None, float | None]:
+    week_km, run_km = round_cap_km(week, units), round_cap_km(run, units)
+    if runs_per_week and week_km is not None and run_km is not None and week_km > runs_per_week * run_km:
+        # rounded apart, the two caps could ask for more than N runs at the run cap: the week follows the runs
+        week_km = round_cap_km(runs_per_week * run_km, units)
+    return week_km, run_km
 
 
 def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFrame | None,
@@ -346,148 +520,42 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     row = _ep.today(walked.timeline, as_of)
     phase = row["phase"]
     alarms = [a for a in alerts if a.alarm]
-
-    def reason(a: Alert) -> str:
-        # plain words on every face: "Single-run spike (caution): ..." rather than "session_spike (amber)"
-        return f"{fmt.words(a.rule, 'rule').capitalize()} ({fmt.words(a.severity, 'severity')}): {a.fact}"
-
-    common = {"phase": phase, "phase_since": row.get("since"), "units": units,
-              "next_step": next_step_words(row, units), "check_in": check_in_question(row, as_of, walked)}
-    if phase in _ep.STEPPED:
-        common.update(step=row.get("step"), steps=row.get("steps"))
-    # strength and core work stays in every plan but the red flags (SCIENCE.md §15)
-    strength = _sessions.strength_advice(weekly, as_of, red_flag=phase in _ep.ESCALATIONS)
-
-    if row.get("referral"):
-        common["referral"] = PERSISTENT_CARE_MESSAGE  # the hold itself is the next step's sentence
-    clinician = row.get("set_by_clinician")
-    if clinician is not None and phase not in _ep.NO_NUMBERS:
-        common["set_by_clinician"] = clinician
+    common = _common(row, as_of, units, walked)
     # 1. red flags: escalate, never coach
     if phase in _ep.ESCALATIONS:
         care_alerts = [a for a in alarms if a.severity in _ep.ESCALATIONS]
         care = EMERGENCY_CARE_MESSAGE if phase == "emergency" else URGENT_CARE_MESSAGE
-        return Plan(status=phase, reasons=[reason(a) for a in care_alerts] or [row["reason"]], message=care,
+        return Plan(status=phase, reasons=[_reason(a) for a in care_alerts] or [row["reason"]], message=care,
                     care_message=care, stop_running=phase == "emergency", **common)
-
+    # strength and core work stays in every plan but the red flags (SCIENCE.md §15)
+    strength = _sessions.strength_advice(weekly, as_of, red_flag=False)
     h = history(weekly, runs, as_of)
-    reasons: list[str] = [reason(a) for a in alarms if a.rule == "phase"]
-    if not h.has_runs:
-        reasons.append("not enough history: import a few weeks of runs to get a plan with numbers")
-    elif h.avg_week_km is None and phase == "normal":
-        reasons.append("not enough history for a 4-week average week: import more weeks of runs")
-    elif h.weeks_used < th.AVERAGE_WEEK_WEEKS and phase == "normal":
-        reasons.append(f"average week from {h.weeks_used} complete week(s) only (4 wanted)")
-    frandsen = frandsen_cap_km(h)
+    reasons = [_reason(a) for a in alarms if a.rule == "phase"] + _history_notes(h, phase)
     # "up to N runs": the most runs of the recent weeks (an average after a break said "runs: 1", and the
     # week cap, never more than N runs at the run cap, fell to a single run)
-    runs_per_week = None if h.max_runs is None else max(1, int(round(h.max_runs)))
-    pain_alerts = [a for a in alarms if a.rule in _ep.PAIN_RULES + ("step_overrun", "pain_persistent")]
-
+    t = _Today(row, h, alarms, reasons, None if h.max_runs is None else max(1, int(round(h.max_runs))))
     # 2. stop: no running numbers, cross-training replaces the running time
     if phase == "stop":
-        reasons += [reason(a) for a in pain_alerts]
-        reasons.append("stop running for now: no running until walking is pain-free; low-impact cross-training "
-                       f"replaces the running time ({th.CUTBACK_EVIDENCE.line()})")
+        t.explain(t.pain_alerts, "stop running for now: no running until walking is pain-free; low-impact "
+                                 f"cross-training replaces the running time ({th.CUTBACK_EVIDENCE.line()})")
         minutes = _replacement_minutes(weekly, runs, row, as_of, reasons)
         plan = Plan(status="red", cross_training=list(CROSS_TRAINING), reasons=reasons, stop_running=True,
-                    intensity=None, cross_training_min=minutes,
-                    strength=strength, **common)
+                    intensity=None, cross_training_min=minutes, strength=strength, **common)
         plan.message = headline(plan)
         return plan
-
-    spikes = [a for a in alarms if a.rule == "session_spike"]
-    personal = [a for a in alarms if a.rule.startswith("personal")]
-    status = PHASE_STATUS[phase]
-    surface = None
-    cross: list[str] = []
-    week_cap, run_cap = _num(row.get("max_week_km")), _num(row.get("max_run_km"))
-    if phase == "reduce":
-        reasons += [reason(a) for a in pain_alerts]
-        week, run = week_cap, run_cap
-        runs_per_week = None if runs_per_week is None else min(runs_per_week, th.RED_MAX_RUNS_PER_WEEK)
-        intensity = "easy only"
-        surface = _surface_advice(h, runs_per_week)
-        cross = list(CROSS_TRAINING)
-        reasons.append(f"cutback: about {th.REDUCE_FRAC:.0%} of your week before the pain started, easy only "
-                       f"({th.CUTBACK_EVIDENCE.line()})")
-    elif phase == "hold":
-        reasons += [reason(a) for a in pain_alerts + spikes]
-        week = week_cap if week_cap is not None else h.avg_week_km
-        run = run_cap if run_cap is not None else frandsen
-        intensity = "easy only, no intervals or hard sessions"
-        surface = _surface_advice(h, runs_per_week)
-        reasons.append("amber pain: hold your volume at the 4-week average before the pain, no hard sessions, "
-                       f"softer ground ({th.CUTBACK_EVIDENCE.line()})")
-    elif phase in _ep.STEPPED:
-        reasons += [reason(a) for a in pain_alerts + spikes]
-        week, run = week_cap, run_cap
-        runs_per_week = row.get("runs_per_week") or runs_per_week
-        intensity = "easy only"
-        if phase == "return_to_run" and row.get("step") == 1:
-            intensity = "easy only, walk-run, a rest day between runs"
-            surface = _surface_advice(h, runs_per_week)
-        what = "return to running" if phase == "return_to_run" else "rebuild after a break"
-        reasons.append(f"{what}: step {row.get('step')} of {row.get('steps')}, and no run above "
-                       f"{1 + th.MAX_SPIKE_FRAC:.2f} times your recent longest (the lower number wins) "
-                       f"({th.EPISODE_EVIDENCE.line()})")
-    elif spikes:
-        status = "amber"
-        reasons += [reason(a) for a in spikes]
-        latest = max(spikes, key=lambda a: a.date)
-        pre_spike = (1 + th.MAX_SPIKE_FRAC) * float(latest.values["longest_30d_km"])
-        week, run = h.avg_week_km, _min(pre_spike, frandsen)
-        intensity = "as usual; no run longer than the cap"
-        reasons.append(f"after a spike: every run at most {1 + th.MAX_SPIKE_FRAC:.2f} times your 30-day longest "
-                       "before the spike, the week at most your 4-week average")
-    else:
-        status = "amber" if personal or row.get("referral") else "green"
-        reasons += [reason(a) for a in personal + pain_alerts]
-        week = None if h.max_week_km is None else (1 + th.GREEN_WEEK_GROWTH_FRAC) * h.max_week_km
-        run = frandsen
-        if clinician is not None:
-            # the clinician's own caps, over every default (SCIENCE.md section 13)
-            week, run = (week_cap if week_cap is not None else week), (run_cap if run_cap is not None else run)
-        intensity = "as usual"
-        if frandsen is None and h.has_runs:
-            reasons.append("no run in the last 30 days, so no safe-longest-run figure: start back with walk-run")
-        if not personal and not row.get("referral") and clinician is None:
-            reasons.append("green: no pain or spike alerts; the longest run stays within "
-                           f"{1 + th.MAX_SPIKE_FRAC:.2f} times your longest of the last {th.PLAN_LONGEST_DAYS} days, so "
-                           f"the cap holds all week ({th.FRANDSEN_2025.line()})")
-
-    if spikes and phase != "normal":
-        # after a spike, no run above 1.10 x the 30-day longest before it, in every phase (lower wins)
-        latest = max(spikes, key=lambda a: a.date)
-        run = _min(run, (1 + th.MAX_SPIKE_FRAC) * float(latest.values["longest_30d_km"]))
-    # personal rules cap the plan in every phase with numbers
-    week_caps, run_caps = _personal_caps(rules, alerts)
-    for cap, name in week_caps:
-        if week is None or cap < week:
-            week = cap
-            reasons.append(f"{fmt.words(name, 'rule').capitalize()}: your rule keeps the week at or below {_fmt(cap, units)}")
-    for cap, name in run_caps:
-        if run is None or cap < run:
-            run = cap
-            reasons.append(f"{fmt.words(name, 'rule').capitalize()}: your rule keeps each run at or below {_fmt(cap, units)}")
-    if week is not None and run is not None and run > week:
-        run = week
-    if runs_per_week and week is not None and run is not None:
-        week = min(week, runs_per_week * run)  # caps a person can follow: never more than N runs at the run cap
+    # 3. a phase with numbers, then the caps every such phase keeps
+    d = _phase_draft(t)
+    week, run = _capped(d, t, rules, alerts, units)
+    clinician = row.get("set_by_clinician")
     if clinician is not None:
         said = decision_words(walked.last_visit(as_of), units)
         reasons.insert(0, f"set by your clinician on {fmt.day(clinician)}" + (f": {said}" if said else ""))
-
     # cross-training replaces the running time cut in reduce (SCIENCE.md §12, §15)
     cross_min = _replacement_minutes(weekly, runs, row, as_of, reasons)
-    week_km, run_km = round_cap_km(week, units), round_cap_km(run, units)
-    if runs_per_week and week_km is not None and run_km is not None and week_km > runs_per_week * run_km:
-        # rounded apart, the two caps could ask for more than N runs at the run cap: the week follows the runs
-        week_km = round_cap_km(runs_per_week * run_km, units)
-    plan = Plan(status=status, max_week_km=week_km, max_run_km=run_km,
-                runs=runs_per_week, intensity=intensity, surface=surface, cross_training=cross, reasons=reasons,
-                cross_training_min=cross_min, strength=strength,
-                **common)
+    week_km, run_km = _rounded(week, run, d.runs_per_week, units)
+    plan = Plan(status=d.status, max_week_km=week_km, max_run_km=run_km, runs=d.runs_per_week,
+                intensity=d.intensity, surface=d.surface, cross_training=d.cross, reasons=reasons,
+                cross_training_min=cross_min, strength=strength, **common)
     plan.message = headline(plan)
     return plan
 
@@ -541,9 +609,9 @@ def headline(plan: Plan) -> str:
         parts.append(f"longest run ≤ {format_distance(plan.max_run_km, u)}")
     if plan.status == "red" and plan.runs:
         parts.append("one run" if plan.runs == 1 else
-                     f"at most {count_words(plan.runs, 'run')} with a rest day between")
+                     f"at most {fmt.count_words(plan.runs, 'run')} with a rest day between")
     if plan.surface:
-        parts.append(f"{count_words(min(2, plan.runs or 2), 'run')} on soft ground")
+        parts.append(f"{fmt.count_words(min(2, plan.runs or 2), 'run')} on soft ground")
     if plan.intensity and plan.intensity.startswith("easy"):
         if "walk-run" in plan.intensity:
             parts.append("walk-run, easy only")
@@ -563,18 +631,6 @@ def headline(plan: Plan) -> str:
     if prefix:
         return prefix + body + "."
     return body[0].upper() + body[1:] + "."
-
-
-def reason_words(reason: str) -> str:
-    """A plan reason ("session_spike (amber): ...") with its rule and severity codes in plain words."""
-    head, sep, rest = reason.partition(": ")
-    if sep and head.endswith(")") and " (" in head:
-        rule, _, severity = head[:-1].partition(" (")
-        if " " not in rule:
-            return f"{fmt.words(rule, 'rule')} ({fmt.words(severity, 'severity')}): {rest}"
-    if sep and " " not in head and (head.startswith("personal") or head in fmt.VOCABULARY["rule"]):
-        return f"{fmt.words(head, 'rule')}: {rest}"
-    return reason
 
 
 def step_sentence(plan: dict) -> str | None:

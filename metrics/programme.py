@@ -155,27 +155,81 @@ def status(inputs: ProgrammeInput | None, timeline: pd.DataFrame | None, as_of) 
     ``adherence_pct``, ``complete``, ``met_target``), ``adherence_pct`` (over the completed weeks; None
     before one is complete), ``adherence_target_pct``, ``within_plan_caps`` (the episode's phase caps
     every session: hold, reduce, return_to_run, rebuild) and ``summary`` (plain words)."""
-    if inputs is None or inputs.programmes is None or len(inputs.programmes) == 0:
-        return None
     as_of = pd.Timestamp(as_of).date()
-    progs = inputs.programmes[[pd.Timestamp(d).date() <= as_of for d in inputs.programmes["start_date"]]]
-    if len(progs) == 0:
+    prog = _latest(inputs, as_of)
+    if prog is None:
         return None
-    prog = progs.iloc[-1]
     kind, start = str(prog["kind"]), pd.Timestamp(prog["start_date"]).date()
     stop = None if prog["stop_date"] is None or pd.isna(prog["stop_date"]) else pd.Timestamp(prog["stop_date"]).date()
     last = min(as_of, stop) if stop is not None and stop <= as_of else as_of
     done_days = {} if inputs.done is None else {d: k for d, k in zip(inputs.done["date"], inputs.done["kind"],
                                                                       strict=True) if start <= d <= last}
     total = length_weeks(kind)
-    # walk the days: active days move the programme's clock, paused days do not
+    walked = _walk_days(timeline, start, last, done_days, total)
+    weeks, active, phase = walked.weeks, walked.active, walked.phase
+    finished = active >= 7 * total and not (weeks and weeks[-1]["end"] == last and weeks[-1]["days"] < 7)
+    # the week that holds the last day (its own week when it moved the clock, else the one it resumes in)
+    current = plan_week(kind, weeks[-1]["week"] if weeks and weeks[-1]["end"] == last else
+                        min(active // 7 + 1, total))
+    rows, overall = _adherence(kind, weeks)
+    state = _state(stop, as_of, finished, paused=phase in PAUSE_PHASES)
+    this = rows[-1] if rows and not finished and rows[-1]["week"] == current.number else None
+    week_start = dt.date.fromisoformat(this["start"]) if this else as_of
+    done_now = this["sessions_done"] if this else 0
+    next_sessions = [] if state != "running" else _next_sessions(kind, current, week_start, as_of, done_days,
+                                                                  done_now)
+    out = {
+        "kind": kind, "name": PROGRAMMES[kind], "source": SOURCES[kind], "start_date": start.isoformat(),
+        "stop_date": None if stop is None else stop.isoformat(), "state": state,
+        "week": current.number, "weeks": total, "paused": state == "paused",
+        "paused_reason": _PAUSE_WORDS.get(phase) if state == "paused" else None, "paused_days": walked.paused_days,
+        "this_week": None if state in ("stopped", "complete") else _this_week(current, week_start, done_now),
+        "next_sessions": next_sessions, "adherence": rows, "adherence_pct": overall,
+        "adherence_target_pct": ADHERENCE_TARGET_PCT,
+        "within_plan_caps": state == "running" and phase in CAPPED_PHASES,
+    }
+    out["summary"] = summary_words(out)
+    return out
+
+
+def _latest(inputs: ProgrammeInput | None, as_of: dt.date) -> pd.Series | None:
+    """The latest programme started on or before ``as_of`` (None when there is none)."""
+    if inputs is None or inputs.programmes is None or len(inputs.programmes) == 0:
+        return None
+    progs = inputs.programmes[[pd.Timestamp(d).date() <= as_of for d in inputs.programmes["start_date"]]]
+    return None if len(progs) == 0 else progs.iloc[-1]
+
+
+def _state(stop: dt.date | None, as_of: dt.date, finished: bool, *, paused: bool) -> str:
+    """"stopped", "complete", "paused" (the last day is in a pausing phase) or "running"."""
+    if stop is not None and stop <= as_of:
+        return "stopped"
+    if finished:
+        return "complete"
+    return "paused" if paused else "running"
+
+
+@dataclass
+class _Walked:
+    """The programme's days walked: its weeks (``week``, ``start``, ``end``, ``days``, ``sessions_done``),
+    the active days that moved its clock, the paused days that did not, and the phase of the last day."""
+
+    weeks: list[dict]
+    active: int
+    paused_days: int
+    phase: str
+
+
+def _walk_days(timeline: pd.DataFrame | None, start: dt.date, last: dt.date, done_days: dict,
+               total: int) -> _Walked:
+    """Walk the days from ``start`` to ``last``: active days move the programme's clock, paused days do not."""
     weeks: list[dict] = []
     active = paused_days = 0
-    phase, reason = "normal", ""
+    phase = "normal"
     day = start
     while day <= last:
         was = phase
-        phase, reason = _phase_on(timeline, day)
+        phase, _reason = _phase_on(timeline, day)
         if phase in PAUSE_PHASES:
             paused_days += 1
             if was not in PAUSE_PHASES and weeks and day in done_days:
@@ -191,11 +245,12 @@ def status(inputs: ProgrammeInput | None, timeline: pd.DataFrame | None, as_of) 
             w["sessions_done"] += day in done_days
             active += 1
         day += dt.timedelta(days=1)
-    finished = active >= 7 * total and not (weeks and weeks[-1]["end"] == last and weeks[-1]["days"] < 7)
-    paused = phase in PAUSE_PHASES and not finished and (stop is None or stop > as_of)
-    # the week that holds the last day (its own week when it moved the clock, else the one it resumes in)
-    current = plan_week(kind, weeks[-1]["week"] if weeks and weeks[-1]["end"] == last else
-                        min(active // 7 + 1, total))
+    return _Walked(weeks, active, paused_days, phase)
+
+
+def _adherence(kind: str, weeks: list[dict]) -> tuple[list[dict], float | None]:
+    """One adherence row per programme week begun, and the adherence over the completed weeks (None
+    before one is complete)."""
     rows = []
     for w in weeks:
         planned = plan_week(kind, w["week"]).sessions
@@ -207,34 +262,15 @@ def status(inputs: ProgrammeInput | None, timeline: pd.DataFrame | None, as_of) 
     full = [r for r in rows if r["complete"]]
     overall = None if not full else round(100.0 * sum(min(r["sessions_done"], r["sessions_planned"]) for r in full)
                                           / sum(r["sessions_planned"] for r in full), 1)
-    if stop is not None and stop <= as_of:
-        state = "stopped"
-    elif finished:
-        state = "complete"
-    else:
-        state = "paused" if paused else "running"
-    this = rows[-1] if rows and not finished and rows[-1]["week"] == current.number else None
-    week_start = dt.date.fromisoformat(this["start"]) if this else as_of
-    done_now = this["sessions_done"] if this else 0
-    next_sessions = [] if state != "running" else _next_sessions(kind, current, week_start, as_of, done_days,
-                                                                  done_now)
-    out = {
-        "kind": kind, "name": PROGRAMMES[kind], "source": SOURCES[kind], "start_date": start.isoformat(),
-        "stop_date": None if stop is None else stop.isoformat(), "state": state,
-        "week": current.number, "weeks": total, "paused": state == "paused",
-        "paused_reason": _PAUSE_WORDS.get(phase) if state == "paused" else None, "paused_days": paused_days,
-        "this_week": None if state in ("stopped", "complete") else {
-            "number": current.number, "sessions_planned": current.sessions, "session_min": current.session_min,
+    return rows, overall
+
+
+def _this_week(current: Week, week_start: dt.date, done_now: int) -> dict:
+    return {"number": current.number, "sessions_planned": current.sessions, "session_min": current.session_min,
             "run_min": current.run_min, "run_interval_min": current.run_interval_min,
             "walk_interval_min": current.walk_interval_min, "sessions_done": done_now,
             "start": week_start.isoformat(), "end": (week_start + dt.timedelta(days=6)).isoformat(),
-            "words": current.words()},
-        "next_sessions": next_sessions, "adherence": rows, "adherence_pct": overall,
-        "adherence_target_pct": ADHERENCE_TARGET_PCT,
-        "within_plan_caps": state == "running" and phase in CAPPED_PHASES,
-    }
-    out["summary"] = summary_words(out)
-    return out
+            "words": current.words()}
 
 
 def _next_sessions(kind: str, week: Week, week_start: dt.date, as_of: dt.date, done_days: dict,

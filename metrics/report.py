@@ -22,6 +22,7 @@ from metrics import plan as _plan
 from metrics import programme as _programme
 from metrics.daily import daily_series, local_starts
 from metrics.episodes import NO_NUMBERS as NO_NUMBER_PHASES
+from metrics.fmt import is_missing
 from metrics.intensity import INTENSITY_COLUMNS
 from metrics.shoes import shoe_km_at_run
 from metrics.spike import run_table, weekly_spike_cap_km
@@ -78,12 +79,7 @@ def to_jsonable(value, decimals: int | None = None):
         return [to_jsonable(row, decimals) for _i, row in value.reset_index().iterrows()]
     if isinstance(value, list | tuple | set | np.ndarray | pd.Index):
         return [to_jsonable(v, decimals) for v in value]
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
+    return None if is_missing(value) else str(value)
 
 
 def today_local(timezone: str | None) -> pd.Timestamp:

@@ -112,21 +112,6 @@ class RuleHit:
     partial_week: bool = False
 
 
-def _as_date(value) -> date:
-    import pandas as pd
-
-    return pd.Timestamp(value).date()
-
-
-def _run_dates(runs: pd.DataFrame) -> pd.Series:
-    """Local calendar date of each run (``date`` column, else ``start_local``)."""
-    import pandas as pd
-
-    if "date" in runs.columns:
-        return pd.to_datetime(runs["date"]).dt.date
-    return pd.to_datetime(runs["start_local"]).dt.date
-
-
 def evaluate_rules(rules, weekly: pd.DataFrame | None, runs: pd.DataFrame | None, as_of,
                    *, lookback_days: int = ALERT_LOOKBACK_DAYS) -> list[RuleHit]:
     """Check the enabled personal ``rules`` against the weeks and runs of the lookback window.
@@ -139,7 +124,9 @@ def evaluate_rules(rules, weekly: pd.DataFrame | None, runs: pd.DataFrame | None
     """
     import pandas as pd
 
-    as_of = _as_date(as_of)
+    from metrics.calendar import as_date, run_dates  # pandas: `loadwatch pain add` never loads it
+
+    as_of = as_date(as_of)
     window_start = as_of - timedelta(days=lookback_days - 1)
     hits: list[RuleHit] = []
     for rule in rules or ():
@@ -157,7 +144,7 @@ def evaluate_rules(rules, weekly: pd.DataFrame | None, runs: pd.DataFrame | None
             if weekly is None or weekly.empty or info.column not in weekly.columns:
                 continue
             for week_start, value in weekly[info.column].items():
-                start = _as_date(week_start)
+                start = as_date(week_start)
                 end = start + timedelta(days=6)
                 if start > as_of or end < window_start:
                     continue
@@ -171,7 +158,7 @@ def evaluate_rules(rules, weekly: pd.DataFrame | None, runs: pd.DataFrame | None
         else:
             if runs is None or runs.empty or info.column not in runs.columns:
                 continue
-            dates = _run_dates(runs)
+            dates = run_dates(runs)
             for activity_id, value in runs[info.column].items():
                 day = dates.loc[activity_id]
                 if isinstance(day, pd.Series):  # duplicated index: take the first

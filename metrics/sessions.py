@@ -20,7 +20,7 @@ import pandas as pd
 from ingest.sessions import SESSION_KINDS, STRENGTH_KINDS  # noqa: F401  (the vocabulary lives with the table)
 from metrics import fmt
 from metrics import thresholds as th
-from metrics.detector import as_date, complete_weeks
+from metrics.calendar import as_date, complete_weeks
 
 #: Low-impact cardio that keeps running fitness while not running (SCIENCE.md §12, Bushman et al. 1997).
 REPLACEMENT_KINDS: tuple[str, ...] = ("cycling", "swimming", "elliptical", "deep_water_running")

@@ -36,8 +36,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from metrics import fmt
 from metrics import thresholds as th
-from metrics.detector import as_date, complete_weeks, pain_frame
+from metrics.calendar import as_date, complete_weeks, pain_frame
 from metrics.rules import DISTANCE_UNITS, RULE_METRICS
 from metrics.units import from_units, to_units
 
@@ -212,24 +213,6 @@ def human_threshold(lo: float, hi: float, unit: str, units: str = "km") -> float
     return round(from_units(value, units), 3) if is_distance else value
 
 
-def _value_text(value: float, unit: str, units: str) -> str:
-    if unit in DISTANCE_UNITS:
-        return f"{round(to_units(value, units), 1):g} {units}"
-    if unit == "%":
-        return f"{value:g}%"
-    return f"{value:g} {unit}"
-
-
-_NUMBER_WORDS = ("none", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-                 "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
-                 "twenty")
-
-
-def count_words(n: int) -> str:
-    """A count as a person says it: "none", "one" ... "twenty", then digits with thousands separators."""
-    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else f"{n:,}"
-
-
 def metric_family(metric: str, scope: str | None = None) -> tuple[str, str]:
     """Rules in one family are near-copies of each other (§14): the same metric and scope, or the same
     metric split by surface.  Weekly distance and weekly distance on any surface are one family; the
@@ -244,7 +227,7 @@ def metric_family(metric: str, scope: str | None = None) -> tuple[str, str]:
 
 
 def _p_text(hits: int, permutations: int) -> str:
-    return (f"Shuffling which weeks had a flare-up gave a pattern as strong in {count_words(hits)} of "
+    return (f"Shuffling which weeks had a flare-up gave a pattern as strong in {fmt.count_words(hits)} of "
             f"{permutations:,} tries, across every measure and threshold loadwatch looked at.")
 
 
@@ -322,10 +305,10 @@ def suggest(weekly: pd.DataFrame | None, pain: pd.DataFrame | None, settings=Non
         if fa < min_flare_ups_above:
             continue
         j = fa / len(b) + (len(pf) - pa) / len(pf) - 1
-        shown = _value_text(t, info.unit, units)
-        lead = count_words(fa)
-        text = (f"{lead[0].upper()}{lead[1:]} of your {count_words(len(b))} flare-ups came after weeks with "
-                f"{info.label} {word} {shown}; {count_words(pa)} of your {count_words(len(pf))} pain-free "
+        shown = fmt.threshold(metric, t, units)
+        lead = fmt.count_words(fa)
+        text = (f"{lead[0].upper()}{lead[1:]} of your {fmt.count_words(len(b))} flare-ups came after weeks with "
+                f"{info.label} {word} {shown}; {fmt.count_words(pa)} of your {fmt.count_words(len(pf))} pain-free "
                 f"weeks {'was' if pa == 1 else 'were'} {word} it. " + _p_text(hits, permutations))
         out.append((flagged, Suggestion(metric=metric, threshold=t, op="<" if below else ">", scope=info.scope,
                               flare_ups_above=fa, flare_ups_total=len(b), pain_free_above=pa,

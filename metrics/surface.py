@@ -71,8 +71,3 @@ def surface_km(distance_km: pd.Series, surface: pd.Series) -> pd.DataFrame:
     data = {f"surface_{s}_km": np.where(surf == s, dist, 0.0) for s in SURFACES}
     return pd.DataFrame(data, index=distance_km.index)
 
-
-def daily_surface_km(dates: pd.Series, distance_km: pd.Series, surface: pd.Series) -> pd.DataFrame:
-    """Kilometres per surface per local day (only days with runs; the daily series fills the rest)."""
-    per_run = surface_km(distance_km, surface)
-    return per_run.groupby(dates.to_numpy()).sum()

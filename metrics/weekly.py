@@ -7,8 +7,6 @@ day, or on ``as_of`` for the current week.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
@@ -17,45 +15,6 @@ from metrics.load import change_pct
 from metrics.thresholds import DEFAULT_WEEK_START
 
 WEEK_STARTS = {"monday": 0, "sunday": 6}
-
-
-@dataclass(frozen=True)
-class MetricInfo:
-    """What a weekly column is, for tables and chart labels (after GoldenCheetah's ``RideMetric``):
-    its label, unit, how the week combines the days, and whether it is a distance (shown in the runner's
-    km or mi)."""
-
-    column: str
-    label: str
-    unit: str
-    combine: str  # "sum" | "max" | "last day" | "duration-weighted mean" | "vs previous week"
-    distance: bool = False
-
-
-WEEKLY_METRICS: tuple[MetricInfo, ...] = (
-    MetricInfo("distance_km", "Distance", "km", "sum", True),
-    MetricInfo("duration_min", "Time", "min", "sum"),
-    MetricInfo("runs", "Runs", "", "sum"),
-    MetricInfo("long_run_km", "Longest run", "km", "max", True),
-    MetricInfo("ascent_m", "Climb", "m", "sum"),
-    MetricInfo("load", "Load", "km", "sum", True),
-    MetricInfo("trimp", "TRIMP", "AU", "sum"),
-    MetricInfo("srpe_au", "Session RPE load", "AU", "sum"),
-    MetricInfo("change_pct", "Change vs previous week", "%", "vs previous week"),
-    MetricInfo("acwr", "Acute:chronic ratio", "", "last day"),
-    MetricInfo("monotony", "Monotony", "", "last day"),
-    MetricInfo("strain", "Strain", "km", "last day"),
-    MetricInfo("ctl", "Fitness (CTL)", "km/day", "last day"),
-    MetricInfo("atl", "Fatigue (ATL)", "km/day", "last day"),
-    MetricInfo("tsb", "Form (TSB)", "km/day", "last day"),
-    MetricInfo("cross_training_min", "Cross-training", "min", "sum"),
-    MetricInfo("strength_min", "Strength and core", "min", "sum"),
-    MetricInfo("shoe_km_max", "Most-worn shoes", "km", "max", True),
-    MetricInfo("cadence_spm", "Cadence", "steps/min", "duration-weighted mean"),
-    MetricInfo("vertical_oscillation_mm", "Vertical oscillation", "mm", "duration-weighted mean"),
-    MetricInfo("stance_time_ms", "Ground contact time", "ms", "duration-weighted mean"),
-    MetricInfo("step_length_mm", "Step length", "mm", "duration-weighted mean"),
-)
 LAST_DAY_COLUMNS = ("acwr", "monotony", "strain", "ctl", "atl", "tsb")
 
 

@@ -219,7 +219,7 @@ def test_pain_add_writes_the_row_the_store_writes(tmp_path, capsys):
             "--db", db]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "logged pain entry 1: 4/10 after on 2024-03-02" in out and "acceptable if it settles" in out
+    assert "logged pain entry 1: 4/10 right after the run on Sat 2 Mar 2024 12:00" in out and "acceptable if it settles" in out
     with Store(db) as store:
         store.add_pain(PainEntry(at_local=datetime(2024, 3, 2, 12, 0), score=4, timing="after", note="hill reps"))
         frame = store.pain()

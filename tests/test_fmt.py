@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -104,7 +105,7 @@ def test_every_number_an_alert_carries_has_a_label_in_words():
             if isinstance(node, ast.keyword) and node.arg == "values" and isinstance(node.value, ast.Dict):
                 keys |= {k.value for k in node.value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
     assert len(keys) > 10, keys  # the scan found the alerts
-    unlabelled = {k for k in keys if k not in fmt.ALERT_VALUES and k not in fmt._ALERT_SKIP
+    unlabelled = {k for k in keys if k not in fmt.ALERT_VALUES and k not in fmt.ALERT_SKIP
                   and not k.endswith(("_id", "_ids"))}
     assert not unlabelled, unlabelled
     assert fmt.alert_facts({"since": "2022-03-01", "min_days": 21, "pain_checkin_frac_min": 0.5}) == [
@@ -127,3 +128,154 @@ def test_stale_history_is_one_line_from_four_weeks(last, today, expected):
         assert "\n" not in expected and fmt.stale_history(last, today, where="with loadwatch import").endswith(
             "import newer runs with loadwatch import to see your recent weeks.")
 
+
+
+# --- one voice: each wording has one function in fmt, and every face calls it ------------------------------
+
+def _faces_source() -> dict[str, str]:
+    root = Path(__file__).resolve().parents[1]
+    return {str(p.relative_to(root)): p.read_text() for d in ("metrics", "dashboard") for p in (root / d).rglob("*.py")
+            if p.name != "fmt.py"}
+
+
+def test_a_date_label_is_fmt_day_on_every_face():
+    from metrics import detector
+
+    runs = pd.DataFrame({"date": [pd.Timestamp("2025-03-15")], "distance_km": [15.0], "longest_30d_km": [10.0],
+                         "spike_pct": [50.0]}, index=["r1"])
+    [alert] = detector.session_spike(runs, dt.date(2025, 3, 16))
+    assert "on Sat 15 Mar 2025 was 50% longer" in alert.message
+    # no face writes its own "Sat 15 Mar 2025" pattern beside fmt.day
+    own = [name for name, text in _faces_source().items() if "%a} {" in text]
+    assert own == []
+
+
+@pytest.mark.parametrize(("metric", "value", "units", "expected"), [
+    ("distance_km", 32.0, "km", "32 km"),
+    ("distance_km", 32.18688, "mi", "20 mi"),
+    ("run_distance_km", 18.0, "mi", "11.2 mi"),
+    ("change_pct", 20.0, "km", "20%"),
+    ("spike_pct", 12.5, "km", "12.5%"),
+    ("acwr", 1.5, "km", "1.5"),
+    ("monotony", 2.25, "km", "2.25"),
+    ("duration_min", 90.0, "km", "1 h 30 min"),
+    ("runs", 1.0, "km", "1 run"),
+    ("runs", 3.0, "mi", "3 runs"),
+    ("ascent_m", 400.0, "mi", "400 m"),
+    ("distance_km", float("nan"), "km", fmt.MISSING),
+])
+def test_a_rule_threshold_has_one_wording(metric, value, units, expected):
+    assert fmt.threshold(metric, value, units) == expected
+
+
+def test_a_rule_threshold_reads_the_same_in_the_alert_its_facts_and_the_rule_list():
+    from dashboard import ui
+    from metrics import detector
+    from metrics.rules import RuleHit
+
+    hit = RuleHit(rule_id=4, metric="distance_km", scope="week", op=">", threshold=32.0, value=34.0,
+                  date=dt.date(2025, 3, 3), activity_id=None, label="")
+    [alert] = detector.personal_alerts([hit], units="mi")
+    said = fmt.threshold("distance_km", 32.0, "mi")
+    assert said == "19.9 mi" and f"above your rule of {said}." in alert.message
+    assert ("your threshold", said) in fmt.alert_facts(alert.values, "mi")
+    assert ui.rule_text({"metric": "distance_km", "op": ">", "threshold": 32.0}, "mi") == f"weekly distance > {said}"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the plan's own personal-rule reasons carry a bare code before the colon: it reads as the rule's name
+    ("personal:3: your rule keeps each run at or below 12 km", "your own rule 3: your rule keeps each run at or "
+                                                                "below 12 km"),
+    ("personal:3 (amber): week above 30 km", "your own rule 3 (caution): week above 30 km"),
+    ("personal: your rule keeps the week at or below 25 km", "your own rule: your rule keeps the week at or below "
+                                                             "25 km"),
+    ("session_spike: 14 km after 10 km", "single-run spike: 14 km after 10 km"),
+    ("cutback: about 50% of your week", "cutback: about 50% of your week"),  # not a rule code: kept
+    ("green: no pain or spike alerts", "green: no pain or spike alerts"),
+    ("Your own rule 7: already in words", "Your own rule 7: already in words"),
+])
+def test_a_plan_reason_has_one_wording(text, expected):
+    assert fmt.reason(text) == expected
+
+
+def test_no_face_rewords_a_reason_a_threshold_or_a_care_message():
+    gone = ("reason_words", "threshold_text", "_rule_value_text", "red_flag_messages", "care_messages(",
+            "_day_label", "timing.replace(")
+    found = {(name, g) for name, text in _faces_source().items() for g in gone if g in text}
+    assert found == set()
+
+
+@pytest.mark.parametrize("symptoms", [
+    ("saddle_numbness",), ("numbness_one_leg",), ("bladder_bowel", "weakness_leg"),
+    ("both_legs", "saddle_numbness", "night_pain", "fever_unwell"), ("radiating_below_knee", "night_pain"), (),
+])
+def test_a_care_message_is_the_detectors_own(symptoms):
+    """The pain form and ``pain add`` warn before an entry is saved with fmt.symptom_care: the very words the
+    detector's red-flag alert says once the entry is in the log."""
+    from metrics import detector
+
+    day = dt.date(2025, 3, 10)
+    one = pd.DataFrame({"id": [1], "at_local": [pd.Timestamp(day)], "score": [2], "timing": ["after"],
+                        "location": ["lower_back"], "activity_id": [None], "symptoms": [symptoms], "note": [""],
+                        "deleted": [False]})
+    expected = [(a.severity, a.message) for a in detector.red_flags(one, day)]
+    assert fmt.symptom_care(symptoms, day) == expected
+    assert bool(expected) == bool(symptoms)
+    for _severity, message in expected:
+        assert message.startswith("You logged: ") and "Mon 10 Mar 2025" in message and "_" not in message
+
+
+def test_a_care_message_names_both_days_when_they_differ():
+    text = fmt.care_message(["weakness_leg"], dt.date(2025, 3, 1), dt.date(2025, 3, 4), emergency=False)
+    assert text.startswith("You logged: weakness in a leg (e.g. foot slapping or dragging) (on Sat 1 Mar 2025, "
+                           "latest Tue 4 Mar 2025). See a doctor")
+    assert text.endswith(fmt.ASSESSED_HINT)
+
+
+@pytest.mark.parametrize(("score", "band"), [(0, "green"), (3, "green"), (4, "amber"), (5, "amber"), (6, "red"),
+                                             (10, "red"), (None, None), (float("nan"), None)])
+def test_a_pain_band_has_one_banding(score, band):
+    assert fmt.pain_band(score) == band
+
+
+def test_the_faces_colour_pain_from_fmt_pain_band():
+    from dashboard import charts
+
+    assert [charts.pain_light(s) for s in (3, 4, 6)] == [charts.PAIN_LIGHT_COLORS[b] for b in ("green", "amber", "red")]
+    # no face bands a score itself: the green and amber limits are read in fmt (and the metrics that walk them)
+    banding = [name for name, text in _faces_source().items() if name.startswith("dashboard")
+               and any(k in text for k in ("PAIN_GREEN_MAX", "PAIN_AMBER_MAX"))]
+    assert banding == []
+
+
+def test_counts_have_one_wording():
+    assert [fmt.count_words(n) for n in (0, 1, 4, 11, 20, 21, 1000)] == ["none", "one", "four", "eleven", "twenty",
+                                                                          "21", "1,000"]
+    assert (fmt.count_words(1, "run"), fmt.count_words(2, "run"), fmt.count_words(9, "run")) == (
+        "one run", "two runs", "nine runs")
+    assert fmt.count_words(3, "entry", "entries") == "three entries"
+
+
+def test_the_command_line_and_the_dashboard_say_a_rule_in_the_same_words(capsys):
+    """One case across two faces: a mile runner's own rule reads "weekly distance > 19.9 mi" in
+    ``loadwatch alerts list`` and on the dashboard's Alerts page (Streamlit AppTest)."""
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.cli import main
+    from ingest.store import Store
+    from tests.app_helpers import PAGES_DIR, no_exceptions, texts
+
+    with Store(Path(os.environ["LOADWATCH_DB"])) as store:
+        store.set_setting("units", "mi")
+    assert main(["alerts", "add", "--metric", "distance_km", "--above", "32"]) == 0
+    capsys.readouterr()
+    assert main(["alerts", "list"]) == 0
+    said = f"weekly distance > {fmt.threshold('distance_km', 32.0, 'mi')}"
+    assert said == "weekly distance > 19.9 mi"
+    cli = capsys.readouterr().out
+    at = AppTest.from_file(str(PAGES_DIR / "alerts.py"), default_timeout=90).run()
+    no_exceptions(at)
+    assert said in cli and said in texts(at)
+    assert " km" not in cli and "None" not in cli

@@ -195,10 +195,3 @@ def test_load_unit_choice():
     assert by_trimp.attrs["load_unit"] == "trimp"
     with pytest.raises(ValueError, match="load_unit"):
         daily_series(acts, hh, s, load_unit="furlongs")
-
-
-def test_weekly_metric_metadata_covers_columns():
-    from metrics.weekly import WEEKLY_METRICS
-
-    columns = set(weekly_columns())
-    assert all(m.column in columns for m in WEEKLY_METRICS)

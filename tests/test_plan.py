@@ -195,14 +195,6 @@ def test_pain_without_any_runs_keeps_its_status():
     assert any("not enough history" in r for r in plan.reasons)
 
 
-def test_headline_counts_read_as_english():
-    from metrics.plan import count_words
-
-    assert count_words(1, "run") == "one run"
-    assert count_words(2, "run") == "two runs"
-    assert count_words(9, "run") == "9 runs"
-
-
 def test_a_spike_caps_the_run_in_hold_as_well():
     """A spike's cap (1.10 x the 30-day longest before it) holds in every phase with numbers."""
     weekly, runs = history(extra_runs=[("spike", AS_OF - timedelta(days=1), 19.2, 12.0, "road")])

@@ -437,3 +437,23 @@ def test_implausible_times_are_dropped(bad):
     t = tcx_bytes(run(duration_s=30)).replace(b"2024-05-01T07:00:05Z", bad.encode())
     b = read_tcx(t, "t.tcx")
     assert len(b.samples) == 29 and b.samples.index.max() < pd.Timestamp("2100-01-01", tz="UTC")
+
+
+def test_reader_summary_takes_the_files_own_totals_where_finite():
+    """Every reader's Summary: a finite file total wins, a NaN or absent one falls back to the samples',
+    and a total neither has stays NaN (never 0)."""
+    from ingest.canonical import reader_summary
+
+    start = pd.Timestamp("2026-11-30 07:00", tz="UTC")
+    from_samples = {"elapsed_s": 3600.0, "moving_s": 3500.0, "distance_m": 10_000.0, "avg_hr_bpm": 150.0,
+                    "hr_seconds_by_bpm": np.ones(3)}
+    s = reader_summary(from_samples, {"distance_m": 10_200.0, "moving_s": math.nan},
+                       id="x", source="run.fit", format="fit", sport="running", sub_sport=None,
+                       start_utc=start, utc_offset_s=None)
+    assert s.distance_m == 10_200.0  # the file's own
+    assert s.moving_s == 3500.0 and s.elapsed_s == 3600.0 and s.avg_hr_bpm == 150.0  # the samples'
+    assert math.isnan(s.max_hr_bpm) and math.isnan(s.ascent_m)  # neither says
+    assert s.hr_seconds_by_bpm.sum() == 3 and s.source == "run.fit" and s.start_utc == start
+    empty = reader_summary({}, None, id="y", source="t.tcx", format="tcx", sport="other", sub_sport=None,
+                           start_utc=start, utc_offset_s=None)
+    assert math.isnan(empty.distance_m) and empty.hr_seconds_by_bpm is None

@@ -165,3 +165,63 @@ def test_limits_defaults_are_documented_values():
 def test_not_an_activity_from_read_activity():
     with pytest.raises(NotAnActivity):
         read_activity(fit_bytes(RUN, file_type="settings"), "Settings.fit")
+
+
+# ------------------------------------------------------------------------------- import direction
+
+def _ingest_imports() -> dict[str, set[str]]:
+    """Every ``ingest`` module -> the ``ingest`` modules it imports, at any depth (an import inside a
+    function is still an arrow)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "ingest"
+    mods = {p.stem for p in root.glob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for path in root.glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            deps |= {n.split(".")[1] for n in names if n.startswith("ingest.") and n.split(".")[1] in mods}
+        graph[path.stem] = deps - {path.stem}
+    return graph
+
+
+def _reaches(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph[todo.pop()] - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return seen
+
+
+@pytest.mark.parametrize("module", ["sources", "file_bytes", "sport", "fit_reader", "fit_fast", "gpx_reader",
+                                    "tcx_reader", "plausible", "salvage", "safe_xml", "importer", "canonical"])
+def test_readers_sit_in_no_import_circle(module):
+    """sources -> readers -> file_bytes, plausible -> sport: no reader module can reach itself again."""
+    graph = _ingest_imports()
+    assert module not in _reaches(graph, module)
+
+
+def test_the_import_graph_sees_imports_inside_functions():
+    graph = _ingest_imports()
+    assert {"fit_reader", "gpx_reader", "tcx_reader", "plausible", "file_bytes"} <= graph["sources"]
+    assert "importer" in graph["demo"]  # demo imports the importer inside write_demo
+
+
+def test_the_store_does_not_load_the_readers():
+    """sources imports the readers plainly now; the store (and so every CLI command) reaches only
+    file_bytes, so a command that reads no watch file does not pay for fitdecode and gpxpy."""
+    import subprocess
+    import sys
+
+    code = ("import sys, ingest.store, ingest.store_errors; "
+            "print(sorted(m for m in ('fitdecode', 'gpxpy', 'ingest.sources', 'ingest.fit_reader') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -13,7 +13,6 @@ from ingest.settings import Settings
 from metrics import thresholds as th
 from metrics.suggest import (
     best_threshold,
-    count_words,
     flare_days,
     human_threshold,
     metric_family,
@@ -159,11 +158,6 @@ def test_human_threshold_picks_a_round_number_in_the_gap():
     # miles: 31 km = 19.26 mi, 33.5 km = 20.82 mi -> 20 mi, stored in km
     assert human_threshold(31.0, 33.5, "km", "mi") == pytest.approx(32.187, abs=1e-3)
     assert human_threshold(40.0, 75.0, "%") == 60.0  # multiples of 10 in [40, 75), nearest 57.5
-
-
-def test_count_words():
-    assert [count_words(n) for n in (0, 1, 4, 11, 20, 21, 1000)] == ["none", "one", "four", "eleven", "twenty",
-                                                                       "21", "1,000"]
 
 
 def test_the_planted_threshold_is_found_with_its_counts_in_words():

@@ -14,7 +14,7 @@ from dashboard import ui
 from ingest.painlog import LOCATIONS, TIMINGS, PainEntry
 from metrics import daily as daily_mod
 from metrics import fmt
-from metrics.thresholds import EMERGENCY_SYMPTOMS, PAIN_AMBER_MAX, PAIN_GREEN_MAX, URGENT_SYMPTOMS
+from metrics.thresholds import EMERGENCY_SYMPTOMS, URGENT_SYMPTOMS
 
 #: Months shown at once (scroll within them; "Earlier" / "Later" move by this many).
 MONTHS_SHOWN = 3
@@ -26,9 +26,12 @@ DEFAULT_TIMES = {"next_morning": dt.time(7, 0), "during": dt.time(12, 0), "after
                  "rest_of_day": dt.time(20, 0)}
 
 
+#: Markdown colours of a pain score's band (:func:`metrics.fmt.pain_band`).
+PAIN_MD = {"green": "green", "amber": "orange", "red": "red"}
+
+
 def pain_md(score: int) -> str:
-    color = "green" if score <= PAIN_GREEN_MAX else "orange" if score <= PAIN_AMBER_MAX else "red"
-    return f":{color}[pain {int(score)}/10]"
+    return f":{PAIN_MD[fmt.pain_band(score)]}[pain {fmt.score(score)}]"
 
 
 def day_frames() -> dict[str, pd.DataFrame]:

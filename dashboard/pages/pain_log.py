@@ -117,7 +117,7 @@ with right:
     note = st.text_area("Note (optional)", key=k("note"), height=80)
 
 # Red-flag answers are escalated as soon as they are ticked, before anything is saved.
-for level, message in ui.red_flag_messages(symptoms):
+for level, message in fmt.symptom_care(symptoms, day):
     (st.error if level == "emergency" else st.warning)(message, icon=":material/emergency:")
 
 if st.button("Save pain entry", type="primary", key=k("save")):
