@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dashboard.chart_colors import PAIN_COLOR, PHASE_COLORS, SURFACE_COLORS, pain_light
+from dashboard.chart_colors import PAIN_COLOR, PAIN_LIGHT_COLORS, PHASE_COLORS, SURFACE_COLORS, pain_light
 from metrics import fmt
 from metrics import units as units_mod
-from metrics.thresholds import PAIN_AMBER_MAX, PAIN_GREEN_MAX, SURFACES
+from metrics.thresholds import SURFACES
 
 #: The bar colour of a single measure (the dashboard's weekly bars).
 BAR_COLOR = "#5dade2"
@@ -79,9 +79,13 @@ def _in_period(weeks: list[dict], start, end) -> list[dict]:
 
 
 def pain_legend() -> list[LegendItem]:
-    """The pain dots' traffic-light bands (SCIENCE.md section 10: 0-3 green, 4-5 amber, above 5 red)."""
-    return [LegendItem(f"pain {lo}–{hi}", pain_light(hi), "dot")
-            for lo, hi in ((0, PAIN_GREEN_MAX), (PAIN_GREEN_MAX + 1, PAIN_AMBER_MAX), (PAIN_AMBER_MAX + 1, 10))]
+    """The pain dots' traffic-light bands, each with its scores ("pain 0–3"), as :func:`metrics.fmt.pain_band`
+    bands them (SCIENCE.md section 10)."""
+    bands: dict[str, list[int]] = {}
+    for score in range(11):
+        bands.setdefault(fmt.pain_band(score), []).append(score)
+    return [LegendItem(f"pain {scores[0]}–{scores[-1]}", PAIN_LIGHT_COLORS[band], "dot")
+            for band, scores in bands.items()]
 
 
 def surface_pain_plot(weeks: list[dict], pain: pd.DataFrame | None, phases: list[dict] | None, units: str,
