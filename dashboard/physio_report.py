@@ -467,7 +467,8 @@ def _pain_blocks(in_period) -> list[Block]:
         return blocks + [Block("para", text="No pain entries in this period (a day without an entry is unknown, "
                                             "not pain-free).")]
     shown, left_out = pain_rows(in_period)
-    blocks.append(Block("table", table=_pain_table(shown), tag="pain"))
+    if len(shown):  # a long log of quiet entries only: no table of headings alone, the line below says it
+        blocks.append(Block("table", table=_pain_table(shown), tag="pain"))
     if left_out:
         blocks.append(Block("small", text=f"{fmt.count(left_out, 'more entry', 'more entries')} of 0–3/10 "
                                           "without symptoms or a note: in the weekly table's Pain column."))

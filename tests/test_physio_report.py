@@ -7,6 +7,7 @@ itself."""
 from __future__ import annotations
 
 import html as html_mod
+import io
 import json
 import re
 import shutil
@@ -703,3 +704,21 @@ def test_the_pdf_takes_the_reports_kept_numbers_until_the_store_changes(episode_
     after = tmp_path / "after.pdf"
     assert main([*args, "--pdf", str(after)]) == 0 and len(computed) == 2
     assert "tempo felt heavy" in pdf_text(after)[0] and "tempo felt heavy" not in pdf_text(first)[0]
+
+
+def test_a_long_log_of_quiet_pain_entries_prints_no_empty_table():
+    """More entries than the log lists, every one 0-3 without symptoms or a note: the report says they are
+    in the weekly table's Pain column, with no table of headings alone above it."""
+    report = {"as_of": "2026-05-24", "units": "km", "plan": {}, "alerts": [], "weeks": [
+        {"week_start": (date(2026, 3, 2) + timedelta(weeks=w)).isoformat(), "distance_km": 10.0, "runs": 2,
+         "long_run_km": 6.0, "surface_km": {"road": 10.0}} for w in range(12)]}
+    days = pd.date_range("2026-03-02 08:00", periods=physio_report.PAIN_ROWS_MAX + 6, freq="2D")
+    pain = pd.DataFrame({"at_local": days, "score": 1, "timing": "next_morning", "location": "lower_back",
+                         "symptoms": [[] for _ in days], "note": ""})
+    doc = physio_report.build(pain=pain, report=report, weeks=12, printed=date(2026, 5, 24))
+    text = doc.plain_text()
+    assert f"{len(days)} more entries of 0–3/10 without symptoms or a note" in text
+    assert "Date | When | Score" not in text
+    pages = pypdf.PdfReader(io.BytesIO(physio_report.to_pdf(doc))).pages
+    pdf = _norm(" ".join(p.extract_text() for p in pages))
+    assert "Pain log of the period" in pdf and "Symptoms" not in pdf
