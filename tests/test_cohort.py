@@ -146,16 +146,25 @@ def _stop_resource_tracker():
         stop()
 
 
+def imported_cohort(tmp_path_factory, name: str, add=None):
+    """Write the generated cohort into a new folder ``name`` (``add(root)`` may add files), import it once
+    through the real CLI on a LocalCluster of 2 workers, in UTC, and yield its folders, files and exit
+    code (a generator for a module-scoped fixture)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TZ", "UTC")
+        base = tmp_path_factory.mktemp(name)
+        root, out = base / "root", base / "out"
+        files = _write_cohort(root)
+        if add is not None:
+            add(root)
+        code = main(["cohort", "import", str(root), "--out", str(out), "--workers", "2", "--as-of", AS_OF.isoformat()])
+        yield {"root": root, "out": out, "files": files, "code": code, "base": base}
+
+
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
     """The cohort imported once through the real CLI on a LocalCluster of 2 workers."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TZ", "UTC")
-        base = tmp_path_factory.mktemp("cohort")
-        root, out = base / "root", base / "out"
-        files = _write_cohort(root)
-        code = main(["cohort", "import", str(root), "--out", str(out), "--workers", "2", "--as-of", AS_OF.isoformat()])
-        yield {"root": root, "out": out, "files": files, "code": code, "base": base}
+    yield from imported_cohort(tmp_path_factory, "cohort")
 
 
 def _single_runner_report(base: Path, runner: str, files: list[Path], root: Path, capsys) -> dict:

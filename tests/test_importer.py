@@ -33,12 +33,6 @@ def write_runs(folder: Path, n: int, fmt: str = "fit", **kw) -> list[Path]:
     return paths
 
 
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "store.sqlite3") as s:
-        yield s
-
-
 @pytest.fixture(params=["forked", "fresh"])
 def worker_kind(request, monkeypatch):
     """Both kinds of worker process: forks (a single-threaded host) and fresh interpreters (a threaded

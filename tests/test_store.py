@@ -55,12 +55,6 @@ def run_at(hours: float = 0.0, duration_s: int = 1800, **kw) -> synth.SynthRun:
     return synth.SynthRun(T0 + timedelta(hours=hours), duration_s, duration_s * 3.0, **kw)
 
 
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "store.sqlite3") as s:
-        yield s
-
-
 def table_counts(path) -> dict[str, int]:
     conn = sqlite3.connect(path)
     try:
