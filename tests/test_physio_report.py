@@ -26,7 +26,7 @@ from dashboard.cli import main
 from ingest import store as store_mod
 from ingest.canonical import Activity, Summary, empty_samples
 from metrics import fmt
-from tests.conftest import REPO_ROOT
+from tests.conftest import EVERY_WEEKDAY, REPO_ROOT
 
 pypdf = pytest.importorskip("pypdf")  # a test dependency; the project's own modules are imported plainly
 
@@ -129,7 +129,7 @@ def _json_report(db, capsys) -> dict:
 
 
 @pytest.mark.parametrize("units", ["km", "mi"])
-def test_physio_report_pdf_and_html_say_the_history(episode_db, tmp_path, capsys, units):
+def test_physio_report_pdf_and_html_say_the_history(today, episode_db, tmp_path, capsys, units):
     db = episode_db
     assert main(["settings", "set", "units", units, "--db", db]) == 0
     report = _json_report(db, capsys)
@@ -150,7 +150,7 @@ def test_physio_report_pdf_and_html_say_the_history(episode_db, tmp_path, capsys
         monday = day - timedelta(days=day.weekday())
         weekly_km[monday] = weekly_km.get(monday, 0.0) + km
     assert len(weekly_km) == 12
-    expected = [fmt.day_range(FIRST_MONDAY, AS_OF), fmt.unit_label(units), fmt.day(date.today()),
+    expected = [fmt.day_range(FIRST_MONDAY, AS_OF), fmt.unit_label(units), fmt.day(today),
                 f"first {fmt.day(FIRST_MONDAY)}", report["disclaimer"], "Who and when", "Pain log of the period"]
     for monday, km in weekly_km.items():
         expected.append(f"{fmt.day(monday)} {fmt.distance(km, units)}")
@@ -317,7 +317,8 @@ def test_phase_band_is_stacked_under_the_weekly_chart():
     assert fmt.words("reduce", "phase") in svg
 
 
-def test_dashboard_prepares_the_physio_report_for_download(monkeypatch, tmp_path):
+@pytest.mark.parametrize("today", EVERY_WEEKDAY, indirect=True)
+def test_dashboard_prepares_the_physio_report_for_download(today, monkeypatch, tmp_path):
     """This week: pick the period, prepare, and the PDF and HTML downloads hold the report."""
     import os
     from pathlib import Path
@@ -327,7 +328,7 @@ def test_dashboard_prepares_the_physio_report_for_download(monkeypatch, tmp_path
     from tests.app_helpers import PAGES_DIR, build_history, no_exceptions, texts
 
     build_history(Path(os.environ["LOADWATCH_DB"]))
-    _assessed(os.environ["LOADWATCH_DB"], date.today() - timedelta(days=3), "seen by the physio: keep going")
+    _assessed(os.environ["LOADWATCH_DB"], today - timedelta(days=3), "seen by the physio: keep going")
     at = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=120).run()
     no_exceptions(at)
     assert "Report for your physio" in texts(at)
@@ -337,14 +338,13 @@ def test_dashboard_prepares_the_physio_report_for_download(monkeypatch, tmp_path
     assert "is ready" in texts(at)
     pdf, html, period = at.session_state["physio_files"][1]
     assert pdf.startswith(b"%PDF") and html.startswith("<!DOCTYPE html>")
-    today = date.today()
     monday = today - timedelta(days=today.weekday())
     assert period == fmt.day_range(monday - timedelta(weeks=5), today)
     assert period in html_text(html)
     # the dashboard's report carries the store's assessments and phases: the episode history is in the file
     shown = html_text(html)
     assert "Episode history" in shown and "Current phase:" in shown
-    assert f"{fmt.day(date.today() - timedelta(days=3))} seen by the physio: keep going" in shown
+    assert f"{fmt.day(today - timedelta(days=3))} seen by the physio: keep going" in shown
     buttons = at.get("download_button")
     assert len(buttons) == 2
 
