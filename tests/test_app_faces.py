@@ -105,8 +105,8 @@ def stale_page(name: str, units: str, today: date, templates: Path, monkeypatch)
     return at, texts(at)
 
 
-@pytest.mark.parametrize("units", ["km", "mi"])
-@pytest.mark.parametrize("kind", ["demo", "stale"])
+@pytest.mark.parametrize("units", ["km", pytest.param("mi", marks=pytest.mark.slow)])  # the fast loop: km on
+@pytest.mark.parametrize("kind", ["demo", pytest.param("stale", marks=pytest.mark.slow)])  # the demo only
 @pytest.mark.parametrize("name", PAGES)
 def test_every_page_speaks_plain_words_in_the_runners_units(name, kind, units, templates, monkeypatch):
     db = use_store(kind, units, templates, monkeypatch)
@@ -298,6 +298,7 @@ def recent(history) -> Path:
 
 
 @pytest.mark.parametrize("today", EVERY_WEEKDAY, indirect=True)
+@pytest.mark.slow
 def test_calendar_day_opens_and_logs_pain_for_that_day(today, recent):
     from metrics import fmt
 

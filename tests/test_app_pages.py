@@ -33,6 +33,7 @@ def test_empty_store_landing_explains_and_offers_demo():
     assert NOT_MEDICAL_ADVICE in shown
 
 
+@pytest.mark.slow
 def test_load_demo_button_switches_to_the_labelled_demo_store():
     at = AppTest.from_file(str(APP_PATH), default_timeout=300).run()
     at.button[0].click().run()

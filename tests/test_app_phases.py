@@ -120,7 +120,7 @@ LIGHT = {
 }
 
 
-@pytest.mark.parametrize("units", ["km", "mi"])
+@pytest.mark.parametrize("units", ["km", pytest.param("mi", marks=pytest.mark.slow)])  # the fast loop: km
 @pytest.mark.parametrize("phase", list(EXPECT))
 def test_this_week_shows_the_phase_its_step_and_what_moves_it_on(phase, units):
     path = Path(os.environ["LOADWATCH_DB"])

@@ -114,6 +114,7 @@ def test_db_option_before_or_after_the_action(db, capsys):
     assert "mi" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_report_end_to_end_through_real_import(tmp_path, capsys):
     """FIT (device offset) and GPX (no offset: the runner's zone) files through ``loadwatch import``."""
     from datetime import UTC, datetime
@@ -146,6 +147,7 @@ def test_report_end_to_end_through_real_import(tmp_path, capsys):
     assert report["latest_run"]["date"] == "2024-04-01"
 
 
+@pytest.mark.slow
 def test_report_says_when_the_history_ended_instead_of_weeks_of_zeros(today, tmp_path, capsys):
     from datetime import UTC, datetime, timedelta
 

@@ -27,6 +27,8 @@ from dashboard.cli import main  # noqa: E402
 from dashboard.cohort_engine import read_table  # noqa: E402
 from ingest.synth import SynthRun, fit_bytes, gpx_bytes  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a LocalCluster and a generated cohort: minutes, not seconds
+
 AS_OF = date(2026, 7, 15)  # a Wednesday
 FIRST_DAY = AS_OF - timedelta(weeks=8)
 

@@ -28,6 +28,8 @@ from metrics.load import acwr  # noqa: E402
 from tests.cohort_sim import generate, write_tables  # noqa: E402
 from tests.test_cohort import AS_OF, SCENARIOS, _stop_resource_tracker, imported_cohort  # noqa: E402, F401
 
+pytestmark = pytest.mark.slow  # survival fits over generated cohorts and a real cohort import
+
 D0 = date(2026, 3, 2)  # a Monday
 
 
