@@ -62,7 +62,7 @@ def assert_plain_words(text: str, *, db_path: str) -> None:
 _TEMPLATES: dict[tuple[str, date], Path] = {}
 
 
-def _template(kind: str, folder: Path, today: date) -> Path:
+def _template(kind: str, folder: Path, today: date = DEFAULT_TODAY) -> Path:
     """The demo store ("demo"), or one whose history ended STALE_DAYS before ``today`` ("stale")."""
     if (kind, today) not in _TEMPLATES:
         from ingest.demo import write_demo
@@ -414,8 +414,8 @@ def test_calendar_shows_a_clinicians_visit_in_its_cell_and_its_day(today, recent
     assert_plain_words(visible_text(at), db_path=str(recent))
 
 
-@pytest.mark.parametrize("today", [date(2026, 12, 6), date(2027, 1, 1), date(2028, 2, 29)], indirect=True,
-                         ids=str)
+@pytest.mark.parametrize("today", [date(2026, 12, 6), pytest.param(date(2027, 1, 1), marks=pytest.mark.slow),
+                                   pytest.param(date(2028, 2, 29), marks=pytest.mark.slow)], indirect=True, ids=str)
 def test_stale_history_calendar_opens_on_todays_month(today, templates, monkeypatch):
     use_store("stale", "km", templates, monkeypatch, today)
     at = run_page("month_calendar")

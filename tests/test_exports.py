@@ -420,6 +420,7 @@ _TWINS = {
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(order=st.permutations(sorted(_TWINS)), batches=st.booleans())
+@pytest.mark.slow
 def test_any_order_of_copies_keeps_one_run_from_the_complete_watch_file(tmp_path_factory, order, batches):
     """However the copies of one run arrive (one batch or one file at a time, any order): one activity,
     the complete watch file, with the true distance."""

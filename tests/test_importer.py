@@ -158,6 +158,7 @@ def test_broken_file_among_good_ones(tmp_path, store):
     assert again["broken.fit"].status == "failed"
 
 
+@pytest.mark.slow
 def test_stuck_reader_is_killed_and_the_batch_goes_on(tmp_path, store, worker_kind):
     folder = tmp_path / "stuck"
     write_runs(folder, 4)
