@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from ingest import synth
@@ -63,6 +64,7 @@ def test_import_page_offers_a_reread_of_an_older_store():
         assert s.needs_rebuild() == 0
 
 
+@pytest.mark.slow
 def test_import_page_names_partial_and_corrected_files():
     from tests.test_exports import glitched_gpx, truncated
 

@@ -171,6 +171,7 @@ def x_domains(spec) -> list:
     return found
 
 
+@pytest.mark.slow
 def test_acwr_is_drawn_only_after_28_days_of_history(templates, monkeypatch):
     import pandas as pd
 
@@ -328,6 +329,7 @@ def pd_dates(series):
     return pd.to_datetime(series).dt.date
 
 
+@pytest.mark.slow
 def test_red_flag_leaves_no_empty_alerts_heading(today, recent):
     from ingest.painlog import PainEntry
 

@@ -275,6 +275,7 @@ def test_amber_pain_repeats_the_step(runner):
     assert lived[-1]["day"] <= step2 + days(15)
 
 
+@pytest.mark.slow
 def test_a_return_moves_on_only_on_the_runners_own_check_ins(runner):
     """§13: progress only on check-ins - a returning runner who runs but logs nothing stays on step 1."""
     life = start_return(runner)
@@ -460,6 +461,7 @@ def test_chronic_stable_low_pain_never_alarms(tmp_path):
                 assert "pain_persistent" in rules or "persist" in str(plan).lower()
 
 
+@pytest.mark.slow
 def test_the_same_after_run_pain_two_weeks_running_is_not_rising(tmp_path):
     r = Runner(tmp_path / "r")
     r.run(weeks_of_runs(MONDAY, BASE_WEEKS + 2, 8.0, BASE_LONG_KM))

@@ -118,6 +118,7 @@ def test_a_gp_seen_in_the_afternoon_closes_the_morning_symptom_the_same_day(runn
     assert "Your plan after the visit: Return to running since" in said, said
 
 
+@pytest.mark.slow
 def test_known_improving_sciatica_logged_honestly_after_the_visit_does_not_reopen(runner):
     """Logging the assessed symptom again (same or lower score) after seeing a GP and a physio re-escalated
     each time: no plan for five weeks.  The symptom 2 points higher, or a new red flag, does reopen."""
@@ -308,6 +309,7 @@ def test_after_seven_months_off_the_rebuild_is_a_run_a_person_can_do(runner):
 
 # --- the clinician decides -------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_plan_follows_the_clinicians_own_caps_and_says_so(runner):
     r = runner
     r.pain(DAY0, 7, "during")

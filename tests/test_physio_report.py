@@ -129,6 +129,7 @@ def _json_report(db, capsys) -> dict:
 
 
 @pytest.mark.parametrize("units", ["km", "mi"])
+@pytest.mark.slow
 def test_physio_report_pdf_and_html_say_the_history(today, episode_db, tmp_path, capsys, units):
     db = episode_db
     assert main(["settings", "set", "units", units, "--db", db]) == 0
@@ -368,6 +369,7 @@ def test_weeks_carry_the_spike_cap_as_each_week_began(episode_db, capsys):
 @given(kms=st.lists(st.floats(0, 80, allow_nan=False), min_size=1, max_size=12),
        scores=st.lists(st.integers(0, 10), min_size=0, max_size=8),
        units=st.sampled_from(["km", "mi"]), red=st.booleans())
+@pytest.mark.slow
 def test_property_every_week_and_pain_entry_shown_and_red_flags_hide_numbers(kms, scores, units, red):
     """Whatever the weeks and the pain log: every week's distance and every pain entry is in the HTML;
     with a red flag standing no training number is anywhere in it."""
@@ -431,6 +433,7 @@ def test_unwritable_path_is_a_clear_error(episode_db, tmp_path, capsys):
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_html_prints_on_two_a4_pages_in_chromium(episode_db, tmp_path, capsys):
     """The HTML prints cleanly: Chromium's print to PDF gives at most two A4 pages with the whole text."""
     import os
@@ -461,6 +464,7 @@ def test_plan_reasons_lose_their_codes(text, expected):
     assert fmt.reason(text) == expected
 
 
+@pytest.mark.slow
 def test_writing_the_report_makes_no_connection(episode_db, tmp_path):
     """Python-level: the privacy suite's network guard records no attempt while the report is written.
     Process-level (vl-convert renders in Rust, out of the guard's sight): the CLI writes both files inside
@@ -483,6 +487,7 @@ def test_writing_the_report_makes_no_connection(episode_db, tmp_path):
     assert pypdf.PdfReader(str(offline_pdf)).pages and offline_html.read_text(encoding="utf-8").count("<svg") == 2
 
 
+@pytest.mark.slow
 def test_demo_history_with_its_episode_fits_two_pages(tmp_path, capsys):
     """The demo history (an episode with its phases, the phase band, 16 pain entries) still prints on one or
     two pages: the README's sample report is made from it."""
@@ -549,6 +554,7 @@ def _year_store(db: str) -> dict:
     return {"strength": strength, "old_episode": old_monday + timedelta(weeks=2, days=1)}
 
 
+@pytest.mark.slow
 def test_a_year_with_strength_only_weeks_prints_on_two_pages(tmp_path, capsys):
     db = str(tmp_path / "year.sqlite3")
     made = _year_store(db)
@@ -589,6 +595,7 @@ def _json_report_weeks(db, capsys, weeks: int) -> dict:
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_a_years_html_prints_on_two_a4_pages_in_chromium(tmp_path, capsys):
     """The HTML of a year is shortened as its PDF is: Chromium's print to PDF gives at most two A4 pages."""
     import os

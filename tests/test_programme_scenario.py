@@ -76,6 +76,7 @@ def lived(tmp_path_factory):
     return r, days
 
 
+@pytest.mark.slow
 def test_the_programme_is_paused_by_the_stop_and_resumes_at_its_week(lived):
     r, days = lived
     by_day = {x["day"]: x["report"] for x in days}

@@ -78,6 +78,7 @@ def test_the_same_history_in_miles_says_miles(tmp_path):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.slow
 def test_no_suggestion_from_a_random_history(tmp_path, seed):
     rng = np.random.default_rng(seed)
     week_km = list(np.clip(28 + np.cumsum(rng.normal(0, 3, 24)), 10, 50).round(1))
