@@ -4,6 +4,11 @@ Every test runs with ``LOADWATCH_DB`` pointing into its own temporary folder, so
 runner's real store.  The real-world files of ``../shared/corpus`` are found relative to this file, never
 the working directory, and tests that need them skip cleanly when the folder is absent.
 
+A test that depends on today freezes the clock with time-machine: the ``today`` fixture (a known Sunday, or
+the day a test is parametrized with: ``EVERY_WEEKDAY`` runs a test once for each day of a week) or
+``on_day``. ``LOADWATCH_TEST_TODAY=YYYY-MM-DD`` runs the whole suite on another day (tests/test_house_tests.py
+checks that no test reads the clock unfrozen). Plain helpers shared by many modules are in tests/helpers.py.
+
 A test leaves no process behind: at the end of the session every process this pytest started (its
 descendants, and any process re-parented to init that still carries this session's mark in its
 environment) must be gone, or the session fails naming them (and they are killed).

@@ -224,6 +224,7 @@ def _cohort_root(tmp_path: Path, gz_bomb: bytes) -> Path:
 
 @needs_fifo
 @pytest.mark.timeout(90)
+@pytest.mark.slow
 def test_a_hostile_runner_is_marked_and_the_other_runners_rows_are_written(tmp_path, gz_bomb):
     """One runner at a time through process_runner (what each Dask task runs): the time limit applies."""
     pytest.importorskip("pyarrow")

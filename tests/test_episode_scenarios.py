@@ -504,6 +504,7 @@ def test_persistent_pain_is_seen_on_run_day_only_logs(tmp_path):
 
 # --- hold and reduce: amber pain, a morning that has not settled, pain rising -------------------------------
 
+@pytest.mark.slow
 def test_amber_pain_holds_the_week_then_a_week_without_it_is_normal_again(runner):
     life = Life(runner, DAY0)
     amber = {}
@@ -526,6 +527,7 @@ def test_amber_pain_holds_the_week_then_a_week_without_it_is_normal_again(runner
     assert lived[-1]["plan"]["phase"] == "normal", segments(lived)
 
 
+@pytest.mark.slow
 def test_a_morning_that_has_not_settled_halves_the_week(runner):
     r = runner
     for k in range(1, 7):  # the runner's usual mornings: 0/10

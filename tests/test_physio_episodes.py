@@ -89,6 +89,7 @@ def test_running_far_above_a_return_step_is_an_alert_with_both_numbers_and_the_s
 
 # --- dead ends -----------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_chronic_runner_at_their_usual_3_leaves_stop(runner):
     """A usual morning of 3/10 (chronic, stable): one 6/10 day used to stop them for good, since leaving
     needed two check-ins at 2 or less."""

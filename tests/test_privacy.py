@@ -309,6 +309,7 @@ def test_import_and_report_make_no_connection(tmp_path, child_guard, monkeypatch
     assert child_guard.log() == [], child_guard.log()
 
 
+@pytest.mark.slow
 def test_cli_import_and_report_make_no_connection(tmp_path, child_guard):
     """``loadwatch import`` and ``loadwatch report --json`` as a runner runs them (separate processes,
     import workers included), every interpreter under the guard."""

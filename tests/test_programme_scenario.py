@@ -110,6 +110,7 @@ def test_the_programme_is_paused_by_the_stop_and_resumes_at_its_week(lived):
         assert not [o for o in rep.get("step_overruns") or [] if o["kind"] == "run"], rep["step_overruns"]
 
 
+@pytest.mark.slow
 def test_every_week_the_plan_adherence_and_words_agree(lived):
     r, days = lived
     by_day = {x["day"]: x["report"] for x in days}

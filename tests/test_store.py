@@ -140,6 +140,7 @@ def test_v1_fixture_migrates_without_loss(tmp_path):
         assert s.add_activity(act, data, "again.gpx").outcome == "duplicate"
 
 
+@pytest.mark.slow
 def test_migration_runs_once_when_two_processes_open_together(tmp_path):
     path = tmp_path / "old.sqlite3"
     shutil.copy(DATA_DIR / "store_v1.sqlite3", path)

@@ -35,6 +35,7 @@ def suggestions(r: Runner, as_of: date) -> list[dict]:
     return json.loads(r.cli("alerts", "suggest", "--json", "--as-of", as_of.isoformat()))
 
 
+@pytest.mark.slow
 def test_the_planted_threshold_is_found_and_accepting_it_leaves_no_near_copy(tmp_path):
     rng = np.random.default_rng(5)
     week_km = list(rng.uniform(22, 31, 22).round(1))
