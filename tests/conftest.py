@@ -5,8 +5,8 @@ runner's real store.  The real-world files of ``../shared/corpus`` are found rel
 the working directory, and tests that need them skip cleanly when the folder is absent.
 
 A test that depends on today freezes the clock with time-machine: the ``today`` fixture (a known Sunday, or
-the day a test is parametrized with: ``EVERY_WEEKDAY`` runs a test once for each day of a week) or
-``on_day``. ``LOADWATCH_TEST_TODAY=YYYY-MM-DD`` runs the whole suite on another day (tests/test_house_tests.py
+the day a test is parametrized with: ``EVERY_WEEKDAY`` runs a test once for each day of a week) or a
+``with time_machine.travel(...)`` block. ``LOADWATCH_TEST_TODAY=YYYY-MM-DD`` runs the whole suite on another day (tests/test_house_tests.py
 checks that no test reads the clock unfrozen). Plain helpers shared by many modules are in tests/helpers.py.
 
 A test leaves no process behind: at the end of the session every process this pytest started (its
@@ -187,12 +187,6 @@ def today(request):
     day = getattr(request, "param", DEFAULT_TODAY)
     with time_machine.travel(at_ten(day), tick=True):
         yield day
-
-
-@pytest.fixture
-def on_day():
-    """``with on_day(date(2026, 12, 6)): ...`` runs the block with the clock at 10:00 UTC that day."""
-    return lambda day: time_machine.travel(at_ten(day), tick=True)
 
 
 @pytest.fixture

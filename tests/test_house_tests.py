@@ -21,8 +21,9 @@ PROJECT_PACKAGES = ("ingest", "metrics", "dashboard")
 CLOCK_CALLS = {("date", "today"), ("datetime", "today"), ("datetime", "now"), ("Timestamp", "now"),
                ("Timestamp", "today"), ("datetime", "utcnow"), ("time", "time")}
 
-#: Context managers that freeze the clock: time-machine's ``travel`` and conftest's ``on_day``.
-FREEZERS = {"travel", "on_day"}
+#: The context manager that freezes the clock: time-machine's ``travel``. (A test that takes conftest's
+#: ``today`` fixture has the clock frozen already, and reads the day from it rather than from the clock.)
+FREEZERS = {"travel"}
 
 #: Where reading the real clock is right, and why (file, enclosing function).
 ALLOWED = {
@@ -101,8 +102,8 @@ def clock_reads(path: Path) -> list[tuple[int, str, str]]:
 def test_no_test_reads_the_clock_unfrozen(path):
     found = [f"{path.name}:{line} {call}() in {where}" for line, call, where in clock_reads(path)
              if (path.name, where) not in ALLOWED]
-    assert not found, ("read today inside `with time_machine.travel(...)` (or conftest's on_day), or pass "
-                       "--as-of / an explicit date:\n  " + "\n  ".join(found))
+    assert not found, ("take conftest's `today` fixture, read today inside `with time_machine.travel(...)`, or "
+                       "pass --as-of / an explicit date:\n  " + "\n  ".join(found))
 
 
 def test_the_allowed_clock_reads_still_exist():
@@ -140,7 +141,7 @@ def test_the_checks_see_what_they_look_for(tmp_path):
         "import datetime as dt\nimport time_machine\nimport pytest\nfrom datetime import date, datetime\n"
         "def test_a():\n    return date.today()\n"
         "def test_b():\n    with time_machine.travel(datetime(2026, 12, 6)):\n        return dt.date.today()\n"
-        "def test_c(on_day):\n    with on_day(date(2026, 12, 6)):\n        pass\n    return datetime.now()\n"
+        "def test_c():\n    with time_machine.travel(date(2026, 12, 6)):\n        pass\n    return datetime.now()\n"
         "store = pytest.importorskip('ingest.store')\nyaml = pytest.importorskip('yaml')\n")
     assert [(line, where) for line, _call, where in clock_reads(sample)] == [(6, "test_a"), (13, "test_c")]
     assert _importorskips(sample) == [(14, "ingest.store"), (15, "yaml")]
