@@ -188,6 +188,7 @@ def _by_name(outcomes) -> dict:
 
 @needs_fifo
 @pytest.mark.timeout(60)
+@pytest.mark.slow
 def test_import_of_a_hostile_folder_ends_with_the_good_files_imported(tmp_path, gz_bomb, capsys):
     folder = tmp_path / "in"
     hostile_folder(folder, gz_bomb)

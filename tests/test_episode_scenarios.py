@@ -479,6 +479,7 @@ def test_the_same_after_run_pain_two_weeks_running_is_not_rising(tmp_path):
         assert rep["plan"]["phase"] == "normal", (d, rep["plan"])
 
 
+@pytest.mark.slow
 def test_persistent_pain_is_seen_on_run_day_only_logs(tmp_path):
     r = Runner(tmp_path / "r")
     r.run(weeks_of_runs(MONDAY, BASE_WEEKS + 5, 8.0, BASE_LONG_KM))

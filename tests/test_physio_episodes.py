@@ -51,6 +51,7 @@ def stop_and_return(r: Runner, hurt: date) -> date:
 
 # --- blind to over-running the plan (dangerous) ------------------------------------------------------------
 
+@pytest.mark.slow
 def test_running_far_above_a_return_step_is_an_alert_with_both_numbers_and_the_step_repeats(runner):
     """Return step 2 allows a 6 km longest run here; 14 km on five days in a row, 11 days after a 7/10 stop
     (a 12 km pre-episode run still in the 30-day window) was 'no spike' and a week later 'step 2 done'."""
@@ -263,6 +264,7 @@ def test_pain_later_in_the_day_without_a_run_for_months_is_not_pain_with_running
 
 # --- caps nobody can follow ---------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_big_runners_week_cap_is_never_more_than_its_runs_at_the_run_cap(tmp_path):
     """A 140 km/week runner at step 3 read '≤ 98 km, longest ≤ 22 km, runs: 3' (at most 66 km)."""
     r = Runner(tmp_path / "big")

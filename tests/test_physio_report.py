@@ -216,6 +216,7 @@ def test_physio_report_pdf_and_html_say_the_history(today, episode_db, tmp_path,
         assert png.read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
 def test_html_names_nothing_outside_itself(episode_db, tmp_path, capsys):
     page = tmp_path / "physio.html"
     assert main(["report", "--db", episode_db, "--as-of", AS_OF.isoformat(), "--html", str(page)]) == 0

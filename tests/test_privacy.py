@@ -282,6 +282,7 @@ def test_guard_in_child_processes(child_guard):
 # ------------------------------------------------------------------------------ import and report
 
 
+@pytest.mark.slow
 def test_import_and_report_make_no_connection(tmp_path, child_guard, monkeypatch):
     """``import_paths`` (with its worker processes) and ``build_report``, in-process, under the guard;
     the workers inherit the sitecustomize guard through the environment."""
