@@ -105,22 +105,25 @@ def build_history(path: Path) -> None:
             store.add_pain(entry)
 
 
-_TEMPLATE: dict[str, Path] = {}
+#: The history stores built so far, one per day they were built on (the history is relative to today, so a
+#: test run on another day, or a session that crosses midnight, gets its own).
+_TEMPLATE: dict[date, Path] = {}
 
 
 def copy_history(dest: Path, cache_dir: Path) -> Path:
-    """Copy a once-built history store to ``dest`` (building it into ``cache_dir`` the first time)."""
-    if "path" not in _TEMPLATE:
-        template = cache_dir / "history-template.sqlite3"
+    """Copy a once-built history store to ``dest`` (building it into ``cache_dir`` the first time today)."""
+    today = date.today()
+    if today not in _TEMPLATE:
+        template = cache_dir / f"history-template-{today.isoformat()}.sqlite3"
         build_history(template)
         from ingest.store import Store
 
         with Store(template) as store:  # fold the WAL into the main file before copying it
             store.close()
-        _TEMPLATE["path"] = template
+        _TEMPLATE[today] = template
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(_TEMPLATE["path"], dest)
-    wal = _TEMPLATE["path"].with_name(_TEMPLATE["path"].name + "-wal")
+    shutil.copyfile(_TEMPLATE[today], dest)
+    wal = _TEMPLATE[today].with_name(_TEMPLATE[today].name + "-wal")
     if wal.exists():
         shutil.copyfile(wal, dest.with_name(dest.name + "-wal"))
     return dest

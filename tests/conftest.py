@@ -4,6 +4,11 @@ Every test runs with ``LOADWATCH_DB`` pointing into its own temporary folder, so
 runner's real store.  The real-world files of ``../shared/corpus`` are found relative to this file, never
 the working directory, and tests that need them skip cleanly when the folder is absent.
 
+A test that depends on today freezes the clock with time-machine: the ``today`` fixture (a known Sunday, or
+the day a test is parametrized with: ``EVERY_WEEKDAY`` runs a test once for each day of a week) or a
+``with time_machine.travel(...)`` block. ``LOADWATCH_TEST_TODAY=YYYY-MM-DD`` runs the whole suite on another day (tests/test_house_tests.py
+checks that no test reads the clock unfrozen). Plain helpers shared by many modules are in tests/helpers.py.
+
 A test leaves no process behind: at the end of the session every process this pytest started (its
 descendants, and any process re-parented to init that still carries this session's mark in its
 environment) must be gone, or the session fails naming them (and they are killed).
@@ -11,19 +16,21 @@ environment) must be gone, or the session fails naming them (and they are killed
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 import uuid
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psutil
 import pytest
+import time_machine
+
+from tests.helpers import CORPUS_DIR, corpus_manifest  # noqa: F401  (imported from here by test modules)
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
 DATA_DIR = TESTS_DIR / "data"
-CORPUS_DIR = REPO_ROOT.parent / "shared" / "corpus"
 #: Environment variable that marks every process this test session starts (children inherit it), so that
 #: one left behind is found even after its parent died and init adopted it.
 SESSION_MARK_ENV = "LOADWATCH_TEST_SESSION"
@@ -95,6 +102,32 @@ def _isolated_store(tmp_path, monkeypatch):
 _MAIN = sys.modules["__main__"]
 
 
+@pytest.fixture
+def store(tmp_path):
+    """A fresh, open store in the test's own folder (``tmp_path/store.sqlite3``), closed after the test.
+    The faces read ``$LOADWATCH_DB`` instead: for them, ``tests.helpers.open_store``."""
+    from ingest.store import Store
+
+    with Store(tmp_path / "store.sqlite3") as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def history_templates(tmp_path_factory) -> Path:
+    """Where the generated histories are built once a session (one per day the clock shows)."""
+    return tmp_path_factory.mktemp("history")
+
+
+@pytest.fixture
+def history(today, history_templates) -> Path:
+    """This test's store (``$LOADWATCH_DB``) filled with the generated history of
+    ``tests.app_helpers.build_history``, relative to today, the clock frozen by ``today`` for the whole test.
+    Modules with a history of their own define a fixture of this name, which wins in them."""
+    from tests.app_helpers import copy_history
+
+    return copy_history(Path(os.environ["LOADWATCH_DB"]), history_templates)
+
+
 @pytest.fixture(autouse=True)
 def _main_module_restored():
     yield
@@ -112,13 +145,48 @@ def _no_import_worker_left():
         importer.shutdown_pool()
 
 
-def corpus_manifest() -> list[dict]:
-    """Rows of ../shared/corpus/MANIFEST.tsv (empty when the corpus is absent)."""
-    manifest = CORPUS_DIR / "MANIFEST.tsv"
-    if not manifest.is_file():
-        return []
-    with manifest.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))
+#: Set to an ISO date (``LOADWATCH_TEST_TODAY=2027-02-28``) to run every test on that day: the clock travels
+#: there (and ticks on) before each test, so a test that reads today without saying which day it means
+#: shows itself by failing on some days. Tests that travel themselves still do (time-machine nests).
+CLOCK_ENV = "LOADWATCH_TEST_TODAY"
+
+#: One week, Monday 30 November to Sunday 6 December 2026: a test whose result depends on the weekday runs
+#: once for each of its days.
+WEEK_DAYS = [date(2026, 11, 30) + timedelta(days=i) for i in range(7)]
+#: The day a test that needs *a* today runs on: $LOADWATCH_TEST_TODAY, else a Sunday, the last day of a
+#: Monday week (the day ``test_plan_on_this_week_names_strength_work`` failed on when tests read the real
+#: clock).
+DEFAULT_TODAY = date.fromisoformat(os.environ.get(CLOCK_ENV) or WEEK_DAYS[-1].isoformat())
+#: ``@pytest.mark.parametrize("today", EVERY_WEEKDAY, indirect=True)``: the test once on each day of
+#: WEEK_DAYS, the clock frozen there by the ``today`` fixture. The fast loop (``-m "not slow"``) keeps the
+#: Sunday; the other six days are ``slow``.
+EVERY_WEEKDAY = [pytest.param(d, id=f"{d:%a}", marks=() if d.weekday() == 6 else pytest.mark.slow)
+                 for d in WEEK_DAYS]
+
+
+def at_ten(day: date) -> datetime:
+    """10:00 UTC on ``day``: the moment the clock travels to when a test is run "on" a day."""
+    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock_from_env():
+    day = os.environ.get(CLOCK_ENV)
+    if not day:
+        yield
+        return
+    with time_machine.travel(at_ten(date.fromisoformat(day)), tick=True):
+        yield
+
+
+@pytest.fixture
+def today(request):
+    """The clock frozen (and ticking on) at 10:00 UTC on a known day, for the whole test, fixtures after
+    this one included: the day the test is parametrized with (``EVERY_WEEKDAY``), else DEFAULT_TODAY.
+    Yields that day."""
+    day = getattr(request, "param", DEFAULT_TODAY)
+    with time_machine.travel(at_ten(day), tick=True):
+        yield day
 
 
 @pytest.fixture

@@ -36,8 +36,7 @@ import pandas as pd
 from ingest.canonical import HR_BINS, SAMPLE_COLUMNS, SPORTS, Activity
 from ingest.errors import IngestError, NotAnActivity
 from ingest.synth import SynthRun, fit_bytes, fit_crc, gpx_bytes, tcx_bytes
-
-CORPUS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+from tests.helpers import CORPUS_DIR, corpus_manifest
 
 #: Per-case limits.  A small file that takes longer than this, or allocates more, is a bug.
 CASE_TIME_LIMIT_S: float = 5.0
@@ -75,16 +74,6 @@ def synth_seeds() -> dict[str, bytes]:
     return seeds
 
 
-def corpus_rows() -> list[dict]:
-    import csv
-
-    manifest = CORPUS_DIR / "MANIFEST.tsv"
-    if not manifest.is_file():
-        return []
-    with manifest.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))
-
-
 @cache
 def corpus_seeds(kind: str | None = None) -> dict[str, bytes]:
     """Small real files from ../shared/corpus by corpus path (empty when the corpus is absent).
@@ -94,7 +83,7 @@ def corpus_seeds(kind: str | None = None) -> dict[str, bytes]:
     workout files, waypoints-only GPX, TCX from several tools.
     """
     out = {}
-    for row in corpus_rows():
+    for row in corpus_manifest():
         if kind is not None and row["kind"] != kind:
             continue
         if int(row["bytes"]) > CORPUS_SEED_MAX_BYTES:

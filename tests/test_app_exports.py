@@ -3,16 +3,15 @@ page offers a re-read when the store was derived by an older loadwatch."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from ingest import synth
 from ingest.importer import import_files
-from ingest.store import Store
 from tests.app_helpers import PAGES_DIR, finish_imports, no_exceptions, texts
+from tests.helpers import open_store as store  # the store at $LOADWATCH_DB
 
 TIMEOUT = 60
 T0 = datetime(2024, 5, 6, 6, 30, tzinfo=UTC)
@@ -20,10 +19,6 @@ T0 = datetime(2024, 5, 6, 6, 30, tzinfo=UTC)
 
 def page(name: str) -> AppTest:
     return AppTest.from_file(str(PAGES_DIR / f"{name}.py"), default_timeout=TIMEOUT)
-
-
-def store() -> Store:
-    return Store(Path(os.environ["LOADWATCH_DB"]))
 
 
 def _fill() -> str:
@@ -69,6 +64,7 @@ def test_import_page_offers_a_reread_of_an_older_store():
         assert s.needs_rebuild() == 0
 
 
+@pytest.mark.slow
 def test_import_page_names_partial_and_corrected_files():
     from tests.test_exports import glitched_gpx, truncated
 

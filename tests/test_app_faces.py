@@ -8,15 +8,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from streamlit.testing.v1 import AppTest
 
 from ingest.store import Store
 from tests.app_helpers import PAGES_DIR, charts, no_exceptions, texts
+from tests.conftest import DEFAULT_TODAY, EVERY_WEEKDAY
+
+#: Every test here runs with the clock frozen on a known day (conftest's ``today``: a Sunday, or the days a
+#: test is parametrized with): the stale history ends STALE_DAYS before it, the recent one the day before.
+pytestmark = pytest.mark.usefixtures("today")
 
 TIMEOUT = 120
 PAGES = ["this_week", "load", "month_calendar", "pain_log", "alerts", "activities", "import_files", "settings"]
@@ -55,21 +59,21 @@ def assert_plain_words(text: str, *, db_path: str) -> None:
     assert not MISSING_WORDS.findall(text), [line for line in text.splitlines() if MISSING_WORDS.search(line)][:5]
 
 
-_TEMPLATES: dict[str, Path] = {}
+_TEMPLATES: dict[tuple[str, date], Path] = {}
 
 
-def _template(kind: str, folder: Path) -> Path:
-    if kind not in _TEMPLATES:
+def _template(kind: str, folder: Path, today: date = DEFAULT_TODAY) -> Path:
+    """The demo store ("demo"), or one whose history ended STALE_DAYS before ``today`` ("stale")."""
+    if (kind, today) not in _TEMPLATES:
         from ingest.demo import write_demo
 
-        path = folder / f"{kind}.sqlite3"
-        today = date.today() - timedelta(days=STALE_DAYS) if kind == "stale" else None
+        path = folder / f"{kind}-{today.isoformat()}.sqlite3"
         with Store(path) as store:
-            write_demo(store, today=today)
+            write_demo(store, today=today - timedelta(days=STALE_DAYS) if kind == "stale" else None)
         with Store(path) as store:
             store.close()
-        _TEMPLATES[kind] = path
-    return _TEMPLATES[kind]
+        _TEMPLATES[kind, today] = path
+    return _TEMPLATES[kind, today]
 
 
 @pytest.fixture(scope="session")
@@ -77,9 +81,9 @@ def templates(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("faces")
 
 
-def use_store(kind: str, units: str, templates: Path, monkeypatch) -> Path:
+def use_store(kind: str, units: str, templates: Path, monkeypatch, today: date = DEFAULT_TODAY) -> Path:
     dest = Path(os.environ["LOADWATCH_DB"])
-    src = _template(kind, templates)
+    src = _template(kind, templates, today)
     shutil.copyfile(src, dest)
     if kind == "demo":
         monkeypatch.setenv("LOADWATCH_DEMO", "1")
@@ -94,8 +98,15 @@ def run_page(name: str) -> AppTest:
     return at
 
 
-@pytest.mark.parametrize("units", ["km", "mi"])
-@pytest.mark.parametrize("kind", ["demo", "stale"])
+def stale_page(name: str, units: str, today: date, templates: Path, monkeypatch) -> tuple[AppTest, str]:
+    """The page on the history that ended STALE_DAYS before ``today``, in ``units``, and its text."""
+    use_store("stale", units, templates, monkeypatch, today)
+    at = run_page(name)
+    return at, texts(at)
+
+
+@pytest.mark.parametrize("units", ["km", pytest.param("mi", marks=pytest.mark.slow)])  # the fast loop: km on
+@pytest.mark.parametrize("kind", ["demo", pytest.param("stale", marks=pytest.mark.slow)])  # the demo only
 @pytest.mark.parametrize("name", PAGES)
 def test_every_page_speaks_plain_words_in_the_runners_units(name, kind, units, templates, monkeypatch):
     db = use_store(kind, units, templates, monkeypatch)
@@ -113,14 +124,11 @@ def test_every_page_speaks_plain_words_in_the_runners_units(name, kind, units, t
         assert "Demo data" in shown
 
 
-def test_stale_history_load_page_runs_to_today_and_says_so(templates, monkeypatch):
+@pytest.mark.parametrize("today", EVERY_WEEKDAY, indirect=True)
+def test_stale_history_load_page_runs_to_today_and_says_so(today, templates, monkeypatch):
     import pandas as pd
 
-    use_store("stale", "km", templates, monkeypatch)
-    with time_machine.travel(datetime.now(UTC), tick=True):
-        today = date.today()
-        at = run_page("load")
-    shown = texts(at)
+    at, shown = stale_page("load", "km", today, templates, monkeypatch)
     weeks_ago = STALE_DAYS // 7
     assert "Your last run was on" in shown and f"{weeks_ago} weeks ago: import newer runs" in shown
     table = at.dataframe[0].value
@@ -134,14 +142,11 @@ def test_stale_history_load_page_runs_to_today_and_says_so(templates, monkeypatc
     assert "distance (km)" in first_chart
 
 
-def test_stale_history_this_week_chart_runs_to_today(templates, monkeypatch):
+@pytest.mark.parametrize("today", EVERY_WEEKDAY, indirect=True)
+def test_stale_history_this_week_chart_runs_to_today(today, templates, monkeypatch):
     import json
 
-    use_store("stale", "mi", templates, monkeypatch)
-    with time_machine.travel(datetime.now(UTC), tick=True):
-        today = date.today()
-        at = run_page("this_week")
-    shown = texts(at)
+    at, shown = stale_page("this_week", "mi", today, templates, monkeypatch)
     assert "The last 12 weeks" in shown and "of your history" not in shown
     stale = [line for line in shown.splitlines() if "import newer runs" in line]
     assert len(stale) == 1 and stale[0].startswith("Your last run was on ") and "weeks ago" in stale[0]
@@ -166,6 +171,7 @@ def x_domains(spec) -> list:
     return found
 
 
+@pytest.mark.slow
 def test_acwr_is_drawn_only_after_28_days_of_history(templates, monkeypatch):
     import pandas as pd
 
@@ -287,17 +293,18 @@ def test_this_week_chart_window_is_twelve_whole_weeks_ending_today():
 # --- calendar and This week with the generated recent history -----------------------------------------------
 
 @pytest.fixture
-def recent(tmp_path_factory) -> Path:
-    from tests.app_helpers import copy_history
+def recent(history) -> Path:
+    """The generated history (conftest's ``history``: relative to today, the clock frozen on a Sunday)."""
+    return history
 
-    return copy_history(Path(os.environ["LOADWATCH_DB"]), tmp_path_factory.mktemp("recent"))
 
-
-def test_calendar_day_opens_and_logs_pain_for_that_day(recent):
+@pytest.mark.parametrize("today", EVERY_WEEKDAY, indirect=True)
+@pytest.mark.slow
+def test_calendar_day_opens_and_logs_pain_for_that_day(today, recent):
     from metrics import fmt
 
     at = run_page("month_calendar")
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = today - timedelta(days=1)
     cell = [m.value for m in at.markdown if "18 km" in m.value]
     assert cell, "yesterday's 18 km run is in its cell"
     at.button(key=f"cal_{yesterday.isoformat()}").click().run()
@@ -322,13 +329,12 @@ def pd_dates(series):
     return pd.to_datetime(series).dt.date
 
 
-def test_red_flag_leaves_no_empty_alerts_heading(recent):
-    from datetime import datetime
-
+@pytest.mark.slow
+def test_red_flag_leaves_no_empty_alerts_heading(today, recent):
     from ingest.painlog import PainEntry
 
     with Store(recent) as store:
-        store.add_pain(PainEntry(at_local=datetime.now().replace(microsecond=0, second=0), score=4,
+        store.add_pain(PainEntry(at_local=datetime(today.year, today.month, today.day, 9, 0), score=4,
                                  timing="rest_of_day", symptoms=("saddle_numbness",)))
     at = run_page("this_week")
     shown = texts(at)
@@ -352,18 +358,16 @@ DISTANCE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:km|mi)\b")
 
 @pytest.mark.parametrize(("symptom", "phase_words"), [("saddle_numbness", "Urgent care now"),
                                                        ("night_pain", "See a clinician")])
-def test_red_flag_this_week_keeps_the_history_and_withholds_advice_until_an_assessment(recent, symptom,
+def test_red_flag_this_week_keeps_the_history_and_withholds_advice_until_an_assessment(today, recent, symptom,
                                                                                      phase_words):
     """Under a red flag only *advice* numbers are withheld (the plan's caps, the safe longest run, the next
     step): This week keeps its 12-week chart, with this week's pain, and its headline history for the
     clinician the runner is sent to; once a clinician's visit is recorded the plan's numbers come back and
     the phase box names the return to running."""
-    from datetime import datetime
-
     from ingest.painlog import PainEntry
     from metrics import fmt
 
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = today - timedelta(days=1)
     with Store(recent) as store:
         store.add_pain(PainEntry(at_local=datetime(yesterday.year, yesterday.month, yesterday.day, 20), score=3,
                                  timing="after", symptoms=(symptom,)))
@@ -383,10 +387,10 @@ def test_red_flag_this_week_keeps_the_history_and_withholds_advice_until_an_asse
     assert_plain_words(shown, db_path=str(recent))
 
     with Store(recent) as store:
-        store.add_assessment(date.today(), "physio: no red flags")
+        store.add_assessment(today, "physio: no red flags")
     at = run_page("this_week")
     shown = visible_text(at)
-    assert f"Return to running since {fmt.day(date.today())}" in shown  # the phase box
+    assert f"Return to running since {fmt.day(today)}" in shown  # the phase box
     [chart] = charts(at)
     assert '"y2": {"value": 10}' in chart.proto.spec  # the phase ribbon along the top of the weekly chart
     data = " ".join(str(d) for d in chart.proto.datasets) + chart.proto.spec
@@ -396,10 +400,10 @@ def test_red_flag_this_week_keeps_the_history_and_withholds_advice_until_an_asse
     assert_plain_words(shown, db_path=str(recent))
 
 
-def test_calendar_shows_a_clinicians_visit_in_its_cell_and_its_day(recent):
+def test_calendar_shows_a_clinicians_visit_in_its_cell_and_its_day(today, recent):
     from metrics import fmt
 
-    seen = date.today() - timedelta(days=3)
+    seen = today - timedelta(days=3)
     with Store(recent) as store:
         store.add_assessment(seen, "physio, cleared to run")
     at = run_page("month_calendar")
@@ -412,11 +416,11 @@ def test_calendar_shows_a_clinicians_visit_in_its_cell_and_its_day(recent):
     assert_plain_words(visible_text(at), db_path=str(recent))
 
 
-def test_stale_history_calendar_opens_on_todays_month(templates, monkeypatch):
-    use_store("stale", "km", templates, monkeypatch)
-    with time_machine.travel(datetime.now(UTC), tick=True):
-        today = date.today()
-        at = run_page("month_calendar")
+@pytest.mark.parametrize("today", [date(2026, 12, 6), pytest.param(date(2027, 1, 1), marks=pytest.mark.slow),
+                                   pytest.param(date(2028, 2, 29), marks=pytest.mark.slow)], indirect=True, ids=str)
+def test_stale_history_calendar_opens_on_todays_month(today, templates, monkeypatch):
+    use_store("stale", "km", templates, monkeypatch, today)
+    at = run_page("month_calendar")
     months = [m.value for m in at.markdown if m.value.startswith("#### ")]
     assert months[0] == f"#### {today:%B %Y}", months  # today's month first, whenever the last run was
     assert any("weeks ago: import newer runs" in i.value for i in at.info)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import import_jobs
@@ -54,6 +55,7 @@ def test_import_page_uploads_files_and_shows_outcomes():
 
 
 
+@pytest.mark.slow
 def test_an_import_goes_on_when_the_runner_opens_another_page_and_its_result_waits():
     """Upload many files, click Import, open This week at once: every file arrives, the sidebar of every page
     shows the import, and its result (each file's outcome) stays on the Import page until it is read."""

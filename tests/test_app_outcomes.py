@@ -34,6 +34,7 @@ def assert_plain(shown: str) -> None:
 
 
 @pytest.mark.parametrize("units", ["km", "mi"])
+@pytest.mark.slow
 def test_the_weekly_questionnaire_is_filled_once_a_week(clock, units):
     build_history(Path(os.environ["LOADWATCH_DB"]))
     with Store(Path(os.environ["LOADWATCH_DB"])) as s:
@@ -67,6 +68,7 @@ def test_the_weekly_questionnaire_is_filled_once_a_week(clock, units):
     assert_plain(shown)
 
 
+@pytest.mark.slow
 def test_a_programme_started_on_this_week_shows_its_week_and_next_sessions(clock):
     build_history(Path(os.environ["LOADWATCH_DB"]))
     at = page().run()
@@ -117,6 +119,7 @@ def test_severity_is_a_line_beside_the_weekly_distance(units):
     assert severity_chart({"outcomes": {"ostrc_weeks": []}}, units) is None
 
 
+@pytest.mark.slow
 def test_this_week_draws_the_severity_chart_once_weeks_are_answered(clock):
     build_history(Path(os.environ["LOADWATCH_DB"]))
     with Store(Path(os.environ["LOADWATCH_DB"])) as s:

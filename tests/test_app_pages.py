@@ -5,35 +5,19 @@ suggested rule accepted, own rule added, km -> mi, surface override, demo banner
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ingest.store import Store
 from metrics.thresholds import NOT_MEDICAL_ADVICE
-from tests.app_helpers import APP_PATH, PAGES_DIR, SPIKE_KM, charts, copy_history, no_exceptions, texts
+from tests.app_helpers import APP_PATH, PAGES_DIR, SPIKE_KM, charts, no_exceptions, texts
+from tests.helpers import open_store as store  # the store at $LOADWATCH_DB
 
 TIMEOUT = 90
 
 
 def page(name: str) -> AppTest:
     return AppTest.from_file(str(PAGES_DIR / f"{name}.py"), default_timeout=TIMEOUT)
-
-
-@pytest.fixture(scope="session")
-def template_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("history")
-
-
-@pytest.fixture
-def history(template_dir) -> Path:
-    """The per-test store ($LOADWATCH_DB) filled with the generated history."""
-    return copy_history(Path(os.environ["LOADWATCH_DB"]), template_dir)
-
-
-def store() -> Store:
-    return Store(Path(os.environ["LOADWATCH_DB"]))
 
 
 # --- empty store -----------------------------------------------------------------------------------------
@@ -49,6 +33,7 @@ def test_empty_store_landing_explains_and_offers_demo():
     assert NOT_MEDICAL_ADVICE in shown
 
 
+@pytest.mark.slow
 def test_load_demo_button_switches_to_the_labelled_demo_store():
     at = AppTest.from_file(str(APP_PATH), default_timeout=300).run()
     at.button[0].click().run()
@@ -87,13 +72,13 @@ def test_this_week_shows_traffic_light_spike_alert_and_plan(history):
     assert NOT_MEDICAL_ADVICE in shown
 
 
-def test_red_flag_sits_above_everything_and_replaces_the_plan(history):
+def test_red_flag_sits_above_everything_and_replaces_the_plan(today, history):
     from datetime import datetime
 
     from ingest.painlog import PainEntry
 
     with store() as s:
-        s.add_pain(PainEntry(at_local=datetime.now().replace(microsecond=0, second=0), score=4,
+        s.add_pain(PainEntry(at_local=datetime(today.year, today.month, today.day, 9, 0), score=4,
                              timing="rest_of_day", symptoms=("saddle_numbness",)))
     at = page("this_week").run()
     no_exceptions(at)

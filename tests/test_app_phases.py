@@ -24,8 +24,11 @@ from ingest.store import Store
 from metrics import fmt
 from metrics.report import build_report
 from tests.app_helpers import PAGES_DIR, no_exceptions, texts
+from tests.conftest import DEFAULT_TODAY
 
-TODAY = dt.date.today()
+#: Every test here runs with the clock frozen on TODAY (conftest's ``today`` fixture).
+pytestmark = pytest.mark.usefixtures("today")
+TODAY = DEFAULT_TODAY
 DIST = re.compile(r"\d+(?:\.\d+)?\s?(?:km|mi)\b")
 CODES = ("return_to_run", "see_clinician", "rest_of_day", "next_morning", "pain_during_run", "session_spike",
          "None", "NaN")
@@ -117,7 +120,7 @@ LIGHT = {
 }
 
 
-@pytest.mark.parametrize("units", ["km", "mi"])
+@pytest.mark.parametrize("units", ["km", pytest.param("mi", marks=pytest.mark.slow)])  # the fast loop: km
 @pytest.mark.parametrize("phase", list(EXPECT))
 def test_this_week_shows_the_phase_its_step_and_what_moves_it_on(phase, units):
     path = Path(os.environ["LOADWATCH_DB"])

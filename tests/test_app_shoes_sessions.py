@@ -5,26 +5,22 @@ internal codes, no None/nan)."""
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from streamlit.testing.v1 import AppTest
 
-from ingest.store import Store
 from metrics.thresholds import NOT_MEDICAL_ADVICE
-from tests.app_helpers import PAGES_DIR, build_history, charts, copy_history, no_exceptions, texts
+from tests.app_helpers import PAGES_DIR, build_history, charts, no_exceptions, texts
+from tests.conftest import EVERY_WEEKDAY
+from tests.helpers import open_store as store  # the store at $LOADWATCH_DB
 
 TIMEOUT = 90
 
 
 def page() -> AppTest:
     return AppTest.from_file(str(PAGES_DIR / "shoes_sessions.py"), default_timeout=TIMEOUT)
-
-
-def store() -> Store:
-    return Store(Path(os.environ["LOADWATCH_DB"]))
 
 
 def all_text(at) -> str:
@@ -41,16 +37,6 @@ def assert_plain(shown: str) -> None:
         assert bad not in shown, bad
 
 
-@pytest.fixture(scope="session")
-def template_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("history")
-
-
-@pytest.fixture
-def history(template_dir) -> Path:
-    return copy_history(Path(os.environ["LOADWATCH_DB"]), template_dir)
-
-
 def test_empty_store_explains_and_offers_the_forms():
     at = page().run()
     no_exceptions(at)
@@ -61,9 +47,9 @@ def test_empty_store_explains_and_offers_the_forms():
     assert_plain(shown)
 
 
-def test_quick_add_session_is_stored_and_listed():
+def test_quick_add_session_is_stored_and_listed(today):
     at = page().run()
-    day = date.today() - timedelta(days=1)
+    day = today - timedelta(days=1)
     at.date_input(key="session_date").set_value(day)
     at.selectbox(key="session_kind").set_value("deep_water_running")
     at.number_input(key="session_minutes").set_value(40)
@@ -155,21 +141,16 @@ def test_runs_in_a_pair_show_distance_dates_and_weekly_chart(history):
     assert_plain(shown)
 
 
-#: One week, Monday to Sunday: tests that depend on the weekday run once for each of its days.
-WEEK_DAYS = [date(2026, 11, 30) + timedelta(days=i) for i in range(7)]
-
-
-@pytest.mark.parametrize("today", WEEK_DAYS, ids=lambda d: f"{d:%a}")
+@pytest.mark.parametrize("today", EVERY_WEEKDAY, indirect=True)
 def test_plan_on_this_week_names_strength_work(today):
     """30 min of core work in each of the last weeks reads as "about 30 min a week" whatever the weekday
     (on a Sunday the week that ends today is complete: it was read as a week without core work)."""
     this_monday = today - timedelta(days=today.weekday())
-    with time_machine.travel(datetime(today.year, today.month, today.day, 10, 0, tzinfo=UTC), tick=True):
-        build_history(Path(os.environ["LOADWATCH_DB"]))
-        with store() as s:
-            for w in range(0, 5):
-                s.add_session(this_monday - timedelta(weeks=w), "core", 30)
-        at = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=TIMEOUT).run()
+    build_history(Path(os.environ["LOADWATCH_DB"]))
+    with store() as s:
+        for w in range(0, 5):
+            s.add_session(this_monday - timedelta(weeks=w), "core", 30)
+    at = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=TIMEOUT).run()
     no_exceptions(at)
     shown = texts(at)
     assert "Keep up your strength and core work (about 30 min a week" in shown

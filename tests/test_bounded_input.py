@@ -188,6 +188,7 @@ def _by_name(outcomes) -> dict:
 
 @needs_fifo
 @pytest.mark.timeout(60)
+@pytest.mark.slow
 def test_import_of_a_hostile_folder_ends_with_the_good_files_imported(tmp_path, gz_bomb, capsys):
     folder = tmp_path / "in"
     hostile_folder(folder, gz_bomb)
@@ -224,6 +225,7 @@ def _cohort_root(tmp_path: Path, gz_bomb: bytes) -> Path:
 
 @needs_fifo
 @pytest.mark.timeout(90)
+@pytest.mark.slow
 def test_a_hostile_runner_is_marked_and_the_other_runners_rows_are_written(tmp_path, gz_bomb):
     """One runner at a time through process_runner (what each Dask task runs): the time limit applies."""
     pytest.importorskip("pyarrow")

@@ -11,18 +11,13 @@ import pytest
 
 from dashboard.cli import main
 from ingest.store import Store
+from tests.helpers import cli as run  # run(capsys, *argv) -> (code, out, err)
 from tests.test_cli_report import _add_runs
 
 DIST = re.compile(r"\d+(?:\.\d+)?\s?(?:km|mi)\b")
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_pain_assessed_records_and_refuses_future_and_ancient_dates(capsys):
+def test_pain_assessed_records_and_refuses_future_and_ancient_dates(today, capsys):
     code, out, _ = run(capsys, "pain", "assessed", "--date", "2025-03-12", "--note", "physio: no red flags")
     assert code == 0 and "Wed 12 Mar 2025" in out and "physio: no red flags" in out
     with Store() as store:
@@ -30,7 +25,7 @@ def test_pain_assessed_records_and_refuses_future_and_ancient_dates(capsys):
     assert list(frame.columns) == ["id", "date", "note", "time", "cleared", "return_step", "max_week_km",
                                    "max_run_km", "max_pain"]
     assert frame["date"].tolist() == [dt.date(2025, 3, 12)] and frame["note"].tolist() == ["physio: no red flags"]
-    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    tomorrow = (today + dt.timedelta(days=2)).isoformat()
     for bad, words in ((tomorrow, "future"), ("1989-12-31", "1990"), ("12/03/2025", "YYYY-MM-DD")):
         with pytest.raises(SystemExit) as exc:
             main(["pain", "assessed", "--date", bad])

@@ -243,6 +243,7 @@ def test_schema_migration_backs_the_store_up_first(tmp_path):
 
 # --- no warning or traceback on a terminal ----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_no_warning_or_traceback_reaches_the_terminal_over_the_corpus(corpus_dir, tmp_path):
     db = str(tmp_path / "corpus.sqlite3")
     env = {**os.environ, "PYTHONWARNINGS": "default", "LOADWATCH_DB": db}
@@ -289,6 +290,7 @@ def test_rebuild_of_an_old_store_over_the_corpus_equals_a_fresh_import(corpus_di
 
 # --- weeks of real-looking exports through the CLI -----------------------------------------------------------
 
+@pytest.mark.slow
 def test_weeks_of_messy_exports_leave_the_weekly_running_distance_true(tmp_path, db, capsys):
     """Four weeks, three 8 km runs a week, exported the way runners' files really arrive: the watch FIT,
     then in week 2 the same runs re-saved by another program (GPX, clock written as local time 2 h off),

@@ -4,7 +4,6 @@ and pain read back from ``report --json`` (the store is isolated per test by con
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,13 +13,8 @@ from dashboard.cli import main
 from ingest.store import Store
 from ingest.synth import SynthRun, fit_bytes
 from metrics import fmt
+from tests.helpers import cli as run  # run(capsys, *argv) -> (code, out, err)
 from tests.test_shoes_sessions_store import strava_archive
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write_runs(folder, days_km, sport: str = "running", hour: int = 7) -> None:
@@ -187,8 +181,8 @@ def test_session_add_bad_values_are_usage_errors(capsys, argv, words):
     assert words in capsys.readouterr().err
 
 
-def test_session_add_future_and_ancient_dates_exit_2(capsys):
-    tomorrow = (dt.date.today() + timedelta(days=2)).isoformat()
+def test_session_add_future_and_ancient_dates_exit_2(today, capsys):
+    tomorrow = (today + timedelta(days=2)).isoformat()
     code, _, err = run(capsys, "session", "add", "--date", tomorrow, "--kind", "core", "--minutes", "10")
     assert code == 2 and "is in the future" in err
     code, _, err = run(capsys, "session", "add", "--date", "1989-06-01", "--kind", "core", "--minutes", "10")

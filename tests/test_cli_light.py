@@ -54,6 +54,7 @@ def test_everyday_commands_never_import_the_heavy_libraries(history, argv):
     assert loaded_by(argv) == []
 
 
+@pytest.mark.slow
 def test_the_pdf_report_does_load_what_it_needs_and_nothing_of_the_dashboard(history, tmp_path):
     """The probe sees a heavy import when there is one: the PDF needs fpdf (its charts are drawn with it, so
     neither Altair nor vl-convert is loaded)."""

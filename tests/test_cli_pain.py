@@ -11,12 +11,7 @@ import pytest
 from dashboard.cli import main
 from dashboard.cmd_pain import parse_threshold
 from ingest.store import Store
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.helpers import cli as run  # run(capsys, *argv) -> (code, out, err)
 
 
 def test_pain_add_list_edit_delete_export(capsys, tmp_path):
@@ -148,8 +143,8 @@ def test_alerts_check_in_words(capsys):
 
 
 @pytest.mark.parametrize("when", ["1900-05-01", "1989-12-31", "2999-01-01"])
-def test_pain_dates_in_the_future_or_before_1990_are_refused(when, capsys):
-    from datetime import date, timedelta
+def test_pain_dates_in_the_future_or_before_1990_are_refused(when, today, capsys):
+    from datetime import timedelta
 
     from dashboard.cli import main
 
@@ -158,11 +153,11 @@ def test_pain_dates_in_the_future_or_before_1990_are_refused(when, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert ("after today" in err) if when > "2000" else ("before 1990" in err)
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    tomorrow = (today + timedelta(days=2)).isoformat()
     with pytest.raises(SystemExit) as exc:
         main(["pain", "add", "--date", tomorrow, "--score", "3"])
     assert exc.value.code == 2
-    assert main(["pain", "add", "--date", date.today().isoformat(), "--score", "3"]) == 0
+    assert main(["pain", "add", "--date", today.isoformat(), "--score", "3"]) == 0
 
 
 def test_pain_list_is_an_aligned_table_in_words(capsys):

@@ -114,6 +114,7 @@ def test_db_option_before_or_after_the_action(db, capsys):
     assert "mi" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_report_end_to_end_through_real_import(tmp_path, capsys):
     """FIT (device offset) and GPX (no offset: the runner's zone) files through ``loadwatch import``."""
     from datetime import UTC, datetime
@@ -146,8 +147,9 @@ def test_report_end_to_end_through_real_import(tmp_path, capsys):
     assert report["latest_run"]["date"] == "2024-04-01"
 
 
-def test_report_says_when_the_history_ended_instead_of_weeks_of_zeros(tmp_path, capsys):
-    from datetime import UTC, date, datetime, timedelta
+@pytest.mark.slow
+def test_report_says_when_the_history_ended_instead_of_weeks_of_zeros(today, tmp_path, capsys):
+    from datetime import UTC, datetime, timedelta
 
     from dashboard.cli import main
     from ingest.importer import import_files
@@ -155,7 +157,7 @@ def test_report_says_when_the_history_ended_instead_of_weeks_of_zeros(tmp_path, 
     from ingest.synth import SynthRun, fit_bytes
 
     db = tmp_path / "stale.sqlite3"
-    last = date.today() - timedelta(days=200)
+    last = today - timedelta(days=200)
     files = []
     for i in range(6):
         day = last - timedelta(days=3 * i)
@@ -167,7 +169,7 @@ def test_report_says_when_the_history_ended_instead_of_weeks_of_zeros(tmp_path, 
     out = capsys.readouterr().out
     from metrics import fmt
 
-    assert f"Your last run was on {fmt.day(last)}, {(date.today() - last).days // 7} weeks ago: import newer runs" in out
+    assert f"Your last run was on {fmt.day(last)}, {(today - last).days // 7} weeks ago: import newer runs" in out
     assert f"--as-of {last.isoformat()}" in out
     assert "week of" not in out  # no table of twelve empty weeks
     assert main(["report", "--db", str(db), "--as-of", last.isoformat()]) == 0

@@ -27,6 +27,8 @@ from dashboard.cli import main  # noqa: E402
 from dashboard.cohort_engine import read_table  # noqa: E402
 from ingest.synth import SynthRun, fit_bytes, gpx_bytes  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a LocalCluster and a generated cohort: minutes, not seconds
+
 AS_OF = date(2026, 7, 15)  # a Wednesday
 FIRST_DAY = AS_OF - timedelta(weeks=8)
 
@@ -146,16 +148,25 @@ def _stop_resource_tracker():
         stop()
 
 
+def imported_cohort(tmp_path_factory, name: str, add=None):
+    """Write the generated cohort into a new folder ``name`` (``add(root)`` may add files), import it once
+    through the real CLI on a LocalCluster of 2 workers, in UTC, and yield its folders, files and exit
+    code (a generator for a module-scoped fixture)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TZ", "UTC")
+        base = tmp_path_factory.mktemp(name)
+        root, out = base / "root", base / "out"
+        files = _write_cohort(root)
+        if add is not None:
+            add(root)
+        code = main(["cohort", "import", str(root), "--out", str(out), "--workers", "2", "--as-of", AS_OF.isoformat()])
+        yield {"root": root, "out": out, "files": files, "code": code, "base": base}
+
+
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
     """The cohort imported once through the real CLI on a LocalCluster of 2 workers."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TZ", "UTC")
-        base = tmp_path_factory.mktemp("cohort")
-        root, out = base / "root", base / "out"
-        files = _write_cohort(root)
-        code = main(["cohort", "import", str(root), "--out", str(out), "--workers", "2", "--as-of", AS_OF.isoformat()])
-        yield {"root": root, "out": out, "files": files, "code": code, "base": base}
+    yield from imported_cohort(tmp_path_factory, "cohort")
 
 
 def _single_runner_report(base: Path, runner: str, files: list[Path], root: Path, capsys) -> dict:

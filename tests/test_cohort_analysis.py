@@ -26,7 +26,9 @@ from dashboard.cohort_cox import MIN_EVENTS, fit_all, fit_exposure  # noqa: E402
 from metrics import exposure as ex  # noqa: E402
 from metrics.load import acwr  # noqa: E402
 from tests.cohort_sim import generate, write_tables  # noqa: E402
-from tests.test_cohort import AS_OF, SCENARIOS, _stop_resource_tracker, _write_cohort  # noqa: E402, F401
+from tests.test_cohort import AS_OF, SCENARIOS, _stop_resource_tracker, imported_cohort  # noqa: E402, F401
+
+pytestmark = pytest.mark.slow  # survival fits over generated cohorts and a real cohort import
 
 D0 = date(2026, 3, 2)  # a Monday
 
@@ -203,23 +205,21 @@ def test_analysis_json_and_html_from_the_tables(tmp_path):
 
 # --- end to end: a real cohort through the CLI ---------------------------------------------------------
 
+def _ostrc_files(root) -> None:
+    """OSTRC weeks where two runners logged them (Mondays), and one file that is not right."""
+    weeks = [AS_OF - timedelta(days=AS_OF.weekday() + 7 * k) for k in range(6, 0, -1)]
+    (root / "eve" / "ostrc.csv").write_text("week_start,substantial\n" + "".join(
+        f"{w.isoformat()},{'yes' if k in (2, 3) else 'no'}\n" for k, w in enumerate(weeks)), encoding="utf-8")
+    (root / "gus" / "ostrc.csv").write_text("week_start,substantial\n" + "".join(
+        f"{w.isoformat()},{'yes' if k == 4 else 'no'}\n" for k, w in enumerate(weeks)), encoding="utf-8")
+    (root / "jon" / "ostrc.csv").write_text("week_start,substantial\n2026-06-01,perhaps\n", encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TZ", "UTC")
-        base = tmp_path_factory.mktemp("analyse")
-        root, out = base / "root", base / "out"
-        _write_cohort(root)
-        # OSTRC weeks where two runners logged them (Mondays), and one file that is not right
-        weeks = [AS_OF - timedelta(days=AS_OF.weekday() + 7 * k) for k in range(6, 0, -1)]
-        (root / "eve" / "ostrc.csv").write_text("week_start,substantial\n" + "".join(
-            f"{w.isoformat()},{'yes' if k in (2, 3) else 'no'}\n" for k, w in enumerate(weeks)), encoding="utf-8")
-        (root / "gus" / "ostrc.csv").write_text("week_start,substantial\n" + "".join(
-            f"{w.isoformat()},{'yes' if k == 4 else 'no'}\n" for k, w in enumerate(weeks)), encoding="utf-8")
-        (root / "jon" / "ostrc.csv").write_text("week_start,substantial\n2026-06-01,perhaps\n", encoding="utf-8")
-        assert main(["cohort", "import", str(root), "--out", str(out), "--workers", "2", "--as-of",
-                     AS_OF.isoformat()]) == 1  # one broken file, as in test_cohort
-        yield {"root": root, "out": out, "base": base}
+    for cohort in imported_cohort(tmp_path_factory, "analyse", add=_ostrc_files):
+        assert cohort["code"] == 1  # one broken file, as in test_cohort
+        yield cohort
 
 
 @pytest.mark.slow

@@ -32,7 +32,7 @@ KNOWN_DISAGREEMENT = {
     "sports-alliance+sports-lib/samples/tcx/movescount.tcx": "laps do not cover the recording",
 }
 
-pytestmark = [pytest.mark.corpus]
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]  # every real file of the corpus, twice
 
 
 def _ids(rows):

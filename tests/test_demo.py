@@ -27,6 +27,7 @@ def demo(tmp_path_factory):
         yield {"store": store, "first": first, "second": second, "report": rep, "seconds": seconds}
 
 
+@pytest.mark.slow
 def test_demo_imports_every_file_and_is_idempotent(demo):
     first, second = demo["first"], demo["second"]
     assert first["files"] == first["imported"] > 40 and first["failed"] == 0
@@ -40,6 +41,7 @@ def test_demo_imports_every_file_and_is_idempotent(demo):
     assert demo["seconds"] < 60  # a few seconds on a laptop; generous for CI
 
 
+@pytest.mark.slow
 def test_demo_has_road_trail_treadmill_cycling_and_heart_rate(demo):
     acts = demo["store"].activities()
     assert set(acts["sport"]) == {"running", "cycling"}

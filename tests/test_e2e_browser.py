@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +19,7 @@ import pytest
 
 from ingest.synth import SynthRun, fit_bytes, gpx_bytes
 from tests.conftest import CORPUS_DIR, REPO_ROOT
+from tests.helpers import free_port, wait_healthy
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -38,32 +36,11 @@ def _require_browser() -> None:
         pytest.skip("/usr/bin/chromium is absent")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _artifacts() -> Path:
     root = Path(os.environ.get("LOADWATCH_ARTIFACTS") or REPO_ROOT / "test-artifacts")
     folder = root / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the dashboard exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.read().decode().strip() == "ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"no health answer within {timeout_s} s:\n{log.read_text()}")
 
 
 def _listening_addresses(pid: int, port: int) -> set[str]:
@@ -81,7 +58,7 @@ def _listening_addresses(pid: int, port: int) -> set[str]:
 @pytest.fixture
 def server(tmp_path):
     _require_browser()
-    port = _free_port()
+    port = free_port()
     db = tmp_path / "e2e.sqlite3"
     log = tmp_path / "server.log"
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
@@ -92,7 +69,7 @@ def server(tmp_path):
             cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, log)
+        wait_healthy(url, proc, log)
         yield {"url": url, "port": port, "pid": proc.pid, "db": db, "log": log}
     finally:
         # the server and its children are one process group of our own (start_new_session)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,8 @@ import pytest
 
 from tests.app_helpers import copy_history
 from tests.conftest import REPO_ROOT
-from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, _artifacts, _free_port, _require_browser
+from tests.helpers import free_port, port_free
+from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, _artifacts, _require_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -40,7 +40,7 @@ SECRET = "a long passphrase for the phone"
 class Server:
     def __init__(self, tmp_path: Path, db: Path, host: str = "127.0.0.1", env_extra: dict | None = None,
                  args: tuple[str, ...] = ()):
-        self.port = _free_port()
+        self.port = free_port()
         self.host = host
         self.url = f"http://{host}:{self.port}"
         self.log = tmp_path / f"server-{self.port}.log"
@@ -71,16 +71,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-        return True
 
 
 @pytest.fixture
@@ -233,7 +223,7 @@ def test_password_gate_and_sigterm_free_the_port(tmp_path, browser):
 
     # without a password a non-loopback address is refused before anything listens
     refused = subprocess.run([sys.executable, "-m", "dashboard.cli", "dashboard", "--db", str(tmp_path / "x.sqlite3"),
-                              "--host", "0.0.0.0", "--port", str(_free_port())],
+                              "--host", "0.0.0.0", "--port", str(free_port())],
                              env={k: v for k, v in dict(os.environ, PYTHONPATH=str(REPO_ROOT)).items()
                                   if k != "LOADWATCH_PASSWORD"},
                              capture_output=True, text=True, timeout=60)
@@ -285,8 +275,8 @@ def test_password_gate_and_sigterm_free_the_port(tmp_path, browser):
         _, alive = psutil.wait_procs(children, timeout=10)
         assert not alive
         deadline = time.monotonic() + 10
-        while not _port_free(server.host, server.port) and time.monotonic() < deadline:
+        while not port_free(server.port, server.host) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert _port_free(server.host, server.port)
+        assert port_free(server.port, server.host)
     finally:
         server.stop()

@@ -11,6 +11,7 @@ import math
 from datetime import date, datetime, timedelta
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -219,6 +220,7 @@ def test_no_face_shows_a_training_number_between_a_red_flag_and_an_assessment(ru
         assert shown == [], shown
 
 
+@pytest.mark.slow
 @FACE_PROPERTY
 @given(runs_st, pain_st, assess_st, st.integers(14, SPAN_DAYS), st.integers(0, 5), st.sampled_from([4, 5, 6, 8]))
 def test_the_plans_caps_never_rise_from_one_day_to_the_next_while_pain_is_above_3(runs, pain, assessed, k, ago,

@@ -84,6 +84,7 @@ def no_training_number_anywhere(r: Runner, d: date) -> None:
 
 # --- red flags stay until assessed -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_saddle_numbness_stays_an_emergency_until_assessed_then_returns_stepwise(runner):
     r = runner
     flag = DAY0  # a Monday: the 4 weeks before it are four whole base weeks
@@ -170,6 +171,7 @@ def expected_run_cap(life: Life, d: date, frac: float) -> tuple[float, float]:
     return min(caps), max(caps)
 
 
+@pytest.mark.slow
 def test_stop_check_ins_return_steps_then_normal_following_the_plan(runner):
     r = runner
     hurt = stop_then_checkins(r)
@@ -248,6 +250,7 @@ def start_return(r: Runner) -> Life:
     return Life(r, hurt + days(5))
 
 
+@pytest.mark.slow
 def test_amber_pain_repeats_the_step(runner):
     life = start_return(runner)
     rec = reach_step(life, 2)
@@ -272,6 +275,7 @@ def test_amber_pain_repeats_the_step(runner):
     assert lived[-1]["day"] <= step2 + days(15)
 
 
+@pytest.mark.slow
 def test_a_return_moves_on_only_on_the_runners_own_check_ins(runner):
     """§13: progress only on check-ins - a returning runner who runs but logs nothing stays on step 1."""
     life = start_return(runner)
@@ -284,6 +288,7 @@ def test_a_return_moves_on_only_on_the_runners_own_check_ins(runner):
     assert lived[-1]["plan"]["step"] == 2, segments(lived)  # check-ins move it on again
 
 
+@pytest.mark.slow
 def test_relapse_goes_back_to_stop_and_stays_there_without_check_ins(runner):
     life = start_return(runner)
     reach_step(life, 2)
@@ -304,6 +309,7 @@ def test_relapse_goes_back_to_stop_and_stays_there_without_check_ins(runner):
     assert all(rec["ran_km"] is None for rec in lived)
 
 
+@pytest.mark.slow
 def test_severe_next_morning_pain_stops_and_a_silent_runner_stays_stopped(runner):
     r = runner
     bad = DAY0 + days(2)
@@ -324,6 +330,7 @@ def test_severe_next_morning_pain_stops_and_a_silent_runner_stays_stopped(runner
 # --- comebacks after time off ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("weeks_off, first_frac", [(5, 0.50), (10, 0.33)])
+@pytest.mark.slow
 def test_comeback_after_weeks_off_rebuilds_stepwise(runner, weeks_off, first_frac):
     r = runner
     back = DAY0 + days(7 * weeks_off)  # a Monday; the last run was Sunday before DAY0
@@ -360,6 +367,7 @@ def test_comeback_after_weeks_off_rebuilds_stepwise(runner, weeks_off, first_fra
 
 # --- the plan holds for its 7 days -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_plan_followed_to_its_cap_never_makes_a_spike(tmp_path):
     r = Runner(tmp_path / "r")
     runs = weeks_of_runs(MONDAY, BASE_WEEKS, 8.0, BASE_LONG_KM)
@@ -400,6 +408,7 @@ def test_every_face_gives_the_same_run_cap_when_a_long_run_is_leaving_the_window
 # --- a couch-to-5K runner: the allowance survives rounding, in km and in miles ----------------------------
 
 @pytest.mark.parametrize("units", ["km", "mi"])
+@pytest.mark.slow
 def test_couch_to_5k_cap_is_never_below_their_own_longest(tmp_path, units):
     r = Runner(tmp_path / "c25k", units=units)
     runs = []
@@ -431,6 +440,7 @@ def test_couch_to_5k_cap_is_never_below_their_own_longest(tmp_path, units):
 
 # --- reading the pain log like a clinician -----------------------------------------------------------------
 
+@pytest.mark.slow
 def test_chronic_stable_low_pain_never_alarms(tmp_path):
     r = Runner(tmp_path / "r")
     r.run(weeks_of_runs(MONDAY, BASE_WEEKS + 6, 8.0, BASE_LONG_KM))
@@ -451,6 +461,7 @@ def test_chronic_stable_low_pain_never_alarms(tmp_path):
                 assert "pain_persistent" in rules or "persist" in str(plan).lower()
 
 
+@pytest.mark.slow
 def test_the_same_after_run_pain_two_weeks_running_is_not_rising(tmp_path):
     r = Runner(tmp_path / "r")
     r.run(weeks_of_runs(MONDAY, BASE_WEEKS + 2, 8.0, BASE_LONG_KM))
@@ -468,6 +479,7 @@ def test_the_same_after_run_pain_two_weeks_running_is_not_rising(tmp_path):
         assert rep["plan"]["phase"] == "normal", (d, rep["plan"])
 
 
+@pytest.mark.slow
 def test_persistent_pain_is_seen_on_run_day_only_logs(tmp_path):
     r = Runner(tmp_path / "r")
     r.run(weeks_of_runs(MONDAY, BASE_WEEKS + 5, 8.0, BASE_LONG_KM))
@@ -493,6 +505,7 @@ def test_persistent_pain_is_seen_on_run_day_only_logs(tmp_path):
 
 # --- hold and reduce: amber pain, a morning that has not settled, pain rising -------------------------------
 
+@pytest.mark.slow
 def test_amber_pain_holds_the_week_then_a_week_without_it_is_normal_again(runner):
     life = Life(runner, DAY0)
     amber = {}
@@ -515,6 +528,7 @@ def test_amber_pain_holds_the_week_then_a_week_without_it_is_normal_again(runner
     assert lived[-1]["plan"]["phase"] == "normal", segments(lived)
 
 
+@pytest.mark.slow
 def test_a_morning_that_has_not_settled_halves_the_week(runner):
     r = runner
     for k in range(1, 7):  # the runner's usual mornings: 0/10

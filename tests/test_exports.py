@@ -19,18 +19,13 @@ from ingest.sources import read_activity
 from ingest.store import Store
 from metrics.daily import daily_series
 from metrics.spike import run_table
+from tests.helpers import zip_of
 
 T0 = datetime(2024, 5, 6, 6, 30, tzinfo=UTC)
 
 
 def run(day: int = 0, duration_s: int = 1800, distance_m: float = 5400.0, **kw) -> synth.SynthRun:
     return synth.SynthRun(T0 + timedelta(days=day), duration_s, distance_m, seed=day, **kw)
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "store.sqlite3") as s:
-        yield s
 
 
 def import_in_order(store, tmp_path, files: list[tuple[str, bytes]]):
@@ -246,17 +241,6 @@ def test_default_surface_applies_to_runs_nothing_else_describes(store, tmp_path)
 
 # --- 5. sport and surface from the archive's metadata -----------------------------------------------------------
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    import io
-    import zipfile
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
 def strava_archive() -> bytes:
     """Laid out like Strava's *Download your account*: activities.csv (Activity Type, Activity Name,
     Filename; the CSV repeats some column names) beside activities/<id>.<ext>[.gz], in any order."""
@@ -274,7 +258,7 @@ def strava_archive() -> bytes:
         '103,"May 8, 2024, 6:30:00 AM",Zwift run,Virtual Run,,1800,5.4,activities/103.tcx.gz,1800,5400\n'
         '104,"May 9, 2024, 6:30:00 AM",Commute,Ride,,1800,20,activities/104.gpx.gz,1800,20000\n'
         '105,"May 10, 2024, 6:30:00 AM",Manual entry,Run,,1800,5,,1800,5000\n')
-    return _zip({
+    return zip_of({
         "activities/101.fit.gz": gzip.compress(synth.fit_bytes(road)),
         "activities/102.gpx": synth.gpx_bytes(trail, with_type=False),
         "activities.csv": csv_text.encode(),
@@ -295,9 +279,9 @@ def garmin_archive() -> bytes:
         {"activityId": aid, "name": f"Activity {aid}", "activityType": kinds[aid],
          "startTimeGmt": r.start_utc.timestamp() * 1000 + (0 if aid != 333 else 20_000), "duration": 1_800_000}
         for aid, r in runs.items()]}]
-    uploads = _zip({f"runner@example.com_{aid}.fit": synth.fit_bytes(r) for aid, r in runs.items() if aid != 333}
+    uploads = zip_of({f"runner@example.com_{aid}.fit": synth.fit_bytes(r) for aid, r in runs.items() if aid != 333}
                    | {"runner@example.com_9876.fit": synth.fit_bytes(runs[333])})  # not named by its id
-    return _zip({
+    return zip_of({
         "DI_CONNECT/DI-Connect-Fitness/runner@example.com_0_summarizedActivities.json": json.dumps(summary).encode(),
         "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip": uploads,
     })
@@ -346,7 +330,7 @@ def test_garmin_archive_gives_surfaces_by_activity_id_or_start_time(store, tmp_p
 def test_metadata_ends_sport_uncertain(store, tmp_path):
     fast = run(duration_s=4180, distance_m=22_000.0)
     csv_text = "Activity ID,Activity Name,Activity Type,Filename\n9,Club ride,Ride,activities/9.gpx\n"
-    import_in_order(store, tmp_path, [("strava.zip", _zip({"activities/9.gpx": synth.gpx_bytes(fast, with_type=False),
+    import_in_order(store, tmp_path, [("strava.zip", zip_of({"activities/9.gpx": synth.gpx_bytes(fast, with_type=False),
                                                            "activities.csv": csv_text.encode()}))])
     acts = store.activities()
     assert acts.loc[0, "sport"] == "cycling" and acts.loc[0, "excluded_reason"] is None
@@ -436,6 +420,7 @@ _TWINS = {
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(order=st.permutations(sorted(_TWINS)), batches=st.booleans())
+@pytest.mark.slow
 def test_any_order_of_copies_keeps_one_run_from_the_complete_watch_file(tmp_path_factory, order, batches):
     """However the copies of one run arrive (one batch or one file at a time, any order): one activity,
     the complete watch file, with the true distance."""

@@ -108,6 +108,7 @@ def check_file(data: bytes, name: str) -> bool:
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("row", FIT_ROWS, ids=[r["path"].rsplit("/", 1)[-1] for r in FIT_ROWS])
+@pytest.mark.slow
 def test_corpus_file_declined_or_equal(corpus_dir, row):
     check_file((corpus_dir / row["path"]).read_bytes(), row["path"])
 

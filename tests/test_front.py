@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import urllib.parse
 from pathlib import Path
 
@@ -20,15 +19,10 @@ import tornado.web
 import tornado.websocket
 
 from dashboard import front
+from tests.helpers import free_port
 
 SECRET = "a long passphrase for the phone"
 TOKEN = "front-secret-" + "x" * 32
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Upstream:
@@ -69,13 +63,13 @@ class Upstream:
 @contextlib.asynccontextmanager
 async def running(tmp_path: Path, *, upload_limit_bytes: int = 1024 * 1024, failed_logins=None):
     upstream = Upstream()
-    up_port = _free_port()
+    up_port = free_port()
     up_server = tornado.httpserver.HTTPServer(upstream.app(), max_body_size=64 * 1024 * 1024)
     up_server.listen(up_port, address="127.0.0.1")
     cert, key = front.self_signed_certificate(tmp_path / "tls", "127.0.0.1")
     config = front.FrontConfig(password=SECRET, upstream_port=up_port, token=TOKEN,
                                upload_limit_bytes=upload_limit_bytes)
-    port = _free_port()
+    port = free_port()
     server = front.serve(config, "127.0.0.1", port, front.ssl_context(cert, key), failed_logins)
     try:
         yield f"https://127.0.0.1:{port}", upstream

@@ -33,12 +33,6 @@ SECRET = "a long passphrase for the phone"
 HOST = "127.0.0.2"
 
 
-def _free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 def _tls() -> ssl.SSLContext:
     ctx = ssl.create_default_context()
     ctx.check_hostname = False

@@ -35,6 +35,8 @@ from ingest.fit_common import FitDecoded
 from ingest.sources import read_activity
 from tests import fuzzlib as fz
 
+pytestmark = pytest.mark.slow  # thousands of mutated files
+
 SCALE = max(1, int(os.environ.get("LOADWATCH_FUZZ_SCALE", "1")))
 
 

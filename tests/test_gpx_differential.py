@@ -48,6 +48,7 @@ GPX_FILES = [row["path"] for row in corpus_manifest() if row["kind"] == "gpx"]
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("rel", GPX_FILES or ["<corpus absent>"])
+@pytest.mark.slow
 def test_corpus_gpx_fast_equals_gpxpy(rel):
     path = CORPUS_DIR / rel
     if not path.is_file():

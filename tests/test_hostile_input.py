@@ -4,9 +4,7 @@ never another exception, never a file read outside the input, never a file writt
 from __future__ import annotations
 
 import gzip
-import io
 import os
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,20 +15,13 @@ from ingest.gpx_reader import read_gpx
 from ingest.sources import Limits, SourceFile, iter_sources, read_activity
 from ingest.synth import SynthRun, fit_bytes, gpx_bytes, tcx_bytes
 from ingest.tcx_reader import read_tcx
+from tests.helpers import zip_of
 
 RUN = SynthRun(start_utc=datetime(2024, 5, 1, 7, tzinfo=UTC), duration_s=120, distance_m=400.0)
 FIT, GPX, TCX = fit_bytes(RUN), gpx_bytes(RUN), tcx_bytes(RUN)
 SECRET = "TOP-SECRET-a7f3c9e1"
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def zip_of(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def outcome(data: bytes, name: str):

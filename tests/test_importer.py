@@ -33,12 +33,6 @@ def write_runs(folder: Path, n: int, fmt: str = "fit", **kw) -> list[Path]:
     return paths
 
 
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "store.sqlite3") as s:
-        yield s
-
-
 @pytest.fixture(params=["forked", "fresh"])
 def worker_kind(request, monkeypatch):
     """Both kinds of worker process: forks (a single-threaded host) and fresh interpreters (a threaded
@@ -164,6 +158,7 @@ def test_broken_file_among_good_ones(tmp_path, store):
     assert again["broken.fit"].status == "failed"
 
 
+@pytest.mark.slow
 def test_stuck_reader_is_killed_and_the_batch_goes_on(tmp_path, store, worker_kind):
     folder = tmp_path / "stuck"
     write_runs(folder, 4)
@@ -237,6 +232,7 @@ def test_archive_errors_from_sources_are_failures(tmp_path, store):
     assert [o.status for o in out] == ["failed"]
 
 
+@pytest.mark.slow
 def test_files_queued_behind_a_stuck_one_are_not_lost(tmp_path, store, worker_kind):
     """Each worker may hold a second file in its pipe; when the worker is killed that file goes back to
     the queue and is read by the next worker (and gets its own full time limit)."""
@@ -275,6 +271,7 @@ def test_two_copies_in_one_batch_first_is_imported_copy_is_duplicate(tmp_path):
         assert len(store.activities()) == 1
 
 
+@pytest.mark.slow
 def test_a_threaded_host_never_forks_and_a_single_threaded_one_does(tmp_path):
     """Forking a process that runs other threads can deadlock (a lock held by a thread that is not copied):
     with a second thread alive the workers are fresh interpreters; alone, they are forks.  Both import
@@ -350,6 +347,7 @@ def test_a_file_that_changes_after_it_was_hashed_fails_and_is_not_half_imported(
         worker.stop()
 
 
+@pytest.mark.slow
 def test_a_threaded_host_keeps_its_idle_workers_for_the_next_import(tmp_path, monkeypatch):
     """The dashboard (a threaded host: fresh-interpreter workers) does not start new interpreters for every
     upload: the workers of one import decode the next, and they stop with the pool."""

@@ -147,6 +147,7 @@ def test_terminal_tables_show_names_without_escapes():
 # --- the dashboard ---------------------------------------------------------------------------------------
 
 @pytest.mark.timeout(120)
+@pytest.mark.slow
 def test_import_page_shows_hostile_member_names_as_written(tmp_path):
     from streamlit.testing.v1 import AppTest
 

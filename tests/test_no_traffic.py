@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ import psutil
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -111,12 +111,6 @@ def test_a_grandchilds_attempt_is_caught(tmp_path):
                     sys.executable, "-c", outer], check=True, timeout=120)
     caught = leaving_calls(log.read_text())
     assert len(caught) == 1 and "192.0.2.1" in caught[0], log.read_text()[-2000:]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _can_unshare() -> None:
@@ -222,7 +216,7 @@ def test_loopback_dashboard_sends_nothing_whatever_the_origin(tmp_path):
     """The default dashboard: a foreign web page's websocket and a DNS rebinding attempt are refused
     without any look-up (Streamlit used to fetch checkip.amazonaws.com to judge a foreign Origin), and a
     real session runs; strace saw no call for beyond this machine."""
-    port = _free_port()
+    port = free_port()
     server = Traced(tmp_path, ["--db", str(tmp_path / "s.sqlite3"), "--port", str(port)])
     try:
         base = f"http://127.0.0.1:{port}"
@@ -241,7 +235,7 @@ def test_dashboard_beyond_loopback_sends_nothing_and_streamlit_stays_on_loopback
     """``--host 0.0.0.0`` (where Streamlit used to fetch checkip.amazonaws.com and try 8.8.8.8 at start):
     the front serves every address, Streamlit listens on 127.0.0.1 only; a logged-in session runs, a
     foreign Origin and a rebinding attempt are refused; strace saw no call for beyond this machine."""
-    port = _free_port()
+    port = free_port()
     pw = tmp_path / "password.txt"
     pw.write_text("a long passphrase for the phone\n")
     server = Traced(tmp_path, ["--db", str(tmp_path / "s.sqlite3"), "--host", "0.0.0.0", "--port", str(port),
@@ -272,7 +266,7 @@ def test_dashboard_beyond_loopback_sends_nothing_and_streamlit_stays_on_loopback
 def test_streamlit_run_beyond_loopback_shows_only_a_refusal(tmp_path):
     """``streamlit run dashboard/app.py --server.address 0.0.0.0``, without loadwatch's command and its
     front: the app renders nothing but the refusal (in a network namespace, so it reaches nobody)."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
                "--server.address", "0.0.0.0", "--server.port", str(port), "--server.headless", "true",
                "--browser.gatherUsageStats", "false"]

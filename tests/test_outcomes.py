@@ -99,10 +99,10 @@ def test_psfs_change_beyond_measurement_error_is_2_in_the_mean_or_3_in_one_activ
 # --- the store ---------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "s.sqlite3") as s:
-        s.set_setting("timezone", "UTC")
-        yield s
+def store(store):
+    """conftest's store, in UTC."""
+    store.set_setting("timezone", "UTC")
+    return store
 
 
 def test_ostrc_weeks_are_kept_under_the_weeks_first_day_and_a_second_answer_replaces_the_first(store):

@@ -32,6 +32,7 @@ def runner(tmp_path) -> Runner:
     return r
 
 
+@pytest.mark.slow
 def test_physio_report_says_the_trends_and_adherence(runner, tmp_path):
     as_of = START + timedelta(days=15)
     pdf, page = tmp_path / "physio.pdf", tmp_path / "physio.html"

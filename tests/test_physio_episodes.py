@@ -51,6 +51,7 @@ def stop_and_return(r: Runner, hurt: date) -> date:
 
 # --- blind to over-running the plan (dangerous) ------------------------------------------------------------
 
+@pytest.mark.slow
 def test_running_far_above_a_return_step_is_an_alert_with_both_numbers_and_the_step_repeats(runner):
     """Return step 2 allows a 6 km longest run here; 14 km on five days in a row, 11 days after a 7/10 stop
     (a 12 km pre-episode run still in the 30-day window) was 'no spike' and a week later 'step 2 done'."""
@@ -89,6 +90,7 @@ def test_running_far_above_a_return_step_is_an_alert_with_both_numbers_and_the_s
 
 # --- dead ends -----------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_chronic_runner_at_their_usual_3_leaves_stop(runner):
     """A usual morning of 3/10 (chronic, stable): one 6/10 day used to stop them for good, since leaving
     needed two check-ins at 2 or less."""
@@ -118,6 +120,7 @@ def test_a_gp_seen_in_the_afternoon_closes_the_morning_symptom_the_same_day(runn
     assert "Your plan after the visit: Return to running since" in said, said
 
 
+@pytest.mark.slow
 def test_known_improving_sciatica_logged_honestly_after_the_visit_does_not_reopen(runner):
     """Logging the assessed symptom again (same or lower score) after seeing a GP and a physio re-escalated
     each time: no plan for five weeks.  The symptom 2 points higher, or a new red flag, does reopen."""
@@ -261,6 +264,7 @@ def test_pain_later_in_the_day_without_a_run_for_months_is_not_pain_with_running
 
 # --- caps nobody can follow ---------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_big_runners_week_cap_is_never_more_than_its_runs_at_the_run_cap(tmp_path):
     """A 140 km/week runner at step 3 read '≤ 98 km, longest ≤ 22 km, runs: 3' (at most 66 km)."""
     r = Runner(tmp_path / "big")
@@ -308,6 +312,7 @@ def test_after_seven_months_off_the_rebuild_is_a_run_a_person_can_do(runner):
 
 # --- the clinician decides -------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_plan_follows_the_clinicians_own_caps_and_says_so(runner):
     r = runner
     r.pain(DAY0, 7, "during")

@@ -28,7 +28,7 @@ from ingest import store as store_mod
 from ingest.canonical import Activity, Summary, empty_samples
 from metrics import fmt
 from metrics.units import to_units
-from tests.conftest import REPO_ROOT
+from tests.conftest import EVERY_WEEKDAY, REPO_ROOT
 
 pypdf = pytest.importorskip("pypdf")  # a test dependency; the project's own modules are imported plainly
 
@@ -139,7 +139,8 @@ def _json_report(db, capsys) -> dict:
 
 
 @pytest.mark.parametrize("units", ["km", "mi"])
-def test_physio_report_pdf_and_html_say_the_history(episode_db, tmp_path, capsys, units):
+@pytest.mark.slow
+def test_physio_report_pdf_and_html_say_the_history(today, episode_db, tmp_path, capsys, units):
     db = episode_db
     assert main(["settings", "set", "units", units, "--db", db]) == 0
     report = _json_report(db, capsys)
@@ -160,7 +161,7 @@ def test_physio_report_pdf_and_html_say_the_history(episode_db, tmp_path, capsys
         monday = day - timedelta(days=day.weekday())
         weekly_km[monday] = weekly_km.get(monday, 0.0) + km
     assert len(weekly_km) == 12
-    expected = [fmt.day_range(FIRST_MONDAY, AS_OF), fmt.unit_label(units), fmt.day(date.today()),
+    expected = [fmt.day_range(FIRST_MONDAY, AS_OF), fmt.unit_label(units), fmt.day(today),
                 f"first {fmt.day(FIRST_MONDAY)}", report["disclaimer"], "Who and when", "Pain log of the period"]
     for monday, km in weekly_km.items():
         expected.append(f"{fmt.day(monday)} {fmt.distance(km, units)}")
@@ -224,6 +225,7 @@ def test_physio_report_pdf_and_html_say_the_history(episode_db, tmp_path, capsys
         assert png.read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
 def test_html_names_nothing_outside_itself(episode_db, tmp_path, capsys):
     page = tmp_path / "physio.html"
     assert main(["report", "--db", episode_db, "--as-of", AS_OF.isoformat(), "--html", str(page)]) == 0
@@ -326,7 +328,8 @@ def test_phase_band_is_stacked_under_the_weekly_chart():
     assert fmt.words("reduce", "phase") in svg
 
 
-def test_dashboard_prepares_the_physio_report_for_download(monkeypatch, tmp_path):
+@pytest.mark.parametrize("today", EVERY_WEEKDAY, indirect=True)
+def test_dashboard_prepares_the_physio_report_for_download(today, monkeypatch, tmp_path):
     """This week: pick the period, prepare, and the PDF and HTML downloads hold the report."""
     import os
     from pathlib import Path
@@ -336,7 +339,7 @@ def test_dashboard_prepares_the_physio_report_for_download(monkeypatch, tmp_path
     from tests.app_helpers import PAGES_DIR, build_history, no_exceptions, texts
 
     build_history(Path(os.environ["LOADWATCH_DB"]))
-    _assessed(os.environ["LOADWATCH_DB"], date.today() - timedelta(days=3), "seen by the physio: keep going")
+    _assessed(os.environ["LOADWATCH_DB"], today - timedelta(days=3), "seen by the physio: keep going")
     at = AppTest.from_file(str(PAGES_DIR / "this_week.py"), default_timeout=120).run()
     no_exceptions(at)
     assert "Report for your physio" in texts(at)
@@ -346,14 +349,13 @@ def test_dashboard_prepares_the_physio_report_for_download(monkeypatch, tmp_path
     assert "is ready" in texts(at)
     pdf, html, period = at.session_state["physio_files"][1]
     assert pdf.startswith(b"%PDF") and html.startswith("<!DOCTYPE html>")
-    today = date.today()
     monday = today - timedelta(days=today.weekday())
     assert period == fmt.day_range(monday - timedelta(weeks=5), today)
     assert period in html_text(html)
     # the dashboard's report carries the store's assessments and phases: the episode history is in the file
     shown = html_text(html)
     assert "Episode history" in shown and "Current phase:" in shown
-    assert f"{fmt.day(date.today() - timedelta(days=3))} seen by the physio: keep going" in shown
+    assert f"{fmt.day(today - timedelta(days=3))} seen by the physio: keep going" in shown
     buttons = at.get("download_button")
     assert len(buttons) == 2
 
@@ -377,6 +379,7 @@ def test_weeks_carry_the_spike_cap_as_each_week_began(episode_db, capsys):
 @given(kms=st.lists(st.floats(0, 80, allow_nan=False), min_size=1, max_size=12),
        scores=st.lists(st.integers(0, 10), min_size=0, max_size=8),
        units=st.sampled_from(["km", "mi"]), red=st.booleans())
+@pytest.mark.slow
 def test_property_every_week_and_pain_entry_shown_and_red_flags_hide_numbers(kms, scores, units, red):
     """Whatever the weeks and the pain log: every week's distance and every pain entry is in the HTML;
     with a red flag standing no training number is anywhere in it."""
@@ -440,6 +443,7 @@ def test_unwritable_path_is_a_clear_error(episode_db, tmp_path, capsys):
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_html_prints_on_two_a4_pages_in_chromium(episode_db, tmp_path, capsys):
     """The HTML prints cleanly: Chromium's print to PDF gives at most two A4 pages with the whole text."""
     import os
@@ -470,6 +474,7 @@ def test_plan_reasons_lose_their_codes(text, expected):
     assert fmt.reason(text) == expected
 
 
+@pytest.mark.slow
 def test_writing_the_report_makes_no_connection(episode_db, tmp_path):
     """Python-level: the privacy suite's network guard records no attempt while the report is written.
     Process-level (vl-convert renders in Rust, out of the guard's sight): the CLI writes both files inside
@@ -492,6 +497,7 @@ def test_writing_the_report_makes_no_connection(episode_db, tmp_path):
     assert pypdf.PdfReader(str(offline_pdf)).pages and offline_html.read_text(encoding="utf-8").count("<svg") == 2
 
 
+@pytest.mark.slow
 def test_demo_history_with_its_episode_fits_two_pages(tmp_path, capsys):
     """The demo history (an episode with its phases, the phase band, 16 pain entries) still prints on one or
     two pages: the README's sample report is made from it."""
@@ -558,6 +564,7 @@ def _year_store(db: str) -> dict:
     return {"strength": strength, "old_episode": old_monday + timedelta(weeks=2, days=1)}
 
 
+@pytest.mark.slow
 def test_a_year_with_strength_only_weeks_prints_on_two_pages(tmp_path, capsys):
     db = str(tmp_path / "year.sqlite3")
     made = _year_store(db)
@@ -598,6 +605,7 @@ def _json_report_weeks(db, capsys, weeks: int) -> dict:
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_a_years_html_prints_on_two_a4_pages_in_chromium(tmp_path, capsys):
     """The HTML of a year is shortened as its PDF is: Chromium's print to PDF gives at most two A4 pages."""
     import os
@@ -628,6 +636,7 @@ print(json.dumps({"code": code, "loaded": sorted(m for m in ("altair", "vl_conve
 """
 
 
+@pytest.mark.slow
 def test_the_pdf_imports_neither_altair_nor_vl_convert(episode_db, tmp_path):
     """Issue 21: ``report --pdf`` in 2 s from a cold start - its charts are drawn with fpdf2, so a fresh
     process writing only the PDF never imports Altair or vl-convert (the HTML still uses them)."""
@@ -681,7 +690,7 @@ def test_pdf_chart_labels_are_in_the_runners_units(episode_db, tmp_path, capsys,
     assert next(line.split() for line in lines[i + 2:] if line.split()[:1] == ["0"]) == ["0", "0"]
 
 
-def test_the_pdf_takes_the_reports_kept_numbers_until_the_store_changes(episode_db, tmp_path, capsys,
+def test_the_pdf_takes_the_reports_kept_numbers_until_the_store_changes(today, episode_db, tmp_path, capsys,
                                                                          monkeypatch):
     """Issue 21: ``report --pdf`` reads the report's numbers kept by ``report_cache`` (the ``--json`` view)
     while the store is unchanged, and computes them again after any write."""

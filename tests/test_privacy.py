@@ -26,7 +26,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 import tomllib
 import urllib.request
 from pathlib import Path
@@ -36,6 +35,7 @@ import pytest
 
 from ingest.synth import SynthRun, fit_bytes, gpx_bytes, tcx_bytes
 from tests import fuzzlib as fz
+from tests.helpers import free_port, wait_healthy
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_NET = "192.0.2.1"  # RFC 5737 documentation address: never routed
@@ -282,6 +282,7 @@ def test_guard_in_child_processes(child_guard):
 # ------------------------------------------------------------------------------ import and report
 
 
+@pytest.mark.slow
 def test_import_and_report_make_no_connection(tmp_path, child_guard, monkeypatch):
     """``import_paths`` (with its worker processes) and ``build_report``, in-process, under the guard;
     the workers inherit the sitecustomize guard through the environment."""
@@ -309,6 +310,7 @@ def test_import_and_report_make_no_connection(tmp_path, child_guard, monkeypatch
     assert child_guard.log() == [], child_guard.log()
 
 
+@pytest.mark.slow
 def test_cli_import_and_report_make_no_connection(tmp_path, child_guard):
     """``loadwatch import`` and ``loadwatch report --json`` as a runner runs them (separate processes,
     import workers included), every interpreter under the guard."""
@@ -350,26 +352,6 @@ def test_launch_command_turns_usage_stats_off_and_binds_loopback():
     assert flag("--browser.gatherUsageStats") == "false"
     assert flag("--server.address") == "127.0.0.1"
     assert flag("--server.headless") == "true"  # never opens a browser or prompts for an e-mail address
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(port: int, proc: subprocess.Popen, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"dashboard exited early with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:  # noqa: S310
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError("dashboard did not become healthy")
 
 
 def _non_loopback_ips() -> list[str]:
@@ -444,12 +426,12 @@ def test_dashboard_session_makes_no_connection_and_listens_on_loopback_only(tmp_
     db = tmp_path / "dash.sqlite3"
     with Store(db) as store:
         import_paths(store, _write_inputs(tmp_path / "in"), workers=0)
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "dashboard.cli", "dashboard", "--db", str(db), "--port", str(port)]
     proc = subprocess.Popen(cmd, env=child_guard.env, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait_healthy(port, proc)
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:  # noqa: S310
             assert r.status == 200
             page = r.read().decode("utf-8", "replace")

@@ -76,6 +76,7 @@ def lived(tmp_path_factory):
     return r, days
 
 
+@pytest.mark.slow
 def test_the_programme_is_paused_by_the_stop_and_resumes_at_its_week(lived):
     r, days = lived
     by_day = {x["day"]: x["report"] for x in days}
@@ -109,6 +110,7 @@ def test_the_programme_is_paused_by_the_stop_and_resumes_at_its_week(lived):
         assert not [o for o in rep.get("step_overruns") or [] if o["kind"] == "run"], rep["step_overruns"]
 
 
+@pytest.mark.slow
 def test_every_week_the_plan_adherence_and_words_agree(lived):
     r, days = lived
     by_day = {x["day"]: x["report"] for x in days}

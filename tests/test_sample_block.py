@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -44,6 +45,7 @@ def recordings(draw):
     return t, channels
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(recordings())
 def test_block_rows_equal_pandas_sort_and_dedupe(rec):

@@ -51,12 +51,6 @@ def report(store: Store, as_of: date) -> dict:
                         as_of=as_of)
 
 
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "scenario.sqlite3") as s:
-        yield s
-
-
 def test_long_run_spike_after_steady_weeks(store):
     runs = steady(6)  # 28 km weeks, long run 12 km every Sunday
     spike_day = MONDAY + timedelta(days=7 * 6 + 5)  # Saturday of week 7

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import psutil
 import pytest
@@ -19,8 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import auth, cmd_app
 from dashboard.cli import main
-from tests.app_helpers import APP_PATH, copy_history, no_exceptions, texts
+from tests.app_helpers import APP_PATH, no_exceptions, texts
 from tests.conftest import REPO_ROOT
+from tests.helpers import free_port, port_free, wait_healthy
 
 SECRET = "correct horse battery staple"
 
@@ -150,8 +148,7 @@ def test_password_comparison():
     assert not auth.password_matches("", SECRET)
 
 
-def test_gate_shows_nothing_before_the_password(tmp_path, monkeypatch):
-    copy_history(Path(os.environ["LOADWATCH_DB"]), tmp_path)
+def test_gate_shows_nothing_before_the_password(history, monkeypatch):
     monkeypatch.setenv("LOADWATCH_PASSWORD", SECRET)
     monkeypatch.setattr(auth, "WRONG_PASSWORD_DELAY_S", 0.0)
     at = AppTest.from_file(str(APP_PATH), default_timeout=90).run()
@@ -181,37 +178,6 @@ def test_no_password_on_loopback(tmp_path, monkeypatch):
 
 # --- stopping: a real process ------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _port_free(port: int) -> bool:
-    """A new server could listen on the port (SO_REUSEADDR, as Streamlit's tornado sets: connections
-    left in TIME_WAIT by the health checks do not count as holding it)."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def _wait_healthy(port: int, proc: subprocess.Popen, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"the dashboard exited early with {proc.returncode}"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError("the dashboard did not become healthy")
-
-
 def _start_dashboard(tmp_path, port: int) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     return subprocess.Popen([sys.executable, "-m", "dashboard.cli", "dashboard", "--db",
@@ -235,15 +201,15 @@ def test_signal_stops_the_server_and_its_children_and_frees_the_port(tmp_path, s
     with init as its parent, listening on the port."""
     if sig == signal.SIGKILL and not sys.platform.startswith("linux"):
         pytest.skip("PR_SET_PDEATHSIG is Linux's")
-    port = _free_port()
+    port = free_port()
     proc = _start_dashboard(tmp_path, port)
     family = [psutil.Process(proc.pid)]
     try:
-        _wait_healthy(port, proc)
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
         children = psutil.Process(proc.pid).children(recursive=True)
         family += children
         assert children, "streamlit runs as a child of the loadwatch command"
-        assert not _port_free(port)
+        assert not port_free(port)
         started = time.monotonic()
         os.kill(proc.pid, sig)  # only the command itself, as a service manager or Ctrl+C does
         code = proc.wait(timeout=30)
@@ -255,9 +221,9 @@ def test_signal_stops_the_server_and_its_children_and_frees_the_port(tmp_path, s
         gone, alive = psutil.wait_procs(children, timeout=10)
         assert not alive, f"left running: {alive}"
         deadline = time.monotonic() + 10
-        while not _port_free(port) and time.monotonic() < deadline:
+        while not port_free(port) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert _port_free(port), f"port {port} still held"
+        assert port_free(port), f"port {port} still held"
     finally:
         _kill_all(family)
 

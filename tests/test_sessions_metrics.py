@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -93,6 +94,7 @@ RUNNING_COLUMNS = ("distance_km", "duration_min", "runs", "long_run_km", "ascent
                    "intensity_unknown_min")
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(run_strategy, session_strategy, st.sampled_from(["monday", "sunday"]))
 def test_sessions_and_shoes_never_change_running_load(runs, sessions, week_start):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import gzip
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,13 +22,10 @@ from ingest.importer import import_files
 from ingest.sources import read_activity
 from ingest.store import Store
 from metrics import fmt, track
-from tests.app_helpers import PAGES_DIR, copy_history, no_exceptions, texts
+from tests.app_helpers import PAGES_DIR, no_exceptions, texts
+from tests.helpers import open_store as store  # the store at $LOADWATCH_DB
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def store() -> Store:
-    return Store(Path(os.environ["LOADWATCH_DB"]))
 
 
 # --- one date format ----------------------------------------------------------------------------------
@@ -137,8 +133,7 @@ def test_a_store_from_before_descent_opens_with_descent_missing_not_zero(tmp_pat
     assert len(acts) and acts["descent_m"].isna().all()
 
 
-def test_splits_and_summary_in_feet_on_the_activities_page(tmp_path_factory):
-    copy_history(Path(os.environ["LOADWATCH_DB"]), tmp_path_factory.mktemp("history"))
+def test_splits_and_summary_in_feet_on_the_activities_page(history):
     with store() as s:
         s.set_setting("units", "mi")
     at = AppTest.from_file(str(PAGES_DIR / "activities.py"), default_timeout=90).run()
@@ -286,8 +281,7 @@ def test_the_watchs_own_file_is_kept_over_a_resave_whatever_the_order(order):
 
 # --- shoes on the Activities page ------------------------------------------------------------------------
 
-def test_a_run_is_put_in_a_pair_of_shoes_on_the_activities_page(tmp_path_factory):
-    copy_history(Path(os.environ["LOADWATCH_DB"]), tmp_path_factory.mktemp("history"))
+def test_a_run_is_put_in_a_pair_of_shoes_on_the_activities_page(history):
     with store() as s:
         s.add_shoe("Pegasus 40")
         s.add_shoe("Old trail shoes")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import zipfile
 from datetime import UTC, datetime
 
 import pytest
@@ -21,17 +20,10 @@ from ingest.sources import (
     source_bytes,
 )
 from ingest.synth import SynthRun, fit_bytes, gpx_bytes, tcx_bytes
+from tests.helpers import zip_of
 
 RUN = SynthRun(start_utc=datetime(2024, 5, 1, 7, tzinfo=UTC), duration_s=120, distance_m=400.0)
 FIT, GPX, TCX = fit_bytes(RUN), gpx_bytes(RUN), tcx_bytes(RUN)
-
-
-def zip_of(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 @pytest.mark.parametrize(("data", "name", "fmt"), [

@@ -56,12 +56,6 @@ def run_at(hours: float = 0.0, duration_s: int = 1800, **kw) -> synth.SynthRun:
     return synth.SynthRun(T0 + timedelta(hours=hours), duration_s, duration_s * 3.0, **kw)
 
 
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "store.sqlite3") as s:
-        yield s
-
-
 def table_counts(path) -> dict[str, int]:
     conn = sqlite3.connect(path)
     try:
@@ -147,6 +141,7 @@ def test_v1_fixture_migrates_without_loss(tmp_path):
         assert s.add_activity(act, data, "again.gpx").outcome == "duplicate"
 
 
+@pytest.mark.slow
 def test_migration_runs_once_when_two_processes_open_together(tmp_path):
     path = tmp_path / "old.sqlite3"
     shutil.copy(DATA_DIR / "store_v1.sqlite3", path)

@@ -35,6 +35,7 @@ def suggestions(r: Runner, as_of: date) -> list[dict]:
     return json.loads(r.cli("alerts", "suggest", "--json", "--as-of", as_of.isoformat()))
 
 
+@pytest.mark.slow
 def test_the_planted_threshold_is_found_and_accepting_it_leaves_no_near_copy(tmp_path):
     rng = np.random.default_rng(5)
     week_km = list(rng.uniform(22, 31, 22).round(1))
@@ -78,6 +79,7 @@ def test_the_same_history_in_miles_says_miles(tmp_path):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.slow
 def test_no_suggestion_from_a_random_history(tmp_path, seed):
     rng = np.random.default_rng(seed)
     week_km = list(np.clip(28 + np.cumsum(rng.normal(0, 3, 24)), 10, 50).round(1))

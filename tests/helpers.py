@@ -1,0 +1,91 @@
+"""Small helpers many test modules share (not a test module): the CLI runner, the store at ``$LOADWATCH_DB``,
+and the ports and health checks of the tests that start a real dashboard.
+
+Fixtures live in ``conftest.py``; these are plain functions, imported as ``from tests.helpers import cli``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+#: The real-world files (``../shared/corpus`` beside the repository), found relative to this file.
+CORPUS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+
+
+def corpus_manifest() -> list[dict]:
+    """Rows of ../shared/corpus/MANIFEST.tsv (empty when the corpus is absent)."""
+    manifest = CORPUS_DIR / "MANIFEST.tsv"
+    if not manifest.is_file():
+        return []
+    with manifest.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    """Run ``loadwatch *argv`` in this process: (exit code, stdout, stderr)."""
+    from dashboard.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def open_store():
+    """The store this test's faces read (``$LOADWATCH_DB``, a fresh file per test: see conftest)."""
+    from ingest.store import Store
+
+    return Store(Path(os.environ["LOADWATCH_DB"]))
+
+
+def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip archive of ``{member name: bytes}``, in memory."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """A new server could listen on the port (SO_REUSEADDR, as Streamlit's tornado sets: connections left in
+    TIME_WAIT by the health checks do not count as holding it)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path | None = None, timeout_s: float = 90) -> None:
+    """Wait until the Streamlit server at ``url`` answers its health check; fail (with the server's log,
+    when given) if it exits first or does not answer within ``timeout_s``."""
+    said = (lambda: "\n" + log.read_text(errors="replace")) if log is not None else (lambda: "")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the dashboard exited early with {proc.returncode}{said()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200 and resp.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"the dashboard did not answer its health check within {timeout_s} s{said()}")
