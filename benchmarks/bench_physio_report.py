@@ -2,10 +2,10 @@
 
 Reuses ``bench_report.generate`` (5 years: a run on most days, cross-training, HR histograms, 400 pain
 entries), then times, in one process after the imports: ``build_report`` for the last 12 weeks, the
-report's content, both charts rendered by vl-convert, the PDF (fpdf2) and the HTML written to a temporary
-folder.  Wall and CPU seconds are printed (on a busy shared machine the CPU figure is the steadier
-one; the goal is judged on wall time).  The first call includes vl-convert's start-up (what ``loadwatch report --pdf`` pays); the
-median of the following ones is the warm figure.  Goal: under 2 s.
+report's content, the PDF (fpdf2, its charts drawn by ``dashboard.pdf_charts``) and the HTML (its charts
+rendered by vl-convert) written to a temporary folder.  Wall and CPU seconds are printed (on a busy shared machine the CPU figure is the steadier
+one; the goal is judged on wall time).  The first call includes the HTML's Altair import and vl-convert's start-up (``loadwatch report --pdf``
+alone pays neither); the median of the following ones is the warm figure.  Goal: under 2 s.
 
     .venv/bin/python benchmarks/bench_physio_report.py [--years 5] [--repeat 3]
 """
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
 
     print(f"physio report: {len(acts)} activities, {args.years} years of history, {len(pain)} pain entries; "
           f"12 weeks shown; PDF {pdf_kb:.0f} kB, HTML {html_kb:.0f} kB")
-    print(f"first call (with vl-convert start-up): {first['total']:.2f} s (build_report {first['report']:.2f} s, "
+    print(f"first call (the HTML with vl-convert's start-up): {first['total']:.2f} s (build_report {first['report']:.2f} s, "
           f"content + charts + PDF {first['pdf']:.2f} s, HTML {first['html']:.2f} s); CPU {first['cpu']:.2f} s")
     print(f"warm, median of {args.repeat}: {med('total'):.2f} s (build_report {med('report'):.2f} s, "
           f"PDF {med('pdf'):.2f} s, HTML {med('html'):.2f} s); CPU {med('cpu'):.2f} s")

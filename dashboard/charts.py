@@ -14,12 +14,11 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from dashboard.chart_colors import PAIN_COLOR, PHASE_COLORS, SURFACE_COLORS, pain_light
+from dashboard.chart_colors import PAIN_LIGHT_COLORS as PAIN_LIGHT_COLORS  # re-exported (tests, pages)
 from metrics import fmt
 from metrics import units as units_mod
 
-PAIN_COLOR = "#c0392b"
-SURFACE_COLORS = {"road": "#5d6d7e", "trail": "#27ae60", "track": "#e67e22", "treadmill": "#8e44ad",
-                  "unknown": "#bdc3c7"}
 INTENSITY_COLORS = {"very_easy": "#aed6f1", "easy": "#5dade2", "moderate": "#f5b041", "hard": "#cb4335",
                     "unknown": "#d5d8dc"}
 
@@ -29,8 +28,6 @@ def _unit(units: str) -> str:
     return "mi" if units == "mi" else "km"
 
 
-#: Traffic-light colours of a pain score, by its band (:func:`metrics.fmt.pain_band`).
-PAIN_LIGHT_COLORS = {"green": "#27ae60", "amber": "#e67e22", "red": "#c0392b"}
 #: Dates on axes and in tooltips: "Mon 17 Aug 2026".
 DAY_FORMAT = "%a %-d %b %Y"
 DAY_TIME_FORMAT = "%a %-d %b %Y %H:%M"
@@ -41,11 +38,6 @@ MIN_SPAN = {"cadence_spm": 12.0, "vertical_oscillation_mm": 20.0, "stance_time_m
 #: A pace axis label in m:ss from seconds.
 PACE_LABEL_EXPR = ("floor(datum.value / 60) + ':' + (floor(datum.value % 60) < 10 ? '0' : '') "
                    "+ floor(datum.value % 60)")
-
-
-def pain_light(score: float) -> str:
-    """The traffic-light colour of a pain score (its band from :func:`metrics.fmt.pain_band`)."""
-    return PAIN_LIGHT_COLORS[fmt.pain_band(score)]
 
 
 def padded_domain(values, min_span: float, *, pad_frac: float = 0.1) -> list[float] | None:
@@ -398,12 +390,6 @@ def hr_zones(zones: pd.DataFrame) -> alt.Chart:
         x=alt.X("minutes:Q", title="minutes in each heart-rate zone"),
         tooltip=[alt.Tooltip("label:N", title="zone"), alt.Tooltip("minutes:Q", format=".1f")],
     ).properties(height=alt.Step(24))
-
-
-#: Phase colours for the band under the weekly charts (calm for normal, warm for cutbacks, red for care).
-PHASE_COLORS = {"normal": "#d5f5e3", "hold": "#f9e79f", "reduce": "#f5b041", "stop": "#e74c3c",
-                "return_to_run": "#85c1e9", "rebuild": "#a9cce3", "see_clinician": "#922b21",
-                "emergency": "#641e16"}
 
 
 def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int = 4) -> alt.Chart:

@@ -115,15 +115,26 @@ def settings_set(args) -> int:
 
 
 def report_cmd(args) -> int:
+    from dashboard import report_cache
     from dashboard.store_report import report_from_store, report_inputs
 
     physio = [(kind, path) for kind, path in (("pdf", args.pdf), ("html", args.html)) if path]
     if not physio:
         return _print_report(args)
     with _open_store(args) as store:
-        inputs = report_inputs(store)
-        report = report_from_store(store, as_of=args.as_of, weeks=args.weeks, inputs=inputs)
-    return _write_physio(report, inputs["pain"], inputs["activities"], args.weeks, physio, show_json=args.json)
+        inputs: dict = {}
+
+        def compute() -> str:
+            inputs.update(report_inputs(store))
+            report = report_from_store(store, as_of=args.as_of, weeks=args.weeks, inputs=inputs)
+            return json.dumps(report, indent=2, allow_nan=False)
+
+        # the report's numbers as ``report --json`` keeps them, while the store is unchanged (issue 21)
+        report = json.loads(report_cache.kept_or_computed(getattr(args, "db", None), args.as_of, args.weeks,
+                                                          "json", compute))
+        pain = inputs["pain"] if inputs else store.pain()
+        activities = inputs["activities"] if inputs else store.activities()
+    return _write_physio(report, pain, activities, args.weeks, physio, show_json=args.json)
 
 
 def _print_report(args) -> int:
@@ -136,19 +147,15 @@ def _print_report(args) -> int:
     # is known (a terminal, or COLUMNS), and kept whole into a pipe or a file, for grep and for other tools
     width, wrap = term.terminal_width(), sys.stdout.isatty() or bool(os.environ.get("COLUMNS"))
     view = "json" if args.json else f"text, {width} characters wide, sentences {'wrapped' if wrap else 'whole'}"
-    key = report_cache.report_key(db, args.as_of, args.weeks, view)
-    text = report_cache.lookup(db, key)
-    if text is None:
+
+    def compute() -> str:
         from dashboard.store_report import report_from_store
 
         with _open_store(args) as store:
             report = report_from_store(store, as_of=args.as_of, weeks=args.weeks)
-        text = (json.dumps(report, indent=2, allow_nan=False) if args.json
-                else format_report(report, width, wrap=wrap))
-        if key is not None and report_cache.report_key(db, args.as_of, args.weeks, view) == key:
-            # kept only when no write came in while it was computed (else the next run computes it again)
-            report_cache.keep(db, key, text)
-    print(text)
+        return json.dumps(report, indent=2, allow_nan=False) if args.json else format_report(report, width, wrap=wrap)
+
+    print(report_cache.kept_or_computed(db, args.as_of, args.weeks, view, compute))
     return 0
 
 

@@ -10,9 +10,12 @@ When a red flag stands (docs/evidence.md section 11) the care message comes firs
 only *advice* numbers (plan caps, the safe longest run, the next step): the history (charts, weekly table,
 pain log, episode history) follows it, as the clinician the runner is sent to needs it.
 
-The charts are the dashboard's own Altair specifications (:mod:`dashboard.charts`), rendered without a
-browser or the network by vl-convert (SVG inlined in the HTML, PNG in the PDF).  The PDF is composed with
-fpdf2 and the Roboto font shipped by the ``font-roboto`` package, so no system package is needed.
+The HTML's charts are the dashboard's own Altair specifications (:mod:`dashboard.charts`), rendered
+without a browser or the network by vl-convert (SVG inlined in the HTML).  The PDF draws the same charts
+from the same numbers with fpdf2's own lines, rectangles and text (:mod:`dashboard.pdf_charts`), so writing
+a PDF imports neither Altair nor vl-convert (issue 21: ``report --pdf`` in 2 s from a cold start).  The PDF
+is composed with fpdf2 and the Roboto font shipped by the ``font-roboto`` package, so no system package is
+needed.
 
     doc = build(report, pain=store.pain(), activities=store.activities(), weeks=12)
     Path("physio.pdf").write_bytes(to_pdf(doc)); Path("physio.html").write_text(to_html(doc))
@@ -20,21 +23,19 @@ fpdf2 and the Roboto font shipped by the ``font-roboto`` package, so no system p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
-import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import altair as alt
 import pandas as pd
-import vl_convert as vlc
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
-from dashboard import charts as charts_mod
-from dashboard import outcomes_report
+from dashboard import outcomes_report, pdf_charts
+from dashboard.chart_colors import PHASE_COLORS
 from metrics import fmt
 from metrics.thresholds import EVIDENCE_DOC, SOFT_SURFACES
 
@@ -46,12 +47,10 @@ PLAN_RULES = ("phase", "check_in")
 EVIDENCE_NOTE = f"Every rule here, its numbers and its sources: loadwatch's {EVIDENCE_DOC}."
 #: Severities and phases that mean "see a clinician" (docs/evidence.md section 11): no advice numbers then.
 RED_FLAG_SEVERITIES = ("emergency", "see_clinician")
-#: Chart size in CSS pixels (the PDF scales the PNG to the text width).
+#: Chart size in CSS pixels in the HTML.
 CHART_WIDTH_PX = 640
 #: A table longer than this many rows is set in a smaller font with tighter rows in the PDF.
 LONG_TABLE_ROWS = 16
-#: PNG resolution factor for the PDF (2 = about 170 dpi at A4 text width: sharp on paper, small file).
-PNG_SCALE = 2.0
 
 
 @dataclass
@@ -65,15 +64,27 @@ class Table:
 @dataclass
 class Chart:
     title: str
-    spec: dict  # Vega-Lite specification (from the dashboard's Altair builders)
     caption: str
     height_mm: float
+    #: what the PDF draws (:mod:`dashboard.pdf_charts`)
+    plot: pdf_charts.WeeklyPlot
+    #: builds the Vega-Lite specification the HTML renders (Altair, imported only then)
+    make_spec: Callable[[], dict] = field(repr=False)
+    _spec: dict | None = field(default=None, repr=False)
     _svg: str | None = field(default=None, repr=False)
-    _png: bytes | None = field(default=None, repr=False)
+
+    @property
+    def spec(self) -> dict:
+        """The Vega-Lite specification (from the dashboard's Altair builders), built once."""
+        if self._spec is None:
+            self._spec = self.make_spec()
+        return self._spec
 
     def svg(self) -> str:
-        """The chart rendered once by vl-convert (the HTML inlines it, the PDF rasterises it)."""
+        """The chart rendered once by vl-convert (the HTML inlines it)."""
         if self._svg is None:
+            import vl_convert as vlc
+
             self._svg = vlc.vegalite_to_svg(self.spec)
         return self._svg
 
@@ -372,27 +383,50 @@ def _alert_heading(alert: dict) -> str:
     return " · ".join(bits)
 
 
-def _charts(report: dict, pain: pd.DataFrame, start, end) -> list[Chart]:
-    """The dashboard's weekly-distance chart (with the phase band when the episode timeline is there) and
-    the longest run per week against the spike cap, as Vega-Lite specifications."""
-    units = report.get("units", "km")
+def _main_spec(report: dict, pain: pd.DataFrame, start, end) -> dict:
+    """The dashboard's weekly-distance chart (with the phase band when the episode timeline is there) as a
+    Vega-Lite specification (the HTML's chart)."""
+    import altair as alt
+
+    from dashboard import charts as charts_mod
+
     weeks = charts_mod.report_weeks_frame(report.get("weeks") or [])
-    u = fmt.unit_label(units)
-    main = charts_mod.weekly_surface_pain(weeks, pain, units, start, end).properties(
+    main = charts_mod.weekly_surface_pain(weeks, pain, report.get("units", "km"), start, end).properties(
         width=CHART_WIDTH_PX, height=190)
-    height = 62.0
     if report.get("phases"):  # the episode's phase band on the same time axis, as the Load page draws it
-        band = charts_mod.phase_band(report["phases"], start, end, legend_columns=len(charts_mod.PHASE_COLORS))
+        band = charts_mod.phase_band(report["phases"], start, end, legend_columns=len(PHASE_COLORS))
         main = alt.vconcat(main, band.properties(width=CHART_WIDTH_PX)).resolve_scale(color="independent")
-        height = 68.0
-    longest = charts_mod.longest_run_cap(weeks, units, start, end).properties(width=CHART_WIDTH_PX, height=75)
+    return main.to_dict(validate=False)
+
+
+def _longest_spec(report: dict, start, end) -> dict:
+    """The longest run per week against the spike cap as a Vega-Lite specification (the HTML's chart)."""
+    from dashboard import charts as charts_mod
+
+    weeks = charts_mod.report_weeks_frame(report.get("weeks") or [])
+    return charts_mod.longest_run_cap(weeks, report.get("units", "km"), start, end).properties(
+        width=CHART_WIDTH_PX, height=75).to_dict(validate=False)
+
+
+def _charts(report: dict, pain: pd.DataFrame, start, end) -> list[Chart]:
+    """The weekly-distance chart with the pain scores (and the phase band when the episode timeline is
+    there) and the longest run per week against the spike cap: drawn by the PDF, specified for the HTML."""
+    units = report.get("units", "km")
+    weeks = report.get("weeks") or []
+    u = fmt.unit_label(units)
+    phases = report.get("phases") or []
     return [
         Chart(f"Weekly running distance by surface ({u}) with pain scores",
-              main.to_dict(validate=False), "Bars: running distance per week, coloured by surface. Red dots: pain scores "
-                              "(0–10, right axis) on the day they were logged.", height),
-        Chart(f"Longest run of each week against the spike cap ({u})", longest.to_dict(validate=False),
+              "Bars: running distance per week, coloured by surface. Dots: pain scores (0–10, right axis) on the "
+              "day they were logged" + (", in traffic-light colours; the band along the top: the episode's phase."
+                                        if phases else ", in traffic-light colours."),
+              68.0 if phases else 62.0,
+              pdf_charts.surface_pain_plot(weeks, _pain_in(pain, start, end), phases, units, start, end),
+              lambda: _main_spec(report, pain, start, end)),
+        Chart(f"Longest run of each week against the spike cap ({u})",
               "Dashed line: 10% more than the longest run of the 30 days before the week (single-run spike "
-              "rule, Frandsen et al., BJSM 2025: strong evidence).", 30.0),
+              "rule, Frandsen et al., BJSM 2025: strong evidence).", 30.0,
+              pdf_charts.longest_cap_plot(weeks, units, start, end), lambda: _longest_spec(report, start, end)),
     ]
 
 
@@ -433,7 +467,8 @@ def _pain_blocks(in_period) -> list[Block]:
         return blocks + [Block("para", text="No pain entries in this period (a day without an entry is unknown, "
                                             "not pain-free).")]
     shown, left_out = pain_rows(in_period)
-    blocks.append(Block("table", table=_pain_table(shown), tag="pain"))
+    if len(shown):  # a long log of quiet entries only: no table of headings alone, the line below says it
+        blocks.append(Block("table", table=_pain_table(shown), tag="pain"))
     if left_out:
         blocks.append(Block("small", text=f"{fmt.count(left_out, 'more entry', 'more entries')} of 0–3/10 "
                                           "without symptoms or a note: in the weekly table's Pain column."))
@@ -521,17 +556,6 @@ def chart_svg(chart: Chart) -> str:
     """Inline SVG (no namespace URLs: an inline ``<svg>`` needs none, and the HTML names nothing outside
     itself)."""
     return _XMLNS.sub("", chart.svg())
-
-
-def chart_png(chart: Chart, scale: float = PNG_SCALE) -> bytes:
-    """The same SVG rasterised for the PDF (fpdf2 cannot draw vl-convert's SVG text); kept on the chart, so
-    a shorter print does not render it again."""
-    if chart._png is None or scale != PNG_SCALE:
-        png = vlc.svg_to_png(chart.svg(), scale=scale)
-        if scale != PNG_SCALE:
-            return png
-        chart._png = png
-    return chart._png
 
 
 # --- HTML --------------------------------------------------------------------------------------------
@@ -661,8 +685,7 @@ def compacted(doc: PhysioReport, level: int) -> PhysioReport:
         if b.tag == "why" and not why:
             continue
         if b.kind == "chart":
-            c = b.chart
-            b = Block("chart", chart=Chart(c.title, c.spec, c.caption, c.height_mm * scale, c._svg, c._png))
+            b = Block("chart", chart=dataclasses.replace(b.chart, height_mm=b.chart.height_mm * scale))
         elif b.tag == "pain" and len(b.table.rows) > pain_rows_max:
             left = len(b.table.rows) - pain_rows_max
             t = b.table
@@ -683,22 +706,27 @@ def fit_level(doc: PhysioReport) -> int:
     :data:`MAX_PAGES` A4 pages (the PDF's layout, without writing it); kept on ``doc``, so the PDF and the
     HTML of one report are shortened alike."""
     if doc.level is None:
-        for level in range(len(COMPACT_LEVELS)):
-            doc.level = level
-            if _render_pdf(compacted(doc, level), probe=True)[1] <= MAX_PAGES:
-                break
+        _fitting_layout(doc)
     return doc.level
+
+
+def _fitting_layout(doc: PhysioReport):
+    """The fpdf2 document of ``doc`` laid out (not yet written) at the first level that fits, or at the
+    level already worked out; the level is kept on ``doc``.  Laying out is cheap (the charts are drawn,
+    not rendered images); writing (fonts subset, pages compressed) is done once, by :func:`to_pdf`."""
+    levels = [doc.level] if doc.level is not None else range(len(COMPACT_LEVELS))
+    for level in levels:
+        pdf = _layout_pdf(compacted(doc, level))
+        if pdf.page_no() <= MAX_PAGES:
+            break
+    doc.level = level
+    return pdf
 
 
 def to_pdf(doc: PhysioReport) -> bytes:
     """The report as A4 PDF bytes (fpdf2, Roboto embedded and subset), on at most :data:`MAX_PAGES` pages:
     a report that would run longer is printed shorter (:func:`compacted`, :func:`fit_level`)."""
-    if doc.level is None:
-        data, pages = _render_pdf(doc)
-        if pages <= MAX_PAGES:  # most reports: laid out and written once
-            doc.level = 0
-            return data
-    return _render_pdf(compacted(doc, fit_level(doc)))[0]
+    return bytes(_fitting_layout(doc).output())
 
 
 def _pdf_text(s: str) -> str:
@@ -722,26 +750,73 @@ def _pdf_heading(pdf, b: Block, _state: dict) -> None:
     pdf.ln(1)
 
 
+#: The table's colours: the heading row's fill and the lines between rows (grey levels).
+_HEAD_FILL = (238, 242, 245)
+_RULE_GREY = 210
+
+
 def _pdf_table(pdf, b: Block, state: dict) -> None:
+    """A table with lines between its rows and a shaded heading row (repeated on a new page).
+
+    Laid out here rather than by ``fpdf.FPDF.table``, which wraps every cell twice (to measure the row,
+    then to draw it) and took 0.3 s of a 1.1 s report (issue 21): a cell that fits on one line, most of
+    them, is measured once and drawn as one cell; only a longer one is wrapped."""
     t = b.table
     kv = state.pop("first_table", False)  # the first table (who and when) is keys and values
     # a long table (a year of weeks) is set tighter, so a year fits on two pages
     long = len(t.rows) > LONG_TABLE_ROWS
-    pdf.set_font("Roboto", "", 8.2 if kv else 6.9 if long else 7.6)
-    pdf.set_text_color(30)
-    pdf.set_draw_color(210)
+    size, line_h = (8.2 if kv else 6.9 if long else 7.6), (3.1 if long else 3.9)
+    pad_y, pad_x = (0.25, 1.2) if long else (0.6, 1.2)
+    total = sum(t.widths)
+    widths = [pdf.epw * w / total for w in t.widths]
     align = (t.align or "L" * len(t.widths)).ljust(len(t.widths), "L")
-    aligns = tuple("RIGHT" if a == "R" else "LEFT" for a in align)
-    with pdf.table(col_widths=tuple(t.widths), width=pdf.epw, text_align=aligns,
-                   borders_layout="HORIZONTAL_LINES", line_height=3.1 if long else 3.9,
-                   first_row_as_headings=not kv, padding=(0.25, 1.2) if long else (0.6, 1.2),
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(238, 242, 245))) as table:
-        if not kv:
-            table.row([_pdf_text(h) for h in t.headers])
-        for row in t.rows:
-            cells = table.row()
-            for i, v in enumerate(row):
-                cells.cell(_pdf_text(v), style=FontFace(emphasis="BOLD") if kv and i == 0 else None)
+
+    def lines(text: str, width: float, style: str) -> list[str]:
+        pdf.set_font("Roboto", style, size)
+        if pdf.get_string_width(text) <= width - 2 * pad_x:
+            return [text]
+        return pdf.multi_cell(width - 2 * pad_x, line_h, text, dry_run=True, output="LINES") or [""]
+
+    def laid_out(row: list[str], heading: bool) -> tuple[list[tuple[list[str], str]], float]:
+        cells = []
+        for i, v in enumerate(row):
+            style = "B" if heading or (kv and i == 0) else ""
+            cells.append((lines(_pdf_text(v), widths[i], style), style))
+        return cells, max(len(c[0]) for c in cells) * line_h + 2 * pad_y
+
+    def draw(cells: list[tuple[list[str], str]], height: float, heading: bool) -> None:
+        x0, y0 = pdf.l_margin, pdf.get_y()
+        if heading:
+            pdf.set_fill_color(*_HEAD_FILL)
+            pdf.rect(x0, y0, pdf.epw, height, style="F")
+        x = x0
+        for (texts, style), width, a in zip(cells, widths, align, strict=True):
+            pdf.set_font("Roboto", style, size)
+            y = y0 + (height - len(texts) * line_h) / 2  # the cell's lines in the middle of the row
+            for text in texts:
+                pdf.set_xy(x + pad_x, y)
+                pdf.cell(width - 2 * pad_x, line_h, text, align="R" if a == "R" else "L")
+                y += line_h
+            x += width
+        pdf.set_draw_color(_RULE_GREY)
+        pdf.line(x0, y0 + height, x0 + pdf.epw, y0 + height)
+        pdf.set_xy(x0, y0 + height)
+
+    pdf.set_text_color(30)
+    pdf.set_line_width(0.2)
+    head = None if kv else laid_out(t.headers, True)
+    if head:
+        if pdf.will_page_break(head[1] + line_h + 2 * pad_y):
+            pdf.add_page()
+        draw(*head, True)
+    for row in t.rows:
+        cells, height = laid_out(row, False)
+        if pdf.will_page_break(height):
+            pdf.add_page()
+            if head:
+                draw(*head, True)
+        draw(cells, height, False)
+    pdf.set_x(pdf.l_margin)
     pdf.ln(1)
 
 
@@ -751,13 +826,10 @@ def _pdf_chart(pdf, b: Block, state: dict) -> None:
         pdf.add_page()
     pdf.ln(1)
     _para(pdf, c.title, 10, "B", 20, 5)
-    if state["probe"]:  # the image's box, as fpdf2 flows it, without decoding and compressing the PNG again
-        if pdf.will_page_break(c.height_mm):
-            pdf.add_page()
-        pdf.set_y(pdf.get_y() + c.height_mm)
-    else:
-        pdf.image(io.BytesIO(chart_png(c)), x=pdf.l_margin, w=pdf.epw, h=c.height_mm, keep_aspect_ratio=True,
-                  alt_text=c.title)
+    if pdf.will_page_break(c.height_mm):
+        pdf.add_page()
+    pdf_charts.draw(pdf, c.plot, pdf.l_margin, pdf.get_y(), pdf.epw, c.height_mm)
+    pdf.set_y(pdf.get_y() + c.height_mm)
     _para(pdf, c.caption, 7.5, "", 85, 3.4)
 
 
@@ -790,8 +862,8 @@ def _pdf_disclaimer(pdf, b: Block, _state: dict) -> None:
     _para(pdf, b.text, 7.8, "I", 60, 3.6)
 
 
-#: How the PDF draws each kind of block: ``(pdf, block, state)``; ``state`` holds ``probe`` and whether the
-#: first table is still to come.
+#: How the PDF draws each kind of block: ``(pdf, block, state)``; ``state`` holds whether the first table
+#: is still to come.
 _PDF_BLOCKS = {
     "heading": _pdf_heading,
     "para": lambda pdf, b, _state: _para(pdf, b.text),
@@ -829,23 +901,20 @@ def _new_pdf(doc: PhysioReport):
     return pdf
 
 
-def _render_pdf(doc: PhysioReport, *, probe: bool = False) -> tuple[bytes, int]:
-    """(PDF bytes, pages) of ``doc`` as it stands; ``probe=True`` leaves the charts' images out (their boxes
-    stay), to count the pages quickly."""
+def _layout_pdf(doc: PhysioReport):
+    """The fpdf2 document of ``doc`` as it stands, laid out (``page_no()`` pages) but not yet written."""
     pdf = _new_pdf(doc)
     pdf.add_page()
     pdf.set_font("Roboto", "B", 14)
     pdf.set_text_color(20)
     pdf.multi_cell(0, 6.5, _pdf_text(doc.title), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
-    state = {"probe": probe, "first_table": True}
+    state = {"first_table": True}
     for b in doc.blocks:
         draw = _PDF_BLOCKS.get(b.kind)
         if draw is not None:
             draw(pdf, b, state)
-    if probe:  # the pages are laid out: writing them (fonts subset, images compressed) is the slow part
-        return b"", pdf.page_no()
-    return bytes(pdf.output()), pdf.page_no()
+    return pdf
 
 
 # --- writing files -----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -56,6 +57,19 @@ def report_key(db, as_of: dt.date | None, weeks: int, view: str) -> str | None:
     digest, settings = read
     day = as_of or dt.datetime.now(ZoneInfo(settings.timezone or "UTC")).date()
     return json.dumps([digest, day.isoformat(), int(weeks), view, _code_version()])
+
+
+def kept_or_computed(db, as_of: dt.date | None, weeks: int, view: str, compute: Callable[[], str]) -> str:
+    """The report's text kept for the store at ``db`` (``as_of``, ``weeks``, ``view`` as in
+    :func:`report_key`), else ``compute()``'s, kept when no write came in while it was computed (else the
+    next run computes it again)."""
+    key = report_key(db, as_of, weeks, view)
+    text = lookup(db, key)
+    if text is None:
+        text = compute()
+        if key is not None and report_key(db, as_of, weeks, view) == key:
+            keep(db, key, text)
+    return text
 
 
 def _read(path: Path) -> list:

@@ -45,16 +45,51 @@ def damaged_message(path: str | os.PathLike) -> str:
     return f"{display_name(str(path))} is damaged, so loadwatch did not write to it: {how}."
 
 
+#: Stores found intact in this process, by :func:`intact_key` (a long-running dashboard opens its store a few
+#: times per page; ``quick_check`` reads every page of it, 6 ms for five years and more for bigger stores).
+_INTACT: dict[tuple, None] = {}
+#: How many stores' keys are remembered (the newest).
+INTACT_KEYS_MAX = 16
+
+
+def intact_key(path: str | os.PathLike) -> tuple | None:
+    """What identifies the store file as it was checked: its resolved path, device and inode (a file
+    copied or moved over it is another file), size and modification time in nanoseconds (any write to
+    the main file, a checkpoint or damage by another program, changes them); None when it cannot be read.
+
+    Writes that sit in the write-ahead log do not change it: they are SQLite's own, made through a
+    connection that found the store intact; a checkpoint copying them into the file changes the key."""
+    try:
+        st = os.stat(path)
+        resolved = os.path.realpath(path)
+    except OSError:
+        return None
+    return resolved, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _quick_check(conn: sqlite3.Connection) -> list[str]:
+    return [str(r[0]) for r in conn.execute("PRAGMA quick_check(5)").fetchall()]
+
+
 def check_intact(conn: sqlite3.Connection, path: str | os.PathLike) -> None:
     """``PRAGMA quick_check`` (every page and record readable, every index well formed); raises
-    :class:`StoreDamagedError` naming the store and its backup when it finds anything."""
+    :class:`StoreDamagedError` naming the store and its backup when it finds anything.  Checked once per
+    process while the file is unchanged (:func:`intact_key`): a file changed since, by anything, is checked
+    again before anything is written to it."""
+    key = intact_key(path)
+    if key is not None and key in _INTACT:
+        return
     try:
-        rows = conn.execute("PRAGMA quick_check(5)").fetchall()
+        rows = _quick_check(conn)
     except sqlite3.DatabaseError as exc:
         raise plain_error(exc, path) from exc
-    problems = [str(r[0]) for r in rows if str(r[0]) != "ok"]
+    problems = [r for r in rows if r != "ok"]
     if problems:  # SQLite's own words ("btreeInitPage() returns error code 11") stay in the cause
         raise StoreDamagedError(damaged_message(path)) from sqlite3.DatabaseError("; ".join(problems))
+    if key is not None and key == intact_key(path):  # unchanged while it was checked
+        _INTACT[key] = None
+        while len(_INTACT) > INTACT_KEYS_MAX:
+            del _INTACT[next(iter(_INTACT))]
 
 
 def plain_error(exc: BaseException, path: str | os.PathLike) -> StoreError:

@@ -117,3 +117,28 @@ def test_a_refused_change_is_shown_and_the_form_stays(one_run, monkeypatch):
     assert [e.value for e in at.error] == ["a pair retired before the run cannot take it"]
     assert "Saved:" not in texts(at)
     assert stored(one_run) == before
+
+
+COUNTING = """
+import streamlit as st
+from dashboard import corrections, ui
+
+st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+row = ui.activities().iloc[0]
+st.session_state["answer"] = corrections.correction_form(row.to_dict(), ui.settings().units)
+"""
+
+
+def test_a_save_runs_the_page_once_and_shows_the_change(one_run):
+    """Issue 21: the correction is written by the Save button's callback, before the page runs, so the page
+    runs once with the change (it ran twice: the old page, then ``st.rerun``) and the form shows it."""
+    at = AppTest.from_string(COUNTING, default_timeout=60).run()
+    no_exceptions(at)
+    assert at.session_state["runs"] == 1
+    at.text_input[0].input("Hill reps")
+    save(at)
+    assert at.session_state["runs"] == 2
+    assert at.session_state["answer"]["changed"] and stored(one_run)[2] == "Hill reps"
+    assert at.text_input[0].value == "Hill reps" and "Saved:" in texts(at)
+    at.run()  # the confirmation is said once
+    assert at.session_state["answer"] is None and "Saved:" not in texts(at)

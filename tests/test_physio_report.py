@@ -7,6 +7,7 @@ itself."""
 from __future__ import annotations
 
 import html as html_mod
+import io
 import json
 import re
 import shutil
@@ -26,6 +27,7 @@ from dashboard.cli import main
 from ingest import store as store_mod
 from ingest.canonical import Activity, Summary, empty_samples
 from metrics import fmt
+from metrics.units import to_units
 from tests.conftest import EVERY_WEEKDAY, REPO_ROOT
 
 pypdf = pytest.importorskip("pypdf")  # a test dependency; the project's own modules are imported plainly
@@ -105,6 +107,14 @@ def _norm(text: str) -> str:
 def pdf_text(path) -> tuple[str, int]:
     reader = pypdf.PdfReader(str(path))
     return _norm("\n".join(page.extract_text() or "" for page in reader.pages)), len(reader.pages)
+
+
+def assert_pdf_charts_drawn(pdf, text: str, units: str) -> None:
+    """Both charts are drawn in the PDF with fpdf2's lines and text (no images): their axis titles are in
+    the runner's units, the pain axis runs 0-10."""
+    assert not sum(len(p.images) for p in pypdf.PdfReader(str(pdf)).pages), "a chart as an image"
+    for label in (f"weekly running distance ({units})", f"longest run ({units})", "pain (0–10)", "longest run"):
+        assert label in text, label
 
 
 def html_text(markup: str) -> str:
@@ -201,10 +211,9 @@ def test_physio_report_pdf_and_html_say_the_history(today, episode_db, tmp_path,
         for raw in ("None", "nan", "rest_of_day", "next_morning", "session_spike", "lower_back", "return_to_run"):
             assert not re.search(rf"\b{raw}\b", shown), f"{face} shows {raw!r}"
 
-    # the charts are there: two figures in the HTML, two images in the PDF
+    # the charts are there: two figures in the HTML, two charts drawn in the PDF (no images)
     assert markup.count("<svg") == 2 and markup.count("<figure") == 2
-    images = sum(len(p.images) for p in pypdf.PdfReader(str(pdf)).pages)
-    assert images == 2
+    assert_pdf_charts_drawn(pdf, text, units)
 
     if units == "km" and shutil.which("pdftoppm"):
         artifacts = REPO_ROOT / "test-artifacts"
@@ -259,7 +268,7 @@ def test_red_flag_keeps_the_history_and_withholds_only_advice(tmp_path, capsys):
         assert not ADVICE.findall(shown), f"{face} gives advice numbers: {ADVICE.findall(shown)}"
         assert "Now: the plan for the next 7 days" not in shown
     assert page.read_text(encoding="utf-8").count("<svg") == 2
-    assert sum(len(p.images) for p in pypdf.PdfReader(str(pdf)).pages) == 2
+    assert_pdf_charts_drawn(pdf, pdf_text(pdf)[0], "km")
 
 
 def test_episode_keys_and_strength_minutes_are_rendered_when_present():
@@ -566,7 +575,7 @@ def test_a_year_with_strength_only_weeks_prints_on_two_pages(tmp_path, capsys):
     report = _json_report_weeks(db, capsys, 52)
     text, n_pages = pdf_text(pdf)
     assert n_pages <= 2, f"{n_pages} pages for a year"
-    assert sum(len(p.images) for p in pypdf.PdfReader(str(pdf)).pages) == 2  # both charts
+    assert_pdf_charts_drawn(pdf, text, "km")  # both charts
     assert "No activities in this period yet" not in text
     htext = html_text(page.read_text(encoding="utf-8"))
     for shown in (text, htext):
@@ -616,3 +625,109 @@ def test_a_years_html_prints_on_two_a4_pages_in_chromium(tmp_path, capsys):
     text, n_pages = pdf_text(printed)
     assert 1 <= n_pages <= 2, n_pages
     assert fmt.day(YEAR_FIRST_MONDAY) in text and "Pain log of the period" in text
+
+
+_PDF_IMPORTS = """
+import json, sys
+from dashboard.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "loaded": sorted(m for m in ("altair", "vl_convert", "vega_datasets")
+                                                 if m in sys.modules)}))
+"""
+
+
+@pytest.mark.slow
+def test_the_pdf_imports_neither_altair_nor_vl_convert(episode_db, tmp_path):
+    """Issue 21: ``report --pdf`` in 2 s from a cold start - its charts are drawn with fpdf2, so a fresh
+    process writing only the PDF never imports Altair or vl-convert (the HTML still uses them)."""
+    pdf = tmp_path / "physio.pdf"
+    done = subprocess.run([sys.executable, "-c", _PDF_IMPORTS, "report", "--db", episode_db, "--as-of",
+                           AS_OF.isoformat(), "--pdf", str(pdf)], capture_output=True, text=True, timeout=120,
+                          cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"code": 0, "loaded": []}, result
+    assert pdf.read_bytes().startswith(b"%PDF")
+    # the HTML beside it still renders the Altair charts
+    page = tmp_path / "physio.html"
+    done = subprocess.run([sys.executable, "-c", _PDF_IMPORTS, "report", "--db", episode_db, "--as-of",
+                           AS_OF.isoformat(), "--html", str(page)], capture_output=True, text=True, timeout=120,
+                          cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert set(json.loads(done.stdout.strip().splitlines()[-1])["loaded"]) >= {"altair", "vl_convert"}
+
+
+@pytest.mark.parametrize("units", ["km", "mi"])
+def test_pdf_chart_labels_are_in_the_runners_units(episode_db, tmp_path, capsys, units):
+    """The charts the PDF draws say the runner's unit on their distance axes and run the pain axis 0 to 10,
+    as pdftotext reads them (text drawn on the page, not pixels in an image)."""
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is absent")
+    assert main(["settings", "set", "units", units, "--db", episode_db]) == 0
+    pdf = tmp_path / f"physio-{units}.pdf"
+    assert main(["report", "--db", episode_db, "--as-of", AS_OF.isoformat(), "--pdf", str(pdf)]) == 0
+    capsys.readouterr()
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True,
+                          timeout=60).stdout
+    other = "km" if units == "mi" else "mi"
+    chart = text[text.index("Weekly running distance by surface"):text.index("Week by week")]
+    assert f"weekly running distance ({units})" in chart and f"longest run ({units})" in chart
+    assert f"({other})" not in chart and not re.search(rf"\d {other}\b", text)
+    assert "pain (0–10)" in chart
+    numbers = set(re.findall(r"(?<![\d.])\d+(?![\d.])", chart))
+    assert {"0", "5", "10"} <= numbers, numbers  # the pain axis's ticks (and the distance axis's 0)
+    # the legend names the surfaces run on, the pain bands and the spike cap
+    for label in ("road", "trail", "pain 0–3", "pain 6–10", "spike cap"):
+        assert label in chart, label
+    # the axes are drawn to the report's numbers: the distance axis's top tick (on the line under its title,
+    # beside the pain axis's 10) is just above the longest week; both axes start at 0
+    report = _json_report(episode_db, capsys)
+    longest_week = max(to_units(w.get("distance_km") or 0.0, units) for w in report["weeks"])
+    lines = chart.splitlines()
+    i = next(i for i, line in enumerate(lines) if f"weekly running distance ({units})" in line)
+    top = lines[i + 1].split()
+    assert top[-1] == "10" and longest_week <= float(top[0]) <= 2 * longest_week, (top, longest_week)
+    assert next(line.split() for line in lines[i + 2:] if line.split()[:1] == ["0"]) == ["0", "0"]
+
+
+def test_the_pdf_takes_the_reports_kept_numbers_until_the_store_changes(today, episode_db, tmp_path, capsys,
+                                                                         monkeypatch):
+    """Issue 21: ``report --pdf`` reads the report's numbers kept by ``report_cache`` (the ``--json`` view)
+    while the store is unchanged, and computes them again after any write."""
+    from dashboard import store_report
+
+    computed = []
+    real = store_report.report_from_store
+    monkeypatch.setattr(store_report, "report_from_store",
+                        lambda *a, **k: computed.append(1) or real(*a, **k))
+    args = ["report", "--db", episode_db, "--as-of", AS_OF.isoformat()]
+    first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
+    assert main([*args, "--pdf", str(first)]) == 0 and len(computed) == 1
+    assert main([*args, "--pdf", str(second)]) == 0 and len(computed) == 1  # kept, not computed
+    assert pdf_text(first) == pdf_text(second)
+    capsys.readouterr()
+    assert main([*args, "--json"]) == 0 and len(computed) == 1  # the PDF kept the JSON view
+    kept = json.loads(capsys.readouterr().out)
+    assert kept["as_of"] == AS_OF.isoformat() and kept["weeks"]
+    _add_pain(episode_db, [(7 * 11 + 3, 18, 3, "after", "tempo felt heavy")])  # a write: computed again
+    after = tmp_path / "after.pdf"
+    assert main([*args, "--pdf", str(after)]) == 0 and len(computed) == 2
+    assert "tempo felt heavy" in pdf_text(after)[0] and "tempo felt heavy" not in pdf_text(first)[0]
+
+
+def test_a_long_log_of_quiet_pain_entries_prints_no_empty_table():
+    """More entries than the log lists, every one 0-3 without symptoms or a note: the report says they are
+    in the weekly table's Pain column, with no table of headings alone above it."""
+    report = {"as_of": "2026-05-24", "units": "km", "plan": {}, "alerts": [], "weeks": [
+        {"week_start": (date(2026, 3, 2) + timedelta(weeks=w)).isoformat(), "distance_km": 10.0, "runs": 2,
+         "long_run_km": 6.0, "surface_km": {"road": 10.0}} for w in range(12)]}
+    days = pd.date_range("2026-03-02 08:00", periods=physio_report.PAIN_ROWS_MAX + 6, freq="2D")
+    pain = pd.DataFrame({"at_local": days, "score": 1, "timing": "next_morning", "location": "lower_back",
+                         "symptoms": [[] for _ in days], "note": ""})
+    doc = physio_report.build(pain=pain, report=report, weeks=12, printed=date(2026, 5, 24))
+    text = doc.plain_text()
+    assert f"{len(days)} more entries of 0–3/10 without symptoms or a note" in text
+    assert "Date | When | Score" not in text
+    pages = pypdf.PdfReader(io.BytesIO(physio_report.to_pdf(doc))).pages
+    pdf = _norm(" ".join(p.extract_text() for p in pages))
+    assert "Pain log of the period" in pdf and "Symptoms" not in pdf

@@ -11,6 +11,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,6 +97,55 @@ def test_a_file_that_is_not_a_store_is_named_and_left_alone(tmp_path, capsys):
     line = one_plain_line(capsys.readouterr().err)
     assert f"{db} is damaged, so loadwatch did not write to it" in line and "move it away" in line
     assert digest(db) == before
+
+
+def test_a_store_is_checked_once_while_unchanged_and_again_after_any_change(filled, monkeypatch):
+    """Issue 21 (a save on the dashboard opens the store several times): ``quick_check`` runs once per
+    process for an unchanged store file; damage by another program changes the file's key, so the
+    damaged store is still refused before anything is written."""
+    from ingest import store_errors
+
+    calls = []
+    real = store_errors._quick_check
+    monkeypatch.setattr(store_errors, "_quick_check", lambda conn: calls.append(1) or real(conn))
+    monkeypatch.setattr(store_errors, "_INTACT", {})
+    for _ in range(3):
+        with Store(filled) as s:
+            assert len(s.activities()) == 2
+    assert len(calls) == 1, calls
+    time.sleep(0.05)  # past the file system's clock tick, as a later program's write would be
+    damage_an_index(filled)
+    before = digest(filled)
+    with pytest.raises(StoreDamagedError):
+        Store(filled)
+    assert len(calls) == 2 and digest(filled) == before
+
+
+def test_the_intact_key_names_this_file_as_it_is(tmp_path):
+    """The key of a checked store: the same for the same unchanged file (by any path to it); another for a
+    write, a new modification time or another file moved over it; None for no file."""
+    from ingest.store_errors import intact_key
+
+    db = tmp_path / "runs.db"
+    with Store(db):
+        pass
+    key = intact_key(db)
+    assert key is not None and key == intact_key(db) == intact_key(tmp_path / "." / "runs.db")
+    (tmp_path / "link.db").symlink_to(db)
+    assert intact_key(tmp_path / "link.db") == key
+    st = db.stat()
+    os.utime(db, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert intact_key(db) != key
+    moved = intact_key(db)
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(db.read_bytes())
+    os.utime(copy, ns=(db.stat().st_atime_ns, db.stat().st_mtime_ns))
+    os.replace(copy, db)  # same size and time, another inode
+    assert intact_key(db) != moved
+    with open(db, "ab") as fh:
+        fh.write(b"\0")
+    assert intact_key(db)[3] == db.stat().st_size
+    assert intact_key(tmp_path / "none.db") is None
 
 
 # --- full disk -------------------------------------------------------------------------------------------
