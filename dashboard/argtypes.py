@@ -14,9 +14,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from metrics.units import from_units
 
 
 def iso_date(text: str) -> dt.date:
@@ -150,3 +153,13 @@ def said_all(records: list, as_json: bool, empty: str) -> bool:
         print(empty)
         return True
     return False
+
+
+def distance_km(text: str) -> float:
+    """A distance in km, or in miles with a suffix (``300``, ``300km``, ``200mi``); 0 or more."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(km|mi|miles?)?\s*", str(text).lower())
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected a distance of 0 or more, e.g. 300 or 200mi (got {text!r})")
+    value = float(m.group(1))
+    unit = m.group(2) or "km"
+    return from_units(value, "mi") if unit.startswith("mi") else value

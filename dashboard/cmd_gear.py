@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 
 from dashboard.argtypes import (
@@ -20,6 +19,7 @@ from dashboard.argtypes import (
     arg,
     child_db_option,
     command_group,
+    distance_km,
     id_arg,
     json_flag,
     open_store,
@@ -30,7 +30,6 @@ from dashboard.argtypes import (
 from dashboard.argtypes import iso_date as _date
 from ingest.sessions import SESSION_KINDS
 from metrics import fmt
-from metrics.units import from_units
 
 #: Width of the text gauge of a pair's distance against its retirement distance [characters].
 GAUGE_WIDTH = 20
@@ -38,14 +37,6 @@ GAUGE_WIDTH = 20
 
 # --- argument types ------------------------------------------------------------------------------------
 
-def _km(text: str) -> float:
-    """A distance in km, or in miles with a suffix (``300``, ``300km``, ``200mi``); 0 or more."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(km|mi|miles?)?\s*", str(text).lower())
-    if not m:
-        raise argparse.ArgumentTypeError(f"expected a distance of 0 or more, e.g. 300 or 200mi (got {text!r})")
-    value = float(m.group(1))
-    unit = m.group(2) or "km"
-    return from_units(value, "mi") if unit.startswith("mi") else value
 
 
 def _minutes(text: str) -> float:
@@ -93,9 +84,9 @@ def _register_shoes(sub, add_db_option) -> None:
     table = (
         ("add", shoes_add, "add a pair", (
             _NAME,
-            arg("--start-km", type=_km, default=0.0, metavar="N",
+            arg("--start-km", type=distance_km, default=0.0, metavar="N",
                 help="distance the pair had already run (km, or e.g. 120mi; default 0)"),
-            arg("--retire-km", type=_km, default=None, metavar="N",
+            arg("--retire-km", type=distance_km, default=None, metavar="N",
                 help="your retirement distance for the pair (km, or e.g. 400mi)"),
             arg("--default", action="store_true", help="give this pair to runs imported from now on"))),
         ("list", shoes_list, "every pair with its distance", (json_flag("print JSON (always km)"),)),
@@ -105,7 +96,7 @@ def _register_shoes(sub, add_db_option) -> None:
         ("default", shoes_default, "make a pair the one new runs get", (_NAME,)),
         ("set", shoes_set, "change a pair: retirement distance, name, back in use", (
             _NAME,
-            arg("--retire-km", type=_km, default=None, metavar="N",
+            arg("--retire-km", type=distance_km, default=None, metavar="N",
                 help="retirement distance (km, or e.g. 400mi; 0 clears it)"),
             arg("--rename", metavar="NEW_NAME", default=None, help="a new name"),
             arg("--unretire", action="store_true", help="put a retired pair back in use"))),

@@ -73,9 +73,9 @@ def _assessment_date(text: str) -> dt.date:
 
 def _cap_km(text: str) -> float:
     """A clinician's cap: km, or miles with a suffix; above 0."""
-    from dashboard.cmd_gear import _km
+    from dashboard.argtypes import distance_km
 
-    km = _km(text)
+    km = distance_km(text)
     if km <= 0:
         raise argparse.ArgumentTypeError(f"expected a distance above 0, e.g. 20 or 12mi (got {text!r})")
     return km

@@ -149,14 +149,14 @@ def analyse(out, outcome: str = "flare-up", *, workers: int | None = None, sched
     """The research view of the cohort in ``out``: sessions built on Dask (a local cluster of ``workers``
     processes, an existing one at ``scheduler``, or ``client`` used as is), then one Cox model per
     exposure."""
-    from dashboard.cohort_engine import _client
+    from dashboard.cohort_engine import start_client
 
     t0 = time.perf_counter()
     check_cohort(out, outcome)  # a clear error before any cluster starts
     own = client is None
     cluster = None
     if own:
-        client, cluster = _client(workers, scheduler)
+        client, cluster = start_client(workers, scheduler)
     try:
         n_workers = len(client.scheduler_info().get("workers", {}))
         t_build = time.perf_counter()

@@ -118,7 +118,7 @@ def _write_table(out: Path, table: str, frame: pd.DataFrame) -> None:
     write_private(table_path(out, table), buf.getvalue())  # every runner's health data: 0600, atomic
 
 
-def _client(workers: int | None, scheduler: str | None):
+def start_client(workers: int | None, scheduler: str | None):
     """A Dask client and the cluster it owns (None for an existing cluster)."""
     import dask
     from distributed import Client, LocalCluster
@@ -184,7 +184,7 @@ def _run_all(jobs: list, out: Path, as_of, timeout_s: float, progress: Progress 
 
     own_client, own_cluster = client is None, None
     if client is None:
-        client, own_cluster = _client(workers, scheduler)
+        client, own_cluster = start_client(workers, scheduler)
         client.run(warm_up)
     n_workers = len(client.scheduler_info().get("workers", {}))
     results: list[RunnerResult] = []

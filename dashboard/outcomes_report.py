@@ -6,6 +6,7 @@ next sessions and adherence (SCIENCE.md section 16).  Everything comes from the 
 
 from __future__ import annotations
 
+from dashboard.report_blocks import Block, Table
 from metrics import fmt
 
 #: OSTRC weeks listed at most (the latest).
@@ -49,9 +50,7 @@ def text_lines(report: dict) -> list[str]:
 
 def physio_blocks(report: dict) -> list:
     """The physio report's blocks for the OSTRC and PSFS trends and the programme's adherence
-    (:class:`dashboard.physio_report.Block`); none when the runner has none of them."""
-    from dashboard.physio_report import Block, Table
-
+    (:class:`dashboard.report_blocks.Block`); none when the runner has none of them."""
     blocks = []
     outcomes = report.get("outcomes") or {}
     weeks = (outcomes.get("ostrc_weeks") or [])[-MAX_OSTRC_WEEKS:]

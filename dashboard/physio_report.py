@@ -27,8 +27,7 @@ import dataclasses
 import datetime as dt
 import html
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +35,7 @@ from fpdf import FPDF
 
 from dashboard import outcomes_report, pdf_charts
 from dashboard.chart_colors import PHASE_COLORS
+from dashboard.report_blocks import Block, Chart, Table  # noqa: F401  (the report's parts, named here too)
 from metrics import fmt
 from metrics.thresholds import EVIDENCE_DOC, SOFT_SURFACES
 
@@ -51,56 +51,6 @@ RED_FLAG_SEVERITIES = ("emergency", "see_clinician")
 CHART_WIDTH_PX = 640
 #: A table longer than this many rows is set in a smaller font with tighter rows in the PDF.
 LONG_TABLE_ROWS = 16
-
-
-@dataclass
-class Table:
-    headers: list[str]
-    rows: list[list[str]]
-    widths: list[float]  # relative column widths
-    align: str = ""  # one letter per column: L or R (default L)
-
-
-@dataclass
-class Chart:
-    title: str
-    caption: str
-    height_mm: float
-    #: what the PDF draws (:mod:`dashboard.pdf_charts`)
-    plot: pdf_charts.WeeklyPlot
-    #: builds the Vega-Lite specification the HTML renders (Altair, imported only then)
-    make_spec: Callable[[], dict] = field(repr=False)
-    _spec: dict | None = field(default=None, repr=False)
-    _svg: str | None = field(default=None, repr=False)
-
-    @property
-    def spec(self) -> dict:
-        """The Vega-Lite specification (from the dashboard's Altair builders), built once."""
-        if self._spec is None:
-            self._spec = self.make_spec()
-        return self._spec
-
-    def svg(self) -> str:
-        """The chart rendered once by vl-convert (the HTML inlines it)."""
-        if self._svg is None:
-            import vl_convert as vlc
-
-            self._svg = vlc.vegalite_to_svg(self.spec)
-        return self._svg
-
-
-@dataclass
-class Block:
-    kind: str  # heading | para | small | bullets | table | chart | care | alert
-    text: str = ""
-    items: list[str] = field(default_factory=list)
-    table: Table | None = None
-    chart: Chart | None = None
-    evidence: str = ""
-    #: what a shorter print may trim: "pain" (the pain log's rows), "episodes" (the episode rows, ``data``
-    #: holds them merged), "why" (the plan's reasons, which the alerts repeat)
-    tag: str = ""
-    data: list = field(default_factory=list)
 
 
 @dataclass
