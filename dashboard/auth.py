@@ -15,7 +15,7 @@ import time
 
 import streamlit as st
 
-from dashboard.cmd_app import PASSWORD_ENV, is_loopback
+from dashboard.serving import PASSWORD_ENV, is_loopback
 
 #: Header and environment variable of the front's secret (the same names as ``dashboard.front``'s,
 #: which the app does not import: it would bring Tornado into every page run).

@@ -31,26 +31,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dashboard.serving import (  # noqa: F401  (named here too: tests and the front read them from this command)
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    LOOPBACK_NAMES,
+    MAX_UPLOAD_MB,
+    PASSWORD_ENV,
+    REQUIRE_PASSWORD_ENV,
+    is_loopback,
+)
+
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 #: The cohort overview (``--cohort DIR``): a separate small app, so the runner's own app stays as it is.
 COHORT_APP_PATH = APP_PATH.parent / "cohort_page.py"
 REPO_ROOT = APP_PATH.parent.parent
-DEFAULT_PORT = 8501
-DEFAULT_HOST = "127.0.0.1"
-#: Largest upload the Import page accepts [MB] (``--server.maxUploadSize``): a Garmin "export your data"
-#: zip of several years is a few hundred MB.
-MAX_UPLOAD_MB = 1024
-#: Environment variable holding the dashboard password (also how it reaches the Streamlit child).
-PASSWORD_ENV = "LOADWATCH_PASSWORD"
-#: Environment variable that asks for the password gate even on loopback (stricter only; used by tests
-#: that exercise the gate without listening beyond this machine).
-REQUIRE_PASSWORD_ENV = "LOADWATCH_REQUIRE_PASSWORD"
 #: Seconds Streamlit gets to stop after SIGTERM before it is killed: the whole command must be gone
 #: within 3 s of a SIGTERM (a service manager's stop, a closed terminal).  Streamlit keeps nothing that
 #: needs flushing (every store write is its own SQLite transaction), so SIGKILL loses nothing.
 STOP_TIMEOUT_S = 1.5
-#: Host names a loopback Streamlit accepts in a websocket's Host header (with the ``--host`` given).
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 #: ``prctl`` option: the signal the kernel sends this process when its parent dies (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
 
@@ -133,18 +131,6 @@ def run_demo(args) -> int:
               f"entries, in {info['seconds']:.1f} s")
     print("show it with: loadwatch dashboard --demo" + (f" --db {path}" if args.db else ""))
     return 0
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses that only this machine reaches (127.0.0.0/8, ::1, ``localhost``).  Any other
-    name is treated as reaching the network (it is not resolved: resolving may itself leave the machine)."""
-    name = host.strip().strip("[]").split("%", 1)[0].lower()
-    if name in ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def read_password(args) -> str | None:

@@ -22,7 +22,7 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from dashboard import charts, ui  # noqa: E402
-from dashboard.cmd_cohort import status_cells, status_records  # noqa: E402
+from dashboard.cohort_table import status_cells, status_records  # noqa: E402
 from metrics import fmt  # noqa: E402
 from metrics.thresholds import SURFACES  # noqa: E402
 

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import import_jobs
-from dashboard.cmd_app import MAX_UPLOAD_MB  # noqa: F401  (shown on the Import page)
+from dashboard.serving import MAX_UPLOAD_MB  # noqa: F401  (shown on the Import page)
 from dashboard.store_report import report_from_store
 from ingest import demo as demo_mod
 from ingest import errors, sources
