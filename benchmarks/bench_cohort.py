@@ -3,11 +3,11 @@
 Generates a cohort of one-hour 1 Hz runs (FIT, like ``bench_import.py``) - by default 200 runners x 100
 activities = 20,000 files - then, in one run:
 
-1. ``loadwatch cohort import`` (``dashboard.cohort_engine.import_cohort``) on a LocalCluster of 1 worker, into a
+1. ``loadwatch cohort import`` (``loadwatch.dashboard.pipelines.cohort_engine.import_cohort``) on a LocalCluster of 1 worker, into a
    fresh output folder;
 2. the same with 2 workers (each worker one process with one thread);
 3. a re-run on the 2-worker output (nothing changed: no file is decoded);
-4. ``loadwatch cohort analyse`` (``dashboard.cohort_analysis.analyse``, issue 25) on that output with the
+4. ``loadwatch cohort analyse`` (``loadwatch.dashboard.report.cohort_analysis.analyse``, issue 25) on that output with the
    same 2 workers: the sessions built on Dask, then the three Cox models; it prints the time of both parts
    (no goal: issue 25 asks for the figure).
 
@@ -30,7 +30,7 @@ Usage::
     .venv/bin/python benchmarks/bench_cohort.py --small --fresh-decoders   # baseline: a decoding process per runner
 
 Each Dask worker decodes its runners' files in one decoding process beside it, kept between runners by the
-importer (``ingest.importer.POOL_MAX``); the figures count that process's CPU time with its worker's, and say
+importer (``loadwatch.ingest.importer.POOL_MAX``); the figures count that process's CPU time with its worker's, and say
 how many decoding processes each worker started.  ``--fresh-decoders`` keeps none, so every runner with new
 files starts its own (about half a second of CPU each): the baseline the kept process is measured against.
 """
@@ -91,7 +91,7 @@ def generate_cohort(root: Path, runners: int, activities: int, *, pain: bool = F
     pain.csv of a few flare-ups each when ``pain``; returns the bytes of one runner's files."""
     import numpy as np
 
-    from ingest.synth import SynthRun, fit_bytes
+    from loadwatch.ingest.synth import SynthRun, fit_bytes
 
     pool = root.parent / "pool"
     pool.mkdir(parents=True)
@@ -185,7 +185,7 @@ def fresh_decoders() -> None:
     """In a worker (``client.run``): no decoding process is kept between imports, so each runner with new
     files starts its own, as the cohort did before the importer kept them (the baseline of
     ``--fresh-decoders``)."""
-    from ingest import importer
+    from loadwatch.ingest import importer
 
     importer.POOL_MAX = 0
 
@@ -196,14 +196,14 @@ def run_once(root: Path, out: Path, workers: int, fresh: bool = False) -> dict:
     import dask
     from distributed import Client, LocalCluster
 
-    from dashboard.cohort_engine import LOCAL_CLUSTER_CONFIG, import_cohort
+    from loadwatch.dashboard.pipelines.cohort_engine import LOCAL_CLUSTER_CONFIG, import_cohort
 
     t0 = time.perf_counter()
     with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the cluster `loadwatch cohort import --workers N` starts
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None, silence_logs=logging.ERROR)
     client = Client(cluster)
-    from dashboard.cohort_runner import warm_up
+    from loadwatch.dashboard.pipelines.cohort_runner import warm_up
 
     client.run(warm_up)  # module imports are start-up, not per-file work
     if fresh:
@@ -227,7 +227,7 @@ def time_analysis(out: Path, client) -> dict:
     """``cohort analyse`` on ``out`` with an existing client: seconds in all and building the sessions."""
     import lifelines  # noqa: F401 - its import (about 2 s) is start-up, not analysis
 
-    from dashboard.cohort_analysis import analyse, warm_up
+    from loadwatch.dashboard.report.cohort_analysis import analyse, warm_up
 
     client.run(warm_up)
     result = analyse(out, client=client)
@@ -262,7 +262,7 @@ def analyse_only(args, tmp: Path) -> int:
     import dask
     from distributed import Client, LocalCluster
 
-    from dashboard.cohort_engine import LOCAL_CLUSTER_CONFIG
+    from loadwatch.dashboard.pipelines.cohort_engine import LOCAL_CLUSTER_CONFIG
 
     with dask.config.set(LOCAL_CLUSTER_CONFIG), LocalCluster(
             n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
@@ -315,7 +315,7 @@ def main(argv=None) -> int:
                   f"CPU per worker (with its decoding processes): {cpus} s; decoding processes started per worker: "
                   f"{decoders} (load average now {os.getloadavg()[0]:.1f})")
             if workers == 2:
-                from dashboard.cohort_engine import import_cohort
+                from loadwatch.dashboard.pipelines.cohort_engine import import_cohort
 
                 client, cluster = res["client"]
                 again = import_cohort(root, tmp / "out-2", client=client)

@@ -8,10 +8,10 @@ Goals (issue 21; the old landing-page goal was 3 s):
 * saving an activity correction or a pain entry: <= 0.5 s until the page has answered;
 * ``loadwatch pain add``, ``loadwatch activities``, ``loadwatch report``: <= 0.5 s from the shell (the
   report both right after a write, when it is computed, and with the store unchanged, when the text kept
-  by ``dashboard.report_cache`` is printed);
+  by ``loadwatch.dashboard.report_cache`` is printed);
 * ``loadwatch report --pdf``: <= 2 s cold (a fresh process): timed with the store unchanged since the last
-  report (its numbers kept by ``dashboard.report_cache``) and right after a write (computed).  The PDF's
-  charts are drawn with fpdf2 (``dashboard.pdf_charts``): neither Altair nor vl-convert is imported.
+  report (its numbers kept by ``loadwatch.dashboard.report_cache``) and right after a write (computed).  The PDF's
+  charts are drawn with fpdf2 (``loadwatch.dashboard.report.pdf_charts``): neither Altair nor vl-convert is imported.
 
 The store: 5 years of runs (4-5 a week, ~1,150 activities) plus weekly pain entries, added with
 ``Store.add_activity`` from generated ``Activity`` objects (summary + a one-minute sample frame, a
@@ -58,13 +58,13 @@ PDF_GOAL_S = 2.0
 
 PAGES = ("this_week", "import_files", "load", "month_calendar", "pain_log", "alerts", "activities",
          "shoes_sessions", "settings")
-ENTRY = "import sys; from dashboard.cli import main; sys.exit(main())"  # what the loadwatch script runs
+ENTRY = "import sys; from loadwatch.dashboard.cli.main import main; sys.exit(main())"  # what the loadwatch script runs
 
 
 def build_store(path: Path, years: int, seed: int = 0) -> int:
-    from ingest.canonical import Activity, Summary, hr_histogram, make_samples
-    from ingest.painlog import PainEntry
-    from ingest.store import Store
+    from loadwatch.ingest.canonical import Activity, Summary, hr_histogram, make_samples
+    from loadwatch.ingest.painlog import PainEntry
+    from loadwatch.ingest.store import Store
 
     rng = np.random.default_rng(seed)
     today = date.today()
@@ -99,9 +99,9 @@ def build_store(path: Path, years: int, seed: int = 0) -> int:
 
 def add_recent_fit_runs(path: Path, days: int = 6) -> None:
     """The last week's runs as real generated FIT files through the import (the detail view decodes one)."""
-    from ingest.importer import import_files
-    from ingest.store import Store
-    from ingest.synth import SynthRun, fit_bytes
+    from loadwatch.ingest.importer import import_files
+    from loadwatch.ingest.store import Store
+    from loadwatch.ingest.synth import SynthRun, fit_bytes
 
     today = date.today()
     files = []
@@ -147,7 +147,7 @@ def render(page: str, *, cold: bool):
     if cold:
         _clear_caches()
     quiet_streamlit()  # Streamlit sets its loggers up again when a cache is first made
-    at = AppTest.from_file(str(ROOT / "dashboard" / "pages" / f"{page}.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app" / "pages" / f"{page}.py"), default_timeout=120)
     t0, c0 = time.perf_counter(), time.process_time()
     at.run()
     seconds = time.perf_counter() - t0

@@ -1,4 +1,4 @@
-"""CPU per one-hour 1 Hz GPX file for ``ingest.gpx_reader.read_gpx``, in this process.
+"""CPU per one-hour 1 Hz GPX file for ``loadwatch.ingest.gpx_reader.read_gpx``, in this process.
 
 The file is the one ``benchmarks/bench_import.py`` writes for a GPX run of its history.  Baseline: the same
 reader made to take its reference path (the whole document parsed into a tree, then read point by point),
@@ -16,8 +16,8 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from ingest import gpx_reader
-from ingest.synth import SynthRun, gpx_bytes
+from loadwatch.ingest import gpx_reader
+from loadwatch.ingest.synth import SynthRun, gpx_bytes
 
 
 def one_hour_gpx(i: int = 9) -> bytes:

@@ -41,9 +41,9 @@ sys.path.insert(0, str(REPO_ROOT))
 # the importer's worker processes unpickle the baseline reader by module name
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
 
-from ingest.importer import import_paths  # noqa: E402
-from ingest.store import Store  # noqa: E402
-from ingest.synth import SynthRun, fit_bytes, gpx_bytes  # noqa: E402
+from loadwatch.ingest.importer import import_paths  # noqa: E402
+from loadwatch.ingest.store import Store  # noqa: E402
+from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes  # noqa: E402
 
 GOAL_COLD_S = 3.0
 GOAL_REIMPORT_S = 1.0

@@ -31,10 +31,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from ingest import safe_xml, sources  # noqa: E402
-from ingest import store as store_module  # noqa: E402
-from ingest.errors import IngestError  # noqa: E402
-from ingest.synth import SynthRun, fit_bytes, gpx_bytes  # noqa: E402
+from loadwatch.ingest import safe_xml, sources  # noqa: E402
+from loadwatch.ingest import store as store_module  # noqa: E402
+from loadwatch.ingest.errors import IngestError  # noqa: E402
+from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes  # noqa: E402
 
 
 def best_of(fn, repeat: int) -> float:
@@ -64,7 +64,7 @@ def xml_check(repeat: int) -> None:
 
 
 def quick_check(n: int, repeat: int) -> None:
-    from ingest.importer import import_paths
+    from loadwatch.ingest.importer import import_paths
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "runs"

@@ -2,7 +2,7 @@
 
 Reuses ``bench_report.generate`` (5 years: a run on most days, cross-training, HR histograms, 400 pain
 entries), then times, in one process after the imports: ``build_report`` for the last 12 weeks, the
-report's content, the PDF (fpdf2, its charts drawn by ``dashboard.pdf_charts``) and the HTML (its charts
+report's content, the PDF (fpdf2, its charts drawn by ``loadwatch.dashboard.report.pdf_charts``) and the HTML (its charts
 rendered by vl-convert) written to a temporary folder.  Wall and CPU seconds are printed (on a busy shared machine the CPU figure is the steadier
 one; the goal is judged on wall time).  The first call includes the HTML's Altair import and vl-convert's start-up (``loadwatch report --pdf``
 alone pays neither); the median of the following ones is the warm figure.  Goal: under 2 s.
@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_report import generate  # noqa: E402
 
-from dashboard import physio_report  # noqa: E402
-from ingest.settings import Settings  # noqa: E402
-from metrics.report import build_report  # noqa: E402
+from loadwatch.dashboard.report import physio as physio_report  # noqa: E402
+from loadwatch.ingest.settings import Settings  # noqa: E402
+from loadwatch.metrics.report import build_report  # noqa: E402
 
 GOAL_S = 2.0
 

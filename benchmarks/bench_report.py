@@ -1,4 +1,4 @@
-"""Time ``metrics.report.build_report`` over five years of generated history.
+"""Time ``loadwatch.metrics.report.build_report`` over five years of generated history.
 
 Generates a frame shaped like ``Store.activities()`` (5 years: a run on most days, some doubles,
 cross-training, GPX-like runs without a device offset, treadmill/trail runs) plus HR histograms, a pain
@@ -21,9 +21,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.settings import Settings  # noqa: E402
-from metrics import advice  # noqa: E402
-from metrics.report import build_report  # noqa: E402
+from loadwatch.ingest.settings import Settings  # noqa: E402
+from loadwatch.metrics import advice  # noqa: E402
+from loadwatch.metrics.report import build_report  # noqa: E402
 
 GOAL_S = 0.5
 

@@ -1,6 +1,6 @@
 """Dashboard uploads: the import workers kept alive between uploads, against a fresh pair per upload.
 
-The dashboard is a threaded host, so its import workers are fresh interpreters (``ingest.importer``).  Before
+The dashboard is a threaded host, so its import workers are fresh interpreters (``loadwatch.ingest.importer``).  Before
 issue 21 every upload started two of them (and stopped them after); now the idle ones wait for the next
 upload.  This script imports ``--uploads`` batches of ``--files`` generated FIT runs into one store from a
 threaded host, first with the pool switched off (the baseline: a fresh pair per upload), then with it, and
@@ -28,8 +28,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from ingest import importer, synth  # noqa: E402
-from ingest.store import Store  # noqa: E402
+from loadwatch.ingest import importer, synth  # noqa: E402
+from loadwatch.ingest.store import Store  # noqa: E402
 
 
 def batches(uploads: int, files: int, seed: int) -> list[list[tuple[str, bytes]]]:

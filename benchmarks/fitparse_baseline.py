@@ -1,7 +1,7 @@
 """The baseline reader for ``bench_import.py``: loadwatch's import with FIT decoded by **fitparse**.
 
 ``fitparse_reader(data, name)`` has the importer's reader signature.  It decodes FIT files with fitparse
-into the same :class:`~ingest.fit_common.FitDecoded` the two real decoders produce and hands it to the
+into the same :class:`~loadwatch.ingest.fit_common.FitDecoded` the two real decoders produce and hands it to the
 same builder, so "the same import with fitparse decoding" differs from loadwatch's only in the decoder.
 Other formats go through the normal readers.
 """
@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from ingest.fit_common import RECORD_FIELDS, FitDecoded
-from ingest.fit_reader import build_activity, summary_values
-from ingest.sources import read_activity
+from loadwatch.ingest.fit_common import RECORD_FIELDS, FitDecoded
+from loadwatch.ingest.fit_reader import build_activity, summary_values
+from loadwatch.ingest.sources import read_activity
 
 _SEMICIRCLE_DEG = 180.0 / 2**31
 

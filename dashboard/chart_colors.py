@@ -1,10 +1,10 @@
-"""The charts' colours, shared by the dashboard's Altair charts (:mod:`dashboard.charts`) and the physio
-report's PDF charts drawn with fpdf2 (:mod:`dashboard.pdf_charts`); nothing here imports a chart library,
+"""The charts' colours, shared by the dashboard's Altair charts (:mod:`loadwatch.dashboard.charts`) and the physio
+report's PDF charts drawn with fpdf2 (:mod:`loadwatch.dashboard.report.pdf_charts`); nothing here imports a chart library,
 so the PDF path starts without Altair."""
 
 from __future__ import annotations
 
-from metrics import fmt
+from loadwatch.metrics import fmt
 
 PAIN_COLOR = "#c0392b"
 SURFACE_COLORS = {"road": "#5d6d7e", "trail": "#27ae60", "track": "#e67e22", "treadmill": "#8e44ad",
@@ -18,5 +18,5 @@ PHASE_COLORS = {"normal": "#d5f5e3", "hold": "#f9e79f", "reduce": "#f5b041", "st
 
 
 def pain_light(score: float) -> str:
-    """The traffic-light colour of a pain score (its band from :func:`metrics.fmt.pain_band`)."""
+    """The traffic-light colour of a pain score (its band from :func:`loadwatch.metrics.fmt.pain_band`)."""
     return PAIN_LIGHT_COLORS[fmt.pain_band(score)]

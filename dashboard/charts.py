@@ -14,10 +14,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from dashboard.chart_colors import PAIN_COLOR, PHASE_COLORS, SURFACE_COLORS, pain_light
-from dashboard.chart_colors import PAIN_LIGHT_COLORS as PAIN_LIGHT_COLORS  # re-exported (tests, pages)
-from metrics import fmt
-from metrics import units as units_mod
+from loadwatch.dashboard.chart_colors import PAIN_COLOR, PHASE_COLORS, SURFACE_COLORS, pain_light
+from loadwatch.dashboard.chart_colors import (
+    PAIN_LIGHT_COLORS as PAIN_LIGHT_COLORS,  # re-exported (tests, pages)
+)
+from loadwatch.metrics import fmt
+from loadwatch.metrics import units as units_mod
 
 INTENSITY_COLORS = {"very_easy": "#aed6f1", "easy": "#5dade2", "moderate": "#f5b041", "hard": "#cb4335",
                     "unknown": "#d5d8dc"}
@@ -256,7 +258,7 @@ def with_phase_ribbon(chart: alt.Chart | alt.LayerChart, phases: list | None, st
 
 
 def route(xy: pd.DataFrame, units: str = "km") -> alt.Chart:
-    """The route to scale: metres east and north (metrics.track.route_xy) on equal axes, drawn square;
+    """The route to scale: metres east and north (loadwatch.metrics.track.route_xy) on equal axes, drawn square;
     no map tiles, so nothing is fetched from the network."""
     span = max(float(xy["x_m"].max()), float(xy["y_m"].max()), 50.0) * 1.05
     show_mi = units == "mi"
@@ -292,7 +294,7 @@ def weekly_surface_pain(weeks: pd.DataFrame, pain: pd.DataFrame | None, units: s
 
     ``weeks``: indexed by ``week_start`` with ``surface_<s>_km`` columns (the weekly table, or
     :func:`report_weeks_frame`); ``pain``: the store's pain frame (deleted entries are left out)."""
-    from metrics.thresholds import SURFACES
+    from loadwatch.metrics.thresholds import SURFACES
 
     domain = time_domain(start, end)
     u = _unit(units)
@@ -326,7 +328,7 @@ def longest_run_cap(weeks: pd.DataFrame, units: str, start, end) -> alt.Chart:
 
 
 def report_weeks_frame(weeks: list[dict]) -> pd.DataFrame:
-    """The weeks of :func:`metrics.report.build_report` (JSON shape) as a weekly frame the chart builders
+    """The weeks of :func:`loadwatch.metrics.report.build_report` (JSON shape) as a weekly frame the chart builders
     read: indexed by ``week_start`` (datetime), ``distance_km``, ``long_run_km``, ``spike_cap_km`` and one
     ``surface_<s>_km`` column per surface.  Missing numbers are NaN."""
     rows = []
@@ -366,7 +368,7 @@ def session_minutes(weeks: pd.DataFrame, domain) -> alt.Chart:
 
 
 def shoe_weeks(per_week: pd.DataFrame, units: str, domain) -> alt.Chart:
-    """Running distance per week, stacked by pair of shoes (``metrics.shoes.weekly_km_by_shoe``), in the
+    """Running distance per week, stacked by pair of shoes (``loadwatch.metrics.shoe_distance.weekly_km_by_shoe``), in the
     runner's units."""
     u = _unit(units)
     data = per_week.assign(value=units_mod.to_units(per_week["distance_km"].astype(float), units))

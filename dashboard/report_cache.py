@@ -3,7 +3,7 @@ answers in half a second; computing the report over five years takes about a sec
 importing pandas alone a third of one).
 
 A kept report (its text, as printed) is used only when its key matches: the digest of everything the
-store holds that a report reads (:func:`ingest.store_light.fingerprint`, so any write - an activity, a
+store holds that a report reads (:func:`loadwatch.ingest.store_light.fingerprint`, so any write - an activity, a
 correction, a pain entry, an assessment, a setting - makes a new key), the report's day (``--as-of``,
 else today in the runner's time zone), the number of weeks, the view (JSON, or text laid out in the
 terminal's width), and the code that computes and words it (the size and time of every source file of
@@ -26,8 +26,8 @@ KEEP_REPORTS = 4
 
 _ROOT = Path(__file__).resolve().parent.parent
 #: The code a report comes from: a change to any of it makes every kept report stale.
-_CODE = ("metrics", "ingest", "dashboard/store_report.py", "dashboard/report_cache.py", "dashboard/cmd_report.py",
-         "dashboard/outcomes_report.py", "dashboard/term.py")
+_CODE = ("metrics", "ingest", "dashboard/from_store.py", "dashboard/report_cache.py", "dashboard/cli/cmd_report.py",
+         "dashboard/report/outcomes.py", "dashboard/cli/term.py")
 
 
 def cache_path(store: Path) -> Path:
@@ -49,7 +49,7 @@ def _code_version() -> str:
 def report_key(db, as_of: dt.date | None, weeks: int, view: str) -> str | None:
     """The key of the report of the store at ``db`` as of ``as_of`` (None: today in the runner's time
     zone) over ``weeks`` weeks, printed as ``view`` says; None when the store cannot be read lightly (then nothing is cached)."""
-    from ingest import store_light
+    from loadwatch.ingest import store_light
 
     read = store_light.fingerprint(db)
     if read is None:
@@ -82,7 +82,7 @@ def _read(path: Path) -> list:
 
 def lookup(db, key: str | None) -> str | None:
     """The report's text kept under ``key`` for the store at ``db``, else None."""
-    from ingest.store_light import store_path
+    from loadwatch.ingest.store_light import store_path
 
     if key is None:
         return None
@@ -93,7 +93,7 @@ def lookup(db, key: str | None) -> str | None:
 def keep(db, key: str | None, text: str) -> None:
     """Keep the report's ``text`` under ``key`` (the newest :data:`KEEP_REPORTS`), written whole or not at all; a
     folder that cannot be written only means the next report is computed again."""
-    from ingest.store_light import store_path
+    from loadwatch.ingest.store_light import store_path
 
     if key is None:
         return

@@ -2,9 +2,9 @@
 
 ``activities``: the summary figures of the kept file (:data:`ACTIVITY_DTYPES`), its ``richness``,
 ``hr_hist`` (seconds at each whole bpm), ``route``, and the corrections and archive metadata of
-:mod:`ingest.activity_fixes`.  Which copy of a run is kept is :mod:`ingest.twins`.
+:mod:`loadwatch.ingest.activity_fixes`.  Which copy of a run is kept is :mod:`loadwatch.ingest.twins`.
 
-Every function takes an open connection; :class:`ingest.store.Store` has the thin methods that open one.
+Every function takes an open connection; :class:`loadwatch.ingest.store.Store` has the thin methods that open one.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ingest import activity_fixes as fixes
-from ingest import local_time, settings, shoes
-from ingest.canonical import HR_BINS, SPORTS, Summary
-from ingest.db import float_or_none
+from loadwatch.ingest import activity_fixes as fixes
+from loadwatch.ingest import local_time, settings, shoes
+from loadwatch.ingest.canonical import HR_BINS, SPORTS, Summary
+from loadwatch.ingest.db import float_or_none
 
 SURFACES: tuple[str, ...] = ("road", "trail", "track", "treadmill", "unknown")
 
@@ -74,7 +74,7 @@ KEEP = object()
 
 
 def hist_blob(hist) -> bytes | None:
-    """The heart-rate histogram as stored (:data:`ingest.canonical.HR_BINS` little-endian float64)."""
+    """The heart-rate histogram as stored (:data:`loadwatch.ingest.canonical.HR_BINS` little-endian float64)."""
     if hist is None:
         return None
     arr = np.asarray(hist, dtype="<f8").reshape(-1)
@@ -122,7 +122,7 @@ def insert_activity(conn: sqlite3.Connection, activity_id: str, content_hash: st
 
 
 def carried(conn: sqlite3.Connection, activity_id: str) -> dict:
-    """What moves with a run to a better copy of it: :data:`ingest.activity_fixes.CARRIED_COLUMNS`."""
+    """What moves with a run to a better copy of it: :data:`loadwatch.ingest.activity_fixes.CARRIED_COLUMNS`."""
     row = conn.execute(f"SELECT {', '.join(fixes.CARRIED_COLUMNS)} FROM activities WHERE id = ?",
                        (activity_id,)).fetchone()
     return dict(zip(fixes.CARRIED_COLUMNS, row, strict=True))
@@ -134,7 +134,7 @@ def delete(conn: sqlite3.Connection, activity_id: str) -> None:
 
 def frame(conn: sqlite3.Connection) -> pd.DataFrame:
     """Every activity, sorted by start time: :data:`ACTIVITY_COLUMNS` with :data:`ACTIVITY_DTYPES` (see
-    :meth:`ingest.store.Store.activities`)."""
+    :meth:`loadwatch.ingest.store.Store.activities`)."""
     raw = [c for c in ACTIVITY_COLUMNS if c not in _EFFECTIVE_ONLY] + list(_RAW_FIX_COLUMNS)
     rows = conn.execute(f"SELECT {', '.join(raw)} FROM activities ORDER BY start_ts, id").fetchall()
     out = pd.DataFrame.from_records(rows, columns=raw)
@@ -175,7 +175,7 @@ def hr_histograms(conn: sqlite3.Connection, ids: Iterable[str] | None = None) ->
 
 def correct(conn: sqlite3.Connection, activity_id: str, *, shoe=KEEP, **corrections) -> dict:
     """The runner's corrections to one activity and, unless ``shoe`` is :data:`KEEP`, the pair it was in
-    (see :meth:`ingest.store.Store.correct_activity`), inside the caller's transaction."""
+    (see :meth:`loadwatch.ingest.store.Store.correct_activity`), inside the caller's transaction."""
     if shoe is not KEEP:
         shoes.assign_run(conn, activity_id, shoe, source="user", override_user=True)
     result = fixes.correct(conn, activity_id, sports=SPORTS, surfaces=SURFACES, **corrections)
@@ -198,7 +198,7 @@ def resolve_id(conn: sqlite3.Connection, prefix: str) -> str:
 
 
 def apply_metadata(conn: sqlite3.Connection, activity_id: str, *, sport=None, surface=None, name=None) -> None:
-    """What an export archive says about an activity (:mod:`ingest.archive_meta`): its sport, surface and
+    """What an export archive says about an activity (:mod:`loadwatch.ingest.archive_meta`): its sport, surface and
     name.  The runner's own corrections still win; a known sport ends "sport uncertain"."""
     conn.execute(
         "UPDATE activities SET meta_sport = COALESCE(?, meta_sport), meta_surface = COALESCE(?, meta_surface),"

@@ -1,7 +1,7 @@
 """What the store keeps about an activity beyond the file's own figures (issue 12): warnings, exclusion,
 names and surfaces from archive metadata, the runner's corrections, routes.
 
-The SQL and the functions live here; :class:`ingest.store.Store` keeps thin methods that delegate.
+The SQL and the functions live here; :class:`loadwatch.ingest.store.Store` keeps thin methods that delegate.
 
 Columns added to ``activities`` by :func:`migrate`:
 
@@ -27,7 +27,7 @@ import sqlite3
 import numpy as np
 import pandas as pd
 
-from ingest.canonical import as_block
+from loadwatch.ingest.canonical import as_block
 
 #: Version of the derivation rules (readers + :mod:`ingest.plausible` + metadata).  Activities written
 #: with an older version are offered a rebuild.
@@ -84,7 +84,7 @@ def migrate(conn: sqlite3.Connection) -> None:
 
 def route_of(samples) -> str | None:
     """Up to :data:`ROUTE_POINTS` GPS points evenly spread over the track, as JSON; None without GPS
-    (``samples``: a frame or a :class:`~ingest.canonical.SampleBlock`)."""
+    (``samples``: a frame or a :class:`~loadwatch.ingest.canonical.SampleBlock`)."""
     if samples is None or len(samples) == 0:
         return None
     block = as_block(samples)
@@ -158,7 +158,7 @@ def effective(frame: pd.DataFrame, default_surface: str | None = None) -> pd.Dat
 
     ``sport`` = the runner's > the archive's > the file's; ``distance_m`` = the runner's > the file's;
     ``name`` = the runner's > the archive's; ``surface_hint`` = the archive's > the file's > the
-    runner's ``default_surface`` (for runs; ``metrics.surface`` puts the runner's override and the
+    runner's ``default_surface`` (for runs; ``loadwatch.metrics.surface`` puts the runner's override and the
     sub-sport first); ``excluded_reason`` is None once the runner confirmed or corrected the activity;
     ``warnings`` a list of str.  Internal columns are dropped.
     """
@@ -195,7 +195,7 @@ MAX_CORRECTED_KM: float = 1000.0
 def correct(conn: sqlite3.Connection, activity_id: str, *, sports, surfaces, sport=None, surface=None,
             same_route=False, distance_km=None, rpe=None, name=None, confirm=False) -> dict:
     """Write the runner's corrections to one activity (inside the caller's transaction); see
-    :meth:`ingest.store.Store.correct_activity`."""
+    :meth:`loadwatch.ingest.store.Store.correct_activity`."""
     row = conn.execute("SELECT route, excluded_reason FROM activities WHERE id = ?", (activity_id,)).fetchone()
     if row is None:
         raise KeyError(f"no activity with id {activity_id}")

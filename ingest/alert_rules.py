@@ -1,7 +1,7 @@
 """Personal alert rules (one table family of the store): ``rules`` - a metric, a threshold, its
 comparison and scope, whether it is on, its label and whether the runner wrote it or took a suggestion.
 
-Every function takes an open connection; :class:`ingest.store.Store` has the thin methods that open one.
+Every function takes an open connection; :class:`loadwatch.ingest.store.Store` has the thin methods that open one.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import math
 import sqlite3
 from dataclasses import dataclass, fields, replace
 
-from ingest.db import now_iso
+from loadwatch.ingest.db import now_iso
 
 RULE_OPS: tuple[str, ...] = (">", ">=", "<", "<=")
 RULE_SCOPES: tuple[str, ...] = ("week", "run")
@@ -20,7 +20,7 @@ RULE_ORIGINS: tuple[str, ...] = ("user", "suggested")
 @dataclass
 class Rule:
     """A personal alert rule.  ``threshold`` is in the metric's units (km, min, %); valid ``metric``
-    names are ``metrics.rules.RULE_METRICS`` (checked by the faces: ingest does not import metrics)."""
+    names are ``loadwatch.metrics.rules.RULE_METRICS`` (checked by the faces: ingest does not import metrics)."""
 
     id: int | None
     metric: str

@@ -2,7 +2,7 @@
 
 * **Strava** (*Download your account*): ``activities.csv`` has one row per activity with ``Activity
   Type`` (Run, Trail Run, Virtual Run, Ride, Walk, Hike, Swim...), ``Activity Name``, ``Activity Gear``
-  (the shoes or bike; the importer gives runs their pair, :meth:`ingest.store.Store.assign_gear`) and
+  (the shoes or bike; the importer gives runs their pair, :meth:`loadwatch.ingest.store.Store.assign_gear`) and
   ``Filename`` (``activities/1234567.fit.gz``), which names the activity's file in the same archive.
 * **Garmin** (*Export your data*): ``DI_CONNECT/DI-Connect-Fitness/<user>_0_summarizedActivities.json``
   holds ``[{"summarizedActivitiesExport": [{activityId, name, activityType, startTimeGmt (ms), ...}]}]``;
@@ -79,7 +79,7 @@ class MetaEntry:
 
 @dataclass
 class Metadata:
-    """An archive's metadata file, yielded by :func:`ingest.sources.iter_sources` like an activity file."""
+    """An archive's metadata file, yielded by :func:`loadwatch.ingest.sources.iter_sources` like an activity file."""
 
     name: str
     data: bytes

@@ -4,7 +4,7 @@ An assessment closes the escalations (red flags, persistent pain) from entries b
 earlier days, and entries of its own day logged at or before its time (an assessment without a time is
 the end of its day; SCIENCE.md sections 11 and 13).  It may keep the clinician's decision: cleared to run
 normally, a return step to start at, their own caps (km) and the most pain allowed during a run; the
-plan then follows it.  One table, its migrations and its functions live here; :class:`ingest.store.Store`
+plan then follows it.  One table, its migrations and its functions live here; :class:`loadwatch.ingest.store.Store`
 keeps thin methods that delegate to them.
 """
 
@@ -15,7 +15,7 @@ import sqlite3
 
 import pandas as pd
 
-from ingest.days import check_day
+from loadwatch.ingest.days import check_day
 
 #: Return-to-run steps a clinician may choose (SCIENCE.md section 13: four steps).
 RETURN_STEPS = (1, 2, 3, 4)
@@ -70,7 +70,7 @@ def check_decision(*, time: str | None = None, cleared: bool = False, return_ste
 
 
 def check_date(value, today: dt.date | None = None) -> dt.date:
-    """The assessment's local date (:func:`ingest.days.check_day`; ``today`` defaults to this computer's)."""
+    """The assessment's local date (:func:`loadwatch.ingest.days.check_day`; ``today`` defaults to this computer's)."""
     return check_day(value, today or dt.date.today(), "the assessment date")
 
 

@@ -1,8 +1,8 @@
 """The store's one SQLite connection: opening it, its write transaction, reads, backups and the clock.
 
-Every table module (:mod:`ingest.files`, :mod:`ingest.activities`, :mod:`ingest.twins`,
-:mod:`ingest.pain`, :mod:`ingest.alert_rules`, :mod:`ingest.settings`, :mod:`ingest.shoes`,
-:mod:`ingest.sessions`, ...) has public functions over an open connection; :class:`ingest.store.Store`
+Every table module (:mod:`loadwatch.ingest.files`, :mod:`loadwatch.ingest.activities`, :mod:`loadwatch.ingest.twins`,
+:mod:`loadwatch.ingest.pain`, :mod:`loadwatch.ingest.alert_rules`, :mod:`loadwatch.ingest.settings`, :mod:`loadwatch.ingest.shoes`,
+:mod:`loadwatch.ingest.sessions`, ...) has public functions over an open connection; :class:`loadwatch.ingest.store.Store`
 opens it here and runs those functions inside :func:`transaction` (writes) or :func:`read` (reads).
 Import and rebuild use the same transaction (``Store.transaction()``), so a process killed mid-write
 leaves each change all-or-nothing.
@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.private_files import make_private_dirs
-from ingest.store_errors import plain_error
+from loadwatch.ingest.private_files import make_private_dirs
+from loadwatch.ingest.store_errors import plain_error
 
 #: WAL pages (4 kB each) an import lets grow before a checkpoint (see :func:`bulk_writes`): 64 MB.
 BULK_CHECKPOINT_PAGES: int = 16_384

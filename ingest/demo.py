@@ -1,8 +1,8 @@
 """A demo history: a few months of one runner with back pain, written through the real import path.
 
 :func:`write_demo` generates FIT files (and a few GPX files, as a Strava export gives them) with
-:mod:`ingest.synth`, imports them with :func:`ingest.importer.import_files` - the same code a runner's own
-files go through - and logs pain entries with :meth:`ingest.store.Store.add_pain`.
+:mod:`loadwatch.ingest.synth`, imports them with :func:`loadwatch.ingest.importer.import_files` - the same code a runner's own
+files go through - and logs pain entries with :meth:`loadwatch.ingest.store.Store.add_pain`.
 
 The story (16 weeks by default, ending in the week of ``today``): mostly road running, some trail and
 treadmill, tempo runs with heart rate; two small flare-ups (pain 4) after the two biggest weeks; then a
@@ -10,7 +10,7 @@ long-run spike (19.2 km after a 30-day longest of 12 km) -> next-morning pain 6,
 a stop with cycling as cross-training, a walk-run return through the four steps inside their caps, and
 last Sunday a slightly-too-long run (8 km after 7 km) so the spike rule shows in the current week.
 
-Where the demo lives: the faces pass the separate demo store (``ingest.store.demo_db_path()``); that
+Where the demo lives: the faces pass the separate demo store (``loadwatch.ingest.store.demo_db_path()``); that
 file *is* the marker - a store is the demo when its path is the demo path.  Every pain note starts with
 ``[demo]`` as well.
 
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ingest.painlog import PainEntry
-from ingest.synth import SynthRun, fit_bytes, gpx_bytes
+from loadwatch.ingest.painlog import PainEntry
+from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes
 
 DEMO_NOTE_PREFIX = "[demo]"
 #: Demo runner's heart-rate settings (set only when the store has none).
@@ -188,7 +188,7 @@ def write_demo(store, *, today: date | None = None, weeks: int = 16, workers: in
     Returns ``{"files", "imported", "duplicates", "failed", "pain_added", "first_day", "last_day",
     "seconds"}``.
     """
-    from ingest.importer import import_files
+    from loadwatch.ingest.importer import import_files
 
     t0 = time.perf_counter()
     today = today or date.today()

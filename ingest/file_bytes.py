@@ -1,6 +1,6 @@
 """Bytes in: whatever a reader was given (a path, bytes, a binary file object) as bytes and a name to show.
 
-Below every reader and :mod:`ingest.sources` (which walks folders and archives and calls the readers), so
+Below every reader and :mod:`loadwatch.ingest.sources` (which walks folders and archives and calls the readers), so
 the imports run one way: ``sources`` -> readers -> ``file_bytes``.  :class:`Limits` lives here because
 the readers' single-file cap and the walker's archive caps are one set of numbers.
 """
@@ -12,7 +12,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.errors import IngestError
+from loadwatch.ingest.errors import IngestError
 
 MB = 1024 * 1024
 

@@ -5,7 +5,7 @@ and its bytes kept compressed.
 skipped), ``activity_id``, ``reason``, ``imported_at``.  ``originals``: the kept bytes of every file that
 was an activity (Zstandard; gzip/zlib in stores written before).
 
-Every function takes an open connection; :class:`ingest.store.Store` has the thin methods that open one.
+Every function takes an open connection; :class:`loadwatch.ingest.store.Store` has the thin methods that open one.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ try:  # the kept originals' compression: the standard library's from Python 3.14
 except ImportError:
     from backports import zstd
 
-from ingest.db import now_iso
+from loadwatch.ingest.db import now_iso
 
 #: Zstandard level for the kept original files (``compression.zstd``, the standard library's from Python
 #: 3.14, its backport before).  Measured on generated 1-h 1 Hz files (``benchmarks/bench_import.py``): FIT

@@ -2,7 +2,7 @@
 
 Two decoders produce a :class:`FitDecoded`: the vectorised fast path (``fit_fast``) and the fitdecode
 fallback (``fit_reader``).  One builder (``fit_reader.build_activity``) turns it into the canonical
-:class:`~ingest.canonical.Activity`, so both paths give the same frame by construction and the
+:class:`~loadwatch.ingest.canonical.Activity`, so both paths give the same frame by construction and the
 differential test compares like with like.
 
 Everything here is already scaled (FIT scale/offset applied), semicircles are degrees, invalid values are

@@ -11,7 +11,7 @@ The fast path is an optimisation, never a source of truth: anything it is not su
 timestamp headers, chained files, a bad CRC, truncation, accumulated or compressed fields, a field
 whose size or type differs from the profile, an unknown enum value -- raises :class:`FastPathDeclined`
 and ``fit_reader.read_fit`` decodes the file with fitdecode instead.  The differential tests
-(``tests/test_fit_differential.py``) hold both decoders to the same :class:`~ingest.fit_common.FitDecoded`.
+(``tests/test_fit_differential.py``) hold both decoders to the same :class:`~loadwatch.ingest.fit_common.FitDecoded`.
 
 The file CRC is checked with fastcrc's CRC-16/ARC (:func:`fit_crc16`), about 50 GB/s on one core: the
 check costs well under a hundredth of the decode time of a 1-hour run.
@@ -25,7 +25,7 @@ import fastcrc
 import numpy as np
 from fitdecode import profile as _profile
 
-from ingest.fit_common import RECORD_FIELDS, SUMMARY_FIELDS, FitDecoded
+from loadwatch.ingest.fit_common import RECORD_FIELDS, SUMMARY_FIELDS, FitDecoded
 
 __all__ = ["FastPathDeclined", "decode", "fit_crc16"]
 
@@ -52,7 +52,7 @@ class FastPathDeclined(Exception):
 
 
 def fit_crc16(data) -> int:
-    """The FIT CRC-16 of ``data`` (bytes-like), equal to ``ingest.synth.fit_crc``."""
+    """The FIT CRC-16 of ``data`` (bytes-like), equal to ``loadwatch.ingest.synth.fit_crc``."""
     return fastcrc.crc16.arc(bytes(data))
 
 
@@ -129,7 +129,7 @@ _SUMMARY_KINDS = {"start_time_s": "time", "timestamp_s": "time", "sport": "enum"
 
 
 def _summary_specs(mesg: int) -> tuple[_Spec, ...]:
-    """One spec per :data:`~ingest.fit_common.SUMMARY_FIELDS` key, read from the FIT field the key names
+    """One spec per :data:`~loadwatch.ingest.fit_common.SUMMARY_FIELDS` key, read from the FIT field the key names
     without its unit (``total_distance_m`` from ``total_distance``)."""
     return tuple(_Spec(mesg, key.removesuffix("_bpm").removesuffix("_s").removesuffix("_m"), key,
                        _SUMMARY_KINDS.get(key, "num")) for key in SUMMARY_FIELDS)
@@ -512,7 +512,7 @@ def _decode(data: bytes) -> FitDecoded:
 
 def _benchmark(duration_s: int = 3600, repeat: int = 50) -> None:
     """Print throughput on a generated 1-hour 1 Hz run against fitdecode and fitparse:
-    ``python -m ingest.fit_fast`` (``python -m ingest.fit_fast FILE_OR_DIR...`` times real files)."""
+    ``python -m loadwatch.ingest.fit_fast`` (``python -m loadwatch.ingest.fit_fast FILE_OR_DIR...`` times real files)."""
     import time
     import warnings
     from datetime import UTC, datetime
@@ -520,7 +520,7 @@ def _benchmark(duration_s: int = 3600, repeat: int = 50) -> None:
     import fitdecode
     import fitparse
 
-    from ingest.synth import SynthRun, fit_bytes
+    from loadwatch.ingest.synth import SynthRun, fit_bytes
 
     data = fit_bytes(SynthRun(datetime(2024, 1, 1, tzinfo=UTC), duration_s=duration_s, distance_m=10000,
                               with_dynamics=True))

@@ -1,7 +1,7 @@
-"""FIT files -> :class:`~ingest.canonical.Activity`.
+"""FIT files -> :class:`~loadwatch.ingest.canonical.Activity`.
 
-Two decoders produce the intermediate :class:`~ingest.fit_common.FitDecoded`: the vectorised fast path
-(``ingest.fit_fast``, when present) and :func:`decode_with_fitdecode` (the maintained ``fitdecode``
+Two decoders produce the intermediate :class:`~loadwatch.ingest.fit_common.FitDecoded`: the vectorised fast path
+(``loadwatch.ingest.fit_fast``, when present) and :func:`decode_with_fitdecode` (the maintained ``fitdecode``
 library; the fallback for every file the fast path declines).  One builder, :func:`build_activity`, turns
 either into the canonical activity, so both paths give the same frame by construction.
 
@@ -29,7 +29,7 @@ import fitdecode
 import numpy as np
 import pandas as pd
 
-from ingest.canonical import (
+from loadwatch.ingest.canonical import (
     SPORTS,
     Activity,
     SampleBlock,
@@ -38,10 +38,10 @@ from ingest.canonical import (
     reader_summary,
     summarize_samples,
 )
-from ingest.errors import FitError, IngestError, NotAnActivity
-from ingest.file_bytes import source_bytes
-from ingest.fit_common import RECORD_FIELDS, FitDecoded
-from ingest.plausible import WHOLE_BUT_DAMAGED
+from loadwatch.ingest.errors import FitError, IngestError, NotAnActivity
+from loadwatch.ingest.file_bytes import source_bytes
+from loadwatch.ingest.fit_common import RECORD_FIELDS, FitDecoded
+from loadwatch.ingest.plausible import WHOLE_BUT_DAMAGED
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ STRIDE_SPORTS = ("running", "walking", "hiking")
 
 
 def canonical_sport(sport, sub_sport=None) -> str:
-    """Map FIT ``sport``/``sub_sport`` enum names onto :data:`~ingest.canonical.SPORTS`."""
+    """Map FIT ``sport``/``sub_sport`` enum names onto :data:`~loadwatch.ingest.canonical.SPORTS`."""
     sport = sport if isinstance(sport, str) else None
     sub_sport = sub_sport if isinstance(sub_sport, str) else None
     if sport in _SPORT_MAP:
@@ -167,7 +167,7 @@ def _message_values(msg) -> dict:
 
 
 def summary_values(v: dict, unix_s=_time) -> dict:
-    """A session or lap message's values (field name -> value) as a :data:`~ingest.fit_common.SUMMARY_FIELDS`
+    """A session or lap message's values (field name -> value) as a :data:`~loadwatch.ingest.fit_common.SUMMARY_FIELDS`
     dict; ``unix_s`` turns a decoder's time value into Unix seconds (raw FIT ``date_time`` by default)."""
     return {
         "start_time_s": unix_s(v.get("start_time")),
@@ -502,7 +502,7 @@ _SESSION_TOTALS = {"elapsed_s": "total_elapsed_time_s", "moving_s": "total_timer
 
 
 def _session_totals(session: dict | None) -> dict[str, float]:
-    """The session's own totals by :class:`~ingest.canonical.Summary` name (the samples fill the rest)."""
+    """The session's own totals by :class:`~loadwatch.ingest.canonical.Summary` name (the samples fill the rest)."""
     if session is None:
         return {}
     totals = {}
@@ -570,7 +570,7 @@ def _ts(unix_s: float) -> pd.Timestamp:
 
 def _fast_module():
     try:
-        from ingest import fit_fast
+        from loadwatch.ingest import fit_fast
     except ImportError:
         return None
     return fit_fast

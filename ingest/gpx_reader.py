@@ -1,6 +1,6 @@
-"""GPX files -> :class:`~ingest.canonical.Activity`.
+"""GPX files -> :class:`~loadwatch.ingest.canonical.Activity`.
 
-Parsing is safe by construction (:mod:`ingest.safe_xml`): a document with a DTD or entity declarations is
+Parsing is safe by construction (:mod:`loadwatch.ingest.safe_xml`): a document with a DTD or entity declarations is
 refused, so no entity is ever expanded and nothing outside the file is ever read; only then does
 :mod:`gpxpy` see it.  Files that use a namespace prefix without declaring it (``<gpxdata:cadence>`` in
 some Strava exports) get a placeholder declaration added, so they still read.
@@ -23,13 +23,13 @@ What a runner gets:
 * **Sport** from the track's ``<type>`` (names like ``Run``/``running`` or Strava's numbers); otherwise it
   is inferred from the median moving speed (see :func:`infer_sport`) and ``sport_inferred`` is True.
 * **Not activities**: waypoints only, routes, empty files, and tracks without times (courses) raise
-  :class:`~ingest.errors.NotAnActivity`.
+  :class:`~loadwatch.ingest.errors.NotAnActivity`.
 * ``utc_offset_s`` is None: GPX times are UTC and carry no local offset.
 * **Damaged files** (cut short by a killed app or a dead battery, bad bytes from a failed sync) keep every
   track point that can be read, before and after the damage; a point whose position cannot be read is
   left out and named.  ``Summary.partial`` is True and ``Summary.warnings`` says what happened ("cut
   short after 41 min; 2,010 points kept").  A damaged file with fewer than two timed points left is a
-  :class:`~ingest.errors.GpxError` naming the file.
+  :class:`~loadwatch.ingest.errors.GpxError` naming the file.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ import gpxpy.gpx
 import numpy as np
 import pandas as pd
 
-from ingest import safe_xml as _safe_xml
-from ingest.canonical import (
+from loadwatch.ingest import safe_xml as _safe_xml
+from loadwatch.ingest.canonical import (
     MOVING_SPEED_M_S,
     Activity,
     SampleBlock,
@@ -56,10 +56,10 @@ from ingest.canonical import (
     reader_summary,
     summarize_samples,
 )
-from ingest.errors import GpxError, NotAnActivity
-from ingest.file_bytes import source_bytes
-from ingest.salvage import bad_points_warning, damage_warning, whole_times
-from ingest.sport import infer_sport
+from loadwatch.ingest.errors import GpxError, NotAnActivity
+from loadwatch.ingest.file_bytes import source_bytes
+from loadwatch.ingest.salvage import bad_points_warning, damage_warning, whole_times
+from loadwatch.ingest.sport import infer_sport
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius [m] (IUGG)
 
@@ -119,7 +119,7 @@ def cumulative_distance_m(lat_deg: np.ndarray, lon_deg: np.ndarray, segment: np.
 
 def moving_time_s(samples: pd.DataFrame | SampleBlock, *, max_interval_s: float = MAX_MOVING_INTERVAL_S) -> float:
     """Moving time [s]: the sum of intervals between points whose average speed (distance / time) is at
-    least :data:`~ingest.canonical.MOVING_SPEED_M_S` and that last at most ``max_interval_s``.
+    least :data:`~loadwatch.ingest.canonical.MOVING_SPEED_M_S` and that last at most ``max_interval_s``.
 
     Unlike a fixed 10 s pause rule this keeps the 10-30 s gaps of "smart recording" GPX exports when the
     runner was moving; a stop at a crossing still shows as a slow interval.  NaN without distances."""
@@ -140,7 +140,7 @@ def moving_time_s(samples: pd.DataFrame | SampleBlock, *, max_interval_s: float 
 
 
 def safe_xml_root(data: bytes, name: str, error=GpxError):
-    """The document as text and its root element from one strict safe parse (see :mod:`ingest.safe_xml`)."""
+    """The document as text and its root element from one strict safe parse (see :mod:`loadwatch.ingest.safe_xml`)."""
     return _safe_xml.safe_xml_root(data, name, error)
 
 
@@ -271,7 +271,7 @@ def _points_fast(root, *, parts: tuple | None = None, bulk: bool = True) -> _Poi
     differential test checks both give the same activity.  A point without a usable position is left out
     and noted in ``bad`` (a damaged point, not a reason to lose the run).
 
-    ``parts`` (the trees read from a damaged file, :class:`~ingest.safe_xml.XmlDamage`, where gpxpy cannot
+    ``parts`` (the trees read from a damaged file, :class:`~loadwatch.ingest.safe_xml.XmlDamage`, where gpxpy cannot
     help): any namespace, every ``trkpt`` of every part wherever the damage put it, unreadable times left
     out instead of declining; ``part`` then holds each kept point's part number.
 
@@ -579,7 +579,7 @@ def _points_textual(data: bytes) -> _Points | None:
     character, but for their attribute values and their elements' own texts, and those hold no markup,
     no reference and nothing XML would rewrite (see :data:`_TEXT_VALUE`).  Such a point is an element
     with the first point's elements, attributes and namespaces, whatever its values; so the document is
-    parsed (with the same safe parse as :func:`ingest.safe_xml.parse_xml`) with each run of alike points
+    parsed (with the same safe parse as :func:`loadwatch.ingest.safe_xml.parse_xml`) with each run of alike points
     cut down to its first point and a marker, which must then stand alone in a track segment, and the
     per-point loop's reading of that first point (which element gives the elevation, the time, the
     heart rate...) tells which free value gives each column.  Times come out as in the loop; anything
@@ -843,7 +843,7 @@ def _points_gpxpy(text: str, name: str, root=None) -> _Points:
 
 
 def _points_parsed(data: bytes, name: str, fast: bool):
-    """(points, damage) from the whole document parsed safely (:func:`ingest.safe_xml.parse_xml`): the
+    """(points, damage) from the whole document parsed safely (:func:`loadwatch.ingest.safe_xml.parse_xml`): the
     fast ElementTree path, gpxpy where it declines (or with ``fast=False``), the salvage of a damaged file."""
     text, root, damage = _safe_xml.parse_xml(data, name, GpxError, resync=_RESYNC)
     pts = None

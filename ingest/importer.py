@@ -1,6 +1,6 @@
 """Import watch files into the store: many files, both cores, flat memory, one transaction per file.
 
-The flow for each candidate file that :func:`ingest.sources.iter_sources` yields:
+The flow for each candidate file that :func:`loadwatch.ingest.sources.iter_sources` yields:
 
 1. sha256 of its bytes; a file the store has seen (imported, duplicate or skipped) is reported as a
    duplicate straight away, without decoding it - so re-importing a whole export is quick.
@@ -9,9 +9,9 @@ The flow for each candidate file that :func:`ingest.sources.iter_sources` yields
    pandas frame is built) and sends back only the summary, the heart-rate histogram and the compressed
    original (the samples stay in the worker: the detail view decodes the original again).  At most
    ``2 x workers`` files are in flight, so memory stays flat however big the export.
-3. The main process writes the result with :meth:`ingest.store.Store.add_activity` - one transaction
+3. The main process writes the result with :meth:`loadwatch.ingest.store.Store.add_activity` - one transaction
    per file, so an import killed half-way leaves every file all-or-nothing and a second import finishes
-   the job.  The WAL is checkpointed once, at the end (:meth:`ingest.store.Store.bulk_writes`).
+   the job.  The WAL is checkpointed once, at the end (:meth:`loadwatch.ingest.store.Store.bulk_writes`).
 
 A worker that takes longer than ``timeout_s`` on one file is killed and replaced; the file is reported
 as failed and the batch goes on.  So does any unexpected error in a reader ("internal error").
@@ -38,11 +38,11 @@ from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_connections
 from pathlib import Path
 
-from ingest.activity_fixes import route_of
-from ingest.canonical import Activity, empty_samples
-from ingest.errors import IngestError, NotAnActivity
-from ingest.store import Store, compress_original, samples_richness
-from ingest.store_errors import StoreError
+from loadwatch.ingest.activity_fixes import route_of
+from loadwatch.ingest.canonical import Activity, empty_samples
+from loadwatch.ingest.errors import IngestError, NotAnActivity
+from loadwatch.ingest.store import Store, compress_original, samples_richness
+from loadwatch.ingest.store_errors import StoreError
 
 #: Files a worker holds at most: the one it reads and the ones queued in its pipe behind it.
 QUEUE_DEPTH: int = 2
@@ -66,7 +66,7 @@ IN_FLIGHT_PER_WORKER: int = 2
 #: talking over its stdin/stdout pipes); ``multiprocessing``'s spawn would re-import the host's
 #: ``__main__`` (the CLI with every dashboard module, or Streamlit) in every worker.  A fresh worker imports
 #: only ``ingest``: ~0.45 s each, measured with two starting at once on 2 cores, once per batch.
-_WORKER_CODE = "import sys; sys.path[:0] = {path!r}; from ingest.importer import _worker_stdio_main; _worker_stdio_main()"
+_WORKER_CODE = "import sys; sys.path[:0] = {path!r}; from loadwatch.ingest.importer import _worker_stdio_main; _worker_stdio_main()"
 
 #: A file to decode: (name, sha256 hex, bytes, path on disk or None).
 Task = tuple[str, str, bytes, "Path | None"]
@@ -101,7 +101,7 @@ class Outcome:
 
 
 def _default_reader(data: bytes, name: str) -> Activity:
-    from ingest.sources import read_activity
+    from loadwatch.ingest.sources import read_activity
 
     return read_activity(data, name)
 
@@ -160,10 +160,10 @@ def _decode(reader: Reader | None, name: str, data: bytes) -> tuple:
 
 def _import_readers() -> None:
     try:
-        import ingest.fit_reader  # noqa: F401
-        import ingest.gpx_reader  # noqa: F401
-        import ingest.sources  # noqa: F401
-        import ingest.tcx_reader  # noqa: F401
+        import loadwatch.ingest.fit_reader  # noqa: F401
+        import loadwatch.ingest.gpx_reader  # noqa: F401
+        import loadwatch.ingest.sources  # noqa: F401
+        import loadwatch.ingest.tcx_reader  # noqa: F401
     except ImportError:
         pass
 
@@ -196,7 +196,7 @@ def _serve(reader, recv, send) -> None:
             return
         name, data, path, digest = msg
         if data is None:  # a file on disk: read here, and checked to be what the main process hashed
-            from ingest.sources import read_regular_file
+            from loadwatch.ingest.sources import read_regular_file
 
             try:
                 data = read_regular_file(path, name)
@@ -467,7 +467,7 @@ class _Batch:
         activities they describe."""
         if not self.metadata:
             return
-        from ingest.archive_meta import START_MATCH_S, match_file
+        from loadwatch.ingest.archive_meta import START_MATCH_S, match_file
 
         files = [o for o in self.outcomes if o.activity_id]
         gear: dict[str, str] = {}
@@ -501,8 +501,8 @@ class _Batch:
 
     def triage(self, item) -> Task | None:
         """Handle what needs no decoding; return the :data:`Task` of a file to decode."""
-        from ingest.archive_meta import Metadata, parse
-        from ingest.sources import Skipped, SourceFile
+        from loadwatch.ingest.archive_meta import Metadata, parse
+        from loadwatch.ingest.sources import Skipped, SourceFile
 
         if isinstance(item, Metadata):
             try:
@@ -741,12 +741,12 @@ def import_paths(store: Store, paths: Iterable[str | os.PathLike], *, progress: 
     ``progress(done, total, name)`` is called after each file (``total`` is None when it cannot be known
     in advance, e.g. inside zips).  ``workers``: decoding processes (0: in-process, no time or memory
     limit).  ``timeout_s``: per-file decoding limit [s].  ``within``: a folder no path may leave through a
-    symlink (see :func:`ingest.sources.iter_sources`).  ``reader(data, name) -> Activity`` replaces
-    :func:`ingest.sources.read_activity` (a module-level function, so worker processes can import it).
+    symlink (see :func:`loadwatch.ingest.sources.iter_sources`).  ``reader(data, name) -> Activity`` replaces
+    :func:`loadwatch.ingest.sources.read_activity` (a module-level function, so worker processes can import it).
     ``on_outcome(outcome)`` is called as each file's :class:`Outcome` is known (before ``progress``).
     Returns one :class:`Outcome` per file, in the order they finished.
     """
-    from ingest.sources import iter_sources
+    from loadwatch.ingest.sources import iter_sources
 
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
     total = _estimate_total(paths) if progress is not None else None
@@ -755,7 +755,7 @@ def import_paths(store: Store, paths: Iterable[str | os.PathLike], *, progress: 
 
 
 def _iter_uploads(files: Iterable[tuple[str, object]]) -> Iterator:
-    from ingest.sources import iter_bytes, source_bytes
+    from loadwatch.ingest.sources import iter_bytes, source_bytes
 
     for name, obj in files:
         try:

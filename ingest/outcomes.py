@@ -1,6 +1,6 @@
 """Outcome questionnaires the runner answers (one table family of the store): the weekly OSTRC-O2 for the
 low back and the Patient-Specific Functional Scale (SCIENCE.md section 16; scoring in
-:mod:`metrics.outcomes`).
+:mod:`loadwatch.metrics.outcomes`).
 
 ``ostrc_weeks``: ``week_start`` (local ISO date, the first day of the runner's week; one row per week, a
 second answer replaces the first), ``participation``, ``volume``, ``performance``, ``pain`` (option numbers,
@@ -8,7 +8,7 @@ second answer replaces the first), ``participation``, ``volume``, ``performance`
 ``psfs_activities``: ``id``, ``name`` (the runner's words), ``added`` (local ISO date), ``created_at``.
 ``psfs_scores``: ``id``, ``activity_id``, ``date``, ``score`` (0-10), ``created_at``.
 
-Every function takes an open connection inside the caller's transaction; :class:`ingest.store.Store`
+Every function takes an open connection inside the caller's transaction; :class:`loadwatch.ingest.store.Store`
 has the thin methods that open one.
 """
 
@@ -113,7 +113,7 @@ def ostrc_frame(conn: sqlite3.Connection) -> pd.DataFrame:
 
 
 def add_psfs_activity(conn: sqlite3.Connection, name: str, day: dt.date, now_iso: str) -> int:
-    """Name an activity (at most :data:`metrics.outcomes.PSFS_MAX_ACTIVITIES`, names unique); its id."""
+    """Name an activity (at most :data:`loadwatch.metrics.outcomes.PSFS_MAX_ACTIVITIES`, names unique); its id."""
     name = " ".join(str(name or "").split())
     if not name:
         raise ValueError("name the activity you find hard, e.g. \"run 10 km\" or \"sit through a film\"")

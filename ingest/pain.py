@@ -3,9 +3,9 @@
 ``pain``: one row per entry (:data:`PAIN_COLUMNS` and ``created_at``, ``updated_at``); a deleted entry is
 kept with ``deleted = 1``.  ``pain_history``: the entry as it was before each change (``update``,
 ``delete``, ``relink`` when its run was replaced by a better copy).  The vocabulary and validation of an
-entry are :mod:`ingest.painlog`.
+entry are :mod:`loadwatch.ingest.painlog`.
 
-Every function takes an open connection; :class:`ingest.store.Store` has the thin methods that open one.
+Every function takes an open connection; :class:`loadwatch.ingest.store.Store` has the thin methods that open one.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from ingest.db import now_iso
-from ingest.painlog import PainEntry, pain_row, validate
+from loadwatch.ingest.db import now_iso
+from loadwatch.ingest.painlog import PainEntry, pain_row, validate
 
 PAIN_COLUMNS: tuple[str, ...] = (
     "id", "at_local", "score", "timing", "location", "activity_id", "symptoms", "note", "deleted",
@@ -28,8 +28,8 @@ PAIN_FIELDS: tuple[str, ...] = ("at_local", "score", "timing", "location", "acti
 
 
 def to_row(entry: PainEntry) -> dict:
-    """The table's values of an entry (local time to the second, symptoms as JSON): :func:`ingest.painlog.
-    pain_row`, which the command line's light path (:mod:`ingest.store_light`) writes too."""
+    """The table's values of an entry (local time to the second, symptoms as JSON): :func:`loadwatch.ingest.painlog.
+    pain_row`, which the command line's light path (:mod:`loadwatch.ingest.store_light`) writes too."""
     return pain_row(entry)
 
 

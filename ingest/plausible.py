@@ -1,7 +1,7 @@
 """Implausible data kept out of the load: one pass every reader's activity goes through.
 
-:func:`check` runs on every :class:`~ingest.canonical.Activity` a reader returns (FIT, GPX, TCX alike,
-from :func:`ingest.sources.read_activity`), where the samples are summarised, so all formats share it:
+:func:`check` runs on every :class:`~loadwatch.ingest.canonical.Activity` a reader returns (FIT, GPX, TCX alike,
+from :func:`loadwatch.ingest.sources.read_activity`), where the samples are summarised, so all formats share it:
 
 * **Damaged timestamps.**  Samples separated from the rest of the recording by more than
   :data:`MAX_TIME_GAP_S` are dropped (the longest continuous stretch is kept), so a damaged file can
@@ -29,9 +29,9 @@ import math
 
 import numpy as np
 
-from ingest.canonical import Activity, SampleBlock, Summary, summarize_samples
-from ingest.salvage import duration_words
-from ingest.sport import infer_sport
+from loadwatch.ingest.canonical import Activity, SampleBlock, Summary, summarize_samples
+from loadwatch.ingest.salvage import duration_words
+from loadwatch.ingest.sport import infer_sport
 
 #: Heart rates outside this range [bpm] are sensor noise, not a heart (issue 12: 25-230 bpm).
 HR_RANGE_BPM: tuple[float, float] = (25.0, 230.0)

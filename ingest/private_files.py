@@ -1,6 +1,6 @@
 """Files that hold health data, written private: ``0600`` in folders loadwatch creates ``0700``.
 
-The store and its backups (:mod:`ingest.store`), ``loadwatch pain export --csv``, ``loadwatch report
+The store and its backups (:mod:`loadwatch.ingest.store`), ``loadwatch pain export --csv``, ``loadwatch report
 --pdf/--html`` and the cohort's Parquet tables and state all go through these two functions, so no face
 writes a world-readable copy of a runner's data (whatever the umask) and a half-written file is never left
 under the final name.

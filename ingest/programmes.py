@@ -1,10 +1,10 @@
 """Back programmes the runner follows (one table family of the store): WalkBack-style walking or the
-ASTEROID run-walk programme (SCIENCE.md section 16; the weeks in :mod:`metrics.programme`).
+ASTEROID run-walk programme (SCIENCE.md section 16; the weeks in :mod:`loadwatch.metrics.programme`).
 
 ``programmes``: ``id``, ``kind`` (:data:`PROGRAMMES`), ``start_date`` (local ISO date),
 ``stop_date`` (local ISO date or NULL: still running), ``created_at``.  One programme runs at a time.
 
-Every function takes an open connection inside the caller's transaction; :class:`ingest.store.Store`
+Every function takes an open connection inside the caller's transaction; :class:`loadwatch.ingest.store.Store`
 has the thin methods that open one.
 """
 

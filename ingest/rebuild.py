@@ -2,10 +2,10 @@
 
 A store written by an older loadwatch keeps the figures its readers and rules gave then (a 791-day run, a
 GPS jump in the distance, a partial file kept over the complete one).  :func:`rebuild` reads every kept
-original again with today's readers and :mod:`ingest.plausible`, and re-decides which copy of each run is
+original again with today's readers and :mod:`loadwatch.ingest.plausible`, and re-decides which copy of each run is
 kept - one transaction per activity, so an interrupted rebuild leaves every activity whole.  What the
 runner gave is never lost: pain entries and their links, and every correction
-(:data:`ingest.activity_fixes.CARRIED_COLUMNS`), stay with the run.
+(:data:`loadwatch.ingest.activity_fixes.CARRIED_COLUMNS`), stay with the run.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from ingest import activities, files, pain, shoes, twins
-from ingest import activity_fixes as fixes
-from ingest.db import now_iso
-from ingest.errors import IngestError, NotAnActivity
-from ingest.twins import keep_key, samples_richness, stored_keep_key
+from loadwatch.ingest import activities, files, pain, shoes, twins
+from loadwatch.ingest import activity_fixes as fixes
+from loadwatch.ingest.db import now_iso
+from loadwatch.ingest.errors import IngestError, NotAnActivity
+from loadwatch.ingest.twins import keep_key, samples_richness, stored_keep_key
 
 
 def _decode(blob: bytes, name: str):
-    from ingest.sources import read_activity
+    from loadwatch.ingest.sources import read_activity
 
     data = files.decompress_original(blob)
     activity = read_activity(data, name)
@@ -31,7 +31,7 @@ def _decode(blob: bytes, name: str):
 
 
 def rebuild(store, on_progress: Callable[[int, int], None] | None = None) -> dict:
-    """Re-derive every activity of ``store`` (an :class:`ingest.store.Store`: its ``activity_ids()`` and
+    """Re-derive every activity of ``store`` (an :class:`loadwatch.ingest.store.Store`: its ``activity_ids()`` and
     ``transaction()``); returns counts ``rebuilt`` (all but failed), ``unchanged``, ``changed`` (the kept file or a figure
     changed), ``merged`` (found to be a copy of another run and folded into it), ``failed`` (the original
     cannot be read any more: the activity is kept as it was)."""

@@ -6,7 +6,7 @@
 * ``settings.json`` is one JSON object with keys of ``loadwatch settings`` (``units``, ``hr_max``...),
   values as ``loadwatch settings set`` takes them.
 
-Both readers raise :class:`~ingest.errors.IngestError` naming the file and the row or key that is wrong.
+Both readers raise :class:`~loadwatch.ingest.errors.IngestError` naming the file and the row or key that is wrong.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import io
 import json
 from datetime import datetime
 
-from ingest.errors import IngestError
-from ingest.painlog import PainEntry
-from ingest.settings import SETTING_KEYS, parse_setting
+from loadwatch.ingest.errors import IngestError
+from loadwatch.ingest.painlog import PainEntry
+from loadwatch.ingest.settings import SETTING_KEYS, parse_setting
 
 PAIN_CSV_NAME = "pain.csv"
 SETTINGS_JSON_NAME = "settings.json"
@@ -72,7 +72,7 @@ def _pain_entry(row: dict) -> PainEntry:
 
 def read_settings_json(data: bytes, name: str = SETTINGS_JSON_NAME) -> dict[str, str]:
     """``{key: value as text}`` from a settings file, every value checked by
-    :func:`ingest.settings.parse_setting` (a JSON number or null is accepted for a number setting)."""
+    :func:`loadwatch.ingest.settings.parse_setting` (a JSON number or null is accepted for a number setting)."""
     try:
         raw = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -1,6 +1,6 @@
 """What a runner is told about a damaged GPX or TCX file that was read in part.
 
-The readers keep every well-formed point of a damaged file (see :mod:`ingest.safe_xml`) and mark the
+The readers keep every well-formed point of a damaged file (see :mod:`loadwatch.ingest.safe_xml`) and mark the
 activity ``partial``; :func:`damage_warning` says in plain words what happened and how much was kept:
 "cut short after 41 min; 2,010 of about 3,300 points kept".  The expected count is an estimate, so it is
 said with "about", and only when the file gives something to estimate it from (the time skipped at each
@@ -15,8 +15,8 @@ import re
 
 import numpy as np
 
-from ingest.canonical import pause_gap_s
-from ingest.safe_xml import XmlDamage
+from loadwatch.ingest.canonical import pause_gap_s
+from loadwatch.ingest.safe_xml import XmlDamage
 
 #: The start of a whole xsd:dateTime, seconds included (GPX and TCX times always carry them).  A time the
 #: damage cut through ("2024-05-01T07:00:5") would otherwise parse as another, earlier second.
@@ -29,7 +29,7 @@ def whole_times(texts: list[str | None]) -> list[str | None]:
 
 
 def duration_words(seconds: float) -> str:
-    """``40 s``, ``41 min``, ``1 h 05 min`` (the style of :func:`metrics.fmt.duration`, which ingest may
+    """``40 s``, ``41 min``, ``1 h 05 min`` (the style of :func:`loadwatch.metrics.fmt.duration`, which ingest may
     not import)."""
     if not math.isfinite(seconds) or seconds < 0:
         return "an unknown time"
@@ -94,7 +94,7 @@ def damage_warning(damage: XmlDamage, *, t_kept_s: np.ndarray, parts_kept: np.nd
     """One plain-words line about a damaged file read in part.
 
     ``t_kept_s``: Unix times of the points kept [s]; ``parts_kept``: the part of the file each kept point
-    was read from (0 before the first damage, see :class:`~ingest.safe_xml.XmlDamage`); ``recorded_s``:
+    was read from (0 before the first damage, see :class:`~loadwatch.ingest.safe_xml.XmlDamage`); ``recorded_s``:
     how long the file says the recording lasted (TCX lap totals), when it says; ``seen``: points the file
     held, readable or not.
     """

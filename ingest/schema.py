@@ -1,6 +1,6 @@
 """The store's schema: the first tables and every migration since, in order (``PRAGMA user_version`` is
-the number applied).  Each table family's own steps live in its module (:mod:`ingest.assessments`,
-:mod:`ingest.shoes`, :mod:`ingest.sessions`, ...); :data:`MIGRATIONS` lists them all.
+the number applied).  Each table family's own steps live in its module (:mod:`loadwatch.ingest.assessments`,
+:mod:`loadwatch.ingest.shoes`, :mod:`loadwatch.ingest.sessions`, ...); :data:`MIGRATIONS` lists them all.
 """
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from ingest import activity_fixes as fixes
-from ingest import assessments, outcomes, programmes, sessions, shoes
-from ingest.db import run_statements
-from ingest.twins import CHANNEL_PROXIES, END_EXPR, estimated_richness
+from loadwatch.ingest import activity_fixes as fixes
+from loadwatch.ingest import assessments, outcomes, programmes, sessions, shoes
+from loadwatch.ingest.db import run_statements
+from loadwatch.ingest.twins import CHANNEL_PROXIES, END_EXPR, estimated_richness
 
 
 def migrate_v1(conn: sqlite3.Connection) -> None:

@@ -5,7 +5,7 @@
 (CR-10, or NULL), ``note``, ``created_at``.  A deleted session is gone (it is the runner's own note of a
 workout, not health data that other entries point to).
 
-Every function takes an open connection inside the caller's transaction; :class:`ingest.store.Store`
+Every function takes an open connection inside the caller's transaction; :class:`loadwatch.ingest.store.Store`
 has the thin methods that open one.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ingest.days import check_day
+from loadwatch.ingest.days import check_day
 
 #: What a logged session may be (a public contract: ``loadwatch session add --kind KIND``).
 SESSION_KINDS: tuple[str, ...] = (

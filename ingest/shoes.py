@@ -13,7 +13,7 @@ Two tables, added by :func:`migrate`:
 A retired pair takes no new runs: it is never the default, and a run that started after the day it was
 retired cannot be given to it (runs before that day may, so an old export's gear still lands).
 
-Every function takes an open connection inside the caller's transaction; :class:`ingest.store.Store`
+Every function takes an open connection inside the caller's transaction; :class:`loadwatch.ingest.store.Store`
 has the thin methods that open one.
 """
 
@@ -24,8 +24,8 @@ import sqlite3
 
 import pandas as pd
 
-from ingest import settings
-from ingest.db import float_or_none, now_iso
+from loadwatch.ingest import settings
+from loadwatch.ingest.db import float_or_none, now_iso
 
 SHOE_SOURCES: tuple[str, ...] = ("default", "strava", "garmin", "user")
 

@@ -1,18 +1,18 @@
 """Where watch files come from: paths, folders, zip and gzip archives, uploads.
 
-* :func:`~ingest.file_bytes.source_bytes` (in :mod:`ingest.file_bytes`, below the readers, and named here
+* :func:`~loadwatch.ingest.file_bytes.source_bytes` (in :mod:`loadwatch.ingest.file_bytes`, below the readers, and named here
   too) turns whatever a reader was given (path, bytes, binary file object) into bytes and a display name.
 * :func:`sniff_format` recognises FIT, GPX, TCX, zip and gzip by content first, by extension second.
 * :func:`read_activity` reads one file's bytes (gunzipping with a size cap) into an
-  :class:`~ingest.canonical.Activity`.
+  :class:`~loadwatch.ingest.canonical.Activity`.
 * :func:`iter_sources` walks paths, folders and (nested) archives and yields one :class:`SourceFile` at a
   time (never the whole export in memory), a :class:`Skipped` for files that are clearly not activities,
-  or an :class:`~ingest.errors.IngestError` for archives that are damaged or break a :class:`Limits`
+  or an :class:`~loadwatch.ingest.errors.IngestError` for archives that are damaged or break a :class:`Limits`
   safety limit.
 
 Archive members are only ever read into memory, never extracted to disk, so a member named
 ``../../etc/passwd`` cannot write anywhere; such names are still rejected (reported as
-:class:`~ingest.errors.ArchiveError`) because no real watch export contains them.
+:class:`~loadwatch.ingest.errors.ArchiveError`) because no real watch export contains them.
 """
 
 from __future__ import annotations
@@ -27,16 +27,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ingest.archive_meta import Metadata, is_metadata_name
-from ingest.canonical import Activity
-from ingest.errors import ArchiveError, IngestError, UnsupportedFileError
-from ingest.file_bytes import DEFAULT_LIMITS, MB, Limits, display_name, source_bytes, too_big
-from ingest.file_bytes import NOT_A_FILE as NOT_A_FILE  # named here too, where callers have found it
-from ingest.file_bytes import read_regular_file as read_regular_file
-from ingest.fit_reader import read_fit
-from ingest.gpx_reader import read_gpx
-from ingest.plausible import check
-from ingest.tcx_reader import read_tcx
+from loadwatch.ingest.archive_meta import Metadata, is_metadata_name
+from loadwatch.ingest.canonical import Activity
+from loadwatch.ingest.errors import ArchiveError, IngestError, UnsupportedFileError
+from loadwatch.ingest.file_bytes import DEFAULT_LIMITS, MB, Limits, display_name, source_bytes, too_big
+from loadwatch.ingest.file_bytes import (
+    NOT_A_FILE as NOT_A_FILE,  # named here too, where callers have found it
+)
+from loadwatch.ingest.file_bytes import read_regular_file as read_regular_file
+from loadwatch.ingest.fit_reader import read_fit
+from loadwatch.ingest.gpx_reader import read_gpx
+from loadwatch.ingest.plausible import check
+from loadwatch.ingest.tcx_reader import read_tcx
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The sport of a track that does not say it, guessed from its speed.
 
-Below both :mod:`ingest.gpx_reader` (an untyped GPX track) and :mod:`ingest.plausible` (a file cut short
+Below both :mod:`loadwatch.ingest.gpx_reader` (an untyped GPX track) and :mod:`loadwatch.ingest.plausible` (a file cut short
 before it said its sport), so neither imports the other for it.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingest.canonical import MOVING_SPEED_M_S
+from loadwatch.ingest.canonical import MOVING_SPEED_M_S
 
 #: Median moving speed [m/s] below which an untyped track is taken as a walk (6.5 km/h).
 WALK_MAX_SPEED_M_S = 1.8

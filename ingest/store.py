@@ -3,10 +3,10 @@
 Health data: the file is ``0600`` inside a ``0700`` folder and never leaves the machine.  Safe to open from
 several processes at once: WAL, a 10 s busy timeout, every write one ``BEGIN IMMEDIATE`` transaction (a
 process killed mid-write leaves each change all-or-nothing).  ``PRAGMA user_version`` is the schema version
-(:mod:`ingest.schema`); a store written by a newer loadwatch is refused rather than misread.
+(:mod:`loadwatch.ingest.schema`); a store written by a newer loadwatch is refused rather than misread.
 
 :class:`Store` is a facade (sqlite-utils' ``Database``): each method opens a transaction or a read on the one
-connection (:mod:`ingest.db`) and calls a table module's public functions (:mod:`ingest.files`,
+connection (:mod:`loadwatch.ingest.db`) and calls a table module's public functions (:mod:`loadwatch.ingest.files`,
 ``activities``, ``twins``, ``pain``, ``assessments``, ``alert_rules``, ``settings``, ``shoes``, ``sessions``,
 ``outcomes``, ``programmes``); import and ``loadwatch rebuild`` call the same ones.
 """
@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from ingest import (
+from loadwatch.ingest import (
     activities,
     alert_rules,
     assessments,
@@ -37,19 +37,19 @@ from ingest import (
     shoes,
     twins,
 )
-from ingest import settings as settings_table
-from ingest.activities import ACTIVITY_COLUMNS, ACTIVITY_DTYPES, KEEP, SURFACES  # noqa: F401  (the store's names)
-from ingest.alert_rules import Rule
-from ingest.canonical import Activity
-from ingest.days import check_day
-from ingest.db import StoreVersionError, default_db_path, demo_db_path  # noqa: F401
-from ingest.files import compress_original, decompress_original  # noqa: F401
-from ingest.pain import PAIN_COLUMNS  # noqa: F401
-from ingest.painlog import PainEntry
-from ingest.schema import MIGRATIONS, SCHEMA_VERSION  # noqa: F401
-from ingest.settings import Settings
-from ingest.store_errors import check_intact, plain_error
-from ingest.twins import StoreResult, keep_key, samples_richness, stored_keep_key  # noqa: F401
+from loadwatch.ingest import settings as settings_table
+from loadwatch.ingest.activities import ACTIVITY_COLUMNS, ACTIVITY_DTYPES, KEEP, SURFACES  # noqa: F401  (the store's names)
+from loadwatch.ingest.alert_rules import Rule
+from loadwatch.ingest.canonical import Activity
+from loadwatch.ingest.days import check_day
+from loadwatch.ingest.db import StoreVersionError, default_db_path, demo_db_path  # noqa: F401
+from loadwatch.ingest.files import compress_original, decompress_original  # noqa: F401
+from loadwatch.ingest.pain import PAIN_COLUMNS  # noqa: F401
+from loadwatch.ingest.painlog import PainEntry
+from loadwatch.ingest.schema import MIGRATIONS, SCHEMA_VERSION  # noqa: F401
+from loadwatch.ingest.settings import Settings
+from loadwatch.ingest.store_errors import check_intact, plain_error
+from loadwatch.ingest.twins import StoreResult, keep_key, samples_richness, stored_keep_key  # noqa: F401
 
 
 class Store:
@@ -101,7 +101,7 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (:func:`ingest.db.transaction`): all of it or nothing."""
+        """One write transaction (:func:`loadwatch.ingest.db.transaction`): all of it or nothing."""
         with self._lock, db.transaction(self._conn, self.path) as conn:
             yield conn
 
@@ -132,13 +132,13 @@ class Store:
                      n_samples: int | None = None, compressed: bytes | None = None, content_hash: str | None = None,
                      route: str | None = None) -> StoreResult:
         """Add one imported file and its activity, in one transaction: a known file or a worse copy of a
-        kept run is a ``duplicate``, a better copy ``replaced`` it (:func:`ingest.twins.add_activity`)."""
+        kept run is a ``duplicate``, a better copy ``replaced`` it (:func:`loadwatch.ingest.twins.add_activity`)."""
         new = twins.incoming(activity, original, file_name, richness=richness, n_samples=n_samples,
                              compressed=compressed, content_hash=content_hash, route=route)
         return self._write(twins.add_activity, new)
 
     def activities(self) -> pd.DataFrame:
-        """Every activity as the runner means it, by start time (:func:`ingest.activities.frame`)."""
+        """Every activity as the runner means it, by start time (:func:`loadwatch.ingest.activities.frame`)."""
         return self._read(activities.frame)
 
     def hr_histograms(self, ids: Iterable[str] | None = None) -> pd.DataFrame:
@@ -149,8 +149,8 @@ class Store:
 
     def correct_activity(self, activity_id: str, *, sport=None, surface=None, same_route: bool = False,
                          distance_km=None, rpe=None, name=None, confirm: bool = False, shoe=KEEP) -> dict:
-        """The runner's corrections to one activity, in one transaction (:func:`ingest.activities.correct`
-        and :func:`ingest.activity_fixes.correct`); ``shoe``: the pair (None: none; not given: kept)."""
+        """The runner's corrections to one activity, in one transaction (:func:`loadwatch.ingest.activities.correct`
+        and :func:`loadwatch.ingest.activity_fixes.correct`); ``shoe``: the pair (None: none; not given: kept)."""
         return self._write(activities.correct, activity_id, shoe=shoe, sport=sport, surface=surface,
                            same_route=same_route, distance_km=distance_km, rpe=rpe, name=name, confirm=confirm)
 
@@ -167,8 +167,8 @@ class Store:
         return self._read(activities.ids)
 
     def rebuild(self, on_progress=None) -> dict:
-        """Re-derive every activity from its kept original (:func:`ingest.rebuild.rebuild`)."""
-        from ingest.rebuild import rebuild
+        """Re-derive every activity from its kept original (:func:`loadwatch.ingest.rebuild.rebuild`)."""
+        from loadwatch.ingest.rebuild import rebuild
 
         return rebuild(self, on_progress)
 
@@ -203,7 +203,7 @@ class Store:
     # --- clinician assessments (ingest/assessments.py) -------------------------------------------------
     def add_assessment(self, date, note: str = "", **decision) -> int:
         """Record a clinician's visit on ``date`` (local day; not in the future, not before 1990) and their
-        decision (:func:`ingest.assessments.check_decision`); returns its id."""
+        decision (:func:`loadwatch.ingest.assessments.check_decision`); returns its id."""
         day, checked = assessments.check_date(date), assessments.check_decision(**decision)
         return self._write(assessments.add, day, note or "", db.now_iso(), checked)
 
@@ -258,12 +258,12 @@ class Store:
         self._write(shoes.assign_run, activity_id, name, source=source, override_user=True)
 
     def assign_gear(self, gear: dict[str, str], *, source: str = "strava") -> dict[str, str]:
-        """Give runs the pairs an export names, in one transaction (:func:`ingest.shoes.assign_gear`)."""
+        """Give runs the pairs an export names, in one transaction (:func:`loadwatch.ingest.shoes.assign_gear`)."""
         return self._write(shoes.assign_gear, gear, source=source)
 
     # --- sessions, outcomes and programmes (ingest/sessions.py, outcomes.py, programmes.py) -------------
     def add_session(self, day, kind: str, minutes: float, *, rpe: float | None = None, note: str = "") -> int:
-        """Log a session without a file; returns its id (:func:`ingest.sessions.validate`)."""
+        """Log a session without a file; returns its id (:func:`loadwatch.ingest.sessions.validate`)."""
         session = sessions.validate(sessions.Session(day, kind, minutes, rpe, note), self._today())
         return self._write(sessions.add, session, db.now_iso())
 

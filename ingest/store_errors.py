@@ -3,7 +3,7 @@
 A read-only store or folder, a full disk, a damaged file, a store another loadwatch holds: each becomes a
 :class:`StoreError` (a ``ValueError``, so every face already shows it as one line) naming the file and what
 the runner can do.  Nothing here writes: a store found damaged is named with the way to restore its backup
-(the ``<name>.v<version>.bak`` copies :class:`ingest.store.Store` makes before a migration) and left as it is.
+(the ``<name>.v<version>.bak`` copies :class:`loadwatch.ingest.store.Store` makes before a migration) and left as it is.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from ingest.file_bytes import display_name
+from loadwatch.ingest.file_bytes import display_name
 
 
 class StoreError(ValueError):
@@ -25,7 +25,7 @@ class StoreDamagedError(StoreError):
 
 
 def backups(path: str | os.PathLike) -> list[Path]:
-    """The store's backups beside it (``<name>.v<version>.bak``, :attr:`ingest.store.Store.backup_path`),
+    """The store's backups beside it (``<name>.v<version>.bak``, :attr:`loadwatch.ingest.store.Store.backup_path`),
     newest first."""
     path = Path(path)
     found = [p for p in path.parent.glob(f"{path.name}.v*.bak") if p.is_file()]

@@ -2,15 +2,15 @@
 activity list of ``loadwatch activities``.
 
 Issue 21 asks both commands to answer in half a second, and importing pandas and NumPy (which
-:class:`ingest.store.Store` and its table modules need) spends most of that.  This path does only what
-the two need, with the same guarantees as the store: the same pain row (:func:`ingest.painlog.pain_row`)
+:class:`loadwatch.ingest.store.Store` and its table modules need) spends most of that.  This path does only what
+the two need, with the same guarantees as the store: the same pain row (:func:`loadwatch.ingest.painlog.pain_row`)
 in one ``BEGIN IMMEDIATE`` transaction with the store's busy timeout; the activities as
 ``Store.activities`` gives them (corrections and archive metadata applied as
-:func:`ingest.activity_fixes.effective` does, offsets borrowed as :func:`ingest.local_time.
+:func:`loadwatch.ingest.activity_fixes.effective` does, offsets borrowed as :func:`loadwatch.ingest.local_time.
 borrow_watch_offsets` does: ``tests/test_cli_light.py`` compares the two on a store holding every case);
 ``PRAGMA quick_check`` first.  Whenever it cannot be sure - no store file yet, a store at another schema version than
 the one its SQL was written for, a damaged file, any error from SQLite - it writes nothing and returns
-None, and the caller opens the full :class:`~ingest.store.Store`, which creates, migrates or names the
+None, and the caller opens the full :class:`~loadwatch.ingest.store.Store`, which creates, migrates or names the
 problem in plain words.
 """
 
@@ -24,8 +24,8 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ingest.painlog import PainEntry, pain_row, validate
-from ingest.settings import Settings
+from loadwatch.ingest.painlog import PainEntry, pain_row, validate
+from loadwatch.ingest.settings import Settings
 
 #: The store version (``PRAGMA user_version``) the SQL below was written for: ``ingest.schema.SCHEMA_VERSION``
 #: when it was written (a test keeps the two equal).  A store at any other version goes through ``Store``.
@@ -41,7 +41,7 @@ BUSY_TIMEOUT_S: float = 10.0
 
 def store_path(db: str | os.PathLike | None) -> Path:
     """The store's file: ``db``, else ``$LOADWATCH_DB``, else ``<user data dir>/loadwatch.sqlite3`` (as
-    :func:`ingest.db.default_db_path` finds it: a test keeps the two equal)."""
+    :func:`loadwatch.ingest.db.default_db_path` finds it: a test keeps the two equal)."""
     given = db if db is not None else os.environ.get("LOADWATCH_DB")
     if given:
         return Path(given).expanduser()
@@ -137,7 +137,7 @@ def _start_utc(text: str) -> datetime:
 
 
 def _effective(raw: dict, default_surface: str | None) -> dict:
-    """One row as :func:`ingest.activity_fixes.effective` gives it: the runner's sport > the archive's >
+    """One row as :func:`loadwatch.ingest.activity_fixes.effective` gives it: the runner's sport > the archive's >
     the file's, the runner's distance and name first, the surface hint (archive > file > the default for
     a run), a confirmed or corrected activity no longer left out."""
     row = dict(raw)
@@ -169,7 +169,7 @@ def _effective(raw: dict, default_surface: str | None) -> dict:
 
 def _borrow_offsets(rows: list[dict]) -> None:
     """A row without ``utc_offset_s`` takes the nearest (by start) row's that has one, no more than
-    :data:`BORROW_WITHIN_DAYS` away (as ``ingest.local_time.borrow_watch_offsets``)."""
+    :data:`BORROW_WITHIN_DAYS` away (as ``loadwatch.ingest.local_time.borrow_watch_offsets``)."""
     known = sorted((r["start_utc"], r["utc_offset_s"]) for r in rows if r["utc_offset_s"] is not None)
     if not known or len(known) == len(rows):
         return
@@ -220,7 +220,7 @@ def fingerprint(db: str | os.PathLike | None) -> tuple[str, Settings] | None:
     """(a digest of everything the store holds but :data:`UNREAD_TABLES`, the runner's settings) from the
     store at ``db``, or None when the full store must be opened.  Any write that changes what a report
     reads (an activity, a correction, a pain entry, an assessment, a setting, a rule...) changes the
-    digest: the report's cache (``dashboard.report_cache``) is keyed by it."""
+    digest: the report's cache (``loadwatch.dashboard.report_cache``) is keyed by it."""
     import hashlib
 
     conn = _connect(db)

@@ -1,6 +1,6 @@
-"""TCX (Garmin Training Center) files -> :class:`~ingest.canonical.Activity`.
+"""TCX (Garmin Training Center) files -> :class:`~loadwatch.ingest.canonical.Activity`.
 
-Parsed safely by :func:`ingest.safe_xml.parse_xml` (a document with a DTD is refused, so no entity
+Parsed safely by :func:`loadwatch.ingest.safe_xml.parse_xml` (a document with a DTD is refused, so no entity
 is ever expanded and nothing outside the file is read), tolerant of a leading BOM
 or whitespace, and matching elements by local name so any namespace prefix works.
 
@@ -17,9 +17,9 @@ What a runner gets:
 * **Laps without trackpoints** (a treadmill or manual run exported as totals only) are still a run:
   the activity keeps its totals with an empty samples frame.
 * **Sport** from ``Activity Sport="Running|Biking|Other"``; ``utc_offset_s`` is None (TCX times are UTC).
-* Courses and workouts are :class:`~ingest.errors.NotAnActivity`.
+* Courses and workouts are :class:`~loadwatch.ingest.errors.NotAnActivity`.
 * **Damaged files** keep every trackpoint and lap that can be read, before and after the damage
-  (:mod:`ingest.safe_xml`), with ``Summary.partial`` and a plain-words ``Summary.warnings`` entry ("cut
+  (:mod:`loadwatch.ingest.safe_xml`), with ``Summary.partial`` and a plain-words ``Summary.warnings`` entry ("cut
   short after 41 min; 2,460 of about 3,300 points kept").  Totals come from the points kept when the laps
   cover more than them (a cut file's lap announces time the points no longer hold); a damaged file that
   kept fewer than two points keeps its laps' totals, as a damaged FIT file keeps its sessions.
@@ -35,12 +35,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ingest.canonical import Activity, empty_block, make_block, reader_summary, summarize_samples
-from ingest.errors import NotAnActivity, TcxError
-from ingest.file_bytes import source_bytes
-from ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m
-from ingest.safe_xml import Resync, parse_xml
-from ingest.salvage import damage_warning, whole_times
+from loadwatch.ingest.canonical import Activity, empty_block, make_block, reader_summary, summarize_samples
+from loadwatch.ingest.errors import NotAnActivity, TcxError
+from loadwatch.ingest.file_bytes import source_bytes
+from loadwatch.ingest.gpx_reader import MAX_PLAUSIBLE_UNIX_S, MIN_PLAUSIBLE_UNIX_S, cumulative_distance_m
+from loadwatch.ingest.safe_xml import Resync, parse_xml
+from loadwatch.ingest.salvage import damage_warning, whole_times
 
 _SPORTS = {"running": "running", "biking": "cycling"}
 

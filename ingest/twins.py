@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ingest import activities, files, shoes
-from ingest import activity_fixes as fixes
-from ingest.canonical import Activity, Summary, as_block
-from ingest.db import float_or_none, now_iso
-from ingest.pain import relink_pain
+from loadwatch.ingest import activities, files, shoes
+from loadwatch.ingest import activity_fixes as fixes
+from loadwatch.ingest.canonical import Activity, Summary, as_block
+from loadwatch.ingest.db import float_or_none, now_iso
+from loadwatch.ingest.pain import relink_pain
 
 #: Two activities of the same sport family are the same run when their time spans overlap by at least
 #: this fraction of the shorter one (the same run exported twice, e.g. FIT from the watch and GPX from
@@ -57,7 +57,7 @@ END_EXPR = "start_ts + COALESCE(elapsed_s, 0)"
 
 @dataclass(frozen=True)
 class StoreResult:
-    """What :func:`add_activity` (:meth:`ingest.store.Store.add_activity`) did.
+    """What :func:`add_activity` (:meth:`loadwatch.ingest.store.Store.add_activity`) did.
 
     ``outcome``: ``imported`` (new activity), ``duplicate`` (nothing new: ``activity_id`` is the activity
     the file belongs to) or ``replaced`` (the file is a richer copy of ``duplicate_of``, which it
@@ -73,7 +73,7 @@ class StoreResult:
 
 def samples_richness(samples) -> int:
     """Number of canonical sample channels that hold at least one value (``samples``: a frame or a
-    :class:`~ingest.canonical.SampleBlock`)."""
+    :class:`~loadwatch.ingest.canonical.SampleBlock`)."""
     if samples is None or len(samples) == 0:
         return 0
     return int(np.isfinite(as_block(samples).values).any(axis=0).sum())
@@ -294,7 +294,7 @@ def incoming(activity: Activity, original: bytes, file_name: str, *, richness=No
 
 
 def add_activity(conn: sqlite3.Connection, new: Incoming) -> StoreResult:
-    """Add one file and its activity inside the caller's transaction (:meth:`ingest.store.Store.add_activity`).
+    """Add one file and its activity inside the caller's transaction (:meth:`loadwatch.ingest.store.Store.add_activity`).
 
     The original is kept Zstandard-compressed, for the detail view and so nothing the runner gave is lost.
     Dedup: a file whose sha256 is known is a ``duplicate``.  Otherwise an activity of the same sport

@@ -1,6 +1,6 @@
 """Alerts, the plan and suggested rules, bundled for the report and the faces.
 
-:func:`advise` is what ``metrics.report.build_report`` calls.  It accepts empty frames (a new runner):
+:func:`advise` is what ``loadwatch.metrics.report.build_report`` calls.  It accepts empty frames (a new runner):
 then there are no alerts, the plan is green with a "not enough history" reason, and no suggestions.
 """
 
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metrics import episodes as _ep
-from metrics import programme as _programme
-from metrics import thresholds as th
-from metrics.calendar import as_date
-from metrics.detector import episode, evaluate
-from metrics.plan import align, make_plan
-from metrics.suggest import suggest
+from loadwatch.metrics import episodes as _ep
+from loadwatch.metrics import programme as _programme
+from loadwatch.metrics import thresholds as th
+from loadwatch.metrics.calendar import as_date
+from loadwatch.metrics.detector import episode, evaluate
+from loadwatch.metrics.plan import align, make_plan
+from loadwatch.metrics.suggest import suggest
 
 
 def _frame(df) -> pd.DataFrame:
@@ -28,14 +28,14 @@ def advise(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=
     "step_overruns": [runs and weeks above a step's or a clinician's caps], "disclaimer": ...}`` for
     ``as_of`` (a date; default today).
 
-    The phase timeline (:func:`metrics.episodes.walk` over runs, pain and ``assessments``) is computed
+    The phase timeline (:func:`loadwatch.metrics.episodes.walk` over runs, pain and ``assessments``) is computed
     once and read by the alerts and the plan.
 
-    ``runs``: ``metrics.spike.run_table``; ``weekly``: ``metrics.weekly.weekly_table``; ``daily``:
-    ``metrics.daily.daily_series``; ``pain``: ``Store.pain()``; ``rules``: ``Store.rules()``;
-    ``settings``: ``ingest.settings.Settings``; ``programme``: the back programme and the sessions done
-    (:class:`metrics.programme.ProgrammeInput`), placed on the same timeline (``"programme"``: paused by a
-    red flag or a stop, :func:`metrics.programme.status`; None without one); ``substantial_weeks``: OSTRC
+    ``runs``: ``loadwatch.metrics.spike.run_table``; ``weekly``: ``loadwatch.metrics.weekly.weekly_table``; ``daily``:
+    ``loadwatch.metrics.daily.daily_series``; ``pain``: ``Store.pain()``; ``rules``: ``Store.rules()``;
+    ``settings``: ``loadwatch.ingest.settings.Settings``; ``programme``: the back programme and the sessions done
+    (:class:`loadwatch.metrics.programme.ProgrammeInput`), placed on the same timeline (``"programme"``: paused by a
+    red flag or a stop, :func:`loadwatch.metrics.programme.status`; None without one); ``substantial_weeks``: OSTRC
     weeks marked a substantial problem, flare-ups for the suggested rules (§14, §16).
     """
     as_of = as_date(as_of)

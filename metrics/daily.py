@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ingest.settings import Settings
-from metrics import intensity as _intensity
-from metrics import sessions as _sessions
-from metrics.load import acwr, fitness_fatigue, monotony, strain
-from metrics.surface import surfaces
-from metrics.thresholds import DEFAULT_LOAD_UNIT, LOAD_UNITS, SURFACES
+from loadwatch.ingest.settings import Settings
+from loadwatch.metrics import intensity as _intensity
+from loadwatch.metrics import training_sessions as _sessions
+from loadwatch.metrics.load import acwr, fitness_fatigue, monotony, strain
+from loadwatch.metrics.surface import surfaces
+from loadwatch.metrics.thresholds import DEFAULT_LOAD_UNIT, LOAD_UNITS, SURFACES
 
 #: Running-dynamics channels: daily/weekly column <- activities column (per-run average).
 DYNAMICS = {
@@ -120,9 +120,9 @@ def daily_series(activities: pd.DataFrame, hr_hist: pd.DataFrame | None = None, 
     are ignored.
 
     Runs (sport "running") make the load; other sports and the logged ``sessions`` (``Store.sessions()``)
-    only add ``cross_training_min`` / ``strength_min`` (:mod:`metrics.sessions`).  ``shoe_km``: the
+    only add ``cross_training_min`` / ``strength_min`` (:mod:`loadwatch.metrics.training_sessions`).  ``shoe_km``: the
     distance each run's pair of shoes had at the start of the run [km] (index activity id;
-    :func:`metrics.shoes.shoe_km_at_run`).  Columns:
+    :func:`loadwatch.metrics.shoe_distance.shoe_km_at_run`).  Columns:
 
     * sums over the day's runs: ``distance_km``, ``duration_min`` (moving time), ``runs``, ``ascent_m``,
       ``surface_<road|trail|track|treadmill|unknown>_km``,

@@ -1,13 +1,13 @@
 """The detector: built-in alert rules (SCIENCE.md sections 2-5, 10, 11) and the runner's personal rules.
 
-Every rule is a small pure function over the documented frames (``metrics.spike.run_table``,
-``metrics.weekly.weekly_table``, ``metrics.daily.daily_series``, the store's pain frame) and returns
+Every rule is a small pure function over the documented frames (``loadwatch.metrics.spike.run_table``,
+``loadwatch.metrics.weekly.weekly_table``, ``loadwatch.metrics.daily.daily_series``, the store's pain frame) and returns
 :class:`Alert` records.  An alert names its rule, carries the numbers that tripped it (metric units, the
 unit in each key) and the strength and source of the evidence.  Rules whose evidence is weak are
 information only (``alarm=False``).  Red flags (section 11) escalate: when one is present, :func:`evaluate`
 returns only the care alerts, because red flags replace training advice, never sit beside it.
 
-The pain rules read the pain log as an episode (:mod:`metrics.episodes`, SCIENCE.md sections 10, 11 and
+The pain rules read the pain log as an episode (:mod:`loadwatch.metrics.episodes`, SCIENCE.md sections 10, 11 and
 13): the alerts explain the phase the runner is in today, and red flags and persistent pain stay until an
 assessment is recorded, whatever their age.
 
@@ -24,13 +24,13 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from metrics import episodes as _ep
-from metrics import fmt
-from metrics import thresholds as th
-from metrics.calendar import as_date, complete_weeks, pain_frame, run_dates, window
-from metrics.fmt import words
-from metrics.rules import RULE_METRICS, RuleHit, evaluate_rules
-from metrics.units import format_distance
+from loadwatch.metrics import episodes as _ep
+from loadwatch.metrics import fmt
+from loadwatch.metrics import thresholds as th
+from loadwatch.metrics.calendar import as_date, complete_weeks, pain_frame, run_dates, window
+from loadwatch.metrics.fmt import words
+from loadwatch.metrics.rules import RULE_METRICS, RuleHit, evaluate_rules
+from loadwatch.metrics.units import format_distance
 
 SEVERITIES = ("info", "amber", "red", "see_clinician", "emergency")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -138,7 +138,7 @@ def session_spike(runs: pd.DataFrame | None, as_of, *, lookback_days: int = th.A
 # --- sections 10, 11, 13: the pain log read as an episode ------------------------------------------
 
 def episode(runs=None, pain=None, assessments=None, as_of=None) -> _ep.Episode:
-    """The phase timeline up to ``as_of`` and how each pain entry was read (:func:`metrics.episodes.walk`)."""
+    """The phase timeline up to ``as_of`` and how each pain entry was read (:func:`loadwatch.metrics.episodes.walk`)."""
     return _ep.walk(runs, pain_frame(pain), assessments, end=as_date(as_of))
 
 
@@ -164,7 +164,7 @@ LEVEL_ACTION = {
 
 def _pain_alert(r: _ep.Reading) -> Alert:
     """The alert that explains one pain entry's reading (section 10): the fact, and the action its level
-    asks for on its own (the plan's words replace it in :func:`metrics.advice.advise`)."""
+    asks for on its own (the plan's words replace it in :func:`loadwatch.metrics.advice.advise`)."""
     action = LEVEL_ACTION.get(r.level, "")
     if r.rule in ("pain_during_run", "pain_without_run"):
         red = r.level == "stop"
@@ -508,7 +508,7 @@ def personal_rule_alerts(rules, weekly, runs, as_of, *, lookback_days: int = th.
 def evaluate(*, runs=None, weekly=None, daily=None, pain=None, rules=(), settings=None, as_of=None,
              lookback_days: int = th.ALERT_LOOKBACK_DAYS, assessments=None,
              walked: _ep.Episode | None = None) -> list[Alert]:
-    """Every alert for ``as_of``, explaining the phase the timeline (:mod:`metrics.episodes`) is in.
+    """Every alert for ``as_of``, explaining the phase the timeline (:mod:`loadwatch.metrics.episodes`) is in.
 
     An open red flag returns only its care alert: it stays until an assessment, whatever its age, and
     replaces training advice.  Otherwise: the phase (when not normal) and the check-in question, the pain

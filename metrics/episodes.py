@@ -4,7 +4,7 @@
 to ``end``, and keeps the state a clinician keeps in their head: which phase the runner is in, since
 when, which step of a return, what the runner weighed before the episode, what their usual level is,
 which symptoms a clinician has already seen, what the clinician decided, and which entry moved it.  The
-plan (:mod:`metrics.plan`), the alerts (:mod:`metrics.detector`), the report, the charts and the
+plan (:mod:`loadwatch.metrics.plan`), the alerts (:mod:`loadwatch.metrics.detector`), the report, the charts and the
 dashboard read this one timeline; no face recomputes a rule of its own.
 
 How the pain log is read (section 10):
@@ -12,7 +12,7 @@ How the pain log is read (section 10):
 * a day without an entry is **unknown**, never 0: no entry, no progress (a stopped runner stays stopped
   and is asked how the back feels);
 * like is compared with like: next-morning scores with next-morning scores, during / after / later in the
-  day together (:data:`metrics.thresholds.PAIN_TIMING_GROUPS`);
+  day together (:data:`loadwatch.metrics.thresholds.PAIN_TIMING_GROUPS`);
 * the **usual level** is the runner's own: the median of the logged next-morning scores of the previous
   28 days spent outside an episode (at least 3 entries), kept from the day an episode opens so a long stop
   does not forget it.  "Not settled" is 2 or more above it (above 3 without one); every "back to normal"
@@ -44,7 +44,7 @@ runs, none above the step's run cap and no 7 days above its week cap: running ab
 (:class:`Overrun`, an alert with both numbers) and repeats the step.  The week cap is never more than the
 runs allowed times the run cap.
 
-Pure: DataFrames in, a DataFrame out.  All numbers live in :mod:`metrics.thresholds`.
+Pure: DataFrames in, a DataFrame out.  All numbers live in :mod:`loadwatch.metrics.thresholds`.
 """
 
 from __future__ import annotations
@@ -57,10 +57,10 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import pandas as pd
 
-from metrics import thresholds as th
-from metrics.calendar import pain_frame, run_dates
-from metrics.fmt import day as fday
-from metrics.fmt import is_missing, words
+from loadwatch.metrics import thresholds as th
+from loadwatch.metrics.calendar import pain_frame, run_dates
+from loadwatch.metrics.fmt import day as fday
+from loadwatch.metrics.fmt import is_missing, words
 
 PHASES = ("normal", "hold", "reduce", "stop", "return_to_run", "rebuild", "see_clinician", "emergency")
 STEPPED = ("return_to_run", "rebuild")
@@ -472,7 +472,7 @@ def phase_timeline(runs: pd.DataFrame | None, pain: pd.DataFrame | None,
     ``runs_per_week`` (the runs a stepped week allows), ``step_week_km``/``step_run_km`` (the step's own
     caps, the reference for over-running it) and ``usual_score`` (the usual level in force).
 
-    ``runs``: :func:`metrics.spike.run_table` (``date``, ``distance_km``); ``pain``: ``Store.pain()``;
+    ``runs``: :func:`loadwatch.metrics.spike.run_table` (``date``, ``distance_km``); ``pain``: ``Store.pain()``;
     ``assessments``: ``Store.assessments()``."""
     return walk(runs, pain, assessments, end=end, start=start).timeline
 

@@ -9,18 +9,18 @@ session; its spike is the larger).  Each session carries three exposures, comput
 own runs up to and including that day:
 
 * ``spike``: the run against the longest run of the previous 30 days, in Frandsen's categories
-  (Frandsen et al., BJSM 2025; SCIENCE.md section 2).  The category is the one ``metrics.spike`` gave
+  (Frandsen et al., BJSM 2025; SCIENCE.md section 2).  The category is the one ``loadwatch.metrics.spike`` gave
   the run (``runs.spike_category``); no run in the previous 30 days: no category ("not enough history").
 * ``week_change``: running distance of the 7 days ending on the session's day against the 7 days before
   them [%] (SCIENCE.md section 3; Nielsen et al., JOSPT 2014 compared more than 30% with less than 10%).
 * ``acwr``: the EWMA acute:chronic ratio of daily running distance on the session's day
-  (:func:`metrics.load.acwr`; SCIENCE.md section 4, Gabbett's bands).
+  (:func:`loadwatch.metrics.load.acwr`; SCIENCE.md section 4, Gabbett's bands).
 
 A session is followed from its day for at most :data:`FOLLOW_UP_DAYS` days, until the runner's next
 session, the outcome, or the end of the runner's data, whichever comes first (a session is the exposure
 until the next one replaces it).  The outcome per runner-day (:func:`outcome_days`):
 
-* ``flare-up``: a day with pain above 5 (:data:`metrics.thresholds.PAIN_AMBER_MAX`; SCIENCE.md section 10)
+* ``flare-up``: a day with pain above 5 (:data:`loadwatch.metrics.thresholds.PAIN_AMBER_MAX`; SCIENCE.md section 10)
   or the first day of a ``stop`` phase;
 * ``stop``: the first day of a ``stop`` phase (episode timeline, SCIENCE.md section 11);
 * ``substantial``: the first day of an OSTRC week the runner marked as a substantial problem (SCIENCE.md
@@ -37,8 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metrics.load import acwr as _acwr
-from metrics.thresholds import (
+from loadwatch.metrics.load import acwr as _acwr
+from loadwatch.metrics.thresholds import (
     ACWR_DANGER,
     ACWR_EVIDENCE,
     ACWR_SWEET_SPOT,
@@ -184,7 +184,7 @@ def outcome_days(phases: pd.DataFrame, pain: pd.DataFrame | None = None, runs: p
 
     ``phases``: ``runner, date, phase``; ``pain``: ``runner, date, score``; ``runs``: ``runner, date``
     (only to start the days); ``ostrc``: ``runner, week_start, substantial`` (bool) for the
-    ``substantial`` outcome.  ``flare_up``: pain above :data:`~metrics.thresholds.PAIN_AMBER_MAX` or the
+    ``substantial`` outcome.  ``flare_up``: pain above :data:`~loadwatch.metrics.thresholds.PAIN_AMBER_MAX` or the
     first day of ``stop``; ``event``: the asked ``outcome``; ``at_risk``: a new event can start that day
     (the day before was not in an episode phase, nor in a substantial week for that outcome)."""
     if outcome not in OUTCOMES:

@@ -5,7 +5,7 @@ Pure functions, no streamlit, no I/O.  Internal names (``rest_of_day``, ``hazard
 ``return_to_run``) never reach a person: :func:`words` turns any code loadwatch stores or computes into
 plain words, and :data:`MISSING` stands for a value that is not there.
 
-* distances: :func:`distance` ("12.3 km" / "7.6 mi"), caps rounded down (:func:`metrics.units`);
+* distances: :func:`distance` ("12.3 km" / "7.6 mi"), caps rounded down (:func:`loadwatch.metrics.units`);
 * paces: :func:`pace` ("5:30 /km", m:ss);
 * durations: :func:`duration` ("45 min", "1 h 05 min");
 * dates: :func:`day` ("Mon 17 Aug 2026"), :func:`day_range`;
@@ -21,10 +21,10 @@ import math
 import re
 import sys
 
-from ingest.painlog import LOCATION_LABELS, SYMPTOM_LABELS, TIMING_LABELS
-from metrics import thresholds as th
-from metrics.rules import RULE_METRICS
-from metrics.units import format_distance, format_duration, format_pace
+from loadwatch.ingest.painlog import LOCATION_LABELS, SYMPTOM_LABELS, TIMING_LABELS
+from loadwatch.metrics import thresholds as th
+from loadwatch.metrics.rules import RULE_METRICS
+from loadwatch.metrics.units import format_distance, format_duration, format_pace
 
 #: What a face shows for a value that is not there (an en dash, never "None", "nan" or 0).
 MISSING = "–"
@@ -291,7 +291,7 @@ def distance(km, units: str = "km", *, cap: bool = False, decimals: int = 1) -> 
 
 def elevation(metres, units: str = "km") -> str:
     """A climb or descent: ``123 m``, or ``404 ft`` for a runner in miles; missing gives :data:`MISSING`."""
-    from metrics.units import M_PER_FT
+    from loadwatch.metrics.units import M_PER_FT
 
     if is_missing(metres):
         return MISSING
@@ -365,7 +365,7 @@ def reason(text: str) -> str:
 def threshold(metric: str, value, units: str = "km", *, unit: str = "") -> str:
     """A personal rule's threshold (or the value it measured), kept in the metric's own unit, as the
     runner reads it: ``32 km`` / ``19.9 mi``, ``20%``, ``1.50``, ``1 h 30 min``, ``2 runs``, ``400 m``.
-    ``unit`` stands in for a metric :data:`metrics.rules.RULE_METRICS` does not know; missing gives
+    ``unit`` stands in for a metric :data:`loadwatch.metrics.rules.RULE_METRICS` does not know; missing gives
     :data:`MISSING`."""
     meta = RULE_METRICS.get(str(metric))
     unit = meta.unit if meta is not None else unit

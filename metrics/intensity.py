@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metrics.thresholds import (
+from loadwatch.metrics.thresholds import (
     HR_MAX_ESTIMATE_PERCENTILE,
     HR_REST_DEFAULT_BPM,
     HR_ZONES,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.thresholds import (
+from loadwatch.metrics.thresholds import (
     ACWR_ACUTE_DAYS,
     ACWR_CHRONIC_DAYS,
     ATL_DAYS,

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ingest.outcomes import check_answer
+from loadwatch.ingest.outcomes import check_answer
 
 #: OSTRC-O2 points per answer, option 0 first (Clarsen et al. 2013, Table 1; unchanged in OSTRC-O2 2020).
 OSTRC_POINTS: dict[str, tuple[int, ...]] = {  # option counts: ingest.outcomes.OSTRC_OPTIONS

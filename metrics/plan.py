@@ -1,7 +1,7 @@
 """The plan for the next 7 days: a function of today's phase and the load history (SCIENCE.md
 sections 12 and 13).
 
-:func:`metrics.episodes.phase_timeline` says which phase the runner is in today; the plan turns it into
+:func:`loadwatch.metrics.episodes.phase_timeline` says which phase the runner is in today; the plan turns it into
 numbers:
 
 * ``emergency`` / ``see_clinician``: no training numbers, the care message, until an assessment;
@@ -17,10 +17,10 @@ numbers:
   after a spike, every run <= 1.10 x the 30-day longest before it and the week <= the 4-week average.
 
 Strength and core work stays in every phase's plan but the red flags (SCIENCE.md §15,
-:func:`metrics.sessions.strength_advice`).  Personal rules cap every phase that gives numbers.  Numbers are
+:func:`loadwatch.metrics.training_sessions.strength_advice`).  Personal rules cap every phase that gives numbers.  Numbers are
 kilometres inside (``max_week_km``, ``max_run_km``), shown in the runner's units and rounded *down* in steps
-no coarser than 5% of the value (:func:`metrics.units.cap_in_units`), so the rounded figure is never above
-the computed limit and never eats the allowance.  Every plan carries :data:`metrics.thresholds.NOT_MEDICAL_ADVICE`.
+no coarser than 5% of the value (:func:`loadwatch.metrics.units.cap_in_units`), so the rounded figure is never above
+the computed limit and never eats the allowance.  Every plan carries :data:`loadwatch.metrics.thresholds.NOT_MEDICAL_ADVICE`.
 """
 
 from __future__ import annotations
@@ -31,14 +31,19 @@ from datetime import timedelta
 
 import pandas as pd
 
-from metrics import episodes as _ep
-from metrics import fmt
-from metrics import sessions as _sessions
-from metrics import thresholds as th
-from metrics.calendar import as_date, complete_weeks, run_dates
-from metrics.detector import Alert, check_in_question, episode
-from metrics.fmt import EMERGENCY_CARE_MESSAGE, PERSISTENT_CARE_MESSAGE, REFERRAL_HOLD, URGENT_CARE_MESSAGE
-from metrics.units import cap_in_units, format_distance, from_units
+from loadwatch.metrics import episodes as _ep
+from loadwatch.metrics import fmt
+from loadwatch.metrics import thresholds as th
+from loadwatch.metrics import training_sessions as _sessions
+from loadwatch.metrics.calendar import as_date, complete_weeks, run_dates
+from loadwatch.metrics.detector import Alert, check_in_question, episode
+from loadwatch.metrics.fmt import (
+    EMERGENCY_CARE_MESSAGE,
+    PERSISTENT_CARE_MESSAGE,
+    REFERRAL_HOLD,
+    URGENT_CARE_MESSAGE,
+)
+from loadwatch.metrics.units import cap_in_units, format_distance, from_units
 
 STATUSES = ("green", "amber", "red", "see_clinician", "emergency")
 CROSS_TRAINING = ("cycling", "swimming", "elliptical", "deep-water running")
@@ -117,7 +122,7 @@ def _display(km: float | None, units: str) -> float | None:
 
 def round_cap_km(km: float | None, units: str = "km", *, week: bool = False) -> float | None:
     """A cap in km rounded *down* once, in the runner's units, in steps no coarser than 5% of the value
-    (0.1 for short runs; :func:`metrics.units.cap_in_units`); back in km unrounded, so any face that
+    (0.1 for short runs; :func:`loadwatch.metrics.units.cap_in_units`); back in km unrounded, so any face that
     shows it in those units reads exactly the rounded figure (miles are never rounded from a rounded km).
     None/NaN/not positive -> None.  ``week`` is accepted for older callers (weeks and runs round alike)."""
     if km is None or not math.isfinite(km) or km <= 0:
@@ -187,7 +192,7 @@ def history(weekly: pd.DataFrame | None, runs: pd.DataFrame | None, as_of,
 def frandsen_cap_km(h: _History) -> float | None:
     """1.10 x the longest run of the last 23 days (section 12: the run still in the 30-day window on the
     plan's seventh day); when those 23 days hold none, 1.10 x the last run day's longest (the run that
-    stays in the window longest: :func:`metrics.episodes.frandsen_cap`); None without a run in 30 days."""
+    stays in the window longest: :func:`loadwatch.metrics.episodes.frandsen_cap`); None without a run in 30 days."""
     base = h.longest_23d_km if h.longest_23d_km is not None else h.last_day_longest_km
     return None if base is None else (1 + th.MAX_SPIKE_FRAC) * base
 
@@ -510,9 +515,9 @@ def _rounded(week: float | None, run: float | None, runs_per_week: int | None,
 def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFrame | None,
               pain: pd.DataFrame | None, settings, as_of, *, rules=(), assessments=None,
               walked: _ep.Episode | None = None) -> Plan:
-    """Next week's :class:`Plan`: today's phase (:func:`metrics.episodes.phase_timeline` over ``runs``,
+    """Next week's :class:`Plan`: today's phase (:func:`loadwatch.metrics.episodes.phase_timeline` over ``runs``,
     ``pain`` and ``assessments``; or ``walked`` when the caller has it) turned into numbers from the load
-    history, explained by ``alerts`` (:func:`metrics.detector.evaluate`).  ``rules``: the runner's
+    history, explained by ``alerts`` (:func:`loadwatch.metrics.detector.evaluate`).  ``rules``: the runner's
     personal rules; enabled "above" rules on weekly distance or run length cap every phase with numbers."""
     as_of = as_date(as_of)
     units = getattr(settings, "units", "km") if settings is not None else "km"

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ingest.programmes import PROGRAMMES
-from metrics import fmt
+from loadwatch.ingest.programmes import PROGRAMMES
+from loadwatch.metrics import fmt
 
 #: Phases that pause a programme (SCIENCE.md §13: red flags and a stop outrank it).
 PAUSE_PHASES: tuple[str, ...] = ("stop", "see_clinician", "emergency")
@@ -103,7 +103,7 @@ def done_sessions(activities: pd.DataFrame | None, sessions: pd.DataFrame | None
     """Days a programme session was done: ``date`` (``datetime.date``), ``kind`` ("run" or "walk"),
     ``minutes``.  Runs and walks from watch files and logged walks of at least ``min_minutes`` [min]; one
     row a day (the longest)."""
-    from metrics.daily import local_starts
+    from loadwatch.metrics.daily import local_starts
 
     rows = []
     if activities is not None and len(activities):
@@ -129,7 +129,7 @@ def done_sessions(activities: pd.DataFrame | None, sessions: pd.DataFrame | None
 
 @dataclass
 class ProgrammeInput:
-    """What :func:`metrics.advice.advise` needs to place a programme: the store's ``programmes``
+    """What :func:`loadwatch.metrics.advice.advise` needs to place a programme: the store's ``programmes``
     (``kind, start_date, stop_date``) and :func:`done_sessions`."""
 
     programmes: pd.DataFrame

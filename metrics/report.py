@@ -15,18 +15,18 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from ingest.settings import Settings
-from metrics import advice as _advice
-from metrics import outcomes as _outcomes
-from metrics import plan as _plan
-from metrics import programme as _programme
-from metrics.daily import daily_series, local_starts
-from metrics.episodes import NO_NUMBERS as NO_NUMBER_PHASES
-from metrics.fmt import is_missing
-from metrics.intensity import INTENSITY_COLUMNS
-from metrics.shoes import shoe_km_at_run
-from metrics.spike import run_table, weekly_spike_cap_km
-from metrics.thresholds import (
+from loadwatch.ingest.settings import Settings
+from loadwatch.metrics import advice as _advice
+from loadwatch.metrics import outcomes as _outcomes
+from loadwatch.metrics import plan as _plan
+from loadwatch.metrics import programme as _programme
+from loadwatch.metrics.daily import daily_series, local_starts
+from loadwatch.metrics.episodes import NO_NUMBERS as NO_NUMBER_PHASES
+from loadwatch.metrics.fmt import is_missing
+from loadwatch.metrics.intensity import INTENSITY_COLUMNS
+from loadwatch.metrics.shoe_distance import shoe_km_at_run
+from loadwatch.metrics.spike import run_table, weekly_spike_cap_km
+from loadwatch.metrics.thresholds import (
     ACWR_CAVEAT,
     ACWR_DANGER,
     ACWR_EVIDENCE,
@@ -37,7 +37,7 @@ from metrics.thresholds import (
     NOT_MEDICAL_ADVICE,
     SURFACES,
 )
-from metrics.weekly import weekly_table
+from loadwatch.metrics.weekly import weekly_table
 
 DEFAULT_WEEKS = 12
 #: Decimals kept in the JSON (plenty for km, minutes and ratios; keeps the output readable).
@@ -237,7 +237,7 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
     Top-level keys: ``as_of``, ``units``, ``settings``, ``load_unit``, ``hr_max_bpm``,
     ``hr_max_estimated``, ``hr_rest_bpm``, ``hr_rest_estimated``, ``acwr_caveat``, ``acwr_bands``,
     ``evidence``, ``latest_run``, ``weeks`` (see :func:`week_entry`), ``alerts``, ``plan``,
-    ``suggested_rules`` (from :func:`metrics.advice.advise`), ``phases`` (the phase timeline's segments
+    ``suggested_rules`` (from :func:`loadwatch.metrics.advice.advise`), ``phases`` (the phase timeline's segments
     over the whole history up to ``as_of``: ``start``, ``end``, ``phase``, ``step``, ``steps``,
     ``reason``; a return_to_run / rebuild step adds what was run in it against its caps: ``cap_week_km``,
     ``cap_run_km``, ``runs``, ``distance_km``, ``longest_run_km``, ``most_7d_km``, ``over_caps``),
@@ -245,8 +245,8 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
     ``distance_km``, ``cap_km``, ``phase``, ``step``, ``steps``, ``activity_id``, ``set_by_clinician``),
     ``assessments`` (``id``, ``date``, ``note``, ``time``, ``cleared``, ``return_step``, ``max_week_km``,
     ``max_run_km``, ``max_pain``: clinician assessments up to ``as_of`` and what they decided),
-    ``programme`` (the back programme: :func:`metrics.programme.status`, null without one), ``outcomes``
-    (OSTRC weeks and PSFS trends: :func:`metrics.outcomes.outcomes_block`), ``disclaimer``.
+    ``programme`` (the back programme: :func:`loadwatch.metrics.programme.status`, null without one), ``outcomes``
+    (OSTRC weeks and PSFS trends: :func:`loadwatch.metrics.outcomes.outcomes_block`), ``disclaimer``.
     ``assessments``: ``Store.assessments()``; ``programmes``, ``ostrc``, ``psfs``: ``Store.programmes()``,
     ``Store.ostrc()``, ``Store.psfs()``.
     """

@@ -1,12 +1,12 @@
 """Personal alert rules: which numbers a runner may set a rule on, and checking them.
 
-A rule (``ingest.store.Rule``: ``metric, threshold, op, scope, enabled, label``) says "tell me when my
+A rule (``loadwatch.ingest.store.Rule``: ``metric, threshold, op, scope, enabled, label``) says "tell me when my
 weekly road distance is above 25 km" or "when a single run is above 18 km".  The threshold is always in
 the metric's own unit (km, min, %, m, ...), never in miles: the faces convert at the edge.
 
 :data:`RULE_METRICS` is the named set of valid metrics (as pvlib's ``TEMPERATURE_MODEL_PARAMETERS``): an
 unknown name raises a ``ValueError`` listing the valid ones.  This module is pure: frames in, plain
-records out; :mod:`metrics.detector` turns the records into alerts.
+records out; :mod:`loadwatch.metrics.detector` turns the records into alerts.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from metrics.thresholds import ALERT_LOOKBACK_DAYS, SURFACES
+from loadwatch.metrics.thresholds import ALERT_LOOKBACK_DAYS, SURFACES
 
 if TYPE_CHECKING:  # pandas is imported where rules are evaluated: `loadwatch pain add` never loads it
     import pandas as pd
@@ -124,7 +124,7 @@ def evaluate_rules(rules, weekly: pd.DataFrame | None, runs: pd.DataFrame | None
     """
     import pandas as pd
 
-    from metrics.calendar import as_date, run_dates  # pandas: `loadwatch pain add` never loads it
+    from loadwatch.metrics.calendar import as_date, run_dates  # pandas: `loadwatch pain add` never loads it
 
     as_of = as_date(as_of)
     window_start = as_of - timedelta(days=lookback_days - 1)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ingest.settings import Settings
-from metrics import intensity as _intensity
-from metrics.daily import prepare_activities
-from metrics.thresholds import MAX_SPIKE_FRAC, SPIKE_CATEGORIES, SPIKE_WINDOW_DAYS
+from loadwatch.ingest.settings import Settings
+from loadwatch.metrics import intensity as _intensity
+from loadwatch.metrics.daily import prepare_activities
+from loadwatch.metrics.thresholds import MAX_SPIKE_FRAC, SPIKE_CATEGORIES, SPIKE_WINDOW_DAYS
 
 RUN_COLUMNS = ("start_local", "date", "distance_km", "duration_min", "surface", "longest_30d_km", "spike_pct",
                "spike_category", "spike_hazard_ratio", "spike_ci_low", "spike_ci_high", "safe_longest_km",

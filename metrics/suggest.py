@@ -1,7 +1,7 @@
 """Suggested personal rules: thresholds learned from the runner's own training and pain log (SCIENCE.md §14).
 
 A **flare-up** is the first week of a run of weeks that hold a pain score of at least
-:data:`~metrics.thresholds.FLARE_UP_MIN_SCORE` (4: amber or red, §10) or a next-morning score that had not
+:data:`~loadwatch.metrics.thresholds.FLARE_UP_MIN_SCORE` (4: amber or red, §10) or a next-morning score that had not
 settled (2 or more points above the runner's usual logged next-morning level, §10).  Its **before week** is
 the week that precedes it.  **Pain-free weeks** are complete weeks with runs, no flare-up pain, and not
 followed by a flare-up.  Weeks before the first pain-log entry are not used (nothing says they were
@@ -12,14 +12,14 @@ J = sensitivity + specificity - 1 for the rule "value > t" (before-weeks against
 weekly strength and core minutes the rule is "value < t" (:data:`BELOW_METRICS`).  A rule
 is suggested only when the pattern is unlikely to be chance (§14):
 
-- at least :data:`~metrics.thresholds.SUGGEST_MIN_FLARE_UPS` flare-ups (4) in the history,
-- at least :data:`~metrics.thresholds.SUGGEST_MIN_FLARE_UPS_ABOVE` (3) of them after weeks above ``t``,
+- at least :data:`~loadwatch.metrics.thresholds.SUGGEST_MIN_FLARE_UPS` flare-ups (4) in the history,
+- at least :data:`~loadwatch.metrics.thresholds.SUGGEST_MIN_FLARE_UPS_ABOVE` (3) of them after weeks above ``t``,
 - a permutation test: which weeks had a flare-up is shuffled
-  :data:`~metrics.thresholds.SUGGEST_PERMUTATIONS` (1,000) times with a fixed seed; each shuffle's
+  :data:`~loadwatch.metrics.thresholds.SUGGEST_PERMUTATIONS` (1,000) times with a fixed seed; each shuffle's
   statistic is the **largest** J over every candidate metric and threshold, so the test pays for the
   search (the single-step max-T adjustment of Westfall & Young).  A metric's p-value is the share of
   shuffles whose largest J reaches that metric's own best J; it must be below
-  :data:`~metrics.thresholds.SUGGEST_MAX_P` (0.05).
+  :data:`~loadwatch.metrics.thresholds.SUGGEST_MAX_P` (0.05).
 
 A suggestion is never a near-copy of a rule the runner already has: the same metric and scope, or the same
 metric split by surface (weekly distance and weekly distance on road, trail... are one family; the longest
@@ -36,11 +36,11 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from metrics import fmt
-from metrics import thresholds as th
-from metrics.calendar import as_date, complete_weeks, pain_frame
-from metrics.rules import DISTANCE_UNITS, RULE_METRICS
-from metrics.units import from_units, to_units
+from loadwatch.metrics import fmt
+from loadwatch.metrics import thresholds as th
+from loadwatch.metrics.calendar import as_date, complete_weeks, pain_frame
+from loadwatch.metrics.rules import DISTANCE_UNITS, RULE_METRICS
+from loadwatch.metrics.units import from_units, to_units
 
 #: Weekly metrics a suggestion may use (a short list: every extra candidate is another chance of a
 #: coincidence, which the permutation test then charges for).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from metrics.thresholds import SUB_SPORT_SURFACE, SURFACES
+from loadwatch.metrics.thresholds import SUB_SPORT_SURFACE, SURFACES
 
 if TYPE_CHECKING:  # imported where frames are made: `loadwatch activities` never loads pandas (issue 21)
     import pandas as pd

@@ -1,7 +1,7 @@
 """One activity's samples as a runner reads them: pace with stops left out, splits per km or mile, time
 in heart-rate zones, and the route projected to metres.
 
-Pure functions over the canonical samples frame (:mod:`ingest.canonical`: a tz-aware UTC index,
+Pure functions over the canonical samples frame (:mod:`loadwatch.ingest.canonical`: a tz-aware UTC index,
 ``distance_m``, ``speed_m_s``, ``heart_rate_bpm``, ``lat_deg``, ``lon_deg``...).  A channel the file does
 not carry is NaN and stays NaN.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.thresholds import HR_ZONES
-from metrics.units import KM_PER_MI
+from loadwatch.metrics.thresholds import HR_ZONES
+from loadwatch.metrics.units import KM_PER_MI
 
 #: Slower than this [m/s] is standing, not running (1.0 m/s is 16:40 per km): not drawn as a pace.
 STOPPED_BELOW_M_S = 1.0

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from metrics.thresholds import ROUND_MAX_FRAC, ROUND_STEPS
+from loadwatch.metrics.thresholds import ROUND_MAX_FRAC, ROUND_STEPS
 
 #: Exact, by definition of the international mile.
 KM_PER_MI = 1.609344
@@ -69,7 +69,7 @@ def round_down(value: float, step: float = CAP_STEP) -> float:
 
 def cap_step(value: float) -> float:
     """The rounding step for a cap of ``value`` (km or mi): the coarsest of
-    :data:`metrics.thresholds.ROUND_STEPS` no larger than 5% of the value, at least 0.1."""
+    :data:`loadwatch.metrics.thresholds.ROUND_STEPS` no larger than 5% of the value, at least 0.1."""
     if not _finite(value):
         return ROUND_STEPS[0]
     fitting = [s for s in ROUND_STEPS if s <= ROUND_MAX_FRAC * abs(float(value)) + 1e-9]

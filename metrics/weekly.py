@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.daily import DYNAMICS, SUM_COLUMNS, daily_columns
-from metrics.load import change_pct
-from metrics.thresholds import DEFAULT_WEEK_START
+from loadwatch.metrics.daily import DYNAMICS, SUM_COLUMNS, daily_columns
+from loadwatch.metrics.load import change_pct
+from loadwatch.metrics.thresholds import DEFAULT_WEEK_START
 
 WEEK_STARTS = {"monday": 0, "sunday": 6}
 LAST_DAY_COLUMNS = ("acwr", "monotony", "strain", "ctl", "atl", "tsb")
@@ -38,7 +38,7 @@ def week_starts(dates: pd.DatetimeIndex | pd.Series, week_start: str = DEFAULT_W
 
 
 def weekly_table(daily: pd.DataFrame, week_start: str = DEFAULT_WEEK_START, as_of=None) -> pd.DataFrame:
-    """One row per calendar week of ``daily`` (output of :func:`metrics.daily.daily_series`), indexed
+    """One row per calendar week of ``daily`` (output of :func:`loadwatch.metrics.daily.daily_series`), indexed
     by ``week_start`` (naive midnight ``DatetimeIndex``), oldest first, up to ``as_of`` (default: the
     daily series' last day; later days are ignored).
 
@@ -63,7 +63,7 @@ def weekly_table(daily: pd.DataFrame, week_start: str = DEFAULT_WEEK_START, as_o
                             dtype="float64")
     missing = [c for c in daily_columns() if c not in daily]
     if missing:
-        raise KeyError(f"daily frame lacks columns {missing}; build it with metrics.daily.daily_series")
+        raise KeyError(f"daily frame lacks columns {missing}; build it with loadwatch.metrics.daily.daily_series")
     daily = daily.sort_index()
     first = week_starts(daily.index[:1], week_start)[0]
     # integer week number of every day; numpy bincount instead of ~30 groupby reductions

@@ -1,7 +1,7 @@
 """Helpers for the dashboard's AppTest and browser tests (not a test module).
 
 :func:`build_history` writes a realistic store through the real import path (generated FIT files ->
-``ingest.importer.import_files``) plus pain entries, relative to today so the landing page has something
+``loadwatch.ingest.importer.import_files``) plus pain entries, relative to today so the landing page has something
 to say: 16 complete weeks in 4-week cycles (a 40 km week, a week with a back-pain flare-up of 5/10 after a
 run, two 20 km weeks; a pain-free check-in every other Wednesday, so each flare-up's hold ends a week later)
 - enough for a suggested rule on weekly distance - and, yesterday, an 18 km run: a spike over the 30-day
@@ -14,8 +14,8 @@ import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-PAGES_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "pages"
-APP_PATH = PAGES_DIR.parent / "app.py"
+PAGES_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "app" / "pages"
+APP_PATH = PAGES_DIR.parent / "main.py"
 
 NORMAL_WEEK_KM = (6.0, 6.0, 8.0)  # Mon, Wed, Sat
 BIG_WEEK_KM = (8.0, 10.0, 10.0, 12.0)  # Mon, Wed, Fri, Sat
@@ -27,11 +27,11 @@ def no_exceptions(at) -> None:
 
 
 def finish_imports(at) -> None:
-    """Wait for the dashboard's background imports into this test's store (dashboard.import_jobs), then
+    """Wait for the dashboard's background imports into this test's store (loadwatch.dashboard.pipelines.import_jobs), then
     draw the page again."""
     import os
 
-    from dashboard import import_jobs
+    from loadwatch.dashboard.pipelines import import_jobs
 
     job = import_jobs.running(os.environ["LOADWATCH_DB"])
     if job is not None:
@@ -56,7 +56,7 @@ def charts(at) -> list:
 
 
 def history_files(today: date | None = None) -> list[tuple[str, bytes]]:
-    from ingest.synth import SynthRun, fit_bytes
+    from loadwatch.ingest.synth import SynthRun, fit_bytes
 
     today = today or date.today()
     this_monday = today - timedelta(days=today.weekday())
@@ -81,7 +81,7 @@ def history_files(today: date | None = None) -> list[tuple[str, bytes]]:
 
 
 def pain_entries(today: date | None = None) -> list:
-    from ingest.painlog import PainEntry
+    from loadwatch.ingest.painlog import PainEntry
 
     today = today or date.today()
     this_monday = today - timedelta(days=today.weekday())
@@ -95,8 +95,8 @@ def pain_entries(today: date | None = None) -> list:
 
 
 def build_history(path: Path) -> None:
-    from ingest.importer import import_files
-    from ingest.store import Store
+    from loadwatch.ingest.importer import import_files
+    from loadwatch.ingest.store import Store
 
     with Store(path) as store:
         outcomes = import_files(store, history_files())
@@ -116,7 +116,7 @@ def copy_history(dest: Path, cache_dir: Path) -> Path:
     if today not in _TEMPLATE:
         template = cache_dir / f"history-template-{today.isoformat()}.sqlite3"
         build_history(template)
-        from ingest.store import Store
+        from loadwatch.ingest.store import Store
 
         with Store(template) as store:  # fold the WAL into the main file before copying it
             store.close()

@@ -7,8 +7,8 @@ hazard ``base_hazard`` times ``planted_ratio`` when the runner's latest run (wit
 run's own day included) was more than ``planted_above_pct`` % longer than the longest of the 30 days
 before it.  A flare-up is a pain entry of 7/10 and a ``stop`` phase of a few days (no runs).
 
-The spike of each run is computed by the product's own :func:`metrics.spike.longest_before` and
-:func:`metrics.spike.spike_columns` once the runs are known, and the planted hazard uses a running
+The spike of each run is computed by the product's own :func:`loadwatch.metrics.spike.longest_before` and
+:func:`loadwatch.metrics.spike.spike_columns` once the runs are known, and the planted hazard uses a running
 maximum kept here: the two must agree, which the tests check.
 """
 
@@ -20,7 +20,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from metrics.spike import longest_before, spike_columns
+from loadwatch.metrics.spike import longest_before, spike_columns
 
 START = date(2025, 1, 6)
 #: How far each run goes against the 30-day longest [%]: ranges inside Frandsen's four categories (none

@@ -106,7 +106,7 @@ _MAIN = sys.modules["__main__"]
 def store(tmp_path):
     """A fresh, open store in the test's own folder (``tmp_path/store.sqlite3``), closed after the test.
     The faces read ``$LOADWATCH_DB`` instead: for them, ``tests.helpers.open_store``."""
-    from ingest.store import Store
+    from loadwatch.ingest.store import Store
 
     with Store(tmp_path / "store.sqlite3") as s:
         yield s
@@ -137,10 +137,10 @@ def _main_module_restored():
 
 @pytest.fixture(autouse=True)
 def _no_import_worker_left():
-    """The import workers a threaded host keeps between imports (ingest.importer's pool) stop with each
+    """The import workers a threaded host keeps between imports (loadwatch.ingest.importer's pool) stop with each
     test, so no test leaves a process behind."""
     yield
-    importer = sys.modules.get("ingest.importer")
+    importer = sys.modules.get("loadwatch.ingest.importer")
     if importer is not None:
         importer.shutdown_pool()
 

@@ -4,7 +4,7 @@ A fuzz case is a *recipe* (seed name + a list of small mutation tuples), never r
 prints a short reproducible example when a case fails.  :func:`apply_recipe` turns a recipe into bytes.
 
 The contract (:func:`check_read`): ``read_activity(data, name)`` returns a canonical
-:class:`~ingest.canonical.Activity` or raises an ``IngestError`` naming the file, or ``NotAnActivity``;
+:class:`~loadwatch.ingest.canonical.Activity` or raises an ``IngestError`` naming the file, or ``NotAnActivity``;
 anything else is a bug.  Every case runs under a wall-clock alarm and ``tracemalloc`` so a hang or a
 memory blow-up fails the case instead of the CI job.
 """
@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ingest.canonical import HR_BINS, SAMPLE_COLUMNS, SPORTS, Activity
-from ingest.errors import IngestError, NotAnActivity
-from ingest.synth import SynthRun, fit_bytes, fit_crc, gpx_bytes, tcx_bytes
+from loadwatch.ingest.canonical import HR_BINS, SAMPLE_COLUMNS, SPORTS, Activity
+from loadwatch.ingest.errors import IngestError, NotAnActivity
+from loadwatch.ingest.synth import SynthRun, fit_bytes, fit_crc, gpx_bytes, tcx_bytes
 from tests.helpers import CORPUS_DIR, corpus_manifest
 
 #: Per-case limits.  A small file that takes longer than this, or allocates more, is a bug.

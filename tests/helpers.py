@@ -31,7 +31,7 @@ def corpus_manifest() -> list[dict]:
 
 def cli(capsys, *argv: str) -> tuple[int, str, str]:
     """Run ``loadwatch *argv`` in this process: (exit code, stdout, stderr)."""
-    from dashboard.cli import main
+    from loadwatch.dashboard.cli.main import main
 
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -40,7 +40,7 @@ def cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 def open_store():
     """The store this test's faces read (``$LOADWATCH_DB``, a fresh file per test: see conftest)."""
-    from ingest.store import Store
+    from loadwatch.ingest.store import Store
 
     return Store(Path(os.environ["LOADWATCH_DB"]))
 

@@ -1,7 +1,7 @@
 """A runner at the command line: generated watch files, pain check-ins and clinician assessments through the
-real ``loadwatch`` CLI (``dashboard.cli.main``), and the plan read back as JSON and as text.
+real ``loadwatch`` CLI (``loadwatch.dashboard.cli.main.main``), and the plan read back as JSON and as text.
 
-Used by the episode scenarios (issue 11).  Runs are small FIT files from ``ingest.synth`` (no GPS, no heart
+Used by the episode scenarios (issue 11).  Runs are small FIT files from ``loadwatch.ingest.synth`` (no GPS, no heart
 rate: a 1 Hz distance channel is all the load needs), written in a batch and imported with one ``import``
 call so a scenario stays fast.
 """
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from dashboard.cli import main
-from ingest.synth import SynthRun, fit_bytes
+from loadwatch.dashboard.cli.main import main
+from loadwatch.ingest.synth import SynthRun, fit_bytes
 
 #: The phases SCIENCE.md §13 names, spelled out here so a renamed phase in the product fails the tests.
 PHASES = ("normal", "hold", "reduce", "stop", "return_to_run", "rebuild", "see_clinician", "emergency")

@@ -1,4 +1,4 @@
-"""AppTest of the correction form (``dashboard.corrections.correction_form``) as the Activities page
+"""AppTest of the correction form (``loadwatch.dashboard.app.corrections.correction_form``) as the Activities page
 places it: the runner changes the sport, the distance (in miles too), the name and the pair of shoes, saves,
 and the store holds the change while the page says what was saved, in plain words; an unchanged save says
 nothing changed; a retired pair is not offered; a refused change is shown and nothing is written."""
@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.cli import main
-from ingest.store import Store
-from ingest.synth import SynthRun, fit_bytes
+from loadwatch.dashboard.cli.main import main
+from loadwatch.ingest.store import Store
+from loadwatch.ingest.synth import SynthRun, fit_bytes
 from tests.app_helpers import no_exceptions, texts
 
 SCRIPT = """
-from dashboard import corrections, ui
+from loadwatch.dashboard.app import corrections, ui
 
 row = ui.activities().iloc[0]
 corrections.correction_form(row.to_dict(), ui.settings().units)
@@ -121,7 +121,7 @@ def test_a_refused_change_is_shown_and_the_form_stays(one_run, monkeypatch):
 
 COUNTING = """
 import streamlit as st
-from dashboard import corrections, ui
+from loadwatch.dashboard.app import corrections, ui
 
 st.session_state["runs"] = st.session_state.get("runs", 0) + 1
 row = ui.activities().iloc[0]

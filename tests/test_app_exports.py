@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ingest import synth
-from ingest.importer import import_files
+from loadwatch.ingest import synth
+from loadwatch.ingest.importer import import_files
 from tests.app_helpers import PAGES_DIR, finish_imports, no_exceptions, texts
 from tests.helpers import open_store as store  # the store at $LOADWATCH_DB
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ingest.store import Store
+from loadwatch.ingest.store import Store
 from tests.app_helpers import PAGES_DIR, charts, no_exceptions, texts
 from tests.conftest import DEFAULT_TODAY, EVERY_WEEKDAY
 
@@ -35,7 +35,7 @@ MISSING_WORDS = re.compile(r"\b(None|nan|NaN|NaT|null)\b")
 def visible_text(at: AppTest) -> str:
     """texts() plus what tables, metrics, buttons, expanders and select boxes show."""
     parts = [texts(at)]
-    from metrics import fmt
+    from loadwatch.metrics import fmt
 
     for df in at.dataframe:  # tables and editors; a date column is shown through its column format
         frame = df.value.copy()
@@ -65,7 +65,7 @@ _TEMPLATES: dict[tuple[str, date], Path] = {}
 def _template(kind: str, folder: Path, today: date = DEFAULT_TODAY) -> Path:
     """The demo store ("demo"), or one whose history ended STALE_DAYS before ``today`` ("stale")."""
     if (kind, today) not in _TEMPLATES:
-        from ingest.demo import write_demo
+        from loadwatch.ingest.demo import write_demo
 
         path = folder / f"{kind}-{today.isoformat()}.sqlite3"
         with Store(path) as store:
@@ -136,7 +136,7 @@ def test_stale_history_load_page_runs_to_today_and_says_so(today, templates, mon
     assert sum(d > 0 for d in distances) >= 6  # the last weeks of data are in range ...
     assert distances[-1] == 0  # ... and so are the empty weeks since, to this week
     last_week = pd.Timestamp(today - timedelta(days=today.weekday()))
-    from metrics import fmt
+    from loadwatch.metrics import fmt
     assert table["week of"].iloc[-1] == fmt.day(last_week)
     first_chart = charts(at)[0].proto.spec
     assert "distance (km)" in first_chart
@@ -175,7 +175,7 @@ def x_domains(spec) -> list:
 def test_acwr_is_drawn_only_after_28_days_of_history(templates, monkeypatch):
     import pandas as pd
 
-    from dashboard import charts as ch
+    from loadwatch.dashboard import charts as ch
 
     use_store("stale", "km", templates, monkeypatch)
     assert "28 days of history" in texts(run_page("load"))
@@ -197,7 +197,7 @@ def test_dynamics_axes_do_not_zoom_into_noise():
 
     import pandas as pd
 
-    from dashboard import charts as ch
+    from loadwatch.dashboard import charts as ch
 
     weeks = pd.DataFrame({"cadence_spm": [167.98, 168.0, 168.02]},
                          index=pd.DatetimeIndex(pd.date_range("2026-08-03", periods=3, freq="7D"), name="week_start"))
@@ -233,7 +233,7 @@ def test_activity_view_pace_is_inverted_mss_and_route_is_to_scale(templates, mon
 # --- demo isolation ----------------------------------------------------------------------------------------
 
 def test_demo_is_a_separate_mode_the_import_page_does_not_import_into_it(templates):
-    from ingest.store import demo_db_path
+    from loadwatch.ingest.store import demo_db_path
     from tests.app_helpers import APP_PATH
 
     assert Path(demo_db_path()).parent == Path(os.environ["LOADWATCH_DB"]).parent  # inside this test's folder
@@ -262,7 +262,7 @@ def test_demo_is_a_separate_mode_the_import_page_does_not_import_into_it(templat
 
 
 def test_demo_survives_a_reload(templates):
-    from ingest.store import demo_db_path
+    from loadwatch.ingest.store import demo_db_path
 
     Path(demo_db_path()).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_template("demo", templates), demo_db_path())
@@ -301,7 +301,7 @@ def recent(history) -> Path:
 @pytest.mark.parametrize("today", EVERY_WEEKDAY, indirect=True)
 @pytest.mark.slow
 def test_calendar_day_opens_and_logs_pain_for_that_day(today, recent):
-    from metrics import fmt
+    from loadwatch.metrics import fmt
 
     at = run_page("month_calendar")
     yesterday = today - timedelta(days=1)
@@ -331,7 +331,7 @@ def pd_dates(series):
 
 @pytest.mark.slow
 def test_red_flag_leaves_no_empty_alerts_heading(today, recent):
-    from ingest.painlog import PainEntry
+    from loadwatch.ingest.painlog import PainEntry
 
     with Store(recent) as store:
         store.add_pain(PainEntry(at_local=datetime(today.year, today.month, today.day, 9, 0), score=4,
@@ -364,8 +364,8 @@ def test_red_flag_this_week_keeps_the_history_and_withholds_advice_until_an_asse
     step): This week keeps its 12-week chart, with this week's pain, and its headline history for the
     clinician the runner is sent to; once a clinician's visit is recorded the plan's numbers come back and
     the phase box names the return to running."""
-    from ingest.painlog import PainEntry
-    from metrics import fmt
+    from loadwatch.ingest.painlog import PainEntry
+    from loadwatch.metrics import fmt
 
     yesterday = today - timedelta(days=1)
     with Store(recent) as store:
@@ -401,7 +401,7 @@ def test_red_flag_this_week_keeps_the_history_and_withholds_advice_until_an_asse
 
 
 def test_calendar_shows_a_clinicians_visit_in_its_cell_and_its_day(today, recent):
-    from metrics import fmt
+    from loadwatch.metrics import fmt
 
     seen = today - timedelta(days=3)
     with Store(recent) as store:
@@ -431,7 +431,7 @@ def test_an_axis_over_nothing_but_zeros_runs_from_0_to_1():
     (labelled "0.000000" in the browser)."""
     import pandas as pd
 
-    from dashboard import charts as ch
+    from loadwatch.dashboard import charts as ch
 
     weeks = pd.DataFrame({"strength_min": [0.0, 0.0], "cross_training_min": [0.0, 0.0]},
                          index=pd.DatetimeIndex(pd.date_range("2026-11-23", periods=2, freq="7D"), name="week_start"))

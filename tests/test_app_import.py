@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import import_jobs
-from ingest.synth import SynthRun, fit_bytes, gpx_bytes
+from loadwatch.dashboard.pipelines import import_jobs
+from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes
 from tests.app_helpers import APP_PATH, PAGES_DIR, finish_imports, no_exceptions, texts
 
 
@@ -61,7 +61,7 @@ def test_an_import_goes_on_when_the_runner_opens_another_page_and_its_result_wai
     shows the import, and its result (each file's outcome) stays on the Import page until it is read."""
     import os
 
-    from ingest.store import Store
+    from loadwatch.ingest.store import Store
 
     files = [(f"run-{d:02d}.fit", fit_bytes(_run(d, 5.0 + d / 10)), "application/octet-stream") for d in range(1, 25)]
     at = AppTest.from_file(str(APP_PATH), default_timeout=60).run()

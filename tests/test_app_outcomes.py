@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from streamlit.testing.v1 import AppTest
 
-from ingest.store import Store
+from loadwatch.ingest.store import Store
 from tests.app_helpers import PAGES_DIR, build_history, no_exceptions, texts
 
 TIMEOUT = 90
@@ -98,7 +98,7 @@ def test_a_programme_started_on_this_week_shows_its_week_and_next_sessions(clock
 
 @pytest.mark.parametrize("units", ["km", "mi"])
 def test_severity_is_a_line_beside_the_weekly_distance(units):
-    from dashboard.outcomes_ui import severity_chart
+    from loadwatch.dashboard.app.outcomes_ui import severity_chart
 
     report = {"weeks": [{"week_start": "2026-11-23", "distance_km": 16.09344},
                         {"week_start": "2026-11-30", "distance_km": 8.0}],

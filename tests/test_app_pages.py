@@ -9,7 +9,7 @@ import os
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.thresholds import NOT_MEDICAL_ADVICE
+from loadwatch.metrics.thresholds import NOT_MEDICAL_ADVICE
 from tests.app_helpers import APP_PATH, PAGES_DIR, SPIKE_KM, charts, no_exceptions, texts
 from tests.helpers import open_store as store  # the store at $LOADWATCH_DB
 
@@ -75,7 +75,7 @@ def test_this_week_shows_traffic_light_spike_alert_and_plan(history):
 def test_red_flag_sits_above_everything_and_replaces_the_plan(today, history):
     from datetime import datetime
 
-    from ingest.painlog import PainEntry
+    from loadwatch.ingest.painlog import PainEntry
 
     with store() as s:
         s.add_pain(PainEntry(at_local=datetime(today.year, today.month, today.day, 9, 0), score=4,

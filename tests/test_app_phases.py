@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ingest.canonical import Activity, Summary, empty_samples
-from ingest.painlog import PainEntry
-from ingest.store import Store
-from metrics import fmt
-from metrics.report import build_report
+from loadwatch.ingest.canonical import Activity, Summary, empty_samples
+from loadwatch.ingest.painlog import PainEntry
+from loadwatch.ingest.store import Store
+from loadwatch.metrics import fmt
+from loadwatch.metrics.report import build_report
 from tests.app_helpers import PAGES_DIR, no_exceptions, texts
 from tests.conftest import DEFAULT_TODAY
 
@@ -213,7 +213,7 @@ def test_load_page_draws_the_phase_ribbon_on_the_weekly_chart():
 
 
 def test_phase_band_clips_segments_to_the_range_and_names_phases_in_words():
-    from dashboard import charts
+    from loadwatch.dashboard import charts
 
     segs = [{"start": "2025-01-01", "end": "2025-02-10", "phase": "normal", "step": None, "steps": None,
              "reason": "no pain episode open"},

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.thresholds import NOT_MEDICAL_ADVICE
+from loadwatch.metrics.thresholds import NOT_MEDICAL_ADVICE
 from tests.app_helpers import PAGES_DIR, build_history, charts, no_exceptions, texts
 from tests.conftest import EVERY_WEEKDAY
 from tests.helpers import open_store as store  # the store at $LOADWATCH_DB

@@ -15,14 +15,21 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.cli import main
-from ingest import importer
-from ingest.errors import ArchiveError, GpxError, IngestError
-from ingest.importer import import_paths
-from ingest.safe_xml import MAX_XML_DEPTH
-from ingest.sources import LINK_OUTSIDE, NOT_A_FILE, Skipped, SourceFile, iter_sources, read_activity
-from ingest.store import Store
-from ingest.synth import SynthRun, fit_bytes, gpx_bytes
+from loadwatch.dashboard.cli.main import main
+from loadwatch.ingest import importer
+from loadwatch.ingest.errors import ArchiveError, GpxError, IngestError
+from loadwatch.ingest.importer import import_paths
+from loadwatch.ingest.safe_xml import MAX_XML_DEPTH
+from loadwatch.ingest.sources import (
+    LINK_OUTSIDE,
+    NOT_A_FILE,
+    Skipped,
+    SourceFile,
+    iter_sources,
+    read_activity,
+)
+from loadwatch.ingest.store import Store
+from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -157,7 +164,7 @@ def test_a_gpx_nested_as_watches_write_it_is_read():
 
 
 def test_xml_with_too_many_elements_is_refused():
-    from ingest.safe_xml import check_shape
+    from loadwatch.ingest.safe_xml import check_shape
 
     text = "<gpx>" + "<a/>" * 1000 + "</gpx>"
     check_shape(text, "ok.gpx", GpxError)
@@ -229,7 +236,7 @@ def _cohort_root(tmp_path: Path, gz_bomb: bytes) -> Path:
 def test_a_hostile_runner_is_marked_and_the_other_runners_rows_are_written(tmp_path, gz_bomb):
     """One runner at a time through process_runner (what each Dask task runs): the time limit applies."""
     pytest.importorskip("pyarrow")
-    from dashboard.cohort_runner import discover, process_runner
+    from loadwatch.dashboard.pipelines.cohort_runner import discover, process_runner
 
     root = _cohort_root(tmp_path, gz_bomb)
     out = tmp_path / "out"
@@ -270,7 +277,7 @@ def stop_resource_tracker():
 def test_cohort_import_with_a_hostile_runner_writes_every_table(tmp_path, gz_bomb, capsys, stop_resource_tracker):
     pytest.importorskip("distributed")
     pytest.importorskip("pyarrow")
-    from dashboard.cohort_engine import TABLES, read_table, table_path
+    from loadwatch.dashboard.pipelines.cohort_engine import TABLES, read_table, table_path
 
     root = _cohort_root(tmp_path, gz_bomb)
     out = tmp_path / "out"
@@ -305,8 +312,8 @@ def test_deeply_nested_export_metadata_is_skipped_and_the_runs_imported(tmp_path
 @pytest.mark.timeout(90)
 def test_a_runner_folder_named_in_latin1_is_a_valid_runner_id(tmp_path):
     pytest.importorskip("pyarrow")
-    from dashboard.cohort_engine import _write_table
-    from dashboard.cohort_runner import discover, process_runner
+    from loadwatch.dashboard.pipelines.cohort_engine import _write_table
+    from loadwatch.dashboard.pipelines.cohort_runner import discover, process_runner
 
     root = tmp_path / "root"
     root.mkdir()
@@ -344,7 +351,7 @@ def _zip_with_overlapping_entries(member: bytes, copies: int) -> bytes:
 def test_entries_sharing_one_stream_cannot_multiply_it(tmp_path):
     """Counted against the archive's real size as it streams: 100 entries over one 1 MB member are 100 MB
     unpacked from a 1 MB file; with a 5:1 allowance reading stops after about five."""
-    from ingest.sources import Limits
+    from loadwatch.ingest.sources import Limits
 
     data = _zip_with_overlapping_entries(os.urandom(1024 * 1024), 100)
     assert len(data) < 1.1 * 1024 * 1024

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from dashboard.cli import main
-from ingest.store import Store
+from loadwatch.dashboard.cli.main import main
+from loadwatch.ingest.store import Store
 from tests.helpers import cli as run  # run(capsys, *argv) -> (code, out, err)
 from tests.test_cli_report import _add_runs
 

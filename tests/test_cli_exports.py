@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.cli import main
-from ingest import synth
-from ingest.painlog import PainEntry
-from ingest.store import Store
+from loadwatch.dashboard.cli.main import main
+from loadwatch.ingest import synth
+from loadwatch.ingest.painlog import PainEntry
+from loadwatch.ingest.store import Store
 
 from .test_exports import glitched_gpx, truncated
 
@@ -153,12 +153,12 @@ def test_settings_default_surface(db, capsys):
 def _old_store(path: str, folder: Path, monkeypatch) -> None:
     """A store as the previous loadwatch wrote it: no plausibility checks, no clock-shift twins, no
     derived columns of today."""
-    import ingest.plausible
-    import ingest.twins
+    import loadwatch.ingest.sources as sources
+    import loadwatch.ingest.twins as twins
 
     with monkeypatch.context() as m:
-        m.setattr(ingest.plausible, "check", lambda activity: activity)
-        m.setattr(ingest.twins, "clock_shifted", lambda conn, s, start_ts, exclude=None: None)
+        m.setattr(sources, "check", lambda activity: activity)  # the plausibility check, as sources calls it
+        m.setattr(twins, "clock_shifted", lambda conn, s, start_ts, exclude=None: None)
         main(["import", str(folder), "--db", path, "--workers", "0"])
     with Store(path) as s, s._tx() as conn:
         conn.execute("UPDATE activities SET warnings = '[]', excluded_reason = NULL, surface = NULL,"
@@ -220,7 +220,7 @@ def test_rebuild_of_an_old_store_equals_a_fresh_import_and_keeps_pain_and_correc
 def test_schema_migration_backs_the_store_up_first(tmp_path):
     import sqlite3
 
-    from ingest import store as store_mod
+    from loadwatch.ingest import store as store_mod
 
     path = tmp_path / "v2.sqlite3"
     conn = sqlite3.connect(path)
@@ -251,7 +251,7 @@ def test_no_warning_or_traceback_reaches_the_terminal_over_the_corpus(corpus_dir
                 ["activities", "--json"], ["report"], ["report", "--json"], ["settings", "show"],
                 ["pain", "list"], ["alerts", "list"], ["alerts", "suggest"], ["rebuild"], ["activities"]]
     for cmd in commands:
-        proc = subprocess.run([sys.executable, "-m", "dashboard.cli", *cmd, "--db", db], capture_output=True,
+        proc = subprocess.run([sys.executable, "-m", "loadwatch.dashboard.cli.main", *cmd, "--db", db], capture_output=True,
                               text=True, env=env, timeout=600)
         problems = [ln for ln in proc.stderr.splitlines()
                     if not ln.startswith(("failed: ", "skipped: ", "duplicate: "))]

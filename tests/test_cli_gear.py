@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from dashboard.cli import main
-from ingest.store import Store
-from ingest.synth import SynthRun, fit_bytes
-from metrics import fmt
+from loadwatch.dashboard.cli.main import main
+from loadwatch.ingest.store import Store
+from loadwatch.ingest.synth import SynthRun, fit_bytes
+from loadwatch.metrics import fmt
 from tests.helpers import cli as run  # run(capsys, *argv) -> (code, out, err)
 from tests.test_shoes_sessions_store import strava_archive
 

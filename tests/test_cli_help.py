@@ -1,5 +1,5 @@
 """Every command and action answers ``--help`` (``cohort --help`` once crashed on a bare ``%`` in a help
-line), and the shared wiring of ``dashboard.argtypes`` keeps the contract the command modules rely on:
+line), and the shared wiring of ``loadwatch.dashboard.cli.argtypes`` keeps the contract the command modules rely on:
 ``--db`` after an action's own arguments, mutually exclusive flags refused together (exit 2), and the one
 error-to-exit rule (the runner's input refused: exit 2 and one line naming the command; otherwise the
 CLI's own handler: exit 1)."""
@@ -10,8 +10,8 @@ import argparse
 
 import pytest
 
-from dashboard import argtypes
-from dashboard.cli import build_parser, main
+from loadwatch.dashboard.cli import argtypes
+from loadwatch.dashboard.cli.main import build_parser, main
 
 
 def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.cli import main
-from ingest import synth
-from ingest.store import Store
+from loadwatch.dashboard.cli.main import main
+from loadwatch.ingest import synth
+from loadwatch.ingest.store import Store
 
 T0 = datetime(2024, 3, 4, 6, 30, tzinfo=UTC)
 
@@ -118,7 +118,7 @@ def test_activities_empty_store(db, capsys):
 def test_import_progress_bar_is_rich_and_only_on_a_terminal():
     import io
 
-    from dashboard.term import ProgressBar
+    from loadwatch.dashboard.cli.term import ProgressBar
 
     class Tty(io.StringIO):
         def isatty(self):

@@ -22,7 +22,7 @@ HEAVY = ("streamlit", "altair", "vl_convert", "fpdf", "dask", "distributed", "py
 # sys.modules is None)
 PROBE = """
 import contextlib, io, json, sys
-from dashboard.cli import main
+from loadwatch.dashboard.cli.main import main
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(sys.argv[1:])
 print(json.dumps({"code": code, "loaded": [m for m in HEAVY if sys.modules.get(m) is not None]}))
@@ -99,7 +99,7 @@ def test_the_probe_sees_pandas_where_it_is_needed(history):
 
 
 def test_the_light_store_knows_the_stores_schema_version():
-    from ingest import db, schema, store_light
+    from loadwatch.ingest import db, schema, store_light
 
     assert store_light.SCHEMA_VERSION == schema.SCHEMA_VERSION
     assert store_light.BUSY_TIMEOUT_S == db.BUSY_TIMEOUT_S
@@ -113,8 +113,8 @@ def _varied_store(db: str, *, timezone: str | None) -> None:
 
     import pandas as pd
 
-    from ingest.canonical import Activity, Summary, empty_samples
-    from ingest.store import Store
+    from loadwatch.ingest.canonical import Activity, Summary, empty_samples
+    from loadwatch.ingest.store import Store
 
     with Store(db) as store:
         for i in range(8):
@@ -147,9 +147,9 @@ def _varied_store(db: str, *, timezone: str | None) -> None:
 def test_the_light_activity_list_is_the_stores(tmp_path, timezone):
     """``loadwatch activities`` read with sqlite3 alone gives the records the full store gives, field by
     field, in every case the store resolves."""
-    from dashboard.cmd_ingest import activity_records, light_records
-    from ingest import store_light
-    from ingest.store import Store
+    from loadwatch.dashboard.cli.cmd_ingest import activity_records, light_records
+    from loadwatch.ingest import store_light
+    from loadwatch.ingest.store import Store
 
     db = str(tmp_path / "varied.sqlite3")
     _varied_store(db, timezone=timezone)
@@ -182,9 +182,9 @@ def test_the_light_paths_step_aside_when_unsure(tmp_path):
     import sqlite3
     from datetime import datetime
 
-    from ingest import store_light
-    from ingest.painlog import PainEntry
-    from ingest.store import Store
+    from loadwatch.ingest import store_light
+    from loadwatch.ingest.painlog import PainEntry
+    from loadwatch.ingest.store import Store
 
     missing = tmp_path / "none.sqlite3"
     entry = PainEntry(at_local=datetime(2024, 3, 2, 7), score=2, timing="next_morning")
@@ -209,9 +209,9 @@ def test_pain_add_writes_the_row_the_store_writes(tmp_path, capsys):
     runner reads the same answer; ``pain list`` shows it."""
     from datetime import datetime
 
-    from dashboard.cli import main
-    from ingest.painlog import PainEntry
-    from ingest.store import Store
+    from loadwatch.dashboard.cli.main import main
+    from loadwatch.ingest.painlog import PainEntry
+    from loadwatch.ingest.store import Store
 
     db = str(tmp_path / "pain.sqlite3")
     with Store(db):
@@ -235,8 +235,8 @@ def test_pain_add_writes_the_row_the_store_writes(tmp_path, capsys):
 def test_the_light_store_finds_the_stores_default_file(monkeypatch, tmp_path):
     """Without ``--db`` or ``$LOADWATCH_DB`` (a runner's everyday case) the light path opens the file the
     full store opens."""
-    from ingest import store as store_mod
-    from ingest import store_light
+    from loadwatch.ingest import store as store_mod
+    from loadwatch.ingest import store_light
 
     assert store_light.store_path(None) == store_mod.default_db_path()  # $LOADWATCH_DB (conftest)
     monkeypatch.delenv("LOADWATCH_DB")
@@ -247,16 +247,16 @@ def test_the_light_store_finds_the_stores_default_file(monkeypatch, tmp_path):
 
 
 def test_every_command_is_found_in_the_module_that_adds_it(capsys):
-    """``loadwatch X`` imports only X's module (dashboard.cli.COMMAND_MODULES): each module adds exactly the
+    """``loadwatch X`` imports only X's module (loadwatch.dashboard.cli.main.COMMAND_MODULES): each module adds exactly the
     commands the table gives it, so no command goes missing when only its module is loaded."""
     import argparse
     import importlib
 
-    from dashboard import cli
+    from loadwatch.dashboard.cli import main as cli
 
     for name in dict.fromkeys(cli.COMMAND_MODULES.values()):
         sub = argparse.ArgumentParser().add_subparsers()
-        importlib.import_module(f"dashboard.{name}").register(sub, cli.add_db_option)
+        importlib.import_module(f"loadwatch.dashboard.cli.{name}").register(sub, cli.add_db_option)
         assert set(sub.choices) == {c for c, n in cli.COMMAND_MODULES.items() if n == name}, name
     for command in cli.COMMAND_MODULES:  # and each is there with its module alone
         with pytest.raises(SystemExit) as done:

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from dashboard.cli import main
-from dashboard.cmd_pain import parse_threshold
-from ingest.store import Store
+from loadwatch.dashboard.cli.cmd_pain import parse_threshold
+from loadwatch.dashboard.cli.main import main
+from loadwatch.ingest.store import Store
 from tests.helpers import cli as run  # run(capsys, *argv) -> (code, out, err)
 
 
@@ -117,7 +117,7 @@ def test_alerts_suggest_accept_adds_a_suggested_rule(capsys, monkeypatch):
     sug = {"metric": "distance_km", "threshold": 35.0, "op": ">", "scope": "week", "flare_ups_above": 4,
            "flare_ups_total": 4, "pain_free_above": 0, "pain_free_total": 9, "label": "suggested: weekly distance",
            "text": "4 of your 4 flare-ups followed weeks with weekly distance above 35 km; 0 of 9 ..."}
-    monkeypatch.setattr("dashboard.cmd_pain._report", lambda store, as_of: {"suggested_rules": [sug]})
+    monkeypatch.setattr("loadwatch.dashboard.cli.cmd_pain._report", lambda store, as_of: {"suggested_rules": [sug]})
     code, out, _ = run(capsys, "alerts", "suggest")
     assert code == 0 and "1. 4 of your 4 flare-ups" in out and "--accept 1" in out
     code, out, _ = run(capsys, "alerts", "suggest", "--accept", "1")
@@ -146,7 +146,7 @@ def test_alerts_check_in_words(capsys):
 def test_pain_dates_in_the_future_or_before_1990_are_refused(when, today, capsys):
     from datetime import timedelta
 
-    from dashboard.cli import main
+    from loadwatch.dashboard.cli.main import main
 
     with pytest.raises(SystemExit) as exc:
         main(["pain", "add", "--date", when, "--score", "3"])
@@ -161,7 +161,7 @@ def test_pain_dates_in_the_future_or_before_1990_are_refused(when, today, capsys
 
 
 def test_pain_list_is_an_aligned_table_in_words(capsys):
-    from dashboard.cli import main
+    from loadwatch.dashboard.cli.main import main
 
     main(["pain", "add", "--date", "2025-03-10", "--score", "6", "--timing", "rest_of_day", "--note", "x"])
     main(["pain", "add", "--date", "2025-03-11", "--score", "10", "--timing", "next_morning"])

@@ -1,4 +1,4 @@
-"""``loadwatch settings`` and ``loadwatch report`` through ``dashboard.cli.main`` on a temporary store."""
+"""``loadwatch settings`` and ``loadwatch report`` through ``loadwatch.dashboard.cli.main.main`` on a temporary store."""
 
 import json
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.cli import main
-from ingest import store as store_mod
-from ingest.canonical import Activity, Summary, empty_samples
+from loadwatch.dashboard.cli.main import main
+from loadwatch.ingest import store as store_mod
+from loadwatch.ingest.canonical import Activity, Summary, empty_samples
 
 
 def _add_runs(db, kms, start="2024-02-01 07:00", every_days=2, with_hr=True):
@@ -119,7 +119,7 @@ def test_report_end_to_end_through_real_import(tmp_path, capsys):
     """FIT (device offset) and GPX (no offset: the runner's zone) files through ``loadwatch import``."""
     from datetime import UTC, datetime
 
-    from ingest.synth import SynthRun, fit_bytes, gpx_bytes
+    from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes
 
     folder = tmp_path / "watch"
     folder.mkdir()
@@ -151,10 +151,10 @@ def test_report_end_to_end_through_real_import(tmp_path, capsys):
 def test_report_says_when_the_history_ended_instead_of_weeks_of_zeros(today, tmp_path, capsys):
     from datetime import UTC, datetime, timedelta
 
-    from dashboard.cli import main
-    from ingest.importer import import_files
-    from ingest.store import Store
-    from ingest.synth import SynthRun, fit_bytes
+    from loadwatch.dashboard.cli.main import main
+    from loadwatch.ingest.importer import import_files
+    from loadwatch.ingest.store import Store
+    from loadwatch.ingest.synth import SynthRun, fit_bytes
 
     db = tmp_path / "stale.sqlite3"
     last = today - timedelta(days=200)
@@ -167,7 +167,7 @@ def test_report_says_when_the_history_ended_instead_of_weeks_of_zeros(today, tmp
         import_files(store, files)
     assert main(["report", "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    from metrics import fmt
+    from loadwatch.metrics import fmt
 
     assert f"Your last run was on {fmt.day(last)}, {(today - last).days // 7} weeks ago: import newer runs" in out
     assert f"--as-of {last.isoformat()}" in out
@@ -178,7 +178,7 @@ def test_report_says_when_the_history_ended_instead_of_weeks_of_zeros(today, tmp
 
 
 def test_report_table_columns_stay_aligned(capsys):
-    from dashboard.term import table
+    from loadwatch.dashboard.cli.term import table
 
     text = table(("week of", "dist"), [("Mon 3 Aug 2026", "12.5"), ("Mon 10 Aug 2026*", "7")], right=(1,))
     lines = [ln for ln in text.splitlines() if ln.strip() and not set(ln.strip()) <= {"─", "-", " "}]
@@ -191,7 +191,7 @@ def test_report_table_columns_stay_aligned(capsys):
 @pytest.fixture
 def computed(monkeypatch):
     """How many times the report was computed (not read from the cache)."""
-    from dashboard import store_report
+    from loadwatch.dashboard import from_store as store_report
 
     calls = []
     real = store_report.report_from_store
@@ -213,7 +213,7 @@ def _report_text(db, capsys, *extra) -> str:
 def test_the_report_is_kept_until_the_store_changes(db, capsys, computed):
     from pathlib import Path
 
-    from dashboard import report_cache
+    from loadwatch.dashboard import report_cache
 
     _add_runs(db, [6.0, 8.0, 6.0, 10.0] * 3)
     first = _report_text(db, capsys)
@@ -238,7 +238,7 @@ def _write_activity(store):
 def _write_pain(store):
     from datetime import datetime
 
-    from ingest.painlog import PainEntry
+    from loadwatch.ingest.painlog import PainEntry
 
     store.add_pain(PainEntry(at_local=datetime(2024, 3, 4, 19), score=6, timing="after"))
 
@@ -259,7 +259,7 @@ def test_any_write_makes_the_report_computed_again(db, capsys, computed, what):
     (no cache file) does."""
     from pathlib import Path
 
-    from dashboard import report_cache
+    from loadwatch.dashboard import report_cache
 
     _add_runs(db, [6.0, 8.0, 6.0, 10.0] * 3)
     with store_mod.Store(db) as store:
@@ -279,7 +279,7 @@ def test_any_write_makes_the_report_computed_again(db, capsys, computed, what):
 def test_a_damaged_cache_is_computed_again(db, capsys, computed):
     from pathlib import Path
 
-    from dashboard import report_cache
+    from loadwatch.dashboard import report_cache
 
     _add_runs(db, [6.0, 8.0])
     first = _report_text(db, capsys)

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.cli import main
-from ingest import synth
-from ingest.canonical import Activity, Summary, empty_samples
-from ingest.store import Store
+from loadwatch.dashboard.cli.main import main
+from loadwatch.ingest import synth
+from loadwatch.ingest.canonical import Activity, Summary, empty_samples
+from loadwatch.ingest.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTE = "partial: cut short after 41 min; 2,010 of about 3,300 points kept and the rest was lost to damage"
@@ -123,7 +123,7 @@ def test_verbose_import_in_a_terminal_keeps_every_line_whole(tmp_path):
     assert main(["import", str(folder), "--db", db, "--workers", "0"]) == 1
     # the same files again, in a terminal: every one a duplicate, the broken one failing again
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "import", "--verbose", str(folder), "--db", db,
+    proc = subprocess.Popen([sys.executable, "-m", "loadwatch.dashboard.cli.main", "import", "--verbose", str(folder), "--db", db,
                              "--workers", "0"], stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
                             cwd=ROOT, env={**os.environ, "COLUMNS": "100"})
     os.close(follower)

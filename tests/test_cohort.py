@@ -22,10 +22,10 @@ import pytest
 pytest.importorskip("distributed")
 pytest.importorskip("pyarrow")
 
-from dashboard import cohort_runner  # noqa: E402
-from dashboard.cli import main  # noqa: E402
-from dashboard.cohort_engine import read_table  # noqa: E402
-from ingest.synth import SynthRun, fit_bytes, gpx_bytes  # noqa: E402
+from loadwatch.dashboard.cli.main import main  # noqa: E402
+from loadwatch.dashboard.pipelines import cohort_runner  # noqa: E402
+from loadwatch.dashboard.pipelines.cohort_engine import read_table  # noqa: E402
+from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a LocalCluster and a generated cohort: minutes, not seconds
 
@@ -227,7 +227,7 @@ def test_runs_files_and_broken_file(cohort):
     assert failed["reason"].iloc[0]  # says what is wrong
     hal = files[(files["runner"] == BROKEN) & (files["status"] == "imported")]
     assert len(hal) == len(cohort["files"][BROKEN]) - 1  # the broken file stopped nothing
-    from ingest.store import Store
+    from loadwatch.ingest.store import Store
 
     with Store(cohort_runner.store_path(cohort["out"], MILES), read_only=True) as store:
         assert list(store.pain()["activity_id"]) == list(LINKS.values())  # the link survived
@@ -306,7 +306,7 @@ def test_status_for_another_day_recomputes_from_the_stores(cohort, capsys):
 
 
 def test_rerun_decodes_nothing_new_and_a_new_file_only_its_runner(cohort, capsys):
-    from dashboard.cohort_engine import import_cohort
+    from loadwatch.dashboard.pipelines.cohort_engine import import_cohort
 
     weeks_before = read_table(cohort["out"], "weeks")
     capsys.readouterr()
@@ -331,8 +331,8 @@ def test_rerun_decodes_nothing_new_and_a_new_file_only_its_runner(cohort, capsys
 
 
 def test_pain_and_settings_files_are_checked():
-    from ingest.errors import IngestError
-    from ingest.runner_files import read_pain_csv, read_settings_json
+    from loadwatch.ingest.errors import IngestError
+    from loadwatch.ingest.runner_files import read_pain_csv, read_settings_json
 
     entries = read_pain_csv(_pain_csv([(1, 12, 4, "during", "both_legs;night_pain")]).encode())
     assert entries[0].score == 4 and entries[0].symptoms == ("both_legs", "night_pain")
@@ -353,8 +353,8 @@ def test_cohort_extra_is_not_loaded_by_the_single_runner_product():
     import subprocess
     import sys
 
-    code = ("import sys; from dashboard.cli import main; from metrics.report import build_report; "
-            "import ingest.importer; bad = [m for m in ('dask', 'distributed', 'rich') if m in sys.modules]; "
+    code = ("import sys; from loadwatch.dashboard.cli.main import main; from loadwatch.metrics.report import build_report; "
+            "import loadwatch.ingest.importer; bad = [m for m in ('dask', 'distributed', 'rich') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -368,7 +368,7 @@ def test_cohort_dashboard_overview_and_read_only_drill_down(cohort, monkeypatch)
     monkeypatch.setenv("LOADWATCH_COHORT", str(cohort["out"]))
     stores = sorted((cohort["out"] / "runners").glob("*.sqlite3"))
     before = {p: p.stat().st_mtime_ns for p in stores}
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "cohort_page.py"
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app" / "cohort_page.py"
     at = AppTest.from_file(str(app), default_timeout=120).run()
     no_exceptions(at)
     at.date_input[0].set_value(AS_OF).run()
@@ -408,8 +408,8 @@ def test_cohort_dashboard_overview_and_read_only_drill_down(cohort, monkeypatch)
 
 
 def test_read_only_store_refuses_writes(cohort):
-    from ingest.store import Store
-    from ingest.store_errors import StoreError
+    from loadwatch.ingest.store import Store
+    from loadwatch.ingest.store_errors import StoreError
 
     with Store(cohort_runner.store_path(cohort["out"], "gus"), read_only=True) as store:
         assert len(store.activities()) > 0
@@ -462,7 +462,7 @@ def test_concern_order_properties():
 
 
 def test_dashboard_cohort_flag_starts_the_cohort_page(cohort, tmp_path, monkeypatch, capsys):
-    from dashboard import cmd_app
+    from loadwatch.dashboard.cli import cmd_app
 
     started = {}
 
@@ -511,7 +511,7 @@ def test_import_on_an_existing_cluster_by_scheduler_address(tmp_path, capsys):
 def test_a_runner_whose_task_fails_keeps_its_last_rows(tmp_path, monkeypatch, capsys):
     from distributed import Client, LocalCluster
 
-    from dashboard.cohort_engine import import_cohort
+    from loadwatch.dashboard.pipelines.cohort_engine import import_cohort
 
     root, out = tmp_path / "root", tmp_path / "out"
     for seed, runner in enumerate(("gus", "ivy"), start=1):
@@ -551,7 +551,7 @@ def test_a_runner_whose_task_fails_keeps_its_last_rows(tmp_path, monkeypatch, ca
 
 
 def test_the_local_cluster_listens_on_this_machine_only():
-    from dashboard.cohort_engine import _client
+    from loadwatch.dashboard.pipelines.cohort_engine import _client
 
     client, cluster = _client(1, None)
     try:

@@ -20,11 +20,11 @@ pytest.importorskip("lifelines")
 pytest.importorskip("distributed")
 pytest.importorskip("pyarrow")
 
-from dashboard import cohort_analysis  # noqa: E402
-from dashboard.cli import main  # noqa: E402
-from dashboard.cohort_cox import MIN_EVENTS, fit_all, fit_exposure  # noqa: E402
-from metrics import exposure as ex  # noqa: E402
-from metrics.load import acwr  # noqa: E402
+from loadwatch.dashboard.cli.main import main  # noqa: E402
+from loadwatch.dashboard.pipelines.cohort_cox import MIN_EVENTS, fit_all, fit_exposure  # noqa: E402
+from loadwatch.dashboard.report import cohort_analysis  # noqa: E402
+from loadwatch.metrics import exposure as ex  # noqa: E402
+from loadwatch.metrics.load import acwr  # noqa: E402
 from tests.cohort_sim import generate, write_tables  # noqa: E402
 from tests.test_cohort import AS_OF, SCENARIOS, _stop_resource_tracker, imported_cohort  # noqa: E402, F401
 
@@ -280,7 +280,7 @@ def test_cohort_analyse_errors_name_the_folder(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_export_shifts_dates_keeps_intervals_and_names_nobody(imported, tmp_path, capsys):
-    from dashboard.cohort_export import export_cohort
+    from loadwatch.dashboard.pipelines.cohort_export import export_cohort
 
     src, shared = imported["out"], tmp_path / "shared"
     capsys.readouterr()
@@ -338,7 +338,7 @@ def test_export_shifts_dates_keeps_intervals_and_names_nobody(imported, tmp_path
 
 
 def test_ostrc_csv_is_checked_row_by_row():
-    from dashboard.cohort_runner import read_ostrc_csv
+    from loadwatch.dashboard.pipelines.cohort_runner import read_ostrc_csv
 
     rows = read_ostrc_csv(b"week_start,substantial\n2026-06-01,Yes\n2026-06-08,no\n", "ann")
     assert rows.to_dict("records") == [{"runner": "ann", "week_start": date(2026, 6, 1), "substantial": True},
@@ -401,7 +401,7 @@ def test_sessions_built_on_dask_equal_the_pure_functions(tmp_path):
     """Batches of runners on 2 workers give the very sessions of one call over the whole tables."""
     from distributed import Client, LocalCluster
 
-    from dashboard.cohort_analysis import build_sessions
+    from loadwatch.dashboard.report.cohort_analysis import build_sessions
 
     tables = generate(7, runners=25, days=200, planted_ratio=2.0)
     write_tables(tables, tmp_path / "cohort")

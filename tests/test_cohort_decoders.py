@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboard.cohort_runner import discover, process_runner
-from ingest import importer
-from ingest.synth import SynthRun, fit_bytes
+from loadwatch.dashboard.pipelines.cohort_runner import discover, process_runner
+from loadwatch.ingest import importer
+from loadwatch.ingest.synth import SynthRun, fit_bytes
 
 RUNNERS = ("ann", "ben", "cas")
 

@@ -2,7 +2,7 @@
 written with typed columns, and `cohort analyse` reads it, and one written empty by an older loadwatch
 (columns of Arrow's null type, on which a ``runner in [...]`` filter raised ArrowTypeError), without
 failing.  Without Dask: the tables are written by the import's own writer and read by the task
-``cohort analyse`` sends each worker (:func:`dashboard.cohort_analysis.runner_sessions`)."""
+``cohort analyse`` sends each worker (:func:`loadwatch.dashboard.report.cohort_analysis.runner_sessions`)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import pytest
 pa = pytest.importorskip("pyarrow")  # the cohort extra (a third-party library, not the project's own code)
 import pyarrow.parquet as pq  # noqa: E402
 
-from dashboard import cohort_analysis, cohort_engine  # noqa: E402
-from dashboard.cohort_runner import OSTRC_COLUMNS, PAIN_COLUMNS  # noqa: E402
+from loadwatch.dashboard.pipelines import cohort_engine  # noqa: E402
+from loadwatch.dashboard.pipelines.cohort_runner import OSTRC_COLUMNS, PAIN_COLUMNS  # noqa: E402
+from loadwatch.dashboard.report import cohort_analysis  # noqa: E402
 
 D0 = date(2026, 9, 7)
 

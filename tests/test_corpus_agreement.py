@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.canonical import SAMPLE_COLUMNS, SPORTS, Activity
-from ingest.errors import IngestError, NotAnActivity
-from ingest.sources import read_activity
+from loadwatch.ingest.canonical import SAMPLE_COLUMNS, SPORTS, Activity
+from loadwatch.ingest.errors import IngestError, NotAnActivity
+from loadwatch.ingest.sources import read_activity
 from tests.conftest import corpus_manifest
 
 ROWS = corpus_manifest()

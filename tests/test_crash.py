@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ingest import synth
-from ingest.importer import import_paths, summarize
-from ingest.painlog import PainEntry
-from ingest.store import Store, decompress_original
+from loadwatch.ingest import synth
+from loadwatch.ingest.importer import import_paths, summarize
+from loadwatch.ingest.painlog import PainEntry
+from loadwatch.ingest.store import Store, decompress_original
 from tests.conftest import REPO_ROOT
 
 N_FILES = 200
@@ -49,7 +49,7 @@ def test_sigkill_mid_import_leaves_every_file_all_or_nothing(tmp_path):
         s.delete_pain(pain_ids[2])
         pain_before = s.pain(include_deleted=True)
 
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "import", str(folder), "--db", str(db)],
+    proc = subprocess.Popen([sys.executable, "-m", "loadwatch.dashboard.cli.main", "import", str(folder), "--db", str(db)],
                             cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     workers = []

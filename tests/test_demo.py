@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from ingest.demo import DEMO_NOTE_PREFIX, write_demo
-from ingest.store import Store
-from metrics.report import build_report
+from loadwatch.ingest.demo import DEMO_NOTE_PREFIX, write_demo
+from loadwatch.ingest.store import Store
+from loadwatch.metrics.report import build_report
 
 TODAY = date(2025, 6, 18)  # a Wednesday
 
@@ -80,7 +80,7 @@ def test_demo_pain_links_to_runs(demo):
 
 
 def test_demo_has_shoes_and_a_weekly_core_session(demo):
-    from ingest.demo import DEMO_ROAD_SHOE, DEMO_TRAIL_SHOE
+    from loadwatch.ingest.demo import DEMO_ROAD_SHOE, DEMO_TRAIL_SHOE
 
     store = demo["store"]
     assert demo["first"]["sessions_logged"] >= 15 and demo["second"]["sessions_logged"] == 0

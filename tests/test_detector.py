@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.settings import Settings
-from ingest.store import Rule
-from metrics import detector, thresholds
-from metrics.detector import Alert, evaluate
-from metrics.rules import RULE_METRICS, evaluate_rules, rule_metric
+from loadwatch.ingest.settings import Settings
+from loadwatch.ingest.store import Rule
+from loadwatch.metrics import detector, thresholds
+from loadwatch.metrics.detector import Alert, evaluate
+from loadwatch.metrics.rules import RULE_METRICS, evaluate_rules, rule_metric
 
 AS_OF = date(2025, 3, 16)  # a Sunday
 
@@ -23,7 +23,7 @@ AS_OF = date(2025, 3, 16)  # a Sunday
 # --- builders (shared with the plan / suggestion tests) ------------------------------------------
 
 def make_runs(rows: list[tuple]) -> pd.DataFrame:
-    """rows: (id, date, distance_km[, longest_30d_km[, surface]]) -> a run table as metrics.spike makes."""
+    """rows: (id, date, distance_km[, longest_30d_km[, surface]]) -> a run table as loadwatch.metrics.spike makes."""
     recs = []
     for row in rows:
         rid, day, dist = row[0], row[1], row[2]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.synth import SynthRun, fit_bytes, gpx_bytes
+from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes
 from tests.conftest import CORPUS_DIR, REPO_ROOT
 from tests.helpers import free_port, wait_healthy
 
@@ -65,7 +65,7 @@ def server(tmp_path):
     env.pop("LOADWATCH_DEMO", None)
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.cli", "dashboard", "--db", str(db), "--port", str(port)],
+            [sys.executable, "-m", "loadwatch.dashboard.cli.main", "dashboard", "--db", str(db), "--port", str(port)],
             cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -46,9 +46,9 @@ BROKEN_CELLS_JS = """() => [...document.querySelectorAll('.st-key-lw_calendar [d
 
 def _stale_store(path: Path, today: date) -> None:
     """The demo history ending five months ago, and today's pain: 8/10 during a walk (stop running)."""
-    from ingest.demo import write_demo
-    from ingest.painlog import PainEntry
-    from ingest.store import Store
+    from loadwatch.ingest.demo import write_demo
+    from loadwatch.ingest.painlog import PainEntry
+    from loadwatch.ingest.store import Store
 
     with Store(path) as store:
         write_demo(store, today=today - timedelta(days=STALE_DAYS))
@@ -57,7 +57,7 @@ def _stale_store(path: Path, today: date) -> None:
 
 
 def _upload_files(folder: Path) -> list[Path]:
-    from ingest.synth import SynthRun, fit_bytes
+    from loadwatch.ingest.synth import SynthRun, fit_bytes
 
     folder.mkdir()
     out = []
@@ -72,8 +72,8 @@ def _upload_files(folder: Path) -> list[Path]:
 def test_everyday_walk_through(tmp_path, browser):  # noqa: F811  (the fixture)
     from playwright.sync_api import expect
 
-    from ingest.store import Store
-    from metrics import fmt
+    from loadwatch.ingest.store import Store
+    from loadwatch.metrics import fmt
 
     today = date.today()  # the server runs on the real clock: the history is built relative to it
     db = tmp_path / "stale.sqlite3"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.store import Store
+from loadwatch.ingest.store import Store
 from tests.app_helpers import copy_history
 from tests.test_e2e_pages import DESKTOP, Server, _settle, browser  # noqa: F401 (a fixture)
 

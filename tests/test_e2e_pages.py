@@ -48,7 +48,7 @@ class Server:
         env.pop("LOADWATCH_DEMO", None)
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "dashboard.cli", "dashboard", "--db", str(db), "--port", str(self.port),
+                [sys.executable, "-m", "loadwatch.dashboard.cli.main", "dashboard", "--db", str(db), "--port", str(self.port),
                  "--host", host, *args], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
 
     def wait_healthy(self, timeout_s: float = 90) -> None:
@@ -136,7 +136,7 @@ def test_every_page_in_chromium_with_screenshots(tmp_path, browser):
         page.goto(f"{server.url}/calendar")
         yesterday = date.today() - timedelta(days=1)
         expect(page.get_by_text("Click a day")).to_be_visible(timeout=60_000)
-        from metrics import fmt
+        from loadwatch.metrics import fmt
 
         # The day's own button (its widget key names the date), clicked once the page has finished its run:
         # a click that lands while Streamlit is still drawing the three months can be lost (seen on CI).
@@ -176,8 +176,8 @@ def test_every_page_in_chromium_with_screenshots(tmp_path, browser):
 def test_demo_mode_survives_a_reload_and_leaving_shows_my_own_store(tmp_path, browser):
     from playwright.sync_api import expect
 
-    from ingest.demo import write_demo
-    from ingest.store import Store
+    from loadwatch.ingest.demo import write_demo
+    from loadwatch.ingest.store import Store
 
     db = tmp_path / "mine.sqlite3"
     with Store(tmp_path / "demo.sqlite3") as demo:  # the demo store sits beside the runner's own
@@ -222,7 +222,7 @@ def test_password_gate_and_sigterm_free_the_port(tmp_path, browser):
     from playwright.sync_api import expect
 
     # without a password a non-loopback address is refused before anything listens
-    refused = subprocess.run([sys.executable, "-m", "dashboard.cli", "dashboard", "--db", str(tmp_path / "x.sqlite3"),
+    refused = subprocess.run([sys.executable, "-m", "loadwatch.dashboard.cli.main", "dashboard", "--db", str(tmp_path / "x.sqlite3"),
                               "--host", "0.0.0.0", "--port", str(free_port())],
                              env={k: v for k, v in dict(os.environ, PYTHONPATH=str(REPO_ROOT)).items()
                                   if k != "LOADWATCH_PASSWORD"},

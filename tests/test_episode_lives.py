@@ -4,7 +4,7 @@ Hand-picked scenarios pass and the next real runner still breaks the advice, so 
 a Hypothesis state machine (``RuleBasedStateMachine``) whose rules are what runners do - run as the plan
 says or well past it, log pain of any score, timing and symptom, skip logging for days or stop running
 for weeks, see a clinician who decides something or nothing, import an old run late, switch between km
-and miles - each through ``loadwatch`` itself (``dashboard.cli.main``) on the runner's own store, with the
+and miles - each through ``loadwatch`` itself (``loadwatch.dashboard.cli.main.main``) on the runner's own store, with the
 clock frozen on the life's day (time-machine).  After every step it reads ``alerts check --json`` and the
 text faces and holds the five invariants of issue 20:
 
@@ -47,8 +47,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from metrics import thresholds as th
-from metrics.units import cap_in_units, to_units
+from loadwatch.metrics import thresholds as th
+from loadwatch.metrics.units import cap_in_units, to_units
 from tests.scenario_helpers import PHASES, Runner, weeks_of_runs
 
 pytestmark = pytest.mark.slow

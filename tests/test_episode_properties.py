@@ -1,7 +1,7 @@
 """Invariants of the phase timeline (SCIENCE.md §10-§13) over generated histories: whatever is logged.
 
 Hypothesis draws runs, pain check-ins (any score, timing and, now and then, a red-flag symptom) and clinician
-assessments over ten weeks and calls :func:`metrics.episodes.phase_timeline` directly (pure, fast).
+assessments over ten weeks and calls :func:`loadwatch.metrics.episodes.phase_timeline` directly (pure, fast).
 Bounded and derandomised, so a failure is the same failure on every machine.
 """
 
@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ingest.painlog import TIMINGS
-from metrics import thresholds as th
-from metrics.episodes import PHASES, phase_segments, phase_timeline
+from loadwatch.ingest.painlog import TIMINGS
+from loadwatch.metrics import thresholds as th
+from loadwatch.metrics.episodes import PHASES, phase_segments, phase_timeline
 
 START = date(2025, 1, 6)
 SPAN_DAYS = 70
@@ -183,8 +183,8 @@ red_flag_st = st.tuples(st.integers(20, SPAN_DAYS - 10), st.integers(0, 10),
 
 
 def report_for(runs, pain, assessed, as_of: date) -> dict:
-    from ingest.settings import Settings
-    from metrics.report import build_report
+    from loadwatch.ingest.settings import Settings
+    from loadwatch.metrics.report import build_report
     from tests.test_metrics_helpers import activities
 
     acts = activities([{"start_utc": pd.Timestamp(START + timedelta(days=d)) + pd.Timedelta(hours=7), "km": km}
@@ -196,8 +196,8 @@ def report_for(runs, pain, assessed, as_of: date) -> dict:
 @FACE_PROPERTY
 @given(runs_st, pain_st, red_flag_st, st.lists(st.integers(0, 12), min_size=1, max_size=3), st.data())
 def test_no_face_shows_a_training_number_between_a_red_flag_and_an_assessment(runs, pain, flag, later, data):
-    from dashboard.cmd_pain import format_alerts
-    from dashboard.cmd_report import format_report
+    from loadwatch.dashboard.cli.cmd_pain import format_alerts
+    from loadwatch.dashboard.cli.cmd_report import format_report
     from tests.scenario_helpers import numbers_in
 
     flag_day, score, symptoms = flag

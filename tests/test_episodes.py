@@ -1,4 +1,4 @@
-"""The phase timeline (metrics.episodes, SCIENCE.md sections 10, 11 and 13) on hand-built frames."""
+"""The phase timeline (loadwatch.metrics.episodes, SCIENCE.md sections 10, 11 and 13) on hand-built frames."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics import episodes as ep
-from metrics import thresholds as th
+from loadwatch.metrics import episodes as ep
+from loadwatch.metrics import thresholds as th
 from tests.test_detector import make_pain, make_runs
 
 START = date(2025, 1, 6)  # a Monday

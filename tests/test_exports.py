@@ -1,6 +1,6 @@
 """Issue 12 over generated files: twins and copies kept once, damage told, implausible data out of the load.
 
-Every file is generated in code (``ingest.synth``), then damaged or converted the way real exports are."""
+Every file is generated in code (``loadwatch.ingest.synth``), then damaged or converted the way real exports are."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest import synth
-from ingest.importer import import_paths
-from ingest.plausible import quarter_hour_offset
-from ingest.sources import read_activity
-from ingest.store import Store
-from metrics.daily import daily_series
-from metrics.spike import run_table
+from loadwatch.ingest import synth
+from loadwatch.ingest.importer import import_paths
+from loadwatch.ingest.plausible import quarter_hour_offset
+from loadwatch.ingest.sources import read_activity
+from loadwatch.ingest.store import Store
+from loadwatch.metrics.daily import daily_series
+from loadwatch.metrics.spike import run_table
 from tests.helpers import zip_of
 
 T0 = datetime(2024, 5, 6, 6, 30, tzinfo=UTC)
@@ -96,7 +96,7 @@ def test_complete_file_replaces_the_partial_one_in_both_orders(store, tmp_path, 
 
 
 def test_pain_rpe_and_corrections_move_to_the_complete_file(store, tmp_path):
-    from ingest.painlog import PainEntry
+    from loadwatch.ingest.painlog import PainEntry
 
     r = run(duration_s=3600, distance_m=10_000.0)
     full = synth.fit_bytes(r)
@@ -153,8 +153,8 @@ def test_samples_with_a_damaged_timestamp_never_make_a_791_day_run():
     samples = pd.concat([samples, samples.iloc[[-1]].set_axis(pd.DatetimeIndex([late], name="time_utc"))])
     from dataclasses import replace
 
-    from ingest.canonical import Activity
-    from ingest.plausible import check
+    from loadwatch.ingest.canonical import Activity
+    from loadwatch.ingest.plausible import check
 
     damaged = Activity(replace(act.summary, elapsed_s=(late - samples.index[0]).total_seconds(), partial=True,
                                warnings=()), samples)
@@ -223,13 +223,13 @@ def test_untyped_track_faster_than_running_is_sport_uncertain(store, tmp_path):
 
 def test_run_without_gps_but_with_distance_is_on_a_treadmill(store, tmp_path):
     import_in_order(store, tmp_path, [("tm.fit", synth.fit_bytes(run(with_gps=False)))])
-    from metrics.surface import surfaces
+    from loadwatch.metrics.surface import surfaces
 
     assert surfaces(store.activities()).tolist() == ["treadmill"]
 
 
 def test_default_surface_applies_to_runs_nothing_else_describes(store, tmp_path):
-    from metrics.surface import surfaces
+    from loadwatch.metrics.surface import surfaces
 
     import_in_order(store, tmp_path, [("a.fit", synth.fit_bytes(run())),
                                       ("b.fit", synth.fit_bytes(run(day=1, sub_sport="trail")))])
@@ -288,7 +288,7 @@ def garmin_archive() -> bytes:
 
 
 def _by_day(store) -> dict[int, dict]:
-    from metrics.surface import surfaces
+    from loadwatch.metrics.surface import surfaces
 
     acts = store.activities()
     acts["surface"] = surfaces(acts)
@@ -365,9 +365,9 @@ def test_glitches_never_add_distance_and_bad_heart_rates_never_count(glitches, h
     outside 25-230 bpm."""
     from dataclasses import replace
 
-    from ingest.canonical import Activity
-    from ingest.gpx_reader import cumulative_distance_m
-    from ingest.plausible import check
+    from loadwatch.ingest.canonical import Activity
+    from loadwatch.ingest.gpx_reader import cumulative_distance_m
+    from loadwatch.ingest.plausible import check
 
     samples = _CLEAN.samples.copy()
     lat = samples["lat_deg"].to_numpy().copy()

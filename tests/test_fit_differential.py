@@ -1,7 +1,7 @@
 """The fast FIT decoder against fitdecode, file by file.
 
 For every FIT file of the real corpus and a grid of generated files, ``fit_fast.decode`` either declines
-(``FastPathDeclined``) or gives the same :class:`~ingest.fit_common.FitDecoded` as
+(``FastPathDeclined``) or gives the same :class:`~loadwatch.ingest.fit_common.FitDecoded` as
 ``fit_reader.decode_with_fitdecode``, and the one builder then makes the same canonical activity from both.
 """
 
@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest import fit_fast, fit_reader
-from ingest.errors import IngestError, NotAnActivity
-from ingest.fit_common import RECORD_FIELDS, FitDecoded
-from ingest.synth import SynthRun, fit_bytes
+from loadwatch.ingest import fit_fast, fit_reader
+from loadwatch.ingest.errors import IngestError, NotAnActivity
+from loadwatch.ingest.fit_common import RECORD_FIELDS, FitDecoded
+from loadwatch.ingest.synth import SynthRun, fit_bytes
 from tests.conftest import corpus_manifest
 
 FIT_ROWS = [row for row in corpus_manifest() if row["kind"] == "fit"]

@@ -1,4 +1,4 @@
-"""Unit tests of the vectorised FIT decoder on hand-built files (``ingest.synth.FitWriter``)."""
+"""Unit tests of the vectorised FIT decoder on hand-built files (``loadwatch.ingest.synth.FitWriter``)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from ingest import fit_fast, synth
-from ingest.fit_common import RECORD_FIELDS
-from ingest.fit_fast import FastPathDeclined, decode, fit_crc16
-from ingest.synth import FIT_EPOCH_S, FitWriter, SynthRun, fit_bytes, fit_crc, fit_time
+from loadwatch.ingest import fit_fast, synth
+from loadwatch.ingest.fit_common import RECORD_FIELDS
+from loadwatch.ingest.fit_fast import FastPathDeclined, decode, fit_crc16
+from loadwatch.ingest.synth import FIT_EPOCH_S, FitWriter, SynthRun, fit_bytes, fit_crc, fit_time
 
 U8, S8, U16, S16, U32, S32, ENUM = (synth._UINT8, synth._SINT8, synth._UINT16, synth._SINT16, synth._UINT32,
                                     synth._SINT32, synth._ENUM)
@@ -350,6 +350,6 @@ def test_mutated_files_decode_or_decline_never_crash():
 
 def test_declined_is_not_an_ingest_error():
     # read_fit falls back on it; it must never be mistaken for "this file is broken"
-    from ingest.errors import IngestError
+    from loadwatch.ingest.errors import IngestError
 
     assert not issubclass(fit_fast.FastPathDeclined, IngestError)

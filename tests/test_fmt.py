@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest.painlog import LOCATIONS, SYMPTOMS, TIMINGS
-from metrics import fmt
+from loadwatch.ingest.painlog import LOCATIONS, SYMPTOMS, TIMINGS
+from loadwatch.metrics import fmt
 
 
 @pytest.mark.parametrize("missing", [None, float("nan"), pd.NaT, pd.NA, math.inf, ""])
@@ -55,7 +55,7 @@ def test_numbers_units_and_paces():
 
 
 def test_count_says_one_and_many():
-    from metrics import fmt
+    from loadwatch.metrics import fmt
 
     assert fmt.count(1, "file") == "1 file"
     assert fmt.count(0, "file") == "0 files"
@@ -97,7 +97,7 @@ def test_every_number_an_alert_carries_has_a_label_in_words():
     import ast
     from pathlib import Path
 
-    from metrics import fmt
+    from loadwatch.metrics import fmt
 
     keys = set()
     for path in (Path(__file__).resolve().parents[1] / "metrics").glob("*.py"):
@@ -139,7 +139,7 @@ def _faces_source() -> dict[str, str]:
 
 
 def test_a_date_label_is_fmt_day_on_every_face():
-    from metrics import detector
+    from loadwatch.metrics import detector
 
     runs = pd.DataFrame({"date": [pd.Timestamp("2025-03-15")], "distance_km": [15.0], "longest_30d_km": [10.0],
                          "spike_pct": [50.0]}, index=["r1"])
@@ -169,9 +169,9 @@ def test_a_rule_threshold_has_one_wording(metric, value, units, expected):
 
 
 def test_a_rule_threshold_reads_the_same_in_the_alert_its_facts_and_the_rule_list():
-    from dashboard import ui
-    from metrics import detector
-    from metrics.rules import RuleHit
+    from loadwatch.dashboard.app import ui
+    from loadwatch.metrics import detector
+    from loadwatch.metrics.rules import RuleHit
 
     hit = RuleHit(rule_id=4, metric="distance_km", scope="week", op=">", threshold=32.0, value=34.0,
                   date=dt.date(2025, 3, 3), activity_id=None, label="")
@@ -212,7 +212,7 @@ def test_no_face_rewords_a_reason_a_threshold_or_a_care_message():
 def test_a_care_message_is_the_detectors_own(symptoms):
     """The pain form and ``pain add`` warn before an entry is saved with fmt.symptom_care: the very words the
     detector's red-flag alert says once the entry is in the log."""
-    from metrics import detector
+    from loadwatch.metrics import detector
 
     day = dt.date(2025, 3, 10)
     one = pd.DataFrame({"id": [1], "at_local": [pd.Timestamp(day)], "score": [2], "timing": ["after"],
@@ -239,7 +239,7 @@ def test_a_pain_band_has_one_banding(score, band):
 
 
 def test_the_faces_colour_pain_from_fmt_pain_band():
-    from dashboard import charts
+    from loadwatch.dashboard import charts
 
     assert [charts.pain_light(s) for s in (3, 4, 6)] == [charts.PAIN_LIGHT_COLORS[b] for b in ("green", "amber", "red")]
     # no face bands a score itself: the green and amber limits are read in fmt (and the metrics that walk them)
@@ -263,8 +263,8 @@ def test_the_command_line_and_the_dashboard_say_a_rule_in_the_same_words(capsys)
 
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.cli import main
-    from ingest.store import Store
+    from loadwatch.dashboard.cli.main import main
+    from loadwatch.ingest.store import Store
     from tests.app_helpers import PAGES_DIR, no_exceptions, texts
 
     with Store(Path(os.environ["LOADWATCH_DB"])) as store:

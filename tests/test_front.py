@@ -18,7 +18,7 @@ import tornado.httpserver
 import tornado.web
 import tornado.websocket
 
-from dashboard import front
+from loadwatch.dashboard.app import front
 from tests.helpers import free_port
 
 SECRET = "a long passphrase for the phone"
@@ -186,7 +186,7 @@ def test_uploads_are_capped_and_a_bigger_one_never_reaches_streamlit(tmp_path):
 
 
 def test_the_import_limit_is_the_upload_limit():
-    from ingest.sources import DEFAULT_LIMITS
+    from loadwatch.ingest.sources import DEFAULT_LIMITS
 
     assert front.upload_limit_bytes() == DEFAULT_LIMITS.max_file_bytes + front.MULTIPART_OVERHEAD_BYTES
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from dashboard import front
+from loadwatch.dashboard.app import front
 from tests.app_helpers import copy_history
 from tests.conftest import REPO_ROOT
 from tests.test_e2e_pages import Server

@@ -1,6 +1,6 @@
 """Fuzzing the readers: damaged input gives an activity or a clear error, never a crash or a hang.
 
-Seeds are generated files (``ingest.synth``) and, when ``../shared/corpus`` is present, every small real
+Seeds are generated files (``loadwatch.ingest.synth``) and, when ``../shared/corpus`` is present, every small real
 file in it.  Mutations: bit flips, byte overwrites, truncation anywhere, inserted/deleted/repeated bytes,
 FIT header and definition-message lies (with and without recomputed CRCs, so damage reaches the decoder
 rather than stopping at the CRC check), XML damage (closing tags dropped, bad timestamps, undeclared
@@ -29,10 +29,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest import fit_fast, sources
-from ingest.errors import IngestError, NotAnActivity
-from ingest.fit_common import FitDecoded
-from ingest.sources import read_activity
+from loadwatch.ingest import fit_fast, sources
+from loadwatch.ingest.errors import IngestError, NotAnActivity
+from loadwatch.ingest.fit_common import FitDecoded
+from loadwatch.ingest.sources import read_activity
 from tests import fuzzlib as fz
 
 pytestmark = pytest.mark.slow  # thousands of mutated files
@@ -262,7 +262,7 @@ def test_zip_mutations(case):
 
 
 def _tiny(fmt: str) -> str:
-    from ingest.synth import gpx_bytes, tcx_bytes
+    from loadwatch.ingest.synth import gpx_bytes, tcx_bytes
 
     run = fz._run(3)
     return (gpx_bytes(run) if fmt == "gpx" else tcx_bytes(run)).decode()
@@ -344,7 +344,7 @@ SALVAGE_RATE_TOLERANCE = 0.03
 def _activity_files(kinds: tuple[str, ...]) -> dict[str, bytes]:
     """Generated runs of 1, 3 and 5 minutes in each of ``kinds`` plus the small corpus files of those
     kinds that read as activities (the ones a damaged copy could be salvaged from)."""
-    from ingest.synth import fit_bytes, gpx_bytes, tcx_bytes
+    from loadwatch.ingest.synth import fit_bytes, gpx_bytes, tcx_bytes
 
     writers = {"fit": fit_bytes, "gpx": gpx_bytes, "tcx": tcx_bytes}
     out = {f"gen-{s}.{k}": writers[k](fz._run(s, seed=i)) for k in kinds for i, s in enumerate((60, 180, 300))}

@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest import gpx_reader, safe_xml
-from ingest.errors import GpxError, IngestError, NotAnActivity
-from ingest.synth import SynthRun, gpx_bytes
+from loadwatch.ingest import gpx_reader, safe_xml
+from loadwatch.ingest.errors import GpxError, IngestError, NotAnActivity
+from loadwatch.ingest.synth import SynthRun, gpx_bytes
 from tests.conftest import CORPUS_DIR, corpus_manifest
 
 GPX11 = "http://www.topografix.com/GPX/1/1"

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest.errors import IngestError, NotAnActivity
-from ingest.gpx_reader import read_gpx
-from ingest.synth import SynthRun, gpx_bytes
+from loadwatch.ingest.errors import IngestError, NotAnActivity
+from loadwatch.ingest.gpx_reader import read_gpx
+from loadwatch.ingest.synth import SynthRun, gpx_bytes
 from tests.conftest import CORPUS_DIR, corpus_manifest
 
 

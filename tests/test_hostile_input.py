@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import ArchiveError, FitError, GpxError, IngestError, NotAnActivity, TcxError
-from ingest.gpx_reader import read_gpx
-from ingest.sources import Limits, SourceFile, iter_sources, read_activity
-from ingest.synth import SynthRun, fit_bytes, gpx_bytes, tcx_bytes
-from ingest.tcx_reader import read_tcx
+from loadwatch.ingest.errors import ArchiveError, FitError, GpxError, IngestError, NotAnActivity, TcxError
+from loadwatch.ingest.gpx_reader import read_gpx
+from loadwatch.ingest.sources import Limits, SourceFile, iter_sources, read_activity
+from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes, tcx_bytes
+from loadwatch.ingest.tcx_reader import read_tcx
 from tests.helpers import zip_of
 
 RUN = SynthRun(start_utc=datetime(2024, 5, 1, 7, tzinfo=UTC), duration_s=120, distance_m=400.0)

@@ -1,6 +1,6 @@
 """The tests themselves cannot mislead: none reads today's date or the time of day without first freezing
 the clock (a test that reads today passes on Monday and fails on Sunday), and none skips when the project's
-own code fails to import (``pytest.importorskip("ingest.store")`` turned a broken import into ~145 quiet
+own code fails to import (``pytest.importorskip("loadwatch.ingest.store")`` turned a broken import into ~145 quiet
 skips and a green CI).
 
 Read from the test files' syntax trees, so it costs a second and needs nothing to run.
@@ -142,6 +142,6 @@ def test_the_checks_see_what_they_look_for(tmp_path):
         "def test_a():\n    return date.today()\n"
         "def test_b():\n    with time_machine.travel(datetime(2026, 12, 6)):\n        return dt.date.today()\n"
         "def test_c():\n    with time_machine.travel(date(2026, 12, 6)):\n        pass\n    return datetime.now()\n"
-        "store = pytest.importorskip('ingest.store')\nyaml = pytest.importorskip('yaml')\n")
+        "store = pytest.importorskip('loadwatch.ingest.store')\nyaml = pytest.importorskip('yaml')\n")
     assert [(line, where) for line, _call, where in clock_reads(sample)] == [(6, "test_a"), (13, "test_c")]
-    assert _importorskips(sample) == [(14, "ingest.store"), (15, "yaml")]
+    assert _importorskips(sample) == [(14, "loadwatch.ingest.store"), (15, "yaml")]

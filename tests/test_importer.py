@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest import importer, synth
-from ingest.importer import Outcome, import_files, import_paths, summarize
-from ingest.store import Store
+from loadwatch.ingest import importer, synth
+from loadwatch.ingest.importer import Outcome, import_files, import_paths, summarize
+from loadwatch.ingest.store import Store
 
 T0 = datetime(2024, 3, 4, 6, 30, tzinfo=UTC)
 
@@ -53,7 +53,7 @@ def slow_reader(data: bytes, name: str):
     """Hangs on files whose name starts with "slow" (a stuck decoder); reads the rest normally."""
     if Path(name).name.startswith("slow"):
         time.sleep(600)
-    from ingest.sources import read_activity
+    from loadwatch.ingest.sources import read_activity
 
     return read_activity(data, name)
 
@@ -61,7 +61,7 @@ def slow_reader(data: bytes, name: str):
 def buggy_reader(data: bytes, name: str):
     if Path(name).name.startswith("bug"):
         raise ZeroDivisionError("reader bug")
-    from ingest.sources import read_activity
+    from loadwatch.ingest.sources import read_activity
 
     return read_activity(data, name)
 
@@ -71,7 +71,7 @@ def crashing_reader(data: bytes, name: str):
         import os
 
         os._exit(3)  # the reader process dies (segfault, out of memory...)
-    from ingest.sources import read_activity
+    from loadwatch.ingest.sources import read_activity
 
     return read_activity(data, name)
 
@@ -126,7 +126,7 @@ def test_fit_and_gpx_of_the_same_run_become_one_fit_activity(tmp_path, store, fi
 
 
 def test_pain_link_follows_the_richer_file(tmp_path, store):
-    from ingest.painlog import PainEntry
+    from loadwatch.ingest.painlog import PainEntry
 
     run = make_run(0)
     gpx = tmp_path / "r.gpx"
@@ -210,7 +210,7 @@ def test_import_files_takes_bytes_file_objects_and_zips(store):
 
 def test_in_flight_files_are_bounded(store):
     """The importer pulls a new file from the source only when fewer than 2 x workers are in flight."""
-    from ingest.sources import SourceFile
+    from loadwatch.ingest.sources import SourceFile
 
     pulled = []
     done = []
@@ -253,9 +253,9 @@ def test_two_copies_in_one_batch_first_is_imported_copy_is_duplicate(tmp_path):
     """Identical bytes twice in one upload never race through two workers: the first wins."""
     from datetime import UTC, datetime
 
-    from ingest.importer import import_files
-    from ingest.store import Store
-    from ingest.synth import SynthRun, fit_bytes
+    from loadwatch.ingest.importer import import_files
+    from loadwatch.ingest.store import Store
+    from loadwatch.ingest.synth import SynthRun, fit_bytes
 
     data = fit_bytes(SynthRun(start_utc=datetime(2024, 3, 4, 7, tzinfo=UTC), duration_s=600, distance_m=2000))
     with Store(tmp_path / "s.sqlite3") as store:
@@ -289,8 +289,8 @@ def test_a_threaded_host_never_forks_and_a_single_threaded_one_does(tmp_path):
     code = """
 import json, os, sys, threading
 from pathlib import Path
-from ingest.importer import import_paths
-from ingest.store import Store
+from loadwatch.ingest.importer import import_paths
+from loadwatch.ingest.store import Store
 forks = []
 real_fork = os.fork
 def counting_fork():

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest.settings import Settings
-from metrics.daily import daily_columns, daily_series, local_starts
-from metrics.weekly import weekly_columns, weekly_table
+from loadwatch.ingest.settings import Settings
+from loadwatch.metrics.daily import daily_columns, daily_series, local_starts
+from loadwatch.metrics.weekly import weekly_columns, weekly_table
 from tests.test_metrics_helpers import activities, daily_runs, hist
 
 LONDON = Settings(timezone="Europe/London")

@@ -4,7 +4,7 @@ functions included (an import inside a function is still an arrow, STYLE.md).
 * no circle;
 * the walk daily -> weekly -> timeline (episodes) -> alerts (detector) -> plan -> advice -> report enters
   each room once: a lower room never reaches a higher one, directly or through another module;
-* the helpers several rooms share (``metrics.calendar``, ``metrics.fmt``) sit below every room;
+* the helpers several rooms share (``loadwatch.metrics.calendar``, ``loadwatch.metrics.fmt``) sit below every room;
 * no module of the project imports another module's ``_private`` name from ``metrics``.
 """
 
@@ -20,7 +20,7 @@ BELOW = ("calendar", "fmt", "thresholds", "units", "rules")
 
 
 def _module_of(path: Path) -> str:
-    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    return "loadwatch." + ".".join(path.relative_to(ROOT).with_suffix("").parts)
 
 
 def _imports(path: Path) -> list[tuple[str, str | None]]:
@@ -40,10 +40,10 @@ def _graph() -> dict[str, set[str]]:
         me = path.stem
         deps = set()
         for module, name in _imports(path):
-            if module == "metrics" and name and (ROOT / "metrics" / f"{name}.py").exists():
+            if module == "loadwatch.metrics" and name and (ROOT / "metrics" / f"{name}.py").exists():
                 deps.add(name)
-            elif module.startswith("metrics."):
-                deps.add(module.split(".")[1])
+            elif module.startswith("loadwatch.metrics."):
+                deps.add(module.split(".")[2])
         graph[me] = deps - {me}
     return graph
 
@@ -67,7 +67,7 @@ def test_the_walk_enters_each_room_once():
     graph = _graph()
     for i, room in enumerate(WALK):
         higher = set(WALK[i + 1:]) & _reach(graph, room)
-        assert not higher, f"metrics.{room} reaches the higher room(s) {sorted(higher)}"
+        assert not higher, f"loadwatch.metrics.{room} reaches the higher room(s) {sorted(higher)}"
 
 
 def test_shared_helpers_sit_below_every_room():
@@ -76,9 +76,9 @@ def test_shared_helpers_sit_below_every_room():
         assert not (_reach(graph, helper) & set(WALK)), helper
     assert graph["calendar"] == set()
     # the rooms that used to fetch their dates from the detector now read the calendar
-    for room in ("sessions", "suggest", "plan", "advice", "rules", "episodes"):
+    for room in ("training_sessions", "suggest", "plan", "advice", "rules", "episodes"):
         assert "calendar" in graph[room], room
-    assert "detector" not in _reach(graph, "daily") | _reach(graph, "sessions") | _reach(graph, "suggest")
+    assert "detector" not in _reach(graph, "daily") | _reach(graph, "training_sessions") | _reach(graph, "suggest")
 
 
 def test_no_module_imports_a_private_name_from_metrics():
@@ -90,13 +90,13 @@ def test_no_module_imports_a_private_name_from_metrics():
             for node in ast.walk(tree):
                 if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                     for a in node.names:
-                        if node.module.startswith("metrics") and a.name.startswith("_"):
+                        if node.module.startswith("loadwatch.metrics") and a.name.startswith("_"):
                             found.append((_module_of(path), f"{node.module}.{a.name}"))
-                        if node.module == "metrics":
-                            aliases[a.asname or a.name] = f"metrics.{a.name}"
+                        if node.module == "loadwatch.metrics":
+                            aliases[a.asname or a.name] = f"loadwatch.metrics.{a.name}"
                 elif isinstance(node, ast.Import):
                     for a in node.names:
-                        if a.name.startswith("metrics.") and a.asname:
+                        if a.name.startswith("loadwatch.metrics.") and a.asname:
                             aliases[a.asname] = a.name
             for node in ast.walk(tree):
                 if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest.canonical import hr_histogram, make_samples
-from metrics.intensity import estimate_hr_max, heart_rate_params, run_intensity, trimp, zone_minutes
-from metrics.thresholds import HR_REST_DEFAULT_BPM, TRIMP_COEFFICIENTS
+from loadwatch.ingest.canonical import hr_histogram, make_samples
+from loadwatch.metrics.intensity import estimate_hr_max, heart_rate_params, run_intensity, trimp, zone_minutes
+from loadwatch.metrics.thresholds import HR_REST_DEFAULT_BPM, TRIMP_COEFFICIENTS
 from tests.test_metrics_helpers import hist
 
 
@@ -77,7 +77,7 @@ def test_hr_max_estimate_ignores_strap_spikes():
 
 
 def test_heart_rate_params_from_settings_or_estimated():
-    from ingest.settings import Settings
+    from loadwatch.ingest.settings import Settings
 
     hh = hist({"a": {160: 1000}})
     p = heart_rate_params(hh, Settings())

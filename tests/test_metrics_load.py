@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.load import acwr, change_pct, ewma, fitness_fatigue, monotony, strain
+from loadwatch.metrics.load import acwr, change_pct, ewma, fitness_fatigue, monotony, strain
 
 
 def _series(values):

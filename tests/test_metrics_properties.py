@@ -5,11 +5,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.settings import Settings
-from metrics.daily import daily_series
-from metrics.load import acwr, monotony
-from metrics.spike import run_table
-from metrics.weekly import weekly_table
+from loadwatch.ingest.settings import Settings
+from loadwatch.metrics.daily import daily_series
+from loadwatch.metrics.load import acwr, monotony
+from loadwatch.metrics.spike import run_table
+from loadwatch.metrics.weekly import weekly_table
 from tests.test_metrics_helpers import activities
 
 run_strategy = st.lists(

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest.settings import Settings
-from metrics.spike import RUN_COLUMNS, run_table
+from loadwatch.ingest.settings import Settings
+from loadwatch.metrics.spike import RUN_COLUMNS, run_table
 from tests.test_metrics_helpers import activities, hist
 
 

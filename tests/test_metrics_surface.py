@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from metrics.surface import activity_surface, surface_km, surfaces
+from loadwatch.metrics.surface import activity_surface, surface_km, surfaces
 
 
 @pytest.mark.parametrize(("sub_sport", "surface"), [

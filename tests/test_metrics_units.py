@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from metrics import units as u
+from loadwatch.metrics import units as u
 
 
 def test_km_mi_round_trip():

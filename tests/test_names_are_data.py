@@ -20,10 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from dashboard.cli import main
-from ingest.store import Store
-from ingest.synth import SynthRun, fit_bytes
-from metrics import fmt
+from loadwatch.dashboard.cli.main import main
+from loadwatch.ingest.store import Store
+from loadwatch.ingest.synth import SynthRun, fit_bytes
+from loadwatch.metrics import fmt
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -123,7 +123,7 @@ def test_a_name_that_is_not_utf8_is_imported_and_shown_with_replacement_characte
 
 
 def test_the_progress_bar_shows_a_name_with_markup_or_escapes_as_text():
-    from dashboard.term import ProgressBar
+    from loadwatch.dashboard.cli.term import ProgressBar
 
     class Tty(io.StringIO):
         def isatty(self):
@@ -138,7 +138,7 @@ def test_the_progress_bar_shows_a_name_with_markup_or_escapes_as_text():
 
 
 def test_terminal_tables_show_names_without_escapes():
-    from dashboard.term import table
+    from loadwatch.dashboard.cli.term import table
 
     out = table(["name"], [[f"{ANSI_NAME} run"]])
     assert "\x1b" not in out and "Imported 999 run" in out
@@ -176,7 +176,7 @@ def test_import_page_shows_hostile_member_names_as_written(tmp_path):
 
 
 def test_undecodable_name_helper_in_ingest_matches_the_faces():
-    from ingest.sources import display_name
+    from loadwatch.ingest.sources import display_name
 
     raw = os.fsdecode(b"run-\xff.fit")
     assert display_name(raw) == fmt.terminal_text(raw) == "run-\ufffd.fit"

@@ -136,7 +136,7 @@ class Traced:
         env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), **(env_extra or {}))
         env.pop("LOADWATCH_DEMO", None)
         env.pop("LOADWATCH_PASSWORD", None)
-        traced = command or [sys.executable, "-m", "dashboard.cli", "dashboard", *args]
+        traced = command or [sys.executable, "-m", "loadwatch.dashboard.cli.main", "dashboard", *args]
         if trace:
             strace = _need("strace")
             _can_trace(strace)
@@ -188,7 +188,7 @@ class Traced:
         family = []
         with contextlib.suppress(psutil.Error):
             family = psutil.Process(self.proc.pid).children(recursive=True)
-        dashboard = [p for p in family if "dashboard.cli" in " ".join(p.cmdline())] or family[:1]
+        dashboard = [p for p in family if "loadwatch.dashboard.cli.main" in " ".join(p.cmdline())] or family[:1]
         for p in dashboard[:1]:
             with contextlib.suppress(psutil.Error):
                 p.send_signal(signal.SIGTERM)
@@ -264,10 +264,10 @@ def test_dashboard_beyond_loopback_sends_nothing_and_streamlit_stays_on_loopback
 
 
 def test_streamlit_run_beyond_loopback_shows_only_a_refusal(tmp_path):
-    """``streamlit run dashboard/app.py --server.address 0.0.0.0``, without loadwatch's command and its
+    """``streamlit run dashboard/app/main.py --server.address 0.0.0.0``, without loadwatch's command and its
     front: the app renders nothing but the refusal (in a network namespace, so it reaches nobody)."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
+    command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app" / "main.py"),
                "--server.address", "0.0.0.0", "--server.port", str(port), "--server.headless", "true",
                "--browser.gatherUsageStats", "false"]
     server = Traced(tmp_path, [], netns=True, command=command, trace=False,
@@ -290,7 +290,7 @@ def test_streamlit_offline_answers_unknown_and_refuses_a_streamlit_without_the_l
     from streamlit import config, net_util
     from streamlit.web.server import server_util
 
-    from dashboard import streamlit_offline
+    from loadwatch.dashboard.app import streamlit_offline
     from tests.test_privacy import network_guard
 
     for name in streamlit_offline.LOOKUPS:  # restored after the test

@@ -9,10 +9,10 @@ import math
 import pandas as pd
 import pytest
 
-from ingest.settings import Settings
-from ingest.store import Store
-from metrics import outcomes as oc
-from metrics import programme as pg
+from loadwatch.ingest.settings import Settings
+from loadwatch.ingest.store import Store
+from loadwatch.metrics import outcomes as oc
+from loadwatch.metrics import programme as pg
 
 D = dt.date
 
@@ -152,7 +152,7 @@ def test_one_programme_at_a_time(store):
 def test_a_store_of_the_previous_version_gains_the_new_tables(tmp_path):
     import sqlite3
 
-    from ingest import store as store_mod
+    from loadwatch.ingest import store as store_mod
 
     path = tmp_path / "old.sqlite3"
     with Store(path):
@@ -160,7 +160,7 @@ def test_a_store_of_the_previous_version_gains_the_new_tables(tmp_path):
     conn = sqlite3.connect(path)  # roll the file back to the version before issue 24's two steps
     for table in ("ostrc_weeks", "psfs_scores", "psfs_activities", "programmes"):
         conn.execute(f"DROP TABLE {table}")
-    first = next(i for i, step in enumerate(store_mod.MIGRATIONS) if step.__module__ == "ingest.outcomes")
+    first = next(i for i, step in enumerate(store_mod.MIGRATIONS) if step.__module__ == "loadwatch.ingest.outcomes")
     conn.execute(f"PRAGMA user_version = {first}")  # later steps re-run harmlessly
     conn.commit()
     conn.close()
@@ -249,7 +249,7 @@ def _cli(db, *argv):
     import contextlib
     import io
 
-    from dashboard.cli import main
+    from loadwatch.dashboard.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -284,7 +284,7 @@ def test_bad_input_exits_2_with_one_plain_line(tmp_path):
 # --- personal rules may take an OSTRC substantial week as a flare-up (SCIENCE.md §14, §16) ----------------
 
 def test_substantial_ostrc_weeks_are_flare_ups_under_the_same_permutation_test():
-    from metrics.suggest import suggest
+    from loadwatch.metrics.suggest import suggest
     from tests.test_suggest import AS_OF, FIRST, FLARE_AFTER, weekly_and_pain
 
     weekly, pain = weekly_and_pain()

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from dashboard import outcomes_report, physio_report
+from loadwatch.dashboard.report import outcomes as outcomes_report
+from loadwatch.dashboard.report import physio as physio_report
 from tests.scenario_helpers import Runner
 from tests.test_physio_report import html_text, pdf_text
 
@@ -88,7 +89,7 @@ def test_walks_from_watch_files_count_as_walkback_sessions(tmp_path):
     """A walk imported from a FIT file is a session done; a 5-minute stroll and a ride are not."""
     from datetime import UTC, datetime
 
-    from ingest.synth import SynthRun, fit_bytes
+    from loadwatch.ingest.synth import SynthRun, fit_bytes
 
     r = Runner(tmp_path / "walker")
     r.cli("programme", "start", "walkback", "--date", START.isoformat())

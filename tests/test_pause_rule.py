@@ -3,7 +3,7 @@
 A fixed 10 s rule called every step of a "smart recording" GPX (a point every 10-30 s) a pause: such a
 run had no heart-rate time and no TRIMP.  A pause is now a gap well above the file's median interval
 (``PAUSE_GAP_FACTOR`` times it), never below the 10 s floor and never above the 2 min cap; it is applied
-where samples are summarised (``ingest.canonical``), so FIT and TCX files written sparsely benefit too.
+where samples are summarised (``loadwatch.ingest.canonical``), so FIT and TCX files written sparsely benefit too.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.canonical import (
+from loadwatch.ingest.canonical import (
     MAX_PAUSE_GAP_S,
     MAX_SAMPLE_GAP_S,
     PAUSE_GAP_FACTOR,
@@ -26,10 +26,10 @@ from ingest.canonical import (
     pause_gap_s,
     sample_intervals_s,
 )
-from ingest.gpx_reader import read_gpx
-from ingest.synth import SynthRun, gpx_bytes, tcx_bytes
-from ingest.tcx_reader import read_tcx
-from metrics.intensity import trimp
+from loadwatch.ingest.gpx_reader import read_gpx
+from loadwatch.ingest.synth import SynthRun, gpx_bytes, tcx_bytes
+from loadwatch.ingest.tcx_reader import read_tcx
+from loadwatch.metrics.intensity import trimp
 
 START = datetime(2024, 5, 1, 7, 0, tzinfo=UTC)
 RUN = SynthRun(start_utc=START, duration_s=3601, distance_m=10_000)

@@ -1,4 +1,4 @@
-"""The physio report's PDF charts (``dashboard.pdf_charts``, issue 21): what they draw comes from the
+"""The physio report's PDF charts (``loadwatch.dashboard.report.pdf_charts``, issue 21): what they draw comes from the
 report's weeks in the runner's units, a missing figure draws nothing (never a bar of 0), the phases are
 clipped to the period and named in words, and the axis ticks are round numbers just above the data."""
 
@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard import pdf_charts
-from dashboard.chart_colors import PHASE_COLORS, SURFACE_COLORS
-from metrics import fmt
-from metrics.units import KM_PER_MI
+from loadwatch.dashboard.chart_colors import PHASE_COLORS, SURFACE_COLORS
+from loadwatch.dashboard.report import pdf_charts
+from loadwatch.metrics import fmt
+from loadwatch.metrics.units import KM_PER_MI
 
 START, END = date(2026, 5, 4), date(2026, 5, 24)
 WEEKS = [

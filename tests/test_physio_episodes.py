@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from metrics import thresholds as th
+from loadwatch.metrics import thresholds as th
 from tests.scenario_helpers import Runner, weeks_of_runs
 
 MONDAY = date(2025, 1, 6)

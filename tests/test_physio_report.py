@@ -22,12 +22,12 @@ from hypothesis import given
 from hypothesis import settings as st_settings
 from hypothesis import strategies as st
 
-from dashboard import physio_report
-from dashboard.cli import main
-from ingest import store as store_mod
-from ingest.canonical import Activity, Summary, empty_samples
-from metrics import fmt
-from metrics.units import to_units
+from loadwatch.dashboard.cli.main import main
+from loadwatch.dashboard.report import physio as physio_report
+from loadwatch.ingest import store as store_mod
+from loadwatch.ingest.canonical import Activity, Summary, empty_samples
+from loadwatch.metrics import fmt
+from loadwatch.metrics.units import to_units
 from tests.conftest import EVERY_WEEKDAY, REPO_ROOT
 
 pypdf = pytest.importorskip("pypdf")  # a test dependency; the project's own modules are imported plainly
@@ -302,7 +302,7 @@ def test_episode_keys_and_strength_minutes_are_rendered_when_present():
 
 def test_phase_band_is_stacked_under_the_weekly_chart():
     """The weekly chart gets main's ``charts.phase_band`` under it, on the same time axis, phases in words."""
-    from dashboard import charts
+    from loadwatch.dashboard import charts
 
     report = {"as_of": "2026-05-24", "units": "km", "weeks": [
         {"week_start": "2026-05-11", "distance_km": 12.0, "runs": 2, "long_run_km": 7.0, "spike_cap_km": 8.8,
@@ -490,7 +490,7 @@ def test_writing_the_report_makes_no_connection(episode_db, tmp_path):
     if unshare is None or subprocess.run([unshare, "-rn", "true"], capture_output=True).returncode != 0:
         pytest.skip("cannot make a network namespace here (unshare -rn)")
     offline_pdf, offline_html = tmp_path / "offline.pdf", tmp_path / "offline.html"
-    run = subprocess.run([unshare, "-rn", sys.executable, "-m", "dashboard.cli", "report", "--db", episode_db,
+    run = subprocess.run([unshare, "-rn", sys.executable, "-m", "loadwatch.dashboard.cli.main", "report", "--db", episode_db,
                           "--as-of", AS_OF.isoformat(), "--pdf", str(offline_pdf), "--html", str(offline_html)],
                          capture_output=True, text=True, timeout=180, cwd=REPO_ROOT)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -550,7 +550,7 @@ def _year_store(db: str) -> dict:
              (old_monday + timedelta(weeks=2, days=5), 0, "rest_of_day", "")]
     _add_runs(db, runs)
     with store_mod.Store(db) as store:
-        from ingest.painlog import PainEntry
+        from loadwatch.ingest.painlog import PainEntry
 
         for day, score, timing, note in pain:
             store.add_pain(PainEntry(at_local=datetime.combine(day, datetime.min.time()).replace(hour=8),
@@ -629,7 +629,7 @@ def test_a_years_html_prints_on_two_a4_pages_in_chromium(tmp_path, capsys):
 
 _PDF_IMPORTS = """
 import json, sys
-from dashboard.cli import main
+from loadwatch.dashboard.cli.main import main
 code = main(sys.argv[1:])
 print(json.dumps({"code": code, "loaded": sorted(m for m in ("altair", "vl_convert", "vega_datasets")
                                                  if m in sys.modules)}))
@@ -694,7 +694,7 @@ def test_the_pdf_takes_the_reports_kept_numbers_until_the_store_changes(today, e
                                                                          monkeypatch):
     """Issue 21: ``report --pdf`` reads the report's numbers kept by ``report_cache`` (the ``--json`` view)
     while the store is unchanged, and computes them again after any write."""
-    from dashboard import store_report
+    from loadwatch.dashboard import from_store as store_report
 
     computed = []
     real = store_report.report_from_store

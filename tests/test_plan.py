@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from ingest.settings import Settings
-from metrics import thresholds
-from metrics.advice import advise
-from metrics.detector import evaluate
-from metrics.plan import make_plan, round_cap_km
+from loadwatch.ingest.settings import Settings
+from loadwatch.metrics import thresholds
+from loadwatch.metrics.advice import advise
+from loadwatch.metrics.detector import evaluate
+from loadwatch.metrics.plan import make_plan, round_cap_km
 from tests.test_detector import AS_OF, FakeRule, make_pain, make_runs, make_weekly
 
 KM = Settings(units="km")

@@ -33,7 +33,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ingest.synth import SynthRun, fit_bytes, gpx_bytes, tcx_bytes
+from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes, tcx_bytes
 from tests import fuzzlib as fz
 from tests.helpers import free_port, wait_healthy
 
@@ -286,10 +286,10 @@ def test_guard_in_child_processes(child_guard):
 def test_import_and_report_make_no_connection(tmp_path, child_guard, monkeypatch):
     """``import_paths`` (with its worker processes) and ``build_report``, in-process, under the guard;
     the workers inherit the sitecustomize guard through the environment."""
-    from ingest import importer
-    from ingest.importer import import_paths
-    from ingest.store import Store
-    from metrics.report import build_report
+    from loadwatch.ingest import importer
+    from loadwatch.ingest.importer import import_paths
+    from loadwatch.ingest.store import Store
+    from loadwatch.metrics.report import build_report
 
     inputs = _write_inputs(tmp_path / "in")
     for key in ("PYTHONPATH", "LOADWATCH_NET_LOG"):
@@ -316,7 +316,7 @@ def test_cli_import_and_report_make_no_connection(tmp_path, child_guard):
     import workers included), every interpreter under the guard."""
     inputs = _write_inputs(tmp_path / "in")
     db = tmp_path / "cli.sqlite3"
-    cli = [sys.executable, "-m", "dashboard.cli"]
+    cli = [sys.executable, "-m", "loadwatch.dashboard.cli.main"]
     imp = subprocess.run([*cli, "import", *map(str, inputs), "--db", str(db)], env=child_guard.env,
                          capture_output=True, text=True, timeout=180, cwd=tmp_path)
     assert imp.returncode == 0, imp.stdout + imp.stderr
@@ -332,14 +332,14 @@ def test_cli_import_and_report_make_no_connection(tmp_path, child_guard):
 
 
 def test_usage_stats_off_and_loopback_in_the_apps_own_config():
-    config = tomllib.loads((REPO / "dashboard" / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    config = tomllib.loads((REPO / "dashboard" / "app" / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["address"] == "127.0.0.1"
 
 
 def test_launch_command_turns_usage_stats_off_and_binds_loopback():
-    from dashboard import cmd_app
-    from dashboard.cli import build_parser
+    from loadwatch.dashboard.cli import cmd_app
+    from loadwatch.dashboard.cli.main import build_parser
 
     args = build_parser().parse_args(["dashboard"])
     assert args.host == "127.0.0.1"
@@ -420,14 +420,14 @@ def test_dashboard_session_makes_no_connection_and_listens_on_loopback_only(tmp_
     tells the browser not to gather usage stats."""
     import asyncio
 
-    from ingest.importer import import_paths
-    from ingest.store import Store
+    from loadwatch.ingest.importer import import_paths
+    from loadwatch.ingest.store import Store
 
     db = tmp_path / "dash.sqlite3"
     with Store(db) as store:
         import_paths(store, _write_inputs(tmp_path / "in"), workers=0)
     port = free_port()
-    cmd = [sys.executable, "-m", "dashboard.cli", "dashboard", "--db", str(db), "--port", str(port)]
+    cmd = [sys.executable, "-m", "loadwatch.dashboard.cli.main", "dashboard", "--db", str(db), "--port", str(port)]
     proc = subprocess.Popen(cmd, env=child_guard.env, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:

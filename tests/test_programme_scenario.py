@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from ingest.synth import SynthRun, fit_bytes
+from loadwatch.ingest.synth import SynthRun, fit_bytes
 from tests.scenario_helpers import Runner
 
 START = date(2025, 3, 3)  # a Monday: programme day 1

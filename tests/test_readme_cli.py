@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from dashboard.cli import build_parser
+from loadwatch.dashboard.cli.main import build_parser
 from tests.conftest import REPO_ROOT
 
 

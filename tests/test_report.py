@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest.settings import Settings
-from metrics import advice
-from metrics.episodes import PHASES
-from metrics.report import build_report, to_jsonable
-from metrics.thresholds import NOT_MEDICAL_ADVICE
+from loadwatch.ingest.settings import Settings
+from loadwatch.metrics import advice
+from loadwatch.metrics.episodes import PHASES
+from loadwatch.metrics.report import build_report, to_jsonable
+from loadwatch.metrics.thresholds import NOT_MEDICAL_ADVICE
 from tests.test_metrics_helpers import activities, hist
 
 WEEK_KEYS = {"week_start", "distance_km", "duration_min", "runs", "long_run_km", "surface_km", "intensity_min",

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.canonical import (
+from loadwatch.ingest.canonical import (
     SAMPLE_COLUMNS,
     Activity,
     SampleBlock,

@@ -1,8 +1,8 @@
 """Whole histories end to end: generated watch files -> the real importer -> the store -> the report.
 
-Each scenario writes FIT files with ``ingest.synth``, imports them through ``ingest.importer`` into a
+Each scenario writes FIT files with ``loadwatch.ingest.synth``, imports them through ``loadwatch.ingest.importer`` into a
 fresh store, logs pain through the store, and reads the alerts, plan and suggestions from
-``metrics.report.build_report`` - the same path ``loadwatch report --json`` takes.
+``loadwatch.metrics.report.build_report`` - the same path ``loadwatch report --json`` takes.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from ingest.importer import import_files
-from ingest.painlog import PainEntry
-from ingest.store import Store
-from ingest.synth import SynthRun, fit_bytes
-from metrics.report import build_report
+from loadwatch.ingest.importer import import_files
+from loadwatch.ingest.painlog import PainEntry
+from loadwatch.ingest.store import Store
+from loadwatch.ingest.synth import SynthRun, fit_bytes
+from loadwatch.metrics.report import build_report
 
 MONDAY = date(2025, 1, 6)
 

@@ -14,8 +14,9 @@ import psutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import auth, cmd_app
-from dashboard.cli import main
+from loadwatch.dashboard.app import auth
+from loadwatch.dashboard.cli import cmd_app
+from loadwatch.dashboard.cli.main import main
 from tests.app_helpers import APP_PATH, no_exceptions, texts
 from tests.conftest import REPO_ROOT
 from tests.helpers import free_port, port_free, wait_healthy
@@ -44,7 +45,7 @@ def test_non_loopback_host_without_password_refuses_to_start(host, monkeypatch, 
 
 
 def test_password_file_and_environment_are_read(tmp_path, monkeypatch):
-    from dashboard.cli import build_parser
+    from loadwatch.dashboard.cli.main import build_parser
 
     monkeypatch.delenv("LOADWATCH_PASSWORD", raising=False)
     f = tmp_path / "pw.txt"
@@ -64,7 +65,7 @@ def test_beyond_loopback_streamlit_listens_on_loopback_and_never_sees_the_passwo
     """--host 0.0.0.0: Streamlit is started on a loopback port of its own, with the front's secret and
     without the password (on its command line, in its environment or in the output); the front serves
     the address over TLS."""
-    from dashboard import front
+    from loadwatch.dashboard.app import front
 
     monkeypatch.setenv("LOADWATCH_PASSWORD", SECRET)
     seen = {}
@@ -94,7 +95,7 @@ def test_beyond_loopback_streamlit_listens_on_loopback_and_never_sees_the_passwo
     assert env[front.FRONT_TOKEN_ENV] == seen["config"].token and len(seen["config"].token) >= 32
     assert seen["config"].password == SECRET and seen["stopped"]
     # uploads: the import's own limit for one file, not Streamlit's 1 GB
-    from ingest.sources import DEFAULT_LIMITS
+    from loadwatch.ingest.sources import DEFAULT_LIMITS
 
     assert seen["config"].upload_limit_bytes == front.upload_limit_bytes() < 2 * DEFAULT_LIMITS.max_file_bytes
     assert int(cmd[cmd.index("--server.maxUploadSize") + 1]) * 1024 * 1024 >= seen["config"].upload_limit_bytes
@@ -180,7 +181,7 @@ def test_no_password_on_loopback(tmp_path, monkeypatch):
 
 def _start_dashboard(tmp_path, port: int) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    return subprocess.Popen([sys.executable, "-m", "dashboard.cli", "dashboard", "--db",
+    return subprocess.Popen([sys.executable, "-m", "loadwatch.dashboard.cli.main", "dashboard", "--db",
                              str(tmp_path / "s.sqlite3"), "--port", str(port)],
                             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -235,7 +236,7 @@ def test_child_asks_the_kernel_to_die_with_its_parent(tmp_path):
     pid_file = tmp_path / "child.pid"
     parent_code = (
         "import sys, time\n"
-        "from dashboard.cmd_app import start_child\n"
+        "from loadwatch.dashboard.cli.cmd_app import start_child\n"
         "child = start_child([sys.executable, '-c', 'import time; time.sleep(120)'], env=None)\n"
         f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
         "time.sleep(120)\n")

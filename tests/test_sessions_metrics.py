@@ -12,14 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.sessions import SESSION_KINDS
-from ingest.settings import Settings
-from metrics import sessions as sess
-from metrics.daily import daily_series
-from metrics.report import build_report
-from metrics.rules import RULE_METRICS, evaluate_rules
-from metrics.shoes import shoe_km_at_run, shoe_summary, weekly_km_by_shoe
-from metrics.weekly import weekly_table
+from loadwatch.ingest.sessions import SESSION_KINDS
+from loadwatch.ingest.settings import Settings
+from loadwatch.metrics import training_sessions as sess
+from loadwatch.metrics.daily import daily_series
+from loadwatch.metrics.report import build_report
+from loadwatch.metrics.rules import RULE_METRICS, evaluate_rules
+from loadwatch.metrics.shoe_distance import shoe_km_at_run, shoe_summary, weekly_km_by_shoe
+from loadwatch.metrics.weekly import weekly_table
 from tests.test_detector import make_pain
 from tests.test_metrics_helpers import activities
 from tests.test_plan import history, plan_for
@@ -266,7 +266,7 @@ def _flat_history():
 
 
 def test_a_suggestion_may_ask_for_strength_minutes_not_to_fall_below_a_level():
-    from metrics.suggest import suggest
+    from loadwatch.metrics.suggest import suggest
     from tests.test_suggest import AS_OF as S_AS_OF
     from tests.test_suggest import FLARE_AFTER
 
@@ -299,7 +299,7 @@ def test_a_suggestion_may_ask_for_strength_minutes_not_to_fall_below_a_level():
 
 
 def test_a_suggestion_may_use_shoe_distance_and_weeks_without_a_pair_are_unknown():
-    from metrics.suggest import suggest
+    from loadwatch.metrics.suggest import suggest
     from tests.test_suggest import AS_OF as S_AS_OF
 
     weekly, pain = _flat_history()
@@ -318,7 +318,7 @@ def test_a_suggestion_may_use_shoe_distance_and_weeks_without_a_pair_are_unknown
 def test_candidates_without_data_cost_the_permutation_test_nothing():
     """A runner who logs no sessions and no shoes (strength 0, shoe distance unknown every week) gets the
     same suggestion, with the same p-value, as before the two candidates existed."""
-    from metrics.suggest import suggest
+    from loadwatch.metrics.suggest import suggest
     from tests.test_suggest import AS_OF as S_AS_OF
     from tests.test_suggest import weekly_and_pain
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest import store as store_mod
-from ingest.importer import import_files, import_paths
-from ingest.store import MIGRATIONS, SCHEMA_VERSION, Store
-from ingest.synth import SynthRun, fit_bytes, gpx_bytes
+from loadwatch.ingest import store as store_mod
+from loadwatch.ingest.importer import import_files, import_paths
+from loadwatch.ingest.store import MIGRATIONS, SCHEMA_VERSION, Store
+from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -195,7 +195,7 @@ def test_folded_clock_twin_gives_its_shoe_to_the_kept_run(tmp_path):
     """A watch file cut short, then a converted copy with its clock shifted (not matched to the shorter
     file: two activities), then the complete watch file: it replaces the cut one and folds the shifted copy
     in, taking the pair the runner gave that copy."""
-    from ingest.synth import tcx_bytes
+    from loadwatch.ingest.synth import tcx_bytes
 
     r = SynthRun(datetime(2024, 5, 9, 7, 0, tzinfo=UTC), 2400, 7200.0, utc_offset_s=7200, seed=6)
     full = fit_bytes(r)
@@ -324,5 +324,5 @@ def test_sessions_add_list_delete_and_bad_input(tmp_path):
 
 def test_schema_version_counts_the_new_steps():
     assert store_mod.SCHEMA_VERSION == len(MIGRATIONS)
-    assert any(step.__module__ == "ingest.shoes" for step in MIGRATIONS)
-    assert any(step.__module__ == "ingest.sessions" for step in MIGRATIONS)
+    assert any(step.__module__ == "loadwatch.ingest.shoes" for step in MIGRATIONS)
+    assert any(step.__module__ == "loadwatch.ingest.sessions" for step in MIGRATIONS)

@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.cli import main
-from ingest import plausible, synth
-from ingest.canonical import Activity, Summary, make_samples
-from ingest.importer import import_files
-from ingest.sources import read_activity
-from ingest.store import Store
-from metrics import fmt, track
+from loadwatch.dashboard.cli.main import main
+from loadwatch.ingest import plausible, synth
+from loadwatch.ingest.canonical import Activity, Summary, make_samples
+from loadwatch.ingest.importer import import_files
+from loadwatch.ingest.sources import read_activity
+from loadwatch.ingest.store import Store
+from loadwatch.metrics import fmt, track
 from tests.app_helpers import PAGES_DIR, no_exceptions, texts
 from tests.helpers import open_store as store  # the store at $LOADWATCH_DB
 
@@ -236,7 +236,7 @@ def test_a_gpx_run_without_a_time_zone_takes_the_offset_of_the_watch_files_aroun
 
 
 def test_without_watch_files_near_it_a_gpx_run_is_in_the_machines_time_zone(monkeypatch):
-    from metrics.daily import local_starts
+    from loadwatch.metrics.daily import local_starts
 
     monkeypatch.setenv("TZ", "America/New_York")
     files = [("old.fit", _fit_run(datetime(2023, 6, 1, 12, tzinfo=UTC), 2 * 3600, 1)),  # months away

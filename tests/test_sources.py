@@ -1,4 +1,4 @@
-"""ingest.sources: sniffing, read_activity dispatch, and walking folders and archives."""
+"""loadwatch.ingest.sources: sniffing, read_activity dispatch, and walking folders and archives."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ingest.archive_meta import Metadata
-from ingest.errors import IngestError, NotAnActivity, UnsupportedFileError
-from ingest.sources import (
+from loadwatch.ingest.archive_meta import Metadata
+from loadwatch.ingest.errors import IngestError, NotAnActivity, UnsupportedFileError
+from loadwatch.ingest.sources import (
     Limits,
     Skipped,
     SourceFile,
@@ -19,7 +19,7 @@ from ingest.sources import (
     sniff_format,
     source_bytes,
 )
-from ingest.synth import SynthRun, fit_bytes, gpx_bytes, tcx_bytes
+from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes, tcx_bytes
 from tests.helpers import zip_of
 
 RUN = SynthRun(start_utc=datetime(2024, 5, 1, 7, tzinfo=UTC), duration_s=120, distance_m=400.0)
@@ -179,7 +179,7 @@ def _ingest_imports() -> dict[str, set[str]]:
                 names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
             else:
                 continue
-            deps |= {n.split(".")[1] for n in names if n.startswith("ingest.") and n.split(".")[1] in mods}
+            deps |= {n.split(".")[2] for n in names if n.startswith("loadwatch.ingest.") and n.split(".")[2] in mods}
         graph[path.stem] = deps - {path.stem}
     return graph
 
@@ -213,7 +213,7 @@ def test_the_store_does_not_load_the_readers():
     import subprocess
     import sys
 
-    code = ("import sys, ingest.store, ingest.store_errors; "
-            "print(sorted(m for m in ('fitdecode', 'gpxpy', 'ingest.sources', 'ingest.fit_reader') if m in sys.modules))")
+    code = ("import sys, loadwatch.ingest.store, loadwatch.ingest.store_errors; "
+            "print(sorted(m for m in ('fitdecode', 'gpxpy', 'loadwatch.ingest.sources', 'loadwatch.ingest.fit_reader') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest import activities as activities_table
-from ingest import synth
-from ingest.canonical import Activity, Summary, make_samples, summarize_samples
-from ingest.painlog import PainEntry
-from ingest.store import (
+from loadwatch.ingest import activities as activities_table
+from loadwatch.ingest import synth
+from loadwatch.ingest.canonical import Activity, Summary, make_samples, summarize_samples
+from loadwatch.ingest.painlog import PainEntry
+from loadwatch.ingest.store import (
     ACTIVITY_COLUMNS,
     ACTIVITY_DTYPES,
     PAIN_COLUMNS,
@@ -145,7 +145,7 @@ def test_v1_fixture_migrates_without_loss(tmp_path):
 def test_migration_runs_once_when_two_processes_open_together(tmp_path):
     path = tmp_path / "old.sqlite3"
     shutil.copy(DATA_DIR / "store_v1.sqlite3", path)
-    code = "import sys; from ingest.store import Store; s = Store(sys.argv[1]); print(s.schema_version)"
+    code = "import sys; from loadwatch.ingest.store import Store; s = Store(sys.argv[1]); print(s.schema_version)"
     procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=REPO_ROOT, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(3)]
     outs = [p.communicate(timeout=60) for p in procs]
@@ -429,7 +429,7 @@ def test_originals_are_kept_as_zstandard_and_gzip_blobs_of_older_stores_still_re
     """The kept original round-trips byte for byte; a store written before (gzip blobs) still opens them."""
     import gzip
 
-    from ingest.store import compress_original, decompress_original
+    from loadwatch.ingest.store import compress_original, decompress_original
 
     data = bytes(range(256)) * 400 + b"<gpx>" * 1000
     blob = compress_original(data, "gpx")
@@ -445,8 +445,8 @@ def test_the_same_run_search_reads_only_activities_near_the_new_one(tmp_path):
     index gets it when opened."""
     import sqlite3
 
-    from ingest import schema, twins
-    from ingest import store as store_mod
+    from loadwatch.ingest import schema, twins
+    from loadwatch.ingest import store as store_mod
 
     path = tmp_path / "old.sqlite3"
     store_mod.Store(path).close()

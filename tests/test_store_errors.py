@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.cli import main
-from ingest import store as store_module
-from ingest.store import Store
-from ingest.store_errors import StoreDamagedError, StoreError
-from ingest.synth import SynthRun, fit_bytes
+from loadwatch.dashboard.cli.main import main
+from loadwatch.ingest import store as store_module
+from loadwatch.ingest.store import Store
+from loadwatch.ingest.store_errors import StoreDamagedError, StoreError
+from loadwatch.ingest.synth import SynthRun, fit_bytes
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -50,7 +50,7 @@ def filled(tmp_path) -> Path:
         (tmp_path / f"r{i}.fit").write_bytes(fit_bytes(run(i)))
     db = tmp_path / "store" / "runs.db"
     with Store(db) as s:
-        from ingest.importer import import_paths
+        from loadwatch.ingest.importer import import_paths
 
         import_paths(s, [tmp_path / "r0.fit", tmp_path / "r1.fit"], workers=0)
     conn = sqlite3.connect(db)
@@ -103,7 +103,7 @@ def test_a_store_is_checked_once_while_unchanged_and_again_after_any_change(fill
     """Issue 21 (a save on the dashboard opens the store several times): ``quick_check`` runs once per
     process for an unchanged store file; damage by another program changes the file's key, so the
     damaged store is still refused before anything is written."""
-    from ingest import store_errors
+    from loadwatch.ingest import store_errors
 
     calls = []
     real = store_errors._quick_check
@@ -124,7 +124,7 @@ def test_a_store_is_checked_once_while_unchanged_and_again_after_any_change(fill
 def test_the_intact_key_names_this_file_as_it_is(tmp_path):
     """The key of a checked store: the same for the same unchanged file (by any path to it); another for a
     write, a new modification time or another file moved over it; None for no file."""
-    from ingest.store_errors import intact_key
+    from loadwatch.ingest.store_errors import intact_key
 
     db = tmp_path / "runs.db"
     with Store(db):
@@ -184,7 +184,7 @@ def test_a_full_disk_stops_the_import_with_one_sentence_and_loses_nothing(filled
 
 
 def test_a_full_disk_on_a_pain_entry_is_a_store_error(filled, full_disk):
-    from ingest.painlog import PainEntry
+    from loadwatch.ingest.painlog import PainEntry
 
     with Store(filled) as s, pytest.raises(StoreError, match="is full"):
         for _ in range(200):  # one entry may fit in a page's free space; the disk fills soon after
@@ -286,14 +286,14 @@ def test_store_backup_exports_and_reports_are_private(tmp_path, open_umask, caps
 @pytest.mark.timeout(180)
 def test_cohort_tables_and_state_are_private(tmp_path, open_umask):
     pytest.importorskip("pyarrow")
-    from dashboard.cohort_engine import TABLES, _write_table, table_path
-    from dashboard.cohort_runner import discover, process_runner
+    from loadwatch.dashboard.pipelines.cohort_engine import TABLES, _write_table, table_path
+    from loadwatch.dashboard.pipelines.cohort_runner import discover, process_runner
 
     root = tmp_path / "root" / "ann"
     root.mkdir(parents=True)
     (root / "r0.fit").write_bytes(fit_bytes(run(0)))
     out = tmp_path / "out" / "cohort"
-    from ingest.private_files import make_private_dirs
+    from loadwatch.ingest.private_files import make_private_dirs
 
     make_private_dirs(out / "runners")  # what import_cohort does first
     assert mode(out) == 0o700 and mode(out.parent) == 0o700 and mode(out / "runners") == 0o700
@@ -305,7 +305,7 @@ def test_cohort_tables_and_state_are_private(tmp_path, open_umask):
             assert mode(table_path(out, table)) == 0o600, table
     assert {mode(p) for p in (out / "runners").iterdir()} == {0o600}
     # the cohort's export for sharing: renamed, still health data
-    from dashboard.cohort_export import export_cohort
+    from loadwatch.dashboard.pipelines.cohort_export import export_cohort
 
     shared = tmp_path / "shared" / "export"
     export_cohort(out, shared)

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 import time_machine
 
-from ingest import activities, db, files, pain, twins
-from ingest.canonical import Summary
-from ingest.days import EARLIEST_DAY, check_day
-from ingest.painlog import PainEntry
-from ingest.settings import parse_setting
-from ingest.store import Store
-from ingest.store_errors import StoreError
+from loadwatch.ingest import activities, db, files, pain, twins
+from loadwatch.ingest.canonical import Summary
+from loadwatch.ingest.days import EARLIEST_DAY, check_day
+from loadwatch.ingest.painlog import PainEntry
+from loadwatch.ingest.settings import parse_setting
+from loadwatch.ingest.store import Store
+from loadwatch.ingest.store_errors import StoreError
 
 INGEST = Path(__file__).resolve().parents[1] / "ingest"
 T0 = pd.Timestamp("2026-05-04 07:00", tz="UTC")
@@ -74,13 +74,13 @@ def test_rebuild_imports_no_private_name_and_not_the_store():
     assert imports, "rebuild.py imports nothing?"
     assert [i for i in imports if i[1].startswith("_") and i[1] != "annotations"] == []
     # store -> rebuild (Store.rebuild) is the only arrow between them: no circle
-    assert [i for i in imports if i[0] == "ingest.store" or (i[0] == "ingest" and i[1] == "store")] == []
+    assert [i for i in imports if i[0] == "loadwatch.ingest.store" or (i[0] == "loadwatch.ingest" and i[1] == "store")] == []
     assert "store._" not in (INGEST / "rebuild.py").read_text()
 
 
 def test_no_ingest_module_imports_another_modules_private_name():
     found = [(p.name, mod, name) for p in sorted(INGEST.glob("*.py")) for mod, name in _imports(p)
-             if mod.startswith("ingest") and name.startswith("_")]
+             if mod.startswith("loadwatch.ingest") and name.startswith("_")]
     assert found == []
 
 
@@ -91,10 +91,10 @@ def _circles(folder: Path) -> list[set[str]]:
     for p in folder.glob("*.py"):
         deps = set()
         for mod, name in _imports(p):
-            if mod == "ingest" and name in names:
+            if mod == "loadwatch.ingest" and name in names:
                 deps.add(name)
-            elif mod.startswith("ingest."):
-                deps.add(mod.split(".")[1])
+            elif mod.startswith("loadwatch.ingest."):
+                deps.add(mod.split(".")[2])
         graph[p.stem] = deps
 
     def reach(start: str) -> set[str]:
@@ -121,7 +121,7 @@ def test_the_store_and_its_table_modules_are_in_no_import_circle():
 @pytest.mark.parametrize("module", ["db", "files", "activities", "twins", "pain", "alert_rules", "schema", "days",
                                     "shoes", "sessions", "settings", "assessments", "outcomes", "programmes"])
 def test_table_modules_do_not_import_the_store(module):
-    assert [i for i in _imports(INGEST / f"{module}.py") if "store" == i[1] or i[0] == "ingest.store"] == []
+    assert [i for i in _imports(INGEST / f"{module}.py") if "store" == i[1] or i[0] == "loadwatch.ingest.store"] == []
 
 
 # --- the connection helper (ingest/db.py) ----------------------------------------------------------------

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest.settings import Settings
-from metrics import thresholds as th
-from metrics.suggest import (
+from loadwatch.ingest.settings import Settings
+from loadwatch.metrics import thresholds as th
+from loadwatch.metrics.suggest import (
     best_threshold,
     flare_days,
     human_threshold,

@@ -10,9 +10,9 @@ import numpy as np
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ingest.settings import Settings
-from metrics import thresholds as th
-from metrics.suggest import metric_family, suggest, week_sets
+from loadwatch.ingest.settings import Settings
+from loadwatch.metrics import thresholds as th
+from loadwatch.metrics.suggest import metric_family, suggest, week_sets
 from tests.test_suggest import FIRST, make_pain, make_weekly
 
 Rule = namedtuple("Rule", "id metric threshold op scope enabled label", defaults=(">", "week", True, ""))

@@ -1,6 +1,6 @@
 """Damaged GPX and TCX keep what was recorded (issue 17), and nothing hostile gets through the tolerant parse.
 
-Generated files (``ingest.synth``) and real ones (``../shared/corpus``, skipped when absent) are cut short
+Generated files (``loadwatch.ingest.synth``) and real ones (``../shared/corpus``, skipped when absent) are cut short
 and spliced with junk at many places (Hypothesis, derandomised, bounded): every point that was complete
 before the damage is kept, the activity is ``partial`` with a plain-words warning, and its totals come
 from the points kept.  Hostile content (DTDs, entities, external references, depth and size bombs) inside
@@ -19,13 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.errors import GpxError, IngestError, NotAnActivity, TcxError
-from ingest.gpx_reader import read_gpx
-from ingest.safe_xml import XmlDamage
-from ingest.salvage import damage_warning, duration_words, expected_points
-from ingest.sources import read_activity
-from ingest.synth import SynthRun, gpx_bytes, tcx_bytes
-from ingest.tcx_reader import read_tcx
+from loadwatch.ingest.errors import GpxError, IngestError, NotAnActivity, TcxError
+from loadwatch.ingest.gpx_reader import read_gpx
+from loadwatch.ingest.safe_xml import XmlDamage
+from loadwatch.ingest.salvage import damage_warning, duration_words, expected_points
+from loadwatch.ingest.sources import read_activity
+from loadwatch.ingest.synth import SynthRun, gpx_bytes, tcx_bytes
+from loadwatch.ingest.tcx_reader import read_tcx
 from tests import fuzzlib as fz
 
 START = datetime(2024, 5, 1, 7, 0, tzinfo=UTC)

@@ -1,7 +1,7 @@
 """Write ``store_v1.sqlite3``: a small store as loadwatch schema version 1 wrote it (migration fixture).
 
 Run from the repository root: ``.venv/bin/python tests/data/make_store_v1.py``.  The schema comes from
-``ingest.store.MIGRATIONS[0]`` (a migration never changes once released); the rows are written with plain
+``loadwatch.ingest.store.MIGRATIONS[0]`` (a migration never changes once released); the rows are written with plain
 SQL, as the v1 code did, so the file does not depend on the current ``Store`` code.
 """
 
@@ -18,8 +18,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from ingest.store import MIGRATIONS  # noqa: E402
-from ingest.synth import SynthRun, fit_bytes, gpx_bytes  # noqa: E402
+from loadwatch.ingest.store import MIGRATIONS  # noqa: E402
+from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes  # noqa: E402
 
 OUT = HERE / "store_v1.sqlite3"
 
