@@ -13,6 +13,7 @@ connection (:mod:`loadwatch.ingest.db`) and calls a table module's public functi
 
 from __future__ import annotations
 
+import inspect
 import os
 import sqlite3
 import threading
@@ -24,32 +25,53 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from loadwatch.ingest import (
-    activities,
-    alert_rules,
-    assessments,
-    db,
-    files,
-    outcomes,
-    pain,
-    programmes,
-    sessions,
-    shoes,
-    twins,
-)
+# the table modules, named *_table here: inside the class body a bare `pain` or `shoes` would be the
+# facade's own method of that name
+from loadwatch.ingest import activities as activities_table
+from loadwatch.ingest import alert_rules as alert_rules_table
+from loadwatch.ingest import assessments as assessments_table
+from loadwatch.ingest import db
+from loadwatch.ingest import files as files_table
+from loadwatch.ingest import outcomes as outcomes_table
+from loadwatch.ingest import pain as pain_table
+from loadwatch.ingest import programmes as programmes_table
+from loadwatch.ingest import sessions as sessions_table
 from loadwatch.ingest import settings as settings_table
+from loadwatch.ingest import shoes as shoes_table
+from loadwatch.ingest import twins as twins_table
 from loadwatch.ingest.activities import ACTIVITY_COLUMNS, ACTIVITY_DTYPES, KEEP, SURFACES  # noqa: F401  (the store's names)
-from loadwatch.ingest.alert_rules import Rule
+from loadwatch.ingest.alert_rules import Rule  # noqa: F401  (the store's names: faces import them from here)
 from loadwatch.ingest.canonical import Activity
 from loadwatch.ingest.days import check_day
 from loadwatch.ingest.db import StoreVersionError, default_db_path, demo_db_path  # noqa: F401
 from loadwatch.ingest.files import compress_original, decompress_original  # noqa: F401
 from loadwatch.ingest.pain import PAIN_COLUMNS  # noqa: F401
-from loadwatch.ingest.painlog import PainEntry
+from loadwatch.ingest.painlog import PainEntry  # noqa: F401
 from loadwatch.ingest.schema import MIGRATIONS, SCHEMA_VERSION  # noqa: F401
-from loadwatch.ingest.settings import Settings
+from loadwatch.ingest.settings import Settings  # noqa: F401
 from loadwatch.ingest.store_errors import check_intact, plain_error
 from loadwatch.ingest.twins import StoreResult, keep_key, samples_richness, stored_keep_key  # noqa: F401
+
+
+def _delegate(fn, how: str):
+    """A facade method that runs the table function ``fn(conn, ...)`` in a read or in a transaction; its
+    signature is the table function's, with ``self`` for the connection."""
+    def method(self, *args, **kwargs):
+        return getattr(self, how)(fn, *args, **kwargs)
+
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    method.__signature__ = inspect.Signature([inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                                              *params], return_annotation=inspect.signature(fn).return_annotation)
+    method.__name__, method.__doc__ = fn.__name__, fn.__doc__
+    return method
+
+
+def _reads(fn):
+    return _delegate(fn, "_read")
+
+
+def _writes(fn):
+    return _delegate(fn, "_write")
 
 
 class Store:
@@ -122,49 +144,37 @@ class Store:
         return datetime.now(ZoneInfo(self.settings().timezone)).date()
 
     # --- files and activities (ingest/files.py, ingest/activities.py, ingest/twins.py) ------------------
-    def file_outcome(self, content_hash: str) -> dict | None:
-        return self._read(files.file_outcome, content_hash)
-
-    def record_skipped(self, content_hash: str, file_name: str, reason: str) -> None:
-        self._write(files.record_skipped, content_hash, file_name, reason)
+    file_outcome = _reads(files_table.file_outcome)
+    record_skipped = _writes(files_table.record_skipped)
 
     def add_activity(self, activity: Activity, original: bytes, file_name: str, *, richness: int | None = None,
                      n_samples: int | None = None, compressed: bytes | None = None, content_hash: str | None = None,
                      route: str | None = None) -> StoreResult:
         """Add one imported file and its activity, in one transaction: a known file or a worse copy of a
         kept run is a ``duplicate``, a better copy ``replaced`` it (:func:`loadwatch.ingest.twins.add_activity`)."""
-        new = twins.incoming(activity, original, file_name, richness=richness, n_samples=n_samples,
+        new = twins_table.incoming(activity, original, file_name, richness=richness, n_samples=n_samples,
                              compressed=compressed, content_hash=content_hash, route=route)
-        return self._write(twins.add_activity, new)
+        return self._write(twins_table.add_activity, new)
 
     def activities(self) -> pd.DataFrame:
         """Every activity as the runner means it, by start time (:func:`loadwatch.ingest.activities.frame`)."""
-        return self._read(activities.frame)
+        return self._read(activities_table.frame)
 
-    def hr_histograms(self, ids: Iterable[str] | None = None) -> pd.DataFrame:
-        return self._read(activities.hr_histograms, ids)
-
-    def original(self, activity_id: str) -> tuple[str, bytes]:
-        return self._read(files.original, activity_id)
+    hr_histograms, original = map(_reads, (activities_table.hr_histograms, files_table.original))
 
     def correct_activity(self, activity_id: str, *, sport=None, surface=None, same_route: bool = False,
                          distance_km=None, rpe=None, name=None, confirm: bool = False, shoe=KEEP) -> dict:
         """The runner's corrections to one activity, in one transaction (:func:`loadwatch.ingest.activities.correct`
         and :func:`loadwatch.ingest.activity_fixes.correct`); ``shoe``: the pair (None: none; not given: kept)."""
-        return self._write(activities.correct, activity_id, shoe=shoe, sport=sport, surface=surface,
+        return self._write(activities_table.correct, activity_id, shoe=shoe, sport=sport, surface=surface,
                            same_route=same_route, distance_km=distance_km, rpe=rpe, name=name, confirm=confirm)
 
-    def resolve_activity_id(self, prefix: str) -> str:
-        return self._read(activities.resolve_id, prefix)
+    resolve_activity_id = _reads(activities_table.resolve_id)
 
     def apply_metadata(self, activity_id: str, *, sport=None, surface=None, name=None) -> None:
-        self._write(activities.apply_metadata, activity_id, sport=sport, surface=surface, name=name)
+        self._write(activities_table.apply_metadata, activity_id, sport=sport, surface=surface, name=name)
 
-    def activity_starting_at(self, start_utc_s: float, tolerance_s: float = 90.0) -> str | None:
-        return self._read(activities.starting_at, start_utc_s, tolerance_s)
-
-    def activity_ids(self) -> list[str]:
-        return self._read(activities.ids)
+    activity_starting_at, activity_ids = map(_reads, (activities_table.starting_at, activities_table.ids))
 
     def rebuild(self, on_progress=None) -> dict:
         """Re-derive every activity from its kept original (:func:`loadwatch.ingest.rebuild.rebuild`)."""
@@ -172,128 +182,79 @@ class Store:
 
         return rebuild(self, on_progress)
 
-    def needs_rebuild(self) -> int:
-        return self._read(activities.needs_rebuild)
-
-    def set_surface_override(self, activity_id: str, surface: str | None) -> None:
-        self._write(activities.set_surface_override, activity_id, surface)
-
-    def set_rpe(self, activity_id: str, rpe: float | None) -> None:
-        self._write(activities.set_rpe, activity_id, rpe)
-
-    def counts(self) -> dict[str, int]:
-        return self._read(files.counts)
+    needs_rebuild = _reads(activities_table.needs_rebuild)
+    set_surface_override, set_rpe = map(
+        _writes, (activities_table.set_surface_override, activities_table.set_rpe))
+    counts = _reads(files_table.counts)
 
     # --- pain (ingest/pain.py) -------------------------------------------------------------------------
-    def add_pain(self, entry: PainEntry) -> int:
-        return self._write(pain.add, entry)
-
-    def update_pain(self, pain_id: int, **changes) -> None:
-        self._write(pain.update, pain_id, **changes)
-
-    def delete_pain(self, pain_id: int) -> None:
-        self._write(pain.delete, pain_id)
-
-    def pain(self, include_deleted: bool = False) -> pd.DataFrame:
-        return self._read(pain.pain_frame, include_deleted)
-
-    def pain_history(self, pain_id: int) -> pd.DataFrame:
-        return self._read(pain.history_frame, pain_id)
+    add_pain, update_pain, delete_pain = map(_writes, (pain_table.add, pain_table.update, pain_table.delete))
+    pain, pain_history = map(_reads, (pain_table.pain_frame, pain_table.history_frame))
 
     # --- clinician assessments (ingest/assessments.py) -------------------------------------------------
     def add_assessment(self, date, note: str = "", **decision) -> int:
         """Record a clinician's visit on ``date`` (local day; not in the future, not before 1990) and their
         decision (:func:`loadwatch.ingest.assessments.check_decision`); returns its id."""
-        day, checked = assessments.check_date(date), assessments.check_decision(**decision)
-        return self._write(assessments.add, day, note or "", db.now_iso(), checked)
+        day, checked = assessments_table.check_date(date), assessments_table.check_decision(**decision)
+        return self._write(assessments_table.add, day, note or "", db.now_iso(), checked)
 
     def assessments(self) -> pd.DataFrame:
-        return assessments.frame(self._query(assessments.SELECT))
+        return assessments_table.frame(self._query(assessments_table.SELECT))
 
-    # --- settings and rules (ingest/settings.py, ingest/alert_rules.py) -------------------------------
-    def settings(self) -> Settings:
-        return self._read(settings_table.read)
+    # --- settings (ingest/settings.py) and the runner's own rules (ingest/alert_rules.py) ---------------
+    settings = _reads(settings_table.read)
+    set_setting = _writes(settings_table.put)
 
-    def set_setting(self, key: str, value: str) -> None:
-        self._write(settings_table.put, key, value)
-
-    def rules(self) -> list[Rule]:
-        return self._read(alert_rules.rules)
-
-    def add_rule(self, rule: Rule) -> int:
-        return self._write(alert_rules.add_rule, rule)
-
-    def update_rule(self, rule_id: int, **changes) -> None:
-        self._write(alert_rules.update_rule, rule_id, **changes)
-
-    def remove_rule(self, rule_id: int) -> None:
-        self._write(alert_rules.remove_rule, rule_id)
+    rules = _reads(alert_rules_table.rules)
+    add_rule, update_rule, remove_rule = map(
+        _writes, (alert_rules_table.add_rule, alert_rules_table.update_rule, alert_rules_table.remove_rule))
 
     # --- shoes (ingest/shoes.py) -----------------------------------------------------------------------
     def add_shoe(self, name: str, *, start_km: float = 0.0, retire_km: float | None = None, default: bool = False) -> int:
-        return self._write(shoes.add_shoe, name, start_km=start_km, retire_km=retire_km, default=default)
+        return self._write(shoes_table.add_shoe, name, start_km=start_km, retire_km=retire_km, default=default)
 
-    def shoes(self) -> pd.DataFrame:
-        return self._read(shoes.shoes_frame)
-
-    def activity_shoes(self) -> pd.DataFrame:
-        return self._read(shoes.assignments_frame)
+    shoes, activity_shoes = map(_reads, (shoes_table.shoes_frame, shoes_table.assignments_frame))
 
     def retire_shoe(self, name: str, on: str | None = None) -> None:
-        self._write(shoes.retire, name, on or self._today().isoformat())
+        self._write(shoes_table.retire, name, on or self._today().isoformat())
 
-    def unretire_shoe(self, name: str) -> None:
-        self._write(shoes.unretire, name)
-
-    def set_default_shoe(self, name: str | None) -> None:
-        self._write(shoes.set_default, name)
-
-    def rename_shoe(self, name: str, new_name: str) -> None:
-        self._write(shoes.rename, name, new_name)
-
-    def set_shoe_retire_km(self, name: str, km: float | None) -> None:
-        self._write(shoes.set_retire_km, name, km)
+    unretire_shoe, set_default_shoe, rename_shoe, set_shoe_retire_km = map(
+        _writes, (shoes_table.unretire, shoes_table.set_default, shoes_table.rename, shoes_table.set_retire_km))
 
     def set_activity_shoe(self, activity_id: str, name: str | None, *, source: str = "user") -> None:
-        self._write(shoes.assign_run, activity_id, name, source=source, override_user=True)
+        self._write(shoes_table.assign_run, activity_id, name, source=source, override_user=True)
 
     def assign_gear(self, gear: dict[str, str], *, source: str = "strava") -> dict[str, str]:
         """Give runs the pairs an export names, in one transaction (:func:`loadwatch.ingest.shoes.assign_gear`)."""
-        return self._write(shoes.assign_gear, gear, source=source)
+        return self._write(shoes_table.assign_gear, gear, source=source)
 
     # --- sessions, outcomes and programmes (ingest/sessions.py, outcomes.py, programmes.py) -------------
     def add_session(self, day, kind: str, minutes: float, *, rpe: float | None = None, note: str = "") -> int:
         """Log a session without a file; returns its id (:func:`loadwatch.ingest.sessions.validate`)."""
-        session = sessions.validate(sessions.Session(day, kind, minutes, rpe, note), self._today())
-        return self._write(sessions.add, session, db.now_iso())
+        session = sessions_table.validate(sessions_table.Session(day, kind, minutes, rpe, note), self._today())
+        return self._write(sessions_table.add, session, db.now_iso())
 
-    def delete_session(self, session_id: int) -> None:
-        self._write(sessions.delete, session_id)
-
-    def sessions(self) -> pd.DataFrame:
-        return self._read(sessions.frame)
+    delete_session = _writes(sessions_table.delete)
+    sessions = _reads(sessions_table.frame)
 
     def put_ostrc(self, week_start, **answers) -> None:
-        day = outcomes.week_start_of(check_day(week_start, self._today(), "the week"), self.settings().week_start)
-        self._write(outcomes.put_ostrc, day, answers, db.now_iso())
+        day = outcomes_table.week_start_of(check_day(week_start, self._today(), "the week"), self.settings().week_start)
+        self._write(outcomes_table.put_ostrc, day, answers, db.now_iso())
 
-    def ostrc(self) -> pd.DataFrame:
-        return self._read(outcomes.ostrc_frame)
+    ostrc = _reads(outcomes_table.ostrc_frame)
 
     def add_psfs_activity(self, name: str, day) -> int:
-        return self._write(outcomes.add_psfs_activity, name, check_day(day, self._today()), db.now_iso())
+        return self._write(outcomes_table.add_psfs_activity, name, check_day(day, self._today()), db.now_iso())
 
     def add_psfs_score(self, activity, day, score) -> int:
-        return self._write(outcomes.add_psfs_score, activity, check_day(day, self._today()), score, db.now_iso())
+        return self._write(outcomes_table.add_psfs_score, activity, check_day(day, self._today()), score, db.now_iso())
 
-    def psfs(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return self._read(outcomes.psfs_frames)
+    psfs = _reads(outcomes_table.psfs_frames)
 
     def start_programme(self, kind: str, day) -> int:
-        return self._write(programmes.start, kind, check_day(day, self._today()), db.now_iso())
+        return self._write(programmes_table.start, kind, check_day(day, self._today()), db.now_iso())
 
     def stop_programme(self, day) -> int:
-        return self._write(programmes.stop, check_day(day, self._today()))
+        return self._write(programmes_table.stop, check_day(day, self._today()))
 
-    def programmes(self) -> pd.DataFrame:
-        return self._read(programmes.frame)
+    programmes = _reads(programmes_table.frame)

@@ -175,44 +175,24 @@ def _key() -> tuple[str, tuple]:
     return str(path), store_version(path)
 
 
-def activities() -> pd.DataFrame:
-    return _read(*_key(), "activities")
+def _table(name: str, doc: str):
+    """A reader of one of the store's tables (``Store.<name>()``), cached per store version."""
+    def read():
+        return _read(*_key(), name)
+
+    read.__name__, read.__qualname__, read.__doc__ = name, name, doc
+    return read
 
 
-def hr_histograms() -> pd.DataFrame:
-    return _read(*_key(), "hr_histograms")
-
-
-def pain() -> pd.DataFrame:
-    return _read(*_key(), "pain")
-
-
-def assessments() -> pd.DataFrame:
-    """Clinician assessments (id, date, note), oldest first."""
-    return _read(*_key(), "assessments")
-
-
-def settings():
-    return _read(*_key(), "settings")
-
-
-def sessions() -> pd.DataFrame:
-    """Sessions logged without a file (``Store.sessions()``)."""
-    return _read(*_key(), "sessions")
-
-
-def shoes() -> pd.DataFrame:
-    """The runner's pairs of shoes (``Store.shoes()``)."""
-    return _read(*_key(), "shoes")
-
-
-def activity_shoes() -> pd.DataFrame:
-    """Which pair each run was in (``Store.activity_shoes()``)."""
-    return _read(*_key(), "activity_shoes")
-
-
-def rules() -> list:
-    return _read(*_key(), "rules")
+activities = _table("activities", "The runs and other activities, as the store keeps them.")
+hr_histograms = _table("hr_histograms", "Seconds per heart-rate bin of each activity.")
+pain = _table("pain", "The pain log.")
+assessments = _table("assessments", "Clinician assessments (id, date, note), oldest first.")
+settings = _table("settings", "The runner's settings.")
+sessions = _table("sessions", "Sessions logged without a file (``Store.sessions()``).")
+shoes = _table("shoes", "The runner's pairs of shoes (``Store.shoes()``).")
+activity_shoes = _table("activity_shoes", "Which pair each run was in (``Store.activity_shoes()``).")
+rules = _table("rules", "The runner's own alert rules.")
 
 
 def report(as_of: dt.date | None = None, weeks: int = 12) -> dict:
