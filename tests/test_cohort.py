@@ -433,12 +433,13 @@ STATUSES = ("green", "amber", "red", "see_clinician", "emergency", None)
 
 
 def test_concern_order_properties():
-    from hypothesis import given
+    from hypothesis import given, settings
     from hypothesis import strategies as hs
 
     rows = hs.lists(hs.tuples(hs.sampled_from(PHASES), hs.sampled_from(STATUSES), hs.booleans()), min_size=1,
                     max_size=20)
 
+    @settings(deadline=None)  # a pandas frame per example: on a loaded machine one took over 200 ms
     @given(rows)
     def check(rows):
         frame = pd.DataFrame([{"runner": f"r{i:02d}", "concern": cohort_runner.concern(p, s, k)}
