@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from loadwatch.dashboard.report import pdf_charts
+if TYPE_CHECKING:  # the chart's plot type only: pdf_charts imports pandas, which `report` from the cache never needs
+    from loadwatch.dashboard.report import pdf_charts
 
 
 @dataclass
