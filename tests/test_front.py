@@ -1,4 +1,4 @@
-"""The authenticating front (``dashboard/front.py``) in-process, in front of a small recording server
+"""The authenticating front (``dashboard/app/front.py``) in-process, in front of a small recording server
 that stands in for Streamlit: what reaches "Streamlit" without a login (nothing), the cookie, the
 headers passed on, the upload cap, the websocket and its Origin check, and the rate limit on wrong
 passwords.  The front with the real Streamlit behind it, and a real browser, are in

@@ -2,7 +2,7 @@
 
 ``dashboard`` starts Streamlit on ``dashboard/app/main.py``, bound to 127.0.0.1 unless ``--host`` says
 otherwise.  Streamlit reads ``.streamlit/config.toml`` only from the working directory, so the settings
-of ``dashboard/.streamlit/config.toml`` are passed here as command-line flags as well (keep the two in
+of ``dashboard/app/.streamlit/config.toml`` are passed here as command-line flags as well (keep the two in
 step).  The store reaches the app through ``$LOADWATCH_DB``; ``--demo`` uses the separate demo store
 and writes the demo history into it when it is empty.
 
@@ -80,7 +80,7 @@ def register(sub, add_db_option) -> None:
 
 def streamlit_command(port: int, host: str = DEFAULT_HOST, app: Path = APP_PATH,
                       max_upload_mb: int = MAX_UPLOAD_MB) -> list[str]:
-    """The ``streamlit run`` command line (flags mirror dashboard/.streamlit/config.toml), through
+    """The ``streamlit run`` command line (flags mirror dashboard/app/.streamlit/config.toml), through
     :mod:`loadwatch.dashboard.app.streamlit_offline` (no look-up of this machine's addresses)."""
     allowed_hosts = []
     if is_loopback(host):
