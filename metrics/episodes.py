@@ -541,6 +541,7 @@ class _Walker:
         if s.return_from is not None and s.return_from <= day:
             self._return_after_visit(day)
         self._check_overrun(day)
+        began = (s.phase, s.step, s.step_since)
         todays = self.by_day.get(day, [])
         batches: list[tuple[str, object]] = []
         rest = todays
@@ -556,6 +557,10 @@ class _Walker:
                 self._assess(day, item)
             else:
                 self._check_in(day, item)
+        if s.phase in STEPPED and s.step_since == day and (s.phase, s.step, s.step_since) != began:
+            # a step that began today holds today's runs (they count towards its two runs), so a run
+            # above its caps today is an over-run too (section 13)
+            self._check_overrun(day)
         caps = self._caps(day)
         if (not s.last_ok or s.referral) and (s.escalation or s.phase) != "normal":
             # caps never rise while the latest check-in is not green, nor while a referral holds the plan

@@ -337,3 +337,43 @@ def test_the_plan_follows_the_clinicians_own_caps_and_says_so(runner):
     # cleared: normal training from the visit
     r.assessed(DAY0 + days(40), "physio", cleared=True)
     assert r.plan(DAY0 + days(40))["phase"] == "normal"
+
+
+# --- the lives test's findings (tests/test_episode_lives.py) ---------------------------------------------
+
+def test_a_run_above_the_step_on_the_day_the_visit_starts_it_is_an_over_run(runner):
+    """A 9/10 with sciatica at 18:00, a visit at 21:00 that decides nothing: return step 1 from that day
+    (longest run 4.2 km here).  A 9.4 km run of that day counted towards the step's two runs yet raised no
+    alert: the walker judged the day's runs before the visit started the step."""
+    r = runner
+    r.assessed(DAY0, "seen", at="21:00")
+    r.pain(DAY0, 9, "during", "radiating_below_knee", at="18:00")
+    plan = r.plan(DAY0)
+    assert (plan["phase"], plan["step"]) == ("return_to_run", 1), plan
+    cap = plan["max_run_km"]
+    r.run([(DAY0, 9.4)])
+    after = r.check(DAY0)
+    over = [a for a in alerts_of(after, "step_overrun") if a["date"] == DAY0.isoformat()
+            and a["values"]["kind"] == "run"]
+    assert len(over) == 1, after["alerts"]
+    assert over[0]["values"]["distance_km"] == pytest.approx(9.4)
+    assert over[0]["values"]["cap_km"] == pytest.approx(cap)
+    assert "9.4 km" in over[0]["message"] and f"{cap:g} km" in over[0]["message"], over[0]["message"]
+    # the step repeats: two runs inside its caps and green check-ins do not move it on after 7 days
+    r.run([(DAY0 + days(2), 2.0), (DAY0 + days(4), 2.0)])
+    for k in range(1, 8):
+        r.pain(DAY0 + days(k), 1, "next_morning")
+    assert r.plan(DAY0 + days(7))["step"] == 1
+    text = r.check_text(DAY0)
+    assert "9.4 km" in text and "step_overrun" not in text, text
+
+
+def test_a_red_flag_logged_after_the_visit_the_same_day_stays_escalated(runner):
+    """A visit at 12:00, then sciatica logged at 18:00 the same day: the visit closes only what was logged
+    at or before it (SCIENCE.md section 11), so the 18:00 entry asks for a clinician."""
+    r = runner
+    r.assessed(DAY0, "seen", at="12:00")
+    r.pain(DAY0, 3, "after", "radiating_below_knee", at="18:00")
+    plan = r.plan(DAY0)
+    assert plan["phase"] == "see_clinician" and plan["max_run_km"] is None, plan
+    assert r.plan(DAY0 + days(3))["phase"] == "see_clinician"
