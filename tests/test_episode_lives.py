@@ -257,9 +257,11 @@ class RunnerLife(RuleBasedStateMachine):
                         self.r.pain(d, 1, "after", at="18:30")
             self.go_to(block + timedelta(days=7))
             self.read()
-            # following the plan raises no spike nor over-run (alerts about runs before recovery may still show)
+            # following the plan raises no spike nor over-run (alerts about runs before recovery may still
+            # show, today's too: recovery runs from the day after it began, and a run of its first day was
+            # run before it - a true spike the escalation had hidden until the visit)
             bad = [a for a in self.rep["alerts"] if a["alarm"] and a["rule"] in ("session_spike", "step_overrun")
-                   and a["date"] >= began]
+                   and a["date"] > began]
             assert not bad, bad
 
     # --- what must hold every day --------------------------------------------------------------------
