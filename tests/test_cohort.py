@@ -552,9 +552,9 @@ def test_a_runner_whose_task_fails_keeps_its_last_rows(tmp_path, monkeypatch, ca
 
 
 def test_the_local_cluster_listens_on_this_machine_only():
-    from loadwatch.dashboard.pipelines.cohort_engine import _client
+    from loadwatch.dashboard.pipelines.cohort_engine import start_client
 
-    client, cluster = _client(1, None)
+    client, cluster = start_client(1, None)
     try:
         info = client.scheduler_info()
         addresses = [cluster.scheduler_address, *info["workers"]]

@@ -27,8 +27,8 @@ class Chart:
     title: str
     caption: str
     height_mm: float
-    #: what the PDF draws (:mod:`dashboard.pdf_charts`)
-    plot: pdf_charts.WeeklyPlot
+    #: what the PDF draws (:mod:`loadwatch.dashboard.report.pdf_charts`; None: an HTML-only chart)
+    plot: pdf_charts.WeeklyPlot | None
     #: builds the Vega-Lite specification the HTML renders (Altair, imported only then)
     make_spec: Callable[[], dict] = field(repr=False)
     _spec: dict | None = field(default=None, repr=False)

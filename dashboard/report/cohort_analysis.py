@@ -318,9 +318,10 @@ def report_doc(analysis: Analysis):
     spec = forest_spec(analysis)
     if spec is not None:
         blocks.append(Block("chart", chart=Chart(
-            "Which runs come before " + words, spec,
+            "Which runs come before " + words,
             "Each dot is a hazard ratio against the reference category of its exposure; the line is its 95% "
-            "interval. An interval that crosses the dashed line at 1 cannot tell a higher risk from none.", 120)))
+            "interval. An interval that crosses the dashed line at 1 cannot tell a higher risk from none.", 120,
+            plot=None, make_spec=lambda: spec)))  # HTML only: no PDF plot
     for key, e in ex.EXPOSURES.items():
         blocks.append(Block("heading", text=e.title))
         rows = analysis.results[analysis.results["exposure"] == key]

@@ -779,7 +779,8 @@ def _pdf_chart(pdf, b: Block, state: dict) -> None:
     _para(pdf, c.title, 10, "B", 20, 5)
     if pdf.will_page_break(c.height_mm):
         pdf.add_page()
-    pdf_charts.draw(pdf, c.plot, pdf.l_margin, pdf.get_y(), pdf.epw, c.height_mm)
+    if c.plot is not None:  # an HTML-only chart (the cohort analysis' forest plot) keeps its place
+        pdf_charts.draw(pdf, c.plot, pdf.l_margin, pdf.get_y(), pdf.epw, c.height_mm)
     pdf.set_y(pdf.get_y() + c.height_mm)
     _para(pdf, c.caption, 7.5, "", 85, 3.4)
 
