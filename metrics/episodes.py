@@ -964,7 +964,10 @@ class _Walker:
         stepped = s.phase in STEPPED
         if not stepped and (s.decision is None or not s.decision.has_caps):
             return
-        week_cap, run_cap = self.step_caps()
+        # the caps the plan gave for the day (made the evening before, with the Frandsen cap and N runs x the
+        # run cap in it: SCIENCE.md section 13, "the lower number wins"), so a run is judged against the very
+        # numbers the runner was shown and a run above them repeats the step
+        week_cap, run_cap = self._caps(day - timedelta(days=1))
         steps = len(step_fracs(s.phase, s.break_days)[0]) if stepped else None
         clinician = s.decision.day if s.decision is not None and s.decision.has_caps else None
         kms = rr._slice(day, day)

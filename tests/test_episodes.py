@@ -81,8 +81,9 @@ def _return_history(step_scores):
     """A stop on day 0 (pain 7), cleared on days 2 and 3; then one check-in a day with the given scores."""
     runs = weeks_of_runs(8)
     hurt = START + timedelta(days=7 * 8)
-    # short walk-run outings every other day of the return (below every step's caps)
-    runs += [(f"walk-run-{k}", hurt + timedelta(days=4 + k), 1.5) for k in range(0, len(step_scores), 2)]
+    # short walk-run outings, three a week with a rest day between (the plan's "up to 3 runs"), below every
+    # step's caps and the plan's own (the Frandsen cap and 3 x the run cap included)
+    runs += [(f"walk-run-{k}", hurt + timedelta(days=4 + k), 1.5) for k in range(len(step_scores)) if k % 7 in (0, 2, 4)]
     rows = [(at(hurt), 7, "during"), (at(hurt + timedelta(days=2), 8), 1, "next_morning"),
             (at(hurt + timedelta(days=3), 8), 1, "next_morning")]
     for k, score in enumerate(step_scores, start=4):

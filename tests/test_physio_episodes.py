@@ -377,3 +377,26 @@ def test_a_red_flag_logged_after_the_visit_the_same_day_stays_escalated(runner):
     plan = r.plan(DAY0)
     assert plan["phase"] == "see_clinician" and plan["max_run_km"] is None, plan
     assert r.plan(DAY0 + days(3))["phase"] == "see_clinician"
+
+
+def test_a_run_above_the_plans_frandsen_cap_in_a_rebuild_is_an_over_run_and_the_step_repeats(runner):
+    """Back after five weeks off with a 2 km run: rebuild step 1 allows 6 km by its own fraction, but the
+    plan says the lower number, 1.10 x the 2 km (SCIENCE.md section 13: while a step applies the Frandsen cap
+    applies too).  A 4 km run two days later was judged against the step's 6 km: no over-run, and it
+    counted as the second run 'inside its caps', so the step advanced over it (found by the lives test)."""
+    r = runner
+    back = DAY0 + days(35)  # the last run was Sun 2 Mar: more than 30 days
+    r.run([(back, 2.0)])
+    before = r.check(back + days(1))
+    plan = before["plan"]
+    assert (plan["phase"], plan["step"]) == ("rebuild", 1), plan
+    step_cap = before["phases"][-1]["cap_run_km"]
+    assert plan["max_run_km"] < step_cap, (plan, before["phases"][-1])  # the Frandsen cap is the lower
+    r.run([(back + days(2), 4.0)])
+    after = r.check(back + days(2))
+    over = [a for a in alerts_of(after, "step_overrun") if a["date"] == (back + days(2)).isoformat()]
+    assert len(over) == 1, after["alerts"]
+    assert over[0]["values"]["cap_km"] == pytest.approx(plan["max_run_km"])
+    # the step repeats: runs inside the plan afterwards do not move it on within 7 days of the over-run
+    r.run([(back + days(4), 2.0), (back + days(6), 2.0)])
+    assert r.plan(back + days(8))["step"] == 1
