@@ -89,3 +89,15 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path | None = None, time
             pass
         time.sleep(0.3)
     raise AssertionError(f"the dashboard did not answer its health check within {timeout_s} s{said()}")
+
+
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Every node ``start`` reaches through ``graph`` (module -> the modules it imports), itself only if
+    through a circle."""
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen

@@ -14,6 +14,8 @@ import ast
 import graphlib
 from pathlib import Path
 
+from tests.helpers import reachable
+
 ROOT = Path(__file__).resolve().parents[1]
 WALK = ("daily", "weekly", "episodes", "detector", "plan", "advice", "report")
 BELOW = ("calendar", "fmt", "thresholds", "units", "rules")
@@ -48,14 +50,7 @@ def _graph() -> dict[str, set[str]]:
     return graph
 
 
-def _reach(graph: dict[str, set[str]], start: str) -> set[str]:
-    seen, todo = set(), [start]
-    while todo:
-        for nxt in graph.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
+_reach = reachable
 
 
 def test_the_metrics_graph_has_no_circle():

@@ -19,6 +19,7 @@ from loadwatch.ingest.painlog import PainEntry
 from loadwatch.ingest.settings import parse_setting
 from loadwatch.ingest.store import Store
 from loadwatch.ingest.store_errors import StoreError
+from tests.helpers import reachable
 
 INGEST = Path(__file__).resolve().parents[1] / "ingest"
 T0 = pd.Timestamp("2026-05-04 07:00", tz="UTC")
@@ -97,16 +98,7 @@ def _circles(folder: Path) -> list[set[str]]:
                 deps.add(mod.split(".")[2])
         graph[p.stem] = deps
 
-    def reach(start: str) -> set[str]:
-        seen, todo = set(), [start]
-        while todo:
-            for dep in graph.get(todo.pop(), ()):
-                if dep not in seen:
-                    seen.add(dep)
-                    todo.append(dep)
-        return seen
-
-    reached = {name: reach(name) for name in graph}
+    reached = {name: reachable(graph, name) for name in graph}
     return [{n for n in graph if n == name or (n in reached[name] and name in reached[n])}
             for name in sorted(graph) if name in reached[name]]
 
