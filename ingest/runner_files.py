@@ -22,7 +22,7 @@ from loadwatch.ingest.settings import SETTING_KEYS, parse_setting
 
 PAIN_CSV_NAME = "pain.csv"
 SETTINGS_JSON_NAME = "settings.json"
-#: Columns of ``loadwatch pain export`` (dashboard/cmd_pain.py writes them in this order).
+#: Columns of ``loadwatch pain export`` (dashboard/cli/cmd_pain.py writes them in this order).
 PAIN_CSV_COLUMNS: tuple[str, ...] = ("id", "at_local", "score", "timing", "location", "activity_id", "symptoms",
                                      "note")
 _REQUIRED = ("at_local", "score")

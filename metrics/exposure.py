@@ -2,7 +2,7 @@
 
 Pure functions over a cohort's tables (``runs``, ``phases``, ``pain`` of ``loadwatch cohort import``; one
 runner or many, each row with a ``runner`` column): DataFrames in, DataFrames out.  The Cox model that
-reads them lives beside the cohort pipeline (``dashboard/cohort_cox.py``, it needs lifelines).
+reads them lives beside the cohort pipeline (``dashboard/pipelines/cohort_cox.py``, it needs lifelines).
 
 The unit of analysis is a **session**: a local day with at least one run (two runs on a day are one
 session; its spike is the larger).  Each session carries three exposures, computed from the runner's

@@ -17,7 +17,7 @@ import streamlit as st
 
 from loadwatch.dashboard.app.serving import PASSWORD_ENV, is_loopback
 
-#: Header and environment variable of the front's secret (the same names as ``dashboard.front``'s,
+#: Header and environment variable of the front's secret (the same names as ``dashboard.app.front``'s,
 #: which the app does not import: it would bring Tornado into every page run).
 FRONT_HEADER = "X-Loadwatch-Front"
 FRONT_TOKEN_ENV = "LOADWATCH_FRONT_TOKEN"

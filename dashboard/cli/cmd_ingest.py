@@ -70,7 +70,7 @@ def register(sub, add_db_option) -> None:
 
 # --- import ----------------------------------------------------------------------------------------------
 
-_ProgressBar = term.ProgressBar  # rich's bar (dashboard.term)
+_ProgressBar = term.ProgressBar  # rich's bar (dashboard.cli.term)
 
 
 def _problem_line(o: Outcome) -> str:
