@@ -257,6 +257,11 @@ def with_phase_ribbon(chart: alt.Chart | alt.LayerChart, phases: list | None, st
     return alt.layer(*layers, ribbon).resolve_scale(y="independent", color="independent").properties(height=height)
 
 
+#: The route's square plot [px]: with its axes it fits a 390 px phone's 358 px column (360 px was drawn
+#: 360 px wide there and cut at the edge, seen when the selected run had a route).
+ROUTE_PX = 300
+
+
 def route(xy: pd.DataFrame, units: str = "km") -> alt.Chart:
     """The route to scale: metres east and north (loadwatch.metrics.track.route_xy) on equal axes, drawn square;
     no map tiles, so nothing is fetched from the network."""
@@ -269,7 +274,7 @@ def route(xy: pd.DataFrame, units: str = "km") -> alt.Chart:
         x=alt.X("x:Q", title=f"east ({u})", scale=alt.Scale(domain=[0, span * factor])),
         y=alt.Y("y:Q", title=f"north ({u})", scale=alt.Scale(domain=[0, span * factor])),
         order="order:Q",
-    ).properties(width=360, height=360)
+    ).properties(width=ROUTE_PX, height=ROUTE_PX)
 
 
 def trace(d: pd.DataFrame, y: str, title: str, *, min_span: float | None = None, pace: bool = False) -> alt.Chart:
