@@ -218,6 +218,9 @@ def _children_cpu() -> float:
 
 def time_commands(path: Path, out_dir: Path) -> list[tuple[str, float, float]]:
     env = {**os.environ, "LOADWATCH_DB": str(path), "PYTHONPATH": str(ROOT)}
+    # as on a runner's machine, Python keeps the compiled modules (this machine's PYTHONDONTWRITEBYTECODE
+    # would compile loadwatch's own modules afresh on every command: 0.08 s of each)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     pain_add = ["pain", "add", "--date", yesterday, "--score", "1", "--timing", "next_morning"]
     # ``report`` keeps its text until the store changes (dashboard.report_cache): timed both right after a

@@ -46,12 +46,13 @@ def _code_version() -> str:
     return "|".join(parts)
 
 
-def report_key(db, as_of: dt.date | None, weeks: int, view: str) -> str | None:
+def report_key(db, as_of: dt.date | None, weeks: int, view: str, watch=None) -> str | None:
     """The key of the report of the store at ``db`` as of ``as_of`` (None: today in the runner's time
-    zone) over ``weeks`` weeks, printed as ``view`` says; None when the store cannot be read lightly (then nothing is cached)."""
+    zone) over ``weeks`` weeks, printed as ``view`` says; None when the store cannot be read lightly (then
+    nothing is cached).  ``watch``: a :class:`loadwatch.ingest.store_light.Watch` of ``db`` to read it with."""
     from loadwatch.ingest import store_light
 
-    read = store_light.fingerprint(db)
+    read = watch.fingerprint() if watch is not None else store_light.fingerprint(db)
     if read is None:
         return None
     digest, settings = read
@@ -61,14 +62,17 @@ def report_key(db, as_of: dt.date | None, weeks: int, view: str) -> str | None:
 
 def kept_or_computed(db, as_of: dt.date | None, weeks: int, view: str, compute: Callable[[], str]) -> str:
     """The report's text kept for the store at ``db`` (``as_of``, ``weeks``, ``view`` as in
-    :func:`report_key`), else ``compute()``'s, kept when no write came in while it was computed (else the
-    next run computes it again)."""
-    key = report_key(db, as_of, weeks, view)
-    text = lookup(db, key)
-    if text is None:
-        text = compute()
-        if key is not None and report_key(db, as_of, weeks, view) == key:
-            keep(db, key, text)
+    :func:`report_key`), else ``compute()``'s, kept when no write came in while it was computed (SQLite's
+    data version, unchanged since the key was read; else the next run computes it again)."""
+    from loadwatch.ingest.store_light import Watch
+
+    with Watch(db) as watch:
+        key = report_key(db, as_of, weeks, view, watch)
+        text = lookup(db, key)
+        if text is None:
+            text = compute()
+            if key is not None and not watch.changed():
+                keep(db, key, text)
     return text
 
 
