@@ -24,6 +24,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from loadwatch.ingest import commits
 from loadwatch.ingest.painlog import PainEntry, pain_row, validate
 from loadwatch.ingest.settings import Settings
 
@@ -95,6 +96,7 @@ def add_pain(db: str | os.PathLike | None, entry: PainEntry) -> int | None:
                 f"INSERT INTO pain ({', '.join(row)}, deleted, created_at, updated_at)"
                 f" VALUES ({', '.join('?' for _ in row)}, 0, ?, ?)", (*row.values(), now, now))
             conn.execute("COMMIT")
+            commits.committed()
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")

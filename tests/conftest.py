@@ -48,6 +48,10 @@ LEFT_BEHIND_GRACE_S = 5
 
 def pytest_configure(config):
     os.environ.setdefault(SESSION_MARK_ENV, uuid.uuid4().hex)
+    # a `loadwatch` write refreshes the kept reports in a process of its own (dashboard/cli/report_refresh):
+    # off for the suite, whose thousands of CLI writes would each leave one running; tests/test_report_refresh.py
+    # turns it on and waits for it
+    os.environ["LOADWATCH_REPORT_REFRESH"] = "0"
 
 
 def _started_by_this_session() -> list[psutil.Process]:
