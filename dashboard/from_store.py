@@ -22,3 +22,14 @@ def report_from_store(store, *, as_of=None, weeks: int | None = None, inputs: di
 
     return build_report(**(inputs if inputs is not None else report_inputs(store)), as_of=as_of,
                         weeks=DEFAULT_WEEKS if weeks is None else weeks)
+
+
+def pain_entry_advice(report: dict, entry_id: int) -> str | None:
+    """What pain entry ``entry_id`` calls for, in one line: the message (what happened, then what to do in
+    the plan's words) of the alarm ``report`` raised about it (``values.pain_entry_id``: the same rules as
+    every alert, SCIENCE.md sections 10 and 13, so a morning that has not settled speaks as a painful run
+    does); None when it calls for nothing (a green score, or outside the alerts' window)."""
+    about = [a for a in report.get("alerts") or () if a.get("alarm")
+             and (a.get("values") or {}).get("pain_entry_id") == entry_id]
+    about.sort(key=lambda a: a.get("severity") != "red")  # the red reading first
+    return about[0]["message"] if about else None

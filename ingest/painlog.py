@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 TIMINGS: tuple[str, ...] = ("during", "after", "next_morning", "rest_of_day")
 LOCATIONS: tuple[str, ...] = ("lower_back", "upper_back", "buttock_hip", "leg")
@@ -84,6 +84,22 @@ def validate(entry: PainEntry) -> None:
     bad = [s for s in entry.symptoms if s not in SYMPTOMS]
     if bad:
         raise ValueError(f"unknown symptom {bad[0]!r}; valid: {', '.join(SYMPTOMS)}")
+
+
+#: A pain entry may be this many minutes ahead of the runner's clock (a phone and a laptop a little apart).
+FUTURE_SLACK_MIN: int = 5
+
+
+def check_not_future(at_local: datetime, now_local: datetime, *, slack_min: int = FUTURE_SLACK_MIN) -> None:
+    """Raise ValueError in plain words when a pain entry at ``at_local`` lies in the future: more than
+    ``slack_min`` [min] after ``now_local``, the runner's wall clock (both naive local times)."""
+    if at_local > now_local + timedelta(minutes=slack_min):
+        raise ValueError(f"a pain entry cannot be in the future: it is {_when(now_local)} where you are, and the "
+                         f"entry says {_when(at_local)}; log how your back feels now, or give an earlier time")
+
+
+def _when(at: datetime) -> str:
+    return f"{at:%a} {at.day} {at:%b %Y %H:%M}"
 
 
 def pain_row(entry: PainEntry) -> dict:

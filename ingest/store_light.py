@@ -108,6 +108,36 @@ def add_pain(db: str | os.PathLike | None, entry: PainEntry) -> int | None:
         conn.close()
 
 
+def settings(db: str | os.PathLike | None) -> Settings | None:
+    """The runner's settings from the store at ``db`` (as ``Store.settings`` reads them), or None when the full
+    store must read them (see the module's docstring)."""
+    conn = _connect(db)
+    if conn is None:
+        return None
+    try:
+        return Settings.from_strings(dict(conn.execute("SELECT key, value FROM settings").fetchall()))
+    except (sqlite3.Error, ValueError):
+        return None
+    finally:
+        conn.close()
+
+
+def morning_scores(db: str | os.PathLike | None, before) -> list[int] | None:
+    """The scores of the live next-morning pain entries dated before ``before`` (a date), or None when the
+    full store must read them (see the module's docstring)."""
+    conn = _connect(db)
+    if conn is None:
+        return None
+    try:
+        return [int(r[0]) for r in conn.execute(
+            "SELECT score FROM pain WHERE NOT deleted AND timing = 'next_morning' AND at_local < ?",
+            (before.isoformat(),))]
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
 #: The raw columns an activity row is read from (``Store.activities``' own, before ``effective``).
 _ACTIVITY_SQL = (
     "id, source, format, sport, sub_sport, start_utc, utc_offset_s, elapsed_s, moving_s, distance_m, ascent_m,"

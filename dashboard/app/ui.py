@@ -14,16 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
 from loadwatch.dashboard.app.serving import MAX_UPLOAD_MB  # noqa: F401  (shown on the Import page)
-from loadwatch.dashboard.from_store import report_from_store
+from loadwatch.dashboard.from_store import pain_entry_advice, report_from_store
 from loadwatch.dashboard.pipelines import import_jobs
 from loadwatch.ingest import demo as demo_mod
 from loadwatch.ingest import errors, sources
+from loadwatch.ingest import settings as settings_mod
 from loadwatch.ingest import store as store_mod
 from loadwatch.metrics import daily as daily_mod
 from loadwatch.metrics import fmt
@@ -199,10 +199,22 @@ def report(as_of: dt.date | None = None, weeks: int = 12) -> dict:
     return _report(*_key(), as_of.isoformat() if as_of else None, weeks)
 
 
+def pain_advice(pain_id: int, day: dt.date) -> str | None:
+    """The one line of what to do that the pain entry just saved calls for (the alerts' own rules, as
+    ``loadwatch pain add`` prints it); None when it calls for nothing.  Call after :func:`changed`."""
+    return pain_entry_advice(report(as_of=day), pain_id)
+
+
 def today() -> dt.date:
     """The store's own "today": the runner's calendar day now, in their configured time zone (the day every
     page is anchored on, and the report's default ``as_of``)."""
-    return dt.datetime.now(ZoneInfo(_read(*_key(), "settings").timezone)).date()
+    return now().date()
+
+
+def now() -> dt.datetime:
+    """The runner's wall clock now (naive, to the minute) in their configured time zone, else the machine's:
+    what a form offers as "now", never the server's UTC clock."""
+    return settings_mod.local_now(_read(*_key(), "settings").timezone)
 
 
 def daily() -> pd.DataFrame:

@@ -27,6 +27,7 @@ from loadwatch.dashboard.cli.argtypes import (
     json_flag,
     one_of,
     open_store,
+    refused,
     store_call,
 )
 from loadwatch.dashboard.cli.argtypes import iso_date as _date
@@ -48,13 +49,12 @@ EARLIEST_PAIN_DAY = dt.date(1990, 1, 1)
 
 
 def _pain_date(text: str) -> dt.date:
-    """A pain entry's day: not after today (the later of this computer's and UTC's calendar day, so a
-    runner ahead of UTC is not refused their own today) and not before 1990."""
+    """A pain entry's day: not after tomorrow in UTC (no time zone is a day ahead of it, so a runner ahead
+    of UTC is not refused their own today; the runner's own clock is checked before the entry is written,
+    :func:`loadwatch.ingest.painlog.check_not_future`) and not before 1990."""
     day = _date(text)
-    today = max(dt.date.today(), dt.datetime.now(dt.UTC).date())
-    if day > today:
-        raise argparse.ArgumentTypeError(f"a pain entry cannot be dated after today ({fmt.day(today)}); "
-                                         f"got {text!r}")
+    if day > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
+        raise argparse.ArgumentTypeError(f"a pain entry cannot be dated after today (got {text!r})")
     if day < EARLIEST_PAIN_DAY:
         raise argparse.ArgumentTypeError(f"a pain entry cannot be dated before {EARLIEST_PAIN_DAY.year} "
                                          f"(got {text!r}): check the year")
@@ -269,13 +269,58 @@ def _add_pain_in_full(args, entry) -> tuple[int, bool]:
     return pain_id, escalated
 
 
+def _runner_now(args) -> dt.datetime:
+    """Now on the runner's wall clock, in the store's time zone (else the machine's)."""
+    from loadwatch.ingest import store_light
+    from loadwatch.ingest.settings import local_now
+
+    settings = store_light.settings(getattr(args, "db", None))
+    if settings is None:
+        with open_store(args) as store:
+            settings = store.settings()
+    return local_now(settings.timezone)
+
+
+def _may_call_for_action(args, score: int, timing: str) -> bool:
+    """Whether an entry can call for anything on its own (SCIENCE.md section 10), read without pandas: a
+    score above 3 (amber at the least after a run; a morning without a usual level that has not settled),
+    or a morning 2 above the lowest earlier morning when there are 3 of them (a usual level is a median of
+    earlier mornings, never below their lowest).  Otherwise ``pain add`` writes without computing the
+    report, to answer in half a second (issue 21); a week-on-week rise such an entry completes shows in
+    ``loadwatch alerts check``."""
+    if score > th.PAIN_SETTLE_NO_BASELINE_MAX or timing != "next_morning":
+        return score > th.PAIN_GREEN_MAX or timing == "next_morning"
+    from loadwatch.ingest import store_light
+
+    mornings = store_light.morning_scores(getattr(args, "db", None), args.date)
+    if mornings is None:
+        return True  # the light path is unsure: ask the full rules
+    return len(mornings) >= th.PAIN_BASELINE_MIN_ENTRIES and score >= min(mornings) + th.PAIN_SETTLE_MARGIN
+
+
+def _entry_advice(args, pain_id: int) -> str | None:
+    """The one line of what to do that the entry calls for, from the alerts of its day (every face's rules)."""
+    from loadwatch.dashboard.from_store import pain_entry_advice, report_from_store
+
+    with open_store(args) as store:
+        return pain_entry_advice(report_from_store(store, as_of=args.date), pain_id)
+
+
 def pain_add(args) -> int:
-    from loadwatch.ingest.painlog import PainEntry
+    from loadwatch.ingest.painlog import PainEntry, check_not_future
 
     timing = args.timing or "after"
-    when = args.time or dt.time.fromisoformat(DEFAULT_TIMES[timing])
+    now = _runner_now(args)
+    # without --time, today's entry is never later than now (20:00 "later in the day" logged at noon)
+    at = dt.datetime.combine(args.date, args.time or dt.time.fromisoformat(DEFAULT_TIMES[timing]))
+    if not args.time and args.date == now.date():
+        at = min(at, now)
+    try:
+        check_not_future(at, now)
+    except ValueError as exc:
+        return refused("pain add", exc)
     symptoms = tuple(args.symptom or ())
-    entry = PainEntry(at_local=dt.datetime.combine(args.date, when), score=args.score, timing=timing,
+    entry = PainEntry(at_local=at, score=args.score, timing=timing,
                       location=args.location or "lower_back", symptoms=symptoms, note=args.note or "")
     pain_id = None
     if not args.run and not symptoms:
@@ -288,17 +333,13 @@ def pain_add(args) -> int:
         pain_id, escalated = _add_pain_in_full(args, entry)
     print(f"logged pain entry {pain_id}: {fmt.score(args.score)} {fmt.words(timing, 'timing')} on "
           f"{fmt.day_time(entry.at_local)}")
-    if not symptoms and timing in ("during", "after", "rest_of_day"):
-        band = fmt.pain_band(args.score)
-        if band == "red":
-            print("Above 5/10 is too much: stop running until walking is pain-free and cross-train instead "
-                  "(see `loadwatch alerts check`).")
-        elif band == "amber":
-            print("4-5/10 is acceptable if it settles by tomorrow morning: log how it feels then "
-                  "(--timing next_morning).")
-    if escalated:
+    if escalated and symptoms:
         _print_care(symptoms, args.date)
-    elif symptoms:
+    elif _may_call_for_action(args, args.score, timing):
+        advice = _entry_advice(args, pain_id)
+        if advice:
+            print(advice)
+    if symptoms and not escalated:
         print(f"Logged: {fmt.word_list(symptoms, 'symptom')}, which a clinician has already assessed. Thank you for "
               "logging it honestly: it reopens a warning only if it gets 2 or more points worse.")
     return 0
@@ -376,6 +417,9 @@ def pain_list(args) -> int:
 
 
 def pain_edit(args) -> int:
+    from loadwatch.ingest.painlog import check_not_future
+    from loadwatch.ingest.settings import local_now
+
     changes: dict = {}
     with open_store(args) as store:
         current = store.pain(include_deleted=True)
@@ -385,6 +429,10 @@ def pain_edit(args) -> int:
         old_at = row["at_local"].iloc[0].to_pydatetime()
         if args.date or args.time:
             changes["at_local"] = dt.datetime.combine(args.date or old_at.date(), args.time or old_at.time())
+            try:
+                check_not_future(changes["at_local"], local_now(store.settings().timezone))
+            except ValueError as exc:
+                return refused("pain edit", exc)
         for key in ("score", "timing", "location", "note"):
             value = getattr(args, key)
             if value is not None:

@@ -134,12 +134,16 @@ def log_pain_form(day: dt.date) -> None:
         location = c3.selectbox("Where", LOCATIONS, format_func=lambda c: fmt.words(c, "location"))
         note = st.text_input("Note (optional)")
         if st.form_submit_button("Save pain entry"):
-            entry = PainEntry(at_local=dt.datetime.combine(day, DEFAULT_TIMES[timing]), score=int(score),
+            # today's entry is never later than now on the runner's clock (20:00 "later in the day" at noon)
+            at = dt.datetime.combine(day, DEFAULT_TIMES[timing])
+            at = min(at, ui.now()) if day == ui.today() else at
+            entry = PainEntry(at_local=at, score=int(score),
                               timing=timing, location=location, note=note.strip())
             with ui.open_store() as store:
-                store.add_pain(entry)
+                pain_id = store.add_pain(entry)
             st.session_state["cal_flash"] = f"Saved: pain {score}/10 on {fmt.day(day)}."
             ui.changed()
+            st.session_state["cal_advice"] = ui.pain_advice(pain_id, day)
             st.rerun()
 
 
@@ -185,6 +189,9 @@ frames = day_frames()
 flash = st.session_state.pop("cal_flash", None)
 if flash:
     st.success(flash, icon=":material/check:")
+advice = st.session_state.pop("cal_advice", None)
+if advice:  # what the entry just saved calls for, in the alerts' words
+    st.warning(advice, icon=":material/directions_run:")
 
 ui.stale_note()
 if "cal_anchor" not in st.session_state:

@@ -17,6 +17,7 @@ from loadwatch.ingest.painlog import (
     TIMING_LABELS,
     TIMINGS,
     PainEntry,
+    check_not_future,
 )
 from loadwatch.metrics import fmt
 from loadwatch.metrics.units import from_units
@@ -93,6 +94,9 @@ def edit_table(live: pd.DataFrame) -> None:
 saved = st.session_state.pop("pain_saved", None)
 if saved:
     st.success(saved, icon=":material/check:")
+advice = st.session_state.pop("pain_advice", None)
+if advice:  # what the entry just saved calls for, in the alerts' words
+    st.warning(advice, icon=":material/directions_run:")
 
 st.subheader("How is your back?")
 left, right = st.columns(2)
@@ -100,7 +104,7 @@ with left:
     day = st.date_input("Date", value=ui.today(),
                         min_value=dt.date(1990, 1, 1), max_value=ui.today(), key=k("date"),
                         format=fmt.DATE_INPUT_FORMAT)
-    at = st.time_input("Time", value=dt.datetime.now().time().replace(second=0, microsecond=0), key=k("time"))
+    at = st.time_input("Time", value=ui.now().time(), key=k("time"))  # the runner's clock, not the server's
     score = st.slider("Pain score (0 = none, 10 = worst imaginable)", 0, 10, 0, key=k("score"))
     timing = st.radio("When", TIMINGS, format_func=TIMING_LABELS.get, horizontal=True, key=k("timing"),
                       index=TIMINGS.index("after"))
@@ -123,17 +127,19 @@ for level, message in fmt.symptom_care(symptoms, day):
 
 if st.button("Save pain entry", type="primary", key=k("save")):
     try:
+        check_not_future(dt.datetime.combine(day, at), ui.now())
         entry = PainEntry(at_local=dt.datetime.combine(day, at), score=int(score), timing=timing,
                           location=location, activity_id=activity_id, symptoms=symptoms, note=note.strip())
     except ValueError as exc:
         st.error(str(exc))
     else:
         with ui.open_store() as store:
-            store.add_pain(entry)
+            pain_id = store.add_pain(entry)
         st.session_state["pain_saved"] = (f"Saved: pain {score}/10, {TIMING_LABELS[timing].lower()}, "
                                           f"{LOCATION_LABELS[location].lower()}.")
         st.session_state["pain_nonce"] = nonce + 1
         ui.changed()
+        st.session_state["pain_advice"] = ui.pain_advice(pain_id, day)
         st.rerun()
 
 st.divider()
