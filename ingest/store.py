@@ -195,7 +195,7 @@ class Store:
     def add_assessment(self, date, note: str = "", **decision) -> int:
         """Record a clinician's visit on ``date`` (local day; not in the future, not before 1990) and their
         decision (:func:`loadwatch.ingest.assessments.check_decision`); returns its id."""
-        day, checked = assessments_table.check_date(date), assessments_table.check_decision(**decision)
+        day, checked = assessments_table.check_date(date, self._today()), assessments_table.check_decision(**decision)
         return self._write(assessments_table.add, day, note or "", db.now_iso(), checked)
 
     def assessments(self) -> pd.DataFrame:

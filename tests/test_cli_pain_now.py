@@ -128,3 +128,17 @@ def test_a_morning_without_a_usual_level_is_read_against_3_and_a_green_score_say
         assert "4-5 out of 10 is acceptable if it settles by the next morning." in advice
     with open_store() as store:
         assert len(store.pain()) == 3
+
+
+def test_a_runner_ahead_of_utc_may_record_todays_visit_to_a_clinician(capsys):
+    """The assessment's day was checked against the machine's calendar: on Monday morning in Tokyo (Sunday
+    in UTC) today's visit was "in the future"; the runner's own tomorrow still is."""
+    with time_machine.travel(datetime(2026, 12, 6, 23, 30, tzinfo=UTC), tick=False):
+        assert run(capsys, "settings", "set", "timezone", "Asia/Tokyo")[0] == 0
+        code, out, err = run(capsys, "pain", "assessed", "--date", "2026-12-07", "--note", "physio")
+        assert (code, err) == (0, "") and "a clinician saw you on Mon 7 Dec 2026 (physio)" in out
+        # the same moment is Sunday evening in New York: Monday is the runner's tomorrow there
+        assert run(capsys, "settings", "set", "timezone", "America/New_York")[0] == 0
+        code, out, err = run(capsys, "pain", "assessed", "--date", "2026-12-07")
+        assert (code, out) == (2, "")
+        assert err == "loadwatch: the assessment date 2026-12-07 is in the future (today is 2026-12-06)\n"

@@ -62,11 +62,13 @@ def _pain_date(text: str) -> dt.date:
 
 
 def _assessment_date(text: str) -> dt.date:
+    """The visit's day: not after tomorrow in UTC, not before 1990 (the store checks it against the runner's
+    own today, as for a pain entry's day)."""
     from loadwatch.ingest.assessments import check_date
 
     day = _date(text)
     try:
-        return check_date(day)
+        return check_date(day, dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
