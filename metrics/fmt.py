@@ -20,6 +20,7 @@ import datetime as dt
 import math
 import re
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 
 from loadwatch.ingest.painlog import LOCATION_LABELS, SYMPTOM_LABELS, TIMING_LABELS
 from loadwatch.metrics import thresholds as th
@@ -331,6 +332,29 @@ def pct(value, decimals: int = 0, *, signed: bool = False) -> str:
     return ("−" if v < 0 else "") + text
 
 
+def signed(value, decimals: int = 1) -> str:
+    """A change with its sign, written as :func:`pct` writes one: ``+2``, ``−1.5``, ``0``; missing gives
+    :data:`MISSING`."""
+    if is_missing(value):
+        return MISSING
+    v = float(value)
+    text = number(abs(v), decimals)
+    return ("+" if v > 0 and text != "0" else "−" if v < 0 and text != "0" else "") + text
+
+
+def evidence(text) -> str:
+    """An evidence line as a report prints it: ``Strong evidence: Frandsen et al. ...`` for a rule's own line
+    (:meth:`loadwatch.metrics.thresholds.Evidence.line`, which names its strength), ``Evidence: ...`` for
+    any other text, never "Evidence: strong evidence"; empty for none."""
+    text = str(text or "").strip()
+    if not text:
+        return ""
+    head = text.split(":", 1)[0].strip().lower()
+    if head.endswith("evidence"):
+        return text[0].upper() + text[1:]
+    return f"Evidence: {text}"
+
+
 def score(value) -> str:
     """A pain score: ``4/10``; missing gives :data:`MISSING`."""
     if is_missing(value):
@@ -377,7 +401,7 @@ def threshold(metric: str, value, units: str = "km", *, unit: str = "") -> str:
         case "%":
             return f"{number(value, 1)}%"
         case "ratio":
-            return ratio(value)
+            return number(value, 2)  # a threshold as the runner typed it: 1.5
         case "min":
             return duration(value)
         case "runs":
@@ -535,9 +559,20 @@ def pace_clock(s_per_unit) -> str:
     return f"{total // 60}:{total % 60:02d}"
 
 
+#: Decimals of a figure in ``loadwatch report --json`` (``metrics.report.JSON_DECIMALS``): the terminal and the
+#: physio report print a ratio from the JSON, the dashboard from the unrounded frame.
+RATIO_STORED_DECIMALS = 3
+
+
 def ratio(value, decimals: int = 2) -> str:
-    """A dimensionless ratio (ACWR, monotony): ``1.35``; missing gives :data:`MISSING`."""
-    return number(value, decimals)
+    """A dimensionless ratio (ACWR, monotony) with all its decimals, so a column of them lines up and every
+    face prints the same figure (``1.20``, never ``1.2`` beside it); missing gives :data:`MISSING`.  Rounded
+    half up from its :data:`RATIO_STORED_DECIMALS` decimals, so the JSON's 1.115 and the frame's 1.1152 both
+    read ``1.12`` (a float's own rounding of 1.115 gives 1.11)."""
+    if is_missing(value):
+        return MISSING
+    stored = Decimal(repr(round(float(value), RATIO_STORED_DECIMALS)))
+    return str(stored.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
 def times(value, decimals: int = 2) -> str:

@@ -5,12 +5,21 @@ evidence line; no pandas FutureWarning in the shoe distances; the bare-import me
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
 import subprocess
 import sys
 import warnings
+from datetime import date
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
+
+from loadwatch.metrics import fmt
+from tests.app_helpers import PAGES_DIR, no_exceptions
+from tests.helpers import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,3 +52,146 @@ def test_a_bare_import_says_which_name_to_import_not_to_install(name):
     last = done.stderr.strip().splitlines()[-1]
     assert f"import loadwatch.{name}, not {name}" in last
     assert "install" not in last, last
+
+
+# --- one style of numbers and signs: the CLI report, the physio report, the dashboard ------------------
+
+DEMO_TODAY = date(2026, 12, 6)  # a Sunday; the demo's last run is on Thursday 3 Dec
+THURSDAY, SUNDAY = "2026-12-03", "2026-11-29"
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory) -> Path:
+    """The demo history (generated, fixed days) written once for this module."""
+    from loadwatch.ingest.demo import write_demo
+    from loadwatch.ingest.store import Store
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    with Store(path) as s:
+        write_demo(s, today=DEMO_TODAY)
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_template, tmp_path, today) -> str:
+    path = tmp_path / "demo.sqlite3"
+    shutil.copy(demo_template, path)
+    return str(path)
+
+
+def _report(capsys, db: str, as_of: str) -> tuple[str, dict]:
+    code, text, _err = cli(capsys, "report", "--db", db, "--as-of", as_of)
+    assert code == 0
+    code, out, _err = cli(capsys, "report", "--db", db, "--as-of", as_of, "--json")
+    assert code == 0
+    return text, json.loads(out)
+
+
+def _week_rows(text: str, weeks: list[dict]) -> dict[str, str]:
+    """The text table's line of each week (by its day in words)."""
+    rows = {}
+    for w in weeks:
+        label = fmt.day(w["week_start"])
+        rows[w["week_start"]] = next(line for line in text.splitlines() if line.startswith(label))
+    return rows
+
+
+def test_the_star_footnote_only_under_a_starred_week(capsys, demo_db):
+    text, report = _report(capsys, demo_db, SUNDAY)
+    assert not any(w["partial_week"] for w in report["weeks"])
+    assert not any(row.split("  ")[0].endswith("*") for row in _week_rows(text, report["weeks"]).values())
+    assert "week not over yet" not in text and "soft = trail + track + treadmill" in text
+    text, report = _report(capsys, demo_db, THURSDAY)
+    partial = [w for w in report["weeks"] if w["partial_week"]]
+    assert len(partial) == 1
+    assert _week_rows(text, partial)[partial[0]["week_start"]].startswith(fmt.day(partial[0]["week_start"]) + "*")
+    assert "* week not over yet" in text
+
+
+def test_the_cli_report_writes_signs_and_caps_one_way(capsys, demo_db):
+    text, report = _report(capsys, demo_db, THURSDAY)
+    latest = report["latest_run"]
+    assert latest["spike_pct"] < 0  # the demo's last run is shorter than its longest: a minus sign to write
+    assert f"{fmt.pct(latest['spike_pct'], signed=True)} vs your longest" in text
+    assert not re.search(r"(?<![\w.])-\d+(\.\d+)?%", text), "a hyphen for a minus"
+    assert "<=" not in text and ">=" not in text
+    plan = report["plan"]
+    assert plan["max_week_km"] is not None and plan["max_run_km"] is not None
+    for item in fmt.plan_items(plan, report["units"]):
+        assert f"  {item}" in text.splitlines()
+
+
+def test_acwr_reads_the_same_in_the_terminal_the_pdf_and_the_load_page(capsys, demo_db, tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+
+    text, report = _report(capsys, demo_db, THURSDAY)
+    weeks = [w for w in report["weeks"] if w.get("acwr") is not None]
+    said = {w["week_start"]: fmt.ratio(w["acwr"]) for w in weeks}
+    assert all(re.fullmatch(r"\d+\.\d\d", s) for s in said.values()), said
+    assert any(s.endswith("0") for s in said.values()), "the demo should hold an ACWR such as 1.20"
+    rows = _week_rows(text, weeks)
+    for week, shown in said.items():
+        assert f" {shown} " in rows[week] + " ", (rows[week], shown)
+
+    pdf = tmp_path / "physio.pdf"
+    code, _out, _err = cli(capsys, "report", "--db", demo_db, "--as-of", THURSDAY, "--pdf", str(pdf))
+    assert code == 0
+    pdf_text = "\n".join(p.extract_text() for p in pypdf.PdfReader(str(pdf)).pages)
+    lines = pdf_text.splitlines()
+    for week, shown in said.items():
+        start = next(i for i, line in enumerate(lines) if line.startswith(fmt.day(week)))
+        row = " ".join(lines[start:start + 2])  # "(so far)" may wrap the label
+        assert re.search(rf" {re.escape(shown)} (\d+/10|{fmt.MISSING})", row), (row, shown)
+
+
+def test_the_pdf_names_the_evidence_once(capsys, demo_db, tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+
+    # a 7/10 after the run: a stop, whose phase alert cites consensus evidence, beside the spike alert's
+    assert cli(capsys, "pain", "add", "--db", demo_db, "--date", THURSDAY, "--score", "7", "--timing", "after")[0] == 0
+    pdf = tmp_path / "physio.pdf"
+    assert cli(capsys, "report", "--db", demo_db, "--as-of", THURSDAY, "--pdf", str(pdf))[0] == 0
+    pdf_text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(str(pdf)).pages).split())
+    assert not re.search(r"Evidence: (strong|moderate|weak|consensus) evidence", pdf_text, re.I), pdf_text
+    assert "Strong evidence: Frandsen et al." in pdf_text
+    assert "Consensus evidence:" in pdf_text
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("strong evidence: Frandsen et al.", "Strong evidence: Frandsen et al."),
+    ("consensus evidence: NICE NG59", "Consensus evidence: NICE NG59"),
+    ("NICE NG59", "Evidence: NICE NG59"),
+    ("", ""),
+])
+def test_an_evidence_line_has_one_wording(text, said):
+    assert fmt.evidence(text) == said
+
+
+@pytest.mark.parametrize(("value", "said"), [(1.2, "1.20"), (0.857, "0.86"), (None, fmt.MISSING),
+                                             (1.115, "1.12"), (1.1152, "1.12"),
+                                             (float("nan"), fmt.MISSING)])
+def test_a_ratio_keeps_its_two_decimals(value, said):
+    """Its two decimals, and the same from the JSON's three decimals as from the unrounded frame."""
+    assert fmt.ratio(value) == said
+
+
+@pytest.mark.parametrize(("value", "said"), [(2, "+2"), (-1.5, "−1.5"), (0, "0"), (-0.01, "0"), (None, fmt.MISSING)])
+def test_a_signed_change_uses_the_minus_sign_of_a_percentage(value, said):
+    assert fmt.signed(value) == said
+    if value not in (None, 0, -0.01):
+        assert fmt.signed(value)[0] == fmt.pct(value, signed=True)[0]
+
+
+def test_the_load_page_shows_the_reports_acwr(capsys, demo_db, monkeypatch):
+    """The dashboard's weekly table writes a whole week's ACWR as the terminal and the PDF do."""
+    _text, report = _report(capsys, demo_db, THURSDAY)
+    said = {w["week_start"]: fmt.ratio(w["acwr"]) for w in report["weeks"]
+            if w.get("acwr") is not None and not w["partial_week"]}
+    monkeypatch.setenv("LOADWATCH_DB", demo_db)
+    at = AppTest.from_file(str(PAGES_DIR / "load.py"), default_timeout=90).run()
+    no_exceptions(at)
+    table = next(d.value for d in at.dataframe if "ACWR" in d.value.columns)
+    shown = dict(zip(table["week of"], table["ACWR"], strict=True))
+    for week, ratio in said.items():
+        assert shown[fmt.day(week)] == ratio
+    assert all(re.fullmatch(r"\d+\.\d\d", v) or v == fmt.MISSING for v in shown.values()), shown
