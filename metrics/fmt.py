@@ -22,7 +22,7 @@ import re
 import sys
 from decimal import ROUND_HALF_UP, Decimal
 
-from loadwatch.ingest.painlog import LOCATION_LABELS, SYMPTOM_LABELS, TIMING_LABELS
+from loadwatch.ingest.painlog import DEFAULT_TIMING_NO_RUN, LOCATION_LABELS, SYMPTOM_LABELS, TIMING_LABELS
 from loadwatch.metrics import thresholds as th
 from loadwatch.metrics.rules import RULE_METRICS
 from loadwatch.metrics.units import format_distance, format_duration, format_pace
@@ -447,6 +447,35 @@ def care_message(symptoms, since, latest=None, *, emergency: bool) -> str:
     when = f"on {day(since)}" + (f", latest {day(latest)}" if latest != since else "")
     care = EMERGENCY_CARE_MESSAGE if emergency else URGENT_CARE_MESSAGE
     return f"You logged: {logged} ({when}). {care} {ASSESSED_HINT}"
+
+
+def pain_logged(value, timing: str, at_local, *, run_day=None, ran: bool | None = None) -> str:
+    """A pain entry as the faces confirm it: ``4/10 right after the run on Sun 6 Dec 2026 12:00``; linked to a
+    run, the run's own day (``5/10 the morning after your run on Sat 5 Dec 2026 (logged for Sun 6 Dec 2026
+    07:00)``, ``4/10 right after your run on Sun 6 Dec 2026 (logged at 12:00)``); logged without a timing on a day without a run (``ran=False``), ``3/10 on Sun 6 Dec 2026 20:00,
+    a day without a run``."""
+    when = day_time(at_local)
+    if not is_missing(run_day):
+        run = f"your run on {day(run_day)}"
+        before = _timestamp(run_day).date() < _timestamp(at_local).date()
+        phrase = {"during": f"during {run}", "after": f"right after {run}",
+                  "rest_of_day": f"later on the day of {run}",
+                  "next_morning": f"the morning after {run}" if before else f"in the morning of {run}",
+                  }.get(timing, f"{words(timing, 'timing')} ({run})")
+        same_day = _timestamp(run_day).date() == _timestamp(at_local).date()
+        return f"{score(value)} {phrase} (logged {f'at {_timestamp(at_local):%H:%M}' if same_day else f'for {when}'})"
+    if ran is False and timing == DEFAULT_TIMING_NO_RUN:
+        return f"{score(value)} on {when}, a day without a run"
+    return f"{score(value)} {words(timing, 'timing')} on {when}"
+
+
+def run_link_refused(activity_id, run_day, entry_day, timing: str) -> str:
+    """Why a pain entry cannot be linked to a run (``ingest.painlog.RunLinkError``'s fields), naming the run's
+    own day."""
+    allowed = ("a run of its own day or of the day before" if timing == "next_morning"
+               else "a run of its own day (a next-morning entry: also the day before)")
+    return (f"run {str(activity_id)[:8]} was on {day(run_day)}, but this pain entry is for {day(entry_day)}: an "
+            f"entry can be linked to {allowed}. Link the run of that day, or change the entry's date.")
 
 
 def symptom_care(symptoms, when) -> list[tuple[str, str]]:

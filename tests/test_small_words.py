@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import warnings
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -195,3 +195,130 @@ def test_the_load_page_shows_the_reports_acwr(capsys, demo_db, monkeypatch):
     for week, ratio in said.items():
         assert shown[fmt.day(week)] == ratio
     assert all(re.fullmatch(r"\d+\.\d\d", v) or v == fmt.MISSING for v in shown.values()), shown
+
+
+# --- a pain entry and its run: the run's own day, a default timing that does not claim a run ---------------
+
+@pytest.fixture
+def runs_db(tmp_path, today) -> tuple[str, dict[date, str]]:
+    """A store with runs (watch files at 07:00 UTC, offset 0) ten, eight, six, four and two days before today:
+    (the store, local day -> run id)."""
+    from tests.test_cli_report import _add_runs
+
+    db = str(tmp_path / "runs.sqlite3")
+    first = today - timedelta(days=10)
+    _add_runs(db, [6.0, 8.0, 6.0, 10.0, 7.0], start=f"{first.isoformat()} 07:00", every_days=2)
+    return db, {first + timedelta(days=2 * i): f"run{i:03d}" for i in range(5)}
+
+
+def _pain(db: str):
+    from loadwatch.ingest.store import Store
+
+    with Store(db) as s:
+        return s.pain()
+
+
+def test_a_run_of_another_day_is_refused_naming_its_day(capsys, runs_db, today):
+    db, runs = runs_db
+    run_day = today - timedelta(days=4)
+    code, out, err = cli(capsys, "pain", "add", "--db", db, "--date", today.isoformat(), "--score", "4",
+                         "--run", runs[run_day])
+    assert code == 1 and out == ""
+    assert f"was on {fmt.day(run_day)}" in err and f"for {fmt.day(today)}" in err
+    assert _pain(db).empty
+    # a next-morning check-in may name the run of the day before, an after-run entry may not
+    code, _out, err = cli(capsys, "pain", "add", "--db", db, "--date", (run_day + timedelta(days=1)).isoformat(),
+                          "--score", "3", "--run", runs[run_day], "--timing", "after")
+    assert code == 1 and f"was on {fmt.day(run_day)}" in err
+    assert _pain(db).empty
+
+
+@pytest.mark.parametrize(("days_after", "timing", "said"), [
+    (0, None, "4/10 right after your run on {run} (logged at 12:00)"),
+    (0, "during", "4/10 during your run on {run} (logged at 12:00)"),
+    (1, "next_morning", "4/10 the morning after your run on {run} (logged for {entry} 07:00)"),
+])
+def test_a_linked_entry_names_the_runs_own_day(capsys, runs_db, today, days_after, timing, said):
+    db, runs = runs_db
+    run_day = today - timedelta(days=4)
+    entry_day = run_day + timedelta(days=days_after)
+    argv = ["pain", "add", "--db", db, "--date", entry_day.isoformat(), "--score", "4", "--run", runs[run_day]]
+    code, out, _err = cli(capsys, *argv, *(["--timing", timing] if timing else []))
+    assert code == 0
+    assert said.format(run=fmt.day(run_day), entry=fmt.day(entry_day)) in out
+    logged = _pain(db)
+    assert logged["activity_id"].tolist() == [runs[run_day]]
+    assert logged["timing"].tolist() == [timing or "after"]
+
+
+def test_editing_a_linked_entry_to_another_day_is_refused(capsys, runs_db, today):
+    db, runs = runs_db
+    run_day = today - timedelta(days=4)
+    assert cli(capsys, "pain", "add", "--db", db, "--date", run_day.isoformat(), "--score", "4",
+               "--run", runs[run_day])[0] == 0
+    code, _out, err = cli(capsys, "pain", "edit", "1", "--db", db, "--date", (run_day - timedelta(days=1)).isoformat())
+    assert code == 1 and f"was on {fmt.day(run_day)}" in err
+    assert _pain(db)["at_local"].dt.date.tolist() == [run_day]
+    # the note of an entry may change whatever its link
+    assert cli(capsys, "pain", "edit", "1", "--db", db, "--note", "hills")[0] == 0
+
+
+@pytest.mark.parametrize("store_exists", [True, False])
+def test_without_a_timing_a_day_without_a_run_is_not_after_a_run(capsys, tmp_path, runs_db, today, store_exists):
+    """The light path (a store to write into) and the full one (no store yet) give the same default."""
+    db, runs = runs_db if store_exists else (str(tmp_path / "new.sqlite3"), {})
+    code, out, _err = cli(capsys, "pain", "add", "--db", db, "--date", today.isoformat(), "--score", "3")
+    assert code == 0
+    assert f"3/10 on {fmt.day(today)} 20:00, a day without a run" in out
+    assert "after the run" not in out
+    assert _pain(db)["timing"].tolist() == ["rest_of_day"]
+    if store_exists:
+        ran = today - timedelta(days=2)
+        code, out, _err = cli(capsys, "pain", "add", "--db", db, "--date", ran.isoformat(), "--score", "3")
+        assert code == 0 and f"3/10 right after the run on {fmt.day(ran)} 12:00" in out
+        assert _pain(db)["timing"].tolist() == ["after", "rest_of_day"]
+
+
+def _pain_page(db: str, monkeypatch) -> AppTest:
+    monkeypatch.setenv("LOADWATCH_DB", db)
+    at = AppTest.from_file(str(PAGES_DIR / "pain_log.py"), default_timeout=90).run()
+    no_exceptions(at)
+    return at
+
+
+def _save(at: AppTest) -> None:
+    [save] = [b for b in at.button if b.label == "Save pain entry"]
+    save.click().run()
+    no_exceptions(at)
+
+
+def test_the_pain_form_refuses_a_run_of_another_day(runs_db, today, monkeypatch):
+    db, runs = runs_db
+    at = _pain_page(db, monkeypatch)
+    run_day = today - timedelta(days=4)
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Which run (optional)")).set_value(runs[run_day])
+    at.slider[0].set_value(4)
+    _save(at)
+    assert [e.value for e in at.error] == [fmt.run_link_refused(runs[run_day], run_day, today, "rest_of_day")]
+    assert _pain(db).empty
+
+
+def test_the_pain_form_starts_at_the_timing_of_the_day(runs_db, today, monkeypatch):
+    db, runs = runs_db
+    at = _pain_page(db, monkeypatch)
+    assert at.radio[0].value == "rest_of_day"  # today: no run
+    at.slider[0].set_value(3)
+    _save(at)
+    assert any(f"Saved: pain 3/10 on {fmt.day(today)}" in s.value and "a day without a run" in s.value
+               for s in at.success)
+    ran = today - timedelta(days=2)
+    at.date_input[0].set_value(ran).run()
+    no_exceptions(at)
+    assert at.radio[0].value == "after"
+    run_box = next(s for s in at.selectbox if s.label == "Which run (optional)")
+    run_box.set_value(runs[ran]).run()
+    at.slider[0].set_value(5)
+    _save(at)
+    assert any(f"Saved: pain 5/10 right after your run on {fmt.day(ran)}" in s.value for s in at.success), \
+        [s.value for s in at.success]
+    assert sorted(_pain(db)["timing"]) == ["after", "rest_of_day"]

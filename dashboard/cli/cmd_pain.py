@@ -139,7 +139,8 @@ def _entry_options(*, required: bool) -> tuple:
         arg("--time", type=_time, metavar="HH:MM",
             help="local time (default by timing: next_morning 07:00, rest_of_day 20:00, else 12:00)"),
         arg("--timing", type=_choice(TIMINGS, "timing"), metavar="T",
-            help=f"when it hurt: {', '.join(TIMINGS)}" + (" (default after)" if required else "")),
+            help=f"when it hurt: {', '.join(TIMINGS)}" + (" (default: after on a day with a run or with --run, "
+                                                           "else rest_of_day)" if required else "")),
         arg("--location", type=_choice(LOCATIONS, "location"), metavar="L",
             help=f"where: {', '.join(LOCATIONS)}" + (" (default lower_back)" if required else "")),
         arg("--symptom", type=_choice(SYMPTOMS, "symptom"), action="append", metavar="S",
@@ -250,14 +251,26 @@ def _print_care(symptoms, day) -> None:
         print(f"\n{head}: {message}\n")
 
 
-def _add_pain_in_full(args, entry) -> tuple[int, bool]:
+def _store_pain(write, *args, **kwargs):
+    """``write(*args, **kwargs)`` (the store's add or update of an entry); a run of a day the entry cannot be
+    about refused in the faces' words (exit 1, as an unknown run)."""
+    from loadwatch.ingest.painlog import RunLinkError
+
+    try:
+        return write(*args, **kwargs)
+    except RunLinkError as exc:
+        raise ValueError(fmt.run_link_refused(exc.activity_id, exc.run_day, exc.entry_day, exc.timing)) from None
+
+
+def _add_pain_in_full(args, entry) -> tuple[int, bool, dt.date | None]:
     """Add ``entry`` through the full store (its run resolved from ``--run``): (its id, whether a symptom
-    logged with it calls for care)."""
+    logged with it calls for care, the linked run's local day)."""
     from dataclasses import replace
 
     with open_store(args) as store:
         entry = replace(entry, activity_id=_resolve_run(store, args.run))
-        pain_id = store.add_pain(entry)
+        pain_id = _store_pain(store.add_pain, entry)
+        run_day = store.pain_run_day(entry.activity_id) if entry.activity_id else None
         escalated = True
         if entry.symptoms and not set(entry.symptoms) & set(th.EMERGENCY_SYMPTOMS):
             # a symptom a clinician has already assessed, logged again at the same or a lower score, is known
@@ -266,18 +279,33 @@ def _add_pain_in_full(args, entry) -> tuple[int, bool]:
 
             phase = (report_from_store(store, as_of=args.date).get("plan") or {}).get("phase")
             escalated = phase in ("see_clinician", "emergency")
-    return pain_id, escalated
+    return pain_id, escalated, run_day
+
+
+def _ran_on(args, day: dt.date) -> bool:
+    """Whether the runner ran on ``day``: the light store's answer, else the full store's (a store to create
+    or migrate first)."""
+    from loadwatch.ingest import store_light
+
+    ran = store_light.ran_on(getattr(args, "db", None), day)
+    if ran is None:
+        with open_store(args) as store:
+            ran = store.ran_on(day)
+    return ran
 
 
 def pain_add(args) -> int:
-    from loadwatch.ingest.painlog import PainEntry
+    from loadwatch.ingest.painlog import PainEntry, default_timing
 
-    timing = args.timing or "after"
+    # without --timing: "after" on a day with a run, else "rest_of_day" (no run to be after); with --run the
+    # entry is about that run, whatever day it was (the store checks the day)
+    ran = None if args.timing or args.run else _ran_on(args, args.date)
+    timing = args.timing or default_timing(True if args.run else ran)
     when = args.time or dt.time.fromisoformat(DEFAULT_TIMES[timing])
     symptoms = tuple(args.symptom or ())
     entry = PainEntry(at_local=dt.datetime.combine(args.date, when), score=args.score, timing=timing,
                       location=args.location or "lower_back", symptoms=symptoms, note=args.note or "")
-    pain_id = None
+    pain_id = run_day = None
     if not args.run and not symptoms:
         from loadwatch.ingest import store_light
 
@@ -285,9 +313,8 @@ def pain_add(args) -> int:
         pain_id = store_light.add_pain(getattr(args, "db", None), entry)
     escalated = True
     if pain_id is None:
-        pain_id, escalated = _add_pain_in_full(args, entry)
-    print(f"logged pain entry {pain_id}: {fmt.score(args.score)} {fmt.words(timing, 'timing')} on "
-          f"{fmt.day_time(entry.at_local)}")
+        pain_id, escalated, run_day = _add_pain_in_full(args, entry)
+    print(f"logged pain entry {pain_id}: {fmt.pain_logged(args.score, timing, entry.at_local, run_day=run_day, ran=ran)}")
     if not symptoms and timing in ("during", "after", "rest_of_day"):
         band = fmt.pain_band(args.score)
         if band == "red":
@@ -400,7 +427,7 @@ def pain_edit(args) -> int:
         if not changes:
             print("nothing to change (give --score, --date, --timing, ...)", file=sys.stderr)
             return 2
-        store.update_pain(args.id, **changes)
+        _store_pain(store.update_pain, args.id, **changes)
     print(f"updated pain entry {args.id}: {fmt.word_list(changes, 'pain_field')}")
     if changes.get("symptoms"):
         _print_care(changes["symptoms"], (changes.get("at_local") or old_at).date())
