@@ -322,3 +322,22 @@ def test_the_pain_form_starts_at_the_timing_of_the_day(runs_db, today, monkeypat
     assert any(f"Saved: pain 5/10 right after your run on {fmt.day(ran)}" in s.value for s in at.success), \
         [s.value for s in at.success]
     assert sorted(_pain(db)["timing"]) == ["after", "rest_of_day"]
+
+
+def test_a_cohort_runners_pain_log_keeps_an_entry_linked_to_another_days_run(tmp_path, runs_db, today):
+    """A pain.csv written before the store checked a link's day: the entry is kept without its link, and the
+    runner's file row says so."""
+    from loadwatch.dashboard.pipelines import cohort_runner
+    from loadwatch.ingest.store import Store
+
+    db, runs = runs_db
+    run_day = today - timedelta(days=4)
+    csv_path = tmp_path / "pain.csv"
+    csv_path.write_text("id,at_local,score,timing,location,activity_id,symptoms,note\n"
+                        f"1,{today.isoformat()}T12:00,4,after,lower_back,{runs[run_day]},,\n"
+                        f"2,{run_day.isoformat()}T12:00,3,after,lower_back,{runs[run_day]},,\n", encoding="utf-8")
+    with Store(db) as store:
+        rows = cohort_runner._sync_pain(store, csv_path, "ann", {}, {})
+        pain = store.pain()
+    assert pain["activity_id"].tolist() == [runs[run_day], None]
+    assert "1 entry linked to a run of another day (kept without the link)" in str(rows)
