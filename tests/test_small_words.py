@@ -341,3 +341,17 @@ def test_a_cohort_runners_pain_log_keeps_an_entry_linked_to_another_days_run(tmp
         pain = store.pain()
     assert pain["activity_id"].tolist() == [runs[run_day], None]
     assert "1 entry linked to a run of another day (kept without the link)" in str(rows)
+
+
+def test_alerts_check_lists_the_plans_reasons_as_the_report_does(capsys, demo_db):
+    """Its reasons read "because Where you are in your training ..." and its strength line was lower-case
+    beside the report's "Strength:"."""
+    code, out, _err = cli(capsys, "alerts", "check", "--db", demo_db, "--as-of", THURSDAY)
+    assert code == 0
+    text, report = _report(capsys, demo_db, THURSDAY)
+    reasons = [f"  - {fmt.reason(r)}" for r in report["plan"]["reasons"]]
+    assert reasons and all(line in out.splitlines() for line in reasons)
+    assert all(line in text.splitlines() for line in reasons)
+    assert "because " not in out and "Why:" in out.splitlines()
+    assert any(line.startswith("Strength: ") for line in out.splitlines())
+    assert any(line.startswith("  Strength: ") for line in text.splitlines())

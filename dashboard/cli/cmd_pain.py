@@ -550,9 +550,10 @@ def format_alerts(report: dict) -> str:
         lines.append(f"    rule: {fmt.words(a['rule'], 'rule')}; {a['evidence']}")
     if plan and plan.get("status") not in ("emergency", "see_clinician"):
         if plan.get("strength"):
-            lines.append(f"strength: {plan['strength']}")
-        for r in plan.get("reasons") or []:
-            lines.append(f"    because {fmt.reason(r)}")
+            lines.append(f"Strength: {plan['strength']}")
+        # the plan's reasons as `loadwatch report` lists them (a reason starts with its rule's name)
+        reasons = [f"  - {fmt.reason(r)}" for r in plan.get("reasons") or []]
+        lines += ["Why:", *reasons] if reasons else []
     lines.append(report.get("disclaimer") or th.NOT_MEDICAL_ADVICE)
     return "\n".join(lines)
 
