@@ -15,10 +15,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from streamlit.testing.v1 import AppTest
 
 from loadwatch.metrics import fmt
 from tests.app_helpers import PAGES_DIR, no_exceptions
+from tests.conftest import at_ten
 from tests.helpers import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,10 +75,12 @@ def demo_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def demo_db(demo_template, tmp_path, today) -> str:
+def demo_db(demo_template, tmp_path):
+    """A copy of the demo store, the clock on the demo's own Sunday for the test (its days are fixed)."""
     path = tmp_path / "demo.sqlite3"
     shutil.copy(demo_template, path)
-    return str(path)
+    with time_machine.travel(at_ten(DEMO_TODAY), tick=True):
+        yield str(path)
 
 
 def _report(capsys, db: str, as_of: str) -> tuple[str, dict]:
