@@ -226,21 +226,41 @@ def check_run_link(conn: sqlite3.Connection, entry: PainEntry) -> None:
     check_link_day(entry, found[0])
 
 
-def ran_on(db: str | os.PathLike | None, day: date) -> bool | None:
-    """Whether the runner ran on the local ``day`` (a run counted in the metrics), from the store at ``db``;
-    None when the full store must answer (``Store.ran_on``)."""
+def _read(db: str | os.PathLike | None, query):
+    """``query(conn)`` in one read snapshot of the store at ``db``; None when the full store must answer."""
     conn = _connect(db)
     if conn is None:
         return None
     try:
         conn.execute("BEGIN")
-        days = run_days(conn)
+        out = query(conn)
         conn.execute("COMMIT")
     except (sqlite3.Error, ValueError):
         return None
     finally:
         conn.close()
-    return any(counts and d == day for d, counts in days.values())
+    return out
+
+
+def ids_starting(db: str | os.PathLike | None, start: str) -> list[str] | None:
+    """The ids of the activities whose id is ``start`` or starts with it (``pain add --run``'s "a unique start
+    of it"); None when the full store must answer."""
+    return _read(db, lambda conn: [r[0] for r in conn.execute(
+        "SELECT id FROM activities WHERE substr(id, 1, ?) = ? ORDER BY id", (len(start), start))])
+
+
+def run_day(db: str | os.PathLike | None, activity_id: str) -> date | None:
+    """An activity's local day (:func:`run_days`), None when the store does not hold it or the full store
+    must answer."""
+    found = _read(db, lambda conn: run_days(conn).get(str(activity_id)))
+    return None if found is None else found[0]
+
+
+def ran_on(db: str | os.PathLike | None, day: date) -> bool | None:
+    """Whether the runner ran on the local ``day`` (a run counted in the metrics), from the store at ``db``;
+    None when the full store must answer (``Store.ran_on``)."""
+    days = _read(db, run_days)
+    return None if days is None else any(counts and d == day for d, counts in days.values())
 
 
 def activities(db: str | os.PathLike | None) -> tuple[Settings, list[dict], dict[str, str]] | None:

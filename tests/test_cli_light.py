@@ -83,6 +83,9 @@ def numeric_loaded_by(argv: list[str]) -> tuple[list[str], str]:
 
 @pytest.mark.parametrize("argv", [
     ["pain", "add", "--date", "2024-03-02", "--score", "3", "--timing", "next_morning"],
+    ["pain", "add", "--date", "2024-03-02", "--score", "3"],  # its default timing: was there a run that day?
+    ["pain", "add", "--date", "2024-03-02", "--score", "3", "--run", "run015"],  # the run of that day
+    ["pain", "add", "--date", "2024-03-03", "--score", "3", "--run", "RUN015", "--timing", "next_morning"],
     ["activities"],
     ["activities", "--json"],
 ])

@@ -234,7 +234,11 @@ _AS_OF_JSON = (
 def _resolve_run(store, text: str | None) -> str | None:
     if not text:
         return None
-    ids = [str(i) for i in store.activities()["id"]]
+    return _pick_run([str(i) for i in store.activities()["id"]], text)
+
+
+def _pick_run(ids: list[str], text: str) -> str:
+    """The run ``--run`` names among ``ids``: its id, or the one id starting with it (lower case)."""
     if text in ids:
         return text
     matches = [i for i in ids if i.startswith(text.lower())]
@@ -306,11 +310,20 @@ def pain_add(args) -> int:
     entry = PainEntry(at_local=dt.datetime.combine(args.date, when), score=args.score, timing=timing,
                       location=args.location or "lower_back", symptoms=symptoms, note=args.note or "")
     pain_id = run_day = None
-    if not args.run and not symptoms:
+    if not symptoms:
+        from dataclasses import replace
+
         from loadwatch.ingest import store_light
 
-        # the everyday entry (no run to find, no symptom for the episode to judge): sqlite3 alone
-        pain_id = store_light.add_pain(getattr(args, "db", None), entry)
+        # the everyday entry (no symptom for the episode to judge): sqlite3 alone, its run found there too
+        db = getattr(args, "db", None)
+        ids = store_light.ids_starting(db, args.run) if args.run else None
+        if ids is not None and args.run.lower() != args.run:
+            ids += store_light.ids_starting(db, args.run.lower()) or []
+        if not args.run or ids is not None:
+            entry = replace(entry, activity_id=_pick_run(ids, args.run) if args.run else None)
+            pain_id = _store_pain(store_light.add_pain, db, entry)
+            run_day = store_light.run_day(db, entry.activity_id) if pain_id is not None and args.run else None
     escalated = True
     if pain_id is None:
         pain_id, escalated, run_day = _add_pain_in_full(args, entry)
