@@ -449,21 +449,32 @@ def care_message(symptoms, since, latest=None, *, emergency: bool) -> str:
     return f"You logged: {logged} ({when}). {care} {ASSESSED_HINT}"
 
 
-def pain_logged(value, timing: str, at_local, *, run_day=None, ran: bool | None = None) -> str:
-    """A pain entry as the faces confirm it: ``4/10 right after the run on Sun 6 Dec 2026 12:00``; linked to a
-    run, the run's own day (``5/10 the morning after your run on Sat 5 Dec 2026 (logged for Sun 6 Dec 2026
-    07:00)``, ``4/10 right after your run on Sun 6 Dec 2026 (logged at 12:00)``); logged without a timing on a day without a run (``ran=False``), ``3/10 on Sun 6 Dec 2026 20:00,
-    a day without a run``."""
-    when = day_time(at_local)
+def pain_timing(timing: str, at_local, *, run_day=None, ran: bool | None = None) -> str:
+    """When a pain entry hurt, in words: ``during the run``; linked to a run, with the run's own day (``right
+    after your run on Sat 5 Dec 2026``, ``the morning after your run on Sat 5 Dec 2026``); later in a day
+    without a run (``ran=False``), ``later in the day (no run that day)``."""
     if not is_missing(run_day):
         run = f"your run on {day(run_day)}"
         before = _timestamp(run_day).date() < _timestamp(at_local).date()
-        phrase = {"during": f"during {run}", "after": f"right after {run}",
-                  "rest_of_day": f"later on the day of {run}",
-                  "next_morning": f"the morning after {run}" if before else f"in the morning of {run}",
-                  }.get(timing, f"{words(timing, 'timing')} ({run})")
+        return {"during": f"during {run}", "after": f"right after {run}",
+                "rest_of_day": f"later on the day of {run}",
+                "next_morning": f"the morning after {run}" if before else f"in the morning of {run}",
+                }.get(timing, f"{words(timing, 'timing')} ({run})")
+    if ran is False and timing == DEFAULT_TIMING_NO_RUN:
+        return f"{words(timing, 'timing')} (no run that day)"
+    return words(timing, "timing")
+
+
+def pain_logged(value, timing: str, at_local, *, run_day=None, ran: bool | None = None) -> str:
+    """A pain entry as the command line confirms it: ``4/10 right after the run on Sun 6 Dec 2026 12:00``;
+    linked to a run, the run's own day (``5/10 the morning after your run on Sat 5 Dec 2026 (logged for Sun 6
+    Dec 2026 07:00)``, ``4/10 right after your run on Sun 6 Dec 2026 (logged at 12:00)``); logged without a
+    timing on a day without a run (``ran=False``), ``3/10 on Sun 6 Dec 2026 20:00, a day without a run``."""
+    when = day_time(at_local)
+    if not is_missing(run_day):
         same_day = _timestamp(run_day).date() == _timestamp(at_local).date()
-        return f"{score(value)} {phrase} (logged {f'at {_timestamp(at_local):%H:%M}' if same_day else f'for {when}'})"
+        logged = f"at {_timestamp(at_local):%H:%M}" if same_day else f"for {when}"
+        return f"{score(value)} {pain_timing(timing, at_local, run_day=run_day)} (logged {logged})"
     if ran is False and timing == DEFAULT_TIMING_NO_RUN:
         return f"{score(value)} on {when}, a day without a run"
     return f"{score(value)} {words(timing, 'timing')} on {when}"

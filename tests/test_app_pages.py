@@ -5,7 +5,6 @@ suggested rule accepted, own rule added, km -> mi, surface override, demo banner
 from __future__ import annotations
 
 import os
-import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -144,7 +143,7 @@ def test_pain_form_saves_an_entry_and_shows_it(history):
     [save] = [b for b in at.button if b.label == "Save pain entry"]
     save.click().run()
     no_exceptions(at)
-    assert re.search(r"Saved: pain 4/10 during the run on \w{3} \d+ \w{3} \d{4} \d\d:\d\d, lower back\.", texts(at))
+    assert "Saved: pain 4/10, during the run, lower back." in texts(at)
     table = at.data_editor[0].value
     assert len(table) == before + 1
     assert "twinge at 5 km" in table["note"].tolist()

@@ -142,7 +142,8 @@ if st.button("Save pain entry", type="primary", key=k("save")):
     except ValueError as exc:
         st.error(str(exc))
     else:
-        st.session_state["pain_saved"] = (f"Saved: pain {fmt.pain_logged(score, timing, entry.at_local, run_day=run_day, ran=ran)}, "
+        st.session_state["pain_saved"] = (f"Saved: pain {score}/10, "
+                                          f"{fmt.pain_timing(timing, entry.at_local, run_day=run_day, ran=ran)}, "
                                           f"{LOCATION_LABELS[location].lower()}.")
         st.session_state["pain_nonce"] = nonce + 1
         ui.changed()
