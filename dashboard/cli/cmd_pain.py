@@ -146,7 +146,8 @@ def _entry_options(*, required: bool) -> tuple:
         arg("--symptom", type=_choice(SYMPTOMS, "symptom"), action="append", metavar="S",
             help="a symptom (repeat for several): " + ", ".join(SYMPTOMS)),
         arg("--note", metavar="TEXT", help="free text"),
-        arg("--run", metavar="ACTIVITY_ID", help="link to a run (its id, or a unique start of it)"),
+        arg("--run", metavar="ACTIVITY_ID", help="link to a run (its id, or a unique start of it) of the same day; a "
+                                                 "next_morning entry: or of the day before"),
     )
 
 
