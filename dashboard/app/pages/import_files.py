@@ -110,7 +110,7 @@ def reread_offer() -> None:
         with ui.open_store() as store:
             done = store.rebuild()
         ui.changed()
-        st.success(f"Re-read {done['rebuilt']} activities: {done['changed']} changed, {done['merged']} merged as "
+        st.success(f"Re-read {fmt.count(done['rebuilt'], 'activity', 'activities')}: {done['changed']} changed, {done['merged']} merged as "
                    "copies of another run.")
 
 
