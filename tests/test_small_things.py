@@ -143,6 +143,14 @@ def test_splits_and_summary_in_feet_on_the_activities_page(history):
     splits = next(d.value for d in at.dataframe if "climb" in d.value.columns)
     assert all(v.endswith(" ft") for v in splits["climb"]) and all(v.endswith(" ft") for v in splits["descent"])
     assert not any(v.endswith(" m") for v in splits["climb"])
+    # the elevation trace too: in feet, drawn from the same samples (the summary said ft beside "elevation (m)")
+    import json
+
+    from tests.app_helpers import charts
+
+    [elevation] = [json.loads(c.proto.spec) for c in charts(at) if "elevation" in c.proto.spec]
+    assert elevation["encoding"]["y"]["title"] == "elevation (ft)"
+    assert elevation["encoding"]["y"]["field"] == "elevation_ft"
 
 
 # --- a virtual ride and an implausible ride --------------------------------------------------------------
