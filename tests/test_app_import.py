@@ -52,6 +52,11 @@ def test_import_page_uploads_files_and_shows_outcomes():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Imported": "2", "Replaced": "0", "Duplicate": "1", "Skipped": "0", "Failed": "1"}
     assert "Your store holds 2 activities." in [c.value for c in at.caption]
+    # room for the day and the notes ("Sat 15 Feb 2…" was cut at 1366 px)
+    import json
+
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["date"]["width"] == "medium" and config["notes"]["width"] == "large"
 
 
 
