@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from loadwatch.ingest import commits
 from loadwatch.ingest.private_files import make_private_dirs
 from loadwatch.ingest.store_errors import plain_error
 
@@ -171,6 +172,7 @@ def transaction(conn: sqlite3.Connection | None, path: Path) -> Iterator[sqlite3
                 conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        commits.committed()
     except sqlite3.Error as exc:
         if conn.in_transaction:
             try:

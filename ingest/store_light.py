@@ -24,6 +24,7 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from loadwatch.ingest import commits
 from loadwatch.ingest.painlog import PainEntry, check_link_day, pain_row, validate
 from loadwatch.ingest.settings import Settings
 
@@ -95,6 +96,7 @@ def add_pain(db: str | os.PathLike | None, entry: PainEntry) -> int | None:
                 f"INSERT INTO pain ({', '.join(row)}, deleted, created_at, updated_at)"
                 f" VALUES ({', '.join('?' for _ in row)}, 0, ?, ?)", (*row.values(), now, now))
             conn.execute("COMMIT")
+            commits.committed()
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -293,28 +295,59 @@ def fingerprint(db: str | os.PathLike | None) -> tuple[str, Settings] | None:
     store at ``db``, or None when the full store must be opened.  Any write that changes what a report
     reads (an activity, a correction, a pain entry, an assessment, a setting, a rule...) changes the
     digest: the report's cache (``loadwatch.dashboard.report_cache``) is keyed by it."""
-    import hashlib
+    with Watch(db) as watch:
+        return watch.fingerprint()
 
-    conn = _connect(db)
-    if conn is None:
-        return None
-    digest = hashlib.blake2b(digest_size=20)
-    try:
-        conn.execute("BEGIN")  # one snapshot
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        for table in tables:
-            if table in UNREAD_TABLES:
-                continue
-            rows = conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
-            digest.update(repr((table, [tuple(v for v in r if not isinstance(v, bytes)) for r in rows])).encode())
-            for r in rows:  # the heart-rate histograms: their bytes, not their repr (three times faster)
-                for v in r:
-                    if isinstance(v, bytes):
-                        digest.update(len(v).to_bytes(8, "little") + v)
-        settings = Settings.from_strings(dict(conn.execute("SELECT key, value FROM settings").fetchall()))
-        conn.execute("COMMIT")
-    except (sqlite3.Error, ValueError):
-        return None
-    finally:
-        conn.close()
-    return digest.hexdigest(), settings
+
+class Watch:
+    """A read-only look at the store at ``db``: its :meth:`fingerprint`, and whether any write has been
+    committed since the look began (:meth:`changed`, SQLite's ``PRAGMA data_version``), so a report
+    computed meanwhile is known to match the fingerprint without digesting the store a second time."""
+
+    def __init__(self, db: str | os.PathLike | None):
+        self.conn = _connect(db)
+        self._version = self._data_version()
+
+    def __enter__(self) -> Watch:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def _data_version(self) -> int | None:
+        try:
+            return self.conn.execute("PRAGMA data_version").fetchone()[0] if self.conn is not None else None
+        except sqlite3.Error:
+            return None
+
+    def changed(self) -> bool:
+        """Whether another connection has committed a write since the look began (True when unknown)."""
+        return self._version is None or self._data_version() != self._version
+
+    def fingerprint(self) -> tuple[str, Settings] | None:
+        """See :func:`fingerprint`; None when the full store must be opened."""
+        import hashlib
+
+        conn = self.conn
+        if conn is None:
+            return None
+        digest = hashlib.blake2b(digest_size=20)
+        try:
+            conn.execute("BEGIN")  # one snapshot
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            for table in tables:
+                if table in UNREAD_TABLES:
+                    continue
+                rows = conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
+                digest.update(repr((table, [tuple(v for v in r if not isinstance(v, bytes)) for r in rows])).encode())
+                for r in rows:  # the heart-rate histograms: their bytes, not their repr (three times faster)
+                    for v in r:
+                        if isinstance(v, bytes):
+                            digest.update(len(v).to_bytes(8, "little") + v)
+            settings = Settings.from_strings(dict(conn.execute("SELECT key, value FROM settings").fetchall()))
+            conn.execute("COMMIT")
+        except (sqlite3.Error, ValueError):
+            return None
+        return digest.hexdigest(), settings

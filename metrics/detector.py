@@ -106,7 +106,8 @@ def session_spike(runs: pd.DataFrame | None, as_of, *, lookback_days: int = th.A
     dates = run_dates(runs)
     limit_pct = max_spike_frac * 100.0
     alerts = []
-    for activity_id, row in runs.iterrows():
+    in_window = dates.map(lambda d: lo <= d <= hi).to_numpy(dtype=bool)  # five years of runs: look at the last days'
+    for activity_id, row in runs[in_window].iterrows():
         day = dates.loc[activity_id]
         spike_pct = round(float(row["spike_pct"]), 6)  # 11 km after 10 km is 10.000000000000009%
         if not lo <= day <= hi or not spike_pct > limit_pct:  # NaN compares False

@@ -48,6 +48,10 @@ LEFT_BEHIND_GRACE_S = 5
 
 def pytest_configure(config):
     os.environ.setdefault(SESSION_MARK_ENV, uuid.uuid4().hex)
+    # a `loadwatch` write refreshes the kept reports in a process of its own (dashboard/cli/report_refresh):
+    # off for the suite, whose thousands of CLI writes would each leave one running; tests/test_report_refresh.py
+    # turns it on and waits for it
+    os.environ["LOADWATCH_REPORT_REFRESH"] = "0"
 
 
 def _started_by_this_session() -> list[psutil.Process]:
@@ -200,3 +204,20 @@ def corpus_dir() -> Path:
     if not (CORPUS_DIR / "MANIFEST.tsv").is_file():
         pytest.skip("../shared/corpus is absent")
     return CORPUS_DIR
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """The reports computed in this process (not printed from the kept text of dashboard.report_cache), by
+    the day each was asked for."""
+    from loadwatch.dashboard import from_store
+
+    calls = []
+    real = from_store.report_from_store
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("as_of"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(from_store, "report_from_store", counting)
+    return calls

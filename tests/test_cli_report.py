@@ -186,22 +186,7 @@ def test_report_table_columns_stay_aligned(capsys):
     assert len(ends) == 1, text  # right-aligned numbers end in the same column
 
 
-# --- the kept report (dashboard.report_cache) --------------------------------------------------------------
-
-@pytest.fixture
-def computed(monkeypatch):
-    """How many times the report was computed (not read from the cache)."""
-    from loadwatch.dashboard import from_store as store_report
-
-    calls = []
-    real = store_report.report_from_store
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs.get("as_of"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(store_report, "report_from_store", counting)
-    return calls
+# --- the kept report (dashboard.report_cache; the `computed` fixture is in conftest) ------------------------
 
 
 def _report_text(db, capsys, *extra) -> str:
@@ -286,3 +271,31 @@ def test_a_damaged_cache_is_computed_again(db, capsys, computed):
     report_cache.cache_path(Path(db)).write_text("{not json", encoding="utf-8")
     assert _report_text(db, capsys) == first and len(computed) == 2
     assert _report_text(db, capsys) == first and len(computed) == 2
+
+
+def test_a_report_computed_while_a_write_came_in_is_not_kept(db, capsys, computed, monkeypatch):
+    """The report is kept only when no write was committed while it was computed: a report computed from a
+    store changed after its key was read (units set to miles meanwhile) is never printed for that key, even
+    when the store comes back to what the key was read from (units back to km)."""
+    from loadwatch.dashboard import from_store
+
+    _add_runs(db, [6.0, 8.0, 6.0, 10.0] * 3)
+    with store_mod.Store(db) as store:
+        store.set_setting("units", "km")
+    counting = from_store.report_from_store
+
+    def writing_meanwhile(*args, **kwargs):
+        if len(computed) == 0:
+            with store_mod.Store(db) as store:
+                store.set_setting("units", "mi")
+        return counting(*args, **kwargs)
+
+    monkeypatch.setattr(from_store, "report_from_store", writing_meanwhile)
+    in_miles = _report_text(db, capsys)
+    assert len(computed) == 1 and "distances in mi" in in_miles
+    with store_mod.Store(db) as store:
+        store.set_setting("units", "km")  # the store as the first report's key was read
+    again = _report_text(db, capsys)
+    assert len(computed) == 2, "a report computed while a write came in was kept"
+    assert "distances in mi" not in again and "distances in km" in again
+    assert _report_text(db, capsys) == again and len(computed) == 2

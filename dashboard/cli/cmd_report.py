@@ -8,6 +8,7 @@ docs/ARCHITECTURE.md).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -131,8 +132,9 @@ def report_cmd(args) -> int:
             return json.dumps(report, indent=2, allow_nan=False)
 
         # the report's numbers as ``report --json`` keeps them, while the store is unchanged (issue 21)
+        asked = {"as_of": args.as_of.isoformat() if args.as_of else None, "weeks": int(args.weeks), "json": True}
         report = json.loads(report_cache.kept_or_computed(getattr(args, "db", None), args.as_of, args.weeks,
-                                                          "json", compute))
+                                                          report_view(asked), compute, asked))
         pain = inputs["pain"] if inputs else store.pain()
         activities = inputs["activities"] if inputs else store.activities()
     return _write_physio(report, pain, activities, args.weeks, physio, show_json=args.json)
@@ -143,21 +145,37 @@ def _print_report(args) -> int:
     changed since and the terminal is as wide (:mod:`loadwatch.dashboard.report_cache`), else computed and kept."""
     from loadwatch.dashboard import report_cache
 
-    db = getattr(args, "db", None)
     # the table always fits the width rich gives (80 into a pipe); the sentences are wrapped where a width
     # is known (a terminal, or COLUMNS), and kept whole into a pipe or a file, for grep and for other tools
     width, wrap = term.terminal_width(), sys.stdout.isatty() or bool(os.environ.get("COLUMNS"))
-    view = "json" if args.json else f"text, {width} characters wide, sentences {'wrapped' if wrap else 'whole'}"
-
-    def compute() -> str:
-        from loadwatch.dashboard.from_store import report_from_store
-
-        with _open_store(args) as store:
-            report = report_from_store(store, as_of=args.as_of, weeks=args.weeks)
-        return json.dumps(report, indent=2, allow_nan=False) if args.json else format_report(report, width, wrap=wrap)
-
-    print(report_cache.kept_or_computed(db, args.as_of, args.weeks, view, compute))
+    asked = {"as_of": args.as_of.isoformat() if args.as_of else None, "weeks": int(args.weeks),
+             "json": bool(args.json), "width": int(width), "wrap": bool(wrap)}
+    db = getattr(args, "db", None)
+    print(report_cache.kept_or_computed(db, args.as_of, args.weeks, report_view(asked),
+                                        lambda: report_text(db, asked), asked))
     return 0
+
+
+def report_view(asked: dict) -> str:
+    """The view part of a kept report's key: JSON, or text of a width, its sentences wrapped or whole."""
+    if asked["json"]:
+        return "json"
+    return f"text, {asked['width']} characters wide, sentences {'wrapped' if asked['wrap'] else 'whole'}"
+
+
+def report_text(db, asked: dict, report: dict | None = None) -> str:
+    """The report of the store at ``db`` as printed for ``asked`` (see :func:`_print_report`), from
+    ``report`` when it is already computed for the same day and weeks."""
+    if report is None:
+        from loadwatch.dashboard.from_store import report_from_store
+        from loadwatch.ingest.store import Store
+
+        as_of = dt.date.fromisoformat(asked["as_of"]) if asked.get("as_of") else None
+        with Store(db) as store:
+            report = report_from_store(store, as_of=as_of, weeks=int(asked["weeks"]))
+    if asked["json"]:
+        return json.dumps(report, indent=2, allow_nan=False)
+    return format_report(report, int(asked["width"]), wrap=bool(asked["wrap"]))
 
 
 def _write_physio(report: dict, pain, activities, weeks: int, targets, *, show_json: bool) -> int:

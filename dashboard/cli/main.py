@@ -81,6 +81,18 @@ def main(argv: list[str] | None = None) -> int:
     keep_light(given)
     parser = build_parser(given)
     args = parser.parse_args(argv)
+    from loadwatch.ingest import commits
+
+    before = commits.count()
+    code = _run(args)
+    if code == 0 and commits.count() != before:  # the command wrote: the kept reports are out of date
+        from loadwatch.dashboard.cli import report_refresh
+
+        report_refresh.start(getattr(args, "db", None))
+    return code
+
+
+def _run(args) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
