@@ -531,8 +531,11 @@ tr, .alert, figure { break-inside: avoid; }
 .evidence, .small, figcaption { color: #555; font-size: 8.5pt; }
 figure { margin: 3mm 0; }
 figure svg { max-width: 100%; height: auto; }
+.tw { overflow-x: auto; }
+body { overflow-wrap: break-word; }
 .disclaimer { margin-top: 5mm; padding-top: 2mm; border-top: 1px solid #bbb; font-size: 8.5pt; color: #444; }
 @media print {
+  .tw { overflow-x: visible; }
   body { margin: 0 auto; font-size: 8.5pt; line-height: 1.22; }
   h2 { font-size: 10.5pt; }
   table { font-size: 7.5pt; }
@@ -565,7 +568,7 @@ def _html_table(t: Table, kv: bool = False) -> str:
     for row in t.rows:
         out.append("<tr>" + "".join(f"<td{c}>{_esc(v)}</td>" for v, c in zip(row, cls, strict=True)) + "</tr>")
     out.append("</tbody></table>")
-    return "".join(out)
+    return '<div class="tw">' + "".join(out) + "</div>"  # a table wider than a phone scrolls, the page does not
 
 
 def to_html(doc: PhysioReport) -> str:
@@ -575,6 +578,8 @@ def to_html(doc: PhysioReport) -> str:
     level = fit_level(doc)
     doc = compacted(doc, min(level + 1, len(COMPACT_LEVELS) - 1) if level else 0)
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             # a phone lays the page out at its own width (without this, at a desktop's 980 px, then shrunk)
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>{_esc(doc.title)}, {_esc(doc.period)}</title>", f"<style>{CSS}</style></head><body>",
              f"<h1>{_esc(doc.title)}</h1>"]
     first_table = True
