@@ -33,6 +33,9 @@ def _unit(units: str) -> str:
 #: Dates on axes and in tooltips: "Mon 17 Aug 2026".
 DAY_FORMAT = "%a %-d %b %Y"
 DAY_TIME_FORMAT = "%a %-d %b %Y %H:%M"
+#: Up to this many days an axis labelled with days gets one tick a day (Vega's own choice over a few days
+#: is every 12 hours, so each day was named twice: "1 Dec 2026, 1 Dec 2026, 2 Dec 2026...").
+DAILY_TICKS_MAX_DAYS = 14
 #: Smallest span an axis shows for each measure (in its own unit), so that a steady 168 spm is drawn
 #: flat rather than as a zig-zag between 167.98 and 168.02.
 MIN_SPAN = {"cadence_spm": 12.0, "vertical_oscillation_mm": 20.0, "stance_time_ms": 40.0,
@@ -67,9 +70,17 @@ def time_domain(start: dt.date, end: dt.date) -> list[str]:
     return [pd.Timestamp(start).isoformat(), (pd.Timestamp(end) + pd.Timedelta(days=1)).isoformat()]
 
 
+def day_axis(first, last) -> alt.Axis:
+    """A time axis labelled with days ("6 Dec 2026") from ``first`` to ``last``: one tick a day over a
+    short span, so no day is named twice."""
+    span = pd.Timestamp(last) - pd.Timestamp(first)
+    daily = ({"tickCount": {"interval": "day", "step": 1}} if not pd.isna(span) and span.days <= DAILY_TICKS_MAX_DAYS
+             else {})
+    return alt.Axis(format="%-d %b %Y", labelOverlap=True, **daily)
+
+
 def _x(domain, field="week_start", title="week"):
-    return alt.X(f"{field}:T", title=title, scale=alt.Scale(domain=domain),
-                 axis=alt.Axis(format="%-d %b %Y", labelOverlap=True))
+    return alt.X(f"{field}:T", title=title, scale=alt.Scale(domain=domain), axis=day_axis(*domain))
 
 
 def melt(weeks: pd.DataFrame, columns: list[str], name: str, prefix: str, suffix: str) -> pd.DataFrame:
@@ -207,7 +218,7 @@ def dynamics(weeks: pd.DataFrame, columns: list[str], domain) -> alt.Chart:
 def pain_history(pain: pd.DataFrame) -> alt.Chart:
     p = pain.assign(when=pain["timing"].map(lambda t: fmt.words(t, "timing")))
     return alt.Chart(p[["at_local", "score", "when"]]).mark_line(point=True).encode(
-        x=alt.X("at_local:T", title="date", axis=alt.Axis(format="%-d %b %Y")),
+        x=alt.X("at_local:T", title="date", axis=day_axis(p["at_local"].min(), p["at_local"].max())),
         y=alt.Y("score:Q", title="pain (0-10)", scale=alt.Scale(domain=[0, 10])),
         color=alt.Color("when:N", title="when"),
         tooltip=[alt.Tooltip("at_local:T", title="logged", format=DAY_TIME_FORMAT),

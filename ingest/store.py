@@ -190,6 +190,7 @@ class Store:
     # --- pain (ingest/pain.py) -------------------------------------------------------------------------
     add_pain, update_pain, delete_pain = map(_writes, (pain_table.add, pain_table.update, pain_table.delete))
     pain, pain_history = map(_reads, (pain_table.pain_frame, pain_table.history_frame))
+    pain_run_day, ran_on = map(_reads, (pain_table.run_day, pain_table.ran_on))  # a linked run's day; a day's run
 
     # --- clinician assessments (ingest/assessments.py) -------------------------------------------------
     def add_assessment(self, date, note: str = "", **decision) -> int:

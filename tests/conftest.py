@@ -204,3 +204,20 @@ def corpus_dir() -> Path:
     if not (CORPUS_DIR / "MANIFEST.tsv").is_file():
         pytest.skip("../shared/corpus is absent")
     return CORPUS_DIR
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """The reports computed in this process (not printed from the kept text of dashboard.report_cache), by
+    the day each was asked for."""
+    from loadwatch.dashboard import from_store
+
+    calls = []
+    real = from_store.report_from_store
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("as_of"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(from_store, "report_from_store", counting)
+    return calls

@@ -42,7 +42,7 @@ def test_the_form_offers_now_on_the_runners_clock_not_the_machines():
         assert at.date_input[0].value == date(2026, 12, 6)
         assert at.time_input[0].value == time(12, 18)  # not 17:18, the machine's UTC
         _save(at)
-        assert "Saved: pain 0/10, right after the run, lower back." in texts(at)
+        assert "Saved: pain 0/10, later in the day (no run that day), lower back." in texts(at)
     assert list(_stored()["at_local"]) == [pd.Timestamp("2026-12-06 12:18")]
 
 

@@ -141,13 +141,15 @@ def _entry_options(*, required: bool) -> tuple:
         arg("--time", type=_time, metavar="HH:MM",
             help="local time (default by timing: next_morning 07:00, rest_of_day 20:00, else 12:00)"),
         arg("--timing", type=_choice(TIMINGS, "timing"), metavar="T",
-            help=f"when it hurt: {', '.join(TIMINGS)}" + (" (default after)" if required else "")),
+            help=f"when it hurt: {', '.join(TIMINGS)}" + (" (default: after on a day with a run or with --run, "
+                                                           "else rest_of_day)" if required else "")),
         arg("--location", type=_choice(LOCATIONS, "location"), metavar="L",
             help=f"where: {', '.join(LOCATIONS)}" + (" (default lower_back)" if required else "")),
         arg("--symptom", type=_choice(SYMPTOMS, "symptom"), action="append", metavar="S",
             help="a symptom (repeat for several): " + ", ".join(SYMPTOMS)),
         arg("--note", metavar="TEXT", help="free text"),
-        arg("--run", metavar="ACTIVITY_ID", help="link to a run (its id, or a unique start of it)"),
+        arg("--run", metavar="ACTIVITY_ID", help="link to a run (its id, or a unique start of it) of the same day; a "
+                                                 "next_morning entry: or of the day before"),
     )
 
 
@@ -235,7 +237,11 @@ _AS_OF_JSON = (
 def _resolve_run(store, text: str | None) -> str | None:
     if not text:
         return None
-    ids = [str(i) for i in store.activities()["id"]]
+    return _pick_run([str(i) for i in store.activities()["id"]], text)
+
+
+def _pick_run(ids: list[str], text: str) -> str:
+    """The run ``--run`` names among ``ids``: its id, or the one id starting with it (lower case)."""
     if text in ids:
         return text
     matches = [i for i in ids if i.startswith(text.lower())]
@@ -252,14 +258,26 @@ def _print_care(symptoms, day) -> None:
         print(f"\n{head}: {message}\n")
 
 
-def _add_pain_in_full(args, entry) -> tuple[int, bool]:
+def _store_pain(write, *args, **kwargs):
+    """``write(*args, **kwargs)`` (the store's add or update of an entry); a run of a day the entry cannot be
+    about refused in the faces' words (exit 1, as an unknown run)."""
+    from loadwatch.ingest.painlog import RunLinkError
+
+    try:
+        return write(*args, **kwargs)
+    except RunLinkError as exc:
+        raise ValueError(fmt.run_link_refused(exc.activity_id, exc.run_day, exc.entry_day, exc.timing)) from None
+
+
+def _add_pain_in_full(args, entry) -> tuple[int, bool, dt.date | None]:
     """Add ``entry`` through the full store (its run resolved from ``--run``): (its id, whether a symptom
-    logged with it calls for care)."""
+    logged with it calls for care, the linked run's local day)."""
     from dataclasses import replace
 
     with open_store(args) as store:
         entry = replace(entry, activity_id=_resolve_run(store, args.run))
-        pain_id = store.add_pain(entry)
+        pain_id = _store_pain(store.add_pain, entry)
+        run_day = store.pain_run_day(entry.activity_id) if entry.activity_id else None
         escalated = True
         if entry.symptoms and not set(entry.symptoms) & set(th.EMERGENCY_SYMPTOMS):
             # a symptom a clinician has already assessed, logged again at the same or a lower score, is known
@@ -268,7 +286,19 @@ def _add_pain_in_full(args, entry) -> tuple[int, bool]:
 
             phase = (report_from_store(store, as_of=args.date).get("plan") or {}).get("phase")
             escalated = phase in ("see_clinician", "emergency")
-    return pain_id, escalated
+    return pain_id, escalated, run_day
+
+
+def _ran_on(args, day: dt.date) -> bool:
+    """Whether the runner ran on ``day``: the light store's answer, else the full store's (a store to create
+    or migrate first)."""
+    from loadwatch.ingest import store_light
+
+    ran = store_light.ran_on(getattr(args, "db", None), day)
+    if ran is None:
+        with open_store(args) as store:
+            ran = store.ran_on(day)
+    return ran
 
 
 def _runner_now(args) -> dt.datetime:
@@ -309,9 +339,12 @@ def _entry_advice(args, pain_id: int) -> str | None:
 
 
 def pain_add(args) -> int:
-    from loadwatch.ingest.painlog import PainEntry, check_not_future
+    from loadwatch.ingest.painlog import PainEntry, check_not_future, default_timing
 
-    timing = args.timing or "after"
+    # without --timing: "after" on a day with a run, else "rest_of_day" (no run to be after); with --run the
+    # entry is about that run, whatever day it was (the store checks the day)
+    ran = None if args.timing or args.run else _ran_on(args, args.date)
+    timing = args.timing or default_timing(True if args.run else ran)
     now = _runner_now(args)
     # without --time, today's entry is never later than now (20:00 "later in the day" logged at noon)
     at = dt.datetime.combine(args.date, args.time or dt.time.fromisoformat(DEFAULT_TIMES[timing]))
@@ -324,17 +357,25 @@ def pain_add(args) -> int:
     symptoms = tuple(args.symptom or ())
     entry = PainEntry(at_local=at, score=args.score, timing=timing,
                       location=args.location or "lower_back", symptoms=symptoms, note=args.note or "")
-    pain_id = None
-    if not args.run and not symptoms:
+    pain_id = run_day = None
+    if not symptoms:
+        from dataclasses import replace
+
         from loadwatch.ingest import store_light
 
-        # the everyday entry (no run to find, no symptom for the episode to judge): sqlite3 alone
-        pain_id = store_light.add_pain(getattr(args, "db", None), entry)
+        # the everyday entry (no symptom for the episode to judge): sqlite3 alone, its run found there too
+        db = getattr(args, "db", None)
+        ids = store_light.ids_starting(db, args.run) if args.run else None
+        if ids is not None and args.run.lower() != args.run:
+            ids += store_light.ids_starting(db, args.run.lower()) or []
+        if not args.run or ids is not None:
+            entry = replace(entry, activity_id=_pick_run(ids, args.run) if args.run else None)
+            pain_id = _store_pain(store_light.add_pain, db, entry)
+            run_day = store_light.run_day(db, entry.activity_id) if pain_id is not None and args.run else None
     escalated = True
     if pain_id is None:
-        pain_id, escalated = _add_pain_in_full(args, entry)
-    print(f"logged pain entry {pain_id}: {fmt.score(args.score)} {fmt.words(timing, 'timing')} on "
-          f"{fmt.day_time(entry.at_local)}")
+        pain_id, escalated, run_day = _add_pain_in_full(args, entry)
+    print(f"logged pain entry {pain_id}: {fmt.pain_logged(args.score, timing, entry.at_local, run_day=run_day, ran=ran)}")
     if escalated and symptoms:
         _print_care(symptoms, args.date)
     elif _may_call_for_action(args, args.score, timing):
@@ -450,7 +491,7 @@ def pain_edit(args) -> int:
         if not changes:
             print("nothing to change (give --score, --date, --timing, ...)", file=sys.stderr)
             return 2
-        store.update_pain(args.id, **changes)
+        _store_pain(store.update_pain, args.id, **changes)
     print(f"updated pain entry {args.id}: {fmt.word_list(changes, 'pain_field')}")
     if changes.get("symptoms"):
         _print_care(changes["symptoms"], (changes.get("at_local") or old_at).date())
@@ -573,9 +614,10 @@ def format_alerts(report: dict) -> str:
         lines.append(f"    rule: {fmt.words(a['rule'], 'rule')}; {a['evidence']}")
     if plan and plan.get("status") not in ("emergency", "see_clinician"):
         if plan.get("strength"):
-            lines.append(f"strength: {plan['strength']}")
-        for r in plan.get("reasons") or []:
-            lines.append(f"    because {fmt.reason(r)}")
+            lines.append(f"Strength: {plan['strength']}")
+        # the plan's reasons as `loadwatch report` lists them (a reason starts with its rule's name)
+        reasons = [f"  - {fmt.reason(r)}" for r in plan.get("reasons") or []]
+        lines += ["Why:", *reasons] if reasons else []
     lines.append(report.get("disclaimer") or th.NOT_MEDICAL_ADVICE)
     return "\n".join(lines)
 
