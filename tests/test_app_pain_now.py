@@ -11,7 +11,7 @@ import pandas as pd
 import time_machine
 from streamlit.testing.v1 import AppTest
 
-from tests.app_helpers import PAGES_DIR, no_exceptions, texts
+from tests.app_helpers import PAGES_DIR, no_exceptions, save_pain_entry, texts
 from tests.helpers import open_store
 
 NOON_IN_NEW_YORK = datetime(2026, 12, 6, 17, 18, tzinfo=UTC)
@@ -23,12 +23,6 @@ def _pain_log() -> AppTest:
     at = AppTest.from_file(str(PAGES_DIR / "pain_log.py"), default_timeout=90).run()
     no_exceptions(at)
     return at
-
-
-def _save(at: AppTest) -> None:
-    [save] = [b for b in at.button if b.label == "Save pain entry"]
-    save.click().run()
-    no_exceptions(at)
 
 
 def ui_report() -> dict:
@@ -48,7 +42,7 @@ def test_the_form_offers_now_on_the_runners_clock_not_the_machines():
         at = _pain_log()
         assert at.date_input[0].value == date(2026, 12, 6)
         assert at.time_input[0].value == time(12, 18)  # not 17:18, the machine's UTC
-        _save(at)
+        save_pain_entry(at)
         assert "Saved: pain 0/10, later in the day (no run that day), lower back." in texts(at)
     assert list(_stored()["at_local"]) == [pd.Timestamp("2026-12-06 12:18")]
 
@@ -57,7 +51,7 @@ def test_an_entry_in_the_future_is_refused_in_one_plain_line_and_nothing_is_kept
     with time_machine.travel(NOON_IN_NEW_YORK, tick=True):
         at = _pain_log()
         at.time_input[0].set_value(time(23, 59)).run()
-        _save(at)
+        save_pain_entry(at)
         [error] = [e.value for e in at.error]
         assert error == ("a pain entry cannot be in the future: it is Sun 6 Dec 2026 12:18 where you are, and the "
                          "entry says Sun 6 Dec 2026 23:59; log how your back feels now, or give an earlier time")
@@ -70,7 +64,7 @@ def test_a_morning_that_has_not_settled_says_what_to_do_after_saving():
         at = _pain_log()
         at.slider[0].set_value(7)
         at.radio[0].set_value("next_morning")
-        _save(at)
+        save_pain_entry(at)
         shown = texts(at)
         assert "Saved: pain 7/10, the next morning, lower back." in shown
         [advice] = [w.value for w in at.warning]
@@ -82,7 +76,7 @@ def test_a_morning_that_has_not_settled_says_what_to_do_after_saving():
         # a green score says nothing more
         at.slider[0].set_value(1)
         at.radio[0].set_value("after")
-        _save(at)
+        save_pain_entry(at)
         assert "Saved: pain 1/10, right after the run, lower back." in texts(at)
         assert [w.value for w in at.warning] == []
 

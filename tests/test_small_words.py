@@ -19,7 +19,7 @@ import time_machine
 from streamlit.testing.v1 import AppTest
 
 from loadwatch.metrics import fmt
-from tests.app_helpers import PAGES_DIR, no_exceptions
+from tests.app_helpers import PAGES_DIR, no_exceptions, save_pain_entry
 from tests.conftest import at_ten
 from tests.helpers import cli
 
@@ -291,19 +291,13 @@ def _pain_page(db: str, monkeypatch) -> AppTest:
     return at
 
 
-def _save(at: AppTest) -> None:
-    [save] = [b for b in at.button if b.label == "Save pain entry"]
-    save.click().run()
-    no_exceptions(at)
-
-
 def test_the_pain_form_refuses_a_run_of_another_day(runs_db, today, monkeypatch):
     db, runs = runs_db
     at = _pain_page(db, monkeypatch)
     run_day = today - timedelta(days=4)
     at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Which run (optional)")).set_value(runs[run_day])
     at.slider[0].set_value(4)
-    _save(at)
+    save_pain_entry(at)
     assert [e.value for e in at.error] == [fmt.run_link_refused(runs[run_day], run_day, today, "rest_of_day")]
     assert _pain(db).empty
 
@@ -313,7 +307,7 @@ def test_the_pain_form_starts_at_the_timing_of_the_day(runs_db, today, monkeypat
     at = _pain_page(db, monkeypatch)
     assert at.radio[0].value == "rest_of_day"  # today: no run
     at.slider[0].set_value(3)
-    _save(at)
+    save_pain_entry(at)
     assert [s.value for s in at.success] == ["Saved: pain 3/10, later in the day (no run that day), lower back."]
     ran = today - timedelta(days=2)
     at.date_input[0].set_value(ran).run()
@@ -322,7 +316,7 @@ def test_the_pain_form_starts_at_the_timing_of_the_day(runs_db, today, monkeypat
     run_box = next(s for s in at.selectbox if s.label == "Which run (optional)")
     run_box.set_value(runs[ran]).run()
     at.slider[0].set_value(5)
-    _save(at)
+    save_pain_entry(at)
     assert [s.value for s in at.success] == [f"Saved: pain 5/10, right after your run on {fmt.day(ran)}, lower back."]
     assert sorted(_pain(db)["timing"]) == ["after", "rest_of_day"]
 
