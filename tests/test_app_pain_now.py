@@ -11,6 +11,7 @@ import pandas as pd
 import time_machine
 from streamlit.testing.v1 import AppTest
 
+from loadwatch.ingest.painlog import PainEntry
 from tests.app_helpers import PAGES_DIR, no_exceptions, save_pain_entry, texts
 from tests.helpers import open_store
 
@@ -100,3 +101,20 @@ def test_the_calendars_entry_for_today_is_never_later_than_now_and_says_what_to_
         assert advice.startswith("You logged back pain of 7/10 later in the day on Sun 6 Dec 2026")
         assert "above 5 out of 10 is too much. Stop running for now" in advice
     assert list(_stored()["at_local"]) == [pd.Timestamp("2026-12-06 12:18")]
+
+
+def test_the_pain_tables_edit_cannot_move_an_entry_into_the_future():
+    with time_machine.travel(NOON_IN_NEW_YORK, tick=True):
+        with open_store() as store:
+            store.add_pain(PainEntry(at_local=datetime(2026, 12, 6, 9, 0), score=2, timing="next_morning"))
+        at = _pain_log()
+        key = at.data_editor[0].key
+        at.session_state[key] = {"edited_rows": {0: {"when": "2026-12-06T23:00:00"}}, "added_rows": [],
+                                 "deleted_rows": []}
+        at.run()
+        [save] = [b for b in at.button if b.label == "Save changes to the table"]
+        save.click().run()
+        no_exceptions(at)
+        [error] = [e.value for e in at.error]
+        assert error.startswith("a pain entry cannot be in the future: it is Sun 6 Dec 2026 12:18 where you are")
+    assert list(_stored()["at_local"]) == [pd.Timestamp("2026-12-06 09:00")]

@@ -77,6 +77,7 @@ def edit_table(live: pd.DataFrame) -> None:
                     continue
                 if "at_local" in changes:
                     changes["at_local"] = pd.Timestamp(changes["at_local"]).to_pydatetime()
+                    check_not_future(changes["at_local"], ui.now())
                 if "score" in changes:
                     changes["score"] = int(changes["score"])
                 if "timing" in changes:
