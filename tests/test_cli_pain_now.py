@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 import time_machine
 
 from tests.helpers import cli as run  # run(capsys, *argv) -> (code, out, err)
@@ -142,3 +143,17 @@ def test_a_runner_ahead_of_utc_may_record_todays_visit_to_a_clinician(capsys):
         code, out, err = run(capsys, "pain", "assessed", "--date", "2026-12-07")
         assert (code, out) == (2, "")
         assert err == "loadwatch: the assessment date 2026-12-07 is in the future (today is 2026-12-06)\n"
+
+
+@pytest.mark.parametrize(("score", "timing", "mornings", "expected"), [
+    (3, "after", None, False), (4, "after", None, True),             # run-day pain: amber above 3
+    (3, "next_morning", [], False), (4, "next_morning", [], True),  # no usual level: above 3 has not settled
+    (2, "next_morning", [0, 0, 5], True),                            # a usual level of 0 or more: 2 may not settle
+    (2, "next_morning", [1, 1, 1], False), (3, "next_morning", [1, 4, 5], True),
+    (2, "next_morning", [0, 0], False),                              # two mornings make no usual level
+    (1, "next_morning", None, True),                                 # not known: ask the full rules
+])
+def test_which_entries_are_read_by_the_full_rules(score, timing, mornings, expected):
+    from loadwatch.dashboard.from_store import may_call_for_action
+
+    assert may_call_for_action(score, timing, mornings) is expected

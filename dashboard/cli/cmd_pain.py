@@ -314,20 +314,13 @@ def _runner_now(args) -> dt.datetime:
 
 
 def _may_call_for_action(args, score: int, timing: str) -> bool:
-    """Whether an entry can call for anything on its own (SCIENCE.md section 10), read without pandas: a
-    score above 3 (amber at the least after a run; a morning without a usual level that has not settled),
-    or a morning 2 above the lowest earlier morning when there are 3 of them (a usual level is a median of
-    earlier mornings, never below their lowest).  Otherwise ``pain add`` writes without computing the
-    report, to answer in half a second (issue 21); a week-on-week rise such an entry completes shows in
-    ``loadwatch alerts check``."""
-    if score > th.PAIN_SETTLE_NO_BASELINE_MAX or timing != "next_morning":
-        return score > th.PAIN_GREEN_MAX or timing == "next_morning"
+    """:func:`loadwatch.dashboard.from_store.may_call_for_action`, the earlier mornings read with sqlite3 alone,
+    so an entry that calls for nothing is written without pandas and answers in half a second (issue 21)."""
+    from loadwatch.dashboard.from_store import may_call_for_action
     from loadwatch.ingest import store_light
 
-    mornings = store_light.morning_scores(getattr(args, "db", None), args.date)
-    if mornings is None:
-        return True  # the light path is unsure: ask the full rules
-    return len(mornings) >= th.PAIN_BASELINE_MIN_ENTRIES and score >= min(mornings) + th.PAIN_SETTLE_MARGIN
+    mornings = store_light.morning_scores(getattr(args, "db", None), args.date) if timing == "next_morning" else []
+    return may_call_for_action(score, timing, mornings)
 
 
 def _entry_advice(args, pain_id: int) -> str | None:

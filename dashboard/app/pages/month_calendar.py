@@ -145,7 +145,7 @@ def log_pain_form(day: dt.date, *, ran: bool) -> None:
                 pain_id = store.add_pain(entry)
             st.session_state["cal_flash"] = f"Saved: pain {score}/10 on {fmt.day(day)}."
             ui.changed()
-            st.session_state["cal_advice"] = ui.pain_advice(pain_id, day)
+            st.session_state["cal_advice"] = ui.pain_advice(pain_id, entry)
             st.rerun()
 
 

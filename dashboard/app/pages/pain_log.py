@@ -153,7 +153,7 @@ if st.button("Save pain entry", type="primary", key=k("save")):
                                           f"{LOCATION_LABELS[location].lower()}.")
         st.session_state["pain_nonce"] = nonce + 1
         ui.changed()
-        st.session_state["pain_advice"] = ui.pain_advice(pain_id, day)
+        st.session_state["pain_advice"] = ui.pain_advice(pain_id, entry)
         st.rerun()
 
 st.divider()
