@@ -244,10 +244,14 @@ RIBBON_PX = 10
 def with_phase_ribbon(chart: alt.Chart | alt.LayerChart, phases: list | None, start, end) -> alt.Chart:
     """``chart`` with the back-pain phases (:func:`phase_band`) as a thin ribbon along the top of its plot,
     in the same layer: a band stacked under it (``vconcat``) cannot fit its container, so at 1366 px the
-    chart's right-hand pain axis was cut off.  ``chart`` unchanged without phases."""
+    chart's right-hand pain axis was cut off.  ``chart`` unchanged without phases.
+
+    The ribbon's legend sits above the plot, by the ribbon it explains, one phase a line: at the bottom, in
+    two columns, it was drawn past a 390 px phone's edge (This week), and beside the Load chart's own surface
+    legend it was pushed off the chart altogether (tests/test_e2e_everyday.py measures every legend)."""
     if not phases:
         return chart
-    ribbon = phase_band(phases, start, end, legend_columns=2).encode(
+    ribbon = phase_band(phases, start, end, legend_columns=1, legend_orient="top").encode(
         x=_x(time_domain(start, end), "from"), y=alt.value(0), y2=alt.value(RIBBON_PX))
     ribbon.height = alt.Undefined
     layers = list(chart.layer) if isinstance(chart, alt.LayerChart) else [chart]
@@ -399,11 +403,13 @@ def hr_zones(zones: pd.DataFrame) -> alt.Chart:
     ).properties(height=alt.Step(24))
 
 
-def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int = 4) -> alt.Chart:
+def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int = 4,
+               legend_orient: str = "bottom") -> alt.Chart:
     """The phase timeline (``report["phases"]``: start, end, phase, step, steps, reason) as a thin band on
     the same time axis as the weekly charts (``time_domain(start, end)``), to stack under one of them.
     Phases are named in plain words; each segment's tooltip gives its dates, step and reason.
-    ``legend_columns``: how many phases a legend row holds (the physio report's page fits them on one)."""
+    ``legend_columns``: how many phases a legend row holds (the physio report's page fits them on one);
+    ``legend_orient``: where the legend sits (Vega-Lite's legend ``orient``)."""
     lo, hi = pd.Timestamp(start), pd.Timestamp(end)
     rows = []
     for seg in segments or []:
@@ -423,7 +429,7 @@ def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int =
         x=alt.X("from:T", title=None, scale=alt.Scale(domain=time_domain(start, end)), axis=None),
         x2="to:T",
         color=alt.Color("phase:N", title="phase", scale=alt.Scale(domain=names, range=list(PHASE_COLORS.values())),
-                        legend=alt.Legend(orient="bottom", columns=legend_columns,
+                        legend=alt.Legend(orient=legend_orient, columns=legend_columns,
                                           # only the phases in view: eight entries do not fit a phone
                                           values=[n for n in names if n in set(frame["phase"])] or names)),
         tooltip=[alt.Tooltip("label:N", title="phase"), alt.Tooltip("dates:N", title="dates"),
