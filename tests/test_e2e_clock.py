@@ -1,12 +1,15 @@
-"""The browser tests' server runs on the test's frozen day, not the machine's: ``loadwatch dashboard`` started
-with ``tests.helpers.server_env(day)`` (time-machine in every Python process it starts) on a Monday and on a
-Sunday, and the day read back from its pages in Chromium: the calendar's today (the last day that can be
-opened, drawn in bold) and the pain log's date, which defaults to today.  With ``LOADWATCH_TEST_TODAY`` the
-Sunday is that day instead, so the rest of the browser tests' "today" is checked on it too.
+"""The browser tests' server runs on the test's frozen day, not the machine's: a process started with
+``tests.helpers.server_env(day)`` (time-machine in every Python process it starts) reads that day through every
+clock call the app makes, its own children too; and ``loadwatch dashboard`` started so on a Monday and on the
+test's day (a Sunday, or ``LOADWATCH_TEST_TODAY``) shows that day in Chromium: the calendar's today (the last
+day that can be opened, drawn in bold) and the pain log's date, which defaults to today.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,9 +17,8 @@ import pytest
 from loadwatch.ingest.painlog import PainEntry
 from loadwatch.ingest.store import Store
 from tests.conftest import DEFAULT_TODAY, WEEK_DAYS
+from tests.helpers import at_ten, server_env
 from tests.test_e2e_pages import DESKTOP, Server, _settle, browser  # noqa: F401  (a fixture)
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 #: How the pain log's date field shows a day (``fmt.DATE_INPUT_FORMAT``, as strftime).
 DATE_SHOWN = "%Y-%m-%d"
@@ -38,6 +40,36 @@ def _days_shown(page) -> tuple[str, list[str]]:
     return last_open, bold
 
 
+#: What a server's process reads from the clock, the way the app reads it (ui.today, metrics.calendar, the
+#: store's timestamps, pandas), and what a process it starts reads (Streamlit's import workers).
+CLOCK_READS = """
+import datetime as dt, json, subprocess, sys, time
+from zoneinfo import ZoneInfo
+import pandas as pd
+child = subprocess.run([sys.executable, "-c", "import datetime; print(datetime.date.today())"],
+                       capture_output=True, text=True, check=True).stdout.strip()
+print(json.dumps({"date_today": dt.date.today().isoformat(),
+                  "now_in_zone": dt.datetime.now(ZoneInfo("Europe/Oslo")).isoformat(),
+                  "now_utc": dt.datetime.now(dt.UTC).isoformat(), "time_s": time.time(),
+                  "pandas_now": pd.Timestamp.now(tz="UTC").isoformat(), "child_today": child}))
+"""
+
+
+def test_a_servers_processes_read_the_tests_day(today):
+    done = subprocess.run([sys.executable, "-c", CLOCK_READS], env=server_env(today), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    ten = at_ten(today)
+    assert seen["date_today"] == seen["child_today"] == today.isoformat()
+    for key in ("now_in_zone", "now_utc", "pandas_now"):
+        moment = datetime.fromisoformat(seen[key])
+        assert ten <= moment < ten + timedelta(minutes=2), (key, seen[key])  # ticking on from 10:00 UTC
+    assert ten.timestamp() <= seen["time_s"] < ten.timestamp() + 120
+
+
+@pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.parametrize("today", [WEEK_DAYS[0], DEFAULT_TODAY], ids=["Mon", "test-day"], indirect=True)
 def test_the_server_shows_the_tests_frozen_day(tmp_path, browser, today):  # noqa: F811
     from playwright.sync_api import expect
