@@ -250,15 +250,22 @@ def weekly_distance_pain(weekly: pd.DataFrame, pain: pd.DataFrame | None, start:
 
 #: Height [px] of the phase ribbon drawn along the top of a weekly chart.
 RIBBON_PX = 10
+#: The ribbon's legend: above the plot, by the ribbon it explains, two phases a row in a font a size smaller,
+#: so the two longest names side by side fit a 390 px phone's plot.  At the bottom, in the chart's own font,
+#: it was drawn 3 px past the phone's edge (This week), and beside the Load chart's surface legend it was
+#: pushed off the chart altogether (tests/test_e2e_everyday.py measures every legend at 1366 and 390 px).
+RIBBON_LEGEND = {"orient": "top", "columns": 2, "labelFontSize": 11, "columnPadding": 8}
 
 
 def with_phase_ribbon(chart: alt.Chart | alt.LayerChart, phases: list | None, start, end) -> alt.Chart:
     """``chart`` with the back-pain phases (:func:`phase_band`) as a thin ribbon along the top of its plot,
     in the same layer: a band stacked under it (``vconcat``) cannot fit its container, so at 1366 px the
-    chart's right-hand pain axis was cut off.  ``chart`` unchanged without phases."""
+    chart's right-hand pain axis was cut off.  ``chart`` unchanged without phases.
+
+    The ribbon's legend is :data:`RIBBON_LEGEND`."""
     if not phases:
         return chart
-    ribbon = phase_band(phases, start, end, legend_columns=2).encode(
+    ribbon = phase_band(phases, start, end, legend=RIBBON_LEGEND).encode(
         x=_x(time_domain(start, end), "from"), y=alt.value(0), y2=alt.value(RIBBON_PX))
     ribbon.height = alt.Undefined
     layers = list(chart.layer) if isinstance(chart, alt.LayerChart) else [chart]
@@ -410,11 +417,13 @@ def hr_zones(zones: pd.DataFrame) -> alt.Chart:
     ).properties(height=alt.Step(24))
 
 
-def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int = 4) -> alt.Chart:
+def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int = 4,
+               legend: dict | None = None) -> alt.Chart:
     """The phase timeline (``report["phases"]``: start, end, phase, step, steps, reason) as a thin band on
     the same time axis as the weekly charts (``time_domain(start, end)``), to stack under one of them.
     Phases are named in plain words; each segment's tooltip gives its dates, step and reason.
-    ``legend_columns``: how many phases a legend row holds (the physio report's page fits them on one)."""
+    ``legend_columns``: how many phases a legend row holds (the physio report's page fits them on one);
+    ``legend``: Vega-Lite legend properties over these (``orient`` "bottom", ``columns``)."""
     lo, hi = pd.Timestamp(start), pd.Timestamp(end)
     rows = []
     for seg in segments or []:
@@ -434,7 +443,7 @@ def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int =
         x=alt.X("from:T", title=None, scale=alt.Scale(domain=time_domain(start, end)), axis=None),
         x2="to:T",
         color=alt.Color("phase:N", title="phase", scale=alt.Scale(domain=names, range=list(PHASE_COLORS.values())),
-                        legend=alt.Legend(orient="bottom", columns=legend_columns,
+                        legend=alt.Legend(**{"orient": "bottom", "columns": legend_columns, **(legend or {})},
                                           # only the phases in view: eight entries do not fit a phone
                                           values=[n for n in names if n in set(frame["phase"])] or names)),
         tooltip=[alt.Tooltip("label:N", title="phase"), alt.Tooltip("dates:N", title="dates"),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import psutil
@@ -27,7 +27,7 @@ import pytest
 import time_machine
 from hypothesis import settings as hypothesis_settings
 
-from tests.helpers import CORPUS_DIR, corpus_manifest  # noqa: F401  (imported from here by test modules)
+from tests.helpers import CORPUS_DIR, at_ten, corpus_manifest  # noqa: F401  (imported from here by test modules)
 
 # Property tests check what the code says, not how fast it says it: on a loaded 2-core machine one example
 # can take far past Hypothesis' 200 ms deadline (speed is measured in benchmarks/, never in tests).
@@ -172,11 +172,6 @@ DEFAULT_TODAY = date.fromisoformat(os.environ.get(CLOCK_ENV) or WEEK_DAYS[-1].is
 #: Sunday; the other six days are ``slow``.
 EVERY_WEEKDAY = [pytest.param(d, id=f"{d:%a}", marks=() if d.weekday() == 6 else pytest.mark.slow)
                  for d in WEEK_DAYS]
-
-
-def at_ten(day: date) -> datetime:
-    """10:00 UTC on ``day``: the moment the clock travels to when a test is run "on" a day."""
-    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
