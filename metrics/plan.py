@@ -577,9 +577,9 @@ def _below_clinician_week(visit: _ep.Visit | None, week_km: float | None, run_km
     if visit is None or visit.max_week_km is None or week_km is None or run_km is None or not runs:
         return None
     theirs = cap_in_units(visit.max_week_km, units)
-    if cap_in_units(week_km, units) >= theirs or caps_in_units(runs * run_km, run_km, runs, units)[0] != \
-            cap_in_units(week_km, units):
-        return None
+    week = cap_in_units(week_km, units)
+    if week >= theirs or week != cap_in_units(runs * run_km, units):
+        return None  # the clinician's week is in force, or something else (a personal rule) lowered it
     return (f"this week at most {format_distance(week_km, units, cap=True)}: {fmt.count_words(runs, 'run')} at your "
             f"run cap of {format_distance(run_km, units, cap=True)}, under the "
             f"{format_distance(visit.max_week_km, units, cap=True)} a week your clinician allowed (the lower number "
