@@ -269,12 +269,18 @@ def _latest_lines(latest: dict | None, units: str, no_numbers: bool) -> list[str
         return []
     run = f"Latest run {fmt.day(latest['date'])}: {u.format_distance(latest['distance_km'], units)}"
     if latest.get("above_step_cap"):
+        if latest.get("step_cap_km") is None:
+            # a stop or a red flag: the report holds no cap (metrics.report.withhold_advice), only what happened
+            return ["", f"{run}, above the limits of the step you were on then."]
         # during a return the step's cap is the reference, whatever older runs in the 30 days say
-        return ["", f"{run}, above your step's {u.format_distance(latest['step_cap_km'], units, cap=True)}: "
-                    "too much too soon; the step starts again."]
+        cap = u.format_distance(latest["step_cap_km"], units, cap=True)
+        clinician = latest.get("step_cap_set_by_clinician")
+        whose = (f"the {cap} run cap of the plan your clinician set on {fmt.day(clinician)}" if clinician
+                 else f"your step's {cap}")
+        return ["", f"{run}, above {whose}: too much too soon; the step starts again."]
     if latest.get("spike_category") is None:
         return ["", f"{run} - spike check: not enough history (no run in the previous 30 days)."]
-    if no_numbers:
+    if no_numbers or latest.get("safe_longest_km") is None:
         # under a red flag or a stop no face gives a training number, not even the safe longest run
         return ["", f"{run}, {fmt.pct(latest['spike_pct'], signed=True)} against your longest run of the previous 30 days: "
                     f"{fmt.words(latest['spike_category'], 'spike')}."]
