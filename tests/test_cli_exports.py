@@ -272,7 +272,11 @@ def test_rebuild_of_an_old_store_over_the_corpus_equals_a_fresh_import(corpus_di
         runs = acts[acts["sport"] == "running"]["id"].tolist()[:3]
         for aid in runs:
             s.correct_activity(aid, rpe=5, name="kept")
-        pid = s.add_pain(PainEntry(at_local=datetime(2020, 1, 1, 9, 0), score=4, timing="after",
+        # linked to a run of the entry's own day (a run of another day is refused)
+        from loadwatch.metrics.daily import local_starts
+
+        run_start = local_starts(acts[acts["id"] == runs[0]], s.settings().timezone).iloc[0]
+        pid = s.add_pain(PainEntry(at_local=run_start.to_pydatetime().replace(tzinfo=None), score=4, timing="after",
                                    location="lower_back", activity_id=runs[0]))
     assert main(["rebuild", "--db", old]) == 0
     main(["import", str(corpus_dir), "--db", fresh, "--workers", "0"])
