@@ -268,9 +268,15 @@ def time_commands(path: Path, out_dir: Path) -> list[tuple[str, float, float]]:
 
 
 def _settle(path: Path) -> None:
-    """Wait for a background refresh of the store's reports to finish (its lock)."""
+    """Wait for a background refresh of the store's reports to finish (started by the last write: it may
+    not hold its lock yet, so its process is looked for too)."""
+    import psutil
+
     from loadwatch.dashboard import report_cache
 
+    refreshes = [p for p in psutil.process_iter(["cmdline"])
+                 if "loadwatch.dashboard.cli.report_refresh" in (p.info["cmdline"] or [])]
+    psutil.wait_procs(refreshes, timeout=120)
     with report_cache.computing(path, wait_s=120):
         pass
 
