@@ -541,6 +541,7 @@ class _Walker:
         s = self.s
         if s.return_from is not None and s.return_from <= day:
             self._return_after_visit(day)
+        self._restart_stale_rebuild(day)
         self._check_overrun(day)
         began = (s.phase, s.step, s.step_since)
         todays = self.by_day.get(day, [])
@@ -869,6 +870,16 @@ class _Walker:
         if last is not None and rr.count(day - timedelta(days=th.REBUILD_GAP_DAYS - 1), day) == 0:
             self._start_rebuild(day, last)
 
+    def _restart_stale_rebuild(self, day: date) -> None:
+        """A rebuild whose runner came back and then stopped again for 30 days starts again from this latest
+        break: its figures are the weeks before it, not those before the first break of the history."""
+        s, rr = self.s, self.rr
+        if s.phase != "rebuild" or s.comeback is None or s.escalation is not None or s.referral:
+            return
+        last = rr.last_before(day)
+        if last is not None and rr.count(day - timedelta(days=th.REBUILD_GAP_DAYS), day - timedelta(days=1)) == 0:
+            self._start_rebuild(day, last)
+
     def _start_rebuild(self, day: date, last_run: date) -> None:
         s, rr = self.s, self.rr
         s.base_week_km = rr.total(last_run - timedelta(days=th.PRE_EPISODE_DAYS - 1), last_run) / (
@@ -895,6 +906,15 @@ class _Walker:
                 s.comeback = day
                 s.step_since = day
                 s.entry_id, s.entry_kind = rr.on(day)[0], "run"
+                if s.last_run is not None:  # the break is over: say which one, from the run that ended it
+                    s.reason = f"no run between {fday(s.last_run)} and {fday(day)} ({s.break_days} days)"
+            return
+        logging = self.has_log_from is not None and self.has_log_from <= day
+        if s.phase == "rebuild" and (ok_today or not logging) and self._training_again(day):
+            green = "" if not logging else f" and no pain above {green_max(self.usual(day)):g}"
+            self._close_episode(day, f"{th.REBUILD_HISTORY_DAYS // 7} weeks of running since "
+                                f"{fday(s.comeback)}, a run in every week{green}: each run is judged against "
+                                f"your last {th.SPIKE_WINDOW_DAYS} days again", worst)
             return
         start = s.step_since
         if start is None:
@@ -907,7 +927,6 @@ class _Walker:
         first = start + timedelta(days=1) if repeated else start
         if rr.count(first, day) < th.STEP_MIN_RUNS:
             return
-        logging = self.has_log_from is not None and self.has_log_from <= day
         if not (ok_today or (s.phase == "rebuild" and not logging)):
             return
         steps = len(step_fracs(s.phase, s.break_days)[0])
@@ -921,6 +940,26 @@ class _Walker:
         s.reason = (f"step {s.step - 1} done: {th.STEP_MIN_DAYS} days or more with at least {th.STEP_MIN_RUNS} "
                     "runs inside its caps" + (" and pain back at your usual level" if eid is not None else ""))
         s.entry_id, s.entry_kind = eid, kind
+
+    def _training_again(self, day: date) -> bool:
+        """A rebuild's running has made a training history again (SCIENCE.md section 13, no dead end): at
+        least :data:`~loadwatch.metrics.thresholds.REBUILD_HISTORY_DAYS` days since the first run back, a
+        run in each of their weeks, and no entry read above green in them.  However far above its step the
+        running went (each over-run had its alert), the 30-day window Frandsen's spike rule reads is full
+        again, which is what the rebuild stood in for."""
+        s, rr = self.s, self.rr
+        days = th.REBUILD_HISTORY_DAYS
+        if s.comeback is None or (day - s.comeback).days < days:
+            return False
+        if any(rr.count(day - timedelta(days=k + 6), day - timedelta(days=k)) == 0 for k in range(0, days, 7)):
+            return False
+        lo = day - timedelta(days=days - 1)
+        for r in reversed(self.readings):
+            if r.day < lo:
+                break
+            if r.level != "ok":
+                return False
+        return True
 
     # --- caps ------------------------------------------------------------------------------------
     def runs_allowed(self) -> int | None:
@@ -973,16 +1012,20 @@ class _Walker:
         clinician = s.decision.day if s.decision is not None and s.decision.has_caps else None
         kms = rr._slice(day, day)
         over = False
+        # a step that began today judges today's runs a second time: one record of each run and week a day
+        done = {(o.kind, o.activity_id) for o in self.overruns[-(len(ids) + 1):] if o.day == day}
         for rid, km in zip(ids, kms, strict=True):
             if math.isfinite(run_cap) and km > run_cap + th.CAP_TOLERANCE_KM:
-                self.overruns.append(Overrun(day, "run", float(km), float(run_cap), s.phase,
-                                             s.step if stepped else None, steps, rid, clinician))
+                if ("run", rid) not in done:
+                    self.overruns.append(Overrun(day, "run", float(km), float(run_cap), s.phase,
+                                                 s.step if stepped else None, steps, rid, clinician))
                 over = True
         start = s.step_since if stepped and s.step_since is not None else day - timedelta(days=6)
         total = rr.total(max(start, day - timedelta(days=6)), day)
         if math.isfinite(week_cap) and total > week_cap + th.CAP_TOLERANCE_KM:
-            self.overruns.append(Overrun(day, "week", float(total), float(week_cap), s.phase,
-                                         s.step if stepped else None, steps, ids[-1], clinician))
+            if ("week", ids[-1]) not in done:
+                self.overruns.append(Overrun(day, "week", float(total), float(week_cap), s.phase,
+                                             s.step if stepped else None, steps, ids[-1], clinician))
             over = True
         if over and stepped:
             s.bad_day = day
