@@ -911,10 +911,10 @@ class _Walker:
             return
         logging = self.has_log_from is not None and self.has_log_from <= day
         if s.phase == "rebuild" and (ok_today or not logging) and self._training_again(day):
-            green = "" if not logging else f" and no pain above {green_max(self.usual(day)):g}"
-            self._close_episode(day, f"{th.REBUILD_HISTORY_DAYS // 7} weeks of running since "
-                                f"{fday(s.comeback)}, a run in every week{green}: each run is judged against "
-                                f"your last {th.SPIKE_WINDOW_DAYS} days again", worst)
+            green = "" if not logging else f", no pain above {green_max(self.usual(day)):g}"
+            self._close_episode(day, f"{th.REBUILD_HISTORY_DAYS // 7} weeks on step {s.step} since "
+                                f"{fday(s.step_since)} with runs above it, a run in every week{green}: each run "
+                                f"is judged against your last {th.SPIKE_WINDOW_DAYS} days again", worst)
             return
         start = s.step_since
         if start is None:
@@ -942,15 +942,19 @@ class _Walker:
         s.entry_id, s.entry_kind = eid, kind
 
     def _training_again(self, day: date) -> bool:
-        """A rebuild's running has made a training history again (SCIENCE.md section 13, no dead end): at
-        least :data:`~loadwatch.metrics.thresholds.REBUILD_HISTORY_DAYS` days since the first run back, a
-        run in each of their weeks, and no entry read above green in them.  However far above its step the
-        running went (each over-run had its alert), the 30-day window Frandsen's spike rule reads is full
-        again, which is what the rebuild stood in for."""
+        """A rebuild stuck on one step by runs above it has made a training history again (SCIENCE.md
+        section 13, no dead end): the step has not moved for
+        :data:`~loadwatch.metrics.thresholds.REBUILD_HISTORY_DAYS` days, it is repeating for a run or a week
+        above it in the last 7, and those days held a run in each of their weeks and no entry read above
+        green.  However far above its step the running went (each over-run had its alert), the 30-day
+        window Frandsen's spike rule reads is full again, which is what the rebuild stood in for.  A runner
+        inside the caps goes up the steps."""
         s, rr = self.s, self.rr
         days = th.REBUILD_HISTORY_DAYS
-        if s.comeback is None or (day - s.comeback).days < days:
+        if s.comeback is None or s.step_since is None or (day - s.step_since).days < days:
             return False
+        if s.bad_day is None or (day - s.bad_day).days >= th.STEP_MIN_DAYS:
+            return False  # not held back by running above the step: the steps end the rebuild
         if any(rr.count(day - timedelta(days=k + 6), day - timedelta(days=k)) == 0 for k in range(0, days, 7)):
             return False
         lo = day - timedelta(days=days - 1)
@@ -1116,14 +1120,17 @@ def phase_segments(timeline: pd.DataFrame) -> list[dict]:
     if timeline is None or len(timeline) == 0:
         return out
     # plain lists, not iterrows: a year of days is 365 Series built and indexed five times each
-    columns = (timeline[c].tolist() for c in ("phase", "step", "steps", "reason"))
-    for day, phase, step, steps, reason in zip(timeline.index, *columns, strict=True):
+    columns = (timeline[c].tolist() for c in ("phase", "step", "steps", "reason", "since"))
+    began = None
+    for day, phase, step, steps, reason, since in zip(timeline.index, *columns, strict=True):
         step = None if step is None or pd.isna(step) else int(step)
         steps = None if steps is None or pd.isna(steps) else int(steps)
-        if out and out[-1]["phase"] == phase and out[-1]["step"] == step and \
+        # a phase that begins again (a rebuild started over by a later break) is a segment of its own
+        if out and out[-1]["phase"] == phase and out[-1]["step"] == step and since == began and \
                 out[-1]["end"] == day - timedelta(days=1):
             out[-1]["end"] = day
             continue
+        began = since
         out.append({"start": day, "end": day, "phase": phase, "step": step, "steps": steps, "reason": reason})
     return out
 
