@@ -404,6 +404,21 @@ def test_a_second_break_inside_a_rebuild_starts_it_again_from_that_break():
     assert row["step_week_km"] == pytest.approx(th.STEP_FLOOR_WEEK_RUNS * th.STEP_FLOOR_RUN_KM)
 
 
+def test_a_rebuild_started_over_is_a_segment_of_its_own():
+    """One run back far above step 1, then six weeks off again: two rebuilds on step 1, two segments (the
+    report's phases and the chart's band showed one from the first break to today)."""
+    runs = weeks_of_runs(8)
+    back = max(r[1] for r in runs) + timedelta(weeks=6)
+    end = back + timedelta(weeks=8)
+    tl = ep.phase_timeline(make_runs([*runs, ("big", back, 15.0)]), None, end=end)
+    segs = [s for s in ep.phase_segments(tl) if s["start"] > START]
+    again = back + timedelta(days=th.REBUILD_GAP_DAYS + 1)
+    assert [(s["phase"], s["step"], s["start"]) for s in segs[-2:]] == [("rebuild", 1, segs[-2]["start"]),
+                                                                        ("rebuild", 1, again)], segs
+    assert segs[-2]["end"] == again - timedelta(days=1) and segs[-1]["end"] == end
+    assert f"no run since {ep.fday(back)}" in segs[-1]["reason"]
+
+
 @pytest.mark.parametrize("amber_day", [None, 20])
 def test_runs_above_the_step_without_pain_end_the_rebuild_after_four_weeks(amber_day):
     """SCIENCE.md section 13 gives a rebuild's steps and says a run above a step repeats it; a runner who
