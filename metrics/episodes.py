@@ -38,11 +38,12 @@ Phases (section 13), most serious first: ``emergency``, ``see_clinician``, ``sto
 after two check-ins on different days with pain at max(2, usual) or less, or the day after an
 assessment), ``reduce`` (not settled, rising), ``hold`` (amber pain), ``return_to_run`` (four steps from
 the pre-episode figures), ``rebuild`` (no run in 30 days and no open episode: 50/70/90 % of the pre-break
-figures, 33 % first after 8 weeks or more, never below a run of 2 km and a week of three such runs),
-``normal``.  A step lasts at least 7 days and advances on a green check-in only when it held at least two
-runs, none above the step's run cap and no 7 days above its week cap: running above a cap is recorded
-(:class:`Overrun`, an alert with both numbers) and repeats the step.  The week cap is never more than the
-runs allowed times the run cap.
+figures, 33 % first after 8 weeks or more, never below a run of 2 km and a week of three such runs; the
+latest break's: 30 days without a run start it again, and a step stuck for 4 weeks by runs above it, with a
+run every week and no pain above green, ends it), ``normal``.  A step lasts at least 7 days and advances
+on a green check-in only when it held at least two runs, none above the step's run cap and no 7 days above
+its week cap: running above a cap is recorded (:class:`Overrun`, an alert with both numbers) and repeats
+the step.  The week cap is never more than the runs allowed times the run cap.
 
 Pure: DataFrames in, a DataFrame out.  All numbers live in :mod:`loadwatch.metrics.thresholds`.
 """
