@@ -33,6 +33,9 @@ def _unit(units: str) -> str:
 #: Dates on axes and in tooltips: "Mon 17 Aug 2026".
 DAY_FORMAT = "%a %-d %b %Y"
 DAY_TIME_FORMAT = "%a %-d %b %Y %H:%M"
+#: Up to this many days an axis labelled with days gets one tick a day (Vega's own choice over a few days
+#: is every 12 hours, so each day was named twice: "1 Dec 2026, 1 Dec 2026, 2 Dec 2026...").
+DAILY_TICKS_MAX_DAYS = 14
 #: Smallest span an axis shows for each measure (in its own unit), so that a steady 168 spm is drawn
 #: flat rather than as a zig-zag between 167.98 and 168.02.
 MIN_SPAN = {"cadence_spm": 12.0, "vertical_oscillation_mm": 20.0, "stance_time_ms": 40.0,
@@ -67,9 +70,17 @@ def time_domain(start: dt.date, end: dt.date) -> list[str]:
     return [pd.Timestamp(start).isoformat(), (pd.Timestamp(end) + pd.Timedelta(days=1)).isoformat()]
 
 
+def day_axis(first, last) -> alt.Axis:
+    """A time axis labelled with days ("6 Dec 2026") from ``first`` to ``last``: one tick a day over a
+    short span, so no day is named twice."""
+    span = pd.Timestamp(last) - pd.Timestamp(first)
+    daily = ({"tickCount": {"interval": "day", "step": 1}} if not pd.isna(span) and span.days <= DAILY_TICKS_MAX_DAYS
+             else {})
+    return alt.Axis(format="%-d %b %Y", labelOverlap=True, **daily)
+
+
 def _x(domain, field="week_start", title="week"):
-    return alt.X(f"{field}:T", title=title, scale=alt.Scale(domain=domain),
-                 axis=alt.Axis(format="%-d %b %Y", labelOverlap=True))
+    return alt.X(f"{field}:T", title=title, scale=alt.Scale(domain=domain), axis=day_axis(*domain))
 
 
 def melt(weeks: pd.DataFrame, columns: list[str], name: str, prefix: str, suffix: str) -> pd.DataFrame:
@@ -207,7 +218,7 @@ def dynamics(weeks: pd.DataFrame, columns: list[str], domain) -> alt.Chart:
 def pain_history(pain: pd.DataFrame) -> alt.Chart:
     p = pain.assign(when=pain["timing"].map(lambda t: fmt.words(t, "timing")))
     return alt.Chart(p[["at_local", "score", "when"]]).mark_line(point=True).encode(
-        x=alt.X("at_local:T", title="date", axis=alt.Axis(format="%-d %b %Y")),
+        x=alt.X("at_local:T", title="date", axis=day_axis(p["at_local"].min(), p["at_local"].max())),
         y=alt.Y("score:Q", title="pain (0-10)", scale=alt.Scale(domain=[0, 10])),
         color=alt.Color("when:N", title="when"),
         tooltip=[alt.Tooltip("at_local:T", title="logged", format=DAY_TIME_FORMAT),
@@ -239,15 +250,22 @@ def weekly_distance_pain(weekly: pd.DataFrame, pain: pd.DataFrame | None, start:
 
 #: Height [px] of the phase ribbon drawn along the top of a weekly chart.
 RIBBON_PX = 10
+#: The ribbon's legend: above the plot, by the ribbon it explains, two phases a row in a font a size smaller,
+#: so the two longest names side by side fit a 390 px phone's plot.  At the bottom, in the chart's own font,
+#: it was drawn 3 px past the phone's edge (This week), and beside the Load chart's surface legend it was
+#: pushed off the chart altogether (tests/test_e2e_everyday.py measures every legend at 1366 and 390 px).
+RIBBON_LEGEND = {"orient": "top", "columns": 2, "labelFontSize": 11, "columnPadding": 8}
 
 
 def with_phase_ribbon(chart: alt.Chart | alt.LayerChart, phases: list | None, start, end) -> alt.Chart:
     """``chart`` with the back-pain phases (:func:`phase_band`) as a thin ribbon along the top of its plot,
     in the same layer: a band stacked under it (``vconcat``) cannot fit its container, so at 1366 px the
-    chart's right-hand pain axis was cut off.  ``chart`` unchanged without phases."""
+    chart's right-hand pain axis was cut off.  ``chart`` unchanged without phases.
+
+    The ribbon's legend is :data:`RIBBON_LEGEND`."""
     if not phases:
         return chart
-    ribbon = phase_band(phases, start, end, legend_columns=2).encode(
+    ribbon = phase_band(phases, start, end, legend=RIBBON_LEGEND).encode(
         x=_x(time_domain(start, end), "from"), y=alt.value(0), y2=alt.value(RIBBON_PX))
     ribbon.height = alt.Undefined
     layers = list(chart.layer) if isinstance(chart, alt.LayerChart) else [chart]
@@ -399,11 +417,13 @@ def hr_zones(zones: pd.DataFrame) -> alt.Chart:
     ).properties(height=alt.Step(24))
 
 
-def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int = 4) -> alt.Chart:
+def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int = 4,
+               legend: dict | None = None) -> alt.Chart:
     """The phase timeline (``report["phases"]``: start, end, phase, step, steps, reason) as a thin band on
     the same time axis as the weekly charts (``time_domain(start, end)``), to stack under one of them.
     Phases are named in plain words; each segment's tooltip gives its dates, step and reason.
-    ``legend_columns``: how many phases a legend row holds (the physio report's page fits them on one)."""
+    ``legend_columns``: how many phases a legend row holds (the physio report's page fits them on one);
+    ``legend``: Vega-Lite legend properties over these (``orient`` "bottom", ``columns``)."""
     lo, hi = pd.Timestamp(start), pd.Timestamp(end)
     rows = []
     for seg in segments or []:
@@ -423,7 +443,7 @@ def phase_band(segments: list[dict] | None, start, end, *, legend_columns: int =
         x=alt.X("from:T", title=None, scale=alt.Scale(domain=time_domain(start, end)), axis=None),
         x2="to:T",
         color=alt.Color("phase:N", title="phase", scale=alt.Scale(domain=names, range=list(PHASE_COLORS.values())),
-                        legend=alt.Legend(orient="bottom", columns=legend_columns,
+                        legend=alt.Legend(**{"orient": "bottom", "columns": legend_columns, **(legend or {})},
                                           # only the phases in view: eight entries do not fit a phone
                                           values=[n for n in names if n in set(frame["phase"])] or names)),
         tooltip=[alt.Tooltip("label:N", title="phase"), alt.Tooltip("dates:N", title="dates"),

@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 
+from loadwatch.ingest import store_light
 from loadwatch.ingest.db import now_iso
 from loadwatch.ingest.painlog import PainEntry, pain_row, validate
 
@@ -33,19 +34,25 @@ def to_row(entry: PainEntry) -> dict:
     return pain_row(entry)
 
 
-def check_activity(conn: sqlite3.Connection, activity_id) -> None:
-    """``ValueError`` when an entry names an activity the store does not have."""
-    if activity_id is not None and conn.execute(
-            "SELECT 1 FROM activities WHERE id = ?", (activity_id,)).fetchone() is None:
-        raise ValueError(f"no activity with id {activity_id}")
+def run_day(conn: sqlite3.Connection, activity_id: str) -> date | None:
+    """The local day of an activity (as the metrics place it), None for one the store does not hold."""
+    found = store_light.run_days(conn).get(str(activity_id))
+    return None if found is None else found[0]
+
+
+def ran_on(conn: sqlite3.Connection, day: date) -> bool:
+    """Whether the runner ran on the local ``day`` (a run the metrics count): what an entry logged without a
+    timing is about (:func:`loadwatch.ingest.painlog.default_timing`)."""
+    return any(counts and d == day for d, counts in store_light.run_days(conn).values())
 
 
 def add(conn: sqlite3.Connection, entry: PainEntry) -> int:
-    """Add a pain entry; returns its id."""
+    """Add a pain entry; returns its id.  A linked run must be in the store and of a day the entry can be
+    about (``store_light.check_run_link``: the command line's light path checks the same)."""
     validate(entry)
     row = to_row(entry)
     now = now_iso()
-    check_activity(conn, entry.activity_id)
+    store_light.check_run_link(conn, entry)
     cur = conn.execute(f"INSERT INTO pain ({', '.join(row)}, deleted, created_at, updated_at)"
                        f" VALUES ({', '.join('?' for _ in row)}, 0, ?, ?)", (*row.values(), now, now))
     return int(cur.lastrowid)
@@ -79,7 +86,9 @@ def update(conn: sqlite3.Connection, pain_id: int, **changes) -> None:
         raise ValueError(f"pain entry {pain_id} was deleted")
     new = replace(old, **changes)  # __post_init__ validates
     validate(new)
-    check_activity(conn, new.activity_id)
+    if new.activity_id is not None and (new.activity_id != old.activity_id or new.at_local.date() != old.at_local.date()
+                                        or new.timing != old.timing):
+        store_light.check_run_link(conn, new)
     row = to_row(new)
     now = now_iso()
     copy_to_history(conn, pain_id, "update", now)

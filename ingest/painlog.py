@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 TIMINGS: tuple[str, ...] = ("during", "after", "next_morning", "rest_of_day")
 LOCATIONS: tuple[str, ...] = ("lower_back", "upper_back", "buttock_hip", "leg")
@@ -48,6 +48,39 @@ LOCATION_LABELS: dict[str, str] = {
 }
 
 
+#: How many days before its entry's day a linked run may be, by the entry's timing: pain builds during the
+#: day of a run, so an entry links to a run of its own day, and a next-morning check-in to the run of the day
+#: before as well (the morning after an evening run).
+LINK_DAYS_BEFORE: dict[str, int] = {"during": 0, "after": 0, "rest_of_day": 0, "next_morning": 1}
+
+#: The timing an entry takes when the runner gives none: "after" on a day with a run, else "rest_of_day" (a day
+#: without a run has no "after the run"; the episode reads the two timings alike: same timing group).
+DEFAULT_TIMING_RAN, DEFAULT_TIMING_NO_RUN = "after", "rest_of_day"
+
+
+def default_timing(ran: bool) -> str:
+    """The timing of an entry logged without one, on a day with a run (``ran``) or without."""
+    return DEFAULT_TIMING_RAN if ran else DEFAULT_TIMING_NO_RUN
+
+
+class RunLinkError(ValueError):
+    """A pain entry linked to a run of a day it cannot be about (:data:`LINK_DAYS_BEFORE`).  The faces word it
+    with ``loadwatch.metrics.fmt.run_link_refused``; the message here names both days too."""
+
+    def __init__(self, activity_id: str, run_day: date, entry_day: date, timing: str):
+        self.activity_id, self.run_day, self.entry_day, self.timing = activity_id, run_day, entry_day, timing
+        super().__init__(f"run {activity_id} was on {run_day.isoformat()}, not on the pain entry's day "
+                         f"{entry_day.isoformat()}" + (" or the day before" if LINK_DAYS_BEFORE.get(timing) else "")
+                         + ": link the entry to a run of its own day, or change its date")
+
+
+def check_link_day(entry: PainEntry, run_day: date) -> None:
+    """``RunLinkError`` unless ``entry``'s linked run (on the local day ``run_day``) is one it can be about."""
+    before = (entry.at_local.date() - run_day).days
+    if not 0 <= before <= LINK_DAYS_BEFORE.get(entry.timing, 0):
+        raise RunLinkError(str(entry.activity_id), run_day, entry.at_local.date(), entry.timing)
+
+
 @dataclass
 class PainEntry:
     """One pain log entry.  ``at_local`` is the runner's local wall-clock time (naive)."""
@@ -84,6 +117,22 @@ def validate(entry: PainEntry) -> None:
     bad = [s for s in entry.symptoms if s not in SYMPTOMS]
     if bad:
         raise ValueError(f"unknown symptom {bad[0]!r}; valid: {', '.join(SYMPTOMS)}")
+
+
+#: A pain entry may be this many minutes ahead of the runner's clock (a phone and a laptop a little apart).
+FUTURE_SLACK_MIN: int = 5
+
+
+def check_not_future(at_local: datetime, now_local: datetime, *, slack_min: int = FUTURE_SLACK_MIN) -> None:
+    """Raise ValueError in plain words when a pain entry at ``at_local`` lies in the future: more than
+    ``slack_min`` [min] after ``now_local``, the runner's wall clock (both naive local times)."""
+    if at_local > now_local + timedelta(minutes=slack_min):
+        raise ValueError(f"a pain entry cannot be in the future: it is {_when(now_local)} where you are, and the "
+                         f"entry says {_when(at_local)}; log how your back feels now, or give an earlier time")
+
+
+def _when(at: datetime) -> str:
+    return f"{at:%a} {at.day} {at:%b %Y %H:%M}"
 
 
 def pain_row(entry: PainEntry) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -34,6 +35,12 @@ def system_timezone() -> str:
         if name and _valid_zone(name):
             return name
     return "UTC"
+
+
+def local_now(timezone: str) -> datetime:
+    """Now on the runner's wall clock in ``timezone`` (naive, to the minute): the moment the forms offer by
+    default and the latest a pain entry may carry, as the store's own "today" is the calendar day of it."""
+    return datetime.now(ZoneInfo(timezone)).replace(tzinfo=None, second=0, microsecond=0)
 
 
 def _valid_zone(name: str) -> bool:

@@ -190,12 +190,13 @@ class Store:
     # --- pain (ingest/pain.py) -------------------------------------------------------------------------
     add_pain, update_pain, delete_pain = map(_writes, (pain_table.add, pain_table.update, pain_table.delete))
     pain, pain_history = map(_reads, (pain_table.pain_frame, pain_table.history_frame))
+    pain_run_day, ran_on = map(_reads, (pain_table.run_day, pain_table.ran_on))  # a linked run's day; a day's run
 
     # --- clinician assessments (ingest/assessments.py) -------------------------------------------------
     def add_assessment(self, date, note: str = "", **decision) -> int:
         """Record a clinician's visit on ``date`` (local day; not in the future, not before 1990) and their
         decision (:func:`loadwatch.ingest.assessments.check_decision`); returns its id."""
-        day, checked = assessments_table.check_date(date), assessments_table.check_decision(**decision)
+        day, checked = assessments_table.check_date(date, self._today()), assessments_table.check_decision(**decision)
         return self._write(assessments_table.add, day, note or "", db.now_iso(), checked)
 
     def assessments(self) -> pd.DataFrame:

@@ -21,11 +21,11 @@ import json
 import math
 import os
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from loadwatch.ingest import commits
-from loadwatch.ingest.painlog import PainEntry, pain_row, validate
+from loadwatch.ingest.painlog import PainEntry, check_link_day, pain_row, validate
 from loadwatch.ingest.settings import Settings
 
 #: The store version (``PRAGMA user_version``) the SQL below was written for: ``ingest.schema.SCHEMA_VERSION``
@@ -77,12 +77,11 @@ def _connect(db: str | os.PathLike | None, *, write: bool = False) -> sqlite3.Co
 
 
 def add_pain(db: str | os.PathLike | None, entry: PainEntry) -> int | None:
-    """Add ``entry`` (without a linked run) to the store at ``db``; its id, or None when nothing was
-    written and the full store must do it (see the module's docstring).  An invalid entry raises
-    ``ValueError`` as ``Store.add_pain`` does."""
+    """Add ``entry`` to the store at ``db``; its id, or None when nothing was written and the full store must
+    do it (see the module's docstring).  An invalid entry raises ``ValueError`` as ``Store.add_pain`` does, a
+    run the store does not hold or of a day the entry cannot be about too (:func:`check_run_link`, which
+    ``Store.add_pain`` calls as well)."""
     validate(entry)
-    if entry.activity_id is not None:
-        return None  # the run must exist: the full store checks it
     row = pain_row(entry)
     now = datetime.now(UTC).isoformat(timespec="microseconds")
     conn = _connect(db, write=True)
@@ -92,6 +91,7 @@ def add_pain(db: str | os.PathLike | None, entry: PainEntry) -> int | None:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("BEGIN IMMEDIATE")
         try:
+            check_run_link(conn, entry)
             cur = conn.execute(
                 f"INSERT INTO pain ({', '.join(row)}, deleted, created_at, updated_at)"
                 f" VALUES ({', '.join('?' for _ in row)}, 0, ?, ?)", (*row.values(), now, now))
@@ -102,6 +102,36 @@ def add_pain(db: str | os.PathLike | None, entry: PainEntry) -> int | None:
                 conn.execute("ROLLBACK")
             raise
         return int(cur.lastrowid)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def settings(db: str | os.PathLike | None) -> Settings | None:
+    """The runner's settings from the store at ``db`` (as ``Store.settings`` reads them), or None when the full
+    store must read them (see the module's docstring)."""
+    conn = _connect(db)
+    if conn is None:
+        return None
+    try:
+        return Settings.from_strings(dict(conn.execute("SELECT key, value FROM settings").fetchall()))
+    except (sqlite3.Error, ValueError):
+        return None
+    finally:
+        conn.close()
+
+
+def morning_scores(db: str | os.PathLike | None, before) -> list[int] | None:
+    """The scores of the live next-morning pain entries dated before ``before`` (a date), or None when the
+    full store must read them (see the module's docstring)."""
+    conn = _connect(db)
+    if conn is None:
+        return None
+    try:
+        return [int(r[0]) for r in conn.execute(
+            "SELECT score FROM pain WHERE NOT deleted AND timing = 'next_morning' AND at_local < ?",
+            (before.isoformat(),))]
     except sqlite3.Error:
         return None
     finally:
@@ -186,6 +216,85 @@ def _borrow_offsets(rows: list[dict]) -> None:
             r["utc_offset_s"] = min(near, key=lambda k: abs(k[0] - r["start_utc"]))[1]
 
 
+def _activity_rows(conn: sqlite3.Connection) -> tuple[Settings, list[dict]]:
+    """(the settings, every activity as ``Store.activities`` gives it) over an open connection."""
+    raw = dict(conn.execute("SELECT key, value FROM settings").fetchall())
+    settings = Settings.from_strings(raw)
+    cur = conn.execute(f"SELECT {_ACTIVITY_SQL} FROM activities ORDER BY start_ts, id")
+    names = [d[0] for d in cur.description]
+    rows = [_effective(dict(zip(names, r, strict=True)), settings.default_surface) for r in cur.fetchall()]
+    if "timezone" not in raw:
+        _borrow_offsets(rows)
+    return settings, rows
+
+
+def local_day(row: dict, timezone: str) -> date:
+    """An activity's local calendar day, as ``metrics.daily.local_starts`` places it: its start plus its
+    (own or borrowed) UTC offset, else its start in the runner's ``timezone``."""
+    if row["utc_offset_s"] is not None:
+        return (row["start_utc"] + timedelta(seconds=row["utc_offset_s"])).date()
+    from zoneinfo import ZoneInfo
+
+    return row["start_utc"].astimezone(ZoneInfo(timezone or "UTC")).date()
+
+
+def run_days(conn: sqlite3.Connection) -> dict[str, tuple[date, bool]]:
+    """Every activity's local day and whether it counts as a run that day (running, not left out of the
+    metrics): activity id -> (day, counts)."""
+    settings, rows = _activity_rows(conn)
+    return {r["id"]: (local_day(r, settings.timezone), r["sport"] == "running" and r["excluded_reason"] is None)
+            for r in rows}
+
+
+def check_run_link(conn: sqlite3.Connection, entry: PainEntry) -> None:
+    """``ValueError`` when ``entry`` names an activity the store does not hold; ``painlog.RunLinkError`` when
+    the run was on a day the entry cannot be about (:func:`loadwatch.ingest.painlog.check_link_day`).  The
+    one check of both writers: this light path and ``ingest.pain.add``/``update``."""
+    if entry.activity_id is None:
+        return
+    found = run_days(conn).get(str(entry.activity_id))
+    if found is None:
+        raise ValueError(f"no activity with id {entry.activity_id}")
+    check_link_day(entry, found[0])
+
+
+def _read(db: str | os.PathLike | None, query):
+    """``query(conn)`` in one read snapshot of the store at ``db``; None when the full store must answer."""
+    conn = _connect(db)
+    if conn is None:
+        return None
+    try:
+        conn.execute("BEGIN")
+        out = query(conn)
+        conn.execute("COMMIT")
+    except (sqlite3.Error, ValueError):
+        return None
+    finally:
+        conn.close()
+    return out
+
+
+def ids_starting(db: str | os.PathLike | None, start: str) -> list[str] | None:
+    """The ids of the activities whose id is ``start`` or starts with it (``pain add --run``'s "a unique start
+    of it"); None when the full store must answer."""
+    return _read(db, lambda conn: [r[0] for r in conn.execute(
+        "SELECT id FROM activities WHERE substr(id, 1, ?) = ? ORDER BY id", (len(start), start))])
+
+
+def run_day(db: str | os.PathLike | None, activity_id: str) -> date | None:
+    """An activity's local day (:func:`run_days`), None when the store does not hold it or the full store
+    must answer."""
+    found = _read(db, lambda conn: run_days(conn).get(str(activity_id)))
+    return None if found is None else found[0]
+
+
+def ran_on(db: str | os.PathLike | None, day: date) -> bool | None:
+    """Whether the runner ran on the local ``day`` (a run counted in the metrics), from the store at ``db``;
+    None when the full store must answer (``Store.ran_on``)."""
+    days = _read(db, run_days)
+    return None if days is None else any(counts and d == day for d, counts in days.values())
+
+
 def activities(db: str | os.PathLike | None) -> tuple[Settings, list[dict], dict[str, str]] | None:
     """(the runner's settings; every activity as ``Store.activities`` gives it, one dict per
     row with None for a missing figure; activity id -> the pair of shoes it was in) from the store at
@@ -195,12 +304,7 @@ def activities(db: str | os.PathLike | None) -> tuple[Settings, list[dict], dict
         return None
     try:
         conn.execute("BEGIN")  # one snapshot: settings, activities and shoes as one moment saw them
-        raw = dict(conn.execute("SELECT key, value FROM settings").fetchall())
-        settings = Settings.from_strings(raw)
-        cur = conn.execute(f"SELECT {_ACTIVITY_SQL} FROM activities ORDER BY start_ts, id")
-        names = [d[0] for d in cur.description]
-        rows = [_effective(dict(zip(names, r, strict=True)), settings.default_surface)
-                for r in cur.fetchall()]
+        settings, rows = _activity_rows(conn)
         shoes = dict(conn.execute("SELECT a.activity_id, s.name FROM activity_shoes a"
                                   " JOIN shoes s ON s.id = a.shoe_id").fetchall())
         conn.execute("COMMIT")
@@ -208,8 +312,6 @@ def activities(db: str | os.PathLike | None) -> tuple[Settings, list[dict], dict
         return None
     finally:
         conn.close()
-    if "timezone" not in raw:
-        _borrow_offsets(rows)
     return settings, rows, shoes
 
 

@@ -30,7 +30,7 @@ from loadwatch.metrics import thresholds as th
 from loadwatch.metrics.calendar import as_date, complete_weeks, pain_frame, run_dates, window
 from loadwatch.metrics.fmt import words
 from loadwatch.metrics.rules import RULE_METRICS, RuleHit, evaluate_rules
-from loadwatch.metrics.units import format_distance
+from loadwatch.metrics.units import caps_in_units, format_distance, from_units
 
 SEVERITIES = ("info", "amber", "red", "see_clinician", "emergency")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -313,6 +313,25 @@ def care_alerts(pain, as_of, *, runs=None, assessments=None, walked: _ep.Episode
     return [a for a in found if a is not None]
 
 
+def overrun_cap_words(o: _ep.Overrun, walked: _ep.Episode, units: str = "km") -> str:
+    """The cap an over-run went above, as the plan showed it the evening before ("your step's 4.8 mi",
+    "the 2.4 mi your clinician set on Sat 21 Nov 2026"): rounded once with the run cap and the runs of
+    that day (:func:`loadwatch.metrics.units.caps_in_units`, the plan's own rounding), and called the
+    clinician's only when it is the number the clinician gave (SCIENCE.md section 13: the lower number
+    wins, and the clinician is quoted as they set it)."""
+    row = _ep.today(walked.timeline, o.day - timedelta(days=1))
+    if o.kind == "run":
+        shown = caps_in_units(None, o.cap_km, None, units)[1]
+    else:
+        shown = caps_in_units(o.cap_km, row.get("max_run_km"), row.get("runs_per_week"), units)[0]
+    text = format_distance(from_units(shown, units) if shown is not None else o.cap_km, units, cap=True)
+    visit = (walked.visits.get(o.set_by_clinician) or [None])[-1] if o.set_by_clinician is not None else None
+    theirs = None if visit is None else visit.max_run_km if o.kind == "run" else visit.max_week_km
+    if theirs is not None and format_distance(theirs, units, cap=True) == text:
+        return f"the {text} your clinician set on {fmt.day(o.set_by_clinician)}"
+    return f"your step's {text}" if o.step else f"your plan's {text}"
+
+
 def overrun_alerts(walked: _ep.Episode, as_of, *, lookback_days: int = th.ALERT_LOOKBACK_DAYS,
                    units: str = "km") -> list[Alert]:
     """Running above a return_to_run / rebuild step's caps (or a clinician's) in the lookback window
@@ -324,10 +343,7 @@ def overrun_alerts(walked: _ep.Episode, as_of, *, lookback_days: int = th.ALERT_
     for o in seen:
         if any(later.kind == o.kind and later.day > o.day for later in seen):
             continue  # one alert for each kind, the latest: the step starts again from it
-        if o.set_by_clinician is not None:
-            whose = f"the {format_distance(o.cap_km, units, cap=True)} your clinician set on {fmt.day(o.set_by_clinician)}"
-        else:
-            whose = f"your step's {format_distance(o.cap_km, units, cap=True)}"
+        whose = overrun_cap_words(o, walked, units)
         step = (f" ({fmt.words(o.phase, 'phase')}, step {o.step} of {o.steps})" if o.step else "")
         if o.kind == "run":
             fact = (f"Your {format_distance(o.distance_km, units)} run on {fmt.day(o.day)} was above {whose}"

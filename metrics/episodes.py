@@ -1130,6 +1130,9 @@ def phase_segments(timeline: pd.DataFrame) -> list[dict]:
         if out and out[-1]["phase"] == phase and out[-1]["step"] == step and since == began and \
                 out[-1]["end"] == day - timedelta(days=1):
             out[-1]["end"] = day
+            # a rebuild waiting for its first run gains a step when the break reaches 8 weeks (33% first): the
+            # segment names the ladder of its last day, the one the plan and the alerts name
+            out[-1]["steps"] = steps
             continue
         began = since
         out.append({"start": day, "end": day, "phase": phase, "step": step, "steps": steps, "reason": reason})

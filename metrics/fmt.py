@@ -20,8 +20,9 @@ import datetime as dt
 import math
 import re
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 
-from loadwatch.ingest.painlog import LOCATION_LABELS, SYMPTOM_LABELS, TIMING_LABELS
+from loadwatch.ingest.painlog import DEFAULT_TIMING_NO_RUN, LOCATION_LABELS, SYMPTOM_LABELS, TIMING_LABELS
 from loadwatch.metrics import thresholds as th
 from loadwatch.metrics.rules import RULE_METRICS
 from loadwatch.metrics.units import format_distance, format_duration, format_pace
@@ -331,6 +332,29 @@ def pct(value, decimals: int = 0, *, signed: bool = False) -> str:
     return ("−" if v < 0 else "") + text
 
 
+def signed(value, decimals: int = 1) -> str:
+    """A change with its sign, written as :func:`pct` writes one: ``+2``, ``−1.5``, ``0``; missing gives
+    :data:`MISSING`."""
+    if is_missing(value):
+        return MISSING
+    v = float(value)
+    text = number(abs(v), decimals)
+    return ("+" if v > 0 and text != "0" else "−" if v < 0 and text != "0" else "") + text
+
+
+def evidence(text) -> str:
+    """An evidence line as a report prints it: ``Strong evidence: Frandsen et al. ...`` for a rule's own line
+    (:meth:`loadwatch.metrics.thresholds.Evidence.line`, which names its strength), ``Evidence: ...`` for
+    any other text, never "Evidence: strong evidence"; empty for none."""
+    text = str(text or "").strip()
+    if not text:
+        return ""
+    head = text.split(":", 1)[0].strip().lower()
+    if head.endswith("evidence"):
+        return text[0].upper() + text[1:]
+    return f"Evidence: {text}"
+
+
 def score(value) -> str:
     """A pain score: ``4/10``; missing gives :data:`MISSING`."""
     if is_missing(value):
@@ -377,7 +401,7 @@ def threshold(metric: str, value, units: str = "km", *, unit: str = "") -> str:
         case "%":
             return f"{number(value, 1)}%"
         case "ratio":
-            return ratio(value)
+            return number(value, 2)  # a threshold as the runner typed it: 1.5
         case "min":
             return duration(value)
         case "runs":
@@ -423,6 +447,46 @@ def care_message(symptoms, since, latest=None, *, emergency: bool) -> str:
     when = f"on {day(since)}" + (f", latest {day(latest)}" if latest != since else "")
     care = EMERGENCY_CARE_MESSAGE if emergency else URGENT_CARE_MESSAGE
     return f"You logged: {logged} ({when}). {care} {ASSESSED_HINT}"
+
+
+def pain_timing(timing: str, at_local, *, run_day=None, ran: bool | None = None) -> str:
+    """When a pain entry hurt, in words: ``during the run``; linked to a run, with the run's own day (``right
+    after your run on Sat 5 Dec 2026``, ``the morning after your run on Sat 5 Dec 2026``); later in a day
+    without a run (``ran=False``), ``later in the day (no run that day)``."""
+    if not is_missing(run_day):
+        run = f"your run on {day(run_day)}"
+        before = _timestamp(run_day).date() < _timestamp(at_local).date()
+        return {"during": f"during {run}", "after": f"right after {run}",
+                "rest_of_day": f"later on the day of {run}",
+                "next_morning": f"the morning after {run}" if before else f"in the morning of {run}",
+                }.get(timing, f"{words(timing, 'timing')} ({run})")
+    if ran is False and timing == DEFAULT_TIMING_NO_RUN:
+        return f"{words(timing, 'timing')} (no run that day)"
+    return words(timing, "timing")
+
+
+def pain_logged(value, timing: str, at_local, *, run_day=None, ran: bool | None = None) -> str:
+    """A pain entry as the command line confirms it: ``4/10 right after the run on Sun 6 Dec 2026 12:00``;
+    linked to a run, the run's own day (``5/10 the morning after your run on Sat 5 Dec 2026 (logged for Sun 6
+    Dec 2026 07:00)``, ``4/10 right after your run on Sun 6 Dec 2026 (logged at 12:00)``); logged without a
+    timing on a day without a run (``ran=False``), ``3/10 on Sun 6 Dec 2026 20:00, a day without a run``."""
+    when = day_time(at_local)
+    if not is_missing(run_day):
+        same_day = _timestamp(run_day).date() == _timestamp(at_local).date()
+        logged = f"at {_timestamp(at_local):%H:%M}" if same_day else f"for {when}"
+        return f"{score(value)} {pain_timing(timing, at_local, run_day=run_day)} (logged {logged})"
+    if ran is False and timing == DEFAULT_TIMING_NO_RUN:
+        return f"{score(value)} on {when}, a day without a run"
+    return f"{score(value)} {words(timing, 'timing')} on {when}"
+
+
+def run_link_refused(activity_id, run_day, entry_day, timing: str) -> str:
+    """Why a pain entry cannot be linked to a run (``ingest.painlog.RunLinkError``'s fields), naming the run's
+    own day."""
+    allowed = ("a run of its own day or of the day before" if timing == "next_morning"
+               else "a run of its own day (a next-morning entry: also the day before)")
+    return (f"run {str(activity_id)[:8]} was on {day(run_day)}, but this pain entry is for {day(entry_day)}: an "
+            f"entry can be linked to {allowed}. Link the run of that day, or change the entry's date.")
 
 
 def symptom_care(symptoms, when) -> list[tuple[str, str]]:
@@ -535,9 +599,20 @@ def pace_clock(s_per_unit) -> str:
     return f"{total // 60}:{total % 60:02d}"
 
 
+#: Decimals of a figure in ``loadwatch report --json`` (``metrics.report.JSON_DECIMALS``): the terminal and the
+#: physio report print a ratio from the JSON, the dashboard from the unrounded frame.
+RATIO_STORED_DECIMALS = 3
+
+
 def ratio(value, decimals: int = 2) -> str:
-    """A dimensionless ratio (ACWR, monotony): ``1.35``; missing gives :data:`MISSING`."""
-    return number(value, decimals)
+    """A dimensionless ratio (ACWR, monotony) with all its decimals, so a column of them lines up and every
+    face prints the same figure (``1.20``, never ``1.2`` beside it); missing gives :data:`MISSING`.  Rounded
+    half up from its :data:`RATIO_STORED_DECIMALS` decimals, so the JSON's 1.115 and the frame's 1.1152 both
+    read ``1.12`` (a float's own rounding of 1.115 gives 1.11)."""
+    if is_missing(value):
+        return MISSING
+    stored = Decimal(repr(round(float(value), RATIO_STORED_DECIMALS)))
+    return str(stored.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
 def times(value, decimals: int = 2) -> str:

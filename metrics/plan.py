@@ -43,7 +43,7 @@ from loadwatch.metrics.fmt import (
     REFERRAL_HOLD,
     URGENT_CARE_MESSAGE,
 )
-from loadwatch.metrics.units import cap_in_units, format_distance, from_units
+from loadwatch.metrics.units import cap_in_units, caps_in_units, format_distance, from_units
 
 STATUSES = ("green", "amber", "red", "see_clinician", "emergency")
 CROSS_TRAINING = ("cycling", "swimming", "elliptical", "deep-water running")
@@ -505,10 +505,10 @@ def _capped(d: _Draft, t: _Today, rules, alerts: list[Alert], units: str) -> tup
 
 def _rounded(week: float | None, run: float | None, runs_per_week: int | None,
              units: str) -> tuple[float | None, float | None]:
-    week_km, run_km = round_cap_km(week, units), round_cap_km(run, units)
-    if runs_per_week and week_km is not None and run_km is not None and week_km > runs_per_week * run_km:
-        # rounded apart, the two caps could ask for more than N runs at the run cap: the week follows the runs
-        week_km = round_cap_km(runs_per_week * run_km, units)
+    """(week, run) in km, rounded once in the runner's units by :func:`loadwatch.metrics.units.caps_in_units` (the
+    week never more than N runs at the rounded run cap), the rounding an over-run alert's cap shares."""
+    shown = caps_in_units(week, run, runs_per_week, units)
+    week_km, run_km = (None if v is None else from_units(v, units) for v in shown)
     return week_km, run_km
 
 
@@ -551,18 +551,39 @@ def make_plan(alerts: list[Alert], weekly: pd.DataFrame | None, runs: pd.DataFra
     # 3. a phase with numbers, then the caps every such phase keeps
     d = _phase_draft(t)
     week, run = _capped(d, t, rules, alerts, units)
+    week_km, run_km = _rounded(week, run, d.runs_per_week, units)
     clinician = row.get("set_by_clinician")
     if clinician is not None:
-        said = decision_words(walked.last_visit(as_of), units)
+        visit = walked.last_visit(as_of)
+        said = decision_words(visit, units)
         reasons.insert(0, f"set by your clinician on {fmt.day(clinician)}" + (f": {said}" if said else ""))
+        lower = _below_clinician_week(visit, week_km, run_km, d.runs_per_week, units)
+        if lower:
+            reasons.insert(1, lower)
     # cross-training replaces the running time cut in reduce (SCIENCE.md §12, §15)
     cross_min = _replacement_minutes(weekly, runs, row, as_of, reasons)
-    week_km, run_km = _rounded(week, run, d.runs_per_week, units)
     plan = Plan(status=d.status, max_week_km=week_km, max_run_km=run_km, runs=d.runs_per_week,
                 intensity=d.intensity, surface=d.surface, cross_training=d.cross, reasons=reasons,
                 cross_training_min=cross_min, strength=strength, **common)
     plan.message = headline(plan)
     return plan
+
+
+def _below_clinician_week(visit: _ep.Visit | None, week_km: float | None, run_km: float | None,
+                          runs: int | None, units: str) -> str | None:
+    """Why the plan's week is below the week a clinician allowed, when it is N runs at the run cap (SCIENCE.md
+    section 13: the week cap is never more than N times the run cap, and the lower number wins); None
+    otherwise.  The clinician's own figure stays quoted as they set it (:func:`decision_words`)."""
+    if visit is None or visit.max_week_km is None or week_km is None or run_km is None or not runs:
+        return None
+    theirs = cap_in_units(visit.max_week_km, units)
+    week = cap_in_units(week_km, units)
+    if week >= theirs or week != cap_in_units(runs * run_km, units):
+        return None  # the clinician's week is in force, or something else (a personal rule) lowered it
+    return (f"this week at most {format_distance(week_km, units, cap=True)}: {fmt.count_words(runs, 'run')} at your "
+            f"run cap of {format_distance(run_km, units, cap=True)}, under the "
+            f"{format_distance(visit.max_week_km, units, cap=True)} a week your clinician allowed (the lower number "
+            "wins)")
 
 
 def alert_action(alert: Alert, plan: Plan) -> str:

@@ -11,8 +11,11 @@ and the phase timeline in; the programme's week, its next sessions and adherence
   physiologist individualised them); loadwatch's conservative default (:data:`RUNWALK_WEEKS`) starts at
   1 minute of running to 2 of walking and reaches 10 to 1 in week 12.
 
-**The episode governs.** On a day in a phase of :data:`PAUSE_PHASES` (a red flag or a ``stop``) the
-programme is paused: no sessions are planned, its week does not advance, and it resumes where it was.
+**The episode governs.** On a day in a phase that pauses the programme (:func:`pause_phases`) no sessions
+are planned, its week does not advance, and it resumes where it was.  A red flag pauses every programme.  A
+``stop`` stops *running*: it pauses the run-walk (:data:`PAUSE_PHASES`), but not WalkBack's walking, which
+the stop itself leaves open ("stop running until walking is pain-free", SCIENCE.md §12/§13): the walks go on,
+each kept to what stays pain-free.
 **Adherence** is sessions done over sessions planned, programme week by programme week, against
 ASTEROID's 70% (:data:`ADHERENCE_TARGET_PCT`).  A session done is a walk or a run from a watch file (or a
 logged walk) of at least :data:`MIN_SESSION_MIN` minutes, one a day; done sessions above the week's plan
@@ -30,8 +33,11 @@ import pandas as pd
 from loadwatch.ingest.programmes import PROGRAMMES
 from loadwatch.metrics import fmt
 
-#: Phases that pause a programme (SCIENCE.md §13: red flags and a stop outrank it).
+#: Phases that pause a running programme (SCIENCE.md §13: red flags and a stop outrank it).
 PAUSE_PHASES: tuple[str, ...] = ("stop", "see_clinician", "emergency")
+#: Phases that pause a walking programme: the red flags only.  A stop is of running, and its own words send
+#: the runner walking ("until walking is pain-free", SCIENCE.md §12); WalkBack's walking is what it asks.
+WALK_PAUSE_PHASES: tuple[str, ...] = ("see_clinician", "emergency")
 #: ASTEROID's mean adherence (Neason et al. 2024: 70%, 2.1 of 3 sessions a week) [%].
 ADHERENCE_TARGET_PCT: float = 70.0
 #: The shortest walk or run that counts as a programme session [min] (a third of WalkBack's first walks
@@ -55,6 +61,23 @@ CAPPED_PHASES: tuple[str, ...] = ("hold", "reduce", "return_to_run", "rebuild")
 _PAUSE_WORDS = {"stop": "running has stopped for your back (the episode's stop)",
                 "see_clinician": "a clinician should assess your back first",
                 "emergency": "your back needs urgent care first"}
+#: What a walking programme says while running has stopped (the stop's own test is pain-free walking).
+WALK_IN_STOP_WORDS = "Running has stopped for your back, walking has not: keep each walk to what stays pain-free."
+
+
+def pause_phases(kind: str) -> tuple[str, ...]:
+    """The phases that pause programme ``kind``: a red flag pauses both; a stop pauses the run-walk only."""
+    return WALK_PAUSE_PHASES if kind == "walkback" else PAUSE_PHASES
+
+
+def pause_rule_words(kind: str | None = None) -> str:
+    """The pause rule in a sentence, for programme ``kind`` (None: both programmes)."""
+    if kind == "walkback":
+        return "A red flag pauses it (a stop of running does not: walking goes on); it resumes where it was."
+    if kind == "runwalk":
+        return "A red flag or a stop pauses it; it resumes where it was."
+    return ("A red flag pauses a programme, and a stop of running pauses the run-walk (WalkBack's walking goes "
+            "on); it resumes where it was.")
 
 
 @dataclass(frozen=True)
@@ -154,7 +177,8 @@ def status(inputs: ProgrammeInput | None, timeline: pd.DataFrame | None, as_of) 
     programme week begun: ``week``, ``start``, ``end``, ``sessions_planned``, ``sessions_done``,
     ``adherence_pct``, ``complete``, ``met_target``), ``adherence_pct`` (over the completed weeks; None
     before one is complete), ``adherence_target_pct``, ``within_plan_caps`` (the episode's phase caps
-    every session: hold, reduce, return_to_run, rebuild) and ``summary`` (plain words)."""
+    every session: hold, reduce, return_to_run, rebuild), ``walk_in_stop`` (a walking programme going on while
+    running has stopped: its walks kept pain-free) and ``summary`` (plain words)."""
     as_of = pd.Timestamp(as_of).date()
     prog = _latest(inputs, as_of)
     if prog is None:
@@ -165,14 +189,15 @@ def status(inputs: ProgrammeInput | None, timeline: pd.DataFrame | None, as_of) 
     done_days = {} if inputs.done is None else {d: k for d, k in zip(inputs.done["date"], inputs.done["kind"],
                                                                       strict=True) if start <= d <= last}
     total = length_weeks(kind)
-    walked = _walk_days(timeline, start, last, done_days, total)
+    pausing = pause_phases(kind)
+    walked = _walk_days(timeline, start, last, done_days, total, pausing)
     weeks, active, phase = walked.weeks, walked.active, walked.phase
     finished = active >= 7 * total and not (weeks and weeks[-1]["end"] == last and weeks[-1]["days"] < 7)
     # the week that holds the last day (its own week when it moved the clock, else the one it resumes in)
     current = plan_week(kind, weeks[-1]["week"] if weeks and weeks[-1]["end"] == last else
                         min(active // 7 + 1, total))
     rows, overall = _adherence(kind, weeks)
-    state = _state(stop, as_of, finished, paused=phase in PAUSE_PHASES)
+    state = _state(stop, as_of, finished, paused=phase in pausing)
     this = rows[-1] if rows and not finished and rows[-1]["week"] == current.number else None
     week_start = dt.date.fromisoformat(this["start"]) if this else as_of
     done_now = this["sessions_done"] if this else 0
@@ -187,6 +212,7 @@ def status(inputs: ProgrammeInput | None, timeline: pd.DataFrame | None, as_of) 
         "next_sessions": next_sessions, "adherence": rows, "adherence_pct": overall,
         "adherence_target_pct": ADHERENCE_TARGET_PCT,
         "within_plan_caps": state == "running" and phase in CAPPED_PHASES,
+        "walk_in_stop": state == "running" and phase == "stop",
     }
     out["summary"] = summary_words(out)
     return out
@@ -221,8 +247,9 @@ class _Walked:
 
 
 def _walk_days(timeline: pd.DataFrame | None, start: dt.date, last: dt.date, done_days: dict,
-               total: int) -> _Walked:
-    """Walk the days from ``start`` to ``last``: active days move the programme's clock, paused days do not."""
+               total: int, pausing: tuple[str, ...] = PAUSE_PHASES) -> _Walked:
+    """Walk the days from ``start`` to ``last``: active days move the programme's clock, days in a phase of
+    ``pausing`` do not."""
     weeks: list[dict] = []
     active = paused_days = 0
     phase = "normal"
@@ -230,9 +257,9 @@ def _walk_days(timeline: pd.DataFrame | None, start: dt.date, last: dt.date, don
     while day <= last:
         was = phase
         phase, _reason = _phase_on(timeline, day)
-        if phase in PAUSE_PHASES:
+        if phase in pausing:
             paused_days += 1
-            if was not in PAUSE_PHASES and weeks and day in done_days:
+            if was not in pausing and weeks and day in done_days:
                 weeks[-1]["sessions_done"] += 1  # the session during which the pause began was done
         else:
             number = active // 7 + 1
@@ -309,6 +336,8 @@ def summary_words(p: dict) -> str:
                 f"each {t['words']}; {t['sessions_done']} done so far this week.")
         if p.get("within_plan_caps"):
             head += " Keep every session within this week's plan: its caps come first."
+        if p.get("walk_in_stop"):
+            head += " " + WALK_IN_STOP_WORDS
     if p["adherence_pct"] is not None:
         met = "at or above" if p["adherence_pct"] >= p["adherence_target_pct"] else "below"
         head += (f" Adherence {p['adherence_pct']:g}% of planned sessions, {met} the "

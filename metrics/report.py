@@ -193,12 +193,9 @@ def _forward_safe_longest(latest: dict | None, runs: pd.DataFrame, plan: dict, d
     """``latest_run.safe_longest_km`` is the safe longest run *from now* (SCIENCE.md section 12: 1.10 x the
     longest run of the last 23 days, so it holds for the plan's 7 days, and never above the plan's own run
     cap), so every face gives the same figure; null when the phase gives no training number (stop, red
-    flags).  The figure as it stood when the run was done is ``safe_longest_at_run_km``."""
+    flags: :func:`withhold_advice`).  The figure as it stood when the run was done is ``safe_longest_at_run_km``."""
     if latest is None:
         return None
-    if plan.get("phase") in NO_NUMBER_PHASES or plan.get("status") in NO_NUMBER_PHASES:
-        latest["safe_longest_km"] = None
-        return latest
     cap = _plan.frandsen_cap_km(_plan.history(None, runs, day.date()))
     if plan.get("max_run_km") is not None:
         cap = plan["max_run_km"] if cap is None else min(cap, plan["max_run_km"])
@@ -209,13 +206,37 @@ def _forward_safe_longest(latest: dict | None, runs: pd.DataFrame, plan: dict, d
 def _step_cap(latest: dict | None, overruns: list[dict]) -> dict | None:
     """``latest_run.above_step_cap``: the run went above the run cap of a return_to_run / rebuild step (or
     of a clinician's), with that cap as ``step_cap_km`` (SCIENCE.md section 13: during a return the step's
-    cap is the spike reference, whatever older runs in the 30-day window say)."""
+    cap is the spike reference, whatever older runs in the 30-day window say) and, when a clinician's
+    decision set the caps, the day of it as ``step_cap_set_by_clinician``."""
     if latest is None:
         return None
     hit = [o for o in overruns if o["kind"] == "run" and o.get("activity_id") == str(latest.get("id"))]
     latest["above_step_cap"] = bool(hit)
     latest["step_cap_km"] = hit[-1]["cap_km"] if hit else None
+    latest["step_cap_set_by_clinician"] = hit[-1].get("set_by_clinician") if hit else None
     return latest
+
+
+#: ``latest_run`` keys that hold an advice number (a cap), withheld while the plan gives none.
+LATEST_RUN_ADVICE = ("safe_longest_km", "safe_longest_at_run_km", "step_cap_km", "step_cap_set_by_clinician")
+
+
+def withhold_advice(report: dict) -> dict:
+    """The report without an advice number while the plan gives none (``stop``, and a red flag until an
+    assessment is recorded: SCIENCE.md sections 11 and 13): the latest run's safe longest run and step cap,
+    and the current week's spike cap, are null; the plan's own caps already are.  The history stays (the
+    weekly table, past weeks' spike caps, the phases and the over-runs that happened), for the clinician.
+    Done here, where the report is built, so every face (the text report, ``--json``, the physio PDF and
+    HTML, the dashboard) shows what the report holds and none can show a cap beside a red flag."""
+    plan = report.get("plan") or {}
+    if plan.get("phase") not in NO_NUMBER_PHASES and plan.get("status") not in NO_NUMBER_PHASES:
+        return report
+    latest = report.get("latest_run")
+    if latest:
+        latest.update(dict.fromkeys(LATEST_RUN_ADVICE))
+    if report.get("weeks"):
+        report["weeks"][-1]["spike_cap_km"] = None  # the current week's cap is a training number
+    return report
 
 
 def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: pd.DataFrame | None, rules,
@@ -270,9 +291,6 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
 
     shown = weekly.iloc[-weeks:]  # calendar-complete, so the last rows are the last weeks up to as_of's
     spike_caps = list(weekly_spike_cap_km(runs, shown.index))  # the safe longest run as each week began
-    plan = advice.get("plan") or {}
-    if spike_caps and (plan.get("phase") in NO_NUMBER_PHASES or plan.get("status") in NO_NUMBER_PHASES):
-        spike_caps[-1] = None  # the current week's cap is a training number: none in stop or under a red flag
     load_unit = daily.attrs.get("load_unit", DEFAULT_LOAD_UNIT)
     report = {
         "as_of": day,
@@ -301,4 +319,4 @@ def build_report(activities: pd.DataFrame, hr_hist: pd.DataFrame | None, pain: p
     }
     for key, value in advice.items():
         report.setdefault(key, value)
-    return to_jsonable(report)
+    return to_jsonable(withhold_advice(report))

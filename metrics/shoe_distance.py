@@ -51,12 +51,14 @@ def shoe_summary(shoes: pd.DataFrame, assignments: pd.DataFrame | None, activiti
         return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
     runs = _runs_with_shoes(activities, assignments, timezone)
     by = runs.groupby("shoe_id")
-    km = by["distance_km"].sum(min_count=1)
+    # numbers, not objects: a pair without runs (an empty groupby) and a store's None start distance
+    # must not go through fillna's deprecated downcasting of object arrays
+    km = pd.to_numeric(by["distance_km"].sum(min_count=1), errors="coerce").astype("float64")
     count = by.size()
     first = by["date"].min()
     last = by["date"].max()
     ids = shoes["id"].to_numpy()
-    start = shoes["start_km"].fillna(0.0).to_numpy(dtype="float64")
+    start = pd.to_numeric(shoes["start_km"], errors="coerce").fillna(0.0).to_numpy(dtype="float64")
     distance = start + km.reindex(ids).fillna(0.0).to_numpy()
     retire = pd.to_numeric(shoes["retire_km"], errors="coerce").to_numpy(dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -85,7 +87,7 @@ def shoe_km_at_run(shoes: pd.DataFrame | None, assignments: pd.DataFrame | None,
     runs = _runs_with_shoes(activities, assignments, timezone)
     if runs.empty:
         return pd.Series(dtype="float64", name="shoe_km")
-    start = shoes.set_index("id")["start_km"].fillna(0.0)
+    start = pd.to_numeric(shoes.set_index("id")["start_km"], errors="coerce").fillna(0.0)
     before = runs.groupby("shoe_id")["distance_km"].transform(
         lambda s: s.fillna(0.0).cumsum().shift(1, fill_value=0.0))
     return (before + start.reindex(runs["shoe_id"]).to_numpy()).rename("shoe_km").astype("float64")

@@ -83,6 +83,27 @@ def cap_in_units(km: float, units: str = "km", step: float | None = None) -> flo
     return round(round_down(value, step if step is not None else cap_step(value)), 6)
 
 
+def caps_in_units(week_km: float | None, run_km: float | None, runs: int | None = None,
+                  units: str = "km") -> tuple[float | None, float | None]:
+    """A week cap and a run cap given in km, as the runner reads them: each rounded down once in
+    ``units`` (:func:`cap_in_units`), and the week never above ``runs`` times the rounded run cap
+    (SCIENCE.md section 13, "caps a person can follow": rounded apart, 3 x 1.9 mi could sit under a
+    5.9 mi week).  None (or NaN, or a cap that rounds to 0) stays None.
+
+    The one rounding of a pair of caps: the plan's figures and an over-run alert's cap come from here, so
+    the plan and the alert about the same step say the same number."""
+    def one(km):
+        if not _finite(km) or float(km) <= 0:
+            return None
+        value = cap_in_units(float(km), units)
+        return value if value > 0 else None
+
+    week, run = one(week_km), one(run_km)
+    if runs and week is not None and run is not None and week > runs * run:
+        week = one(from_units(runs * run, units))
+    return week, run
+
+
 def _number(value: float, decimals: int) -> str:
     text = f"{value:.{decimals}f}"
     if "." in text:

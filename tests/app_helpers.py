@@ -26,6 +26,13 @@ def no_exceptions(at) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+def save_pain_entry(at) -> None:
+    """Click the Pain log form's "Save pain entry" and draw the page again."""
+    [save] = [b for b in at.button if b.label == "Save pain entry"]
+    save.click().run()
+    no_exceptions(at)
+
+
 def finish_imports(at) -> None:
     """Wait for the dashboard's background imports into this test's store (loadwatch.dashboard.pipelines.import_jobs), then
     draw the page again."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import psutil
@@ -27,7 +27,7 @@ import pytest
 import time_machine
 from hypothesis import settings as hypothesis_settings
 
-from tests.helpers import CORPUS_DIR, corpus_manifest  # noqa: F401  (imported from here by test modules)
+from tests.helpers import CORPUS_DIR, at_ten, corpus_manifest  # noqa: F401  (imported from here by test modules)
 
 # Property tests check what the code says, not how fast it says it: on a loaded 2-core machine one example
 # can take far past Hypothesis' 200 ms deadline (speed is measured in benchmarks/, never in tests).
@@ -174,11 +174,6 @@ EVERY_WEEKDAY = [pytest.param(d, id=f"{d:%a}", marks=() if d.weekday() == 6 else
                  for d in WEEK_DAYS]
 
 
-def at_ten(day: date) -> datetime:
-    """10:00 UTC on ``day``: the moment the clock travels to when a test is run "on" a day."""
-    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
-
-
 @pytest.fixture(autouse=True)
 def _clock_from_env():
     day = os.environ.get(CLOCK_ENV)
@@ -204,3 +199,20 @@ def corpus_dir() -> Path:
     if not (CORPUS_DIR / "MANIFEST.tsv").is_file():
         pytest.skip("../shared/corpus is absent")
     return CORPUS_DIR
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """The reports computed in this process (not printed from the kept text of dashboard.report_cache), by
+    the day each was asked for."""
+    from loadwatch.dashboard import from_store
+
+    calls = []
+    real = from_store.report_from_store
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("as_of"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(from_store, "report_from_store", counting)
+    return calls

@@ -1,5 +1,6 @@
 """Small helpers many test modules share (not a test module): the CLI runner, the store at ``$LOADWATCH_DB``,
-and the ports and health checks of the tests that start a real dashboard.
+and the environment, ports and health checks of the tests that start a real dashboard (on the test's frozen
+day: ``server_env``).
 
 Fixtures live in ``conftest.py``; these are plain functions, imported as ``from tests.helpers import cli``.
 """
@@ -14,6 +15,7 @@ import subprocess
 import time
 import urllib.request
 import zipfile
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 #: The real-world files (``../shared/corpus`` beside the repository), found relative to this file.
@@ -52,6 +54,34 @@ def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -
         for name, data in members.items():
             zf.writestr(name, data)
     return buf.getvalue()
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The folder whose ``sitecustomize`` freezes the clock in every Python process of a server a test starts.
+SERVER_CLOCK_DIR = Path(__file__).resolve().parent / "server_clock"
+#: ``<ISO moment>@<time.monotonic() when named>``: the moment a test server's processes travel to.
+SERVER_CLOCK_ENV = "LOADWATCH_SERVER_CLOCK"
+
+
+def at_ten(day: date) -> datetime:
+    """10:00 UTC on ``day``: the moment the clock travels to when a test is run "on" a day."""
+    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
+
+
+def server_env(day: date | None, **extra: str) -> dict[str, str]:
+    """The environment of a dashboard (or any Python process) a test starts: this repository importable, no
+    demo mode inherited, and, given ``day``, the clock of every Python process it starts (``loadwatch
+    dashboard``, Streamlit, the import workers) frozen at 10:00 UTC on ``day`` and ticking on, as the test's
+    own clock is (tests/server_clock/sitecustomize.py, with time-machine).  ``day=None`` keeps the real clock:
+    only for a test that must (a browser's cookie jar checks a cookie's expiry on the real clock)."""
+    env = dict(os.environ, **extra)
+    env.pop("LOADWATCH_DEMO", None)
+    env.pop(SERVER_CLOCK_ENV, None)
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    if day is not None:
+        env["PYTHONPATH"] = os.pathsep.join((str(SERVER_CLOCK_DIR), str(REPO_ROOT)))
+        env[SERVER_CLOCK_ENV] = f"{at_ten(day).isoformat()}@{time.monotonic()!r}"
+    return env
 
 
 def free_port(host: str = "127.0.0.1") -> int:

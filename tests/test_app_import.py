@@ -52,6 +52,11 @@ def test_import_page_uploads_files_and_shows_outcomes():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Imported": "2", "Replaced": "0", "Duplicate": "1", "Skipped": "0", "Failed": "1"}
     assert "Your store holds 2 activities." in [c.value for c in at.caption]
+    # room for the day and the notes ("Sat 15 Feb 2…" was cut at 1366 px)
+    import json
+
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["date"]["width"] == "medium" and config["notes"]["width"] == "large"
 
 
 
@@ -97,3 +102,14 @@ def test_an_import_goes_on_when_the_runner_opens_another_page_and_its_result_wai
     no_exceptions(at)
     assert not at.dataframe and "Last import" not in texts(at)
     assert not at.sidebar.success
+
+
+def test_the_summary_adds_up_when_a_zip_holds_many_files():
+    """Five uploads, one of them a zip of two files: six outcomes, and the line that counts them adds up."""
+    job = import_jobs.Job(1, "store.sqlite3", files=5, state="done")
+    job.rows = [{"status": s} for s in ("imported", "duplicate", "duplicate", "duplicate", "duplicate", "failed")]
+    assert job.summary() == ("Import finished, 6 files read from 5 uploads: 1 imported, 4 already in your store, "
+                             "1 could not be read.")
+    one = import_jobs.Job(2, "store.sqlite3", files=1, state="done")
+    one.rows = [{"status": "imported"}]
+    assert one.summary() == "Import finished, 1 file uploaded: 1 imported."

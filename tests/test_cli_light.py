@@ -83,6 +83,9 @@ def numeric_loaded_by(argv: list[str]) -> tuple[list[str], str]:
 
 @pytest.mark.parametrize("argv", [
     ["pain", "add", "--date", "2024-03-02", "--score", "3", "--timing", "next_morning"],
+    ["pain", "add", "--date", "2024-03-02", "--score", "3"],  # its default timing: was there a run that day?
+    ["pain", "add", "--date", "2024-03-02", "--score", "3", "--run", "run015"],  # the run of that day
+    ["pain", "add", "--date", "2024-03-03", "--score", "3", "--run", "RUN015", "--timing", "next_morning"],
     ["activities"],
     ["activities", "--json"],
 ])
@@ -175,6 +178,61 @@ def test_the_light_activity_list_is_the_stores(tmp_path, timezone):
     assert by_id["act04"]["partial"] and by_id["act04"]["warnings"]
     # a GPX run without a time zone set borrows the offset of the watch runs around it (both at +01:00)
     assert by_id["act04"]["start_local"].endswith("+01:00" if timezone is None else "-05:00")
+
+
+@pytest.mark.parametrize("timezone", [None, "America/New_York"])
+def test_both_pain_writers_link_the_same_runs(tmp_path, timezone):
+    """The light path and ``Store.add_pain`` place every activity on the local day the metrics place it
+    (offsets borrowed, the runner's zone: in New York the 01:30 UTC GPX run is the evening before), accept a
+    linked entry of that day (a next-morning one of the day after too) and refuse the rest alike; both
+    answer "did the runner run that day?" as the metrics do."""
+    import sqlite3
+    from datetime import datetime, time, timedelta
+
+    from loadwatch.ingest import store_light
+    from loadwatch.ingest.painlog import PainEntry, RunLinkError
+    from loadwatch.ingest.store import Store
+    from loadwatch.metrics.daily import local_starts, prepare_activities
+
+    db = str(tmp_path / "varied.sqlite3")
+    _varied_store(db, timezone=timezone)
+    with Store(db) as store:
+        acts, zone = store.activities(), store.settings().timezone
+    metric_days = dict(zip(acts["id"], local_starts(acts, zone).dt.date, strict=True))
+    conn = sqlite3.connect(db)
+    light_days = store_light.run_days(conn)
+    conn.close()
+    assert {i: d for i, (d, _counts) in light_days.items()} == metric_days
+    if timezone:
+        assert metric_days["act07"] != acts.set_index("id").loc["act07", "start_utc"].date()  # the case is there
+
+    def outcome(write, entry):
+        try:
+            write(entry)
+        except RunLinkError:
+            return "refused"
+        return "linked"
+
+    light_db, full_db = str(tmp_path / "light.sqlite3"), str(tmp_path / "full.sqlite3")
+    for copy in (light_db, full_db):
+        _varied_store(copy, timezone=timezone)
+    with Store(full_db) as full:
+        for aid, day in metric_days.items():
+            for days_after in (-1, 0, 1, 2):
+                for timing in ("after", "next_morning"):
+                    entry = PainEntry(at_local=datetime.combine(day + timedelta(days=days_after), time(9)), score=2,
+                                      timing=timing, activity_id=aid)
+                    expected = "linked" if days_after == 0 or (days_after == 1 and timing == "next_morning") \
+                        else "refused"
+                    assert outcome(lambda e: store_light.add_pain(light_db, e), entry) == expected, (aid, entry)
+                    assert outcome(full.add_pain, entry) == expected, (aid, entry)
+        ran_days = set(prepare_activities(acts, zone).query("is_run")["date"].dt.date)
+        for day in sorted(set(metric_days.values()) | {d + timedelta(days=1) for d in metric_days.values()}):
+            assert store_light.ran_on(light_db, day) == full.ran_on(day) == (day in ran_days), day
+    columns = ["at_local", "score", "timing", "activity_id"]
+    with Store(light_db) as light, Store(full_db) as full:
+        assert len(light.pain()) == 8 * 3
+        assert light.pain()[columns].astype(str).values.tolist() == full.pain()[columns].astype(str).values.tolist()
 
 
 def test_the_light_paths_step_aside_when_unsure(tmp_path):

@@ -18,7 +18,7 @@ def test_pain_add_list_edit_delete_export(capsys, tmp_path):
     code, out, _ = run(capsys, "pain", "add", "--date", "2025-03-10", "--score", "6", "--timing", "during",
                        "--note", "sore after 5 km")
     assert code == 0 and "logged pain entry 1: 6/10 during the run on Mon 10 Mar 2025 12:00" in out
-    assert "stop running until walking is pain-free" in out
+    assert "above 5 out of 10 is too much. Stop running for now and cross-train instead" in out  # the alert's words
     code, out, _ = run(capsys, "pain", "add", "--date", "2025-03-11", "--score", "2", "--timing", "next-morning")
     assert code == 0 and "the next morning on Tue 11 Mar 2025 07:00" in out
 

@@ -186,22 +186,7 @@ def test_report_table_columns_stay_aligned(capsys):
     assert len(ends) == 1, text  # right-aligned numbers end in the same column
 
 
-# --- the kept report (dashboard.report_cache) --------------------------------------------------------------
-
-@pytest.fixture
-def computed(monkeypatch):
-    """How many times the report was computed (not read from the cache)."""
-    from loadwatch.dashboard import from_store as store_report
-
-    calls = []
-    real = store_report.report_from_store
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs.get("as_of"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(store_report, "report_from_store", counting)
-    return calls
+# --- the kept report (dashboard.report_cache; the `computed` fixture is in conftest) ------------------------
 
 
 def _report_text(db, capsys, *extra) -> str:

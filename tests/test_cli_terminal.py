@@ -212,3 +212,11 @@ def test_report_into_a_pipe_keeps_its_sentences_whole(capsys, monkeypatch, tmp_p
     assert max(len(line) for line in table) <= 80, "\n".join(table)
     assert any(line.startswith("* week not over yet") and line.endswith("(neither counts as running load).")
                for line in lines)
+
+
+def test_one_activity_is_counted_in_the_singular(tmp_path, capsys):
+    db = str(tmp_path / "one.sqlite3")
+    with Store(db) as store:
+        _add(store, 1, "2024-05-25 16:00:00Z", 10.4, 3725.0)
+    assert main(["activities", "--db", db]) == 0
+    assert capsys.readouterr().out.strip().endswith("\n1 activity")

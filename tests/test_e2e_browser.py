@@ -19,7 +19,7 @@ import pytest
 
 from loadwatch.ingest.synth import SynthRun, fit_bytes, gpx_bytes
 from tests.conftest import CORPUS_DIR, REPO_ROOT
-from tests.helpers import free_port, wait_healthy
+from tests.helpers import free_port, server_env, wait_healthy
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -56,13 +56,13 @@ def _listening_addresses(pid: int, port: int) -> set[str]:
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, today):
+    """``loadwatch dashboard`` on an empty store, its clock on the test's frozen day."""
     _require_browser()
     port = free_port()
     db = tmp_path / "e2e.sqlite3"
     log = tmp_path / "server.log"
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    env.pop("LOADWATCH_DEMO", None)
+    env = server_env(today)
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "loadwatch.dashboard.cli.main", "dashboard", "--db", str(db), "--port", str(port)],
@@ -88,8 +88,7 @@ def _run(day: date, km: float, seed: int) -> SynthRun:
                     duration_s=int(km * 330), distance_m=km * 1000, seed=seed, sub_sport="street")
 
 
-def _upload_files(folder: Path) -> list[Path]:
-    today = date.today()
+def _upload_files(folder: Path, today: date) -> list[Path]:
     files = {
         "tempo-10-days-ago.fit": fit_bytes(_run(today - timedelta(days=10), 8.0, 1)),
         "easy-5-days-ago.gpx": gpx_bytes(_run(today - timedelta(days=5), 6.0, 2)),
@@ -104,7 +103,7 @@ def _upload_files(folder: Path) -> list[Path]:
     return paths
 
 
-def test_dashboard_in_a_real_browser(server, tmp_path):
+def test_dashboard_in_a_real_browser(server, tmp_path, today):
     from playwright.sync_api import expect, sync_playwright
 
     shots = _artifacts()
@@ -112,7 +111,7 @@ def test_dashboard_in_a_real_browser(server, tmp_path):
     # local-first: the server listens on the loopback address only
     assert _listening_addresses(server["pid"], server["port"]) == {"127.0.0.1"}
 
-    uploads = _upload_files(tmp_path)
+    uploads = _upload_files(tmp_path, today)
     url = server["url"]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -5,7 +5,8 @@ opening another page (every file arrives, the sidebar shows the import), and eve
 390 px wide with no chart cut at the edge and no calendar cell broken inside a word.  Screenshots go to
 ``$LOADWATCH_ARTIFACTS/screenshots`` (default ``test-artifacts/screenshots``).
 
-The server is a subprocess running on the real clock, so the history is built relative to the real today.
+The server is a subprocess on the test's frozen day (``today``: a Sunday, or ``LOADWATCH_TEST_TODAY``), the
+history built relative to that day.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from tests.test_e2e_pages import PAGES, PHONE, Server, _settle, browser  # noqa:
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DESKTOP_1366 = {"width": 1366, "height": 900}
+#: The pages that draw charts on the stale history.
+CHART_PAGES = ("this-week", "load", "pain-log", "activities")
 STALE_DAYS = 150
 UPLOADS = 30
 
@@ -35,6 +38,52 @@ CUT_CHARTS_JS = """() => [...document.querySelectorAll('.vega-embed')].flatMap((
   const cut = r.right > box.right + 1 || r.right > main.right + 1 || embed.scrollWidth > embed.clientWidth + 1;
   return cut ? [`chart ${i}: drawn ${Math.round(r.width)} px in ${Math.round(box.width)} px`] : [];
 })"""
+
+#: Run in the page before Streamlit: every Vega-Lite spec it parses asks vega-embed for the SVG renderer
+#: (``usermeta.embedOptions``, which vega-embed reads from the spec), so the legend is a group in the page
+#: (``g.role-legend``) whose box the browser measures; Vega lays a chart out the same way on a canvas.
+SVG_CHARTS_JS = """(() => {
+  const parse = JSON.parse;
+  JSON.parse = function (text, reviver) {
+    const value = parse.call(this, text, reviver);
+    if (value && typeof value === 'object' && typeof value.$schema === 'string' && value.$schema.includes('vega-lite')) {
+      const meta = value.usermeta && typeof value.usermeta === 'object' ? value.usermeta : {};
+      value.usermeta = {...meta, embedOptions: {...(meta.embedOptions || {}), renderer: 'svg'}};
+    }
+    return value;
+  };
+})()"""
+
+#: Every chart's legends, measured: ``{charts, svg, legends, cut}``: how many charts, how many drawn as SVG,
+#: how many legends, and each legend that reaches outside its chart's box (the embed and its SVG), the main
+#: column or the viewport's width.
+LEGENDS_JS = """() => {
+  const main = document.querySelector('[data-testid=stMain]').getBoundingClientRect();
+  const out = {charts: 0, svg: 0, legends: 0, cut: []};
+  document.querySelectorAll('.vega-embed').forEach((embed, i) => {
+    const box = embed.getBoundingClientRect();
+    if (box.width === 0) return;
+    out.charts += 1;
+    const svg = embed.querySelector('svg.marks');
+    if (!svg) return;
+    out.svg += 1;
+    const drawn = svg.getBoundingClientRect();
+    const left = Math.max(box.left, drawn.left, main.left, 0);
+    const right = Math.min(box.right, drawn.right, main.right, document.documentElement.clientWidth);
+    svg.querySelectorAll('g.role-legend').forEach(legend => {
+      const r = legend.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) return;
+      out.legends += 1;
+      const title = (legend.querySelector('.role-legend-title text') || {}).textContent || '';
+      if (r.left < left - 1 || r.right > right + 1 || r.top < drawn.top - 1 || r.bottom > drawn.bottom + 1) {
+        out.cut.push(`chart ${i} legend '${title}': x ${Math.round(r.left)}-${Math.round(r.right)}, y ` +
+          `${Math.round(r.top)}-${Math.round(r.bottom)} in x ${Math.round(left)}-${Math.round(right)}, y ` +
+          `${Math.round(drawn.top)}-${Math.round(drawn.bottom)}`);
+      }
+    });
+  });
+  return out;
+}"""
 
 #: Calendar cells whose text breaks inside a word ("1/0", "pa/in") or spills out of the cell.
 BROKEN_CELLS_JS = """() => [...document.querySelectorAll('.st-key-lw_calendar [data-testid=stColumn] p')].flatMap(p => {
@@ -69,20 +118,19 @@ def _upload_files(folder: Path) -> list[Path]:
     return out
 
 
-def test_everyday_walk_through(tmp_path, browser):  # noqa: F811  (the fixture)
+def test_everyday_walk_through(tmp_path, browser, today):  # noqa: F811  (the fixture)
     from playwright.sync_api import expect
 
     from loadwatch.ingest.store import Store
     from loadwatch.metrics import fmt
 
-    today = date.today()  # the server runs on the real clock: the history is built relative to it
     db = tmp_path / "stale.sqlite3"
     _stale_store(db, today)
     with Store(db) as store:
         before = len(store.activities())
         runs = store.activities()
         last_run = max(runs[runs["sport"] == "running"]["start_utc"]).date()
-    server = Server(tmp_path, db)
+    server = Server(tmp_path, db, today=today)
     shots = _artifacts()
     try:
         server.wait_healthy()
@@ -121,19 +169,30 @@ def test_everyday_walk_through(tmp_path, browser):  # noqa: F811  (the fixture)
         expect(page.get_by_role("button", name="I have read this")).to_be_visible()
         page.close()
 
-        # every page at 1366x900 and 390 px: no chart cut at the edge, no calendar cell broken in a word
+        # every page at 1366x900 and 390 px: no chart cut at the edge, no legend cut inside its chart, no
+        # calendar cell broken in a word
+        legends = {}
         for label, viewport in (("1366", DESKTOP_1366), ("390", PHONE)):
             page = browser.new_page(viewport=viewport)
+            page.add_init_script(SVG_CHARTS_JS)
             for name, path in PAGES:
                 page.goto(f"{server.url}/{path}")
                 expect(page.locator("h1").first).to_be_visible(timeout=60_000)
+                if name in CHART_PAGES:  # drawn, so the checks below measure the charts, not an empty page
+                    expect(page.locator(".vega-embed svg.marks").first).to_be_visible(timeout=60_000)
                 _settle(page, 2000)
                 assert page.evaluate(CUT_CHARTS_JS) == [], f"{name} at {label} px"
+                found = page.evaluate(LEGENDS_JS)
+                assert found["svg"] == found["charts"], f"{name} at {label} px: charts not drawn as SVG: {found}"
+                assert found["cut"] == [], f"{name} at {label} px: {found['cut']}"
+                legends[name, label] = found["legends"]
                 if name == "calendar":
                     assert page.evaluate(BROKEN_CELLS_JS) == [], f"calendar cells at {label} px"
                 body = page.locator("[data-testid=stMain]").inner_text()
                 assert "0.000000" not in body and "SCIENCE.md" not in body
                 page.screenshot(path=str(shots / f"everyday-{name}-{label}.png"), full_page=True)
             page.close()
+        # the check saw legends: the Load page's charts (surfaces, zones) have them at both widths
+        assert legends["load", "1366"] > 0 and legends["load", "390"] > 0, legends
     finally:
         server.stop()

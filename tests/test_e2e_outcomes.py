@@ -2,10 +2,12 @@
 answers, in km and in miles, and saved to the store (Debian's /usr/bin/chromium through Playwright; the
 dashboard listens on loopback only and the page fetches nothing from elsewhere).
 
-The server runs on the machine's real clock, so nothing here names a date: the week answered is checked to
-be a week start (a Monday) holding the answers given."""
+The server runs on the test's frozen day (``today``): the week answered is that day's week, holding the
+answers given."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
@@ -20,13 +22,13 @@ ANSWERS = ("Reduced participation because of back problems", "A moderate reducti
 
 
 @pytest.mark.parametrize("units", ["km", "mi"])
-def test_the_weekly_questionnaire_in_chromium(tmp_path, browser, units):  # noqa: F811
+def test_the_weekly_questionnaire_in_chromium(tmp_path, browser, units, today):  # noqa: F811
     from playwright.sync_api import expect
 
     db = copy_history(tmp_path / "history.sqlite3", tmp_path / "template")
     with Store(db) as s:
         s.set_setting("units", units)
-    server = Server(tmp_path, db)
+    server = Server(tmp_path, db, today=today)
     try:
         server.wait_healthy()
         page = browser.new_page(viewport=DESKTOP)
@@ -53,5 +55,5 @@ def test_the_weekly_questionnaire_in_chromium(tmp_path, browser, units):  # noqa
         server.stop()
     with Store(db) as s:
         weeks = s.ostrc()
-    assert len(weeks) == 1 and weeks.iloc[0]["week_start"].weekday() == 0
+    assert len(weeks) == 1 and weeks.iloc[0]["week_start"] == today - timedelta(days=today.weekday())
     assert weeks.iloc[0][["participation", "volume", "performance", "pain"]].tolist() == [2, 2, 1, 1]

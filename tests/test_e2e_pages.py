@@ -25,7 +25,7 @@ import pytest
 
 from tests.app_helpers import copy_history
 from tests.conftest import REPO_ROOT
-from tests.helpers import free_port, port_free
+from tests.helpers import free_port, port_free, server_env
 from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, _artifacts, _require_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,14 +38,17 @@ SECRET = "a long passphrase for the phone"
 
 
 class Server:
+    """``loadwatch dashboard`` as a subprocess on the store ``db``.  ``today``: the day its clock shows (10:00
+    UTC, ticking on: ``tests.helpers.server_env``), the test's own frozen day; None keeps the real clock (the
+    password gate's tests: the browser checks the session cookie's expiry on the real clock)."""
+
     def __init__(self, tmp_path: Path, db: Path, host: str = "127.0.0.1", env_extra: dict | None = None,
-                 args: tuple[str, ...] = ()):
+                 args: tuple[str, ...] = (), *, today: date | None = None):
         self.port = free_port()
         self.host = host
         self.url = f"http://{host}:{self.port}"
         self.log = tmp_path / f"server-{self.port}.log"
-        env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), LOADWATCH_DB=str(db), **(env_extra or {}))
-        env.pop("LOADWATCH_DEMO", None)
+        env = server_env(today, LOADWATCH_DB=str(db), **(env_extra or {}))
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "loadwatch.dashboard.cli.main", "dashboard", "--db", str(db), "--port", str(self.port),
@@ -98,11 +101,11 @@ def _no_internal_text(page) -> None:
         assert bad not in body.split(), f"{bad!r} on {page.url}"
 
 
-def test_every_page_in_chromium_with_screenshots(tmp_path, browser):
+def test_every_page_in_chromium_with_screenshots(tmp_path, browser, today):
     from playwright.sync_api import expect
 
     db = copy_history(tmp_path / "history.sqlite3", tmp_path / "template")
-    server = Server(tmp_path, db)
+    server = Server(tmp_path, db, today=today)
     shots = _artifacts()
     try:
         server.wait_healthy()
@@ -134,7 +137,7 @@ def test_every_page_in_chromium_with_screenshots(tmp_path, browser):
 
         # Calendar: yesterday's 18 km run; click the day to open it and log pain for it
         page.goto(f"{server.url}/calendar")
-        yesterday = date.today() - timedelta(days=1)
+        yesterday = today - timedelta(days=1)
         expect(page.get_by_text("Click a day")).to_be_visible(timeout=60_000)
         from loadwatch.metrics import fmt
 
@@ -173,7 +176,7 @@ def test_every_page_in_chromium_with_screenshots(tmp_path, browser):
         server.stop()
 
 
-def test_demo_mode_survives_a_reload_and_leaving_shows_my_own_store(tmp_path, browser):
+def test_demo_mode_survives_a_reload_and_leaving_shows_my_own_store(tmp_path, browser, today):
     from playwright.sync_api import expect
 
     from loadwatch.ingest.demo import write_demo
@@ -182,7 +185,7 @@ def test_demo_mode_survives_a_reload_and_leaving_shows_my_own_store(tmp_path, br
     db = tmp_path / "mine.sqlite3"
     with Store(tmp_path / "demo.sqlite3") as demo:  # the demo store sits beside the runner's own
         write_demo(demo)
-    server = Server(tmp_path, db)
+    server = Server(tmp_path, db, today=today)
     shots = _artifacts()
     try:
         server.wait_healthy()
@@ -229,6 +232,8 @@ def test_password_gate_and_sigterm_free_the_port(tmp_path, browser):
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "LOADWATCH_PASSWORD" in refused.stderr and "--password-file" in refused.stderr
 
+    # on the real clock, the history too (no `today`): the browser keeps the session cookie only until its
+    # expiry on the real clock, which a server on another day would set in the past
     db = copy_history(tmp_path / "history.sqlite3", tmp_path / "template")
     pw_file = tmp_path / "password.txt"
     pw_file.write_text(SECRET + "\n")

@@ -49,7 +49,7 @@ from hypothesis.stateful import (
 
 from loadwatch.metrics import thresholds as th
 from loadwatch.metrics.units import cap_in_units, to_units
-from tests.scenario_helpers import PHASES, Runner, weeks_of_runs
+from tests.scenario_helpers import PHASES, Runner, numbers_in, weeks_of_runs
 
 pytestmark = pytest.mark.slow
 
@@ -284,6 +284,24 @@ class RunnerLife(RuleBasedStateMachine):
             assert not ADVICE_RE.search(text), text
             assert p["care_message"] and p["care_message"] in text
             assert all(a["severity"] in ESCALATIONS for a in self.rep["alerts"]), self.rep["alerts"]
+            self.no_advice_number_in_the_report()
+
+    def no_advice_number_in_the_report(self):
+        """``report`` and ``report --json`` under an escalation: the care message before the weekly table,
+        and after it no distance but the latest run's own (no step cap, no safe longest run, no plan); the
+        JSON's advice numbers null, its history kept."""
+        rep = self.r.report(self.today)
+        latest = rep["latest_run"] or {}
+        for key in ("safe_longest_km", "safe_longest_at_run_km", "step_cap_km"):
+            assert latest.get(key) is None, (key, latest)
+        assert rep["weeks"][-1]["spike_cap_km"] is None, rep["weeks"][-1]
+        text = self.r.report_text(self.today)
+        table = text.index("week of") if "week of" in text else len(text)  # no table: no runs in those weeks
+        assert text.index(rep["plan"]["care_message"]) < table, text
+        rest = text[text.index("Latest run"):] if "Latest run" in text else text[table:]
+        run_line = rest.splitlines()[0]
+        assert set(numbers_in(rest)) <= set(numbers_in(run_line)[:1]), rest
+        assert not ADVICE_RE.search(rest) and "step's" not in rest, rest
 
     @invariant()
     def one_voice(self):

@@ -32,11 +32,6 @@ ALLOWED = {
     ("app_helpers.py", "history_files"): "relative to the caller's (frozen) today",
     ("app_helpers.py", "pain_entries"): "relative to the caller's (frozen) today",
     ("app_helpers.py", "copy_history"): "keys its cached template by the caller's today",
-    # A Streamlit server or a browser runs in another process on the real clock, which time-machine does
-    # not reach: the history it shows has to be built relative to the real today.
-    ("test_e2e_everyday.py", "test_everyday_walk_through"): "a real server on the real clock",
-    ("test_e2e_pages.py", "test_every_page_in_chromium_with_screenshots"): "a real server on the real clock",
-    ("test_e2e_browser.py", "_upload_files"): "a real server on the real clock",
     # The store's own timestamp is the clock's now: the test compares it with the clock it reads.
     ("test_store_tables.py", "test_now_iso_is_utc_with_microseconds"): "checks a timestamp against now",
 }

@@ -40,3 +40,29 @@ def test_pace_and_duration():
     assert math.isnan(u.pace_s_per_km(0.0, 30.0))
     assert u.format_duration(45.2) == "45 min"
     assert u.format_duration(65) == "1 h 05 min"
+
+
+def test_a_pair_of_caps_is_rounded_once_and_the_week_never_above_its_runs_at_the_run_cap():
+    # a clinician's 4 km run cap and 2 runs a week: 2 x 2.4 mi = 4.8 mi, not 8 km rounded alone (4.9 mi)
+    assert u.caps_in_units(8.0, 4.0, 2, "mi") == (4.8, 2.4)
+    assert u.caps_in_units(10.0, 4.0, 3, "mi") == (6.2, 2.4)  # the week binds: 10 km = 6.21 mi
+    assert u.caps_in_units(9.9, 3.3, 3, "mi") == (6.0, 2.0)  # a rebuild step: 3 x 2.0 mi, not 6.1 mi
+    assert u.caps_in_units(None, 3.3, 3, "km") == (None, 3.3)
+    assert u.caps_in_units(float("nan"), float("nan"), 3, "km") == (None, None)
+    assert u.caps_in_units(12.0, 5.0, None, "km") == (12.0, 5.0)
+
+
+@pytest.mark.parametrize("units", ["km", "mi"])
+def test_caps_in_units_never_above_the_exact_caps(units):
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    @given(week=st.floats(0.5, 200), run=st.floats(0.5, 60), runs=st.integers(1, 7))
+    def check(week, run, runs):
+        shown_week, shown_run = u.caps_in_units(week, run, runs, units)
+        assert shown_run <= u.to_units(run, units) + 1e-9
+        assert shown_week <= u.to_units(week, units) + 1e-9
+        assert shown_week <= runs * shown_run + 1e-9
+        assert shown_run == u.cap_in_units(run, units)  # the run cap is rounded as format_distance(cap=True) does
+
+    check()

@@ -246,8 +246,8 @@ def test_miles_are_rounded_once_from_the_exact_figure(base, tmp_path):
         assert f"≤ {shown:g} mi" in plan["message"], (shown, plan["message"])
         assert plan[f"{key}_km"] / 1.609344 == pytest.approx(shown, abs=1e-9)
     text = r.report_text(back)
-    assert f"week total <= {plan['max_week_display']:g} mi" in text
-    assert f"longest run <= {plan['max_run_display']:g} mi" in text
+    assert f"Total for the next 7 days: at most {plan['max_week_display']:g} mi" in text
+    assert f"Longest single run: at most {plan['max_run_display']:g} mi" in text
 
 
 def test_pain_later_in_the_day_without_a_run_for_months_is_not_pain_with_running(runner):

@@ -176,7 +176,7 @@ def test_physio_report_pdf_and_html_say_the_history(today, episode_db, tmp_path,
         expected.append(plan["message"])
     expected += [fmt.reason(r) for r in plan.get("reasons") or []]
     assert report["alerts"], "the episode leaves at least one alert"
-    expected += [f"Evidence: {a['evidence']}" for a in report["alerts"]]
+    expected += [fmt.evidence(a["evidence"]) for a in report["alerts"]]
     # the episode history: every phase with its dates and step, every assessment, the current phase and step
     phases = report["phases"]
     assert {"stop", "return_to_run"} <= {seg["phase"] for seg in phases}, phases

@@ -18,7 +18,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from loadwatch.dashboard import from_store, report_cache
+from loadwatch.dashboard import report_cache
 from loadwatch.dashboard.cli import report_refresh
 from loadwatch.ingest import store as store_mod
 from loadwatch.ingest.canonical import Activity, Summary, empty_samples
@@ -44,20 +44,6 @@ def db(tmp_path):
     path = str(tmp_path / "store.sqlite3")
     _add_runs(path, [6.0, 8.0, 6.0, 10.0] * 3)
     return path
-
-
-@pytest.fixture
-def computed(monkeypatch):
-    """The report computations of this process, by their day."""
-    calls = []
-    real = from_store.report_from_store
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs.get("as_of"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(from_store, "report_from_store", counting)
-    return calls
 
 
 def _loadwatch(*argv, refresh: bool) -> subprocess.CompletedProcess:

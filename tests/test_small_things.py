@@ -143,6 +143,14 @@ def test_splits_and_summary_in_feet_on_the_activities_page(history):
     splits = next(d.value for d in at.dataframe if "climb" in d.value.columns)
     assert all(v.endswith(" ft") for v in splits["climb"]) and all(v.endswith(" ft") for v in splits["descent"])
     assert not any(v.endswith(" m") for v in splits["climb"])
+    # the elevation trace too: in feet, drawn from the same samples (the summary said ft beside "elevation (m)")
+    import json
+
+    from tests.app_helpers import charts
+
+    [elevation] = [json.loads(c.proto.spec) for c in charts(at) if "elevation" in c.proto.spec]
+    assert elevation["encoding"]["y"]["title"] == "elevation (ft)"
+    assert elevation["encoding"]["y"]["field"] == "elevation_ft"
 
 
 # --- a virtual ride and an implausible ride --------------------------------------------------------------
@@ -303,3 +311,19 @@ def test_a_run_is_put_in_a_pair_of_shoes_on_the_activities_page(history):
     next(b for b in at.button if b.label == "Save").click().run()
     with store() as s:
         assert run_id not in set(s.activity_shoes()["activity_id"])
+
+
+def test_the_pain_charts_date_axis_names_each_day_once():
+    """A few days of entries were labelled every 12 hours: "1 Dec 2026, 1 Dec 2026, 2 Dec 2026...".  Drawn
+    by Vega itself (vl-convert), the axis's labels are all different."""
+    import re as _re
+
+    import vl_convert
+
+    from loadwatch.dashboard import charts as charts_mod
+
+    pain = pd.DataFrame({"at_local": pd.to_datetime(["2026-12-01 08:00", "2026-12-02 19:00", "2026-12-03 08:00"]),
+                         "score": [2, 5, 3], "timing": ["next_morning", "after", "next_morning"]})
+    svg = vl_convert.vegalite_to_svg(charts_mod.pain_history(pain).to_dict())
+    labels = [t for t in _re.findall(r"<text[^>]*>([^<]*)</text>", svg) if _re.fullmatch(r"\d{1,2} \w{3} \d{4}", t)]
+    assert len(labels) >= 2 and len(labels) == len(set(labels)), labels

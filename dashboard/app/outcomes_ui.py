@@ -13,6 +13,7 @@ import streamlit as st
 
 from loadwatch.dashboard.app import ui
 from loadwatch.metrics import fmt
+from loadwatch.metrics.programme import pause_rule_words
 
 PROGRAMME_LABELS = {"walkback": "WalkBack walking: building to 30 minutes, 5 times a week",
                     "runwalk": "ASTEROID run-walk: 12 weeks of three 30-minute sessions"}
@@ -46,7 +47,7 @@ def programme_section(report: dict) -> None:
             else:
                 ui.changed()
                 st.rerun()
-    st.caption("A red flag or a stop in your back-pain episode pauses the programme; it resumes where it was.")
+    st.caption(pause_rule_words())
 
 
 def severity_chart(report: dict, units: str, *, care: bool = False) -> alt.LayerChart | alt.Chart | None:

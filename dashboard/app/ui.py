@@ -14,16 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
 from loadwatch.dashboard.app.serving import MAX_UPLOAD_MB  # noqa: F401  (shown on the Import page)
-from loadwatch.dashboard.from_store import report_from_store
+from loadwatch.dashboard.from_store import may_call_for_action, pain_entry_advice, report_from_store
 from loadwatch.dashboard.pipelines import import_jobs
 from loadwatch.ingest import demo as demo_mod
 from loadwatch.ingest import errors, sources
+from loadwatch.ingest import settings as settings_mod
 from loadwatch.ingest import store as store_mod
 from loadwatch.metrics import daily as daily_mod
 from loadwatch.metrics import fmt
@@ -199,10 +199,30 @@ def report(as_of: dt.date | None = None, weeks: int = 12) -> dict:
     return _report(*_key(), as_of.isoformat() if as_of else None, weeks)
 
 
+def pain_advice(entry_id: int, entry) -> str | None:
+    """The one line of what to do that the pain entry just saved (``entry``, a ``PainEntry``) calls for (the
+    alerts' own rules, as ``loadwatch pain add`` prints it); None when it calls for nothing.  Call after
+    :func:`changed`: today's report is the one This week reads next (one cache entry)."""
+    day = entry.at_local.date()
+    log = pain()
+    mornings = [] if log.empty else [
+        int(r.score) for r in log.itertuples()
+        if not r.deleted and r.timing == "next_morning" and pd.Timestamp(r.at_local).date() < day]
+    if not may_call_for_action(int(entry.score), entry.timing, mornings):
+        return None
+    return pain_entry_advice(report(as_of=None if day == today() else day), entry_id)
+
+
 def today() -> dt.date:
     """The store's own "today": the runner's calendar day now, in their configured time zone (the day every
     page is anchored on, and the report's default ``as_of``)."""
-    return dt.datetime.now(ZoneInfo(_read(*_key(), "settings").timezone)).date()
+    return now().date()
+
+
+def now() -> dt.datetime:
+    """The runner's wall clock now (naive, to the minute) in their configured time zone, else the machine's:
+    what a form offers as "now", never the server's UTC clock."""
+    return settings_mod.local_now(_read(*_key(), "settings").timezone)
 
 
 def daily() -> pd.DataFrame:

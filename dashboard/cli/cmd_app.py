@@ -40,6 +40,7 @@ from loadwatch.dashboard.app.serving import (  # noqa: F401  (named here too: te
     REQUIRE_PASSWORD_ENV,
     is_loopback,
 )
+from loadwatch.metrics import fmt
 
 APP_PATH = Path(__file__).resolve().parent.parent / "app" / "main.py"
 #: The cohort overview (``--cohort DIR``): a separate small app, so the runner's own app stays as it is.
@@ -125,7 +126,7 @@ def run_demo(args) -> int:
     if info is None:
         print(f"{path} already holds activities; nothing written (delete the file to start the demo afresh)")
     else:
-        print(f"wrote the demo history into {path}: {info['imported']} activities from {info['files']} "
+        print(f"wrote the demo history into {path}: {fmt.count(info['imported'], 'activity', 'activities')} from {info['files']} "
               f"generated files ({info['first_day']} to {info['last_day']}), {info['pain_added']} pain "
               f"entries, in {info['seconds']:.1f} s")
     print("show it with: loadwatch dashboard --demo" + (f" --db {path}" if args.db else ""))
@@ -310,7 +311,7 @@ def run_dashboard(args) -> int:
         path = _demo_path(args)
         info = _write_demo(path)
         if info is not None:
-            print(f"wrote the demo history ({info['imported']} activities) into {path}")
+            print(f"wrote the demo history ({fmt.count(info['imported'], 'activity', 'activities')}) into {path}")
         env["LOADWATCH_DEMO"] = "1"
     else:
         path = Path(args.db) if args.db else Path(default_db_path())

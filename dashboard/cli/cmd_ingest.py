@@ -326,7 +326,7 @@ def cmd_activities(args) -> int:
     if said_all(records, args.json, "No activities yet. Import your watch files with: loadwatch import PATH"):
         return 0
     print(activities_table(records, settings.units, term.terminal_width()))
-    print(f"{len(records)} activities")
+    print(fmt.count(len(records), "activity", "activities"))
     return 0
 
 
@@ -377,6 +377,6 @@ def cmd_rebuild(args) -> int:
             result = store.rebuild(on_progress=lambda done, total: bar(done, total, ""))
         finally:
             bar.clear()
-    print(f"Rebuilt {result['rebuilt']} activities: {result['changed']} changed, {result['merged']} merged "
+    print(f"Rebuilt {fmt.count(result['rebuilt'], 'activity', 'activities')}: {result['changed']} changed, {result['merged']} merged "
           f"as copies of another, {result['failed']} could not be read again (kept as they were)")
     return 0

@@ -45,6 +45,7 @@ def _answers_help(question: str) -> str:
 def register(sub, add_db_option) -> None:
     from loadwatch.ingest.outcomes import OSTRC_OPTIONS
     from loadwatch.ingest.programmes import PROGRAMMES
+    from loadwatch.metrics.programme import pause_rule_words
 
     osub = command_group(sub, "outcome", dest="outcome_command", metavar="QUESTIONNAIRE", db=add_db_option,
                          help="what your back lets you do: weekly OSTRC questions, PSFS activities",
@@ -77,8 +78,8 @@ def register(sub, add_db_option) -> None:
 
     gsub = command_group(sub, "programme", dest="programme_command", db=add_db_option,
                          help="a back programme: WalkBack walking or the ASTEROID run-walk",
-                         description="Back programmes as plan templates. The episode's rules still govern: a "
-                                     "red flag or a stop pauses the programme, and it resumes where it was.")
+                         description="Back programmes as plan templates. The episode's rules still govern. "
+                                     + pause_rule_words())
     for name, func, help_text, args in (
         ("start", programme_start, "start a programme", (
             arg("kind", choices=list(PROGRAMMES), metavar="walkback|runwalk"),
@@ -193,14 +194,14 @@ def psfs_list(args) -> int:
 
 def programme_start(args) -> int:
     from loadwatch.ingest.programmes import PROGRAMMES
-    from loadwatch.metrics.programme import plan_week
+    from loadwatch.metrics.programme import pause_rule_words, plan_week
 
     code, day, _ = _write(args, "programme start", lambda store, day: store.start_programme(args.kind, day))
     if code:
         return code
     week = plan_week(args.kind, 1)
     print(f"Started the {PROGRAMMES[args.kind]} programme on {fmt.day(day)}. Week 1: "
-          f"{week.sessions} sessions, each {week.words()}. A red flag or a stop pauses it; it resumes where it was.")
+          f"{week.sessions} sessions, each {week.words()}. {pause_rule_words(args.kind)}")
     return 0
 
 

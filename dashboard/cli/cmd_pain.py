@@ -27,6 +27,7 @@ from loadwatch.dashboard.cli.argtypes import (
     json_flag,
     one_of,
     open_store,
+    refused,
     store_call,
 )
 from loadwatch.dashboard.cli.argtypes import iso_date as _date
@@ -48,13 +49,12 @@ EARLIEST_PAIN_DAY = dt.date(1990, 1, 1)
 
 
 def _pain_date(text: str) -> dt.date:
-    """A pain entry's day: not after today (the later of this computer's and UTC's calendar day, so a
-    runner ahead of UTC is not refused their own today) and not before 1990."""
+    """A pain entry's day: not after tomorrow in UTC (no time zone is a day ahead of it, so a runner ahead
+    of UTC is not refused their own today; the runner's own clock is checked before the entry is written,
+    :func:`loadwatch.ingest.painlog.check_not_future`) and not before 1990."""
     day = _date(text)
-    today = max(dt.date.today(), dt.datetime.now(dt.UTC).date())
-    if day > today:
-        raise argparse.ArgumentTypeError(f"a pain entry cannot be dated after today ({fmt.day(today)}); "
-                                         f"got {text!r}")
+    if day > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
+        raise argparse.ArgumentTypeError(f"a pain entry cannot be dated after today (got {text!r})")
     if day < EARLIEST_PAIN_DAY:
         raise argparse.ArgumentTypeError(f"a pain entry cannot be dated before {EARLIEST_PAIN_DAY.year} "
                                          f"(got {text!r}): check the year")
@@ -62,11 +62,13 @@ def _pain_date(text: str) -> dt.date:
 
 
 def _assessment_date(text: str) -> dt.date:
+    """The visit's day: not after tomorrow in UTC, not before 1990 (the store checks it against the runner's
+    own today, as for a pain entry's day)."""
     from loadwatch.ingest.assessments import check_date
 
     day = _date(text)
     try:
-        return check_date(day)
+        return check_date(day, dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -139,13 +141,15 @@ def _entry_options(*, required: bool) -> tuple:
         arg("--time", type=_time, metavar="HH:MM",
             help="local time (default by timing: next_morning 07:00, rest_of_day 20:00, else 12:00)"),
         arg("--timing", type=_choice(TIMINGS, "timing"), metavar="T",
-            help=f"when it hurt: {', '.join(TIMINGS)}" + (" (default after)" if required else "")),
+            help=f"when it hurt: {', '.join(TIMINGS)}" + (" (default: after on a day with a run or with --run, "
+                                                           "else rest_of_day)" if required else "")),
         arg("--location", type=_choice(LOCATIONS, "location"), metavar="L",
             help=f"where: {', '.join(LOCATIONS)}" + (" (default lower_back)" if required else "")),
         arg("--symptom", type=_choice(SYMPTOMS, "symptom"), action="append", metavar="S",
             help="a symptom (repeat for several): " + ", ".join(SYMPTOMS)),
         arg("--note", metavar="TEXT", help="free text"),
-        arg("--run", metavar="ACTIVITY_ID", help="link to a run (its id, or a unique start of it)"),
+        arg("--run", metavar="ACTIVITY_ID", help="link to a run (its id, or a unique start of it) of the same day; a "
+                                                 "next_morning entry: or of the day before"),
     )
 
 
@@ -233,7 +237,11 @@ _AS_OF_JSON = (
 def _resolve_run(store, text: str | None) -> str | None:
     if not text:
         return None
-    ids = [str(i) for i in store.activities()["id"]]
+    return _pick_run([str(i) for i in store.activities()["id"]], text)
+
+
+def _pick_run(ids: list[str], text: str) -> str:
+    """The run ``--run`` names among ``ids``: its id, or the one id starting with it (lower case)."""
     if text in ids:
         return text
     matches = [i for i in ids if i.startswith(text.lower())]
@@ -250,14 +258,26 @@ def _print_care(symptoms, day) -> None:
         print(f"\n{head}: {message}\n")
 
 
-def _add_pain_in_full(args, entry) -> tuple[int, bool]:
+def _store_pain(write, *args, **kwargs):
+    """``write(*args, **kwargs)`` (the store's add or update of an entry); a run of a day the entry cannot be
+    about refused in the faces' words (exit 1, as an unknown run)."""
+    from loadwatch.ingest.painlog import RunLinkError
+
+    try:
+        return write(*args, **kwargs)
+    except RunLinkError as exc:
+        raise ValueError(fmt.run_link_refused(exc.activity_id, exc.run_day, exc.entry_day, exc.timing)) from None
+
+
+def _add_pain_in_full(args, entry) -> tuple[int, bool, dt.date | None]:
     """Add ``entry`` through the full store (its run resolved from ``--run``): (its id, whether a symptom
-    logged with it calls for care)."""
+    logged with it calls for care, the linked run's local day)."""
     from dataclasses import replace
 
     with open_store(args) as store:
         entry = replace(entry, activity_id=_resolve_run(store, args.run))
-        pain_id = store.add_pain(entry)
+        pain_id = _store_pain(store.add_pain, entry)
+        run_day = store.pain_run_day(entry.activity_id) if entry.activity_id else None
         escalated = True
         if entry.symptoms and not set(entry.symptoms) & set(th.EMERGENCY_SYMPTOMS):
             # a symptom a clinician has already assessed, logged again at the same or a lower score, is known
@@ -266,39 +286,96 @@ def _add_pain_in_full(args, entry) -> tuple[int, bool]:
 
             phase = (report_from_store(store, as_of=args.date).get("plan") or {}).get("phase")
             escalated = phase in ("see_clinician", "emergency")
-    return pain_id, escalated
+    return pain_id, escalated, run_day
+
+
+def _ran_on(args, day: dt.date) -> bool:
+    """Whether the runner ran on ``day``: the light store's answer, else the full store's (a store to create
+    or migrate first)."""
+    from loadwatch.ingest import store_light
+
+    ran = store_light.ran_on(getattr(args, "db", None), day)
+    if ran is None:
+        with open_store(args) as store:
+            ran = store.ran_on(day)
+    return ran
+
+
+def _runner_now(args) -> dt.datetime:
+    """Now on the runner's wall clock, in the store's time zone (else the machine's)."""
+    from loadwatch.ingest import store_light
+    from loadwatch.ingest.settings import local_now
+
+    settings = store_light.settings(getattr(args, "db", None))
+    if settings is None:
+        with open_store(args) as store:
+            settings = store.settings()
+    return local_now(settings.timezone)
+
+
+def _may_call_for_action(args, score: int, timing: str) -> bool:
+    """:func:`loadwatch.dashboard.from_store.may_call_for_action`, the earlier mornings read with sqlite3 alone,
+    so an entry that calls for nothing is written without pandas and answers in half a second (issue 21)."""
+    from loadwatch.dashboard.from_store import may_call_for_action
+    from loadwatch.ingest import store_light
+
+    mornings = store_light.morning_scores(getattr(args, "db", None), args.date) if timing == "next_morning" else []
+    return may_call_for_action(score, timing, mornings)
+
+
+def _entry_advice(args, pain_id: int) -> str | None:
+    """The one line of what to do that the entry calls for, from the alerts of its day (every face's rules)."""
+    from loadwatch.dashboard.from_store import pain_entry_advice, report_from_store
+
+    with open_store(args) as store:
+        return pain_entry_advice(report_from_store(store, as_of=args.date), pain_id)
 
 
 def pain_add(args) -> int:
-    from loadwatch.ingest.painlog import PainEntry
+    from loadwatch.ingest.painlog import PainEntry, check_not_future, default_timing
 
-    timing = args.timing or "after"
-    when = args.time or dt.time.fromisoformat(DEFAULT_TIMES[timing])
+    # without --timing: "after" on a day with a run, else "rest_of_day" (no run to be after); with --run the
+    # entry is about that run, whatever day it was (the store checks the day)
+    ran = None if args.timing or args.run else _ran_on(args, args.date)
+    timing = args.timing or default_timing(True if args.run else ran)
+    now = _runner_now(args)
+    # without --time, today's entry is never later than now (20:00 "later in the day" logged at noon)
+    at = dt.datetime.combine(args.date, args.time or dt.time.fromisoformat(DEFAULT_TIMES[timing]))
+    if not args.time and args.date == now.date():
+        at = min(at, now)
+    try:
+        check_not_future(at, now)
+    except ValueError as exc:
+        return refused("pain add", exc)
     symptoms = tuple(args.symptom or ())
-    entry = PainEntry(at_local=dt.datetime.combine(args.date, when), score=args.score, timing=timing,
+    entry = PainEntry(at_local=at, score=args.score, timing=timing,
                       location=args.location or "lower_back", symptoms=symptoms, note=args.note or "")
-    pain_id = None
-    if not args.run and not symptoms:
+    pain_id = run_day = None
+    if not symptoms:
+        from dataclasses import replace
+
         from loadwatch.ingest import store_light
 
-        # the everyday entry (no run to find, no symptom for the episode to judge): sqlite3 alone
-        pain_id = store_light.add_pain(getattr(args, "db", None), entry)
+        # the everyday entry (no symptom for the episode to judge): sqlite3 alone, its run found there too
+        db = getattr(args, "db", None)
+        ids = store_light.ids_starting(db, args.run) if args.run else None
+        if ids is not None and args.run.lower() != args.run:
+            ids += store_light.ids_starting(db, args.run.lower()) or []
+        if not args.run or ids is not None:
+            entry = replace(entry, activity_id=_pick_run(ids, args.run) if args.run else None)
+            pain_id = _store_pain(store_light.add_pain, db, entry)
+            run_day = store_light.run_day(db, entry.activity_id) if pain_id is not None and args.run else None
     escalated = True
     if pain_id is None:
-        pain_id, escalated = _add_pain_in_full(args, entry)
-    print(f"logged pain entry {pain_id}: {fmt.score(args.score)} {fmt.words(timing, 'timing')} on "
-          f"{fmt.day_time(entry.at_local)}")
-    if not symptoms and timing in ("during", "after", "rest_of_day"):
-        band = fmt.pain_band(args.score)
-        if band == "red":
-            print("Above 5/10 is too much: stop running until walking is pain-free and cross-train instead "
-                  "(see `loadwatch alerts check`).")
-        elif band == "amber":
-            print("4-5/10 is acceptable if it settles by tomorrow morning: log how it feels then "
-                  "(--timing next_morning).")
-    if escalated:
+        pain_id, escalated, run_day = _add_pain_in_full(args, entry)
+    print(f"logged pain entry {pain_id}: {fmt.pain_logged(args.score, timing, entry.at_local, run_day=run_day, ran=ran)}")
+    if escalated and symptoms:
         _print_care(symptoms, args.date)
-    elif symptoms:
+    elif _may_call_for_action(args, args.score, timing):
+        advice = _entry_advice(args, pain_id)
+        if advice:
+            print(advice)
+    if symptoms and not escalated:
         print(f"Logged: {fmt.word_list(symptoms, 'symptom')}, which a clinician has already assessed. Thank you for "
               "logging it honestly: it reopens a warning only if it gets 2 or more points worse.")
     return 0
@@ -376,6 +453,9 @@ def pain_list(args) -> int:
 
 
 def pain_edit(args) -> int:
+    from loadwatch.ingest.painlog import check_not_future
+    from loadwatch.ingest.settings import local_now
+
     changes: dict = {}
     with open_store(args) as store:
         current = store.pain(include_deleted=True)
@@ -385,6 +465,10 @@ def pain_edit(args) -> int:
         old_at = row["at_local"].iloc[0].to_pydatetime()
         if args.date or args.time:
             changes["at_local"] = dt.datetime.combine(args.date or old_at.date(), args.time or old_at.time())
+            try:
+                check_not_future(changes["at_local"], local_now(store.settings().timezone))
+            except ValueError as exc:
+                return refused("pain edit", exc)
         for key in ("score", "timing", "location", "note"):
             value = getattr(args, key)
             if value is not None:
@@ -400,7 +484,7 @@ def pain_edit(args) -> int:
         if not changes:
             print("nothing to change (give --score, --date, --timing, ...)", file=sys.stderr)
             return 2
-        store.update_pain(args.id, **changes)
+        _store_pain(store.update_pain, args.id, **changes)
     print(f"updated pain entry {args.id}: {fmt.word_list(changes, 'pain_field')}")
     if changes.get("symptoms"):
         _print_care(changes["symptoms"], (changes.get("at_local") or old_at).date())
@@ -523,9 +607,10 @@ def format_alerts(report: dict) -> str:
         lines.append(f"    rule: {fmt.words(a['rule'], 'rule')}; {a['evidence']}")
     if plan and plan.get("status") not in ("emergency", "see_clinician"):
         if plan.get("strength"):
-            lines.append(f"strength: {plan['strength']}")
-        for r in plan.get("reasons") or []:
-            lines.append(f"    because {fmt.reason(r)}")
+            lines.append(f"Strength: {plan['strength']}")
+        # the plan's reasons as `loadwatch report` lists them (a reason starts with its rule's name)
+        reasons = [f"  - {fmt.reason(r)}" for r in plan.get("reasons") or []]
+        lines += ["Why:", *reasons] if reasons else []
     lines.append(report.get("disclaimer") or th.NOT_MEDICAL_ADVICE)
     return "\n".join(lines)
 

@@ -200,10 +200,6 @@ def _write_physio(report: dict, pain, activities, weeks: int, targets, *, show_j
     return failed
 
 
-def _num(value, pattern: str = "{:.2f}") -> str:
-    return fmt.MISSING if value is None else pattern.format(value)
-
-
 def _minutes(value) -> str:
     return fmt.number(value)
 
@@ -231,8 +227,8 @@ def weeks_table(weeks: list[dict], units: str, width: int | None = None) -> str:
         change = fmt.MISSING if w.get("partial_week") else fmt.pct(w.get("change_pct"), signed=True)
         row = (fmt.day(w["week_start"]) + ("*" if w.get("partial_week") else ""),
                _dist(w["distance_km"], units), u.format_duration(w["duration_min"]), w["runs"],
-               _dist(w["long_run_km"], units), _dist(soft, units), change, _num(w.get("acwr")),
-               _num(w.get("monotony")))
+               _dist(w["long_run_km"], units), _dist(soft, units), change, fmt.ratio(w.get("acwr")),
+               fmt.ratio(w.get("monotony")))
         other = (_minutes(w.get("strength_min")), _minutes(w.get("cross_training_min")))
         rows.append(row if narrow else (*row, *other))
         notes.append("; ".join(f"{what} {m} min" for what, m, v in
@@ -259,8 +255,10 @@ def _weeks_lines(report: dict, width: int | None) -> list[str]:
         return [(stale or f"No runs in the {len(weeks)} weeks shown.")
                 + f" See your last weeks of runs with: loadwatch report --as-of {latest['date']}"]
     # the history stays under a red flag too: it is what the clinician needs to see (SCIENCE.md §11)
+    # the star's key only when a week carries the star (a Sunday's report has none)
+    star = "* week not over yet (no change shown).  " if any(w.get("partial_week") for w in weeks) else ""
     return weeks_table(weeks, report.get("units", "km"), width).splitlines() + [
-        "* week not over yet (no change shown).  soft = trail + track + treadmill.  ACWR is shown for "
+        f"{star}soft = trail + track + treadmill.  ACWR is shown for "
         "information only (disputed; it did not predict injury in runners).  strength = strength and "
         "core minutes; cross = cross-training minutes (neither counts as running load)."]
 
@@ -271,16 +269,22 @@ def _latest_lines(latest: dict | None, units: str, no_numbers: bool) -> list[str
         return []
     run = f"Latest run {fmt.day(latest['date'])}: {u.format_distance(latest['distance_km'], units)}"
     if latest.get("above_step_cap"):
+        if latest.get("step_cap_km") is None:
+            # a stop or a red flag: the report holds no cap (metrics.report.withhold_advice), only what happened
+            return ["", f"{run}, above the limits of the step you were on then."]
         # during a return the step's cap is the reference, whatever older runs in the 30 days say
-        return ["", f"{run}, above your step's {u.format_distance(latest['step_cap_km'], units, cap=True)}: "
-                    "too much too soon; the step starts again."]
+        cap = u.format_distance(latest["step_cap_km"], units, cap=True)
+        clinician = latest.get("step_cap_set_by_clinician")
+        whose = (f"the {cap} run cap of the plan your clinician set on {fmt.day(clinician)}" if clinician
+                 else f"your step's {cap}")
+        return ["", f"{run}, above {whose}: too much too soon; the step starts again."]
     if latest.get("spike_category") is None:
         return ["", f"{run} - spike check: not enough history (no run in the previous 30 days)."]
-    if no_numbers:
+    if no_numbers or latest.get("safe_longest_km") is None:
         # under a red flag or a stop no face gives a training number, not even the safe longest run
-        return ["", f"{run}, {latest['spike_pct']:+.0f}% against your longest run of the previous 30 days: "
+        return ["", f"{run}, {fmt.pct(latest['spike_pct'], signed=True)} against your longest run of the previous 30 days: "
                     f"{fmt.words(latest['spike_category'], 'spike')}."]
-    return ["", f"{run}, {latest['spike_pct']:+.0f}% vs your longest of the previous 30 days "
+    return ["", f"{run}, {fmt.pct(latest['spike_pct'], signed=True)} vs your longest of the previous 30 days "
                 f"({u.format_distance(latest['longest_30d_km'], units)}): "
                 f"{fmt.words(latest['spike_category'], 'spike')}. "
                 f"Safe longest run: {u.format_distance(latest['safe_longest_km'], units, cap=True)}."]
@@ -307,19 +311,15 @@ def _plan_lines(plan: dict, units: str, no_numbers: bool) -> list[str]:
     if plan.get("stop_running"):
         lines.append("  no running for now")
     if not no_numbers:
-        for key, label in (("max_week_km", "week total <="), ("max_run_km", "longest run <=")):
-            if plan.get(key) is not None:
-                lines.append(f"  {label} {u.format_distance(plan[key], units, cap=True)}")
-        for key in ("runs", "intensity", "surface"):
-            if plan.get(key) not in (None, "", []):
-                lines.append(f"  {key}: {plan[key]}")
+        # the caps, runs, intensity and surface in the words the dashboard and the physio report use
+        lines += [f"  {item}" for item in fmt.plan_items(plan, units)]
     if plan.get("cross_training"):
         minutes = plan.get("cross_training_min")
         extra = (f" (about {fmt.duration(minutes)} a week, in place of the running time you give up)"
                  if minutes else "")
-        lines.append(f"  cross-training: {', '.join(map(str, plan['cross_training']))}{extra}")
+        lines.append(f"  Cross-training: {', '.join(map(str, plan['cross_training']))}{extra}")
     if plan.get("strength"):
-        lines.append(f"  strength: {plan['strength']}")
+        lines.append(f"  Strength: {plan['strength']}")
     return lines + [f"  - {fmt.reason(reason)}" for reason in plan.get("reasons") or []]
 
 

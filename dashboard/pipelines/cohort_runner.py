@@ -352,29 +352,37 @@ def _sync_settings(store, path: Path, runner: str, previous: dict, state: dict) 
 
 def _sync_pain(store, path: Path, runner: str, previous: dict, state: dict) -> dict:
     """The pain log is replaced by pain.csv whenever the file changes (old entries are soft-deleted, so
-    the store's history keeps them).  A link to an activity the store does not hold is dropped, and
-    said so."""
+    the store's history keeps them).  A link to an activity the store does not hold, or to a run of a day
+    the entry cannot be about (``ingest.painlog.check_link_day``), is dropped, and said so."""
     from dataclasses import replace
 
+    from loadwatch.ingest.painlog import RunLinkError
     from loadwatch.ingest.runner_files import read_pain_csv
 
     kept, entries, digest = _changed_runner_file(path, "pain_hash", previous, state, read_pain_csv)
     if kept is not None:
         return kept
     known = set(store.activities()["id"].astype(str))
-    unlinked = 0
+    unlinked = other_day = 0
     for pain_id in store.pain()["id"]:
         store.delete_pain(int(pain_id))
     for entry in entries:
         if entry.activity_id is not None and entry.activity_id not in known:
             entry = replace(entry, activity_id=None)
             unlinked += 1
-        store.add_pain(entry)
+        try:
+            store.add_pain(entry)
+        except RunLinkError:  # a log written before the store checked a link's day
+            store.add_pain(replace(entry, activity_id=None))
+            other_day += 1
     state["pain_hash"] = digest
     reason = fmt.count(len(entries), "pain entry", "pain entries")
     if unlinked:
         reason += (f"; {fmt.count(unlinked, 'entry', 'entries')} linked to a run that is not among the runner's "
                    "files (kept without the link)")
+    if other_day:
+        reason += (f"; {fmt.count(other_day, 'entry', 'entries')} linked to a run of another day (kept without "
+                   "the link)")
     return {PAIN_CSV_NAME: _file_row("imported", reason)}
 
 

@@ -66,7 +66,11 @@ class Job:
             return f"The import stopped: {self.error}"
         counts = self.counts()
         parts = [f"{n} {fmt.words(status, 'outcome')}" for status, n in counts.items() if n]
-        return f"Import finished, {fmt.count(self.files, 'file')} uploaded: " + (", ".join(parts) or "nothing to import") + "."
+        read = sum(counts.values())
+        # a zip holds many files: "6 files read from 5 uploads" adds up where "5 files uploaded: 6 ..." did not
+        said = (f"{fmt.count(self.files, 'file')} uploaded" if read in (0, self.files)
+                else f"{fmt.count(read, 'file')} read from {fmt.count(self.files, 'upload')}")
+        return f"Import finished, {said}: " + (", ".join(parts) or "nothing to import") + "."
 
 
 _jobs: list[Job] = []

@@ -65,7 +65,7 @@ def physio_blocks(report: dict) -> list:
         blocks.append(Block("small", text=f"OSTRC-O2 for the low back, severity 0-100 ({outcomes['ostrc_source']})."))
     if psfs.get("activities"):
         rows = [[a["name"], " then ".join(f"{s['score']:g}" for s in a["scores"]) or fmt.MISSING,
-                 fmt.MISSING if a["change"] is None else f"{a['change']:+g}"] for a in psfs["activities"]]
+                 fmt.signed(a["change"])] for a in psfs["activities"]]
         blocks.append(Block("table", table=Table(["activity", "scores (0-10)", "change"], rows, [2.5, 2.0, 0.8],
                                                  "LLR")))
         blocks.append(Block("bullets", items=list(psfs["words"])))

@@ -178,7 +178,7 @@ def _weekly_table(weeks: list[dict], units: str, pain: pd.DataFrame | None = Non
             label, fmt.distance(km, units), fmt.number(w.get("runs")), fmt.distance(w.get("long_run_km"), units),
             fmt.duration(w.get("duration_min")), share, fmt.duration(w.get("cross_training_min")),
             fmt.duration(w["strength_min"]) if "strength_min" in w else fmt.MISSING,
-            fmt.number(w.get("acwr"), 2), _week_pain_max(pain, w["week_start"]),
+            fmt.ratio(w.get("acwr")), _week_pain_max(pain, w["week_start"]),
         ])
     return Table(["Week of", "Distance", "Runs", "Longest run", "Time", "Soft ground", "Cross-training",
                   "Strength", "ACWR (info)", "Pain"], rows, [2.3, 1.4, 0.8, 1.5, 1.4, 1.2, 1.6, 1.3, 1.2, 0.9],
@@ -446,7 +446,7 @@ def _advice_blocks(plan: dict, alerts: list[dict], phases: list[dict], units: st
         blocks.append(Block("para", text=phase_line))
     phase_alert = next((a for a in alerts if a.get("rule") == "phase" and a.get("evidence")), None)
     if phase_alert:
-        blocks.append(Block("small", text=f"Evidence: {phase_alert['evidence']}"))
+        blocks.append(Block("small", text=fmt.evidence(phase_alert["evidence"])))
     status = fmt.plan_status(plan) if plan.get("status") else None
     blocks.append(Block("para", text=plan.get("message") or (f"Status: {status}." if status else "No plan yet.")))
     lines = _plan_lines(plan, units)
@@ -531,8 +531,11 @@ tr, .alert, figure { break-inside: avoid; }
 .evidence, .small, figcaption { color: #555; font-size: 8.5pt; }
 figure { margin: 3mm 0; }
 figure svg { max-width: 100%; height: auto; }
+.tw { overflow-x: auto; }
+body { overflow-wrap: break-word; }
 .disclaimer { margin-top: 5mm; padding-top: 2mm; border-top: 1px solid #bbb; font-size: 8.5pt; color: #444; }
 @media print {
+  .tw { overflow-x: visible; }
   body { margin: 0 auto; font-size: 8.5pt; line-height: 1.22; }
   h2 { font-size: 10.5pt; }
   table { font-size: 7.5pt; }
@@ -565,7 +568,7 @@ def _html_table(t: Table, kv: bool = False) -> str:
     for row in t.rows:
         out.append("<tr>" + "".join(f"<td{c}>{_esc(v)}</td>" for v, c in zip(row, cls, strict=True)) + "</tr>")
     out.append("</tbody></table>")
-    return "".join(out)
+    return '<div class="tw">' + "".join(out) + "</div>"  # a table wider than a phone scrolls, the page does not
 
 
 def to_html(doc: PhysioReport) -> str:
@@ -575,6 +578,8 @@ def to_html(doc: PhysioReport) -> str:
     level = fit_level(doc)
     doc = compacted(doc, min(level + 1, len(COMPACT_LEVELS) - 1) if level else 0)
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             # a phone lays the page out at its own width (without this, at a desktop's 980 px, then shrunk)
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>{_esc(doc.title)}, {_esc(doc.period)}</title>", f"<style>{CSS}</style></head><body>",
              f"<h1>{_esc(doc.title)}</h1>"]
     first_table = True
@@ -598,7 +603,7 @@ def to_html(doc: PhysioReport) -> str:
             parts.append(f'<div class="care" role="alert">{_esc(b.text)}</div>')
         elif b.kind == "alert":
             body = "".join(f"<div>{_esc(i)}</div>" for i in b.items)
-            ev = f'<div class="evidence">Evidence: {_esc(b.evidence)}</div>' if b.evidence else ""
+            ev = f'<div class="evidence">{_esc(fmt.evidence(b.evidence))}</div>' if b.evidence else ""
             parts.append(f'<div class="alert"><b>{_esc(b.text)}</b>{body}{ev}</div>')
         elif b.kind == "disclaimer":
             parts.append(f'<p class="disclaimer">{_esc(b.text)}</p>')
@@ -805,7 +810,7 @@ def _pdf_alert(pdf, b: Block, _state: dict) -> None:
     for item in b.items:
         _para(pdf, item, 8.8)
     if b.evidence:
-        _para(pdf, f"Evidence: {b.evidence}", 7.8, "I", 85, 3.6)
+        _para(pdf, fmt.evidence(b.evidence), 7.8, "I", 85, 3.6)
     pdf.ln(1)
 
 

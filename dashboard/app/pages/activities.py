@@ -106,9 +106,11 @@ def split_table(samples: pd.DataFrame, units: str) -> None:
     }), hide_index=True, width="stretch")
 
 
-def elevation_and_dynamics(samples: pd.DataFrame) -> None:
+def elevation_and_dynamics(samples: pd.DataFrame, units: str) -> None:
     minutes = track.elapsed_minutes(samples).to_numpy()
-    present = [(c, t) for c, t in (("elevation_m", "elevation (m)"), ("cadence_spm", "cadence (steps/min)"),
+    feet = units == "mi"  # a runner in miles reads climbs in feet (the summary's "Climb 2,994 ft")
+    present = [(c, t) for c, t in (("elevation_m", "elevation (ft)" if feet else "elevation (m)"),
+                                   ("cadence_spm", "cadence (steps/min)"),
                                    ("vertical_oscillation_mm", "vertical oscillation (mm)"),
                                    ("stance_time_ms", "ground contact (ms)"), ("step_length_mm", "step length (mm)"))
                if samples[c].notna().any()]
@@ -119,8 +121,11 @@ def elevation_and_dynamics(samples: pd.DataFrame) -> None:
     for i, (col, title) in enumerate(present):
         # per-second cadence and dynamics flicker by a step or two: a 30-second mean shows the trend
         values = samples[col] if col == "elevation_m" else samples[col].rolling("30s", min_periods=1).mean()
-        d = pd.DataFrame({"minutes": minutes, col: values.to_numpy()}).dropna()
-        cols[i % 2].altair_chart(charts.trace(d, col, title), width="stretch")
+        name, min_span = col, None
+        if col == "elevation_m" and feet:
+            name, values, min_span = "elevation_ft", values / units_mod.M_PER_FT, charts.MIN_SPAN["elevation_m"] / units_mod.M_PER_FT
+        d = pd.DataFrame({"minutes": minutes, name: values.to_numpy()}).dropna()
+        cols[i % 2].altair_chart(charts.trace(d, name, title, min_span=min_span), width="stretch")
 
 
 def route(samples: pd.DataFrame, units: str) -> None:
@@ -145,7 +150,7 @@ def detail(activity_id: str, acts: pd.DataFrame, runs: pd.DataFrame, units: str)
     # correction would make the page work out again before it answers
     pace_and_heart(samples, units, ui.daily().attrs.get("hr_max_bpm"))
     split_table(samples, units)
-    elevation_and_dynamics(samples)
+    elevation_and_dynamics(samples, units)
     route(samples, units)
 
 

@@ -63,7 +63,10 @@ def import_result(job: import_jobs.Job) -> None:
     cols = st.columns(len(OUTCOMES))
     for col, status in zip(cols, OUTCOMES, strict=True):
         col.metric(status.capitalize(), int(counts.get(status, 0)))
-    st.dataframe(table.drop(columns=["status"]), hide_index=True, width="stretch")
+    # the day and the notes whole ("Sat 15 Feb 2…" was cut at 1366 px): room given, the rest scrolls
+    st.dataframe(table.drop(columns=["status"]), hide_index=True, width="stretch", column_config={
+        "date": st.column_config.TextColumn("date", width="medium"),
+        "notes": st.column_config.TextColumn("notes", width="large")})
     # every partial, corrected (GPS jump cut, heart rates dropped...) or excluded file is named
     flagged = table[(table["notes"] != fmt.MISSING) & table["status"].isin(["imported", "replaced"])
                     & ~table["notes"].str.startswith("replaced ")]
@@ -110,7 +113,7 @@ def reread_offer() -> None:
         with ui.open_store() as store:
             done = store.rebuild()
         ui.changed()
-        st.success(f"Re-read {done['rebuilt']} activities: {done['changed']} changed, {done['merged']} merged as "
+        st.success(f"Re-read {fmt.count(done['rebuilt'], 'activity', 'activities')}: {done['changed']} changed, {done['merged']} merged as "
                    "copies of another run.")
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from loadwatch.dashboard.app import ui
-from loadwatch.ingest.painlog import LOCATIONS, TIMINGS, PainEntry
+from loadwatch.ingest.painlog import LOCATIONS, TIMINGS, PainEntry, default_timing
 from loadwatch.metrics import daily as daily_mod
 from loadwatch.metrics import fmt
 from loadwatch.metrics.thresholds import EMERGENCY_SYMPTOMS, URGENT_SYMPTOMS
@@ -121,25 +121,31 @@ def day_details(day: dt.date, frames: dict, units: str) -> None:
             lines.append("Assessed by a clinician" + (f": {r['note']}" if r.get("note") else ""))
         st.markdown("\n".join(f"- {line}" for line in lines) if lines else "Nothing logged on this day.")
         if day <= ui.today():
-            log_pain_form(day)
+            log_pain_form(day, ran=not e["runs"].empty)
 
 
-def log_pain_form(day: dt.date) -> None:
+def log_pain_form(day: dt.date, *, ran: bool) -> None:
+    """Pain for ``day``: "when" starts at right after the run on a day with one (``ran``), else later in the
+    day (as ``loadwatch pain add`` without ``--timing``)."""
     with st.form(f"cal_pain_{day.isoformat()}", clear_on_submit=True):
         st.markdown(f"**Log pain for {fmt.day(day)}** (warning symptoms: use the Pain log page)")
         c1, c2, c3 = st.columns(3)
         score = c1.slider("Pain score", 0, 10, 0)
-        timing = c2.selectbox("When", TIMINGS, index=TIMINGS.index("after"),
+        timing = c2.selectbox("When", TIMINGS, index=TIMINGS.index(default_timing(ran)),
                               format_func=lambda c: fmt.words(c, "timing"))
         location = c3.selectbox("Where", LOCATIONS, format_func=lambda c: fmt.words(c, "location"))
         note = st.text_input("Note (optional)")
         if st.form_submit_button("Save pain entry"):
-            entry = PainEntry(at_local=dt.datetime.combine(day, DEFAULT_TIMES[timing]), score=int(score),
+            # today's entry is never later than now on the runner's clock (20:00 "later in the day" at noon)
+            at = dt.datetime.combine(day, DEFAULT_TIMES[timing])
+            at = min(at, ui.now()) if day == ui.today() else at
+            entry = PainEntry(at_local=at, score=int(score),
                               timing=timing, location=location, note=note.strip())
             with ui.open_store() as store:
-                store.add_pain(entry)
+                pain_id = store.add_pain(entry)
             st.session_state["cal_flash"] = f"Saved: pain {score}/10 on {fmt.day(day)}."
             ui.changed()
+            st.session_state["cal_advice"] = ui.pain_advice(pain_id, entry)
             st.rerun()
 
 
@@ -185,6 +191,9 @@ frames = day_frames()
 flash = st.session_state.pop("cal_flash", None)
 if flash:
     st.success(flash, icon=":material/check:")
+advice = st.session_state.pop("cal_advice", None)
+if advice:  # what the entry just saved calls for, in the alerts' words
+    st.warning(advice, icon=":material/directions_run:")
 
 ui.stale_note()
 if "cal_anchor" not in st.session_state:

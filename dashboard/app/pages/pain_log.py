@@ -17,6 +17,10 @@ from loadwatch.ingest.painlog import (
     TIMING_LABELS,
     TIMINGS,
     PainEntry,
+    RunLinkError,
+    check_link_day,
+    check_not_future,
+    default_timing,
 )
 from loadwatch.metrics import fmt
 from loadwatch.metrics.units import from_units
@@ -73,6 +77,7 @@ def edit_table(live: pd.DataFrame) -> None:
                     continue
                 if "at_local" in changes:
                     changes["at_local"] = pd.Timestamp(changes["at_local"]).to_pydatetime()
+                    check_not_future(changes["at_local"], ui.now())
                 if "score" in changes:
                     changes["score"] = int(changes["score"])
                 if "timing" in changes:
@@ -93,6 +98,9 @@ def edit_table(live: pd.DataFrame) -> None:
 saved = st.session_state.pop("pain_saved", None)
 if saved:
     st.success(saved, icon=":material/check:")
+advice = st.session_state.pop("pain_advice", None)
+if advice:  # what the entry just saved calls for, in the alerts' words
+    st.warning(advice, icon=":material/directions_run:")
 
 st.subheader("How is your back?")
 left, right = st.columns(2)
@@ -100,15 +108,19 @@ with left:
     day = st.date_input("Date", value=ui.today(),
                         min_value=dt.date(1990, 1, 1), max_value=ui.today(), key=k("date"),
                         format=fmt.DATE_INPUT_FORMAT)
-    at = st.time_input("Time", value=dt.datetime.now().time().replace(second=0, microsecond=0), key=k("time"))
+    at = st.time_input("Time", value=ui.now().time(), key=k("time"))  # the runner's clock, not the server's
     score = st.slider("Pain score (0 = none, 10 = worst imaginable)", 0, 10, 0, key=k("score"))
-    timing = st.radio("When", TIMINGS, format_func=TIMING_LABELS.get, horizontal=True, key=k("timing"),
-                      index=TIMINGS.index("after"))
+    runs = ui.run_table()
+    run_days = (pd.to_datetime(runs["start_local"]).dt.date if not runs.empty else pd.Series(dtype=object))
+    ran = bool((run_days == day).any())
+    # "when" starts at right after the run on a day with one, else later in the day (no run to be after), as
+    # `loadwatch pain add` without --timing; a new default (another day picked) is a new radio
+    timing = st.radio("When", TIMINGS, format_func=TIMING_LABELS.get, horizontal=True,
+                      key=k(f"timing_{default_timing(ran)}"), index=TIMINGS.index(default_timing(ran)))
     location = st.selectbox("Where", LOCATIONS, format_func=LOCATION_LABELS.get, key=k("location"))
 with right:
     st.markdown("**Do you have any of these?** Tick all that apply.")
     symptoms = tuple(s for s in SYMPTOMS if st.checkbox(SYMPTOM_LABELS[s], key=k(f"sym_{s}")))
-    runs = ui.run_table()
     recent = runs.sort_values("start_local", ascending=False).head(30) if not runs.empty else runs
     options = [None, *recent.index.tolist()]
     labels = {None: "Not linked to a run"} | {
@@ -122,18 +134,26 @@ for level, message in fmt.symptom_care(symptoms, day):
     (st.error if level == "emergency" else st.warning)(message, icon=":material/emergency:")
 
 if st.button("Save pain entry", type="primary", key=k("save")):
+    run_day = run_days.get(activity_id) if activity_id is not None else None
     try:
+        check_not_future(dt.datetime.combine(day, at), ui.now())
         entry = PainEntry(at_local=dt.datetime.combine(day, at), score=int(score), timing=timing,
                           location=location, activity_id=activity_id, symptoms=symptoms, note=note.strip())
+        if run_day is not None:
+            check_link_day(entry, run_day)  # said before the store is opened; the store checks it again
+        with ui.open_store() as store:
+            pain_id = store.add_pain(entry)
+    except RunLinkError as exc:
+        st.error(fmt.run_link_refused(exc.activity_id, exc.run_day, exc.entry_day, exc.timing))
     except ValueError as exc:
         st.error(str(exc))
     else:
-        with ui.open_store() as store:
-            store.add_pain(entry)
-        st.session_state["pain_saved"] = (f"Saved: pain {score}/10, {TIMING_LABELS[timing].lower()}, "
+        st.session_state["pain_saved"] = (f"Saved: pain {score}/10, "
+                                          f"{fmt.pain_timing(timing, entry.at_local, run_day=run_day, ran=ran)}, "
                                           f"{LOCATION_LABELS[location].lower()}.")
         st.session_state["pain_nonce"] = nonce + 1
         ui.changed()
+        st.session_state["pain_advice"] = ui.pain_advice(pain_id, entry)
         st.rerun()
 
 st.divider()
