@@ -1013,6 +1013,9 @@ class _Walker:
         # run cap in it: SCIENCE.md section 13, "the lower number wins"), so a run is judged against the very
         # numbers the runner was shown and a run above them repeats the step
         week_cap, run_cap = self._caps(day - timedelta(days=1))
+        if (not s.last_ok or s.referral) and (s.escalation or s.phase) != "normal":
+            # the plan shown held its caps down while the latest check-in was not green (see live): the same
+            week_cap, run_cap = (_min(c, p) for c, p in zip((week_cap, run_cap), self.prev_caps, strict=True))
         steps = len(step_fracs(s.phase, s.break_days)[0]) if stepped else None
         clinician = s.decision.day if s.decision is not None and s.decision.has_caps else None
         kms = rr._slice(day, day)
