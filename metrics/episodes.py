@@ -38,11 +38,12 @@ Phases (section 13), most serious first: ``emergency``, ``see_clinician``, ``sto
 after two check-ins on different days with pain at max(2, usual) or less, or the day after an
 assessment), ``reduce`` (not settled, rising), ``hold`` (amber pain), ``return_to_run`` (four steps from
 the pre-episode figures), ``rebuild`` (no run in 30 days and no open episode: 50/70/90 % of the pre-break
-figures, 33 % first after 8 weeks or more, never below a run of 2 km and a week of three such runs),
-``normal``.  A step lasts at least 7 days and advances on a green check-in only when it held at least two
-runs, none above the step's run cap and no 7 days above its week cap: running above a cap is recorded
-(:class:`Overrun`, an alert with both numbers) and repeats the step.  The week cap is never more than the
-runs allowed times the run cap.
+figures, 33 % first after 8 weeks or more, never below a run of 2 km and a week of three such runs; the
+latest break's: 30 days without a run start it again, and a step stuck for 4 weeks by runs above it, with a
+run every week and no pain above green, ends it), ``normal``.  A step lasts at least 7 days and advances
+on a green check-in only when it held at least two runs, none above the step's run cap and no 7 days above
+its week cap: running above a cap is recorded (:class:`Overrun`, an alert with both numbers) and repeats
+the step.  The week cap is never more than the runs allowed times the run cap.
 
 Pure: DataFrames in, a DataFrame out.  All numbers live in :mod:`loadwatch.metrics.thresholds`.
 """
@@ -541,6 +542,7 @@ class _Walker:
         s = self.s
         if s.return_from is not None and s.return_from <= day:
             self._return_after_visit(day)
+        self._restart_stale_rebuild(day)
         self._check_overrun(day)
         began = (s.phase, s.step, s.step_since)
         todays = self.by_day.get(day, [])
@@ -869,6 +871,16 @@ class _Walker:
         if last is not None and rr.count(day - timedelta(days=th.REBUILD_GAP_DAYS - 1), day) == 0:
             self._start_rebuild(day, last)
 
+    def _restart_stale_rebuild(self, day: date) -> None:
+        """A rebuild whose runner came back and then stopped again for 30 days starts again from this latest
+        break: its figures are the weeks before it, not those before the first break of the history."""
+        s, rr = self.s, self.rr
+        if s.phase != "rebuild" or s.comeback is None or s.escalation is not None or s.referral:
+            return
+        last = rr.last_before(day)
+        if last is not None and rr.count(day - timedelta(days=th.REBUILD_GAP_DAYS), day - timedelta(days=1)) == 0:
+            self._start_rebuild(day, last)
+
     def _start_rebuild(self, day: date, last_run: date) -> None:
         s, rr = self.s, self.rr
         s.base_week_km = rr.total(last_run - timedelta(days=th.PRE_EPISODE_DAYS - 1), last_run) / (
@@ -895,6 +907,15 @@ class _Walker:
                 s.comeback = day
                 s.step_since = day
                 s.entry_id, s.entry_kind = rr.on(day)[0], "run"
+                if s.last_run is not None:  # the break is over: say which one, from the run that ended it
+                    s.reason = f"no run between {fday(s.last_run)} and {fday(day)} ({s.break_days} days)"
+            return
+        logging = self.has_log_from is not None and self.has_log_from <= day
+        if s.phase == "rebuild" and (ok_today or not logging) and self._training_again(day):
+            green = "" if not logging else f", no pain above {green_max(self.usual(day)):g}"
+            self._close_episode(day, f"{th.REBUILD_HISTORY_DAYS // 7} weeks on step {s.step} since "
+                                f"{fday(s.step_since)} with runs above it, a run in every week{green}: each run "
+                                f"is judged against your last {th.SPIKE_WINDOW_DAYS} days again", worst)
             return
         start = s.step_since
         if start is None:
@@ -907,7 +928,6 @@ class _Walker:
         first = start + timedelta(days=1) if repeated else start
         if rr.count(first, day) < th.STEP_MIN_RUNS:
             return
-        logging = self.has_log_from is not None and self.has_log_from <= day
         if not (ok_today or (s.phase == "rebuild" and not logging)):
             return
         steps = len(step_fracs(s.phase, s.break_days)[0])
@@ -921,6 +941,30 @@ class _Walker:
         s.reason = (f"step {s.step - 1} done: {th.STEP_MIN_DAYS} days or more with at least {th.STEP_MIN_RUNS} "
                     "runs inside its caps" + (" and pain back at your usual level" if eid is not None else ""))
         s.entry_id, s.entry_kind = eid, kind
+
+    def _training_again(self, day: date) -> bool:
+        """A rebuild stuck on one step by runs above it has made a training history again (SCIENCE.md
+        section 13, no dead end): the step has not moved for
+        :data:`~loadwatch.metrics.thresholds.REBUILD_HISTORY_DAYS` days, it is repeating for a run or a week
+        above it in the last 7, and those days held a run in each of their weeks and no entry read above
+        green.  However far above its step the running went (each over-run had its alert), the 30-day
+        window Frandsen's spike rule reads is full again, which is what the rebuild stood in for.  A runner
+        inside the caps goes up the steps."""
+        s, rr = self.s, self.rr
+        days = th.REBUILD_HISTORY_DAYS
+        if s.comeback is None or s.step_since is None or (day - s.step_since).days < days:
+            return False
+        if s.bad_day is None or (day - s.bad_day).days >= th.STEP_MIN_DAYS:
+            return False  # not held back by running above the step: the steps end the rebuild
+        if any(rr.count(day - timedelta(days=k + 6), day - timedelta(days=k)) == 0 for k in range(0, days, 7)):
+            return False
+        lo = day - timedelta(days=days - 1)
+        for r in reversed(self.readings):
+            if r.day < lo:
+                break
+            if r.level != "ok":
+                return False
+        return True
 
     # --- caps ------------------------------------------------------------------------------------
     def runs_allowed(self) -> int | None:
@@ -969,20 +1013,27 @@ class _Walker:
         # run cap in it: SCIENCE.md section 13, "the lower number wins"), so a run is judged against the very
         # numbers the runner was shown and a run above them repeats the step
         week_cap, run_cap = self._caps(day - timedelta(days=1))
+        if (not s.last_ok or s.referral) and (s.escalation or s.phase) != "normal":
+            # the plan shown held its caps down while the latest check-in was not green (see live): the same
+            week_cap, run_cap = (_min(c, p) for c, p in zip((week_cap, run_cap), self.prev_caps, strict=True))
         steps = len(step_fracs(s.phase, s.break_days)[0]) if stepped else None
         clinician = s.decision.day if s.decision is not None and s.decision.has_caps else None
         kms = rr._slice(day, day)
         over = False
+        # a step that began today judges today's runs a second time: one record of each run and week a day
+        done = {(o.kind, o.activity_id) for o in self.overruns[-(len(ids) + 1):] if o.day == day}
         for rid, km in zip(ids, kms, strict=True):
             if math.isfinite(run_cap) and km > run_cap + th.CAP_TOLERANCE_KM:
-                self.overruns.append(Overrun(day, "run", float(km), float(run_cap), s.phase,
-                                             s.step if stepped else None, steps, rid, clinician))
+                if ("run", rid) not in done:
+                    self.overruns.append(Overrun(day, "run", float(km), float(run_cap), s.phase,
+                                                 s.step if stepped else None, steps, rid, clinician))
                 over = True
         start = s.step_since if stepped and s.step_since is not None else day - timedelta(days=6)
         total = rr.total(max(start, day - timedelta(days=6)), day)
         if math.isfinite(week_cap) and total > week_cap + th.CAP_TOLERANCE_KM:
-            self.overruns.append(Overrun(day, "week", float(total), float(week_cap), s.phase,
-                                         s.step if stepped else None, steps, ids[-1], clinician))
+            if ("week", ids[-1]) not in done:
+                self.overruns.append(Overrun(day, "week", float(total), float(week_cap), s.phase,
+                                             s.step if stepped else None, steps, ids[-1], clinician))
             over = True
         if over and stepped:
             s.bad_day = day
@@ -1073,17 +1124,20 @@ def phase_segments(timeline: pd.DataFrame) -> list[dict]:
     if timeline is None or len(timeline) == 0:
         return out
     # plain lists, not iterrows: a year of days is 365 Series built and indexed five times each
-    columns = (timeline[c].tolist() for c in ("phase", "step", "steps", "reason"))
-    for day, phase, step, steps, reason in zip(timeline.index, *columns, strict=True):
+    columns = (timeline[c].tolist() for c in ("phase", "step", "steps", "reason", "since"))
+    began = None
+    for day, phase, step, steps, reason, since in zip(timeline.index, *columns, strict=True):
         step = None if step is None or pd.isna(step) else int(step)
         steps = None if steps is None or pd.isna(steps) else int(steps)
-        if out and out[-1]["phase"] == phase and out[-1]["step"] == step and \
+        # a phase that begins again (a rebuild started over by a later break) is a segment of its own
+        if out and out[-1]["phase"] == phase and out[-1]["step"] == step and since == began and \
                 out[-1]["end"] == day - timedelta(days=1):
             out[-1]["end"] = day
             # a rebuild waiting for its first run gains a step when the break reaches 8 weeks (33% first): the
             # segment names the ladder of its last day, the one the plan and the alerts name
             out[-1]["steps"] = steps
             continue
+        began = since
         out.append({"start": day, "end": day, "phase": phase, "step": step, "steps": steps, "reason": reason})
     return out
 

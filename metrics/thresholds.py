@@ -233,6 +233,13 @@ REBUILD_FRACS = (0.50, 0.70, 0.90)
 #: ... with this step first after a break of this many days or more (about a third after two months).
 REBUILD_LONG_BREAK_DAYS = 56
 REBUILD_LONG_BREAK_FIRST_FRAC = 0.33
+#: A rebuild stuck on one step by runs above it (one in the last 7 days) also ends once that running is a
+#: training history again: this many days on the step (the "4 weeks" SCIENCE.md section 13 takes as a
+#: runner's load, which also fill Frandsen's 30-day window, section 2), a run in each of their weeks and no
+#: pain above green in them.  Runs above the step keep their over-run alerts; from then on the 30-day spike
+#: rule judges each run (no dead end).  A runner inside the caps goes up the steps.  A rebuild with no run
+#: for :data:`REBUILD_GAP_DAYS` starts again from that latest break.
+REBUILD_HISTORY_DAYS = PRE_EPISODE_DAYS
 #: rebuild and return_to_run: caps never go below what a person can run: a run of 2 km (about 20 min of
 #: walk-run) and a week of three such runs ([13] "never below a floor a person can run").
 STEP_FLOOR_RUN_KM = 2.0

@@ -157,7 +157,9 @@ class RunnerLife(RuleBasedStateMachine):
         self.go_to(self.today + timedelta(weeks=weeks))
         self.read()
 
-    @precondition(lambda self: not self.ran_today())
+    # a run is logged at 07:00: on the day of a 21:00 visit it was run before it, under the caps in force then,
+    # not the plan the visit has just set (a rebuild's week already over-run is no less over-run for it)
+    @precondition(lambda self: not self.ran_today() and self.visited != self.today)
     @rule(frac=st.floats(0.5, 1.0))
     def run_as_planned(self, frac):
         km = self.follow_km(frac)

@@ -337,3 +337,162 @@ def test_stop_clears_on_low_scores_even_when_a_morning_is_above_the_usual_level(
              (at(hurt + timedelta(days=4), 7), 2, "next_morning")]
     tl = ep.phase_timeline(runs, make_pain(rows), end=hurt + timedelta(days=4))
     assert phase_on(tl, hurt + timedelta(days=4)) == ("return_to_run", 1)
+
+
+# --- a rebuild is judged from the latest break, and it ends (a play-through's finding) ------------------
+
+def _over_days(walked: ep.Episode, kind: str = "run") -> list[date]:
+    return sorted({o.day for o in walked.overruns if o.kind == kind})
+
+
+def test_the_rebuild_follows_the_latest_break_and_regular_running_ends_it():
+    """The reviewer's history in generated runs: one 21.5 km run in 2013, nothing for six years, twenty weeks
+    of regular running (far above any step the 2013 run allows), a long gap, today.  The rebuild began on
+    the first gap and never ended: every run of the twenty weeks was 'too much too soon; the step starts
+    again', and today still said 'since Sat 9 Mar 2013, no run since Wed 6 Feb 2013'."""
+    first = date(2013, 2, 6)
+    back = date(2019, 9, 2)  # a Monday
+    regular = weeks_of_runs(20, back)  # Mon 6, Wed 6, Sat 10 km
+    last = max(r[1] for r in regular)
+    today = date(2026, 12, 6)
+    walked = ep.walk(make_runs([("once", first, 21.5), *regular]), None, end=today)
+    tl = walked.timeline
+    # the first gap does start a rebuild, and the first run back begins its step 1
+    assert phase_on(tl, first + timedelta(days=th.REBUILD_GAP_DAYS + 1)) == ("rebuild", 1)
+    assert phase_on(tl, back) == ("rebuild", 1)
+    # four weeks of runs with no pain make a training history again: normal, the spike rule judges each run
+    settled = back + timedelta(days=th.REBUILD_HISTORY_DAYS)
+    assert phase_on(tl, settled - timedelta(days=1)) == ("rebuild", 1)
+    assert phase_on(tl, settled) == ("normal", None)
+    assert "4 weeks on step 1 since Mon 2 Sep 2019 with runs above it" in ep.today(tl, settled)["reason"]
+    assert "no run between Wed 6 Feb 2013 and Mon 2 Sep 2019" in ep.today(tl, back)["reason"]
+    assert set(tl.loc[settled:last]["phase"]) == {"normal"}
+    # the runs above the step in those four weeks keep their over-runs; none after
+    over = _over_days(walked)
+    assert over and all(back <= d < settled for d in over), over
+    assert over == [r[1] for r in regular if r[1] < settled and r[2] > 7.1]  # above 33 % of 21.5 km
+    # today: a rebuild from the latest break, its figures the four weeks before the last run
+    row = ep.today(tl, today)
+    assert (row["phase"], row["step"], row["steps"]) == ("rebuild", 1, 4)
+    assert row["since"] == last + timedelta(days=th.REBUILD_GAP_DAYS + 1)
+    assert row["episode_start"] == last + timedelta(days=1)
+    assert row["step_since"] is None and row["next_from"] is None  # step 1 starts with the first run back
+    assert f"no run since {ep.fday(last)}" in row["reason"]
+    pre_week = sum(r[2] for r in regular if r[1] > last - timedelta(days=th.PRE_EPISODE_DAYS)) / 4
+    assert row["step_week_km"] == pytest.approx(th.REBUILD_LONG_BREAK_FIRST_FRAC * pre_week)
+    assert row["step_run_km"] == pytest.approx(th.REBUILD_LONG_BREAK_FIRST_FRAC * 10.0)
+
+
+def test_a_second_break_inside_a_rebuild_starts_it_again_from_that_break():
+    """Back from six weeks off with two short runs, then off again for six weeks: the rebuild is the
+    second break's (its day, its reason, its longest break), not the first one's step 1 going on."""
+    runs = weeks_of_runs(8)
+    last = max(r[1] for r in runs)
+    back = last + timedelta(weeks=6)
+    runs += [("back-1", back, 2.0), ("back-2", back + timedelta(days=2), 2.0)]
+    again = back + timedelta(days=2)
+    end = again + timedelta(weeks=10)
+    tl = ep.phase_timeline(make_runs(runs), None, end=end)
+    assert phase_on(tl, again + timedelta(days=th.REBUILD_GAP_DAYS)) == ("rebuild", 2)  # two runs inside step 1
+    assert phase_on(tl, again + timedelta(days=th.REBUILD_GAP_DAYS + 1)) == ("rebuild", 1)
+    row = ep.today(tl, end)
+    assert (row["phase"], row["step"], row["steps"]) == ("rebuild", 1, 4)  # ten weeks off: the 33 % step
+    assert row["since"] == again + timedelta(days=th.REBUILD_GAP_DAYS + 1)
+    assert f"no run since {ep.fday(again)}" in row["reason"]
+    # the pre-break figures are the weeks before the latest break: two 2 km runs, so the floors
+    assert row["step_run_km"] == pytest.approx(th.STEP_FLOOR_RUN_KM)
+    assert row["step_week_km"] == pytest.approx(th.STEP_FLOOR_WEEK_RUNS * th.STEP_FLOOR_RUN_KM)
+
+
+def test_a_rebuild_started_over_is_a_segment_of_its_own():
+    """One run back far above step 1, then six weeks off again: two rebuilds on step 1, two segments (the
+    report's phases and the chart's band showed one from the first break to today)."""
+    runs = weeks_of_runs(8)
+    back = max(r[1] for r in runs) + timedelta(weeks=6)
+    end = back + timedelta(weeks=8)
+    tl = ep.phase_timeline(make_runs([*runs, ("big", back, 15.0)]), None, end=end)
+    segs = [s for s in ep.phase_segments(tl) if s["start"] > START]
+    again = back + timedelta(days=th.REBUILD_GAP_DAYS + 1)
+    assert [(s["phase"], s["step"], s["start"]) for s in segs[-2:]] == [("rebuild", 1, segs[-2]["start"]),
+                                                                        ("rebuild", 1, again)], segs
+    assert segs[-2]["end"] == again - timedelta(days=1) and segs[-1]["end"] == end
+    assert f"no run since {ep.fday(back)}" in segs[-1]["reason"]
+
+
+@pytest.mark.parametrize("amber_day", [None, 20])
+def test_runs_above_the_step_without_pain_end_the_rebuild_after_four_weeks(amber_day):
+    """SCIENCE.md section 13 gives a rebuild's steps and says a run above a step repeats it; a runner who
+    keeps running above it with no pain was held in step 1 for ever.  Four weeks of runs with pain at 1 after
+    each make a training history again; a 4/10 (amber) in them restarts the four weeks."""
+    runs = weeks_of_runs(8)
+    last = max(r[1] for r in runs)
+    back = last + timedelta(weeks=10)
+    comeback = [(f"b{k}", back + timedelta(days=k), 8.0) for k in range(0, 70, 2)]
+    scores = {k: 1 for k in range(0, 70, 2)}
+    if amber_day is not None:
+        scores[amber_day] = 4
+    pain = make_pain([(at(back + timedelta(days=k)), s, "after") for k, s in scores.items()])
+    walked = ep.walk(make_runs(runs + comeback), pain, end=back + timedelta(days=69))
+    tl = walked.timeline
+    ends = back + timedelta(days=th.REBUILD_HISTORY_DAYS + (amber_day or 0))
+    assert phase_on(tl, ends - timedelta(days=1)) == ("rebuild", 1)
+    assert phase_on(tl, ends) == ("normal", None)
+    assert "a run in every week, no pain above 3" in ep.today(tl, ends)["reason"]
+    assert set(tl.loc[ends:]["phase"]) == {"normal"}
+    # every run of the rebuild, the last day's too, was above its step (3.3 km): each one an over-run, once
+    over = _over_days(walked)
+    assert over == [d for _, d, _ in comeback if d <= ends], over
+    assert len([o for o in walked.overruns if o.kind == "run"]) == len(over)
+
+
+#: The longest a rebuild may take for a runner who runs at least once every 7 days without pain: on each of
+#: up to four steps, four weeks, and two more (7 days after the last run above it, two runs after that),
+#: since a run above the step after the four weeks ends the rebuild.
+REBUILD_BOUND_DAYS = 4 * (th.REBUILD_HISTORY_DAYS + 2 * 7)
+
+
+@settings(max_examples=30, deadline=None)
+@given(weeks_off=st.integers(5, 30), gaps=st.lists(st.integers(1, 7), min_size=REBUILD_BOUND_DAYS,
+                                                   max_size=REBUILD_BOUND_DAYS),
+       kms=st.lists(st.floats(0.5, 40.0), min_size=REBUILD_BOUND_DAYS, max_size=REBUILD_BOUND_DAYS))
+def test_no_rebuild_is_a_dead_end(weeks_off, gaps, kms):
+    """Whatever the distances, inside the steps or far above them, runs at most a week apart and no pain
+    reach normal within a bounded time, and stay there (SCIENCE.md section 13: no state is a dead end)."""
+    runs = weeks_of_runs(8)
+    back = max(r[1] for r in runs) + timedelta(weeks=weeks_off)
+    horizon = back + timedelta(days=REBUILD_BOUND_DAYS)
+    d = back
+    for k, (gap, km) in enumerate(zip(gaps, kms, strict=True)):
+        if d > horizon:
+            break
+        runs.append((f"b{k}", d, km))
+        d += timedelta(days=gap)
+    tl = ep.phase_timeline(make_runs(runs), None, end=horizon)
+    assert phase_on(tl, back)[0] == "rebuild"
+    phases = tl.loc[back:horizon]["phase"].tolist()
+    assert "normal" in phases, ep.phase_segments(tl.loc[back:])
+    assert set(phases[phases.index("normal"):]) == {"normal"}
+
+
+def test_a_runner_inside_the_caps_goes_up_every_step_even_slowly():
+    """The four weeks end only a rebuild stuck by runs above it: a runner who runs every sixth day inside
+    the caps needs 11 days for some steps, is on step 4 after four weeks, and goes up all of them."""
+    runs = weeks_of_runs(8)
+    back = max(r[1] for r in runs) + timedelta(weeks=10)
+    runs += [(f"b{k}", back + timedelta(days=6 * k), 2.0) for k in range(12)]
+    walked = ep.walk(make_runs(runs), None, end=back + timedelta(weeks=10))
+    tl = walked.timeline
+    assert not walked.overruns
+    assert phase_on(tl, back + timedelta(days=th.REBUILD_HISTORY_DAYS)) == ("rebuild", 4)
+    steps = [s["step"] for s in ep.phase_segments(tl.loc[back:]) if s["phase"] == "rebuild"]
+    assert steps == [1, 2, 3, 4], ep.phase_segments(tl.loc[back:])
+    assert phase_on(tl, back + timedelta(weeks=10)) == ("normal", None)
+
+
+def test_a_big_first_run_back_is_one_over_run_not_two():
+    """The first run back starts step 1 on its day and the day's runs are judged again against the step
+    that began: a 20 km comeback was recorded (and alerted) twice."""
+    runs = weeks_of_runs(8)
+    back = max(r[1] for r in runs) + timedelta(weeks=6)
+    walked = ep.walk(make_runs([*runs, ("big", back, 20.0)]), None, end=back + timedelta(days=3))
+    assert sorted((o.day, o.kind) for o in walked.overruns) == [(back, "run"), (back, "week")]

@@ -400,3 +400,45 @@ def test_a_run_above_the_plans_frandsen_cap_in_a_rebuild_is_an_over_run_and_the_
     # the step repeats: runs inside the plan afterwards do not move it on within 7 days of the over-run
     r.run([(back + days(4), 2.0), (back + days(6), 2.0)])
     assert r.plan(back + days(8))["step"] == 1
+
+
+# --- a play-through: the rebuild of the first break that never ended -------------------------------------
+
+def test_the_rebuild_is_the_latest_breaks_and_regular_running_ends_it(today, tmp_path):
+    """A new runner imported a 13.4 mi run of 2013, months of later running and nothing since 2021: `alerts
+    check` said 'Rebuild after a break since Sat 9 Mar 2013 ... no run since Wed 6 Feb 2013' a month after a
+    13.4 mi run, flagged every run since as 'too much too soon; the step starts again', and today offered
+    the next step 'from Sat 5 Jun 2021 at the earliest'.  Generated in the same shape: one run years ago, a
+    long gap, eight weeks of regular running far above the step it allowed, another long gap, today."""
+    from loadwatch.metrics.fmt import day as fday
+
+    r = Runner(tmp_path / "runner")
+    back = today - timedelta(days=2000)
+    back -= timedelta(days=back.weekday())  # a Monday
+    regular = weeks_of_runs(back, 8, 6.0, 10.0)  # Tue 6, Thu 6, Sun 10 km
+    r.run([(back - timedelta(days=2500), 21.5), *regular])
+    comeback, last = regular[0][0], regular[-1][0]
+    # the first weeks back: each run above the step is an alert with both numbers
+    early = r.check(comeback + days(19))
+    assert early["plan"]["phase"] == "rebuild" and alerts_of(early, "step_overrun"), early["alerts"]
+    # four weeks of running above the step with no pain: normal, and no run after that is an over-run
+    settled = comeback + days(th.REBUILD_HISTORY_DAYS)
+    for d in (settled, last):
+        rep = r.check(d)
+        assert rep["plan"]["phase"] == "normal", (d, rep["plan"])
+        assert not [a for a in alerts_of(rep, "step_overrun") if a["date"] > settled.isoformat()], rep["alerts"]
+    # today: the rebuild of the latest break, waiting for the first run back
+    rep = r.check(today)
+    plan = rep["plan"]
+    since = last + days(th.REBUILD_GAP_DAYS + 1)
+    assert (plan["phase"], plan["step"], plan["steps"], plan["phase_since"]) == ("rebuild", 1, 4, since.isoformat())
+    assert not alerts_of(rep, "step_overrun")
+    text = r.check_text(today)
+    assert f"Rebuild after a break since {fday(since)}" in text, text
+    assert f"no run since {fday(last)}" in text and "at the earliest" not in text, text
+    assert "None" not in text and "nan" not in text
+    segs = [s for s in rep["phases"] if s["phase"] == "rebuild"]
+    assert [s["start"] for s in segs][-1] == since.isoformat() and len(segs) == 2, rep["phases"]
+    r.cli("settings", "set", "units", "mi")
+    miles = r.check_text(today)
+    assert re.search(r"longest \d+(\.\d)? mi", miles) and not re.search(r"\d km\b", miles), miles
