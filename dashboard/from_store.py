@@ -24,23 +24,6 @@ def report_from_store(store, *, as_of=None, weeks: int | None = None, inputs: di
                         weeks=DEFAULT_WEEKS if weeks is None else weeks)
 
 
-def may_call_for_action(score: int, timing: str, earlier_mornings: list[int] | None) -> bool:
-    """Whether a pain entry can call for anything on its own (SCIENCE.md section 10), so a face computes the
-    report for :func:`pain_entry_advice` only then: a score above 3 (amber at the least after a run; a morning
-    without a usual level that has not settled), or a morning 2 above the lowest of ``earlier_mornings``
-    (the next-morning scores logged before its day; None: not known) when there are 3 of them (a usual level
-    is a median of earlier mornings, never below their lowest).  A week-on-week rise that a lower entry
-    completes is left to the alerts."""
-    from loadwatch.metrics import thresholds as th
-
-    if timing != "next_morning":
-        return score > th.PAIN_GREEN_MAX
-    if score > th.PAIN_SETTLE_NO_BASELINE_MAX or earlier_mornings is None:
-        return True
-    return (len(earlier_mornings) >= th.PAIN_BASELINE_MIN_ENTRIES
-            and score >= min(earlier_mornings) + th.PAIN_SETTLE_MARGIN)
-
-
 def pain_entry_advice(report: dict, entry_id: int) -> str | None:
     """What pain entry ``entry_id`` calls for, in one line: the message (what happened, then what to do in
     the plan's words) of the alarm ``report`` raised about it (``values.pain_entry_id``: the same rules as

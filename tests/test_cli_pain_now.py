@@ -154,6 +154,6 @@ def test_a_runner_ahead_of_utc_may_record_todays_visit_to_a_clinician(capsys):
     (1, "next_morning", None, True),                                 # not known: ask the full rules
 ])
 def test_which_entries_are_read_by_the_full_rules(score, timing, mornings, expected):
-    from loadwatch.dashboard.from_store import may_call_for_action
+    from loadwatch.metrics.checkins import may_call_for_action
 
     assert may_call_for_action(score, timing, mornings) is expected

@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from loadwatch.dashboard.app.serving import MAX_UPLOAD_MB  # noqa: F401  (shown on the Import page)
-from loadwatch.dashboard.from_store import may_call_for_action, pain_entry_advice, report_from_store
+from loadwatch.dashboard.from_store import pain_entry_advice, report_from_store
 from loadwatch.dashboard.pipelines import import_jobs
 from loadwatch.ingest import demo as demo_mod
 from loadwatch.ingest import errors, sources
@@ -33,6 +33,7 @@ from loadwatch.metrics import shoe_distance as shoes_mod
 from loadwatch.metrics import spike as spike_mod
 from loadwatch.metrics import units as units_mod
 from loadwatch.metrics import weekly as weekly_mod
+from loadwatch.metrics.checkins import may_call_for_action
 from loadwatch.metrics.thresholds import NOT_MEDICAL_ADVICE
 
 KM_PER_MILE = units_mod.KM_PER_MI

@@ -314,10 +314,10 @@ def _runner_now(args) -> dt.datetime:
 
 
 def _may_call_for_action(args, score: int, timing: str) -> bool:
-    """:func:`loadwatch.dashboard.from_store.may_call_for_action`, the earlier mornings read with sqlite3 alone,
+    """:func:`loadwatch.metrics.checkins.may_call_for_action`, the earlier mornings read with sqlite3 alone,
     so an entry that calls for nothing is written without pandas and answers in half a second (issue 21)."""
-    from loadwatch.dashboard.from_store import may_call_for_action
     from loadwatch.ingest import store_light
+    from loadwatch.metrics.checkins import may_call_for_action
 
     mornings = store_light.morning_scores(getattr(args, "db", None), args.date) if timing == "next_morning" else []
     return may_call_for_action(score, timing, mornings)
