@@ -69,7 +69,8 @@ def computing(db, wait_s: float = LOCK_WAIT_S) -> Iterator[bool]:
     try:
         import fcntl
 
-        fd = os.open(lock_path(store_path(db)), os.O_RDWR | os.O_CREAT, 0o600)
+        # never through a link planted beside the store (a shared folder): no file is made where it points
+        fd = os.open(lock_path(store_path(db)), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except (ImportError, OSError):
         yield False
         return

@@ -150,3 +150,14 @@ def test_a_report_typed_while_a_refresh_runs_waits_for_it(db, capsys, computed):
     t.join(30)
     assert done.is_set() and code == 0
     assert out.strip() == "kept by the refresh" and len(computed) == 1
+
+
+def test_a_link_planted_as_the_lock_is_not_followed(db, tmp_path, capsys, computed):
+    """In a shared folder another user could name the lock a link to a file of the runner's: the report
+    makes nothing there (it computes without the lock)."""
+    target = tmp_path / "elsewhere" / "victim"
+    target.parent.mkdir()
+    report_cache.lock_path(Path(db)).symlink_to(target)
+    code, out, _ = cli(capsys, "report", "--db", db, "--as-of", AS_OF)
+    assert code == 0 and "loadwatch report as of" in out and len(computed) == 1
+    assert not target.exists()
