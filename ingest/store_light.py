@@ -111,31 +111,15 @@ def add_pain(db: str | os.PathLike | None, entry: PainEntry) -> int | None:
 def settings(db: str | os.PathLike | None) -> Settings | None:
     """The runner's settings from the store at ``db`` (as ``Store.settings`` reads them), or None when the full
     store must read them (see the module's docstring)."""
-    conn = _connect(db)
-    if conn is None:
-        return None
-    try:
-        return Settings.from_strings(dict(conn.execute("SELECT key, value FROM settings").fetchall()))
-    except (sqlite3.Error, ValueError):
-        return None
-    finally:
-        conn.close()
+    return _read(db, lambda conn: Settings.from_strings(dict(conn.execute("SELECT key, value FROM settings"))))
 
 
 def morning_scores(db: str | os.PathLike | None, before) -> list[int] | None:
     """The scores of the live next-morning pain entries dated before ``before`` (a date), or None when the
     full store must read them (see the module's docstring)."""
-    conn = _connect(db)
-    if conn is None:
-        return None
-    try:
-        return [int(r[0]) for r in conn.execute(
-            "SELECT score FROM pain WHERE NOT deleted AND timing = 'next_morning' AND at_local < ?",
-            (before.isoformat(),))]
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
+    return _read(db, lambda conn: [int(r[0]) for r in conn.execute(
+        "SELECT score FROM pain WHERE NOT deleted AND timing = 'next_morning' AND at_local < ?",
+        (before.isoformat(),))])
 
 
 #: The raw columns an activity row is read from (``Store.activities``' own, before ``effective``).
@@ -299,20 +283,13 @@ def activities(db: str | os.PathLike | None) -> tuple[Settings, list[dict], dict
     """(the runner's settings; every activity as ``Store.activities`` gives it, one dict per
     row with None for a missing figure; activity id -> the pair of shoes it was in) from the store at
     ``db``, or None when the full store must read it (see the module's docstring)."""
-    conn = _connect(db)
-    if conn is None:
-        return None
-    try:
-        conn.execute("BEGIN")  # one snapshot: settings, activities and shoes as one moment saw them
+    def read(conn):  # one snapshot: settings, activities and shoes as one moment saw them
         settings, rows = _activity_rows(conn)
         shoes = dict(conn.execute("SELECT a.activity_id, s.name FROM activity_shoes a"
                                   " JOIN shoes s ON s.id = a.shoe_id").fetchall())
-        conn.execute("COMMIT")
-    except (sqlite3.Error, ValueError):
-        return None
-    finally:
-        conn.close()
-    return settings, rows, shoes
+        return settings, rows, shoes
+
+    return _read(db, read)
 
 
 #: Tables a fingerprint leaves out: the kept original files and the import's record of them, which no
